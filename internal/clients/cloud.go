@@ -1,0 +1,172 @@
+// Package clients is the neutral contract between the Terraform-facing provider layer and the
+// vendor packages. The provider layer speaks only these types; each vendor package turns them
+// into its own API calls. Adding a cloud means one package implementing Cloud plus one line in
+// the registry (see registry.go).
+package clients
+
+import (
+	"context"
+	"time"
+)
+
+// Neutral instance statuses. Vendors map their own status names onto these.
+const (
+	StatusPending     = "pending"     // accepted, being provisioned or booting
+	StatusRunning     = "running"     // up and reachable
+	StatusStopped     = "stopped"     // stopped by the user, disk kept (RunPod EXITED)
+	StatusUnhealthy   = "unhealthy"   // up, but the cloud reports it broken
+	StatusTerminating = "terminating" // going away
+	StatusTerminated  = "terminated"  // gone for good (terminated or preempted)
+	StatusError       = "error"       // failed to provision or crashed
+)
+
+// Cloud is what every vendor adapter implements. Every method takes a context and honours its
+// deadline. Errors wrap the sentinels in errors.go.
+type Cloud interface {
+	// Name is the cloud's key in configuration: "lambda", "runpod", "coreweave".
+	Name() string
+
+	// Regions lists the region codes the cloud has (static; used at plan time).
+	Regions() []string
+
+	// ResolveInstanceType turns a neutral GPU name or a native id plus a count into the cloud's
+	// instance type, without calling the API. count 0 means "what the native id implies".
+	ResolveInstanceType(gpuType string, count int) (InstanceType, error)
+
+	// Offers lists what can be launched now, with prices and regions that have capacity.
+	Offers(ctx context.Context, filter OfferFilter) ([]Offer, error)
+
+	// CreateInstance asks the cloud for a machine and returns as soon as the cloud has accepted
+	// it and its id is known: it does not wait for the machine to be ready. When the answer to
+	// the create is lost, it finds the machine by its launch tag instead of creating another.
+	CreateInstance(ctx context.Context, spec InstanceSpec) (*Instance, error)
+
+	// GetInstance reads one machine; ErrNotFound when the cloud no longer knows it.
+	GetInstance(ctx context.Context, id string) (*Instance, error)
+
+	// UpdateInstance changes what the cloud can change in place.
+	UpdateInstance(ctx context.Context, id string, update InstanceUpdate) (*Instance, error)
+
+	// DeleteInstance terminates a machine. It succeeds if the machine is already gone and
+	// returns once the cloud has accepted the termination (callers wait with WaitGone).
+	DeleteInstance(ctx context.Context, id string) error
+
+	// SSH keys registered with the cloud account.
+	CreateSSHKey(ctx context.Context, spec SSHKeySpec) (*SSHKey, error)
+	GetSSHKey(ctx context.Context, id string) (*SSHKey, error)
+	DeleteSSHKey(ctx context.Context, id string) error
+}
+
+// InstanceType is a resolved, cloud-native machine shape.
+type InstanceType struct {
+	Name     string // native id: "gpu_8x_h100_sxm5"
+	GPUType  string // neutral GPU name when the catalog knows it, else the native GPU id
+	GPUCount int
+}
+
+// InstanceSpec is the neutral description of one GPU machine.
+type InstanceSpec struct {
+	Name     string
+	GPUType  string // neutral catalog name or native id
+	GPUCount int
+	// Region is where to launch; empty lets the adapter pick one with capacity.
+	Region    string
+	Image     string
+	SSHKeyIDs []string
+	UserData  string
+	Tags      map[string]string
+	// MaxPricePerHour, when positive, refuses offers above it (USD per hour, whole machine).
+	MaxPricePerHour float64
+	// LaunchToken is a unique token the adapter attaches to the machine (tag or name) so that a
+	// create whose answer was lost can be found and adopted instead of repeated.
+	LaunchToken string
+
+	Lambda *LambdaInstanceOptions
+}
+
+// LambdaInstanceOptions are Lambda-only launch settings.
+type LambdaInstanceOptions struct {
+	FileSystemNames    []string
+	FirewallRulesetIDs []string
+}
+
+// InstanceUpdate lists in-place changes; nil fields are left alone.
+type InstanceUpdate struct {
+	Name *string
+}
+
+// Instance is the neutral view of one machine.
+type Instance struct {
+	ID           string
+	Cloud        string
+	Name         string
+	Region       string
+	Status       string // one of the Status* constants
+	NativeStatus string
+	InstanceType string
+	GPUType      string
+	GPUCount     int
+	PublicIP     string
+	PrivateIP    string
+	SSHHost      string
+	SSHPort      int
+	SSHUser      string
+	PricePerHour float64
+	CreatedAt    time.Time
+	Image        string
+	SSHKeyIDs    []string
+	// Tags are the user's tags, without the adapter's own bookkeeping tags.
+	Tags map[string]string
+	// Ready is true when the machine can be used: running and its SSH endpoint known.
+	Ready bool
+
+	Lambda *LambdaInstanceOptions
+}
+
+// Gone reports whether the machine no longer exists for billing purposes.
+func (i *Instance) Gone() bool { return i.Status == StatusTerminated }
+
+// Failed reports whether waiting for readiness is pointless.
+func (i *Instance) Failed() bool {
+	return i.Status == StatusError || i.Status == StatusTerminated || i.Status == StatusTerminating
+}
+
+// SSHKeySpec describes an account SSH key. Without PublicKey the cloud generates a pair (where
+// it can) and returns the private key once.
+type SSHKeySpec struct {
+	Name      string
+	PublicKey string
+}
+
+// SSHKey is an account SSH key.
+type SSHKey struct {
+	ID         string
+	Name       string
+	PublicKey  string
+	PrivateKey string // only set right after the cloud generated it
+}
+
+// OfferFilter narrows Offers.
+type OfferFilter struct {
+	GPUType         string // neutral name; empty = all
+	GPUCount        int    // 0 = any
+	Region          string
+	MaxPricePerHour float64
+	// OnlyAvailable drops offers with no capacity anywhere.
+	OnlyAvailable bool
+}
+
+// Offer is one launchable shape on one cloud, with the regions that have capacity now.
+type Offer struct {
+	Cloud        string
+	InstanceType string
+	GPUType      string
+	GPUCount     int
+	GPUMemoryGB  int
+	VCPUs        int
+	MemoryGB     int
+	StorageGB    int
+	PricePerHour float64
+	// Regions with capacity right now.
+	Regions []string
+}

@@ -1,0 +1,64 @@
+package clients
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Settings is what the provider's configuration hands to a cloud's constructor.
+type Settings struct {
+	APIKey    string
+	Endpoint  string
+	UserAgent string
+}
+
+// Factory builds a Cloud from settings.
+type Factory func(Settings) (Cloud, error)
+
+// CloudInfo describes a cloud to the provider layer: how it is configured and built.
+type CloudInfo struct {
+	Name string
+	// DisplayName is used in diagnostics: "Lambda Cloud".
+	DisplayName     string
+	DefaultEndpoint string
+	// KeyEnv and EndpointEnv are the environment variables read when the provider block
+	// leaves the values out.
+	KeyEnv      string
+	EndpointEnv string
+	// KeyAttribute is the attribute name of the secret in the provider block ("api_key").
+	KeyAttribute string
+	New          Factory
+}
+
+var registry = map[string]CloudInfo{}
+
+// Register adds a cloud. Vendor packages call it from init; the provider imports them through
+// internal/clients/all.
+func Register(info CloudInfo) {
+	if _, dup := registry[info.Name]; dup {
+		panic("clients: cloud registered twice: " + info.Name)
+	}
+	registry[info.Name] = info
+}
+
+// Lookup returns a registered cloud's description.
+func Lookup(name string) (CloudInfo, bool) {
+	info, ok := registry[name]
+	return info, ok
+}
+
+// Names lists the registered clouds, sorted.
+func Names() []string {
+	out := make([]string, 0, len(registry))
+	for n := range registry {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// UnknownCloudError says which clouds exist.
+func UnknownCloudError(name string) error {
+	return fmt.Errorf("unknown cloud %q; supported clouds: %s", name, strings.Join(Names(), ", "))
+}
