@@ -170,3 +170,18 @@ type Offer struct {
 	// Regions with capacity right now.
 	Regions []string
 }
+
+// FieldError is a plan-time objection to one attribute of a spec, named by its neutral
+// attribute name ("ssh_key_ids", "gpu_count", "lambda.file_system_names").
+type FieldError struct {
+	Field   string
+	Summary string
+	Detail  string
+}
+
+// InstanceValidator is implemented by clouds with rules on instance specs that can be
+// checked without calling the API (Lambda: exactly one SSH key). The provider calls it at
+// plan time so that bad input never reaches apply.
+type InstanceValidator interface {
+	ValidateInstanceSpec(spec InstanceSpec) []FieldError
+}

@@ -1,0 +1,52 @@
+// Package server puts every emulated cloud behind one http.Handler, each under its real path
+// space, with a combined admin API:
+//
+//	GET  /_emulator/stats           {"lambda": {"GET /api/v1/instances": 12, ...}, "runpod": {...}}
+//	     /_emulator/lambda/...      the Lambda emulator's admin API (faults, capacity, state)
+//	     /_emulator/runpod/...      the RunPod emulator's admin API
+//
+// Used by cmd/neocloud-emulator and by the provider's acceptance tests.
+package server
+
+import (
+	"net/http"
+
+	"github.com/neocloud/terraform-provider-neocloud/internal/emulator/emucore"
+	"github.com/neocloud/terraform-provider-neocloud/internal/emulator/lambda"
+)
+
+// Options configure the emulated clouds.
+type Options struct {
+	TimeScale float64
+	LambdaKey string
+	RunPodKey string
+}
+
+// Server is the combined emulator.
+type Server struct {
+	Lambda *lambda.Emulator
+	mux    *http.ServeMux
+}
+
+// New builds the emulated clouds and their routes.
+func New(opts Options) *Server {
+	s := &Server{
+		Lambda: lambda.New(lambda.Options{APIKey: opts.LambdaKey, TimeScale: opts.TimeScale}),
+		mux:    http.NewServeMux(),
+	}
+	s.mux.Handle("/api/v1/", s.Lambda)
+	s.mux.Handle("/_emulator/lambda/", http.StripPrefix("/_emulator/lambda", s.Lambda.AdminHandler()))
+	s.mux.HandleFunc("GET /_emulator/stats", func(w http.ResponseWriter, _ *http.Request) {
+		emucore.WriteJSON(w, http.StatusOK, s.Stats())
+	})
+	return s
+}
+
+// Stats returns the call counters of every cloud, keyed by cloud then route template.
+func (s *Server) Stats() map[string]map[string]int {
+	return map[string]map[string]int{
+		"lambda": s.Lambda.Core.Stats.Snapshot(),
+	}
+}
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }

@@ -1,0 +1,86 @@
+package provider
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
+)
+
+// configureData extracts the provider's data in a resource's or data source's Configure.
+// It returns nil (and no error) before the provider is configured, as the framework asks.
+func configureData(raw any, diags *diag.Diagnostics) *providerData {
+	if raw == nil {
+		return nil
+	}
+	d, ok := raw.(*providerData)
+	if !ok {
+		diags.AddError("Unexpected provider data", fmt.Sprintf("Expected *providerData, got %T. This is a bug in the provider; please report it.", raw))
+		return nil
+	}
+	return d
+}
+
+// parseImportID splits "cloud/id" as written in `terraform import`.
+func parseImportID(id string) (cloud, rest string, err error) {
+	cloud, rest, ok := strings.Cut(id, "/")
+	if !ok || cloud == "" || rest == "" {
+		return "", "", fmt.Errorf("expected an import id of the form <cloud>/<id>, for example lambda/0920582c7ff041399e34823a0be62549; got %q", id)
+	}
+	if _, known := clients.Lookup(cloud); !known {
+		return "", "", clients.UnknownCloudError(cloud)
+	}
+	return cloud, rest, nil
+}
+
+// importCloudAndID is the ImportState shared by resources whose id is "<cloud>/<native id>".
+func importCloudAndID(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	cloud, id, err := parseImportID(req.ID)
+	if err != nil {
+		resp.Diagnostics.AddError("Invalid import ID", err.Error())
+		return
+	}
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("cloud"), cloud)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), id)...)
+}
+
+// newLaunchToken is a unique token attached to a machine at launch, by which a create whose
+// answer was lost finds the machine again.
+func newLaunchToken() string {
+	b := make([]byte, 12)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// addCloudError turns an error from a cloud into a diagnostic with a specific summary and a
+// remedy where one is known.
+func addCloudError(diags *diag.Diagnostics, summary string, err error) {
+	detail := err.Error()
+	var capErr *clients.CapacityError
+	switch {
+	case errors.As(err, &capErr):
+		detail += "\n\nCapacity for GPUs changes by the minute. Try again later, allow more regions (leave `region` unset), " +
+			"allow more clouds with a `placement` block, or choose another gpu_type. The `neocloud_gpu_offers` data source lists what is available now."
+	case errors.Is(err, clients.ErrCapacity):
+		detail += "\n\nThe cloud has no machine of this type free right now. Try again later, another region, or another gpu_type."
+	case errors.Is(err, clients.ErrQuota):
+		detail += "\n\nYour account's quota does not allow this. Ask the cloud's support to raise it, or release machines you do not need."
+	case errors.Is(err, clients.ErrAuth):
+		detail += "\n\nCheck the API key in the provider configuration (or its environment variable) and that the account is active."
+	case errors.Is(err, clients.ErrRateLimited):
+		detail += "\n\nThe cloud kept refusing requests for exceeding its rate limit, even after waiting as it asked. Run again with fewer parallel operations (terraform -parallelism=2)."
+	case errors.Is(err, clients.ErrOutcomeUnknown):
+		detail += "\n\nThe cloud may have acted on the request. Check the cloud's console for a machine that Terraform does not track before trying again."
+	case errors.Is(err, context.DeadlineExceeded):
+		detail += "\n\nThe operation did not finish within its timeout. Raise it in the resource's `timeouts` block if the cloud is slow today."
+	}
+	diags.AddError(summary, detail)
+}

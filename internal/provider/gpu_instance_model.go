@@ -1,0 +1,127 @@
+package provider
+
+import (
+	"context"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients/gpus"
+)
+
+// gpuInstanceModel is neocloud_gpu_instance's state and plan.
+type gpuInstanceModel struct {
+	ID              types.String         `tfsdk:"id"`
+	Name            types.String         `tfsdk:"name"`
+	Cloud           types.String         `tfsdk:"cloud"`
+	Region          types.String         `tfsdk:"region"`
+	GPUType         types.String         `tfsdk:"gpu_type"`
+	GPUCount        types.Int64          `tfsdk:"gpu_count"`
+	Image           types.String         `tfsdk:"image"`
+	SSHKeyIDs       types.Set            `tfsdk:"ssh_key_ids"`
+	UserData        types.String         `tfsdk:"user_data"`
+	Tags            types.Map            `tfsdk:"tags"`
+	MaxPricePerHour types.Float64        `tfsdk:"max_price_per_hour"`
+	Lambda          *lambdaInstanceModel `tfsdk:"lambda"`
+	Timeouts        timeouts.Value       `tfsdk:"timeouts"`
+
+	Status       types.String  `tfsdk:"status"`
+	InstanceType types.String  `tfsdk:"instance_type"`
+	PublicIP     types.String  `tfsdk:"public_ip"`
+	PrivateIP    types.String  `tfsdk:"private_ip"`
+	SSHHost      types.String  `tfsdk:"ssh_host"`
+	SSHPort      types.Int64   `tfsdk:"ssh_port"`
+	SSHUser      types.String  `tfsdk:"ssh_user"`
+	PricePerHour types.Float64 `tfsdk:"price_per_hour"`
+	CreatedAt    types.String  `tfsdk:"created_at"`
+}
+
+type lambdaInstanceModel struct {
+	FileSystemNames    types.List `tfsdk:"file_system_names"`
+	FirewallRulesetIDs types.List `tfsdk:"firewall_ruleset_ids"`
+}
+
+// expandInstanceSpec turns a plan into the neutral launch request.
+func expandInstanceSpec(ctx context.Context, m gpuInstanceModel, diags *diag.Diagnostics) clients.InstanceSpec {
+	spec := clients.InstanceSpec{
+		Name:            m.Name.ValueString(),
+		GPUType:         m.GPUType.ValueString(),
+		GPUCount:        int(m.GPUCount.ValueInt64()),
+		Region:          m.Region.ValueString(),
+		Image:           m.Image.ValueString(),
+		UserData:        m.UserData.ValueString(),
+		MaxPricePerHour: m.MaxPricePerHour.ValueFloat64(),
+	}
+	spec.SSHKeyIDs = stringsFromSet(ctx, m.SSHKeyIDs, diags)
+	spec.Tags = stringMap(ctx, m.Tags, diags)
+	if m.Lambda != nil {
+		spec.Lambda = &clients.LambdaInstanceOptions{
+			FileSystemNames:    stringsFromList(ctx, m.Lambda.FileSystemNames, diags),
+			FirewallRulesetIDs: stringsFromList(ctx, m.Lambda.FirewallRulesetIDs, diags),
+		}
+	}
+	return spec
+}
+
+// flattenInstance writes what the cloud reports into the model. Attributes the cloud does not
+// report back (image, user_data, max_price_per_hour) keep their planned or prior value. The
+// user's spelling of gpu_type is kept when it still means the same machine; an import fills it
+// from the catalog.
+func flattenInstance(ctx context.Context, inst *clients.Instance, m *gpuInstanceModel, diags *diag.Diagnostics) {
+	m.ID = types.StringValue(inst.ID)
+	m.Cloud = types.StringValue(inst.Cloud)
+	m.Name = types.StringValue(inst.Name)
+	m.Region = types.StringValue(inst.Region)
+	if m.GPUType.IsNull() || m.GPUType.IsUnknown() || (!m.InstanceType.IsNull() && !m.InstanceType.IsUnknown() && m.InstanceType.ValueString() != inst.InstanceType) {
+		m.GPUType = types.StringValue(neutralOr(inst.GPUType, inst.InstanceType))
+	}
+	m.GPUCount = types.Int64Value(int64(inst.GPUCount))
+	m.InstanceType = types.StringValue(inst.InstanceType)
+	m.Status = types.StringValue(inst.Status)
+	m.PublicIP = stringOrNull(inst.PublicIP)
+	m.PrivateIP = stringOrNull(inst.PrivateIP)
+	m.SSHHost = stringOrNull(inst.SSHHost)
+	if inst.SSHPort > 0 {
+		m.SSHPort = types.Int64Value(int64(inst.SSHPort))
+	} else {
+		m.SSHPort = types.Int64Null()
+	}
+	m.SSHUser = stringOrNull(inst.SSHUser)
+	m.PricePerHour = types.Float64Value(inst.PricePerHour)
+	if inst.CreatedAt.IsZero() {
+		if m.CreatedAt.IsUnknown() {
+			m.CreatedAt = types.StringNull()
+		}
+	} else {
+		m.CreatedAt = types.StringValue(inst.CreatedAt.UTC().Format(time.RFC3339))
+	}
+	if inst.Image != "" && (m.Image.IsNull() || m.Image.IsUnknown()) {
+		m.Image = types.StringValue(inst.Image)
+	}
+	if m.Image.IsUnknown() {
+		m.Image = types.StringNull()
+	}
+	if m.UserData.IsUnknown() {
+		m.UserData = types.StringNull()
+	}
+	m.SSHKeyIDs = setOrNull(ctx, inst.SSHKeyIDs, diags)
+	m.Tags = mapOrNull(ctx, inst.Tags, diags)
+
+	if inst.Lambda != nil && (m.Lambda != nil || len(inst.Lambda.FileSystemNames) > 0 || len(inst.Lambda.FirewallRulesetIDs) > 0) {
+		m.Lambda = &lambdaInstanceModel{
+			FileSystemNames:    listOrNull(ctx, inst.Lambda.FileSystemNames, diags),
+			FirewallRulesetIDs: listOrNull(ctx, inst.Lambda.FirewallRulesetIDs, diags),
+		}
+	}
+}
+
+// neutralOr prefers the catalog's neutral GPU name and falls back to the native id.
+func neutralOr(gpuType, native string) string {
+	if _, ok := gpus.Lookup(gpuType); ok {
+		return gpuType
+	}
+	return native
+}

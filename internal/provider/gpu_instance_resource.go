@@ -1,0 +1,496 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/float64planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/listplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/mapplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/setplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients/gpus"
+)
+
+var (
+	_ resource.ResourceWithConfigure   = (*gpuInstanceResource)(nil)
+	_ resource.ResourceWithImportState = (*gpuInstanceResource)(nil)
+	_ resource.ResourceWithModifyPlan  = (*gpuInstanceResource)(nil)
+)
+
+const (
+	defaultInstanceCreateTimeout = 40 * time.Minute
+	defaultInstanceUpdateTimeout = 20 * time.Minute
+	defaultInstanceDeleteTimeout = 20 * time.Minute
+)
+
+// NewGPUInstanceResource is neocloud_gpu_instance.
+func NewGPUInstanceResource() resource.Resource { return &gpuInstanceResource{} }
+
+type gpuInstanceResource struct {
+	data *providerData
+}
+
+func (r *gpuInstanceResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_gpu_instance"
+}
+
+func (r *gpuInstanceResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	replace := stringplanmodifier.RequiresReplace()
+	keep := stringplanmodifier.UseStateForUnknown()
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "One GPU machine on a neo-cloud: a Lambda Cloud instance, a RunPod pod, or a one-node CoreWeave NodePool. " +
+			"The machine's id is saved in state as soon as the cloud accepts the launch, before waiting for it to boot, so a failed " +
+			"wait never leaks a billed machine: the resource is tainted and the next apply replaces it.",
+		Attributes: map[string]schema.Attribute{
+			"id": schema.StringAttribute{
+				Computed:            true,
+				MarkdownDescription: "The cloud's id of the machine.",
+				PlanModifiers:       []planmodifier.String{keep},
+			},
+			"name": schema.StringAttribute{
+				Required:            true,
+				MarkdownDescription: "Name of the machine as shown by the cloud. Changing it renames the machine in place.",
+				Validators:          []validator.String{stringvalidator.LengthBetween(1, 64)},
+			},
+			"cloud": schema.StringAttribute{
+				Required:            true,
+				MarkdownDescription: "Cloud to launch on: " + quotedList(clients.Names()) + ". Changing it replaces the machine.",
+				Validators:          []validator.String{stringvalidator.OneOf(clients.Names()...)},
+				PlanModifiers:       []planmodifier.String{replace},
+			},
+			"region": schema.StringAttribute{
+				Optional: true,
+				Computed: true,
+				MarkdownDescription: "Region (Lambda region code such as `us-east-1`). Leave it out and the provider picks a region " +
+					"with capacity for the machine and records it here. Setting it to another region replaces the machine.",
+				PlanModifiers: []planmodifier.String{keep, stringplanmodifier.RequiresReplaceIfConfigured()},
+			},
+			"gpu_type": schema.StringAttribute{
+				Required: true,
+				MarkdownDescription: "GPU model: a neutral catalog name (" + strings.Join(gpus.Names(), ", ") + ") " +
+					"or the cloud's native id (Lambda instance type such as `gpu_8x_h100_sxm5`). A change that resolves to a " +
+					"different machine type replaces the machine; respelling the same type does not.",
+				Validators: []validator.String{stringvalidator.LengthAtLeast(1)},
+			},
+			"gpu_count": schema.Int64Attribute{
+				Optional:            true,
+				Computed:            true,
+				MarkdownDescription: "Number of GPUs. Optional when `gpu_type` is a native instance type that fixes it. A change replaces the machine.",
+				PlanModifiers:       []planmodifier.Int64{int64planmodifier.UseStateForUnknown()},
+			},
+			"image": schema.StringAttribute{
+				Optional:            true,
+				MarkdownDescription: "Operating system image: an image family (Lambda: `lambda-stack-22-04`) or an image id. The cloud's default when left out. A change replaces the machine.",
+				PlanModifiers:       []planmodifier.String{requiresReplaceIfPriorSet()},
+			},
+			"ssh_key_ids": schema.SetAttribute{
+				Optional:            true,
+				ElementType:         types.StringType,
+				MarkdownDescription: "Ids of `neocloud_ssh_key` resources (or the cloud's own key ids) allowed to log in. Lambda requires exactly one. A change replaces the machine.",
+				PlanModifiers:       []planmodifier.Set{setplanmodifier.RequiresReplace()},
+				Validators:          []validator.Set{setvalidator.SizeAtLeast(1)},
+			},
+			"user_data": schema.StringAttribute{
+				Optional:            true,
+				MarkdownDescription: "cloud-init user data, as plain text (at most 1 MB). The cloud does not report it back, so it is not refreshed. A change replaces the machine.",
+				PlanModifiers:       []planmodifier.String{requiresReplaceIfPriorSet()},
+				Validators:          []validator.String{stringvalidator.LengthAtMost(1 << 20)},
+			},
+			"tags": schema.MapAttribute{
+				Optional:            true,
+				ElementType:         types.StringType,
+				MarkdownDescription: "Key/value tags on the machine. Lambda cannot change tags of a running instance, so a change replaces it.",
+				PlanModifiers:       []planmodifier.Map{mapplanmodifier.RequiresReplace()},
+			},
+			"max_price_per_hour": schema.Float64Attribute{
+				Optional: true,
+				MarkdownDescription: "Refuse to launch a machine that costs more than this, in USD per hour for the whole machine. " +
+					"Checked at plan time against the cloud's live prices.",
+				PlanModifiers: []planmodifier.Float64{float64planmodifier.UseStateForUnknown()},
+			},
+
+			"status": schema.StringAttribute{
+				Computed:            true,
+				MarkdownDescription: "Neutral status: `pending`, `running`, `stopped`, `unhealthy`, `terminating`, `terminated` or `error`.",
+			},
+			"instance_type": schema.StringAttribute{
+				Computed:            true,
+				MarkdownDescription: "The cloud's instance type that `gpu_type` and `gpu_count` resolved to.",
+			},
+			"public_ip":      schema.StringAttribute{Computed: true, MarkdownDescription: "Public IPv4 address.", PlanModifiers: []planmodifier.String{keep}},
+			"private_ip":     schema.StringAttribute{Computed: true, MarkdownDescription: "Private IPv4 address.", PlanModifiers: []planmodifier.String{keep}},
+			"ssh_host":       schema.StringAttribute{Computed: true, MarkdownDescription: "Host to SSH to.", PlanModifiers: []planmodifier.String{keep}},
+			"ssh_port":       schema.Int64Attribute{Computed: true, MarkdownDescription: "Port to SSH to.", PlanModifiers: []planmodifier.Int64{int64planmodifier.UseStateForUnknown()}},
+			"ssh_user":       schema.StringAttribute{Computed: true, MarkdownDescription: "User to SSH as.", PlanModifiers: []planmodifier.String{keep}},
+			"price_per_hour": schema.Float64Attribute{Computed: true, MarkdownDescription: "Price of the machine in USD per hour.", PlanModifiers: []planmodifier.Float64{float64planmodifier.UseStateForUnknown()}},
+			"created_at":     schema.StringAttribute{Computed: true, MarkdownDescription: "When the machine was created (RFC 3339), where the cloud reports it.", PlanModifiers: []planmodifier.String{keep}},
+		},
+		Blocks: map[string]schema.Block{
+			"lambda": schema.SingleNestedBlock{
+				MarkdownDescription: "Lambda Cloud settings. Only valid with `cloud = \"lambda\"`.",
+				Attributes: map[string]schema.Attribute{
+					"file_system_names": schema.ListAttribute{
+						Optional:            true,
+						ElementType:         types.StringType,
+						MarkdownDescription: "Names of Lambda filesystems (in the same region) to mount. A change replaces the instance.",
+						PlanModifiers:       []planmodifier.List{listplanmodifier.RequiresReplace()},
+						Validators:          []validator.List{listvalidator.SizeAtLeast(1)},
+					},
+					"firewall_ruleset_ids": schema.ListAttribute{
+						Optional:            true,
+						ElementType:         types.StringType,
+						MarkdownDescription: "Ids of Lambda firewall rulesets to attach. A change replaces the instance.",
+						PlanModifiers:       []planmodifier.List{listplanmodifier.RequiresReplace()},
+						Validators:          []validator.List{listvalidator.SizeAtLeast(1)},
+					},
+				},
+			},
+			"timeouts": timeouts.Block(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),
+		},
+	}
+}
+
+func (r *gpuInstanceResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	r.data = configureData(req.ProviderData, &resp.Diagnostics)
+}
+
+// ModifyPlan checks at plan time what can be checked without launching: the cloud is
+// configured, the GPU type and count exist there, the region exists, the cloud's own rules,
+// and the price cap; it resolves the instance type so the plan shows it, and decides between
+// an in-place update and a replacement.
+func (r *gpuInstanceResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.Plan.Raw.IsNull() || r.data == nil {
+		return
+	}
+	var plan gpuInstanceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() || plan.Cloud.IsUnknown() {
+		return
+	}
+	cloudName := plan.Cloud.ValueString()
+	cloud, err := r.data.cloud(cloudName)
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("cloud"), "Cloud not configured", err.Error())
+		return
+	}
+	if plan.Lambda != nil && cloudName != "lambda" {
+		resp.Diagnostics.AddAttributeError(path.Root("lambda"), "Settings for another cloud",
+			fmt.Sprintf("The `lambda` block only applies to cloud = \"lambda\", but this machine is on %q. Remove the block.", cloudName))
+	}
+
+	if !plan.Region.IsNull() && !plan.Region.IsUnknown() && !slices.Contains(cloud.Regions(), plan.Region.ValueString()) {
+		resp.Diagnostics.AddAttributeError(path.Root("region"), "Unknown region",
+			fmt.Sprintf("%s has no region %q. Its regions are: %s. Leave region out to let the provider pick one with capacity.",
+				cloudName, plan.Region.ValueString(), strings.Join(cloud.Regions(), ", ")))
+	}
+
+	var resolved clients.InstanceType
+	if !plan.GPUType.IsUnknown() && !plan.GPUCount.IsUnknown() {
+		resolved, err = cloud.ResolveInstanceType(plan.GPUType.ValueString(), int(plan.GPUCount.ValueInt64()))
+		if err != nil {
+			at := path.Root("gpu_type")
+			if _, known := gpus.Lookup(plan.GPUType.ValueString()); known && !plan.GPUCount.IsNull() {
+				at = path.Root("gpu_count")
+			}
+			resp.Diagnostics.AddAttributeError(at, "GPU type not available on "+cloudName, err.Error())
+			return
+		}
+		plan.InstanceType = types.StringValue(resolved.Name)
+		plan.GPUCount = types.Int64Value(int64(resolved.GPUCount))
+	} else {
+		plan.InstanceType = types.StringUnknown()
+	}
+
+	if v, ok := cloud.(clients.InstanceValidator); ok {
+		spec := expandInstanceSpec(ctx, plan, &resp.Diagnostics)
+		for _, fe := range v.ValidateInstanceSpec(spec) {
+			resp.Diagnostics.AddAttributeError(attrPath(fe.Field), fe.Summary, fe.Detail)
+		}
+	}
+	if resp.Diagnostics.HasError() {
+		return
+	}
+
+	var state *gpuInstanceModel
+	if !req.State.Raw.IsNull() {
+		state = &gpuInstanceModel{}
+		resp.Diagnostics.Append(req.State.Get(ctx, state)...)
+		if resp.Diagnostics.HasError() {
+			return
+		}
+	}
+
+	if state == nil {
+		// A new machine: its status and price are known only after launch.
+		plan.Status = types.StringUnknown()
+		plan.PricePerHour = types.Float64Unknown()
+		r.checkPrice(ctx, cloud, plan, resolved, resp)
+	} else {
+		if !plan.InstanceType.IsUnknown() && plan.InstanceType.ValueString() != state.InstanceType.ValueString() {
+			resp.RequiresReplace = append(resp.RequiresReplace, path.Root("gpu_type"), path.Root("gpu_count"))
+		}
+		// Nothing the cloud reports changes on an update: keep the status as it is.
+		plan.Status = state.Status
+	}
+	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+}
+
+// checkPrice refuses, at plan time, a machine whose live price is above max_price_per_hour.
+func (r *gpuInstanceResource) checkPrice(ctx context.Context, cloud clients.Cloud, plan gpuInstanceModel, resolved clients.InstanceType, resp *resource.ModifyPlanResponse) {
+	if plan.MaxPricePerHour.IsNull() || plan.MaxPricePerHour.IsUnknown() || resolved.Name == "" {
+		return
+	}
+	limit := plan.MaxPricePerHour.ValueFloat64()
+	offers, err := cloud.Offers(ctx, clients.OfferFilter{GPUType: resolved.GPUType, GPUCount: resolved.GPUCount})
+	if err != nil {
+		resp.Diagnostics.AddAttributeWarning(path.Root("max_price_per_hour"), "Price not checked",
+			"The price cap could not be checked at plan time ("+err.Error()+"); it is checked again at launch.")
+		return
+	}
+	cheapest := -1.0
+	for _, o := range offers {
+		if o.InstanceType != resolved.Name {
+			continue
+		}
+		if cheapest < 0 || o.PricePerHour < cheapest {
+			cheapest = o.PricePerHour
+		}
+	}
+	if cheapest > limit {
+		resp.Diagnostics.AddAttributeError(path.Root("max_price_per_hour"), "Price cap below every offer",
+			fmt.Sprintf("%s %s costs $%.2f per hour on %s, above max_price_per_hour = $%.2f. Raise the cap or choose a cheaper gpu_type.",
+				plan.Cloud.ValueString(), resolved.Name, cheapest, plan.Cloud.ValueString(), limit))
+	}
+}
+
+func (r *gpuInstanceResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var plan gpuInstanceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	timeout, d := plan.Timeouts.Create(ctx, defaultInstanceCreateTimeout)
+	resp.Diagnostics.Append(d...)
+	cloud, err := r.data.cloud(plan.Cloud.ValueString())
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("cloud"), "Cloud not configured", err.Error())
+		return
+	}
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+
+	spec := expandInstanceSpec(ctx, plan, &resp.Diagnostics)
+	spec.LaunchToken = newLaunchToken()
+	inst, err := cloud.CreateInstance(ctx, spec)
+	if err != nil {
+		addCloudError(&resp.Diagnostics, "Unable to launch "+displayName(cloud.Name())+" instance", err)
+		return
+	}
+	// Save the id before waiting: from here on the machine is billed, and state is what lets
+	// the next apply or destroy find it.
+	flattenInstance(ctx, inst, &plan, &resp.Diagnostics)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	tflog.Info(ctx, "instance launched, waiting for it to be ready", map[string]any{"cloud": cloud.Name(), "id": inst.ID})
+
+	ready, err := waitInstanceReady(ctx, cloud, inst.ID)
+	if err != nil {
+		addCloudError(&resp.Diagnostics, fmt.Sprintf("%s instance %s did not become ready", displayName(cloud.Name()), inst.ID),
+			fmt.Errorf("%w\n\nThe instance is saved in state and marked tainted: the next apply replaces it, and destroy removes it", err))
+		return
+	}
+	flattenInstance(ctx, ready, &plan, &resp.Diagnostics)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+// waitInstanceReady polls until the machine is usable, has failed, or ctx ends.
+func waitInstanceReady(ctx context.Context, cloud clients.Cloud, id string) (*clients.Instance, error) {
+	var last *clients.Instance
+	err := clients.Poll(ctx, func(ctx context.Context) (bool, error) {
+		inst, err := cloud.GetInstance(ctx, id)
+		if err != nil {
+			if errors.Is(err, clients.ErrRateLimited) {
+				return false, nil // keep waiting: the next look is paced further apart
+			}
+			return false, err
+		}
+		last = inst
+		if inst.Ready {
+			return true, nil
+		}
+		if inst.Failed() {
+			return false, fmt.Errorf("the cloud reports the machine as %s (%s)", inst.Status, inst.NativeStatus)
+		}
+		tflog.Debug(ctx, "waiting for instance", map[string]any{"id": id, "status": inst.NativeStatus})
+		return false, nil
+	})
+	if err != nil && last != nil && errors.Is(err, context.DeadlineExceeded) {
+		err = fmt.Errorf("timed out while the machine was %s: %w", last.NativeStatus, err)
+	}
+	return last, err
+}
+
+func (r *gpuInstanceResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	var state gpuInstanceModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	cloud, err := r.data.cloud(state.Cloud.ValueString())
+	if err != nil {
+		resp.Diagnostics.AddError("Cloud not configured", err.Error())
+		return
+	}
+	inst, err := cloud.GetInstance(ctx, state.ID.ValueString())
+	if clients.IsNotFound(err) || (err == nil && inst.Gone()) {
+		tflog.Warn(ctx, "instance is gone, removing it from state", map[string]any{"id": state.ID.ValueString()})
+		resp.State.RemoveResource(ctx)
+		return
+	}
+	if err != nil {
+		addCloudError(&resp.Diagnostics, "Unable to read "+displayName(cloud.Name())+" instance "+state.ID.ValueString(), err)
+		return
+	}
+	flattenInstance(ctx, inst, &state, &resp.Diagnostics)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
+
+func (r *gpuInstanceResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var plan, state gpuInstanceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	timeout, d := plan.Timeouts.Update(ctx, defaultInstanceUpdateTimeout)
+	resp.Diagnostics.Append(d...)
+	cloud, err := r.data.cloud(state.Cloud.ValueString())
+	if err != nil {
+		resp.Diagnostics.AddError("Cloud not configured", err.Error())
+		return
+	}
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+
+	var update clients.InstanceUpdate
+	if !plan.Name.Equal(state.Name) {
+		update.Name = plan.Name.ValueStringPointer()
+	}
+	var inst *clients.Instance
+	if update != (clients.InstanceUpdate{}) {
+		inst, err = cloud.UpdateInstance(ctx, state.ID.ValueString(), update)
+	} else {
+		// Only attributes the cloud does not hold changed (a respelled gpu_type, the price
+		// cap, an image recorded after import): nothing to send.
+		inst, err = cloud.GetInstance(ctx, state.ID.ValueString())
+	}
+	if err != nil {
+		addCloudError(&resp.Diagnostics, "Unable to update "+displayName(cloud.Name())+" instance "+state.ID.ValueString(), err)
+		return
+	}
+	plan.ID = state.ID
+	flattenInstance(ctx, inst, &plan, &resp.Diagnostics)
+	if update.Name != nil {
+		plan.Name = types.StringValue(*update.Name) // the list snapshot may predate the rename
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+func (r *gpuInstanceResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	var state gpuInstanceModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	timeout, d := state.Timeouts.Delete(ctx, defaultInstanceDeleteTimeout)
+	resp.Diagnostics.Append(d...)
+	cloud, err := r.data.cloud(state.Cloud.ValueString())
+	if err != nil {
+		resp.Diagnostics.AddError("Cloud not configured", err.Error())
+		return
+	}
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	id := state.ID.ValueString()
+	if err := cloud.DeleteInstance(ctx, id); err != nil {
+		addCloudError(&resp.Diagnostics, "Unable to terminate "+displayName(cloud.Name())+" instance "+id, err)
+		return
+	}
+	if err := waitInstanceGone(ctx, cloud, id); err != nil {
+		addCloudError(&resp.Diagnostics, fmt.Sprintf("%s instance %s did not finish terminating", displayName(cloud.Name()), id), err)
+	}
+}
+
+// waitInstanceGone polls until the cloud reports the machine terminated or unknown.
+func waitInstanceGone(ctx context.Context, cloud clients.Cloud, id string) error {
+	return clients.Poll(ctx, func(ctx context.Context) (bool, error) {
+		inst, err := cloud.GetInstance(ctx, id)
+		if clients.IsNotFound(err) {
+			return true, nil
+		}
+		if err != nil {
+			if errors.Is(err, clients.ErrRateLimited) {
+				return false, nil
+			}
+			return false, err
+		}
+		return inst.Gone(), nil
+	})
+}
+
+func (r *gpuInstanceResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	importCloudAndID(ctx, req, resp)
+}
+
+// displayName is a cloud's name for diagnostics.
+func displayName(cloud string) string {
+	if info, ok := clients.Lookup(cloud); ok {
+		return info.DisplayName
+	}
+	return cloud
+}
+
+// attrPath turns a neutral dotted field name ("lambda.file_system_names") into a path.
+func attrPath(field string) path.Path {
+	parts := strings.Split(field, ".")
+	p := path.Root(parts[0])
+	for _, part := range parts[1:] {
+		p = p.AtName(part)
+	}
+	return p
+}
+
+func quotedList(xs []string) string {
+	q := make([]string, len(xs))
+	for i, x := range xs {
+		q[i] = "`" + x + "`"
+	}
+	return strings.Join(q, ", ")
+}

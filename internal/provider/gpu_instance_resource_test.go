@@ -1,0 +1,279 @@
+package provider
+
+import (
+	"fmt"
+	"regexp"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/neocloud/terraform-provider-neocloud/internal/emulator/emucore"
+)
+
+const testPublicKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJ0uZ01d/Zu7xLD0VwkQuiI3BI+QR5KCskqRTD1BPRx4 neocloud-test"
+
+func lambdaInstanceConfig(env *testEnv, name, gpuType string, extra string) string {
+	return env.providerConfig() + fmt.Sprintf(`
+resource "neocloud_ssh_key" "me" {
+  cloud      = "lambda"
+  name       = "acc-key"
+  public_key = %q
+}
+
+resource "neocloud_gpu_instance" "test" {
+  name        = %q
+  cloud       = "lambda"
+  gpu_type    = %q
+  ssh_key_ids = [neocloud_ssh_key.me.id]
+  tags        = { team = "research" }
+  %s
+}
+`, testPublicKey, name, gpuType, extra)
+}
+
+// The whole life of a Lambda instance: create, nothing to do after apply, rename in place,
+// import, respell the GPU type without replacing, replace on a real type change, destroy.
+func TestAccGPUInstance_lambdaLifecycle(t *testing.T) {
+	testAccPreCheck(t)
+	env := newTestEnv(t)
+	lam := env.emu.Lambda
+	addr := "neocloud_gpu_instance.test"
+
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		CheckDestroy:             checkNoLiveLambdaInstances(env),
+		Steps: []resource.TestStep{
+			{
+				Config: lambdaInstanceConfig(env, "acc-1", "A10_24GB", "gpu_count = 1"),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("status"), knownvalue.StringExact("running")),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("instance_type"), knownvalue.StringExact("gpu_1x_a10")),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("gpu_count"), knownvalue.Int64Exact(1)),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("ssh_user"), knownvalue.StringExact("ubuntu")),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("ssh_port"), knownvalue.Int64Exact(22)),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("public_ip"), knownvalue.StringRegexp(regexp.MustCompile(`^\d+\.\d+\.\d+\.\d+$`))),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("region"), knownvalue.NotNull()),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("price_per_hour"), knownvalue.NotNull()),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("tags"), knownvalue.MapExact(map[string]knownvalue.Check{"team": knownvalue.StringExact("research")})),
+				},
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+				Check: resource.ComposeTestCheckFunc(
+					checkLambdaInstances(env, 1),
+					func(s *terraform.State) error {
+						rs := s.RootModule().Resources[addr]
+						for _, inst := range lam.LiveInstances() {
+							if inst.ID == rs.Primary.ID {
+								if inst.Name != "acc-1" || inst.Region != rs.Primary.Attributes["region"] || inst.Tags["team"] != "research" {
+									return fmt.Errorf("emulator instance %+v does not match state", inst)
+								}
+								return nil
+							}
+						}
+						return fmt.Errorf("instance %s not found in the emulator", rs.Primary.ID)
+					},
+				),
+			},
+			{
+				Config: lambdaInstanceConfig(env, "acc-1-renamed", "A10_24GB", "gpu_count = 1"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate)},
+				},
+				Check: resource.ComposeTestCheckFunc(
+					resource.TestCheckResourceAttr(addr, "name", "acc-1-renamed"),
+					checkLambdaInstances(env, 1),
+					func(*terraform.State) error {
+						if got := lam.LiveInstances()[0].Name; got != "acc-1-renamed" {
+							return fmt.Errorf("the cloud still calls the instance %q", got)
+						}
+						return nil
+					},
+				),
+			},
+			{
+				ResourceName:            addr,
+				ImportState:             true,
+				ImportStateVerify:       true,
+				ImportStateIdFunc:       importID(addr, "lambda"),
+				ImportStateVerifyIgnore: []string{"timeouts"},
+			},
+			{
+				// The native spelling of the same machine is not a change of machine.
+				Config: lambdaInstanceConfig(env, "acc-1-renamed", "gpu_1x_a10", ""),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate)},
+				},
+				Check: checkLambdaInstances(env, 1),
+			},
+			{
+				Config: lambdaInstanceConfig(env, "acc-1-renamed", "A6000_48GB", "gpu_count = 1"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionDestroyBeforeCreate)},
+				},
+				Check: resource.ComposeTestCheckFunc(
+					resource.TestCheckResourceAttr(addr, "instance_type", "gpu_1x_a6000"),
+					checkLambdaInstances(env, 1),
+				),
+			},
+		},
+	})
+}
+
+// Bad input fails at plan time, on the attribute at fault, before anything is launched.
+func TestAccGPUInstance_lambdaPlanTimeValidation(t *testing.T) {
+	testAccPreCheck(t)
+	env := newTestEnv(t)
+	cases := []struct {
+		name  string
+		extra string
+		gpu   string
+		want  string
+	}{
+		{"count not sold", "gpu_count = 3", "H100_80GB_SXM", `(?s)gpu_count.*counts of 1, 2, 4, 8 per instance, not 3`},
+		{"gpu not sold", "gpu_count = 1", "MI300X_192GB", `(?s)gpu_type.*Lambda Cloud does not sell MI300X_192GB`},
+		{"unknown gpu", "gpu_count = 1", "H900_1TB", `(?s)gpu_type.*unknown GPU type "H900_1TB"`},
+		{"unknown region", "gpu_count = 1\n  region = \"mars-north-1\"", "A10_24GB", `(?s)region.*no region "mars-north-1"`},
+		{"price cap", "gpu_count = 1\n  max_price_per_hour = 0.05", "A10_24GB", `(?s)max_price_per_hour.*costs \$0\.75 per hour`},
+		{"other cloud's block", "gpu_count = 1\n  lambda {}\n", "A10_24GB", ``},
+	}
+	steps := []resource.TestStep{}
+	for _, c := range cases {
+		if c.want == "" {
+			continue
+		}
+		steps = append(steps, resource.TestStep{
+			Config:      lambdaInstanceConfig(env, "acc-bad", c.gpu, c.extra),
+			PlanOnly:    true,
+			ExpectError: regexp.MustCompile(c.want),
+		})
+	}
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		Steps:                    steps,
+	})
+	if n := env.emu.Lambda.Core.Stats.Get("POST /api/v1/instance-operations/launch"); n != 0 {
+		t.Errorf("plan-time errors must not launch anything; saw %d launches", n)
+	}
+}
+
+// No capacity anywhere: the error names what was tried and what to do, and nothing is saved.
+func TestAccGPUInstance_lambdaCapacityError(t *testing.T) {
+	testAccPreCheck(t)
+	env := newTestEnv(t)
+	for _, region := range []string{"us-east-1", "us-west-1", "us-south-1"} {
+		env.emu.Lambda.SetCapacity("gpu_1x_a10", region, 0)
+	}
+	env.emu.Lambda.SetCapacity("gpu_1x_a10", "us-west-2", 0)
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		CheckDestroy:             checkNoLiveLambdaInstances(env),
+		Steps: []resource.TestStep{{
+			Config:      lambdaInstanceConfig(env, "acc-cap", "A10_24GB", "gpu_count = 1\n  region = \"us-west-2\""),
+			ExpectError: regexp.MustCompile(`(?s)Unable to launch Lambda Cloud instance.*tried:.*lambda us-west-2 gpu_1x_a10.*insufficient-capacity.*neocloud_gpu_offers`),
+		}},
+	})
+}
+
+// A launch whose answer is lost is adopted, not repeated: exactly one machine exists.
+func TestAccGPUInstance_lambdaLostLaunchAnswerAdopts(t *testing.T) {
+	testAccPreCheck(t)
+	env := newTestEnv(t)
+	env.emu.Lambda.Core.AddFault(emucore.Fault{
+		Route: "POST /api/v1/instance-operations/launch", Action: emucore.FaultDropAfterCommit, Times: 1,
+	})
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		CheckDestroy:             checkNoLiveLambdaInstances(env),
+		Steps: []resource.TestStep{{
+			Config: lambdaInstanceConfig(env, "acc-lost", "A10_24GB", "gpu_count = 1"),
+			Check: resource.ComposeTestCheckFunc(
+				checkLambdaInstances(env, 1),
+				func(s *terraform.State) error {
+					if n := env.emu.Lambda.Core.Stats.Get("POST /api/v1/instance-operations/launch"); n != 1 {
+						return fmt.Errorf("expected exactly one launch call, saw %d", n)
+					}
+					if id := s.RootModule().Resources["neocloud_gpu_instance.test"].Primary.ID; id != env.emu.Lambda.LiveInstances()[0].ID {
+						return fmt.Errorf("state holds %s, not the adopted instance", id)
+					}
+					return nil
+				},
+			),
+		}},
+	})
+}
+
+// A machine deleted behind Terraform's back is planned for creation again, not an error.
+func TestAccGPUInstance_lambdaDeletedOutOfBand(t *testing.T) {
+	testAccPreCheck(t)
+	env := newTestEnv(t)
+	cfg := lambdaInstanceConfig(env, "acc-drift", "A10_24GB", "gpu_count = 1")
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		CheckDestroy:             checkNoLiveLambdaInstances(env),
+		Steps: []resource.TestStep{
+			{Config: cfg},
+			{
+				PreConfig: func() {
+					for _, inst := range env.emu.Lambda.LiveInstances() {
+						env.emu.Lambda.DeleteOutOfBand(inst.ID)
+					}
+				},
+				Config:             cfg,
+				PlanOnly:           true,
+				ExpectNonEmptyPlan: true,
+			},
+			{Config: cfg, Check: checkLambdaInstances(env, 1)},
+		},
+	})
+}
+
+// A machine that fails while booting is saved tainted (never leaked) and replaced next apply.
+func TestAccGPUInstance_lambdaFailedBootIsTaintedAndReplaced(t *testing.T) {
+	testAccPreCheck(t)
+	env := newTestEnv(t)
+	cfg := lambdaInstanceConfig(env, "acc-fail", "A10_24GB", "gpu_count = 1")
+	stop := preemptWhileBooting(env, 1)
+	defer stop()
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		CheckDestroy:             checkNoLiveLambdaInstances(env),
+		Steps: []resource.TestStep{
+			{Config: cfg, ExpectError: regexp.MustCompile(`(?s)did not become ready.*tainted`)},
+			{
+				Config: cfg,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction("neocloud_gpu_instance.test", plancheck.ResourceActionDestroyBeforeCreate)},
+				},
+				Check: checkLambdaInstances(env, 1),
+			},
+		},
+	})
+}
+
+// A resource naming a cloud without credentials says what to set.
+func TestAccGPUInstance_unconfiguredCloud(t *testing.T) {
+	testAccPreCheck(t)
+	t.Setenv("LAMBDA_API_KEY", "")
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		Steps: []resource.TestStep{{
+			Config: `
+provider "neocloud" {}
+resource "neocloud_gpu_instance" "test" {
+  name        = "x"
+  cloud       = "lambda"
+  gpu_type    = "A10_24GB"
+  gpu_count   = 1
+  ssh_key_ids = ["k"]
+}`,
+			PlanOnly:    true,
+			ExpectError: regexp.MustCompile(`(?s)Lambda Cloud is not configured.*api_key.*LAMBDA_API_KEY`),
+		}},
+	})
+}

@@ -1,0 +1,68 @@
+package provider
+
+import (
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework/providerserver"
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
+	"github.com/neocloud/terraform-provider-neocloud/internal/emulator/server"
+)
+
+// testTimeScale runs the emulated clouds 100 times faster than the real ones: a Lambda
+// instance boots in about a second.
+const testTimeScale = 0.01
+
+var testAccProviders = map[string]func() (tfprotov6.ProviderServer, error){
+	"neocloud": providerserver.NewProtocol6WithError(New("test")()),
+}
+
+func TestMain(m *testing.M) {
+	// The emulators run time-scaled, so the provider may look at machines more often than
+	// it would at a real cloud.
+	clients.PollInitial = 100 * time.Millisecond
+	clients.PollMax = 500 * time.Millisecond
+	os.Setenv("CHECKPOINT_DISABLE", "1")
+	os.Exit(m.Run())
+}
+
+// testEnv is one set of emulated clouds per test, so tests can run in parallel and each can
+// inspect exactly the machines it made.
+type testEnv struct {
+	emu *server.Server
+	url string
+}
+
+func newTestEnv(t *testing.T) *testEnv {
+	t.Helper()
+	emu := server.New(server.Options{TimeScale: testTimeScale, LambdaKey: "lambda-test-key"})
+	srv := httptest.NewServer(emu)
+	t.Cleanup(srv.Close)
+	return &testEnv{emu: emu, url: srv.URL}
+}
+
+// providerConfig is the provider block pointing every cloud at this test's emulators.
+func (e *testEnv) providerConfig() string {
+	return fmt.Sprintf(`
+provider "neocloud" {
+  lambda {
+    api_key  = "lambda-test-key"
+    endpoint = "%s/api/v1"
+  }
+}
+`, e.url)
+}
+
+// testAccPreCheck skips acceptance tests unless TF_ACC is set (terraform-plugin-testing also
+// checks, this keeps the message in one place).
+func testAccPreCheck(t *testing.T) {
+	t.Helper()
+	if os.Getenv("TF_ACC") == "" {
+		t.Skip("acceptance tests need TF_ACC=1 and a Terraform CLI (make testacc)")
+	}
+}

@@ -1,0 +1,165 @@
+package provider
+
+import (
+	"context"
+	"strings"
+
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
+)
+
+var (
+	_ resource.ResourceWithConfigure   = (*sshKeyResource)(nil)
+	_ resource.ResourceWithImportState = (*sshKeyResource)(nil)
+)
+
+// NewSSHKeyResource is neocloud_ssh_key.
+func NewSSHKeyResource() resource.Resource { return &sshKeyResource{} }
+
+type sshKeyResource struct {
+	data *providerData
+}
+
+type sshKeyModel struct {
+	ID         types.String `tfsdk:"id"`
+	Cloud      types.String `tfsdk:"cloud"`
+	Name       types.String `tfsdk:"name"`
+	PublicKey  types.String `tfsdk:"public_key"`
+	PrivateKey types.String `tfsdk:"private_key"`
+}
+
+func (r *sshKeyResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_ssh_key"
+}
+
+func (r *sshKeyResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	replace := stringplanmodifier.RequiresReplace()
+	keep := stringplanmodifier.UseStateForUnknown()
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "An SSH key registered with a cloud account, for `neocloud_gpu_instance.ssh_key_ids`. " +
+			"Give `public_key` to register your own key; leave it out and the cloud generates a key pair whose private key is returned once in `private_key` (Lambda).",
+		Attributes: map[string]schema.Attribute{
+			"id": schema.StringAttribute{
+				Computed: true, MarkdownDescription: "The cloud's id of the key.",
+				PlanModifiers: []planmodifier.String{keep},
+			},
+			"cloud": schema.StringAttribute{
+				Required: true, MarkdownDescription: "Cloud account to register the key with: " + quotedList(clients.Names()) + ".",
+				Validators:    []validator.String{stringvalidator.OneOf(clients.Names()...)},
+				PlanModifiers: []planmodifier.String{replace},
+			},
+			"name": schema.StringAttribute{
+				Required: true, MarkdownDescription: "Name of the key in the cloud account. Changing it replaces the key.",
+				Validators:    []validator.String{stringvalidator.LengthBetween(1, 64)},
+				PlanModifiers: []planmodifier.String{replace},
+			},
+			"public_key": schema.StringAttribute{
+				Optional: true, Computed: true,
+				MarkdownDescription: "OpenSSH public key (`ssh-ed25519 AAAA...`). Leave it out to have the cloud generate a key pair. Changing it replaces the key.",
+				PlanModifiers:       []planmodifier.String{keep, stringplanmodifier.RequiresReplaceIfConfigured()},
+				Validators: []validator.String{stringvalidator.RegexMatches(publicKeyPattern,
+					"must be an OpenSSH public key such as `ssh-ed25519 AAAA... comment`")},
+			},
+			"private_key": schema.StringAttribute{
+				Computed: true, Sensitive: true,
+				MarkdownDescription: "The generated private key, when the cloud generated the pair. Clouds return it only once: it is kept in state and never refreshed.",
+				PlanModifiers:       []planmodifier.String{keep},
+			},
+		},
+	}
+}
+
+func (r *sshKeyResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	r.data = configureData(req.ProviderData, &resp.Diagnostics)
+}
+
+func (r *sshKeyResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var plan sshKeyModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	cloud, err := r.data.cloud(plan.Cloud.ValueString())
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("cloud"), "Cloud not configured", err.Error())
+		return
+	}
+	key, err := cloud.CreateSSHKey(ctx, clients.SSHKeySpec{Name: plan.Name.ValueString(), PublicKey: plan.PublicKey.ValueString()})
+	if err != nil {
+		addCloudError(&resp.Diagnostics, "Unable to add SSH key to "+displayName(cloud.Name()), err)
+		return
+	}
+	plan.ID = types.StringValue(key.ID)
+	plan.Name = types.StringValue(key.Name)
+	if plan.PublicKey.IsUnknown() || plan.PublicKey.IsNull() {
+		plan.PublicKey = types.StringValue(key.PublicKey)
+	}
+	plan.PrivateKey = stringOrNull(key.PrivateKey)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+func (r *sshKeyResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	var state sshKeyModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	cloud, err := r.data.cloud(state.Cloud.ValueString())
+	if err != nil {
+		resp.Diagnostics.AddError("Cloud not configured", err.Error())
+		return
+	}
+	key, err := cloud.GetSSHKey(ctx, state.ID.ValueString())
+	if clients.IsNotFound(err) {
+		resp.State.RemoveResource(ctx)
+		return
+	}
+	if err != nil {
+		addCloudError(&resp.Diagnostics, "Unable to read SSH key "+state.ID.ValueString(), err)
+		return
+	}
+	state.Name = types.StringValue(key.Name)
+	// file() keeps the trailing newline that the cloud strips: only a real change is drift.
+	if strings.TrimSpace(state.PublicKey.ValueString()) != strings.TrimSpace(key.PublicKey) {
+		state.PublicKey = types.StringValue(key.PublicKey)
+	}
+	if state.PrivateKey.IsUnknown() {
+		state.PrivateKey = types.StringNull()
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
+
+// Update is never called with a change: every configurable attribute replaces the key.
+func (r *sshKeyResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var plan sshKeyModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+func (r *sshKeyResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	var state sshKeyModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	cloud, err := r.data.cloud(state.Cloud.ValueString())
+	if err != nil {
+		resp.Diagnostics.AddError("Cloud not configured", err.Error())
+		return
+	}
+	if err := cloud.DeleteSSHKey(ctx, state.ID.ValueString()); err != nil && !clients.IsNotFound(err) {
+		addCloudError(&resp.Diagnostics, "Unable to delete SSH key "+state.ID.ValueString(), err)
+	}
+}
+
+func (r *sshKeyResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	importCloudAndID(ctx, req, resp)
+}

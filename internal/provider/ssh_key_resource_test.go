@@ -1,0 +1,104 @@
+package provider
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+)
+
+// A key with the user's public key, and a key Lambda generates (private key returned once,
+// kept in state as a sensitive value); both import, and destroy removes them from the account.
+func TestAccSSHKey_lambda(t *testing.T) {
+	testAccPreCheck(t)
+	env := newTestEnv(t)
+	cfg := env.providerConfig() + fmt.Sprintf(`
+resource "neocloud_ssh_key" "mine" {
+  cloud      = "lambda"
+  name       = "acc-mine"
+  public_key = "%s\n"
+}
+
+resource "neocloud_ssh_key" "generated" {
+  cloud = "lambda"
+  name  = "acc-generated"
+}
+`, testPublicKey)
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		CheckDestroy: func(*terraform.State) error {
+			if keys := env.emu.Lambda.SSHKeys(); len(keys) != 0 {
+				return fmt.Errorf("keys left in the account: %+v", keys)
+			}
+			return nil
+		},
+		Steps: []resource.TestStep{
+			{
+				Config: cfg,
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("neocloud_ssh_key.mine", tfjsonpath.New("private_key"), knownvalue.Null()),
+					statecheck.ExpectKnownValue("neocloud_ssh_key.generated", tfjsonpath.New("private_key"),
+						knownvalue.StringRegexp(regexp.MustCompile(`-----BEGIN [A-Z ]*PRIVATE KEY-----`))),
+					statecheck.ExpectKnownValue("neocloud_ssh_key.generated", tfjsonpath.New("public_key"),
+						knownvalue.StringRegexp(regexp.MustCompile(`^ssh-`))),
+					statecheck.ExpectSensitiveValue("neocloud_ssh_key.generated", tfjsonpath.New("private_key")),
+				},
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+				Check: func(*terraform.State) error {
+					if n := len(env.emu.Lambda.SSHKeys()); n != 2 {
+						return fmt.Errorf("expected 2 keys in the account, found %d", n)
+					}
+					return nil
+				},
+			},
+			{
+				ResourceName:      "neocloud_ssh_key.mine",
+				ImportState:       true,
+				ImportStateVerify: true,
+				ImportStateIdFunc: importID("neocloud_ssh_key.mine", "lambda"),
+				// The configuration carries the newline that file() keeps; the cloud may not.
+				ImportStateVerifyIgnore: []string{"public_key"},
+				ImportStateCheck: func(states []*terraform.InstanceState) error {
+					if got := states[0].Attributes["public_key"]; strings.TrimSpace(got) != strings.TrimSpace(testPublicKey) {
+						return fmt.Errorf("imported public_key = %q", got)
+					}
+					return nil
+				},
+			},
+			{
+				ResourceName:            "neocloud_ssh_key.generated",
+				ImportState:             true,
+				ImportStateVerify:       true,
+				ImportStateIdFunc:       importID("neocloud_ssh_key.generated", "lambda"),
+				ImportStateVerifyIgnore: []string{"private_key"}, // the cloud never returns it again
+			},
+		},
+	})
+}
+
+func TestAccSSHKey_badPublicKeyFailsAtPlan(t *testing.T) {
+	testAccPreCheck(t)
+	env := newTestEnv(t)
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		Steps: []resource.TestStep{{
+			Config: env.providerConfig() + `
+resource "neocloud_ssh_key" "bad" {
+  cloud      = "lambda"
+  name       = "bad"
+  public_key = "-----BEGIN OPENSSH PRIVATE KEY-----"
+}`,
+			PlanOnly:    true,
+			ExpectError: regexp.MustCompile(`(?s)public_key.*must be an OpenSSH public key`),
+		}},
+	})
+}
