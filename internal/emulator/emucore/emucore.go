@@ -16,6 +16,7 @@ import (
 	"sort"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -156,8 +157,18 @@ type Core struct {
 	mu      sync.Mutex
 	faults  []*Fault
 	buckets map[int]*bucket
-	// RateLimitDisabled turns the vendor rate limits off (for tests that hammer on purpose).
-	RateLimitDisabled bool
+	rateLimitOff atomic.Bool
+}
+
+// SetRateLimitEnabled turns the vendor rate limits on or off (off for tests that hammer on
+// purpose); safe while serving.
+func (c *Core) SetRateLimitEnabled(on bool) { c.rateLimitOff.Store(!on) }
+
+// ResetRateLimits refills every bucket.
+func (c *Core) ResetRateLimits() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.buckets = map[int]*bucket{}
 }
 
 type bucket struct {
@@ -219,7 +230,7 @@ func (c *Core) pickFault(route string) *Fault {
 // allow takes a token from every bucket the route falls under. It returns false and the wait
 // until the next token when any bucket is empty (and then takes nothing).
 func (c *Core) allow(route string, h http.Header) (bool, time.Duration) {
-	if c.RateLimitDisabled || len(c.Vendor.RateLimits) == 0 {
+	if c.rateLimitOff.Load() || len(c.Vendor.RateLimits) == 0 {
 		return true, 0
 	}
 	c.mu.Lock()

@@ -1,0 +1,1095 @@
+package runpod
+
+import (
+	"cmp"
+	"fmt"
+	"maps"
+	"math"
+	"math/rand/v2"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Pod statuses (schema PodStatus).
+const (
+	statusProvisioning = "PROVISIONING"
+	statusStarting     = "STARTING"
+	statusRunning      = "RUNNING"
+	statusExited       = "EXITED"
+	statusError        = "ERROR"
+	statusTerminated   = "TERMINATED"
+)
+
+// phase is the stored part of a pod's lifecycle. While booting, the visible status
+// (PROVISIONING → STARTING → RUNNING) is derived from bootAt on every read, which is what makes
+// the lifecycle lazy: nothing runs in the background.
+type phase int
+
+const (
+	phaseBooting phase = iota
+	phaseExited
+	phaseError
+	phaseTerminated
+)
+
+type persistentMount struct {
+	Size int    `json:"size"`
+	Path string `json:"path"`
+}
+
+type networkMount struct {
+	VolumeID string `json:"volumeId"`
+	Path     string `json:"path"`
+}
+
+// pod is the emulator's record of one pod.
+type pod struct {
+	id, name   string
+	image      string
+	args       string
+	disk       int
+	ports      []string
+	env        map[string]string
+	registry   *string
+	persistent *persistentMount
+	network    []networkMount
+
+	gpu      *gpuType // nil for CPU pods
+	gpuCount int
+	cpu      *cpuFlavor // nil for GPU pods
+	vcpu     int
+
+	cloud string
+	dc    *dataCenter
+	cuda  string // "" renders as null (CPU pods, AMD hosts)
+
+	locked bool
+	// globalIP is the assigned global-network address ("" = disabled); globalWant is what the
+	// user asked for, applied at the next start/restart as the document prescribes.
+	globalIP   string
+	globalWant bool
+
+	// Cluster membership; clusterID "" for standalone pods.
+	clusterID string
+	rank      int
+	role      string
+	clusterIP string
+
+	createdAt time.Time
+
+	phase        phase
+	bootAt       time.Time     // start of the current boot (create, start, restart, reset)
+	provisionDur time.Duration // 0 for a restart in place: the machine is already assigned
+	startDur     time.Duration
+	terminatedAt time.Time
+	// holdsCompute tells whether the pod's GPUs are taken from capacity. An ERROR pod keeps
+	// them (it is still on its machine and billed); EXITED and TERMINATED pods do not.
+	holdsCompute bool
+
+	publicIP    string      // host address, assigned with the machine
+	publicPorts map[int]int // private tcp port → public port on publicIP
+	sshToken    string      // the routing suffix of the SSH proxy username
+}
+
+func (p *pod) status(now time.Time) string {
+	switch p.phase {
+	case phaseExited:
+		return statusExited
+	case phaseError:
+		return statusError
+	case phaseTerminated:
+		return statusTerminated
+	}
+	switch el := now.Sub(p.bootAt); {
+	case el < p.provisionDur:
+		return statusProvisioning
+	case el < p.provisionDur+p.startDur:
+		return statusStarting
+	}
+	return statusRunning
+}
+
+// runningSince is when the current boot reached RUNNING (meaningful only while RUNNING).
+func (p *pod) runningSince() time.Time { return p.bootAt.Add(p.provisionDur + p.startDur) }
+
+// portsReady tells whether the RUNNING pod's public mappings are published yet.
+func (e *Emulator) portsReady(p *pod, now time.Time) bool {
+	return p.status(now) == statusRunning && !now.Before(p.runningSince().Add(e.portsDur))
+}
+
+// actions lists the transitions the document allows in a status. Locked pods cannot be stopped
+// or reset, so those actions are withheld; cluster members are driven through /v2/clusters
+// only, so they publish none.
+func (p *pod) actions(now time.Time) []string {
+	if p.clusterID != "" {
+		return []string{}
+	}
+	var acts []string
+	switch p.status(now) {
+	case statusRunning:
+		acts = []string{"stop", "restart", "terminate"}
+	case statusProvisioning, statusStarting:
+		acts = []string{"stop", "terminate"}
+	case statusExited, statusError:
+		acts = []string{"start", "terminate"}
+	default:
+		return []string{}
+	}
+	if p.locked {
+		acts = slices.DeleteFunc(acts, func(a string) bool { return a == "stop" || a == "restart" })
+	}
+	return acts
+}
+
+// hourlyCost is the pod's list price per hour while it holds compute.
+func (p *pod) hourlyCost() float64 {
+	var c float64
+	if p.gpu != nil {
+		c = p.gpu.price(p.cloud) * float64(p.gpuCount)
+	} else if p.cpu != nil {
+		c = p.cpu.Price * float64(p.vcpu)
+	}
+	return math.Round(c*1e4) / 1e4
+}
+
+// boot starts a boot sequence now; full goes through PROVISIONING, otherwise (restart in
+// place, container recreated after a PATCH) straight to STARTING.
+func (e *Emulator) boot(p *pod, now time.Time, full bool) {
+	p.phase = phaseBooting
+	p.bootAt = now
+	p.provisionDur = 0
+	if full {
+		p.provisionDur = e.provisionDur
+	}
+	p.startDur = e.startDur
+	// A pending globalNetworking change takes effect on start/restart.
+	switch {
+	case p.globalWant && p.globalIP == "":
+		p.globalIP = fmt.Sprintf("10.65.%d.%d", rand.IntN(250)+1, rand.IntN(250)+2)
+	case !p.globalWant:
+		p.globalIP = ""
+	}
+}
+
+// assignPorts gives every tcp port a public port on the host, keeping existing mappings: a
+// stopped pod resumes on the same machine with the same addresses.
+func (p *pod) assignPorts() {
+	if p.publicPorts == nil {
+		p.publicPorts = map[int]int{}
+	}
+	used := map[int]bool{}
+	for _, pub := range p.publicPorts {
+		used[pub] = true
+	}
+	for _, spec := range p.ports {
+		port, proto := splitPort(spec)
+		if proto != "tcp" {
+			continue
+		}
+		if _, ok := p.publicPorts[port]; ok {
+			continue
+		}
+		for {
+			pub := 10000 + rand.IntN(50000)
+			if !used[pub] {
+				used[pub] = true
+				p.publicPorts[port] = pub
+				break
+			}
+		}
+	}
+}
+
+func splitPort(spec string) (int, string) {
+	num, proto, _ := strings.Cut(spec, "/")
+	n, _ := strconv.Atoi(num)
+	return n, proto
+}
+
+// checkPorts enforces the "port/protocol" format the document describes in prose only (so a
+// violation is a rule break, 400, not a schema violation).
+func checkPorts(ports []string) error {
+	seen := map[string]bool{}
+	for i, spec := range ports {
+		num, proto, ok := strings.Cut(spec, "/")
+		n, err := strconv.Atoi(num)
+		if !ok || err != nil || n < 1 || n > 65535 || (proto != "http" && proto != "tcp") {
+			return errorf(http.StatusBadRequest, "ports[%d]: %q must be formatted as port/protocol, with a port from 1 to 65535 and protocol http or tcp", i, spec)
+		}
+		if seen[spec] {
+			return errorf(http.StatusBadRequest, "ports[%d]: %q is listed twice", i, spec)
+		}
+		seen[spec] = true
+	}
+	return nil
+}
+
+// release gives the pod's GPUs back to its pool.
+func (e *Emulator) release(p *pod) {
+	if p.holdsCompute && p.gpu != nil {
+		e.capacity[capKey{p.gpu.ID, p.dc.ID, p.cloud}] += p.gpuCount
+	}
+	p.holdsCompute = false
+}
+
+// terminate marks the pod TERMINATED and frees its compute; sweep removes it later.
+func (e *Emulator) terminate(p *pod, now time.Time) {
+	e.release(p)
+	p.phase = phaseTerminated
+	p.terminatedAt = now
+}
+
+// sweep forgets pods terminated longer than the retention ago. Called with e.mu held at the
+// start of every request, which keeps the lifecycle free of background goroutines.
+func (e *Emulator) sweep(now time.Time) {
+	for id, p := range e.pods {
+		if p.phase == phaseTerminated && now.Sub(p.terminatedAt) >= e.retention {
+			delete(e.pods, id)
+			e.gone = append(e.gone, p)
+		}
+	}
+}
+
+// livePod returns a pod the API still acts on (not terminated). Called with e.mu held.
+func (e *Emulator) livePod(id string) (*pod, error) {
+	p := e.pods[id]
+	if p == nil || p.phase == phaseTerminated {
+		return nil, errorf(http.StatusNotFound, "pod not found")
+	}
+	return p, nil
+}
+
+// --- JSON shapes (schema Pod and its parts) ---
+
+type gpuConfigJSON struct {
+	ID    string `json:"id"`
+	Count int    `json:"count"`
+}
+
+type cpuConfigJSON struct {
+	ID        string `json:"id"`
+	VCPUCount int    `json:"vcpuCount"`
+	Memory    int    `json:"memory"`
+}
+
+type mountsJSON struct {
+	Persistent *persistentMount `json:"persistent,omitempty"`
+	Network    []networkMount   `json:"network,omitempty"`
+}
+
+type sshEndpointJSON struct {
+	Host     string `json:"host"`
+	Port     int    `json:"port"`
+	Username string `json:"username"`
+	Command  string `json:"command"`
+}
+
+type sshJSON struct {
+	Proxy  *sshEndpointJSON `json:"proxy"`
+	Direct *sshEndpointJSON `json:"direct"`
+}
+
+type podClusterJSON struct {
+	ID   string `json:"id"`
+	Rank *int   `json:"rank"`
+	Role string `json:"role,omitempty"`
+	IP   string `json:"ip,omitempty"`
+}
+
+type globalNetworkingJSON struct {
+	Enabled     bool   `json:"enabled"`
+	IP          string `json:"ip,omitempty"`
+	InternalDNS string `json:"internalDns,omitempty"`
+}
+
+type utilJSON struct {
+	Util int `json:"util"`
+}
+
+type gpuUtilJSON struct {
+	Util       int `json:"util"`
+	MemoryUtil int `json:"memoryUtil"`
+}
+
+type runtimePortJSON struct {
+	Private int     `json:"private"`
+	Public  *int    `json:"public"`
+	Type    string  `json:"type"`
+	IP      *string `json:"ip"`
+}
+
+type runtimeJSON struct {
+	Uptime int               `json:"uptime"`
+	GPUs   []gpuUtilJSON     `json:"gpus,omitempty"`
+	CPU    utilJSON          `json:"cpu"`
+	Memory utilJSON          `json:"memory"`
+	Ports  []runtimePortJSON `json:"ports"`
+}
+
+type podJSON struct {
+	ID               string               `json:"id"`
+	Name             string               `json:"name"`
+	Image            string               `json:"image"`
+	Args             string               `json:"args"`
+	Disk             int                  `json:"disk"`
+	Ports            []string             `json:"ports"`
+	Env              map[string]string    `json:"env"`
+	Registry         *string              `json:"registry"`
+	Status           string               `json:"status"`
+	Actions          []string             `json:"actions"`
+	Mounts           mountsJSON           `json:"mounts"`
+	GPU              *gpuConfigJSON       `json:"gpu,omitempty"`
+	CPU              *cpuConfigJSON       `json:"cpu,omitempty"`
+	Cloud            string               `json:"cloud"`
+	DataCenterID     *string              `json:"dataCenterId"`
+	CudaVersion      *string              `json:"cudaVersion"`
+	SSH              sshJSON              `json:"ssh"`
+	Cluster          *podClusterJSON      `json:"cluster,omitempty"`
+	Template         *string              `json:"template"`
+	Cost             float64              `json:"cost"`
+	Locked           bool                 `json:"locked"`
+	GlobalNetworking globalNetworkingJSON `json:"globalNetworking"`
+	Runtime          *runtimeJSON         `json:"runtime"`
+	CreatedAt        string               `json:"createdAt"`
+	StartedAt        *string              `json:"startedAt"`
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func timestamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+// podJSON renders p as the API shows it at now. Called with e.mu held.
+func (e *Emulator) podJSON(p *pod, now time.Time) podJSON {
+	status := p.status(now)
+	ready := e.portsReady(p, now)
+	out := podJSON{
+		ID: p.id, Name: p.name, Image: p.image, Args: p.args, Disk: p.disk,
+		Ports:    slices.Clone(p.ports),
+		Env:      maps.Clone(p.env),
+		Registry: p.registry,
+		Status:   status,
+		Actions:  p.actions(now),
+		Mounts:   mountsJSON{Persistent: p.persistent, Network: p.network},
+		Cloud:    p.cloud,
+		Locked:   p.locked,
+		// Templates are applied once at create; the pod never keeps a link (always null).
+		Template:  nil,
+		CreatedAt: timestamp(p.createdAt),
+	}
+	if out.Ports == nil {
+		out.Ports = []string{}
+	}
+	if out.Env == nil {
+		out.Env = map[string]string{}
+	}
+	if p.gpu != nil {
+		out.GPU = &gpuConfigJSON{ID: p.gpu.ID, Count: p.gpuCount}
+	}
+	if p.cpu != nil {
+		out.CPU = &cpuConfigJSON{ID: p.cpu.ID, VCPUCount: p.vcpu, Memory: p.vcpu * p.cpu.MemPerVCPU}
+	}
+	if p.dc != nil {
+		out.DataCenterID = ptr(p.dc.ID)
+	}
+	if p.cuda != "" {
+		out.CudaVersion = ptr(p.cuda)
+	}
+	if status != statusExited && status != statusTerminated {
+		out.Cost = p.hourlyCost()
+	}
+	if status != statusTerminated {
+		// The proxy works as soon as the pod has a machine, which placement gives it at create.
+		user := p.id + "-" + p.sshToken
+		out.SSH.Proxy = &sshEndpointJSON{Host: "ssh.runpod.io", Port: 22, Username: user, Command: "ssh " + user + "@ssh.runpod.io"}
+	}
+	if pub, ok := p.publicPorts[22]; ok && ready && slices.Contains(p.ports, "22/tcp") {
+		out.SSH.Direct = &sshEndpointJSON{Host: p.publicIP, Port: pub, Username: "root", Command: fmt.Sprintf("ssh root@%s -p %d", p.publicIP, pub)}
+	}
+	if p.clusterID != "" {
+		out.Cluster = &podClusterJSON{ID: p.clusterID, Rank: ptr(p.rank), Role: p.role, IP: p.clusterIP}
+	}
+	if p.globalIP != "" {
+		out.GlobalNetworking = globalNetworkingJSON{Enabled: true, IP: p.globalIP, InternalDNS: p.id + ".runpod.internal"}
+	}
+	if status == statusRunning {
+		since := p.runningSince()
+		out.StartedAt = ptr(timestamp(since))
+		rt := &runtimeJSON{Uptime: int(now.Sub(since) / time.Second), Ports: []runtimePortJSON{}}
+		for range p.gpuCount {
+			rt.GPUs = append(rt.GPUs, gpuUtilJSON{})
+		}
+		// Port mappings are published only PortsDelay after RUNNING: readiness needs both.
+		if ready {
+			for _, spec := range p.ports {
+				port, proto := splitPort(spec)
+				rp := runtimePortJSON{Private: port, Type: proto}
+				if pub, ok := p.publicPorts[port]; ok && proto == "tcp" {
+					rp.Public, rp.IP = ptr(pub), ptr(p.publicIP)
+				}
+				rt.Ports = append(rt.Ports, rp)
+			}
+		}
+		out.Runtime = rt
+	}
+	return out
+}
+
+// --- handlers ---
+
+var mountsSchema = object(map[string]*schema{
+	"persistent": object(map[string]*schema{"size": integer(10), "path": str()}, "size", "path"),
+	"network":    {typ: "array", maxItems: 1, items: object(map[string]*schema{"volumeId": str(), "path": str()}, "volumeId", "path")},
+})
+
+// containerProps are BaseContainerConfig's properties.
+func containerProps(extra map[string]*schema) map[string]*schema {
+	props := map[string]*schema{
+		"args":  str(),
+		"disk":  integer(1),
+		"env":   mapOf(str()),
+		"image": str(),
+		"ports": arrayOf(str()),
+	}
+	maps.Copy(props, extra)
+	return props
+}
+
+var cudaPattern = `^\d+\.\d+$`
+
+var createPodSchema = func() *schema {
+	s := object(containerProps(map[string]*schema{
+		"registry":         str().orNull(),
+		"name":             nonEmpty(),
+		"cloud":            enum(cloudSecure, cloudCommunity),
+		"cpu":              object(map[string]*schema{"id": nonEmpty(), "vcpuCount": integer(2)}, "id", "vcpuCount"),
+		"dataCenterIds":    arrayOf(str()),
+		"globalNetworking": boolean(),
+		"gpu": object(map[string]*schema{
+			"id":                  str(),
+			"count":               integer(1),
+			"allowedCudaVersions": arrayOf(matching(cudaPattern)),
+			"minCudaVersion":      matching(cudaPattern),
+		}, "id"),
+		"mounts":       mountsSchema,
+		"startJupyter": boolean(),
+		"startSsh":     boolean(),
+		"templateId":   nonEmpty(),
+	}), "name")
+	s.requireUnless = [2]string{"image", "templateId"}
+	return s
+}()
+
+type mountsRequest struct {
+	Persistent *persistentMount `json:"persistent"`
+	Network    []networkMount   `json:"network"`
+}
+
+type createPodRequest struct {
+	Name     string            `json:"name"`
+	Image    string            `json:"image"`
+	Args     string            `json:"args"`
+	Disk     *int              `json:"disk"`
+	Env      map[string]string `json:"env"`
+	Ports    []string          `json:"ports"`
+	Registry *string           `json:"registry"`
+	Cloud    string            `json:"cloud"`
+	CPU      *struct {
+		ID        string `json:"id"`
+		VCPUCount int    `json:"vcpuCount"`
+	} `json:"cpu"`
+	DataCenterIDs    []string `json:"dataCenterIds"`
+	GlobalNetworking bool     `json:"globalNetworking"`
+	GPU              *struct {
+		ID                  string   `json:"id"`
+		Count               *int     `json:"count"`
+		AllowedCudaVersions []string `json:"allowedCudaVersions"`
+		MinCudaVersion      string   `json:"minCudaVersion"`
+	} `json:"gpu"`
+	Mounts       *mountsRequest `json:"mounts"`
+	StartJupyter bool           `json:"startJupyter"`
+	StartSSH     bool           `json:"startSsh"`
+	TemplateID   *string        `json:"templateId"`
+}
+
+// defaultDisk is the container disk a pod gets when the create omits disk (RunPod's default).
+const defaultDisk = 50
+
+// placement is what a create asks the scheduler for.
+type placement struct {
+	gpu     *gpuType
+	count   int // GPUs per pod
+	pods    int // pods that must fit in one data center together (clusters)
+	cloud   string
+	cpu     *cpuFlavor
+	dcIDs   []string // preferred data centers, in order; empty = any
+	needDC  string   // a network volume pins the pod to its data center
+	global  bool     // global networking needs a data center that supports it
+	cudaIn  []string
+	cudaMin string
+}
+
+// place picks a data center and CUDA version and takes the GPUs, or fails the way RunPod does:
+// 400 with the capacity text. Called with e.mu held.
+func (e *Emulator) place(pl placement) (*dataCenter, string, error) {
+	var cands []*dataCenter
+	if len(pl.dcIDs) > 0 {
+		for _, id := range pl.dcIDs {
+			cands = append(cands, findDC(id))
+		}
+	} else {
+		// The scheduler's choice: the data center with the most free GPUs of the kind asked
+		// for, catalog order breaking ties, so placement is deterministic.
+		cands = slices.Clone(dataCenters)
+		if pl.gpu != nil {
+			slices.SortStableFunc(cands, func(a, b *dataCenter) int {
+				return cmp.Compare(e.capacity[capKey{pl.gpu.ID, b.ID, pl.cloud}], e.capacity[capKey{pl.gpu.ID, a.ID, pl.cloud}])
+			})
+		}
+	}
+	cands = slices.DeleteFunc(cands, func(dc *dataCenter) bool {
+		return (pl.needDC != "" && dc.ID != pl.needDC) || (pl.global && !dc.GlobalNetwork)
+	})
+	if pl.cpu != nil {
+		for _, dc := range cands {
+			if slices.Contains(pl.cpu.DCs, dc.ID) {
+				return dc, "", nil
+			}
+		}
+		return nil, "", errorf(http.StatusBadRequest, capacityDetail)
+	}
+	cuda := ""
+	if len(pl.gpu.CudaVersions) > 0 {
+		for _, v := range pl.gpu.CudaVersions {
+			if len(pl.cudaIn) > 0 && !slices.Contains(pl.cudaIn, v) {
+				continue
+			}
+			if pl.cudaMin != "" && compareCUDA(v, pl.cudaMin) < 0 {
+				continue
+			}
+			cuda = v // versions are listed ascending: the newest match wins
+		}
+		if cuda == "" {
+			// The document: a CUDA version no machine reports is a capacity error, not a fallback.
+			return nil, "", errorf(http.StatusBadRequest, capacityDetail)
+		}
+	} else if len(pl.cudaIn) > 0 || pl.cudaMin != "" {
+		return nil, "", errorf(http.StatusBadRequest, capacityDetail)
+	}
+	need := pl.count * max(pl.pods, 1)
+	for _, dc := range cands {
+		key := capKey{pl.gpu.ID, dc.ID, pl.cloud}
+		if free, offered := e.capacity[key]; offered && free >= need {
+			e.capacity[key] = free - need
+			return dc, cuda, nil
+		}
+	}
+	return nil, "", errorf(http.StatusBadRequest, capacityDetail)
+}
+
+// checkDCIDs rejects data center ids the catalog does not know (a rule break, 400).
+func checkDCIDs(ids []string) error {
+	for i, id := range ids {
+		if findDC(id) == nil {
+			return errorf(http.StatusBadRequest, "dataCenterIds[%d]: unknown data center %q; see GET /v2/catalog/datacenters", i, id)
+		}
+	}
+	return nil
+}
+
+// checkGlobalDCs rejects globalNetworking when none of the preferred data centers supports it.
+func checkGlobalDCs(ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	for _, id := range ids {
+		if findDC(id).GlobalNetwork {
+			return nil
+		}
+	}
+	return errorf(http.StatusBadRequest, "globalNetworking requires a data center with global networking support; none of dataCenterIds has it (see globalNetwork in GET /v2/catalog/datacenters)")
+}
+
+// volumeDC resolves a network mount: the volume must exist (404) and, when the caller names
+// data centers, be in one of them (400). Called with e.mu held.
+func (e *Emulator) volumeDC(mounts []networkMount, dcIDs []string) (string, error) {
+	if len(mounts) == 0 {
+		return "", nil
+	}
+	v := e.volumes[mounts[0].VolumeID]
+	if v == nil {
+		return "", errorf(http.StatusNotFound, "network volume %q not found", mounts[0].VolumeID)
+	}
+	if len(dcIDs) > 0 && !slices.Contains(dcIDs, v.dc) {
+		return "", errorf(http.StatusBadRequest, "network volume %s is in data center %s, which is not among dataCenterIds", v.id, v.dc)
+	}
+	return v.dc, nil
+}
+
+// checkBalance is the 402 the document lists for creates: the account cannot pay for an hour.
+// Called with e.mu held.
+func (e *Emulator) checkBalance(hourly float64) error {
+	if hourly > e.balance {
+		return errorf(http.StatusPaymentRequired, "insufficient balance: this deployment costs $%.2f/hr and the account balance is $%.2f", hourly, e.balance)
+	}
+	return nil
+}
+
+// injectEnv applies the create-time flags: startSsh adds PUBLIC_KEY with the account's keys
+// (nothing when none are registered), startJupyter a generated JUPYTER_PASSWORD, both only
+// when the request did not set the variable itself. Called with e.mu held.
+func (e *Emulator) injectEnv(env map[string]string, startSSH, startJupyter bool) {
+	if _, set := env["PUBLIC_KEY"]; startSSH && !set && len(e.sshKeys) > 0 {
+		env["PUBLIC_KEY"] = strings.Join(e.sshKeys, "\n")
+	}
+	if _, set := env["JUPYTER_PASSWORD"]; startJupyter && !set {
+		env["JUPYTER_PASSWORD"] = newID(20)
+	}
+}
+
+// newPodRecord fills the parts every pod (standalone or cluster member) shares.
+func newPodRecord(now time.Time, dc *dataCenter) *pod {
+	return &pod{
+		id:        newID(14),
+		createdAt: now,
+		dc:        dc,
+		publicIP:  fmt.Sprintf("%s.%d", dc.IPPrefix, rand.IntN(250)+2),
+		sshToken:  fmt.Sprintf("%08x", rand.Uint32()),
+	}
+}
+
+func (e *Emulator) createPod(w http.ResponseWriter, r *http.Request) {
+	var req createPodRequest
+	if _, err := decodeBody(r, createPodSchema, &req); err != nil {
+		writeErr(w, err)
+		return
+	}
+	p, err := e.createPodLocked(&req)
+	if err != nil {
+		writeErr(w, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, p)
+}
+
+func (e *Emulator) createPodLocked(req *createPodRequest) (*podJSON, error) {
+	// Templates and registry credentials are not emulated, so every reference to one is to
+	// something that does not exist: the document's 404 for an unknown template id.
+	if req.TemplateID != nil {
+		return nil, errorf(http.StatusNotFound, "template %q not found", *req.TemplateID)
+	}
+	if req.Registry != nil {
+		return nil, errorf(http.StatusNotFound, "container registry credential %q not found", *req.Registry)
+	}
+	if (req.GPU == nil) == (req.CPU == nil) {
+		return nil, errorf(http.StatusBadRequest, "exactly one of gpu or cpu must be set")
+	}
+	if req.Mounts != nil && req.Mounts.Persistent != nil && len(req.Mounts.Network) > 0 {
+		return nil, errorf(http.StatusBadRequest, "mounts.persistent and mounts.network are mutually exclusive")
+	}
+	if err := checkPorts(req.Ports); err != nil {
+		return nil, err
+	}
+	if err := checkDCIDs(req.DataCenterIDs); err != nil {
+		return nil, err
+	}
+	cloud := cmp.Or(req.Cloud, cloudSecure)
+	pl := placement{cloud: cloud, dcIDs: req.DataCenterIDs, global: req.GlobalNetworking}
+	if req.GPU != nil {
+		g := findGPU(req.GPU.ID)
+		if g == nil {
+			return nil, errorf(http.StatusBadRequest, "gpu.id %q is not a GPU type; see GET /v2/catalog/gpus", req.GPU.ID)
+		}
+		count := 1
+		if req.GPU.Count != nil {
+			count = *req.GPU.Count
+		}
+		switch limit := g.maxCount(cloud); {
+		case limit == 0:
+			return nil, errorf(http.StatusBadRequest, "GPU type %q is not offered on %s cloud", g.ID, cloud)
+		case count > limit:
+			return nil, errorf(http.StatusBadRequest, "gpu.count %d exceeds the maximum of %d %q GPUs per pod on %s cloud", count, limit, g.ID, cloud)
+		}
+		if len(req.GPU.AllowedCudaVersions) > 0 && req.GPU.MinCudaVersion != "" {
+			return nil, errorf(http.StatusBadRequest, "gpu.allowedCudaVersions and gpu.minCudaVersion are mutually exclusive")
+		}
+		if req.GlobalNetworking && g.Manufacturer != "NVIDIA" {
+			return nil, errorf(http.StatusBadRequest, "globalNetworking requires an NVIDIA GPU")
+		}
+		pl.gpu, pl.count, pl.cudaIn, pl.cudaMin = g, count, req.GPU.AllowedCudaVersions, req.GPU.MinCudaVersion
+	} else {
+		c := findCPU(req.CPU.ID)
+		switch {
+		case c == nil:
+			return nil, errorf(http.StatusBadRequest, "cpu.id %q is not a CPU flavor", req.CPU.ID)
+		case req.CPU.VCPUCount&(req.CPU.VCPUCount-1) != 0 || req.CPU.VCPUCount > c.MaxVCPU:
+			return nil, errorf(http.StatusBadRequest, "cpu.vcpuCount %d is not valid for %s: use a power of two up to %d", req.CPU.VCPUCount, c.ID, c.MaxVCPU)
+		case cloud != cloudSecure:
+			return nil, errorf(http.StatusBadRequest, "CPU pods run on SECURE cloud only")
+		case req.Mounts != nil && req.Mounts.Persistent != nil:
+			return nil, errorf(http.StatusBadRequest, "mounts.persistent is not allowed on CPU pods; use a network volume")
+		case req.GlobalNetworking:
+			return nil, errorf(http.StatusBadRequest, "globalNetworking requires an NVIDIA GPU")
+		}
+		pl.cpu, pl.count = c, 0
+	}
+	if req.GlobalNetworking {
+		if err := checkGlobalDCs(req.DataCenterIDs); err != nil {
+			return nil, err
+		}
+	}
+
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	now := time.Now()
+	e.sweep(now)
+	var network []networkMount
+	if req.Mounts != nil {
+		network = req.Mounts.Network
+	}
+	needDC, err := e.volumeDC(network, req.DataCenterIDs)
+	if err != nil {
+		return nil, err
+	}
+	pl.needDC = needDC
+
+	p := &pod{gpu: pl.gpu, gpuCount: pl.count, cpu: pl.cpu, cloud: cloud}
+	if pl.cpu != nil {
+		p.vcpu = req.CPU.VCPUCount
+	}
+	if err := e.checkBalance(p.hourlyCost()); err != nil {
+		return nil, err
+	}
+	dc, cuda, err := e.place(pl)
+	if err != nil {
+		return nil, err
+	}
+	rec := newPodRecord(now, dc)
+	rec.gpu, rec.gpuCount, rec.cpu, rec.vcpu, rec.cloud = p.gpu, p.gpuCount, p.cpu, p.vcpu, cloud
+	rec.cuda = cuda
+	rec.name, rec.image, rec.args = req.Name, req.Image, req.Args
+	rec.disk = defaultDisk
+	if req.Disk != nil {
+		rec.disk = *req.Disk
+	}
+	rec.ports = slices.Clone(req.Ports)
+	rec.env = maps.Clone(req.Env)
+	if rec.env == nil {
+		rec.env = map[string]string{}
+	}
+	e.injectEnv(rec.env, req.StartSSH, req.StartJupyter)
+	if req.Mounts != nil {
+		rec.persistent = req.Mounts.Persistent
+		rec.network = req.Mounts.Network
+	}
+	rec.globalWant = req.GlobalNetworking
+	rec.holdsCompute = true
+	rec.assignPorts()
+	e.boot(rec, now, true)
+	e.pods[rec.id] = rec
+	out := e.podJSON(rec, now)
+	return &out, nil
+}
+
+func (e *Emulator) listPods(w http.ResponseWriter, r *http.Request) {
+	include := false
+	if s := r.URL.Query().Get("includeClusterPods"); s != "" {
+		switch s {
+		case "true":
+			include = true
+		case "false":
+		default:
+			writeProblem(w, http.StatusUnprocessableEntity, validationDetail, fmt.Sprintf("query.includeClusterPods: got %q, want boolean", s))
+			return
+		}
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	now := time.Now()
+	e.sweep(now)
+	out := []podJSON{}
+	for _, p := range e.sortedPods() {
+		// Deleted pods no longer appear in listPods, even while GET still shows TERMINATED.
+		if p.phase == phaseTerminated || (p.clusterID != "" && !include) {
+			continue
+		}
+		out = append(out, e.podJSON(p, now))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"pods": out})
+}
+
+// sortedPods returns every pod record, oldest first. Called with e.mu held.
+func (e *Emulator) sortedPods() []*pod {
+	ps := slices.Collect(maps.Values(e.pods))
+	slices.SortFunc(ps, func(a, b *pod) int {
+		return cmp.Or(a.createdAt.Compare(b.createdAt), cmp.Compare(a.id, b.id))
+	})
+	return ps
+}
+
+func (e *Emulator) getPod(w http.ResponseWriter, r *http.Request) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	now := time.Now()
+	e.sweep(now)
+	// A terminated pod still answers GET (status TERMINATED) until it is swept.
+	p := e.pods[r.PathValue("id")]
+	if p == nil {
+		writeProblem(w, http.StatusNotFound, "pod not found")
+		return
+	}
+	writeJSON(w, http.StatusOK, e.podJSON(p, now))
+}
+
+var updatePodSchema = object(containerProps(map[string]*schema{
+	"registry":         str().orNull(),
+	"globalNetworking": boolean(),
+	"locked":           boolean(),
+	"mounts":           mountsSchema,
+	"name":             nonEmpty(),
+	"templateId":       str(),
+}))
+
+type updatePodRequest struct {
+	Name             *string           `json:"name"`
+	Image            *string           `json:"image"`
+	Args             *string           `json:"args"`
+	Disk             *int              `json:"disk"`
+	Env              map[string]string `json:"env"`
+	Ports            []string          `json:"ports"`
+	Registry         *string           `json:"registry"`
+	GlobalNetworking *bool             `json:"globalNetworking"`
+	Locked           *bool             `json:"locked"`
+	Mounts           *mountsRequest    `json:"mounts"`
+	TemplateID       *string           `json:"templateId"`
+}
+
+// updatePod is a PATCH: only fields present change. Container settings (image, args, env,
+// ports, disk, registry, mounts) apply immediately, which on RunPod means the container is
+// recreated: a STARTING or RUNNING pod goes back to STARTING and loses its port mappings until
+// PortsDelay after it is RUNNING again. name and locked apply without a restart;
+// globalNetworking waits for the next start/restart, as the document says.
+func (e *Emulator) updatePod(w http.ResponseWriter, r *http.Request) {
+	var req updatePodRequest
+	raw, err := decodeBody(r, updatePodSchema, &req)
+	if err != nil {
+		writeErr(w, err)
+		return
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	now := time.Now()
+	e.sweep(now)
+	p, err := e.livePod(r.PathValue("id"))
+	if err != nil {
+		writeErr(w, err)
+		return
+	}
+	if err := e.applyPodUpdate(p, &req, raw, now); err != nil {
+		writeErr(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, e.podJSON(p, now))
+}
+
+func (e *Emulator) applyPodUpdate(p *pod, req *updatePodRequest, raw map[string]any, now time.Time) error {
+	if p.clusterID != "" {
+		return errorf(http.StatusConflict, "pod %s belongs to cluster %s and cannot be modified via the pod endpoints; use /v2/clusters/%s", p.id, p.clusterID, p.clusterID)
+	}
+	if req.TemplateID != nil {
+		return errorf(http.StatusNotFound, "template %q not found", *req.TemplateID)
+	}
+	if req.Registry != nil {
+		return errorf(http.StatusNotFound, "container registry credential %q not found", *req.Registry)
+	}
+	if _, ok := raw["ports"]; ok {
+		if err := checkPorts(req.Ports); err != nil {
+			return err
+		}
+	}
+	if req.GlobalNetworking != nil && *req.GlobalNetworking {
+		if p.gpu == nil || p.gpu.Manufacturer != "NVIDIA" {
+			return errorf(http.StatusBadRequest, "globalNetworking requires an NVIDIA GPU")
+		}
+		if !p.dc.GlobalNetwork {
+			return errorf(http.StatusBadRequest, "data center %s does not support global networking", p.dc.ID)
+		}
+	}
+	if err := checkMountsPatch(p, req.Mounts, raw); err != nil {
+		return err
+	}
+
+	// Everything is valid: apply.
+	changed := false
+	if req.Name != nil {
+		p.name = *req.Name
+	}
+	if req.Locked != nil {
+		p.locked = *req.Locked
+	}
+	if req.GlobalNetworking != nil {
+		p.globalWant = *req.GlobalNetworking
+	}
+	if req.Image != nil && *req.Image != p.image {
+		p.image, changed = *req.Image, true
+	}
+	if req.Args != nil && *req.Args != p.args {
+		p.args, changed = *req.Args, true
+	}
+	if req.Disk != nil && *req.Disk != p.disk {
+		p.disk, changed = *req.Disk, true
+	}
+	if _, ok := raw["env"]; ok && !maps.Equal(req.Env, p.env) {
+		// PATCH semantics: env replaces the pod's env as a whole.
+		p.env, changed = maps.Clone(req.Env), true
+		if p.env == nil {
+			p.env = map[string]string{}
+		}
+	}
+	if _, ok := raw["ports"]; ok && !slices.Equal(req.Ports, p.ports) {
+		p.ports, changed = slices.Clone(req.Ports), true
+		p.assignPorts()
+	}
+	if _, ok := raw["registry"]; ok && p.registry != nil {
+		p.registry, changed = nil, true
+	}
+	if m := req.Mounts; m != nil {
+		if m.Persistent != nil && *m.Persistent != *p.persistent {
+			p.persistent, changed = ptr(*m.Persistent), true
+		}
+		if len(m.Network) > 0 && m.Network[0].Path != p.network[0].Path {
+			p.network, changed = slices.Clone(m.Network), true
+		}
+	}
+	if changed {
+		if s := p.status(now); s == statusStarting || s == statusRunning {
+			e.boot(p, now, false)
+		}
+	}
+	return nil
+}
+
+// checkMountsPatch enforces the Mounts PATCH rules of the document.
+func checkMountsPatch(p *pod, m *mountsRequest, raw map[string]any) error {
+	if m == nil {
+		return nil
+	}
+	rawMounts, _ := raw["mounts"].(map[string]any)
+	_, hasNetwork := rawMounts["network"]
+	if hasNetwork && len(m.Network) == 0 {
+		return errorf(http.StatusBadRequest, "mounts.network: [] is not supported; mounts cannot be cleared")
+	}
+	if m.Persistent != nil && hasNetwork {
+		return errorf(http.StatusBadRequest, "mounts.persistent and mounts.network are mutually exclusive")
+	}
+	if m.Persistent != nil {
+		if p.persistent == nil {
+			return errorf(http.StatusBadRequest, "mounts.persistent: the mount kind is fixed at create and this pod has no persistent mount")
+		}
+		if m.Persistent.Size < p.persistent.Size {
+			return errorf(http.StatusBadRequest, "mounts.persistent.size: persistent storage can only grow (current %d GB, requested %d GB)", p.persistent.Size, m.Persistent.Size)
+		}
+	}
+	if hasNetwork {
+		if len(p.network) == 0 {
+			return errorf(http.StatusBadRequest, "mounts.network: the mount kind is fixed at create and this pod has no network mount")
+		}
+		if m.Network[0].VolumeID != p.network[0].VolumeID {
+			return errorf(http.StatusBadRequest, "mounts.network[0].volumeId is immutable (currently %s)", p.network[0].VolumeID)
+		}
+	}
+	return nil
+}
+
+// deletePod terminates a standalone pod (204). Cluster members answer 409.
+func (e *Emulator) deletePod(w http.ResponseWriter, r *http.Request) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	now := time.Now()
+	e.sweep(now)
+	p, err := e.livePod(r.PathValue("id"))
+	if err != nil {
+		writeErr(w, err)
+		return
+	}
+	if p.clusterID != "" {
+		writeProblem(w, http.StatusConflict, fmt.Sprintf("pod %s belongs to cluster %s and cannot be terminated via the pod endpoints; delete the cluster with DELETE /v2/clusters/%s", p.id, p.clusterID, p.clusterID))
+		return
+	}
+	e.terminate(p, now)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+var podActionSchema = object(map[string]*schema{
+	"action": enum("start", "stop", "restart", "terminate"),
+}, "action")
+
+func (e *Emulator) podAction(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Action string `json:"action"`
+	}
+	if _, err := decodeBody(r, podActionSchema, &req); err != nil {
+		writeErr(w, err)
+		return
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	now := time.Now()
+	e.sweep(now)
+	p, err := e.livePod(r.PathValue("id"))
+	if err != nil {
+		writeErr(w, err)
+		return
+	}
+	if err := e.applyAction(p, req.Action, now); err != nil {
+		writeErr(w, err)
+		return
+	}
+	if req.Action == "terminate" {
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	writeJSON(w, http.StatusOK, e.podJSON(p, now))
+}
+
+// applyAction performs one PodAction. Called with e.mu held.
+func (e *Emulator) applyAction(p *pod, action string, now time.Time) error {
+	if p.clusterID != "" {
+		return errorf(http.StatusConflict, "pod %s belongs to cluster %s and cannot be controlled via the pod endpoints", p.id, p.clusterID)
+	}
+	status := p.status(now)
+	if !slices.Contains(p.actions(now), action) {
+		if p.locked && (action == "stop" || action == "restart") {
+			return errorf(http.StatusConflict, "pod %s is locked; unlock it (PATCH locked=false) before stopping or restarting it", p.id)
+		}
+		return errorf(http.StatusConflict, "action %s is not valid for a pod in status %s (valid: %s)", action, status, strings.Join(p.actions(now), ", "))
+	}
+	switch action {
+	case "start":
+		if !p.holdsCompute {
+			if err := e.checkBalance(p.hourlyCost()); err != nil {
+				return err
+			}
+			if p.gpu != nil {
+				// A stopped pod resumes onto the machine it was assigned.
+				key := capKey{p.gpu.ID, p.dc.ID, p.cloud}
+				if e.capacity[key] < p.gpuCount {
+					return errorf(http.StatusBadRequest, hostCapacityDetail)
+				}
+				e.capacity[key] -= p.gpuCount
+			}
+			p.holdsCompute = true
+		}
+		e.boot(p, now, true)
+	case "stop":
+		e.release(p)
+		p.phase = phaseExited
+	case "restart":
+		e.boot(p, now, false)
+	case "terminate":
+		e.terminate(p, now)
+	}
+	return nil
+}
