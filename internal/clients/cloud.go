@@ -82,6 +82,7 @@ type InstanceSpec struct {
 	LaunchToken string
 
 	Lambda *LambdaInstanceOptions
+	RunPod *RunPodInstanceOptions
 }
 
 // LambdaInstanceOptions are Lambda-only launch settings.
@@ -90,9 +91,24 @@ type LambdaInstanceOptions struct {
 	FirewallRulesetIDs []string
 }
 
+// Desired power states of a machine that can be stopped without being deleted (RunPod).
+const (
+	DesiredRunning = "running"
+	DesiredStopped = "stopped"
+)
+
 // InstanceUpdate lists in-place changes; nil fields are left alone.
 type InstanceUpdate struct {
-	Name *string
+	Name  *string
+	Env   map[string]string // replaces the whole environment when non-nil
+	Image *string
+	// DesiredState is DesiredRunning or DesiredStopped.
+	DesiredState *string
+}
+
+// IsZero reports whether the update changes nothing.
+func (u InstanceUpdate) IsZero() bool {
+	return u.Name == nil && u.Env == nil && u.Image == nil && u.DesiredState == nil
 }
 
 // Instance is the neutral view of one machine.
@@ -121,14 +137,20 @@ type Instance struct {
 	Ready bool
 
 	Lambda *LambdaInstanceOptions
+	RunPod *RunPodInstanceOptions
 }
 
 // Gone reports whether the machine no longer exists for billing purposes.
 func (i *Instance) Gone() bool { return i.Status == StatusTerminated }
 
-// Failed reports whether waiting for readiness is pointless.
+// Failed reports whether waiting for readiness is pointless: the machine broke or is going
+// away. An unhealthy machine counts: the cloud itself says it is not usable.
 func (i *Instance) Failed() bool {
-	return i.Status == StatusError || i.Status == StatusTerminated || i.Status == StatusTerminating
+	switch i.Status {
+	case StatusError, StatusUnhealthy, StatusTerminated, StatusTerminating:
+		return true
+	}
+	return false
 }
 
 // SSHKeySpec describes an account SSH key. Without PublicKey the cloud generates a pair (where

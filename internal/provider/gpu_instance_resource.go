@@ -401,7 +401,7 @@ func (r *gpuInstanceResource) Update(ctx context.Context, req resource.UpdateReq
 		update.Name = plan.Name.ValueStringPointer()
 	}
 	var inst *clients.Instance
-	if update != (clients.InstanceUpdate{}) {
+	if !update.IsZero() {
 		inst, err = cloud.UpdateInstance(ctx, state.ID.ValueString(), update)
 	} else {
 		// Only attributes the cloud does not hold changed (a respelled gpu_type, the price

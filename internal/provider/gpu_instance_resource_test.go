@@ -221,7 +221,7 @@ func TestAccGPUInstance_lambdaDeletedOutOfBand(t *testing.T) {
 			{
 				PreConfig: func() {
 					for _, inst := range env.emu.Lambda.LiveInstances() {
-						env.emu.Lambda.DeleteOutOfBand(inst.ID)
+						_ = env.emu.Lambda.DeleteOutOfBand(inst.ID)
 					}
 				},
 				Config:             cfg,
@@ -238,7 +238,7 @@ func TestAccGPUInstance_lambdaFailedBootIsTaintedAndReplaced(t *testing.T) {
 	testAccPreCheck(t)
 	env := newTestEnv(t)
 	cfg := lambdaInstanceConfig(env, "acc-fail", "A10_24GB", "gpu_count = 1")
-	stop := preemptWhileBooting(env, 1)
+	stop := breakWhileBooting(env, 1)
 	defer stop()
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProviders,

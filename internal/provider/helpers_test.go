@@ -34,9 +34,9 @@ func importID(addr, cloud string) func(*terraform.State) (string, error) {
 	}
 }
 
-// preemptWhileBooting preempts the first n Lambda instances the emulator sees booting, to
-// simulate a machine lost during provisioning.
-func preemptWhileBooting(env *testEnv, n int) (stop func()) {
+// breakWhileBooting marks the first n Lambda instances the emulator sees booting unhealthy, to
+// simulate a machine that fails during provisioning.
+func breakWhileBooting(env *testEnv, n int) (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
 		done := map[string]bool{}
@@ -50,7 +50,7 @@ func preemptWhileBooting(env *testEnv, n int) (stop func()) {
 			}
 			for _, inst := range env.emu.Lambda.Instances() {
 				if inst.Status == "booting" && !done[inst.ID] {
-					env.emu.Lambda.Preempt(inst.ID)
+					_ = env.emu.Lambda.MarkUnhealthy(inst.ID)
 					done[inst.ID] = true
 				}
 			}

@@ -7,6 +7,8 @@ package httpx
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,6 +20,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
@@ -28,13 +31,17 @@ import (
 
 // ErrorDecoder turns a vendor's error answer into an error wrapping one of the clients
 // sentinels (usually a *clients.APIError). It may return nil to fall back to the default
-// classification by status code.
+// classification by status code. A Kind set by the decoder is kept, also on a 5xx answer to a
+// NotIdempotent request: classifying such an answer (say, as ErrCapacity) asserts that the
+// server did not act. Leave Kind nil when unsure and the answer becomes ErrOutcomeUnknown.
 type ErrorDecoder func(resp *http.Response, body []byte) *clients.APIError
 
 // RouteLimit is a vendor's limit for one route, on top of the client-wide one.
 type RouteLimit struct {
+	// Method is matched exactly; empty matches every method.
 	Method string
-	// Path is matched against the request path relative to the base URL ("/instance-operations/launch").
+	// Path is matched against the whole request path relative to the base URL
+	// ("/instance-operations/launch"), with path.Match patterns: "/v2/pods/*/action".
 	Path    string
 	Limiter *rate.Limiter
 }
@@ -56,9 +63,17 @@ type Config struct {
 	// OnResponse sees every response (e.g. to read RateLimit headers).
 	OnResponse func(*http.Response)
 
-	RetryMax     int
+	// RetryMax is the number of retries after the first attempt (default 6; negative: none).
+	RetryMax int
+	// RetryWaitMin and RetryWaitMax bound the exponential backoff used when the server did
+	// not say how long to wait.
 	RetryWaitMin time.Duration
 	RetryWaitMax time.Duration
+	// MaxRetryAfter is the longest server-requested wait (Retry-After, or the reset of an
+	// exhausted RateLimit window) that is waited out before retrying (default 2 minutes). A
+	// longer ask, or one that would end past the context's deadline, stops the retries: the
+	// 429/503 answer is returned at once with APIError.RetryAfter set.
+	MaxRetryAfter time.Duration
 	// Transport is the base transport (tests inject one); defaults to a pooled transport.
 	Transport http.RoundTripper
 }
@@ -85,23 +100,28 @@ func New(cfg Config) (*Client, error) {
 	if cfg.RetryWaitMax == 0 {
 		cfg.RetryWaitMax = 30 * time.Second
 	}
+	if cfg.MaxRetryAfter == 0 {
+		cfg.MaxRetryAfter = 2 * time.Minute
+	}
 	transport := cfg.Transport
 	if transport == nil {
 		transport = http.DefaultTransport
 	}
+	c := &Client{cfg: cfg, base: base}
 	rc := retryablehttp.NewClient()
-	rc.HTTPClient = &http.Client{Transport: &transportChain{cfg: &cfg, next: transport}}
-	rc.Logger = nil // logging is done per request through tflog, see logging.go
+	rc.HTTPClient = &http.Client{Transport: &transportChain{cfg: &c.cfg, basePath: base.Path, next: transport}}
+	rc.Logger = nil // logging is done per request through tflog, see transport.go
 	rc.RetryMax = cfg.RetryMax
 	rc.RetryWaitMin = cfg.RetryWaitMin
 	rc.RetryWaitMax = cfg.RetryWaitMax
-	rc.CheckRetry = checkRetry
+	rc.CheckRetry = c.checkRetry
 	rc.Backoff = backoff
-	rc.RequestLogHook = logRetry
+	rc.RequestLogHook = c.logRetry
 	// Give the caller the last response instead of a generic "giving up" error, so the
 	// vendor's error body reaches the user.
 	rc.ErrorHandler = retryablehttp.PassthroughErrorHandler
-	return &Client{cfg: cfg, base: base, rc: rc}, nil
+	c.rc = rc
+	return c, nil
 }
 
 // Request is one API call.
@@ -119,19 +139,30 @@ type Request struct {
 	NotIdempotent bool
 }
 
-type ctxKey int
+// callState is what the attempts of one Do call tell each other and Do.
+type callState struct {
+	idempotent bool
+	// answerLost is true when the last attempt may have reached the server but its answer
+	// was lost or was a 5xx: the server may have acted.
+	answerLost atomic.Bool
+}
 
-const idempotentKey ctxKey = 0
+type callStateKey struct{}
+
+func callStateFrom(ctx context.Context) *callState {
+	st, _ := ctx.Value(callStateKey{}).(*callState)
+	return st
+}
 
 // Do sends a request and decodes a 2xx JSON answer into out (which may be nil).
 func (c *Client) Do(ctx context.Context, req Request, out any) error {
 	ctx = c.withLogging(ctx)
-	ctx = context.WithValue(ctx, idempotentKey, !req.NotIdempotent)
+	st := &callState{idempotent: !req.NotIdempotent}
+	ctx = context.WithValue(ctx, callStateKey{}, st)
 
-	u := *c.base
-	u.Path = c.base.Path + req.Path
-	if len(req.Query) > 0 {
-		u.RawQuery = req.Query.Encode()
+	u, err := c.url(req)
+	if err != nil {
+		return fmt.Errorf("%s: %w", req.Operation, err)
 	}
 	var body any
 	if req.Body != nil {
@@ -158,14 +189,25 @@ func (c *Client) Do(ctx context.Context, req Request, out any) error {
 
 	resp, err := c.rc.Do(r)
 	if err != nil {
-		if ctxErr := ctx.Err(); ctxErr != nil {
-			if req.NotIdempotent && sentBeforeFailure(err) {
-				return c.unknownOutcome(req, 0, fmt.Sprintf("%v while waiting for the answer", ctxErr))
-			}
-			return fmt.Errorf("%s: %s API: %w", req.Operation, c.cfg.Cloud, ctxErr)
+		if resp != nil {
+			_ = resp.Body.Close()
 		}
-		if req.NotIdempotent && sentBeforeFailure(err) {
-			return c.unknownOutcome(req, 0, err.Error())
+		ctxErr := ctx.Err()
+		// Only the last attempt can have lost its answer: a NotIdempotent request is never
+		// retried after one, and an earlier 429 or refused connection says the server did not act.
+		if req.NotIdempotent && st.answerLost.Load() {
+			cause := err
+			if ctxErr != nil {
+				cause = ctxErr
+			}
+			return c.unknownOutcome(req, 0, cause)
+		}
+		var notSent *notSentError
+		switch {
+		case errors.As(err, &notSent):
+			return fmt.Errorf("%s: %s API: %w", req.Operation, c.cfg.Cloud, err)
+		case ctxErr != nil:
+			return fmt.Errorf("%s: %s API: %w", req.Operation, c.cfg.Cloud, ctxErr)
 		}
 		return fmt.Errorf("%s: %s API unreachable: %w", req.Operation, c.cfg.Cloud, err)
 	}
@@ -173,7 +215,7 @@ func (c *Client) Do(ctx context.Context, req Request, out any) error {
 	data, err := io.ReadAll(resp.Body)
 	if err != nil {
 		if req.NotIdempotent {
-			return c.unknownOutcome(req, resp.StatusCode, "answer cut off: "+err.Error())
+			return c.unknownOutcome(req, resp.StatusCode, fmt.Errorf("answer cut off: %w", err))
 		}
 		return fmt.Errorf("%s: reading %s answer: %w", req.Operation, c.cfg.Cloud, err)
 	}
@@ -188,17 +230,48 @@ func (c *Client) Do(ctx context.Context, req Request, out any) error {
 	}
 	apiErr := c.decodeError(resp, data)
 	apiErr.Operation = req.Operation
-	if req.NotIdempotent && resp.StatusCode >= 500 {
+	if req.NotIdempotent && resp.StatusCode >= 500 && apiErr.Kind == nil {
 		// The server may have acted before failing: the caller must look before retrying.
 		apiErr.Kind = clients.ErrOutcomeUnknown
 	}
 	return apiErr
 }
 
-func (c *Client) unknownOutcome(req Request, status int, msg string) error {
-	return &clients.APIError{
-		Kind: clients.ErrOutcomeUnknown, Cloud: c.cfg.Cloud, Operation: req.Operation,
-		StatusCode: status, Message: "the request was sent but its answer was lost (" + msg + ")",
+// url builds the request URL. req.Path is already escaped, so it goes into RawPath as is.
+func (c *Client) url(req Request) (*url.URL, error) {
+	p := req.Path
+	if p != "" && !strings.HasPrefix(p, "/") {
+		p = "/" + p
+	}
+	u := *c.base
+	raw := c.base.EscapedPath() + p
+	unescaped, err := url.PathUnescape(raw)
+	if err != nil {
+		return nil, fmt.Errorf("request path %q: %w", req.Path, err)
+	}
+	u.Path, u.RawPath = unescaped, raw
+	if len(req.Query) > 0 {
+		u.RawQuery = req.Query.Encode()
+	}
+	return &u, nil
+}
+
+// unknownOutcomeError is an ErrOutcomeUnknown APIError that also wraps what ended the wait
+// (context.DeadlineExceeded, io.EOF, a reset), so both can be tested with errors.Is.
+type unknownOutcomeError struct {
+	*clients.APIError
+	cause error
+}
+
+func (e *unknownOutcomeError) Unwrap() []error { return []error{e.APIError, e.cause} }
+
+func (c *Client) unknownOutcome(req Request, status int, cause error) error {
+	return &unknownOutcomeError{
+		APIError: &clients.APIError{
+			Kind: clients.ErrOutcomeUnknown, Cloud: c.cfg.Cloud, Operation: req.Operation,
+			StatusCode: status, Message: "the request was sent but its answer was lost (" + cause.Error() + ")",
+		},
+		cause: cause,
 	}
 }
 
@@ -213,7 +286,9 @@ func (c *Client) decodeError(resp *http.Response, body []byte) *clients.APIError
 			e.Message = e.Message[:512] + "..."
 		}
 	}
-	e.Cloud = c.cfg.Cloud
+	if e.Cloud == "" {
+		e.Cloud = c.cfg.Cloud
+	}
 	e.StatusCode = resp.StatusCode
 	if e.Kind == nil {
 		e.Kind = KindForStatus(resp.StatusCode)
@@ -253,45 +328,92 @@ func sentBeforeFailure(err error) bool {
 		return false
 	}
 	var dnsErr *net.DNSError
-	return !errors.As(err, &dnsErr)
+	if errors.As(err, &dnsErr) {
+		return false
+	}
+	// A certificate the client refuses ends the handshake before the request is written.
+	var certErr *tls.CertificateVerificationError
+	var unknownAuthority x509.UnknownAuthorityError
+	var hostnameErr x509.HostnameError
+	return !errors.As(err, &certErr) && !errors.As(err, &unknownAuthority) && !errors.As(err, &hostnameErr)
+}
+
+// permanent reports transport errors that another attempt cannot fix.
+func permanent(err error) bool {
+	var notSent *notSentError // a rate-limiter wait ended by the context, or a misconfigured limiter
+	var certErr *tls.CertificateVerificationError
+	var unknownAuthority x509.UnknownAuthorityError
+	var hostnameErr x509.HostnameError
+	return errors.As(err, &notSent) || errors.As(err, &certErr) ||
+		errors.As(err, &unknownAuthority) || errors.As(err, &hostnameErr)
 }
 
 // checkRetry decides whether to try again. 429 means the server did not act, so it is always
 // retried; 502/503/504 and transport errors are retried for idempotent requests only; a
-// failure to connect is retried for every request since nothing was sent.
-func checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
-	if ctx.Err() != nil {
-		return false, ctx.Err()
+// failure to connect is retried for every request since nothing was sent. A final answer is
+// returned even when the context has ended meanwhile (a launch that succeeded must reach the
+// caller); a wait the server asks for that is too long, or would outlive the context, is not
+// started: the answer goes back to the caller with its RetryAfter.
+func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	idempotent := true
+	if st := callStateFrom(ctx); st != nil {
+		idempotent = st.idempotent
 	}
-	idempotent, _ := ctx.Value(idempotentKey).(bool)
+	retry := false
 	if err != nil {
-		if !sentBeforeFailure(err) {
-			return true, nil
+		switch {
+		case permanent(err):
+			return false, nil
+		case !sentBeforeFailure(err):
+			retry = true
+		default:
+			retry = idempotent
 		}
-		return idempotent, nil
+	} else {
+		switch resp.StatusCode {
+		case http.StatusTooManyRequests:
+			retry = true
+		case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+			retry = idempotent
+		}
 	}
-	switch resp.StatusCode {
-	case http.StatusTooManyRequests:
-		return true, nil
-	case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
-		return idempotent, nil
+	if !retry {
+		return false, nil
 	}
-	return false, nil
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return false, ctxErr
+	}
+	if resp != nil {
+		if wait, ok := RetryAfter(resp.Header, time.Now()); ok {
+			if wait > c.cfg.MaxRetryAfter {
+				return false, nil
+			}
+			if deadline, ok := ctx.Deadline(); ok && time.Now().Add(wait).After(deadline) {
+				return false, nil
+			}
+		}
+	}
+	return true, nil
 }
 
-// backoff waits what the server asked for (Retry-After, RateLimit-Reset) when it said so, and
-// otherwise an exponentially growing, fully jittered delay.
+// backoff waits what the server asked for (Retry-After, RateLimit reset) when it said so
+// (checkRetry has already refused asks that are too long), and otherwise an exponentially
+// growing, jittered delay between RetryWaitMin/2 and min(RetryWaitMin*2^attempt, RetryWaitMax).
 func backoff(minWait, maxWait time.Duration, attempt int, resp *http.Response) time.Duration {
 	if resp != nil {
 		if d, ok := RetryAfter(resp.Header, time.Now()); ok {
-			return min(d, maxWait*4)
+			return d
 		}
 	}
 	ceiling := float64(minWait) * math.Pow(2, float64(attempt))
 	if ceiling > float64(maxWait) {
 		ceiling = float64(maxWait)
 	}
-	return time.Duration(float64(minWait)/2 + rand.Float64()*(ceiling-float64(minWait)/2))
+	floor := float64(minWait) / 2
+	if ceiling < floor {
+		ceiling = floor
+	}
+	return time.Duration(floor + rand.Float64()*(ceiling-floor))
 }
 
 // RetryAfter reads how long the server asked us to wait: Retry-After (seconds or an HTTP date),

@@ -3,8 +3,11 @@ package httpx
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"net/http"
+	"path"
 	"regexp"
 	"strconv"
 	"strings"
@@ -12,27 +15,42 @@ import (
 
 	"github.com/hashicorp/go-retryablehttp"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
+	"golang.org/x/time/rate"
 )
 
 // transportChain runs under retryablehttp, so everything here happens once per attempt:
 // wait for the rate limiters, send, log.
 type transportChain struct {
-	cfg  *Config
-	next http.RoundTripper
+	cfg *Config
+	// basePath is the base URL's path, stripped before matching RouteLimits.
+	basePath string
+	next     http.RoundTripper
 }
 
 func (t *transportChain) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
-	if t.cfg.Limiter != nil {
-		if err := t.cfg.Limiter.Wait(ctx); err != nil {
-			return nil, dialless(err)
+	st := callStateFrom(ctx)
+	if st != nil {
+		st.answerLost.Store(false)
+	}
+	// Route limiters first, the client-wide one last: a token of the client-wide limiter is
+	// then spent right before sending, not many seconds earlier while the route limiter holds
+	// the request back (which would let the real sends bunch up above the vendor's rate).
+	rel := strings.TrimPrefix(req.URL.Path, t.basePath)
+	for _, rl := range t.cfg.RouteLimits {
+		if rl.Limiter == nil || (rl.Method != "" && rl.Method != req.Method) {
+			continue
+		}
+		if ok, _ := path.Match(rl.Path, rel); !ok {
+			continue
+		}
+		if err := waitLimiter(ctx, rl.Limiter); err != nil {
+			return nil, err
 		}
 	}
-	for _, rl := range t.cfg.RouteLimits {
-		if rl.Method == req.Method && strings.HasSuffix(req.URL.Path, rl.Path) {
-			if err := rl.Limiter.Wait(ctx); err != nil {
-				return nil, dialless(err)
-			}
+	if t.cfg.Limiter != nil {
+		if err := waitLimiter(ctx, t.cfg.Limiter); err != nil {
+			return nil, err
 		}
 	}
 
@@ -41,6 +59,7 @@ func (t *transportChain) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req.Body != nil && req.GetBody != nil {
 		if rc, err := req.GetBody(); err == nil {
 			b, _ := io.ReadAll(rc)
+			_ = rc.Close()
 			reqBody = string(b)
 		}
 	}
@@ -58,6 +77,9 @@ func (t *transportChain) RoundTrip(req *http.Request) (*http.Response, error) {
 		"duration_ms": time.Since(start).Milliseconds(),
 	}
 	if err != nil {
+		if st != nil {
+			st.answerLost.Store(sentBeforeFailure(err))
+		}
 		fields["error"] = err.Error()
 		tflog.SubsystemWarn(ctx, sub, "API request failed", fields)
 		return nil, err
@@ -66,6 +88,9 @@ func (t *transportChain) RoundTrip(req *http.Request) (*http.Response, error) {
 	body, readErr := io.ReadAll(resp.Body)
 	_ = resp.Body.Close()
 	resp.Body = io.NopCloser(bytes.NewReader(body))
+	if st != nil {
+		st.answerLost.Store(readErr != nil || resp.StatusCode >= 500)
+	}
 	fields["http_status"] = resp.StatusCode
 	fields["http_body"] = string(body)
 	if v := resp.Header.Get("Retry-After"); v != "" {
@@ -74,18 +99,49 @@ func (t *transportChain) RoundTrip(req *http.Request) (*http.Response, error) {
 	if v := resp.Header.Get("RateLimit"); v != "" {
 		fields["ratelimit"] = v
 	}
-	tflog.SubsystemDebug(ctx, sub, "received API response", fields)
 	if readErr != nil {
+		fields["error"] = readErr.Error()
+		tflog.SubsystemWarn(ctx, sub, "API response cut off", fields)
 		return nil, readErr
 	}
+	tflog.SubsystemDebug(ctx, sub, "received API response", fields)
 	if t.cfg.OnResponse != nil {
 		t.cfg.OnResponse(resp)
 	}
 	return resp, nil
 }
 
-// dialless marks a limiter wait that ended (deadline or cancel) before anything was sent.
-func dialless(err error) error { return &notSentError{err: err} }
+// waitLimiter waits for a token like rate.Limiter.Wait, but its errors say why in a way
+// callers can test: a wait the context cannot outlive wraps context.DeadlineExceeded at once
+// (rate.Limiter.Wait returns an unwrappable error for that), a cancelled wait wraps ctx.Err().
+// Either way nothing was sent, which notSentError records.
+func waitLimiter(ctx context.Context, lim *rate.Limiter) error {
+	if err := ctx.Err(); err != nil {
+		return &notSentError{err: err}
+	}
+	r := lim.Reserve()
+	if !r.OK() {
+		return &notSentError{err: errors.New("rate limiter burst is 0: no request can ever pass")}
+	}
+	delay := r.Delay()
+	if delay <= 0 {
+		return nil
+	}
+	if deadline, ok := ctx.Deadline(); ok && time.Now().Add(delay).After(deadline) {
+		r.Cancel()
+		return &notSentError{err: fmt.Errorf("rate limiter wait of %s would outlast the deadline: %w",
+			delay.Round(time.Millisecond), context.DeadlineExceeded)}
+	}
+	timer := time.NewTimer(delay)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return nil
+	case <-ctx.Done():
+		r.Cancel()
+		return &notSentError{err: ctx.Err()}
+	}
+}
 
 type notSentError struct{ err error }
 
@@ -95,8 +151,12 @@ func (e *notSentError) Unwrap() error { return e.err }
 func subsystem(cloud string) string { return cloud }
 
 // secretFields are JSON members whose values are masked in logs wherever they appear: vendor
-// keys, generated private keys, kubeconfigs and tokens.
-var secretFields = regexp.MustCompile(`"(private_key|privateKey|kubeconfig|api_key|apiKey|token|password|secret)"\s*:\s*"(?:[^"\\]|\\.)*"`)
+// keys, generated private keys, kubeconfigs, tokens and passwords, also under a prefix or
+// suffix ("ssh_private_key", "access_token", "client_secret") and in any letter case.
+var secretFields = regexp.MustCompile(`"[A-Za-z0-9_-]*(?i:private_?key|kubeconfig|api_?key|token|password|secret)[A-Za-z0-9_-]*"\s*:\s*"(?:[^"\\]|\\.)*"`)
+
+// privateKeyBlocks are PEM private keys, masked whatever member or text carries them.
+var privateKeyBlocks = regexp.MustCompile(`-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----(?s:.*?)-----END [A-Z0-9 ]*PRIVATE KEY-----`)
 
 // withLogging gives the request context a tflog subsystem for the vendor, with the
 // Authorization header, the configured secrets and secret JSON members masked.
@@ -114,16 +174,18 @@ func (c *Client) withLogging(ctx context.Context) context.Context {
 		ctx = tflog.SubsystemMaskAllFieldValuesStrings(ctx, sub, secrets...)
 		ctx = tflog.SubsystemMaskMessageStrings(ctx, sub, secrets...)
 	}
-	ctx = tflog.SubsystemMaskAllFieldValuesRegexes(ctx, sub, secretFields)
+	ctx = tflog.SubsystemMaskAllFieldValuesRegexes(ctx, sub, secretFields, privateKeyBlocks)
+	ctx = tflog.SubsystemMaskMessageRegexes(ctx, sub, secretFields, privateKeyBlocks)
 	return ctx
 }
 
-// logRetry notes every retry with its attempt number.
-func logRetry(_ retryablehttp.Logger, req *http.Request, attempt int) {
+// logRetry notes every retry with its attempt number, in the vendor subsystem so that the
+// same masks apply as to the request log (the root logger does not know the secrets).
+func (c *Client) logRetry(_ retryablehttp.Logger, req *http.Request, attempt int) {
 	if attempt == 0 {
 		return
 	}
-	tflog.Info(req.Context(), "retrying API request", map[string]any{
+	tflog.SubsystemInfo(req.Context(), subsystem(c.cfg.Cloud), "retrying API request", map[string]any{
 		"http_method": req.Method, "http_url": req.URL.String(), "attempt": attempt,
 	})
 }
