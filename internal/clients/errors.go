@@ -50,7 +50,7 @@ func (e *APIError) Error() string {
 		fmt.Fprintf(&b, " (%s)", e.Code)
 	}
 	if e.Message != "" {
-		fmt.Fprintf(&b, ": %s", e.Message)
+		fmt.Fprintf(&b, ": %s", strings.TrimRight(e.Message, ". "))
 	}
 	if e.Suggestion != "" {
 		fmt.Fprintf(&b, ". Suggestion: %s", e.Suggestion)

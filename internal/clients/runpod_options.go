@@ -1,16 +1,42 @@
 package clients
 
-// RunPodInstanceOptions are RunPod-only pod settings (placeholder until the RunPod adapter
-// defines them fully).
+// RunPod cloud tiers (RunPodInstanceOptions.CloudType).
+const (
+	RunPodCloudSecure    = "SECURE"    // RunPod-owned data centers; the default
+	RunPodCloudCommunity = "COMMUNITY" // community-hosted machines, cheaper, fewer guarantees
+)
+
+// RunPodInstanceOptions are RunPod-only pod settings. In an InstanceSpec they say what to
+// create; in an Instance they are what the pod reports, with two exceptions RunPod never
+// reports back (keep them from the configuration): TemplateID (a pod keeps no link to its
+// template) and StartSSH (a create-time flag only).
 type RunPodInstanceOptions struct {
-	Image           string
-	CloudType       string
-	TemplateID      string
+	// Image is the container image; required unless TemplateID is set. When empty,
+	// InstanceSpec.Image is used.
+	Image string
+	// CloudType is RunPodCloudSecure (default when empty) or RunPodCloudCommunity.
+	CloudType string
+	// TemplateID bases the pod on a RunPod template; explicit fields override the template's
+	// and Env is merged into the template's per key.
+	TemplateID string
+	// NetworkVolumeID mounts an existing network volume; the pod is placed in the volume's
+	// data center. Mutually exclusive with VolumeGB.
 	NetworkVolumeID string
+	// VolumeMountPath is where the volume (network or persistent) is mounted; "/workspace"
+	// when empty.
 	VolumeMountPath string
-	Ports           []string
-	Env             map[string]string
+	// Ports are exposed ports as "port/protocol" ("22/tcp", "8888/http"). SSH straight to the
+	// pod (scp, rsync, port forwarding) needs "22/tcp"; without it only RunPod's SSH proxy is
+	// available.
+	Ports []string
+	// Env is the container environment. PUBLIC_KEY and NEOCLOUD_* names are reserved: the
+	// adapter sets them for SSH keys and its own bookkeeping, and leaves them out when reading.
+	Env map[string]string
+	// ContainerDiskGB is the ephemeral container disk (RunPod's default when 0).
 	ContainerDiskGB int
-	VolumeGB        int
-	StartSSH        *bool
+	// VolumeGB is a host-local persistent volume (at least 10 GB; none when 0).
+	VolumeGB int
+	// StartSSH asks RunPod to set up sshd with the account's SSH keys; nil means true. With
+	// SSHKeyIDs only those keys are installed.
+	StartSSH *bool
 }

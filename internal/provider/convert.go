@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 
+	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 )
@@ -10,21 +11,37 @@ import (
 // Small conversions between Terraform collection values and Go values. Empty collections
 // become null so that an attribute left out of the configuration shows no drift.
 
-func stringsFromSet(ctx context.Context, v types.Set, diags *diag.Diagnostics) []string {
+// unknownElement stands in for a collection element that is not known until apply (an id of
+// a resource created in the same run), so plan-time checks can still count elements.
+const unknownElement = "(known after apply)"
+
+func stringsFromSet(_ context.Context, v types.Set, _ *diag.Diagnostics) []string {
 	if v.IsNull() || v.IsUnknown() {
 		return nil
 	}
-	var out []string
-	diags.Append(v.ElementsAs(ctx, &out, false)...)
-	return out
+	return stringElements(v.Elements())
 }
 
-func stringsFromList(ctx context.Context, v types.List, diags *diag.Diagnostics) []string {
+func stringsFromList(_ context.Context, v types.List, _ *diag.Diagnostics) []string {
 	if v.IsNull() || v.IsUnknown() {
 		return nil
 	}
-	var out []string
-	diags.Append(v.ElementsAs(ctx, &out, false)...)
+	return stringElements(v.Elements())
+}
+
+func stringElements(elems []attr.Value) []string {
+	out := make([]string, 0, len(elems))
+	for _, e := range elems {
+		s, ok := e.(types.String)
+		switch {
+		case !ok:
+			continue
+		case s.IsUnknown():
+			out = append(out, unknownElement)
+		default:
+			out = append(out, s.ValueString())
+		}
+	}
 	return out
 }
 

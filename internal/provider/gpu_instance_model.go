@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
@@ -42,6 +43,23 @@ type gpuInstanceModel struct {
 type lambdaInstanceModel struct {
 	FileSystemNames    types.List `tfsdk:"file_system_names"`
 	FirewallRulesetIDs types.List `tfsdk:"firewall_ruleset_ids"`
+}
+
+// unknownAttributes names the configurable top-level attributes whose planned value is not
+// known yet, so that plan-time checks of the cloud skip them.
+func (m gpuInstanceModel) unknownAttributes() map[string]bool {
+	values := map[string]attr.Value{
+		"name": m.Name, "region": m.Region, "gpu_type": m.GPUType, "gpu_count": m.GPUCount,
+		"image": m.Image, "ssh_key_ids": m.SSHKeyIDs, "user_data": m.UserData, "tags": m.Tags,
+		"max_price_per_hour": m.MaxPricePerHour,
+	}
+	out := map[string]bool{}
+	for name, v := range values {
+		if v.IsUnknown() {
+			out[name] = true
+		}
+	}
+	return out
 }
 
 // expandInstanceSpec turns a plan into the neutral launch request.

@@ -208,7 +208,7 @@ func (r *gpuInstanceResource) ModifyPlan(ctx context.Context, req resource.Modif
 		resolved, err = cloud.ResolveInstanceType(plan.GPUType.ValueString(), int(plan.GPUCount.ValueInt64()))
 		if err != nil {
 			at := path.Root("gpu_type")
-			if _, known := gpus.Lookup(plan.GPUType.ValueString()); known && !plan.GPUCount.IsNull() {
+			if !plan.GPUCount.IsNull() && soldInSomeCount(cloud, plan.GPUType.ValueString()) {
 				at = path.Root("gpu_count")
 			}
 			resp.Diagnostics.AddAttributeError(at, "GPU type not available on "+cloudName, err.Error())
@@ -222,7 +222,11 @@ func (r *gpuInstanceResource) ModifyPlan(ctx context.Context, req resource.Modif
 
 	if v, ok := cloud.(clients.InstanceValidator); ok {
 		spec := expandInstanceSpec(ctx, plan, &resp.Diagnostics)
+		unknown := plan.unknownAttributes()
 		for _, fe := range v.ValidateInstanceSpec(spec) {
+			if unknown[strings.Split(fe.Field, ".")[0]] {
+				continue // judged at apply, when the value is known
+			}
 			resp.Diagnostics.AddAttributeError(attrPath(fe.Field), fe.Summary, fe.Detail)
 		}
 	}
@@ -467,6 +471,17 @@ func waitInstanceGone(ctx context.Context, cloud clients.Cloud, id string) error
 
 func (r *gpuInstanceResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
 	importCloudAndID(ctx, req, resp)
+}
+
+// soldInSomeCount reports whether the cloud sells a GPU type in any count, to put a
+// resolution error on gpu_count (the count is wrong) rather than gpu_type (the type is).
+func soldInSomeCount(cloud clients.Cloud, gpuType string) bool {
+	for n := 1; n <= 16; n++ {
+		if _, err := cloud.ResolveInstanceType(gpuType, n); err == nil {
+			return true
+		}
+	}
+	return false
 }
 
 // displayName is a cloud's name for diagnostics.

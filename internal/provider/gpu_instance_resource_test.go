@@ -260,7 +260,7 @@ func TestAccGPUInstance_lambdaFailedBootIsTaintedAndReplaced(t *testing.T) {
 func TestAccGPUInstance_unconfiguredCloud(t *testing.T) {
 	testAccPreCheck(t)
 	t.Setenv("LAMBDA_API_KEY", "")
-	resource.ParallelTest(t, resource.TestCase{
+	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProviders,
 		Steps: []resource.TestStep{{
 			Config: `

@@ -19,7 +19,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
-	// _ "github.com/neocloud/terraform-provider-neocloud/internal/clients/all" // registers every cloud
+	_ "github.com/neocloud/terraform-provider-neocloud/internal/clients/all" // registers every cloud
 )
 
 var _ provider.Provider = (*neocloudProvider)(nil)

@@ -151,38 +151,38 @@ type capKey struct{ GPU, DC, Cloud string }
 // A (type, data center, cloud) without a row is not offered there at all.
 func defaultCapacity() map[capKey]int {
 	c := map[capKey]int{}
-	add := func(cloud, gpu string, perDC ...any) {
-		for i := 0; i < len(perDC); i += 2 {
-			c[capKey{gpu, perDC[i].(string), cloud}] = perDC[i+1].(int)
+	add := func(cloud, gpu string, perDC map[string]int) {
+		for dc, n := range perDC {
+			c[capKey{gpu, dc, cloud}] = n
 		}
 	}
-	add(cloudSecure, "NVIDIA B200", "US-TX-3", 16, "EU-RO-1", 8)
-	add(cloudSecure, "NVIDIA H200", "US-TX-3", 16, "US-GA-1", 8, "EUR-IS-1", 16)
-	add(cloudSecure, "NVIDIA H100 80GB HBM3", "US-TX-3", 32, "US-KS-2", 16, "EU-RO-1", 16, "EUR-IS-1", 16, "CA-MTL-1", 8)
-	add(cloudSecure, "NVIDIA H100 NVL", "US-TX-3", 8, "EU-SE-1", 8)
-	add(cloudSecure, "NVIDIA H100 PCIe", "US-KS-2", 8, "EU-RO-1", 8, "CA-MTL-1", 4)
-	add(cloudSecure, "NVIDIA A100-SXM4-80GB", "US-KS-2", 16, "EU-RO-1", 16, "CA-MTL-1", 8)
-	add(cloudSecure, "NVIDIA A100 80GB PCIe", "US-GA-1", 8, "EU-SE-1", 8, "EU-CZ-1", 8)
-	add(cloudSecure, "NVIDIA L40S", "US-TX-3", 16, "US-GA-1", 8, "EU-RO-1", 16, "EU-NL-1", 8)
-	add(cloudSecure, "NVIDIA L40", "US-KS-2", 8, "EU-SE-1", 8)
-	add(cloudSecure, "NVIDIA RTX 6000 Ada Generation", "US-GA-1", 8, "EU-RO-1", 8, "EU-SE-1", 8)
-	add(cloudSecure, "NVIDIA RTX A6000", "US-KS-2", 16, "EU-SE-1", 8, "CA-MTL-1", 8)
-	add(cloudSecure, "NVIDIA A40", "US-KS-2", 8, "EU-SE-1", 16)
-	add(cloudSecure, "NVIDIA GeForce RTX 5090", "US-TX-3", 8, "EU-RO-1", 16, "EU-NL-1", 8)
-	add(cloudSecure, "NVIDIA GeForce RTX 4090", "US-TX-3", 16, "EU-RO-1", 24, "EUR-IS-1", 16, "US-IL-1", 8)
-	add(cloudSecure, "AMD Instinct MI300X OAM", "US-TX-3", 8, "EU-RO-1", 8)
+	add(cloudSecure, "NVIDIA B200", map[string]int{"US-TX-3": 16, "EU-RO-1": 8})
+	add(cloudSecure, "NVIDIA H200", map[string]int{"US-TX-3": 16, "US-GA-1": 8, "EUR-IS-1": 16})
+	add(cloudSecure, "NVIDIA H100 80GB HBM3", map[string]int{"US-TX-3": 32, "US-KS-2": 16, "EU-RO-1": 16, "EUR-IS-1": 16, "CA-MTL-1": 8})
+	add(cloudSecure, "NVIDIA H100 NVL", map[string]int{"US-TX-3": 8, "EU-SE-1": 8})
+	add(cloudSecure, "NVIDIA H100 PCIe", map[string]int{"US-KS-2": 8, "EU-RO-1": 8, "CA-MTL-1": 4})
+	add(cloudSecure, "NVIDIA A100-SXM4-80GB", map[string]int{"US-KS-2": 16, "EU-RO-1": 16, "CA-MTL-1": 8})
+	add(cloudSecure, "NVIDIA A100 80GB PCIe", map[string]int{"US-GA-1": 8, "EU-SE-1": 8, "EU-CZ-1": 8})
+	add(cloudSecure, "NVIDIA L40S", map[string]int{"US-TX-3": 16, "US-GA-1": 8, "US-CA-2": 8, "EU-RO-1": 16, "EU-NL-1": 8})
+	add(cloudSecure, "NVIDIA L40", map[string]int{"US-KS-2": 8, "EU-SE-1": 8})
+	add(cloudSecure, "NVIDIA RTX 6000 Ada Generation", map[string]int{"US-GA-1": 8, "EU-RO-1": 8, "EU-SE-1": 8})
+	add(cloudSecure, "NVIDIA RTX A6000", map[string]int{"US-KS-2": 16, "EU-SE-1": 8, "CA-MTL-1": 8})
+	add(cloudSecure, "NVIDIA A40", map[string]int{"US-KS-2": 8, "EU-SE-1": 16})
+	add(cloudSecure, "NVIDIA GeForce RTX 5090", map[string]int{"US-TX-3": 8, "EU-RO-1": 16, "EU-NL-1": 8})
+	add(cloudSecure, "NVIDIA GeForce RTX 4090", map[string]int{"US-TX-3": 16, "EU-RO-1": 24, "EUR-IS-1": 16, "US-IL-1": 8})
+	add(cloudSecure, "AMD Instinct MI300X OAM", map[string]int{"US-TX-3": 8, "EU-RO-1": 8})
 
-	add(cloudCommunity, "NVIDIA H100 80GB HBM3", "EU-NL-1", 8)
-	add(cloudCommunity, "NVIDIA H100 PCIe", "US-IL-1", 4)
-	add(cloudCommunity, "NVIDIA A100-SXM4-80GB", "EU-CZ-1", 8)
-	add(cloudCommunity, "NVIDIA A100 80GB PCIe", "EU-NL-1", 4, "AP-JP-1", 4)
-	add(cloudCommunity, "NVIDIA L40S", "US-IL-1", 4)
-	add(cloudCommunity, "NVIDIA L40", "EU-NL-1", 4)
-	add(cloudCommunity, "NVIDIA RTX 6000 Ada Generation", "EU-CZ-1", 4)
-	add(cloudCommunity, "NVIDIA RTX A6000", "US-IL-1", 8, "EU-CZ-1", 4)
-	add(cloudCommunity, "NVIDIA A40", "EUR-NO-1", 4)
-	add(cloudCommunity, "NVIDIA GeForce RTX 5090", "EU-CZ-1", 4, "US-IL-1", 4)
-	add(cloudCommunity, "NVIDIA GeForce RTX 4090", "EU-CZ-1", 8, "US-IL-1", 8, "EUR-NO-1", 8, "AP-JP-1", 4, "OC-AU-1", 4)
+	add(cloudCommunity, "NVIDIA H100 80GB HBM3", map[string]int{"EU-NL-1": 8})
+	add(cloudCommunity, "NVIDIA H100 PCIe", map[string]int{"US-IL-1": 4})
+	add(cloudCommunity, "NVIDIA A100-SXM4-80GB", map[string]int{"EU-CZ-1": 8})
+	add(cloudCommunity, "NVIDIA A100 80GB PCIe", map[string]int{"EU-NL-1": 4, "AP-JP-1": 4})
+	add(cloudCommunity, "NVIDIA L40S", map[string]int{"US-IL-1": 4})
+	add(cloudCommunity, "NVIDIA L40", map[string]int{"EU-NL-1": 4})
+	add(cloudCommunity, "NVIDIA RTX 6000 Ada Generation", map[string]int{"EU-CZ-1": 4})
+	add(cloudCommunity, "NVIDIA RTX A6000", map[string]int{"US-IL-1": 8, "EU-CZ-1": 4})
+	add(cloudCommunity, "NVIDIA A40", map[string]int{"EUR-NO-1": 4})
+	add(cloudCommunity, "NVIDIA GeForce RTX 5090", map[string]int{"EU-CZ-1": 4, "US-IL-1": 4})
+	add(cloudCommunity, "NVIDIA GeForce RTX 4090", map[string]int{"EU-CZ-1": 8, "US-IL-1": 8, "EUR-NO-1": 8, "AP-JP-1": 4, "OC-AU-1": 4})
 	return c
 }
 

@@ -142,7 +142,7 @@ func (e *Emulator) createCluster(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, err)
 		return
 	}
-	out, err := e.createClusterLocked(&req)
+	out, err := e.createClusterState(&req)
 	if err != nil {
 		writeErr(w, err)
 		return
@@ -150,7 +150,7 @@ func (e *Emulator) createCluster(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, out)
 }
 
-func (e *Emulator) createClusterLocked(req *createClusterRequest) (*clusterJSON, error) {
+func (e *Emulator) createClusterState(req *createClusterRequest) (*clusterJSON, error) {
 	comp := req.Compute
 	g := findGPU(comp.GPUTypeID)
 	switch {

@@ -1,6 +1,7 @@
 package runpod
 
 import (
+	"strconv"
 	"testing"
 )
 
@@ -13,26 +14,25 @@ func TestClusterCreateAndDelete(t *testing.T) {
 		"compute":       map[string]any{"gpuTypeId": gpu, "gpuCountPerPod": 8, "podCount": 3},
 		"dataCenterIds": []string{"US-TX-3"}, "env": map[string]string{"X": "y"},
 	}), 201).body
-	id := c["id"].(string)
-	pods := c["pods"].(map[string]any)
-	if pods["total"] != float64(3) || pods["byStatus"].(map[string]any)["PROVISIONING"] != float64(3) {
+	id := c.str("id")
+	pods := c.obj("pods")
+	if pods["total"] != float64(3) || pods.obj("byStatus")["PROVISIONING"] != float64(3) {
 		t.Fatalf("cluster pods summary %v", pods)
 	}
-	if c["network"].(map[string]any)["cidr"] != "10.65.0.0/16" || c["dataCenterId"] != "US-TX-3" || c["primary"] == nil {
+	if c.obj("network")["cidr"] != "10.65.0.0/16" || c["dataCenterId"] != "US-TX-3" || c["primary"] == nil {
 		t.Fatalf("cluster %v", c)
 	}
 	if got := h.emu.Capacity(gpu, "US-TX-3", "SECURE"); got != before-24 {
 		t.Fatalf("cluster took %d GPUs, want 24", before-got)
 	}
 
-	members := h.want(h.do("GET", "/v2/clusters/"+id+"/pods", nil), 200).body["pods"].([]any)
+	members := h.want(h.do("GET", "/v2/clusters/"+id+"/pods", nil), 200).body.objs("pods")
 	if len(members) != 3 {
 		t.Fatalf("%d members", len(members))
 	}
-	for rank, m := range members {
-		p := m.(map[string]any)
-		cl := p["cluster"].(map[string]any)
-		env := p["env"].(map[string]any)
+	for rank, p := range members {
+		cl := p.obj("cluster")
+		env := p.obj("env")
 		wantRole := "SLURM_COMPUTE"
 		if rank == 0 {
 			wantRole = "SLURM_CONTROLLER"
@@ -40,20 +40,20 @@ func TestClusterCreateAndDelete(t *testing.T) {
 		if cl["id"] != id || cl["rank"] != float64(rank) || cl["role"] != wantRole || cl["ip"] == nil {
 			t.Errorf("member %d cluster block %v", rank, cl)
 		}
-		if env["NODE_RANK"] != string(rune('0'+rank)) || env["NUM_NODES"] != "3" || env["WORLD_SIZE"] != "24" || env["MASTER_ADDR"] != "10.65.0.2" || env["X"] != "y" {
+		if env["NODE_RANK"] != strconv.Itoa(rank) || env["NUM_NODES"] != "3" || env["WORLD_SIZE"] != "24" || env["MASTER_ADDR"] != "10.65.0.2" || env["X"] != "y" {
 			t.Errorf("member %d env %v", rank, env)
 		}
-		if p["gpu"].(map[string]any)["count"] != float64(8) {
+		if p.obj("gpu")["count"] != float64(8) {
 			t.Errorf("member %d gpu %v", rank, p["gpu"])
 		}
 	}
-	member := members[1].(map[string]any)["id"].(string)
+	member := members[1].str("id")
 
 	// Members are hidden from the pod list unless asked for, and are managed via the cluster.
-	if n := len(h.want(h.do("GET", "/v2/pods", nil), 200).body["pods"].([]any)); n != 0 {
+	if n := len(h.want(h.do("GET", "/v2/pods", nil), 200).body.list("pods")); n != 0 {
 		t.Fatalf("default pod list shows %d cluster members", n)
 	}
-	if n := len(h.want(h.do("GET", "/v2/pods?includeClusterPods=true", nil), 200).body["pods"].([]any)); n != 3 {
+	if n := len(h.want(h.do("GET", "/v2/pods?includeClusterPods=true", nil), 200).body.list("pods")); n != 3 {
 		t.Fatalf("includeClusterPods list shows %d", n)
 	}
 	h.wantProblem(h.do("DELETE", "/v2/pods/"+member, nil), 409)
@@ -62,14 +62,14 @@ func TestClusterCreateAndDelete(t *testing.T) {
 	// Primary gets an SSH endpoint once RUNNING with ports.
 	eventually(t, "primary ssh", func() bool {
 		c = h.want(h.do("GET", "/v2/clusters/"+id, nil), 200).body
-		return c["primary"].(map[string]any)["sshEndpoint"] != nil
+		return c.obj("primary")["sshEndpoint"] != nil
 	})
 	c = h.want(h.do("PATCH", "/v2/clusters/"+id, map[string]any{"name": "renamed"}), 200).body
 	if c["name"] != "renamed" {
 		t.Fatalf("rename %v", c["name"])
 	}
 	h.wantProblem(h.do("PATCH", "/v2/clusters/"+id, map[string]any{}), 422)
-	if n := len(h.want(h.do("GET", "/v2/clusters", nil), 200).body["clusters"].([]any)); n != 1 {
+	if n := len(h.want(h.do("GET", "/v2/clusters", nil), 200).body.list("clusters")); n != 1 {
 		t.Fatalf("%d clusters listed", n)
 	}
 
@@ -108,8 +108,8 @@ func TestClusterLimits(t *testing.T) {
 		t.Fatalf("placed in %v", c["dataCenterId"])
 	}
 	// TRAINING members carry no role.
-	members := h.want(h.do("GET", "/v2/clusters/"+c["id"].(string)+"/pods", nil), 200).body["pods"].([]any)
-	if _, ok := members[0].(map[string]any)["cluster"].(map[string]any)["role"]; ok {
+	members := h.want(h.do("GET", "/v2/clusters/"+c.str("id")+"/pods", nil), 200).body.objs("pods")
+	if _, ok := members[0].obj("cluster")["role"]; ok || len(members) != 2 {
 		t.Fatalf("TRAINING member has a role")
 	}
 }

@@ -15,22 +15,22 @@
 // emulator (and POST /reset) starts from this table of free GPUs; a pool without an entry is not
 // offered in that data center at all:
 //
-//	GPU type                        SECURE                                                     COMMUNITY
-//	NVIDIA B200                     US-TX-3 16, EU-RO-1 8                                      -
-//	NVIDIA H200                     US-TX-3 16, US-GA-1 8, EUR-IS-1 16                         -
-//	NVIDIA H100 80GB HBM3           US-TX-3 32, US-KS-2 16, EU-RO-1 16, EUR-IS-1 16, CA-MTL-1 8 EU-NL-1 8
-//	NVIDIA H100 NVL                 US-TX-3 8, EU-SE-1 8                                       -
-//	NVIDIA H100 PCIe                US-KS-2 8, EU-RO-1 8, CA-MTL-1 4                           US-IL-1 4
-//	NVIDIA A100-SXM4-80GB           US-KS-2 16, EU-RO-1 16, CA-MTL-1 8                         EU-CZ-1 8
-//	NVIDIA A100 80GB PCIe           US-GA-1 8, EU-SE-1 8, EU-CZ-1 8                            EU-NL-1 4, AP-JP-1 4
-//	NVIDIA L40S                     US-TX-3 16, US-GA-1 8, EU-RO-1 16, EU-NL-1 8               US-IL-1 4
-//	NVIDIA L40                      US-KS-2 8, EU-SE-1 8                                       EU-NL-1 4
-//	NVIDIA RTX 6000 Ada Generation  US-GA-1 8, EU-RO-1 8, EU-SE-1 8                            EU-CZ-1 4
-//	NVIDIA RTX A6000                US-KS-2 16, EU-SE-1 8, CA-MTL-1 8                          US-IL-1 8, EU-CZ-1 4
-//	NVIDIA A40                      US-KS-2 8, EU-SE-1 16                                      EUR-NO-1 4
-//	NVIDIA GeForce RTX 5090         US-TX-3 8, EU-RO-1 16, EU-NL-1 8                           EU-CZ-1 4, US-IL-1 4
-//	NVIDIA GeForce RTX 4090         US-TX-3 16, EU-RO-1 24, EUR-IS-1 16, US-IL-1 8             EU-CZ-1 8, US-IL-1 8, EUR-NO-1 8, AP-JP-1 4, OC-AU-1 4
-//	AMD Instinct MI300X OAM         US-TX-3 8, EU-RO-1 8                                       -
+//	GPU type                        SECURE                                                       COMMUNITY
+//	NVIDIA B200                     US-TX-3 16, EU-RO-1 8                                        -
+//	NVIDIA H200                     US-TX-3 16, US-GA-1 8, EUR-IS-1 16                           -
+//	NVIDIA H100 80GB HBM3           US-TX-3 32, US-KS-2 16, EU-RO-1 16, EUR-IS-1 16, CA-MTL-1 8  EU-NL-1 8
+//	NVIDIA H100 NVL                 US-TX-3 8, EU-SE-1 8                                         -
+//	NVIDIA H100 PCIe                US-KS-2 8, EU-RO-1 8, CA-MTL-1 4                             US-IL-1 4
+//	NVIDIA A100-SXM4-80GB           US-KS-2 16, EU-RO-1 16, CA-MTL-1 8                           EU-CZ-1 8
+//	NVIDIA A100 80GB PCIe           US-GA-1 8, EU-SE-1 8, EU-CZ-1 8                              EU-NL-1 4, AP-JP-1 4
+//	NVIDIA L40S                     US-TX-3 16, US-GA-1 8, US-CA-2 8, EU-RO-1 16, EU-NL-1 8      US-IL-1 4
+//	NVIDIA L40                      US-KS-2 8, EU-SE-1 8                                         EU-NL-1 4
+//	NVIDIA RTX 6000 Ada Generation  US-GA-1 8, EU-RO-1 8, EU-SE-1 8                              EU-CZ-1 4
+//	NVIDIA RTX A6000                US-KS-2 16, EU-SE-1 8, CA-MTL-1 8                            US-IL-1 8, EU-CZ-1 4
+//	NVIDIA A40                      US-KS-2 8, EU-SE-1 16                                        EUR-NO-1 4
+//	NVIDIA GeForce RTX 5090         US-TX-3 8, EU-RO-1 16, EU-NL-1 8                             EU-CZ-1 4, US-IL-1 4
+//	NVIDIA GeForce RTX 4090         US-TX-3 16, EU-RO-1 24, EUR-IS-1 16, US-IL-1 8               EU-CZ-1 8, US-IL-1 8, EUR-NO-1 8, AP-JP-1 4, OC-AU-1 4
+//	AMD Instinct MI300X OAM         US-TX-3 8, EU-RO-1 8                                         -
 //
 // Data centers: US-TX-3, US-KS-2, US-GA-1, US-CA-2, US-IL-1, CA-MTL-1 (NORTH_AMERICA), EU-RO-1,
 // EU-SE-1, EU-CZ-1, EU-NL-1, EUR-IS-1, EUR-NO-1 (EUROPE), AP-JP-1 (ASIA), OC-AU-1 (OCEANIA).
@@ -42,6 +42,7 @@
 package runpod
 
 import (
+	"crypto/subtle"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -219,10 +220,14 @@ func (e *Emulator) resetState() {
 	e.nextVX = 100
 }
 
-// authenticate accepts exactly "Authorization: Bearer <key>".
+// APIKey returns the bearer token the emulator accepts.
+func (e *Emulator) APIKey() string { return e.opts.APIKey }
+
+// authenticate accepts exactly "Authorization: Bearer <key>" (constant-time, like a real API).
 func (e *Emulator) authenticate(r *http.Request) bool {
 	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
-	return ok && strings.EqualFold(scheme, "Bearer") && token == e.opts.APIKey
+	return ok && strings.EqualFold(scheme, "Bearer") &&
+		subtle.ConstantTimeCompare([]byte(token), []byte(e.opts.APIKey)) == 1
 }
 
 // writeVendorError writes RunPod's problem JSON for the errors emucore decides on.
@@ -277,8 +282,8 @@ func (e *Emulator) onRateHeaders(h http.Header, rule emucore.RateRule, remaining
 
 // rateMirror follows emucore's token buckets (one per window, same arithmetic) so the emulator
 // can publish the state of every window, which emucore's OnRateHeaders hook does not expose.
-// The hook runs under emucore's lock once per counted request, so calls are serialized; the
-// mirror still has its own lock because admin code reads it.
+// The hook runs under emucore's lock once per rate-limited request, so calls are already
+// serialized; the mirror keeps its own lock so it does not depend on that detail.
 type rateMirror struct {
 	mu     sync.Mutex
 	clock  emucore.Clock
@@ -403,4 +408,5 @@ func (e *Emulator) Reset() {
 	e.resetState()
 	e.Core.Stats.Reset()
 	e.Core.ClearFaults()
+	e.Core.ResetRateLimits()
 }

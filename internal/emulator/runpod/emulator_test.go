@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -38,11 +39,39 @@ func newHarness(t *testing.T, opts Options) *harness {
 	return h
 }
 
+// obj is a decoded JSON object with checked accessors: a missing or mistyped field reads as
+// the zero value, which the test's comparison then reports.
+type obj map[string]any
+
+func (o obj) obj(k string) obj    { m, _ := o[k].(map[string]any); return m }
+func (o obj) list(k string) []any { l, _ := o[k].([]any); return l }
+func (o obj) str(k string) string { s, _ := o[k].(string); return s }
+
+// objs reads an array of objects.
+func (o obj) objs(k string) []obj {
+	var out []obj
+	for _, x := range o.list(k) {
+		m, _ := x.(map[string]any)
+		out = append(out, m)
+	}
+	return out
+}
+
+// strs reads an array of strings.
+func (o obj) strs(k string) []string {
+	var out []string
+	for _, x := range o.list(k) {
+		s, _ := x.(string)
+		out = append(out, s)
+	}
+	return out
+}
+
 // response is a decoded answer.
 type response struct {
 	status int
 	header http.Header
-	body   map[string]any
+	body   obj
 	raw    []byte
 }
 
@@ -255,8 +284,8 @@ func TestDropAfterCommitLeavesOnePod(t *testing.T) {
 		t.Fatalf("got an answer (%d); the connection should have been dropped", resp.StatusCode)
 	}
 	r := h.want(h.do("GET", "/v2/pods", nil), 200)
-	pods := r.body["pods"].([]any)
-	if len(pods) != 1 || pods[0].(map[string]any)["name"] != "lost" {
+	pods := r.body.objs("pods")
+	if len(pods) != 1 || pods[0]["name"] != "lost" {
 		t.Fatalf("after a lost answer the account has %s, want exactly the one pod", r.raw)
 	}
 	if n := len(h.emu.LivePods()); n != 1 {
@@ -276,7 +305,7 @@ func TestAdminAPI(t *testing.T) {
 	id := h.createPod(map[string]any{"name": "x", "image": "img", "gpu": map[string]any{"id": "NVIDIA H200", "count": 2}, "dataCenterIds": []string{"US-TX-3"}})
 	h.want(h.send(a, "POST", "/pods/"+id+"/fail", nil, false), 204)
 	p := h.want(h.do("GET", "/v2/pods/"+id, nil), 200).body
-	if p["status"] != "ERROR" || !equalStrings(p["actions"], "start", "terminate") {
+	if p["status"] != "ERROR" || !slices.Equal(p.strs("actions"), []string{"start", "terminate"}) {
 		t.Fatalf("failed pod: %v %v", p["status"], p["actions"])
 	}
 	h.want(h.send(a, "DELETE", "/pods/"+id, nil, false), 204)
@@ -293,17 +322,4 @@ func TestAdminAPI(t *testing.T) {
 	if len(h.emu.Pods()) != 0 || h.emu.Capacity("NVIDIA H200", "US-TX-3", "SECURE") != 16 {
 		t.Fatalf("reset left state behind")
 	}
-}
-
-func equalStrings(v any, want ...string) bool {
-	list, ok := v.([]any)
-	if !ok || len(list) != len(want) {
-		return false
-	}
-	for i := range list {
-		if list[i] != want[i] {
-			return false
-		}
-	}
-	return true
 }

@@ -457,7 +457,7 @@ func containerProps(extra map[string]*schema) map[string]*schema {
 	return props
 }
 
-var cudaPattern = `^\d+\.\d+$`
+const cudaPattern = `^\d+\.\d+$`
 
 var createPodSchema = func() *schema {
 	s := object(containerProps(map[string]*schema{
@@ -666,7 +666,7 @@ func (e *Emulator) createPod(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, err)
 		return
 	}
-	p, err := e.createPodLocked(&req)
+	p, err := e.createPodState(&req)
 	if err != nil {
 		writeErr(w, err)
 		return
@@ -674,7 +674,7 @@ func (e *Emulator) createPod(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, p)
 }
 
-func (e *Emulator) createPodLocked(req *createPodRequest) (*podJSON, error) {
+func (e *Emulator) createPodState(req *createPodRequest) (*podJSON, error) {
 	// Templates and registry credentials are not emulated, so every reference to one is to
 	// something that does not exist: the document's 404 for an unknown template id.
 	if req.TemplateID != nil {
@@ -755,6 +755,7 @@ func (e *Emulator) createPodLocked(req *createPodRequest) (*podJSON, error) {
 	}
 	pl.needDC = needDC
 
+	// Priced before placement, so a pod the account cannot pay for takes no capacity.
 	p := &pod{gpu: pl.gpu, gpuCount: pl.count, cpu: pl.cpu, cloud: cloud}
 	if pl.cpu != nil {
 		p.vcpu = req.CPU.VCPUCount

@@ -1,13 +1,14 @@
 package runpod
 
 import (
+	"slices"
 	"testing"
 )
 
 func TestNetworkVolumes(t *testing.T) {
 	h := newHarness(t, fastOptions)
 	v := h.want(h.do("POST", "/v2/network-volumes", map[string]any{"name": "data", "size": 50, "dataCenter": "EU-RO-1"}), 201).body
-	id := v["id"].(string)
+	id := v.str("id")
 	if v["type"] != "STANDARD" || v["dataCenter"] != "EU-RO-1" || v["size"] != float64(50) {
 		t.Fatalf("volume %v", v)
 	}
@@ -36,9 +37,9 @@ func TestNetworkVolumes(t *testing.T) {
 	if vs := h.emu.NetworkVolumes(); len(vs) != 1 || len(vs[0].UsedBy) != 1 {
 		t.Fatalf("NetworkVolumes %+v", vs)
 	}
-	h.want(h.do("DELETE", "/v2/pods/"+p["id"].(string), nil), 204)
+	h.want(h.do("DELETE", "/v2/pods/"+p.str("id"), nil), 204)
 	h.want(h.do("DELETE", "/v2/network-volumes/"+id, nil), 204)
-	if n := len(h.want(h.do("GET", "/v2/network-volumes", nil), 200).body["networkVolumes"].([]any)); n != 0 {
+	if n := len(h.want(h.do("GET", "/v2/network-volumes", nil), 200).body.list("networkVolumes")); n != 0 {
 		t.Fatalf("%d volumes after delete", n)
 	}
 }
@@ -46,16 +47,16 @@ func TestNetworkVolumes(t *testing.T) {
 func TestSSHKeysReplace(t *testing.T) {
 	h := newHarness(t, fastOptions)
 	r := h.want(h.do("GET", "/v2/account/ssh-keys", nil), 200)
-	if keys := r.body["keys"].([]any); len(keys) != 0 {
+	if keys := r.body.list("keys"); len(keys) != 0 {
 		t.Fatalf("fresh account has keys %v", keys)
 	}
 	k1 := "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA1 one@example.com"
 	k2 := "ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTY two"
 	h.want(h.do("PUT", "/v2/account/ssh-keys", map[string]any{"keys": []string{k1}}), 200)
 	// Read-modify-write: the PUT is a full replacement.
-	keys := h.want(h.do("GET", "/v2/account/ssh-keys", nil), 200).body["keys"].([]any)
+	keys := h.want(h.do("GET", "/v2/account/ssh-keys", nil), 200).body.strs("keys")
 	r = h.want(h.do("PUT", "/v2/account/ssh-keys", map[string]any{"keys": append(keys, k2)}), 200)
-	if !equalStrings(r.body["keys"], k1, k2) {
+	if !slices.Equal(r.body.strs("keys"), []string{k1, k2}) {
 		t.Fatalf("keys %v", r.body["keys"])
 	}
 	if got := h.emu.SSHKeys(); len(got) != 2 || got[1] != k2 {
@@ -63,7 +64,7 @@ func TestSSHKeysReplace(t *testing.T) {
 	}
 	r = h.do("PUT", "/v2/account/ssh-keys", map[string]any{"keys": []string{"not a key"}, "extra": 1})
 	h.wantProblem(r, 422)
-	if len(r.body["errors"].([]any)) != 2 {
+	if len(r.body.list("errors")) != 2 {
 		t.Fatalf("errors %v", r.body["errors"])
 	}
 	h.want(h.do("PUT", "/v2/account/ssh-keys", map[string]any{"keys": []string{}}), 200)

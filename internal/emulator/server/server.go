@@ -13,6 +13,7 @@ import (
 
 	"github.com/neocloud/terraform-provider-neocloud/internal/emulator/emucore"
 	"github.com/neocloud/terraform-provider-neocloud/internal/emulator/lambda"
+	"github.com/neocloud/terraform-provider-neocloud/internal/emulator/runpod"
 )
 
 // Options configure the emulated clouds.
@@ -25,6 +26,7 @@ type Options struct {
 // Server is the combined emulator.
 type Server struct {
 	Lambda *lambda.Emulator
+	RunPod *runpod.Emulator
 	mux    *http.ServeMux
 }
 
@@ -32,8 +34,11 @@ type Server struct {
 func New(opts Options) *Server {
 	s := &Server{
 		Lambda: lambda.New(lambda.Options{APIKey: opts.LambdaKey, TimeScale: opts.TimeScale}),
+		RunPod: runpod.New(runpod.Options{APIKey: opts.RunPodKey, TimeScale: opts.TimeScale}),
 		mux:    http.NewServeMux(),
 	}
+	s.mux.Handle("/v2/", s.RunPod)
+	s.mux.Handle("/_emulator/runpod/", http.StripPrefix("/_emulator/runpod", s.RunPod.AdminHandler()))
 	s.mux.Handle("/api/v1/", s.Lambda)
 	s.mux.Handle("/_emulator/lambda/", http.StripPrefix("/_emulator/lambda", s.Lambda.AdminHandler()))
 	s.mux.HandleFunc("GET /_emulator/stats", func(w http.ResponseWriter, _ *http.Request) {
@@ -46,6 +51,7 @@ func New(opts Options) *Server {
 func (s *Server) Stats() map[string]map[string]int {
 	return map[string]map[string]int{
 		"lambda": s.Lambda.Core.Stats.Snapshot(),
+		"runpod": s.RunPod.Core.Stats.Snapshot(),
 	}
 }
 

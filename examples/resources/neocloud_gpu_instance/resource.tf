@@ -1,0 +1,29 @@
+resource "neocloud_ssh_key" "me" {
+  cloud      = "lambda"
+  name       = "me"
+  public_key = file("~/.ssh/id_ed25519.pub")
+}
+
+# 8x H100 SXM on Lambda, in any region with capacity, refused above $30/hour.
+resource "neocloud_gpu_instance" "finetune" {
+  name               = "finetune-1"
+  cloud              = "lambda"
+  gpu_type           = "H100_80GB_SXM"
+  gpu_count          = 8
+  ssh_key_ids        = [neocloud_ssh_key.me.id]
+  user_data          = file("cloud-init.yaml")
+  max_price_per_hour = 30
+  tags               = { team = "research" }
+
+  lambda {
+    file_system_names = ["datasets"]
+  }
+
+  timeouts {
+    create = "40m"
+  }
+}
+
+output "ssh" {
+  value = "ssh ${neocloud_gpu_instance.finetune.ssh_user}@${neocloud_gpu_instance.finetune.ssh_host}"
+}

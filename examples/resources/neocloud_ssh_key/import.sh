@@ -1,0 +1,2 @@
+# <cloud>/<the cloud's key id>
+terraform import neocloud_ssh_key.me lambda/ddf9a0a2b2bd4b5a9b1b1d3e1c2f3a4b

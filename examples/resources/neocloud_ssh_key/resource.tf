@@ -1,0 +1,17 @@
+# Register your own public key.
+resource "neocloud_ssh_key" "me" {
+  cloud      = "lambda"
+  name       = "me"
+  public_key = file("~/.ssh/id_ed25519.pub")
+}
+
+# Or let Lambda generate a key pair; the private key is kept in state (sensitive).
+resource "neocloud_ssh_key" "generated" {
+  cloud = "lambda"
+  name  = "ci-runner"
+}
+
+output "generated_private_key" {
+  value     = neocloud_ssh_key.generated.private_key
+  sensitive = true
+}

@@ -1,0 +1,591 @@
+package lambda
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"reflect"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients/gpus"
+)
+
+const (
+	keyEnv      = "LAMBDA_API_KEY"
+	endpointEnv = "NEOCLOUD_LAMBDA_ENDPOINT"
+
+	// LaunchTokenTag is the tag key of the adapter's bookkeeping tag: every launch carries
+	// LaunchTokenTag=<sanitised launch token>, so that a launch whose answer was lost can be
+	// found and adopted instead of repeated. It is hidden from Instance.Tags.
+	LaunchTokenTag = "neocloud-launch-token"
+
+	// Lambda's images log in as ubuntu on port 22.
+	sshUser = "ubuntu"
+	sshPort = 22
+
+	// maxNameLen is the documented limit of an instance name.
+	maxNameLen = 64
+	// maxUserData is the documented limit of user_data (1 MB).
+	maxUserData = 1 << 20
+)
+
+// publicRegions are the PublicRegionCode values of API 1.8.0 (test-* codes left out). The
+// models document in shared/api lists the enum without its values; these are the values of
+// Lambda's published OpenAPI document for that version.
+var publicRegions = []string{
+	"asia-northeast-1", "asia-northeast-2", "asia-south-1", "australia-east-1",
+	"europe-central-1", "me-west-1",
+	"us-east-1", "us-east-2", "us-east-3", "us-midwest-1", "us-midwest-2",
+	"us-south-1", "us-south-2", "us-south-3", "us-west-1", "us-west-2", "us-west-3",
+}
+
+func init() {
+	clients.Register(clients.CloudInfo{
+		Name:            cloudName,
+		DisplayName:     "Lambda Cloud",
+		DefaultEndpoint: DefaultEndpoint,
+		KeyEnv:          keyEnv,
+		EndpointEnv:     endpointEnv,
+		KeyAttribute:    "api_key",
+		New:             func(s clients.Settings) (clients.Cloud, error) { return New(s) },
+	})
+}
+
+// Cloud implements clients.Cloud for Lambda Cloud.
+type Cloud struct {
+	api *Client
+
+	// Shared, short-lived snapshots of the list calls (see snapshot.go).
+	instances *snapshot[[]Instance]
+	sshKeys   *snapshot[[]SSHKey]
+	types     *snapshot[map[string]InstanceTypesItem]
+
+	instanceTTL time.Duration // how stale a GET /instances answer may be for a read
+	keyTTL      time.Duration // SSH keys change rarely, and only by us in normal use
+	typesTTL    time.Duration
+
+	adoptWindow   time.Duration // how long to look for a launch whose answer was lost
+	adoptInterval time.Duration // first pause between looks; doubles up to adoptMaxPause
+}
+
+const adoptMaxPause = 5 * time.Second
+
+var (
+	_ clients.Cloud             = (*Cloud)(nil)
+	_ clients.InstanceValidator = (*Cloud)(nil)
+)
+
+// Option adjusts a Cloud built by NewWithOptions.
+type Option func(*options)
+
+type options struct {
+	client        ClientConfig
+	adoptWindow   time.Duration
+	adoptInterval time.Duration
+}
+
+// WithRateLimiters replaces the published limits (DefaultLimiter, DefaultLaunchLimiter), for an
+// emulator whose clock runs faster than Lambda's. A nil limiter keeps the default.
+func WithRateLimiters(general, launch *rate.Limiter) Option {
+	return func(o *options) {
+		if general != nil {
+			o.client.Limiter = general
+		}
+		if launch != nil {
+			o.client.LaunchLimiter = launch
+		}
+	}
+}
+
+// WithAdoptionWindow sets how long a launch whose answer was lost is looked for (default 30 s)
+// and the first pause between looks (default 1 s, doubling up to 5 s).
+func WithAdoptionWindow(window, firstPause time.Duration) Option {
+	return func(o *options) {
+		o.adoptWindow, o.adoptInterval = window, firstPause
+	}
+}
+
+// withHTTP sets the transport and retry waits (tests).
+func withHTTP(transport http.RoundTripper, retryWaitMin, retryWaitMax time.Duration) Option {
+	return func(o *options) {
+		o.client.Transport = transport
+		o.client.RetryWaitMin, o.client.RetryWaitMax = retryWaitMin, retryWaitMax
+	}
+}
+
+// New builds the Lambda adapter from the provider's settings: settings.Endpoint overrides
+// DefaultEndpoint, settings.APIKey is required and never logged.
+func New(settings clients.Settings) (*Cloud, error) { return NewWithOptions(settings) }
+
+// NewWithOptions is New with adjustments (rate limits for emulators).
+func NewWithOptions(settings clients.Settings, opts ...Option) (*Cloud, error) {
+	if strings.TrimSpace(settings.APIKey) == "" {
+		return nil, errNoAPIKey()
+	}
+	o := options{adoptWindow: 30 * time.Second, adoptInterval: time.Second}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	o.client.Endpoint = settings.Endpoint
+	o.client.APIKey = settings.APIKey
+	o.client.UserAgent = settings.UserAgent
+	api, err := NewClient(o.client)
+	if err != nil {
+		return nil, err
+	}
+	c := &Cloud{
+		api:           api,
+		instanceTTL:   2 * time.Second,
+		keyTTL:        30 * time.Second,
+		typesTTL:      2 * time.Second,
+		adoptWindow:   o.adoptWindow,
+		adoptInterval: o.adoptInterval,
+	}
+	c.instances = newSnapshot(api.ListInstances)
+	c.sshKeys = newSnapshot(api.ListSSHKeys)
+	c.types = newSnapshot(api.ListInstanceTypes)
+	return c, nil
+}
+
+// API returns the typed wire client, for Lambda-only operations the neutral interface lacks.
+func (c *Cloud) API() *Client { return c.api }
+
+// Name is "lambda".
+func (c *Cloud) Name() string { return cloudName }
+
+// Regions lists Lambda's public region codes.
+func (c *Cloud) Regions() []string { return slices.Clone(publicRegions) }
+
+// ResolveInstanceType turns a neutral GPU name plus count, or a native Lambda instance type,
+// into Lambda's instance type. A native type passes through; with count > 0 the count must be
+// the one the type carries.
+func (c *Cloud) ResolveInstanceType(gpuType string, count int) (clients.InstanceType, error) {
+	if gpus.IsLambdaInstanceType(gpuType) {
+		name, n, known := gpus.ParseLambdaInstanceType(gpuType)
+		if count > 0 && count != n {
+			return clients.InstanceType{}, invalidf("Lambda Cloud instance type %s has %d GPUs, not %d", gpuType, n, count)
+		}
+		if !known {
+			name = lambdaGPUSlug(gpuType)
+		}
+		return clients.InstanceType{Name: gpuType, GPUType: name, GPUCount: n}, nil
+	}
+	if count <= 0 {
+		if g, ok := gpus.Lookup(gpuType); ok && len(g.LambdaCounts) == 1 {
+			count = g.LambdaCounts[0] // the only shape Lambda sells is what "any count" means
+		}
+	}
+	t, err := gpus.LambdaInstanceType(gpuType, count)
+	if err != nil {
+		return clients.InstanceType{}, &kindError{kind: clients.ErrInvalid, msg: err.Error()}
+	}
+	g, _ := gpus.Lookup(gpuType)
+	return clients.InstanceType{Name: t, GPUType: g.Name, GPUCount: count}, nil
+}
+
+// lambdaGPUSlug is the GPU part of an instance type the catalog does not know
+// ("gpu_1x_x100_sxm9" -> "x100_sxm9"): the best native GPU id there is.
+func lambdaGPUSlug(instanceType string) string {
+	rest, _ := strings.CutPrefix(instanceType, "gpu_")
+	if _, slug, ok := strings.Cut(rest, "x_"); ok {
+		return slug
+	}
+	return instanceType
+}
+
+// gpuOf names the GPU model and count of an instance type, preferring the catalog's neutral
+// name and the API's own GPU count.
+func gpuOf(t InstanceType) (string, int) {
+	name, n, known := gpus.ParseLambdaInstanceType(t.Name)
+	if !known {
+		name = lambdaGPUSlug(t.Name)
+	}
+	if t.Specs.GPUs > 0 {
+		n = t.Specs.GPUs
+	}
+	return name, n
+}
+
+// Offers lists Lambda's instance types with live capacity, cheapest first.
+func (c *Cloud) Offers(ctx context.Context, filter clients.OfferFilter) ([]clients.Offer, error) {
+	items, err := c.types.get(ctx, time.Now().Add(-c.typesTTL))
+	if err != nil {
+		return nil, err
+	}
+	var out []clients.Offer
+	for name, item := range items {
+		t := item.InstanceType
+		if t.Name == "" {
+			t.Name = name
+		}
+		gpu, count := gpuOf(t)
+		if filter.GPUType != "" && !strings.EqualFold(filter.GPUType, gpu) && filter.GPUType != t.Name {
+			continue
+		}
+		if filter.GPUCount > 0 && filter.GPUCount != count {
+			continue
+		}
+		price := centsToUSD(t.PriceCentsPerHour)
+		if filter.MaxPricePerHour > 0 && price > filter.MaxPricePerHour {
+			continue
+		}
+		regions := make([]string, 0, len(item.RegionsWithCapacityAvailable))
+		for _, r := range item.RegionsWithCapacityAvailable {
+			if filter.Region == "" || r.Name == filter.Region {
+				regions = append(regions, r.Name)
+			}
+		}
+		sort.Strings(regions)
+		if filter.OnlyAvailable && len(regions) == 0 {
+			continue
+		}
+		offer := clients.Offer{
+			Cloud: cloudName, InstanceType: t.Name, GPUType: gpu, GPUCount: count,
+			VCPUs: t.Specs.VCPUs, MemoryGB: t.Specs.MemoryGiB, StorageGB: t.Specs.StorageGiB,
+			PricePerHour: price, Regions: regions,
+		}
+		if g, ok := gpus.Lookup(gpu); ok {
+			offer.GPUMemoryGB = g.MemoryGB
+		}
+		out = append(out, offer)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].PricePerHour != out[j].PricePerHour {
+			return out[i].PricePerHour < out[j].PricePerHour
+		}
+		return out[i].InstanceType < out[j].InstanceType
+	})
+	return out, nil
+}
+
+func centsToUSD(cents int) float64 { return float64(cents) / 100 }
+
+// ValidateInstanceSpec checks what Lambda's rules allow without calling the API, so the
+// provider can refuse bad input at plan time. CreateInstance checks the same again.
+func (c *Cloud) ValidateInstanceSpec(spec clients.InstanceSpec) []clients.FieldError {
+	var errs []clients.FieldError
+	if n := len(spec.SSHKeyIDs); n != 1 {
+		errs = append(errs, clients.FieldError{
+			Field:   "ssh_key_ids",
+			Summary: "Lambda Cloud needs exactly one SSH key",
+			Detail:  fmt.Sprintf("Lambda Cloud API 1.8 launches an instance with exactly one SSH key; %d given.", n),
+		})
+	}
+	if len(spec.Name) > maxNameLen {
+		errs = append(errs, clients.FieldError{
+			Field: "name", Summary: "Instance name too long",
+			Detail: fmt.Sprintf("Lambda Cloud instance names are at most %d characters.", maxNameLen),
+		})
+	}
+	if len(spec.UserData) > maxUserData {
+		errs = append(errs, clients.FieldError{
+			Field: "user_data", Summary: "User data too large",
+			Detail: "Lambda Cloud accepts at most 1 MB of user data.",
+		})
+	}
+	if _, reserved := spec.Tags[LaunchTokenTag]; reserved {
+		errs = append(errs, clients.FieldError{
+			Field: "tags", Summary: "Reserved tag key",
+			Detail: "The tag key " + LaunchTokenTag + " is used by the provider to find machines whose launch answer was lost.",
+		})
+	}
+	return errs
+}
+
+// GetInstance answers from a shared snapshot of GET /instances at most instanceTTL old; an id
+// the list lacks is confirmed with GET /instances/{id}, because a machine launched a moment ago
+// may be missing from a list computed just before.
+func (c *Cloud) GetInstance(ctx context.Context, id string) (*clients.Instance, error) {
+	if err := checkID("instance", id); err != nil {
+		return nil, err
+	}
+	list, err := c.instances.get(ctx, time.Now().Add(-c.instanceTTL))
+	if err != nil {
+		return nil, err
+	}
+	for i := range list {
+		if list[i].ID == id {
+			return c.toNeutral(ctx, list[i])
+		}
+	}
+	w, err := c.api.GetInstance(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return c.toNeutral(ctx, *w)
+}
+
+// ListInstancesByTag lists the account's instances carrying tag key=value (a fresh-enough
+// snapshot, like GetInstance).
+func (c *Cloud) ListInstancesByTag(ctx context.Context, key, value string) ([]*clients.Instance, error) {
+	list, err := c.instances.get(ctx, time.Now().Add(-c.instanceTTL))
+	if err != nil {
+		return nil, err
+	}
+	var out []*clients.Instance
+	for _, w := range list {
+		if hasTag(w, key, value) {
+			inst, err := c.toNeutral(ctx, w)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, inst)
+		}
+	}
+	return out, nil
+}
+
+func hasTag(w Instance, key, value string) bool {
+	for _, t := range w.Tags {
+		if t.Key == key && t.Value == value {
+			return true
+		}
+	}
+	return false
+}
+
+// neutralStatus maps Lambda's instance status onto the neutral one.
+func neutralStatus(s string) string {
+	switch s {
+	case StatusBooting:
+		return clients.StatusPending
+	case StatusActive:
+		return clients.StatusRunning
+	case StatusUnhealthy:
+		return clients.StatusUnhealthy
+	case StatusTerminating:
+		return clients.StatusTerminating
+	case StatusTerminated, StatusPreempted:
+		return clients.StatusTerminated
+	}
+	// An unknown status is most likely a new transitional one: keep waiting rather than
+	// declare the machine gone.
+	return clients.StatusPending
+}
+
+// toNeutral maps a Lambda instance, turning SSH key names back into key ids.
+func (c *Cloud) toNeutral(ctx context.Context, w Instance) (*clients.Instance, error) {
+	var keyIDs map[string]string
+	if len(w.SSHKeyNames) > 0 {
+		var err error
+		if keyIDs, err = c.keyIDsByName(ctx, w.SSHKeyNames); err != nil {
+			return nil, err
+		}
+	}
+	return mapInstance(w, keyIDs), nil
+}
+
+// mapInstance is the pure part of toNeutral. A key name without an id (the key was deleted)
+// is kept as the name: better than dropping it and showing the machine without its key.
+func mapInstance(w Instance, keyIDs map[string]string) *clients.Instance {
+	gpu, count := gpuOf(w.InstanceType)
+	inst := &clients.Instance{
+		ID:           w.ID,
+		Cloud:        cloudName,
+		Name:         w.Name,
+		Region:       w.Region.Name,
+		Status:       neutralStatus(w.Status),
+		NativeStatus: w.Status,
+		InstanceType: w.InstanceType.Name,
+		GPUType:      gpu,
+		GPUCount:     count,
+		PublicIP:     w.IP,
+		PrivateIP:    w.PrivateIP,
+		SSHHost:      w.IP,
+		SSHPort:      sshPort,
+		SSHUser:      sshUser,
+		PricePerHour: centsToUSD(w.InstanceType.PriceCentsPerHour),
+		Ready:        w.Status == StatusActive && w.IP != "",
+	}
+	for _, name := range w.SSHKeyNames {
+		if id, ok := keyIDs[name]; ok {
+			inst.SSHKeyIDs = append(inst.SSHKeyIDs, id)
+		} else {
+			inst.SSHKeyIDs = append(inst.SSHKeyIDs, name)
+		}
+	}
+	for _, t := range w.Tags {
+		if t.Key == LaunchTokenTag {
+			continue
+		}
+		if inst.Tags == nil {
+			inst.Tags = map[string]string{}
+		}
+		inst.Tags[t.Key] = t.Value
+	}
+	opts := &clients.LambdaInstanceOptions{FileSystemNames: slices.Clone(w.FileSystemNames)}
+	for _, r := range w.FirewallRulesets {
+		opts.FirewallRulesetIDs = append(opts.FirewallRulesetIDs, r.ID)
+	}
+	inst.Lambda = opts
+	return inst
+}
+
+// keyIDsByName maps SSH key names to ids through the shared key snapshot, refreshing it once
+// when a name is missing (a key added outside this process).
+func (c *Cloud) keyIDsByName(ctx context.Context, names []string) (map[string]string, error) {
+	keys, err := c.sshKeys.get(ctx, time.Now().Add(-c.keyTTL))
+	if err != nil {
+		return nil, err
+	}
+	byName := keyIndex(keys)
+	for _, n := range names {
+		if _, ok := byName[n]; !ok {
+			if keys, err = c.sshKeys.get(ctx, time.Now().Add(-c.instanceTTL)); err != nil {
+				return nil, err
+			}
+			return keyIndex(keys), nil
+		}
+	}
+	return byName, nil
+}
+
+func keyIndex(keys []SSHKey) map[string]string {
+	m := make(map[string]string, len(keys))
+	for _, k := range keys {
+		m[k.Name] = k.ID
+	}
+	return m
+}
+
+// UpdateInstance renames an instance (POST /instances/{id}); Lambda changes nothing else in
+// place.
+func (c *Cloud) UpdateInstance(ctx context.Context, id string, update clients.InstanceUpdate) (*clients.Instance, error) {
+	if field := otherThanName(update); field != "" {
+		return nil, unsupportedf("Lambda Cloud cannot change %s of an existing instance", field)
+	}
+	if update.Name == nil {
+		return c.GetInstance(ctx, id)
+	}
+	if len(*update.Name) > maxNameLen {
+		return nil, invalidf("Lambda Cloud instance names are at most %d characters", maxNameLen)
+	}
+	w, err := c.api.UpdateInstance(ctx, id, InstanceModificationRequest{Name: update.Name})
+	c.instances.invalidate()
+	if err != nil {
+		return nil, err
+	}
+	return c.toNeutral(ctx, *w)
+}
+
+// otherThanName names the first set field of an update other than Name, so that fields added
+// to InstanceUpdate later are refused here until this adapter learns them.
+func otherThanName(u clients.InstanceUpdate) string {
+	v := reflect.ValueOf(u)
+	for i := range v.NumField() {
+		f := v.Type().Field(i)
+		if f.Name != "Name" && !v.Field(i).IsZero() {
+			return f.Name
+		}
+	}
+	return ""
+}
+
+// DeleteInstance terminates an instance. A machine Lambda no longer knows, or one already
+// terminated or terminating, counts as deleted.
+func (c *Cloud) DeleteInstance(ctx context.Context, id string) error {
+	_, err := c.api.TerminateInstances(ctx, id)
+	c.instances.invalidate()
+	if err == nil || clients.IsNotFound(err) {
+		return nil
+	}
+	if errors.Is(err, clients.ErrInvalid) || errors.Is(err, clients.ErrConflict) {
+		// Lambda may refuse to terminate a machine that is already going or gone; ask it.
+		w, gerr := c.api.GetInstance(ctx, id)
+		if clients.IsNotFound(gerr) {
+			return nil
+		}
+		if gerr == nil && slices.Contains([]string{StatusTerminating, StatusTerminated, StatusPreempted}, w.Status) {
+			return nil
+		}
+	}
+	return err
+}
+
+// CreateSSHKey adds an account SSH key. Without a public key Lambda generates a pair and the
+// private key is returned once, in SSHKey.PrivateKey.
+func (c *Cloud) CreateSSHKey(ctx context.Context, spec clients.SSHKeySpec) (*clients.SSHKey, error) {
+	k, err := c.api.AddSSHKey(ctx, AddSSHKeyRequest{Name: spec.Name, PublicKey: strings.TrimSpace(spec.PublicKey)})
+	c.sshKeys.invalidate()
+	if errors.Is(err, clients.ErrOutcomeUnknown) {
+		return c.adoptSSHKey(ctx, spec, err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &clients.SSHKey{ID: k.ID, Name: k.Name, PublicKey: k.PublicKey, PrivateKey: k.PrivateKey}, nil
+}
+
+// adoptSSHKey looks for a key whose add lost its answer. Names are unique in an account, so a
+// key of that name with the same public key is ours. A generated key cannot be adopted: its
+// private key was in the lost answer.
+func (c *Cloud) adoptSSHKey(ctx context.Context, spec clients.SSHKeySpec, addErr error) (*clients.SSHKey, error) {
+	// A list started after the answer was lost also sees an add the server finished late.
+	keys, err := c.sshKeys.get(ctx, time.Now())
+	if err != nil {
+		return nil, errors.Join(addErr, err)
+	}
+	for _, k := range keys {
+		if k.Name != spec.Name {
+			continue
+		}
+		if spec.PublicKey != "" && sameKey(k.PublicKey, spec.PublicKey) {
+			return &clients.SSHKey{ID: k.ID, Name: k.Name, PublicKey: k.PublicKey}, nil
+		}
+		if spec.PublicKey == "" {
+			return nil, &kindError{kind: clients.ErrOutcomeUnknown, msg: addErr.Error() +
+				"; Lambda Cloud created SSH key " + k.Name + " (id " + k.ID + ") but its generated private key was in the lost answer: delete that key and apply again"}
+		}
+	}
+	return nil, &kindError{kind: clients.ErrOutcomeUnknown, msg: addErr.Error() +
+		"; no SSH key named " + spec.Name + " exists, so the key was not added: apply again"}
+}
+
+// sameKey compares two OpenSSH public keys by type and key material, ignoring comments.
+func sameKey(a, b string) bool {
+	fa, fb := strings.Fields(a), strings.Fields(b)
+	return len(fa) >= 2 && len(fb) >= 2 && fa[0] == fb[0] && fa[1] == fb[1]
+}
+
+// GetSSHKey finds a key by id in the account's key list.
+func (c *Cloud) GetSSHKey(ctx context.Context, id string) (*clients.SSHKey, error) {
+	if err := checkID("SSH key", id); err != nil {
+		return nil, err
+	}
+	// A cached list may predate the key or its deletion; only a fresh one may say "not found".
+	for _, notBefore := range []time.Time{time.Now().Add(-c.keyTTL), time.Now()} {
+		keys, err := c.sshKeys.get(ctx, notBefore)
+		if err != nil {
+			return nil, err
+		}
+		for _, k := range keys {
+			if k.ID == id {
+				return &clients.SSHKey{ID: k.ID, Name: k.Name, PublicKey: k.PublicKey}, nil
+			}
+		}
+	}
+	return nil, &kindError{kind: clients.ErrNotFound, msg: "Lambda Cloud has no SSH key with id " + id}
+}
+
+// DeleteSSHKey removes a key; a key already gone counts as deleted.
+func (c *Cloud) DeleteSSHKey(ctx context.Context, id string) error {
+	err := c.api.DeleteSSHKey(ctx, id)
+	c.sshKeys.invalidate()
+	if clients.IsNotFound(err) {
+		return nil
+	}
+	return err
+}
+
+// errNoAPIKey is returned by New when no key was configured.
+func errNoAPIKey() error {
+	return &kindError{kind: clients.ErrAuth, msg: fmt.Sprintf(
+		"Lambda Cloud API key is not set: set api_key in the provider's lambda block or the %s environment variable", keyEnv)}
+}

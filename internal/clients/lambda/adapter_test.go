@@ -1,0 +1,490 @@
+package lambda
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
+)
+
+func TestRegionsAndResolveInstanceType(t *testing.T) {
+	c := &Cloud{}
+	if r := c.Regions(); !slices.Contains(r, "us-east-1") || !slices.Contains(r, "europe-central-1") || len(r) != 17 {
+		t.Errorf("regions %v", r)
+	}
+	cases := []struct {
+		gpu     string
+		count   int
+		want    clients.InstanceType
+		wantErr string
+	}{
+		{"H100_80GB_SXM", 8, clients.InstanceType{Name: "gpu_8x_h100_sxm5", GPUType: "H100_80GB_SXM", GPUCount: 8}, ""},
+		{"h100_80gb_sxm", 1, clients.InstanceType{Name: "gpu_1x_h100_sxm5", GPUType: "H100_80GB_SXM", GPUCount: 1}, ""},
+		{"A10_24GB", 0, clients.InstanceType{Name: "gpu_1x_a10", GPUType: "A10_24GB", GPUCount: 1}, ""}, // the only count sold
+		{"gpu_8x_h100_sxm5", 0, clients.InstanceType{Name: "gpu_8x_h100_sxm5", GPUType: "H100_80GB_SXM", GPUCount: 8}, ""},
+		{"gpu_8x_h100_sxm5", 8, clients.InstanceType{Name: "gpu_8x_h100_sxm5", GPUType: "H100_80GB_SXM", GPUCount: 8}, ""},
+		{"gpu_2x_x999_sxm9", 0, clients.InstanceType{Name: "gpu_2x_x999_sxm9", GPUType: "x999_sxm9", GPUCount: 2}, ""},
+		{"gpu_8x_h100_sxm5", 4, clients.InstanceType{}, "has 8 GPUs, not 4"},
+		{"H100_80GB_SXM", 3, clients.InstanceType{}, "counts of 1, 2, 4, 8"},
+		{"H100_80GB_SXM", 0, clients.InstanceType{}, "not 0"},
+		{"RTX_4090_24GB", 1, clients.InstanceType{}, "does not sell"},
+		{"NOPE", 1, clients.InstanceType{}, "unknown GPU type"},
+	}
+	for _, tc := range cases {
+		got, err := c.ResolveInstanceType(tc.gpu, tc.count)
+		if tc.wantErr != "" {
+			if !errors.Is(err, clients.ErrInvalid) || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("%s x%d: got %v, want an ErrInvalid containing %q", tc.gpu, tc.count, err, tc.wantErr)
+			}
+			continue
+		}
+		if err != nil || got != tc.want {
+			t.Errorf("%s x%d: got %+v, %v; want %+v", tc.gpu, tc.count, got, err, tc.want)
+		}
+	}
+}
+
+func TestValidateInstanceSpec(t *testing.T) {
+	c := &Cloud{}
+	spec := h100Spec()
+	if errs := c.ValidateInstanceSpec(spec); len(errs) != 0 {
+		t.Errorf("valid spec: %v", errs)
+	}
+	spec.SSHKeyIDs = nil
+	spec.Name = strings.Repeat("n", 65)
+	spec.Tags = map[string]string{LaunchTokenTag: "x"}
+	var fields []string
+	for _, e := range c.ValidateInstanceSpec(spec) {
+		fields = append(fields, e.Field)
+	}
+	if strings.Join(fields, ",") != "ssh_key_ids,name,tags" {
+		t.Errorf("fields %v", fields)
+	}
+}
+
+func TestOffers(t *testing.T) {
+	f := newFake(t)
+	c := newTestCloud(t, f)
+	f.data("GET", "/instance-types", instanceTypesJSON("us-west-1", "us-east-1"))
+	ctx := t.Context()
+
+	all, err := c.Offers(ctx, clients.OfferFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != 2 || all[0].InstanceType != "gpu_1x_a10" || all[1].InstanceType != "gpu_8x_h100_sxm5" {
+		t.Fatalf("want cheapest first: %+v", all)
+	}
+	h := all[1]
+	if h.Cloud != "lambda" || h.GPUType != "H100_80GB_SXM" || h.GPUCount != 8 || h.GPUMemoryGB != 80 || h.VCPUs != 208 ||
+		h.MemoryGB != 1800 || h.StorageGB != 24780 || h.PricePerHour != 23.92 || strings.Join(h.Regions, ",") != "us-east-1,us-west-1" {
+		t.Errorf("offer %+v", h)
+	}
+
+	for name, tc := range map[string]struct {
+		filter clients.OfferFilter
+		want   []string
+	}{
+		"by GPU":           {clients.OfferFilter{GPUType: "h100_80gb_sxm"}, []string{"gpu_8x_h100_sxm5"}},
+		"by native type":   {clients.OfferFilter{GPUType: "gpu_1x_a10"}, []string{"gpu_1x_a10"}},
+		"by count":         {clients.OfferFilter{GPUCount: 1}, []string{"gpu_1x_a10"}},
+		"by price":         {clients.OfferFilter{MaxPricePerHour: 20}, []string{"gpu_1x_a10"}},
+		"available there":  {clients.OfferFilter{Region: "us-west-1", OnlyAvailable: true}, []string{"gpu_8x_h100_sxm5"}},
+		"any availability": {clients.OfferFilter{Region: "us-west-1"}, []string{"gpu_1x_a10", "gpu_8x_h100_sxm5"}},
+	} {
+		got, err := c.Offers(ctx, tc.filter)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, o := range got {
+			names = append(names, o.InstanceType)
+			if tc.filter.Region != "" && len(o.Regions) > 0 && (len(o.Regions) != 1 || o.Regions[0] != tc.filter.Region) {
+				t.Errorf("%s: regions %v not narrowed", name, o.Regions)
+			}
+		}
+		if !slices.Equal(names, tc.want) {
+			t.Errorf("%s: got %v, want %v", name, names, tc.want)
+		}
+	}
+	// Within the short snapshot life, offers share one call.
+	if n := f.count("GET", "/instance-types"); n != 1 {
+		t.Errorf("%d instance-types calls", n)
+	}
+}
+
+func TestInstanceMapping(t *testing.T) {
+	for native, want := range map[string]string{
+		"booting": clients.StatusPending, "active": clients.StatusRunning, "unhealthy": clients.StatusUnhealthy,
+		"terminating": clients.StatusTerminating, "terminated": clients.StatusTerminated, "preempted": clients.StatusTerminated,
+	} {
+		if got := neutralStatus(native); got != want {
+			t.Errorf("%s -> %s, want %s", native, got, want)
+		}
+	}
+	w := Instance{
+		ID: "i-1", Name: "n", IP: "1.2.3.4", PrivateIP: "10.0.0.1", Status: "active",
+		SSHKeyNames: []string{"me", "deleted-key"}, FileSystemNames: []string{"datasets"},
+		Region:           Region{Name: "us-east-1"},
+		InstanceType:     InstanceType{Name: "gpu_8x_h100_sxm5", PriceCentsPerHour: 2392, Specs: InstanceTypeSpecs{GPUs: 8}},
+		Tags:             []TagEntry{{Key: "team", Value: "ml"}, {Key: LaunchTokenTag, Value: "tok"}},
+		FirewallRulesets: []FirewallRulesetEntry{{ID: "fw-1"}},
+	}
+	inst := mapInstance(w, map[string]string{"me": "key-1"})
+	if !inst.Ready || inst.Status != clients.StatusRunning || inst.NativeStatus != "active" || inst.SSHHost != "1.2.3.4" ||
+		inst.SSHPort != 22 || inst.SSHUser != "ubuntu" || inst.PrivateIP != "10.0.0.1" || inst.PricePerHour != 23.92 ||
+		inst.GPUType != "H100_80GB_SXM" || inst.GPUCount != 8 || inst.Region != "us-east-1" {
+		t.Errorf("mapped %+v", inst)
+	}
+	if len(inst.Tags) != 1 || inst.Tags["team"] != "ml" {
+		t.Errorf("tags %v: the launch tag must be hidden", inst.Tags)
+	}
+	if !slices.Equal(inst.SSHKeyIDs, []string{"key-1", "deleted-key"}) {
+		t.Errorf("ssh keys %v", inst.SSHKeyIDs)
+	}
+	if inst.Lambda.FileSystemNames[0] != "datasets" || inst.Lambda.FirewallRulesetIDs[0] != "fw-1" {
+		t.Errorf("lambda options %+v", inst.Lambda)
+	}
+	w.IP = ""
+	if mapInstance(w, nil).Ready {
+		t.Error("active without an IP must not be ready")
+	}
+}
+
+// TestConcurrentReadsShareOneList: ten resources refreshing at once cost one GET /instances.
+func TestConcurrentReadsShareOneList(t *testing.T) {
+	f := newFake(t)
+	c := newTestCloud(t, f)
+	var list []string
+	for _, id := range []string{"i-0", "i-1", "i-2", "i-3", "i-4", "i-5", "i-6", "i-7", "i-8", "i-9"} {
+		list = append(list, instanceJSON(id, "active", "1.2.3.4", "us-east-1", "gpu_8x_h100_sxm5", 2392, nil))
+	}
+	f.handle("GET", "/instances", func(w http.ResponseWriter, _ *http.Request) {
+		time.Sleep(100 * time.Millisecond) // keep the call in flight while the others arrive
+		writeRaw(w, http.StatusOK, `{"data":[`+strings.Join(list, ",")+`]}`)
+	})
+	f.data("GET", "/ssh-keys", sshKeysJSON)
+
+	var wg sync.WaitGroup
+	var failures atomic.Int32
+	for i := range 10 {
+		wg.Go(func() {
+			id := "i-" + string(rune('0'+i))
+			inst, err := c.GetInstance(t.Context(), id)
+			if err != nil || inst.ID != id || inst.SSHKeyIDs[0] != "key-1" {
+				failures.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if failures.Load() != 0 {
+		t.Errorf("%d reads failed", failures.Load())
+	}
+	if n := f.count("GET", "/instances"); n != 1 {
+		t.Errorf("%d list calls, want 1", n)
+	}
+	if n := f.count("GET", "/ssh-keys"); n != 1 {
+		t.Errorf("%d key list calls, want 1", n)
+	}
+	// Still fresh: answered from the snapshot.
+	if _, err := c.GetInstance(t.Context(), "i-3"); err != nil {
+		t.Fatal(err)
+	}
+	if n := f.count("GET", "/instances"); n != 1 {
+		t.Errorf("%d list calls after a read within the snapshot's life", n)
+	}
+}
+
+func TestGetInstanceMissingFromListIsAskedDirectly(t *testing.T) {
+	f := newFake(t)
+	c := newTestCloud(t, f)
+	f.data("GET", "/instances", `[]`)
+	f.data("GET", "/ssh-keys", sshKeysJSON)
+	f.data("GET", "/instances/i-new", instanceJSON("i-new", "booting", "", "us-east-1", "gpu_8x_h100_sxm5", 2392, nil))
+
+	inst, err := c.GetInstance(t.Context(), "i-new")
+	if err != nil || inst.ID != "i-new" || inst.Status != clients.StatusPending || inst.Ready {
+		t.Fatalf("got %+v, %v", inst, err)
+	}
+	_, err = c.GetInstance(t.Context(), "i-gone") // the fake answers 404 object-does-not-exist
+	if !errors.Is(err, clients.ErrNotFound) {
+		t.Errorf("got %v, want ErrNotFound", err)
+	}
+}
+
+func TestReadErrorsAreNotNotFound(t *testing.T) {
+	f := newFake(t)
+	c := newTestCloud(t, f)
+	f.handle("GET", "/instances", func(w http.ResponseWriter, _ *http.Request) {
+		writeErr(w, http.StatusInternalServerError, "global/internal-error", "An internal server error occurred.", "")
+	})
+	_, err := c.GetInstance(t.Context(), "i-1")
+	if err == nil || clients.IsNotFound(err) {
+		t.Errorf("a failing list must not read as not found: %v", err)
+	}
+}
+
+func TestListInstancesByTag(t *testing.T) {
+	f := newFake(t)
+	c := newTestCloud(t, f)
+	f.data("GET", "/ssh-keys", sshKeysJSON)
+	f.data("GET", "/instances", "["+
+		instanceJSON("i-1", "active", "", "us-east-1", "gpu_1x_a10", 75, map[string]string{"cluster": "a"})+","+
+		instanceJSON("i-2", "active", "", "us-east-1", "gpu_1x_a10", 75, map[string]string{"cluster": "b"})+"]")
+	got, err := c.ListInstancesByTag(t.Context(), "cluster", "b")
+	if err != nil || len(got) != 1 || got[0].ID != "i-2" {
+		t.Errorf("got %v, %v", got, err)
+	}
+}
+
+func TestDeleteInstance(t *testing.T) {
+	ctx := t.Context()
+	t.Run("terminates", func(t *testing.T) {
+		f := newFake(t)
+		c := newTestCloud(t, f)
+		f.data("POST", "/instance-operations/terminate", `{"terminated_instances":[]}`)
+		if err := c.DeleteInstance(ctx, "i-1"); err != nil {
+			t.Fatal(err)
+		}
+		assertJSON(t, f.last().Body, `{"instance_ids":["i-1"]}`)
+	})
+	t.Run("missing is deleted", func(t *testing.T) {
+		f := newFake(t)
+		c := newTestCloud(t, f)
+		f.handle("POST", "/instance-operations/terminate", func(w http.ResponseWriter, _ *http.Request) {
+			writeErr(w, http.StatusNotFound, "global/object-does-not-exist", "Specified instance does not exist.", "")
+		})
+		if err := c.DeleteInstance(ctx, "i-1"); err != nil {
+			t.Errorf("got %v", err)
+		}
+	})
+	t.Run("already terminated is deleted", func(t *testing.T) {
+		f := newFake(t)
+		c := newTestCloud(t, f)
+		f.handle("POST", "/instance-operations/terminate", func(w http.ResponseWriter, _ *http.Request) {
+			writeErr(w, http.StatusBadRequest, "global/invalid-parameters", "Instance is already terminated.", "")
+		})
+		f.data("GET", "/instances/i-1", instanceJSON("i-1", "terminated", "", "us-east-1", "gpu_1x_a10", 75, nil))
+		if err := c.DeleteInstance(ctx, "i-1"); err != nil {
+			t.Errorf("got %v", err)
+		}
+		f.data("GET", "/instances/i-1", instanceJSON("i-1", "active", "", "us-east-1", "gpu_1x_a10", 75, nil))
+		if err := c.DeleteInstance(ctx, "i-1"); !errors.Is(err, clients.ErrInvalid) {
+			t.Errorf("refused while active: got %v, want the refusal", err)
+		}
+	})
+	t.Run("later reads see the termination", func(t *testing.T) {
+		f := newFake(t)
+		c := newTestCloud(t, f)
+		f.data("GET", "/instances", "["+instanceJSON("i-1", "active", "", "us-east-1", "gpu_1x_a10", 75, nil)+"]")
+		f.data("GET", "/ssh-keys", sshKeysJSON)
+		f.data("POST", "/instance-operations/terminate", `{"terminated_instances":[]}`)
+		if _, err := c.GetInstance(ctx, "i-1"); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.DeleteInstance(ctx, "i-1"); err != nil {
+			t.Fatal(err)
+		}
+		f.data("GET", "/instances", "["+instanceJSON("i-1", "terminating", "", "us-east-1", "gpu_1x_a10", 75, nil)+"]")
+		inst, err := c.GetInstance(ctx, "i-1")
+		if err != nil || inst.Status != clients.StatusTerminating {
+			t.Errorf("got %+v, %v: a cached pre-delete list was used", inst, err)
+		}
+	})
+}
+
+func TestUpdateInstance(t *testing.T) {
+	f := newFake(t)
+	c := newTestCloud(t, f)
+	f.data("GET", "/ssh-keys", sshKeysJSON)
+	f.handle("POST", "/instances/i-1", func(w http.ResponseWriter, _ *http.Request) {
+		js := strings.Replace(instanceJSON("i-1", "active", "", "us-east-1", "gpu_1x_a10", 75, nil), `"name":"inst-i-1"`, `"name":"renamed"`, 1)
+		writeRaw(w, http.StatusOK, `{"data":`+js+`}`)
+	})
+	name := "renamed"
+	inst, err := c.UpdateInstance(t.Context(), "i-1", clients.InstanceUpdate{Name: &name})
+	if err != nil || inst.Name != "renamed" {
+		t.Fatalf("got %+v, %v", inst, err)
+	}
+	assertJSON(t, f.requests("POST", "/instances/i-1")[0].Body, `{"name":"renamed"}`)
+
+	long := strings.Repeat("x", 65)
+	if _, err := c.UpdateInstance(t.Context(), "i-1", clients.InstanceUpdate{Name: &long}); !errors.Is(err, clients.ErrInvalid) {
+		t.Errorf("long name: %v", err)
+	}
+}
+
+func TestSSHKeys(t *testing.T) {
+	ctx := t.Context()
+	f := newFake(t)
+	c := newTestCloud(t, f)
+
+	f.handle("POST", "/ssh-keys", func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if strings.Contains(string(body), "public_key") {
+			writeRaw(w, http.StatusOK, `{"data":{"id":"key-1","name":"me","public_key":"ssh-ed25519 AAAA me@host"}}`)
+			return
+		}
+		writeRaw(w, http.StatusOK, `{"data":{"id":"key-2","name":"gen","public_key":"ssh-rsa BBBB","private_key":"-----BEGIN RSA PRIVATE KEY-----\nX\n-----END RSA PRIVATE KEY-----\n"}}`)
+	})
+	k, err := c.CreateSSHKey(ctx, clients.SSHKeySpec{Name: "me", PublicKey: "ssh-ed25519 AAAA me@host\n"})
+	if err != nil || k.ID != "key-1" || k.PrivateKey != "" {
+		t.Fatalf("got %+v, %v", k, err)
+	}
+	assertJSON(t, f.last().Body, `{"name":"me","public_key":"ssh-ed25519 AAAA me@host"}`)
+
+	k, err = c.CreateSSHKey(ctx, clients.SSHKeySpec{Name: "gen"})
+	if err != nil || k.ID != "key-2" || !strings.Contains(k.PrivateKey, "PRIVATE KEY") || k.PublicKey != "ssh-rsa BBBB" {
+		t.Fatalf("got %+v, %v", k, err)
+	}
+	assertJSON(t, f.last().Body, `{"name":"gen"}`)
+
+	f.handle("POST", "/ssh-keys", func(w http.ResponseWriter, _ *http.Request) {
+		writeErr(w, http.StatusBadRequest, "global/duplicate", "An SSH key with the name me already exists.", "")
+	})
+	_, err = c.CreateSSHKey(ctx, clients.SSHKeySpec{Name: "me", PublicKey: "ssh-ed25519 AAAA"})
+	if !errors.Is(err, clients.ErrConflict) || !strings.Contains(err.Error(), "already exists") {
+		t.Errorf("duplicate: %v", err)
+	}
+
+	f.data("GET", "/ssh-keys", sshKeysJSON)
+	k, err = c.GetSSHKey(ctx, "key-1")
+	if err != nil || k.Name != "me" || k.PublicKey != "ssh-ed25519 AAAAC3Nza me@host" {
+		t.Errorf("get: %+v, %v", k, err)
+	}
+	before := f.count("GET", "/ssh-keys")
+	if _, err := c.GetSSHKey(ctx, "key-9"); !errors.Is(err, clients.ErrNotFound) {
+		t.Errorf("get missing: %v", err)
+	}
+	if n := f.count("GET", "/ssh-keys") - before; n != 1 {
+		t.Errorf("a missing key must be confirmed by one fresh list, got %d calls", n)
+	}
+
+	f.data("DELETE", "/ssh-keys/key-1", `{}`)
+	if err := c.DeleteSSHKey(ctx, "key-1"); err != nil {
+		t.Error(err)
+	}
+	if err := c.DeleteSSHKey(ctx, "key-9"); err != nil { // 404 from the fake
+		t.Errorf("deleting a missing key: %v", err)
+	}
+}
+
+func TestLostSSHKeyAnswerIsAdopted(t *testing.T) {
+	f := newFake(t)
+	c := newTestCloud(t, f)
+	f.handle("POST", "/ssh-keys", func(w http.ResponseWriter, _ *http.Request) { hangUp(w) })
+	f.data("GET", "/ssh-keys", sshKeysJSON)
+	k, err := c.CreateSSHKey(t.Context(), clients.SSHKeySpec{Name: "me", PublicKey: "ssh-ed25519 AAAAC3Nza other-comment"})
+	if err != nil || k.ID != "key-1" {
+		t.Fatalf("got %+v, %v", k, err)
+	}
+	if n := f.count("POST", "/ssh-keys"); n != 1 {
+		t.Errorf("%d adds", n)
+	}
+	if _, err := c.CreateSSHKey(t.Context(), clients.SSHKeySpec{Name: "me"}); !errors.Is(err, clients.ErrOutcomeUnknown) ||
+		!strings.Contains(err.Error(), "private key") {
+		t.Errorf("generated key with a lost answer: %v", err)
+	}
+}
+
+func TestFilesystemsAndRulesets(t *testing.T) {
+	ctx := t.Context()
+	f := newFake(t)
+	c := newTestCloud(t, f)
+	f.data("GET", "/file-systems", `[{"id":"fs-1","name":"datasets","mount_point":"/m","created":"2025-01-02T03:04:05Z",
+		"created_by":{"id":"u","email":"e","status":"active"},"is_in_use":false,"region":{"name":"us-east-1"}}]`)
+	fs, err := c.GetFilesystem(ctx, "fs-1")
+	if err != nil || fs.Name != "datasets" {
+		t.Errorf("get: %+v, %v", fs, err)
+	}
+	if _, err := c.GetFilesystem(ctx, "fs-9"); !errors.Is(err, clients.ErrNotFound) {
+		t.Errorf("get missing: %v", err)
+	}
+	if err := c.DeleteFilesystem(ctx, "fs-9"); err != nil {
+		t.Errorf("delete missing: %v", err)
+	}
+	f.handle("DELETE", "/filesystems/fs-1", func(w http.ResponseWriter, _ *http.Request) {
+		writeErr(w, http.StatusBadRequest, "filesystems/filesystem-in-use", "Filesystem is in use.", "Terminate the instances first.")
+	})
+	if err := c.DeleteFilesystem(ctx, "fs-1"); !errors.Is(err, clients.ErrConflict) {
+		t.Errorf("delete in use: %v", err)
+	}
+	// A lost create answer: adopted by name and region.
+	f.handle("POST", "/filesystems", func(w http.ResponseWriter, _ *http.Request) { hangUp(w) })
+	fs, err = c.CreateFilesystem(ctx, "datasets", "us-east-1")
+	if err != nil || fs.ID != "fs-1" {
+		t.Errorf("adopt: %+v, %v", fs, err)
+	}
+	if _, err := c.CreateFilesystem(ctx, "other", "us-east-1"); !errors.Is(err, clients.ErrOutcomeUnknown) {
+		t.Errorf("lost and absent: %v", err)
+	}
+
+	if _, err := c.GetFirewallRuleset(ctx, "fw-9"); !errors.Is(err, clients.ErrNotFound) {
+		t.Errorf("get missing ruleset: %v", err)
+	}
+	if err := c.DeleteFirewallRuleset(ctx, "fw-9"); err != nil {
+		t.Errorf("delete missing ruleset: %v", err)
+	}
+	name := "renamed"
+	f.data("PATCH", "/firewall-rulesets/fw-1", `{"id":"fw-1","name":"renamed","region":{"name":"us-east-1"},"rules":[],"instance_ids":[]}`)
+	if _, err := c.UpdateFirewallRuleset(ctx, "fw-1", FirewallRulesetPatchRequest{Name: &name}); err != nil {
+		t.Fatal(err)
+	}
+	assertJSON(t, f.last().Body, `{"name":"renamed"}`)
+}
+
+// TestSnapshot covers the single-flight cache on its own.
+func TestSnapshot(t *testing.T) {
+	var calls atomic.Int32
+	release := make(chan struct{})
+	s := newSnapshot(func(context.Context) (int, error) {
+		n := calls.Add(1)
+		<-release
+		return int(n), nil
+	})
+	ctx := t.Context()
+
+	// Concurrent readers share one fetch.
+	var wg sync.WaitGroup
+	results := make([]int, 5)
+	for i := range results {
+		wg.Go(func() { results[i], _ = s.get(ctx, time.Now().Add(-time.Second)) })
+	}
+	time.Sleep(20 * time.Millisecond)
+	close(release)
+	wg.Wait()
+	if calls.Load() != 1 || slices.ContainsFunc(results, func(v int) bool { return v != 1 }) {
+		t.Fatalf("calls %d, results %v", calls.Load(), results)
+	}
+	// Fresh enough: cached.
+	if v, _ := s.get(ctx, time.Now().Add(-time.Second)); v != 1 || calls.Load() != 1 {
+		t.Errorf("cached read fetched again (%d calls)", calls.Load())
+	}
+	// Newer than the cache: fetched.
+	if v, _ := s.get(ctx, time.Now()); v != 2 {
+		t.Errorf("fresh read got %d", v)
+	}
+	// Invalidated: fetched even though recent.
+	s.invalidate()
+	if v, _ := s.get(ctx, time.Now().Add(-time.Hour)); v != 3 {
+		t.Errorf("read after invalidate got %d", v)
+	}
+	// A reader whose context ends stops waiting; the fetch still completes for others.
+	slow := newSnapshot(func(context.Context) (int, error) { time.Sleep(50 * time.Millisecond); return 7, nil })
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := slow.get(cctx, time.Now()); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled reader: %v", err)
+	}
+	if v, err := slow.get(ctx, time.Now().Add(-time.Second)); v != 7 || err != nil {
+		t.Errorf("joined reader: %d, %v", v, err)
+	}
+}

@@ -1,0 +1,389 @@
+package lambda
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"maps"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
+)
+
+// CreateInstance launches one instance and returns as soon as Lambda has accepted it: it does
+// not wait for the machine to boot (the provider saves the id first, then waits).
+//
+// Without spec.Region it tries, in name order, every region where GET /instance-types reports
+// capacity for the type, moving on after each capacity refusal; with spec.Region it tries that
+// region only. When every attempt is refused for capacity the error is a *clients.CapacityError
+// listing each one.
+//
+// A launch whose answer was lost is never sent again: the machine is looked for by its launch
+// tag and adopted (see adopt).
+func (c *Cloud) CreateInstance(ctx context.Context, spec clients.InstanceSpec) (*clients.Instance, error) {
+	if errs := c.ValidateInstanceSpec(spec); len(errs) > 0 {
+		msgs := make([]string, len(errs))
+		for i, e := range errs {
+			msgs[i] = e.Field + ": " + e.Detail
+		}
+		return nil, invalidf("%s", strings.Join(msgs, "; "))
+	}
+	it, err := c.ResolveInstanceType(spec.GPUType, spec.GPUCount)
+	if err != nil {
+		return nil, err
+	}
+
+	token := spec.LaunchToken
+	if token == "" {
+		token = randomToken()
+	}
+	tagValue := launchTagValue(token)
+
+	// A create repeated with the same token (a caller retrying after an unknown outcome) must
+	// find the first machine instead of launching a second one.
+	if spec.LaunchToken != "" {
+		list, err := c.instances.get(ctx, time.Now().Add(-c.instanceTTL))
+		if err != nil {
+			return nil, err
+		}
+		if w := pickTagged(list, tagValue, false); w != nil {
+			return c.toNeutral(ctx, *w)
+		}
+	}
+
+	keyNames, err := c.sshKeyNames(ctx, spec.SSHKeyIDs)
+	if err != nil {
+		return nil, err
+	}
+	items, err := c.types.get(ctx, time.Now().Add(-c.typesTTL))
+	if err != nil {
+		return nil, err
+	}
+	item, ok := items[it.Name]
+	if !ok {
+		return nil, invalidf("Lambda Cloud does not offer instance type %s (offered: %s)", it.Name, strings.Join(slices.Sorted(maps.Keys(items)), ", "))
+	}
+	if item.InstanceType.Name == "" {
+		item.InstanceType.Name = it.Name
+	}
+	price := centsToUSD(item.InstanceType.PriceCentsPerHour)
+	if spec.MaxPricePerHour > 0 && price > spec.MaxPricePerHour {
+		return nil, invalidf("Lambda Cloud instance type %s costs $%.2f per hour, above max_price_per_hour $%.2f",
+			it.Name, price, spec.MaxPricePerHour)
+	}
+	regions, err := c.candidateRegions(ctx, spec, item)
+	if err != nil {
+		return nil, err
+	}
+	if len(regions) == 0 {
+		return nil, &clients.CapacityError{Attempts: []clients.CapacityAttempt{{
+			Cloud: cloudName, InstanceType: it.Name,
+			Err: &kindError{kind: clients.ErrCapacity, msg: "Lambda Cloud reports no region with capacity for " + it.Name +
+				"; try another GPU type or count, another cloud, or again later"},
+		}}}
+	}
+
+	req := launchRequest(spec, it.Name, keyNames, tagValue)
+	var attempts []clients.CapacityAttempt
+	for _, region := range regions {
+		req.RegionName = region
+		resp, err := c.api.LaunchInstance(ctx, req)
+		switch {
+		case err == nil && len(resp.InstanceIDs) > 0:
+			c.instances.invalidate()
+			return launchedInstance(spec, item.InstanceType, region, resp.InstanceIDs[0]), nil
+		case err == nil:
+			// Accepted, yet no id: the machine may exist all the same.
+			c.instances.invalidate()
+			return c.adopt(ctx, tagValue, &kindError{kind: clients.ErrOutcomeUnknown,
+				msg: "launch instance: Lambda Cloud accepted the launch but returned no instance id"})
+		case errors.Is(err, clients.ErrOutcomeUnknown):
+			c.instances.invalidate()
+			return c.adopt(ctx, tagValue, err)
+		case clients.IsCapacity(err):
+			attempts = append(attempts, clients.CapacityAttempt{Cloud: cloudName, Region: region, InstanceType: it.Name, Err: err})
+		case clients.IsNotFound(err):
+			// A launch's "does not exist" names an SSH key, filesystem, image or ruleset of
+			// the request: bad input, not a vanished machine.
+			return nil, withKind(err, clients.ErrInvalid)
+		default:
+			return nil, err
+		}
+	}
+	return nil, &clients.CapacityError{Attempts: attempts}
+}
+
+// launchRequest builds the launch body (without region).
+func launchRequest(spec clients.InstanceSpec, instanceType string, keyNames []string, tagValue string) LaunchRequest {
+	req := LaunchRequest{
+		InstanceTypeName: instanceType,
+		SSHKeyNames:      keyNames,
+		Name:             spec.Name,
+		UserData:         spec.UserData,
+		Image:            imageSpec(spec.Image),
+	}
+	for _, k := range slices.Sorted(maps.Keys(spec.Tags)) {
+		req.Tags = append(req.Tags, TagEntry{Key: k, Value: spec.Tags[k]})
+	}
+	req.Tags = append(req.Tags, TagEntry{Key: LaunchTokenTag, Value: tagValue})
+	if o := spec.Lambda; o != nil {
+		req.FileSystemNames = slices.Clone(o.FileSystemNames)
+		for _, id := range o.FirewallRulesetIDs {
+			req.FirewallRulesets = append(req.FirewallRulesets, FirewallRulesetEntry{ID: id})
+		}
+	}
+	return req
+}
+
+// imageIDPattern matches Lambda image ids (UUIDs, with or without dashes); anything else is
+// taken as an image family ("lambda-stack-24-04").
+var imageIDPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$`)
+
+func imageSpec(image string) *ImageSpec {
+	switch {
+	case image == "":
+		return nil // Lambda's default image
+	case imageIDPattern.MatchString(image):
+		return &ImageSpec{ID: image}
+	default:
+		return &ImageSpec{Family: image}
+	}
+}
+
+// launchedInstance describes a machine Lambda has just accepted, from what was asked: reading
+// it back would cost a call, and the caller polls GetInstance next anyway.
+func launchedInstance(spec clients.InstanceSpec, t InstanceType, region, id string) *clients.Instance {
+	gpu, count := gpuOf(t)
+	inst := &clients.Instance{
+		ID:           id,
+		Cloud:        cloudName,
+		Name:         spec.Name,
+		Region:       region,
+		Status:       clients.StatusPending,
+		NativeStatus: StatusBooting,
+		InstanceType: t.Name,
+		GPUType:      gpu,
+		GPUCount:     count,
+		SSHPort:      sshPort,
+		SSHUser:      sshUser,
+		PricePerHour: centsToUSD(t.PriceCentsPerHour),
+		Image:        spec.Image,
+		SSHKeyIDs:    slices.Clone(spec.SSHKeyIDs),
+		Lambda:       &clients.LambdaInstanceOptions{},
+	}
+	if len(spec.Tags) > 0 {
+		inst.Tags = maps.Clone(spec.Tags)
+	}
+	if o := spec.Lambda; o != nil {
+		inst.Lambda.FileSystemNames = slices.Clone(o.FileSystemNames)
+		inst.Lambda.FirewallRulesetIDs = slices.Clone(o.FirewallRulesetIDs)
+	}
+	return inst
+}
+
+// sshKeyNames turns neutral SSH key ids (Lambda key ids) into the names Lambda launches by.
+// A value that is already a key's name is accepted too.
+func (c *Cloud) sshKeyNames(ctx context.Context, ids []string) ([]string, error) {
+	resolve := func(keys []SSHKey) ([]string, string) {
+		names := make([]string, 0, len(ids))
+		for _, id := range ids {
+			i := slices.IndexFunc(keys, func(k SSHKey) bool { return k.ID == id })
+			if i < 0 {
+				i = slices.IndexFunc(keys, func(k SSHKey) bool { return k.Name == id })
+			}
+			if i < 0 {
+				return nil, id
+			}
+			names = append(names, keys[i].Name)
+		}
+		return names, ""
+	}
+	// A cached list may predate a key added a moment ago: only a fresh one may say "missing".
+	var missing string
+	for _, notBefore := range []time.Time{time.Now().Add(-c.keyTTL), time.Now()} {
+		keys, err := c.sshKeys.get(ctx, notBefore)
+		if err != nil {
+			return nil, err
+		}
+		var names []string
+		if names, missing = resolve(keys); missing == "" {
+			return names, nil
+		}
+	}
+	return nil, invalidf("Lambda Cloud account has no SSH key with id %q", missing)
+}
+
+// candidateRegions lists where to try the launch. Filesystems and firewall rulesets are
+// regional, so when the spec names any, the launch must go to their region.
+func (c *Cloud) candidateRegions(ctx context.Context, spec clients.InstanceSpec, item InstanceTypesItem) ([]string, error) {
+	if spec.Region != "" {
+		return []string{spec.Region}, nil
+	}
+	pinned, err := c.pinnedRegion(ctx, spec.Lambda)
+	if err != nil {
+		return nil, err
+	}
+	if pinned != "" {
+		// Tried even when the capacity list leaves it out: the list may lag, and the launch's
+		// own refusal is the better error.
+		return []string{pinned}, nil
+	}
+	regions := make([]string, 0, len(item.RegionsWithCapacityAvailable))
+	for _, r := range item.RegionsWithCapacityAvailable {
+		if r.Name != "" && !slices.Contains(regions, r.Name) {
+			regions = append(regions, r.Name)
+		}
+	}
+	sort.Strings(regions)
+	return regions, nil
+}
+
+// pinnedRegion is the one region the spec's filesystems and firewall rulesets live in, or ""
+// when it names none.
+func (c *Cloud) pinnedRegion(ctx context.Context, o *clients.LambdaInstanceOptions) (string, error) {
+	if o == nil || (len(o.FileSystemNames) == 0 && len(o.FirewallRulesetIDs) == 0) {
+		return "", nil
+	}
+	region, from := "", ""
+	pin := func(r, what string) error {
+		if region != "" && r != region {
+			return invalidf("%s is in region %s but %s is in region %s; an instance can only use resources of its own region", what, r, from, region)
+		}
+		region, from = r, what
+		return nil
+	}
+	if len(o.FileSystemNames) > 0 {
+		fss, err := c.api.ListFilesystems(ctx)
+		if err != nil {
+			return "", err
+		}
+		for _, name := range o.FileSystemNames {
+			i := slices.IndexFunc(fss, func(f Filesystem) bool { return f.Name == name })
+			if i < 0 {
+				return "", invalidf("Lambda Cloud account has no filesystem named %q", name)
+			}
+			if err := pin(fss[i].Region.Name, "filesystem "+name); err != nil {
+				return "", err
+			}
+		}
+	}
+	if len(o.FirewallRulesetIDs) > 0 {
+		rss, err := c.api.ListFirewallRulesets(ctx)
+		if err != nil {
+			return "", err
+		}
+		for _, id := range o.FirewallRulesetIDs {
+			i := slices.IndexFunc(rss, func(r FirewallRuleset) bool { return r.ID == id })
+			if i < 0 {
+				return "", invalidf("Lambda Cloud account has no firewall ruleset with id %q", id)
+			}
+			if err := pin(rss[i].Region.Name, "firewall ruleset "+id); err != nil {
+				return "", err
+			}
+		}
+	}
+	return region, nil
+}
+
+// adopt looks for the machine of a launch whose answer was lost, by its launch tag, for up to
+// adoptWindow (Lambda may list a new machine only after a while). It never launches.
+//
+// It keeps looking even when ctx has ended (the usual reason the answer was lost is a deadline):
+// a machine that exists but is not returned would be billed without being in any state file.
+// The look is bounded by adoptWindow all the same.
+func (c *Cloud) adopt(ctx context.Context, tagValue string, launchErr error) (*clients.Instance, error) {
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.adoptWindow+fetchTimeout)
+	defer cancel()
+	// The window counts from when the answer was found lost, however long the launch took.
+	deadline := time.Now().Add(c.adoptWindow)
+	pause := c.adoptInterval
+	var lastErr error
+	for {
+		list, err := c.instances.get(actx, time.Now())
+		if err != nil {
+			lastErr = err
+		} else if w := pickTagged(list, tagValue, true); w != nil {
+			inst, err := c.toNeutral(actx, *w)
+			if err != nil {
+				inst = mapInstance(*w, nil) // never lose the id over an SSH key lookup
+			}
+			return inst, nil
+		}
+		remaining := time.Until(deadline)
+		if remaining <= 0 {
+			break
+		}
+		t := time.NewTimer(min(pause, remaining))
+		select {
+		case <-actx.Done():
+			t.Stop()
+			return nil, c.notAdopted(launchErr, tagValue, actx.Err())
+		case <-t.C:
+		}
+		pause = min(pause*2, adoptMaxPause)
+	}
+	return nil, c.notAdopted(launchErr, tagValue, lastErr)
+}
+
+// notAdopted is the error of an unknown launch outcome with no machine found: the caller must
+// decide, because launching again could start a second billed machine.
+func (c *Cloud) notAdopted(launchErr error, tagValue string, lookErr error) error {
+	msg := fmt.Sprintf("%v; no instance tagged %s=%s appeared within %s, so the launch most likely did not happen, "+
+		"but it was not repeated: check the Lambda Cloud console for an instance with that tag before applying again",
+		launchErr, LaunchTokenTag, tagValue, c.adoptWindow)
+	if lookErr != nil {
+		msg += fmt.Sprintf(" (the last look failed: %v)", lookErr)
+	}
+	return &kindError{kind: clients.ErrOutcomeUnknown, msg: msg}
+}
+
+// pickTagged finds the instance carrying the launch tag, preferring a live one. Gone machines
+// count only when adopting (a launch that happened and was preempted at once is still ours);
+// before a launch they must not stop a new one.
+func pickTagged(list []Instance, tagValue string, includeGone bool) *Instance {
+	var gone *Instance
+	for i := range list {
+		if !hasTag(list[i], LaunchTokenTag, tagValue) {
+			continue
+		}
+		if neutralStatus(list[i].Status) != clients.StatusTerminated {
+			return &list[i]
+		}
+		if gone == nil {
+			gone = &list[i]
+		}
+	}
+	if includeGone {
+		return gone
+	}
+	return nil
+}
+
+// launchTagPattern is what a launch token may look like on the wire unchanged. The API
+// document states no rules for tag values; lowercase letters, digits and dashes (a UUID) are
+// safe under any plausible rule, so anything else is replaced by a digest of itself.
+var launchTagPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
+
+// launchTagValue is the bookkeeping tag value for a launch token: the token itself when safe,
+// else a stable digest, so the same token always finds the same machine.
+func launchTagValue(token string) string {
+	if launchTagPattern.MatchString(token) {
+		return token
+	}
+	sum := sha256.Sum256([]byte(token))
+	return "t-" + hex.EncodeToString(sum[:16])
+}
+
+// randomToken makes a launch token when the caller gave none, so adoption still works.
+func randomToken() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails on supported platforms
+	return hex.EncodeToString(b)
+}

@@ -1,0 +1,421 @@
+package lambda
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
+)
+
+func h100Spec() clients.InstanceSpec {
+	return clients.InstanceSpec{
+		Name: "finetune-1", GPUType: "H100_80GB_SXM", GPUCount: 8,
+		SSHKeyIDs: []string{"key-1"}, LaunchToken: "tok-123",
+	}
+}
+
+func TestCreateInstanceRequestBody(t *testing.T) {
+	f := newFake(t)
+	c := newTestCloud(t, f)
+	f.data("GET", "/instances", `[]`)
+	f.data("GET", "/ssh-keys", sshKeysJSON)
+	f.data("GET", "/instance-types", instanceTypesJSON("us-west-1"))
+	f.data("POST", "/instance-operations/launch", `{"instance_ids":["i-1"]}`)
+
+	spec := h100Spec()
+	spec.Region = "us-east-1" // named: tried even without listed capacity
+	spec.Image = "0d5a3a5e-8e6f-4f1c-9a55-3b7a0b8f6a11"
+	spec.UserData = "#cloud-config\n"
+	spec.Tags = map[string]string{"team": "ml", "env": "dev"}
+	spec.Lambda = &clients.LambdaInstanceOptions{FileSystemNames: []string{"datasets"}, FirewallRulesetIDs: []string{"fw-1"}}
+	inst, err := c.CreateInstance(t.Context(), spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertJSON(t, f.last().Body, `{
+		"region_name":"us-east-1","instance_type_name":"gpu_8x_h100_sxm5","ssh_key_names":["me"],
+		"file_system_names":["datasets"],"name":"finetune-1","image":{"id":"0d5a3a5e-8e6f-4f1c-9a55-3b7a0b8f6a11"},
+		"user_data":"#cloud-config\n",
+		"tags":[{"key":"env","value":"dev"},{"key":"team","value":"ml"},{"key":"neocloud-launch-token","value":"tok-123"}],
+		"firewall_rulesets":[{"id":"fw-1"}]}`)
+	if inst.ID != "i-1" || inst.Cloud != "lambda" || inst.Region != "us-east-1" || inst.Status != clients.StatusPending ||
+		inst.InstanceType != "gpu_8x_h100_sxm5" || inst.GPUType != "H100_80GB_SXM" || inst.GPUCount != 8 ||
+		inst.PricePerHour != 23.92 || inst.Tags["team"] != "ml" || len(inst.Tags) != 2 || inst.SSHKeyIDs[0] != "key-1" ||
+		inst.Lambda.FileSystemNames[0] != "datasets" || inst.SSHUser != "ubuntu" || inst.SSHPort != 22 {
+		t.Errorf("returned %+v", inst)
+	}
+	// Returned right after acceptance: no read of the new machine.
+	if n := f.count("GET", "/instances/i-1"); n != 0 {
+		t.Errorf("%d reads of the new instance", n)
+	}
+}
+
+func TestCreateInstanceImageFamilyAndKeyByName(t *testing.T) {
+	f := newFake(t)
+	c := newTestCloud(t, f)
+	f.data("GET", "/instances", `[]`)
+	f.data("GET", "/ssh-keys", sshKeysJSON)
+	f.data("GET", "/instance-types", instanceTypesJSON("us-east-1"))
+	f.data("POST", "/instance-operations/launch", `{"instance_ids":["i-1"]}`)
+	spec := h100Spec()
+	spec.SSHKeyIDs = []string{"me"} // a key name is accepted as well
+	spec.Image = "lambda-stack-24-04"
+	spec.LaunchToken = ""
+	if _, err := c.CreateInstance(t.Context(), spec); err != nil {
+		t.Fatal(err)
+	}
+	var body struct {
+		SSHKeyNames []string          `json:"ssh_key_names"`
+		Image       map[string]string `json:"image"`
+		Tags        []map[string]string
+	}
+	if err := json.Unmarshal(f.last().Body, &body); err != nil {
+		t.Fatal(err)
+	}
+	if body.Image["family"] != "lambda-stack-24-04" || body.Image["id"] != "" || body.SSHKeyNames[0] != "me" {
+		t.Errorf("body %+v", body)
+	}
+	// Without a token from the caller one is made up, so adoption still works.
+	if len(body.Tags) != 1 || body.Tags[0]["key"] != LaunchTokenTag || len(body.Tags[0]["value"]) != 32 {
+		t.Errorf("tags %v", body.Tags)
+	}
+	// No token from the caller: nobody can be retrying, so no look before launching.
+	if n := f.count("GET", "/instances"); n != 0 {
+		t.Errorf("%d instance lists before launching", n)
+	}
+}
+
+// launchByRegion answers launches per region: a capacity refusal, or success.
+func launchByRegion(f *fakeAPI, ok map[string]string) {
+	f.handle("POST", "/instance-operations/launch", func(w http.ResponseWriter, r *http.Request) {
+		var req map[string]any
+		_ = json.NewDecoder(r.Body).Decode(&req)
+		region, _ := req["region_name"].(string)
+		if id, found := ok[region]; found {
+			writeRaw(w, http.StatusOK, `{"data":{"instance_ids":["`+id+`"]}}`)
+			return
+		}
+		writeErr(w, http.StatusBadRequest, "instance-operations/launch/insufficient-capacity",
+			"Not enough capacity to fulfill launch request.", "Try another region or instance type.")
+	})
+}
+
+func launchedRegions(t *testing.T, f *fakeAPI) []string {
+	t.Helper()
+	var out []string
+	for _, r := range f.requests("POST", "/instance-operations/launch") {
+		var req map[string]any
+		if err := json.Unmarshal(r.Body, &req); err != nil {
+			t.Fatal(err)
+		}
+		region, _ := req["region_name"].(string)
+		out = append(out, region)
+	}
+	return out
+}
+
+func TestCreateInstanceMovesToNextRegionOnCapacity(t *testing.T) {
+	f := newFake(t)
+	c := newTestCloud(t, f)
+	f.data("GET", "/instances", `[]`)
+	f.data("GET", "/ssh-keys", sshKeysJSON)
+	f.data("GET", "/instance-types", instanceTypesJSON("us-west-1", "us-east-1"))
+	launchByRegion(f, map[string]string{"us-west-1": "i-west"})
+
+	inst, err := c.CreateInstance(t.Context(), h100Spec())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inst.ID != "i-west" || inst.Region != "us-west-1" {
+		t.Errorf("got %s in %s", inst.ID, inst.Region)
+	}
+	if got := strings.Join(launchedRegions(t, f), ","); got != "us-east-1,us-west-1" {
+		t.Errorf("tried %s, want us-east-1 then us-west-1 (name order)", got)
+	}
+}
+
+func TestCreateInstanceCapacityErrorListsEveryAttempt(t *testing.T) {
+	f := newFake(t)
+	c := newTestCloud(t, f)
+	f.data("GET", "/instances", `[]`)
+	f.data("GET", "/ssh-keys", sshKeysJSON)
+	f.data("GET", "/instance-types", instanceTypesJSON("us-west-1", "us-east-1"))
+	launchByRegion(f, nil)
+
+	_, err := c.CreateInstance(t.Context(), h100Spec())
+	var capErr *clients.CapacityError
+	if !errors.As(err, &capErr) || !errors.Is(err, clients.ErrCapacity) {
+		t.Fatalf("got %v, want *clients.CapacityError", err)
+	}
+	if len(capErr.Attempts) != 2 {
+		t.Fatalf("attempts %+v", capErr.Attempts)
+	}
+	for i, region := range []string{"us-east-1", "us-west-1"} {
+		a := capErr.Attempts[i]
+		if a.Cloud != "lambda" || a.Region != region || a.InstanceType != "gpu_8x_h100_sxm5" {
+			t.Errorf("attempt %d: %+v", i, a)
+		}
+	}
+	msg := err.Error()
+	for _, want := range []string{"us-east-1", "us-west-1", "Not enough capacity", "Try another region"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error %q lacks %q", msg, want)
+		}
+	}
+}
+
+func TestCreateInstanceWithoutCapacityAnywhereDoesNotLaunch(t *testing.T) {
+	f := newFake(t)
+	c := newTestCloud(t, f)
+	f.data("GET", "/instances", `[]`)
+	f.data("GET", "/ssh-keys", sshKeysJSON)
+	f.data("GET", "/instance-types", instanceTypesJSON())
+	launchByRegion(f, nil)
+	_, err := c.CreateInstance(t.Context(), h100Spec())
+	if !clients.IsCapacity(err) || !strings.Contains(err.Error(), "gpu_8x_h100_sxm5") {
+		t.Errorf("got %v", err)
+	}
+	if n := f.count("POST", "/instance-operations/launch"); n != 0 {
+		t.Errorf("%d launches", n)
+	}
+}
+
+func TestCreateInstanceGoesWhereItsFilesystemIs(t *testing.T) {
+	f := newFake(t)
+	c := newTestCloud(t, f)
+	f.data("GET", "/instances", `[]`)
+	f.data("GET", "/ssh-keys", sshKeysJSON)
+	f.data("GET", "/instance-types", instanceTypesJSON("us-east-1"))
+	f.data("GET", "/file-systems", `[{"id":"fs-1","name":"datasets","mount_point":"/lambda/nfs/datasets",
+		"created":"2025-01-02T03:04:05Z","created_by":{"id":"u","email":"e","status":"active"},"is_in_use":false,
+		"region":{"name":"us-south-1","description":"Texas, USA"}}]`)
+	launchByRegion(f, map[string]string{"us-south-1": "i-1"})
+	spec := h100Spec()
+	spec.Lambda = &clients.LambdaInstanceOptions{FileSystemNames: []string{"datasets"}}
+	inst, err := c.CreateInstance(t.Context(), spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inst.Region != "us-south-1" || strings.Join(launchedRegions(t, f), ",") != "us-south-1" {
+		t.Errorf("launched in %v", launchedRegions(t, f))
+	}
+
+	spec.Lambda.FileSystemNames = []string{"nope"}
+	if _, err := c.CreateInstance(t.Context(), spec); !errors.Is(err, clients.ErrInvalid) {
+		t.Errorf("unknown filesystem: got %v, want ErrInvalid", err)
+	}
+}
+
+func TestCreateInstanceRefusesAboveMaxPrice(t *testing.T) {
+	f := newFake(t)
+	c := newTestCloud(t, f)
+	f.data("GET", "/instances", `[]`)
+	f.data("GET", "/ssh-keys", sshKeysJSON)
+	f.data("GET", "/instance-types", instanceTypesJSON("us-east-1"))
+	launchByRegion(f, map[string]string{"us-east-1": "i-1"})
+	spec := h100Spec()
+	spec.MaxPricePerHour = 20
+	_, err := c.CreateInstance(t.Context(), spec)
+	if !errors.Is(err, clients.ErrInvalid) || !strings.Contains(err.Error(), "$23.92") || !strings.Contains(err.Error(), "$20.00") {
+		t.Errorf("got %v", err)
+	}
+	if n := f.count("POST", "/instance-operations/launch"); n != 0 {
+		t.Errorf("%d launches", n)
+	}
+	spec.MaxPricePerHour = 23.92 // equal is within the cap
+	if _, err := c.CreateInstance(t.Context(), spec); err != nil {
+		t.Errorf("at the cap: %v", err)
+	}
+}
+
+func TestCreateInstanceInputErrors(t *testing.T) {
+	f := newFake(t)
+	c := newTestCloud(t, f)
+	f.data("GET", "/instances", `[]`)
+	f.data("GET", "/ssh-keys", sshKeysJSON)
+	f.data("GET", "/instance-types", instanceTypesJSON("us-east-1"))
+	f.handle("POST", "/instance-operations/launch", func(w http.ResponseWriter, _ *http.Request) {
+		writeErr(w, http.StatusNotFound, "global/object-does-not-exist", "Image not found.", "")
+	})
+
+	spec := h100Spec()
+	spec.SSHKeyIDs = []string{"key-1", "key-2"}
+	if _, err := c.CreateInstance(t.Context(), spec); !errors.Is(err, clients.ErrInvalid) || !strings.Contains(err.Error(), "exactly one SSH key") {
+		t.Errorf("two keys: %v", err)
+	}
+	spec = h100Spec()
+	spec.Tags = map[string]string{LaunchTokenTag: "x"}
+	if _, err := c.CreateInstance(t.Context(), spec); !errors.Is(err, clients.ErrInvalid) {
+		t.Errorf("reserved tag: %v", err)
+	}
+	spec = h100Spec()
+	spec.GPUCount = 3
+	if _, err := c.CreateInstance(t.Context(), spec); !errors.Is(err, clients.ErrInvalid) || !strings.Contains(err.Error(), "1, 2, 4, 8") {
+		t.Errorf("bad count: %v", err)
+	}
+	if n := len(f.requests("GET", "/instances")) + len(f.requests("GET", "/ssh-keys")); n != 0 {
+		t.Errorf("bad input reached the API (%d calls)", n)
+	}
+
+	spec = h100Spec()
+	spec.SSHKeyIDs = []string{"key-404"}
+	if _, err := c.CreateInstance(t.Context(), spec); !errors.Is(err, clients.ErrInvalid) || !strings.Contains(err.Error(), "key-404") {
+		t.Errorf("unknown key: %v", err)
+	}
+	spec = h100Spec()
+	spec.GPUType, spec.GPUCount = "gpu_2x_x999", 0
+	if _, err := c.CreateInstance(t.Context(), spec); !errors.Is(err, clients.ErrInvalid) || !strings.Contains(err.Error(), "does not offer") {
+		t.Errorf("unoffered type: %v", err)
+	}
+	// The launch's "does not exist" is about the request's inputs: invalid, not a gone machine.
+	spec = h100Spec()
+	spec.Region = "us-east-1"
+	_, err := c.CreateInstance(t.Context(), spec)
+	if !errors.Is(err, clients.ErrInvalid) || errors.Is(err, clients.ErrNotFound) || !strings.Contains(err.Error(), "Image not found") {
+		t.Errorf("launch 404: %v", err)
+	}
+}
+
+// committingLaunch is a fake launch that creates the machine, then answers with fail (which may
+// drop the connection). The machine shows up in GET /instances after visibleAfter.
+type committingLaunch struct {
+	mu        sync.Mutex
+	instances []string
+	launches  int
+}
+
+func (l *committingLaunch) install(f *fakeAPI, commit bool, visibleAfter time.Duration, fail func(http.ResponseWriter)) {
+	f.handle("POST", "/instance-operations/launch", func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			Region string              `json:"region_name"`
+			Type   string              `json:"instance_type_name"`
+			Tags   []map[string]string `json:"tags"`
+		}
+		_ = json.NewDecoder(r.Body).Decode(&req)
+		l.mu.Lock()
+		l.launches++
+		l.mu.Unlock()
+		if commit {
+			tags := map[string]string{}
+			for _, tg := range req.Tags {
+				tags[tg["key"]] = tg["value"]
+			}
+			js := instanceJSON("i-lost", "booting", "", req.Region, req.Type, 2392, tags)
+			time.AfterFunc(visibleAfter, func() {
+				l.mu.Lock()
+				l.instances = append(l.instances, js)
+				l.mu.Unlock()
+			})
+		}
+		fail(w)
+	})
+	f.handle("GET", "/instances", func(w http.ResponseWriter, _ *http.Request) {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		writeRaw(w, http.StatusOK, `{"data":[`+strings.Join(l.instances, ",")+`]}`)
+	})
+}
+
+func (l *committingLaunch) count() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.launches
+}
+
+func hangUp(w http.ResponseWriter) {
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		panic("the test server cannot hijack connections")
+	}
+	conn, _, err := hj.Hijack()
+	if err == nil {
+		_ = conn.Close()
+	}
+}
+
+func badGateway(w http.ResponseWriter) {
+	writeErr(w, http.StatusBadGateway, "global/internal-error", "An internal server error occurred.", "Try again later.")
+}
+
+func TestLostLaunchAnswerIsAdoptedNotRepeated(t *testing.T) {
+	for name, fail := range map[string]func(http.ResponseWriter){"connection dropped": hangUp, "502": badGateway} {
+		t.Run(name, func(t *testing.T) {
+			f := newFake(t)
+			c := newTestCloud(t, f)
+			f.data("GET", "/ssh-keys", sshKeysJSON)
+			f.data("GET", "/instance-types", instanceTypesJSON("us-east-1", "us-west-1"))
+			var l committingLaunch
+			l.install(f, true, 60*time.Millisecond, fail) // listed only after a moment
+
+			inst, err := c.CreateInstance(t.Context(), h100Spec())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n := l.count(); n != 1 {
+				t.Errorf("%d launches, want exactly 1", n)
+			}
+			if inst.ID != "i-lost" || inst.Region != "us-east-1" || inst.Tags[LaunchTokenTag] != "" || inst.SSHKeyIDs[0] != "key-1" {
+				t.Errorf("adopted %+v", inst)
+			}
+		})
+	}
+}
+
+func TestLostLaunchWithNothingFoundIsNotRepeated(t *testing.T) {
+	f := newFake(t)
+	c := newTestCloud(t, f)
+	f.data("GET", "/ssh-keys", sshKeysJSON)
+	f.data("GET", "/instance-types", instanceTypesJSON("us-east-1", "us-west-1"))
+	var l committingLaunch
+	l.install(f, false, 0, hangUp)
+
+	start := time.Now()
+	_, err := c.CreateInstance(t.Context(), h100Spec())
+	if !errors.Is(err, clients.ErrOutcomeUnknown) {
+		t.Fatalf("got %v, want ErrOutcomeUnknown", err)
+	}
+	if !strings.Contains(err.Error(), LaunchTokenTag+"=tok-123") {
+		t.Errorf("error does not say what to look for: %v", err)
+	}
+	if n := l.count(); n != 1 {
+		t.Errorf("%d launches, want exactly 1 (not even the next region)", n)
+	}
+	if n := f.count("GET", "/instances"); n < 3 {
+		t.Errorf("looked %d times, want several looks over the window", n)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("took %v for a 300 ms window", d)
+	}
+}
+
+func TestCreateWithKnownTokenAdoptsInsteadOfLaunching(t *testing.T) {
+	f := newFake(t)
+	c := newTestCloud(t, f)
+	f.data("GET", "/ssh-keys", sshKeysJSON)
+	f.data("GET", "/instances", "["+
+		instanceJSON("i-old", "terminated", "", "us-east-1", "gpu_8x_h100_sxm5", 2392, map[string]string{LaunchTokenTag: "tok-123"})+","+
+		instanceJSON("i-1", "active", "1.2.3.4", "us-east-1", "gpu_8x_h100_sxm5", 2392, map[string]string{LaunchTokenTag: "tok-123"})+"]")
+	inst, err := c.CreateInstance(t.Context(), h100Spec())
+	if err != nil || inst.ID != "i-1" {
+		t.Fatalf("got %v, %v", inst, err)
+	}
+	if n := f.count("POST", "/instance-operations/launch"); n != 0 {
+		t.Errorf("%d launches", n)
+	}
+}
+
+func TestLaunchTagValue(t *testing.T) {
+	if v := launchTagValue("0d5a3a5e-8e6f-4f1c-9a55-3b7a0b8f6a11"); v != "0d5a3a5e-8e6f-4f1c-9a55-3b7a0b8f6a11" {
+		t.Errorf("a UUID must pass unchanged, got %q", v)
+	}
+	odd := "Weird Token/with spaces"
+	v := launchTagValue(odd)
+	if v != launchTagValue(odd) || !launchTagPattern.MatchString(v) || v == launchTagValue(odd+"x") {
+		t.Errorf("digest %q must be stable, safe and distinct", v)
+	}
+}
