@@ -52,8 +52,9 @@ output "instance" {
   }
 }
 
+# Save the generated key first: terraform output -raw private_key > quickstart.pem && chmod 600 quickstart.pem
 output "ssh" {
-  value = "ssh -i quickstart.pem ${neocloud_gpu_instance.trainer.ssh_user}@${neocloud_gpu_instance.trainer.ssh_host} -p ${neocloud_gpu_instance.trainer.ssh_port}"
+  value = "ssh -i quickstart.pem -p ${neocloud_gpu_instance.trainer.ssh_port} ${neocloud_gpu_instance.trainer.ssh_user}@${neocloud_gpu_instance.trainer.ssh_host}"
 }
 
 output "private_key" {
