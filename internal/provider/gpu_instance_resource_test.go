@@ -135,8 +135,8 @@ func TestAccGPUInstance_lambdaPlanTimeValidation(t *testing.T) {
 		gpu   string
 		want  string
 	}{
-		{"count not sold", "gpu_count = 3", "H100_80GB_SXM", `(?s)gpu_count.*counts of 1, 2, 4, 8 per instance, not 3`},
-		{"gpu not sold", "gpu_count = 1", "MI300X_192GB", `(?s)gpu_type.*Lambda Cloud does not sell MI300X_192GB`},
+		{"count not sold", "gpu_count = 3", "H100_80GB_SXM", `(?s)gpu_count.*counts of 1, 2, 4, 8 per Lambda Cloud instance, not 3`},
+		{"gpu not sold", "gpu_count = 1", "MI300X_192GB", `(?s)gpu_type.*MI300X_192GB is not sold by Lambda Cloud`},
 		{"unknown gpu", "gpu_count = 1", "H900_1TB", `(?s)gpu_type.*unknown GPU type "H900_1TB"`},
 		{"unknown region", "gpu_count = 1\n  region = \"mars-north-1\"", "A10_24GB", `(?s)region.*no region "mars-north-1"`},
 		{"price cap", "gpu_count = 1\n  max_price_per_hour = 0.05", "A10_24GB", `(?s)max_price_per_hour.*costs \$0\.75 per hour`},

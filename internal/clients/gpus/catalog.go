@@ -121,10 +121,10 @@ func LambdaInstanceType(name string, count int) (string, error) {
 		return "", fmt.Errorf("unknown GPU type %q; known types: %s", name, strings.Join(Names(), ", "))
 	}
 	if g.LambdaSlug == "" {
-		return "", fmt.Errorf("Lambda Cloud does not sell %s", g.Name)
+		return "", fmt.Errorf("%s is not sold by Lambda Cloud", g.Name)
 	}
 	if !slices.Contains(g.LambdaCounts, count) {
-		return "", fmt.Errorf("Lambda Cloud sells %s in counts of %s per instance, not %d", g.Name, joinInts(g.LambdaCounts), count)
+		return "", fmt.Errorf("%s comes in counts of %s per Lambda Cloud instance, not %d", g.Name, joinInts(g.LambdaCounts), count)
 	}
 	return fmt.Sprintf("gpu_%dx_%s", count, g.LambdaSlug), nil
 }

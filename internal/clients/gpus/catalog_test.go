@@ -15,8 +15,8 @@ func TestLambdaInstanceType(t *testing.T) {
 		{"H100_80GB_SXM", 8, "gpu_8x_h100_sxm5", ""},
 		{"h100_80gb_sxm", 1, "gpu_1x_h100_sxm5", ""},
 		{"A100_40GB", 1, "gpu_1x_a100", ""},
-		{"H100_80GB_SXM", 3, "", "counts of 1, 2, 4, 8 per instance, not 3"},
-		{"L40S_48GB", 1, "", "does not sell L40S_48GB"},
+		{"H100_80GB_SXM", 3, "", "counts of 1, 2, 4, 8 per Lambda Cloud instance, not 3"},
+		{"L40S_48GB", 1, "", "L40S_48GB is not sold by Lambda Cloud"},
 		{"H900", 1, "", "unknown GPU type"},
 	}
 	for _, c := range cases {

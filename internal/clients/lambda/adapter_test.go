@@ -35,7 +35,7 @@ func TestRegionsAndResolveInstanceType(t *testing.T) {
 		{"gpu_8x_h100_sxm5", 4, clients.InstanceType{}, "has 8 GPUs, not 4"},
 		{"H100_80GB_SXM", 3, clients.InstanceType{}, "counts of 1, 2, 4, 8"},
 		{"H100_80GB_SXM", 0, clients.InstanceType{}, "not 0"},
-		{"RTX_4090_24GB", 1, clients.InstanceType{}, "does not sell"},
+		{"RTX_4090_24GB", 1, clients.InstanceType{}, "is not sold by Lambda Cloud"},
 		{"NOPE", 1, clients.InstanceType{}, "unknown GPU type"},
 	}
 	for _, tc := range cases {

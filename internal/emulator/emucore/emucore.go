@@ -28,11 +28,11 @@ type Clock struct {
 
 // D returns the scaled form of a real-world duration. It never returns less than a millisecond
 // for a positive input, so lifecycles still go through every state in order.
-func (c Clock) D(real time.Duration) time.Duration {
-	if c.Scale <= 0 || real <= 0 {
-		return real
+func (c Clock) D(d time.Duration) time.Duration {
+	if c.Scale <= 0 || d <= 0 {
+		return d
 	}
-	d := time.Duration(float64(real) * c.Scale)
+	d = time.Duration(float64(d) * c.Scale)
 	if d < time.Millisecond {
 		d = time.Millisecond
 	}
@@ -154,9 +154,9 @@ type Core struct {
 	Clock  Clock
 	Stats  Stats
 
-	mu      sync.Mutex
-	faults  []*Fault
-	buckets map[int]*bucket
+	mu           sync.Mutex
+	faults       []*Fault
+	buckets      map[int]*bucket
 	rateLimitOff atomic.Bool
 }
 
