@@ -46,18 +46,6 @@ func (c *Cloud) CreateInstance(ctx context.Context, spec clients.InstanceSpec) (
 	}
 	tagValue := launchTagValue(token)
 
-	// A create repeated with the same token (a caller retrying after an unknown outcome) must
-	// find the first machine instead of launching a second one.
-	if spec.LaunchToken != "" {
-		list, err := c.instances.get(ctx, time.Now().Add(-c.instanceTTL))
-		if err != nil {
-			return nil, err
-		}
-		if w := pickTagged(list, tagValue, false); w != nil {
-			return c.toNeutral(ctx, *w)
-		}
-	}
-
 	keyNames, err := c.sshKeyNames(ctx, spec.SSHKeyIDs)
 	if err != nil {
 		return nil, err

@@ -393,22 +393,6 @@ func TestLostLaunchWithNothingFoundIsNotRepeated(t *testing.T) {
 	}
 }
 
-func TestCreateWithKnownTokenAdoptsInsteadOfLaunching(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
-	f.data("GET", "/ssh-keys", sshKeysJSON)
-	f.data("GET", "/instances", "["+
-		instanceJSON("i-old", "terminated", "", "us-east-1", "gpu_8x_h100_sxm5", 2392, map[string]string{LaunchTokenTag: "tok-123"})+","+
-		instanceJSON("i-1", "active", "1.2.3.4", "us-east-1", "gpu_8x_h100_sxm5", 2392, map[string]string{LaunchTokenTag: "tok-123"})+"]")
-	inst, err := c.CreateInstance(t.Context(), h100Spec())
-	if err != nil || inst.ID != "i-1" {
-		t.Fatalf("got %v, %v", inst, err)
-	}
-	if n := f.count("POST", "/instance-operations/launch"); n != 0 {
-		t.Errorf("%d launches", n)
-	}
-}
-
 func TestLaunchTagValue(t *testing.T) {
 	if v := launchTagValue("0d5a3a5e-8e6f-4f1c-9a55-3b7a0b8f6a11"); v != "0d5a3a5e-8e6f-4f1c-9a55-3b7a0b8f6a11" {
 		t.Errorf("a UUID must pass unchanged, got %q", v)
