@@ -99,3 +99,7 @@ func (e *CapacityError) Error() string {
 
 // Unwrap makes errors.Is(err, ErrCapacity) true.
 func (e *CapacityError) Unwrap() error { return ErrCapacity }
+
+// IsConflict reports whether err means the object is in a state that refuses the request
+// (in use, already exists).
+func IsConflict(err error) bool { return errors.Is(err, ErrConflict) }

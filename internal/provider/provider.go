@@ -106,6 +106,7 @@ func (p *neocloudProvider) Resources(_ context.Context) []func() resource.Resour
 	return []func() resource.Resource{
 		NewGPUInstanceResource,
 		NewSSHKeyResource,
+		NewVolumeResource,
 	}
 }
 

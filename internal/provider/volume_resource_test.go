@@ -1,0 +1,86 @@
+package provider
+
+import (
+	"fmt"
+	"regexp"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+)
+
+// A Lambda filesystem, mounted by an instance in its region, imported, and deleted after the
+// instance is gone.
+func TestAccVolume_lambdaFilesystemMountedByInstance(t *testing.T) {
+	testAccPreCheck(t)
+	env := newTestEnv(t)
+	cfg := lambdaInstanceConfig(env, "acc-fs", "A10_24GB", `gpu_count = 1
+  region    = neocloud_volume.data.region
+  lambda {
+    file_system_names = [neocloud_volume.data.name]
+  }`) + `
+resource "neocloud_volume" "data" {
+  cloud  = "lambda"
+  name   = "acc-datasets"
+  region = "us-east-1"
+}
+`
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		CheckDestroy: func(*terraform.State) error {
+			if fs := env.emu.Lambda.FileSystems(); len(fs) != 0 {
+				return fmt.Errorf("filesystems left behind: %+v", fs)
+			}
+			return checkNoLiveLambdaInstances(env)(nil)
+		},
+		Steps: []resource.TestStep{
+			{
+				Config: cfg,
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("neocloud_volume.data", tfjsonpath.New("id"), knownvalue.NotNull()),
+					statecheck.ExpectKnownValue("neocloud_volume.data", tfjsonpath.New("size_gb"), knownvalue.Null()),
+					statecheck.ExpectKnownValue("neocloud_gpu_instance.test", tfjsonpath.New("lambda").AtMapKey("file_system_names"),
+						knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact("acc-datasets")})),
+				},
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+				Check: func(*terraform.State) error {
+					insts := env.emu.Lambda.LiveInstances()
+					if len(insts) != 1 || len(insts[0].FileSystemNames) != 1 || insts[0].FileSystemNames[0] != "acc-datasets" {
+						return fmt.Errorf("the instance does not mount the filesystem: %+v", insts)
+					}
+					return nil
+				},
+			},
+			{
+				ResourceName:      "neocloud_volume.data",
+				ImportState:       true,
+				ImportStateVerify: true,
+				ImportStateIdFunc: importID("neocloud_volume.data", "lambda"),
+				// in_use follows the instance; it is not configuration.
+				ImportStateVerifyIgnore: []string{"in_use"},
+			},
+		},
+	})
+}
+
+func TestAccVolume_lambdaPlanTimeErrors(t *testing.T) {
+	testAccPreCheck(t)
+	env := newTestEnv(t)
+	vol := func(body string) string {
+		return env.providerConfig() + "resource \"neocloud_volume\" \"v\" {\n  cloud = \"lambda\"\n  name = \"v\"\n" + body + "}\n"
+	}
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		Steps: []resource.TestStep{
+			{Config: vol("  region = \"us-east-1\"\n  size_gb = 100\n"), PlanOnly: true, ExpectError: regexp.MustCompile(`(?s)size_gb.*have no size`)},
+			{Config: vol("  region = \"atlantis-1\"\n"), PlanOnly: true, ExpectError: regexp.MustCompile(`(?s)region.*no region "atlantis-1"`)},
+			{Config: vol("  region = \"us-east-1\"\n  type = \"SSD\"\n"), PlanOnly: true, ExpectError: regexp.MustCompile(`(?s)type.*have no types`)},
+		},
+	})
+}
