@@ -49,7 +49,8 @@ while port_busy "$port"; do
 done
 
 log "Starting emulator on 127.0.0.1:$port"
-"$tmp/bin/neocloud-emulator" -listen "127.0.0.1:$port" -time-scale 0.05 >"$tmp/emulator.log" 2>&1 &
+time_scale=0.05
+"$tmp/bin/neocloud-emulator" -listen "127.0.0.1:$port" -time-scale "$time_scale" >"$tmp/emulator.log" 2>&1 &
 emu_pid=$!
 
 # Ready when it announces its address, or (if that line changes) when the
@@ -87,6 +88,8 @@ HCL
 export TF_CLI_CONFIG_FILE=$tmp/terraformrc
 export CHECKPOINT_DISABLE=1 TF_IN_AUTOMATION=1
 export LAMBDA_API_KEY=lambda-emulator-key
+# The emulator's rate limits run on its scaled clock: pace the provider on the same clock.
+export NEOCLOUD_RATE_SCALE=$time_scale
 export NEOCLOUD_LAMBDA_ENDPOINT=http://$addr/api/v1
 export RUNPOD_API_KEY=runpod-emulator-key
 export NEOCLOUD_RUNPOD_ENDPOINT=http://$addr/v2

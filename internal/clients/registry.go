@@ -2,6 +2,7 @@ package clients
 
 import (
 	"fmt"
+	"time"
 	"sort"
 	"strings"
 )
@@ -11,6 +12,19 @@ type Settings struct {
 	APIKey    string
 	Endpoint  string
 	UserAgent string
+	// RateScale multiplies the vendor's published rate-limit intervals used for client-side
+	// pacing. 0 or 1 means the real limits; an emulator running with -time-scale F is paced
+	// correctly with RateScale F (set from NEOCLOUD_RATE_SCALE).
+	RateScale float64
+}
+
+// Every returns the pacing interval for a published limit of one request per d, scaled by
+// RateScale.
+func (s Settings) Every(d time.Duration) time.Duration {
+	if s.RateScale > 0 && s.RateScale < 1 {
+		return time.Duration(float64(d) * s.RateScale)
+	}
+	return d
 }
 
 // Factory builds a Cloud from settings.

@@ -24,10 +24,10 @@ type VolumeRules struct {
 	// Sized volumes have a fixed capacity (RunPod); unsized ones grow with use (Lambda).
 	Sized bool
 	// Growable volumes can be made larger in place; none can shrink.
-	Growable   bool
-	MinSizeGB  int
-	MaxSizeGB  int
-	Types      []string
+	Growable    bool
+	MinSizeGB   int
+	MaxSizeGB   int
+	Types       []string
 	DefaultType string
 }
 

@@ -151,8 +151,11 @@ func TestSchemaModelParity(t *testing.T) {
 	var dresp datasource.SchemaResponse
 	NewGPUOffersDataSource().Schema(ctx, datasource.SchemaRequest{}, &dresp)
 	compareFields(t, "gpuOffersModel", gpuOffersModel{}, keysOf(dresp.Schema.Attributes))
-	nested := dresp.Schema.Attributes["offers"].(dschema.ListNestedAttribute).NestedObject.Attributes
-	compareFields(t, "offerModel", offerModel{}, keysOf(nested))
+	offers, ok := dresp.Schema.Attributes["offers"].(dschema.ListNestedAttribute)
+	if !ok {
+		t.Fatalf("offers is a %T, want a list of objects", dresp.Schema.Attributes["offers"])
+	}
+	compareFields(t, "offerModel", offerModel{}, keysOf(offers.NestedObject.Attributes))
 }
 
 func keysOf[V any](m map[string]V) map[string]bool {

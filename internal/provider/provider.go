@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"sort"
+	"strconv"
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -67,6 +68,8 @@ func (p *neocloudProvider) Schema(_ context.Context, _ provider.SchemaRequest, r
 func (p *neocloudProvider) Configure(ctx context.Context, req provider.ConfigureRequest, resp *provider.ConfigureResponse) {
 	data := &providerData{clouds: map[string]clients.Cloud{}, missing: map[string]string{}}
 	userAgent := fmt.Sprintf("terraform-provider-neocloud/%s terraform/%s", p.version, req.TerraformVersion)
+	// Only for emulators running faster than real time (cmd/neocloud-emulator -time-scale).
+	rateScale, _ := strconv.ParseFloat(os.Getenv("NEOCLOUD_RATE_SCALE"), 64)
 
 	for _, name := range clients.Names() {
 		info, _ := clients.Lookup(name)
@@ -85,6 +88,7 @@ func (p *neocloudProvider) Configure(ctx context.Context, req provider.Configure
 			APIKey:    firstNonEmpty(key.ValueString(), os.Getenv(info.KeyEnv)),
 			Endpoint:  firstNonEmpty(endpoint.ValueString(), os.Getenv(info.EndpointEnv), info.DefaultEndpoint),
 			UserAgent: userAgent,
+			RateScale: rateScale,
 		}
 		if settings.APIKey == "" {
 			data.missing[name] = fmt.Sprintf("%s is not configured: set `%s` in the provider's `%s` block or the %s environment variable.", info.DisplayName, info.KeyAttribute, name, info.KeyEnv)

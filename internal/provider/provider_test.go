@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"os"
+	"strconv"
 	"testing"
 	"time"
 
@@ -28,6 +29,8 @@ func TestMain(m *testing.M) {
 	clients.PollInitial = 100 * time.Millisecond
 	clients.PollMax = 500 * time.Millisecond
 	os.Setenv("CHECKPOINT_DISABLE", "1")
+	// Pace requests like the vendors do, on the emulators' clock.
+	os.Setenv("NEOCLOUD_RATE_SCALE", strconv.FormatFloat(testTimeScale, 'f', -1, 64))
 	os.Exit(m.Run())
 }
 

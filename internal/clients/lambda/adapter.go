@@ -130,6 +130,8 @@ func NewWithOptions(settings clients.Settings, opts ...Option) (*Cloud, error) {
 		return nil, errNoAPIKey()
 	}
 	o := options{adoptWindow: 30 * time.Second, adoptInterval: time.Second}
+	o.client.Limiter = rate.NewLimiter(rate.Every(settings.Every(time.Second)), 2)
+	o.client.LaunchLimiter = rate.NewLimiter(rate.Every(settings.Every(12*time.Second)), 1)
 	for _, opt := range opts {
 		opt(&o)
 	}
