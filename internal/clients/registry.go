@@ -2,9 +2,9 @@ package clients
 
 import (
 	"fmt"
-	"time"
 	"sort"
 	"strings"
+	"time"
 )
 
 // Settings is what the provider's configuration hands to a cloud's constructor.

@@ -4,4 +4,5 @@ package all
 
 import (
 	_ "github.com/neocloud/terraform-provider-neocloud/internal/clients/lambda" // Lambda Cloud
+	_ "github.com/neocloud/terraform-provider-neocloud/internal/clients/runpod" // RunPod
 )

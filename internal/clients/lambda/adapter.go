@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients/snapshot"
 	"net/http"
 	"reflect"
 	"slices"
@@ -63,9 +64,9 @@ type Cloud struct {
 	api *Client
 
 	// Shared, short-lived snapshots of the list calls (see snapshot.go).
-	instances *snapshot[[]Instance]
-	sshKeys   *snapshot[[]SSHKey]
-	types     *snapshot[map[string]InstanceTypesItem]
+	instances *snapshot.Cache[[]Instance]
+	sshKeys   *snapshot.Cache[[]SSHKey]
+	types     *snapshot.Cache[map[string]InstanceTypesItem]
 
 	instanceTTL time.Duration // how stale a GET /instances answer may be for a read
 	keyTTL      time.Duration // SSH keys change rarely, and only by us in normal use
@@ -150,9 +151,9 @@ func NewWithOptions(settings clients.Settings, opts ...Option) (*Cloud, error) {
 		adoptWindow:   o.adoptWindow,
 		adoptInterval: o.adoptInterval,
 	}
-	c.instances = newSnapshot(api.ListInstances)
-	c.sshKeys = newSnapshot(api.ListSSHKeys)
-	c.types = newSnapshot(api.ListInstanceTypes)
+	c.instances = snapshot.New(api.ListInstances)
+	c.sshKeys = snapshot.New(api.ListSSHKeys)
+	c.types = snapshot.New(api.ListInstanceTypes)
 	return c, nil
 }
 
@@ -217,7 +218,7 @@ func gpuOf(t InstanceType) (string, int) {
 
 // Offers lists Lambda's instance types with live capacity, cheapest first.
 func (c *Cloud) Offers(ctx context.Context, filter clients.OfferFilter) ([]clients.Offer, error) {
-	items, err := c.types.get(ctx, time.Now().Add(-c.typesTTL))
+	items, err := c.types.Get(ctx, time.Now().Add(-c.typesTTL))
 	if err != nil {
 		return nil, err
 	}
@@ -308,7 +309,7 @@ func (c *Cloud) GetInstance(ctx context.Context, id string) (*clients.Instance, 
 	if err := checkID("instance", id); err != nil {
 		return nil, err
 	}
-	list, err := c.instances.get(ctx, time.Now().Add(-c.instanceTTL))
+	list, err := c.instances.Get(ctx, time.Now().Add(-c.instanceTTL))
 	if err != nil {
 		return nil, err
 	}
@@ -327,7 +328,7 @@ func (c *Cloud) GetInstance(ctx context.Context, id string) (*clients.Instance, 
 // ListInstancesByTag lists the account's instances carrying tag key=value (a fresh-enough
 // snapshot, like GetInstance).
 func (c *Cloud) ListInstancesByTag(ctx context.Context, key, value string) ([]*clients.Instance, error) {
-	list, err := c.instances.get(ctx, time.Now().Add(-c.instanceTTL))
+	list, err := c.instances.Get(ctx, time.Now().Add(-c.instanceTTL))
 	if err != nil {
 		return nil, err
 	}
@@ -433,14 +434,14 @@ func mapInstance(w Instance, keyIDs map[string]string) *clients.Instance {
 // keyIDsByName maps SSH key names to ids through the shared key snapshot, refreshing it once
 // when a name is missing (a key added outside this process).
 func (c *Cloud) keyIDsByName(ctx context.Context, names []string) (map[string]string, error) {
-	keys, err := c.sshKeys.get(ctx, time.Now().Add(-c.keyTTL))
+	keys, err := c.sshKeys.Get(ctx, time.Now().Add(-c.keyTTL))
 	if err != nil {
 		return nil, err
 	}
 	byName := keyIndex(keys)
 	for _, n := range names {
 		if _, ok := byName[n]; !ok {
-			if keys, err = c.sshKeys.get(ctx, time.Now().Add(-c.instanceTTL)); err != nil {
+			if keys, err = c.sshKeys.Get(ctx, time.Now().Add(-c.instanceTTL)); err != nil {
 				return nil, err
 			}
 			return keyIndex(keys), nil
@@ -470,7 +471,7 @@ func (c *Cloud) UpdateInstance(ctx context.Context, id string, update clients.In
 		return nil, invalidf("Lambda Cloud instance names are at most %d characters", maxNameLen)
 	}
 	w, err := c.api.UpdateInstance(ctx, id, InstanceModificationRequest{Name: update.Name})
-	c.instances.invalidate()
+	c.instances.Invalidate()
 	if err != nil {
 		return nil, err
 	}
@@ -494,7 +495,7 @@ func otherThanName(u clients.InstanceUpdate) string {
 // terminated or terminating, counts as deleted.
 func (c *Cloud) DeleteInstance(ctx context.Context, id string) error {
 	_, err := c.api.TerminateInstances(ctx, id)
-	c.instances.invalidate()
+	c.instances.Invalidate()
 	if err == nil || clients.IsNotFound(err) {
 		return nil
 	}
@@ -515,7 +516,7 @@ func (c *Cloud) DeleteInstance(ctx context.Context, id string) error {
 // private key is returned once, in SSHKey.PrivateKey.
 func (c *Cloud) CreateSSHKey(ctx context.Context, spec clients.SSHKeySpec) (*clients.SSHKey, error) {
 	k, err := c.api.AddSSHKey(ctx, AddSSHKeyRequest{Name: spec.Name, PublicKey: strings.TrimSpace(spec.PublicKey)})
-	c.sshKeys.invalidate()
+	c.sshKeys.Invalidate()
 	if errors.Is(err, clients.ErrOutcomeUnknown) {
 		return c.adoptSSHKey(ctx, spec, err)
 	}
@@ -530,7 +531,7 @@ func (c *Cloud) CreateSSHKey(ctx context.Context, spec clients.SSHKeySpec) (*cli
 // private key was in the lost answer.
 func (c *Cloud) adoptSSHKey(ctx context.Context, spec clients.SSHKeySpec, addErr error) (*clients.SSHKey, error) {
 	// A list started after the answer was lost also sees an add the server finished late.
-	keys, err := c.sshKeys.get(ctx, time.Now())
+	keys, err := c.sshKeys.Get(ctx, time.Now())
 	if err != nil {
 		return nil, errors.Join(addErr, err)
 	}
@@ -563,7 +564,7 @@ func (c *Cloud) GetSSHKey(ctx context.Context, id string) (*clients.SSHKey, erro
 	}
 	// A cached list may predate the key or its deletion; only a fresh one may say "not found".
 	for _, notBefore := range []time.Time{time.Now().Add(-c.keyTTL), time.Now()} {
-		keys, err := c.sshKeys.get(ctx, notBefore)
+		keys, err := c.sshKeys.Get(ctx, notBefore)
 		if err != nil {
 			return nil, err
 		}
@@ -579,7 +580,7 @@ func (c *Cloud) GetSSHKey(ctx context.Context, id string) (*clients.SSHKey, erro
 // DeleteSSHKey removes a key; a key already gone counts as deleted.
 func (c *Cloud) DeleteSSHKey(ctx context.Context, id string) error {
 	err := c.api.DeleteSSHKey(ctx, id)
-	c.sshKeys.invalidate()
+	c.sshKeys.Invalidate()
 	if clients.IsNotFound(err) {
 		return nil
 	}

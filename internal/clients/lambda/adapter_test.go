@@ -1,7 +1,6 @@
 package lambda
 
 import (
-	"context"
 	"errors"
 	"io"
 	"net/http"
@@ -439,52 +438,4 @@ func TestFilesystemsAndRulesets(t *testing.T) {
 		t.Fatal(err)
 	}
 	assertJSON(t, f.last().Body, `{"name":"renamed"}`)
-}
-
-// TestSnapshot covers the single-flight cache on its own.
-func TestSnapshot(t *testing.T) {
-	var calls atomic.Int32
-	release := make(chan struct{})
-	s := newSnapshot(func(context.Context) (int, error) {
-		n := calls.Add(1)
-		<-release
-		return int(n), nil
-	})
-	ctx := t.Context()
-
-	// Concurrent readers share one fetch.
-	var wg sync.WaitGroup
-	results := make([]int, 5)
-	for i := range results {
-		wg.Go(func() { results[i], _ = s.get(ctx, time.Now().Add(-time.Second)) })
-	}
-	time.Sleep(20 * time.Millisecond)
-	close(release)
-	wg.Wait()
-	if calls.Load() != 1 || slices.ContainsFunc(results, func(v int) bool { return v != 1 }) {
-		t.Fatalf("calls %d, results %v", calls.Load(), results)
-	}
-	// Fresh enough: cached.
-	if v, _ := s.get(ctx, time.Now().Add(-time.Second)); v != 1 || calls.Load() != 1 {
-		t.Errorf("cached read fetched again (%d calls)", calls.Load())
-	}
-	// Newer than the cache: fetched.
-	if v, _ := s.get(ctx, time.Now()); v != 2 {
-		t.Errorf("fresh read got %d", v)
-	}
-	// Invalidated: fetched even though recent.
-	s.invalidate()
-	if v, _ := s.get(ctx, time.Now().Add(-time.Hour)); v != 3 {
-		t.Errorf("read after invalidate got %d", v)
-	}
-	// A reader whose context ends stops waiting; the fetch still completes for others.
-	slow := newSnapshot(func(context.Context) (int, error) { time.Sleep(50 * time.Millisecond); return 7, nil })
-	cctx, cancel := context.WithCancel(ctx)
-	cancel()
-	if _, err := slow.get(cctx, time.Now()); !errors.Is(err, context.Canceled) {
-		t.Errorf("cancelled reader: %v", err)
-	}
-	if v, err := slow.get(ctx, time.Now().Add(-time.Second)); v != 7 || err != nil {
-		t.Errorf("joined reader: %d, %v", v, err)
-	}
 }

@@ -3,6 +3,7 @@ package lambda
 import (
 	"context"
 	"errors"
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients/snapshot"
 
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
 )
@@ -17,7 +18,7 @@ func (c *Cloud) RestartInstance(ctx context.Context, id string) error {
 		return err
 	}
 	_, err := c.api.RestartInstances(ctx, id)
-	c.instances.invalidate()
+	c.instances.Invalidate()
 	return err
 }
 
@@ -34,7 +35,7 @@ func (c *Cloud) CreateFilesystem(ctx context.Context, name, region string) (*Fil
 		return fs, err
 	}
 	// Looked for even when ctx has ended: the lost answer may be the deadline's doing.
-	lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), fetchTimeout)
+	lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), snapshot.FetchTimeout)
 	defer cancel()
 	list, lerr := c.api.ListFilesystems(lctx)
 	if lerr != nil {
@@ -86,7 +87,7 @@ func (c *Cloud) CreateFirewallRuleset(ctx context.Context, name, region string, 
 		return rs, err
 	}
 	// Looked for even when ctx has ended: the lost answer may be the deadline's doing.
-	lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), fetchTimeout)
+	lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), snapshot.FetchTimeout)
 	defer cancel()
 	list, lerr := c.api.ListFirewallRulesets(lctx)
 	if lerr != nil {

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients/snapshot"
 	"maps"
 	"regexp"
 	"slices"
@@ -50,7 +51,7 @@ func (c *Cloud) CreateInstance(ctx context.Context, spec clients.InstanceSpec) (
 	if err != nil {
 		return nil, err
 	}
-	items, err := c.types.get(ctx, time.Now().Add(-c.typesTTL))
+	items, err := c.types.Get(ctx, time.Now().Add(-c.typesTTL))
 	if err != nil {
 		return nil, err
 	}
@@ -85,15 +86,15 @@ func (c *Cloud) CreateInstance(ctx context.Context, spec clients.InstanceSpec) (
 		resp, err := c.api.LaunchInstance(ctx, req)
 		switch {
 		case err == nil && len(resp.InstanceIDs) > 0:
-			c.instances.invalidate()
+			c.instances.Invalidate()
 			return launchedInstance(spec, item.InstanceType, region, resp.InstanceIDs[0]), nil
 		case err == nil:
 			// Accepted, yet no id: the machine may exist all the same.
-			c.instances.invalidate()
+			c.instances.Invalidate()
 			return c.adopt(ctx, tagValue, &kindError{kind: clients.ErrOutcomeUnknown,
 				msg: "launch instance: Lambda Cloud accepted the launch but returned no instance id"})
 		case errors.Is(err, clients.ErrOutcomeUnknown):
-			c.instances.invalidate()
+			c.instances.Invalidate()
 			return c.adopt(ctx, tagValue, err)
 		case clients.IsCapacity(err):
 			attempts = append(attempts, clients.CapacityAttempt{Cloud: cloudName, Region: region, InstanceType: it.Name, Err: err})
@@ -196,7 +197,7 @@ func (c *Cloud) sshKeyNames(ctx context.Context, ids []string) ([]string, error)
 	// A cached list may predate a key added a moment ago: only a fresh one may say "missing".
 	var missing string
 	for _, notBefore := range []time.Time{time.Now().Add(-c.keyTTL), time.Now()} {
-		keys, err := c.sshKeys.get(ctx, notBefore)
+		keys, err := c.sshKeys.Get(ctx, notBefore)
 		if err != nil {
 			return nil, err
 		}
@@ -287,14 +288,14 @@ func (c *Cloud) pinnedRegion(ctx context.Context, o *clients.LambdaInstanceOptio
 // a machine that exists but is not returned would be billed without being in any state file.
 // The look is bounded by adoptWindow all the same.
 func (c *Cloud) adopt(ctx context.Context, tagValue string, launchErr error) (*clients.Instance, error) {
-	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.adoptWindow+fetchTimeout)
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.adoptWindow+snapshot.FetchTimeout)
 	defer cancel()
 	// The window counts from when the answer was found lost, however long the launch took.
 	deadline := time.Now().Add(c.adoptWindow)
 	pause := c.adoptInterval
 	var lastErr error
 	for {
-		list, err := c.instances.get(actx, time.Now())
+		list, err := c.instances.Get(actx, time.Now())
 		if err != nil {
 			lastErr = err
 		} else if w := pickTagged(list, tagValue, true); w != nil {

@@ -1,4 +1,6 @@
-package lambda
+// Package snapshot is a single-flight, short-lived cache of one list call, shared by the cloud
+// adapters so that many concurrent reads of one cloud cost one request (behaviour contract 7).
+package snapshot
 
 import (
 	"context"
@@ -6,18 +8,18 @@ import (
 	"time"
 )
 
-// fetchTimeout bounds a shared fetch: it runs detached from any one caller's context (so that
+// FetchTimeout bounds a shared fetch: it runs detached from any one caller's context (so that
 // the first caller giving up does not fail everyone waiting on it), and must still end.
-const fetchTimeout = 2 * time.Minute
+const FetchTimeout = 2 * time.Minute
 
-// snapshot is a single-flight, short-lived cache of one list call. Concurrent readers share
+// Cache is a single-flight, short-lived cache of one list call. Concurrent readers share
 // one request in flight, and readers within the freshness they ask for share its result: a
 // refresh of a hundred instances costs one GET /instances instead of a hundred.
 //
 // Freshness is measured from when a fetch started, not when it ended, so a reader that needs
 // to see a change made at time T (an adoption after a launch) asks for notBefore = T and never
 // gets an answer the server may have computed before T.
-type snapshot[T any] struct {
+type Cache[T any] struct {
 	fetch func(context.Context) (T, error)
 
 	mu   sync.Mutex
@@ -37,13 +39,14 @@ type flight[T any] struct {
 	err     error
 }
 
-func newSnapshot[T any](fetch func(context.Context) (T, error)) *snapshot[T] {
-	return &snapshot[T]{fetch: fetch}
+// New returns a cache over one fetch function.
+func New[T any](fetch func(context.Context) (T, error)) *Cache[T] {
+	return &Cache[T]{fetch: fetch}
 }
 
-// get returns a value whose fetch started at or after notBefore, joining a fetch in flight
+// Get returns a value whose fetch started at or after notBefore, joining a fetch in flight
 // when that one is recent enough and starting one otherwise.
-func (s *snapshot[T]) get(ctx context.Context, notBefore time.Time) (T, error) {
+func (s *Cache[T]) Get(ctx context.Context, notBefore time.Time) (T, error) {
 	s.mu.Lock()
 	if s.have && !s.at.Before(notBefore) {
 		v := s.val
@@ -69,8 +72,8 @@ func (s *snapshot[T]) get(ctx context.Context, notBefore time.Time) (T, error) {
 	}
 }
 
-func (s *snapshot[T]) run(ctx context.Context, c *flight[T]) {
-	ctx, cancel := context.WithTimeout(ctx, fetchTimeout)
+func (s *Cache[T]) run(ctx context.Context, c *flight[T]) {
+	ctx, cancel := context.WithTimeout(ctx, FetchTimeout)
 	defer cancel()
 	v, err := s.fetch(ctx)
 
@@ -86,10 +89,10 @@ func (s *snapshot[T]) run(ctx context.Context, c *flight[T]) {
 	close(c.done)
 }
 
-// invalidate forgets the cached value after a change this process made (launch, terminate,
+// Invalidate forgets the cached value after a change this process made (launch, terminate,
 // rename), so that no later reader sees the world as it was before. A fetch already in flight
 // still answers the readers that joined it, but is neither cached nor joined by new readers.
-func (s *snapshot[T]) invalidate() {
+func (s *Cache[T]) Invalidate() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.gen++

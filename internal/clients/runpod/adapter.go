@@ -1,0 +1,615 @@
+package runpod
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients/snapshot"
+	"maps"
+	"net"
+	"net/http"
+	"reflect"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients/gpus"
+)
+
+const (
+	keyEnv      = "RUNPOD_API_KEY"
+	endpointEnv = "NEOCLOUD_RUNPOD_ENDPOINT"
+
+	// Pods have no tags, so the adapter's bookkeeping travels in the pod's environment, which
+	// GET /pods returns with every pod and which only a PATCH of env (done by this adapter,
+	// which carries these entries over) changes. They are hidden from Instance.RunPod.Env.
+
+	// EnvLaunchToken carries the launch token, so that a create whose answer was lost finds
+	// its pod instead of creating a second one.
+	EnvLaunchToken = "NEOCLOUD_LAUNCH_TOKEN"
+	// EnvSSHKeyIDs lists the neutral SSH key ids (fingerprints) the pod was created with,
+	// comma-separated, so that Instance.SSHKeyIDs reads back what was asked.
+	EnvSSHKeyIDs = "NEOCLOUD_SSH_KEY_IDS"
+	// EnvPublicKey is RunPod's convention for the authorized keys of a pod: images start sshd
+	// with the keys it holds. startSsh fills it with every account key unless the request sets
+	// it; the adapter sets it to the keys of InstanceSpec.SSHKeyIDs.
+	EnvPublicKey = "PUBLIC_KEY"
+
+	// sshUser is the login of RunPod images over the direct 22/tcp mapping.
+	sshUser = "root"
+	// sshPortSpec is the port entry that publishes sshd.
+	sshPortSpec = "22/tcp"
+
+	defaultMountPath = "/workspace"
+	minVolumeGB      = 10
+	// defaultMaxGPUs bounds the count of a native GPU id the neutral catalog does not know:
+	// no RunPod machine has more than 8 GPUs.
+	defaultMaxGPUs = 8
+)
+
+// dataCenters are RunPod's data center ids (DataCenter.id), as GET /catalog/datacenters lists
+// them. Static so that a region can be checked at plan time without a call.
+var dataCenters = []string{
+	"AP-JP-1",
+	"CA-MTL-1", "CA-MTL-3",
+	"EU-CZ-1", "EU-FR-1", "EU-NL-1", "EU-RO-1", "EU-SE-1",
+	"EUR-IS-1", "EUR-IS-2", "EUR-NO-1",
+	"OC-AU-1",
+	"US-CA-2", "US-DE-1", "US-GA-1", "US-GA-2", "US-IL-1", "US-KS-2", "US-NC-1",
+	"US-TX-3", "US-TX-4", "US-WA-1",
+}
+
+func init() {
+	clients.Register(clients.CloudInfo{
+		Name:            cloudName,
+		DisplayName:     "RunPod",
+		DefaultEndpoint: DefaultEndpoint,
+		KeyEnv:          keyEnv,
+		EndpointEnv:     endpointEnv,
+		KeyAttribute:    "api_key",
+		New:             func(s clients.Settings) (clients.Cloud, error) { return New(s) },
+	})
+}
+
+// Cloud implements clients.Cloud for RunPod: a neutral instance is a GPU pod.
+type Cloud struct {
+	api *Client
+
+	// Shared, short-lived snapshots of the list calls (see snapshot.go).
+	pods    *snapshot.Cache[[]Pod]
+	sshKeys *snapshot.Cache[[]string]
+
+	catalogMu sync.Mutex
+	catalogs  map[catalogKey]*snapshot.Cache[[]GpuType]
+
+	podTTL     time.Duration // how stale a GET /pods answer may be for a read
+	keyTTL     time.Duration // SSH keys change rarely, and only by us in normal use
+	catalogTTL time.Duration
+
+	// keysMu serialises the read-modify-write of the account's SSH key set within this
+	// process: Terraform creates resources in parallel, and two interleaved PUTs would drop a
+	// key.
+	keysMu sync.Mutex
+
+	adoptWindow   time.Duration // how long to look for a create whose answer was lost
+	adoptInterval time.Duration // first pause between looks; doubles up to adoptMaxPause
+}
+
+// catalogKey is one GPU catalog query: availability depends on the GPU count and cloud tier.
+type catalogKey struct {
+	count int
+	cloud string
+}
+
+const adoptMaxPause = 5 * time.Second
+
+var (
+	_ clients.Cloud             = (*Cloud)(nil)
+	_ clients.InstanceValidator = (*Cloud)(nil)
+)
+
+// Option adjusts a Cloud built by NewWithOptions.
+type Option func(*options)
+
+type options struct {
+	client        ClientConfig
+	adoptWindow   time.Duration
+	adoptInterval time.Duration
+}
+
+// WithRateLimiter replaces DefaultLimiter, for an emulator whose clock runs faster than
+// RunPod's. The limiter is adapted to RateLimit headers, so it must not be shared.
+func WithRateLimiter(lim *rate.Limiter) Option {
+	return func(o *options) {
+		if lim != nil {
+			o.client.Limiter = lim
+		}
+	}
+}
+
+// WithAdoptionWindow sets how long a create whose answer was lost is looked for (default
+// 30 s) and the first pause between looks (default 1 s, doubling up to 5 s).
+func WithAdoptionWindow(window, firstPause time.Duration) Option {
+	return func(o *options) {
+		o.adoptWindow, o.adoptInterval = window, firstPause
+	}
+}
+
+// withHTTP sets the transport and retry waits (tests).
+func withHTTP(transport http.RoundTripper, retryWaitMin, retryWaitMax time.Duration) Option {
+	return func(o *options) {
+		o.client.Transport = transport
+		o.client.RetryWaitMin, o.client.RetryWaitMax = retryWaitMin, retryWaitMax
+	}
+}
+
+// New builds the RunPod adapter from the provider's settings: settings.Endpoint overrides
+// DefaultEndpoint, settings.APIKey is required and never logged.
+func New(settings clients.Settings) (*Cloud, error) { return NewWithOptions(settings) }
+
+// NewWithOptions is New with adjustments (rate limits for emulators).
+func NewWithOptions(settings clients.Settings, opts ...Option) (*Cloud, error) {
+	if strings.TrimSpace(settings.APIKey) == "" {
+		return nil, &kindError{kind: clients.ErrAuth, msg: fmt.Sprintf(
+			"RunPod API key is not set: set api_key in the provider's runpod block or the %s environment variable", keyEnv)}
+	}
+	o := options{adoptWindow: 30 * time.Second, adoptInterval: time.Second}
+	// DefaultLimiter's pace, on the clock of an emulator running faster than real time.
+	o.client.Limiter = rate.NewLimiter(rate.Every(settings.Every(time.Minute/55)), 5)
+	for _, opt := range opts {
+		opt(&o)
+	}
+	o.client.Endpoint = settings.Endpoint
+	o.client.APIKey = settings.APIKey
+	o.client.UserAgent = settings.UserAgent
+	api, err := NewClient(o.client)
+	if err != nil {
+		return nil, err
+	}
+	c := &Cloud{
+		api:           api,
+		catalogs:      map[catalogKey]*snapshot.Cache[[]GpuType]{},
+		podTTL:        2 * time.Second,
+		keyTTL:        30 * time.Second,
+		catalogTTL:    5 * time.Second,
+		adoptWindow:   o.adoptWindow,
+		adoptInterval: o.adoptInterval,
+	}
+	// Cluster members are listed too: they are instances of a cluster resource and may hold
+	// network volumes, and one list serves every reader.
+	c.pods = snapshot.New(func(ctx context.Context) ([]Pod, error) {
+		return api.ListPods(ctx, ListPodsOptions{IncludeClusterPods: true})
+	})
+	c.sshKeys = snapshot.New(api.GetSSHKeys)
+	return c, nil
+}
+
+// API returns the typed wire client, for RunPod-only operations the neutral interface lacks.
+func (c *Cloud) API() *Client { return c.api }
+
+// Name is "runpod".
+func (c *Cloud) Name() string { return cloudName }
+
+// Regions lists RunPod's data center ids.
+func (c *Cloud) Regions() []string { return slices.Clone(dataCenters) }
+
+// ResolveInstanceType turns a neutral GPU name or a RunPod GPU id plus a count into RunPod's
+// shape: the instance type is the GPU id (a pod is "count GPUs of this type"), and the count
+// must be between 1 and the most GPUs of that type one pod can have. Count 0 means 1.
+func (c *Cloud) ResolveInstanceType(gpuType string, count int) (clients.InstanceType, error) {
+	id, neutral, maxCount, err := resolveGPU(gpuType)
+	if err != nil {
+		return clients.InstanceType{}, err
+	}
+	if count == 0 {
+		count = 1
+	}
+	if count < 1 || count > maxCount {
+		return clients.InstanceType{}, invalidf("a RunPod pod has 1 to %d GPUs of type %s, not %d", maxCount, id, count)
+	}
+	return clients.InstanceType{Name: id, GPUType: neutral, GPUCount: count}, nil
+}
+
+// resolveGPU finds RunPod's GPU id for a neutral name or a native id, the name to show (the
+// neutral one when the catalog knows the GPU) and the largest count per pod.
+func resolveGPU(gpuType string) (id, name string, maxCount int, err error) {
+	if g, ok := gpus.Lookup(gpuType); ok {
+		if g.RunPodID == "" {
+			return "", "", 0, invalidf("RunPod does not offer %s (%s)", g.Name, g.Description)
+		}
+		return g.RunPodID, g.Name, maxOr(g.RunPodMaxCount, defaultMaxGPUs), nil
+	}
+	if g, ok := gpus.ByRunPodID(gpuType); ok {
+		return g.RunPodID, g.Name, maxOr(g.RunPodMaxCount, defaultMaxGPUs), nil
+	}
+	// RunPod's GPU ids are the manufacturer's marketing names; a new one the neutral catalog
+	// does not know yet passes through, and RunPod's own answer decides.
+	if strings.HasPrefix(gpuType, "NVIDIA ") || strings.HasPrefix(gpuType, "AMD ") {
+		return gpuType, gpuType, defaultMaxGPUs, nil
+	}
+	return "", "", 0, invalidf("unknown GPU type %q: use a neutral name (%s) or a RunPod GPU id such as \"NVIDIA H100 80GB HBM3\"",
+		gpuType, strings.Join(gpus.Names(), ", "))
+}
+
+func maxOr(n, fallback int) int {
+	if n > 0 {
+		return n
+	}
+	return fallback
+}
+
+// gpuName is the neutral name of a RunPod GPU id when the catalog knows it, else the id.
+func gpuName(id string) string {
+	if g, ok := gpus.ByRunPodID(id); ok {
+		return g.Name
+	}
+	return id
+}
+
+// catalog returns the GPU catalog with pod availability for count GPUs on a cloud tier, from
+// a shared snapshot per query.
+func (c *Cloud) catalog(ctx context.Context, count int, cloud string, notBefore time.Time) ([]GpuType, error) {
+	key := catalogKey{count: count, cloud: cloud}
+	c.catalogMu.Lock()
+	s, ok := c.catalogs[key]
+	if !ok {
+		q := PodAvailability(count, cloud)
+		s = snapshot.New(func(ctx context.Context) ([]GpuType, error) { return c.api.ListGPUTypes(ctx, q) })
+		c.catalogs[key] = s
+	}
+	c.catalogMu.Unlock()
+	return s.Get(ctx, notBefore)
+}
+
+// available reports whether a catalog stock level means "can be tried".
+func available(level string) bool {
+	return level == AvailabilityLow || level == AvailabilityMedium || level == AvailabilityHigh
+}
+
+// Offers lists RunPod GPU types as pods of filter.GPUCount GPUs (1 when 0) on the secure cloud
+// (the default tier of a create), priced at the secure list price per GPU-hour times the count,
+// with the data centers that have stock for that count now; cheapest first. Community cloud
+// prices are lower but are not offered here: an Offer has no cloud tier, and a create defaults
+// to SECURE.
+func (c *Cloud) Offers(ctx context.Context, filter clients.OfferFilter) ([]clients.Offer, error) {
+	count := max(filter.GPUCount, 1)
+	list, err := c.catalog(ctx, count, CloudSecure, time.Now().Add(-c.catalogTTL))
+	if err != nil {
+		return nil, err
+	}
+	var out []clients.Offer
+	for _, g := range list {
+		if !g.Secure || (g.MaxCount.Secure > 0 && count > g.MaxCount.Secure) {
+			continue
+		}
+		name := gpuName(g.ID)
+		if filter.GPUType != "" && !strings.EqualFold(filter.GPUType, name) && !strings.EqualFold(filter.GPUType, g.ID) {
+			continue
+		}
+		price := g.Price.Secure * float64(count)
+		if filter.MaxPricePerHour > 0 && price > filter.MaxPricePerHour {
+			continue
+		}
+		var regions []string
+		for _, dc := range g.DataCenters {
+			if available(dc.Availability) && (filter.Region == "" || dc.ID == filter.Region) && !slices.Contains(regions, dc.ID) {
+				regions = append(regions, dc.ID)
+			}
+		}
+		sort.Strings(regions)
+		if filter.OnlyAvailable && len(regions) == 0 {
+			continue
+		}
+		out = append(out, clients.Offer{
+			Cloud: cloudName, InstanceType: g.ID, GPUType: name, GPUCount: count,
+			GPUMemoryGB: g.Memory, PricePerHour: price, Regions: regions,
+		})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].PricePerHour != out[j].PricePerHour {
+			return out[i].PricePerHour < out[j].PricePerHour
+		}
+		return out[i].InstanceType < out[j].InstanceType
+	})
+	return out, nil
+}
+
+// GetInstance answers from a shared snapshot of GET /pods at most podTTL old; an id the list
+// lacks is confirmed with GET /pods/{id}, because a pod created a moment ago may be missing
+// from a list computed just before, and a deleted pod still answers GET (TERMINATED) for a
+// while after it has left the list.
+func (c *Cloud) GetInstance(ctx context.Context, id string) (*clients.Instance, error) {
+	if err := checkID("pod", id); err != nil {
+		return nil, err
+	}
+	list, err := c.pods.Get(ctx, time.Now().Add(-c.podTTL))
+	if err != nil {
+		return nil, err
+	}
+	for i := range list {
+		if list[i].ID == id {
+			return InstanceFromPod(list[i]), nil
+		}
+	}
+	p, err := c.api.GetPod(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return InstanceFromPod(*p), nil
+}
+
+// neutralStatus maps a pod status onto the neutral one.
+func neutralStatus(s string) string {
+	switch s {
+	case PodProvisioning, PodStarting:
+		return clients.StatusPending
+	case PodRunning:
+		return clients.StatusRunning
+	case PodExited:
+		return clients.StatusStopped
+	case PodError:
+		return clients.StatusError
+	case PodTerminated:
+		return clients.StatusTerminated
+	}
+	// An unknown status is most likely a new transitional one: keep waiting rather than
+	// declare the pod gone.
+	return clients.StatusPending
+}
+
+// sshEndpoint is where to SSH into a pod, if known yet. A pod publishing 22/tcp is reached
+// directly (ssh.direct, or the runtime mapping of port 22), which supports scp and port
+// forwarding; such a pod is RUNNING before its mapping exists, and only the mapping makes it
+// usable. A pod without 22/tcp can only be reached through RunPod's SSH proxy, whose user name
+// is a routing token.
+func sshEndpoint(p Pod) (host string, port int, user string, ok bool) {
+	if p.SSH != nil && p.SSH.Direct != nil && p.SSH.Direct.Host != "" && p.SSH.Direct.Port > 0 {
+		d := p.SSH.Direct
+		return d.Host, d.Port, cmp.Or(d.Username, sshUser), true
+	}
+	if rp, ok := sshMapping(p); ok {
+		return rp.IP, rp.Public, sshUser, true
+	}
+	if !slices.Contains(p.Ports, sshPortSpec) && p.SSH != nil && p.SSH.Proxy != nil && p.SSH.Proxy.Host != "" {
+		x := p.SSH.Proxy
+		return x.Host, cmp.Or(x.Port, 22), x.Username, true
+	}
+	return "", 0, "", false
+}
+
+// sshMapping is the runtime mapping of the pod's port 22/tcp, once it has a public port and IP.
+func sshMapping(p Pod) (PodRuntimePort, bool) {
+	if p.Runtime == nil {
+		return PodRuntimePort{}, false
+	}
+	for _, rp := range p.Runtime.Ports {
+		if rp.Private == 22 && strings.EqualFold(rp.Type, "tcp") && rp.Public > 0 && rp.IP != "" {
+			return rp, true
+		}
+	}
+	return PodRuntimePort{}, false
+}
+
+// publicIP is the pod's public address: the IP of its port mappings (22 first), else the
+// direct SSH host when that is an address.
+func publicIP(p Pod) string {
+	if rp, ok := sshMapping(p); ok {
+		return rp.IP
+	}
+	if p.Runtime != nil {
+		for _, rp := range p.Runtime.Ports {
+			if rp.IP != "" && rp.Public > 0 {
+				return rp.IP
+			}
+		}
+	}
+	if p.SSH != nil && p.SSH.Direct != nil && net.ParseIP(p.SSH.Direct.Host) != nil {
+		return p.SSH.Direct.Host
+	}
+	return ""
+}
+
+// InstanceFromPod maps a pod onto the neutral instance (also for cluster member pods). Ready
+// means RUNNING with the SSH endpoint known (see sshEndpoint).
+func InstanceFromPod(p Pod) *clients.Instance {
+	inst := &clients.Instance{
+		ID:           p.ID,
+		Cloud:        cloudName,
+		Name:         p.Name,
+		Region:       p.DataCenterID,
+		Status:       neutralStatus(p.Status),
+		NativeStatus: p.Status,
+		PublicIP:     publicIP(p),
+		PricePerHour: p.Cost,
+		CreatedAt:    p.CreatedAt.Time,
+		Image:        p.Image,
+		RunPod:       optionsFromPod(p),
+	}
+	if p.GPU != nil {
+		inst.InstanceType = p.GPU.ID
+		inst.GPUType = gpuName(p.GPU.ID)
+		inst.GPUCount = max(p.GPU.Count, 1)
+	}
+	switch {
+	case p.GlobalNetworking.IP != "":
+		inst.PrivateIP = p.GlobalNetworking.IP
+	case p.Cluster != nil:
+		inst.PrivateIP = p.Cluster.IP
+	}
+	if host, port, user, ok := sshEndpoint(p); ok {
+		inst.SSHHost, inst.SSHPort, inst.SSHUser = host, port, user
+		inst.Ready = p.Status == PodRunning
+	} else if slices.Contains(p.Ports, sshPortSpec) {
+		inst.SSHUser = sshUser // known before the port is
+	}
+	if ids := p.Env[EnvSSHKeyIDs]; ids != "" {
+		inst.SSHKeyIDs = strings.Split(ids, ",")
+	}
+	return inst
+}
+
+// reservedEnv are the environment names the adapter manages (see EnvLaunchToken).
+var reservedEnv = []string{EnvLaunchToken, EnvSSHKeyIDs, EnvPublicKey}
+
+// optionsFromPod reads the RunPod options back from a pod. TemplateID stays empty unless
+// RunPod reports it (a pod created from a template keeps no link to it) and StartSSH is never
+// reported.
+func optionsFromPod(p Pod) *clients.RunPodInstanceOptions {
+	o := &clients.RunPodInstanceOptions{
+		Image:           p.Image,
+		CloudType:       p.Cloud,
+		TemplateID:      p.Template,
+		Ports:           slices.Clone(p.Ports),
+		ContainerDiskGB: p.Disk,
+	}
+	for k, v := range p.Env {
+		if slices.Contains(reservedEnv, k) {
+			continue
+		}
+		if o.Env == nil {
+			o.Env = map[string]string{}
+		}
+		o.Env[k] = v
+	}
+	if m := p.Mounts.Persistent; m != nil {
+		o.VolumeGB, o.VolumeMountPath = m.Size, m.Path
+	}
+	if len(p.Mounts.Network) > 0 {
+		o.NetworkVolumeID, o.VolumeMountPath = p.Mounts.Network[0].VolumeID, p.Mounts.Network[0].Path
+	}
+	return o
+}
+
+// UpdateInstance changes a pod in place: name, image and environment with one PATCH (RunPod
+// applies an image or environment change by restarting the container), then the power state
+// with a stop or start action. Stopping keeps the disk and stops the GPU billing.
+func (c *Cloud) UpdateInstance(ctx context.Context, id string, update clients.InstanceUpdate) (*clients.Instance, error) {
+	if err := checkID("pod", id); err != nil {
+		return nil, err
+	}
+	if field := unknownUpdateField(update); field != "" {
+		return nil, unsupportedf("the RunPod adapter cannot change %s of an existing pod", field)
+	}
+	if update.Name != nil && strings.TrimSpace(*update.Name) == "" {
+		return nil, invalidf("a RunPod pod name cannot be empty")
+	}
+	if update.Image != nil && strings.TrimSpace(*update.Image) == "" {
+		return nil, invalidf("a RunPod pod image cannot be empty")
+	}
+	if update.DesiredState != nil && *update.DesiredState != clients.DesiredRunning && *update.DesiredState != clients.DesiredStopped {
+		return nil, invalidf("desired state %q is neither %q nor %q", *update.DesiredState, clients.DesiredRunning, clients.DesiredStopped)
+	}
+	if bad := reservedIn(update.Env); bad != "" {
+		return nil, invalidf("environment variable %s is managed by the provider and cannot be set", bad)
+	}
+
+	var pod *Pod
+	if update.Name != nil || update.Image != nil || update.Env != nil {
+		req := UpdatePodRequest{Name: update.Name, Image: update.Image}
+		if update.Env != nil {
+			// A PATCH of env replaces the whole environment: carry the bookkeeping entries
+			// (launch token, SSH keys) over from the pod as it is now.
+			cur, err := c.api.GetPod(ctx, id)
+			if err != nil {
+				return nil, err
+			}
+			env := maps.Clone(update.Env)
+			for _, k := range reservedEnv {
+				if v, ok := cur.Env[k]; ok {
+					env[k] = v
+				}
+			}
+			req.Env = &env
+		}
+		p, err := c.api.UpdatePod(ctx, id, req)
+		c.pods.Invalidate()
+		if err != nil {
+			return nil, err
+		}
+		pod = p
+	}
+	if update.DesiredState != nil {
+		p, err := c.setPower(ctx, id, *update.DesiredState)
+		if err != nil {
+			return nil, err
+		}
+		pod = p
+	}
+	if pod == nil {
+		return c.GetInstance(ctx, id)
+	}
+	return InstanceFromPod(*pod), nil
+}
+
+// unknownUpdateField names the first set field of an update this adapter does not handle, so
+// that fields added to InstanceUpdate later are refused until it learns them.
+func unknownUpdateField(u clients.InstanceUpdate) string {
+	known := []string{"Name", "Env", "Image", "DesiredState"}
+	v := reflect.ValueOf(u)
+	for i := range v.NumField() {
+		f := v.Type().Field(i)
+		if !slices.Contains(known, f.Name) && !v.Field(i).IsZero() {
+			return f.Name
+		}
+	}
+	return ""
+}
+
+func reservedIn(env map[string]string) string {
+	for _, k := range reservedEnv {
+		if _, ok := env[k]; ok {
+			return k
+		}
+	}
+	return ""
+}
+
+// setPower stops or starts a pod. RunPod answers 409 to an action the pod's status does not
+// allow, which includes stopping a stopped pod: the pod is then read, and a pod already in (or
+// on its way to) the desired state counts as success.
+func (c *Cloud) setPower(ctx context.Context, id, desired string) (*Pod, error) {
+	action := ActionStart
+	if desired == clients.DesiredStopped {
+		action = ActionStop
+	}
+	p, err := c.api.PodAction(ctx, id, action)
+	c.pods.Invalidate()
+	if err == nil && p != nil {
+		return p, nil
+	}
+	if err == nil || errors.Is(err, clients.ErrConflict) {
+		cur, gerr := c.api.GetPod(ctx, id)
+		if gerr != nil {
+			return nil, errors.Join(err, gerr)
+		}
+		if err == nil || inPowerState(cur.Status, desired) {
+			return cur, nil
+		}
+	}
+	return nil, err
+}
+
+func inPowerState(status, desired string) bool {
+	if desired == clients.DesiredStopped {
+		return status == PodExited
+	}
+	return status == PodProvisioning || status == PodStarting || status == PodRunning
+}
+
+// DeleteInstance terminates a pod (DELETE /pods/{id}, which the document calls "Terminate a
+// pod"; the terminate action is its equivalent). A pod RunPod no longer knows counts as
+// deleted. A cluster member is refused with a conflict: delete its cluster instead.
+func (c *Cloud) DeleteInstance(ctx context.Context, id string) error {
+	err := c.api.DeletePod(ctx, id)
+	c.pods.Invalidate()
+	if err == nil || clients.IsNotFound(err) {
+		return nil
+	}
+	return err
+}

@@ -1,0 +1,241 @@
+package runpod
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients/snapshot"
+	"strings"
+	"time"
+
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
+)
+
+// RunPod-only operations the provider uses beyond clients.Cloud: network volumes
+// (neocloud_volume) and Instant Clusters (neocloud_gpu_cluster). They return the API's own
+// types, with the same error kinds as the rest of the adapter.
+//
+// Neither object carries a tag or takes a client token, and names are not unique, so a create
+// whose answer was lost is resolved by listing before and after: an object that was not there
+// before, with the requested name (and data center), is the one created.
+
+// Network volume sizes RunPod accepts, in GB.
+const (
+	MinNetworkVolumeGB = 10
+	MaxNetworkVolumeGB = 4096
+)
+
+// ListNetworkVolumes lists the account's network volumes.
+func (c *Cloud) ListNetworkVolumes(ctx context.Context) ([]NetworkVolume, error) {
+	return c.api.ListNetworkVolumes(ctx)
+}
+
+// CreateNetworkVolume creates a network volume (billed until deleted). When the answer is
+// lost, a new volume of that name in that data center is adopted; it is never created twice.
+func (c *Cloud) CreateNetworkVolume(ctx context.Context, req CreateNetworkVolumeRequest) (*NetworkVolume, error) {
+	switch {
+	case strings.TrimSpace(req.Name) == "":
+		return nil, invalidf("a RunPod network volume needs a name")
+	case req.DataCenter == "":
+		return nil, invalidf("a RunPod network volume needs a data center")
+	case req.Size < MinNetworkVolumeGB || req.Size > MaxNetworkVolumeGB:
+		return nil, invalidf("a RunPod network volume has %d to %d GB, not %d", MinNetworkVolumeGB, MaxNetworkVolumeGB, req.Size)
+	case req.Type != "" && req.Type != VolumeStandard && req.Type != VolumeHighPerformance:
+		return nil, invalidf("network volume type %q is neither %s nor %s", req.Type, VolumeStandard, VolumeHighPerformance)
+	}
+	before, err := c.api.ListNetworkVolumes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	v, err := c.api.CreateNetworkVolume(ctx, req)
+	if !errors.Is(err, clients.ErrOutcomeUnknown) {
+		return v, err
+	}
+	return adoptNew(ctx, c, err, "network volume "+req.Name, ids(before, func(v NetworkVolume) string { return v.ID }),
+		c.api.ListNetworkVolumes,
+		func(v NetworkVolume) (string, bool) {
+			return v.ID, v.Name == req.Name && v.DataCenter == req.DataCenter
+		})
+}
+
+// GetNetworkVolume reads a network volume; ErrNotFound when it does not exist.
+func (c *Cloud) GetNetworkVolume(ctx context.Context, id string) (*NetworkVolume, error) {
+	return c.api.GetNetworkVolume(ctx, id)
+}
+
+// UpdateNetworkVolume renames and/or grows a network volume. RunPod cannot shrink one: a
+// smaller size is refused before it is sent.
+func (c *Cloud) UpdateNetworkVolume(ctx context.Context, id string, req UpdateNetworkVolumeRequest) (*NetworkVolume, error) {
+	if req.Name == nil && req.Size == nil {
+		return c.api.GetNetworkVolume(ctx, id)
+	}
+	if req.Name != nil && strings.TrimSpace(*req.Name) == "" {
+		return nil, invalidf("a RunPod network volume name cannot be empty")
+	}
+	if req.Size != nil {
+		if *req.Size > MaxNetworkVolumeGB {
+			return nil, invalidf("a RunPod network volume has at most %d GB, not %d", MaxNetworkVolumeGB, *req.Size)
+		}
+		cur, err := c.api.GetNetworkVolume(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if *req.Size < cur.Size {
+			return nil, invalidf("RunPod network volume %s has %d GB and cannot shrink to %d GB: a smaller volume needs a new one", id, cur.Size, *req.Size)
+		}
+	}
+	return c.api.UpdateNetworkVolume(ctx, id, req)
+}
+
+// ResizeNetworkVolume grows a network volume to sizeGB.
+func (c *Cloud) ResizeNetworkVolume(ctx context.Context, id string, sizeGB int) (*NetworkVolume, error) {
+	return c.UpdateNetworkVolume(ctx, id, UpdateNetworkVolumeRequest{Size: &sizeGB})
+}
+
+// DeleteNetworkVolume deletes a network volume; one already gone counts as deleted.
+func (c *Cloud) DeleteNetworkVolume(ctx context.Context, id string) error {
+	err := c.api.DeleteNetworkVolume(ctx, id)
+	if clients.IsNotFound(err) {
+		return nil
+	}
+	return err
+}
+
+// ListClusters lists the account's Instant Clusters.
+func (c *Cloud) ListClusters(ctx context.Context) ([]Cluster, error) {
+	return c.api.ListClusters(ctx)
+}
+
+// CreateCluster creates an Instant Cluster. Compute.GPUTypeID may be a neutral GPU name; it is
+// sent as RunPod's id. When the answer is lost, a new cluster of that name is adopted; it is
+// never created twice.
+func (c *Cloud) CreateCluster(ctx context.Context, req CreateClusterRequest) (*Cluster, error) {
+	if strings.TrimSpace(req.Name) == "" {
+		return nil, invalidf("a RunPod cluster needs a name")
+	}
+	if req.Type == "" {
+		req.Type = ClusterTraining
+	}
+	id, _, maxCount, err := resolveGPU(req.Compute.GPUTypeID)
+	if err != nil {
+		return nil, err
+	}
+	req.Compute.GPUTypeID = id
+	if req.Compute.GPUCountPerPod < 1 || req.Compute.GPUCountPerPod > maxCount {
+		return nil, invalidf("a RunPod cluster node has 1 to %d GPUs of type %s, not %d", maxCount, id, req.Compute.GPUCountPerPod)
+	}
+	if req.Compute.PodCount < 2 || req.Compute.PodCount > 250 {
+		return nil, invalidf("a RunPod cluster has 2 to 250 nodes, not %d", req.Compute.PodCount)
+	}
+	if req.Image == "" {
+		return nil, invalidf("a RunPod cluster needs a container image")
+	}
+	before, err := c.api.ListClusters(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cl, err := c.api.CreateCluster(ctx, req)
+	if !errors.Is(err, clients.ErrOutcomeUnknown) {
+		return cl, err
+	}
+	return adoptNew(ctx, c, err, "cluster "+req.Name, ids(before, func(cl Cluster) string { return cl.ID }),
+		c.api.ListClusters,
+		func(cl Cluster) (string, bool) { return cl.ID, cl.Name == req.Name })
+}
+
+// GetCluster reads a cluster; ErrNotFound when it does not exist.
+func (c *Cloud) GetCluster(ctx context.Context, id string) (*Cluster, error) {
+	return c.api.GetCluster(ctx, id)
+}
+
+// RenameCluster renames a cluster (the only change RunPod allows in place).
+func (c *Cloud) RenameCluster(ctx context.Context, id, name string) (*Cluster, error) {
+	if strings.TrimSpace(name) == "" {
+		return nil, invalidf("a RunPod cluster name cannot be empty")
+	}
+	return c.api.RenameCluster(ctx, id, name)
+}
+
+// ListClusterPods lists a cluster's member pods in full.
+func (c *Cloud) ListClusterPods(ctx context.Context, id string) ([]Pod, error) {
+	return c.api.ListClusterPods(ctx, id)
+}
+
+// ClusterInstances lists a cluster's member pods as neutral instances (ranks and overlay IPs
+// are on the pods: Pod.Cluster).
+func (c *Cloud) ClusterInstances(ctx context.Context, id string) ([]*clients.Instance, error) {
+	pods, err := c.api.ListClusterPods(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*clients.Instance, len(pods))
+	for i, p := range pods {
+		out[i] = InstanceFromPod(p)
+	}
+	return out, nil
+}
+
+// DeleteCluster deletes a cluster and terminates its pods; one already gone counts as deleted.
+func (c *Cloud) DeleteCluster(ctx context.Context, id string) error {
+	err := c.api.DeleteCluster(ctx, id)
+	if clients.IsNotFound(err) {
+		return nil
+	}
+	return err
+}
+
+func ids[T any](list []T, id func(T) string) map[string]bool {
+	m := make(map[string]bool, len(list))
+	for _, v := range list {
+		m[id(v)] = true
+	}
+	return m
+}
+
+// adoptNew looks, for up to adoptWindow, for the object of a create whose answer was lost: one
+// that match accepts and whose id was not in before. More than one such object cannot be told
+// apart and none is adopted.
+func adoptNew[T any](ctx context.Context, c *Cloud, createErr error, what string, before map[string]bool,
+	list func(context.Context) ([]T, error), match func(T) (string, bool)) (*T, error) {
+	// Looked for even when ctx has ended: the lost answer may be the deadline's doing.
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.adoptWindow+snapshot.FetchTimeout)
+	defer cancel()
+	deadline := time.Now().Add(c.adoptWindow)
+	pause := c.adoptInterval
+	var lastErr error
+	for {
+		all, err := list(actx)
+		lastErr = err
+		var found []int
+		for i, v := range all {
+			if id, ok := match(v); ok && !before[id] {
+				found = append(found, i)
+			}
+		}
+		switch {
+		case len(found) == 1:
+			return &all[found[0]], nil
+		case len(found) > 1:
+			return nil, &kindError{kind: clients.ErrOutcomeUnknown, msg: fmt.Sprintf(
+				"%v; %d new objects match %s, so none was adopted: check the RunPod console and delete the extra ones", createErr, len(found), what)}
+		}
+		remaining := time.Until(deadline)
+		if remaining <= 0 {
+			break
+		}
+		t := time.NewTimer(min(pause, remaining))
+		select {
+		case <-actx.Done():
+			t.Stop()
+			return nil, &kindError{kind: clients.ErrOutcomeUnknown, msg: fmt.Sprintf("%v; looking for the new %s: %v", createErr, what, actx.Err())}
+		case <-t.C:
+		}
+		pause = min(pause*2, adoptMaxPause)
+	}
+	msg := fmt.Sprintf("%v; no new %s appeared within %s, so it was most likely not created, but the create was not repeated: "+
+		"check the RunPod console before applying again", createErr, what, c.adoptWindow)
+	if lastErr != nil {
+		msg += fmt.Sprintf(" (the last look failed: %v)", lastErr)
+	}
+	return nil, &kindError{kind: clients.ErrOutcomeUnknown, msg: msg}
+}

@@ -1,0 +1,168 @@
+package runpod
+
+import (
+	"errors"
+	"net/http"
+	"sync"
+	"testing"
+
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
+)
+
+func volumeDoc(id, name string, size int, dc string) map[string]any {
+	return map[string]any{"id": id, "name": name, "size": size, "dataCenter": dc, "type": "STANDARD"}
+}
+
+func TestNetworkVolumes(t *testing.T) {
+	f := newFake(t)
+	c := newTestCloud(t, f)
+	f.json("GET", "/network-volumes", 200, `{"networkVolumes":[]}`)
+	f.json("POST", "/network-volumes", 201, mustJSON(volumeDoc("vol1", "datasets", 500, "EU-RO-1")))
+	f.json("GET", "/network-volumes/vol1", 200, mustJSON(volumeDoc("vol1", "datasets", 500, "EU-RO-1")))
+	f.json("PATCH", "/network-volumes/vol1", 200, mustJSON(volumeDoc("vol1", "datasets", 1000, "EU-RO-1")))
+	f.handle("DELETE", "/network-volumes/vol1", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(204) })
+	f.problem("DELETE", "/network-volumes/gone", 404, "Not Found", "network volume not found")
+
+	v, err := c.CreateNetworkVolume(t.Context(), CreateNetworkVolumeRequest{Name: "datasets", Size: 500, DataCenter: "EU-RO-1"})
+	if err != nil || v.ID != "vol1" {
+		t.Fatalf("%+v %v", v, err)
+	}
+	assertJSON(t, f.requests("POST", "/network-volumes")[0].Body, `{"name":"datasets","size":500,"dataCenter":"EU-RO-1"}`)
+	if v, err = c.ResizeNetworkVolume(t.Context(), "vol1", 1000); err != nil || v.Size != 1000 {
+		t.Fatalf("grow: %+v %v", v, err)
+	}
+	assertJSON(t, f.requests("PATCH", "/network-volumes/vol1")[0].Body, `{"size":1000}`)
+	// Shrinking is refused before anything is sent.
+	if _, err = c.ResizeNetworkVolume(t.Context(), "vol1", 100); !errors.Is(err, clients.ErrInvalid) {
+		t.Errorf("shrink: %v", err)
+	}
+	if n := f.count("PATCH", "/network-volumes/vol1"); n != 1 {
+		t.Errorf("%d patches", n)
+	}
+	if _, err = c.CreateNetworkVolume(t.Context(), CreateNetworkVolumeRequest{Name: "x", Size: 5, DataCenter: "EU-RO-1"}); !errors.Is(err, clients.ErrInvalid) {
+		t.Errorf("too small: %v", err)
+	}
+	if err = c.DeleteNetworkVolume(t.Context(), "vol1"); err != nil {
+		t.Error(err)
+	}
+	if err = c.DeleteNetworkVolume(t.Context(), "gone"); err != nil {
+		t.Errorf("already gone: %v", err)
+	}
+}
+
+// TestCreateNetworkVolumeLostAnswer: the new volume of that name and data center is adopted,
+// not an older one of the same name nor a new one of another name or place, and nothing is
+// created twice.
+func TestCreateNetworkVolumeLostAnswer(t *testing.T) {
+	f := newFake(t)
+	c := newTestCloud(t, f)
+	var mu sync.Mutex
+	vols := []map[string]any{volumeDoc("old", "datasets", 500, "EU-RO-1")}
+	f.handle("GET", "/network-volumes", func(w http.ResponseWriter, _ *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		writeRaw(w, 200, mustJSON(map[string]any{"networkVolumes": vols}))
+	})
+	f.handle("POST", "/network-volumes", func(w http.ResponseWriter, _ *http.Request) {
+		mu.Lock()
+		// Someone else's volume appears meanwhile, of another name or in another data center.
+		vols = append(vols, volumeDoc("theirs", "scratch", 500, "EU-RO-1"), volumeDoc("elsewhere", "datasets", 500, "US-TX-3"),
+			volumeDoc("new", "datasets", 500, "EU-RO-1"))
+		mu.Unlock()
+		writeProblem(w, 504, "Gateway Timeout", "upstream timed out")
+	})
+	v, err := c.CreateNetworkVolume(t.Context(), CreateNetworkVolumeRequest{Name: "datasets", Size: 500, DataCenter: "EU-RO-1"})
+	if err != nil || v.ID != "new" {
+		t.Fatalf("%+v %v", v, err)
+	}
+	if n := f.count("POST", "/network-volumes"); n != 1 {
+		t.Errorf("%d creates", n)
+	}
+}
+
+func TestClusters(t *testing.T) {
+	f := newFake(t)
+	c := newTestCloud(t, f)
+	cluster := map[string]any{
+		"id": "cl1", "name": "pretrain", "type": "TRAINING",
+		"compute":   map[string]any{"gpuTypeId": "NVIDIA H100 80GB HBM3", "gpuCountPerPod": 8, "podCount": 2},
+		"pods":      map[string]any{"total": 2, "byStatus": map[string]int{"RUNNING": 2}},
+		"createdAt": "2026-06-29T20:00:00Z",
+	}
+	f.json("GET", "/clusters", 200, `{"clusters":[]}`)
+	f.json("POST", "/clusters", 201, mustJSON(cluster))
+	f.json("GET", "/clusters/cl1", 200, mustJSON(cluster))
+	node0 := withSSHMapping(podDoc("n0", "RUNNING", nil), "38.80.152.10", 22001)
+	node0["cluster"] = map[string]any{"id": "cl1", "rank": 0, "ip": "10.65.0.2"}
+	node1 := podDoc("n1", "STARTING", nil)
+	node1["cluster"] = map[string]any{"id": "cl1", "rank": nil}
+	f.json("GET", "/clusters/cl1/pods", 200, podsJSON(node0, node1))
+	f.handle("DELETE", "/clusters/cl1", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(204) })
+	f.problem("DELETE", "/clusters/gone", 404, "Not Found", "cluster not found")
+
+	cl, err := c.CreateCluster(t.Context(), CreateClusterRequest{
+		Name: "pretrain", Image: "runpod/pytorch:2.4.0", StartSSH: true, Ports: []string{"22/tcp"},
+		Compute: ClusterCompute{GPUTypeID: "H100_80GB_SXM", GPUCountPerPod: 8, PodCount: 2},
+	})
+	if err != nil || cl.ID != "cl1" || cl.Pods.Total != 2 {
+		t.Fatalf("%+v %v", cl, err)
+	}
+	// The neutral GPU name goes out as RunPod's id, with the default type.
+	assertJSON(t, f.requests("POST", "/clusters")[0].Body, `{"name":"pretrain","type":"TRAINING",
+		"compute":{"gpuTypeId":"NVIDIA H100 80GB HBM3","gpuCountPerPod":8,"podCount":2},
+		"image":"runpod/pytorch:2.4.0","ports":["22/tcp"],"startSsh":true}`)
+
+	nodes, err := c.ClusterInstances(t.Context(), "cl1")
+	if err != nil || len(nodes) != 2 {
+		t.Fatalf("%+v %v", nodes, err)
+	}
+	if n := nodes[0]; !n.Ready || n.PrivateIP != "10.65.0.2" || n.PublicIP != "38.80.152.10" || n.GPUCount != 8 {
+		t.Errorf("node 0 %+v", n)
+	}
+	if n := nodes[1]; n.Ready || n.Status != clients.StatusPending {
+		t.Errorf("node 1 %+v", n)
+	}
+	if _, err := c.CreateCluster(t.Context(), CreateClusterRequest{Name: "x", Image: "i",
+		Compute: ClusterCompute{GPUTypeID: "H100_80GB_SXM", GPUCountPerPod: 8, PodCount: 1}}); !errors.Is(err, clients.ErrInvalid) {
+		t.Errorf("one node: %v", err)
+	}
+	if err := c.DeleteCluster(t.Context(), "cl1"); err != nil {
+		t.Error(err)
+	}
+	if err := c.DeleteCluster(t.Context(), "gone"); err != nil {
+		t.Errorf("already gone: %v", err)
+	}
+}
+
+// TestVolumeCloud: network volumes as neutral volumes, in use while a live pod mounts them.
+func TestVolumeCloud(t *testing.T) {
+	f := newFake(t)
+	c := newTestCloud(t, f)
+	var vc clients.VolumeCloud = c
+	if r := vc.VolumeRules(); !r.Sized || !r.Growable || r.MinSizeGB != 10 || r.MaxSizeGB != 4096 || len(r.Types) != 2 {
+		t.Errorf("rules %+v", r)
+	}
+	f.json("GET", "/network-volumes", 200, `{"networkVolumes":[]}`)
+	f.json("POST", "/network-volumes", 201, mustJSON(volumeDoc("vol1", "datasets", 100, "EU-RO-1")))
+	f.json("GET", "/network-volumes/vol1", 200, mustJSON(volumeDoc("vol1", "datasets", 100, "EU-RO-1")))
+	user := podDoc("p1", "RUNNING", nil)
+	user["mounts"] = map[string]any{"network": []map[string]any{{"volumeId": "vol1", "path": "/workspace"}}}
+	f.json("GET", "/pods", 200, podsJSON(user))
+	f.problem("DELETE", "/network-volumes/vol1", 400, "Bad Request", "network volume vol1 is in use by pod(s) p1 and cannot be deleted; terminate them first")
+
+	v, err := vc.CreateVolume(t.Context(), clients.VolumeSpec{Name: "datasets", Region: "EU-RO-1", SizeGB: 100, Type: "HIGH_PERFORMANCE"})
+	if err != nil || v.ID != "vol1" || v.Cloud != "runpod" || v.Region != "EU-RO-1" || v.SizeGB != 100 || v.Type != "STANDARD" {
+		t.Fatalf("%+v %v", v, err)
+	}
+	assertJSON(t, f.requests("POST", "/network-volumes")[0].Body, `{"name":"datasets","size":100,"dataCenter":"EU-RO-1","type":"HIGH_PERFORMANCE"}`)
+	if v, err = vc.GetVolume(t.Context(), "vol1"); err != nil || !v.InUse {
+		t.Errorf("in use: %+v %v", v, err)
+	}
+	if err := vc.DeleteVolume(t.Context(), "vol1"); !clients.IsConflict(err) {
+		t.Errorf("delete in use: %v", err)
+	}
+	f.problem("GET", "/network-volumes/vol2", 404, "Not Found", "network volume not found")
+	if _, err := vc.GetVolume(t.Context(), "vol2"); !clients.IsNotFound(err) {
+		t.Errorf("gone: %v", err)
+	}
+}

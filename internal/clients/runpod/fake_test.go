@@ -1,0 +1,341 @@
+package runpod
+
+import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/json"
+	"io"
+	"maps"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
+)
+
+// The tests talk to an httptest server whose answers are written here, from RunPod's OpenAPI
+// document, as literal JSON and maps: they never reuse the package's wire structs, so a wrong
+// field name in the client cannot be mirrored by the test.
+
+const (
+	testKey       = "rp-secret-test-key"
+	testUserAgent = "neocloud-test/1.0"
+)
+
+type recorded struct {
+	Method, Path, RawQuery, Auth, UserAgent, ContentType string
+	Body                                                 []byte
+}
+
+// fakeAPI routes "METHOD /path" (relative to /v2) to handlers and records every request.
+type fakeAPI struct {
+	t      *testing.T
+	srv    *httptest.Server
+	mu     sync.Mutex
+	reqs   []recorded
+	routes map[string]http.HandlerFunc
+}
+
+func newFake(t *testing.T) *fakeAPI {
+	t.Helper()
+	f := &fakeAPI{t: t, routes: map[string]http.HandlerFunc{}}
+	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+func (f *fakeAPI) serve(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	// Match on the unescaped path: GPU ids in /catalog/gpus/{id} contain spaces.
+	path := strings.TrimPrefix(r.URL.Path, "/v2")
+	f.mu.Lock()
+	f.reqs = append(f.reqs, recorded{
+		Method: r.Method, Path: path, RawQuery: r.URL.RawQuery, Auth: r.Header.Get("Authorization"),
+		UserAgent: r.Header.Get("User-Agent"), ContentType: r.Header.Get("Content-Type"), Body: body,
+	})
+	h, ok := f.routes[r.Method+" "+path]
+	f.mu.Unlock()
+	if !ok {
+		writeProblem(w, http.StatusNotFound, "Not Found", "no route "+r.Method+" "+path+" in this test")
+		return
+	}
+	r.Body = io.NopCloser(strings.NewReader(string(body)))
+	h(w, r)
+}
+
+func (f *fakeAPI) handle(method, path string, h http.HandlerFunc) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.routes[method+" "+path] = h
+}
+
+// json answers status with a raw JSON body.
+func (f *fakeAPI) json(method, path string, status int, rawJSON string) {
+	f.handle(method, path, func(w http.ResponseWriter, _ *http.Request) { writeRaw(w, status, rawJSON) })
+}
+
+func (f *fakeAPI) problem(method, path string, status int, title, detail string) {
+	f.handle(method, path, func(w http.ResponseWriter, _ *http.Request) { writeProblem(w, status, title, detail) })
+}
+
+func (f *fakeAPI) count(method, path string) int { return len(f.requests(method, path)) }
+
+func (f *fakeAPI) requests(method, path string) []recorded {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []recorded
+	for _, r := range f.reqs {
+		if r.Method == method && r.Path == path {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func (f *fakeAPI) total() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.reqs)
+}
+
+func (f *fakeAPI) last() recorded {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.reqs) == 0 {
+		f.t.Fatal("no request was made")
+	}
+	return f.reqs[len(f.reqs)-1]
+}
+
+func (f *fakeAPI) endpoint() string { return f.srv.URL + "/v2" }
+
+func writeRaw(w http.ResponseWriter, status int, body string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = io.WriteString(w, body)
+}
+
+// writeProblem answers RFC 9457 problem JSON as the document's ErrorResponse.
+func writeProblem(w http.ResponseWriter, status int, title, detail string, errs ...string) {
+	m := map[string]any{"title": title, "status": status, "detail": detail}
+	if len(errs) > 0 {
+		m["errors"] = errs
+	}
+	b, _ := json.Marshal(m)
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+func mustJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}
+
+// newTestCloud builds a Cloud against the fake without rate limits, with short retry waits and
+// a short adoption window so the package's tests stay fast.
+func newTestCloud(t *testing.T, f *fakeAPI, opts ...Option) *Cloud {
+	t.Helper()
+	all := append([]Option{
+		WithRateLimiter(rate.NewLimiter(rate.Inf, 1)),
+		withHTTP(nil, 5*time.Millisecond, 20*time.Millisecond),
+		WithAdoptionWindow(300*time.Millisecond, 20*time.Millisecond),
+	}, opts...)
+	c, err := NewWithOptions(clients.Settings{APIKey: testKey, Endpoint: f.endpoint(), UserAgent: testUserAgent}, all...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// assertJSON compares a request body with the expected JSON, ignoring formatting and key order.
+func assertJSON(t *testing.T, got []byte, want string) {
+	t.Helper()
+	var g, w any
+	if err := json.Unmarshal(got, &g); err != nil {
+		t.Fatalf("request body is not JSON: %v: %s", err, got)
+	}
+	if err := json.Unmarshal([]byte(want), &w); err != nil {
+		t.Fatalf("bad expectation: %v", err)
+	}
+	gb, _ := json.Marshal(g)
+	wb, _ := json.Marshal(w)
+	if string(gb) != string(wb) {
+		t.Errorf("request body\n got: %s\nwant: %s", gb, wb)
+	}
+}
+
+func decodeBody(t *testing.T, b []byte) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatalf("request body is not a JSON object: %v: %s", err, b)
+	}
+	return m
+}
+
+// docPodJSON is the Pod example of the API document (getPod), verbatim.
+const docPodJSON = `{
+  "id": "7h9k2m4n6p",
+  "name": "pytorch-training",
+  "image": "runpod/pytorch:1.0.2-cu1281-torch280-ubuntu2404",
+  "args": "",
+  "disk": 50,
+  "ports": ["8888/http", "22/tcp"],
+  "env": {"MODEL_NAME": "llama-3"},
+  "registry": null,
+  "status": "RUNNING",
+  "actions": ["stop", "restart", "terminate"],
+  "mounts": {"persistent": {"size": 20, "path": "/workspace"}},
+  "gpu": {"id": "NVIDIA GeForce RTX 4090", "count": 1},
+  "cloud": "SECURE",
+  "dataCenterId": "US-KS-2",
+  "cudaVersion": "12.8",
+  "ssh": {
+    "proxy": {"host": "ssh.runpod.io", "port": 22, "username": "7h9k2m4n6p-64411eb2", "command": "ssh 7h9k2m4n6p-64411eb2@ssh.runpod.io"},
+    "direct": {"host": "195.26.233.3", "port": 34446, "username": "root", "command": "ssh root@195.26.233.3 -p 34446"}
+  },
+  "template": "9x4m2p7v",
+  "cost": 0.44,
+  "locked": false,
+  "globalNetworking": {"enabled": false},
+  "runtime": {"uptime": 3600, "ports": [{"private": 22, "public": 34446, "type": "tcp", "ip": "195.26.233.3"}]},
+  "createdAt": "2026-06-01T12:00:00Z",
+  "startedAt": "2026-06-01T12:02:00Z"
+}`
+
+// podDoc is a pod in the document's shape, as a map the tests adjust; status PROVISIONING with
+// the proxy endpoint only, as the document's createPod answer shows.
+func podDoc(id, status string, env map[string]string) map[string]any {
+	if env == nil {
+		env = map[string]string{}
+	}
+	return map[string]any{
+		"id": id, "name": "pod-" + id, "image": "runpod/pytorch:2.4.0", "args": "", "disk": 50,
+		"ports": []string{"22/tcp"}, "env": env, "registry": nil, "status": status,
+		"actions": []string{"stop", "terminate"}, "mounts": map[string]any{},
+		"gpu":   map[string]any{"id": "NVIDIA H100 80GB HBM3", "count": 8},
+		"cloud": "SECURE", "dataCenterId": "US-TX-3", "cudaVersion": "12.8",
+		"ssh": map[string]any{
+			"proxy":  map[string]any{"host": "ssh.runpod.io", "port": 22, "username": id + "-64411eb2", "command": "ssh " + id + "-64411eb2@ssh.runpod.io"},
+			"direct": nil,
+		},
+		"template": nil, "cost": 21.52, "locked": false, "globalNetworking": map[string]any{"enabled": false},
+		"runtime": nil, "createdAt": "2026-06-01T12:00:00Z", "startedAt": nil,
+	}
+}
+
+// withSSHMapping makes a pod RUNNING with its 22/tcp published.
+func withSSHMapping(p map[string]any, ip string, port int) map[string]any {
+	p["status"] = "RUNNING"
+	p["runtime"] = map[string]any{"uptime": 10, "ports": []map[string]any{{"private": 22, "public": port, "type": "tcp", "ip": ip}}}
+	ssh, _ := p["ssh"].(map[string]any)
+	ssh["direct"] = map[string]any{"host": ip, "port": port, "username": "root", "command": "ssh root@" + ip}
+	return p
+}
+
+func podsJSON(pods ...map[string]any) string {
+	if pods == nil {
+		pods = []map[string]any{}
+	}
+	return mustJSON(map[string]any{"pods": pods})
+}
+
+// newSSHKey makes an ed25519 public key line in OpenSSH format.
+func newSSHKey(t *testing.T, comment string) string {
+	t.Helper()
+	pub, _, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var blob []byte
+	for _, part := range [][]byte{[]byte("ssh-ed25519"), pub} {
+		blob = binary.BigEndian.AppendUint32(blob, uint32(len(part)))
+		blob = append(blob, part...)
+	}
+	line := "ssh-ed25519 " + base64.StdEncoding.EncodeToString(blob)
+	if comment != "" {
+		line += " " + comment
+	}
+	return line
+}
+
+// Keys made with ssh-keygen, and the fingerprints ssh-keygen -l prints for them.
+const (
+	docKey   = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAILXGDN/SclOozk1xsDztpmhGiKkkrfQB9SKoO8dSIQQZ me@example.com"
+	docKeyFP = "SHA256:vURoX8c5f9jk2VAqkdDhsG8VkEiNtNS7dVs/Y9t2vtQ"
+	key1     = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMaimKAixcxMDWTLmg7Yp/4b0CfxsQkjotrayTrtdCNP user1@host"
+	key1FP   = "SHA256:3kqdfSYL+qSvsf+SU9JWGrotRUmuYuRL7Y/6YS+nIX8"
+	key2     = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMSLd4vv5DPOpFh3He1ZFim+1h0b+WKJfy3FMyxXy27x user2@host"
+	key2FP   = "SHA256:ZTjBAFwxDaa7hhp7846Wpk7rIM+XnDL94wIfrFkj5J0"
+)
+
+// keyStore is a stateful GET/PUT /account/ssh-keys, as the document describes it.
+type keyStore struct {
+	mu   sync.Mutex
+	keys []string
+	puts int
+}
+
+func (s *keyStore) install(f *fakeAPI, initial ...string) {
+	s.keys = append([]string{}, initial...)
+	f.handle("GET", "/account/ssh-keys", func(w http.ResponseWriter, _ *http.Request) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		writeRaw(w, 200, mustJSON(map[string]any{"keys": s.keys}))
+	})
+	f.handle("PUT", "/account/ssh-keys", func(w http.ResponseWriter, r *http.Request) {
+		var body struct {
+			Keys []string `json:"keys"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&body); err != nil || body.Keys == nil {
+			writeProblem(w, 422, "Unprocessable Entity", "Request validation failed.", "$.keys: required")
+			return
+		}
+		// The server is slow, so unserialised read-modify-writes would interleave.
+		time.Sleep(20 * time.Millisecond)
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.keys = body.Keys
+		s.puts++
+		writeRaw(w, 200, mustJSON(map[string]any{"keys": s.keys}))
+	})
+}
+
+func (s *keyStore) snapshot() ([]string, int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string{}, s.keys...), s.puts
+}
+
+// catalogJSON is a GET /catalog/gpus answer with availability, in the document's shape.
+func catalogJSON(gpus ...map[string]any) string { return mustJSON(map[string]any{"gpus": gpus}) }
+
+func gpuDoc(id, name string, memory int, secure, community float64, maxSecure int, dcs map[string]string) map[string]any {
+	var list []map[string]any
+	for _, dc := range slices.Sorted(maps.Keys(dcs)) {
+		list = append(list, map[string]any{"id": dc, "name": "DC " + dc, "availability": dcs[dc]})
+	}
+	g := map[string]any{
+		"id": id, "name": name, "pool": nil, "manufacturer": "NVIDIA", "memory": memory,
+		"secure": secure > 0, "community": community > 0,
+		"price":        map[string]any{"secure": secure, "community": community},
+		"maxCount":     map[string]any{"secure": maxSecure, "community": 4},
+		"availability": "HIGH",
+	}
+	if list != nil {
+		g["dataCenters"] = list
+	}
+	return g
+}

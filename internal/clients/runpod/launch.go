@@ -1,0 +1,462 @@
+package runpod
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients/snapshot"
+	"maps"
+	"path"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
+)
+
+// portPattern is RunPod's "port/protocol" (the document states the shape, not the protocols;
+// RunPod uses http and tcp).
+var portPattern = regexp.MustCompile(`^([0-9]{1,5})/([a-z]+)$`)
+
+// ValidateInstanceSpec checks what RunPod's rules allow without calling the API, so the
+// provider can refuse bad input at plan time. CreateInstance checks the same again.
+func (c *Cloud) ValidateInstanceSpec(spec clients.InstanceSpec) []clients.FieldError {
+	var errs []clients.FieldError
+	add := func(field, summary, detail string) {
+		errs = append(errs, clients.FieldError{Field: field, Summary: summary, Detail: detail})
+	}
+	o := spec.RunPod
+	if o == nil {
+		o = &clients.RunPodInstanceOptions{}
+	}
+	if spec.UserData != "" {
+		add("user_data", "RunPod pods take no user data",
+			"A RunPod pod is a container: configure it with runpod.image, runpod.env or a template instead of user_data.")
+	}
+	if len(spec.Tags) > 0 {
+		add("tags", "RunPod pods have no tags", "RunPod's API has no tags or labels on pods; leave tags out for RunPod.")
+	}
+	if o.Image != "" && spec.Image != "" && o.Image != spec.Image {
+		add("runpod.image", "Two different images", fmt.Sprintf("image is %q but runpod.image is %q; set one of them.", spec.Image, o.Image))
+	}
+	if o.Image == "" && spec.Image == "" && o.TemplateID == "" {
+		add("runpod.image", "RunPod needs a container image",
+			"A RunPod pod runs a container image: set runpod.image (for example runpod/pytorch:2.4.0-py3.11-cuda12.4.1-devel-ubuntu22.04) or runpod.template_id.")
+	}
+	if o.CloudType != "" && o.CloudType != CloudSecure && o.CloudType != CloudCommunity {
+		add("runpod.cloud_type", "Unknown RunPod cloud type", fmt.Sprintf("%q is neither %s nor %s.", o.CloudType, CloudSecure, CloudCommunity))
+	}
+	if bad := reservedIn(o.Env); bad != "" {
+		add("runpod.env", "Reserved environment variable",
+			fmt.Sprintf("%s is set by the provider (%s from ssh_key_ids, %s and %s for its bookkeeping); leave it out of runpod.env.",
+				bad, EnvPublicKey, EnvLaunchToken, EnvSSHKeyIDs))
+	}
+	if o.StartSSH != nil && !*o.StartSSH && len(spec.SSHKeyIDs) > 0 {
+		add("runpod.start_ssh", "SSH keys without SSH", "ssh_key_ids are installed by RunPod's SSH setup, which runpod.start_ssh = false turns off.")
+	}
+	if o.ContainerDiskGB < 0 {
+		add("runpod.container_disk_gb", "Negative disk size", "runpod.container_disk_gb must be positive.")
+	}
+	if o.VolumeGB < 0 || (o.VolumeGB > 0 && o.VolumeGB < minVolumeGB) {
+		add("runpod.volume_gb", "Volume too small", fmt.Sprintf("A RunPod persistent volume has at least %d GB; %d given.", minVolumeGB, o.VolumeGB))
+	}
+	if o.VolumeGB > 0 && o.NetworkVolumeID != "" {
+		add("runpod.volume_gb", "Two volumes", "A RunPod pod mounts either a persistent volume (runpod.volume_gb) or a network volume (runpod.network_volume_id), not both.")
+	}
+	if o.NetworkVolumeID != "" && !validID.MatchString(o.NetworkVolumeID) {
+		add("runpod.network_volume_id", "Invalid network volume id", fmt.Sprintf("%q is not a RunPod network volume id.", o.NetworkVolumeID))
+	}
+	if o.VolumeMountPath != "" && !path.IsAbs(o.VolumeMountPath) {
+		add("runpod.volume_mount_path", "Relative mount path", fmt.Sprintf("%q must be an absolute path such as /workspace.", o.VolumeMountPath))
+	}
+	for _, p := range o.Ports {
+		m := portPattern.FindStringSubmatch(p)
+		n := 0
+		if m != nil {
+			n, _ = strconv.Atoi(m[1])
+		}
+		if n < 1 || n > 65535 {
+			add("runpod.ports", "Invalid port", fmt.Sprintf("%q is not port/protocol, such as 22/tcp or 8888/http.", p))
+		}
+	}
+	return errs
+}
+
+// CreateInstance creates one GPU pod and returns as soon as RunPod has accepted it: it does not
+// wait for the pod to run (the provider saves the id first, then waits).
+//
+// Without spec.Region it tries, best stocked first, every data center where the GPU catalog
+// reports stock for the GPU type and count on the pod's cloud tier, moving on after each
+// refusal for capacity (and, as RunPod's document advises, after a 400 it cannot tell apart
+// from one, or a 403 for a pool the account cannot use). A pod with a network volume goes to
+// the volume's data center. With spec.Region only that data center is tried. When every
+// attempt is refused for capacity the error is a *clients.CapacityError listing each one.
+//
+// A create whose answer was lost is never sent again: the pod is looked for by its launch token
+// and adopted (see adopt).
+func (c *Cloud) CreateInstance(ctx context.Context, spec clients.InstanceSpec) (*clients.Instance, error) {
+	if errs := c.ValidateInstanceSpec(spec); len(errs) > 0 {
+		msgs := make([]string, len(errs))
+		for i, e := range errs {
+			msgs[i] = e.Field + ": " + e.Detail
+		}
+		return nil, invalidf("%s", strings.Join(msgs, "; "))
+	}
+	it, err := c.ResolveInstanceType(spec.GPUType, spec.GPUCount)
+	if err != nil {
+		return nil, err
+	}
+	opts := podOptions(spec)
+
+	token := spec.LaunchToken
+	if token == "" {
+		token = randomToken()
+	}
+	tokenValue := launchTokenValue(token)
+
+	// A create repeated with the same token (a caller retrying after an unknown outcome) must
+	// find the first pod instead of creating a second one.
+	if spec.LaunchToken != "" {
+		list, err := c.pods.Get(ctx, time.Now().Add(-c.podTTL))
+		if err != nil {
+			return nil, err
+		}
+		if p := pickTokened(list, tokenValue, false); p != nil {
+			return InstanceFromPod(*p), nil
+		}
+	}
+
+	env, err := c.podEnv(ctx, spec, opts, tokenValue)
+	if err != nil {
+		return nil, err
+	}
+	g, err := c.catalogEntry(ctx, it, opts.CloudType)
+	if err != nil {
+		return nil, err
+	}
+	price := g.Price.Secure
+	if opts.CloudType == CloudCommunity {
+		price = g.Price.Community
+	}
+	price *= float64(it.GPUCount)
+	if spec.MaxPricePerHour > 0 && price > spec.MaxPricePerHour {
+		return nil, invalidf("%d x %s on RunPod's %s cloud costs $%.2f per hour, above max_price_per_hour $%.2f",
+			it.GPUCount, it.Name, opts.CloudType, price, spec.MaxPricePerHour)
+	}
+	candidates, err := c.candidateDataCenters(ctx, spec, opts, g)
+	if err != nil {
+		return nil, err
+	}
+
+	req := createRequest(spec, opts, it, env, tokenValue)
+	var attempts []clients.CapacityAttempt
+	for i, dc := range candidates {
+		// A 400 or 403 moves on while there is a next candidate, and is recorded on the last
+		// one too once others were tried, so that the final error weighs every answer.
+		failover := i < len(candidates)-1 || len(attempts) > 0
+		req.DataCenterIDs = nil
+		if dc != "" {
+			req.DataCenterIDs = []string{dc}
+		}
+		pod, err := c.api.CreatePod(ctx, req)
+		switch {
+		case err == nil && pod.ID != "":
+			c.pods.Invalidate()
+			return InstanceFromPod(*pod), nil
+		case err == nil:
+			// Accepted, yet no id: the pod may exist all the same.
+			c.pods.Invalidate()
+			return c.adopt(ctx, tokenValue, req.Name, &kindError{kind: clients.ErrOutcomeUnknown,
+				msg: "create pod: RunPod accepted the pod but returned no pod id"})
+		case errors.Is(err, clients.ErrOutcomeUnknown):
+			c.pods.Invalidate()
+			return c.adopt(ctx, tokenValue, req.Name, err)
+		case clients.IsCapacity(err),
+			failover && apiStatus(err) == 400, // capacity or a rule: the document says try the next candidate
+			failover && apiStatus(err) == 403: // a pool this account cannot use
+			attempts = append(attempts, clients.CapacityAttempt{Cloud: cloudName, Region: dc, InstanceType: it.Name, Err: err})
+		case clients.IsNotFound(err):
+			// A create's "not found" names a template or network volume of the request: bad
+			// input, not a vanished pod.
+			return nil, withKind(err, clients.ErrInvalid)
+		default:
+			// 402 (no balance), 422 (bad body), 401, a 429 not worth waiting for, the context:
+			// no other data center would do better.
+			return nil, err
+		}
+	}
+	return nil, attemptsError(attempts)
+}
+
+// attemptsError is the error after every candidate was refused. Any capacity refusal makes it
+// a *clients.CapacityError with every attempt. Otherwise every candidate answered 400 or 403
+// with a detail that does not read like capacity, which RunPod's document says to read as a
+// problem with the request (or the account's access), not as missing capacity.
+func attemptsError(attempts []clients.CapacityAttempt) error {
+	if len(attempts) == 0 {
+		return &kindError{kind: clients.ErrCapacity, msg: "create pod: no data center to try"}
+	}
+	var tried []string
+	for _, a := range attempts {
+		if clients.IsCapacity(a.Err) {
+			return &clients.CapacityError{Attempts: attempts}
+		}
+		tried = append(tried, regionOrAny(a.Region))
+	}
+	last := attempts[len(attempts)-1].Err
+	if apiStatus(last) == 403 {
+		return last
+	}
+	return &kindError{kind: clients.ErrInvalid, msg: fmt.Sprintf(
+		"RunPod refused the pod in every data center tried (%s) with an answer that does not read like missing capacity, so the request itself is most likely at fault: %v",
+		strings.Join(tried, ", "), last)}
+}
+
+func regionOrAny(region string) string {
+	if region == "" {
+		return "any data center"
+	}
+	return region
+}
+
+// podOptions are the spec's RunPod options with the defaults filled in.
+func podOptions(spec clients.InstanceSpec) clients.RunPodInstanceOptions {
+	var o clients.RunPodInstanceOptions
+	if spec.RunPod != nil {
+		o = *spec.RunPod
+	}
+	if o.Image == "" {
+		o.Image = spec.Image
+	}
+	if o.CloudType == "" {
+		o.CloudType = CloudSecure
+	}
+	if o.VolumeMountPath == "" && (o.VolumeGB > 0 || o.NetworkVolumeID != "") {
+		o.VolumeMountPath = defaultMountPath
+	}
+	return o
+}
+
+// podEnv is the pod's environment: the user's, the launch token, and the spec's SSH keys.
+// RunPod images install the keys of PUBLIC_KEY; startSsh would put every account key there,
+// so the adapter sets it to exactly the keys asked for.
+func (c *Cloud) podEnv(ctx context.Context, spec clients.InstanceSpec, o clients.RunPodInstanceOptions, tokenValue string) (map[string]string, error) {
+	env := maps.Clone(o.Env)
+	if env == nil {
+		env = map[string]string{}
+	}
+	env[EnvLaunchToken] = tokenValue
+	if len(spec.SSHKeyIDs) > 0 {
+		keys, err := c.publicKeysFor(ctx, spec.SSHKeyIDs)
+		if err != nil {
+			return nil, err
+		}
+		env[EnvPublicKey] = strings.Join(keys, "\n")
+		env[EnvSSHKeyIDs] = strings.Join(spec.SSHKeyIDs, ",")
+	}
+	return env, nil
+}
+
+// createRequest builds the body of POST /pods (without data centers).
+func createRequest(spec clients.InstanceSpec, o clients.RunPodInstanceOptions, it clients.InstanceType, env map[string]string, tokenValue string) CreatePodRequest {
+	name := spec.Name
+	if strings.TrimSpace(name) == "" {
+		// RunPod requires a name; this one is unique to the launch.
+		name = "neocloud-" + tokenValue[:min(len(tokenValue), 12)]
+	}
+	req := CreatePodRequest{
+		Name:       name,
+		Image:      o.Image,
+		Env:        env,
+		Ports:      slices.Clone(o.Ports),
+		Cloud:      o.CloudType,
+		GPU:        &CreateGpuConfig{ID: it.Name, Count: it.GPUCount},
+		Disk:       o.ContainerDiskGB,
+		TemplateID: o.TemplateID,
+		StartSSH:   o.StartSSH == nil || *o.StartSSH,
+	}
+	switch {
+	case o.NetworkVolumeID != "":
+		req.Mounts = &Mounts{Network: []NetworkMount{{VolumeID: o.NetworkVolumeID, Path: o.VolumeMountPath}}}
+	case o.VolumeGB > 0:
+		req.Mounts = &Mounts{Persistent: &PersistentMount{Size: o.VolumeGB, Path: o.VolumeMountPath}}
+	}
+	return req
+}
+
+// catalogEntry finds the GPU type in the catalog for the pod's count and cloud tier, and checks
+// that the tier sells it in that count.
+func (c *Cloud) catalogEntry(ctx context.Context, it clients.InstanceType, cloud string) (GpuType, error) {
+	list, err := c.catalog(ctx, it.GPUCount, cloud, time.Now().Add(-c.catalogTTL))
+	if err != nil {
+		return GpuType{}, err
+	}
+	i := slices.IndexFunc(list, func(g GpuType) bool { return strings.EqualFold(g.ID, it.Name) })
+	if i < 0 {
+		ids := make([]string, 0, len(list))
+		for _, g := range list {
+			ids = append(ids, g.ID)
+		}
+		sort.Strings(ids)
+		return GpuType{}, invalidf("RunPod does not offer GPU type %q (offered: %s)", it.Name, strings.Join(ids, ", "))
+	}
+	g := list[i]
+	offered, maxCount := g.Secure, g.MaxCount.Secure
+	if cloud == CloudCommunity {
+		offered, maxCount = g.Community, g.MaxCount.Community
+	}
+	if !offered {
+		return GpuType{}, invalidf("RunPod does not offer %s on its %s cloud", g.ID, cloud)
+	}
+	if maxCount > 0 && it.GPUCount > maxCount {
+		return GpuType{}, invalidf("a RunPod %s cloud pod has at most %d x %s, not %d", cloud, maxCount, g.ID, it.GPUCount)
+	}
+	return g, nil
+}
+
+// candidateDataCenters lists where to try the create; "" means "let RunPod's scheduler
+// choose" (dataCenterIds left out).
+func (c *Cloud) candidateDataCenters(ctx context.Context, spec clients.InstanceSpec, o clients.RunPodInstanceOptions, g GpuType) ([]string, error) {
+	if o.NetworkVolumeID != "" {
+		// A network volume lives in one data center and a pod can only mount it there.
+		v, err := c.api.GetNetworkVolume(ctx, o.NetworkVolumeID)
+		if clients.IsNotFound(err) {
+			return nil, invalidf("RunPod account has no network volume with id %q", o.NetworkVolumeID)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if spec.Region != "" && spec.Region != v.DataCenter {
+			return nil, invalidf("network volume %s is in data center %s, not %s; a pod can only mount a volume of its own data center",
+				v.ID, v.DataCenter, spec.Region)
+		}
+		// Tried even when the catalog shows no stock there: the catalog may lag, and the
+		// create's own refusal is the better error.
+		return []string{v.DataCenter}, nil
+	}
+	if spec.Region != "" {
+		return []string{spec.Region}, nil
+	}
+	rank := map[string]int{AvailabilityHigh: 0, AvailabilityMedium: 1, AvailabilityLow: 2}
+	var dcs []DataCenterAvailability
+	for _, dc := range g.DataCenters {
+		if available(dc.Availability) && dc.ID != "" && !slices.ContainsFunc(dcs, func(d DataCenterAvailability) bool { return d.ID == dc.ID }) {
+			dcs = append(dcs, dc)
+		}
+	}
+	sort.SliceStable(dcs, func(i, j int) bool {
+		if rank[dcs[i].Availability] != rank[dcs[j].Availability] {
+			return rank[dcs[i].Availability] < rank[dcs[j].Availability]
+		}
+		return dcs[i].ID < dcs[j].ID
+	})
+	if len(dcs) == 0 {
+		// The catalog reports no stock anywhere. It is a guide, not a reservation: one create
+		// without a data center lets the scheduler have the last word, and its refusal names
+		// the problem.
+		return []string{""}, nil
+	}
+	out := make([]string, len(dcs))
+	for i, dc := range dcs {
+		out[i] = dc.ID
+	}
+	return out, nil
+}
+
+// adopt looks for the pod of a create whose answer was lost, by its launch token, for up to
+// adoptWindow. It never creates.
+//
+// It keeps looking even when ctx has ended (the usual reason the answer was lost is a
+// deadline): a pod that exists but is not returned would be billed without being in any state
+// file. The look is bounded by adoptWindow all the same.
+func (c *Cloud) adopt(ctx context.Context, tokenValue, name string, createErr error) (*clients.Instance, error) {
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.adoptWindow+snapshot.FetchTimeout)
+	defer cancel()
+	// The window counts from when the answer was found lost, however long the create took.
+	deadline := time.Now().Add(c.adoptWindow)
+	pause := c.adoptInterval
+	var lastErr error
+	for {
+		list, err := c.pods.Get(actx, time.Now())
+		if err != nil {
+			lastErr = err
+		} else if p := pickTokened(list, tokenValue, true); p != nil {
+			return InstanceFromPod(*p), nil
+		}
+		remaining := time.Until(deadline)
+		if remaining <= 0 {
+			break
+		}
+		t := time.NewTimer(min(pause, remaining))
+		select {
+		case <-actx.Done():
+			t.Stop()
+			return nil, c.notAdopted(createErr, tokenValue, name, actx.Err())
+		case <-t.C:
+		}
+		pause = min(pause*2, adoptMaxPause)
+	}
+	return nil, c.notAdopted(createErr, tokenValue, name, lastErr)
+}
+
+// notAdopted is the error of an unknown create outcome with no pod found: the caller must
+// decide, because creating again could start a second billed pod.
+func (c *Cloud) notAdopted(createErr error, tokenValue, name string, lookErr error) error {
+	msg := fmt.Sprintf("%v; no pod with %s=%s in its environment appeared within %s, so the pod was most likely not created, "+
+		"but the create was not repeated: check the RunPod console for a pod named %q before applying again",
+		createErr, EnvLaunchToken, tokenValue, c.adoptWindow, name)
+	if lookErr != nil {
+		msg += fmt.Sprintf(" (the last look failed: %v)", lookErr)
+	}
+	return &kindError{kind: clients.ErrOutcomeUnknown, msg: msg}
+}
+
+// pickTokened finds the pod carrying the launch token, preferring a live one. Terminated pods
+// count only when adopting (a create that happened and failed at once is still ours); before
+// a create they must not stop a new one.
+func pickTokened(list []Pod, tokenValue string, includeGone bool) *Pod {
+	var gone *Pod
+	for i := range list {
+		if list[i].Env[EnvLaunchToken] != tokenValue {
+			continue
+		}
+		if list[i].Status != PodTerminated {
+			return &list[i]
+		}
+		if gone == nil {
+			gone = &list[i]
+		}
+	}
+	if includeGone {
+		return gone
+	}
+	return nil
+}
+
+// launchTokenPattern is what a launch token may look like in the environment unchanged:
+// lowercase letters, digits and dashes (a UUID) are safe anywhere; anything else is replaced
+// by a digest of itself.
+var launchTokenPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
+
+// launchTokenValue is the bookkeeping value for a launch token: the token itself when safe,
+// else a stable digest, so the same token always finds the same pod.
+func launchTokenValue(token string) string {
+	if launchTokenPattern.MatchString(token) {
+		return token
+	}
+	sum := sha256.Sum256([]byte(token))
+	return "t-" + hex.EncodeToString(sum[:16])
+}
+
+// randomToken makes a launch token when the caller gave none, so adoption still works.
+func randomToken() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails on supported platforms
+	return hex.EncodeToString(b)
+}

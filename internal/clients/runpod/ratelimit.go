@@ -1,0 +1,186 @@
+package runpod
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+	"golang.org/x/time/rate"
+)
+
+// RunPod states its quotas in the RateLimit-Policy header of every authenticated answer; the
+// API document's example is `"minute";q=60;w=60, "hour";q=3000;w=3600, "day";q=50000;w=86400`,
+// per user (API key owner). The client paces itself below the minute quota with a token bucket,
+// and tightens the pace from the live RateLimit header when the account's remaining requests
+// (which other programs using the same key also consume) run short.
+
+// DefaultLimiter paces every request under RunPod's 60 requests per minute: a token bucket
+// of rate r and burst b lets through at most b + r*60 s requests in any minute, so 55/min with
+// a burst of 5 never exceeds 60 in any minute, aligned to RunPod's window or not. The hour
+// quota (3000, i.e. 50/min sustained) is left to the RateLimit header adaptation below, which
+// slows down once that window runs short.
+func DefaultLimiter() *rate.Limiter { return rate.NewLimiter(rate.Limit(55.0/60.0), 5) }
+
+// rateLimitWindow is one member of the RateLimit header: `"minute";r=0;t=12`.
+type rateLimitWindow struct {
+	Name      string
+	Remaining int
+	Reset     time.Duration
+}
+
+// parseRateLimit reads every window of the RateLimit header (httpx.ParseRateLimit returns only
+// the one with the fewest requests left, which is not always the one that binds: 3 requests
+// left for 2 s allow more than 20 left for an hour). Unreadable members are skipped.
+func parseRateLimit(h http.Header) []rateLimitWindow {
+	v := h.Get("RateLimit")
+	if v == "" {
+		return nil
+	}
+	var out []rateLimitWindow
+	for _, member := range strings.Split(v, ",") {
+		parts := strings.Split(strings.TrimSpace(member), ";")
+		if len(parts) < 2 {
+			continue
+		}
+		w := rateLimitWindow{Name: strings.Trim(parts[0], `"`), Remaining: -1, Reset: -1}
+		for _, p := range parts[1:] {
+			k, val, ok := strings.Cut(strings.TrimSpace(p), "=")
+			if !ok {
+				continue
+			}
+			n, err := strconv.Atoi(val)
+			if err != nil || n < 0 {
+				continue
+			}
+			switch k {
+			case "r":
+				w.Remaining = n
+			case "t":
+				w.Reset = time.Duration(n) * time.Second
+			}
+		}
+		if w.Remaining >= 0 && w.Reset >= 0 {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// pacer adapts the client-wide limiter to the RateLimit header. A window runs short when, at
+// the configured pace, its remaining requests would be used up before it resets (looking no
+// further ahead than shortHorizon: an hour or day window early on holds fewer requests than a
+// steady full pace would use by its reset, yet is no danger to a Terraform run). While some
+// window runs short, the limiter spreads that window's remaining requests over the time to its
+// reset (remaining / reset, the slowest of the short windows), with a burst of 1; when that
+// window resets, the configured pace and burst come back. An exhausted window (r=0) also
+// empties the bucket, so the next request waits for the reset instead of collecting a 429.
+type pacer struct {
+	lim       *rate.Limiter
+	baseLimit rate.Limit
+	baseBurst int
+
+	mu        sync.Mutex
+	throttled bool
+	restore   *time.Timer
+	gen       uint64 // invalidates a restore timer that fired after a newer observation
+}
+
+func newPacer(lim *rate.Limiter) *pacer {
+	return &pacer{lim: lim, baseLimit: lim.Limit(), baseBurst: lim.Burst()}
+}
+
+// onResponse is the httpx OnResponse hook.
+func (p *pacer) onResponse(resp *http.Response) {
+	windows := parseRateLimit(resp.Header)
+	if len(windows) == 0 {
+		return
+	}
+	limit, until, throttle, exhausted, binding := p.pace(windows)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.gen++
+	if p.restore != nil {
+		p.restore.Stop()
+		p.restore = nil
+	}
+	now := time.Now()
+	if !throttle {
+		if p.throttled {
+			p.lim.SetLimitAt(now, p.baseLimit)
+			p.lim.SetBurstAt(now, p.baseBurst)
+			p.throttled = false
+		}
+		return
+	}
+	// Never faster than configured: a short window with a generous rate is protected by the
+	// burst of 1 alone.
+	limit = min(limit, p.baseLimit)
+	p.lim.SetLimitAt(now, limit)
+	p.lim.SetBurstAt(now, 1)
+	if exhausted {
+		// Take the one token the bucket may hold: the next request then waits 1/limit, which
+		// is at least the exhausted window's reset.
+		p.lim.AllowN(now, 1)
+	}
+	if !p.throttled && resp.Request != nil {
+		tflog.SubsystemInfo(resp.Request.Context(), cloudName, "RunPod rate limit running short: slowing down", map[string]any{
+			"window": binding.Name, "remaining": binding.Remaining, "reset_seconds": int(binding.Reset.Seconds()),
+			"requests_per_second": float64(limit),
+		})
+	}
+	p.throttled = true
+	gen := p.gen
+	p.restore = time.AfterFunc(until, func() {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		if p.gen != gen {
+			return
+		}
+		t := time.Now()
+		p.lim.SetLimitAt(t, p.baseLimit)
+		p.lim.SetBurstAt(t, p.baseBurst)
+		p.throttled = false
+		p.restore = nil
+	})
+}
+
+// shortHorizon bounds how far ahead a window's remaining requests are weighed against the
+// configured pace.
+const shortHorizon = time.Minute
+
+// pace computes the allowed rate from the windows: among the windows running short, the
+// slowest remaining/reset, and how long it holds (that window's reset). throttle is false when
+// no window runs short; exhausted is true when some window has nothing left.
+func (p *pacer) pace(windows []rateLimitWindow) (limit rate.Limit, until time.Duration, throttle, exhausted bool, binding rateLimitWindow) {
+	limit = rate.Inf
+	for _, w := range windows {
+		if w.Reset <= 0 {
+			continue // resets now: no constraint
+		}
+		// What the configured pace could send before the reset (or within the horizon).
+		budget := float64(p.baseLimit)*min(w.Reset, shortHorizon).Seconds() + float64(p.baseBurst)
+		if w.Remaining > 0 && float64(w.Remaining) >= budget {
+			continue
+		}
+		allowed := rate.Every(w.Reset) // exhausted: one request when the window resets
+		if w.Remaining > 0 {
+			allowed = rate.Limit(float64(w.Remaining) / w.Reset.Seconds())
+		} else {
+			exhausted = true
+		}
+		if !throttle || allowed < limit {
+			limit, until, binding, throttle = allowed, w.Reset, w, true
+		}
+	}
+	return limit, until, throttle, exhausted, binding
+}
+
+// state reports the limiter's current pace (tests).
+func (p *pacer) state() (rate.Limit, int, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.lim.Limit(), p.lim.Burst(), p.throttled
+}

@@ -1,0 +1,159 @@
+package runpod
+
+import (
+	"net/http"
+	"testing"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+func TestParseRateLimit(t *testing.T) {
+	h := http.Header{}
+	h.Set("RateLimit", `"minute";r=0;t=12, "hour";r=2800;t=1812, "day";r=49500;t=45012, "bogus";r=x;t=1, "half";r=3`)
+	got := parseRateLimit(h)
+	want := []rateLimitWindow{
+		{"minute", 0, 12 * time.Second}, {"hour", 2800, 1812 * time.Second}, {"day", 49500, 45012 * time.Second},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("got %+v", got)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("window %d: %+v, want %+v", i, got[i], want[i])
+		}
+	}
+	if parseRateLimit(http.Header{}) != nil {
+		t.Error("no header, yet windows")
+	}
+}
+
+func respWith(rateLimit string) *http.Response {
+	h := http.Header{}
+	if rateLimit != "" {
+		h.Set("RateLimit", rateLimit)
+	}
+	return &http.Response{Header: h}
+}
+
+// TestPacerPace checks which windows run short (fewer requests left than the configured pace
+// could send before the reset, looking a minute ahead) and which of them binds: the one whose
+// remaining requests, spread until its reset, allow the slowest pace, which is not always the
+// one with the fewest left.
+func TestPacerPace(t *testing.T) {
+	p := newPacer(DefaultLimiter())
+	cases := []struct {
+		windows   []rateLimitWindow
+		throttle  bool
+		exhausted bool
+		binding   string
+		limit     rate.Limit
+	}{
+		// RunPod's quotas at the start of their windows: nothing runs short.
+		{[]rateLimitWindow{{"minute", 60, time.Minute}, {"hour", 3000, time.Hour}, {"day", 50000, 24 * time.Hour}}, false, false, "", 0},
+		{[]rateLimitWindow{{"minute", 3, 2 * time.Second}, {"hour", 20, 3000 * time.Second}}, true, false, "hour", rate.Limit(20.0 / 3000)},
+		{[]rateLimitWindow{{"minute", 0, 12 * time.Second}, {"hour", 2800, 1812 * time.Second}}, true, true, "minute", rate.Every(12 * time.Second)},
+		{[]rateLimitWindow{{"minute", 30, 40 * time.Second}, {"day", 49500, 45012 * time.Second}}, true, false, "minute", 0.75},
+		{[]rateLimitWindow{{"minute", 5, 0}}, false, false, "", 0}, // resets now
+	}
+	for i, tc := range cases {
+		limit, _, throttle, exhausted, w := p.pace(tc.windows)
+		if throttle != tc.throttle || exhausted != tc.exhausted || (throttle && (w.Name != tc.binding || limit != tc.limit)) {
+			t.Errorf("case %d: throttle %v exhausted %v window %q limit %v", i, throttle, exhausted, w.Name, limit)
+		}
+	}
+}
+
+// TestPacerSlowsDownAndRestores: plenty left keeps the configured pace; few left spreads the
+// remaining requests over the window's reset, with a burst of 1; the pace comes back when the
+// window resets, and at once when a later answer shows room again.
+func TestPacerSlowsDownAndRestores(t *testing.T) {
+	p := newPacer(DefaultLimiter())
+	base := DefaultLimiter().Limit()
+
+	p.onResponse(respWith(`"minute";r=55;t=40, "hour";r=2800;t=1812`))
+	if l, b, throttled := p.state(); l != base || b != 5 || throttled {
+		t.Fatalf("plenty left: limit %v burst %d throttled %v", l, b, throttled)
+	}
+
+	p.onResponse(respWith(`"minute";r=1;t=2, "hour";r=2800;t=1812`)) // 1 left for 2 s
+	if l, b, throttled := p.state(); l != 0.5 || b != 1 || !throttled {
+		t.Fatalf("few left: limit %v burst %d throttled %v", l, b, throttled)
+	}
+	deadline := time.Now().Add(4 * time.Second)
+	for {
+		l, b, throttled := p.state()
+		if l == base && b == 5 && !throttled {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not restored after the reset: limit %v burst %d", l, b)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+
+	p.onResponse(respWith(`"minute";r=1;t=30`))
+	if _, _, throttled := p.state(); !throttled {
+		t.Fatal("not throttled")
+	}
+	p.onResponse(respWith(`"minute";r=60;t=60`)) // a fresh window
+	if l, b, throttled := p.state(); l != base || b != 5 || throttled {
+		t.Errorf("fresh window: limit %v burst %d throttled %v", l, b, throttled)
+	}
+	p.onResponse(respWith("")) // no header: nothing changes
+	if l, _, _ := p.state(); l != base {
+		t.Errorf("limit %v", l)
+	}
+
+	// Short, but at a rate above the configured one: never faster than configured.
+	p.onResponse(respWith(`"minute";r=4;t=1`))
+	if l, b, throttled := p.state(); l != base || b != 1 || !throttled {
+		t.Errorf("short and fast: limit %v burst %d throttled %v", l, b, throttled)
+	}
+}
+
+// TestRateLimitHeaderSlowsRequests goes through the client: after an answer saying the minute
+// window is exhausted for another second, the next request waits for that second instead of
+// collecting a 429, although the configured limiter (burst 10) would let it pass at once.
+func TestRateLimitHeaderSlowsRequests(t *testing.T) {
+	f := newFake(t)
+	c, err := NewClient(ClientConfig{Endpoint: f.endpoint(), APIKey: testKey, Limiter: rate.NewLimiter(1, 10)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sent []time.Time
+	f.handle("GET", "/pods", func(w http.ResponseWriter, _ *http.Request) {
+		sent = append(sent, time.Now())
+		if len(sent) == 1 {
+			w.Header().Set("RateLimit", `"minute";r=0;t=1, "hour";r=2800;t=1812`)
+			w.Header().Set("RateLimit-Policy", `"minute";q=60;w=60, "hour";q=3000;w=3600`)
+		} else {
+			w.Header().Set("RateLimit", `"minute";r=59;t=30, "hour";r=2799;t=1811`)
+		}
+		writeRaw(w, 200, podsJSON())
+	})
+	for range 3 {
+		if _, err := c.ListPods(t.Context(), ListPodsOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(sent) != 3 {
+		t.Fatalf("%d requests", len(sent))
+	}
+	if gap := sent[1].Sub(sent[0]); gap < 900*time.Millisecond {
+		t.Errorf("second request %s after the first, before the window's reset", gap)
+	}
+	// The second answer's room restored the configured pace.
+	if l, _, throttled := c.pacer.state(); l != 1 || throttled {
+		t.Errorf("limit %v throttled %v", l, throttled)
+	}
+}
+
+// TestDefaultLimiterStaysUnderMinuteQuota: the worst case of the token bucket in any minute
+// (burst + rate x 60 s) is within RunPod's 60 requests per minute.
+func TestDefaultLimiterStaysUnderMinuteQuota(t *testing.T) {
+	l := DefaultLimiter()
+	if worst := float64(l.Burst()) + float64(l.Limit())*60; worst > 60.0001 {
+		t.Errorf("up to %.1f requests in a minute", worst)
+	}
+}
