@@ -77,6 +77,9 @@ type InstanceSpec struct {
 	Tags      map[string]string
 	// MaxPricePerHour, when positive, refuses offers above it (USD per hour, whole machine).
 	MaxPricePerHour float64
+	// DesiredState is DesiredRunning (or empty) or DesiredStopped; clouds that cannot stop a
+	// machine refuse DesiredStopped in ValidateInstanceSpec.
+	DesiredState string
 	// LaunchToken is a unique token the adapter attaches to the machine (tag or name) so that a
 	// create whose answer was lost can be found and adopted instead of repeated.
 	LaunchToken string

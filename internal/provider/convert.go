@@ -87,3 +87,17 @@ func stringOrNull(s string) types.String {
 	}
 	return types.StringValue(s)
 }
+
+func int64OrNull(n int) types.Int64 {
+	if n == 0 {
+		return types.Int64Null()
+	}
+	return types.Int64Value(int64(n))
+}
+
+func nullIfUnknown(s types.String) types.String {
+	if s.IsUnknown() {
+		return types.StringNull()
+	}
+	return s
+}

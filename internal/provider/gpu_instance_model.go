@@ -26,7 +26,9 @@ type gpuInstanceModel struct {
 	UserData        types.String         `tfsdk:"user_data"`
 	Tags            types.Map            `tfsdk:"tags"`
 	MaxPricePerHour types.Float64        `tfsdk:"max_price_per_hour"`
+	DesiredState    types.String         `tfsdk:"desired_state"`
 	Lambda          *lambdaInstanceModel `tfsdk:"lambda"`
+	RunPod          *runpodInstanceModel `tfsdk:"runpod"`
 	Timeouts        timeouts.Value       `tfsdk:"timeouts"`
 
 	Status       types.String  `tfsdk:"status"`
@@ -45,13 +47,36 @@ type lambdaInstanceModel struct {
 	FirewallRulesetIDs types.List `tfsdk:"firewall_ruleset_ids"`
 }
 
+type runpodInstanceModel struct {
+	Image           types.String `tfsdk:"image"`
+	CloudType       types.String `tfsdk:"cloud_type"`
+	Ports           types.List   `tfsdk:"ports"`
+	Env             types.Map    `tfsdk:"env"`
+	ContainerDiskGB types.Int64  `tfsdk:"container_disk_gb"`
+	VolumeGB        types.Int64  `tfsdk:"volume_gb"`
+	VolumeMountPath types.String `tfsdk:"volume_mount_path"`
+	NetworkVolumeID types.String `tfsdk:"network_volume_id"`
+	TemplateID      types.String `tfsdk:"template_id"`
+	StartSSH        types.Bool   `tfsdk:"start_ssh"`
+}
+
 // unknownAttributes names the configurable top-level attributes whose planned value is not
 // known yet, so that plan-time checks of the cloud skip them.
 func (m gpuInstanceModel) unknownAttributes() map[string]bool {
 	values := map[string]attr.Value{
 		"name": m.Name, "region": m.Region, "gpu_type": m.GPUType, "gpu_count": m.GPUCount,
 		"image": m.Image, "ssh_key_ids": m.SSHKeyIDs, "user_data": m.UserData, "tags": m.Tags,
-		"max_price_per_hour": m.MaxPricePerHour,
+		"max_price_per_hour": m.MaxPricePerHour, "desired_state": m.DesiredState,
+	}
+	if m.RunPod != nil {
+		for name, v := range map[string]attr.Value{
+			"image": m.RunPod.Image, "cloud_type": m.RunPod.CloudType, "ports": m.RunPod.Ports, "env": m.RunPod.Env,
+			"container_disk_gb": m.RunPod.ContainerDiskGB, "volume_gb": m.RunPod.VolumeGB,
+			"volume_mount_path": m.RunPod.VolumeMountPath, "network_volume_id": m.RunPod.NetworkVolumeID,
+			"template_id": m.RunPod.TemplateID, "start_ssh": m.RunPod.StartSSH,
+		} {
+			values["runpod."+name] = v
+		}
 	}
 	out := map[string]bool{}
 	for name, v := range values {
@@ -60,6 +85,50 @@ func (m gpuInstanceModel) unknownAttributes() map[string]bool {
 		}
 	}
 	return out
+}
+
+// expandRunPodOptions turns the runpod block into the neutral options.
+func expandRunPodOptions(ctx context.Context, r *runpodInstanceModel, diags *diag.Diagnostics) *clients.RunPodInstanceOptions {
+	if r == nil {
+		return nil
+	}
+	o := &clients.RunPodInstanceOptions{
+		Image:           r.Image.ValueString(),
+		CloudType:       r.CloudType.ValueString(),
+		TemplateID:      r.TemplateID.ValueString(),
+		NetworkVolumeID: r.NetworkVolumeID.ValueString(),
+		VolumeMountPath: r.VolumeMountPath.ValueString(),
+		Ports:           stringsFromList(ctx, r.Ports, diags),
+		Env:             stringMap(ctx, r.Env, diags),
+		ContainerDiskGB: int(r.ContainerDiskGB.ValueInt64()),
+		VolumeGB:        int(r.VolumeGB.ValueInt64()),
+	}
+	if !r.StartSSH.IsNull() && !r.StartSSH.IsUnknown() {
+		o.StartSSH = r.StartSSH.ValueBoolPointer()
+	}
+	return o
+}
+
+// flattenRunPodOptions writes what the pod reports into the runpod block; template_id and
+// start_ssh are not reported back and keep their configured value.
+func flattenRunPodOptions(ctx context.Context, o *clients.RunPodInstanceOptions, prior *runpodInstanceModel, diags *diag.Diagnostics) *runpodInstanceModel {
+	r := &runpodInstanceModel{TemplateID: types.StringNull(), StartSSH: types.BoolNull()}
+	if prior != nil {
+		r.TemplateID = nullIfUnknown(prior.TemplateID)
+		r.StartSSH = prior.StartSSH
+		if r.StartSSH.IsUnknown() {
+			r.StartSSH = types.BoolNull()
+		}
+	}
+	r.Image = stringOrNull(o.Image)
+	r.CloudType = stringOrNull(o.CloudType)
+	r.Ports = listOrNull(ctx, o.Ports, diags)
+	r.Env = mapOrNull(ctx, o.Env, diags)
+	r.ContainerDiskGB = int64OrNull(o.ContainerDiskGB)
+	r.VolumeGB = int64OrNull(o.VolumeGB)
+	r.VolumeMountPath = stringOrNull(o.VolumeMountPath)
+	r.NetworkVolumeID = stringOrNull(o.NetworkVolumeID)
+	return r
 }
 
 // expandInstanceSpec turns a plan into the neutral launch request.
@@ -74,6 +143,8 @@ func expandInstanceSpec(ctx context.Context, m gpuInstanceModel, diags *diag.Dia
 		MaxPricePerHour: m.MaxPricePerHour.ValueFloat64(),
 	}
 	spec.SSHKeyIDs = stringsFromSet(ctx, m.SSHKeyIDs, diags)
+	spec.DesiredState = m.DesiredState.ValueString()
+	spec.RunPod = expandRunPodOptions(ctx, m.RunPod, diags)
 	spec.Tags = stringMap(ctx, m.Tags, diags)
 	if m.Lambda != nil {
 		spec.Lambda = &clients.LambdaInstanceOptions{
@@ -116,7 +187,8 @@ func flattenInstance(ctx context.Context, inst *clients.Instance, m *gpuInstance
 	} else {
 		m.CreatedAt = types.StringValue(inst.CreatedAt.UTC().Format(time.RFC3339))
 	}
-	if inst.Image != "" && (m.Image.IsNull() || m.Image.IsUnknown()) {
+	// A RunPod pod's image is its container image, held in the runpod block.
+	if inst.Image != "" && inst.RunPod == nil && (m.Image.IsNull() || m.Image.IsUnknown()) {
 		m.Image = types.StringValue(inst.Image)
 	}
 	if m.Image.IsUnknown() {
@@ -128,6 +200,18 @@ func flattenInstance(ctx context.Context, inst *clients.Instance, m *gpuInstance
 	m.SSHKeyIDs = setOrNull(ctx, inst.SSHKeyIDs, diags)
 	m.Tags = mapOrNull(ctx, inst.Tags, diags)
 
+	switch inst.Status {
+	case clients.StatusStopped:
+		m.DesiredState = types.StringValue(clients.DesiredStopped)
+	case clients.StatusRunning, clients.StatusPending:
+		m.DesiredState = types.StringValue(clients.DesiredRunning)
+	}
+	if m.DesiredState.IsNull() || m.DesiredState.IsUnknown() {
+		m.DesiredState = types.StringValue(clients.DesiredRunning)
+	}
+	if inst.RunPod != nil {
+		m.RunPod = flattenRunPodOptions(ctx, inst.RunPod, m.RunPod, diags)
+	}
 	if inst.Lambda != nil && (m.Lambda != nil || len(inst.Lambda.FileSystemNames) > 0 || len(inst.Lambda.FirewallRulesetIDs) > 0) {
 		m.Lambda = &lambdaInstanceModel{
 			FileSystemNames:    listOrNull(ctx, inst.Lambda.FileSystemNames, diags),

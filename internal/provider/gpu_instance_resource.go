@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
@@ -21,6 +22,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/mapplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/setplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -99,7 +101,7 @@ func (r *gpuInstanceResource) Schema(ctx context.Context, _ resource.SchemaReque
 			},
 			"image": schema.StringAttribute{
 				Optional:            true,
-				MarkdownDescription: "Operating system image: an image family (Lambda: `lambda-stack-22-04`) or an image id. The cloud's default when left out. A change replaces the machine.",
+				MarkdownDescription: "Operating system image: an image family (Lambda: `lambda-stack-22-04`) or an image id. The cloud's default when left out. A change replaces the machine. RunPod pods take a container image in `runpod.image` instead.",
 				PlanModifiers:       []planmodifier.String{requiresReplaceIfPriorSet()},
 			},
 			"ssh_key_ids": schema.SetAttribute{
@@ -128,6 +130,14 @@ func (r *gpuInstanceResource) Schema(ctx context.Context, _ resource.SchemaReque
 				PlanModifiers: []planmodifier.Float64{float64planmodifier.UseStateForUnknown()},
 			},
 
+			"desired_state": schema.StringAttribute{
+				Optional: true,
+				Computed: true,
+				Default:  stringdefault.StaticString(clients.DesiredRunning),
+				MarkdownDescription: "`running` (default) or `stopped`. A stopped RunPod pod releases its GPUs (no GPU billing) and keeps its disk; " +
+					"changing this starts or stops the machine in place. Lambda Cloud has no stopped state.",
+				Validators: []validator.String{stringvalidator.OneOf(clients.DesiredRunning, clients.DesiredStopped)},
+			},
 			"status": schema.StringAttribute{
 				Computed:            true,
 				MarkdownDescription: "Neutral status: `pending`, `running`, `stopped`, `unhealthy`, `terminating`, `terminated` or `error`.",
@@ -164,6 +174,7 @@ func (r *gpuInstanceResource) Schema(ctx context.Context, _ resource.SchemaReque
 					},
 				},
 			},
+			"runpod": runpodInstanceBlock(),
 			"timeouts": timeouts.Block(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),
 		},
 	}
@@ -192,9 +203,11 @@ func (r *gpuInstanceResource) ModifyPlan(ctx context.Context, req resource.Modif
 		resp.Diagnostics.AddAttributeError(path.Root("cloud"), "Cloud not configured", err.Error())
 		return
 	}
-	if plan.Lambda != nil && cloudName != "lambda" {
-		resp.Diagnostics.AddAttributeError(path.Root("lambda"), "Settings for another cloud",
-			fmt.Sprintf("The `lambda` block only applies to cloud = \"lambda\", but this machine is on %q. Remove the block.", cloudName))
+	for block, set := range map[string]bool{"lambda": plan.Lambda != nil, "runpod": plan.RunPod != nil} {
+		if set && cloudName != block {
+			resp.Diagnostics.AddAttributeError(path.Root(block), "Settings for another cloud",
+				fmt.Sprintf("The `%s` block only applies to cloud = %q, but this machine is on %q. Remove the block.", block, block, cloudName))
+		}
 	}
 
 	if !plan.Region.IsNull() && !plan.Region.IsUnknown() && !slices.Contains(cloud.Regions(), plan.Region.ValueString()) {
@@ -252,8 +265,17 @@ func (r *gpuInstanceResource) ModifyPlan(ctx context.Context, req resource.Modif
 		if !plan.InstanceType.IsUnknown() && plan.InstanceType.ValueString() != state.InstanceType.ValueString() {
 			resp.RequiresReplace = append(resp.RequiresReplace, path.Root("gpu_type"), path.Root("gpu_count"))
 		}
-		// Nothing the cloud reports changes on an update: keep the status as it is.
-		plan.Status = state.Status
+		// Starting, stopping or restarting the container (new image or environment) changes
+		// the status, addresses and price; a rename or a respelling changes none of them.
+		u := instanceUpdate(ctx, plan, *state, &resp.Diagnostics)
+		if u.DesiredState != nil || u.Image != nil || u.Env != nil {
+			plan.Status = types.StringUnknown()
+			plan.PublicIP, plan.PrivateIP, plan.SSHHost = types.StringUnknown(), types.StringUnknown(), types.StringUnknown()
+			plan.SSHPort = types.Int64Unknown()
+			plan.PricePerHour = types.Float64Unknown()
+		} else {
+			plan.Status = state.Status
+		}
 	}
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 }
@@ -324,8 +346,59 @@ func (r *gpuInstanceResource) Create(ctx context.Context, req resource.CreateReq
 			fmt.Errorf("%w\n\nThe instance is saved in state and marked tainted: the next apply replaces it, and destroy removes it", err))
 		return
 	}
+	if plan.DesiredState.ValueString() == clients.DesiredStopped {
+		// Created to be kept stopped (a disk prepared now, GPUs paid for later).
+		ready, err = setPowerState(ctx, cloud, inst.ID, clients.DesiredStopped)
+		if err != nil {
+			addCloudError(&resp.Diagnostics, fmt.Sprintf("Unable to stop %s instance %s", displayName(cloud.Name()), inst.ID), err)
+			return
+		}
+	}
 	flattenInstance(ctx, ready, &plan, &resp.Diagnostics)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+// setPowerState starts or stops a machine and waits until it is running (and reachable) or
+// stopped.
+func setPowerState(ctx context.Context, cloud clients.Cloud, id, desired string) (*clients.Instance, error) {
+	if _, err := cloud.UpdateInstance(ctx, id, clients.InstanceUpdate{DesiredState: &desired}); err != nil {
+		return nil, err
+	}
+	return waitPowerState(ctx, cloud, id, desired)
+}
+
+// waitPowerState waits until a machine is running and reachable, or stopped.
+func waitPowerState(ctx context.Context, cloud clients.Cloud, id, desired string) (*clients.Instance, error) {
+	if desired == clients.DesiredRunning {
+		return waitInstanceReady(ctx, cloud, id)
+	}
+	return waitInstanceStopped(ctx, cloud, id)
+}
+
+// waitInstanceStopped polls until the machine reports stopped.
+func waitInstanceStopped(ctx context.Context, cloud clients.Cloud, id string) (*clients.Instance, error) {
+	var last *clients.Instance
+	err := clients.Poll(ctx, func(ctx context.Context) (bool, error) {
+		inst, err := cloud.GetInstance(ctx, id)
+		if err != nil {
+			return false, ignoreRateLimit(err)
+		}
+		last = inst
+		if inst.Status == clients.StatusError || inst.Gone() {
+			return false, fmt.Errorf("the cloud reports the machine as %s (%s) while stopping it", inst.Status, inst.NativeStatus)
+		}
+		return inst.Status == clients.StatusStopped, nil
+	})
+	return last, err
+}
+
+// ignoreRateLimit lets a waiter keep waiting through a refusal for its pace: the next look is
+// paced further apart anyway.
+func ignoreRateLimit(err error) error {
+	if errors.Is(err, clients.ErrRateLimited) {
+		return nil
+	}
+	return err
 }
 
 // waitInstanceReady polls until the machine is usable, has failed, or ctx ends.
@@ -334,16 +407,13 @@ func waitInstanceReady(ctx context.Context, cloud clients.Cloud, id string) (*cl
 	err := clients.Poll(ctx, func(ctx context.Context) (bool, error) {
 		inst, err := cloud.GetInstance(ctx, id)
 		if err != nil {
-			if errors.Is(err, clients.ErrRateLimited) {
-				return false, nil // keep waiting: the next look is paced further apart
-			}
-			return false, err
+			return false, ignoreRateLimit(err)
 		}
 		last = inst
 		if inst.Ready {
 			return true, nil
 		}
-		if inst.Failed() {
+		if inst.Failed() || inst.Status == clients.StatusStopped {
 			return false, fmt.Errorf("the cloud reports the machine as %s (%s)", inst.Status, inst.NativeStatus)
 		}
 		tflog.Debug(ctx, "waiting for instance", map[string]any{"id": id, "status": inst.NativeStatus})
@@ -400,20 +470,24 @@ func (r *gpuInstanceResource) Update(ctx context.Context, req resource.UpdateReq
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
-	var update clients.InstanceUpdate
-	if !plan.Name.Equal(state.Name) {
-		update.Name = plan.Name.ValueStringPointer()
-	}
+	update := instanceUpdate(ctx, plan, state, &resp.Diagnostics)
+	id := state.ID.ValueString()
 	var inst *clients.Instance
 	if !update.IsZero() {
-		inst, err = cloud.UpdateInstance(ctx, state.ID.ValueString(), update)
+		inst, err = cloud.UpdateInstance(ctx, id, update)
+		if err == nil && update.DesiredState != nil {
+			inst, err = waitPowerState(ctx, cloud, id, *update.DesiredState)
+		} else if err == nil && (update.Image != nil || update.Env != nil) && plan.DesiredState.ValueString() == clients.DesiredRunning {
+			// A new image or environment restarts the container: wait until it is back.
+			inst, err = waitInstanceReady(ctx, cloud, id)
+		}
 	} else {
 		// Only attributes the cloud does not hold changed (a respelled gpu_type, the price
 		// cap, an image recorded after import): nothing to send.
-		inst, err = cloud.GetInstance(ctx, state.ID.ValueString())
+		inst, err = cloud.GetInstance(ctx, id)
 	}
 	if err != nil {
-		addCloudError(&resp.Diagnostics, "Unable to update "+displayName(cloud.Name())+" instance "+state.ID.ValueString(), err)
+		addCloudError(&resp.Diagnostics, "Unable to update "+displayName(cloud.Name())+" instance "+id, err)
 		return
 	}
 	plan.ID = state.ID
@@ -422,6 +496,29 @@ func (r *gpuInstanceResource) Update(ctx context.Context, req resource.UpdateReq
 		plan.Name = types.StringValue(*update.Name) // the list snapshot may predate the rename
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+// instanceUpdate lists what changed between state and plan that the cloud changes in place.
+func instanceUpdate(ctx context.Context, plan, state gpuInstanceModel, diags *diag.Diagnostics) clients.InstanceUpdate {
+	var u clients.InstanceUpdate
+	if !plan.Name.Equal(state.Name) {
+		u.Name = plan.Name.ValueStringPointer()
+	}
+	if !plan.DesiredState.Equal(state.DesiredState) {
+		u.DesiredState = plan.DesiredState.ValueStringPointer()
+	}
+	if plan.RunPod != nil && state.RunPod != nil {
+		if !plan.RunPod.Image.Equal(state.RunPod.Image) && !plan.RunPod.Image.IsNull() {
+			u.Image = plan.RunPod.Image.ValueStringPointer()
+		}
+		if !plan.RunPod.Env.Equal(state.RunPod.Env) {
+			u.Env = stringMap(ctx, plan.RunPod.Env, diags)
+			if u.Env == nil {
+				u.Env = map[string]string{} // removing every variable
+			}
+		}
+	}
+	return u
 }
 
 func (r *gpuInstanceResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
@@ -460,10 +557,7 @@ func waitInstanceGone(ctx context.Context, cloud clients.Cloud, id string) error
 			return true, nil
 		}
 		if err != nil {
-			if errors.Is(err, clients.ErrRateLimited) {
-				return false, nil
-			}
-			return false, err
+			return false, ignoreRateLimit(err)
 		}
 		return inst.Gone(), nil
 	})

@@ -43,7 +43,7 @@ type testEnv struct {
 
 func newTestEnv(t *testing.T) *testEnv {
 	t.Helper()
-	emu := server.New(server.Options{TimeScale: testTimeScale, LambdaKey: "lambda-test-key"})
+	emu := server.New(server.Options{TimeScale: testTimeScale, LambdaKey: "lambda-test-key", RunPodKey: "runpod-test-key"})
 	srv := httptest.NewServer(emu)
 	t.Cleanup(srv.Close)
 	return &testEnv{emu: emu, url: srv.URL}
@@ -55,7 +55,11 @@ func (e *testEnv) providerConfig() string {
 provider "neocloud" {
   lambda {
     api_key  = "lambda-test-key"
-    endpoint = "%s/api/v1"
+    endpoint = "%[1]s/api/v1"
+  }
+  runpod {
+    api_key  = "runpod-test-key"
+    endpoint = "%[1]s/v2"
   }
 }
 `, e.url)

@@ -293,6 +293,12 @@ func (c *Cloud) ValidateInstanceSpec(spec clients.InstanceSpec) []clients.FieldE
 			Detail: "Lambda Cloud accepts at most 1 MB of user data.",
 		})
 	}
+	if spec.DesiredState == clients.DesiredStopped {
+		errs = append(errs, clients.FieldError{
+			Field: "desired_state", Summary: "Lambda Cloud cannot stop an instance",
+			Detail: "A Lambda Cloud instance is billed until it is terminated and has no stopped state: destroy it instead (or remove desired_state).",
+		})
+	}
 	if _, reserved := spec.Tags[LaunchTokenTag]; reserved {
 		errs = append(errs, clients.FieldError{
 			Field: "tags", Summary: "Reserved tag key",
