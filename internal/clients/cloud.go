@@ -84,8 +84,9 @@ type InstanceSpec struct {
 	// create whose answer was lost can be found and adopted instead of repeated.
 	LaunchToken string
 
-	Lambda *LambdaInstanceOptions
-	RunPod *RunPodInstanceOptions
+	Lambda    *LambdaInstanceOptions
+	RunPod    *RunPodInstanceOptions
+	CoreWeave *CoreWeaveInstanceOptions
 }
 
 // LambdaInstanceOptions are Lambda-only launch settings.
@@ -139,8 +140,9 @@ type Instance struct {
 	// Ready is true when the machine can be used: running and its SSH endpoint known.
 	Ready bool
 
-	Lambda *LambdaInstanceOptions
-	RunPod *RunPodInstanceOptions
+	Lambda    *LambdaInstanceOptions
+	RunPod    *RunPodInstanceOptions
+	CoreWeave *CoreWeaveInstanceOptions
 }
 
 // Gone reports whether the machine no longer exists for billing purposes.

@@ -1,0 +1,161 @@
+package clients
+
+import (
+	"context"
+	"strconv"
+	"time"
+)
+
+// Neutral cluster statuses.
+const (
+	ClusterPending  = "pending"  // being created
+	ClusterRunning  = "running"  // every node up
+	ClusterUpdating = "updating" // scaling or upgrading
+	ClusterDegraded = "degraded" // some nodes missing or broken (e.g. capacity ran out midway)
+	ClusterFailed   = "failed"   // the cloud gave up on it
+	ClusterDeleting = "deleting"
+)
+
+// ClusterCloud is implemented by clouds that run multi-node GPU clusters. The provider asks for
+// it with a type assertion and says at plan time when a cloud has none.
+type ClusterCloud interface {
+	ClusterRules() ClusterRules
+	// CreateCluster returns as soon as the cloud has accepted the cluster and its id is
+	// known, without waiting for nodes: the provider saves the id, then waits with
+	// GetCluster. A create whose answer was lost is resolved by finding the cluster (by its
+	// launch token or name), never by creating another.
+	CreateCluster(ctx context.Context, spec ClusterSpec) (*Cluster, error)
+	// GetCluster reads a cluster and its nodes; ErrNotFound when it does not exist.
+	GetCluster(ctx context.Context, id string) (*Cluster, error)
+	// UpdateCluster changes what ClusterRules allow in place (name, node count) and returns
+	// once the change is accepted; the provider waits with GetCluster.
+	UpdateCluster(ctx context.Context, id string, update ClusterUpdate) (*Cluster, error)
+	// DeleteCluster deletes every node and what the cluster created (its VPC, ruleset);
+	// an already deleted cluster counts as deleted. It returns once deletion is accepted.
+	DeleteCluster(ctx context.Context, id string) error
+}
+
+// ClusterRules say what a cloud's clusters can be, for plan-time checks.
+type ClusterRules struct {
+	MinNodes, MaxNodes int
+	// Resizable clusters change node_count in place; others are replaced.
+	Resizable bool
+	Renamable bool
+	// GPUsPerNode lists the allowed GPUs per node (empty: whatever the instance type fixes).
+	GPUsPerNode []int
+}
+
+// ClusterSpec is the neutral description of a cluster.
+type ClusterSpec struct {
+	Name        string
+	Region      string
+	GPUType     string // neutral name or native instance type
+	GPUsPerNode int
+	NodeCount   int
+	SSHKeyIDs   []string
+	// LaunchToken identifies what this create made, for adoption after a lost answer and for
+	// finding nodes that state lost.
+	LaunchToken string
+
+	CoreWeave *CoreWeaveClusterOptions
+	RunPod    *RunPodClusterOptions
+	Lambda    *LambdaClusterOptions
+}
+
+// CoreWeaveClusterOptions are CKS settings.
+type CoreWeaveClusterOptions struct {
+	KubernetesVersion string
+	// VPCID places the cluster in an existing VPC; empty creates one (and deletes it with
+	// the cluster).
+	VPCID        string
+	Public       bool
+	ComputeClass string // "default" or "spot"
+}
+
+// RunPodClusterOptions are Instant Cluster settings.
+type RunPodClusterOptions struct {
+	ClusterType     string // TRAINING, SLURM, RAY, APPLICATION
+	Image           string
+	Ports           []string
+	Env             map[string]string
+	NetworkVolumeID string
+	ContainerDiskGB int
+}
+
+// LambdaClusterOptions are settings of a Lambda node group.
+type LambdaClusterOptions struct {
+	// FileSystemName is a shared filesystem mounted on every node, created when absent.
+	FileSystemName string
+	Image          string
+	UserData       string
+}
+
+// ClusterUpdate lists in-place changes; nil fields are left alone.
+type ClusterUpdate struct {
+	Name      *string
+	NodeCount *int
+}
+
+// Cluster is the neutral view of a cluster.
+type Cluster struct {
+	ID           string
+	Cloud        string
+	Name         string
+	Region       string
+	Status       string // one of the Cluster* constants
+	NativeStatus string
+	InstanceType string
+	GPUType      string
+	GPUsPerNode  int
+	// NodeCount is the number of nodes asked for; len(Nodes) is how many exist.
+	NodeCount    int
+	Nodes        []ClusterNode
+	HeadNodeIP   string
+	PricePerHour float64 // all nodes
+	CreatedAt    time.Time
+	// Ready is true when every asked-for node is up and reachable.
+	Ready bool
+	// Problem says why a degraded or failed cluster is so (capacity ran out at node 3 of 4).
+	Problem string
+
+	APIServerEndpoint string
+	Kubeconfig        string // sensitive
+	CoreWeave         *CoreWeaveClusterInfo
+}
+
+// CoreWeaveClusterInfo is what a CKS cluster reports beyond the neutral fields.
+type CoreWeaveClusterInfo struct {
+	VPCID             string
+	VPCCreated        bool // the provider made the VPC and deletes it with the cluster
+	KubernetesVersion string
+	Public            bool
+	ComputeClass      string
+}
+
+// ClusterNode is one machine of a cluster, in rank order (rank 0 is the head).
+type ClusterNode struct {
+	ID        string
+	Name      string
+	Rank      int
+	Role      string // "head"/"worker", or the cloud's (Slurm controller, Ray head)
+	Status    string // neutral instance status
+	PublicIP  string
+	PrivateIP string
+	SSHHost   string
+	SSHPort   int
+}
+
+// LaunchEnv is what a distributed-training launcher needs on each node (torchrun, Slurm).
+func (c *Cluster) LaunchEnv(n ClusterNode) map[string]string {
+	gpus := c.GPUsPerNode
+	return map[string]string{
+		"MASTER_ADDR":    c.HeadNodeIP,
+		"MASTER_PORT":    "29500",
+		"NODE_RANK":      itoa(n.Rank),
+		"NUM_NODES":      itoa(len(c.Nodes)),
+		"NPROC_PER_NODE": itoa(gpus),
+		"WORLD_SIZE":     itoa(gpus * len(c.Nodes)),
+	}
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
