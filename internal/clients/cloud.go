@@ -212,3 +212,9 @@ type FieldError struct {
 type InstanceValidator interface {
 	ValidateInstanceSpec(spec InstanceSpec) []FieldError
 }
+
+// SSHKeyValidator is implemented by clouds with rules on SSH keys that can be checked at plan
+// time (RunPod cannot generate a key pair).
+type SSHKeyValidator interface {
+	ValidateSSHKeySpec(spec SSHKeySpec) []FieldError
+}

@@ -19,6 +19,7 @@ import (
 var (
 	_ resource.ResourceWithConfigure   = (*sshKeyResource)(nil)
 	_ resource.ResourceWithImportState = (*sshKeyResource)(nil)
+	_ resource.ResourceWithModifyPlan  = (*sshKeyResource)(nil)
 )
 
 // NewSSHKeyResource is neocloud_ssh_key.
@@ -79,6 +80,35 @@ func (r *sshKeyResource) Schema(_ context.Context, _ resource.SchemaRequest, res
 
 func (r *sshKeyResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
 	r.data = configureData(req.ProviderData, &resp.Diagnostics)
+}
+
+// ModifyPlan checks at plan time that the cloud is configured and can take the key as given.
+func (r *sshKeyResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.Plan.Raw.IsNull() || r.data == nil {
+		return
+	}
+	var plan sshKeyModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() || plan.Cloud.IsUnknown() {
+		return
+	}
+	cloud, err := r.data.cloud(plan.Cloud.ValueString())
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("cloud"), "Cloud not configured", err.Error())
+		return
+	}
+	v, ok := cloud.(clients.SSHKeyValidator)
+	if !ok {
+		return
+	}
+	var configured types.String
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("public_key"), &configured)...)
+	if configured.IsUnknown() {
+		return // known at apply
+	}
+	for _, fe := range v.ValidateSSHKeySpec(clients.SSHKeySpec{Name: plan.Name.ValueString(), PublicKey: configured.ValueString()}) {
+		resp.Diagnostics.AddAttributeError(attrPath(fe.Field), fe.Summary, fe.Detail)
+	}
 }
 
 func (r *sshKeyResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {

@@ -102,3 +102,58 @@ resource "neocloud_ssh_key" "bad" {
 		}},
 	})
 }
+
+// A RunPod account key is added without disturbing the user's other keys, imports by its
+// fingerprint id, and a key without public_key fails at plan time (RunPod cannot generate one).
+func TestAccSSHKey_runpod(t *testing.T) {
+	testAccPreCheck(t)
+	env := newTestEnv(t)
+	seedRunPodKey(t, env)
+	cfg := env.providerConfig() + fmt.Sprintf(`
+resource "neocloud_ssh_key" "mine" {
+  cloud      = "runpod"
+  name       = "acc-mine"
+  public_key = %q
+}
+`, testPublicKey)
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		CheckDestroy: func(*terraform.State) error {
+			if keys := env.emu.RunPod.SSHKeys(); len(keys) != 1 || keys[0] != otherAccountKey {
+				return fmt.Errorf("after destroy the account must hold exactly the user's own key: %v", keys)
+			}
+			return nil
+		},
+		Steps: []resource.TestStep{
+			{
+				Config: env.providerConfig() + `
+resource "neocloud_ssh_key" "generated" {
+  cloud = "runpod"
+  name  = "acc-generated"
+}`,
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(`(?s)RunPod needs a public key.*cannot generate a key`),
+			},
+			{
+				Config: cfg,
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("neocloud_ssh_key.mine", tfjsonpath.New("id"), knownvalue.StringRegexp(regexp.MustCompile(`^SHA256:`))),
+				},
+				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+				Check: func(*terraform.State) error {
+					keys := env.emu.RunPod.SSHKeys()
+					if len(keys) != 2 || keys[0] != otherAccountKey {
+						return fmt.Errorf("expected the user's key untouched plus ours, got %v", keys)
+					}
+					return nil
+				},
+			},
+			{
+				ResourceName:      "neocloud_ssh_key.mine",
+				ImportState:       true,
+				ImportStateVerify: true,
+				ImportStateIdFunc: importID("neocloud_ssh_key.mine", "runpod"),
+			},
+		},
+	})
+}

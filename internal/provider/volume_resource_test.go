@@ -84,3 +84,84 @@ func TestAccVolume_lambdaPlanTimeErrors(t *testing.T) {
 		},
 	})
 }
+
+// A RunPod network volume: created, grown in place, mounted by a pod placed in its data
+// center, imported; shrinking is refused at plan time (it would be a new, empty volume).
+func TestAccVolume_runpodNetworkVolume(t *testing.T) {
+	testAccPreCheck(t)
+	env := newTestEnv(t)
+	vol := func(size int, withPod bool) string {
+		cfg := env.providerConfig() + fmt.Sprintf(`
+resource "neocloud_volume" "data" {
+  cloud   = "runpod"
+  name    = "acc-data"
+  region  = "US-KS-2"
+  size_gb = %d
+}
+`, size)
+		if withPod {
+			cfg += `
+resource "neocloud_gpu_instance" "pod" {
+  name      = "acc-vol-pod"
+  cloud     = "runpod"
+  gpu_type  = "A6000_48GB"
+  gpu_count = 1
+  runpod {
+    image             = "runpod/pytorch:2.4.0-py3.11-cuda12.4.1-devel-ubuntu22.04"
+    network_volume_id = neocloud_volume.data.id
+  }
+}
+`
+		}
+		return cfg
+	}
+	addr := "neocloud_volume.data"
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		CheckDestroy: func(s *terraform.State) error {
+			if v := env.emu.RunPod.NetworkVolumes(); len(v) != 0 {
+				return fmt.Errorf("network volumes left behind: %+v", v)
+			}
+			return checkRunPodPods(env, 0)(s)
+		},
+		Steps: []resource.TestStep{
+			{
+				Config: vol(50, false),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("size_gb"), knownvalue.Int64Exact(50)),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("type"), knownvalue.NotNull()),
+				},
+				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+			},
+			{
+				Config: vol(100, true),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate)},
+				},
+				Check: resource.ComposeTestCheckFunc(
+					resource.TestCheckResourceAttr(addr, "size_gb", "100"),
+					resource.TestCheckResourceAttr("neocloud_gpu_instance.pod", "region", "US-KS-2"),
+					func(*terraform.State) error {
+						v := env.emu.RunPod.NetworkVolumes()
+						if len(v) != 1 || v[0].Size != 100 {
+							return fmt.Errorf("the volume was not grown in place: %+v", v)
+						}
+						return nil
+					},
+				),
+			},
+			{
+				ResourceName:            addr,
+				ImportState:             true,
+				ImportStateVerify:       true,
+				ImportStateIdFunc:       importID(addr, "runpod"),
+				ImportStateVerifyIgnore: []string{"in_use"},
+			},
+			{
+				Config:      vol(20, true),
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(`(?s)size_gb.*can only grow \(from 100 GB\)`),
+			},
+		},
+	})
+}

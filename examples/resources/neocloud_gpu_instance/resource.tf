@@ -27,3 +27,27 @@ resource "neocloud_gpu_instance" "finetune" {
 output "ssh" {
   value = "ssh ${neocloud_gpu_instance.finetune.ssh_user}@${neocloud_gpu_instance.finetune.ssh_host}"
 }
+
+# A RunPod pod: 1x H100 SXM running a PyTorch container, reachable over direct SSH, stopped
+# (GPUs released, disk kept) by setting desired_state = "stopped".
+resource "neocloud_ssh_key" "runpod" {
+  cloud      = "runpod"
+  name       = "me"
+  public_key = file("~/.ssh/id_ed25519.pub")
+}
+
+resource "neocloud_gpu_instance" "notebook" {
+  name          = "notebook"
+  cloud         = "runpod"
+  gpu_type      = "H100_80GB_SXM"
+  gpu_count     = 1
+  ssh_key_ids   = [neocloud_ssh_key.runpod.id]
+  desired_state = "running"
+
+  runpod {
+    image     = "runpod/pytorch:2.4.0-py3.11-cuda12.4.1-devel-ubuntu22.04"
+    ports     = ["22/tcp", "8888/http"]
+    env       = { HF_HOME = "/workspace/hf" }
+    volume_gb = 100
+  }
+}

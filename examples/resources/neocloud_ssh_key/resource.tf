@@ -15,3 +15,10 @@ output "generated_private_key" {
   value     = neocloud_ssh_key.generated.private_key
   sensitive = true
 }
+
+# On RunPod the key joins the account's keys; keys added outside Terraform are left alone.
+resource "neocloud_ssh_key" "runpod" {
+  cloud      = "runpod"
+  name       = "me"
+  public_key = file("~/.ssh/id_ed25519.pub")
+}

@@ -21,3 +21,12 @@ resource "neocloud_gpu_instance" "trainer" {
 variable "ssh_key_id" {
   type = string
 }
+
+# A RunPod network volume, grown in place by raising size_gb.
+resource "neocloud_volume" "checkpoints" {
+  cloud   = "runpod"
+  name    = "checkpoints"
+  region  = "US-KS-2"
+  size_gb = 500
+  type    = "STANDARD"
+}
