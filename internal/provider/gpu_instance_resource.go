@@ -174,7 +174,7 @@ func (r *gpuInstanceResource) Schema(ctx context.Context, _ resource.SchemaReque
 					},
 				},
 			},
-			"runpod": runpodInstanceBlock(),
+			"runpod":   runpodInstanceBlock(),
 			"timeouts": timeouts.Block(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),
 		},
 	}

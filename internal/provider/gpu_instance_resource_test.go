@@ -195,8 +195,9 @@ func TestAccGPUInstance_lambdaLostLaunchAnswerAdopts(t *testing.T) {
 			Check: resource.ComposeTestCheckFunc(
 				checkLambdaInstances(env, 1),
 				func(s *terraform.State) error {
-					if n := env.emu.Lambda.Core.Stats.Get("POST /api/v1/instance-operations/launch"); n != 1 {
-						return fmt.Errorf("expected exactly one launch call, saw %d", n)
+					// Every instance ever launched, terminated ones included: exactly one.
+					if n := len(env.emu.Lambda.Instances()); n != 1 {
+						return fmt.Errorf("expected exactly one instance ever launched, the emulator has %d", n)
 					}
 					if id := s.RootModule().Resources["neocloud_gpu_instance.test"].Primary.ID; id != env.emu.Lambda.LiveInstances()[0].ID {
 						return fmt.Errorf("state holds %s, not the adopted instance", id)

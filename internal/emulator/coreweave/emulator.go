@@ -77,6 +77,10 @@
 //	GET                       /apis/compute.coreweave.com/v1alpha1/nodepools/{name}/status
 //	GET                       /api/v1/nodes (list, watch), /api/v1/nodes/{name}
 //
+// Nothing else is served: other paths answer 404 NotFound, other verbs on these paths (writes to
+// nodes or to the status subresource, deletecollection) 405 MethodNotAllowed, and discovery
+// lists only these resources and verbs.
+//
 // Wire details follow the apiserver: kind/apiVersion on objects and lists, list
 // metadata.resourceVersion, one resourceVersion sequence per cluster (etcd's revision), uid,
 // creationTimestamp and generation (bumped on spec changes and on deletion) on NodePools;
@@ -117,7 +121,8 @@
 // compute.coreweave.com/node-pool, node.kubernetes.io/instance-type,
 // topology.kubernetes.io/zone and /region, kubernetes.io/hostname and /arch plus the pool's
 // nodeLabels; annotations and taints from the pool; status.addresses InternalIP (from the VPC's
-// PRIMARY host prefix), ExternalIP (only when the cluster is public) and Hostname;
+// PRIMARY host prefix), ExternalIP (only when the cluster is public; fake 166.19.x.y addresses)
+// and Hostname;
 // status.capacity with nvidia.com/gpu for GPU types; a Ready condition.
 //
 // # Catalog, prices and default capacity

@@ -726,4 +726,75 @@ func TestWatchNodePoolsFromTheStart(t *testing.T) {
 	if err := json.NewDecoder(res.Body).Decode(&ev); err != nil || ev.Type != "ADDED" || ev.Object.Metadata.Name != "a" {
 		t.Fatalf("first event %+v: %v", ev, err)
 	}
+
+	// WatchList (client-go's streaming list): initial events, then the initial-events-end bookmark.
+	c.kubeStatusErr("GET", poolsPath(cl.Cluster.ID)+"?watch=true&sendInitialEvents=true", nil, nil, 422, "Invalid")
+	req, _ = http.NewRequestWithContext(ctx, "GET", c.base+poolsPath(cl.Cluster.ID)+
+		"?watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true", nil)
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	res2, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res2.Body.Close()
+	dec := json.NewDecoder(res2.Body)
+	var first, bookmark struct {
+		Type   string   `json:"type"`
+		Object testPool `json:"object"`
+	}
+	var annotations struct {
+		Object struct {
+			Metadata struct {
+				Annotations map[string]string `json:"annotations"`
+			} `json:"metadata"`
+		} `json:"object"`
+	}
+	if err := dec.Decode(&first); err != nil || first.Type != "ADDED" {
+		t.Fatalf("initial event %+v: %v", first, err)
+	}
+	var raw json.RawMessage
+	if err := dec.Decode(&raw); err != nil {
+		t.Fatal(err)
+	}
+	_ = json.Unmarshal(raw, &bookmark)
+	_ = json.Unmarshal(raw, &annotations)
+	if bookmark.Type != "BOOKMARK" || bookmark.Object.Metadata.ResourceVersion == "" ||
+		annotations.Object.Metadata.Annotations["k8s.io/initial-events-end"] != "true" {
+		t.Fatalf("bookmark: %s", raw)
+	}
+}
+
+func TestNodePoolRacksAndAutoscaling(t *testing.T) {
+	e, c, clk := newClockedEmulator(t, Options{})
+	var v struct{ VPC vpcJSON }
+	c.ok(200, "POST", "/v1beta1/networking/vpcs", standardVPC("east6", "US-EAST-06A"), &v)
+	clk.Advance(DefaultVPCCreateTime)
+	var cl struct{ Cluster clusterJSON }
+	c.ok(200, "POST", "/v1beta1/cks/clusters", standardCluster("racks", v.VPC.ID, "US-EAST-06A", false), &cl)
+	clk.Advance(DefaultClusterCreateTime)
+	id := cl.Cluster.ID
+
+	// One NVL72 rack is 18 gb200-4x nodes.
+	racks := poolManifest("nvl", "gb200-4x", 0)
+	racks["spec"] = map[string]any{"instanceType": "gb200-4x", "targetRacks": 1}
+	c.ok(201, "POST", poolsPath(id), racks, nil)
+	clk.Advance(controllerLag + 18*DefaultNodeJoinTime)
+	if p := c.pool(id, "nvl"); p.Status.CurrentNodes != 18 {
+		t.Fatalf("one rack: %d nodes", p.Status.CurrentNodes)
+	}
+	if got := e.Capacity("gb200-4x", "US-EAST-06A"); got != 18 {
+		t.Fatalf("gb200-4x capacity left %d, want 18", got)
+	}
+	bad := poolManifest("nvl2", "gb200-4x", 4)
+	c.kubeStatusErr("POST", poolsPath(id), bad, nil, 422, "Invalid")
+
+	// Autoscaling clamps the target into [minNodes, maxNodes].
+	auto := poolManifest("auto", "cd-gp-a192-genoa", 5)
+	auto["spec"] = map[string]any{"instanceType": "cd-gp-a192-genoa", "targetNodes": 5, "autoscaling": true, "minNodes": 1, "maxNodes": 2}
+	c.ok(201, "POST", poolsPath(id), auto, nil)
+	clk.Advance(controllerLag + 5*DefaultNodeJoinTime)
+	p := c.pool(id, "auto")
+	if st, _ := p.condition(CondAtTarget); p.Status.CurrentNodes != 2 || st != "True" {
+		t.Fatalf("autoscaled pool: %+v", p.Status)
+	}
 }
