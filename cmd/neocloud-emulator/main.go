@@ -1,5 +1,6 @@
 // Command neocloud-emulator serves the emulated clouds on one local port, each under its real
-// path space (Lambda at /api/v1, RunPod at /v2), with the admin API at /_emulator. It is how the
+// path space (Lambda at /api/v1, RunPod at /v2, CoreWeave at /v1beta1 and /k8s), with the admin
+// API at /_emulator. It is how the
 // quickstart runs without an account, and how people poke at the provider's behaviour under
 // faults.
 package main
@@ -23,6 +24,7 @@ func main() {
 	flag.Float64Var(&opts.TimeScale, "time-scale", 0.05, "multiplies every emulated duration (boot times, rate-limit windows): 1 is real time, 0.05 boots a Lambda instance in a few seconds")
 	flag.StringVar(&opts.LambdaKey, "lambda-key", "lambda-emulator-key", "API key the Lambda emulator accepts")
 	flag.StringVar(&opts.RunPodKey, "runpod-key", "runpod-emulator-key", "API key the RunPod emulator accepts")
+	flag.StringVar(&opts.CoreWeaveToken, "coreweave-token", "CW-SECRET-emulator", "API token the CoreWeave emulator accepts")
 	flag.Parse()
 
 	ln, err := net.Listen("tcp", *listen)

@@ -111,6 +111,7 @@ func (p *neocloudProvider) Resources(_ context.Context) []func() resource.Resour
 		NewGPUInstanceResource,
 		NewSSHKeyResource,
 		NewVolumeResource,
+		NewGPUClusterResource,
 	}
 }
 

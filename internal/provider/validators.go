@@ -31,3 +31,7 @@ func (urlValidator) ValidateString(_ context.Context, req validator.StringReques
 
 // publicKeyPattern matches the OpenSSH authorized_keys form of a public key.
 var publicKeyPattern = regexp.MustCompile(`^\s*(ssh-(ed25519|rsa|dss)|ecdsa-sha2-nistp(256|384|521)|sk-(ssh-ed25519|ecdsa-sha2-nistp256)@openssh\.com) [A-Za-z0-9+/]+=*( [^\r\n]*)?\s*$`)
+
+// clusterNamePattern is the DNS-label form every cloud accepts for a cluster name (CoreWeave
+// derives Kubernetes and VPC names from it).
+var clusterNamePattern = regexp.MustCompile(`^[a-z][a-z0-9-]*$`)

@@ -1,9 +1,11 @@
 // Package server puts every emulated cloud behind one http.Handler, each under its real path
-// space, with a combined admin API:
+// space (Lambda /api/v1, RunPod /v2, CoreWeave /v1beta1 and each CKS cluster's Kubernetes API at
+// /k8s/<cluster id>), with a combined admin API:
 //
 //	GET  /_emulator/stats           {"lambda": {"GET /api/v1/instances": 12, ...}, "runpod": {...}}
 //	     /_emulator/lambda/...      the Lambda emulator's admin API (faults, capacity, state)
 //	     /_emulator/runpod/...      the RunPod emulator's admin API
+//	     /_emulator/coreweave/...   the CoreWeave emulator's admin API
 //
 // Used by cmd/neocloud-emulator and by the provider's acceptance tests.
 package server
@@ -11,6 +13,7 @@ package server
 import (
 	"net/http"
 
+	"github.com/neocloud/terraform-provider-neocloud/internal/emulator/coreweave"
 	"github.com/neocloud/terraform-provider-neocloud/internal/emulator/emucore"
 	"github.com/neocloud/terraform-provider-neocloud/internal/emulator/lambda"
 	"github.com/neocloud/terraform-provider-neocloud/internal/emulator/runpod"
@@ -18,25 +21,31 @@ import (
 
 // Options configure the emulated clouds.
 type Options struct {
-	TimeScale float64
-	LambdaKey string
-	RunPodKey string
+	TimeScale      float64
+	LambdaKey      string
+	RunPodKey      string
+	CoreWeaveToken string
 }
 
 // Server is the combined emulator.
 type Server struct {
-	Lambda *lambda.Emulator
-	RunPod *runpod.Emulator
-	mux    *http.ServeMux
+	Lambda    *lambda.Emulator
+	RunPod    *runpod.Emulator
+	CoreWeave *coreweave.Emulator
+	mux       *http.ServeMux
 }
 
 // New builds the emulated clouds and their routes.
 func New(opts Options) *Server {
 	s := &Server{
-		Lambda: lambda.New(lambda.Options{APIKey: opts.LambdaKey, TimeScale: opts.TimeScale}),
-		RunPod: runpod.New(runpod.Options{APIKey: opts.RunPodKey, TimeScale: opts.TimeScale}),
-		mux:    http.NewServeMux(),
+		Lambda:    lambda.New(lambda.Options{APIKey: opts.LambdaKey, TimeScale: opts.TimeScale}),
+		RunPod:    runpod.New(runpod.Options{APIKey: opts.RunPodKey, TimeScale: opts.TimeScale}),
+		CoreWeave: coreweave.New(coreweave.Options{Token: opts.CoreWeaveToken, TimeScale: opts.TimeScale}),
+		mux:       http.NewServeMux(),
 	}
+	s.mux.Handle("/v1beta1/", s.CoreWeave)
+	s.mux.Handle("/k8s/", s.CoreWeave)
+	s.mux.Handle("/_emulator/coreweave/", http.StripPrefix("/_emulator/coreweave", s.CoreWeave.AdminHandler()))
 	s.mux.Handle("/v2/", s.RunPod)
 	s.mux.Handle("/_emulator/runpod/", http.StripPrefix("/_emulator/runpod", s.RunPod.AdminHandler()))
 	s.mux.Handle("/api/v1/", s.Lambda)
@@ -50,8 +59,9 @@ func New(opts Options) *Server {
 // Stats returns the call counters of every cloud, keyed by cloud then route template.
 func (s *Server) Stats() map[string]map[string]int {
 	return map[string]map[string]int{
-		"lambda": s.Lambda.Core.Stats.Snapshot(),
-		"runpod": s.RunPod.Core.Stats.Snapshot(),
+		"lambda":    s.Lambda.Core.Stats.Snapshot(),
+		"runpod":    s.RunPod.Core.Stats.Snapshot(),
+		"coreweave": s.CoreWeave.Core.Stats.Snapshot(),
 	}
 }
 

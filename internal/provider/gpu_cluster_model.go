@@ -1,0 +1,190 @@
+package provider
+
+import (
+	"context"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
+)
+
+// gpuClusterModel is neocloud_gpu_cluster's state and plan.
+type gpuClusterModel struct {
+	ID          types.String           `tfsdk:"id"`
+	Name        types.String           `tfsdk:"name"`
+	Cloud       types.String           `tfsdk:"cloud"`
+	Region      types.String           `tfsdk:"region"`
+	GPUType     types.String           `tfsdk:"gpu_type"`
+	GPUsPerNode types.Int64            `tfsdk:"gpus_per_node"`
+	NodeCount   types.Int64            `tfsdk:"node_count"`
+	SSHKeyIDs   types.Set              `tfsdk:"ssh_key_ids"`
+	CoreWeave   *coreweaveClusterModel `tfsdk:"coreweave"`
+	RunPod      *runpodClusterModel    `tfsdk:"runpod"`
+	Lambda      *lambdaClusterModel    `tfsdk:"lambda"`
+	Timeouts    timeouts.Value         `tfsdk:"timeouts"`
+
+	Status            types.String  `tfsdk:"status"`
+	InstanceType      types.String  `tfsdk:"instance_type"`
+	Nodes             types.List    `tfsdk:"nodes"`
+	HeadNodeIP        types.String  `tfsdk:"head_node_ip"`
+	PricePerHour      types.Float64 `tfsdk:"price_per_hour"`
+	APIServerEndpoint types.String  `tfsdk:"api_server_endpoint"`
+	Kubeconfig        types.String  `tfsdk:"kubeconfig"`
+	CreatedAt         types.String  `tfsdk:"created_at"`
+}
+
+type coreweaveClusterModel struct {
+	KubernetesVersion types.String `tfsdk:"kubernetes_version"`
+	VPCID             types.String `tfsdk:"vpc_id"`
+	Public            types.Bool   `tfsdk:"public"`
+	ComputeClass      types.String `tfsdk:"compute_class"`
+}
+
+type runpodClusterModel struct {
+	ClusterType     types.String `tfsdk:"cluster_type"`
+	Image           types.String `tfsdk:"image"`
+	Ports           types.List   `tfsdk:"ports"`
+	Env             types.Map    `tfsdk:"env"`
+	NetworkVolumeID types.String `tfsdk:"network_volume_id"`
+	ContainerDiskGB types.Int64  `tfsdk:"container_disk_gb"`
+}
+
+type lambdaClusterModel struct {
+	FileSystemName types.String `tfsdk:"file_system_name"`
+	Image          types.String `tfsdk:"image"`
+	UserData       types.String `tfsdk:"user_data"`
+}
+
+// clusterNodeType is the object type of one element of `nodes`.
+var clusterNodeType = types.ObjectType{AttrTypes: map[string]attr.Type{
+	"id":         types.StringType,
+	"name":       types.StringType,
+	"rank":       types.Int64Type,
+	"role":       types.StringType,
+	"status":     types.StringType,
+	"public_ip":  types.StringType,
+	"private_ip": types.StringType,
+	"ssh_host":   types.StringType,
+	"ssh_port":   types.Int64Type,
+	"env":        types.MapType{ElemType: types.StringType},
+}}
+
+// expandClusterSpec turns a plan into the neutral cluster request.
+func expandClusterSpec(ctx context.Context, m gpuClusterModel, diags *diag.Diagnostics) clients.ClusterSpec {
+	spec := clients.ClusterSpec{
+		Name:        m.Name.ValueString(),
+		Region:      m.Region.ValueString(),
+		GPUType:     m.GPUType.ValueString(),
+		GPUsPerNode: int(m.GPUsPerNode.ValueInt64()),
+		NodeCount:   int(m.NodeCount.ValueInt64()),
+		SSHKeyIDs:   stringsFromSet(ctx, m.SSHKeyIDs, diags),
+	}
+	if c := m.CoreWeave; c != nil {
+		spec.CoreWeave = &clients.CoreWeaveClusterOptions{
+			KubernetesVersion: c.KubernetesVersion.ValueString(),
+			VPCID:             c.VPCID.ValueString(),
+			Public:            c.Public.ValueBool(),
+			ComputeClass:      c.ComputeClass.ValueString(),
+		}
+	}
+	if r := m.RunPod; r != nil {
+		spec.RunPod = &clients.RunPodClusterOptions{
+			ClusterType:     r.ClusterType.ValueString(),
+			Image:           r.Image.ValueString(),
+			Ports:           stringsFromList(ctx, r.Ports, diags),
+			Env:             stringMap(ctx, r.Env, diags),
+			NetworkVolumeID: r.NetworkVolumeID.ValueString(),
+			ContainerDiskGB: int(r.ContainerDiskGB.ValueInt64()),
+		}
+	}
+	if l := m.Lambda; l != nil {
+		spec.Lambda = &clients.LambdaClusterOptions{
+			FileSystemName: l.FileSystemName.ValueString(),
+			Image:          l.Image.ValueString(),
+			UserData:       l.UserData.ValueString(),
+		}
+	}
+	return spec
+}
+
+// flattenCluster writes what the cloud reports into the model. Settings the cloud does not
+// report back keep their planned or prior value; an import fills what it can.
+func flattenCluster(ctx context.Context, c *clients.Cluster, m *gpuClusterModel, diags *diag.Diagnostics) {
+	m.ID = types.StringValue(c.ID)
+	m.Cloud = types.StringValue(c.Cloud)
+	if c.Name != "" {
+		m.Name = types.StringValue(c.Name)
+	}
+	m.Region = types.StringValue(c.Region)
+	if m.GPUType.IsNull() || m.GPUType.IsUnknown() {
+		m.GPUType = types.StringValue(neutralOr(c.GPUType, c.InstanceType))
+	}
+	m.GPUsPerNode = types.Int64Value(int64(c.GPUsPerNode))
+	m.NodeCount = types.Int64Value(int64(c.NodeCount))
+	m.InstanceType = types.StringValue(c.InstanceType)
+	m.Status = types.StringValue(c.Status)
+	m.HeadNodeIP = stringOrNull(c.HeadNodeIP)
+	m.PricePerHour = types.Float64Value(c.PricePerHour)
+	m.APIServerEndpoint = stringOrNull(c.APIServerEndpoint)
+	if c.Kubeconfig != "" {
+		m.Kubeconfig = types.StringValue(c.Kubeconfig)
+	} else if m.Kubeconfig.IsUnknown() {
+		m.Kubeconfig = types.StringNull()
+	}
+	if c.CreatedAt.IsZero() {
+		if m.CreatedAt.IsUnknown() {
+			m.CreatedAt = types.StringNull()
+		}
+	} else {
+		m.CreatedAt = types.StringValue(c.CreatedAt.UTC().Format(time.RFC3339))
+	}
+	if m.SSHKeyIDs.IsUnknown() {
+		m.SSHKeyIDs = types.SetNull(types.StringType)
+	}
+	if info := c.CoreWeave; info != nil {
+		cw := m.CoreWeave
+		if cw == nil {
+			cw = &coreweaveClusterModel{ComputeClass: types.StringNull()}
+		}
+		cw.VPCID = stringOrNull(info.VPCID)
+		cw.KubernetesVersion = stringOrNull(info.KubernetesVersion)
+		cw.Public = types.BoolValue(info.Public)
+		if info.ComputeClass != "" {
+			cw.ComputeClass = types.StringValue(info.ComputeClass)
+		} else if cw.ComputeClass.IsUnknown() {
+			cw.ComputeClass = types.StringNull()
+		}
+		m.CoreWeave = cw
+	}
+
+	nodes := make([]attr.Value, 0, len(c.Nodes))
+	for _, n := range c.Nodes {
+		env, d := types.MapValueFrom(ctx, types.StringType, c.LaunchEnv(n))
+		diags.Append(d...)
+		port := types.Int64Null()
+		if n.SSHPort > 0 {
+			port = types.Int64Value(int64(n.SSHPort))
+		}
+		obj, d := types.ObjectValue(clusterNodeType.AttrTypes, map[string]attr.Value{
+			"id":         types.StringValue(n.ID),
+			"name":       stringOrNull(n.Name),
+			"rank":       types.Int64Value(int64(n.Rank)),
+			"role":       stringOrNull(n.Role),
+			"status":     types.StringValue(n.Status),
+			"public_ip":  stringOrNull(n.PublicIP),
+			"private_ip": stringOrNull(n.PrivateIP),
+			"ssh_host":   stringOrNull(n.SSHHost),
+			"ssh_port":   port,
+			"env":        env,
+		})
+		diags.Append(d...)
+		nodes = append(nodes, obj)
+	}
+	list, d := types.ListValue(clusterNodeType, nodes)
+	diags.Append(d...)
+	m.Nodes = list
+}

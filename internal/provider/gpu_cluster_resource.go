@@ -1,0 +1,493 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/boolplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/float64planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/listplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/mapplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/setplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients/gpus"
+)
+
+var (
+	_ resource.ResourceWithConfigure   = (*gpuClusterResource)(nil)
+	_ resource.ResourceWithImportState = (*gpuClusterResource)(nil)
+	_ resource.ResourceWithModifyPlan  = (*gpuClusterResource)(nil)
+)
+
+// CoreWeave creates a CKS cluster in up to ~45 minutes; the defaults leave room for that plus
+// the nodes.
+const (
+	defaultClusterCreateTimeout = 90 * time.Minute
+	defaultClusterUpdateTimeout = 60 * time.Minute
+	defaultClusterDeleteTimeout = 45 * time.Minute
+)
+
+// NewGPUClusterResource is neocloud_gpu_cluster.
+func NewGPUClusterResource() resource.Resource { return &gpuClusterResource{} }
+
+type gpuClusterResource struct {
+	data *providerData
+}
+
+func (r *gpuClusterResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_gpu_cluster"
+}
+
+func (r *gpuClusterResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	keep := stringplanmodifier.UseStateForUnknown()
+	replace := stringplanmodifier.RequiresReplace()
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "N GPU machines of one type, close together, with a known head node: a CoreWeave CKS cluster with a NodePool, " +
+			"a RunPod Instant Cluster, or a Lambda Cloud node group (instances launched at Lambda's launch rate, a shared filesystem and " +
+			"a firewall ruleset open between the nodes). The cluster's id is saved as soon as the cloud accepts it; nodes that exist " +
+			"when something fails are saved too, so nothing is ever left running outside state.",
+		Attributes: map[string]schema.Attribute{
+			"id": schema.StringAttribute{Computed: true, MarkdownDescription: "The cloud's id of the cluster (the cluster name on Lambda).", PlanModifiers: []planmodifier.String{keep}},
+			"name": schema.StringAttribute{
+				Required: true, MarkdownDescription: "Cluster name. Renamed in place where the cloud can (RunPod); replaces the cluster elsewhere.",
+				Validators: []validator.String{stringvalidator.LengthBetween(1, 30), stringvalidator.RegexMatches(clusterNamePattern, "must be lowercase letters, digits and dashes, starting with a letter")},
+			},
+			"cloud": schema.StringAttribute{
+				Required: true, MarkdownDescription: "Cloud: " + quotedList(clients.Names()) + ". Changing it replaces the cluster.",
+				Validators: []validator.String{stringvalidator.OneOf(clients.Names()...)}, PlanModifiers: []planmodifier.String{replace},
+			},
+			"region": schema.StringAttribute{
+				Optional: true, Computed: true,
+				MarkdownDescription: "Region, zone or data center (CoreWeave `US-EAST-04A`, RunPod `US-TX-3`, Lambda `us-east-1`). Leave it out to let the provider pick one with capacity (RunPod, Lambda). Changing it replaces the cluster.",
+				PlanModifiers:       []planmodifier.String{keep, stringplanmodifier.RequiresReplaceIfConfigured()},
+			},
+			"gpu_type": schema.StringAttribute{
+				Required:            true,
+				MarkdownDescription: "GPU model: a neutral catalog name (" + strings.Join(gpus.Names(), ", ") + ") or the cloud's instance type. Changing it replaces the cluster.",
+				PlanModifiers:       []planmodifier.String{replace},
+			},
+			"gpus_per_node": schema.Int64Attribute{
+				Optional: true, Computed: true,
+				MarkdownDescription: "GPUs per node; must match what the instance type has (8 for the InfiniBand types). Changing it replaces the cluster.",
+				PlanModifiers:       []planmodifier.Int64{int64planmodifier.UseStateForUnknown(), int64planmodifier.RequiresReplaceIfConfigured()},
+				Validators:          []validator.Int64{int64validator.AtLeast(1)},
+			},
+			"node_count": schema.Int64Attribute{
+				Required: true,
+				MarkdownDescription: "Number of nodes. Changed in place where the cloud can scale (CoreWeave, Lambda: scale-down removes the highest ranks); " +
+					"a replacement on RunPod, which cannot resize an Instant Cluster.",
+				Validators: []validator.Int64{int64validator.AtLeast(1)},
+			},
+			"ssh_key_ids": schema.SetAttribute{
+				Optional: true, ElementType: types.StringType,
+				MarkdownDescription: "`neocloud_ssh_key` ids installed on every node (Lambda, RunPod). Changing them replaces the cluster.",
+				PlanModifiers:       []planmodifier.Set{setplanmodifier.RequiresReplace()},
+				Validators:          []validator.Set{setvalidator.SizeAtLeast(1)},
+			},
+			"status": schema.StringAttribute{Computed: true, MarkdownDescription: "`pending`, `running`, `updating`, `degraded`, `failed` or `deleting`."},
+			"instance_type": schema.StringAttribute{
+				Computed: true, MarkdownDescription: "The cloud's instance type of every node.",
+				PlanModifiers: []planmodifier.String{keep},
+			},
+			"nodes": schema.ListNestedAttribute{
+				Computed:            true,
+				MarkdownDescription: "The nodes in rank order (rank 0, the head, first), each with `env`: what a launcher such as torchrun needs (`MASTER_ADDR`, `MASTER_PORT`, `NODE_RANK`, `NUM_NODES`, `NPROC_PER_NODE`, `WORLD_SIZE`).",
+				PlanModifiers:       []planmodifier.List{listplanmodifier.UseStateForUnknown()},
+				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
+					"id":         schema.StringAttribute{Computed: true, MarkdownDescription: "The cloud's id of the node."},
+					"name":       schema.StringAttribute{Computed: true, MarkdownDescription: "Node name."},
+					"rank":       schema.Int64Attribute{Computed: true, MarkdownDescription: "Rank, 0 for the head node."},
+					"role":       schema.StringAttribute{Computed: true, MarkdownDescription: "Role where the cloud assigns one (head, worker, Slurm controller)."},
+					"status":     schema.StringAttribute{Computed: true, MarkdownDescription: "Neutral status of the node."},
+					"public_ip":  schema.StringAttribute{Computed: true, MarkdownDescription: "Public address."},
+					"private_ip": schema.StringAttribute{Computed: true, MarkdownDescription: "Address on the cluster's network."},
+					"ssh_host":   schema.StringAttribute{Computed: true, MarkdownDescription: "Host to SSH to."},
+					"ssh_port":   schema.Int64Attribute{Computed: true, MarkdownDescription: "Port to SSH to."},
+					"env":        schema.MapAttribute{Computed: true, ElementType: types.StringType, MarkdownDescription: "Launcher environment of this node."},
+				}},
+			},
+			"head_node_ip":   schema.StringAttribute{Computed: true, MarkdownDescription: "Rank 0's address on the cluster network (`MASTER_ADDR`).", PlanModifiers: []planmodifier.String{keep}},
+			"price_per_hour": schema.Float64Attribute{Computed: true, MarkdownDescription: "Price of all nodes together, USD per hour.", PlanModifiers: []planmodifier.Float64{float64planmodifier.UseStateForUnknown()}},
+			"api_server_endpoint": schema.StringAttribute{
+				Computed: true, MarkdownDescription: "Kubernetes API server of a CoreWeave cluster.", PlanModifiers: []planmodifier.String{keep},
+			},
+			"kubeconfig": schema.StringAttribute{
+				Computed: true, Sensitive: true, MarkdownDescription: "kubeconfig for a CoreWeave cluster (sensitive).", PlanModifiers: []planmodifier.String{keep},
+			},
+			"created_at": schema.StringAttribute{Computed: true, MarkdownDescription: "When the cluster was created (RFC 3339), where the cloud reports it.", PlanModifiers: []planmodifier.String{keep}},
+		},
+		Blocks: map[string]schema.Block{
+			"coreweave": schema.SingleNestedBlock{
+				MarkdownDescription: "CoreWeave settings. Only valid with `cloud = \"coreweave\"`.",
+				Attributes: map[string]schema.Attribute{
+					"kubernetes_version": schema.StringAttribute{
+						Optional: true, Computed: true, MarkdownDescription: "CKS Kubernetes version, such as `v1.35`; CoreWeave's current default when left out. A change replaces the cluster.",
+						PlanModifiers: []planmodifier.String{keep, stringplanmodifier.RequiresReplaceIfConfigured()},
+					},
+					"vpc_id": schema.StringAttribute{
+						Optional: true, Computed: true,
+						MarkdownDescription: "Existing VPC to place the cluster in. Left out, the provider creates a VPC for the cluster (and deletes it with the cluster). A change replaces the cluster.",
+						PlanModifiers:       []planmodifier.String{keep, stringplanmodifier.RequiresReplaceIfConfigured()},
+					},
+					"public": schema.BoolAttribute{
+						Optional: true, Computed: true, MarkdownDescription: "Whether the Kubernetes API server is reachable from the internet (default false). A change replaces the cluster.",
+						PlanModifiers: []planmodifier.Bool{boolplanmodifier.UseStateForUnknown(), boolplanmodifier.RequiresReplaceIfConfigured()},
+					},
+					"compute_class": schema.StringAttribute{
+						Optional: true, MarkdownDescription: "`default` (on demand) or `spot`. A change replaces the cluster.",
+						Validators: []validator.String{stringvalidator.OneOf("default", "spot")}, PlanModifiers: []planmodifier.String{replace},
+					},
+				},
+			},
+			"runpod": schema.SingleNestedBlock{
+				MarkdownDescription: "RunPod Instant Cluster settings. Only valid with `cloud = \"runpod\"`. Every setting replaces the cluster when changed.",
+				Attributes: map[string]schema.Attribute{
+					"cluster_type": schema.StringAttribute{
+						Optional: true, MarkdownDescription: "`TRAINING` (default), `SLURM`, `RAY` or `APPLICATION`.",
+						Validators: []validator.String{stringvalidator.OneOf("TRAINING", "SLURM", "RAY", "APPLICATION")}, PlanModifiers: []planmodifier.String{replace},
+					},
+					"image": schema.StringAttribute{Optional: true, MarkdownDescription: "Container image of every node.", PlanModifiers: []planmodifier.String{replace}},
+					"ports": schema.ListAttribute{
+						Optional: true, ElementType: types.StringType, MarkdownDescription: "Exposed ports, `port/protocol`.",
+						PlanModifiers: []planmodifier.List{listplanmodifier.RequiresReplace()},
+					},
+					"env": schema.MapAttribute{
+						Optional: true, ElementType: types.StringType, MarkdownDescription: "Container environment of every node.",
+						PlanModifiers: []planmodifier.Map{mapplanmodifier.RequiresReplace()},
+					},
+					"network_volume_id": schema.StringAttribute{Optional: true, MarkdownDescription: "RunPod network volume mounted on every node.", PlanModifiers: []planmodifier.String{replace}},
+					"container_disk_gb": schema.Int64Attribute{
+						Optional: true, MarkdownDescription: "Container disk per node, GB.",
+						PlanModifiers: []planmodifier.Int64{int64planmodifier.RequiresReplace()},
+					},
+				},
+			},
+			"lambda": schema.SingleNestedBlock{
+				MarkdownDescription: "Lambda Cloud node-group settings. Only valid with `cloud = \"lambda\"`. Every setting replaces the cluster when changed.",
+				Attributes: map[string]schema.Attribute{
+					"file_system_name": schema.StringAttribute{
+						Optional: true, MarkdownDescription: "Shared filesystem mounted on every node; created in the cluster's region when absent.",
+						PlanModifiers: []planmodifier.String{replace},
+					},
+					"image":     schema.StringAttribute{Optional: true, MarkdownDescription: "Image family or id of every node.", PlanModifiers: []planmodifier.String{replace}},
+					"user_data": schema.StringAttribute{Optional: true, MarkdownDescription: "cloud-init user data of every node.", PlanModifiers: []planmodifier.String{replace}},
+				},
+			},
+			"timeouts": timeouts.Block(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),
+		},
+	}
+}
+
+func (r *gpuClusterResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	r.data = configureData(req.ProviderData, &resp.Diagnostics)
+}
+
+// clusterCloud returns the named cloud's cluster API, or says why there is none.
+func (r *gpuClusterResource) clusterCloud(name string) (clients.Cloud, clients.ClusterCloud, error) {
+	cloud, err := r.data.cloud(name)
+	if err != nil {
+		return nil, nil, err
+	}
+	cc, ok := cloud.(clients.ClusterCloud)
+	if !ok {
+		return nil, nil, fmt.Errorf("%s has no GPU clusters that neocloud_gpu_cluster can manage", displayName(name))
+	}
+	return cloud, cc, nil
+}
+
+// ModifyPlan checks the cluster against the cloud's rules at plan time and decides whether a
+// change is made in place (node count where the cloud scales, name where it renames) or by
+// replacement, so that no apply fails with "unsupported update".
+func (r *gpuClusterResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.Plan.Raw.IsNull() || r.data == nil {
+		return
+	}
+	var plan gpuClusterModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() || plan.Cloud.IsUnknown() {
+		return
+	}
+	cloudName := plan.Cloud.ValueString()
+	cloud, cc, err := r.clusterCloud(cloudName)
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("cloud"), "Clusters not available", err.Error())
+		return
+	}
+	for block, set := range map[string]bool{"coreweave": plan.CoreWeave != nil, "runpod": plan.RunPod != nil, "lambda": plan.Lambda != nil} {
+		if set && block != cloudName {
+			resp.Diagnostics.AddAttributeError(path.Root(block), "Settings for another cloud",
+				fmt.Sprintf("The `%s` block only applies to cloud = %q, but this cluster is on %q. Remove the block.", block, block, cloudName))
+		}
+	}
+	if !plan.Region.IsNull() && !plan.Region.IsUnknown() && !slices.Contains(cloud.Regions(), plan.Region.ValueString()) {
+		resp.Diagnostics.AddAttributeError(path.Root("region"), "Unknown region",
+			fmt.Sprintf("%s has no region %q. Its regions are: %s.", displayName(cloudName), plan.Region.ValueString(), strings.Join(cloud.Regions(), ", ")))
+	}
+	rules := cc.ClusterRules()
+	if n := plan.NodeCount; !n.IsUnknown() && !n.IsNull() {
+		if int(n.ValueInt64()) < rules.MinNodes || (rules.MaxNodes > 0 && int(n.ValueInt64()) > rules.MaxNodes) {
+			resp.Diagnostics.AddAttributeError(path.Root("node_count"), "Node count out of range",
+				fmt.Sprintf("%s clusters have %d to %d nodes; %d was given.", displayName(cloudName), rules.MinNodes, rules.MaxNodes, n.ValueInt64()))
+		}
+	}
+	if !plan.GPUType.IsUnknown() && !plan.GPUsPerNode.IsUnknown() {
+		it, err := cloud.ResolveInstanceType(plan.GPUType.ValueString(), int(plan.GPUsPerNode.ValueInt64()))
+		if err != nil {
+			at := path.Root("gpu_type")
+			if !plan.GPUsPerNode.IsNull() && soldInSomeCount(cloud, plan.GPUType.ValueString()) {
+				at = path.Root("gpus_per_node")
+			}
+			resp.Diagnostics.AddAttributeError(at, "GPU type not available for a "+displayName(cloudName)+" cluster", err.Error())
+		} else {
+			if len(rules.GPUsPerNode) > 0 && !slices.Contains(rules.GPUsPerNode, it.GPUCount) {
+				resp.Diagnostics.AddAttributeError(path.Root("gpus_per_node"), "GPUs per node not supported",
+					fmt.Sprintf("%s clusters have %v GPUs per node; %s with %d was asked.", displayName(cloudName), rules.GPUsPerNode, it.Name, it.GPUCount))
+			}
+			plan.InstanceType = types.StringValue(it.Name)
+			plan.GPUsPerNode = types.Int64Value(int64(it.GPUCount))
+		}
+	}
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if req.State.Raw.IsNull() {
+		resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+		return
+	}
+	var state gpuClusterModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	resized := !plan.NodeCount.IsUnknown() && !plan.NodeCount.Equal(state.NodeCount)
+	renamed := !plan.Name.IsUnknown() && !plan.Name.Equal(state.Name)
+	if resized && !rules.Resizable {
+		resp.RequiresReplace = append(resp.RequiresReplace, path.Root("node_count"))
+	}
+	if renamed && !rules.Renamable {
+		resp.RequiresReplace = append(resp.RequiresReplace, path.Root("name"))
+	}
+	if resized && rules.Resizable {
+		// The nodes, price and status change with the count.
+		plan.Nodes = types.ListUnknown(clusterNodeType)
+		plan.PricePerHour = types.Float64Unknown()
+		plan.Status = types.StringUnknown()
+	} else {
+		plan.Status = state.Status
+	}
+	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+}
+
+func (r *gpuClusterResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var plan gpuClusterModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	timeout, d := plan.Timeouts.Create(ctx, defaultClusterCreateTimeout)
+	resp.Diagnostics.Append(d...)
+	cloud, cc, err := r.clusterCloud(plan.Cloud.ValueString())
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("cloud"), "Clusters not available", err.Error())
+		return
+	}
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+
+	spec := expandClusterSpec(ctx, plan, &resp.Diagnostics)
+	spec.LaunchToken = newLaunchToken()
+	cluster, err := cc.CreateCluster(ctx, spec)
+	if cluster != nil {
+		// Save whatever exists (the cluster id, the nodes launched so far) before anything
+		// else: a failed create leaves a tainted cluster the next apply replaces, never an
+		// orphaned one.
+		flattenCluster(ctx, cluster, &plan, &resp.Diagnostics)
+		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	}
+	if err != nil {
+		summary := "Unable to create " + displayName(cloud.Name()) + " cluster"
+		if cluster != nil {
+			err = fmt.Errorf("%w\n\nThe %d node(s) that were created are saved in state, and the cluster is marked tainted: the next apply replaces it, and destroy removes every node", err, len(cluster.Nodes))
+		}
+		addCloudError(&resp.Diagnostics, summary, err)
+		return
+	}
+	tflog.Info(ctx, "cluster accepted, waiting for its nodes", map[string]any{"cloud": cloud.Name(), "id": cluster.ID})
+	ready, err := waitClusterReady(ctx, cc, cluster.ID, int(plan.NodeCount.ValueInt64()))
+	if ready != nil {
+		flattenCluster(ctx, ready, &plan, &resp.Diagnostics)
+		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	}
+	if err != nil {
+		addCloudError(&resp.Diagnostics, fmt.Sprintf("%s cluster %s did not become ready", displayName(cloud.Name()), cluster.ID),
+			fmt.Errorf("%w\n\nThe cluster is saved in state and marked tainted: the next apply replaces it, and destroy removes it", err))
+	}
+}
+
+// waitClusterReady polls until every asked-for node is up, the cluster failed, or ctx ends.
+func waitClusterReady(ctx context.Context, cc clients.ClusterCloud, id string, nodes int) (*clients.Cluster, error) {
+	var last *clients.Cluster
+	err := clients.Poll(ctx, func(ctx context.Context) (bool, error) {
+		c, err := cc.GetCluster(ctx, id)
+		if err != nil {
+			return false, ignoreRateLimit(err)
+		}
+		last = c
+		if c.Status == clients.ClusterFailed {
+			return false, fmt.Errorf("the cloud reports the cluster as failed (%s)%s", c.NativeStatus, problemSuffix(c))
+		}
+		if c.Ready && len(c.Nodes) >= nodes {
+			return true, nil
+		}
+		tflog.Debug(ctx, "waiting for cluster", map[string]any{"id": id, "status": c.NativeStatus, "nodes": len(c.Nodes)})
+		return false, nil
+	})
+	if err != nil && last != nil && ctx.Err() != nil {
+		err = fmt.Errorf("timed out with %d of %d node(s) up, cluster %s%s: %w", readyNodes(last), nodes, last.NativeStatus, problemSuffix(last), err)
+	}
+	return last, err
+}
+
+func problemSuffix(c *clients.Cluster) string {
+	if c.Problem == "" {
+		return ""
+	}
+	return ": " + c.Problem
+}
+
+func readyNodes(c *clients.Cluster) int {
+	n := 0
+	for _, node := range c.Nodes {
+		if node.Status == clients.StatusRunning {
+			n++
+		}
+	}
+	return n
+}
+
+func (r *gpuClusterResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	var state gpuClusterModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	cloud, cc, err := r.clusterCloud(state.Cloud.ValueString())
+	if err != nil {
+		resp.Diagnostics.AddError("Clusters not available", err.Error())
+		return
+	}
+	c, err := cc.GetCluster(ctx, state.ID.ValueString())
+	if clients.IsNotFound(err) {
+		tflog.Warn(ctx, "cluster is gone, removing it from state", map[string]any{"id": state.ID.ValueString()})
+		resp.State.RemoveResource(ctx)
+		return
+	}
+	if err != nil {
+		addCloudError(&resp.Diagnostics, "Unable to read "+displayName(cloud.Name())+" cluster "+state.ID.ValueString(), err)
+		return
+	}
+	flattenCluster(ctx, c, &state, &resp.Diagnostics)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
+
+func (r *gpuClusterResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var plan, state gpuClusterModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	timeout, d := plan.Timeouts.Update(ctx, defaultClusterUpdateTimeout)
+	resp.Diagnostics.Append(d...)
+	cloud, cc, err := r.clusterCloud(state.Cloud.ValueString())
+	if err != nil {
+		resp.Diagnostics.AddError("Clusters not available", err.Error())
+		return
+	}
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+
+	id := state.ID.ValueString()
+	var update clients.ClusterUpdate
+	if !plan.Name.Equal(state.Name) {
+		update.Name = plan.Name.ValueStringPointer()
+	}
+	if !plan.NodeCount.Equal(state.NodeCount) {
+		n := int(plan.NodeCount.ValueInt64())
+		update.NodeCount = &n
+	}
+	c, err := cc.UpdateCluster(ctx, id, update)
+	if err == nil && update.NodeCount != nil {
+		c, err = waitClusterReady(ctx, cc, id, *update.NodeCount)
+	}
+	if c != nil {
+		plan.ID = state.ID
+		flattenCluster(ctx, c, &plan, &resp.Diagnostics)
+		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	}
+	if err != nil {
+		addCloudError(&resp.Diagnostics, "Unable to update "+displayName(cloud.Name())+" cluster "+id, err)
+	}
+}
+
+func (r *gpuClusterResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	var state gpuClusterModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	timeout, d := state.Timeouts.Delete(ctx, defaultClusterDeleteTimeout)
+	resp.Diagnostics.Append(d...)
+	cloud, cc, err := r.clusterCloud(state.Cloud.ValueString())
+	if err != nil {
+		resp.Diagnostics.AddError("Clusters not available", err.Error())
+		return
+	}
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	id := state.ID.ValueString()
+	if err := cc.DeleteCluster(ctx, id); err != nil {
+		addCloudError(&resp.Diagnostics, "Unable to delete "+displayName(cloud.Name())+" cluster "+id, err)
+		return
+	}
+	err = clients.Poll(ctx, func(ctx context.Context) (bool, error) {
+		_, err := cc.GetCluster(ctx, id)
+		if clients.IsNotFound(err) {
+			return true, nil
+		}
+		return false, ignoreRateLimit(err)
+	})
+	if err != nil {
+		addCloudError(&resp.Diagnostics, fmt.Sprintf("%s cluster %s did not finish deleting", displayName(cloud.Name()), id), err)
+	}
+}
+
+func (r *gpuClusterResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	importCloudAndID(ctx, req, resp)
+}
