@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034,SC2154  # sourced: variables flow in and out
 # Shared by demo.sh and bench.sh (sourced, not run): builds the provider and the emulator,
 # starts the emulator on a free loopback port, and points terraform and the provider at it.
 #
