@@ -218,3 +218,9 @@ type InstanceValidator interface {
 type SSHKeyValidator interface {
 	ValidateSSHKeySpec(spec SSHKeySpec) []FieldError
 }
+
+// InstanceLister is implemented by clouds that can list the account's machines (from the same
+// shared snapshot that serves GetInstance), for lookups by name.
+type InstanceLister interface {
+	ListInstances(ctx context.Context) ([]Instance, error)
+}

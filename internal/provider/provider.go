@@ -118,6 +118,7 @@ func (p *neocloudProvider) Resources(_ context.Context) []func() resource.Resour
 func (p *neocloudProvider) DataSources(_ context.Context) []func() datasource.DataSource {
 	return []func() datasource.DataSource{
 		NewGPUOffersDataSource,
+		NewGPUInstanceDataSource,
 	}
 }
 
