@@ -33,25 +33,24 @@ func (t *transportChain) RoundTrip(req *http.Request) (*http.Response, error) {
 	if st != nil {
 		st.answerLost.Store(false)
 	}
-	// Route limiters first, the client-wide one last: a token of the client-wide limiter is
-	// then spent right before sending, not many seconds earlier while the route limiter holds
-	// the request back (which would let the real sends bunch up above the vendor's rate).
+	// Every limiter that applies (the route's and the client-wide one) gives its token at the
+	// same moment, right before sending: waiting on them one after the other would let a token
+	// taken early be spent late, and the real sends could bunch up above a vendor's rate.
 	rel := strings.TrimPrefix(req.URL.Path, t.basePath)
+	var lims []*rate.Limiter
 	for _, rl := range t.cfg.RouteLimits {
 		if rl.Limiter == nil || (rl.Method != "" && rl.Method != req.Method) {
 			continue
 		}
-		if ok, _ := path.Match(rl.Path, rel); !ok {
-			continue
-		}
-		if err := waitLimiter(ctx, rl.Limiter); err != nil {
-			return nil, err
+		if ok, _ := path.Match(rl.Path, rel); ok {
+			lims = append(lims, rl.Limiter)
 		}
 	}
 	if t.cfg.Limiter != nil {
-		if err := waitLimiter(ctx, t.cfg.Limiter); err != nil {
-			return nil, err
-		}
+		lims = append(lims, t.cfg.Limiter)
+	}
+	if err := waitLimiters(ctx, lims); err != nil {
+		return nil, err
 	}
 
 	sub := subsystem(t.cfg.Cloud)
@@ -111,35 +110,51 @@ func (t *transportChain) RoundTrip(req *http.Request) (*http.Response, error) {
 	return resp, nil
 }
 
-// waitLimiter waits for a token like rate.Limiter.Wait, but its errors say why in a way
-// callers can test: a wait the context cannot outlive wraps context.DeadlineExceeded at once
-// (rate.Limiter.Wait returns an unwrappable error for that), a cancelled wait wraps ctx.Err().
-// Either way nothing was sent, which notSentError records.
-func waitLimiter(ctx context.Context, lim *rate.Limiter) error {
-	if err := ctx.Err(); err != nil {
-		return &notSentError{err: err}
+// waitLimiters waits until every limiter has a token at the same instant and takes them
+// all then. Its errors say why in a way callers can test: a wait the context cannot outlive
+// wraps context.DeadlineExceeded at once (rate.Limiter.Wait returns an unwrappable error for
+// that), a cancelled wait wraps ctx.Err(). Either way nothing was sent, which notSentError
+// records.
+func waitLimiters(ctx context.Context, lims []*rate.Limiter) error {
+	for {
+		if err := ctx.Err(); err != nil {
+			return &notSentError{err: err}
+		}
+		now := time.Now()
+		var delay time.Duration
+		rs := make([]*rate.Reservation, 0, len(lims))
+		for _, lim := range lims {
+			r := lim.ReserveN(now, 1)
+			if !r.OK() {
+				cancelAll(rs, now)
+				return &notSentError{err: errors.New("rate limiter burst is 0: no request can ever pass")}
+			}
+			rs = append(rs, r)
+			delay = max(delay, r.DelayFrom(now))
+		}
+		if delay <= 0 {
+			return nil
+		}
+		// Give every token back and wait for the slowest limiter; the others are then
+		// asked again, so none is taken before the request can really go.
+		cancelAll(rs, now)
+		if deadline, ok := ctx.Deadline(); ok && now.Add(delay).After(deadline) {
+			return &notSentError{err: fmt.Errorf("rate limiter wait of %s would outlast the deadline: %w",
+				delay.Round(time.Millisecond), context.DeadlineExceeded)}
+		}
+		timer := time.NewTimer(delay)
+		select {
+		case <-timer.C:
+		case <-ctx.Done():
+			timer.Stop()
+			return &notSentError{err: ctx.Err()}
+		}
 	}
-	r := lim.Reserve()
-	if !r.OK() {
-		return &notSentError{err: errors.New("rate limiter burst is 0: no request can ever pass")}
-	}
-	delay := r.Delay()
-	if delay <= 0 {
-		return nil
-	}
-	if deadline, ok := ctx.Deadline(); ok && time.Now().Add(delay).After(deadline) {
-		r.Cancel()
-		return &notSentError{err: fmt.Errorf("rate limiter wait of %s would outlast the deadline: %w",
-			delay.Round(time.Millisecond), context.DeadlineExceeded)}
-	}
-	timer := time.NewTimer(delay)
-	defer timer.Stop()
-	select {
-	case <-timer.C:
-		return nil
-	case <-ctx.Done():
-		r.Cancel()
-		return &notSentError{err: ctx.Err()}
+}
+
+func cancelAll(rs []*rate.Reservation, at time.Time) {
+	for _, r := range rs {
+		r.CancelAt(at)
 	}
 }
 
