@@ -94,6 +94,15 @@ type LambdaClusterOptions struct {
 type ClusterUpdate struct {
 	Name      *string
 	NodeCount *int
+	// Spec is the whole desired cluster, for adapters that must launch new nodes like the
+	// old ones with settings the cloud does not report back (Lambda user data).
+	Spec *ClusterSpec
+}
+
+// ClusterValidator is implemented by clouds with rules on cluster specs that can be checked
+// without calling the API; the provider calls it at plan time.
+type ClusterValidator interface {
+	ValidateClusterSpec(spec ClusterSpec) []FieldError
 }
 
 // Cluster is the neutral view of a cluster.

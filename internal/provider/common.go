@@ -68,7 +68,7 @@ func addCloudError(diags *diag.Diagnostics, summary string, err error) {
 	switch {
 	case errors.As(err, &capErr):
 		detail += "\n\nCapacity for GPUs changes by the minute. Try again later, allow more regions (leave `region` unset), " +
-			"allow more clouds with a `placement` block, or choose another gpu_type. The `neocloud_gpu_offers` data source lists what is available now."
+			"try another cloud, or choose another gpu_type. The `neocloud_gpu_offers` data source lists what is available now."
 	case errors.Is(err, clients.ErrCapacity):
 		detail += "\n\nThe cloud has no machine of this type free right now. Try again later, another region, or another gpu_type."
 	case errors.Is(err, clients.ErrQuota):

@@ -28,6 +28,7 @@ type gpuClusterModel struct {
 	Timeouts    timeouts.Value         `tfsdk:"timeouts"`
 
 	Status            types.String  `tfsdk:"status"`
+	Problem           types.String  `tfsdk:"problem"`
 	InstanceType      types.String  `tfsdk:"instance_type"`
 	Nodes             types.List    `tfsdk:"nodes"`
 	HeadNodeIP        types.String  `tfsdk:"head_node_ip"`
@@ -72,6 +73,42 @@ var clusterNodeType = types.ObjectType{AttrTypes: map[string]attr.Type{
 	"ssh_port":   types.Int64Type,
 	"env":        types.MapType{ElemType: types.StringType},
 }}
+
+// unknownAttributes names the top-level attributes (and blocks with an unknown value inside)
+// not known at plan time, so plan-time checks of the cloud skip them.
+func (m gpuClusterModel) unknownAttributes() map[string]bool {
+	values := map[string]attr.Value{
+		"name": m.Name, "region": m.Region, "gpu_type": m.GPUType, "gpus_per_node": m.GPUsPerNode,
+		"node_count": m.NodeCount, "ssh_key_ids": m.SSHKeyIDs,
+	}
+	if r := m.RunPod; r != nil {
+		values["runpod"] = anyUnknown(r.ClusterType, r.Image, r.Ports, r.Env, r.NetworkVolumeID, r.ContainerDiskGB)
+	}
+	if l := m.Lambda; l != nil {
+		values["lambda"] = anyUnknown(l.FileSystemName, l.Image, l.UserData)
+	}
+	if c := m.CoreWeave; c != nil {
+		values["coreweave"] = anyUnknown(c.KubernetesVersion, c.VPCID, c.Public, c.ComputeClass)
+	}
+	out := map[string]bool{}
+	for name, v := range values {
+		if v.IsUnknown() {
+			out[name] = true
+		}
+	}
+	return out
+}
+
+// anyUnknown is an unknown value when any of vs is unknown, else a known one (for
+// unknownAttributes' bookkeeping only).
+func anyUnknown(vs ...attr.Value) attr.Value {
+	for _, v := range vs {
+		if v.IsUnknown() {
+			return types.StringUnknown()
+		}
+	}
+	return types.StringNull()
+}
 
 // expandClusterSpec turns a plan into the neutral cluster request.
 func expandClusterSpec(ctx context.Context, m gpuClusterModel, diags *diag.Diagnostics) clients.ClusterSpec {
@@ -127,6 +164,7 @@ func flattenCluster(ctx context.Context, c *clients.Cluster, m *gpuClusterModel,
 	m.NodeCount = types.Int64Value(int64(c.NodeCount))
 	m.InstanceType = types.StringValue(c.InstanceType)
 	m.Status = types.StringValue(c.Status)
+	m.Problem = stringOrNull(c.Problem)
 	m.HeadNodeIP = stringOrNull(c.HeadNodeIP)
 	m.PricePerHour = types.Float64Value(c.PricePerHour)
 	m.APIServerEndpoint = stringOrNull(c.APIServerEndpoint)

@@ -101,7 +101,8 @@ func (r *gpuClusterResource) Schema(ctx context.Context, _ resource.SchemaReques
 				PlanModifiers:       []planmodifier.Set{setplanmodifier.RequiresReplace()},
 				Validators:          []validator.Set{setvalidator.SizeAtLeast(1)},
 			},
-			"status": schema.StringAttribute{Computed: true, MarkdownDescription: "`pending`, `running`, `updating`, `degraded`, `failed` or `deleting`."},
+			"status":  schema.StringAttribute{Computed: true, MarkdownDescription: "`pending`, `running`, `updating`, `degraded`, `failed` or `deleting`."},
+			"problem": schema.StringAttribute{Computed: true, MarkdownDescription: "Why a degraded or failed cluster is so, such as capacity running out at one node of four."},
 			"instance_type": schema.StringAttribute{
 				Computed: true, MarkdownDescription: "The cloud's instance type of every node.",
 				PlanModifiers: []planmodifier.String{keep},
@@ -264,6 +265,14 @@ func (r *gpuClusterResource) ModifyPlan(ctx context.Context, req resource.Modify
 			plan.GPUsPerNode = types.Int64Value(int64(it.GPUCount))
 		}
 	}
+	if v, ok := cc.(clients.ClusterValidator); ok && !resp.Diagnostics.HasError() {
+		unknown := plan.unknownAttributes()
+		for _, fe := range v.ValidateClusterSpec(expandClusterSpec(ctx, plan, &resp.Diagnostics)) {
+			if !unknown[strings.Split(fe.Field, ".")[0]] {
+				resp.Diagnostics.AddAttributeError(attrPath(fe.Field), fe.Summary, fe.Detail)
+			}
+		}
+	}
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -289,8 +298,10 @@ func (r *gpuClusterResource) ModifyPlan(ctx context.Context, req resource.Modify
 		plan.Nodes = types.ListUnknown(clusterNodeType)
 		plan.PricePerHour = types.Float64Unknown()
 		plan.Status = types.StringUnknown()
+		plan.Problem = types.StringUnknown()
 	} else {
 		plan.Status = state.Status
+		plan.Problem = state.Problem
 	}
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 }
@@ -438,6 +449,9 @@ func (r *gpuClusterResource) Update(ctx context.Context, req resource.UpdateRequ
 	if !plan.NodeCount.Equal(state.NodeCount) {
 		n := int(plan.NodeCount.ValueInt64())
 		update.NodeCount = &n
+		spec := expandClusterSpec(ctx, plan, &resp.Diagnostics)
+		spec.Region = state.Region.ValueString()
+		update.Spec = &spec
 	}
 	c, err := cc.UpdateCluster(ctx, id, update)
 	if err == nil && update.NodeCount != nil {

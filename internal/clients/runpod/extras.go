@@ -106,10 +106,10 @@ func (c *Cloud) ListClusters(ctx context.Context) ([]Cluster, error) {
 	return c.api.ListClusters(ctx)
 }
 
-// CreateCluster creates an Instant Cluster. Compute.GPUTypeID may be a neutral GPU name; it is
+// CreateInstantCluster creates an Instant Cluster. Compute.GPUTypeID may be a neutral GPU name; it is
 // sent as RunPod's id. When the answer is lost, a new cluster of that name is adopted; it is
 // never created twice.
-func (c *Cloud) CreateCluster(ctx context.Context, req CreateClusterRequest) (*Cluster, error) {
+func (c *Cloud) CreateInstantCluster(ctx context.Context, req CreateClusterRequest) (*Cluster, error) {
 	if strings.TrimSpace(req.Name) == "" {
 		return nil, invalidf("a RunPod cluster needs a name")
 	}
@@ -143,8 +143,8 @@ func (c *Cloud) CreateCluster(ctx context.Context, req CreateClusterRequest) (*C
 		func(cl Cluster) (string, bool) { return cl.ID, cl.Name == req.Name })
 }
 
-// GetCluster reads a cluster; ErrNotFound when it does not exist.
-func (c *Cloud) GetCluster(ctx context.Context, id string) (*Cluster, error) {
+// GetInstantCluster reads a cluster; ErrNotFound when it does not exist.
+func (c *Cloud) GetInstantCluster(ctx context.Context, id string) (*Cluster, error) {
 	return c.api.GetCluster(ctx, id)
 }
 
@@ -175,8 +175,8 @@ func (c *Cloud) ClusterInstances(ctx context.Context, id string) ([]*clients.Ins
 	return out, nil
 }
 
-// DeleteCluster deletes a cluster and terminates its pods; one already gone counts as deleted.
-func (c *Cloud) DeleteCluster(ctx context.Context, id string) error {
+// DeleteInstantCluster deletes a cluster and terminates its pods; one already gone counts as deleted.
+func (c *Cloud) DeleteInstantCluster(ctx context.Context, id string) error {
 	err := c.api.DeleteCluster(ctx, id)
 	if clients.IsNotFound(err) {
 		return nil

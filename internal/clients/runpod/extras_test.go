@@ -100,7 +100,7 @@ func TestClusters(t *testing.T) {
 	f.handle("DELETE", "/clusters/cl1", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(204) })
 	f.problem("DELETE", "/clusters/gone", 404, "Not Found", "cluster not found")
 
-	cl, err := c.CreateCluster(t.Context(), CreateClusterRequest{
+	cl, err := c.CreateInstantCluster(t.Context(), CreateClusterRequest{
 		Name: "pretrain", Image: "runpod/pytorch:2.4.0", StartSSH: true, Ports: []string{"22/tcp"},
 		Compute: ClusterCompute{GPUTypeID: "H100_80GB_SXM", GPUCountPerPod: 8, PodCount: 2},
 	})
@@ -122,14 +122,14 @@ func TestClusters(t *testing.T) {
 	if n := nodes[1]; n.Ready || n.Status != clients.StatusPending {
 		t.Errorf("node 1 %+v", n)
 	}
-	if _, err := c.CreateCluster(t.Context(), CreateClusterRequest{Name: "x", Image: "i",
+	if _, err := c.CreateInstantCluster(t.Context(), CreateClusterRequest{Name: "x", Image: "i",
 		Compute: ClusterCompute{GPUTypeID: "H100_80GB_SXM", GPUCountPerPod: 8, PodCount: 1}}); !errors.Is(err, clients.ErrInvalid) {
 		t.Errorf("one node: %v", err)
 	}
-	if err := c.DeleteCluster(t.Context(), "cl1"); err != nil {
+	if err := c.DeleteInstantCluster(t.Context(), "cl1"); err != nil {
 		t.Error(err)
 	}
-	if err := c.DeleteCluster(t.Context(), "gone"); err != nil {
+	if err := c.DeleteInstantCluster(t.Context(), "gone"); err != nil {
 		t.Errorf("already gone: %v", err)
 	}
 }

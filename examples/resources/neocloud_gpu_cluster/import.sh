@@ -1,0 +1,4 @@
+# CoreWeave and RunPod: <cloud>/<cluster id>
+terraform import neocloud_gpu_cluster.pretrain coreweave/6b8d8a2e-2f2a-4c1e-9a51-0c1b0c7f5e4d
+# Lambda: lambda/<cluster name>
+terraform import neocloud_gpu_cluster.sweep lambda/sweep

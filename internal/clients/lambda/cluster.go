@@ -1,0 +1,988 @@
+package lambda
+
+import (
+	"cmp"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"maps"
+	"net/netip"
+	"reflect"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients/gpus"
+)
+
+// A neutral cluster on Lambda Cloud is a group of instances of one type in one region that
+// Lambda itself does not know as a group. The adapter makes it one:
+//
+//   - The cluster's id is its name ("pretrain"; import id lambda/pretrain). Node r is the
+//     instance named "<name>-<r>", tagged neocloud-cluster=<name> and neocloud-rank=<r>, plus
+//     the launch-token tag every launch carries. Nodes are found by tag in the shared instance
+//     snapshot, so a node that state lost (a lost launch answer, a crash mid-create) is still
+//     part of the cluster: it is read, counted and deleted with the others.
+//   - A firewall ruleset named after the cluster is attached to every node at launch and
+//     allows all traffic from the nodes' private addresses (one rule per node). Nodes have no
+//     private address until they boot, so GetCluster brings the rules up to date whenever the
+//     nodes' addresses and the rules differ; a cluster is Ready only once they match. The
+//     account's global rules (SSH from anywhere by default) still apply to every instance.
+//   - An optional shared filesystem (LambdaClusterOptions.FileSystemName) is mounted on every
+//     node, created in the cluster's region when the account has none of that name.
+//
+// Launches go through CreateInstance, so they are paced by the launch limiter (one per 12 s)
+// and a launch whose answer was lost is adopted by its token, never repeated.
+
+// Tag keys of the adapter's cluster bookkeeping.
+const (
+	// ClusterTag names the cluster an instance belongs to.
+	ClusterTag = "neocloud-cluster"
+	// RankTag is the instance's node rank (0 is the head).
+	RankTag = "neocloud-rank"
+	// ClusterImageTag records the image a node was launched with, so that nodes added later
+	// by a resize get the same one (Lambda does not report an instance's image).
+	ClusterImageTag = "neocloud-image"
+	// ClusterUserDataTag records a digest of the user data a node was launched with. Lambda
+	// does not report user data, so a resize cannot copy it: it needs the spec (ScaleCluster).
+	ClusterUserDataTag = "neocloud-user-data-sha256"
+)
+
+// Cluster limits. A Lambda cluster is paced by the launch limit (12 s a node), so large ones
+// take minutes; 16 nodes is about three.
+const (
+	ClusterMinNodes = 1
+	ClusterMaxNodes = 16
+	// maxClusterNameLen leaves room for the node suffix "-15" within Lambda's 64 characters.
+	maxClusterNameLen = maxNameLen - 3
+)
+
+// clusterNamePattern keeps a cluster name usable as an instance name prefix, a ruleset name
+// and a filesystem name, and unambiguous in an import id.
+var clusterNamePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
+
+var _ clients.ClusterCloud = (*Cloud)(nil)
+
+// ClusterRules: 1 to 16 nodes, resizable in place, not renamable (the name is the id); the
+// instance type fixes the GPUs per node.
+func (c *Cloud) ClusterRules() clients.ClusterRules {
+	return clients.ClusterRules{MinNodes: ClusterMinNodes, MaxNodes: ClusterMaxNodes, Resizable: true, Renamable: false}
+}
+
+// ValidateClusterSpec checks what a Lambda cluster allows without calling the API, so the
+// provider can refuse bad input at plan time. CreateCluster checks the same again.
+func (c *Cloud) ValidateClusterSpec(spec clients.ClusterSpec) []clients.FieldError {
+	var errs []clients.FieldError
+	add := func(field, summary, detail string) {
+		errs = append(errs, clients.FieldError{Field: field, Summary: summary, Detail: detail})
+	}
+	if err := checkClusterName(spec.Name); err != nil {
+		add("name", "Invalid Lambda cluster name", err.Error()+".")
+	}
+	if spec.NodeCount < ClusterMinNodes || spec.NodeCount > ClusterMaxNodes {
+		add("node_count", "Unsupported node count", fmt.Sprintf("A Lambda Cloud cluster has %d to %d nodes; %d given.",
+			ClusterMinNodes, ClusterMaxNodes, spec.NodeCount))
+	}
+	if _, err := c.clusterInstanceType(spec); err != nil {
+		add("gpu_type", "Unsupported GPU type or count", err.Error())
+	}
+	if n := len(spec.SSHKeyIDs); n != 1 {
+		add("ssh_key_ids", "Lambda Cloud needs exactly one SSH key",
+			fmt.Sprintf("Lambda Cloud API 1.8 launches every node with exactly one SSH key; %d given.", n))
+	}
+	if spec.Region != "" && !slices.Contains(publicRegions, spec.Region) {
+		add("region", "Unknown Lambda Cloud region", fmt.Sprintf("%q is not one of %s.", spec.Region, strings.Join(publicRegions, ", ")))
+	}
+	if o := spec.Lambda; o != nil && len(o.UserData) > maxUserData {
+		add("lambda.user_data", "User data too large", "Lambda Cloud accepts at most 1 MB of user data.")
+	}
+	return errs
+}
+
+// clusterInstanceType resolves the nodes' instance type. Without GPUsPerNode a neutral GPU
+// name means the largest machine Lambda sells of it (gpu_8x_... for the H100): cluster nodes
+// are whole machines.
+func (c *Cloud) clusterInstanceType(spec clients.ClusterSpec) (clients.InstanceType, error) {
+	count := spec.GPUsPerNode
+	if g, ok := gpus.Lookup(spec.GPUType); ok && count == 0 && len(g.LambdaCounts) > 0 {
+		count = slices.Max(g.LambdaCounts)
+	}
+	return c.ResolveInstanceType(spec.GPUType, count)
+}
+
+func checkClusterName(name string) error {
+	switch {
+	case name == "":
+		return invalidf("a Lambda Cloud cluster needs a name")
+	case len(name) > maxClusterNameLen:
+		return invalidf("a Lambda Cloud cluster name has at most %d characters (nodes are named <name>-<rank>, at most %d)", maxClusterNameLen, maxNameLen)
+	case !clusterNamePattern.MatchString(name):
+		return invalidf("Lambda Cloud cluster name %q may only contain letters, digits, '.', '_' and '-', and must start with a letter or digit", name)
+	}
+	return nil
+}
+
+// nodeParams is what every node of a cluster is launched with.
+type nodeParams struct {
+	cluster      string
+	nodes        int // the size being built, for messages
+	instanceType clients.InstanceType
+	region       string
+	sshKeyIDs    []string // ids or names: the launch path accepts both
+	image        string
+	userData     string
+	fileSystem   string
+	rulesetID    string
+	token        string // launch token; node r carries token-r<r>
+}
+
+func nodeName(cluster string, rank int) string { return cluster + "-" + strconv.Itoa(rank) }
+
+func rankToken(token string, rank int) string { return token + "-r" + strconv.Itoa(rank) }
+
+// launchNode launches node rank through CreateInstance (paced, adopted when the answer is lost)
+// and returns the accepted instance.
+func (c *Cloud) launchNode(ctx context.Context, p nodeParams, rank int) (*clients.Instance, error) {
+	tags := map[string]string{ClusterTag: p.cluster, RankTag: strconv.Itoa(rank)}
+	if p.image != "" {
+		tags[ClusterImageTag] = p.image
+	}
+	if p.userData != "" {
+		tags[ClusterUserDataTag] = digest(p.userData)
+	}
+	spec := clients.InstanceSpec{
+		Name:        nodeName(p.cluster, rank),
+		GPUType:     p.instanceType.Name,
+		GPUCount:    p.instanceType.GPUCount,
+		Region:      p.region,
+		Image:       p.image,
+		SSHKeyIDs:   p.sshKeyIDs,
+		UserData:    p.userData,
+		Tags:        tags,
+		LaunchToken: rankToken(p.token, rank),
+		Lambda:      &clients.LambdaInstanceOptions{FirewallRulesetIDs: []string{p.rulesetID}},
+	}
+	if p.fileSystem != "" {
+		spec.Lambda.FileSystemNames = []string{p.fileSystem}
+	}
+	return c.CreateInstance(ctx, spec)
+}
+
+// nodeError makes a failed node launch say which node it was. A capacity refusal becomes a
+// *clients.CapacityError naming the rank and region.
+func nodeError(p nodeParams, rank int, err error) error {
+	var ce *clients.CapacityError
+	if errors.As(err, &ce) {
+		inner := err
+		if len(ce.Attempts) == 1 && ce.Attempts[0].Err != nil {
+			inner = ce.Attempts[0].Err
+		}
+		return &clients.CapacityError{Attempts: []clients.CapacityAttempt{{
+			Cloud: cloudName, Region: p.region, InstanceType: p.instanceType.Name,
+			Err: fmt.Errorf("capacity ran out at node %d of %d (%s): %w", rank, p.nodes, nodeName(p.cluster, rank), inner),
+		}}}
+	}
+	return fmt.Errorf("launching node %d of %d (%s) of Lambda Cloud cluster %s: %w", rank, p.nodes, nodeName(p.cluster, rank), p.cluster, err)
+}
+
+// CreateCluster creates the cluster's firewall ruleset and (when absent) its filesystem, then
+// launches every node, one launch per 12 s, and returns the cluster with the nodes Lambda
+// accepted (booting; GetCluster follows them). It does not return after the first node: the
+// remaining launches would otherwise have to happen in a read. For 16 nodes that takes about
+// three minutes.
+//
+// When a launch fails at node k (capacity ran out, the context ended, an outcome unknown),
+// the cluster with nodes 0..k-1 comes back together with the error, so that the provider saves
+// what exists: a capacity refusal is a *clients.CapacityError naming the rank and region. When
+// the very first node fails and nothing was launched, what this call created (ruleset,
+// filesystem) is deleted again and no cluster is returned.
+//
+// Region: spec.Region, else where existing parts of the cluster are (a retried create, an
+// existing filesystem), else the first region, in name order, where GET /instance-types
+// reports capacity for the type. Lambda reports capacity only as yes or no per region, so
+// "capacity for all N nodes" cannot be checked beforehand: the launches find out.
+//
+// Nodes are spec.GPUsPerNode GPUs of spec.GPUType, or without a count the largest machine
+// Lambda sells of that GPU (see clusterInstanceType).
+//
+// A create repeated with the same launch token (node r carries the token's rank variant)
+// continues where the first one stopped. Nodes tagged with the cluster's name but launched by
+// another create mean the name is taken: ErrConflict.
+func (c *Cloud) CreateCluster(ctx context.Context, spec clients.ClusterSpec) (*clients.Cluster, error) {
+	if errs := c.ValidateClusterSpec(spec); len(errs) > 0 {
+		msgs := make([]string, len(errs))
+		for i, e := range errs {
+			msgs[i] = e.Field + ": " + e.Detail
+		}
+		return nil, invalidf("%s", strings.Join(msgs, "; "))
+	}
+	it, err := c.clusterInstanceType(spec)
+	if err != nil {
+		return nil, err
+	}
+	name := spec.Name
+	var o clients.LambdaClusterOptions
+	if spec.Lambda != nil {
+		o = *spec.Lambda
+	}
+	p := nodeParams{
+		cluster: name, nodes: spec.NodeCount, instanceType: it, sshKeyIDs: spec.SSHKeyIDs,
+		image: o.Image, userData: o.UserData, fileSystem: o.FileSystemName,
+		token: cmp.Or(spec.LaunchToken, randomToken()),
+	}
+
+	// What exists already: this create's own nodes (a retry), or another cluster's.
+	list, err := c.instances.Get(ctx, time.Now())
+	if err != nil {
+		return nil, err
+	}
+	existing := members(list, name)
+	for _, m := range existing {
+		if tagValue(m.w, LaunchTokenTag) != launchTagValue(rankToken(p.token, m.rank)) {
+			return nil, &kindError{kind: clients.ErrConflict, msg: fmt.Sprintf(
+				"Lambda Cloud already has a cluster named %s (instance %s, %s) that this create did not launch: choose another name, "+
+					"or import the existing cluster (terraform import <resource address> lambda/%s)", name, m.w.ID, m.w.Name, name)}
+		}
+	}
+	rs, err := c.clusterRuleset(ctx, name, existing)
+	if err != nil {
+		return nil, err
+	}
+	var fs *Filesystem
+	if p.fileSystem != "" {
+		if fs, err = c.filesystemNamed(ctx, p.fileSystem); err != nil {
+			return nil, err
+		}
+	}
+	if p.region, err = c.clusterRegion(ctx, spec, it, existing, rs, fs); err != nil {
+		return nil, err
+	}
+	tflog.SubsystemInfo(ctx, cloudName, "creating Lambda Cloud cluster", map[string]any{
+		"cluster": name, "region": p.region, "instance_type": it.Name, "nodes": spec.NodeCount,
+	})
+
+	// The ruleset, then the filesystem: the filesystem's creation time, not before the
+	// ruleset's, is how DeleteCluster knows the cluster made it (see ownedFilesystem).
+	var madeRuleset, madeFS bool
+	if rs == nil {
+		if rs, err = c.createClusterRuleset(ctx, name, p.region); err != nil {
+			return nil, err
+		}
+		madeRuleset = true
+	}
+	p.rulesetID = rs.ID
+	if p.fileSystem != "" && fs == nil {
+		if fs, err = c.CreateFilesystem(ctx, p.fileSystem, p.region); err != nil {
+			c.undoCreate(ctx, name, rs, madeRuleset, nil)
+			return nil, err
+		}
+		madeFS = true
+	}
+
+	nodes := make(map[int]*clients.Instance, spec.NodeCount)
+	for _, m := range existing {
+		nodes[m.rank] = mapInstance(m.w, nil)
+	}
+	for rank := range spec.NodeCount {
+		if nodes[rank] != nil {
+			continue
+		}
+		inst, err := c.launchNode(ctx, p, rank)
+		if err != nil {
+			err = nodeError(p, rank, err)
+			if len(nodes) == 0 && !errors.Is(err, clients.ErrOutcomeUnknown) {
+				// Nothing was launched: leave nothing behind.
+				var fsMade *Filesystem
+				if madeFS {
+					fsMade = fs
+				}
+				c.undoCreate(ctx, name, rs, madeRuleset, fsMade)
+				return nil, err
+			}
+			// Some node exists (or may: an unknown outcome is found later by its tags).
+			cl := c.launchedCluster(name, p, rs, nodes, spec.NodeCount)
+			cl.Status = clients.ClusterDegraded
+			cl.Problem = err.Error()
+			return cl, err
+		}
+		nodes[rank] = inst
+	}
+	return c.launchedCluster(name, p, rs, nodes, spec.NodeCount), nil
+}
+
+// undoCreate deletes what a create made before its first node failed. Failures are logged,
+// not returned: the launch error is the one to report, and neither object is billed by the hour.
+func (c *Cloud) undoCreate(ctx context.Context, name string, rs *FirewallRuleset, madeRuleset bool, fs *Filesystem) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	defer cancel()
+	if fs != nil {
+		if err := c.DeleteFilesystem(ctx, fs.ID); err != nil {
+			tflog.SubsystemWarn(ctx, cloudName, "could not delete the filesystem of a failed cluster create", map[string]any{
+				"cluster": name, "filesystem": fs.Name, "error": err.Error(),
+			})
+		}
+	}
+	if madeRuleset && rs != nil {
+		if err := c.DeleteFirewallRuleset(ctx, rs.ID); err != nil {
+			tflog.SubsystemWarn(ctx, cloudName, "could not delete the firewall ruleset of a failed cluster create", map[string]any{
+				"cluster": name, "ruleset": rs.ID, "error": err.Error(),
+			})
+		}
+	}
+}
+
+// launchedCluster describes a cluster from the nodes just launched (booting, no addresses yet)
+// without reading it back.
+func (c *Cloud) launchedCluster(name string, p nodeParams, rs *FirewallRuleset, nodes map[int]*clients.Instance, asked int) *clients.Cluster {
+	cl := &clients.Cluster{
+		ID: name, Cloud: cloudName, Name: name, Region: p.region, Status: clients.ClusterPending,
+		InstanceType: p.instanceType.Name, GPUType: p.instanceType.GPUType, GPUsPerNode: p.instanceType.GPUCount,
+		CreatedAt: rs.Created.Time,
+	}
+	for _, rank := range slices.Sorted(maps.Keys(nodes)) {
+		inst := nodes[rank]
+		cl.Nodes = append(cl.Nodes, clients.ClusterNode{
+			ID: inst.ID, Name: cmp.Or(inst.Name, nodeName(name, rank)), Rank: rank, Role: roleOf(rank),
+			Status: inst.Status, PublicIP: inst.PublicIP, PrivateIP: inst.PrivateIP, SSHHost: inst.SSHHost, SSHPort: inst.SSHPort,
+		})
+		cl.PricePerHour += inst.PricePerHour
+		if rank == 0 {
+			cl.HeadNodeIP = inst.PrivateIP
+		}
+	}
+	cl.NodeCount = len(cl.Nodes)
+	if len(cl.Nodes) < asked {
+		cl.Status = clients.ClusterDegraded
+		cl.Problem = fmt.Sprintf("%d of %d nodes were launched", len(cl.Nodes), asked)
+	}
+	return cl
+}
+
+func roleOf(rank int) string {
+	switch {
+	case rank == 0:
+		return "head"
+	case rank > 0:
+		return "worker"
+	}
+	return ""
+}
+
+// clusterRegion decides where the cluster lives (see CreateCluster). Parts that already exist
+// pin it, and contradict an explicit region with an error rather than a failed launch.
+func (c *Cloud) clusterRegion(ctx context.Context, spec clients.ClusterSpec, it clients.InstanceType, existing []member, rs *FirewallRuleset, fs *Filesystem) (string, error) {
+	region, from := spec.Region, "region"
+	pin := func(r, what string) error {
+		switch {
+		case r == "":
+		case region == "":
+			region, from = r, what
+		case r != region:
+			return invalidf("%s is in region %s but %s is %s; a Lambda Cloud cluster lives in one region", what, r, from, region)
+		}
+		return nil
+	}
+	for _, m := range existing {
+		if err := pin(m.w.Region.Name, "existing node "+m.w.Name); err != nil {
+			return "", err
+		}
+	}
+	if rs != nil {
+		if err := pin(rs.Region.Name, "firewall ruleset "+rs.Name); err != nil {
+			return "", err
+		}
+	}
+	if fs != nil {
+		if err := pin(fs.Region.Name, "filesystem "+fs.Name); err != nil {
+			return "", err
+		}
+	}
+	if region != "" {
+		return region, nil
+	}
+	items, err := c.types.Get(ctx, time.Now().Add(-c.typesTTL))
+	if err != nil {
+		return "", err
+	}
+	item, ok := items[it.Name]
+	if !ok {
+		return "", invalidf("Lambda Cloud does not offer instance type %s (offered: %s)", it.Name, strings.Join(slices.Sorted(maps.Keys(items)), ", "))
+	}
+	var regions []string
+	for _, r := range item.RegionsWithCapacityAvailable {
+		if r.Name != "" {
+			regions = append(regions, r.Name)
+		}
+	}
+	if len(regions) == 0 {
+		return "", &clients.CapacityError{Attempts: []clients.CapacityAttempt{{
+			Cloud: cloudName, InstanceType: it.Name,
+			Err: &kindError{kind: clients.ErrCapacity, msg: fmt.Sprintf(
+				"Lambda Cloud reports no region with capacity for %s; try another GPU type, a smaller cluster, or again later", it.Name)},
+		}}}
+	}
+	sort.Strings(regions)
+	return regions[0], nil
+}
+
+// filesystemNamed finds a filesystem by name (names are unique in an account), or nil.
+func (c *Cloud) filesystemNamed(ctx context.Context, name string) (*Filesystem, error) {
+	list, err := c.api.ListFilesystems(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for i := range list {
+		if list[i].Name == name {
+			return &list[i], nil
+		}
+	}
+	return nil, nil
+}
+
+// ruleDescription marks the rules the adapter writes; a ruleset whose rules all carry it for
+// this cluster is the cluster's own.
+func ruleDescription(cluster string) string { return "neocloud cluster " + cluster }
+
+// clusterRuleset finds the cluster's firewall ruleset, or nil. A ruleset of that name belongs
+// to the cluster when a node uses it or when every rule in it is one the adapter wrote for the
+// cluster (an empty one included); any other ruleset of that name is someone else's, and
+// taking it over would overwrite its rules, so it is a conflict.
+func (c *Cloud) clusterRuleset(ctx context.Context, name string, nodes []member) (*FirewallRuleset, error) {
+	rs, err := c.rulesetNamed(ctx, name)
+	if err != nil || rs == nil {
+		return nil, err
+	}
+	for _, m := range nodes {
+		if slices.ContainsFunc(m.w.FirewallRulesets, func(e FirewallRulesetEntry) bool { return e.ID == rs.ID }) {
+			return rs, nil
+		}
+	}
+	for _, r := range rs.Rules {
+		if !strings.HasPrefix(r.Description, ruleDescription(name)) {
+			return nil, &kindError{kind: clients.ErrConflict, msg: fmt.Sprintf(
+				"Lambda Cloud already has a firewall ruleset named %s (id %s) with rules this provider did not write; "+
+					"a cluster's ruleset is named after the cluster: choose another cluster name or rename that ruleset", name, rs.ID)}
+		}
+	}
+	return rs, nil
+}
+
+func (c *Cloud) rulesetNamed(ctx context.Context, name string) (*FirewallRuleset, error) {
+	list, err := c.api.ListFirewallRulesets(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for i := range list {
+		if list[i].Name == name {
+			return &list[i], nil
+		}
+	}
+	return nil, nil
+}
+
+// createClusterRuleset creates the cluster's (empty) ruleset; one created meanwhile by a
+// concurrent create of the same cluster is used instead.
+func (c *Cloud) createClusterRuleset(ctx context.Context, name, region string) (*FirewallRuleset, error) {
+	rs, err := c.CreateFirewallRuleset(ctx, name, region, nil)
+	if clients.IsConflict(err) {
+		if found, ferr := c.clusterRuleset(ctx, name, nil); ferr == nil && found != nil {
+			return found, nil
+		}
+	}
+	return rs, err
+}
+
+// clusterRules are the rules that open the cluster to itself: all traffic from each node's
+// private address. Protocol "all" with the full port range: the API document requires a range
+// for every protocol but icmp.
+func clusterRules(cluster string, nodes []member) []FirewallRule {
+	rules := []FirewallRule{}
+	seen := map[string]bool{}
+	for _, m := range nodes {
+		ip := m.w.PrivateIP
+		if ip == "" || seen[ip] {
+			continue
+		}
+		seen[ip] = true
+		rules = append(rules, FirewallRule{
+			Protocol: ProtocolAll, PortRange: []int{1, 65535}, SourceNetwork: ip + "/32",
+			Description: fmt.Sprintf("%s: node %s (%s)", ruleDescription(cluster), strconv.Itoa(m.rank), m.w.ID),
+		})
+	}
+	return rules
+}
+
+// coveredIPs are the single addresses a ruleset allows everything from.
+func coveredIPs(rules []FirewallRule) map[string]bool {
+	out := map[string]bool{}
+	for _, r := range rules {
+		if r.Protocol != ProtocolAll {
+			continue
+		}
+		if p, err := netip.ParsePrefix(r.SourceNetwork); err == nil && p.Bits() == 32 {
+			out[p.Addr().String()] = true
+		} else if a, err := netip.ParseAddr(r.SourceNetwork); err == nil {
+			out[a.String()] = true
+		}
+	}
+	return out
+}
+
+// syncRuleset makes the ruleset allow exactly the nodes' private addresses (of the nodes that
+// have one yet), with one PATCH when the addresses differ from the rules' and none otherwise.
+func (c *Cloud) syncRuleset(ctx context.Context, cluster string, rs *FirewallRuleset, nodes []member) error {
+	want := clusterRules(cluster, nodes)
+	have := coveredIPs(rs.Rules)
+	wantIPs := coveredIPs(want)
+	if maps.Equal(have, wantIPs) {
+		return nil
+	}
+	updated, err := c.api.UpdateFirewallRuleset(ctx, rs.ID, FirewallRulesetPatchRequest{Rules: &want})
+	if err != nil {
+		return fmt.Errorf("opening firewall ruleset %s to the cluster's nodes: %w", rs.Name, err)
+	}
+	tflog.SubsystemDebug(ctx, cloudName, "cluster firewall ruleset updated", map[string]any{"cluster": cluster, "rules": len(want)})
+	*rs = *updated
+	return nil
+}
+
+// member is one instance tagged as a node of a cluster; rank is -1 when its rank tag is
+// missing or unreadable.
+type member struct {
+	w    Instance
+	rank int
+}
+
+func tagValue(w Instance, key string) string {
+	for _, t := range w.Tags {
+		if t.Key == key {
+			return t.Value
+		}
+	}
+	return ""
+}
+
+// gone reports whether an instance is terminating or terminated: no longer part of a cluster.
+func gone(w Instance) bool {
+	s := neutralStatus(w.Status)
+	return s == clients.StatusTerminating || s == clients.StatusTerminated
+}
+
+// members are the live (not terminating or terminated) instances tagged with the cluster's
+// name, in rank order; unranked ones last, by name.
+func members(list []Instance, cluster string) []member {
+	var out []member
+	for _, w := range list {
+		if tagValue(w, ClusterTag) != cluster || gone(w) {
+			continue
+		}
+		rank, err := strconv.Atoi(tagValue(w, RankTag))
+		if err != nil || rank < 0 {
+			rank = -1
+		}
+		out = append(out, member{w: w, rank: rank})
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if (a.rank < 0) != (b.rank < 0) {
+			return b.rank < 0
+		}
+		if a.rank != b.rank {
+			return a.rank < b.rank
+		}
+		return cmp.Or(cmp.Compare(a.w.Name, b.w.Name), cmp.Compare(a.w.ID, b.w.ID)) < 0
+	})
+	return out
+}
+
+// GetCluster reads a cluster from the shared instance snapshot (its nodes, by tag) and its
+// firewall ruleset; ErrNotFound when neither exists. It also brings the ruleset's rules up to
+// date with the nodes' private addresses (see the package comment): that PATCH is the only
+// write a read makes, and only when they differ.
+//
+// NodeCount is the number of live nodes: Lambda has nowhere to keep the number asked for, so
+// the provider keeps its own and compares. Status: running and Ready when every node is active
+// with its addresses and the ruleset allows them all; degraded (with Problem) when ranks are
+// missing or doubled, a node is unhealthy, or the ruleset is gone; pending otherwise.
+func (c *Cloud) GetCluster(ctx context.Context, id string) (*clients.Cluster, error) {
+	if err := checkClusterName(id); err != nil {
+		return nil, err
+	}
+	list, err := c.instances.Get(ctx, time.Now().Add(-c.instanceTTL))
+	if err != nil {
+		return nil, err
+	}
+	nodes := members(list, id)
+	rs, err := c.clusterRuleset(ctx, id, nodes)
+	if err != nil && !clients.IsConflict(err) {
+		return nil, err
+	}
+	if len(nodes) == 0 && rs == nil {
+		return nil, &kindError{kind: clients.ErrNotFound, msg: "Lambda Cloud has no cluster named " + id + " (no instance tagged " + ClusterTag + "=" + id + " and no firewall ruleset of that name)"}
+	}
+	var syncErr error
+	if rs != nil {
+		syncErr = c.syncRuleset(ctx, id, rs, nodes)
+	}
+	return clusterOf(id, rs, nodes, syncErr), nil
+}
+
+// clusterOf maps a cluster's nodes and ruleset onto the neutral cluster (see GetCluster).
+func clusterOf(name string, rs *FirewallRuleset, nodes []member, syncErr error) *clients.Cluster {
+	cl := &clients.Cluster{ID: name, Cloud: cloudName, Name: name, NodeCount: len(nodes)}
+	if rs != nil {
+		cl.Region, cl.CreatedAt = rs.Region.Name, rs.Created.Time
+	}
+	var problems []string
+	byStatus := map[string]int{}
+	ranks := map[int]int{}
+	active, maxRank := 0, -1
+	for _, m := range nodes {
+		inst := mapInstance(m.w, nil)
+		cl.Nodes = append(cl.Nodes, clients.ClusterNode{
+			ID: m.w.ID, Name: m.w.Name, Rank: m.rank, Role: roleOf(m.rank), Status: inst.Status,
+			PublicIP: inst.PublicIP, PrivateIP: inst.PrivateIP, SSHHost: inst.SSHHost, SSHPort: inst.SSHPort,
+		})
+		if cl.InstanceType == "" {
+			cl.InstanceType, cl.GPUType, cl.GPUsPerNode = inst.InstanceType, inst.GPUType, inst.GPUCount
+		}
+		cl.Region = cmp.Or(cl.Region, inst.Region)
+		cl.PricePerHour += inst.PricePerHour
+		if m.rank == 0 && cl.HeadNodeIP == "" {
+			cl.HeadNodeIP = inst.PrivateIP
+		}
+		byStatus[m.w.Status]++
+		ranks[m.rank]++
+		maxRank = max(maxRank, m.rank)
+		if inst.Ready && inst.PrivateIP != "" {
+			active++
+		}
+		switch {
+		case m.rank < 0:
+			problems = append(problems, fmt.Sprintf("instance %s (%s) has no readable %s tag", m.w.ID, m.w.Name, RankTag))
+		case ranks[m.rank] == 2:
+			problems = append(problems, fmt.Sprintf("rank %d has more than one instance", m.rank))
+		}
+		if inst.Status == clients.StatusUnhealthy {
+			problems = append(problems, fmt.Sprintf("node %d (%s) is unhealthy", m.rank, m.w.ID))
+		}
+	}
+	var missing []string
+	for r := range maxRank + 1 {
+		if ranks[r] == 0 {
+			missing = append(missing, strconv.Itoa(r))
+		}
+	}
+	if len(missing) > 0 {
+		problems = append(problems, "node rank(s) "+strings.Join(missing, ", ")+" missing (terminated or preempted)")
+	}
+	if len(nodes) == 0 {
+		problems = append(problems, "no node exists")
+	}
+	if rs == nil {
+		problems = append(problems, "the firewall ruleset "+name+" is missing, so the nodes cannot reach each other")
+	}
+	parts := make([]string, 0, len(byStatus))
+	for _, s := range slices.Sorted(maps.Keys(byStatus)) {
+		parts = append(parts, fmt.Sprintf("%s=%d", s, byStatus[s]))
+	}
+	cl.NativeStatus = strings.Join(parts, ",")
+
+	switch {
+	case len(problems) > 0:
+		cl.Status, cl.Problem = clients.ClusterDegraded, strings.Join(problems, "; ")
+	case active == len(nodes) && syncErr == nil:
+		cl.Status, cl.Ready = clients.ClusterRunning, true
+	default:
+		cl.Status = clients.ClusterPending
+		if syncErr != nil {
+			cl.Problem = syncErr.Error()
+		}
+	}
+	return cl
+}
+
+// UpdateCluster resizes a cluster (ScaleCluster with the settings copied from its nodes). A
+// Lambda cluster's name is its id and cannot change: a rename is ErrUnsupported (Renamable is
+// false, so the provider plans a replacement).
+func (c *Cloud) UpdateCluster(ctx context.Context, id string, update clients.ClusterUpdate) (*clients.Cluster, error) {
+	if field := otherClusterField(update, "Name", "NodeCount", "Spec"); field != "" {
+		return nil, unsupportedf("the Lambda Cloud adapter cannot change %s of an existing cluster", field)
+	}
+	if update.Name != nil && *update.Name != id {
+		return nil, unsupportedf("a Lambda Cloud cluster's name is its id and cannot change in place; renaming %s means replacing it", id)
+	}
+	if update.NodeCount != nil {
+		return c.ScaleCluster(ctx, id, *update.NodeCount, update.Spec)
+	}
+	return c.GetCluster(ctx, id)
+}
+
+// otherClusterField names the first set field of an update outside known, so that fields added
+// to ClusterUpdate later are refused until this adapter learns them.
+func otherClusterField(u clients.ClusterUpdate, known ...string) string {
+	v := reflect.ValueOf(u)
+	for i := range v.NumField() {
+		if f := v.Type().Field(i); !slices.Contains(known, f.Name) && !v.Field(i).IsZero() {
+			return f.Name
+		}
+	}
+	return ""
+}
+
+// ScaleCluster changes a cluster to nodeCount nodes. Scaling down terminates the highest ranks
+// (and closes the ruleset to them); scaling up launches the lowest free ranks, paced like a
+// create, with the settings of spec when given and otherwise those of the cluster's nodes:
+// region, instance type, SSH key, filesystem, ruleset, and the image from the node's image tag.
+// Lambda does not report user data, so a cluster launched with user data can only grow with
+// the spec (clients.ErrUnsupported otherwise). Capacity running out at node k returns the
+// cluster as it now is together with a *clients.CapacityError naming the rank.
+func (c *Cloud) ScaleCluster(ctx context.Context, name string, nodeCount int, spec *clients.ClusterSpec) (*clients.Cluster, error) {
+	if err := checkClusterName(name); err != nil {
+		return nil, err
+	}
+	if nodeCount < ClusterMinNodes || nodeCount > ClusterMaxNodes {
+		return nil, invalidf("a Lambda Cloud cluster has %d to %d nodes, not %d", ClusterMinNodes, ClusterMaxNodes, nodeCount)
+	}
+	list, err := c.instances.Get(ctx, time.Now())
+	if err != nil {
+		return nil, err
+	}
+	nodes := members(list, name)
+	rs, err := c.clusterRuleset(ctx, name, nodes)
+	if err != nil {
+		return nil, err
+	}
+	if len(nodes) == 0 && rs == nil {
+		return nil, &kindError{kind: clients.ErrNotFound, msg: "Lambda Cloud has no cluster named " + name}
+	}
+
+	if len(nodes) > nodeCount {
+		// Highest ranks first (unranked ones sort last and go first).
+		drop := nodes[nodeCount:]
+		ids := make([]string, len(drop))
+		for i, m := range drop {
+			ids[i] = m.w.ID
+		}
+		if err := c.terminate(ctx, ids); err != nil {
+			return nil, err
+		}
+		nodes = nodes[:nodeCount]
+		if rs != nil {
+			if err := c.syncRuleset(ctx, name, rs, nodes); err != nil {
+				return nil, err
+			}
+		}
+		return c.GetCluster(ctx, name)
+	}
+	if len(nodes) == nodeCount {
+		return c.GetCluster(ctx, name)
+	}
+
+	p, err := c.scaleParams(ctx, name, nodes, rs, spec)
+	if err != nil {
+		return nil, err
+	}
+	p.nodes = nodeCount
+	taken := map[int]bool{}
+	for _, m := range nodes {
+		taken[m.rank] = true
+	}
+	for rank, have := 0, len(nodes); have < nodeCount; rank++ {
+		if taken[rank] {
+			continue
+		}
+		if _, err := c.launchNode(ctx, p, rank); err != nil {
+			err = nodeError(p, rank, err)
+			cl, gerr := c.GetCluster(ctx, name)
+			if gerr != nil {
+				return nil, errors.Join(err, gerr)
+			}
+			return cl, err
+		}
+		have++
+	}
+	return c.GetCluster(ctx, name)
+}
+
+// scaleParams are the launch settings of nodes added to an existing cluster.
+func (c *Cloud) scaleParams(ctx context.Context, name string, nodes []member, rs *FirewallRuleset, spec *clients.ClusterSpec) (nodeParams, error) {
+	p := nodeParams{cluster: name, token: randomToken()}
+	if rs == nil {
+		// Nodes without their ruleset could not reach the others; a new one is made in the
+		// nodes' region.
+		var err error
+		if len(nodes) == 0 {
+			return p, &kindError{kind: clients.ErrNotFound, msg: "Lambda Cloud has no cluster named " + name}
+		}
+		if rs, err = c.createClusterRuleset(ctx, name, nodes[0].w.Region.Name); err != nil {
+			return p, err
+		}
+	}
+	p.rulesetID = rs.ID
+	if spec != nil {
+		it, err := c.clusterInstanceType(*spec)
+		if err != nil {
+			return p, err
+		}
+		p.instanceType, p.sshKeyIDs = it, spec.SSHKeyIDs
+		p.region = cmp.Or(rs.Region.Name, spec.Region)
+		if o := spec.Lambda; o != nil {
+			p.image, p.userData, p.fileSystem = o.Image, o.UserData, o.FileSystemName
+		}
+		return p, nil
+	}
+	if len(nodes) == 0 {
+		return p, unsupportedf("Lambda Cloud cluster %s has no node left to copy settings from: growing it needs its full settings", name)
+	}
+	w := nodes[0].w
+	if tagValue(w, ClusterUserDataTag) != "" {
+		return p, unsupportedf("Lambda Cloud cluster %s was launched with user data, which Lambda does not report back: "+
+			"new nodes need the cluster's settings (ScaleCluster with the spec)", name)
+	}
+	it, err := c.ResolveInstanceType(w.InstanceType.Name, 0)
+	if err != nil {
+		return p, err
+	}
+	p.instanceType, p.sshKeyIDs, p.region = it, slices.Clone(w.SSHKeyNames), cmp.Or(rs.Region.Name, w.Region.Name)
+	p.image = tagValue(w, ClusterImageTag)
+	if len(w.FileSystemNames) > 0 {
+		p.fileSystem = w.FileSystemNames[0]
+	}
+	return p, nil
+}
+
+// terminate terminates instances with one request; when Lambda refuses the batch because some
+// are already going, each is terminated on its own (DeleteInstance accepts those).
+func (c *Cloud) terminate(ctx context.Context, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	_, err := c.api.TerminateInstances(ctx, ids...)
+	c.instances.Invalidate()
+	if err == nil || (!errors.Is(err, clients.ErrInvalid) && !errors.Is(err, clients.ErrConflict) && !clients.IsNotFound(err)) {
+		return err
+	}
+	var errs []error
+	for _, id := range ids {
+		errs = append(errs, c.DeleteInstance(ctx, id))
+	}
+	return errors.Join(errs...)
+}
+
+// DeleteCluster terminates every node tagged with the cluster's name (also ones state never
+// knew), waits until all of them are terminating or gone, then deletes the cluster's
+// filesystem if the cluster created it (see ownedFilesystem) and finally the ruleset, retrying
+// both while Lambda still counts them in use by terminating nodes. Waiting is bounded by ctx.
+// A cluster that no longer exists counts as deleted.
+func (c *Cloud) DeleteCluster(ctx context.Context, id string) error {
+	if err := checkClusterName(id); err != nil {
+		return err
+	}
+	list, err := c.instances.Get(ctx, time.Now())
+	if err != nil {
+		return err
+	}
+	nodes := members(list, id)
+	ids := make([]string, len(nodes))
+	for i, m := range nodes {
+		ids[i] = m.w.ID
+	}
+	// Which filesystems the cluster's nodes mount, gone ones included, read before they go.
+	var tagged []Instance
+	for _, w := range list {
+		if tagValue(w, ClusterTag) == id {
+			tagged = append(tagged, w)
+		}
+	}
+	if err := c.terminate(ctx, ids); err != nil {
+		return err
+	}
+	err = clients.Poll(ctx, func(ctx context.Context) (bool, error) {
+		list, err := c.instances.Get(ctx, time.Now())
+		return len(members(list, id)) == 0, err
+	})
+	if err != nil {
+		return fmt.Errorf("waiting for the nodes of Lambda Cloud cluster %s to terminate: %w", id, err)
+	}
+
+	rs, err := c.clusterRuleset(ctx, id, nil)
+	if clients.IsConflict(err) {
+		return nil // a ruleset of that name that is someone else's: not the cluster's to delete
+	}
+	if err != nil || rs == nil {
+		return err
+	}
+	fs, err := c.ownedFilesystem(ctx, id, rs, tagged)
+	if err != nil {
+		return err
+	}
+	if fs != nil {
+		if err := deleteWhileInUse(ctx, func(ctx context.Context) error { return c.DeleteFilesystem(ctx, fs.ID) }); err != nil {
+			return fmt.Errorf("deleting filesystem %s of Lambda Cloud cluster %s: %w", fs.Name, id, err)
+		}
+	}
+	if err := deleteWhileInUse(ctx, func(ctx context.Context) error { return c.DeleteFirewallRuleset(ctx, rs.ID) }); err != nil {
+		return fmt.Errorf("deleting firewall ruleset %s of Lambda Cloud cluster %s: %w", rs.ID, id, err)
+	}
+	return nil
+}
+
+// ownedFilesystem is the filesystem DeleteCluster deletes with the cluster, or nil. Lambda
+// filesystems carry no tags, so ownership is read from names, times and mounts: a cluster owns
+// the filesystem named exactly like the cluster, in its region, created no earlier than the
+// cluster's ruleset (CreateCluster creates the ruleset first, then a filesystem it has to
+// make), and mounted by the cluster's nodes (checked while any tagged instance is still
+// listed; tagged lists the cluster's instances, gone ones included). A filesystem of another
+// name, one that existed before the cluster, or one the nodes do not mount is the user's and is
+// kept, as is one still mounted by an instance outside the cluster.
+func (c *Cloud) ownedFilesystem(ctx context.Context, cluster string, rs *FirewallRuleset, tagged []Instance) (*Filesystem, error) {
+	fs, err := c.filesystemNamed(ctx, cluster)
+	if err != nil || fs == nil {
+		return nil, err
+	}
+	if fs.Region.Name != rs.Region.Name || fs.Created.Before(rs.Created.Time) {
+		return nil, nil
+	}
+	if len(tagged) > 0 && !slices.ContainsFunc(tagged, func(w Instance) bool { return slices.Contains(w.FileSystemNames, fs.Name) }) {
+		return nil, nil
+	}
+	list, err := c.instances.Get(ctx, time.Now())
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range list {
+		if !gone(w) && slices.Contains(w.FileSystemNames, fs.Name) {
+			tflog.SubsystemWarn(ctx, cloudName, "keeping the cluster's filesystem: another instance mounts it", map[string]any{
+				"cluster": cluster, "filesystem": fs.Name, "instance": w.ID,
+			})
+			return nil, nil
+		}
+	}
+	return fs, nil
+}
+
+// deleteWhileInUse calls del until it stops answering "in use" (ErrConflict), bounded by ctx.
+func deleteWhileInUse(ctx context.Context, del func(context.Context) error) error {
+	return clients.Poll(ctx, func(ctx context.Context) (bool, error) {
+		err := del(ctx)
+		if clients.IsConflict(err) {
+			return false, nil
+		}
+		return err == nil, err
+	})
+}
+
+// digest is a short, stable fingerprint of user data for the user-data tag.
+func digest(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:16])
+}

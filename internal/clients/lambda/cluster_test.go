@@ -1,0 +1,801 @@
+package lambda
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
+)
+
+// The cluster tests run against a stateful fake written from the API document: instances that
+// boot when told to, firewall rulesets and filesystems that refuse deletion while in use, and
+// a launch route that can run out of capacity or lose its answer. Its state is kept in the
+// test's own types, never the package's wire structs.
+
+type fakeInst struct {
+	id, name, status, region, typ string
+	ip, privateIP                 string
+	tags                          [][2]string // in launch order
+	keys, fs, rulesets            []string
+}
+
+type fakeRuleset struct {
+	id, name, region string
+	rules            []map[string]any
+	created          time.Time
+}
+
+type fakeFS struct {
+	id, name, region string
+	created          time.Time
+}
+
+// lambdaCloud is the fake account.
+type lambdaCloud struct {
+	t        *testing.T
+	f        *fakeAPI
+	mu       sync.Mutex
+	inst     []*fakeInst
+	rulesets []*fakeRuleset
+	fss      []*fakeFS
+	seq      int
+	// capacity is how many more launches succeed (-1: unlimited).
+	capacity int
+	// dropRank makes the launch of that node commit and then lose its answer (-1: none).
+	dropRank    int
+	launchTimes []time.Time
+}
+
+func newLambdaCloud(t *testing.T, f *fakeAPI, capacityRegions ...string) *lambdaCloud {
+	l := &lambdaCloud{t: t, f: f, capacity: -1, dropRank: -1}
+	f.data("GET", "/ssh-keys", sshKeysJSON)
+	f.data("GET", "/instance-types", instanceTypesJSON(capacityRegions...))
+	f.handle("GET", "/instances", l.listInstances)
+	f.handle("POST", "/instance-operations/launch", l.launch)
+	f.handle("POST", "/instance-operations/terminate", l.terminate)
+	f.handle("GET", "/firewall-rulesets", l.listRulesets)
+	f.handle("POST", "/firewall-rulesets", l.createRuleset)
+	f.handle("GET", "/file-systems", l.listFS)
+	f.handle("POST", "/filesystems", l.createFS)
+	return l
+}
+
+func (l *lambdaCloud) next(prefix string) string {
+	l.seq++
+	return fmt.Sprintf("%s-%d", prefix, l.seq)
+}
+
+func (l *lambdaCloud) instanceJSON(in *fakeInst) map[string]any {
+	tags := []map[string]string{}
+	for _, t := range in.tags {
+		tags = append(tags, map[string]string{"key": t[0], "value": t[1]})
+	}
+	rss := []map[string]string{}
+	for _, id := range in.rulesets {
+		rss = append(rss, map[string]string{"id": id})
+	}
+	m := map[string]any{
+		"id": in.id, "name": in.name, "status": in.status,
+		"ssh_key_names": in.keys, "file_system_names": append([]string{}, in.fs...),
+		"region": map[string]string{"name": in.region, "description": "somewhere"},
+		"instance_type": map[string]any{
+			"name": in.typ, "description": "8x H100 (80 GB SXM5)", "gpu_description": "H100 (80 GB SXM5)",
+			"price_cents_per_hour": 2392,
+			"specs":                map[string]int{"vcpus": 208, "memory_gib": 1800, "storage_gib": 24780, "gpus": 8},
+		},
+		"actions":           map[string]any{"terminate": map[string]any{"available": true}},
+		"tags":              tags,
+		"firewall_rulesets": rss,
+	}
+	if in.ip != "" {
+		m["ip"], m["private_ip"] = in.ip, in.privateIP
+	}
+	return m
+}
+
+func (l *lambdaCloud) listInstances(w http.ResponseWriter, _ *http.Request) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := []map[string]any{}
+	for _, in := range l.inst {
+		out = append(out, l.instanceJSON(in))
+	}
+	writeRaw(w, 200, mustData(out))
+}
+
+func mustData(v any) string {
+	b, _ := json.Marshal(map[string]any{"data": v})
+	return string(b)
+}
+
+func (l *lambdaCloud) launch(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Region   string   `json:"region_name"`
+		Type     string   `json:"instance_type_name"`
+		Keys     []string `json:"ssh_key_names"`
+		FS       []string `json:"file_system_names"`
+		Name     string   `json:"name"`
+		Tags     []map[string]string
+		Rulesets []map[string]string `json:"firewall_rulesets"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+		l.t.Errorf("launch body: %v", err)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.launchTimes = append(l.launchTimes, time.Now())
+	if l.capacity == 0 {
+		writeErr(w, 400, CodeInsufficientCapacity, "Not enough capacity to fulfill launch request.", "Try another region or instance type.")
+		return
+	}
+	if l.capacity > 0 {
+		l.capacity--
+	}
+	in := &fakeInst{id: l.next("i"), name: req.Name, status: StatusBooting, region: req.Region, typ: req.Type, keys: req.Keys, fs: req.FS}
+	for _, t := range req.Tags {
+		in.tags = append(in.tags, [2]string{t["key"], t["value"]})
+	}
+	for _, rs := range req.Rulesets {
+		in.rulesets = append(in.rulesets, rs["id"])
+	}
+	l.inst = append(l.inst, in)
+	if l.dropRank >= 0 && strings.HasSuffix(req.Name, fmt.Sprintf("-%d", l.dropRank)) {
+		l.dropRank = -1
+		writeErr(w, 502, "global/internal-error", "upstream reset", "")
+		return
+	}
+	writeRaw(w, 200, mustData(map[string]any{"instance_ids": []string{in.id}}))
+}
+
+func (l *lambdaCloud) terminate(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		IDs []string `json:"instance_ids"`
+	}
+	_ = json.NewDecoder(r.Body).Decode(&req)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := []map[string]any{}
+	for _, in := range l.inst {
+		if slices.Contains(req.IDs, in.id) {
+			in.status = StatusTerminating
+			out = append(out, l.instanceJSON(in))
+		}
+	}
+	writeRaw(w, 200, mustData(map[string]any{"terminated_instances": out}))
+}
+
+// boot makes every booting instance active with its addresses.
+func (l *lambdaCloud) boot() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for i, in := range l.inst {
+		if in.status == StatusBooting {
+			in.status = StatusActive
+			in.ip, in.privateIP = fmt.Sprintf("192.0.2.%d", 10+i), fmt.Sprintf("10.19.0.%d", 10+i)
+		}
+	}
+}
+
+// finishTerminationsLocked makes terminating instances terminated: time passes between an
+// "in use" answer and the next try. Called with l.mu held.
+func (l *lambdaCloud) finishTerminationsLocked() {
+	for _, in := range l.inst {
+		if in.status == StatusTerminating {
+			in.status = StatusTerminated
+		}
+	}
+}
+
+// add puts an instance into the account directly, in us-east-1 (one the provider's state
+// never knew).
+func (l *lambdaCloud) add(name, status string, tags ...[2]string) *fakeInst {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	in := &fakeInst{id: l.next("i"), name: name, status: status, region: "us-east-1", typ: "gpu_8x_h100_sxm5", keys: []string{"me"}, tags: tags}
+	l.inst = append(l.inst, in)
+	return in
+}
+
+// with runs fn with the account locked, for tests that change or inspect it directly.
+func (l *lambdaCloud) with(fn func()) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	fn()
+}
+
+func (l *lambdaCloud) find(name string) *fakeInst {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, in := range l.inst {
+		if in.name == name && in.status != StatusTerminated {
+			return in
+		}
+	}
+	return nil
+}
+
+// inUse reports whether an instance that has not finished terminating uses the ruleset or
+// filesystem. Called with l.mu held.
+func (l *lambdaCloud) inUse(rulesetID, fsName string) bool {
+	for _, in := range l.inst {
+		if in.status != StatusTerminated && (slices.Contains(in.rulesets, rulesetID) || slices.Contains(in.fs, fsName)) {
+			return true
+		}
+	}
+	return false
+}
+
+func (l *lambdaCloud) rulesetJSON(rs *fakeRuleset) map[string]any {
+	ids := []string{}
+	for _, in := range l.inst {
+		if in.status != StatusTerminated && slices.Contains(in.rulesets, rs.id) {
+			ids = append(ids, in.id)
+		}
+	}
+	return map[string]any{
+		"id": rs.id, "name": rs.name, "region": map[string]string{"name": rs.region, "description": "somewhere"},
+		"rules": rs.rules, "created": rs.created.Format(time.RFC3339Nano), "instance_ids": ids,
+	}
+}
+
+func (l *lambdaCloud) listRulesets(w http.ResponseWriter, _ *http.Request) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := []map[string]any{}
+	for _, rs := range l.rulesets {
+		out = append(out, l.rulesetJSON(rs))
+	}
+	writeRaw(w, 200, mustData(out))
+}
+
+func (l *lambdaCloud) createRuleset(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Name   string           `json:"name"`
+		Region string           `json:"region"`
+		Rules  []map[string]any `json:"rules"`
+	}
+	_ = json.NewDecoder(r.Body).Decode(&req)
+	if req.Rules == nil {
+		l.t.Errorf("ruleset created without a rules list")
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	rs := &fakeRuleset{id: l.next("rs"), name: req.Name, region: req.Region, rules: req.Rules, created: time.Now()}
+	l.rulesets = append(l.rulesets, rs)
+	l.f.handle("PATCH", "/firewall-rulesets/"+rs.id, func(w http.ResponseWriter, r *http.Request) {
+		var p struct {
+			Rules *[]map[string]any `json:"rules"`
+		}
+		_ = json.NewDecoder(r.Body).Decode(&p)
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		if p.Rules != nil {
+			rs.rules = *p.Rules
+		}
+		writeRaw(w, 200, mustData(l.rulesetJSON(rs)))
+	})
+	l.f.handle("DELETE", "/firewall-rulesets/"+rs.id, func(w http.ResponseWriter, _ *http.Request) {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		if l.inUse(rs.id, "") {
+			writeErr(w, 400, CodeFirewallRulesetInUse, "Firewall ruleset is in use by one or more instances.", "")
+			l.finishTerminationsLocked()
+			return
+		}
+		l.rulesets = slices.DeleteFunc(l.rulesets, func(x *fakeRuleset) bool { return x == rs })
+		writeRaw(w, 200, `{"data":{}}`)
+	})
+	writeRaw(w, 200, mustData(l.rulesetJSON(rs)))
+}
+
+func (l *lambdaCloud) fsJSON(fs *fakeFS) map[string]any {
+	return map[string]any{
+		"id": fs.id, "name": fs.name, "mount_point": "/lambda/nfs/" + fs.name, "created": fs.created.Format(time.RFC3339Nano),
+		"created_by": map[string]string{"id": "u", "email": "e", "status": "active"}, "is_in_use": l.inUse("", fs.name),
+		"region": map[string]string{"name": fs.region, "description": "somewhere"},
+	}
+}
+
+func (l *lambdaCloud) listFS(w http.ResponseWriter, _ *http.Request) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := []map[string]any{}
+	for _, fs := range l.fss {
+		out = append(out, l.fsJSON(fs))
+	}
+	writeRaw(w, 200, mustData(out))
+}
+
+func (l *lambdaCloud) createFS(w http.ResponseWriter, r *http.Request) {
+	var req struct{ Name, Region string }
+	_ = json.NewDecoder(r.Body).Decode(&req)
+	writeRaw(w, 200, mustData(l.addFS(req.Name, req.Region, time.Now())))
+}
+
+func (l *lambdaCloud) addFS(name, region string, created time.Time) map[string]any {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	fs := &fakeFS{id: l.next("fs"), name: name, region: region, created: created}
+	l.fss = append(l.fss, fs)
+	l.f.handle("DELETE", "/filesystems/"+fs.id, func(w http.ResponseWriter, _ *http.Request) {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		if l.inUse("", fs.name) {
+			writeErr(w, 400, CodeFilesystemInUse, "Filesystem is in use.", "")
+			l.finishTerminationsLocked()
+			return
+		}
+		l.fss = slices.DeleteFunc(l.fss, func(x *fakeFS) bool { return x == fs })
+		writeRaw(w, 200, mustData(map[string]any{"deleted_ids": []string{fs.id}}))
+	})
+	return l.fsJSON(fs)
+}
+
+// launchBodies decodes every launch request.
+func launchBodies(t *testing.T, f *fakeAPI) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	for _, r := range f.requests("POST", "/instance-operations/launch") {
+		var m map[string]any
+		if err := json.Unmarshal(r.Body, &m); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// launchPace is the test's launch limit (Lambda's is one per 12 s): short enough to keep the
+// tests fast, long enough for the pacing to show.
+const launchPace = 60 * time.Millisecond
+
+// clusterTestCloud paces launches one per launchPace and shortens the shared poll intervals.
+func clusterTestCloud(t *testing.T, f *fakeAPI) *Cloud {
+	initial, maxPause := clients.PollInitial, clients.PollMax
+	clients.PollInitial, clients.PollMax = 5*time.Millisecond, 20*time.Millisecond
+	t.Cleanup(func() { clients.PollInitial, clients.PollMax = initial, maxPause })
+	return newTestCloud(t, f, WithRateLimiters(rate.NewLimiter(rate.Inf, 1), rate.NewLimiter(rate.Every(launchPace), 1)))
+}
+
+func lambdaClusterSpec(nodes int) clients.ClusterSpec {
+	return clients.ClusterSpec{
+		Name: "pretrain", GPUType: "H100_80GB_SXM", GPUsPerNode: 8, NodeCount: nodes,
+		SSHKeyIDs: []string{"key-1"}, LaunchToken: "tok",
+		Lambda: &clients.LambdaClusterOptions{FileSystemName: "pretrain", Image: "lambda-stack-24-04"},
+	}
+}
+
+func TestLambdaClusterRulesAndValidation(t *testing.T) {
+	c := newTestCloud(t, newFake(t))
+	var cc clients.ClusterCloud = c
+	if r := cc.ClusterRules(); r.MinNodes != 1 || r.MaxNodes != 16 || !r.Resizable || r.Renamable {
+		t.Errorf("rules %+v", r)
+	}
+	if errs := c.ValidateClusterSpec(lambdaClusterSpec(4)); len(errs) != 0 {
+		t.Errorf("valid spec refused: %+v", errs)
+	}
+	// Without gpus_per_node a node is the largest machine Lambda sells of the GPU.
+	whole := lambdaClusterSpec(4)
+	whole.GPUsPerNode = 0
+	if it, err := c.clusterInstanceType(whole); err != nil || it.Name != "gpu_8x_h100_sxm5" {
+		t.Errorf("default node: %+v %v", it, err)
+	}
+	bad := clients.ClusterSpec{Name: strings.Repeat("x", 62), GPUType: "H100_80GB_SXM", GPUsPerNode: 3, NodeCount: 17, Region: "mars-1"}
+	fields := map[string]bool{}
+	for _, e := range c.ValidateClusterSpec(bad) {
+		fields[e.Field] = true
+	}
+	for _, f := range []string{"name", "node_count", "gpu_type", "ssh_key_ids", "region"} {
+		if !fields[f] {
+			t.Errorf("no objection to %s: %v", f, fields)
+		}
+	}
+}
+
+// TestCreateClusterPacedLaunches: ruleset first, then the filesystem, then one paced launch per
+// node, each named and tagged with its rank, attached to the ruleset and the filesystem, in the
+// first region (by name) with capacity.
+func TestCreateClusterPacedLaunches(t *testing.T) {
+	f := newFake(t)
+	c := clusterTestCloud(t, f)
+	l := newLambdaCloud(t, f, "us-west-1", "us-east-1")
+
+	cl, err := c.CreateCluster(t.Context(), lambdaClusterSpec(4))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cl.ID != "pretrain" || cl.Region != "us-east-1" || cl.Status != clients.ClusterPending || cl.NodeCount != 4 || len(cl.Nodes) != 4 ||
+		cl.InstanceType != "gpu_8x_h100_sxm5" || cl.GPUsPerNode != 8 || cl.PricePerHour != 4*23.92 {
+		t.Errorf("cluster %+v", cl)
+	}
+	for i, n := range cl.Nodes {
+		if n.Rank != i || n.Name != fmt.Sprintf("pretrain-%d", i) || n.ID == "" || n.Status != clients.StatusPending {
+			t.Errorf("node %d: %+v", i, n)
+		}
+	}
+	assertJSON(t, f.requests("POST", "/firewall-rulesets")[0].Body, `{"name":"pretrain","region":"us-east-1","rules":[]}`)
+	assertJSON(t, f.requests("POST", "/filesystems")[0].Body, `{"name":"pretrain","region":"us-east-1"}`)
+	bodies := launchBodies(t, f)
+	if len(bodies) != 4 {
+		t.Fatalf("%d launches", len(bodies))
+	}
+	for i, b := range bodies {
+		want := fmt.Sprintf(`{"region_name":"us-east-1","instance_type_name":"gpu_8x_h100_sxm5","ssh_key_names":["me"],
+			"file_system_names":["pretrain"],"name":"pretrain-%d","image":{"family":"lambda-stack-24-04"},
+			"tags":[{"key":"neocloud-cluster","value":"pretrain"},{"key":"neocloud-image","value":"lambda-stack-24-04"},
+				{"key":"neocloud-rank","value":"%d"},{"key":"neocloud-launch-token","value":"tok-r%d"}],
+			"firewall_rulesets":[{"id":"rs-1"}]}`, i, i, i)
+		assertJSON(t, []byte(mustJSON(b)), want)
+	}
+	// Paced by the launch limiter, not by 429s: four launches span three intervals. Measured
+	// where they arrive, so each may be late by scheduling; two intervals is the safe bound
+	// (unpaced, they would arrive within a few milliseconds).
+	l.with(func() {
+		if span := l.launchTimes[3].Sub(l.launchTimes[0]); span < 2*launchPace {
+			t.Errorf("four launches arrived within %s; want them paced %s apart", span, launchPace)
+		}
+	})
+
+	// The same create again (a retry with the same token) launches nothing new.
+	if cl, err = c.CreateCluster(t.Context(), lambdaClusterSpec(4)); err != nil || len(cl.Nodes) != 4 {
+		t.Fatalf("retry: %+v %v", cl, err)
+	}
+	if n := f.count("POST", "/instance-operations/launch"); n != 4 {
+		t.Errorf("%d launches after a retry", n)
+	}
+	// Another create of that name is a conflict, not an adoption.
+	other := lambdaClusterSpec(2)
+	other.LaunchToken = "someone-else"
+	if _, err := c.CreateCluster(t.Context(), other); !clients.IsConflict(err) || !strings.Contains(err.Error(), "lambda/pretrain") {
+		t.Errorf("same name: %v", err)
+	}
+}
+
+func mustJSON(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// TestCreateClusterCapacityRunsOut: capacity for three of four nodes returns the three with a
+// CapacityError naming node 3 and the region; nothing is cleaned up, since nodes exist.
+func TestCreateClusterCapacityRunsOut(t *testing.T) {
+	f := newFake(t)
+	c := clusterTestCloud(t, f)
+	l := newLambdaCloud(t, f, "us-east-1")
+	l.capacity = 3
+
+	cl, err := c.CreateCluster(t.Context(), lambdaClusterSpec(4))
+	var ce *clients.CapacityError
+	if !errors.As(err, &ce) || !clients.IsCapacity(err) || len(ce.Attempts) != 1 {
+		t.Fatalf("error %v", err)
+	}
+	if a := ce.Attempts[0]; a.Region != "us-east-1" || a.InstanceType != "gpu_8x_h100_sxm5" || !strings.Contains(a.Err.Error(), "node 3 of 4 (pretrain-3)") ||
+		!strings.Contains(a.Err.Error(), "Not enough capacity") {
+		t.Errorf("attempt %+v", a)
+	}
+	if cl == nil || cl.ID != "pretrain" || len(cl.Nodes) != 3 || cl.Status != clients.ClusterDegraded || !strings.Contains(cl.Problem, "node 3 of 4") {
+		t.Fatalf("cluster %+v", cl)
+	}
+	if f.count("DELETE", "/firewall-rulesets/rs-1") != 0 {
+		t.Errorf("ruleset of a partial cluster deleted")
+	}
+}
+
+// TestCreateClusterNoCapacityForTheFirstNode leaves nothing behind: the ruleset and the
+// filesystem the create made are deleted again, and no cluster comes back.
+func TestCreateClusterNoCapacityForTheFirstNode(t *testing.T) {
+	f := newFake(t)
+	c := clusterTestCloud(t, f)
+	l := newLambdaCloud(t, f, "us-east-1")
+	l.capacity = 0
+	cl, err := c.CreateCluster(t.Context(), lambdaClusterSpec(2))
+	if cl != nil || !clients.IsCapacity(err) {
+		t.Fatalf("%+v %v", cl, err)
+	}
+	l.with(func() {
+		if len(l.rulesets) != 0 || len(l.fss) != 0 {
+			t.Errorf("left behind: %d rulesets, %d filesystems", len(l.rulesets), len(l.fss))
+		}
+	})
+}
+
+// TestCreateClusterLostLaunchAnswer: node 1's launch commits but its answer is lost; it is
+// adopted by its tag and not launched again.
+func TestCreateClusterLostLaunchAnswer(t *testing.T) {
+	f := newFake(t)
+	c := clusterTestCloud(t, f)
+	l := newLambdaCloud(t, f, "us-east-1")
+	l.dropRank = 1
+	cl, err := c.CreateCluster(t.Context(), lambdaClusterSpec(3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := f.count("POST", "/instance-operations/launch"); n != 3 || len(cl.Nodes) != 3 || cl.Nodes[1].ID != l.find("pretrain-1").id {
+		t.Errorf("%d launches, nodes %+v", n, cl.Nodes)
+	}
+}
+
+// TestGetClusterByTags finds the nodes by tag, including one the provider never launched, and
+// leaves out terminated nodes and other clusters' instances; it opens the ruleset to the
+// nodes' private addresses once they have them.
+func TestGetClusterByTags(t *testing.T) {
+	f := newFake(t)
+	c := clusterTestCloud(t, f)
+	l := newLambdaCloud(t, f, "us-east-1")
+	spec := lambdaClusterSpec(2)
+	spec.Lambda.FileSystemName = ""
+	if _, err := c.CreateCluster(t.Context(), spec); err != nil {
+		t.Fatal(err)
+	}
+	stray := l.add("pretrain-2", StatusBooting, [2]string{ClusterTag, "pretrain"}, [2]string{RankTag, "2"})
+	l.with(func() { stray.rulesets = []string{"rs-1"} })
+	l.add("pretrain-old", StatusTerminated, [2]string{ClusterTag, "pretrain"}, [2]string{RankTag, "1"})
+	l.add("other-0", StatusActive, [2]string{ClusterTag, "other"}, [2]string{RankTag, "0"})
+	l.add("untagged", StatusActive)
+	c.instances.Invalidate()
+
+	cl, err := c.GetCluster(t.Context(), "pretrain")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cl.Nodes) != 3 || cl.NodeCount != 3 || cl.Nodes[2].Name != "pretrain-2" || cl.Status != clients.ClusterPending || cl.Ready {
+		t.Fatalf("booting: %+v", cl)
+	}
+	if n := f.count("PATCH", "/firewall-rulesets/rs-1"); n != 0 {
+		t.Errorf("%d ruleset updates before any node has an address", n)
+	}
+
+	l.boot()
+	c.instances.Invalidate()
+	cl, err = c.GetCluster(t.Context(), "pretrain")
+	if err != nil {
+		t.Fatal(err)
+	}
+	head := l.find("pretrain-0")
+	if !cl.Ready || cl.Status != clients.ClusterRunning || cl.HeadNodeIP != head.privateIP || cl.Nodes[0].PublicIP != head.ip ||
+		cl.Nodes[0].SSHHost != head.ip || cl.Nodes[0].SSHPort != 22 || cl.Nodes[0].Role != "head" || cl.Nodes[2].Role != "worker" ||
+		cl.Region != "us-east-1" || cl.PricePerHour != 3*23.92 || cl.NativeStatus != "active=3" {
+		t.Errorf("active: %+v", cl)
+	}
+	patches := f.requests("PATCH", "/firewall-rulesets/rs-1")
+	if len(patches) != 1 {
+		t.Fatalf("%d ruleset updates", len(patches))
+	}
+	var body struct {
+		Rules []struct {
+			Protocol      string `json:"protocol"`
+			PortRange     []int  `json:"port_range"`
+			SourceNetwork string `json:"source_network"`
+		} `json:"rules"`
+	}
+	if err := json.Unmarshal(patches[0].Body, &body); err != nil {
+		t.Fatal(err)
+	}
+	var sources []string
+	for _, r := range body.Rules {
+		if r.Protocol != "all" || len(r.PortRange) != 2 || r.PortRange[0] != 1 || r.PortRange[1] != 65535 {
+			t.Errorf("rule %+v", r)
+		}
+		sources = append(sources, r.SourceNetwork)
+	}
+	var want []string
+	for _, n := range cl.Nodes {
+		want = append(want, n.PrivateIP+"/32")
+	}
+	if !slices.Equal(sources, want) {
+		t.Errorf("rules allow %v, want %v", sources, want)
+	}
+	// In step: no further update.
+	c.instances.Invalidate()
+	if _, err := c.GetCluster(t.Context(), "pretrain"); err != nil || f.count("PATCH", "/firewall-rulesets/rs-1") != 1 {
+		t.Errorf("second read: %v, %d updates", err, f.count("PATCH", "/firewall-rulesets/rs-1"))
+	}
+
+	// A node lost (preempted): degraded, with the missing rank named.
+	lost := l.find("pretrain-1")
+	l.with(func() { lost.status = StatusPreempted })
+	c.instances.Invalidate()
+	cl, _ = c.GetCluster(t.Context(), "pretrain")
+	if cl.Status != clients.ClusterDegraded || !strings.Contains(cl.Problem, "rank(s) 1 missing") || len(cl.Nodes) != 2 {
+		t.Errorf("preempted: %+v", cl)
+	}
+
+	if _, err := c.GetCluster(t.Context(), "nothing"); !clients.IsNotFound(err) {
+		t.Errorf("unknown cluster: %v", err)
+	}
+}
+
+// TestScaleCluster: 2 -> 3 launches rank 2 with the nodes' settings; 3 -> 1 terminates ranks
+// 2 and 1 and closes the ruleset to them.
+func TestScaleCluster(t *testing.T) {
+	f := newFake(t)
+	c := clusterTestCloud(t, f)
+	l := newLambdaCloud(t, f, "us-east-1")
+	if _, err := c.CreateCluster(t.Context(), lambdaClusterSpec(2)); err != nil {
+		t.Fatal(err)
+	}
+	l.boot()
+	c.instances.Invalidate()
+	if _, err := c.GetCluster(t.Context(), "pretrain"); err != nil { // opens the ruleset to 2 nodes
+		t.Fatal(err)
+	}
+
+	three := 3
+	cl, err := c.UpdateCluster(t.Context(), "pretrain", clients.ClusterUpdate{NodeCount: &three})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bodies := launchBodies(t, f)
+	if len(bodies) != 3 || len(cl.Nodes) != 3 {
+		t.Fatalf("%d launches, %+v", len(bodies), cl.Nodes)
+	}
+	b := bodies[2]
+	if b["name"] != "pretrain-2" || b["region_name"] != "us-east-1" || b["instance_type_name"] != "gpu_8x_h100_sxm5" ||
+		mustJSON(b["ssh_key_names"]) != `["me"]` || mustJSON(b["file_system_names"]) != `["pretrain"]` ||
+		mustJSON(b["firewall_rulesets"]) != `[{"id":"rs-1"}]` || mustJSON(b["image"]) != `{"family":"lambda-stack-24-04"}` ||
+		!strings.Contains(mustJSON(b["tags"]), `{"key":"neocloud-rank","value":"2"}`) {
+		t.Errorf("scale-up launch %v", b)
+	}
+	l.boot()
+	c.instances.Invalidate()
+	if cl, _ = c.GetCluster(t.Context(), "pretrain"); !cl.Ready || len(cl.Nodes) != 3 {
+		t.Errorf("after scale-up: %+v", cl)
+	}
+
+	one := 1
+	cl, err = c.UpdateCluster(t.Context(), "pretrain", clients.ClusterUpdate{NodeCount: &one})
+	if err != nil {
+		t.Fatal(err)
+	}
+	terms := f.requests("POST", "/instance-operations/terminate")
+	if len(terms) != 1 {
+		t.Fatalf("%d terminate requests", len(terms))
+	}
+	assertJSON(t, terms[0].Body, mustJSON(map[string]any{"instance_ids": []string{l.find("pretrain-1").id, l.find("pretrain-2").id}}))
+	if len(cl.Nodes) != 1 || cl.Nodes[0].Name != "pretrain-0" || !cl.Ready {
+		t.Errorf("after scale-down: %+v", cl)
+	}
+	var rules []map[string]any
+	l.with(func() { rules = l.rulesets[0].rules })
+	if len(rules) != 1 || rules[0]["source_network"] != l.find("pretrain-0").privateIP+"/32" {
+		t.Errorf("rules after scale-down: %v", rules)
+	}
+
+	name := "renamed"
+	if _, err := c.UpdateCluster(t.Context(), "pretrain", clients.ClusterUpdate{Name: &name}); !errors.Is(err, clients.ErrUnsupported) {
+		t.Errorf("rename: %v", err)
+	}
+}
+
+// TestScaleClusterWithUserData: user data cannot be read back, so growing such a cluster needs
+// the spec.
+func TestScaleClusterWithUserData(t *testing.T) {
+	f := newFake(t)
+	c := clusterTestCloud(t, f)
+	newLambdaCloud(t, f, "us-east-1")
+	spec := lambdaClusterSpec(1)
+	spec.Lambda.UserData = "#cloud-config\n"
+	if _, err := c.CreateCluster(t.Context(), spec); err != nil {
+		t.Fatal(err)
+	}
+	two := 2
+	if _, err := c.UpdateCluster(t.Context(), "pretrain", clients.ClusterUpdate{NodeCount: &two}); !errors.Is(err, clients.ErrUnsupported) {
+		t.Errorf("without the spec: %v", err)
+	}
+	cl, err := c.ScaleCluster(t.Context(), "pretrain", 2, &spec)
+	if err != nil || len(cl.Nodes) != 2 {
+		t.Fatalf("%+v %v", cl, err)
+	}
+	if b := launchBodies(t, f)[1]; b["user_data"] != "#cloud-config\n" || b["name"] != "pretrain-1" {
+		t.Errorf("launch %v", b)
+	}
+}
+
+// TestDeleteCluster terminates every tagged node (one state never knew included) in one
+// request, waits, deletes the filesystem the cluster made and then the ruleset once no node
+// holds it, and counts a second delete as done.
+func TestDeleteCluster(t *testing.T) {
+	f := newFake(t)
+	c := clusterTestCloud(t, f)
+	l := newLambdaCloud(t, f, "us-east-1")
+	if _, err := c.CreateCluster(t.Context(), lambdaClusterSpec(2)); err != nil {
+		t.Fatal(err)
+	}
+	stray := l.add("pretrain-2", StatusActive, [2]string{ClusterTag, "pretrain"}, [2]string{RankTag, "2"})
+	l.with(func() { stray.rulesets, stray.fs = []string{"rs-1"}, []string{"pretrain"} })
+	bystander := l.add("keep-me", StatusActive)
+	want := []string{l.find("pretrain-0").id, l.find("pretrain-1").id, stray.id}
+	c.instances.Invalidate()
+
+	if err := c.DeleteCluster(t.Context(), "pretrain"); err != nil {
+		t.Fatal(err)
+	}
+	terms := f.requests("POST", "/instance-operations/terminate")
+	if len(terms) != 1 {
+		t.Fatalf("%d terminate requests", len(terms))
+	}
+	assertJSON(t, terms[0].Body, mustJSON(map[string]any{"instance_ids": want}))
+	l.with(func() {
+		if bystander.status != StatusActive {
+			t.Errorf("an untagged instance was terminated")
+		}
+		if len(l.rulesets) != 0 || len(l.fss) != 0 {
+			t.Errorf("left: %d rulesets, %d filesystems", len(l.rulesets), len(l.fss))
+		}
+	})
+	// The filesystem is deleted first (while the ruleset still proves the cluster made it),
+	// retried while terminating nodes hold it.
+	if n := f.count("DELETE", "/filesystems/fs-2"); n < 2 {
+		t.Errorf("the filesystem delete was tried %d times; want a retry while in use", n)
+	}
+	if _, err := c.GetCluster(t.Context(), "pretrain"); !clients.IsNotFound(err) {
+		t.Errorf("after delete: %v", err)
+	}
+	if err := c.DeleteCluster(t.Context(), "pretrain"); err != nil {
+		t.Errorf("second delete: %v", err)
+	}
+	if n := f.count("POST", "/instance-operations/terminate"); n != 1 {
+		t.Errorf("%d terminate requests after a second delete", n)
+	}
+}
+
+// TestDeleteClusterKeepsUsersFilesystem: a filesystem that existed before the cluster, even one
+// named like it, is the user's.
+func TestDeleteClusterKeepsUsersFilesystem(t *testing.T) {
+	f := newFake(t)
+	c := clusterTestCloud(t, f)
+	l := newLambdaCloud(t, f, "us-east-1")
+	l.addFS("pretrain", "us-south-1", time.Now().Add(-time.Hour))
+	if _, err := c.CreateCluster(t.Context(), lambdaClusterSpec(1)); err != nil {
+		t.Fatal(err)
+	}
+	// The existing filesystem pinned the region.
+	if r := launchBodies(t, f)[0]["region_name"]; r != "us-south-1" {
+		t.Errorf("launched in %v", r)
+	}
+	if f.count("POST", "/filesystems") != 0 {
+		t.Errorf("an existing filesystem was created again")
+	}
+	if err := c.DeleteCluster(t.Context(), "pretrain"); err != nil {
+		t.Fatal(err)
+	}
+	if n := f.count("DELETE", "/firewall-rulesets/rs-2"); n < 2 {
+		t.Errorf("the ruleset delete was tried %d times; want a retry while in use", n)
+	}
+	l.with(func() {
+		if len(l.fss) != 1 || len(l.rulesets) != 0 {
+			t.Errorf("left: %d filesystems (want the user's), %d rulesets", len(l.fss), len(l.rulesets))
+		}
+	})
+}
+
+// TestDeleteClusterKeepsUnmountedFilesystem: a filesystem named like the cluster but made after
+// it, and not mounted by its nodes, is the user's too.
+func TestDeleteClusterKeepsUnmountedFilesystem(t *testing.T) {
+	f := newFake(t)
+	c := clusterTestCloud(t, f)
+	l := newLambdaCloud(t, f, "us-east-1")
+	spec := lambdaClusterSpec(1)
+	spec.Lambda.FileSystemName = ""
+	if _, err := c.CreateCluster(t.Context(), spec); err != nil {
+		t.Fatal(err)
+	}
+	l.addFS("pretrain", "us-east-1", time.Now())
+	if err := c.DeleteCluster(t.Context(), "pretrain"); err != nil {
+		t.Fatal(err)
+	}
+	l.with(func() {
+		if len(l.fss) != 1 || len(l.rulesets) != 0 {
+			t.Errorf("left: %d filesystems (want the user's), %d rulesets", len(l.fss), len(l.rulesets))
+		}
+	})
+}

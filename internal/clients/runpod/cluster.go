@@ -1,0 +1,504 @@
+package runpod
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"reflect"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
+)
+
+// A neutral cluster on RunPod is an Instant Cluster (POST /clusters): NodeCount pods of eight
+// GPUs each, placed together in one data center on a private overlay network, created and
+// deleted as one object. RunPod cannot resize or reshape a cluster, only rename it.
+//
+// Bookkeeping: the cluster's environment (which RunPod copies into every member pod) carries
+// the launch token as NEOCLOUD_LAUNCH_TOKEN, as a pod's does. A create whose answer was lost
+// is resolved by finding a member pod with the token (GET /pods?includeClusterPods=true), or
+// else the one new cluster with the requested name; it is never sent twice.
+
+// Self-serve Instant Cluster limits: larger clusters (RunPod's schema allows 250 pods) need a
+// contract with RunPod, and self-serve nodes are whole 8-GPU machines.
+const (
+	ClusterMinNodes    = 2
+	ClusterMaxNodes    = 8
+	ClusterGPUsPerNode = 8
+)
+
+// clusterTypes are RunPod's cluster types (ClusterType); TRAINING is the default.
+var clusterTypes = []string{ClusterTraining, ClusterSlurm, ClusterRay, ClusterApplication}
+
+// clusterProduct is the catalog's availability context for Instant Clusters.
+const clusterProduct = "CLUSTER"
+
+var _ clients.ClusterCloud = (*Cloud)(nil)
+
+// ClusterRules: 2 to 8 nodes of 8 GPUs, renamable, never resized in place (a new node count
+// means a new cluster).
+func (c *Cloud) ClusterRules() clients.ClusterRules {
+	return clients.ClusterRules{
+		MinNodes: ClusterMinNodes, MaxNodes: ClusterMaxNodes,
+		Resizable: false, Renamable: true,
+		GPUsPerNode: []int{ClusterGPUsPerNode},
+	}
+}
+
+// ValidateClusterSpec checks what RunPod's Instant Cluster rules allow without calling the API,
+// so the provider can refuse bad input at plan time. CreateCluster checks the same again.
+func (c *Cloud) ValidateClusterSpec(spec clients.ClusterSpec) []clients.FieldError {
+	var errs []clients.FieldError
+	add := func(field, summary, detail string) {
+		errs = append(errs, clients.FieldError{Field: field, Summary: summary, Detail: detail})
+	}
+	if strings.TrimSpace(spec.Name) == "" {
+		add("name", "A RunPod cluster needs a name", "Set name: RunPod requires one for every Instant Cluster.")
+	}
+	if spec.NodeCount < ClusterMinNodes || spec.NodeCount > ClusterMaxNodes {
+		add("node_count", "Unsupported node count", fmt.Sprintf(
+			"A self-serve RunPod Instant Cluster has %d to %d nodes; %d given. Larger clusters need a contract with RunPod.",
+			ClusterMinNodes, ClusterMaxNodes, spec.NodeCount))
+	}
+	if spec.GPUsPerNode != 0 && spec.GPUsPerNode != ClusterGPUsPerNode {
+		add("gpus_per_node", "Unsupported GPUs per node", fmt.Sprintf(
+			"RunPod Instant Clusters are built from whole %d-GPU nodes; %d given.", ClusterGPUsPerNode, spec.GPUsPerNode))
+	}
+	if _, err := c.ResolveInstanceType(spec.GPUType, ClusterGPUsPerNode); err != nil {
+		add("gpu_type", "Unsupported GPU type", err.Error())
+	}
+	o := clusterOptions(spec)
+	if !slices.Contains(clusterTypes, o.ClusterType) {
+		add("runpod.cluster_type", "Unknown RunPod cluster type", fmt.Sprintf("%q is not one of %s.", o.ClusterType, strings.Join(clusterTypes, ", ")))
+	}
+	// The container settings follow a pod's rules (ports, reserved environment names, volume
+	// id, disk): check them with the pod validator. A cluster's image is optional (RunPod
+	// picks one), which the placeholder template id stands for.
+	probe := clients.InstanceSpec{SSHKeyIDs: spec.SSHKeyIDs, RunPod: &clients.RunPodInstanceOptions{
+		Image: o.Image, TemplateID: "cluster", Ports: o.Ports, Env: o.Env,
+		NetworkVolumeID: o.NetworkVolumeID, ContainerDiskGB: o.ContainerDiskGB,
+	}}
+	errs = append(errs, c.ValidateInstanceSpec(probe)...)
+	return errs
+}
+
+// clusterOptions are the spec's RunPod options with the defaults filled in.
+func clusterOptions(spec clients.ClusterSpec) clients.RunPodClusterOptions {
+	var o clients.RunPodClusterOptions
+	if spec.RunPod != nil {
+		o = *spec.RunPod
+	}
+	o.ClusterType = cmp.Or(strings.ToUpper(o.ClusterType), ClusterTraining)
+	return o
+}
+
+// CreateCluster creates an Instant Cluster and returns as soon as RunPod has accepted it, with
+// its id and no nodes yet (RunPod creates the member pods with the cluster; GetCluster shows
+// them).
+//
+// Placement: spec.Region (a data center id), or the network volume's data center, or else
+// every data center where the GPU catalog reports cluster stock (product=CLUSTER), best
+// stocked first, sent as RunPod's preference list (dataCenterIds): RunPod places the whole
+// cluster in one of them in a single request, so there is no create per data center. Without
+// any reported stock the scheduler chooses. A capacity refusal is a *clients.CapacityError.
+//
+// Every member pod gets the spec's environment plus the launch token and the SSH keys of
+// spec.SSHKeyIDs (PUBLIC_KEY), and startSsh.
+func (c *Cloud) CreateCluster(ctx context.Context, spec clients.ClusterSpec) (*clients.Cluster, error) {
+	if errs := c.ValidateClusterSpec(spec); len(errs) > 0 {
+		return nil, fieldErrors(errs)
+	}
+	it, err := c.ResolveInstanceType(spec.GPUType, ClusterGPUsPerNode)
+	if err != nil {
+		return nil, err
+	}
+	o := clusterOptions(spec)
+	tokenValue := launchTokenValue(cmp.Or(spec.LaunchToken, randomToken()))
+
+	// A create repeated with the same token (a caller retrying after an unknown outcome)
+	// finds the first cluster instead of creating a second one.
+	if spec.LaunchToken != "" {
+		pods, err := c.pods.Get(ctx, time.Now().Add(-c.podTTL))
+		if err != nil {
+			return nil, err
+		}
+		if id := clusterOfToken(pods, tokenValue); id != "" {
+			return c.GetCluster(ctx, id)
+		}
+	}
+
+	env, err := c.podEnv(ctx, clients.InstanceSpec{SSHKeyIDs: spec.SSHKeyIDs}, clients.RunPodInstanceOptions{Env: o.Env}, tokenValue)
+	if err != nil {
+		return nil, err
+	}
+	dcs, err := c.dataCenters(ctx, spec, o, it)
+	if err != nil {
+		return nil, err
+	}
+	req := CreateClusterRequest{
+		Name: spec.Name,
+		Type: o.ClusterType,
+		Compute: ClusterCompute{
+			GPUTypeID: it.Name, GPUCountPerPod: ClusterGPUsPerNode, PodCount: spec.NodeCount,
+		},
+		Image:         o.Image,
+		Disk:          o.ContainerDiskGB,
+		Env:           env,
+		Ports:         slices.Clone(o.Ports),
+		DataCenterIDs: dcs,
+		StartSSH:      true,
+	}
+	if o.NetworkVolumeID != "" {
+		req.Mounts = &Mounts{Network: []NetworkMount{{VolumeID: o.NetworkVolumeID, Path: defaultMountPath}}}
+	}
+
+	// What exists before the create, so that a lost answer adopts only a new cluster.
+	before, err := c.api.ListClusters(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cl, err := c.api.CreateCluster(ctx, req)
+	switch {
+	case err == nil && cl.ID != "":
+		c.pods.Invalidate()
+		out := ClusterFromAPI(*cl, nil)
+		if out.Region == "" && len(dcs) == 1 {
+			out.Region = dcs[0] // RunPod reports the data center once a pod is placed
+		}
+		return out, nil
+	case err == nil:
+		c.pods.Invalidate()
+		return c.adoptCluster(ctx, req, tokenValue, before, &kindError{kind: clients.ErrOutcomeUnknown,
+			msg: "create cluster: RunPod accepted the cluster but returned no cluster id"})
+	case errors.Is(err, clients.ErrOutcomeUnknown):
+		c.pods.Invalidate()
+		return c.adoptCluster(ctx, req, tokenValue, before, err)
+	case clients.IsCapacity(err):
+		return nil, &clients.CapacityError{Attempts: []clients.CapacityAttempt{{
+			Cloud: cloudName, Region: strings.Join(dcs, ", "), InstanceType: it.Name,
+			Err: fmt.Errorf("an Instant Cluster of %d x %d GPUs: %w", spec.NodeCount, ClusterGPUsPerNode, err),
+		}}}
+	case clients.IsNotFound(err):
+		// A create's "not found" names a network volume of the request: bad input.
+		return nil, withKind(err, clients.ErrInvalid)
+	default:
+		return nil, err
+	}
+}
+
+// dataCenters lists the data centers to send as dataCenterIds, most preferred first; nil lets
+// RunPod's scheduler choose.
+func (c *Cloud) dataCenters(ctx context.Context, spec clients.ClusterSpec, o clients.RunPodClusterOptions, it clients.InstanceType) ([]string, error) {
+	var g GpuType
+	if spec.Region == "" && o.NetworkVolumeID == "" {
+		// Only the fallback needs the catalog: cluster stock differs from pod stock.
+		list, err := c.api.ListGPUTypes(ctx, GPUTypesQuery{
+			Availability: true, Products: []string{clusterProduct}, Count: ClusterGPUsPerNode, Cloud: CloudSecure,
+		})
+		if err != nil {
+			return nil, err
+		}
+		i := slices.IndexFunc(list, func(g GpuType) bool { return strings.EqualFold(g.ID, it.Name) })
+		if i < 0 {
+			return nil, invalidf("RunPod does not offer GPU type %q for Instant Clusters", it.Name)
+		}
+		g = list[i]
+	}
+	// The same rules as a pod's: a volume's data center, else the region, else the stocked
+	// data centers, best first ("" = let the scheduler choose).
+	dcs, err := c.candidateDataCenters(ctx, clients.InstanceSpec{Region: spec.Region},
+		clients.RunPodInstanceOptions{NetworkVolumeID: o.NetworkVolumeID}, g)
+	if err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(dcs, func(dc string) bool { return dc == "" }), nil
+}
+
+// clusterOfToken is the cluster whose live member pod carries the launch token, or "".
+func clusterOfToken(pods []Pod, tokenValue string) string {
+	for _, p := range pods {
+		if p.Cluster != nil && p.Cluster.ID != "" && p.Status != PodTerminated && p.Env[EnvLaunchToken] == tokenValue {
+			return p.Cluster.ID
+		}
+	}
+	return ""
+}
+
+// adoptCluster finds the cluster of a create whose answer was lost (see adoptNew): a cluster not there
+// before whose member pods carry the launch token, or, while its pods are not listed yet, the
+// one new cluster of the requested name. A new cluster of that name whose pods carry another
+// token is someone else's.
+func (c *Cloud) adoptCluster(ctx context.Context, req CreateClusterRequest, tokenValue string, before []Cluster, createErr error) (*clients.Cluster, error) {
+	var pods []Pod // the pods of the current look, read by match
+	list := func(ctx context.Context) ([]Cluster, error) {
+		p, err := c.pods.Get(ctx, time.Now())
+		if err != nil {
+			return nil, err
+		}
+		pods = p
+		return c.api.ListClusters(ctx)
+	}
+	match := func(cl Cluster) (string, bool) {
+		mine, foreign := false, false
+		for _, p := range pods {
+			if p.Cluster == nil || p.Cluster.ID != cl.ID {
+				continue
+			}
+			if p.Env[EnvLaunchToken] == tokenValue {
+				mine = true
+			} else {
+				foreign = true
+			}
+		}
+		return cl.ID, mine || (cl.Name == req.Name && !foreign)
+	}
+	cl, err := adoptNew(ctx, c, createErr, "cluster "+req.Name, ids(before, func(cl Cluster) string { return cl.ID }), list, match)
+	if err != nil {
+		return nil, err
+	}
+	return ClusterFromAPI(*cl, membersOf(pods, cl.ID)), nil
+}
+
+// membersOf picks a cluster's member pods from a pod list.
+func membersOf(pods []Pod, clusterID string) []Pod {
+	var out []Pod
+	for _, p := range pods {
+		if p.Cluster != nil && p.Cluster.ID == clusterID {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// GetCluster reads a cluster (GET /clusters/{id}) and its member pods (GET
+// /clusters/{id}/pods); ErrNotFound when RunPod no longer knows it.
+func (c *Cloud) GetCluster(ctx context.Context, id string) (*clients.Cluster, error) {
+	cl, err := c.api.GetCluster(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	pods, err := c.api.ListClusterPods(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return ClusterFromAPI(*cl, pods), nil
+}
+
+// UpdateCluster renames a cluster, the only change RunPod makes in place. A different node
+// count is refused with clients.ErrUnsupported (ClusterRules.Resizable is false: the provider
+// plans a replacement); the same count is no change.
+func (c *Cloud) UpdateCluster(ctx context.Context, id string, update clients.ClusterUpdate) (*clients.Cluster, error) {
+	if field := otherClusterField(update, "Name", "NodeCount", "Spec"); field != "" {
+		return nil, unsupportedf("the RunPod adapter cannot change %s of an existing Instant Cluster", field)
+	}
+	if update.Name != nil && strings.TrimSpace(*update.Name) == "" {
+		return nil, invalidf("a RunPod cluster name cannot be empty")
+	}
+	if update.NodeCount != nil {
+		cl, err := c.api.GetCluster(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if *update.NodeCount != cl.Compute.PodCount {
+			return nil, unsupportedf("RunPod cannot change the node count of Instant Cluster %s (%d to %d) in place: the cluster must be replaced",
+				id, cl.Compute.PodCount, *update.NodeCount)
+		}
+	}
+	if update.Name != nil {
+		if _, err := c.api.RenameCluster(ctx, id, *update.Name); err != nil {
+			return nil, err
+		}
+	}
+	return c.GetCluster(ctx, id)
+}
+
+// otherClusterField names the first set field of an update outside known, so that fields added
+// to ClusterUpdate later are refused until this adapter learns them.
+func otherClusterField(u clients.ClusterUpdate, known ...string) string {
+	v := reflect.ValueOf(u)
+	for i := range v.NumField() {
+		if f := v.Type().Field(i); !slices.Contains(known, f.Name) && !v.Field(i).IsZero() {
+			return f.Name
+		}
+	}
+	return ""
+}
+
+// DeleteCluster deletes a cluster, which terminates every member pod (DELETE /clusters/{id});
+// a cluster RunPod no longer knows counts as deleted.
+func (c *Cloud) DeleteCluster(ctx context.Context, id string) error {
+	err := c.api.DeleteCluster(ctx, id)
+	c.pods.Invalidate()
+	if err == nil || clients.IsNotFound(err) {
+		return nil
+	}
+	return err
+}
+
+// member is one live member pod with its rank (-1 while RunPod has not assigned it).
+type member struct {
+	pod  Pod
+	inst *clients.Instance
+	rank int
+}
+
+// ClusterFromAPI maps a cluster and its member pods onto the neutral cluster.
+//
+// Nodes are the live (not TERMINATED) members in rank order; a pod whose rank is still null is
+// rank 0 when it is the cluster's primary and otherwise comes last with rank -1. A node's
+// private address is its overlay address (PodCluster.ip); its public address and SSH endpoint
+// are a pod's (see InstanceFromPod). Role is RunPod's (SLURM_CONTROLLER, RAY_WORKER, ...) for
+// SLURM and RAY clusters, else "head" for rank 0 and "worker" for the others.
+//
+// Status: failed when a member is in ERROR; degraded when a member stopped, or fewer members
+// exist than the cluster has nodes once others are running or gone; running and Ready when
+// every node runs with its SSH endpoint known; pending otherwise.
+func ClusterFromAPI(cl Cluster, pods []Pod) *clients.Cluster {
+	out := &clients.Cluster{
+		ID:           cl.ID,
+		Cloud:        cloudName,
+		Name:         cl.Name,
+		Region:       cl.DataCenterID,
+		NativeStatus: podsSummary(cl.Pods),
+		InstanceType: cl.Compute.GPUTypeID,
+		GPUType:      gpuName(cl.Compute.GPUTypeID),
+		GPUsPerNode:  cl.Compute.GPUCountPerPod,
+		NodeCount:    cl.Compute.PodCount,
+		CreatedAt:    cl.CreatedAt.Time,
+	}
+	primary := ""
+	if cl.Primary != nil {
+		primary = cl.Primary.PodID
+	}
+	var members []member
+	gone := 0
+	for _, p := range pods {
+		if p.Status == PodTerminated {
+			gone++
+			continue
+		}
+		m := member{pod: p, inst: InstanceFromPod(p), rank: -1}
+		switch {
+		case p.Cluster != nil && p.Cluster.Rank != nil:
+			m.rank = *p.Cluster.Rank
+		case p.ID == primary:
+			m.rank = 0
+		}
+		members = append(members, m)
+	}
+	sort.SliceStable(members, func(i, j int) bool {
+		a, b := members[i], members[j]
+		if (a.rank < 0) != (b.rank < 0) {
+			return b.rank < 0
+		}
+		if a.rank != b.rank {
+			return a.rank < b.rank
+		}
+		return a.pod.ID < b.pod.ID
+	})
+
+	var nodeCost float64
+	for _, m := range members {
+		node := clients.ClusterNode{
+			ID:        m.pod.ID,
+			Name:      m.pod.Name,
+			Rank:      m.rank,
+			Role:      memberRole(m),
+			Status:    m.inst.Status,
+			PublicIP:  m.inst.PublicIP,
+			PrivateIP: m.inst.PrivateIP,
+			SSHHost:   m.inst.SSHHost,
+			SSHPort:   m.inst.SSHPort,
+		}
+		if m.pod.Cluster != nil && m.pod.Cluster.IP != "" {
+			node.PrivateIP = m.pod.Cluster.IP
+		}
+		if node.Rank == 0 && out.HeadNodeIP == "" {
+			out.HeadNodeIP = node.PrivateIP
+		}
+		if out.Region == "" {
+			out.Region = m.pod.DataCenterID
+		}
+		nodeCost = max(nodeCost, m.pod.Cost)
+		out.Nodes = append(out.Nodes, node)
+	}
+	// Every node costs the same; members not listed yet (or not billing yet) are priced like
+	// the ones that are, so the price is the cluster's whole.
+	out.PricePerHour = nodeCost * float64(out.NodeCount)
+	out.Status, out.Ready, out.Problem = memberStatus(members, out.NodeCount, gone)
+	return out
+}
+
+// memberRole is RunPod's role when it assigns one, else head or worker by rank.
+func memberRole(m member) string {
+	switch {
+	case m.pod.Cluster != nil && m.pod.Cluster.Role != "":
+		return m.pod.Cluster.Role
+	case m.rank == 0:
+		return "head"
+	case m.rank > 0:
+		return "worker"
+	}
+	return ""
+}
+
+// memberStatus derives the neutral cluster status from its live members (see ClusterFromAPI).
+func memberStatus(members []member, want, gone int) (status string, ready bool, problem string) {
+	var failed, stopped []string
+	running, readyCount := 0, 0
+	for _, m := range members {
+		switch m.pod.Status {
+		case PodError:
+			failed = append(failed, nodeLabel(m))
+		case PodExited:
+			stopped = append(stopped, nodeLabel(m))
+		case PodRunning:
+			running++
+		}
+		if m.inst.Ready {
+			readyCount++
+		}
+	}
+	switch {
+	case len(failed) > 0:
+		return clients.ClusterFailed, false, fmt.Sprintf("RunPod reports %s in ERROR", strings.Join(failed, ", "))
+	case len(stopped) > 0:
+		return clients.ClusterDegraded, false, fmt.Sprintf("%s stopped (EXITED)", strings.Join(stopped, ", "))
+	case len(members) < want && (running > 0 || gone > 0):
+		return clients.ClusterDegraded, false, fmt.Sprintf("only %d of %d nodes exist", len(members), want)
+	case len(members) >= want && readyCount == len(members):
+		return clients.ClusterRunning, true, ""
+	}
+	return clients.ClusterPending, false, ""
+}
+
+func nodeLabel(m member) string {
+	if m.rank >= 0 {
+		return fmt.Sprintf("node %d (pod %s)", m.rank, m.pod.ID)
+	}
+	return "pod " + m.pod.ID
+}
+
+// podsSummary renders the member counts by status ("PROVISIONING=1,RUNNING=3"), RunPod's own
+// view of the cluster's state.
+func podsSummary(s ClusterPodsSummary) string {
+	parts := make([]string, 0, len(s.ByStatus))
+	for _, k := range slices.Sorted(maps.Keys(s.ByStatus)) {
+		parts = append(parts, fmt.Sprintf("%s=%d", k, s.ByStatus[k]))
+	}
+	return strings.Join(parts, ",")
+}
+
+// fieldErrors turns plan-time objections into one invalid-input error.
+func fieldErrors(errs []clients.FieldError) error {
+	msgs := make([]string, len(errs))
+	for i, e := range errs {
+		msgs[i] = e.Field + ": " + e.Detail
+	}
+	return invalidf("%s", strings.Join(msgs, "; "))
+}

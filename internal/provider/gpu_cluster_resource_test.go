@@ -1,0 +1,250 @@
+package provider
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"regexp"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+)
+
+func lambdaClusterConfig(env *testEnv, nodes int, extra string) string {
+	return env.providerConfig() + fmt.Sprintf(`
+resource "neocloud_ssh_key" "me" {
+  cloud      = "lambda"
+  name       = "acc-key"
+  public_key = %q
+}
+
+resource "neocloud_gpu_cluster" "c" {
+  name          = "acc-cluster"
+  cloud         = "lambda"
+  gpu_type      = "A10_24GB"
+  gpus_per_node = 1
+  node_count    = %d
+  ssh_key_ids   = [neocloud_ssh_key.me.id]
+  %s
+}
+`, testPublicKey, nodes, extra)
+}
+
+// lambdaRulesets lists the account's firewall rulesets through the API, as a user would.
+func lambdaRulesets(env *testEnv) ([]map[string]any, error) {
+	req, _ := http.NewRequest(http.MethodGet, env.url+"/api/v1/firewall-rulesets", nil)
+	req.Header.Set("Authorization", "Bearer lambda-test-key")
+	env.emu.Lambda.Core.SetRateLimitEnabled(false)
+	defer env.emu.Lambda.Core.SetRateLimitEnabled(true)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Data []map[string]any `json:"data"`
+	}
+	return out.Data, json.NewDecoder(resp.Body).Decode(&out)
+}
+
+// checkLambdaClusterNodes asserts the live instances are exactly the cluster's nodes in state:
+// nothing launched outside state, nothing in state that is not running.
+func checkLambdaClusterNodes(env *testEnv, addr string, want int) func(*terraform.State) error {
+	return func(s *terraform.State) error {
+		live := env.emu.Lambda.LiveInstances()
+		if len(live) != want {
+			return fmt.Errorf("expected %d live Lambda instances, the emulator has %d", want, len(live))
+		}
+		rs, ok := s.RootModule().Resources[addr]
+		if !ok {
+			return fmt.Errorf("%s not in state", addr)
+		}
+		inState := map[string]bool{}
+		for i := range want {
+			inState[rs.Primary.Attributes[fmt.Sprintf("nodes.%d.id", i)]] = true
+		}
+		for _, inst := range live {
+			if !inState[inst.ID] {
+				return fmt.Errorf("instance %s (%s) runs but is not a node in state", inst.ID, inst.Name)
+			}
+			if inst.Tags["neocloud-cluster"] != "acc-cluster" {
+				return fmt.Errorf("node %s lacks its cluster tag: %v", inst.ID, inst.Tags)
+			}
+		}
+		return nil
+	}
+}
+
+// A Lambda node group: created with its ruleset, nothing to do after apply, imported by name,
+// scaled 2 -> 3 -> 1 in place (new ranks launched, highest ranks terminated), destroyed with
+// its ruleset.
+func TestAccGPUCluster_lambdaScaleInPlace(t *testing.T) {
+	testAccPreCheck(t)
+	env := newTestEnv(t)
+	addr := "neocloud_gpu_cluster.c"
+	update := resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate)}}
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		CheckDestroy: func(s *terraform.State) error {
+			if err := checkNoLiveLambdaInstances(env)(s); err != nil {
+				return err
+			}
+			rs, err := lambdaRulesets(env)
+			if err != nil || len(rs) != 0 {
+				return fmt.Errorf("firewall rulesets left behind: %v %v", rs, err)
+			}
+			return nil
+		},
+		Steps: []resource.TestStep{
+			{
+				Config: lambdaClusterConfig(env, 2, ""),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("id"), knownvalue.StringExact("acc-cluster")),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("status"), knownvalue.StringExact("running")),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("nodes").AtSliceIndex(0).AtMapKey("rank"), knownvalue.Int64Exact(0)),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("nodes").AtSliceIndex(1).AtMapKey("env").AtMapKey("NODE_RANK"), knownvalue.StringExact("1")),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("nodes").AtSliceIndex(1).AtMapKey("env").AtMapKey("WORLD_SIZE"), knownvalue.StringExact("2")),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("head_node_ip"), knownvalue.NotNull()),
+				},
+				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+				Check: resource.ComposeTestCheckFunc(
+					checkLambdaClusterNodes(env, addr, 2),
+					resource.TestCheckResourceAttrPair(addr, "head_node_ip", addr, "nodes.0.private_ip"),
+					resource.TestCheckResourceAttrPair(addr, "nodes.1.env.MASTER_ADDR", addr, "head_node_ip"),
+					func(*terraform.State) error {
+						rs, err := lambdaRulesets(env)
+						if err != nil || len(rs) != 1 {
+							return fmt.Errorf("expected the cluster's firewall ruleset: %v %v", rs, err)
+						}
+						return nil
+					},
+				),
+			},
+			{
+				ResourceName:            addr,
+				ImportState:             true,
+				ImportStateId:           "lambda/acc-cluster",
+				ImportStateVerify:       true,
+				ImportStateVerifyIgnore: []string{"timeouts", "ssh_key_ids"},
+			},
+			{Config: lambdaClusterConfig(env, 3, ""), ConfigPlanChecks: update, Check: checkLambdaClusterNodes(env, addr, 3)},
+			{
+				Config: lambdaClusterConfig(env, 1, ""), ConfigPlanChecks: update,
+				Check: resource.ComposeTestCheckFunc(checkLambdaClusterNodes(env, addr, 1),
+					resource.TestCheckResourceAttr(addr, "nodes.0.name", "acc-cluster-0")),
+			},
+		},
+	})
+}
+
+// Capacity runs out at node 3 of 4: the error says so, the nodes that exist are in state (none
+// unmanaged), and destroy removes them.
+func TestAccGPUCluster_lambdaCapacityRunsOutMidway(t *testing.T) {
+	testAccPreCheck(t)
+	env := newTestEnv(t)
+	env.emu.Lambda.SetCapacity("gpu_1x_a10", "us-west-1", 2)
+	addr := "neocloud_gpu_cluster.c"
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		CheckDestroy:             checkNoLiveLambdaInstances(env),
+		Steps: []resource.TestStep{
+			{
+				Config:      lambdaClusterConfig(env, 4, `region = "us-west-1"`),
+				ExpectError: regexp.MustCompile(`(?s)Unable to create Lambda Cloud cluster.*us-west-1 gpu_1x_a10: capacity ran out at node 2 of 4.*2 node\(s\) that were created are saved in state`),
+			},
+			{
+				// The partial cluster is in state (tainted): refresh sees its two nodes, and
+				// nothing runs outside it.
+				RefreshState:       true,
+				ExpectNonEmptyPlan: true, // tainted: the next apply replaces it
+				Check:              checkLambdaClusterNodes(env, addr, 2),
+			},
+		},
+	})
+}
+
+func runpodClusterConfig(env *testEnv, name string, nodes int) string {
+	return env.providerConfig() + fmt.Sprintf(`
+resource "neocloud_gpu_cluster" "c" {
+  name          = %q
+  cloud         = "runpod"
+  region        = "US-TX-3"
+  gpu_type      = "H100_80GB_SXM"
+  gpus_per_node = 8
+  node_count    = %d
+  runpod {
+    cluster_type = "TRAINING"
+    image        = "runpod/pytorch:2.4.0-py3.11-cuda12.4.1-devel-ubuntu22.04"
+  }
+}
+`, name, nodes)
+}
+
+// A RunPod Instant Cluster: created, no-op plan, imported, renamed in place; a node_count change
+// is planned as a replacement (RunPod cannot resize), never an apply-time failure.
+func TestAccGPUCluster_runpodInstantCluster(t *testing.T) {
+	testAccPreCheck(t)
+	env := newTestEnv(t)
+	addr := "neocloud_gpu_cluster.c"
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		CheckDestroy:             checkRunPodPods(env, 0),
+		Steps: []resource.TestStep{
+			{
+				Config: runpodClusterConfig(env, "acc-cluster", 2),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("status"), knownvalue.StringExact("running")),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("nodes"), knownvalue.ListSizeExact(2)),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("nodes").AtSliceIndex(0).AtMapKey("rank"), knownvalue.Int64Exact(0)),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("head_node_ip"), knownvalue.NotNull()),
+				},
+				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+				Check: resource.ComposeTestCheckFunc(
+					checkRunPodPods(env, 2),
+					resource.TestCheckResourceAttrPair(addr, "nodes.1.env.MASTER_ADDR", addr, "head_node_ip"),
+					resource.TestCheckResourceAttr(addr, "nodes.1.env.WORLD_SIZE", "16"),
+				),
+			},
+			{
+				ResourceName:            addr,
+				ImportState:             true,
+				ImportStateVerify:       true,
+				ImportStateIdFunc:       importID(addr, "runpod"),
+				ImportStateVerifyIgnore: []string{"timeouts", "runpod"},
+			},
+			{
+				Config: runpodClusterConfig(env, "acc-renamed", 2),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate)},
+				},
+				Check: resource.TestCheckResourceAttr(addr, "name", "acc-renamed"),
+			},
+			{
+				Config: runpodClusterConfig(env, "acc-renamed", 3),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionDestroyBeforeCreate)},
+				},
+				Check: checkRunPodPods(env, 3),
+			},
+		},
+	})
+}
+
+// Bad cluster input fails at plan time on the attribute at fault.
+func TestAccGPUCluster_planTimeValidation(t *testing.T) {
+	testAccPreCheck(t)
+	env := newTestEnv(t)
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		Steps: []resource.TestStep{
+			{Config: runpodClusterConfig(env, "acc", 1), PlanOnly: true, ExpectError: regexp.MustCompile(`(?s)node_count.*2 to 8`)},
+			{Config: runpodClusterConfig(env, "Bad_Name", 2), PlanOnly: true, ExpectError: regexp.MustCompile(`(?s)name.*lowercase letters`)},
+			{Config: lambdaClusterConfig(env, 2, `region = "nowhere-1"`), PlanOnly: true, ExpectError: regexp.MustCompile(`(?s)region.*no region "nowhere-1"`)},
+		},
+	})
+}
