@@ -126,6 +126,9 @@ type Cluster struct {
 	Ready bool
 	// Problem says why a degraded or failed cluster is so (capacity ran out at node 3 of 4).
 	Problem string
+	// Stalled means the cloud will not make progress without a change (no capacity for the
+	// missing nodes, the node pool gone): waiting longer is pointless.
+	Stalled bool
 
 	APIServerEndpoint string
 	Kubeconfig        string // sensitive

@@ -37,12 +37,14 @@ data "neocloud_gpu_offers" "lambda_only" {
   clouds    = ["lambda"]
 }`,
 				Check: resource.ComposeTestCheckFunc(
-					resource.TestCheckResourceAttr("data.neocloud_gpu_offers.h100", "offers.#", "2"),
-					// RunPod: 8 x $2.69 = $21.52 beats Lambda's $23.92.
+					resource.TestCheckResourceAttr("data.neocloud_gpu_offers.h100", "offers.#", "3"),
+					// RunPod: 8 x $2.69 = $21.52 beats Lambda's $23.92, which beats a CoreWeave node's $49.24.
 					resource.TestCheckResourceAttr("data.neocloud_gpu_offers.h100", "offers.0.cloud", "runpod"),
 					resource.TestCheckResourceAttr("data.neocloud_gpu_offers.h100", "offers.1.cloud", "lambda"),
 					resource.TestCheckResourceAttr("data.neocloud_gpu_offers.h100", "offers.1.instance_type", "gpu_8x_h100_sxm5"),
 					resource.TestCheckResourceAttr("data.neocloud_gpu_offers.h100", "offers.1.price_per_hour", "23.92"),
+					resource.TestCheckResourceAttr("data.neocloud_gpu_offers.h100", "offers.2.cloud", "coreweave"),
+					resource.TestCheckResourceAttr("data.neocloud_gpu_offers.h100", "offers.2.instance_type", "gd-8xh100ib-i128"),
 					resource.TestCheckResourceAttr("data.neocloud_gpu_offers.cheap", "offers.#", "1"),
 					resource.TestCheckResourceAttr("data.neocloud_gpu_offers.lambda_only", "offers.#", "1"),
 					resource.TestCheckResourceAttr("data.neocloud_gpu_offers.lambda_only", "offers.0.regions.#", "3"),

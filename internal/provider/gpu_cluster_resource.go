@@ -268,7 +268,7 @@ func (r *gpuClusterResource) ModifyPlan(ctx context.Context, req resource.Modify
 	if v, ok := cc.(clients.ClusterValidator); ok && !resp.Diagnostics.HasError() {
 		unknown := plan.unknownAttributes()
 		for _, fe := range v.ValidateClusterSpec(expandClusterSpec(ctx, plan, &resp.Diagnostics)) {
-			if !unknown[strings.Split(fe.Field, ".")[0]] {
+			if !unknown[fe.Field] && !unknown[strings.Split(fe.Field, ".")[0]] {
 				resp.Diagnostics.AddAttributeError(attrPath(fe.Field), fe.Summary, fe.Detail)
 			}
 		}
@@ -283,6 +283,15 @@ func (r *gpuClusterResource) ModifyPlan(ctx context.Context, req resource.Modify
 	var state gpuClusterModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	if resp.Diagnostics.HasError() {
+		return
+	}
+	if state.Status.ValueString() == clients.ClusterFailed {
+		// The cloud gave up on this cluster: the way forward is a new one.
+		plan.Status = types.StringUnknown()
+		resp.RequiresReplace = append(resp.RequiresReplace, path.Root("status"))
+		resp.Diagnostics.AddWarning("Failed cluster will be replaced",
+			fmt.Sprintf("%s reports cluster %s as failed%s; this plan replaces it.", displayName(cloudName), state.ID.ValueString(), prefixed(": ", state.Problem.ValueString())))
+		resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 		return
 	}
 	resized := !plan.NodeCount.IsUnknown() && !plan.NodeCount.Equal(state.NodeCount)
@@ -367,6 +376,9 @@ func waitClusterReady(ctx context.Context, cc clients.ClusterCloud, id string, n
 		if c.Status == clients.ClusterFailed {
 			return false, fmt.Errorf("the cloud reports the cluster as failed (%s)%s", c.NativeStatus, problemSuffix(c))
 		}
+		if c.Stalled {
+			return false, fmt.Errorf("the cluster cannot finish: %s", c.Problem)
+		}
 		if c.Ready && len(c.Nodes) >= nodes {
 			return true, nil
 		}
@@ -377,6 +389,13 @@ func waitClusterReady(ctx context.Context, cc clients.ClusterCloud, id string, n
 		err = fmt.Errorf("timed out with %d of %d node(s) up, cluster %s%s: %w", readyNodes(last), nodes, last.NativeStatus, problemSuffix(last), err)
 	}
 	return last, err
+}
+
+func prefixed(prefix, s string) string {
+	if s == "" {
+		return ""
+	}
+	return prefix + s
 }
 
 func problemSuffix(c *clients.Cluster) string {

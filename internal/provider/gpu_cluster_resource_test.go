@@ -54,7 +54,8 @@ func lambdaRulesets(env *testEnv) ([]map[string]any, error) {
 
 // checkLambdaClusterNodes asserts the live instances are exactly the cluster's nodes in state:
 // nothing launched outside state, nothing in state that is not running.
-func checkLambdaClusterNodes(env *testEnv, addr string, want int) func(*terraform.State) error {
+func checkLambdaClusterNodes(env *testEnv, want int) func(*terraform.State) error {
+	const addr = "neocloud_gpu_cluster.c"
 	return func(s *terraform.State) error {
 		live := env.emu.Lambda.LiveInstances()
 		if len(live) != want {
@@ -113,7 +114,7 @@ func TestAccGPUCluster_lambdaScaleInPlace(t *testing.T) {
 				},
 				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
 				Check: resource.ComposeTestCheckFunc(
-					checkLambdaClusterNodes(env, addr, 2),
+					checkLambdaClusterNodes(env, 2),
 					resource.TestCheckResourceAttrPair(addr, "head_node_ip", addr, "nodes.0.private_ip"),
 					resource.TestCheckResourceAttrPair(addr, "nodes.1.env.MASTER_ADDR", addr, "head_node_ip"),
 					func(*terraform.State) error {
@@ -132,10 +133,10 @@ func TestAccGPUCluster_lambdaScaleInPlace(t *testing.T) {
 				ImportStateVerify:       true,
 				ImportStateVerifyIgnore: []string{"timeouts", "ssh_key_ids"},
 			},
-			{Config: lambdaClusterConfig(env, 3, ""), ConfigPlanChecks: update, Check: checkLambdaClusterNodes(env, addr, 3)},
+			{Config: lambdaClusterConfig(env, 3, ""), ConfigPlanChecks: update, Check: checkLambdaClusterNodes(env, 3)},
 			{
 				Config: lambdaClusterConfig(env, 1, ""), ConfigPlanChecks: update,
-				Check: resource.ComposeTestCheckFunc(checkLambdaClusterNodes(env, addr, 1),
+				Check: resource.ComposeTestCheckFunc(checkLambdaClusterNodes(env, 1),
 					resource.TestCheckResourceAttr(addr, "nodes.0.name", "acc-cluster-0")),
 			},
 		},
@@ -162,7 +163,7 @@ func TestAccGPUCluster_lambdaCapacityRunsOutMidway(t *testing.T) {
 				// nothing runs outside it.
 				RefreshState:       true,
 				ExpectNonEmptyPlan: true, // tainted: the next apply replaces it
-				Check:              checkLambdaClusterNodes(env, addr, 2),
+				Check:              checkLambdaClusterNodes(env, 2),
 			},
 		},
 	})

@@ -15,21 +15,22 @@ import (
 
 // gpuInstanceModel is neocloud_gpu_instance's state and plan.
 type gpuInstanceModel struct {
-	ID              types.String         `tfsdk:"id"`
-	Name            types.String         `tfsdk:"name"`
-	Cloud           types.String         `tfsdk:"cloud"`
-	Region          types.String         `tfsdk:"region"`
-	GPUType         types.String         `tfsdk:"gpu_type"`
-	GPUCount        types.Int64          `tfsdk:"gpu_count"`
-	Image           types.String         `tfsdk:"image"`
-	SSHKeyIDs       types.Set            `tfsdk:"ssh_key_ids"`
-	UserData        types.String         `tfsdk:"user_data"`
-	Tags            types.Map            `tfsdk:"tags"`
-	MaxPricePerHour types.Float64        `tfsdk:"max_price_per_hour"`
-	DesiredState    types.String         `tfsdk:"desired_state"`
-	Lambda          *lambdaInstanceModel `tfsdk:"lambda"`
-	RunPod          *runpodInstanceModel `tfsdk:"runpod"`
-	Timeouts        timeouts.Value       `tfsdk:"timeouts"`
+	ID              types.String            `tfsdk:"id"`
+	Name            types.String            `tfsdk:"name"`
+	Cloud           types.String            `tfsdk:"cloud"`
+	Region          types.String            `tfsdk:"region"`
+	GPUType         types.String            `tfsdk:"gpu_type"`
+	GPUCount        types.Int64             `tfsdk:"gpu_count"`
+	Image           types.String            `tfsdk:"image"`
+	SSHKeyIDs       types.Set               `tfsdk:"ssh_key_ids"`
+	UserData        types.String            `tfsdk:"user_data"`
+	Tags            types.Map               `tfsdk:"tags"`
+	MaxPricePerHour types.Float64           `tfsdk:"max_price_per_hour"`
+	DesiredState    types.String            `tfsdk:"desired_state"`
+	Lambda          *lambdaInstanceModel    `tfsdk:"lambda"`
+	RunPod          *runpodInstanceModel    `tfsdk:"runpod"`
+	CoreWeave       *coreweaveInstanceModel `tfsdk:"coreweave"`
+	Timeouts        timeouts.Value          `tfsdk:"timeouts"`
 
 	Status       types.String  `tfsdk:"status"`
 	InstanceType types.String  `tfsdk:"instance_type"`
@@ -45,6 +46,11 @@ type gpuInstanceModel struct {
 type lambdaInstanceModel struct {
 	FileSystemNames    types.List `tfsdk:"file_system_names"`
 	FirewallRulesetIDs types.List `tfsdk:"firewall_ruleset_ids"`
+}
+
+type coreweaveInstanceModel struct {
+	ClusterID    types.String `tfsdk:"cluster_id"`
+	ComputeClass types.String `tfsdk:"compute_class"`
 }
 
 type runpodInstanceModel struct {
@@ -67,6 +73,9 @@ func (m gpuInstanceModel) unknownAttributes() map[string]bool {
 		"name": m.Name, "region": m.Region, "gpu_type": m.GPUType, "gpu_count": m.GPUCount,
 		"image": m.Image, "ssh_key_ids": m.SSHKeyIDs, "user_data": m.UserData, "tags": m.Tags,
 		"max_price_per_hour": m.MaxPricePerHour, "desired_state": m.DesiredState,
+	}
+	if c := m.CoreWeave; c != nil {
+		values["coreweave.cluster_id"], values["coreweave.compute_class"] = c.ClusterID, c.ComputeClass
 	}
 	if m.RunPod != nil {
 		for name, v := range map[string]attr.Value{
@@ -145,6 +154,9 @@ func expandInstanceSpec(ctx context.Context, m gpuInstanceModel, diags *diag.Dia
 	spec.SSHKeyIDs = stringsFromSet(ctx, m.SSHKeyIDs, diags)
 	spec.DesiredState = m.DesiredState.ValueString()
 	spec.RunPod = expandRunPodOptions(ctx, m.RunPod, diags)
+	if c := m.CoreWeave; c != nil {
+		spec.CoreWeave = &clients.CoreWeaveInstanceOptions{ClusterID: c.ClusterID.ValueString(), ComputeClass: c.ComputeClass.ValueString()}
+	}
 	spec.Tags = stringMap(ctx, m.Tags, diags)
 	if m.Lambda != nil {
 		spec.Lambda = &clients.LambdaInstanceOptions{
@@ -211,6 +223,16 @@ func flattenInstance(ctx context.Context, inst *clients.Instance, m *gpuInstance
 	}
 	if inst.RunPod != nil {
 		m.RunPod = flattenRunPodOptions(ctx, inst.RunPod, m.RunPod, diags)
+	}
+	if o := inst.CoreWeave; o != nil {
+		cw := &coreweaveInstanceModel{ClusterID: types.StringValue(o.ClusterID), ComputeClass: types.StringNull()}
+		if m.CoreWeave != nil && !m.CoreWeave.ComputeClass.IsUnknown() {
+			cw.ComputeClass = m.CoreWeave.ComputeClass // "default" when left out: not drift
+		}
+		if o.ComputeClass != "" && !cw.ComputeClass.IsNull() {
+			cw.ComputeClass = types.StringValue(o.ComputeClass)
+		}
+		m.CoreWeave = cw
 	}
 	if inst.Lambda != nil && (m.Lambda != nil || len(inst.Lambda.FileSystemNames) > 0 || len(inst.Lambda.FirewallRulesetIDs) > 0) {
 		m.Lambda = &lambdaInstanceModel{

@@ -198,7 +198,7 @@ func TestParseImportID(t *testing.T) {
 			t.Errorf("parseImportID(%q) must fail", bad)
 		}
 	}
-	if _, _, err := parseImportID("aws/i-1"); err == nil || !strings.Contains(err.Error(), "supported clouds: lambda") {
+	if _, _, err := parseImportID("aws/i-1"); err == nil || !strings.Contains(err.Error(), "supported clouds: coreweave, lambda, runpod") {
 		t.Errorf("an unknown cloud must list the supported ones: %v", err)
 	}
 }

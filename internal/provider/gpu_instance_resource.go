@@ -174,7 +174,21 @@ func (r *gpuInstanceResource) Schema(ctx context.Context, _ resource.SchemaReque
 					},
 				},
 			},
-			"runpod":   runpodInstanceBlock(),
+			"runpod": runpodInstanceBlock(),
+			"coreweave": schema.SingleNestedBlock{
+				MarkdownDescription: "CoreWeave settings. Only valid with `cloud = \"coreweave\"`, and needed there: a CoreWeave machine is a one-node NodePool in a CKS cluster. " +
+					"CoreWeave nodes are reached through Kubernetes, so the SSH attributes stay empty.",
+				Attributes: map[string]schema.Attribute{
+					"cluster_id": schema.StringAttribute{
+						Optional: true, MarkdownDescription: "CKS cluster to add the node to: a `neocloud_gpu_cluster`'s id or any existing cluster's. A change replaces the machine.",
+						PlanModifiers: []planmodifier.String{replace},
+					},
+					"compute_class": schema.StringAttribute{
+						Optional: true, MarkdownDescription: "`default` (on demand) or `spot`. A change replaces the machine.",
+						Validators: []validator.String{stringvalidator.OneOf("default", "spot")}, PlanModifiers: []planmodifier.String{replace},
+					},
+				},
+			},
 			"timeouts": timeouts.Block(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),
 		},
 	}
@@ -203,7 +217,7 @@ func (r *gpuInstanceResource) ModifyPlan(ctx context.Context, req resource.Modif
 		resp.Diagnostics.AddAttributeError(path.Root("cloud"), "Cloud not configured", err.Error())
 		return
 	}
-	for block, set := range map[string]bool{"lambda": plan.Lambda != nil, "runpod": plan.RunPod != nil} {
+	for block, set := range map[string]bool{"lambda": plan.Lambda != nil, "runpod": plan.RunPod != nil, "coreweave": plan.CoreWeave != nil} {
 		if set && cloudName != block {
 			resp.Diagnostics.AddAttributeError(path.Root(block), "Settings for another cloud",
 				fmt.Sprintf("The `%s` block only applies to cloud = %q, but this machine is on %q. Remove the block.", block, block, cloudName))
@@ -237,7 +251,7 @@ func (r *gpuInstanceResource) ModifyPlan(ctx context.Context, req resource.Modif
 		spec := expandInstanceSpec(ctx, plan, &resp.Diagnostics)
 		unknown := plan.unknownAttributes()
 		for _, fe := range v.ValidateInstanceSpec(spec) {
-			if unknown[strings.Split(fe.Field, ".")[0]] {
+			if unknown[fe.Field] || unknown[strings.Split(fe.Field, ".")[0]] {
 				continue // judged at apply, when the value is known
 			}
 			resp.Diagnostics.AddAttributeError(attrPath(fe.Field), fe.Summary, fe.Detail)
@@ -262,13 +276,19 @@ func (r *gpuInstanceResource) ModifyPlan(ctx context.Context, req resource.Modif
 		plan.PricePerHour = types.Float64Unknown()
 		r.checkPrice(ctx, cloud, plan, resolved, resp)
 	} else {
+		if state.Status.ValueString() == clients.StatusError {
+			// The cloud reports the machine broken (a RunPod pod in ERROR): replace it.
+			resp.RequiresReplace = append(resp.RequiresReplace, path.Root("status"))
+			resp.Diagnostics.AddWarning("Failed machine will be replaced",
+				fmt.Sprintf("%s reports instance %s in error; this plan replaces it.", displayName(cloudName), state.ID.ValueString()))
+		}
 		if !plan.InstanceType.IsUnknown() && plan.InstanceType.ValueString() != state.InstanceType.ValueString() {
 			resp.RequiresReplace = append(resp.RequiresReplace, path.Root("gpu_type"), path.Root("gpu_count"))
 		}
 		// Starting, stopping or restarting the container (new image or environment) changes
 		// the status, addresses and price; a rename or a respelling changes none of them.
 		u := instanceUpdate(ctx, plan, *state, &resp.Diagnostics)
-		if u.DesiredState != nil || u.Image != nil || u.Env != nil {
+		if u.DesiredState != nil || u.Image != nil || u.Env != nil || state.Status.ValueString() == clients.StatusError {
 			plan.Status = types.StringUnknown()
 			plan.PublicIP, plan.PrivateIP, plan.SSHHost = types.StringUnknown(), types.StringUnknown(), types.StringUnknown()
 			plan.SSHPort = types.Int64Unknown()

@@ -3,6 +3,7 @@
 package all
 
 import (
-	_ "github.com/neocloud/terraform-provider-neocloud/internal/clients/lambda" // Lambda Cloud
-	_ "github.com/neocloud/terraform-provider-neocloud/internal/clients/runpod" // RunPod
+	_ "github.com/neocloud/terraform-provider-neocloud/internal/clients/coreweave" // CoreWeave
+	_ "github.com/neocloud/terraform-provider-neocloud/internal/clients/lambda"    // Lambda Cloud
+	_ "github.com/neocloud/terraform-provider-neocloud/internal/clients/runpod"    // RunPod
 )

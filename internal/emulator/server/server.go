@@ -21,10 +21,20 @@ import (
 
 // Options configure the emulated clouds.
 type Options struct {
-	TimeScale      float64
+	TimeScale float64
+	// CloudTimeScale overrides TimeScale for one cloud ("coreweave": CKS clusters take 45
+	// minutes for real, so tests run that cloud's clock faster than the others').
+	CloudTimeScale map[string]float64
 	LambdaKey      string
 	RunPodKey      string
 	CoreWeaveToken string
+}
+
+func (o Options) scale(cloud string) float64 {
+	if f, ok := o.CloudTimeScale[cloud]; ok {
+		return f
+	}
+	return o.TimeScale
 }
 
 // Server is the combined emulator.
@@ -38,9 +48,9 @@ type Server struct {
 // New builds the emulated clouds and their routes.
 func New(opts Options) *Server {
 	s := &Server{
-		Lambda:    lambda.New(lambda.Options{APIKey: opts.LambdaKey, TimeScale: opts.TimeScale}),
-		RunPod:    runpod.New(runpod.Options{APIKey: opts.RunPodKey, TimeScale: opts.TimeScale}),
-		CoreWeave: coreweave.New(coreweave.Options{Token: opts.CoreWeaveToken, TimeScale: opts.TimeScale}),
+		Lambda:    lambda.New(lambda.Options{APIKey: opts.LambdaKey, TimeScale: opts.scale("lambda")}),
+		RunPod:    runpod.New(runpod.Options{APIKey: opts.RunPodKey, TimeScale: opts.scale("runpod")}),
+		CoreWeave: coreweave.New(coreweave.Options{Token: opts.CoreWeaveToken, TimeScale: opts.scale("coreweave")}),
 		mux:       http.NewServeMux(),
 	}
 	s.mux.Handle("/v1beta1/", s.CoreWeave)

@@ -1,0 +1,647 @@
+package coreweave
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
+)
+
+// A neutral gpu_cluster on CoreWeave is three objects:
+//
+//  1. a VPC in the cluster's zone (the one named by coreweave.vpc_id, or one the adapter
+//     creates, named after the cluster: see ownedVPCName);
+//  2. a CKS cluster in that VPC (the cluster's id is the neutral id, so it can be given to a
+//     gpu_instance's coreweave.cluster_id as is);
+//  3. one NodePool "<cluster name>-gpu" of an InfiniBand GPU type with targetNodes N.
+//
+// CreateCluster makes the VPC (waiting for it to be ready: a CKS cluster cannot be created in a
+// VPC that is not) and the CKS cluster, and returns as soon as CoreWeave has accepted the
+// cluster. A NodePool can only be created once the cluster's Kubernetes API answers, which
+// takes up to 45 minutes, so GetCluster does it: the first read that finds the cluster RUNNING
+// without its pool creates it (an existing pool of that name counts as created, so it never
+// happens twice). What the pool should be is kept in memory from CreateCluster (see
+// poolPlan, ResumeCluster).
+//
+// Which VPC was created for the cluster is decided by name, not by state: a VPC whose name is
+// ownedVPCName(cluster name) was made by this adapter for this cluster and is deleted with it;
+// any other VPC (coreweave.vpc_id) is left alone. The name is derived from the whole cluster
+// name with a hash, so a VPC a person named cannot match by accident, and it survives import
+// (an imported cluster the provider created still deletes its VPC) and lost create answers
+// (VPC names are unique in an organization, so a VPC of that name is the one to reuse).
+
+// Cluster limits and defaults.
+const (
+	// DefaultKubernetesVersion is the CKS version of a cluster whose configuration names none.
+	DefaultKubernetesVersion = "v1.35"
+	// ClusterMinNodes and ClusterMaxNodes bound a cluster's node count.
+	ClusterMinNodes = 1
+	ClusterMaxNodes = 64
+	// maxNameLen is the platform API's limit on cluster and VPC names.
+	maxNameLen = 30
+	// clusterPoolSuffix makes the name of a cluster's NodePool from the cluster's name.
+	clusterPoolSuffix = "-gpu"
+)
+
+// Labels and annotations the adapter puts on the NodePools it creates.
+const (
+	labelManagedBy   = "app.kubernetes.io/managed-by"
+	managedByValue   = "terraform-provider-neocloud"
+	labelPrefix      = "terraform-provider-neocloud/"
+	labelRole        = labelPrefix + "role" // "cluster" or "instance"
+	labelLaunchToken = labelPrefix + "launch-token"
+	annotationName   = labelPrefix + "name"
+	roleCluster      = "cluster"
+	roleInstance     = "instance"
+)
+
+// namePattern is what the platform API accepts as a cluster or VPC name.
+var namePattern = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
+
+// versionPattern is a CKS Kubernetes version ("v1.35").
+var versionPattern = regexp.MustCompile(`^v1\.[0-9]+$`)
+
+// poolPlan is the NodePool a cluster is to get once it runs.
+type poolPlan struct {
+	Name         string
+	InstanceType string
+	Nodes        int
+	ComputeClass string
+}
+
+func (p poolPlan) nodePool() NodePool {
+	return NodePool{
+		Metadata: ObjectMeta{
+			Name:   p.Name,
+			Labels: map[string]string{labelManagedBy: managedByValue, labelRole: roleCluster},
+		},
+		Spec: NodePoolSpec{InstanceType: p.InstanceType, TargetNodes: p.Nodes, ComputeClass: p.ComputeClass},
+	}
+}
+
+// clusterPoolName is the NodePool of a cluster.
+func clusterPoolName(clusterName string) string { return clusterName + clusterPoolSuffix }
+
+// ClusterRules: 1 to 64 nodes, resized in place (a merge patch of the pool's targetNodes),
+// never renamed (a CKS cluster's name is immutable). The instance type fixes the GPUs per node.
+func (c *Cloud) ClusterRules() clients.ClusterRules {
+	return clients.ClusterRules{MinNodes: ClusterMinNodes, MaxNodes: ClusterMaxNodes, Resizable: true, Renamable: false}
+}
+
+// clusterOptions are the spec's CoreWeave options with the defaults filled in.
+func clusterOptions(spec clients.ClusterSpec) clients.CoreWeaveClusterOptions {
+	var o clients.CoreWeaveClusterOptions
+	if spec.CoreWeave != nil {
+		o = *spec.CoreWeave
+	}
+	o.KubernetesVersion = cmp.Or(strings.TrimSpace(o.KubernetesVersion), DefaultKubernetesVersion)
+	o.ComputeClass = neutralComputeClass(o.ComputeClass)
+	return o
+}
+
+// wireComputeClass spells a neutral compute class ("default", "spot") the way the notes show
+// NodePool.spec.computeClass ("default", "Spot"); "" stays "" (CoreWeave's default applies).
+func wireComputeClass(s string) string {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "":
+		return ""
+	case ComputeClassDefault:
+		return ComputeClassDefault
+	case ComputeClassSpot:
+		return wireComputeClassSpot
+	}
+	return s
+}
+
+// neutralComputeClass spells a pool's compute class the neutral way (lowercase), so that a
+// configuration saying "spot" reads back unchanged.
+func neutralComputeClass(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+
+func validComputeClass(s string) bool {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "", ComputeClassDefault, ComputeClassSpot:
+		return true
+	}
+	return false
+}
+
+// ValidateClusterSpec checks what CoreWeave's rules allow without calling the API, so the
+// provider can refuse bad input at plan time. CreateCluster checks the same again.
+func (c *Cloud) ValidateClusterSpec(spec clients.ClusterSpec) []clients.FieldError {
+	var errs []clients.FieldError
+	add := func(field, summary, detail string) {
+		errs = append(errs, clients.FieldError{Field: field, Summary: summary, Detail: detail})
+	}
+	switch {
+	case spec.Name == "":
+		add("name", "A CoreWeave cluster needs a name", "Set name: it names the CKS cluster, its VPC and its node pool.")
+	case len(spec.Name) > maxNameLen:
+		add("name", "Cluster name too long", fmt.Sprintf("CoreWeave cluster names are at most %d characters; %q has %d.", maxNameLen, spec.Name, len(spec.Name)))
+	case !namePattern.MatchString(spec.Name):
+		add("name", "Invalid cluster name", fmt.Sprintf("%q: CoreWeave cluster names are lowercase letters, digits and dashes, starting and ending with a letter or digit.", spec.Name))
+	}
+	if spec.Region == "" {
+		add("region", "A CoreWeave cluster needs a zone", "Set region to a CoreWeave zone: "+strings.Join(zones, ", ")+".")
+	}
+	if spec.NodeCount < ClusterMinNodes || spec.NodeCount > ClusterMaxNodes {
+		add("node_count", "Unsupported node count", fmt.Sprintf("A CoreWeave cluster has %d to %d nodes; %d given.", ClusterMinNodes, ClusterMaxNodes, spec.NodeCount))
+	}
+	if it, err := c.ResolveInstanceType(spec.GPUType, spec.GPUsPerNode); err != nil {
+		field := "gpu_type"
+		if spec.GPUsPerNode != 0 {
+			if _, err0 := c.ResolveInstanceType(spec.GPUType, 0); err0 == nil {
+				field = "gpus_per_node"
+			}
+		}
+		add(field, "GPU type not available for a CoreWeave cluster", err.Error())
+	} else if t, ok := lookupNodeType(it.Name); ok && !t.InfiniBand {
+		add("gpu_type", "Not an InfiniBand node type", fmt.Sprintf(
+			"%s (%s) has no InfiniBand, which a CoreWeave GPU cluster is for (multi-node training); use %s, or a neocloud_gpu_instance per node.",
+			t.Name, t.GPU, strings.Join(infiniBandTypes(), ", ")))
+	} else if err := checkRackMultiple(it.Name, spec.NodeCount); err != nil {
+		add("node_count", "Rack-scale node count", err.Error())
+	}
+	if len(spec.SSHKeyIDs) > 0 {
+		add("ssh_key_ids", "CoreWeave takes no SSH keys",
+			"CoreWeave nodes are reached through the cluster's Kubernetes API (the kubeconfig attribute), not SSH: leave ssh_key_ids out.")
+	}
+	if o := spec.CoreWeave; o != nil {
+		if !validComputeClass(o.ComputeClass) {
+			add("coreweave.compute_class", "Unknown compute class", fmt.Sprintf("%q is neither %q nor %q.", o.ComputeClass, ComputeClassDefault, ComputeClassSpot))
+		}
+		if v := strings.TrimSpace(o.KubernetesVersion); v != "" && !versionPattern.MatchString(v) {
+			add("coreweave.kubernetes_version", "Invalid Kubernetes version", fmt.Sprintf("%q is not a CKS version such as %s.", v, DefaultKubernetesVersion))
+		}
+		if o.VPCID != "" && !validID.MatchString(o.VPCID) {
+			add("coreweave.vpc_id", "Invalid VPC id", fmt.Sprintf("%q is not a CoreWeave VPC id.", o.VPCID))
+		}
+	}
+	return errs
+}
+
+// checkRackMultiple refuses a node count that is not whole racks of a rack-scale type.
+func checkRackMultiple(instanceType string, nodes int) error {
+	if r := rackNodes(instanceType); r > 0 && nodes%r != 0 {
+		return invalidf("%s is sold by the rack: a pool has a multiple of %d nodes, not %d", instanceType, r, nodes)
+	}
+	return nil
+}
+
+// infiniBandTypes lists the InfiniBand GPU node types of the price list.
+func infiniBandTypes() []string {
+	var out []string
+	for _, t := range priceList {
+		if t.InfiniBand {
+			out = append(out, t.Name)
+		}
+	}
+	return out
+}
+
+func fieldErrorsToError(errs []clients.FieldError) error {
+	msgs := make([]string, len(errs))
+	for i, e := range errs {
+		msgs[i] = e.Field + ": " + e.Detail
+	}
+	return invalidf("%s", strings.Join(msgs, "; "))
+}
+
+// CreateCluster creates the VPC (unless spec.CoreWeave.VPCID names one), waits for it to be
+// ready, creates the CKS cluster and returns as soon as CoreWeave has accepted it: the
+// provider saves the id, then waits with GetCluster, which creates the node pool once the
+// cluster runs.
+//
+// A cluster of that name that exists already in the VPC made for it is the result of an
+// earlier attempt and is adopted; one elsewhere is a conflict. A create whose answer was lost
+// is never sent again: the new cluster is looked for by name and adopted.
+func (c *Cloud) CreateCluster(ctx context.Context, spec clients.ClusterSpec) (*clients.Cluster, error) {
+	if errs := c.ValidateClusterSpec(spec); len(errs) > 0 {
+		return nil, fieldErrorsToError(errs)
+	}
+	it, err := c.ResolveInstanceType(spec.GPUType, spec.GPUsPerNode)
+	if err != nil {
+		return nil, err
+	}
+	o := clusterOptions(spec)
+	plan := poolPlan{Name: clusterPoolName(spec.Name), InstanceType: it.Name, Nodes: spec.NodeCount, ComputeClass: wireComputeClass(o.ComputeClass)}
+
+	before, err := c.api.ListClusters(ctx)
+	if err != nil {
+		return nil, err
+	}
+	beforeIDs := map[string]bool{}
+	for _, cl := range before {
+		beforeIDs[cl.ID] = true
+		if cl.Name == spec.Name {
+			return c.adoptExisting(ctx, cl, spec, plan)
+		}
+	}
+
+	vpc, owned, createdNow, err := c.ensureVPC(ctx, spec.Name, spec.Region, o.VPCID)
+	if err != nil {
+		return nil, err
+	}
+	network, err := clusterNetwork(vpc)
+	if err != nil {
+		return nil, err
+	}
+	req := CreateClusterRequest{
+		Name: spec.Name, Zone: spec.Region, VPCID: vpc.ID, Version: o.KubernetesVersion, Public: o.Public, Network: network,
+	}
+	cl, err := c.api.CreateCluster(ctx, req)
+	c.clusters.Invalidate()
+	switch {
+	case err == nil && cl.ID != "":
+	case err == nil:
+		cl, err = c.adoptCluster(ctx, spec.Name, vpc.ID, beforeIDs, &kindError{kind: clients.ErrOutcomeUnknown,
+			msg: "create CKS cluster: CoreWeave accepted the cluster but returned no id"})
+	case errors.Is(err, clients.ErrOutcomeUnknown), isAlreadyExists(err):
+		// Lost answer, or a cluster of that name appeared meanwhile: adopt it only if it is
+		// new and in our VPC.
+		cl, err = c.adoptCluster(ctx, spec.Name, vpc.ID, beforeIDs, err)
+	default:
+		if createdNow {
+			c.dropVPCAfterFailedCreate(ctx, vpc.ID)
+		}
+		if clients.IsNotFound(err) {
+			return nil, withKind(err, clients.ErrInvalid) // names a VPC or prefix of the request
+		}
+		return nil, err
+	}
+	if err != nil {
+		return nil, err
+	}
+	c.setPlan(cl.ID, plan)
+	c.rememberCluster(cl, owned)
+	return c.view(cl, owned, &plan, nil, nil, nil), nil
+}
+
+func (c *Cloud) setPlan(id string, p poolPlan) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.plans[id] = p
+}
+
+func (c *Cloud) planFor(id string) *poolPlan {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if p, ok := c.plans[id]; ok {
+		return &p
+	}
+	return nil
+}
+
+func (c *Cloud) dropPlan(id string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.plans, id)
+}
+
+func (c *Cloud) rememberCluster(cl *Cluster, owned bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.known[cl.ID] = knownCluster{name: cl.Name, vpcID: cl.VPCID, vpcOwned: owned}
+}
+
+func (c *Cloud) knownCluster(id string) (knownCluster, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	k, ok := c.known[id]
+	return k, ok
+}
+
+// ResumeCluster tells the adapter which node pool a cluster should get, for a cluster created
+// by an earlier run that ended before the cluster was running (the plan CreateCluster keeps is
+// in memory only). The next GetCluster that finds the cluster running creates the pool.
+func (c *Cloud) ResumeCluster(id string, spec clients.ClusterSpec) error {
+	if err := checkID("cluster", id); err != nil {
+		return err
+	}
+	it, err := c.ResolveInstanceType(spec.GPUType, spec.GPUsPerNode)
+	if err != nil {
+		return err
+	}
+	if spec.NodeCount < ClusterMinNodes || spec.NodeCount > ClusterMaxNodes {
+		return invalidf("a CoreWeave cluster has %d to %d nodes, not %d", ClusterMinNodes, ClusterMaxNodes, spec.NodeCount)
+	}
+	c.setPlan(id, poolPlan{Name: clusterPoolName(spec.Name), InstanceType: it.Name, Nodes: spec.NodeCount,
+		ComputeClass: wireComputeClass(clusterOptions(spec).ComputeClass)})
+	return nil
+}
+
+// GetCluster reads a cluster: the CKS cluster from the platform API (a shared list snapshot),
+// and, while its Kubernetes API answers, its node pool and nodes. The first read that finds
+// the cluster RUNNING without its pool creates the pool (see the top of this file).
+//
+// A Kubernetes API server that does not answer yet (the cluster just turned RUNNING) or for a
+// moment is a state, not an error: the cluster is reported pending or updating with the
+// reason in Problem, so that waiters ride it out.
+func (c *Cloud) GetCluster(ctx context.Context, id string) (*clients.Cluster, error) {
+	cl, err := c.cluster(ctx, id, time.Time{})
+	if err != nil {
+		return nil, err
+	}
+	if cl.Status == ClusterStatusDeleted {
+		return nil, notFoundf("CKS cluster %s has been deleted", id)
+	}
+	// Whether the VPC was made for the cluster only informs the view here; a read must not fail
+	// (and a waiter give up) because the VPC could not be read this once. DeleteCluster, which
+	// acts on it, asks again and does not guess.
+	owned, err := c.vpcOwnedBy(ctx, cl.VPCID, cl.Name)
+	if err == nil {
+		c.rememberCluster(cl, owned)
+	}
+	plan := c.planFor(id)
+	if !apiServerUp(cl.Status) {
+		return c.view(cl, owned, plan, nil, nil, nil), nil
+	}
+	pool, nodes, err := c.readClusterPool(ctx, cl, plan)
+	if err != nil {
+		if transientKube(err) {
+			return c.view(cl, owned, plan, nil, nil, err), nil
+		}
+		return nil, err
+	}
+	if pool != nil {
+		plan = nil
+	}
+	return c.view(cl, owned, plan, pool, nodes, nil), nil
+}
+
+// apiServerUp reports the cluster statuses in which its Kubernetes API answers.
+func apiServerUp(status string) bool {
+	switch status {
+	case ClusterStatusRunning, ClusterStatusUpdating, ClusterStatusUpgrading:
+		return true
+	}
+	return false
+}
+
+// readClusterPool reads the cluster's node pool and its nodes, creating the pool from plan
+// when the cluster is RUNNING and the pool does not exist. pool is nil when it does not exist
+// and cannot be created.
+func (c *Cloud) readClusterPool(ctx context.Context, cl *Cluster, plan *poolPlan) (*NodePool, []Node, error) {
+	kc, err := c.kube.For(cl.APIServerEndpoint)
+	if err != nil {
+		return nil, nil, err
+	}
+	name := clusterPoolName(cl.Name)
+	pool, nodes, err := c.poolAndNodes(ctx, kc, name)
+	if !clients.IsNotFound(err) {
+		if err == nil {
+			c.dropPlan(cl.ID)
+		}
+		return pool, nodes, err
+	}
+	if plan == nil || cl.Status != ClusterStatusRunning {
+		return nil, nil, nil
+	}
+	p := *plan
+	p.Name = name
+	if _, err := c.ensurePool(ctx, kc, p.nodePool(), func(*NodePool) bool { return true }); err != nil {
+		return nil, nil, err
+	}
+	c.dropPlan(cl.ID)
+	return c.poolAndNodes(ctx, kc, name)
+}
+
+// ignoreRateLimit lets a wait continue through a refusal for its pace.
+func ignoreRateLimit(err error) error {
+	if errors.Is(err, clients.ErrRateLimited) {
+		return nil
+	}
+	return err
+}
+
+// view builds the neutral cluster from what is known: the CKS cluster, whether its VPC was
+// made for it, the pool plan (before the pool exists), the pool and its nodes, and why the
+// Kubernetes API could not be read (kubeErr).
+func (c *Cloud) view(cl *Cluster, owned bool, plan *poolPlan, pool *NodePool, nodes []Node, kubeErr error) *clients.Cluster {
+	v := &clients.Cluster{
+		ID:                cl.ID,
+		Cloud:             cloudName,
+		Name:              cl.Name,
+		Region:            cl.Zone,
+		NativeStatus:      cl.Status,
+		CreatedAt:         cl.CreatedAt.Time,
+		APIServerEndpoint: cl.APIServerEndpoint,
+		CoreWeave: &clients.CoreWeaveClusterInfo{
+			VPCID: cl.VPCID, VPCCreated: owned, KubernetesVersion: cl.Version, Public: cl.Public,
+		},
+	}
+	if cl.APIServerEndpoint != "" {
+		v.Kubeconfig = Kubeconfig(cl.Name, cl.APIServerEndpoint, c.token)
+	}
+	switch {
+	case pool != nil:
+		v.InstanceType = pool.Spec.InstanceType
+		v.NodeCount = poolTarget(pool)
+		v.CoreWeave.ComputeClass = neutralComputeClass(pool.Spec.ComputeClass)
+	case plan != nil:
+		v.InstanceType = plan.InstanceType
+		v.NodeCount = plan.Nodes
+		v.CoreWeave.ComputeClass = neutralComputeClass(plan.ComputeClass)
+	}
+	if v.InstanceType != "" {
+		v.GPUType, v.GPUsPerNode = gpuOfType(v.InstanceType)
+		if v.GPUsPerNode == 0 {
+			if it, err := c.ResolveInstanceType(v.InstanceType, 0); err == nil {
+				v.GPUsPerNode = it.GPUCount
+			}
+		}
+	}
+	v.PricePerHour = nodesPrice(v.InstanceType, v.NodeCount)
+	v.Nodes = clusterNodes(nodes)
+	if len(v.Nodes) > 0 {
+		v.HeadNodeIP = cmp.Or(v.Nodes[0].PrivateIP, v.Nodes[0].PublicIP)
+	}
+
+	switch cl.Status {
+	case ClusterStatusCreating:
+		v.Status = clients.ClusterPending
+		return v
+	case ClusterStatusFailed:
+		v.Status = clients.ClusterFailed
+		v.Problem = "CoreWeave reports the CKS cluster as failed; delete it (and create it again)"
+		return v
+	case ClusterStatusDeleting, ClusterStatusDeleted:
+		v.Status = clients.ClusterDeleting
+		return v
+	case ClusterStatusRunning, ClusterStatusUpdating, ClusterStatusUpgrading:
+	default:
+		// An unknown status is most likely a new transitional one: keep waiting.
+		v.Status = clients.ClusterPending
+		return v
+	}
+	progressing := clients.ClusterPending
+	if cl.Status != ClusterStatusRunning || (pool != nil && pool.Metadata.Generation > 1) {
+		progressing = clients.ClusterUpdating
+	}
+	switch {
+	case kubeErr != nil:
+		v.Status = progressing
+		v.Problem = "waiting for the cluster's Kubernetes API server: " + kubeErr.Error()
+	case pool == nil && plan != nil:
+		v.Status = progressing // created by the next read
+	case pool == nil:
+		v.Status, v.Stalled = clients.ClusterDegraded, true
+		v.Problem = fmt.Sprintf("the cluster has no node pool %s: it was deleted outside Terraform, or the run that created the cluster "+
+			"ended before the cluster was running; replace the cluster, or set node_count again to have the pool created", clusterPoolName(cl.Name))
+	case pool.Metadata.DeletionTimestamp != nil:
+		v.Status = clients.ClusterDegraded
+		v.Problem = fmt.Sprintf("node pool %s is being deleted", pool.Metadata.Name)
+	default:
+		ready := 0
+		for _, n := range v.Nodes {
+			if n.Status == clients.StatusRunning {
+				ready++
+			}
+		}
+		target := poolTarget(pool)
+		atTarget := ready == target && len(v.Nodes) == target
+		problem := poolProblem(pool)
+		switch {
+		case atTarget:
+			v.Ready = true
+			v.Status = clients.ClusterRunning
+			if cl.Status != ClusterStatusRunning {
+				v.Status = clients.ClusterUpdating
+			}
+		case problem != "":
+			v.Status, v.Stalled = clients.ClusterDegraded, true
+			v.Problem = fmt.Sprintf("%d of %d nodes ready; %s", ready, target, problem)
+		default:
+			v.Status = progressing
+		}
+	}
+	return v
+}
+
+// UpdateCluster scales a cluster: a merge patch of its pool's spec.targetNodes. CoreWeave
+// cannot rename a CKS cluster (a new name replaces it). A cluster still being created keeps the
+// new count for the pool it is to get.
+func (c *Cloud) UpdateCluster(ctx context.Context, id string, update clients.ClusterUpdate) (*clients.Cluster, error) {
+	if update.Name != nil {
+		return nil, unsupportedf("CoreWeave cannot rename a CKS cluster: a new name replaces the cluster")
+	}
+	if update.NodeCount == nil {
+		return c.GetCluster(ctx, id)
+	}
+	n := *update.NodeCount
+	if n < ClusterMinNodes || n > ClusterMaxNodes {
+		return nil, invalidf("a CoreWeave cluster has %d to %d nodes, not %d", ClusterMinNodes, ClusterMaxNodes, n)
+	}
+	if err := checkID("cluster", id); err != nil {
+		return nil, err
+	}
+	cl, err := c.api.GetCluster(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	plan := c.planFor(id)
+	if plan != nil {
+		if err := checkRackMultiple(plan.InstanceType, n); err != nil {
+			return nil, err
+		}
+	}
+	if !apiServerUp(cl.Status) {
+		if cl.Status == ClusterStatusCreating && plan != nil {
+			plan.Nodes = n
+			c.setPlan(id, *plan)
+			return c.GetCluster(ctx, id)
+		}
+		return nil, conflictf("CKS cluster %s is %s: its node count can change once it is %s", id, cl.Status, ClusterStatusRunning)
+	}
+	kc, err := c.kube.For(cl.APIServerEndpoint)
+	if err != nil {
+		return nil, err
+	}
+	name := clusterPoolName(cl.Name)
+	err = retryKube(ctx, c, func(ctx context.Context) error {
+		_, err := kc.ScaleNodePool(ctx, name, n)
+		return err
+	})
+	if clients.IsNotFound(err) {
+		if plan == nil {
+			return nil, conflictf("CKS cluster %s has no node pool %s, and this run does not know its instance type: "+
+				"replace the cluster (terraform apply -replace=...)", id, name)
+		}
+		plan.Nodes, plan.Name = n, name
+		c.setPlan(id, *plan)
+		if _, err := c.ensurePool(ctx, kc, plan.nodePool(), func(*NodePool) bool { return true }); err != nil {
+			return nil, err
+		}
+		c.dropPlan(id)
+	} else if err != nil {
+		return nil, err
+	}
+	c.clusters.Invalidate()
+	return c.GetCluster(ctx, id)
+}
+
+// DeleteCluster deletes a cluster's node pool, the CKS cluster and, when it was made for the
+// cluster, its VPC. It returns once CoreWeave has accepted the cluster's deletion, except
+// that a VPC can only go once the cluster is gone: then it waits for that (bounded by ctx),
+// deletes the VPC (again while CoreWeave still counts it as in use) and waits for the VPC to go.
+// A cluster already gone counts as deleted.
+func (c *Cloud) DeleteCluster(ctx context.Context, id string) error {
+	if err := checkID("cluster", id); err != nil {
+		return err
+	}
+	c.dropPlan(id)
+	cl, err := c.api.GetCluster(ctx, id)
+	if clients.IsNotFound(err) {
+		// Gone already; its VPC may still be there if an earlier delete stopped between the two.
+		if k, ok := c.knownCluster(id); ok && k.vpcOwned {
+			return c.deleteOwnedVPC(ctx, k.vpcID)
+		}
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	owned, err := c.vpcOwnedBy(ctx, cl.VPCID, cl.Name)
+	if err != nil {
+		return err
+	}
+	c.rememberCluster(cl, owned)
+
+	if apiServerUp(cl.Status) {
+		// The nodes go with the cluster anyway; deleting the pool first stops them sooner.
+		// Best effort, briefly: an API server that does not answer must not hold up the delete.
+		pctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		if kc, err := c.kube.For(cl.APIServerEndpoint); err == nil {
+			_ = kc.DeleteNodePool(pctx, clusterPoolName(cl.Name))
+		}
+		cancel()
+	}
+	if cl.Status != ClusterStatusDeleting && cl.Status != ClusterStatusDeleted {
+		if _, err := c.api.DeleteCluster(ctx, id); err != nil && !clients.IsNotFound(err) {
+			return err
+		}
+	}
+	c.clusters.Invalidate()
+	if !owned {
+		return nil
+	}
+	err = poll(ctx, c.pollInitial, c.pollMax, func(ctx context.Context) (bool, error) {
+		cur, err := c.api.GetCluster(ctx, id)
+		if clients.IsNotFound(err) {
+			return true, nil
+		}
+		if err != nil {
+			return false, ignoreRateLimit(err)
+		}
+		return cur.Status == ClusterStatusDeleted, nil
+	})
+	if err != nil {
+		return fmt.Errorf("waiting for CKS cluster %s to be deleted before deleting its VPC %s: %w", id, cl.VPCID, err)
+	}
+	c.clusters.Invalidate()
+	return c.deleteOwnedVPC(ctx, cl.VPCID)
+}

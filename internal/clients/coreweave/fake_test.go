@@ -1,0 +1,663 @@
+package coreweave
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
+)
+
+// The tests talk to an httptest server that plays both CoreWeave APIs, written here from
+// shared/api/coreweave-api-notes.md (and the Kubernetes API conventions) as literal JSON maps:
+// they never reuse the package's wire structs, so a wrong field name in the client cannot be
+// mirrored by the test.
+//
+//   - platform API: /v1beta1/cks/clusters[/{id}], /v1beta1/networking/vpcs[/{id}], Connect errors;
+//   - each cluster's Kubernetes API under /k8s/{cluster id}/ (its apiServerEndpoint): NodePools
+//     and Nodes, metav1.Status errors, 503 while the cluster is not running.
+
+const (
+	testToken     = "CW-SECRET-test-token"
+	testUserAgent = "neocloud-test/1.0"
+)
+
+type recorded struct {
+	Method, Path, Query, Auth, ContentType string
+	Body                                   []byte
+}
+
+type fakeCW struct {
+	t   *testing.T
+	srv *httptest.Server
+
+	mu       sync.Mutex
+	reqs     []recorded
+	seq      int
+	clusters map[string]map[string]any
+	vpcs     map[string]map[string]any
+	pools    map[string]map[string]map[string]any // cluster id -> pool name -> object
+	nodes    map[string][]map[string]any          // cluster id -> nodes
+	// vpcReadyAfter is how many GETs a new VPC answers STATUS_CREATING before STATUS_READY.
+	vpcReadyAfter int
+	vpcGets       map[string]int
+	// clusterGoneAfter is how many GETs a deleting cluster answers STATUS_DELETING before 404.
+	clusterGoneAfter int
+	clusterGets      map[string]int
+	// vpcInUseRefusals is how many times deleting a VPC is refused as in use after its
+	// cluster is gone (CoreWeave takes a moment to notice).
+	vpcInUseRefusals int
+	// before runs first for every request; returning true means it answered.
+	before func(w http.ResponseWriter, r *http.Request, body []byte) bool
+}
+
+func newFake(t *testing.T) *fakeCW {
+	t.Helper()
+	f := &fakeCW{
+		t: t, clusters: map[string]map[string]any{}, vpcs: map[string]map[string]any{},
+		pools: map[string]map[string]map[string]any{}, nodes: map[string][]map[string]any{},
+		vpcGets: map[string]int{}, clusterGets: map[string]int{}, clusterGoneAfter: 1,
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /v1beta1/cks/clusters", f.listClusters)
+	mux.HandleFunc("POST /v1beta1/cks/clusters", f.createCluster)
+	mux.HandleFunc("GET /v1beta1/cks/clusters/{id}", f.getCluster)
+	mux.HandleFunc("DELETE /v1beta1/cks/clusters/{id}", f.deleteCluster)
+	mux.HandleFunc("GET /v1beta1/networking/vpcs", f.listVPCs)
+	mux.HandleFunc("POST /v1beta1/networking/vpcs", f.createVPC)
+	mux.HandleFunc("GET /v1beta1/networking/vpcs/{id}", f.getVPC)
+	mux.HandleFunc("DELETE /v1beta1/networking/vpcs/{id}", f.deleteVPC)
+	pools := "/k8s/{cluster}/apis/compute.coreweave.com/v1alpha1/nodepools"
+	mux.HandleFunc("GET "+pools, f.kube(f.listPools))
+	mux.HandleFunc("POST "+pools, f.kube(f.createPool))
+	mux.HandleFunc("GET "+pools+"/{name}", f.kube(f.getPool))
+	mux.HandleFunc("PATCH "+pools+"/{name}", f.kube(f.patchPool))
+	mux.HandleFunc("DELETE "+pools+"/{name}", f.kube(f.deletePool))
+	mux.HandleFunc("GET /k8s/{cluster}/api/v1/nodes", f.kube(f.listNodes))
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		connectErr(w, http.StatusNotFound, "unimplemented", "no such endpoint: "+r.Method+" "+r.URL.Path, nil)
+	})
+	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		f.mu.Lock()
+		f.reqs = append(f.reqs, recorded{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery,
+			Auth: r.Header.Get("Authorization"), ContentType: r.Header.Get("Content-Type"), Body: body})
+		before := f.before
+		f.mu.Unlock()
+		if before != nil && before(w, r, body) {
+			return
+		}
+		if r.Header.Get("Authorization") != "Bearer "+testToken {
+			if strings.HasPrefix(r.URL.Path, "/k8s/") {
+				kubeStatus(w, http.StatusUnauthorized, "Unauthorized", "Unauthorized", nil)
+			} else {
+				connectErr(w, http.StatusUnauthorized, "unauthenticated", "missing or invalid API access token", nil)
+			}
+			return
+		}
+		r.Body = io.NopCloser(strings.NewReader(string(body)))
+		mux.ServeHTTP(w, r)
+	}))
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+// newTestCloud builds a Cloud against the fake without rate limits, with short waits.
+func newTestCloud(t *testing.T, f *fakeCW) *Cloud {
+	t.Helper()
+	c, err := NewWithOptions(clients.Settings{APIKey: testToken, Endpoint: f.srv.URL, UserAgent: testUserAgent},
+		WithRateLimiter(rate.NewLimiter(rate.Inf, 1)),
+		WithKubeRate(1000, 1000),
+		withHTTP(nil, 2*time.Millisecond, 10*time.Millisecond),
+		WithAdoptionWindow(300*time.Millisecond, 10*time.Millisecond),
+		WithPolling(2*time.Millisecond, 10*time.Millisecond),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Every read looks afresh, so tests can change the fake between reads; TestReadsShareListCalls
+	// covers the snapshots.
+	c.clusterTTL, c.kubeTTL = 0, 0
+	return c
+}
+
+// ---------------------------------------------------------------------------------------------
+// Inspection.
+
+func (f *fakeCW) requests(method, path string) []recorded {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []recorded
+	for _, r := range f.reqs {
+		if r.Method == method && r.Path == path {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func (f *fakeCW) count(method, path string) int { return len(f.requests(method, path)) }
+
+// sequence lists "METHOD path" of every request whose path starts with prefix, in order.
+func (f *fakeCW) sequence(prefixes ...string) []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []string
+	for _, r := range f.reqs {
+		for _, p := range prefixes {
+			if strings.HasPrefix(r.Path, p) {
+				out = append(out, r.Method+" "+r.Path)
+				break
+			}
+		}
+	}
+	return out
+}
+
+func poolsPath(clusterID string) string {
+	return "/k8s/" + clusterID + "/apis/compute.coreweave.com/v1alpha1/nodepools"
+}
+
+// ---------------------------------------------------------------------------------------------
+// State set-up.
+
+func (f *fakeCW) nextID(prefix string) string {
+	f.seq++
+	return fmt.Sprintf("%s-%04d", prefix, f.seq)
+}
+
+// addVPC stores a ready VPC as the API would show it.
+func (f *fakeCW) addVPC(id, name, zone string, prefixes ...string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var ps []any
+	for _, p := range prefixes {
+		n, v, _ := strings.Cut(p, "=")
+		ps = append(ps, map[string]any{"name": n, "value": v})
+	}
+	f.vpcs[id] = map[string]any{
+		"id": id, "name": name, "zone": zone, "status": "STATUS_READY", "vpcPrefixes": ps,
+		"hostPrefixes": []any{map[string]any{"name": "primary", "type": "PRIMARY", "prefixes": []any{"10.0.0.0/16"}}},
+		"createdAt":    "2026-01-02T03:04:05Z",
+	}
+}
+
+// addCluster stores a cluster as the API would show it.
+func (f *fakeCW) addCluster(id, name, zone, vpcID, status string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.clusters[id] = map[string]any{
+		"id": id, "name": name, "zone": zone, "vpcId": vpcID, "version": "v1.35", "status": status,
+		"network":           map[string]any{"podCidrName": "pod-cidr", "serviceCidrName": "service-cidr"},
+		"apiServerEndpoint": f.srv.URL + "/k8s/" + id,
+		"createdAt":         "2026-01-02T03:04:05Z", "updatedAt": "2026-01-02T03:04:05Z",
+	}
+}
+
+func (f *fakeCW) setClusterStatus(id, status string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.clusters[id]["status"] = status
+}
+
+// addPool stores a NodePool object.
+func (f *fakeCW) addPool(clusterID string, obj map[string]any) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.pools[clusterID] == nil {
+		f.pools[clusterID] = map[string]map[string]any{}
+	}
+	meta := jsonObj(obj, "metadata")
+	if meta["generation"] == nil {
+		meta["generation"] = 1
+	}
+	if meta["creationTimestamp"] == nil {
+		meta["creationTimestamp"] = "2026-01-02T04:00:00Z"
+	}
+	obj["apiVersion"], obj["kind"] = "compute.coreweave.com/v1alpha1", "NodePool"
+	name, _ := meta["name"].(string)
+	f.pools[clusterID][name] = obj
+}
+
+// setPoolConditions sets a pool's status.
+func (f *fakeCW) setPoolStatus(clusterID, name string, current int, conditions ...map[string]any) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	cs := make([]any, len(conditions))
+	for i, c := range conditions {
+		cs[i] = c
+	}
+	f.pools[clusterID][name]["status"] = map[string]any{"currentNodes": current, "conditions": cs}
+}
+
+// addNode stores a Node of a pool of cluster cl-1: ready or not, with an internal and (when
+// given) an external address.
+func (f *fakeCW) addNode(pool, name string, ready bool, internalIP, externalIP string) {
+	const clusterID = "cl-1"
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	status := "False"
+	if ready {
+		status = "True"
+	}
+	addrs := []any{map[string]any{"type": "InternalIP", "address": internalIP}, map[string]any{"type": "Hostname", "address": name}}
+	if externalIP != "" {
+		addrs = append(addrs, map[string]any{"type": "ExternalIP", "address": externalIP})
+	}
+	f.nodes[clusterID] = append(f.nodes[clusterID], map[string]any{
+		"metadata": map[string]any{
+			"name": name, "uid": "uid-" + name, "resourceVersion": "7", "creationTimestamp": "2026-01-02T05:00:00Z",
+			"labels": map[string]any{
+				"compute.coreweave.com/node-pool":  pool,
+				"node.kubernetes.io/instance-type": "gd-8xh100ib-i128",
+				"kubernetes.io/hostname":           name,
+			},
+		},
+		"spec": map[string]any{"providerID": "coreweave://" + name},
+		"status": map[string]any{
+			"addresses":  addrs,
+			"conditions": []any{map[string]any{"type": "Ready", "status": status, "reason": "KubeletReady"}},
+		},
+	})
+}
+
+// ---------------------------------------------------------------------------------------------
+// Platform API handlers.
+
+func (f *fakeCW) listClusters(w http.ResponseWriter, _ *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var items []any
+	for _, id := range sortedKeys(f.clusters) {
+		items = append(items, f.clusters[id])
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": items})
+}
+
+func (f *fakeCW) createCluster(w http.ResponseWriter, r *http.Request) {
+	var req map[string]any
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+		connectErr(w, http.StatusBadRequest, "invalid_argument", "bad body", nil)
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, c := range f.clusters {
+		if c["name"] == req["name"] {
+			connectErr(w, http.StatusConflict, "already_exists", fmt.Sprintf("cluster %q already exists", req["name"]), nil)
+			return
+		}
+	}
+	id := f.nextID("cl")
+	obj := map[string]any{
+		"id": id, "name": req["name"], "zone": req["zone"], "vpcId": req["vpcId"], "version": req["version"],
+		"network": req["network"], "status": "STATUS_CREATING", "apiServerEndpoint": f.srv.URL + "/k8s/" + id,
+		"createdAt": "2026-01-02T03:04:05Z", "updatedAt": "2026-01-02T03:04:05Z",
+	}
+	if req["public"] == true {
+		obj["public"] = true
+	}
+	f.clusters[id] = obj
+	writeJSON(w, http.StatusOK, map[string]any{"cluster": obj})
+}
+
+func (f *fakeCW) getCluster(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	id := r.PathValue("id")
+	c, ok := f.clusters[id]
+	if ok && c["status"] == "STATUS_DELETING" {
+		f.clusterGets[id]++
+		if f.clusterGets[id] > f.clusterGoneAfter {
+			delete(f.clusters, id)
+			delete(f.pools, id)
+			delete(f.nodes, id)
+			ok = false
+		}
+	}
+	if !ok {
+		connectErr(w, http.StatusNotFound, "not_found", fmt.Sprintf("cluster %q not found", id), nil)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"cluster": c})
+}
+
+func (f *fakeCW) deleteCluster(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	id := r.PathValue("id")
+	c, ok := f.clusters[id]
+	if !ok {
+		connectErr(w, http.StatusNotFound, "not_found", fmt.Sprintf("cluster %q not found", id), nil)
+		return
+	}
+	c["status"] = "STATUS_DELETING"
+	writeJSON(w, http.StatusOK, map[string]any{"cluster": c})
+}
+
+func (f *fakeCW) listVPCs(w http.ResponseWriter, _ *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var items []any
+	for _, id := range sortedKeys(f.vpcs) {
+		items = append(items, f.vpcs[id])
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": items})
+}
+
+func (f *fakeCW) createVPC(w http.ResponseWriter, r *http.Request) {
+	var req map[string]any
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+		connectErr(w, http.StatusBadRequest, "invalid_argument", "bad body", nil)
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, v := range f.vpcs {
+		if v["name"] == req["name"] {
+			connectErr(w, http.StatusConflict, "already_exists", fmt.Sprintf("vpc %q already exists", req["name"]), nil)
+			return
+		}
+	}
+	id := f.nextID("vpc")
+	obj := map[string]any{
+		"id": id, "name": req["name"], "zone": req["zone"], "vpcPrefixes": req["vpcPrefixes"],
+		"hostPrefixes": req["hostPrefixes"], "status": "STATUS_CREATING", "createdAt": "2026-01-02T03:00:00Z",
+	}
+	f.vpcs[id] = obj
+	writeJSON(w, http.StatusOK, map[string]any{"vpc": obj})
+}
+
+func (f *fakeCW) getVPC(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	id := r.PathValue("id")
+	v, ok := f.vpcs[id]
+	if !ok {
+		connectErr(w, http.StatusNotFound, "not_found", fmt.Sprintf("vpc %q not found", id), nil)
+		return
+	}
+	switch v["status"] {
+	case "STATUS_CREATING":
+		f.vpcGets[id]++
+		if f.vpcGets[id] > f.vpcReadyAfter {
+			v["status"] = "STATUS_READY"
+		}
+	case "STATUS_DELETING":
+		delete(f.vpcs, id)
+		connectErr(w, http.StatusNotFound, "not_found", fmt.Sprintf("vpc %q not found", id), nil)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"vpc": v})
+}
+
+func (f *fakeCW) deleteVPC(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	id := r.PathValue("id")
+	v, ok := f.vpcs[id]
+	if !ok {
+		connectErr(w, http.StatusNotFound, "not_found", fmt.Sprintf("vpc %q not found", id), nil)
+		return
+	}
+	inUse := f.vpcInUseRefusals > 0
+	for _, c := range f.clusters {
+		if c["vpcId"] == id {
+			inUse = true
+		}
+	}
+	if inUse {
+		if f.vpcInUseRefusals > 0 {
+			f.vpcInUseRefusals--
+		}
+		connectErr(w, http.StatusBadRequest, "failed_precondition", "VPC "+id+" is in use by a cluster; delete the cluster first",
+			[]any{map[string]any{"type": "google.rpc.PreconditionFailure", "value": "",
+				"debug": map[string]any{"violations": []any{map[string]any{"type": "VPC_IN_USE", "subject": "vpcs/" + id,
+					"description": "VPC " + id + " is in use"}}}}})
+		return
+	}
+	v["status"] = "STATUS_DELETING"
+	writeJSON(w, http.StatusOK, map[string]any{"vpc": v})
+}
+
+// ---------------------------------------------------------------------------------------------
+// Kubernetes API handlers.
+
+// kube serves a cluster's Kubernetes API only while the cluster runs: otherwise 503, as the
+// API server cannot be reached.
+func (f *fakeCW) kube(h func(w http.ResponseWriter, r *http.Request, clusterID string)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id := r.PathValue("cluster")
+		f.mu.Lock()
+		c, ok := f.clusters[id]
+		up := ok && (c["status"] == "STATUS_RUNNING" || c["status"] == "STATUS_UPDATING" || c["status"] == "STATUS_UPGRADING")
+		f.mu.Unlock()
+		if !up {
+			kubeStatus(w, http.StatusServiceUnavailable, "ServiceUnavailable", "the API server is not reachable", nil)
+			return
+		}
+		h(w, r, id)
+	}
+}
+
+func (f *fakeCW) createPool(w http.ResponseWriter, r *http.Request, clusterID string) {
+	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		kubeStatus(w, http.StatusUnsupportedMediaType, "UnsupportedMediaType", "unsupported media type "+ct, nil)
+		return
+	}
+	var obj map[string]any
+	if err := json.NewDecoder(r.Body).Decode(&obj); err != nil {
+		kubeStatus(w, http.StatusBadRequest, "BadRequest", err.Error(), nil)
+		return
+	}
+	meta, _ := obj["metadata"].(map[string]any)
+	name, _ := meta["name"].(string)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.pools[clusterID] == nil {
+		f.pools[clusterID] = map[string]map[string]any{}
+	}
+	if _, exists := f.pools[clusterID][name]; exists {
+		kubeStatus(w, http.StatusConflict, "AlreadyExists", fmt.Sprintf("nodepools.compute.coreweave.com %q already exists", name),
+			map[string]any{"name": name, "group": "compute.coreweave.com", "kind": "nodepools"})
+		return
+	}
+	meta["uid"], meta["resourceVersion"], meta["generation"] = "uid-"+name, "1001", 1
+	meta["creationTimestamp"] = "2026-01-02T04:00:00Z"
+	f.pools[clusterID][name] = obj
+	writeJSON(w, http.StatusCreated, obj)
+}
+
+func notFoundPool(w http.ResponseWriter, name string) {
+	kubeStatus(w, http.StatusNotFound, "NotFound", fmt.Sprintf("nodepools.compute.coreweave.com %q not found", name),
+		map[string]any{"name": name, "group": "compute.coreweave.com", "kind": "nodepools"})
+}
+
+func (f *fakeCW) getPool(w http.ResponseWriter, r *http.Request, clusterID string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	p, ok := f.pools[clusterID][r.PathValue("name")]
+	if !ok {
+		notFoundPool(w, r.PathValue("name"))
+		return
+	}
+	writeJSON(w, http.StatusOK, p)
+}
+
+func (f *fakeCW) patchPool(w http.ResponseWriter, r *http.Request, clusterID string) {
+	if ct := r.Header.Get("Content-Type"); ct != "application/merge-patch+json" {
+		kubeStatus(w, http.StatusUnsupportedMediaType, "UnsupportedMediaType", "unsupported media type "+ct, nil)
+		return
+	}
+	var patch map[string]any
+	if err := json.NewDecoder(r.Body).Decode(&patch); err != nil {
+		kubeStatus(w, http.StatusBadRequest, "BadRequest", err.Error(), nil)
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	p, ok := f.pools[clusterID][r.PathValue("name")]
+	if !ok {
+		notFoundPool(w, r.PathValue("name"))
+		return
+	}
+	if spec, ok := patch["spec"].(map[string]any); ok {
+		for k, v := range spec {
+			jsonObj(p, "spec")[k] = v
+		}
+		meta := jsonObj(p, "metadata")
+		meta["generation"] = toInt(meta["generation"]) + 1
+	}
+	writeJSON(w, http.StatusOK, p)
+}
+
+func (f *fakeCW) deletePool(w http.ResponseWriter, r *http.Request, clusterID string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	name := r.PathValue("name")
+	if _, ok := f.pools[clusterID][name]; !ok {
+		notFoundPool(w, name)
+		return
+	}
+	delete(f.pools[clusterID], name)
+	writeJSON(w, http.StatusOK, map[string]any{"kind": "Status", "apiVersion": "v1", "metadata": map[string]any{}, "status": "Success",
+		"details": map[string]any{"name": name, "group": "compute.coreweave.com", "kind": "nodepools"}})
+}
+
+// listPools lists every pool; custom resource lists carry kind and apiVersion on each item.
+func (f *fakeCW) listPools(w http.ResponseWriter, _ *http.Request, clusterID string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	items := []any{}
+	for _, name := range sortedKeys(f.pools[clusterID]) {
+		items = append(items, f.pools[clusterID][name])
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"kind": "NodePoolList", "apiVersion": "compute.coreweave.com/v1alpha1",
+		"metadata": map[string]any{"resourceVersion": "1234"}, "items": items})
+}
+
+// listNodes honours labelSelector "key=value" and "key" (exists). Like the apiserver it leaves
+// kind and apiVersion out of the items.
+func (f *fakeCW) listNodes(w http.ResponseWriter, r *http.Request, clusterID string) {
+	sel := r.URL.Query().Get("labelSelector")
+	key, value, hasValue := strings.Cut(sel, "=")
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	items := []any{}
+	for _, n := range f.nodes[clusterID] {
+		labels := jsonObj(jsonObj(n, "metadata"), "labels")
+		v, has := labels[key]
+		if sel == "" || (hasValue && v == value) || (!hasValue && has) {
+			items = append(items, n)
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"kind": "NodeList", "apiVersion": "v1",
+		"metadata": map[string]any{"resourceVersion": "1234"}, "items": items})
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers.
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, _ := json.Marshal(v)
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+// connectErr writes a Connect error body.
+func connectErr(w http.ResponseWriter, status int, code, message string, details []any) {
+	body := map[string]any{"code": code, "message": message}
+	if details != nil {
+		body["details"] = details
+	}
+	writeJSON(w, status, body)
+}
+
+// kubeStatus writes a metav1.Status failure.
+func kubeStatus(w http.ResponseWriter, code int, reason, message string, details map[string]any) {
+	body := map[string]any{"kind": "Status", "apiVersion": "v1", "metadata": map[string]any{}, "status": "Failure",
+		"message": message, "reason": reason, "code": code}
+	if details != nil {
+		body["details"] = details
+	}
+	writeJSON(w, code, body)
+}
+
+// dropConnection closes the connection without an answer: the server acted, the client
+// never hears of it.
+func dropConnection(t *testing.T, w http.ResponseWriter) {
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		t.Fatal("response writer cannot be hijacked")
+	}
+	conn, _, err := hj.Hijack()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = conn.Close()
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func toInt(v any) int {
+	switch x := v.(type) {
+	case int:
+		return x
+	case float64:
+		return int(x)
+	case json.Number:
+		n, _ := x.Int64()
+		return int(n)
+	}
+	return 0
+}
+
+// assertJSON compares a request body with the expected JSON, ignoring formatting and key order.
+func assertJSON(t *testing.T, got []byte, want string) {
+	t.Helper()
+	var g, w any
+	if err := json.Unmarshal(got, &g); err != nil {
+		t.Fatalf("request body is not JSON: %v: %s", err, got)
+	}
+	if err := json.Unmarshal([]byte(want), &w); err != nil {
+		t.Fatalf("bad expectation: %v", err)
+	}
+	gb, _ := json.Marshal(g)
+	wb, _ := json.Marshal(w)
+	if string(gb) != string(wb) {
+		t.Errorf("request body\n got: %s\nwant: %s", gb, wb)
+	}
+}
+
+func httptestRecorder() *httptest.ResponseRecorder { return httptest.NewRecorder() }
+
+func nopBody(b []byte) io.ReadCloser { return io.NopCloser(bytes.NewReader(b)) }
+
+func withPathValue(r *http.Request, key, value string) *http.Request {
+	r.SetPathValue(key, value)
+	return r
+}
+
+// jsonObj is m[key] as a JSON object (nil when it is not one).
+func jsonObj(m map[string]any, key string) map[string]any {
+	o, _ := m[key].(map[string]any)
+	return o
+}

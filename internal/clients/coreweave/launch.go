@@ -1,0 +1,156 @@
+package coreweave
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
+)
+
+// Lost answers. A create whose answer was lost (timeout, reset, 5xx after sending) is never
+// blindly sent again: CKS clusters and VPCs are looked for by their name (unique in an
+// organization) and adopted; NodePools have names the adapter chooses, so their create is sent
+// again and "already exists" is resolved by reading the pool (its launch-token label for an
+// instance).
+
+// adoptExisting decides about a cluster of the requested name that existed before the create.
+// In the VPC made for a cluster of this name it is the result of an earlier attempt whose id
+// never reached state, and is adopted. Anywhere else it may be someone else's: adopting it
+// would have Terraform delete it one day, so it is a conflict (import it to manage it).
+func (c *Cloud) adoptExisting(ctx context.Context, cl Cluster, spec clients.ClusterSpec, plan poolPlan) (*clients.Cluster, error) {
+	owned, err := c.vpcOwnedBy(ctx, cl.VPCID, cl.Name)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case owned && (cl.Status == ClusterStatusDeleting || cl.Status == ClusterStatusDeleted):
+		return nil, conflictf("CKS cluster %q (id %s) is still being deleted: apply again once it is gone", cl.Name, cl.ID)
+	case owned && cl.Zone == spec.Region:
+		c.setPlan(cl.ID, plan)
+		c.rememberCluster(&cl, owned)
+		return c.view(&cl, owned, &plan, nil, nil, nil), nil
+	}
+	return nil, conflictf("a CKS cluster named %q already exists (id %s, zone %s, %s): choose another name, or import it (terraform import ... coreweave/%s)",
+		cl.Name, cl.ID, cl.Zone, cl.Status, cl.ID)
+}
+
+// adoptCluster looks, for up to adoptWindow, for the cluster of a create whose answer was
+// lost: one named name, in the VPC it was created in, that was not there before. It never
+// creates. It keeps looking even when ctx has ended (the usual reason an answer is lost).
+func (c *Cloud) adoptCluster(ctx context.Context, name, vpcID string, before map[string]bool, createErr error) (*Cluster, error) {
+	found, err := c.adopt(ctx, "CKS cluster "+name, createErr, func(ctx context.Context) (*Cluster, error) {
+		list, err := c.api.ListClusters(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for i := range list {
+			if list[i].Name == name && list[i].VPCID == vpcID && !before[list[i].ID] {
+				return &list[i], nil
+			}
+		}
+		return nil, nil
+	})
+	if err == nil || !isAlreadyExists(createErr) {
+		return found, err
+	}
+	// already_exists, and no new cluster of ours: someone else's cluster has the name.
+	return nil, createErr
+}
+
+// adopt polls look for up to adoptWindow after a lost answer, with a context detached from
+// ctx's end (a machine that exists but is not returned would be billed outside any state).
+func adopt[T any](ctx context.Context, c *Cloud, what string, createErr error, look func(context.Context) (*T, error)) (*T, error) {
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.adoptWindow+time.Minute)
+	defer cancel()
+	deadline := time.Now().Add(c.adoptWindow)
+	wait := c.adoptInterval
+	var lastErr error
+	for {
+		v, err := look(actx)
+		switch {
+		case err == nil && v != nil:
+			return v, nil
+		case clients.IsConflict(err):
+			return nil, err // found, but not ours: looking longer will not change that
+		}
+		lastErr = err
+		remaining := time.Until(deadline)
+		if remaining <= 0 {
+			break
+		}
+		if err := pause(actx, min(wait, remaining)); err != nil {
+			lastErr = err
+			break
+		}
+		wait = min(wait*2, c.pollMax)
+	}
+	msg := fmt.Sprintf("%v; no %s appeared within %s, so it was most likely not created, but the create was not repeated: "+
+		"check the CoreWeave console before applying again", createErr, what, c.adoptWindow)
+	if lastErr != nil {
+		msg += fmt.Sprintf(" (the last look failed: %v)", lastErr)
+	}
+	return nil, &kindError{kind: clients.ErrOutcomeUnknown, msg: msg}
+}
+
+// adopt is the method form of the generic adopt, for readability at call sites.
+func (c *Cloud) adopt(ctx context.Context, what string, createErr error, look func(context.Context) (*Cluster, error)) (*Cluster, error) {
+	return adopt(ctx, c, what, createErr, look)
+}
+
+// ensurePool creates a NodePool and returns it, or returns the pool of that name that exists
+// already when ours accepts it as the result of this (or an earlier) create: pool names are
+// chosen by the caller, so a create whose answer was lost is simply sent again, and "already
+// exists" then means it went through. Transient failures are retried while ctx lasts.
+func (c *Cloud) ensurePool(ctx context.Context, kc *KubeClient, p NodePool, ours func(*NodePool) bool) (*NodePool, error) {
+	wait := c.adoptInterval
+	var lastErr error
+	for attempt := 0; attempt < 6; attempt++ {
+		created, err := kc.CreateNodePool(ctx, p)
+		if err == nil {
+			return created, nil
+		}
+		if ctx.Err() != nil {
+			// The create may have gone through before ctx ended: look, detached, before giving up.
+			return c.adoptPool(ctx, kc, p.Metadata.Name, ours, err)
+		}
+		lastErr = err
+		if clients.IsConflict(err) {
+			existing, gerr := kc.GetNodePool(ctx, p.Metadata.Name)
+			switch {
+			case gerr == nil && ours(existing):
+				return existing, nil
+			case gerr == nil:
+				return nil, conflictf("a node pool named %s already exists in the cluster and was not created by this launch: "+
+					"choose another name, or delete that pool", p.Metadata.Name)
+			case !clients.IsNotFound(gerr) && !transientKube(gerr):
+				return nil, gerr
+			}
+			// Gone again, or unreadable for a moment: try once more.
+		} else if !transientKube(err) {
+			return nil, err
+		}
+		if err := pause(ctx, wait); err != nil {
+			return c.adoptPool(ctx, kc, p.Metadata.Name, ours, lastErr)
+		}
+		wait = min(wait*2, c.pollMax)
+	}
+	return nil, lastErr
+}
+
+// adoptPool looks for a pool whose create ended with ctx, for up to adoptWindow.
+func (c *Cloud) adoptPool(ctx context.Context, kc *KubeClient, name string, ours func(*NodePool) bool, createErr error) (*NodePool, error) {
+	return adopt(ctx, c, "node pool "+name, createErr, func(ctx context.Context) (*NodePool, error) {
+		p, err := kc.GetNodePool(ctx, name)
+		if clients.IsNotFound(err) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if !ours(p) {
+			return nil, conflictf("node pool %s exists but was not created by this launch", name)
+		}
+		return p, nil
+	})
+}

@@ -1,0 +1,187 @@
+package provider
+
+import (
+	"fmt"
+	"regexp"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+)
+
+func coreweaveClusterConfig(env *testEnv, nodes int, extra string) string {
+	return env.providerConfig() + fmt.Sprintf(`
+resource "neocloud_gpu_cluster" "cw" {
+  name          = "acc-cks"
+  cloud         = "coreweave"
+  region        = "US-EAST-04A"
+  gpu_type      = "H100_80GB_SXM"
+  gpus_per_node = 8
+  node_count    = %d
+  coreweave {
+    kubernetes_version = "v1.35"
+  }
+}
+%s
+`, nodes, extra)
+}
+
+// checkCoreWeave asserts what the emulator holds: live clusters, VPCs, and Ready nodes of our
+// pool (the guard against leaks).
+func checkCoreWeave(env *testEnv, clusters, vpcs, nodes int) func(*terraform.State) error {
+	return func(*terraform.State) error {
+		cw := env.emu.CoreWeave
+		liveClusters, liveVPCs, ready := 0, 0, 0
+		for _, c := range cw.Clusters() {
+			if !c.Gone {
+				liveClusters++
+			}
+		}
+		for _, v := range cw.VPCs() {
+			if !v.Gone {
+				liveVPCs++
+			}
+		}
+		for _, p := range cw.NodePools() {
+			ready += p.CurrentNodes
+		}
+		if liveClusters != clusters || liveVPCs != vpcs || ready != nodes {
+			return fmt.Errorf("emulator has %d clusters, %d VPCs, %d ready nodes; want %d, %d, %d",
+				liveClusters, liveVPCs, ready, clusters, vpcs, nodes)
+		}
+		return nil
+	}
+}
+
+// A CKS cluster with the VPC the provider made for it: created, no-op plan, scaled 2 -> 4 -> 3
+// in place (targetNodes patched), imported, and destroyed with its VPC.
+func TestAccGPUCluster_coreweaveScaleInPlace(t *testing.T) {
+	testAccPreCheck(t)
+	env := newTestEnv(t)
+	addr := "neocloud_gpu_cluster.cw"
+	update := resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate)}}
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		CheckDestroy:             checkCoreWeave(env, 0, 0, 0),
+		Steps: []resource.TestStep{
+			{
+				Config: coreweaveClusterConfig(env, 2, ""),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("status"), knownvalue.StringExact("running")),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("instance_type"), knownvalue.StringExact("gd-8xh100ib-i128")),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("nodes"), knownvalue.ListSizeExact(2)),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("api_server_endpoint"), knownvalue.StringRegexp(regexp.MustCompile(`/k8s/`))),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("kubeconfig"), knownvalue.StringRegexp(regexp.MustCompile(`(?s)apiVersion: v1.*CW-SECRET-test`))),
+					statecheck.ExpectSensitiveValue(addr, tfjsonpath.New("kubeconfig")),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("coreweave").AtMapKey("vpc_id"), knownvalue.NotNull()),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("price_per_hour"), knownvalue.Float64Exact(98.48)),
+				},
+				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+				Check:            checkCoreWeave(env, 1, 1, 2),
+			},
+			{Config: coreweaveClusterConfig(env, 4, ""), ConfigPlanChecks: update, Check: checkCoreWeave(env, 1, 1, 4)},
+			{Config: coreweaveClusterConfig(env, 3, ""), ConfigPlanChecks: update, Check: checkCoreWeave(env, 1, 1, 3)},
+			{
+				ResourceName:            addr,
+				ImportState:             true,
+				ImportStateVerify:       true,
+				ImportStateIdFunc:       importID(addr, "coreweave"),
+				ImportStateVerifyIgnore: []string{"timeouts"},
+			},
+		},
+	})
+}
+
+// A gpu_instance on CoreWeave is a one-node pool in a cluster; it goes away with its pool.
+func TestAccGPUInstance_coreweaveOneNodePool(t *testing.T) {
+	testAccPreCheck(t)
+	env := newTestEnv(t)
+	pool := `
+resource "neocloud_gpu_instance" "node" {
+  name      = "acc-single"
+  cloud     = "coreweave"
+  gpu_type  = "H100_80GB_SXM"
+  gpu_count = 8
+  coreweave {
+    cluster_id = neocloud_gpu_cluster.cw.id
+  }
+}`
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		CheckDestroy:             checkCoreWeave(env, 0, 0, 0),
+		Steps: []resource.TestStep{
+			{
+				Config: coreweaveClusterConfig(env, 1, pool),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("neocloud_gpu_instance.node", tfjsonpath.New("status"), knownvalue.StringExact("running")),
+					statecheck.ExpectKnownValue("neocloud_gpu_instance.node", tfjsonpath.New("private_ip"), knownvalue.NotNull()),
+				},
+				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+				Check: resource.ComposeTestCheckFunc(
+					checkCoreWeave(env, 1, 1, 2),
+					func(*terraform.State) error {
+						for _, p := range env.emu.CoreWeave.NodePools() {
+							if p.TargetNodes == 1 && p.InstanceType == "gd-8xh100ib-i128" {
+								return nil
+							}
+						}
+						return fmt.Errorf("no one-node pool: %+v", env.emu.CoreWeave.NodePools())
+					},
+				),
+			},
+			{
+				ResourceName:            "neocloud_gpu_instance.node",
+				ImportState:             true,
+				ImportStateVerify:       true,
+				ImportStateIdFunc:       importID("neocloud_gpu_instance.node", "coreweave"),
+				ImportStateVerifyIgnore: []string{"timeouts"},
+			},
+		},
+	})
+}
+
+// Input CoreWeave would refuse fails at plan time; a cluster that fails is reported and
+// replaced by the next apply.
+func TestAccGPUCluster_coreweavePlanErrorsAndFailedCluster(t *testing.T) {
+	testAccPreCheck(t)
+	env := newTestEnv(t)
+	addr := "neocloud_gpu_cluster.cw"
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		CheckDestroy:             checkCoreWeave(env, 0, 0, 0),
+		Steps: []resource.TestStep{
+			{
+				Config:      regexp.MustCompile(`US-EAST-04A`).ReplaceAllString(coreweaveClusterConfig(env, 2, ""), "MOON-1A"),
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(`(?s)region.*no region "MOON-1A"`),
+			},
+			{
+				Config:      regexp.MustCompile(`gpus_per_node = 8`).ReplaceAllString(coreweaveClusterConfig(env, 2, ""), "gpus_per_node = 4"),
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(`(?s)gpus_per_node.*8`),
+			},
+			{Config: coreweaveClusterConfig(env, 1, ""), Check: checkCoreWeave(env, 1, 1, 1)},
+			{
+				PreConfig: func() {
+					for _, c := range env.emu.CoreWeave.Clusters() {
+						if !c.Gone {
+							_ = env.emu.CoreWeave.FailCluster(c.ID)
+						}
+					}
+				},
+				Config: coreweaveClusterConfig(env, 1, ""),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionDestroyBeforeCreate)},
+				},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("status"), knownvalue.StringExact("running")),
+				},
+				Check: checkCoreWeave(env, 1, 1, 1),
+			},
+		},
+	})
+}
