@@ -149,7 +149,6 @@ func TestAccGPUCluster_lambdaCapacityRunsOutMidway(t *testing.T) {
 	testAccPreCheck(t)
 	env := newTestEnv(t)
 	env.emu.Lambda.SetCapacity("gpu_1x_a10", "us-west-1", 2)
-	addr := "neocloud_gpu_cluster.c"
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProviders,
 		CheckDestroy:             checkNoLiveLambdaInstances(env),
