@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
@@ -52,6 +54,24 @@ func lambdaRulesets(env *testEnv) ([]map[string]any, error) {
 	return out.Data, json.NewDecoder(resp.Body).Decode(&out)
 }
 
+// launchStrayLambdaNode launches, behind Terraform's back, an instance tagged as a node of the
+// cluster: what a crashed earlier run could have left. Destroy must find it by its tag.
+func launchStrayLambdaNode(t *testing.T, env *testEnv, cluster string) {
+	t.Helper()
+	env.emu.Lambda.Core.SetRateLimitEnabled(false)
+	defer env.emu.Lambda.Core.SetRateLimitEnabled(true)
+	body := fmt.Sprintf(`{"region_name":"us-east-1","instance_type_name":"gpu_1x_a10","ssh_key_names":["acc-key"],
+		"name":"%[1]s-9","tags":[{"key":"neocloud-cluster","value":"%[1]s"},{"key":"neocloud-rank","value":"9"}]}`, cluster)
+	req, _ := http.NewRequest(http.MethodPost, env.url+"/api/v1/instance-operations/launch", strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer lambda-test-key")
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("launching a stray node: %v %v", err, resp)
+	}
+	resp.Body.Close()
+}
+
 // checkLambdaClusterNodes asserts the live instances are exactly the cluster's nodes in state:
 // nothing launched outside state, nothing in state that is not running.
 func checkLambdaClusterNodes(env *testEnv, want int) func(*terraform.State) error {
@@ -81,19 +101,23 @@ func checkLambdaClusterNodes(env *testEnv, want int) func(*terraform.State) erro
 	}
 }
 
-// A Lambda node group: created with its ruleset, nothing to do after apply, imported by name,
-// scaled 2 -> 3 -> 1 in place (new ranks launched, highest ranks terminated), destroyed with
-// its ruleset.
+// A Lambda node group: created with its ruleset and shared filesystem, nothing to do after
+// apply, imported by name, scaled 2 -> 3 -> 1 in place (new ranks launched, highest ranks
+// terminated), destroyed with its ruleset and filesystem, and with a node state never knew.
 func TestAccGPUCluster_lambdaScaleInPlace(t *testing.T) {
 	testAccPreCheck(t)
 	env := newTestEnv(t)
 	addr := "neocloud_gpu_cluster.c"
+	sharedFS := "lambda {\n    file_system_name = \"acc-cluster\"\n  }"
 	update := resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate)}}
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProviders,
 		CheckDestroy: func(s *terraform.State) error {
 			if err := checkNoLiveLambdaInstances(env)(s); err != nil {
 				return err
+			}
+			if fs := env.emu.Lambda.FileSystems(); len(fs) != 0 {
+				return fmt.Errorf("the cluster's filesystem was left behind: %+v", fs)
 			}
 			rs, err := lambdaRulesets(env)
 			if err != nil || len(rs) != 0 {
@@ -103,7 +127,7 @@ func TestAccGPUCluster_lambdaScaleInPlace(t *testing.T) {
 		},
 		Steps: []resource.TestStep{
 			{
-				Config: lambdaClusterConfig(env, 2, ""),
+				Config: lambdaClusterConfig(env, 2, sharedFS),
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue(addr, tfjsonpath.New("id"), knownvalue.StringExact("acc-cluster")),
 					statecheck.ExpectKnownValue(addr, tfjsonpath.New("status"), knownvalue.StringExact("running")),
@@ -122,6 +146,11 @@ func TestAccGPUCluster_lambdaScaleInPlace(t *testing.T) {
 						if err != nil || len(rs) != 1 {
 							return fmt.Errorf("expected the cluster's firewall ruleset: %v %v", rs, err)
 						}
+						for _, inst := range env.emu.Lambda.LiveInstances() {
+							if !slices.Contains(inst.FileSystemNames, "acc-cluster") {
+								return fmt.Errorf("node %s does not mount the shared filesystem: %v", inst.Name, inst.FileSystemNames)
+							}
+						}
 						return nil
 					},
 				),
@@ -131,13 +160,21 @@ func TestAccGPUCluster_lambdaScaleInPlace(t *testing.T) {
 				ImportState:             true,
 				ImportStateId:           "lambda/acc-cluster",
 				ImportStateVerify:       true,
-				ImportStateVerifyIgnore: []string{"timeouts", "ssh_key_ids"},
+				ImportStateVerifyIgnore: []string{"timeouts", "ssh_key_ids", "lambda"},
 			},
-			{Config: lambdaClusterConfig(env, 3, ""), ConfigPlanChecks: update, Check: checkLambdaClusterNodes(env, 3)},
+			{Config: lambdaClusterConfig(env, 3, sharedFS), ConfigPlanChecks: update, Check: checkLambdaClusterNodes(env, 3)},
 			{
-				Config: lambdaClusterConfig(env, 1, ""), ConfigPlanChecks: update,
+				Config: lambdaClusterConfig(env, 1, sharedFS), ConfigPlanChecks: update,
 				Check: resource.ComposeTestCheckFunc(checkLambdaClusterNodes(env, 1),
 					resource.TestCheckResourceAttr(addr, "nodes.0.name", "acc-cluster-0")),
+			},
+			{
+				// A node tagged for this cluster that state never knew: refresh sees it (the
+				// node count drifts), and destroy (CheckDestroy) must terminate it too.
+				PreConfig:          func() { launchStrayLambdaNode(t, env, "acc-cluster") },
+				Config:             lambdaClusterConfig(env, 1, sharedFS),
+				PlanOnly:           true,
+				ExpectNonEmptyPlan: true,
 			},
 		},
 	})
