@@ -27,6 +27,7 @@ type gpuInstanceModel struct {
 	Tags            types.Map               `tfsdk:"tags"`
 	MaxPricePerHour types.Float64           `tfsdk:"max_price_per_hour"`
 	DesiredState    types.String            `tfsdk:"desired_state"`
+	Placement       *placementModel         `tfsdk:"placement"`
 	Lambda          *lambdaInstanceModel    `tfsdk:"lambda"`
 	RunPod          *runpodInstanceModel    `tfsdk:"runpod"`
 	CoreWeave       *coreweaveInstanceModel `tfsdk:"coreweave"`
@@ -209,7 +210,11 @@ func flattenInstance(ctx context.Context, inst *clients.Instance, m *gpuInstance
 	if m.UserData.IsUnknown() {
 		m.UserData = types.StringNull()
 	}
-	m.SSHKeyIDs = setOrNull(ctx, inst.SSHKeyIDs, diags)
+	// A placed machine keeps the configured keys (of several clouds); its cloud reports only
+	// its own.
+	if m.Placement == nil || m.SSHKeyIDs.IsNull() || m.SSHKeyIDs.IsUnknown() {
+		m.SSHKeyIDs = setOrNull(ctx, inst.SSHKeyIDs, diags)
+	}
 	m.Tags = mapOrNull(ctx, inst.Tags, diags)
 
 	switch inst.Status {
@@ -223,6 +228,12 @@ func flattenInstance(ctx context.Context, inst *clients.Instance, m *gpuInstance
 	}
 	if inst.RunPod != nil {
 		m.RunPod = flattenRunPodOptions(ctx, inst.RunPod, m.RunPod, diags)
+	} else if r := m.RunPod; r != nil {
+		// Placed on another cloud: the block's RunPod defaults never came to be.
+		r.CloudType, r.VolumeMountPath = nullIfUnknown(r.CloudType), nullIfUnknown(r.VolumeMountPath)
+		if r.ContainerDiskGB.IsUnknown() {
+			r.ContainerDiskGB = types.Int64Null()
+		}
 	}
 	if o := inst.CoreWeave; o != nil {
 		cw := &coreweaveInstanceModel{ClusterID: types.StringValue(o.ClusterID), ComputeClass: types.StringNull()}

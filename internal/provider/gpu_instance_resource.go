@@ -10,6 +10,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/resourcevalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -33,9 +34,10 @@ import (
 )
 
 var (
-	_ resource.ResourceWithConfigure   = (*gpuInstanceResource)(nil)
-	_ resource.ResourceWithImportState = (*gpuInstanceResource)(nil)
-	_ resource.ResourceWithModifyPlan  = (*gpuInstanceResource)(nil)
+	_ resource.ResourceWithConfigure        = (*gpuInstanceResource)(nil)
+	_ resource.ResourceWithImportState      = (*gpuInstanceResource)(nil)
+	_ resource.ResourceWithModifyPlan       = (*gpuInstanceResource)(nil)
+	_ resource.ResourceWithConfigValidators = (*gpuInstanceResource)(nil)
 )
 
 const (
@@ -74,10 +76,12 @@ func (r *gpuInstanceResource) Schema(ctx context.Context, _ resource.SchemaReque
 				Validators:          []validator.String{stringvalidator.LengthBetween(1, 64)},
 			},
 			"cloud": schema.StringAttribute{
-				Required:            true,
-				MarkdownDescription: "Cloud to launch on: " + quotedList(clients.Names()) + ". Changing it replaces the machine.",
-				Validators:          []validator.String{stringvalidator.OneOf(clients.Names()...)},
-				PlanModifiers:       []planmodifier.String{replace},
+				Optional: true,
+				Computed: true,
+				MarkdownDescription: "Cloud to launch on: " + quotedList(clients.Names()) + ". Give this or a `placement` block; with " +
+					"`placement` the provider records the cloud it chose here. Changing it replaces the machine.",
+				Validators:    []validator.String{stringvalidator.OneOf(clients.Names()...)},
+				PlanModifiers: []planmodifier.String{keep, stringplanmodifier.RequiresReplaceIfConfigured()},
 			},
 			"region": schema.StringAttribute{
 				Optional: true,
@@ -174,7 +178,8 @@ func (r *gpuInstanceResource) Schema(ctx context.Context, _ resource.SchemaReque
 					},
 				},
 			},
-			"runpod": runpodInstanceBlock(),
+			"placement": placementBlock(),
+			"runpod":    runpodInstanceBlock(),
 			"coreweave": schema.SingleNestedBlock{
 				MarkdownDescription: "CoreWeave settings. Only valid with `cloud = \"coreweave\"`, and needed there: a CoreWeave machine is a one-node NodePool in a CKS cluster. " +
 					"CoreWeave nodes are reached through Kubernetes, so the SSH attributes stay empty.",
@@ -208,7 +213,14 @@ func (r *gpuInstanceResource) ModifyPlan(ctx context.Context, req resource.Modif
 	}
 	var plan gpuInstanceModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	if resp.Diagnostics.HasError() || plan.Cloud.IsUnknown() {
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if plan.Placement != nil && req.State.Raw.IsNull() {
+		r.modifyPlanPlacement(ctx, &plan, resp)
+		return
+	}
+	if plan.Cloud.IsUnknown() {
 		return
 	}
 	cloudName := plan.Cloud.ValueString()
@@ -217,46 +229,14 @@ func (r *gpuInstanceResource) ModifyPlan(ctx context.Context, req resource.Modif
 		resp.Diagnostics.AddAttributeError(path.Root("cloud"), "Cloud not configured", err.Error())
 		return
 	}
-	for block, set := range map[string]bool{"lambda": plan.Lambda != nil, "runpod": plan.RunPod != nil, "coreweave": plan.CoreWeave != nil} {
-		if set && cloudName != block {
-			resp.Diagnostics.AddAttributeError(path.Root(block), "Settings for another cloud",
-				fmt.Sprintf("The `%s` block only applies to cloud = %q, but this machine is on %q. Remove the block.", block, block, cloudName))
-		}
+	check := plan
+	if plan.Placement != nil {
+		// A placed machine lists keys of several clouds; its own cloud judges only its own.
+		check.SSHKeyIDs = keySetOnCloud(ctx, cloud, plan.SSHKeyIDs, &resp.Diagnostics)
 	}
-
-	if !plan.Region.IsNull() && !plan.Region.IsUnknown() && !slices.Contains(cloud.Regions(), plan.Region.ValueString()) {
-		resp.Diagnostics.AddAttributeError(path.Root("region"), "Unknown region",
-			fmt.Sprintf("%s has no region %q. Its regions are: %s. Leave region out to let the provider pick one with capacity.",
-				cloudName, plan.Region.ValueString(), strings.Join(cloud.Regions(), ", ")))
-	}
-
-	var resolved clients.InstanceType
-	if !plan.GPUType.IsUnknown() && !plan.GPUCount.IsUnknown() {
-		resolved, err = cloud.ResolveInstanceType(plan.GPUType.ValueString(), int(plan.GPUCount.ValueInt64()))
-		if err != nil {
-			at := path.Root("gpu_type")
-			if !plan.GPUCount.IsNull() && soldInSomeCount(cloud, plan.GPUType.ValueString()) {
-				at = path.Root("gpu_count")
-			}
-			resp.Diagnostics.AddAttributeError(at, "GPU type not available on "+cloudName, err.Error())
-			return
-		}
-		plan.InstanceType = types.StringValue(resolved.Name)
-		plan.GPUCount = types.Int64Value(int64(resolved.GPUCount))
-	} else {
-		plan.InstanceType = types.StringUnknown()
-	}
-
-	if v, ok := cloud.(clients.InstanceValidator); ok {
-		spec := expandInstanceSpec(ctx, plan, &resp.Diagnostics)
-		unknown := plan.unknownAttributes()
-		for _, fe := range v.ValidateInstanceSpec(spec) {
-			if unknown[fe.Field] || unknown[strings.Split(fe.Field, ".")[0]] {
-				continue // judged at apply, when the value is known
-			}
-			resp.Diagnostics.AddAttributeError(attrPath(fe.Field), fe.Summary, fe.Detail)
-		}
-	}
+	resolved, diags := checkOnCloud(ctx, cloud, &check)
+	plan.InstanceType, plan.GPUCount = check.InstanceType, check.GPUCount
+	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -285,6 +265,10 @@ func (r *gpuInstanceResource) ModifyPlan(ctx context.Context, req resource.Modif
 		if !plan.InstanceType.IsUnknown() && plan.InstanceType.ValueString() != state.InstanceType.ValueString() {
 			resp.RequiresReplace = append(resp.RequiresReplace, path.Root("gpu_type"), path.Root("gpu_count"))
 		}
+		if plan.Placement != nil && !slices.Contains(stringsFromList(ctx, plan.Placement.Clouds, &resp.Diagnostics), cloudName) {
+			// The machine's cloud is no longer allowed: a new one is placed.
+			resp.RequiresReplace = append(resp.RequiresReplace, path.Root("placement"))
+		}
 		// Starting, stopping or restarting the container (new image or environment) changes
 		// the status, addresses and price; a rename or a respelling changes none of them.
 		u := instanceUpdate(ctx, plan, *state, &resp.Diagnostics)
@@ -298,6 +282,57 @@ func (r *gpuInstanceResource) ModifyPlan(ctx context.Context, req resource.Modif
 		}
 	}
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+}
+
+// checkOnCloud runs the plan-time checks of one cloud on a plan: the settings blocks, the
+// region, the GPU type and count, and the cloud's own rules. It fills in the resolved instance
+// type and GPU count, and returns attribute-scoped diagnostics.
+func checkOnCloud(ctx context.Context, cloud clients.Cloud, plan *gpuInstanceModel) (clients.InstanceType, diag.Diagnostics) {
+	var diags diag.Diagnostics
+	cloudName := cloud.Name()
+	if plan.Placement == nil {
+		for block, set := range map[string]bool{"lambda": plan.Lambda != nil, "runpod": plan.RunPod != nil, "coreweave": plan.CoreWeave != nil} {
+			if set && cloudName != block {
+				diags.AddAttributeError(path.Root(block), "Settings for another cloud",
+					fmt.Sprintf("The `%s` block only applies to cloud = %q, but this machine is on %q. Remove the block.", block, block, cloudName))
+			}
+		}
+	}
+	if !plan.Region.IsNull() && !plan.Region.IsUnknown() && !slices.Contains(cloud.Regions(), plan.Region.ValueString()) {
+		diags.AddAttributeError(path.Root("region"), "Unknown region",
+			fmt.Sprintf("%s has no region %q. Its regions are: %s. Leave region out to let the provider pick one with capacity.",
+				cloudName, plan.Region.ValueString(), strings.Join(cloud.Regions(), ", ")))
+	}
+
+	var resolved clients.InstanceType
+	if !plan.GPUType.IsUnknown() && !plan.GPUCount.IsUnknown() {
+		var err error
+		resolved, err = cloud.ResolveInstanceType(plan.GPUType.ValueString(), int(plan.GPUCount.ValueInt64()))
+		if err != nil {
+			at := path.Root("gpu_type")
+			if !plan.GPUCount.IsNull() && soldInSomeCount(cloud, plan.GPUType.ValueString()) {
+				at = path.Root("gpu_count")
+			}
+			diags.AddAttributeError(at, "GPU type not available on "+cloudName, err.Error())
+			return resolved, diags
+		}
+		plan.InstanceType = types.StringValue(resolved.Name)
+		plan.GPUCount = types.Int64Value(int64(resolved.GPUCount))
+	} else {
+		plan.InstanceType = types.StringUnknown()
+	}
+
+	if v, ok := cloud.(clients.InstanceValidator); ok {
+		spec := expandInstanceSpec(ctx, *plan, &diags)
+		unknown := plan.unknownAttributes()
+		for _, fe := range v.ValidateInstanceSpec(spec) {
+			if unknown[fe.Field] || unknown[strings.Split(fe.Field, ".")[0]] {
+				continue // judged at apply, when the value is known
+			}
+			diags.AddAttributeError(attrPath(fe.Field), fe.Summary, fe.Detail)
+		}
+	}
+	return resolved, diags
 }
 
 // checkPrice refuses, at plan time, a machine whose live price is above max_price_per_hour.
@@ -336,28 +371,44 @@ func (r *gpuInstanceResource) Create(ctx context.Context, req resource.CreateReq
 	}
 	timeout, d := plan.Timeouts.Create(ctx, defaultInstanceCreateTimeout)
 	resp.Diagnostics.Append(d...)
-	cloud, err := r.data.cloud(plan.Cloud.ValueString())
-	if err != nil {
-		resp.Diagnostics.AddAttributeError(path.Root("cloud"), "Cloud not configured", err.Error())
-		return
-	}
 	if resp.Diagnostics.HasError() {
 		return
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-
 	spec := expandInstanceSpec(ctx, plan, &resp.Diagnostics)
 	spec.LaunchToken = newLaunchToken()
+
+	if plan.Placement != nil {
+		cloud, inst, err := r.launchPlaced(ctx, plan, spec)
+		if err != nil {
+			addCloudError(&resp.Diagnostics, "Unable to place GPU instance", err)
+			return
+		}
+		r.saveAndWait(ctx, cloud, inst, &plan, resp)
+		return
+	}
+	cloud, err := r.data.cloud(plan.Cloud.ValueString())
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("cloud"), "Cloud not configured", err.Error())
+		return
+	}
 	inst, err := cloud.CreateInstance(ctx, spec)
 	if err != nil {
 		addCloudError(&resp.Diagnostics, "Unable to launch "+displayName(cloud.Name())+" instance", err)
 		return
 	}
+	r.saveAndWait(ctx, cloud, inst, &plan, resp)
+}
+
+// saveAndWait saves a just-launched machine in state, waits for it to be ready (and stopped,
+// when desired), and saves it again.
+func (r *gpuInstanceResource) saveAndWait(ctx context.Context, cloud clients.Cloud, inst *clients.Instance, plan *gpuInstanceModel, resp *resource.CreateResponse) {
+	plan.Cloud = types.StringValue(cloud.Name())
 	// Save the id before waiting: from here on the machine is billed, and state is what lets
 	// the next apply or destroy find it.
-	flattenInstance(ctx, inst, &plan, &resp.Diagnostics)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	flattenInstance(ctx, inst, plan, &resp.Diagnostics)
+	resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
 	tflog.Info(ctx, "instance launched, waiting for it to be ready", map[string]any{"cloud": cloud.Name(), "id": inst.ID})
 
 	ready, err := waitInstanceReady(ctx, cloud, inst.ID)
@@ -374,8 +425,8 @@ func (r *gpuInstanceResource) Create(ctx context.Context, req resource.CreateReq
 			return
 		}
 	}
-	flattenInstance(ctx, ready, &plan, &resp.Diagnostics)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	flattenInstance(ctx, ready, plan, &resp.Diagnostics)
+	resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
 }
 
 // setPowerState starts or stops a machine and waits until it is running (and reachable) or
@@ -581,6 +632,10 @@ func waitInstanceGone(ctx context.Context, cloud clients.Cloud, id string) error
 		}
 		return inst.Gone(), nil
 	})
+}
+
+func (r *gpuInstanceResource) ConfigValidators(context.Context) []resource.ConfigValidator {
+	return []resource.ConfigValidator{resourcevalidator.ExactlyOneOf(path.MatchRoot("cloud"), path.MatchRoot("placement"))}
 }
 
 func (r *gpuInstanceResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {

@@ -51,3 +51,22 @@ resource "neocloud_gpu_instance" "notebook" {
     volume_gb = 100
   }
 }
+
+# Let the provider choose: the cheapest of Lambda and RunPod that has an 8x H100 free now,
+# moving on to the other on a capacity refusal. Each cloud gets its own key of the list.
+resource "neocloud_gpu_instance" "anywhere" {
+  name        = "pretrain-scout"
+  gpu_type    = "H100_80GB_SXM"
+  gpu_count   = 8
+  ssh_key_ids = [neocloud_ssh_key.me.id, neocloud_ssh_key.runpod.id]
+
+  placement {
+    clouds   = ["lambda", "runpod"]
+    strategy = "cheapest"
+  }
+
+  runpod {
+    image = "runpod/pytorch:2.4.0-py3.11-cuda12.4.1-devel-ubuntu22.04"
+    ports = ["22/tcp"]
+  }
+}

@@ -286,3 +286,12 @@ func (e *Emulator) listInstanceTypes(w http.ResponseWriter, _ *http.Request) {
 	}
 	respond(w, out, nil)
 }
+
+// Regions returns the region codes the emulator serves.
+func (e *Emulator) Regions() []string {
+	out := make([]string, len(regions))
+	for i, r := range regions {
+		out[i] = r.Name
+	}
+	return out
+}
