@@ -3,7 +3,6 @@ package coreweave
 import (
 	"cmp"
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -62,26 +61,6 @@ func instancePoolName(name, tokenValue string) string {
 	}
 	sum := sha256.Sum256([]byte(tokenValue))
 	return base + "-" + hex.EncodeToString(sum[:4])
-}
-
-// launchTokenPattern is a launch token usable as a label value unchanged (a UUID is).
-var launchTokenPattern = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
-
-// launchTokenValue is the label value for a launch token: the token itself when it is a valid
-// label value, else a stable digest, so the same token always finds the same pool.
-func launchTokenValue(token string) string {
-	if launchTokenPattern.MatchString(token) {
-		return token
-	}
-	sum := sha256.Sum256([]byte(token))
-	return "t-" + hex.EncodeToString(sum[:16])
-}
-
-// randomToken makes a launch token when the caller gave none.
-func randomToken() string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b) // crypto/rand.Read never fails on supported platforms
-	return hex.EncodeToString(b)
 }
 
 // reservedLabel reports label keys the adapter manages.
@@ -171,8 +150,8 @@ func (c *Cloud) CreateInstance(ctx context.Context, spec clients.InstanceSpec) (
 		return nil, invalidf("CKS cluster %s (%s) is in zone %s, not %s: a CoreWeave instance is placed in its cluster's zone; leave region out or set it to %s",
 			cl.Name, cl.ID, cl.Zone, spec.Region, cl.Zone)
 	}
-	token := cmp.Or(spec.LaunchToken, randomToken())
-	tokenValue := launchTokenValue(token)
+	token := cmp.Or(spec.LaunchToken, clients.RandomToken())
+	tokenValue := clients.TokenValue(token)
 	name := instancePoolName(spec.Name, tokenValue)
 	labels := maps.Clone(spec.Tags)
 	if labels == nil {

@@ -33,8 +33,8 @@ func TestInstancePoolName(t *testing.T) {
 			t.Errorf("instancePoolName(%q) = %q", name, got)
 		}
 	}
-	if launchTokenValue("6f1c2a3b-0000-4000-8000-00000000abcd") != "6f1c2a3b-0000-4000-8000-00000000abcd" ||
-		!strings.HasPrefix(launchTokenValue("Not A Label Value!"), "t-") {
+	if clients.TokenValue("6f1c2a3b-0000-4000-8000-00000000abcd") != "6f1c2a3b-0000-4000-8000-00000000abcd" ||
+		!strings.HasPrefix(clients.TokenValue("Not A Label Value!"), "t-") {
 		t.Error("launch token values")
 	}
 }

@@ -58,37 +58,22 @@ func (c *Cloud) adoptCluster(ctx context.Context, name, vpcID string, before map
 	return nil, createErr
 }
 
-// adopt polls look for up to adoptWindow after a lost answer, with a context detached from
-// ctx's end (a machine that exists but is not returned would be billed outside any state).
+// adopt polls look for up to adoptWindow after a lost answer (see clients.Adopt) and, when
+// nothing turns up, says so without creating again.
 func adopt[T any](ctx context.Context, c *Cloud, what string, createErr error, look func(context.Context) (*T, error)) (*T, error) {
-	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.adoptWindow+time.Minute)
-	defer cancel()
-	deadline := time.Now().Add(c.adoptWindow)
-	wait := c.adoptInterval
-	var lastErr error
-	for {
-		v, err := look(actx)
-		switch {
-		case err == nil && v != nil:
-			return v, nil
-		case clients.IsConflict(err):
-			return nil, err // found, but not ours: looking longer will not change that
-		}
-		lastErr = err
-		remaining := time.Until(deadline)
-		if remaining <= 0 {
-			break
-		}
-		if err := pause(actx, min(wait, remaining)); err != nil {
-			lastErr = err
-			break
-		}
-		wait = min(wait*2, c.pollMax)
+	v, lookErr := clients.Adopt(ctx, clients.AdoptPolicy{
+		Window: c.adoptWindow, Interval: c.adoptInterval, MaxPause: c.pollMax, FetchTimeout: time.Minute,
+	}, look)
+	switch {
+	case v != nil:
+		return v, nil
+	case clients.IsConflict(lookErr):
+		return nil, lookErr // found, but not ours: looking longer will not change that
 	}
 	msg := fmt.Sprintf("%v; no %s appeared within %s, so it was most likely not created, but the create was not repeated: "+
 		"check the CoreWeave console before applying again", createErr, what, c.adoptWindow)
-	if lastErr != nil {
-		msg += fmt.Sprintf(" (the last look failed: %v)", lastErr)
+	if lookErr != nil {
+		msg += fmt.Sprintf(" (the last look failed: %v)", lookErr)
 	}
 	return nil, &kindError{kind: clients.ErrOutcomeUnknown, msg: msg}
 }

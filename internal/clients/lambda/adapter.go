@@ -4,13 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/neocloud/terraform-provider-neocloud/internal/clients/snapshot"
 	"net/http"
 	"reflect"
 	"slices"
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients/snapshot"
 
 	"golang.org/x/time/rate"
 

@@ -236,7 +236,7 @@ func (c *Cloud) CreateCluster(ctx context.Context, spec clients.ClusterSpec) (*c
 	p := nodeParams{
 		cluster: name, nodes: spec.NodeCount, instanceType: it, sshKeyIDs: spec.SSHKeyIDs,
 		image: o.Image, userData: o.UserData, fileSystem: o.FileSystemName,
-		token: cmp.Or(spec.LaunchToken, randomToken()),
+		token: cmp.Or(spec.LaunchToken, clients.RandomToken()),
 	}
 
 	// What exists already: this create's own nodes (a retry), or another cluster's.
@@ -246,7 +246,7 @@ func (c *Cloud) CreateCluster(ctx context.Context, spec clients.ClusterSpec) (*c
 	}
 	existing := members(list, name)
 	for _, m := range existing {
-		if tagValue(m.w, LaunchTokenTag) != launchTagValue(rankToken(p.token, m.rank)) {
+		if tagValue(m.w, LaunchTokenTag) != clients.TokenValue(rankToken(p.token, m.rank)) {
 			return nil, &kindError{kind: clients.ErrConflict, msg: fmt.Sprintf(
 				"Lambda Cloud already has a cluster named %s (instance %s, %s) that this create did not launch: choose another name, "+
 					"or import the existing cluster (terraform import <resource address> lambda/%s)", name, m.w.ID, m.w.Name, name)}
@@ -815,7 +815,7 @@ func (c *Cloud) ScaleCluster(ctx context.Context, name string, nodeCount int, sp
 
 // scaleParams are the launch settings of nodes added to an existing cluster.
 func (c *Cloud) scaleParams(ctx context.Context, name string, nodes []member, rs *FirewallRuleset, spec *clients.ClusterSpec) (nodeParams, error) {
-	p := nodeParams{cluster: name, token: randomToken()}
+	p := nodeParams{cluster: name, token: clients.RandomToken()}
 	if rs == nil {
 		// Nodes without their ruleset could not reach the others; a new one is made in the
 		// nodes' region.

@@ -3,6 +3,7 @@ package lambda
 import (
 	"context"
 	"errors"
+
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients/snapshot"
 
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients"

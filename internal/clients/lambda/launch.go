@@ -2,18 +2,16 @@ package lambda
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"github.com/neocloud/terraform-provider-neocloud/internal/clients/snapshot"
 	"maps"
 	"regexp"
 	"slices"
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients/snapshot"
 
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
 )
@@ -43,9 +41,9 @@ func (c *Cloud) CreateInstance(ctx context.Context, spec clients.InstanceSpec) (
 
 	token := spec.LaunchToken
 	if token == "" {
-		token = randomToken()
+		token = clients.RandomToken()
 	}
-	tagValue := launchTagValue(token)
+	tagValue := clients.TokenValue(token)
 
 	keyNames, err := c.sshKeyNames(ctx, spec.SSHKeyIDs)
 	if err != nil {
@@ -283,42 +281,31 @@ func (c *Cloud) pinnedRegion(ctx context.Context, o *clients.LambdaInstanceOptio
 
 // adopt looks for the machine of a launch whose answer was lost, by its launch tag, for up to
 // adoptWindow (Lambda may list a new machine only after a while). It never launches.
-//
-// It keeps looking even when ctx has ended (the usual reason the answer was lost is a deadline):
-// a machine that exists but is not returned would be billed without being in any state file.
-// The look is bounded by adoptWindow all the same.
 func (c *Cloud) adopt(ctx context.Context, tagValue string, launchErr error) (*clients.Instance, error) {
-	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.adoptWindow+snapshot.FetchTimeout)
-	defer cancel()
-	// The window counts from when the answer was found lost, however long the launch took.
-	deadline := time.Now().Add(c.adoptWindow)
-	pause := c.adoptInterval
-	var lastErr error
-	for {
-		list, err := c.instances.Get(actx, time.Now())
+	inst, lookErr := clients.Adopt(ctx, c.adoptPolicy(), func(ctx context.Context) (*clients.Instance, error) {
+		list, err := c.instances.Get(ctx, time.Now())
 		if err != nil {
-			lastErr = err
-		} else if w := pickTagged(list, tagValue, true); w != nil {
-			inst, err := c.toNeutral(actx, *w)
-			if err != nil {
-				inst = mapInstance(*w, nil) // never lose the id over an SSH key lookup
-			}
-			return inst, nil
+			return nil, err
 		}
-		remaining := time.Until(deadline)
-		if remaining <= 0 {
-			break
+		w := pickTagged(list, tagValue, true)
+		if w == nil {
+			return nil, nil
 		}
-		t := time.NewTimer(min(pause, remaining))
-		select {
-		case <-actx.Done():
-			t.Stop()
-			return nil, c.notAdopted(launchErr, tagValue, actx.Err())
-		case <-t.C:
+		inst, err := c.toNeutral(ctx, *w)
+		if err != nil {
+			inst = mapInstance(*w, nil) // never lose the id over an SSH key lookup
 		}
-		pause = min(pause*2, adoptMaxPause)
+		return inst, nil
+	})
+	if inst != nil {
+		return inst, nil
 	}
-	return nil, c.notAdopted(launchErr, tagValue, lastErr)
+	return nil, c.notAdopted(launchErr, tagValue, lookErr)
+}
+
+// adoptPolicy is how long and how often a lost answer is looked for.
+func (c *Cloud) adoptPolicy() clients.AdoptPolicy {
+	return clients.AdoptPolicy{Window: c.adoptWindow, Interval: c.adoptInterval, MaxPause: adoptMaxPause, FetchTimeout: snapshot.FetchTimeout}
 }
 
 // notAdopted is the error of an unknown launch outcome with no machine found: the caller must
@@ -353,26 +340,4 @@ func pickTagged(list []Instance, tagValue string, includeGone bool) *Instance {
 		return gone
 	}
 	return nil
-}
-
-// launchTagPattern is what a launch token may look like on the wire unchanged. The API
-// document states no rules for tag values; lowercase letters, digits and dashes (a UUID) are
-// safe under any plausible rule, so anything else is replaced by a digest of itself.
-var launchTagPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
-
-// launchTagValue is the bookkeeping tag value for a launch token: the token itself when safe,
-// else a stable digest, so the same token always finds the same machine.
-func launchTagValue(token string) string {
-	if launchTagPattern.MatchString(token) {
-		return token
-	}
-	sum := sha256.Sum256([]byte(token))
-	return "t-" + hex.EncodeToString(sum[:16])
-}
-
-// randomToken makes a launch token when the caller gave none, so adoption still works.
-func randomToken() string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b) // crypto/rand.Read never fails on supported platforms
-	return hex.EncodeToString(b)
 }

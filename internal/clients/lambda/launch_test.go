@@ -392,14 +392,3 @@ func TestLostLaunchWithNothingFoundIsNotRepeated(t *testing.T) {
 		t.Errorf("took %v for a 300 ms window", d)
 	}
 }
-
-func TestLaunchTagValue(t *testing.T) {
-	if v := launchTagValue("0d5a3a5e-8e6f-4f1c-9a55-3b7a0b8f6a11"); v != "0d5a3a5e-8e6f-4f1c-9a55-3b7a0b8f6a11" {
-		t.Errorf("a UUID must pass unchanged, got %q", v)
-	}
-	odd := "Weird Token/with spaces"
-	v := launchTagValue(odd)
-	if v != launchTagValue(odd) || !launchTagPattern.MatchString(v) || v == launchTagValue(odd+"x") {
-		t.Errorf("digest %q must be stable, safe and distinct", v)
-	}
-}

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/neocloud/terraform-provider-neocloud/internal/clients/snapshot"
 	"maps"
 	"net"
 	"net/http"
@@ -15,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients/snapshot"
 
 	"golang.org/x/time/rate"
 

@@ -118,7 +118,7 @@ func (c *Cloud) CreateCluster(ctx context.Context, spec clients.ClusterSpec) (*c
 		return nil, err
 	}
 	o := clusterOptions(spec)
-	tokenValue := launchTokenValue(cmp.Or(spec.LaunchToken, randomToken()))
+	tokenValue := clients.TokenValue(cmp.Or(spec.LaunchToken, clients.RandomToken()))
 
 	// A create repeated with the same token (a caller retrying after an unknown outcome)
 	// finds the first cluster instead of creating a second one.

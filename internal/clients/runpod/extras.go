@@ -4,9 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/neocloud/terraform-provider-neocloud/internal/clients/snapshot"
 	"strings"
 	"time"
+
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients/snapshot"
 
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
 )

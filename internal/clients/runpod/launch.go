@@ -2,12 +2,8 @@ package runpod
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"github.com/neocloud/terraform-provider-neocloud/internal/clients/snapshot"
 	"maps"
 	"path"
 	"regexp"
@@ -16,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients/snapshot"
 
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
 )
@@ -116,9 +114,9 @@ func (c *Cloud) CreateInstance(ctx context.Context, spec clients.InstanceSpec) (
 
 	token := spec.LaunchToken
 	if token == "" {
-		token = randomToken()
+		token = clients.RandomToken()
 	}
-	tokenValue := launchTokenValue(token)
+	tokenValue := clients.TokenValue(token)
 
 	// A create repeated with the same token (a caller retrying after an unknown outcome) must
 	// find the first pod instead of creating a second one.
@@ -371,38 +369,26 @@ func (c *Cloud) candidateDataCenters(ctx context.Context, spec clients.InstanceS
 
 // adopt looks for the pod of a create whose answer was lost, by its launch token, for up to
 // adoptWindow. It never creates.
-//
-// It keeps looking even when ctx has ended (the usual reason the answer was lost is a
-// deadline): a pod that exists but is not returned would be billed without being in any state
-// file. The look is bounded by adoptWindow all the same.
 func (c *Cloud) adopt(ctx context.Context, tokenValue, name string, createErr error) (*clients.Instance, error) {
-	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.adoptWindow+snapshot.FetchTimeout)
-	defer cancel()
-	// The window counts from when the answer was found lost, however long the create took.
-	deadline := time.Now().Add(c.adoptWindow)
-	pause := c.adoptInterval
-	var lastErr error
-	for {
-		list, err := c.pods.Get(actx, time.Now())
+	inst, lookErr := clients.Adopt(ctx, c.adoptPolicy(), func(ctx context.Context) (*clients.Instance, error) {
+		list, err := c.pods.Get(ctx, time.Now())
 		if err != nil {
-			lastErr = err
-		} else if p := pickTokened(list, tokenValue, true); p != nil {
+			return nil, err
+		}
+		if p := pickTokened(list, tokenValue, true); p != nil {
 			return InstanceFromPod(*p), nil
 		}
-		remaining := time.Until(deadline)
-		if remaining <= 0 {
-			break
-		}
-		t := time.NewTimer(min(pause, remaining))
-		select {
-		case <-actx.Done():
-			t.Stop()
-			return nil, c.notAdopted(createErr, tokenValue, name, actx.Err())
-		case <-t.C:
-		}
-		pause = min(pause*2, adoptMaxPause)
+		return nil, nil
+	})
+	if inst != nil {
+		return inst, nil
 	}
-	return nil, c.notAdopted(createErr, tokenValue, name, lastErr)
+	return nil, c.notAdopted(createErr, tokenValue, name, lookErr)
+}
+
+// adoptPolicy is how long and how often a lost answer is looked for.
+func (c *Cloud) adoptPolicy() clients.AdoptPolicy {
+	return clients.AdoptPolicy{Window: c.adoptWindow, Interval: c.adoptInterval, MaxPause: adoptMaxPause, FetchTimeout: snapshot.FetchTimeout}
 }
 
 // notAdopted is the error of an unknown create outcome with no pod found: the caller must
@@ -437,26 +423,4 @@ func pickTokened(list []Pod, tokenValue string, includeGone bool) *Pod {
 		return gone
 	}
 	return nil
-}
-
-// launchTokenPattern is what a launch token may look like in the environment unchanged:
-// lowercase letters, digits and dashes (a UUID) are safe anywhere; anything else is replaced
-// by a digest of itself.
-var launchTokenPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
-
-// launchTokenValue is the bookkeeping value for a launch token: the token itself when safe,
-// else a stable digest, so the same token always finds the same pod.
-func launchTokenValue(token string) string {
-	if launchTokenPattern.MatchString(token) {
-		return token
-	}
-	sum := sha256.Sum256([]byte(token))
-	return "t-" + hex.EncodeToString(sum[:16])
-}
-
-// randomToken makes a launch token when the caller gave none, so adoption still works.
-func randomToken() string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b) // crypto/rand.Read never fails on supported platforms
-	return hex.EncodeToString(b)
 }
