@@ -103,3 +103,33 @@ func (e *CapacityError) Unwrap() error { return ErrCapacity }
 // IsConflict reports whether err means the object is in a state that refuses the request
 // (in use, already exists).
 func IsConflict(err error) bool { return errors.Is(err, ErrConflict) }
+
+// KindError is an error of an adapter's own making (not an API answer) that still carries one
+// of the sentinels for errors.Is, without the sentinel's text in its message.
+type KindError struct {
+	Kind error
+	Msg  string
+}
+
+func (e *KindError) Error() string { return e.Msg }
+
+// Unwrap lets errors.Is match the kind.
+func (e *KindError) Unwrap() error { return e.Kind }
+
+// Errorf makes a KindError.
+func Errorf(kind error, format string, args ...any) error {
+	return &KindError{Kind: kind, Msg: fmt.Sprintf(format, args...)}
+}
+
+// WithKind returns a copy of an API error with another kind (a launch's "not found" names an
+// SSH key or volume of the request: bad input, not a vanished machine); other errors pass
+// unchanged.
+func WithKind(err error, kind error) error {
+	var apiErr *APIError
+	if !errors.As(err, &apiErr) {
+		return err
+	}
+	c := *apiErr
+	c.Kind = kind
+	return &c
+}

@@ -215,7 +215,7 @@ func New(settings clients.Settings) (*Cloud, error) { return NewWithOptions(sett
 func NewWithOptions(settings clients.Settings, opts ...Option) (*Cloud, error) {
 	token := strings.TrimSpace(settings.APIKey)
 	if token == "" {
-		return nil, &kindError{kind: clients.ErrAuth, msg: fmt.Sprintf(
+		return nil, &clients.KindError{Kind: clients.ErrAuth, Msg: fmt.Sprintf(
 			"CoreWeave API access token is not set: set api_token in the provider's coreweave block or the %s environment variable", keyEnv)}
 	}
 	o := options{
@@ -285,7 +285,7 @@ var gpusInName = regexp.MustCompile(`(?:^|-)[a-z]*?(\d+)x`)
 func (c *Cloud) ResolveInstanceType(gpuType string, count int) (clients.InstanceType, error) {
 	if g, ok := gpus.Lookup(gpuType); ok {
 		if len(g.CoreWeave) == 0 {
-			return clients.InstanceType{}, invalidf("CoreWeave does not offer %s (%s)", g.Name, g.Description)
+			return clients.InstanceType{}, clients.Errorf(clients.ErrInvalid, "CoreWeave does not offer %s (%s)", g.Name, g.Description)
 		}
 		var allowed []string
 		for _, t := range g.CoreWeave {
@@ -294,19 +294,19 @@ func (c *Cloud) ResolveInstanceType(gpuType string, count int) (clients.Instance
 			}
 			allowed = append(allowed, fmt.Sprintf("%d (%s)", t.GPUs, t.InstanceType))
 		}
-		return clients.InstanceType{}, invalidf("a CoreWeave node has %s GPUs of type %s, not %d: CoreWeave sells whole nodes",
+		return clients.InstanceType{}, clients.Errorf(clients.ErrInvalid, "a CoreWeave node has %s GPUs of type %s, not %d: CoreWeave sells whole nodes",
 			strings.Join(allowed, " or "), g.Name, count)
 	}
 	native := strings.ToLower(strings.TrimSpace(gpuType))
 	if t, ok := lookupNodeType(native); ok {
 		if count != 0 && count != t.GPUs {
-			return clients.InstanceType{}, invalidf("CoreWeave instance type %s has %d GPUs per node, not %d", t.Name, t.GPUs, count)
+			return clients.InstanceType{}, clients.Errorf(clients.ErrInvalid, "CoreWeave instance type %s has %d GPUs per node, not %d", t.Name, t.GPUs, count)
 		}
 		return clients.InstanceType{Name: t.Name, GPUType: t.GPU, GPUCount: t.GPUs}, nil
 	}
 	if g, cw, ok := gpus.ByCoreWeaveInstanceType(native); ok {
 		if count != 0 && count != cw.GPUs {
-			return clients.InstanceType{}, invalidf("CoreWeave instance type %s has %d GPUs per node, not %d", cw.InstanceType, cw.GPUs, count)
+			return clients.InstanceType{}, clients.Errorf(clients.ErrInvalid, "CoreWeave instance type %s has %d GPUs per node, not %d", cw.InstanceType, cw.GPUs, count)
 		}
 		return clients.InstanceType{Name: cw.InstanceType, GPUType: g.Name, GPUCount: cw.GPUs}, nil
 	}
@@ -316,13 +316,13 @@ func (c *Cloud) ResolveInstanceType(gpuType string, count int) (clients.Instance
 		if m := gpusInName.FindStringSubmatch(native); m != nil {
 			parsed, _ := strconv.Atoi(m[1])
 			if count != 0 && parsed != count {
-				return clients.InstanceType{}, invalidf("CoreWeave instance type %s has %d GPUs per node, not %d", native, parsed, count)
+				return clients.InstanceType{}, clients.Errorf(clients.ErrInvalid, "CoreWeave instance type %s has %d GPUs per node, not %d", native, parsed, count)
 			}
 			n = parsed
 		}
 		return clients.InstanceType{Name: native, GPUType: native, GPUCount: n}, nil
 	}
-	return clients.InstanceType{}, invalidf("unknown GPU type %q: use a neutral name (%s) or a CoreWeave instance type such as gd-8xh100ib-i128",
+	return clients.InstanceType{}, clients.Errorf(clients.ErrInvalid, "unknown GPU type %q: use a neutral name (%s) or a CoreWeave instance type such as gd-8xh100ib-i128",
 		gpuType, strings.Join(gpus.Names(), ", "))
 }
 

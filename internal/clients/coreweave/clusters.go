@@ -187,7 +187,7 @@ func (c *Cloud) ValidateClusterSpec(spec clients.ClusterSpec) []clients.FieldErr
 // checkRackMultiple refuses a node count that is not whole racks of a rack-scale type.
 func checkRackMultiple(instanceType string, nodes int) error {
 	if r := rackNodes(instanceType); r > 0 && nodes%r != 0 {
-		return invalidf("%s is sold by the rack: a pool has a multiple of %d nodes, not %d", instanceType, r, nodes)
+		return clients.Errorf(clients.ErrInvalid, "%s is sold by the rack: a pool has a multiple of %d nodes, not %d", instanceType, r, nodes)
 	}
 	return nil
 }
@@ -208,7 +208,7 @@ func fieldErrorsToError(errs []clients.FieldError) error {
 	for i, e := range errs {
 		msgs[i] = e.Field + ": " + e.Detail
 	}
-	return invalidf("%s", strings.Join(msgs, "; "))
+	return clients.Errorf(clients.ErrInvalid, "%s", strings.Join(msgs, "; "))
 }
 
 // CreateCluster creates the VPC (unless spec.CoreWeave.VPCID names one), waits for it to be
@@ -258,8 +258,8 @@ func (c *Cloud) CreateCluster(ctx context.Context, spec clients.ClusterSpec) (*c
 	switch {
 	case err == nil && cl.ID != "":
 	case err == nil:
-		cl, err = c.adoptCluster(ctx, spec.Name, vpc.ID, beforeIDs, &kindError{kind: clients.ErrOutcomeUnknown,
-			msg: "create CKS cluster: CoreWeave accepted the cluster but returned no id"})
+		cl, err = c.adoptCluster(ctx, spec.Name, vpc.ID, beforeIDs, &clients.KindError{Kind: clients.ErrOutcomeUnknown,
+			Msg: "create CKS cluster: CoreWeave accepted the cluster but returned no id"})
 	case errors.Is(err, clients.ErrOutcomeUnknown), isAlreadyExists(err):
 		// Lost answer, or a cluster of that name appeared meanwhile: adopt it only if it is
 		// new and in our VPC.
@@ -269,7 +269,7 @@ func (c *Cloud) CreateCluster(ctx context.Context, spec clients.ClusterSpec) (*c
 			c.dropVPCAfterFailedCreate(ctx, vpc.ID)
 		}
 		if clients.IsNotFound(err) {
-			return nil, withKind(err, clients.ErrInvalid) // names a VPC or prefix of the request
+			return nil, clients.WithKind(err, clients.ErrInvalid) // names a VPC or prefix of the request
 		}
 		return nil, err
 	}
@@ -327,7 +327,7 @@ func (c *Cloud) ResumeCluster(id string, spec clients.ClusterSpec) error {
 		return err
 	}
 	if spec.NodeCount < ClusterMinNodes || spec.NodeCount > ClusterMaxNodes {
-		return invalidf("a CoreWeave cluster has %d to %d nodes, not %d", ClusterMinNodes, ClusterMaxNodes, spec.NodeCount)
+		return clients.Errorf(clients.ErrInvalid, "a CoreWeave cluster has %d to %d nodes, not %d", ClusterMinNodes, ClusterMaxNodes, spec.NodeCount)
 	}
 	c.setPlan(id, poolPlan{Name: clusterPoolName(spec.Name), InstanceType: it.Name, Nodes: spec.NodeCount,
 		ComputeClass: wireComputeClass(clusterOptions(spec).ComputeClass)})
@@ -347,7 +347,7 @@ func (c *Cloud) GetCluster(ctx context.Context, id string) (*clients.Cluster, er
 		return nil, err
 	}
 	if cl.Status == ClusterStatusDeleted {
-		return nil, notFoundf("CKS cluster %s has been deleted", id)
+		return nil, clients.Errorf(clients.ErrNotFound, "CKS cluster %s has been deleted", id)
 	}
 	// Whether the VPC was made for the cluster only informs the view here; a read must not fail
 	// (and a waiter give up) because the VPC could not be read this once. DeleteCluster, which
@@ -527,14 +527,14 @@ func (c *Cloud) view(cl *Cluster, owned bool, plan *poolPlan, pool *NodePool, no
 // new count for the pool it is to get.
 func (c *Cloud) UpdateCluster(ctx context.Context, id string, update clients.ClusterUpdate) (*clients.Cluster, error) {
 	if update.Name != nil {
-		return nil, unsupportedf("CoreWeave cannot rename a CKS cluster: a new name replaces the cluster")
+		return nil, clients.Errorf(clients.ErrUnsupported, "CoreWeave cannot rename a CKS cluster: a new name replaces the cluster")
 	}
 	if update.NodeCount == nil {
 		return c.GetCluster(ctx, id)
 	}
 	n := *update.NodeCount
 	if n < ClusterMinNodes || n > ClusterMaxNodes {
-		return nil, invalidf("a CoreWeave cluster has %d to %d nodes, not %d", ClusterMinNodes, ClusterMaxNodes, n)
+		return nil, clients.Errorf(clients.ErrInvalid, "a CoreWeave cluster has %d to %d nodes, not %d", ClusterMinNodes, ClusterMaxNodes, n)
 	}
 	if err := checkID("cluster", id); err != nil {
 		return nil, err
@@ -555,7 +555,7 @@ func (c *Cloud) UpdateCluster(ctx context.Context, id string, update clients.Clu
 			c.setPlan(id, *plan)
 			return c.GetCluster(ctx, id)
 		}
-		return nil, conflictf("CKS cluster %s is %s: its node count can change once it is %s", id, cl.Status, ClusterStatusRunning)
+		return nil, clients.Errorf(clients.ErrConflict, "CKS cluster %s is %s: its node count can change once it is %s", id, cl.Status, ClusterStatusRunning)
 	}
 	kc, err := c.kube.For(cl.APIServerEndpoint)
 	if err != nil {
@@ -568,7 +568,7 @@ func (c *Cloud) UpdateCluster(ctx context.Context, id string, update clients.Clu
 	})
 	if clients.IsNotFound(err) {
 		if plan == nil {
-			return nil, conflictf("CKS cluster %s has no node pool %s, and this run does not know its instance type: "+
+			return nil, clients.Errorf(clients.ErrConflict, "CKS cluster %s has no node pool %s, and this run does not know its instance type: "+
 				"replace the cluster (terraform apply -replace=...)", id, name)
 		}
 		plan.Nodes, plan.Name = n, name

@@ -38,7 +38,7 @@ func instanceID(clusterID, pool string) string { return clusterID + "/" + pool }
 func parseInstanceID(id string) (clusterID, pool string, err error) {
 	clusterID, pool, ok := strings.Cut(id, "/")
 	if !ok || !validID.MatchString(clusterID) || !namePattern.MatchString(pool) || len(pool) > 63 {
-		return "", "", invalidf("%q is not a CoreWeave instance id: it is <CKS cluster id>/<node pool name>", id)
+		return "", "", clients.Errorf(clients.ErrInvalid, "%q is not a CoreWeave instance id: it is <CKS cluster id>/<node pool name>", id)
 	}
 	return clusterID, pool, nil
 }
@@ -139,7 +139,7 @@ func (c *Cloud) CreateInstance(ctx context.Context, spec clients.InstanceSpec) (
 	}
 	price := priceOf(it.Name)
 	if spec.MaxPricePerHour > 0 && price > spec.MaxPricePerHour {
-		return nil, invalidf("a CoreWeave %s node costs $%.2f per hour, above max_price_per_hour $%.2f", it.Name, price, spec.MaxPricePerHour)
+		return nil, clients.Errorf(clients.ErrInvalid, "a CoreWeave %s node costs $%.2f per hour, above max_price_per_hour $%.2f", it.Name, price, spec.MaxPricePerHour)
 	}
 	clusterID := spec.CoreWeave.ClusterID
 	cl, err := c.runningCluster(ctx, clusterID)
@@ -147,7 +147,7 @@ func (c *Cloud) CreateInstance(ctx context.Context, spec clients.InstanceSpec) (
 		return nil, err
 	}
 	if spec.Region != "" && !strings.EqualFold(spec.Region, cl.Zone) {
-		return nil, invalidf("CKS cluster %s (%s) is in zone %s, not %s: a CoreWeave instance is placed in its cluster's zone; leave region out or set it to %s",
+		return nil, clients.Errorf(clients.ErrInvalid, "CKS cluster %s (%s) is in zone %s, not %s: a CoreWeave instance is placed in its cluster's zone; leave region out or set it to %s",
 			cl.Name, cl.ID, cl.Zone, spec.Region, cl.Zone)
 	}
 	token := cmp.Or(spec.LaunchToken, clients.RandomToken())
@@ -174,7 +174,7 @@ func (c *Cloud) CreateInstance(ctx context.Context, spec clients.InstanceSpec) (
 	created, err := c.ensurePool(ctx, kc, pool, func(p *NodePool) bool { return p.Metadata.Labels[labelLaunchToken] == tokenValue })
 	if err != nil {
 		if clients.IsNotFound(err) {
-			return nil, withKind(err, clients.ErrInvalid)
+			return nil, clients.WithKind(err, clients.ErrInvalid)
 		}
 		return nil, err
 	}
@@ -188,7 +188,7 @@ func (c *Cloud) runningCluster(ctx context.Context, id string) (*Cluster, error)
 	err := poll(ctx, c.pollInitial, c.pollMax, func(ctx context.Context) (bool, error) {
 		cur, err := c.api.GetCluster(ctx, id)
 		if clients.IsNotFound(err) {
-			return false, invalidf("CoreWeave has no CKS cluster with id %s (coreweave.cluster_id)", id)
+			return false, clients.Errorf(clients.ErrInvalid, "CoreWeave has no CKS cluster with id %s (coreweave.cluster_id)", id)
 		}
 		if err != nil {
 			return false, ignoreRateLimit(err)
@@ -200,7 +200,7 @@ func (c *Cloud) runningCluster(ctx context.Context, id string) (*Cluster, error)
 		case cur.Status == ClusterStatusCreating || apiServerUp(cur.Status):
 			return false, nil
 		}
-		return false, conflictf("CKS cluster %s (%s) is %s: nodes can only be added to a running cluster", cur.Name, cur.ID, cur.Status)
+		return false, clients.Errorf(clients.ErrConflict, "CKS cluster %s (%s) is %s: nodes can only be added to a running cluster", cur.Name, cur.ID, cur.Status)
 	})
 	if err != nil && cl != nil && ctx.Err() != nil {
 		return nil, fmt.Errorf("waiting for CKS cluster %s (%s) to run (it is %s): %w", cl.Name, cl.ID, cl.Status, err)
@@ -219,7 +219,7 @@ func (c *Cloud) GetInstance(ctx context.Context, id string) (*clients.Instance, 
 	}
 	cl, err := c.cluster(ctx, clusterID, time.Time{})
 	if clients.IsNotFound(err) {
-		return nil, notFoundf("CKS cluster %s of instance %s no longer exists", clusterID, id)
+		return nil, clients.Errorf(clients.ErrNotFound, "CKS cluster %s of instance %s no longer exists", clusterID, id)
 	}
 	if err != nil {
 		return nil, err
@@ -245,7 +245,7 @@ func (c *Cloud) GetInstance(ctx context.Context, id string) (*clients.Instance, 
 				return inst, serr
 			}
 		} else if clients.IsNotFound(ferr) {
-			return nil, notFoundf("CKS cluster %s of instance %s no longer exists", clusterID, id)
+			return nil, clients.Errorf(clients.ErrNotFound, "CKS cluster %s of instance %s no longer exists", clusterID, id)
 		}
 	}
 	if err != nil {
@@ -263,7 +263,7 @@ func instanceOfClusterState(cl *Cluster, id, poolName string) (*clients.Instance
 	}
 	switch cl.Status {
 	case ClusterStatusDeleted:
-		return nil, true, notFoundf("CKS cluster %s of instance %s has been deleted", cl.ID, id)
+		return nil, true, clients.Errorf(clients.ErrNotFound, "CKS cluster %s of instance %s has been deleted", cl.ID, id)
 	case ClusterStatusDeleting:
 		inst.Status = clients.StatusTerminating // the cluster takes its node pools with it
 	case ClusterStatusFailed:
@@ -347,7 +347,7 @@ func (c *Cloud) UpdateInstance(ctx context.Context, id string, update clients.In
 	if update.IsZero() {
 		return c.GetInstance(ctx, id)
 	}
-	return nil, unsupportedf("CoreWeave cannot change a node in place: a change to it replaces the instance")
+	return nil, clients.Errorf(clients.ErrUnsupported, "CoreWeave cannot change a node in place: a change to it replaces the instance")
 }
 
 // DeleteInstance deletes the instance's NodePool (its node is drained, then goes). A pool or
@@ -399,6 +399,6 @@ func (c *Cloud) GetSSHKey(context.Context, string) (*clients.SSHKey, error) {
 func (c *Cloud) DeleteSSHKey(context.Context, string) error { return errNoSSHKeys() }
 
 func errNoSSHKeys() error {
-	return unsupportedf("CoreWeave has no account SSH keys: its nodes are reached through the CKS cluster's Kubernetes API " +
+	return clients.Errorf(clients.ErrUnsupported, "CoreWeave has no account SSH keys: its nodes are reached through the CKS cluster's Kubernetes API "+
 		"(kubectl with the cluster's kubeconfig); use neocloud_ssh_key with Lambda Cloud or RunPod only")
 }

@@ -85,7 +85,7 @@ func (k *kubeClients) For(endpoint string) (*KubeClient, error) {
 	u, err := url.Parse(endpoint)
 	if endpoint == "" || err != nil || u.Scheme == "" || u.Host == "" {
 		// The platform API gives no endpoint while a cluster is being created.
-		return nil, &kindError{kind: errAPIServerUnavailable, msg: fmt.Sprintf("the cluster has no usable Kubernetes API server endpoint yet (%q)", endpoint)}
+		return nil, &clients.KindError{Kind: errAPIServerUnavailable, Msg: fmt.Sprintf("the cluster has no usable Kubernetes API server endpoint yet (%q)", endpoint)}
 	}
 	k.mu.Lock()
 	defer k.mu.Unlock()

@@ -25,13 +25,13 @@ func (c *Cloud) adoptExisting(ctx context.Context, cl Cluster, spec clients.Clus
 	}
 	switch {
 	case owned && (cl.Status == ClusterStatusDeleting || cl.Status == ClusterStatusDeleted):
-		return nil, conflictf("CKS cluster %q (id %s) is still being deleted: apply again once it is gone", cl.Name, cl.ID)
+		return nil, clients.Errorf(clients.ErrConflict, "CKS cluster %q (id %s) is still being deleted: apply again once it is gone", cl.Name, cl.ID)
 	case owned && cl.Zone == spec.Region:
 		c.setPlan(cl.ID, plan)
 		c.rememberCluster(&cl, owned)
 		return c.view(&cl, owned, &plan, nil, nil, nil), nil
 	}
-	return nil, conflictf("a CKS cluster named %q already exists (id %s, zone %s, %s): choose another name, or import it (terraform import ... coreweave/%s)",
+	return nil, clients.Errorf(clients.ErrConflict, "a CKS cluster named %q already exists (id %s, zone %s, %s): choose another name, or import it (terraform import ... coreweave/%s)",
 		cl.Name, cl.ID, cl.Zone, cl.Status, cl.ID)
 }
 
@@ -75,7 +75,7 @@ func adopt[T any](ctx context.Context, c *Cloud, what string, createErr error, l
 	if lookErr != nil {
 		msg += fmt.Sprintf(" (the last look failed: %v)", lookErr)
 	}
-	return nil, &kindError{kind: clients.ErrOutcomeUnknown, msg: msg}
+	return nil, &clients.KindError{Kind: clients.ErrOutcomeUnknown, Msg: msg}
 }
 
 // adopt is the method form of the generic adopt, for readability at call sites.
@@ -106,7 +106,7 @@ func (c *Cloud) ensurePool(ctx context.Context, kc *KubeClient, p NodePool, ours
 			case gerr == nil && ours(existing):
 				return existing, nil
 			case gerr == nil:
-				return nil, conflictf("a node pool named %s already exists in the cluster and was not created by this launch: "+
+				return nil, clients.Errorf(clients.ErrConflict, "a node pool named %s already exists in the cluster and was not created by this launch: "+
 					"choose another name, or delete that pool", p.Metadata.Name)
 			case !clients.IsNotFound(gerr) && !transientKube(gerr):
 				return nil, gerr
@@ -134,7 +134,7 @@ func (c *Cloud) adoptPool(ctx context.Context, kc *KubeClient, name string, ours
 			return nil, err
 		}
 		if !ours(p) {
-			return nil, conflictf("node pool %s exists but was not created by this launch", name)
+			return nil, clients.Errorf(clients.ErrConflict, "node pool %s exists but was not created by this launch", name)
 		}
 		return p, nil
 	})

@@ -53,13 +53,13 @@ func (c *Cloud) ensureVPC(ctx context.Context, clusterName, zone, vpcID string) 
 	if vpcID != "" {
 		v, err := c.api.GetVPC(ctx, vpcID)
 		if clients.IsNotFound(err) {
-			return nil, false, false, invalidf("CoreWeave has no VPC with id %s (coreweave.vpc_id)", vpcID)
+			return nil, false, false, clients.Errorf(clients.ErrInvalid, "CoreWeave has no VPC with id %s (coreweave.vpc_id)", vpcID)
 		}
 		if err != nil {
 			return nil, false, false, err
 		}
 		if v.Zone != "" && v.Zone != zone {
-			return nil, false, false, invalidf("VPC %s (%s) is in zone %s, not %s: a CKS cluster must be in its VPC's zone", v.Name, v.ID, v.Zone, zone)
+			return nil, false, false, clients.Errorf(clients.ErrInvalid, "VPC %s (%s) is in zone %s, not %s: a CKS cluster must be in its VPC's zone", v.Name, v.ID, v.Zone, zone)
 		}
 		v, err = c.waitVPCReady(ctx, v)
 		return v, v != nil && v.Name == ownedVPCName(clusterName), false, err
@@ -78,7 +78,7 @@ func (c *Cloud) ensureVPC(ctx context.Context, clusterName, zone, vpcID string) 
 		v = nil
 	}
 	if v != nil && v.Zone != zone {
-		return nil, false, false, conflictf("VPC %s (%s), made for a cluster named %s, is in zone %s, not %s: delete it or choose another cluster name",
+		return nil, false, false, clients.Errorf(clients.ErrConflict, "VPC %s (%s), made for a cluster named %s, is in zone %s, not %s: delete it or choose another cluster name",
 			v.Name, v.ID, clusterName, v.Zone, zone)
 	}
 	if v == nil {
@@ -98,7 +98,7 @@ func (c *Cloud) ensureVPC(ctx context.Context, clusterName, zone, vpcID string) 
 		case err == nil, errors.Is(err, clients.ErrOutcomeUnknown), isAlreadyExists(err):
 			// Lost answer, or made meanwhile by a concurrent attempt: the name is ours either way.
 			if err == nil {
-				err = &kindError{kind: clients.ErrOutcomeUnknown, msg: "create VPC: CoreWeave accepted the VPC but returned no id"}
+				err = &clients.KindError{Kind: clients.ErrOutcomeUnknown, Msg: "create VPC: CoreWeave accepted the VPC but returned no id"}
 			}
 			createdNow = !isAlreadyExists(err)
 			v, err = adopt(ctx, c, "VPC "+name, err, func(ctx context.Context) (*VPC, error) { return c.findVPC(ctx, name) })
@@ -139,7 +139,7 @@ func (c *Cloud) waitVPCReady(ctx context.Context, v *VPC) (*VPC, error) {
 		case VPCStatusReady, VPCStatusUpdating:
 			return true, nil
 		case VPCStatusDeleting:
-			return false, conflictf("VPC %s (%s) is being deleted", cur.Name, cur.ID)
+			return false, clients.Errorf(clients.ErrConflict, "VPC %s (%s) is being deleted", cur.Name, cur.ID)
 		}
 		next, err := c.api.GetVPC(ctx, cur.ID)
 		if err != nil {
@@ -209,7 +209,7 @@ func clusterNetwork(v *VPC) (ClusterNetwork, error) {
 		for i, p := range v.VPCPrefixes {
 			names[i] = p.Name
 		}
-		return n, invalidf("VPC %s (%s) needs VPC prefixes for pod and service addresses named %q and %q (it has: %s); "+
+		return n, clients.Errorf(clients.ErrInvalid, "VPC %s (%s) needs VPC prefixes for pod and service addresses named %q and %q (it has: %s); "+
 			"or leave coreweave.vpc_id out and the provider creates a VPC for the cluster",
 			v.Name, v.ID, podCIDRName, serviceCIDRName, strings.Join(names, ", "))
 	}

@@ -174,7 +174,7 @@ func (c *Cloud) ResolveInstanceType(gpuType string, count int) (clients.Instance
 	if gpus.IsLambdaInstanceType(gpuType) {
 		name, n, known := gpus.ParseLambdaInstanceType(gpuType)
 		if count > 0 && count != n {
-			return clients.InstanceType{}, invalidf("Lambda Cloud instance type %s has %d GPUs, not %d", gpuType, n, count)
+			return clients.InstanceType{}, clients.Errorf(clients.ErrInvalid, "Lambda Cloud instance type %s has %d GPUs, not %d", gpuType, n, count)
 		}
 		if !known {
 			name = lambdaGPUSlug(gpuType)
@@ -188,7 +188,7 @@ func (c *Cloud) ResolveInstanceType(gpuType string, count int) (clients.Instance
 	}
 	t, err := gpus.LambdaInstanceType(gpuType, count)
 	if err != nil {
-		return clients.InstanceType{}, &kindError{kind: clients.ErrInvalid, msg: err.Error()}
+		return clients.InstanceType{}, &clients.KindError{Kind: clients.ErrInvalid, Msg: err.Error()}
 	}
 	g, _ := gpus.Lookup(gpuType)
 	return clients.InstanceType{Name: t, GPUType: g.Name, GPUCount: count}, nil
@@ -469,13 +469,13 @@ func keyIndex(keys []SSHKey) map[string]string {
 // place.
 func (c *Cloud) UpdateInstance(ctx context.Context, id string, update clients.InstanceUpdate) (*clients.Instance, error) {
 	if field := otherThanName(update); field != "" {
-		return nil, unsupportedf("Lambda Cloud cannot change %s of an existing instance", field)
+		return nil, clients.Errorf(clients.ErrUnsupported, "Lambda Cloud cannot change %s of an existing instance", field)
 	}
 	if update.Name == nil {
 		return c.GetInstance(ctx, id)
 	}
 	if len(*update.Name) > maxNameLen {
-		return nil, invalidf("Lambda Cloud instance names are at most %d characters", maxNameLen)
+		return nil, clients.Errorf(clients.ErrInvalid, "Lambda Cloud instance names are at most %d characters", maxNameLen)
 	}
 	w, err := c.api.UpdateInstance(ctx, id, InstanceModificationRequest{Name: update.Name})
 	c.instances.Invalidate()
@@ -550,11 +550,11 @@ func (c *Cloud) adoptSSHKey(ctx context.Context, spec clients.SSHKeySpec, addErr
 			return &clients.SSHKey{ID: k.ID, Name: k.Name, PublicKey: k.PublicKey}, nil
 		}
 		if spec.PublicKey == "" {
-			return nil, &kindError{kind: clients.ErrOutcomeUnknown, msg: addErr.Error() +
+			return nil, &clients.KindError{Kind: clients.ErrOutcomeUnknown, Msg: addErr.Error() +
 				"; Lambda Cloud created SSH key " + k.Name + " (id " + k.ID + ") but its generated private key was in the lost answer: delete that key and apply again"}
 		}
 	}
-	return nil, &kindError{kind: clients.ErrOutcomeUnknown, msg: addErr.Error() +
+	return nil, &clients.KindError{Kind: clients.ErrOutcomeUnknown, Msg: addErr.Error() +
 		"; no SSH key named " + spec.Name + " exists, so the key was not added: apply again"}
 }
 
@@ -581,7 +581,7 @@ func (c *Cloud) GetSSHKey(ctx context.Context, id string) (*clients.SSHKey, erro
 			}
 		}
 	}
-	return nil, &kindError{kind: clients.ErrNotFound, msg: "Lambda Cloud has no SSH key with id " + id}
+	return nil, &clients.KindError{Kind: clients.ErrNotFound, Msg: "Lambda Cloud has no SSH key with id " + id}
 }
 
 // DeleteSSHKey removes a key; a key already gone counts as deleted.
@@ -596,6 +596,6 @@ func (c *Cloud) DeleteSSHKey(ctx context.Context, id string) error {
 
 // errNoAPIKey is returned by New when no key was configured.
 func errNoAPIKey() error {
-	return &kindError{kind: clients.ErrAuth, msg: fmt.Sprintf(
+	return &clients.KindError{Kind: clients.ErrAuth, Msg: fmt.Sprintf(
 		"Lambda Cloud API key is not set: set api_key in the provider's lambda block or the %s environment variable", keyEnv)}
 }

@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients/httpx"
 )
 
@@ -92,7 +93,7 @@ var validID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
 
 func checkID(kind, id string) error {
 	if !validID.MatchString(id) {
-		return invalidf("%q is not a valid Lambda Cloud %s id", id, kind)
+		return clients.Errorf(clients.ErrInvalid, "%q is not a valid Lambda Cloud %s id", id, kind)
 	}
 	return nil
 }

@@ -121,11 +121,11 @@ func (c *Cloud) clusterInstanceType(spec clients.ClusterSpec) (clients.InstanceT
 func checkClusterName(name string) error {
 	switch {
 	case name == "":
-		return invalidf("a Lambda Cloud cluster needs a name")
+		return clients.Errorf(clients.ErrInvalid, "a Lambda Cloud cluster needs a name")
 	case len(name) > maxClusterNameLen:
-		return invalidf("a Lambda Cloud cluster name has at most %d characters (nodes are named <name>-<rank>, at most %d)", maxClusterNameLen, maxNameLen)
+		return clients.Errorf(clients.ErrInvalid, "a Lambda Cloud cluster name has at most %d characters (nodes are named <name>-<rank>, at most %d)", maxClusterNameLen, maxNameLen)
 	case !clusterNamePattern.MatchString(name):
-		return invalidf("Lambda Cloud cluster name %q may only contain letters, digits, '.', '_' and '-', and must start with a letter or digit", name)
+		return clients.Errorf(clients.ErrInvalid, "Lambda Cloud cluster name %q may only contain letters, digits, '.', '_' and '-', and must start with a letter or digit", name)
 	}
 	return nil
 }
@@ -222,7 +222,7 @@ func (c *Cloud) CreateCluster(ctx context.Context, spec clients.ClusterSpec) (*c
 		for i, e := range errs {
 			msgs[i] = e.Field + ": " + e.Detail
 		}
-		return nil, invalidf("%s", strings.Join(msgs, "; "))
+		return nil, clients.Errorf(clients.ErrInvalid, "%s", strings.Join(msgs, "; "))
 	}
 	it, err := c.clusterInstanceType(spec)
 	if err != nil {
@@ -247,7 +247,7 @@ func (c *Cloud) CreateCluster(ctx context.Context, spec clients.ClusterSpec) (*c
 	existing := members(list, name)
 	for _, m := range existing {
 		if tagValue(m.w, LaunchTokenTag) != clients.TokenValue(rankToken(p.token, m.rank)) {
-			return nil, &kindError{kind: clients.ErrConflict, msg: fmt.Sprintf(
+			return nil, &clients.KindError{Kind: clients.ErrConflict, Msg: fmt.Sprintf(
 				"Lambda Cloud already has a cluster named %s (instance %s, %s) that this create did not launch: choose another name, "+
 					"or import the existing cluster (terraform import <resource address> lambda/%s)", name, m.w.ID, m.w.Name, name)}
 		}
@@ -386,7 +386,7 @@ func (c *Cloud) clusterRegion(ctx context.Context, spec clients.ClusterSpec, it 
 		case region == "":
 			region, from = r, what
 		case r != region:
-			return invalidf("%s is in region %s but %s is %s; a Lambda Cloud cluster lives in one region", what, r, from, region)
+			return clients.Errorf(clients.ErrInvalid, "%s is in region %s but %s is %s; a Lambda Cloud cluster lives in one region", what, r, from, region)
 		}
 		return nil
 	}
@@ -414,7 +414,7 @@ func (c *Cloud) clusterRegion(ctx context.Context, spec clients.ClusterSpec, it 
 	}
 	item, ok := items[it.Name]
 	if !ok {
-		return "", invalidf("Lambda Cloud does not offer instance type %s (offered: %s)", it.Name, strings.Join(slices.Sorted(maps.Keys(items)), ", "))
+		return "", clients.Errorf(clients.ErrInvalid, "Lambda Cloud does not offer instance type %s (offered: %s)", it.Name, strings.Join(slices.Sorted(maps.Keys(items)), ", "))
 	}
 	var regions []string
 	for _, r := range item.RegionsWithCapacityAvailable {
@@ -425,7 +425,7 @@ func (c *Cloud) clusterRegion(ctx context.Context, spec clients.ClusterSpec, it 
 	if len(regions) == 0 {
 		return "", &clients.CapacityError{Attempts: []clients.CapacityAttempt{{
 			Cloud: cloudName, InstanceType: it.Name,
-			Err: &kindError{kind: clients.ErrCapacity, msg: fmt.Sprintf(
+			Err: &clients.KindError{Kind: clients.ErrCapacity, Msg: fmt.Sprintf(
 				"Lambda Cloud reports no region with capacity for %s; try another GPU type, a smaller cluster, or again later", it.Name)},
 		}}}
 	}
@@ -467,7 +467,7 @@ func (c *Cloud) clusterRuleset(ctx context.Context, name string, nodes []member)
 	}
 	for _, r := range rs.Rules {
 		if !strings.HasPrefix(r.Description, ruleDescription(name)) {
-			return nil, &kindError{kind: clients.ErrConflict, msg: fmt.Sprintf(
+			return nil, &clients.KindError{Kind: clients.ErrConflict, Msg: fmt.Sprintf(
 				"Lambda Cloud already has a firewall ruleset named %s (id %s) with rules this provider did not write; "+
 					"a cluster's ruleset is named after the cluster: choose another cluster name or rename that ruleset", name, rs.ID)}
 		}
@@ -626,7 +626,7 @@ func (c *Cloud) GetCluster(ctx context.Context, id string) (*clients.Cluster, er
 		return nil, err
 	}
 	if len(nodes) == 0 && rs == nil {
-		return nil, &kindError{kind: clients.ErrNotFound, msg: "Lambda Cloud has no cluster named " + id + " (no instance tagged " + ClusterTag + "=" + id + " and no firewall ruleset of that name)"}
+		return nil, &clients.KindError{Kind: clients.ErrNotFound, Msg: "Lambda Cloud has no cluster named " + id + " (no instance tagged " + ClusterTag + "=" + id + " and no firewall ruleset of that name)"}
 	}
 	var syncErr error
 	if rs != nil {
@@ -715,10 +715,10 @@ func clusterOf(name string, rs *FirewallRuleset, nodes []member, syncErr error) 
 // false, so the provider plans a replacement).
 func (c *Cloud) UpdateCluster(ctx context.Context, id string, update clients.ClusterUpdate) (*clients.Cluster, error) {
 	if field := otherClusterField(update, "Name", "NodeCount", "Spec"); field != "" {
-		return nil, unsupportedf("the Lambda Cloud adapter cannot change %s of an existing cluster", field)
+		return nil, clients.Errorf(clients.ErrUnsupported, "the Lambda Cloud adapter cannot change %s of an existing cluster", field)
 	}
 	if update.Name != nil && *update.Name != id {
-		return nil, unsupportedf("a Lambda Cloud cluster's name is its id and cannot change in place; renaming %s means replacing it", id)
+		return nil, clients.Errorf(clients.ErrUnsupported, "a Lambda Cloud cluster's name is its id and cannot change in place; renaming %s means replacing it", id)
 	}
 	if update.NodeCount != nil {
 		return c.ScaleCluster(ctx, id, *update.NodeCount, update.Spec)
@@ -750,7 +750,7 @@ func (c *Cloud) ScaleCluster(ctx context.Context, name string, nodeCount int, sp
 		return nil, err
 	}
 	if nodeCount < ClusterMinNodes || nodeCount > ClusterMaxNodes {
-		return nil, invalidf("a Lambda Cloud cluster has %d to %d nodes, not %d", ClusterMinNodes, ClusterMaxNodes, nodeCount)
+		return nil, clients.Errorf(clients.ErrInvalid, "a Lambda Cloud cluster has %d to %d nodes, not %d", ClusterMinNodes, ClusterMaxNodes, nodeCount)
 	}
 	list, err := c.instances.Get(ctx, time.Now())
 	if err != nil {
@@ -762,7 +762,7 @@ func (c *Cloud) ScaleCluster(ctx context.Context, name string, nodeCount int, sp
 		return nil, err
 	}
 	if len(nodes) == 0 && rs == nil {
-		return nil, &kindError{kind: clients.ErrNotFound, msg: "Lambda Cloud has no cluster named " + name}
+		return nil, &clients.KindError{Kind: clients.ErrNotFound, Msg: "Lambda Cloud has no cluster named " + name}
 	}
 
 	if len(nodes) > nodeCount {
@@ -821,7 +821,7 @@ func (c *Cloud) scaleParams(ctx context.Context, name string, nodes []member, rs
 		// nodes' region.
 		var err error
 		if len(nodes) == 0 {
-			return p, &kindError{kind: clients.ErrNotFound, msg: "Lambda Cloud has no cluster named " + name}
+			return p, &clients.KindError{Kind: clients.ErrNotFound, Msg: "Lambda Cloud has no cluster named " + name}
 		}
 		if rs, err = c.createClusterRuleset(ctx, name, nodes[0].w.Region.Name); err != nil {
 			return p, err
@@ -841,11 +841,11 @@ func (c *Cloud) scaleParams(ctx context.Context, name string, nodes []member, rs
 		return p, nil
 	}
 	if len(nodes) == 0 {
-		return p, unsupportedf("Lambda Cloud cluster %s has no node left to copy settings from: growing it needs its full settings", name)
+		return p, clients.Errorf(clients.ErrUnsupported, "Lambda Cloud cluster %s has no node left to copy settings from: growing it needs its full settings", name)
 	}
 	w := nodes[0].w
 	if tagValue(w, ClusterUserDataTag) != "" {
-		return p, unsupportedf("Lambda Cloud cluster %s was launched with user data, which Lambda does not report back: "+
+		return p, clients.Errorf(clients.ErrUnsupported, "Lambda Cloud cluster %s was launched with user data, which Lambda does not report back: "+
 			"new nodes need the cluster's settings (ScaleCluster with the spec)", name)
 	}
 	it, err := c.ResolveInstanceType(w.InstanceType.Name, 0)

@@ -2,8 +2,6 @@ package lambda
 
 import (
 	"encoding/json"
-	"errors"
-	"fmt"
 	"net/http"
 	"strings"
 
@@ -77,34 +75,4 @@ func parseErrorBody(body []byte) apiErrorBody {
 		return apiErrorBody{}
 	}
 	return b
-}
-
-// kindError is an error of the adapter's own making (not an API answer) that still carries
-// one of the clients sentinels for errors.Is, without the sentinel's text in its message.
-type kindError struct {
-	kind error
-	msg  string
-}
-
-func (e *kindError) Error() string { return e.msg }
-func (e *kindError) Unwrap() error { return e.kind }
-
-func invalidf(format string, args ...any) error {
-	return &kindError{kind: clients.ErrInvalid, msg: fmt.Sprintf(format, args...)}
-}
-
-func unsupportedf(format string, args ...any) error {
-	return &kindError{kind: clients.ErrUnsupported, msg: fmt.Sprintf(format, args...)}
-}
-
-// withKind returns a copy of an API error with another kind (the launch's "object does not
-// exist" means bad input, not a vanished machine); other errors pass unchanged.
-func withKind(err error, kind error) error {
-	var apiErr *clients.APIError
-	if !errors.As(err, &apiErr) {
-		return err
-	}
-	c := *apiErr
-	c.Kind = kind
-	return &c
 }

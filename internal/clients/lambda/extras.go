@@ -47,7 +47,7 @@ func (c *Cloud) CreateFilesystem(ctx context.Context, name, region string) (*Fil
 			return &list[i], nil
 		}
 	}
-	return nil, &kindError{kind: clients.ErrOutcomeUnknown, msg: err.Error() +
+	return nil, &clients.KindError{Kind: clients.ErrOutcomeUnknown, Msg: err.Error() +
 		"; no filesystem named " + name + " exists in " + region + ", so it was not created: apply again"}
 }
 
@@ -62,7 +62,7 @@ func (c *Cloud) GetFilesystem(ctx context.Context, id string) (*Filesystem, erro
 			return &list[i], nil
 		}
 	}
-	return nil, &kindError{kind: clients.ErrNotFound, msg: "Lambda Cloud has no filesystem with id " + id}
+	return nil, &clients.KindError{Kind: clients.ErrNotFound, Msg: "Lambda Cloud has no filesystem with id " + id}
 }
 
 // DeleteFilesystem deletes a filesystem; one already gone counts as deleted. A filesystem still
@@ -99,7 +99,7 @@ func (c *Cloud) CreateFirewallRuleset(ctx context.Context, name, region string, 
 			return &list[i], nil
 		}
 	}
-	return nil, &kindError{kind: clients.ErrOutcomeUnknown, msg: err.Error() +
+	return nil, &clients.KindError{Kind: clients.ErrOutcomeUnknown, Msg: err.Error() +
 		"; no firewall ruleset named " + name + " exists in " + region + ", so it was not created: apply again"}
 }
 

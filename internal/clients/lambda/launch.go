@@ -32,7 +32,7 @@ func (c *Cloud) CreateInstance(ctx context.Context, spec clients.InstanceSpec) (
 		for i, e := range errs {
 			msgs[i] = e.Field + ": " + e.Detail
 		}
-		return nil, invalidf("%s", strings.Join(msgs, "; "))
+		return nil, clients.Errorf(clients.ErrInvalid, "%s", strings.Join(msgs, "; "))
 	}
 	it, err := c.ResolveInstanceType(spec.GPUType, spec.GPUCount)
 	if err != nil {
@@ -55,14 +55,14 @@ func (c *Cloud) CreateInstance(ctx context.Context, spec clients.InstanceSpec) (
 	}
 	item, ok := items[it.Name]
 	if !ok {
-		return nil, invalidf("Lambda Cloud does not offer instance type %s (offered: %s)", it.Name, strings.Join(slices.Sorted(maps.Keys(items)), ", "))
+		return nil, clients.Errorf(clients.ErrInvalid, "Lambda Cloud does not offer instance type %s (offered: %s)", it.Name, strings.Join(slices.Sorted(maps.Keys(items)), ", "))
 	}
 	if item.InstanceType.Name == "" {
 		item.InstanceType.Name = it.Name
 	}
 	price := centsToUSD(item.InstanceType.PriceCentsPerHour)
 	if spec.MaxPricePerHour > 0 && price > spec.MaxPricePerHour {
-		return nil, invalidf("Lambda Cloud instance type %s costs $%.2f per hour, above max_price_per_hour $%.2f",
+		return nil, clients.Errorf(clients.ErrInvalid, "Lambda Cloud instance type %s costs $%.2f per hour, above max_price_per_hour $%.2f",
 			it.Name, price, spec.MaxPricePerHour)
 	}
 	regions, err := c.candidateRegions(ctx, spec, item)
@@ -72,7 +72,7 @@ func (c *Cloud) CreateInstance(ctx context.Context, spec clients.InstanceSpec) (
 	if len(regions) == 0 {
 		return nil, &clients.CapacityError{Attempts: []clients.CapacityAttempt{{
 			Cloud: cloudName, InstanceType: it.Name,
-			Err: &kindError{kind: clients.ErrCapacity, msg: "Lambda Cloud reports no region with capacity for " + it.Name +
+			Err: &clients.KindError{Kind: clients.ErrCapacity, Msg: "Lambda Cloud reports no region with capacity for " + it.Name +
 				"; try another GPU type or count, another cloud, or again later"},
 		}}}
 	}
@@ -89,8 +89,8 @@ func (c *Cloud) CreateInstance(ctx context.Context, spec clients.InstanceSpec) (
 		case err == nil:
 			// Accepted, yet no id: the machine may exist all the same.
 			c.instances.Invalidate()
-			return c.adopt(ctx, tagValue, &kindError{kind: clients.ErrOutcomeUnknown,
-				msg: "launch instance: Lambda Cloud accepted the launch but returned no instance id"})
+			return c.adopt(ctx, tagValue, &clients.KindError{Kind: clients.ErrOutcomeUnknown,
+				Msg: "launch instance: Lambda Cloud accepted the launch but returned no instance id"})
 		case errors.Is(err, clients.ErrOutcomeUnknown):
 			c.instances.Invalidate()
 			return c.adopt(ctx, tagValue, err)
@@ -99,7 +99,7 @@ func (c *Cloud) CreateInstance(ctx context.Context, spec clients.InstanceSpec) (
 		case clients.IsNotFound(err):
 			// A launch's "does not exist" names an SSH key, filesystem, image or ruleset of
 			// the request: bad input, not a vanished machine.
-			return nil, withKind(err, clients.ErrInvalid)
+			return nil, clients.WithKind(err, clients.ErrInvalid)
 		default:
 			return nil, err
 		}
@@ -204,7 +204,7 @@ func (c *Cloud) sshKeyNames(ctx context.Context, ids []string) ([]string, error)
 			return names, nil
 		}
 	}
-	return nil, invalidf("Lambda Cloud account has no SSH key with id %q", missing)
+	return nil, clients.Errorf(clients.ErrInvalid, "Lambda Cloud account has no SSH key with id %q", missing)
 }
 
 // candidateRegions lists where to try the launch. Filesystems and firewall rulesets are
@@ -241,7 +241,7 @@ func (c *Cloud) pinnedRegion(ctx context.Context, o *clients.LambdaInstanceOptio
 	region, from := "", ""
 	pin := func(r, what string) error {
 		if region != "" && r != region {
-			return invalidf("%s is in region %s but %s is in region %s; an instance can only use resources of its own region", what, r, from, region)
+			return clients.Errorf(clients.ErrInvalid, "%s is in region %s but %s is in region %s; an instance can only use resources of its own region", what, r, from, region)
 		}
 		region, from = r, what
 		return nil
@@ -254,7 +254,7 @@ func (c *Cloud) pinnedRegion(ctx context.Context, o *clients.LambdaInstanceOptio
 		for _, name := range o.FileSystemNames {
 			i := slices.IndexFunc(fss, func(f Filesystem) bool { return f.Name == name })
 			if i < 0 {
-				return "", invalidf("Lambda Cloud account has no filesystem named %q", name)
+				return "", clients.Errorf(clients.ErrInvalid, "Lambda Cloud account has no filesystem named %q", name)
 			}
 			if err := pin(fss[i].Region.Name, "filesystem "+name); err != nil {
 				return "", err
@@ -269,7 +269,7 @@ func (c *Cloud) pinnedRegion(ctx context.Context, o *clients.LambdaInstanceOptio
 		for _, id := range o.FirewallRulesetIDs {
 			i := slices.IndexFunc(rss, func(r FirewallRuleset) bool { return r.ID == id })
 			if i < 0 {
-				return "", invalidf("Lambda Cloud account has no firewall ruleset with id %q", id)
+				return "", clients.Errorf(clients.ErrInvalid, "Lambda Cloud account has no firewall ruleset with id %q", id)
 			}
 			if err := pin(rss[i].Region.Name, "firewall ruleset "+id); err != nil {
 				return "", err
@@ -317,7 +317,7 @@ func (c *Cloud) notAdopted(launchErr error, tagValue string, lookErr error) erro
 	if lookErr != nil {
 		msg += fmt.Sprintf(" (the last look failed: %v)", lookErr)
 	}
-	return &kindError{kind: clients.ErrOutcomeUnknown, msg: msg}
+	return &clients.KindError{Kind: clients.ErrOutcomeUnknown, Msg: msg}
 }
 
 // pickTagged finds the instance carrying the launch tag, preferring a live one. Gone machines

@@ -34,7 +34,7 @@ func (c *Cloud) GetVolume(ctx context.Context, id string) (*clients.Volume, erro
 
 // ResizeVolume is refused: Lambda filesystems have no size.
 func (c *Cloud) ResizeVolume(context.Context, string, int) (*clients.Volume, error) {
-	return nil, &kindError{kind: clients.ErrUnsupported, msg: "Lambda Cloud filesystems have no size to change"}
+	return nil, &clients.KindError{Kind: clients.ErrUnsupported, Msg: "Lambda Cloud filesystems have no size to change"}
 }
 
 // DeleteVolume deletes a filesystem.

@@ -157,7 +157,7 @@ func New(settings clients.Settings) (*Cloud, error) { return NewWithOptions(sett
 // NewWithOptions is New with adjustments (rate limits for emulators).
 func NewWithOptions(settings clients.Settings, opts ...Option) (*Cloud, error) {
 	if strings.TrimSpace(settings.APIKey) == "" {
-		return nil, &kindError{kind: clients.ErrAuth, msg: fmt.Sprintf(
+		return nil, &clients.KindError{Kind: clients.ErrAuth, Msg: fmt.Sprintf(
 			"RunPod API key is not set: set api_key in the provider's runpod block or the %s environment variable", keyEnv)}
 	}
 	o := options{adoptWindow: 30 * time.Second, adoptInterval: time.Second}
@@ -212,7 +212,7 @@ func (c *Cloud) ResolveInstanceType(gpuType string, count int) (clients.Instance
 		count = 1
 	}
 	if count < 1 || count > maxCount {
-		return clients.InstanceType{}, invalidf("a RunPod pod has 1 to %d GPUs of type %s, not %d", maxCount, id, count)
+		return clients.InstanceType{}, clients.Errorf(clients.ErrInvalid, "a RunPod pod has 1 to %d GPUs of type %s, not %d", maxCount, id, count)
 	}
 	return clients.InstanceType{Name: id, GPUType: neutral, GPUCount: count}, nil
 }
@@ -222,7 +222,7 @@ func (c *Cloud) ResolveInstanceType(gpuType string, count int) (clients.Instance
 func resolveGPU(gpuType string) (id, name string, maxCount int, err error) {
 	if g, ok := gpus.Lookup(gpuType); ok {
 		if g.RunPodID == "" {
-			return "", "", 0, invalidf("RunPod does not offer %s (%s)", g.Name, g.Description)
+			return "", "", 0, clients.Errorf(clients.ErrInvalid, "RunPod does not offer %s (%s)", g.Name, g.Description)
 		}
 		return g.RunPodID, g.Name, maxOr(g.RunPodMaxCount, defaultMaxGPUs), nil
 	}
@@ -234,7 +234,7 @@ func resolveGPU(gpuType string) (id, name string, maxCount int, err error) {
 	if strings.HasPrefix(gpuType, "NVIDIA ") || strings.HasPrefix(gpuType, "AMD ") {
 		return gpuType, gpuType, defaultMaxGPUs, nil
 	}
-	return "", "", 0, invalidf("unknown GPU type %q: use a neutral name (%s) or a RunPod GPU id such as \"NVIDIA H100 80GB HBM3\"",
+	return "", "", 0, clients.Errorf(clients.ErrInvalid, "unknown GPU type %q: use a neutral name (%s) or a RunPod GPU id such as \"NVIDIA H100 80GB HBM3\"",
 		gpuType, strings.Join(gpus.Names(), ", "))
 }
 
@@ -495,19 +495,19 @@ func (c *Cloud) UpdateInstance(ctx context.Context, id string, update clients.In
 		return nil, err
 	}
 	if field := unknownUpdateField(update); field != "" {
-		return nil, unsupportedf("the RunPod adapter cannot change %s of an existing pod", field)
+		return nil, clients.Errorf(clients.ErrUnsupported, "the RunPod adapter cannot change %s of an existing pod", field)
 	}
 	if update.Name != nil && strings.TrimSpace(*update.Name) == "" {
-		return nil, invalidf("a RunPod pod name cannot be empty")
+		return nil, clients.Errorf(clients.ErrInvalid, "a RunPod pod name cannot be empty")
 	}
 	if update.Image != nil && strings.TrimSpace(*update.Image) == "" {
-		return nil, invalidf("a RunPod pod image cannot be empty")
+		return nil, clients.Errorf(clients.ErrInvalid, "a RunPod pod image cannot be empty")
 	}
 	if update.DesiredState != nil && *update.DesiredState != clients.DesiredRunning && *update.DesiredState != clients.DesiredStopped {
-		return nil, invalidf("desired state %q is neither %q nor %q", *update.DesiredState, clients.DesiredRunning, clients.DesiredStopped)
+		return nil, clients.Errorf(clients.ErrInvalid, "desired state %q is neither %q nor %q", *update.DesiredState, clients.DesiredRunning, clients.DesiredStopped)
 	}
 	if bad := reservedIn(update.Env); bad != "" {
-		return nil, invalidf("environment variable %s is managed by the provider and cannot be set", bad)
+		return nil, clients.Errorf(clients.ErrInvalid, "environment variable %s is managed by the provider and cannot be set", bad)
 	}
 
 	var pod *Pod

@@ -15,6 +15,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients/httpx"
 )
 
@@ -84,7 +85,7 @@ var validID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
 
 func checkID(kind, id string) error {
 	if !validID.MatchString(id) {
-		return invalidf("%q is not a valid RunPod %s id", id, kind)
+		return clients.Errorf(clients.ErrInvalid, "%q is not a valid RunPod %s id", id, kind)
 	}
 	return nil
 }
@@ -379,7 +380,7 @@ func (c *Client) ListGPUTypes(ctx context.Context, q GPUTypesQuery) ([]GpuType, 
 // GetGPUType reads GET /catalog/gpus/{id}; GPU ids contain spaces and are escaped.
 func (c *Client) GetGPUType(ctx context.Context, id string, q GPUTypesQuery) (*GpuType, error) {
 	if strings.TrimSpace(id) == "" {
-		return nil, invalidf("empty RunPod GPU type id")
+		return nil, clients.Errorf(clients.ErrInvalid, "empty RunPod GPU type id")
 	}
 	var out GpuType
 	if err := c.get(ctx, "get GPU type", "/catalog/gpus/"+url.PathEscape(id), q.values(), &out); err != nil {

@@ -173,8 +173,8 @@ func (c *Cloud) CreateCluster(ctx context.Context, spec clients.ClusterSpec) (*c
 		return out, nil
 	case err == nil:
 		c.pods.Invalidate()
-		return c.adoptCluster(ctx, req, tokenValue, before, &kindError{kind: clients.ErrOutcomeUnknown,
-			msg: "create cluster: RunPod accepted the cluster but returned no cluster id"})
+		return c.adoptCluster(ctx, req, tokenValue, before, &clients.KindError{Kind: clients.ErrOutcomeUnknown,
+			Msg: "create cluster: RunPod accepted the cluster but returned no cluster id"})
 	case errors.Is(err, clients.ErrOutcomeUnknown):
 		c.pods.Invalidate()
 		return c.adoptCluster(ctx, req, tokenValue, before, err)
@@ -185,7 +185,7 @@ func (c *Cloud) CreateCluster(ctx context.Context, spec clients.ClusterSpec) (*c
 		}}}
 	case clients.IsNotFound(err):
 		// A create's "not found" names a network volume of the request: bad input.
-		return nil, withKind(err, clients.ErrInvalid)
+		return nil, clients.WithKind(err, clients.ErrInvalid)
 	default:
 		return nil, err
 	}
@@ -205,7 +205,7 @@ func (c *Cloud) dataCenters(ctx context.Context, spec clients.ClusterSpec, o cli
 		}
 		i := slices.IndexFunc(list, func(g GpuType) bool { return strings.EqualFold(g.ID, it.Name) })
 		if i < 0 {
-			return nil, invalidf("RunPod does not offer GPU type %q for Instant Clusters", it.Name)
+			return nil, clients.Errorf(clients.ErrInvalid, "RunPod does not offer GPU type %q for Instant Clusters", it.Name)
 		}
 		g = list[i]
 	}
@@ -294,10 +294,10 @@ func (c *Cloud) GetCluster(ctx context.Context, id string) (*clients.Cluster, er
 // plans a replacement); the same count is no change.
 func (c *Cloud) UpdateCluster(ctx context.Context, id string, update clients.ClusterUpdate) (*clients.Cluster, error) {
 	if field := otherClusterField(update, "Name", "NodeCount", "Spec"); field != "" {
-		return nil, unsupportedf("the RunPod adapter cannot change %s of an existing Instant Cluster", field)
+		return nil, clients.Errorf(clients.ErrUnsupported, "the RunPod adapter cannot change %s of an existing Instant Cluster", field)
 	}
 	if update.Name != nil && strings.TrimSpace(*update.Name) == "" {
-		return nil, invalidf("a RunPod cluster name cannot be empty")
+		return nil, clients.Errorf(clients.ErrInvalid, "a RunPod cluster name cannot be empty")
 	}
 	if update.NodeCount != nil {
 		cl, err := c.api.GetCluster(ctx, id)
@@ -305,7 +305,7 @@ func (c *Cloud) UpdateCluster(ctx context.Context, id string, update clients.Clu
 			return nil, err
 		}
 		if *update.NodeCount != cl.Compute.PodCount {
-			return nil, unsupportedf("RunPod cannot change the node count of Instant Cluster %s (%d to %d) in place: the cluster must be replaced",
+			return nil, clients.Errorf(clients.ErrUnsupported, "RunPod cannot change the node count of Instant Cluster %s (%d to %d) in place: the cluster must be replaced",
 				id, cl.Compute.PodCount, *update.NodeCount)
 		}
 	}
@@ -500,5 +500,5 @@ func fieldErrors(errs []clients.FieldError) error {
 	for i, e := range errs {
 		msgs[i] = e.Field + ": " + e.Detail
 	}
-	return invalidf("%s", strings.Join(msgs, "; "))
+	return clients.Errorf(clients.ErrInvalid, "%s", strings.Join(msgs, "; "))
 }

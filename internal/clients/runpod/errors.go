@@ -3,7 +3,6 @@ package runpod
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"strings"
 
@@ -102,42 +101,4 @@ func apiStatus(err error) int {
 		return apiErr.StatusCode
 	}
 	return 0
-}
-
-// kindError is an error of the adapter's own making (not an API answer) that still carries
-// one of the clients sentinels for errors.Is, without the sentinel's text in its message.
-type kindError struct {
-	kind error
-	msg  string
-}
-
-func (e *kindError) Error() string { return e.msg }
-func (e *kindError) Unwrap() error { return e.kind }
-
-func invalidf(format string, args ...any) error {
-	return &kindError{kind: clients.ErrInvalid, msg: fmt.Sprintf(format, args...)}
-}
-
-func unsupportedf(format string, args ...any) error {
-	return &kindError{kind: clients.ErrUnsupported, msg: fmt.Sprintf(format, args...)}
-}
-
-func notFoundf(format string, args ...any) error {
-	return &kindError{kind: clients.ErrNotFound, msg: fmt.Sprintf(format, args...)}
-}
-
-func conflictf(format string, args ...any) error {
-	return &kindError{kind: clients.ErrConflict, msg: fmt.Sprintf(format, args...)}
-}
-
-// withKind returns a copy of an API error with another kind (a create's 404 names a template
-// or volume of the request: bad input, not a vanished pod); other errors pass unchanged.
-func withKind(err error, kind error) error {
-	var apiErr *clients.APIError
-	if !errors.As(err, &apiErr) {
-		return err
-	}
-	c := *apiErr
-	c.Kind = kind
-	return &c
 }

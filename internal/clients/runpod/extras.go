@@ -36,13 +36,13 @@ func (c *Cloud) ListNetworkVolumes(ctx context.Context) ([]NetworkVolume, error)
 func (c *Cloud) CreateNetworkVolume(ctx context.Context, req CreateNetworkVolumeRequest) (*NetworkVolume, error) {
 	switch {
 	case strings.TrimSpace(req.Name) == "":
-		return nil, invalidf("a RunPod network volume needs a name")
+		return nil, clients.Errorf(clients.ErrInvalid, "a RunPod network volume needs a name")
 	case req.DataCenter == "":
-		return nil, invalidf("a RunPod network volume needs a data center")
+		return nil, clients.Errorf(clients.ErrInvalid, "a RunPod network volume needs a data center")
 	case req.Size < MinNetworkVolumeGB || req.Size > MaxNetworkVolumeGB:
-		return nil, invalidf("a RunPod network volume has %d to %d GB, not %d", MinNetworkVolumeGB, MaxNetworkVolumeGB, req.Size)
+		return nil, clients.Errorf(clients.ErrInvalid, "a RunPod network volume has %d to %d GB, not %d", MinNetworkVolumeGB, MaxNetworkVolumeGB, req.Size)
 	case req.Type != "" && req.Type != VolumeStandard && req.Type != VolumeHighPerformance:
-		return nil, invalidf("network volume type %q is neither %s nor %s", req.Type, VolumeStandard, VolumeHighPerformance)
+		return nil, clients.Errorf(clients.ErrInvalid, "network volume type %q is neither %s nor %s", req.Type, VolumeStandard, VolumeHighPerformance)
 	}
 	before, err := c.api.ListNetworkVolumes(ctx)
 	if err != nil {
@@ -71,18 +71,18 @@ func (c *Cloud) UpdateNetworkVolume(ctx context.Context, id string, req UpdateNe
 		return c.api.GetNetworkVolume(ctx, id)
 	}
 	if req.Name != nil && strings.TrimSpace(*req.Name) == "" {
-		return nil, invalidf("a RunPod network volume name cannot be empty")
+		return nil, clients.Errorf(clients.ErrInvalid, "a RunPod network volume name cannot be empty")
 	}
 	if req.Size != nil {
 		if *req.Size > MaxNetworkVolumeGB {
-			return nil, invalidf("a RunPod network volume has at most %d GB, not %d", MaxNetworkVolumeGB, *req.Size)
+			return nil, clients.Errorf(clients.ErrInvalid, "a RunPod network volume has at most %d GB, not %d", MaxNetworkVolumeGB, *req.Size)
 		}
 		cur, err := c.api.GetNetworkVolume(ctx, id)
 		if err != nil {
 			return nil, err
 		}
 		if *req.Size < cur.Size {
-			return nil, invalidf("RunPod network volume %s has %d GB and cannot shrink to %d GB: a smaller volume needs a new one", id, cur.Size, *req.Size)
+			return nil, clients.Errorf(clients.ErrInvalid, "RunPod network volume %s has %d GB and cannot shrink to %d GB: a smaller volume needs a new one", id, cur.Size, *req.Size)
 		}
 	}
 	return c.api.UpdateNetworkVolume(ctx, id, req)
@@ -112,7 +112,7 @@ func (c *Cloud) ListClusters(ctx context.Context) ([]Cluster, error) {
 // never created twice.
 func (c *Cloud) CreateInstantCluster(ctx context.Context, req CreateClusterRequest) (*Cluster, error) {
 	if strings.TrimSpace(req.Name) == "" {
-		return nil, invalidf("a RunPod cluster needs a name")
+		return nil, clients.Errorf(clients.ErrInvalid, "a RunPod cluster needs a name")
 	}
 	if req.Type == "" {
 		req.Type = ClusterTraining
@@ -123,13 +123,13 @@ func (c *Cloud) CreateInstantCluster(ctx context.Context, req CreateClusterReque
 	}
 	req.Compute.GPUTypeID = id
 	if req.Compute.GPUCountPerPod < 1 || req.Compute.GPUCountPerPod > maxCount {
-		return nil, invalidf("a RunPod cluster node has 1 to %d GPUs of type %s, not %d", maxCount, id, req.Compute.GPUCountPerPod)
+		return nil, clients.Errorf(clients.ErrInvalid, "a RunPod cluster node has 1 to %d GPUs of type %s, not %d", maxCount, id, req.Compute.GPUCountPerPod)
 	}
 	if req.Compute.PodCount < 2 || req.Compute.PodCount > 250 {
-		return nil, invalidf("a RunPod cluster has 2 to 250 nodes, not %d", req.Compute.PodCount)
+		return nil, clients.Errorf(clients.ErrInvalid, "a RunPod cluster has 2 to 250 nodes, not %d", req.Compute.PodCount)
 	}
 	if req.Image == "" {
-		return nil, invalidf("a RunPod cluster needs a container image")
+		return nil, clients.Errorf(clients.ErrInvalid, "a RunPod cluster needs a container image")
 	}
 	before, err := c.api.ListClusters(ctx)
 	if err != nil {
@@ -152,7 +152,7 @@ func (c *Cloud) GetInstantCluster(ctx context.Context, id string) (*Cluster, err
 // RenameCluster renames a cluster (the only change RunPod allows in place).
 func (c *Cloud) RenameCluster(ctx context.Context, id, name string) (*Cluster, error) {
 	if strings.TrimSpace(name) == "" {
-		return nil, invalidf("a RunPod cluster name cannot be empty")
+		return nil, clients.Errorf(clients.ErrInvalid, "a RunPod cluster name cannot be empty")
 	}
 	return c.api.RenameCluster(ctx, id, name)
 }
@@ -217,7 +217,7 @@ func adoptNew[T any](ctx context.Context, c *Cloud, createErr error, what string
 		case len(found) == 1:
 			return &all[found[0]], nil
 		case len(found) > 1:
-			return nil, &kindError{kind: clients.ErrOutcomeUnknown, msg: fmt.Sprintf(
+			return nil, &clients.KindError{Kind: clients.ErrOutcomeUnknown, Msg: fmt.Sprintf(
 				"%v; %d new objects match %s, so none was adopted: check the RunPod console and delete the extra ones", createErr, len(found), what)}
 		}
 		remaining := time.Until(deadline)
@@ -228,7 +228,7 @@ func adoptNew[T any](ctx context.Context, c *Cloud, createErr error, what string
 		select {
 		case <-actx.Done():
 			t.Stop()
-			return nil, &kindError{kind: clients.ErrOutcomeUnknown, msg: fmt.Sprintf("%v; looking for the new %s: %v", createErr, what, actx.Err())}
+			return nil, &clients.KindError{Kind: clients.ErrOutcomeUnknown, Msg: fmt.Sprintf("%v; looking for the new %s: %v", createErr, what, actx.Err())}
 		case <-t.C:
 		}
 		pause = min(pause*2, adoptMaxPause)
@@ -238,5 +238,5 @@ func adoptNew[T any](ctx context.Context, c *Cloud, createErr error, what string
 	if lastErr != nil {
 		msg += fmt.Sprintf(" (the last look failed: %v)", lastErr)
 	}
-	return nil, &kindError{kind: clients.ErrOutcomeUnknown, msg: msg}
+	return nil, &clients.KindError{Kind: clients.ErrOutcomeUnknown, Msg: msg}
 }

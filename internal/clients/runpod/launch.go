@@ -104,7 +104,7 @@ func (c *Cloud) CreateInstance(ctx context.Context, spec clients.InstanceSpec) (
 		for i, e := range errs {
 			msgs[i] = e.Field + ": " + e.Detail
 		}
-		return nil, invalidf("%s", strings.Join(msgs, "; "))
+		return nil, clients.Errorf(clients.ErrInvalid, "%s", strings.Join(msgs, "; "))
 	}
 	it, err := c.ResolveInstanceType(spec.GPUType, spec.GPUCount)
 	if err != nil {
@@ -144,7 +144,7 @@ func (c *Cloud) CreateInstance(ctx context.Context, spec clients.InstanceSpec) (
 	}
 	price *= float64(it.GPUCount)
 	if spec.MaxPricePerHour > 0 && price > spec.MaxPricePerHour {
-		return nil, invalidf("%d x %s on RunPod's %s cloud costs $%.2f per hour, above max_price_per_hour $%.2f",
+		return nil, clients.Errorf(clients.ErrInvalid, "%d x %s on RunPod's %s cloud costs $%.2f per hour, above max_price_per_hour $%.2f",
 			it.GPUCount, it.Name, opts.CloudType, price, spec.MaxPricePerHour)
 	}
 	candidates, err := c.candidateDataCenters(ctx, spec, opts, g)
@@ -170,8 +170,8 @@ func (c *Cloud) CreateInstance(ctx context.Context, spec clients.InstanceSpec) (
 		case err == nil:
 			// Accepted, yet no id: the pod may exist all the same.
 			c.pods.Invalidate()
-			return c.adopt(ctx, tokenValue, req.Name, &kindError{kind: clients.ErrOutcomeUnknown,
-				msg: "create pod: RunPod accepted the pod but returned no pod id"})
+			return c.adopt(ctx, tokenValue, req.Name, &clients.KindError{Kind: clients.ErrOutcomeUnknown,
+				Msg: "create pod: RunPod accepted the pod but returned no pod id"})
 		case errors.Is(err, clients.ErrOutcomeUnknown):
 			c.pods.Invalidate()
 			return c.adopt(ctx, tokenValue, req.Name, err)
@@ -182,7 +182,7 @@ func (c *Cloud) CreateInstance(ctx context.Context, spec clients.InstanceSpec) (
 		case clients.IsNotFound(err):
 			// A create's "not found" names a template or network volume of the request: bad
 			// input, not a vanished pod.
-			return nil, withKind(err, clients.ErrInvalid)
+			return nil, clients.WithKind(err, clients.ErrInvalid)
 		default:
 			// 402 (no balance), 422 (bad body), 401, a 429 not worth waiting for, the context:
 			// no other data center would do better.
@@ -198,7 +198,7 @@ func (c *Cloud) CreateInstance(ctx context.Context, spec clients.InstanceSpec) (
 // problem with the request (or the account's access), not as missing capacity.
 func attemptsError(attempts []clients.CapacityAttempt) error {
 	if len(attempts) == 0 {
-		return &kindError{kind: clients.ErrCapacity, msg: "create pod: no data center to try"}
+		return &clients.KindError{Kind: clients.ErrCapacity, Msg: "create pod: no data center to try"}
 	}
 	var tried []string
 	for _, a := range attempts {
@@ -211,7 +211,7 @@ func attemptsError(attempts []clients.CapacityAttempt) error {
 	if apiStatus(last) == 403 {
 		return last
 	}
-	return &kindError{kind: clients.ErrInvalid, msg: fmt.Sprintf(
+	return &clients.KindError{Kind: clients.ErrInvalid, Msg: fmt.Sprintf(
 		"RunPod refused the pod in every data center tried (%s) with an answer that does not read like missing capacity, so the request itself is most likely at fault: %v",
 		strings.Join(tried, ", "), last)}
 }
@@ -302,7 +302,7 @@ func (c *Cloud) catalogEntry(ctx context.Context, it clients.InstanceType, cloud
 			ids = append(ids, g.ID)
 		}
 		sort.Strings(ids)
-		return GpuType{}, invalidf("RunPod does not offer GPU type %q (offered: %s)", it.Name, strings.Join(ids, ", "))
+		return GpuType{}, clients.Errorf(clients.ErrInvalid, "RunPod does not offer GPU type %q (offered: %s)", it.Name, strings.Join(ids, ", "))
 	}
 	g := list[i]
 	offered, maxCount := g.Secure, g.MaxCount.Secure
@@ -310,10 +310,10 @@ func (c *Cloud) catalogEntry(ctx context.Context, it clients.InstanceType, cloud
 		offered, maxCount = g.Community, g.MaxCount.Community
 	}
 	if !offered {
-		return GpuType{}, invalidf("RunPod does not offer %s on its %s cloud", g.ID, cloud)
+		return GpuType{}, clients.Errorf(clients.ErrInvalid, "RunPod does not offer %s on its %s cloud", g.ID, cloud)
 	}
 	if maxCount > 0 && it.GPUCount > maxCount {
-		return GpuType{}, invalidf("a RunPod %s cloud pod has at most %d x %s, not %d", cloud, maxCount, g.ID, it.GPUCount)
+		return GpuType{}, clients.Errorf(clients.ErrInvalid, "a RunPod %s cloud pod has at most %d x %s, not %d", cloud, maxCount, g.ID, it.GPUCount)
 	}
 	return g, nil
 }
@@ -325,13 +325,13 @@ func (c *Cloud) candidateDataCenters(ctx context.Context, spec clients.InstanceS
 		// A network volume lives in one data center and a pod can only mount it there.
 		v, err := c.api.GetNetworkVolume(ctx, o.NetworkVolumeID)
 		if clients.IsNotFound(err) {
-			return nil, invalidf("RunPod account has no network volume with id %q", o.NetworkVolumeID)
+			return nil, clients.Errorf(clients.ErrInvalid, "RunPod account has no network volume with id %q", o.NetworkVolumeID)
 		}
 		if err != nil {
 			return nil, err
 		}
 		if spec.Region != "" && spec.Region != v.DataCenter {
-			return nil, invalidf("network volume %s is in data center %s, not %s; a pod can only mount a volume of its own data center",
+			return nil, clients.Errorf(clients.ErrInvalid, "network volume %s is in data center %s, not %s; a pod can only mount a volume of its own data center",
 				v.ID, v.DataCenter, spec.Region)
 		}
 		// Tried even when the catalog shows no stock there: the catalog may lag, and the
@@ -400,7 +400,7 @@ func (c *Cloud) notAdopted(createErr error, tokenValue, name string, lookErr err
 	if lookErr != nil {
 		msg += fmt.Sprintf(" (the last look failed: %v)", lookErr)
 	}
-	return &kindError{kind: clients.ErrOutcomeUnknown, msg: msg}
+	return &clients.KindError{Kind: clients.ErrOutcomeUnknown, Msg: msg}
 }
 
 // pickTokened finds the pod carrying the launch token, preferring a live one. Terminated pods

@@ -45,7 +45,7 @@ type accountKey struct {
 func parsePublicKey(line string) (typ, material, comment, fingerprint string, err error) {
 	line = strings.TrimSpace(line)
 	if strings.ContainsAny(line, "\r\n") {
-		return "", "", "", "", invalidf("an SSH public key is one line; give one key per resource")
+		return "", "", "", "", clients.Errorf(clients.ErrInvalid, "an SSH public key is one line; give one key per resource")
 	}
 	// Tolerate tabs or several spaces between type and key, which ssh accepts; RunPod's
 	// pattern wants one space, which is what is stored.
@@ -58,12 +58,12 @@ func parsePublicKey(line string) (typ, material, comment, fingerprint string, er
 	}
 	m := keyLinePattern.FindStringSubmatch(line)
 	if m == nil {
-		return "", "", "", "", invalidf("not an OpenSSH public key (expected \"<type> <base64 key> [comment]\" on one line, such as the content of ~/.ssh/id_ed25519.pub)")
+		return "", "", "", "", clients.Errorf(clients.ErrInvalid, "not an OpenSSH public key (expected \"<type> <base64 key> [comment]\" on one line, such as the content of ~/.ssh/id_ed25519.pub)")
 	}
 	blob, derr := base64.StdEncoding.DecodeString(m[2])
 	if derr != nil {
 		if blob, derr = base64.RawStdEncoding.DecodeString(m[2]); derr != nil {
-			return "", "", "", "", invalidf("the key material of the %s public key is not valid base64", m[1])
+			return "", "", "", "", clients.Errorf(clients.ErrInvalid, "the key material of the %s public key is not valid base64", m[1])
 		}
 	}
 	sum := sha256.Sum256(blob)
@@ -115,11 +115,11 @@ func (k accountKey) neutral() *clients.SSHKey {
 // for both.
 func (c *Cloud) CreateSSHKey(ctx context.Context, spec clients.SSHKeySpec) (*clients.SSHKey, error) {
 	if strings.TrimSpace(spec.PublicKey) == "" {
-		return nil, unsupportedf("RunPod does not generate SSH key pairs: give the public key of a pair you made " +
+		return nil, clients.Errorf(clients.ErrUnsupported, "RunPod does not generate SSH key pairs: give the public key of a pair you made "+
 			"(public_key, for example file(\"~/.ssh/id_ed25519.pub\") after ssh-keygen -t ed25519)")
 	}
 	if strings.ContainsAny(spec.Name, "\r\n") {
-		return nil, invalidf("an SSH key name cannot contain line breaks")
+		return nil, clients.Errorf(clients.ErrInvalid, "an SSH key name cannot contain line breaks")
 	}
 	typ, material, comment, fp, err := parsePublicKey(spec.PublicKey)
 	if err != nil {
@@ -145,7 +145,7 @@ func (c *Cloud) CreateSSHKey(ctx context.Context, spec clients.SSHKeySpec) (*cli
 		if k.Managed {
 			how = "under the name " + k.Name
 		}
-		return nil, conflictf("this public key (%s) is already registered with the RunPod account, %s; RunPod holds a key once: "+
+		return nil, clients.Errorf(clients.ErrConflict, "this public key (%s) is already registered with the RunPod account, %s; RunPod holds a key once: "+
 			"import that key (terraform import with id runpod/%s) or remove it from the account first", fp, how, fp)
 	}
 	got, err := c.api.PutSSHKeys(ctx, append(slices.Clone(keys), line))
@@ -158,7 +158,7 @@ func (c *Cloud) CreateSSHKey(ctx context.Context, spec clients.SSHKeySpec) (*cli
 			return k.neutral(), nil
 		}
 	}
-	return nil, &kindError{kind: clients.ErrInvalid, msg: "RunPod accepted the new SSH key list but does not list key " + fp + " in its answer"}
+	return nil, &clients.KindError{Kind: clients.ErrInvalid, Msg: "RunPod accepted the new SSH key list but does not list key " + fp + " in its answer"}
 }
 
 // GetSSHKey finds a key by fingerprint in the account's key list.
@@ -175,7 +175,7 @@ func (c *Cloud) GetSSHKey(ctx context.Context, id string) (*clients.SSHKey, erro
 			}
 		}
 	}
-	return nil, notFoundf("the RunPod account has no SSH key with fingerprint %s", id)
+	return nil, clients.Errorf(clients.ErrNotFound, "the RunPod account has no SSH key with fingerprint %s", id)
 }
 
 // ListSSHKeys lists the account's keys in neutral form (lines that are not keys left out).
@@ -250,5 +250,5 @@ func (c *Cloud) publicKeysFor(ctx context.Context, ids []string) ([]string, erro
 			return keys, nil
 		}
 	}
-	return nil, invalidf("the RunPod account has no SSH key with fingerprint %q (RunPod SSH key ids are SHA256 fingerprints, as neocloud_ssh_key returns them)", missing)
+	return nil, clients.Errorf(clients.ErrInvalid, "the RunPod account has no SSH key with fingerprint %q (RunPod SSH key ids are SHA256 fingerprints, as neocloud_ssh_key returns them)", missing)
 }
