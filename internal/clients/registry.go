@@ -13,13 +13,14 @@ type Settings struct {
 	Endpoint  string
 	UserAgent string
 	// RateScale multiplies the vendor's published rate-limit intervals used for client-side
-	// pacing. 0 or 1 means the real limits; an emulator running with -time-scale F is paced
-	// correctly with RateScale F (set from NEOCLOUD_RATE_SCALE).
+	// pacing, and the vendor's own delays the adapters wait out (how late a new machine may be
+	// listed). 0 or 1 means real time; an emulator running with -time-scale F is matched with
+	// RateScale F (set from NEOCLOUD_RATE_SCALE).
 	RateScale float64
 }
 
-// Every returns the pacing interval for a published limit of one request per d, scaled by
-// RateScale.
+// Every returns a vendor's real-world interval d (a rate limit's, a listing delay) on the
+// clock RateScale sets.
 func (s Settings) Every(d time.Duration) time.Duration {
 	if s.RateScale > 0 && s.RateScale < 1 {
 		return time.Duration(float64(d) * s.RateScale)

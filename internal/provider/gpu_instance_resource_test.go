@@ -278,3 +278,42 @@ resource "neocloud_gpu_instance" "test" {
 		}},
 	})
 }
+
+// Under a burst of 429s and 503s on reads, and a 503 answer to the launch itself, nothing is
+// duplicated or leaked: the reads are retried (honouring Retry-After), the launch is not
+// repeated (a 503 after sending may have launched), the error says so, and the next apply
+// launches exactly one machine.
+func TestAccGPUInstance_lambdaFaults(t *testing.T) {
+	testAccPreCheck(t)
+	env := newTestEnv(t)
+	lam := env.emu.Lambda
+	lam.Core.AddFault(emucore.Fault{Route: "POST /api/v1/instance-operations/launch", Action: emucore.FaultStatus, Status: 503, Times: 1})
+	cfg := lambdaInstanceConfig(env, "acc-faults", "A10_24GB", "gpu_count = 1")
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		CheckDestroy:             checkNoLiveLambdaInstances(env),
+		Steps: []resource.TestStep{
+			{
+				Config:      cfg,
+				ExpectError: regexp.MustCompile(`(?s)Unable to launch Lambda Cloud instance.*HTTP 503.*was\s+not\s+repeated.*may\s+have\s+acted`),
+			},
+			{
+				PreConfig: func() {
+					lam.Core.AddFault(emucore.Fault{Route: "GET /api/v1/instances", Action: emucore.FaultRateLimit, RetryAfter: 1, Times: 2})
+					lam.Core.AddFault(emucore.Fault{Route: "GET /api/v1/instances", Action: emucore.FaultStatus, Status: 503, Times: 2})
+					lam.Core.AddFault(emucore.Fault{Route: "GET /api/v1/ssh-keys", Action: emucore.FaultStatus, Status: 502, Times: 1})
+				},
+				Config: cfg,
+				Check: resource.ComposeTestCheckFunc(
+					checkLambdaInstances(env, 1),
+					func(*terraform.State) error {
+						if n := len(lam.Instances()); n != 1 {
+							return fmt.Errorf("expected exactly one instance ever launched, the emulator has %d", n)
+						}
+						return nil
+					},
+				),
+			},
+		},
+	})
+}

@@ -131,7 +131,7 @@ func NewWithOptions(settings clients.Settings, opts ...Option) (*Cloud, error) {
 	if strings.TrimSpace(settings.APIKey) == "" {
 		return nil, errNoAPIKey()
 	}
-	o := options{adoptWindow: 30 * time.Second, adoptInterval: time.Second}
+	o := options{adoptWindow: settings.Every(30 * time.Second), adoptInterval: settings.Every(time.Second)}
 	o.client.Limiter = rate.NewLimiter(rate.Every(settings.Every(time.Second)), 2)
 	o.client.LaunchLimiter = rate.NewLimiter(rate.Every(settings.Every(12*time.Second)), 1)
 	for _, opt := range opts {

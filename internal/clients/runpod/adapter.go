@@ -160,7 +160,7 @@ func NewWithOptions(settings clients.Settings, opts ...Option) (*Cloud, error) {
 		return nil, &clients.KindError{Kind: clients.ErrAuth, Msg: fmt.Sprintf(
 			"RunPod API key is not set: set api_key in the provider's runpod block or the %s environment variable", keyEnv)}
 	}
-	o := options{adoptWindow: 30 * time.Second, adoptInterval: time.Second}
+	o := options{adoptWindow: settings.Every(30 * time.Second), adoptInterval: settings.Every(time.Second)}
 	// DefaultLimiter's pace, on the clock of an emulator running faster than real time.
 	o.client.Limiter = rate.NewLimiter(rate.Every(settings.Every(time.Minute/55)), 5)
 	for _, opt := range opts {
