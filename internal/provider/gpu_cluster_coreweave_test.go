@@ -2,8 +2,10 @@ package provider
 
 import (
 	"fmt"
+	"net/http"
 	"regexp"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
@@ -92,8 +94,38 @@ func TestAccGPUCluster_coreweaveScaleInPlace(t *testing.T) {
 				ImportStateIdFunc:       importID(addr, "coreweave"),
 				ImportStateVerifyIgnore: []string{"timeouts"},
 			},
+			{
+				// The node pool deleted behind Terraform's back: the plan shows the lost nodes
+				// and the apply brings the pool back, in place.
+				PreConfig:        func() { deleteCoreWeavePool(t, env, "acc-cks-gpu") },
+				Config:           coreweaveClusterConfig(env, 3, ""),
+				ConfigPlanChecks: update,
+				Check:            checkCoreWeave(env, 1, 1, 3),
+			},
 		},
 	})
+}
+
+// deleteCoreWeavePool deletes a NodePool through the cluster's Kubernetes API, as kubectl would.
+func deleteCoreWeavePool(t *testing.T, env *testEnv, pool string) {
+	t.Helper()
+	for _, c := range env.emu.CoreWeave.Clusters() {
+		if c.Gone {
+			continue
+		}
+		req, _ := http.NewRequest(http.MethodDelete, env.url+c.APIServerPath+"/apis/compute.coreweave.com/v1alpha1/nodepools/"+pool, nil)
+		req.Header.Set("Authorization", "Bearer CW-SECRET-test")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil || resp.StatusCode >= 300 {
+			t.Fatalf("deleting node pool %s: %v %v", pool, err, resp)
+		}
+		resp.Body.Close()
+	}
+	// The pool's nodes drain before it is gone.
+	deadline := time.Now().Add(10 * time.Second)
+	for len(env.emu.CoreWeave.NodePools()) > 0 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // A gpu_instance on CoreWeave is a one-node pool in a cluster; it goes away with its pool.

@@ -160,9 +160,15 @@ func flattenCluster(ctx context.Context, c *clients.Cluster, m *gpuClusterModel,
 	if m.GPUType.IsNull() || m.GPUType.IsUnknown() {
 		m.GPUType = types.StringValue(neutralOr(c.GPUType, c.InstanceType))
 	}
-	m.GPUsPerNode = types.Int64Value(int64(c.GPUsPerNode))
+	// A cluster whose nodes are all gone (a node pool deleted outside Terraform) no longer
+	// tells its node shape: keep what is known rather than planning a replacement over it.
+	if c.GPUsPerNode > 0 || m.GPUsPerNode.IsNull() || m.GPUsPerNode.IsUnknown() {
+		m.GPUsPerNode = types.Int64Value(int64(c.GPUsPerNode))
+	}
+	if c.InstanceType != "" || m.InstanceType.IsNull() || m.InstanceType.IsUnknown() {
+		m.InstanceType = types.StringValue(c.InstanceType)
+	}
 	m.NodeCount = types.Int64Value(int64(c.NodeCount))
-	m.InstanceType = types.StringValue(c.InstanceType)
 	m.Status = types.StringValue(c.Status)
 	m.Problem = stringOrNull(c.Problem)
 	m.HeadNodeIP = stringOrNull(c.HeadNodeIP)

@@ -305,6 +305,7 @@ func (r *gpuClusterResource) ModifyPlan(ctx context.Context, req resource.Modify
 	if resized && rules.Resizable {
 		// The nodes, price and status change with the count.
 		plan.Nodes = types.ListUnknown(clusterNodeType)
+		plan.HeadNodeIP = types.StringUnknown() // no head while no node exists
 		plan.PricePerHour = types.Float64Unknown()
 		plan.Status = types.StringUnknown()
 		plan.Problem = types.StringUnknown()

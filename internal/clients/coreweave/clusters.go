@@ -491,7 +491,7 @@ func (c *Cloud) view(cl *Cluster, owned bool, plan *poolPlan, pool *NodePool, no
 	case pool == nil:
 		v.Status, v.Stalled = clients.ClusterDegraded, true
 		v.Problem = fmt.Sprintf("the cluster has no node pool %s: it was deleted outside Terraform, or the run that created the cluster "+
-			"ended before the cluster was running; replace the cluster, or set node_count again to have the pool created", clusterPoolName(cl.Name))
+			"ended before the cluster was running; the next apply creates it (node_count shows the drift)", clusterPoolName(cl.Name))
 	case pool.Metadata.DeletionTimestamp != nil:
 		v.Status = clients.ClusterDegraded
 		v.Problem = fmt.Sprintf("node pool %s is being deleted", pool.Metadata.Name)
@@ -543,6 +543,13 @@ func (c *Cloud) UpdateCluster(ctx context.Context, id string, update clients.Clu
 	if err != nil {
 		return nil, err
 	}
+	if update.Spec != nil && c.planFor(id) == nil {
+		// The caller knows the whole cluster: enough to create a node pool that an earlier,
+		// interrupted run never got to make.
+		if err := c.ResumeCluster(id, *update.Spec); err != nil {
+			return nil, err
+		}
+	}
 	plan := c.planFor(id)
 	if plan != nil {
 		if err := checkRackMultiple(plan.InstanceType, n); err != nil {
@@ -568,7 +575,7 @@ func (c *Cloud) UpdateCluster(ctx context.Context, id string, update clients.Clu
 	})
 	if clients.IsNotFound(err) {
 		if plan == nil {
-			return nil, clients.Errorf(clients.ErrConflict, "CKS cluster %s has no node pool %s, and this run does not know its instance type: "+
+			return nil, clients.Errorf(clients.ErrConflict, "CKS cluster %s has no node pool %s, and this call does not know its instance type: "+
 				"replace the cluster (terraform apply -replace=...)", id, name)
 		}
 		plan.Nodes, plan.Name = n, name
