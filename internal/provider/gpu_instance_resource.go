@@ -256,11 +256,13 @@ func (r *gpuInstanceResource) ModifyPlan(ctx context.Context, req resource.Modif
 		plan.PricePerHour = types.Float64Unknown()
 		r.checkPrice(ctx, cloud, plan, resolved, resp)
 	} else {
-		if state.Status.ValueString() == clients.StatusError {
-			// The cloud reports the machine broken (a RunPod pod in ERROR): replace it.
+		lost := state.Status.ValueString() == clients.StatusError || state.Status.ValueString() == clients.StatusTerminating
+		if lost {
+			// The cloud reports the machine broken (a RunPod pod in ERROR) or going away (terminated
+			// outside Terraform): replace it.
 			resp.RequiresReplace = append(resp.RequiresReplace, path.Root("status"))
-			resp.Diagnostics.AddWarning("Failed machine will be replaced",
-				fmt.Sprintf("%s reports instance %s in error; this plan replaces it.", displayName(cloudName), state.ID.ValueString()))
+			resp.Diagnostics.AddWarning("Lost machine will be replaced",
+				fmt.Sprintf("%s reports instance %s as %s; this plan replaces it.", displayName(cloudName), state.ID.ValueString(), state.Status.ValueString()))
 		}
 		if !plan.InstanceType.IsUnknown() && plan.InstanceType.ValueString() != state.InstanceType.ValueString() {
 			resp.RequiresReplace = append(resp.RequiresReplace, path.Root("gpu_type"), path.Root("gpu_count"))
@@ -272,7 +274,7 @@ func (r *gpuInstanceResource) ModifyPlan(ctx context.Context, req resource.Modif
 		// Starting, stopping or restarting the container (new image or environment) changes
 		// the status, addresses and price; a rename or a respelling changes none of them.
 		u := instanceUpdate(ctx, plan, *state, &resp.Diagnostics)
-		if u.DesiredState != nil || u.Image != nil || u.Env != nil || state.Status.ValueString() == clients.StatusError {
+		if u.DesiredState != nil || u.Image != nil || u.Env != nil || lost {
 			plan.Status = types.StringUnknown()
 			plan.PublicIP, plan.PrivateIP, plan.SSHHost = types.StringUnknown(), types.StringUnknown(), types.StringUnknown()
 			plan.SSHPort = types.Int64Unknown()

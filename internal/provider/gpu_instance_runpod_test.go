@@ -233,3 +233,40 @@ func TestAccGPUInstance_runpodLostCreateAnswerAdopts(t *testing.T) {
 		}},
 	})
 }
+
+// A pod the cloud reports in ERROR is planned for replacement (with a warning), and the apply
+// leaves exactly one healthy pod.
+func TestAccGPUInstance_runpodFailedPodIsReplaced(t *testing.T) {
+	testAccPreCheck(t)
+	env := newTestEnv(t)
+	cfg := runpodPodConfig(env, "A6000_48GB", "", "")
+	addr := "neocloud_gpu_instance.pod"
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		CheckDestroy:             checkRunPodPods(env, 0),
+		Steps: []resource.TestStep{
+			{Config: cfg, Check: checkRunPodPods(env, 1)},
+			{
+				PreConfig: func() {
+					for _, p := range env.emu.RunPod.LivePods() {
+						_ = env.emu.RunPod.FailPod(p.ID)
+					}
+				},
+				Config: cfg,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionDestroyBeforeCreate)},
+				},
+				Check: resource.ComposeTestCheckFunc(
+					resource.TestCheckResourceAttr(addr, "status", "running"),
+					func(*terraform.State) error {
+						pods := env.emu.RunPod.LivePods()
+						if len(pods) != 1 || pods[0].Status != "RUNNING" {
+							return fmt.Errorf("want exactly one running pod after the replacement: %+v", pods)
+						}
+						return nil
+					},
+				),
+			},
+		},
+	})
+}
