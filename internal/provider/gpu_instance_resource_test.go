@@ -104,6 +104,14 @@ func TestAccGPUInstance_lambdaLifecycle(t *testing.T) {
 				ImportStateVerifyIgnore: []string{"timeouts"},
 			},
 			{
+				// The same through an `import {}` block: the plan imports and changes nothing.
+				Config:            lambdaInstanceConfig(env, "acc-1-renamed", "A10_24GB", "gpu_count = 1"),
+				ResourceName:      addr,
+				ImportState:       true,
+				ImportStateKind:   resource.ImportBlockWithID,
+				ImportStateIdFunc: importID(addr, "lambda"),
+			},
+			{
 				// The native spelling of the same machine is not a change of machine.
 				Config: lambdaInstanceConfig(env, "acc-1-renamed", "gpu_1x_a10", ""),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
