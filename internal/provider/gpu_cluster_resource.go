@@ -18,9 +18,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/float64planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/listplanmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/mapplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/setplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -98,7 +96,7 @@ func (r *gpuClusterResource) Schema(ctx context.Context, _ resource.SchemaReques
 			"ssh_key_ids": schema.SetAttribute{
 				Optional: true, ElementType: types.StringType,
 				MarkdownDescription: "`neocloud_ssh_key` ids installed on every node (Lambda, RunPod). Changing them replaces the cluster.",
-				PlanModifiers:       []planmodifier.Set{setplanmodifier.RequiresReplace()},
+				PlanModifiers:       []planmodifier.Set{requiresReplaceIfPriorSetSet()},
 				Validators:          []validator.Set{setvalidator.SizeAtLeast(1)},
 			},
 			"status":  schema.StringAttribute{Computed: true, MarkdownDescription: "`pending`, `running`, `updating`, `degraded`, `failed` or `deleting`."},
@@ -153,42 +151,42 @@ func (r *gpuClusterResource) Schema(ctx context.Context, _ resource.SchemaReques
 					},
 					"compute_class": schema.StringAttribute{
 						Optional: true, MarkdownDescription: "`default` (on demand) or `spot`. A change replaces the cluster.",
-						Validators: []validator.String{stringvalidator.OneOf("default", "spot")}, PlanModifiers: []planmodifier.String{replace},
+						Validators: []validator.String{stringvalidator.OneOf("default", "spot")}, PlanModifiers: []planmodifier.String{requiresReplaceIfPriorSet()},
 					},
 				},
 			},
 			"runpod": schema.SingleNestedBlock{
-				MarkdownDescription: "RunPod Instant Cluster settings. Only valid with `cloud = \"runpod\"`. Every setting replaces the cluster when changed.",
+				MarkdownDescription: "RunPod Instant Cluster settings. Only valid with `cloud = \"runpod\"`. Every setting replaces the cluster when changed (set after an import, it is recorded in place: the cloud does not report it back).",
 				Attributes: map[string]schema.Attribute{
 					"cluster_type": schema.StringAttribute{
 						Optional: true, MarkdownDescription: "`TRAINING` (default), `SLURM`, `RAY` or `APPLICATION`.",
-						Validators: []validator.String{stringvalidator.OneOf("TRAINING", "SLURM", "RAY", "APPLICATION")}, PlanModifiers: []planmodifier.String{replace},
+						Validators: []validator.String{stringvalidator.OneOf("TRAINING", "SLURM", "RAY", "APPLICATION")}, PlanModifiers: []planmodifier.String{requiresReplaceIfPriorSet()},
 					},
-					"image": schema.StringAttribute{Optional: true, MarkdownDescription: "Container image of every node.", PlanModifiers: []planmodifier.String{replace}},
+					"image": schema.StringAttribute{Optional: true, MarkdownDescription: "Container image of every node.", PlanModifiers: []planmodifier.String{requiresReplaceIfPriorSet()}},
 					"ports": schema.ListAttribute{
 						Optional: true, ElementType: types.StringType, MarkdownDescription: "Exposed ports, `port/protocol`.",
-						PlanModifiers: []planmodifier.List{listplanmodifier.RequiresReplace()},
+						PlanModifiers: []planmodifier.List{requiresReplaceIfPriorSetList()},
 					},
 					"env": schema.MapAttribute{
 						Optional: true, ElementType: types.StringType, MarkdownDescription: "Container environment of every node.",
-						PlanModifiers: []planmodifier.Map{mapplanmodifier.RequiresReplace()},
+						PlanModifiers: []planmodifier.Map{requiresReplaceIfPriorSetMap()},
 					},
-					"network_volume_id": schema.StringAttribute{Optional: true, MarkdownDescription: "RunPod network volume mounted on every node.", PlanModifiers: []planmodifier.String{replace}},
+					"network_volume_id": schema.StringAttribute{Optional: true, MarkdownDescription: "RunPod network volume mounted on every node.", PlanModifiers: []planmodifier.String{requiresReplaceIfPriorSet()}},
 					"container_disk_gb": schema.Int64Attribute{
 						Optional: true, MarkdownDescription: "Container disk per node, GB.",
-						PlanModifiers: []planmodifier.Int64{int64planmodifier.RequiresReplace()},
+						PlanModifiers: []planmodifier.Int64{requiresReplaceIfPriorSetInt64()},
 					},
 				},
 			},
 			"lambda": schema.SingleNestedBlock{
-				MarkdownDescription: "Lambda Cloud node-group settings. Only valid with `cloud = \"lambda\"`. Every setting replaces the cluster when changed.",
+				MarkdownDescription: "Lambda Cloud node-group settings. Only valid with `cloud = \"lambda\"`. Every setting replaces the cluster when changed (set after an import, it is recorded in place: the cloud does not report it back).",
 				Attributes: map[string]schema.Attribute{
 					"file_system_name": schema.StringAttribute{
 						Optional: true, MarkdownDescription: "Shared filesystem mounted on every node; created in the cluster's region when absent.",
-						PlanModifiers: []planmodifier.String{replace},
+						PlanModifiers: []planmodifier.String{requiresReplaceIfPriorSet()},
 					},
-					"image":     schema.StringAttribute{Optional: true, MarkdownDescription: "Image family or id of every node.", PlanModifiers: []planmodifier.String{replace}},
-					"user_data": schema.StringAttribute{Optional: true, MarkdownDescription: "cloud-init user data of every node.", PlanModifiers: []planmodifier.String{replace}},
+					"image":     schema.StringAttribute{Optional: true, MarkdownDescription: "Image family or id of every node.", PlanModifiers: []planmodifier.String{requiresReplaceIfPriorSet()}},
+					"user_data": schema.StringAttribute{Optional: true, MarkdownDescription: "cloud-init user data of every node.", PlanModifiers: []planmodifier.String{requiresReplaceIfPriorSet()}},
 				},
 			},
 			"timeouts": timeouts.Block(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),

@@ -162,6 +162,17 @@ func TestAccGPUCluster_lambdaScaleInPlace(t *testing.T) {
 				ImportStateVerify:       true,
 				ImportStateVerifyIgnore: []string{"timeouts", "ssh_key_ids", "lambda"},
 			},
+			{
+				// Imported with an import block and the configuration: the settings Lambda does
+				// not report back are recorded in place, never a replacement.
+				Config:             lambdaClusterConfig(env, 2, sharedFS),
+				ResourceName:       addr,
+				ImportState:        true,
+				ImportStateKind:    resource.ImportBlockWithID,
+				ImportStateId:      "lambda/acc-cluster",
+				ExpectNonEmptyPlan: true,
+				ImportPlanChecks:   resource.ImportPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate)}},
+			},
 			{Config: lambdaClusterConfig(env, 3, sharedFS), ConfigPlanChecks: update, Check: checkLambdaClusterNodes(env, 3)},
 			{
 				Config: lambdaClusterConfig(env, 1, sharedFS), ConfigPlanChecks: update,
@@ -253,6 +264,17 @@ func TestAccGPUCluster_runpodInstantCluster(t *testing.T) {
 				ImportStateVerify:       true,
 				ImportStateIdFunc:       importID(addr, "runpod"),
 				ImportStateVerifyIgnore: []string{"timeouts", "runpod"},
+			},
+			{
+				// Imported with an import block and the configuration: the settings RunPod does
+				// not report back are recorded in place, never a replacement.
+				Config:             runpodClusterConfig(env, "acc-cluster", 2),
+				ResourceName:       addr,
+				ImportState:        true,
+				ImportStateKind:    resource.ImportBlockWithID,
+				ImportStateIdFunc:  importID(addr, "runpod"),
+				ExpectNonEmptyPlan: true,
+				ImportPlanChecks:   resource.ImportPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate)}},
 			},
 			{
 				Config: runpodClusterConfig(env, "acc-renamed", 2),

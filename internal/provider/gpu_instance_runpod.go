@@ -3,7 +3,6 @@ package provider
 import (
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/boolplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/listplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
@@ -65,12 +64,12 @@ func runpodInstanceBlock() schema.Block {
 				PlanModifiers: replaceStr,
 			},
 			"template_id": schema.StringAttribute{
-				Optional: true, MarkdownDescription: "RunPod template to start from; other settings override the template's. Not reported back by RunPod. A change replaces the pod.",
-				PlanModifiers: replaceStr,
+				Optional: true, MarkdownDescription: "RunPod template to start from; other settings override the template's. Not reported back by RunPod (recorded in place after an import). A change replaces the pod.",
+				PlanModifiers: []planmodifier.String{requiresReplaceIfPriorSet()},
 			},
 			"start_ssh": schema.BoolAttribute{
-				Optional: true, MarkdownDescription: "Let RunPod set up sshd with `ssh_key_ids` (default true). A change replaces the pod.",
-				PlanModifiers: []planmodifier.Bool{boolplanmodifier.RequiresReplace()},
+				Optional: true, MarkdownDescription: "Let RunPod set up sshd with `ssh_key_ids` (default true). Not reported back by RunPod (recorded in place after an import). A change replaces the pod.",
+				PlanModifiers: []planmodifier.Bool{requiresReplaceIfPriorSetBool()},
 			},
 		},
 	}
