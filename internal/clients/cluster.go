@@ -99,6 +99,14 @@ type ClusterUpdate struct {
 	Spec *ClusterSpec
 }
 
+// ClusterSettler is implemented by clouds that must finish a cluster's setup while its nodes
+// come up (Lambda: the cluster's firewall ruleset learns the nodes' private addresses, known
+// only once they boot). The provider calls it from its create and update waits, so that
+// GetCluster stays read-only and a refresh never changes anything.
+type ClusterSettler interface {
+	SettleCluster(ctx context.Context, id string) error
+}
+
 // ClusterValidator is implemented by clouds with rules on cluster specs that can be checked
 // without calling the API; the provider calls it at plan time.
 type ClusterValidator interface {

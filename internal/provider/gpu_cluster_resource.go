@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -366,7 +367,13 @@ func (r *gpuClusterResource) Create(ctx context.Context, req resource.CreateRequ
 // waitClusterReady polls until every asked-for node is up, the cluster failed, or ctx ends.
 func waitClusterReady(ctx context.Context, cc clients.ClusterCloud, id string, nodes int) (*clients.Cluster, error) {
 	var last *clients.Cluster
+	settler, _ := cc.(clients.ClusterSettler)
 	err := clients.Poll(ctx, func(ctx context.Context) (bool, error) {
+		if settler != nil {
+			if err := settler.SettleCluster(ctx, id); err != nil && !errors.Is(err, clients.ErrRateLimited) {
+				tflog.Warn(ctx, "cluster setup step failed, trying again", map[string]any{"id": id, "error": err.Error()})
+			}
+		}
 		c, err := cc.GetCluster(ctx, id)
 		if err != nil {
 			return false, ignoreRateLimit(err)

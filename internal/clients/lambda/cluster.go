@@ -628,14 +628,36 @@ func (c *Cloud) GetCluster(ctx context.Context, id string) (*clients.Cluster, er
 	if len(nodes) == 0 && rs == nil {
 		return nil, &clients.KindError{Kind: clients.ErrNotFound, Msg: "Lambda Cloud has no cluster named " + id + " (no instance tagged " + ClusterTag + "=" + id + " and no firewall ruleset of that name)"}
 	}
-	var syncErr error
-	if rs != nil {
-		syncErr = c.syncRuleset(ctx, id, rs, nodes)
+	var stale error
+	if rs != nil && !maps.Equal(coveredIPs(rs.Rules), coveredIPs(clusterRules(id, nodes))) {
+		stale = fmt.Errorf("firewall ruleset %s does not open the nodes' private addresses to each other yet", rs.Name)
 	}
-	return clusterOf(id, rs, nodes, syncErr), nil
+	return clusterOf(id, rs, nodes, stale), nil
 }
 
-// clusterOf maps a cluster's nodes and ruleset onto the neutral cluster (see GetCluster).
+var _ clients.ClusterSettler = (*Cloud)(nil)
+
+// SettleCluster opens the cluster's firewall ruleset to exactly its nodes' private addresses
+// (nodes get them only once they boot, after CreateCluster or ScaleCluster has returned). It is
+// the one write a cluster needs while it comes up; GetCluster only reports whether it is due.
+func (c *Cloud) SettleCluster(ctx context.Context, id string) error {
+	if err := checkClusterName(id); err != nil {
+		return err
+	}
+	list, err := c.instances.Get(ctx, time.Now().Add(-c.instanceTTL))
+	if err != nil {
+		return err
+	}
+	nodes := members(list, id)
+	rs, err := c.clusterRuleset(ctx, id, nodes)
+	if err != nil || rs == nil {
+		return err
+	}
+	return c.syncRuleset(ctx, id, rs, nodes)
+}
+
+// clusterOf maps a cluster's nodes and ruleset onto the neutral cluster (see GetCluster);
+// syncErr says why the ruleset does not cover the nodes yet (the cluster is then not ready).
 func clusterOf(name string, rs *FirewallRuleset, nodes []member, syncErr error) *clients.Cluster {
 	cl := &clients.Cluster{ID: name, Cloud: cloudName, Name: name, NodeCount: len(nodes)}
 	if rs != nil {

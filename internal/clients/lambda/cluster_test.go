@@ -556,6 +556,16 @@ func TestGetClusterByTags(t *testing.T) {
 
 	l.boot()
 	c.instances.Invalidate()
+	// Booted but the ruleset not yet opened to the nodes: not ready, and a read writes nothing.
+	if cl, err = c.GetCluster(t.Context(), "pretrain"); err != nil || cl.Ready || !strings.Contains(cl.Problem, "firewall ruleset") {
+		t.Fatalf("before settling: %+v %v", cl, err)
+	}
+	if n := f.count("PATCH", "/firewall-rulesets/rs-1"); n != 0 {
+		t.Fatalf("GetCluster wrote %d ruleset updates: reads must not change anything", n)
+	}
+	if err := c.SettleCluster(t.Context(), "pretrain"); err != nil {
+		t.Fatal(err)
+	}
 	cl, err = c.GetCluster(t.Context(), "pretrain")
 	if err != nil {
 		t.Fatal(err)
@@ -647,6 +657,9 @@ func TestScaleCluster(t *testing.T) {
 	}
 	l.boot()
 	c.instances.Invalidate()
+	if err := c.SettleCluster(t.Context(), "pretrain"); err != nil {
+		t.Fatal(err)
+	}
 	if cl, _ = c.GetCluster(t.Context(), "pretrain"); !cl.Ready || len(cl.Nodes) != 3 {
 		t.Errorf("after scale-up: %+v", cl)
 	}
