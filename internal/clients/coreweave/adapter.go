@@ -134,7 +134,7 @@ type Cloud struct {
 
 	mu sync.Mutex
 	// plans are the node pools clusters created by this process are still to get once they
-	// run (GetCluster creates them), by cluster id.
+	// run (SettleCluster creates them), by cluster id.
 	plans map[string]poolPlan
 	// vpcNames caches VPC names by id (immutable) for the "created by us" check.
 	vpcNames map[string]string

@@ -23,9 +23,10 @@ import (
 // CreateCluster makes the VPC (waiting for it to be ready: a CKS cluster cannot be created in a
 // VPC that is not) and the CKS cluster, and returns as soon as CoreWeave has accepted the
 // cluster. A NodePool can only be created once the cluster's Kubernetes API answers, which
-// takes up to 45 minutes, so GetCluster does it: the first read that finds the cluster RUNNING
-// without its pool creates it (an existing pool of that name counts as created, so it never
-// happens twice). What the pool should be is kept in memory from CreateCluster (see
+// takes up to 45 minutes, so SettleCluster does it, called by the provider's waiter between
+// reads: the first settle that finds the cluster RUNNING without its pool creates it (an
+// existing pool of that name counts as created, so it never happens twice). GetCluster only
+// reads. What the pool should be is kept in memory from CreateCluster (see
 // poolPlan, ResumeCluster).
 //
 // Which VPC was created for the cluster is decided by name, not by state: a VPC whose name is
@@ -317,7 +318,7 @@ func (c *Cloud) knownCluster(id string) (knownCluster, bool) {
 
 // ResumeCluster tells the adapter which node pool a cluster should get, for a cluster created
 // by an earlier run that ended before the cluster was running (the plan CreateCluster keeps is
-// in memory only). The next GetCluster that finds the cluster running creates the pool.
+// in memory only). The next SettleCluster that finds the cluster running creates the pool.
 func (c *Cloud) ResumeCluster(id string, spec clients.ClusterSpec) error {
 	if err := checkID("cluster", id); err != nil {
 		return err
@@ -335,8 +336,8 @@ func (c *Cloud) ResumeCluster(id string, spec clients.ClusterSpec) error {
 }
 
 // GetCluster reads a cluster: the CKS cluster from the platform API (a shared list snapshot),
-// and, while its Kubernetes API answers, its node pool and nodes. The first read that finds
-// the cluster RUNNING without its pool creates the pool (see the top of this file).
+// and, while its Kubernetes API answers, its node pool and nodes. It never writes: the pool of
+// a new cluster is created by SettleCluster (see the top of this file).
 //
 // A Kubernetes API server that does not answer yet (the cluster just turned RUNNING) or for a
 // moment is a state, not an error: the cluster is reported pending or updating with the
@@ -382,32 +383,52 @@ func apiServerUp(status string) bool {
 	return false
 }
 
-// readClusterPool reads the cluster's node pool and its nodes, creating the pool from plan
-// when the cluster is RUNNING and the pool does not exist. pool is nil when it does not exist
-// and cannot be created.
-func (c *Cloud) readClusterPool(ctx context.Context, cl *Cluster, plan *poolPlan) (*NodePool, []Node, error) {
+// readClusterPool reads the cluster's node pool and its nodes; pool is nil when it does not
+// exist (yet: SettleCluster creates it once the cluster is RUNNING).
+func (c *Cloud) readClusterPool(ctx context.Context, cl *Cluster, _ *poolPlan) (*NodePool, []Node, error) {
 	kc, err := c.kube.For(cl.APIServerEndpoint)
 	if err != nil {
 		return nil, nil, err
 	}
-	name := clusterPoolName(cl.Name)
-	pool, nodes, err := c.poolAndNodes(ctx, kc, name)
-	if !clients.IsNotFound(err) {
-		if err == nil {
-			c.dropPlan(cl.ID)
-		}
-		return pool, nodes, err
-	}
-	if plan == nil || cl.Status != ClusterStatusRunning {
+	pool, nodes, err := c.poolAndNodes(ctx, kc, clusterPoolName(cl.Name))
+	switch {
+	case clients.IsNotFound(err):
 		return nil, nil, nil
+	case err == nil:
+		c.dropPlan(cl.ID)
+	}
+	return pool, nodes, err
+}
+
+var _ clients.ClusterSettler = (*Cloud)(nil)
+
+// SettleCluster creates the node pool a new cluster is waiting for, once the cluster is
+// RUNNING (CKS serves no Kubernetes API before): the write that GetCluster, a read, must not
+// make. It does nothing for a cluster this process did not create or resume.
+func (c *Cloud) SettleCluster(ctx context.Context, id string) error {
+	plan := c.planFor(id)
+	if plan == nil {
+		return nil
+	}
+	cl, err := c.cluster(ctx, id, time.Time{})
+	if err != nil || cl.Status != ClusterStatusRunning {
+		return err
+	}
+	kc, err := c.kube.For(cl.APIServerEndpoint)
+	if err != nil {
+		return err
 	}
 	p := *plan
-	p.Name = name
+	p.Name = clusterPoolName(cl.Name)
 	if _, err := c.ensurePool(ctx, kc, p.nodePool(), func(*NodePool) bool { return true }); err != nil {
-		return nil, nil, err
+		if transientKube(err) {
+			return nil // the API server is not answering yet: the next settle tries again
+		}
+		return err
 	}
-	c.dropPlan(cl.ID)
-	return c.poolAndNodes(ctx, kc, name)
+	c.dropPlan(id)
+	c.clusters.Invalidate()
+	return nil
 }
 
 // ignoreRateLimit lets a wait continue through a refusal for its pace.
@@ -487,7 +508,7 @@ func (c *Cloud) view(cl *Cluster, owned bool, plan *poolPlan, pool *NodePool, no
 		v.Status = progressing
 		v.Problem = "waiting for the cluster's Kubernetes API server: " + kubeErr.Error()
 	case pool == nil && plan != nil:
-		v.Status = progressing // created by the next read
+		v.Status = progressing // created by the next SettleCluster
 	case pool == nil:
 		v.Status, v.Stalled = clients.ClusterDegraded, true
 		v.Problem = fmt.Sprintf("the cluster has no node pool %s: it was deleted outside Terraform, or the run that created the cluster "+

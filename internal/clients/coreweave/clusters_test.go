@@ -230,7 +230,7 @@ func TestGetClusterCreatesNodePoolOnceRunning(t *testing.T) {
 	poolPath := poolsPath(id)
 
 	// Still creating: pending, with the planned shape, and no Kubernetes call.
-	cl, err := c.GetCluster(t.Context(), id)
+	cl, err := settledGet(t, c, id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -238,10 +238,17 @@ func TestGetClusterCreatesNodePoolOnceRunning(t *testing.T) {
 		t.Fatalf("creating: %+v, k8s calls %v", cl, f.sequence("/k8s/"))
 	}
 
-	// Running: the pool is created, once.
+	// Running: a read alone creates nothing (a refresh never writes); settling creates the
+	// pool, once.
 	f.setClusterStatus(id, "STATUS_RUNNING")
 	c.clusters.Invalidate()
-	cl, err = c.GetCluster(t.Context(), id)
+	if _, err := c.GetCluster(t.Context(), id); err != nil {
+		t.Fatal(err)
+	}
+	if n := f.count("POST", poolPath); n != 0 {
+		t.Fatalf("GetCluster created %d pools: reads must not write", n)
+	}
+	cl, err = settledGet(t, c, id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -262,7 +269,7 @@ func TestGetClusterCreatesNodePoolOnceRunning(t *testing.T) {
 	}
 	for range 3 {
 		c.clusters.Invalidate()
-		if _, err := c.GetCluster(t.Context(), id); err != nil {
+		if _, err := settledGet(t, c, id); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -275,7 +282,7 @@ func TestGetClusterCreatesNodePoolOnceRunning(t *testing.T) {
 	delete(f.pools[id], "pretrain-gpu")
 	f.mu.Unlock()
 	other := newTestCloud(t, f)
-	cl, err = other.GetCluster(t.Context(), id)
+	cl, err = settledGet(t, other, id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -304,7 +311,7 @@ func TestGetClusterPoolCreateAnswerLost(t *testing.T) {
 		return true
 	}
 	c.clusters.Invalidate()
-	cl, err := c.GetCluster(t.Context(), created.ID)
+	cl, err := settledGet(t, c, created.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -330,7 +337,7 @@ func TestGetClusterNodes(t *testing.T) {
 	f.addNode("someone-else", "g1a2b3c-someone-else-0", true, "10.0.0.99", "")
 	c := newTestCloud(t, f)
 
-	cl, err := c.GetCluster(t.Context(), "cl-1")
+	cl, err := settledGet(t, c, "cl-1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -364,7 +371,7 @@ func TestGetClusterNodes(t *testing.T) {
 	f.mu.Lock()
 	jsonObj(f.pools["cl-1"]["pretrain-gpu"], "spec")["targetNodes"] = 4
 	f.mu.Unlock()
-	cl, err = c.GetCluster(t.Context(), "cl-1")
+	cl, err = settledGet(t, c, "cl-1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -377,7 +384,7 @@ func TestGetClusterNodes(t *testing.T) {
 		map[string]any{"type": "AtTarget", "status": "False", "reason": "ScalingUp", "message": "3 of 4 nodes ready"},
 		map[string]any{"type": "CapacityAvailable", "status": "False", "reason": "InsufficientCapacity",
 			"message": "no free gd-8xh100ib-i128 nodes in US-EAST-04A"})
-	cl, err = c.GetCluster(t.Context(), "cl-1")
+	cl, err = settledGet(t, c, "cl-1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -397,7 +404,7 @@ func TestGetClusterAPIServerUnreachableIsAState(t *testing.T) {
 		return false
 	}
 	c := newTestCloud(t, f)
-	cl, err := c.GetCluster(t.Context(), "cl-1")
+	cl, err := settledGet(t, c, "cl-1")
 	if err != nil {
 		t.Fatalf("an unreachable API server must not fail a read: %v", err)
 	}
@@ -415,7 +422,7 @@ func TestGetClusterStatuses(t *testing.T) {
 		runningCluster(f)
 		f.setClusterStatus("cl-1", native)
 		c := newTestCloud(t, f)
-		cl, err := c.GetCluster(t.Context(), "cl-1")
+		cl, err := settledGet(t, c, "cl-1")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -425,7 +432,7 @@ func TestGetClusterStatuses(t *testing.T) {
 	}
 	f := newFake(t)
 	c := newTestCloud(t, f)
-	if _, err := c.GetCluster(t.Context(), "cl-nope"); !clients.IsNotFound(err) {
+	if _, err := settledGet(t, c, "cl-nope"); !clients.IsNotFound(err) {
 		t.Errorf("unknown cluster: %v", err)
 	}
 }
@@ -488,7 +495,7 @@ func TestUpdateClusterWhileCreatingKeepsTheCount(t *testing.T) {
 	}
 	f.setClusterStatus(created.ID, "STATUS_RUNNING")
 	c.clusters.Invalidate()
-	if _, err := c.GetCluster(t.Context(), created.ID); err != nil {
+	if _, err := settledGet(t, c, created.ID); err != nil {
 		t.Fatal(err)
 	}
 	assertJSON(t, f.requests("POST", poolsPath(created.ID))[0].Body, `{
@@ -596,4 +603,14 @@ func TestValidateClusterSpec(t *testing.T) {
 	if len(errs) != 1 || errs[0].Field != "gpus_per_node" || !strings.Contains(errs[0].Detail, "8 (gd-8xh100ib-i128)") {
 		t.Errorf("4 GPUs per node: %+v", errs)
 	}
+}
+
+// settledGet is what the provider's waiter does on each look: settle the cluster (create the
+// node pool once it is RUNNING), then read it.
+func settledGet(t *testing.T, c *Cloud, id string) (*clients.Cluster, error) {
+	t.Helper()
+	if err := c.SettleCluster(t.Context(), id); err != nil {
+		return nil, err
+	}
+	return c.GetCluster(t.Context(), id)
 }

@@ -112,7 +112,7 @@ func TestAuthFailure(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = c.GetCluster(t.Context(), "cl-1")
+	_, err = settledGet(t, c, "cl-1")
 	if !errors.Is(err, clients.ErrAuth) || strings.Contains(err.Error(), "CW-SECRET-wrong") {
 		t.Errorf("got %v", err)
 	}
