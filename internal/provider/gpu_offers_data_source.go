@@ -187,9 +187,9 @@ func (d *gpuOffersDataSource) Read(ctx context.Context, req datasource.ReadReque
 			GPUType:      types.StringValue(o.GPUType),
 			GPUCount:     types.Int64Value(int64(o.GPUCount)),
 			GPUMemoryGB:  types.Int64Value(int64(o.GPUMemoryGB)),
-			VCPUs:        types.Int64Value(int64(o.VCPUs)),
-			MemoryGB:     types.Int64Value(int64(o.MemoryGB)),
-			StorageGB:    types.Int64Value(int64(o.StorageGB)),
+			VCPUs:        int64OrNull(o.VCPUs), // null where the cloud does not say
+			MemoryGB:     int64OrNull(o.MemoryGB),
+			StorageGB:    int64OrNull(o.StorageGB),
 			PricePerHour: types.Float64Value(o.PricePerHour),
 			Regions:      regions,
 		})
