@@ -390,13 +390,7 @@ func (e *Emulator) updateCluster(w http.ResponseWriter, r *http.Request) {
 		writeAPIError(w, errNotFound("cluster", id))
 		return
 	}
-	mask, hasMask := parseUpdateMask(req.UpdateMask)
-	apply := func(field string, present bool) bool {
-		if hasMask {
-			return mask[field]
-		}
-		return present
-	}
+	apply := updateMask(req.UpdateMask)
 
 	var vs []fieldViolation
 	if req.ID != nil && *req.ID != id {

@@ -309,13 +309,7 @@ func (e *Emulator) updateVPC(w http.ResponseWriter, r *http.Request) {
 		writeAPIError(w, errNotFound("vpc", id))
 		return
 	}
-	mask, hasMask := parseUpdateMask(req.UpdateMask)
-	apply := func(field string, present bool) bool {
-		if hasMask {
-			return mask[field]
-		}
-		return present
-	}
+	apply := updateMask(req.UpdateMask)
 
 	var vs []fieldViolation
 	if req.ID != nil && *req.ID != id {
@@ -555,21 +549,23 @@ func sameVPCPrefixes(a, b []vpcPrefixJSON) bool { return sameJSON(a, b) }
 
 func sameHostPrefixes(a, b []hostPrefixJSON) bool { return sameJSON(a, b) }
 
-// parseUpdateMask reads a protobuf FieldMask in its JSON form ("a,b.c", camelCase; snake_case
-// tolerated) into the set of top-level fields it names.
-func parseUpdateMask(m *string) (map[string]bool, bool) {
+// updateMask reads a protobuf FieldMask in its JSON form ("a,b.c", camelCase; snake_case
+// tolerated) and says whether an update applies to a field: with a mask, exactly the fields it
+// names (a nested path names its top-level field too); without one, the fields present in the
+// request.
+func updateMask(m *string) func(field string, present bool) bool {
 	if m == nil || strings.TrimSpace(*m) == "" {
-		return nil, false
+		return func(_ string, present bool) bool { return present }
 	}
-	out := map[string]bool{}
+	named := map[string]bool{}
 	for _, path := range strings.Split(*m, ",") {
 		path = strings.TrimSpace(path)
 		if path == "" {
 			continue
 		}
 		top, _, _ := strings.Cut(path, ".")
-		out[snakeToCamel(top)] = true
-		out[snakeToCamel(path)] = true
+		named[snakeToCamel(top)] = true
+		named[snakeToCamel(path)] = true
 	}
-	return out, true
+	return func(field string, _ bool) bool { return named[field] }
 }
