@@ -80,9 +80,15 @@ type InstanceSpec struct {
 	// DesiredState is DesiredRunning (or empty) or DesiredStopped; clouds that cannot stop a
 	// machine refuse DesiredStopped in ValidateInstanceSpec.
 	DesiredState string
-	// LaunchToken is a unique token the adapter attaches to the machine (tag or name) so that a
-	// create whose answer was lost can be found and adopted instead of repeated.
+	// LaunchToken is the token the adapter attaches to the machine (tag, label or environment)
+	// so that a create whose answer was lost, or a rerun after a crash, finds the machine
+	// instead of launching another one. The provider derives it from the resource's identity
+	// (IdentityToken); see launch.go for the protocol.
 	LaunchToken string
+	// AdoptSince: a live machine already carrying LaunchToken whose launch was sent at or after
+	// this time is adopted instead of launching (an interrupted earlier apply); an older one is
+	// an ErrConflict with an import hint. Zero adopts nothing.
+	AdoptSince time.Time
 
 	Lambda    *LambdaInstanceOptions
 	RunPod    *RunPodInstanceOptions
@@ -139,6 +145,9 @@ type Instance struct {
 	Tags map[string]string
 	// Ready is true when the machine can be used: running and its SSH endpoint known.
 	Ready bool
+	// Adopted says, when the create found an existing machine instead of launching one, why
+	// ("launched by an earlier apply that was interrupted"); empty for a fresh launch.
+	Adopted string
 
 	Lambda    *LambdaInstanceOptions
 	RunPod    *RunPodInstanceOptions
@@ -223,4 +232,13 @@ type SSHKeyValidator interface {
 // shared snapshot that serves GetInstance), for lookups by name.
 type InstanceLister interface {
 	ListInstances(ctx context.Context) ([]Instance, error)
+}
+
+// LaunchFinder is implemented by clouds that can look for the machine an earlier, interrupted
+// apply launched for a resource (by spec.LaunchToken) without launching: placement looks on
+// every candidate cloud before launching on any, so that a rerun never launches on a second
+// cloud what the first run launched on another. It follows Launch.Before: the machine to adopt,
+// nil when there is none, or an error (ErrConflict with an import hint).
+type LaunchFinder interface {
+	FindLaunched(ctx context.Context, spec InstanceSpec) (*Instance, error)
 }

@@ -56,6 +56,9 @@ type ClusterSpec struct {
 	// LaunchToken identifies what this create made, for adoption after a lost answer and for
 	// finding nodes that state lost.
 	LaunchToken string
+	// AdoptSince is as in InstanceSpec: nodes (or a cluster) carrying LaunchToken launched at or
+	// after it are adopted, older ones are an ErrConflict with an import hint.
+	AdoptSince time.Time
 
 	CoreWeave *CoreWeaveClusterOptions
 	RunPod    *RunPodClusterOptions
@@ -134,6 +137,8 @@ type Cluster struct {
 	Ready bool
 	// Problem says why a degraded or failed cluster is so (capacity ran out at node 3 of 4).
 	Problem string
+	// Adopted is as in Instance: why the create found an existing cluster (or nodes).
+	Adopted string
 	// Stalled means the cloud will not make progress without a change (no capacity for the
 	// missing nodes, the node pool gone): waiting longer is pointless.
 	Stalled bool

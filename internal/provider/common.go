@@ -2,11 +2,10 @@ package provider
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -52,12 +51,21 @@ func importCloudAndID(ctx context.Context, req resource.ImportStateRequest, resp
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), id)...)
 }
 
-// newLaunchToken is a unique token attached to a machine at launch, by which a create whose
-// answer was lost finds the machine again.
-func newLaunchToken() string {
-	b := make([]byte, 12)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
+// launchIdentity is the launch token of a resource (derived from its kind and name, so a rerun
+// after a crash looks for the same one) and the time since which a machine carrying it is
+// adopted: within one create timeout, an earlier apply of this resource may have launched it
+// and been interrupted before it could save state.
+func launchIdentity(kind, name string, createTimeout time.Duration) (string, time.Time) {
+	return clients.IdentityToken(kind, name), time.Now().Add(-createTimeout)
+}
+
+// warnAdopted tells the user when a create found an existing machine instead of launching one.
+func warnAdopted(diags *diag.Diagnostics, what, why string) {
+	if why == "" {
+		return
+	}
+	diags.AddWarning("Adopted an existing machine instead of launching one",
+		fmt.Sprintf("%s was %s, and carries this resource's launch token: it is now in state, and nothing was launched twice.", what, why))
 }
 
 // addCloudError turns an error from a cloud into a diagnostic with a specific summary and a

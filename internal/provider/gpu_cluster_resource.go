@@ -335,9 +335,10 @@ func (r *gpuClusterResource) Create(ctx context.Context, req resource.CreateRequ
 	defer cancel()
 
 	spec := expandClusterSpec(ctx, plan, &resp.Diagnostics)
-	spec.LaunchToken = newLaunchToken()
+	spec.LaunchToken, spec.AdoptSince = launchIdentity("gpu_cluster", plan.Name.ValueString(), timeout)
 	cluster, err := cc.CreateCluster(ctx, spec)
 	if cluster != nil {
+		warnAdopted(&resp.Diagnostics, displayName(cloud.Name())+" cluster "+cluster.ID, cluster.Adopted)
 		// Save whatever exists (the cluster id, the nodes launched so far) before anything
 		// else: a failed create leaves a tainted cluster the next apply replaces, never an
 		// orphaned one.

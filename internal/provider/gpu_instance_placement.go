@@ -190,6 +190,23 @@ func (r *gpuInstanceResource) launchPlaced(ctx context.Context, plan gpuInstance
 	if diags.HasError() {
 		return nil, nil, errors.New(diags.Errors()[0].Detail())
 	}
+	// Look on every candidate cloud before launching on any: a rerun after a crash must find
+	// the machine wherever the interrupted run placed it.
+	looked := map[string]bool{}
+	for _, c := range candidates {
+		f, ok := c.cloud.(clients.LaunchFinder)
+		if !ok || looked[c.cloud.Name()] {
+			continue
+		}
+		looked[c.cloud.Name()] = true
+		inst, err := f.FindLaunched(ctx, spec)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", displayName(c.cloud.Name()), err)
+		}
+		if inst != nil {
+			return c.cloud, inst, nil
+		}
+	}
 	var attempts []clients.CapacityAttempt
 	for _, c := range candidates {
 		s := spec

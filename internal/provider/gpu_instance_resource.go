@@ -379,7 +379,7 @@ func (r *gpuInstanceResource) Create(ctx context.Context, req resource.CreateReq
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	spec := expandInstanceSpec(ctx, plan, &resp.Diagnostics)
-	spec.LaunchToken = newLaunchToken()
+	spec.LaunchToken, spec.AdoptSince = launchIdentity("gpu_instance", plan.Name.ValueString(), timeout)
 
 	if plan.Placement != nil {
 		cloud, inst, err := r.launchPlaced(ctx, plan, spec)
@@ -407,6 +407,7 @@ func (r *gpuInstanceResource) Create(ctx context.Context, req resource.CreateReq
 // when desired), and saves it again.
 func (r *gpuInstanceResource) saveAndWait(ctx context.Context, cloud clients.Cloud, inst *clients.Instance, plan *gpuInstanceModel, resp *resource.CreateResponse) {
 	plan.Cloud = types.StringValue(cloud.Name())
+	warnAdopted(&resp.Diagnostics, displayName(cloud.Name())+" instance "+inst.ID, inst.Adopted)
 	// Save the id before waiting: from here on the machine is billed, and state is what lets
 	// the next apply or destroy find it.
 	flattenInstance(ctx, inst, plan, &resp.Diagnostics)

@@ -120,6 +120,8 @@ func init() {
 
 // Cloud implements clients.Cloud and clients.ClusterCloud for CoreWeave.
 type Cloud struct {
+	// taken is what this adapter's launches got (see clients.Taken).
+	taken clients.Taken
 	api   *Client
 	kube  *kubeClients
 	token string

@@ -171,6 +171,32 @@ func (c *Cloud) CreateInstance(ctx context.Context, spec clients.InstanceSpec) (
 	if err != nil {
 		return nil, err
 	}
+	if spec.LaunchToken != "" {
+		// A rerun after a crash: the pool an interrupted apply created is this resource's.
+		l := clients.Launch[*clients.Instance]{
+			Cloud: cloudName, What: "node pool", Token: tokenValue, Where: "label " + labelLaunchToken, AdoptSince: spec.AdoptSince,
+			IDOf: func(i *clients.Instance) string { return i.ID }, Taken: &c.taken,
+			Find: func(ctx context.Context, _ time.Time) ([]clients.Claim[*clients.Instance], error) {
+				p, err := kc.GetNodePool(ctx, name)
+				switch {
+				case clients.IsNotFound(err):
+					return nil, nil // the pool's own URL: proof there is none
+				case err != nil:
+					return nil, err
+				case p.Metadata.Labels[labelLaunchToken] != tokenValue || p.Metadata.DeletionTimestamp != nil:
+					return nil, nil // not ours, or going away: the create below says so
+				}
+				var at time.Time
+				if p.Metadata.CreationTimestamp != nil {
+					at = *p.Metadata.CreationTimestamp
+				}
+				return []clients.Claim[*clients.Instance]{{Value: instanceFromPool(cl, p, nil), ID: instanceID(cl.ID, name), LaunchedAt: at}}, nil
+			},
+		}
+		if inst, err := clients.FindLaunched(ctx, l); inst != nil || err != nil {
+			return inst, err
+		}
+	}
 	created, err := c.ensurePool(ctx, kc, pool, func(p *NodePool) bool { return p.Metadata.Labels[labelLaunchToken] == tokenValue })
 	if err != nil {
 		if clients.IsNotFound(err) {

@@ -26,13 +26,18 @@ func (c *Cloud) adoptExisting(ctx context.Context, cl Cluster, spec clients.Clus
 	switch {
 	case owned && (cl.Status == ClusterStatusDeleting || cl.Status == ClusterStatusDeleted):
 		return nil, clients.Errorf(clients.ErrConflict, "CKS cluster %q (id %s) is still being deleted: apply again once it is gone", cl.Name, cl.ID)
-	case owned && cl.Zone == spec.Region:
+	case owned && cl.Zone == spec.Region && (spec.AdoptSince.IsZero() || !cl.CreatedAt.Before(spec.AdoptSince)):
+		// Created within the create timeout: an interrupted earlier apply of this resource.
 		c.setPlan(cl.ID, plan)
 		c.rememberCluster(&cl, owned)
-		return c.view(&cl, owned, &plan, nil, nil, nil), nil
+		v := c.view(&cl, owned, &plan, nil, nil, nil)
+		v.Adopted = "created by an earlier apply that was interrupted"
+		return v, nil
 	}
-	return nil, clients.Errorf(clients.ErrConflict, "a CKS cluster named %q already exists (id %s, zone %s, %s): choose another name, or import it (terraform import ... coreweave/%s)",
-		cl.Name, cl.ID, cl.Zone, cl.Status, cl.ID)
+	return nil, clients.Errorf(clients.ErrConflict, "a CKS cluster named %q already exists (id %s, zone %s, %s, created %s) that this apply did not create. Nothing was created. "+
+		"If it is this resource's cluster, import it:\n  terraform import <this resource's address> coreweave/%s\nor add an import block { to = <this resource's address>, id = \"coreweave/%s\" }. "+
+		"If it belongs to another configuration, choose another name.",
+		cl.Name, cl.ID, cl.Zone, cl.Status, cl.CreatedAt.UTC().Format(time.RFC3339), cl.ID, cl.ID)
 }
 
 // adoptCluster looks, for up to adoptWindow, for the cluster of a create whose answer was

@@ -27,6 +27,9 @@ const (
 	// LaunchTokenTag=<sanitised launch token>, so that a launch whose answer was lost can be
 	// found and adopted instead of repeated. It is hidden from Instance.Tags.
 	LaunchTokenTag = "neocloud-launch-token"
+	// LaunchedAtTag records when the launch was sent (Unix seconds): Lambda reports no creation
+	// time, and a rerun after a crash adopts only machines launched within its create timeout.
+	LaunchedAtTag = "neocloud-launched-at"
 
 	// Lambda's images log in as ubuntu on port 22.
 	sshUser = "ubuntu"
@@ -62,7 +65,9 @@ func init() {
 
 // Cloud implements clients.Cloud for Lambda Cloud.
 type Cloud struct {
-	api *Client
+	// taken is what this adapter's launches got (see clients.Taken).
+	taken clients.Taken
+	api   *Client
 
 	// Shared, short-lived snapshots of the list calls (see snapshot.go).
 	instances *snapshot.Cache[[]Instance]
@@ -300,11 +305,13 @@ func (c *Cloud) ValidateInstanceSpec(spec clients.InstanceSpec) []clients.FieldE
 			Detail: "A Lambda Cloud instance is billed until it is terminated and has no stopped state: destroy it instead (or remove desired_state).",
 		})
 	}
-	if _, reserved := spec.Tags[LaunchTokenTag]; reserved {
-		errs = append(errs, clients.FieldError{
-			Field: "tags", Summary: "Reserved tag key",
-			Detail: "The tag key " + LaunchTokenTag + " is used by the provider to find machines whose launch answer was lost.",
-		})
+	for _, k := range []string{LaunchTokenTag, LaunchedAtTag} {
+		if _, reserved := spec.Tags[k]; reserved {
+			errs = append(errs, clients.FieldError{
+				Field: "tags", Summary: "Reserved tag key",
+				Detail: "The tag key " + k + " is used by the provider to find machines whose launch answer was lost.",
+			})
+		}
 	}
 	return errs
 }
@@ -422,7 +429,7 @@ func mapInstance(w Instance, keyIDs map[string]string) *clients.Instance {
 		}
 	}
 	for _, t := range w.Tags {
-		if t.Key == LaunchTokenTag {
+		if t.Key == LaunchTokenTag || t.Key == LaunchedAtTag {
 			continue
 		}
 		if inst.Tags == nil {

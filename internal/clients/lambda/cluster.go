@@ -173,7 +173,7 @@ func (c *Cloud) launchNode(ctx context.Context, p nodeParams, rank int) (*client
 	if p.fileSystem != "" {
 		spec.Lambda.FileSystemNames = []string{p.fileSystem}
 	}
-	return c.CreateInstance(ctx, spec)
+	return c.createInstance(ctx, spec, false)
 }
 
 // nodeError makes a failed node launch say which node it was. A capacity refusal becomes a
@@ -246,10 +246,16 @@ func (c *Cloud) CreateCluster(ctx context.Context, spec clients.ClusterSpec) (*c
 	}
 	existing := members(list, name)
 	for _, m := range existing {
-		if tagValue(m.w, LaunchTokenTag) != clients.TokenValue(rankToken(p.token, m.rank)) {
+		launchedAt := clients.ParseLaunchedAt(tagValue(m.w, LaunchedAtTag))
+		ours := tagValue(m.w, LaunchTokenTag) == clients.TokenValue(rankToken(p.token, m.rank))
+		// Nodes of this resource's token are an interrupted earlier create of it when they were
+		// launched within the create timeout; older ones may belong to another configuration.
+		if !ours || (!spec.AdoptSince.IsZero() && launchedAt.Before(spec.AdoptSince)) {
 			return nil, &clients.KindError{Kind: clients.ErrConflict, Msg: fmt.Sprintf(
-				"Lambda Cloud already has a cluster named %s (instance %s, %s) that this create did not launch: choose another name, "+
-					"or import the existing cluster (terraform import <resource address> lambda/%s)", name, m.w.ID, m.w.Name, name)}
+				"Lambda Cloud already has a cluster named %s (instance %s, %s) that this apply did not launch. Nothing was launched, so that no node is billed twice. "+
+					"If it is this resource's cluster (an earlier apply was interrupted), import it:\n  terraform import <this resource's address> lambda/%s\n"+
+					"or add an import block { to = <this resource's address>, id = \"lambda/%s\" } and apply again. If it belongs to another configuration, choose another name.",
+				name, m.w.ID, m.w.Name, name, name)}
 		}
 	}
 	rs, err := c.clusterRuleset(ctx, name, existing)
@@ -315,7 +321,11 @@ func (c *Cloud) CreateCluster(ctx context.Context, spec clients.ClusterSpec) (*c
 		}
 		nodes[rank] = inst
 	}
-	return c.launchedCluster(name, p, rs, nodes, spec.NodeCount), nil
+	cl := c.launchedCluster(name, p, rs, nodes, spec.NodeCount)
+	if len(existing) > 0 {
+		cl.Adopted = fmt.Sprintf("launched in part (%d of %d nodes) by an earlier apply that was interrupted", len(existing), spec.NodeCount)
+	}
+	return cl, nil
 }
 
 // undoCreate deletes what a create made before its first node failed. Failures are logged,

@@ -345,11 +345,11 @@ func launchBodies(t *testing.T, f *fakeAPI) []map[string]any {
 	t.Helper()
 	var out []map[string]any
 	for _, r := range f.requests("POST", "/instance-operations/launch") {
-		var m map[string]any
+		var m any
 		if err := json.Unmarshal(r.Body, &m); err != nil {
 			t.Fatal(err)
 		}
-		out = append(out, m)
+		out = append(out, withoutLaunchedAt(t, m).(map[string]any))
 	}
 	return out
 }

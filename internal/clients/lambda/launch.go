@@ -3,15 +3,12 @@ package lambda
 import (
 	"context"
 	"errors"
-	"fmt"
 	"maps"
 	"regexp"
 	"slices"
 	"sort"
 	"strings"
 	"time"
-
-	"github.com/neocloud/terraform-provider-neocloud/internal/clients/snapshot"
 
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
 )
@@ -27,6 +24,12 @@ import (
 // A launch whose answer was lost is never sent again: the machine is looked for by its launch
 // tag and adopted (see adopt).
 func (c *Cloud) CreateInstance(ctx context.Context, spec clients.InstanceSpec) (*clients.Instance, error) {
+	return c.createInstance(ctx, spec, true)
+}
+
+// createInstance is CreateInstance; lookBefore false skips the look for machines of an earlier
+// run, for callers that have looked already (a cluster reads all of its nodes at once).
+func (c *Cloud) createInstance(ctx context.Context, spec clients.InstanceSpec, lookBefore bool) (*clients.Instance, error) {
 	if errs := c.ValidateInstanceSpec(spec); len(errs) > 0 {
 		msgs := make([]string, len(errs))
 		for i, e := range errs {
@@ -44,6 +47,13 @@ func (c *Cloud) CreateInstance(ctx context.Context, spec clients.InstanceSpec) (
 		token = clients.RandomToken()
 	}
 	tagValue := clients.TokenValue(token)
+	l := c.launch(tagValue, spec.AdoptSince)
+	if spec.LaunchToken != "" && lookBefore {
+		// A rerun after a crash: the machine an interrupted apply launched is this resource's.
+		if inst, err := clients.FindLaunched(ctx, l); inst != nil || err != nil {
+			return inst, err
+		}
+	}
 
 	keyNames, err := c.sshKeyNames(ctx, spec.SSHKeyIDs)
 	if err != nil {
@@ -81,19 +91,28 @@ func (c *Cloud) CreateInstance(ctx context.Context, spec clients.InstanceSpec) (
 	var attempts []clients.CapacityAttempt
 	for _, region := range regions {
 		req.RegionName = region
-		resp, err := c.api.LaunchInstance(ctx, req)
-		switch {
-		case err == nil && len(resp.InstanceIDs) > 0:
-			c.instances.Invalidate()
+		inst, adopted, err := l.Send(ctx, func(ctx context.Context, sentAt time.Time) (*clients.Instance, error) {
+			r := req
+			r.Tags = append(slices.Clone(req.Tags), TagEntry{Key: LaunchedAtTag, Value: clients.LaunchedAtValue(sentAt)})
+			resp, err := c.api.LaunchInstance(ctx, r)
+			if err == nil || errors.Is(err, clients.ErrOutcomeUnknown) {
+				c.instances.Invalidate()
+			}
+			if err != nil {
+				return nil, err
+			}
+			if len(resp.InstanceIDs) == 0 {
+				// Accepted, yet no id: the machine may exist all the same.
+				return nil, clients.Errorf(clients.ErrOutcomeUnknown, "launch instance: Lambda Cloud accepted the launch but returned no instance id")
+			}
 			return launchedInstance(spec, item.InstanceType, region, resp.InstanceIDs[0]), nil
+		})
+		switch {
 		case err == nil:
-			// Accepted, yet no id: the machine may exist all the same.
-			c.instances.Invalidate()
-			return c.adopt(ctx, tagValue, &clients.KindError{Kind: clients.ErrOutcomeUnknown,
-				Msg: "launch instance: Lambda Cloud accepted the launch but returned no instance id"})
-		case errors.Is(err, clients.ErrOutcomeUnknown):
-			c.instances.Invalidate()
-			return c.adopt(ctx, tagValue, err)
+			if adopted {
+				inst.Adopted = "found by its launch tag after the launch's answer was lost"
+			}
+			return inst, nil
 		case clients.IsCapacity(err):
 			attempts = append(attempts, clients.CapacityAttempt{Cloud: cloudName, Region: region, InstanceType: it.Name, Err: err})
 		case clients.IsNotFound(err):
@@ -279,65 +298,37 @@ func (c *Cloud) pinnedRegion(ctx context.Context, o *clients.LambdaInstanceOptio
 	return region, nil
 }
 
-// adopt looks for the machine of a launch whose answer was lost, by its launch tag, for up to
-// adoptWindow (Lambda may list a new machine only after a while). It never launches.
-func (c *Cloud) adopt(ctx context.Context, tagValue string, launchErr error) (*clients.Instance, error) {
-	inst, lookErr := clients.Adopt(ctx, c.adoptPolicy(), func(ctx context.Context) (*clients.Instance, error) {
-		list, err := c.instances.Get(ctx, time.Now())
-		if err != nil {
-			return nil, err
-		}
-		w := pickTagged(list, tagValue, true)
-		if w == nil {
-			return nil, nil
-		}
-		inst, err := c.toNeutral(ctx, *w)
-		if err != nil {
-			inst = mapInstance(*w, nil) // never lose the id over an SSH key lookup
-		}
-		return inst, nil
-	})
-	if inst != nil {
-		return inst, nil
+// launch is the shared launch protocol (clients.Launch) for one Lambda launch token: machines
+// are found by their launch tag in the shared instance list.
+func (c *Cloud) launch(token string, adoptSince time.Time) clients.Launch[*clients.Instance] {
+	return clients.Launch[*clients.Instance]{
+		Cloud: cloudName, What: "instance", Token: token, Where: "tag " + LaunchTokenTag,
+		AdoptSince: adoptSince, Horizon: c.adoptWindow, Interval: c.adoptInterval, MaxPause: adoptMaxPause,
+		IDOf: func(i *clients.Instance) string { return i.ID }, Taken: &c.taken,
+		Find: func(ctx context.Context, notBefore time.Time) ([]clients.Claim[*clients.Instance], error) {
+			list, err := c.instances.Get(ctx, notBefore)
+			if err != nil {
+				return nil, err
+			}
+			var out []clients.Claim[*clients.Instance]
+			for _, w := range list {
+				if !hasTag(w, LaunchTokenTag, token) || gone(w) {
+					continue
+				}
+				inst, err := c.toNeutral(ctx, w)
+				if err != nil {
+					inst = mapInstance(w, nil) // never lose the id over an SSH key lookup
+				}
+				out = append(out, clients.Claim[*clients.Instance]{Value: inst, ID: w.ID, LaunchedAt: clients.ParseLaunchedAt(tagValue(w, LaunchedAtTag))})
+			}
+			return out, nil
+		},
 	}
-	return nil, c.notAdopted(launchErr, tagValue, lookErr)
 }
 
-// adoptPolicy is how long and how often a lost answer is looked for.
-func (c *Cloud) adoptPolicy() clients.AdoptPolicy {
-	return clients.AdoptPolicy{Window: c.adoptWindow, Interval: c.adoptInterval, MaxPause: adoptMaxPause, FetchTimeout: snapshot.FetchTimeout}
-}
+var _ clients.LaunchFinder = (*Cloud)(nil)
 
-// notAdopted is the error of an unknown launch outcome with no machine found: the caller must
-// decide, because launching again could start a second billed machine.
-func (c *Cloud) notAdopted(launchErr error, tagValue string, lookErr error) error {
-	msg := fmt.Sprintf("%v; no instance tagged %s=%s appeared within %s, so the launch most likely did not happen, "+
-		"but it was not repeated: check the Lambda Cloud console for an instance with that tag before applying again",
-		launchErr, LaunchTokenTag, tagValue, c.adoptWindow)
-	if lookErr != nil {
-		msg += fmt.Sprintf(" (the last look failed: %v)", lookErr)
-	}
-	return &clients.KindError{Kind: clients.ErrOutcomeUnknown, Msg: msg}
-}
-
-// pickTagged finds the instance carrying the launch tag, preferring a live one. Gone machines
-// count only when adopting (a launch that happened and was preempted at once is still ours);
-// before a launch they must not stop a new one.
-func pickTagged(list []Instance, tagValue string, includeGone bool) *Instance {
-	var gone *Instance
-	for i := range list {
-		if !hasTag(list[i], LaunchTokenTag, tagValue) {
-			continue
-		}
-		if neutralStatus(list[i].Status) != clients.StatusTerminated {
-			return &list[i]
-		}
-		if gone == nil {
-			gone = &list[i]
-		}
-	}
-	if includeGone {
-		return gone
-	}
-	return nil
+// FindLaunched looks for the instance an interrupted earlier apply launched with spec's token.
+func (c *Cloud) FindLaunched(ctx context.Context, spec clients.InstanceSpec) (*clients.Instance, error) {
+	return clients.FindLaunched(ctx, c.launch(clients.TokenValue(spec.LaunchToken), spec.AdoptSince))
 }

@@ -1,6 +1,7 @@
 package lambda
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -81,7 +82,7 @@ func TestCreateInstanceImageFamilyAndKeyByName(t *testing.T) {
 		t.Errorf("body %+v", body)
 	}
 	// Without a token from the caller one is made up, so adoption still works.
-	if len(body.Tags) != 1 || body.Tags[0]["key"] != LaunchTokenTag || len(body.Tags[0]["value"]) != 32 {
+	if len(body.Tags) != 2 || body.Tags[0]["key"] != LaunchTokenTag || len(body.Tags[0]["value"]) != 32 || body.Tags[1]["key"] != LaunchedAtTag {
 		t.Errorf("tags %v", body.Tags)
 	}
 	// No token from the caller: nobody can be retrying, so no look before launching.
@@ -366,29 +367,74 @@ func TestLostLaunchAnswerIsAdoptedNotRepeated(t *testing.T) {
 	}
 }
 
-func TestLostLaunchWithNothingFoundIsNotRepeated(t *testing.T) {
+func TestLostLaunchProvenAbsentIsSentAgain(t *testing.T) {
 	f := newFake(t)
 	c := newTestCloud(t, f)
 	f.data("GET", "/ssh-keys", sshKeysJSON)
 	f.data("GET", "/instance-types", instanceTypesJSON("us-east-1", "us-west-1"))
-	var l committingLaunch
-	l.install(f, false, 0, hangUp)
+	f.data("GET", "/instances", `[]`)
+	var mu sync.Mutex
+	launches := 0
+	f.handle("POST", "/instance-operations/launch", func(w http.ResponseWriter, _ *http.Request) {
+		mu.Lock()
+		launches++
+		n := launches
+		mu.Unlock()
+		if n == 1 {
+			hangUp(w) // lost, and never committed
+			return
+		}
+		writeRaw(w, http.StatusOK, `{"data":{"instance_ids":["i-2"]}}`)
+	})
 
-	start := time.Now()
-	_, err := c.CreateInstance(t.Context(), h100Spec())
+	inst, err := c.CreateInstance(t.Context(), h100Spec())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inst.ID != "i-2" || inst.Adopted != "" {
+		t.Errorf("got %+v, want the second launch's instance", inst)
+	}
+	if launches != 2 {
+		t.Errorf("%d launches, want 2: the first provably did not happen", launches)
+	}
+	// One look before launching, then looks until one after the horizon found nothing.
+	if n := f.count("GET", "/instances"); n < 3 {
+		t.Errorf("looked %d times, want the look before and several after the lost answer", n)
+	}
+}
+
+func TestLostLaunchWithFailingLooksIsUnknownAndNotRepeated(t *testing.T) {
+	f := newFake(t)
+	c := newTestCloud(t, f)
+	f.data("GET", "/ssh-keys", sshKeysJSON)
+	f.data("GET", "/instance-types", instanceTypesJSON("us-east-1", "us-west-1"))
+	looks := 0
+	f.handle("GET", "/instances", func(w http.ResponseWriter, _ *http.Request) {
+		looks++
+		if looks == 1 {
+			writeRaw(w, http.StatusOK, `{"data":[]}`) // the look before launching
+			return
+		}
+		badGateway(w)
+	})
+	var l committingLaunch
+	f.handle("POST", "/instance-operations/launch", func(w http.ResponseWriter, _ *http.Request) {
+		l.mu.Lock()
+		l.launches++
+		l.mu.Unlock()
+		hangUp(w)
+	})
+
+	ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+	defer cancel()
+	_, err := c.CreateInstance(ctx, h100Spec())
 	if !errors.Is(err, clients.ErrOutcomeUnknown) {
 		t.Fatalf("got %v, want ErrOutcomeUnknown", err)
 	}
-	if !strings.Contains(err.Error(), LaunchTokenTag+"=tok-123") {
-		t.Errorf("error does not say what to look for: %v", err)
+	if !strings.Contains(err.Error(), LaunchTokenTag+"=tok-123") || !strings.Contains(err.Error(), "next apply") {
+		t.Errorf("error does not say what to look for and what happens next: %v", err)
 	}
 	if n := l.count(); n != 1 {
-		t.Errorf("%d launches, want exactly 1 (not even the next region)", n)
-	}
-	if n := f.count("GET", "/instances"); n < 3 {
-		t.Errorf("looked %d times, want several looks over the window", n)
-	}
-	if d := time.Since(start); d > 2*time.Second {
-		t.Errorf("took %v for a 300 ms window", d)
+		t.Errorf("%d launches, want exactly 1: failed looks prove nothing", n)
 	}
 }

@@ -80,7 +80,9 @@ func init() {
 
 // Cloud implements clients.Cloud for RunPod: a neutral instance is a GPU pod.
 type Cloud struct {
-	api *Client
+	// taken is what this adapter's launches got (see clients.Taken).
+	taken clients.Taken
+	api   *Client
 
 	// Shared, short-lived snapshots of the list calls (see snapshot.go).
 	pods    *snapshot.Cache[[]Pod]

@@ -120,15 +120,20 @@ func (c *Cloud) CreateCluster(ctx context.Context, spec clients.ClusterSpec) (*c
 	o := clusterOptions(spec)
 	tokenValue := clients.TokenValue(cmp.Or(spec.LaunchToken, clients.RandomToken()))
 
-	// A create repeated with the same token (a caller retrying after an unknown outcome)
-	// finds the first cluster instead of creating a second one.
+	// A rerun after a crash, or a create repeated after an unknown outcome: the cluster an
+	// earlier apply created for this resource is adopted (or refused with an import hint).
 	if spec.LaunchToken != "" {
-		pods, err := c.pods.Get(ctx, time.Now().Add(-c.podTTL))
+		claim, err := c.clusterLaunch(tokenValue, spec.AdoptSince, nil).Before(ctx)
 		if err != nil {
 			return nil, err
 		}
-		if id := clusterOfToken(pods, tokenValue); id != "" {
-			return c.GetCluster(ctx, id)
+		if claim != nil {
+			cl, err := c.GetCluster(ctx, claim.ID)
+			if err != nil {
+				return nil, err
+			}
+			cl.Adopted = "created by an earlier apply that was interrupted"
+			return cl, nil
 		}
 	}
 
@@ -162,22 +167,30 @@ func (c *Cloud) CreateCluster(ctx context.Context, spec clients.ClusterSpec) (*c
 	if err != nil {
 		return nil, err
 	}
-	cl, err := c.api.CreateCluster(ctx, req)
+	out, adopted, err := c.clusterLaunch(tokenValue, time.Time{}, &newCluster{name: req.Name, before: before}).Send(ctx,
+		func(ctx context.Context, _ time.Time) (*clients.Cluster, error) {
+			cl, err := c.api.CreateCluster(ctx, req)
+			if err == nil || errors.Is(err, clients.ErrOutcomeUnknown) {
+				c.pods.Invalidate()
+			}
+			switch {
+			case err != nil:
+				return nil, err
+			case cl.ID == "":
+				return nil, clients.Errorf(clients.ErrOutcomeUnknown, "create cluster: RunPod accepted the cluster but returned no cluster id")
+			}
+			out := ClusterFromAPI(*cl, nil)
+			if out.Region == "" && len(dcs) == 1 {
+				out.Region = dcs[0] // RunPod reports the data center once a pod is placed
+			}
+			return out, nil
+		})
 	switch {
-	case err == nil && cl.ID != "":
-		c.pods.Invalidate()
-		out := ClusterFromAPI(*cl, nil)
-		if out.Region == "" && len(dcs) == 1 {
-			out.Region = dcs[0] // RunPod reports the data center once a pod is placed
+	case err == nil:
+		if adopted {
+			out.Adopted = "found by its launch token after the create's answer was lost"
 		}
 		return out, nil
-	case err == nil:
-		c.pods.Invalidate()
-		return c.adoptCluster(ctx, req, tokenValue, before, &clients.KindError{Kind: clients.ErrOutcomeUnknown,
-			Msg: "create cluster: RunPod accepted the cluster but returned no cluster id"})
-	case errors.Is(err, clients.ErrOutcomeUnknown):
-		c.pods.Invalidate()
-		return c.adoptCluster(ctx, req, tokenValue, before, err)
 	case clients.IsCapacity(err):
 		return nil, &clients.CapacityError{Attempts: []clients.CapacityAttempt{{
 			Cloud: cloudName, Region: strings.Join(dcs, ", "), InstanceType: it.Name,
@@ -219,49 +232,81 @@ func (c *Cloud) dataCenters(ctx context.Context, spec clients.ClusterSpec, o cli
 	return slices.DeleteFunc(dcs, func(dc string) bool { return dc == "" }), nil
 }
 
-// clusterOfToken is the cluster whose live member pod carries the launch token, or "".
-func clusterOfToken(pods []Pod, tokenValue string) string {
-	for _, p := range pods {
-		if p.Cluster != nil && p.Cluster.ID != "" && p.Status != PodTerminated && p.Env[EnvLaunchToken] == tokenValue {
-			return p.Cluster.ID
-		}
-	}
-	return ""
+// newCluster narrows a look after a lost create answer: besides clusters whose pods carry the
+// token, the one cluster of the requested name that was not there before counts while its pods
+// are not listed yet (unless its pods carry another token: then it is someone else's).
+type newCluster struct {
+	name   string
+	before []Cluster
 }
 
-// adoptCluster finds the cluster of a create whose answer was lost (see adoptNew): a cluster not there
-// before whose member pods carry the launch token, or, while its pods are not listed yet, the
-// one new cluster of the requested name. A new cluster of that name whose pods carry another
-// token is someone else's.
-func (c *Cloud) adoptCluster(ctx context.Context, req CreateClusterRequest, tokenValue string, before []Cluster, createErr error) (*clients.Cluster, error) {
-	var pods []Pod // the pods of the current look, read by match
-	list := func(ctx context.Context) ([]Cluster, error) {
-		p, err := c.pods.Get(ctx, time.Now())
-		if err != nil {
-			return nil, err
-		}
-		pods = p
-		return c.api.ListClusters(ctx)
-	}
-	match := func(cl Cluster) (string, bool) {
-		mine, foreign := false, false
-		for _, p := range pods {
-			if p.Cluster == nil || p.Cluster.ID != cl.ID {
-				continue
+// clusterLaunch is the shared launch protocol (clients.Launch) for an Instant Cluster: a
+// cluster is found by the launch token in its member pods' environment.
+func (c *Cloud) clusterLaunch(token string, adoptSince time.Time, fresh *newCluster) clients.Launch[*clients.Cluster] {
+	return clients.Launch[*clients.Cluster]{
+		Cloud: cloudName, What: "cluster", Token: token, Where: "environment variable " + EnvLaunchToken + " of its pods",
+		AdoptSince: adoptSince, Horizon: c.adoptWindow, Interval: c.adoptInterval, MaxPause: adoptMaxPause,
+		IDOf: func(cl *clients.Cluster) string { return cl.ID }, Taken: &c.taken,
+		Find: func(ctx context.Context, notBefore time.Time) ([]clients.Claim[*clients.Cluster], error) {
+			pods, err := c.pods.Get(ctx, notBefore)
+			if err != nil {
+				return nil, err
 			}
-			if p.Env[EnvLaunchToken] == tokenValue {
-				mine = true
-			} else {
-				foreign = true
+			var clusters []Cluster
+			if fresh != nil {
+				if clusters, err = c.api.ListClusters(ctx); err != nil {
+					return nil, err
+				}
 			}
+			return clusterClaims(pods, clusters, token, fresh), nil
+		},
+	}
+}
+
+// clusterClaims lists the live clusters a launch token claims (see newCluster), each with the
+// creation time of its oldest member pod.
+func clusterClaims(pods []Pod, clusters []Cluster, token string, fresh *newCluster) []clients.Claim[*clients.Cluster] {
+	type seen struct {
+		mine, foreign bool
+		at            time.Time
+	}
+	by := map[string]*seen{}
+	var order []string
+	for _, p := range pods {
+		if p.Cluster == nil || p.Cluster.ID == "" || p.Status == PodTerminated {
+			continue
 		}
-		return cl.ID, mine || (cl.Name == req.Name && !foreign)
+		s := by[p.Cluster.ID]
+		if s == nil {
+			s = &seen{}
+			by[p.Cluster.ID] = s
+			order = append(order, p.Cluster.ID)
+		}
+		if p.Env[EnvLaunchToken] == token {
+			s.mine = true
+			if s.at.IsZero() || p.CreatedAt.Before(s.at) {
+				s.at = p.CreatedAt.Time
+			}
+		} else {
+			s.foreign = true
+		}
 	}
-	cl, err := adoptNew(ctx, c, createErr, "cluster "+req.Name, ids(before, func(cl Cluster) string { return cl.ID }), list, match)
-	if err != nil {
-		return nil, err
+	var out []clients.Claim[*clients.Cluster]
+	for _, id := range order {
+		if s := by[id]; s.mine {
+			out = append(out, clients.Claim[*clients.Cluster]{Value: ClusterFromAPI(Cluster{ID: id}, membersOf(pods, id)), ID: id, LaunchedAt: s.at})
+		}
 	}
-	return ClusterFromAPI(*cl, membersOf(pods, cl.ID)), nil
+	if fresh == nil || len(out) > 0 {
+		return out
+	}
+	existed := ids(fresh.before, func(cl Cluster) string { return cl.ID })
+	for _, cl := range clusters {
+		if cl.Name == fresh.name && !existed[cl.ID] && (by[cl.ID] == nil || !by[cl.ID].foreign) {
+			out = append(out, clients.Claim[*clients.Cluster]{Value: ClusterFromAPI(cl, membersOf(pods, cl.ID)), ID: cl.ID})
+		}
+	}
+	return out
 }
 
 // membersOf picks a cluster's member pods from a pod list.

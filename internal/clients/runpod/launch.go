@@ -13,8 +13,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/neocloud/terraform-provider-neocloud/internal/clients/snapshot"
-
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
 )
 
@@ -118,15 +116,11 @@ func (c *Cloud) CreateInstance(ctx context.Context, spec clients.InstanceSpec) (
 	}
 	tokenValue := clients.TokenValue(token)
 
-	// A create repeated with the same token (a caller retrying after an unknown outcome) must
-	// find the first pod instead of creating a second one.
+	l := c.launch(tokenValue, spec.AdoptSince)
 	if spec.LaunchToken != "" {
-		list, err := c.pods.Get(ctx, time.Now().Add(-c.podTTL))
-		if err != nil {
-			return nil, err
-		}
-		if p := pickTokened(list, tokenValue, false); p != nil {
-			return InstanceFromPod(*p), nil
+		// A rerun after a crash: the pod an interrupted apply created is this resource's.
+		if inst, err := clients.FindLaunched(ctx, l); inst != nil || err != nil {
+			return inst, err
 		}
 	}
 
@@ -162,19 +156,26 @@ func (c *Cloud) CreateInstance(ctx context.Context, spec clients.InstanceSpec) (
 		if dc != "" {
 			req.DataCenterIDs = []string{dc}
 		}
-		pod, err := c.api.CreatePod(ctx, req)
-		switch {
-		case err == nil && pod.ID != "":
-			c.pods.Invalidate()
+		inst, adopted, err := l.Send(ctx, func(ctx context.Context, _ time.Time) (*clients.Instance, error) {
+			pod, err := c.api.CreatePod(ctx, req)
+			if err == nil || errors.Is(err, clients.ErrOutcomeUnknown) {
+				c.pods.Invalidate()
+			}
+			switch {
+			case err != nil:
+				return nil, err
+			case pod.ID == "":
+				// Accepted, yet no id: the pod may exist all the same.
+				return nil, clients.Errorf(clients.ErrOutcomeUnknown, "create pod: RunPod accepted the pod but returned no pod id")
+			}
 			return InstanceFromPod(*pod), nil
+		})
+		switch {
 		case err == nil:
-			// Accepted, yet no id: the pod may exist all the same.
-			c.pods.Invalidate()
-			return c.adopt(ctx, tokenValue, req.Name, &clients.KindError{Kind: clients.ErrOutcomeUnknown,
-				Msg: "create pod: RunPod accepted the pod but returned no pod id"})
-		case errors.Is(err, clients.ErrOutcomeUnknown):
-			c.pods.Invalidate()
-			return c.adopt(ctx, tokenValue, req.Name, err)
+			if adopted {
+				inst.Adopted = "found by its launch token after the create's answer was lost"
+			}
+			return inst, nil
 		case clients.IsCapacity(err),
 			failover && apiStatus(err) == 400, // capacity or a rule: the document says try the next candidate
 			failover && apiStatus(err) == 403: // a pool this account cannot use
@@ -367,60 +368,33 @@ func (c *Cloud) candidateDataCenters(ctx context.Context, spec clients.InstanceS
 	return out, nil
 }
 
-// adopt looks for the pod of a create whose answer was lost, by its launch token, for up to
-// adoptWindow. It never creates.
-func (c *Cloud) adopt(ctx context.Context, tokenValue, name string, createErr error) (*clients.Instance, error) {
-	inst, lookErr := clients.Adopt(ctx, c.adoptPolicy(), func(ctx context.Context) (*clients.Instance, error) {
-		list, err := c.pods.Get(ctx, time.Now())
-		if err != nil {
-			return nil, err
-		}
-		if p := pickTokened(list, tokenValue, true); p != nil {
-			return InstanceFromPod(*p), nil
-		}
-		return nil, nil
-	})
-	if inst != nil {
-		return inst, nil
+// launch is the shared launch protocol (clients.Launch) for one RunPod launch token: pods are
+// found by the token in their environment, in the shared pod list.
+func (c *Cloud) launch(token string, adoptSince time.Time) clients.Launch[*clients.Instance] {
+	return clients.Launch[*clients.Instance]{
+		Cloud: cloudName, What: "pod", Token: token, Where: "environment variable " + EnvLaunchToken,
+		AdoptSince: adoptSince, Horizon: c.adoptWindow, Interval: c.adoptInterval, MaxPause: adoptMaxPause,
+		IDOf: func(i *clients.Instance) string { return i.ID }, Taken: &c.taken,
+		Find: func(ctx context.Context, notBefore time.Time) ([]clients.Claim[*clients.Instance], error) {
+			list, err := c.pods.Get(ctx, notBefore)
+			if err != nil {
+				return nil, err
+			}
+			var out []clients.Claim[*clients.Instance]
+			for _, p := range list {
+				if p.Env[EnvLaunchToken] != token || p.Status == PodTerminated {
+					continue
+				}
+				out = append(out, clients.Claim[*clients.Instance]{Value: InstanceFromPod(p), ID: p.ID, LaunchedAt: p.CreatedAt.Time})
+			}
+			return out, nil
+		},
 	}
-	return nil, c.notAdopted(createErr, tokenValue, name, lookErr)
 }
 
-// adoptPolicy is how long and how often a lost answer is looked for.
-func (c *Cloud) adoptPolicy() clients.AdoptPolicy {
-	return clients.AdoptPolicy{Window: c.adoptWindow, Interval: c.adoptInterval, MaxPause: adoptMaxPause, FetchTimeout: snapshot.FetchTimeout}
-}
+var _ clients.LaunchFinder = (*Cloud)(nil)
 
-// notAdopted is the error of an unknown create outcome with no pod found: the caller must
-// decide, because creating again could start a second billed pod.
-func (c *Cloud) notAdopted(createErr error, tokenValue, name string, lookErr error) error {
-	msg := fmt.Sprintf("%v; no pod with %s=%s in its environment appeared within %s, so the pod was most likely not created, "+
-		"but the create was not repeated: check the RunPod console for a pod named %q before applying again",
-		createErr, EnvLaunchToken, tokenValue, c.adoptWindow, name)
-	if lookErr != nil {
-		msg += fmt.Sprintf(" (the last look failed: %v)", lookErr)
-	}
-	return &clients.KindError{Kind: clients.ErrOutcomeUnknown, Msg: msg}
-}
-
-// pickTokened finds the pod carrying the launch token, preferring a live one. Terminated pods
-// count only when adopting (a create that happened and failed at once is still ours); before
-// a create they must not stop a new one.
-func pickTokened(list []Pod, tokenValue string, includeGone bool) *Pod {
-	var gone *Pod
-	for i := range list {
-		if list[i].Env[EnvLaunchToken] != tokenValue {
-			continue
-		}
-		if list[i].Status != PodTerminated {
-			return &list[i]
-		}
-		if gone == nil {
-			gone = &list[i]
-		}
-	}
-	if includeGone {
-		return gone
-	}
-	return nil
+// FindLaunched looks for the pod an interrupted earlier apply created with spec's token.
+func (c *Cloud) FindLaunched(ctx context.Context, spec clients.InstanceSpec) (*clients.Instance, error) {
+	return clients.FindLaunched(ctx, c.launch(clients.TokenValue(spec.LaunchToken), spec.AdoptSince))
 }

@@ -353,37 +353,64 @@ func TestCreateLostAnswerAdopted(t *testing.T) {
 	}
 }
 
-// When nothing carrying the token appears, the outcome stays unknown and nothing is created
-// again.
+// When a successful look after the horizon shows nothing carrying the token, the create
+// provably did not happen and is sent again; while looks fail, it is not.
 func TestCreateLostAnswerNotFound(t *testing.T) {
 	f := newFake(t)
 	c := newTestCloud(t, f, WithAdoptionWindow(150*time.Millisecond, 10*time.Millisecond))
 	h100Catalog(f, map[string]string{"US-TX-3": "HIGH", "EU-RO-1": "HIGH"})
 	s := &podStore{}
-	s.install(f, func(w http.ResponseWriter, _ string, _ func() map[string]any) {
-		writeProblem(w, 503, "Service Unavailable", "try again")
+	creates := 0
+	s.install(f, func(w http.ResponseWriter, _ string, created func() map[string]any) {
+		creates++
+		if creates == 1 {
+			writeProblem(w, 503, "Service Unavailable", "try again")
+			return
+		}
+		writeRaw(w, 201, mustJSON(created()))
 	})
-	_, err := c.CreateInstance(t.Context(), h100Spec())
-	if !errors.Is(err, clients.ErrOutcomeUnknown) || !strings.Contains(err.Error(), "tok-123") || !strings.Contains(err.Error(), "finetune-1") {
-		t.Errorf("error %v", err)
+	inst, err := c.CreateInstance(t.Context(), h100Spec())
+	if err != nil {
+		t.Fatal(err)
 	}
-	if n := f.count("POST", "/pods"); n != 1 {
-		t.Errorf("%d creates", n)
+	if n := f.count("POST", "/pods"); n != 2 || inst.ID == "" {
+		t.Errorf("%d creates, %+v: want the create sent again once a look after the horizon found nothing", n, inst)
 	}
-	// It kept looking for the whole window, more than once.
 	if n := f.count("GET", "/pods"); n < 2 {
 		t.Errorf("%d looks for the pod", n)
 	}
 }
 
-// A create repeated with the same launch token finds the pod of the first one.
+// A create repeated with the same launch token by a later run (a crash in between) finds the
+// pod of the first one when it was created within the create timeout.
 func TestCreateRetryWithSameTokenFindsPod(t *testing.T) {
 	f := newFake(t)
 	c := newTestCloud(t, f)
-	f.json("GET", "/pods", 200, podsJSON(podDoc("p9", "PROVISIONING", map[string]string{EnvLaunchToken: "tok-123"})))
-	inst, err := c.CreateInstance(t.Context(), h100Spec())
-	if err != nil || inst.ID != "p9" {
+	doc := podDoc("p9", "PROVISIONING", map[string]string{EnvLaunchToken: "tok-123"})
+	doc["createdAt"] = time.Now().UTC().Format(time.RFC3339)
+	f.json("GET", "/pods", 200, podsJSON(doc))
+	spec := h100Spec()
+	spec.AdoptSince = time.Now().Add(-time.Hour)
+	inst, err := c.CreateInstance(t.Context(), spec)
+	if err != nil || inst.ID != "p9" || inst.Adopted == "" {
 		t.Fatalf("%+v %v", inst, err)
+	}
+	if n := f.count("POST", "/pods"); n != 0 {
+		t.Errorf("%d creates", n)
+	}
+}
+
+// An older pod with the token may be another configuration's: nothing is created and the error
+// says how to import it.
+func TestCreateWithOldPodOfSameTokenStops(t *testing.T) {
+	f := newFake(t)
+	c := newTestCloud(t, f)
+	f.json("GET", "/pods", 200, podsJSON(podDoc("p9", "RUNNING", map[string]string{EnvLaunchToken: "tok-123"})))
+	spec := h100Spec()
+	spec.AdoptSince = time.Now().Add(-time.Hour)
+	_, err := c.CreateInstance(t.Context(), spec)
+	if !clients.IsConflict(err) || !strings.Contains(err.Error(), "terraform import <this resource's address> runpod/p9") {
+		t.Fatalf("%v", err)
 	}
 	if n := f.count("POST", "/pods"); n != 0 {
 		t.Errorf("%d creates", n)
