@@ -17,6 +17,7 @@ import (
 
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients/gpus"
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients/httpx"
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients/snapshot"
 )
 
@@ -201,6 +202,12 @@ func WithPolling(first, maxPause time.Duration) Option {
 	return func(o *options) { o.pollInitial, o.pollMax = first, maxPause }
 }
 
+// withRetryBudget sets how long a platform API call without a deadline keeps retrying (tests:
+// a failure the fake keeps answering must not take httpx's five minutes).
+func withRetryBudget(d time.Duration) Option {
+	return func(o *options) { o.client.RetryBudget = d }
+}
+
 // withHTTP sets the platform API transport and retry waits (tests).
 func withHTTP(transport http.RoundTripper, retryWaitMin, retryWaitMax time.Duration) Option {
 	return func(o *options) {
@@ -227,6 +234,7 @@ func NewWithOptions(settings clients.Settings, opts ...Option) (*Cloud, error) {
 	// DefaultLimiter's pace and client-go's per-API-server pace, on the clock of an emulator
 	// running faster than real time.
 	o.client.Limiter = rate.NewLimiter(rate.Every(settings.Every(200*time.Millisecond)), 10)
+	o.client.RequestTimeout = httpx.ScaledRequestTimeout(settings)
 	kubeEvery := settings.Every(100 * time.Millisecond)
 	o.kube.QPS, o.kube.Burst = float32(time.Second)/float32(kubeEvery), 20
 	for _, opt := range opts {

@@ -54,6 +54,10 @@ type ClientConfig struct {
 	// RetryWaitMin and RetryWaitMax bound the backoff between retries (httpx defaults).
 	RetryWaitMin time.Duration
 	RetryWaitMax time.Duration
+	// RetryBudget bounds the retries of a call without a deadline, and RequestTimeout one
+	// attempt (httpx defaults; see httpx.Config).
+	RetryBudget    time.Duration
+	RequestTimeout time.Duration
 	// Transport is the base HTTP transport (tests); the default pooled one when nil.
 	Transport http.RoundTripper
 }
@@ -79,16 +83,18 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	}
 	token := cfg.Token
 	h, err := httpx.New(httpx.Config{
-		Cloud:        cloudName,
-		BaseURL:      cfg.Endpoint,
-		UserAgent:    cfg.UserAgent,
-		Authorize:    func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+token) },
-		Secrets:      []string{token},
-		Limiter:      cfg.Limiter,
-		DecodeError:  decodeError,
-		RetryWaitMin: cfg.RetryWaitMin,
-		RetryWaitMax: cfg.RetryWaitMax,
-		Transport:    quotaFinalTransport{next: base},
+		Cloud:          cloudName,
+		BaseURL:        cfg.Endpoint,
+		UserAgent:      cfg.UserAgent,
+		Authorize:      func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+token) },
+		Secrets:        []string{token},
+		Limiter:        cfg.Limiter,
+		DecodeError:    decodeError,
+		RetryWaitMin:   cfg.RetryWaitMin,
+		RetryWaitMax:   cfg.RetryWaitMax,
+		RetryBudget:    cfg.RetryBudget,
+		RequestTimeout: cfg.RequestTimeout,
+		Transport:      quotaFinalTransport{next: base},
 	})
 	if err != nil {
 		return nil, err
@@ -115,7 +121,7 @@ func (c *Client) do(ctx context.Context, req httpx.Request, out any) error {
 // ListClusters reads GET /v1beta1/cks/clusters.
 func (c *Client) ListClusters(ctx context.Context) ([]Cluster, error) {
 	var out ListClustersResponse
-	if err := c.do(ctx, httpx.Request{Operation: "list CKS clusters", Method: http.MethodGet, Path: clustersPath}, &out); err != nil {
+	if err := c.do(ctx, httpx.Request{Operation: "list CKS clusters", Method: http.MethodGet, Path: clustersPath, List: true}, &out); err != nil {
 		return nil, err
 	}
 	return out.Items, nil
@@ -178,7 +184,7 @@ func (c *Client) DeleteCluster(ctx context.Context, id string) (*Cluster, error)
 // ListVPCs reads GET /v1beta1/networking/vpcs.
 func (c *Client) ListVPCs(ctx context.Context) ([]VPC, error) {
 	var out ListVPCsResponse
-	if err := c.do(ctx, httpx.Request{Operation: "list VPCs", Method: http.MethodGet, Path: vpcsPath}, &out); err != nil {
+	if err := c.do(ctx, httpx.Request{Operation: "list VPCs", Method: http.MethodGet, Path: vpcsPath, List: true}, &out); err != nil {
 		return nil, err
 	}
 	return out.Items, nil

@@ -112,13 +112,19 @@ func newFake(t *testing.T) *fakeCW {
 	return f
 }
 
-// newTestCloud builds a Cloud against the fake without rate limits, with short waits.
+// testRetryBudget bounds the retries of a platform API call without a deadline, so that a
+// failure the fake keeps answering (a 500, a 404 on a list route) ends the test's call quickly.
+const testRetryBudget = 300 * time.Millisecond
+
+// newTestCloud builds a Cloud against the fake without rate limits, with short waits and
+// retry budget.
 func newTestCloud(t *testing.T, f *fakeCW) *Cloud {
 	t.Helper()
 	c, err := NewWithOptions(clients.Settings{APIKey: testToken, Endpoint: f.srv.URL, UserAgent: testUserAgent},
 		WithRateLimiter(rate.NewLimiter(rate.Inf, 1)),
 		WithKubeRate(1000, 1000),
 		withHTTP(nil, 2*time.Millisecond, 10*time.Millisecond),
+		withRetryBudget(testRetryBudget),
 		WithAdoptionWindow(300*time.Millisecond, 10*time.Millisecond),
 		WithPolling(2*time.Millisecond, 10*time.Millisecond),
 	)

@@ -63,26 +63,56 @@ type Config struct {
 	// OnResponse sees every response (e.g. to read RateLimit headers).
 	OnResponse func(*http.Response)
 
-	// RetryMax is the number of retries after the first attempt (default 6; negative: none).
-	RetryMax int
+	// RetryBudget bounds the retries of a call whose context has no deadline (Terraform's plan
+	// and refresh calls have none), measured from its first attempt: a retry whose wait would
+	// end past it is not started (default 5 minutes). With a deadline, the deadline bounds the
+	// retries instead. There is no count: seven 429s in a row must not fail an apply that still
+	// has time.
+	RetryBudget time.Duration
 	// RetryWaitMin and RetryWaitMax bound the exponential backoff used when the server did
 	// not say how long to wait.
 	RetryWaitMin time.Duration
 	RetryWaitMax time.Duration
 	// MaxRetryAfter is the longest server-requested wait (Retry-After, or the reset of an
 	// exhausted RateLimit window) that is waited out before retrying (default 2 minutes). A
-	// longer ask, or one that would end past the context's deadline, stops the retries: the
-	// 429/503 answer is returned at once with APIError.RetryAfter set.
+	// longer ask, or one that would end past the context's deadline or the RetryBudget, stops
+	// the retries: the 429/503 answer is returned at once with APIError.RetryAfter set.
 	MaxRetryAfter time.Duration
+	// RequestTimeout bounds one attempt, from the moment it is sent (the wait for the rate
+	// limiters does not count) until its whole answer is read (default 60 s), so that one hung
+	// call cannot stall a plan. An abandoned attempt is retried like a lost connection: for
+	// idempotent requests within the budget, and a NotIdempotent one becomes
+	// clients.ErrOutcomeUnknown. ScaledRequestTimeout gives the value for an emulator's clock.
+	RequestTimeout time.Duration
 	// Transport is the base transport (tests inject one); defaults to a pooled transport.
 	Transport http.RoundTripper
+}
+
+// Defaults of Config.
+const (
+	DefaultRetryBudget    = 5 * time.Minute
+	DefaultRequestTimeout = 60 * time.Second
+	// minScaledRequestTimeout keeps a time-scaled RequestTimeout above what a loaded test
+	// machine needs to answer an ordinary request.
+	minScaledRequestTimeout = 5 * time.Second
+	// retrySafetyCap only guards against a retry loop that time would not end (a server
+	// answering Retry-After: 0 at once, forever); time bounds the retries, not this count.
+	retrySafetyCap = 1 << 16
+)
+
+// ScaledRequestTimeout is the RequestTimeout a vendor adapter uses: DefaultRequestTimeout on
+// the clock of settings (an emulator running faster than real time), but never below 5 s.
+func ScaledRequestTimeout(settings clients.Settings) time.Duration {
+	return max(settings.Every(DefaultRequestTimeout), minScaledRequestTimeout)
 }
 
 // Client sends JSON requests to one vendor API.
 type Client struct {
 	cfg  Config
 	base *url.URL
-	rc   *retryablehttp.Client
+	// http runs one attempt (transportChain); the retries around it are set up per call, see
+	// retrier.
+	http *http.Client
 }
 
 // New builds a Client.
@@ -91,8 +121,11 @@ func New(cfg Config) (*Client, error) {
 	if err != nil || base.Scheme == "" || base.Host == "" {
 		return nil, fmt.Errorf("%s endpoint %q is not an absolute URL", cfg.Cloud, cfg.BaseURL)
 	}
-	if cfg.RetryMax == 0 {
-		cfg.RetryMax = 6
+	if cfg.RetryBudget == 0 {
+		cfg.RetryBudget = DefaultRetryBudget
+	}
+	if cfg.RequestTimeout <= 0 {
+		cfg.RequestTimeout = DefaultRequestTimeout
 	}
 	if cfg.RetryWaitMin == 0 {
 		cfg.RetryWaitMin = 500 * time.Millisecond
@@ -108,20 +141,29 @@ func New(cfg Config) (*Client, error) {
 		transport = http.DefaultTransport
 	}
 	c := &Client{cfg: cfg, base: base}
-	rc := retryablehttp.NewClient()
-	rc.HTTPClient = &http.Client{Transport: &transportChain{cfg: &c.cfg, basePath: base.Path, next: transport}}
-	rc.Logger = nil // logging is done per request through tflog, see transport.go
-	rc.RetryMax = cfg.RetryMax
-	rc.RetryWaitMin = cfg.RetryWaitMin
-	rc.RetryWaitMax = cfg.RetryWaitMax
-	rc.CheckRetry = c.checkRetry
-	rc.Backoff = backoff
-	rc.RequestLogHook = c.logRetry
-	// Give the caller the last response instead of a generic "giving up" error, so the
-	// vendor's error body reaches the user.
-	rc.ErrorHandler = retryablehttp.PassthroughErrorHandler
-	c.rc = rc
+	c.http = &http.Client{Transport: &transportChain{cfg: &c.cfg, basePath: base.Path, next: transport}}
 	return c, nil
+}
+
+// retrier runs the attempts of one call. It is made per call because the wait before the next
+// attempt is decided by checkRetry, which knows the call's deadline, and retryablehttp's
+// Backoff hook is not given the request to find it.
+func (c *Client) retrier(st *callState) *retryablehttp.Client {
+	return &retryablehttp.Client{
+		HTTPClient:   c.http,
+		Logger:       nil, // logging is done per request through tflog, see transport.go
+		RetryWaitMin: c.cfg.RetryWaitMin,
+		RetryWaitMax: c.cfg.RetryWaitMax,
+		RetryMax:     retrySafetyCap,
+		CheckRetry:   c.checkRetry,
+		Backoff: func(time.Duration, time.Duration, int, *http.Response) time.Duration {
+			return st.nextWait
+		},
+		RequestLogHook: c.logRetry,
+		// Give the caller the last response instead of a generic "giving up" error, so the
+		// vendor's error body reaches the user.
+		ErrorHandler: retryablehttp.PassthroughErrorHandler,
+	}
 }
 
 // Request is one API call.
@@ -135,13 +177,36 @@ type Request struct {
 	Body  any
 	// NotIdempotent marks a request that must not be repeated after it may have reached the
 	// server (a launch): it is retried only on 429 and on failures before sending, and a lost
-	// answer surfaces as clients.ErrOutcomeUnknown.
+	// answer (a 5xx the decoder leaves unclassified, a timeout, a reset, a 2xx body that does
+	// not decode) surfaces as clients.ErrOutcomeUnknown.
 	NotIdempotent bool
+	// List marks a GET of a collection (GET /instances, not GET /instances/{id}). A 404 to it
+	// never means the objects are gone, only that the route failed (a proxy, a deploy in
+	// progress): it is retried like a 503, and if it persists it is returned as an error that
+	// is not clients.ErrNotFound, so that nothing is dropped from state for it. A 404 on an
+	// object's own URL stays ErrNotFound.
+	List bool
 }
 
-// callState is what the attempts of one Do call tell each other and Do.
+// callState is what the attempts of one Do call tell each other and Do. The attempts run one
+// after another on the caller's goroutine (transportChain runs inside http.Client.Do, inside
+// retryablehttp's loop), so the plain fields need no lock.
 type callState struct {
 	idempotent bool
+	list       bool
+	// wantBody is true when the caller decodes the answer, so a 2xx body that is not JSON is
+	// a failure worth retrying.
+	wantBody bool
+	// firstSent is when the first attempt left, after its rate-limiter wait: the start of the
+	// RetryBudget.
+	firstSent time.Time
+	// retries counts the retries decided so far (the backoff's exponent); nextWait is the wait
+	// checkRetry chose for the next one.
+	retries  int
+	nextWait time.Duration
+	// lastAnswer is the latest answer a server gave (its body is a bufferedBody), reported
+	// when the call ends for want of time before a better one came.
+	lastAnswer *http.Response
 	// answerLost is true when the last attempt may have reached the server but its answer
 	// was lost or was a 5xx: the server may have acted.
 	answerLost atomic.Bool
@@ -154,10 +219,23 @@ func callStateFrom(ctx context.Context) *callState {
 	return st
 }
 
+// retryDeadline is the time the next retry's wait must end by: the context's deadline, or
+// else the end of the RetryBudget.
+func (st *callState) retryDeadline(ctx context.Context, budget time.Duration, now time.Time) time.Time {
+	if d, ok := ctx.Deadline(); ok {
+		return d
+	}
+	start := st.firstSent
+	if start.IsZero() {
+		start = now
+	}
+	return start.Add(budget)
+}
+
 // Do sends a request and decodes a 2xx JSON answer into out (which may be nil).
 func (c *Client) Do(ctx context.Context, req Request, out any) error {
 	ctx = c.withLogging(ctx)
-	st := &callState{idempotent: !req.NotIdempotent}
+	st := &callState{idempotent: !req.NotIdempotent, list: req.List, wantBody: out != nil}
 	ctx = context.WithValue(ctx, callStateKey{}, st)
 
 	u, err := c.url(req)
@@ -187,7 +265,7 @@ func (c *Client) Do(ctx context.Context, req Request, out any) error {
 		c.cfg.Authorize(r.Request)
 	}
 
-	resp, err := c.rc.Do(r)
+	resp, err := c.retrier(st).Do(r)
 	if err != nil {
 		if resp != nil {
 			_ = resp.Body.Close()
@@ -203,8 +281,20 @@ func (c *Client) Do(ctx context.Context, req Request, out any) error {
 			return c.unknownOutcome(req, 0, cause)
 		}
 		var notSent *notSentError
+		isNotSent := errors.As(err, &notSent)
+		// The call ran out of time (or could not send again in time): the server's latest
+		// answer says more than "deadline exceeded" alone.
+		if (isNotSent || ctxErr != nil) && st.lastAnswer != nil {
+			cause := err
+			if !isNotSent {
+				cause = ctxErr
+			}
+			if data, ok := bufferedBytes(st.lastAnswer); ok {
+				return c.gaveUp(req, st.lastAnswer, data, out, cause)
+			}
+		}
 		switch {
-		case errors.As(err, &notSent):
+		case isNotSent:
 			return fmt.Errorf("%s: %s API: %w", req.Operation, c.cfg.Cloud, err)
 		case ctxErr != nil:
 			return fmt.Errorf("%s: %s API: %w", req.Operation, c.cfg.Cloud, ctxErr)
@@ -219,23 +309,61 @@ func (c *Client) Do(ctx context.Context, req Request, out any) error {
 		}
 		return fmt.Errorf("%s: reading %s answer: %w", req.Operation, c.cfg.Cloud, err)
 	}
+	return c.answerError(req, resp, data, out)
+}
+
+// answerError decodes a 2xx answer into out and turns any other into a typed error.
+func (c *Client) answerError(req Request, resp *http.Response, data []byte, out any) error {
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		if out == nil || len(bytes.TrimSpace(data)) == 0 {
 			return nil
 		}
 		if err := json.Unmarshal(data, out); err != nil {
-			return fmt.Errorf("%s: decoding %s answer: %w", req.Operation, c.cfg.Cloud, err)
+			if req.NotIdempotent {
+				// The server acted, but what it made (its id) cannot be read: the caller must
+				// look for it, as for a lost answer.
+				return c.unknownOutcome(req, resp.StatusCode, fmt.Errorf("answer does not decode: %w", err))
+			}
+			return fmt.Errorf("%s: decoding %s answer (HTTP %d): %w", req.Operation, c.cfg.Cloud, resp.StatusCode, err)
 		}
 		return nil
 	}
 	apiErr := c.decodeError(resp, data)
 	apiErr.Operation = req.Operation
+	if req.List && errors.Is(apiErr.Kind, clients.ErrNotFound) {
+		apiErr.Kind = nil
+		apiErr.Message = strings.TrimSpace(strings.TrimRight(apiErr.Message, ". ") +
+			" (a list route answered this, which never means the objects it lists are gone)")
+	}
 	if req.NotIdempotent && resp.StatusCode >= 500 && apiErr.Kind == nil {
 		// The server may have acted before failing: the caller must look before retrying.
 		apiErr.Kind = clients.ErrOutcomeUnknown
 	}
 	return apiErr
 }
+
+// gaveUp reports a call that ran out of time after a retryable answer: the answer's own error,
+// also wrapping what ended the call, so that both can be tested with errors.Is.
+func (c *Client) gaveUp(req Request, last *http.Response, data []byte, out any, cause error) error {
+	answerErr := c.answerError(req, last, data, out)
+	if answerErr == nil {
+		// Not expected (only failures are retried), but nothing says the last answer failed.
+		return fmt.Errorf("%s: %s API: %w", req.Operation, c.cfg.Cloud, cause)
+	}
+	return &gaveUpError{answer: answerErr, cause: cause}
+}
+
+// gaveUpError is the last answer of a call that ran out of time, and what ended it.
+type gaveUpError struct {
+	answer error
+	cause  error
+}
+
+func (e *gaveUpError) Error() string {
+	return e.answer.Error() + " (no time left to try again: " + e.cause.Error() + ")"
+}
+
+func (e *gaveUpError) Unwrap() []error { return []error{e.answer, e.cause} }
 
 // url builds the request URL. req.Path is already escaped, so it goes into RawPath as is.
 func (c *Client) url(req Request) (*url.URL, error) {
@@ -323,6 +451,10 @@ func sentBeforeFailure(err error) bool {
 	if errors.As(err, &notSent) {
 		return false
 	}
+	var timedOut *attemptTimeoutError
+	if errors.As(err, &timedOut) {
+		return timedOut.mayHaveBeenSent
+	}
 	var opErr *net.OpError
 	if errors.As(err, &opErr) && opErr.Op == "dial" {
 		return false
@@ -348,52 +480,71 @@ func permanent(err error) bool {
 		errors.As(err, &unknownAuthority) || errors.As(err, &hostnameErr)
 }
 
-// checkRetry decides whether to try again. 429 means the server did not act, so it is always
-// retried; 502/503/504 and transport errors are retried for idempotent requests only; a
+// checkRetry decides whether to try again, and how long to wait before (nextWait). 429 means
+// the server did not act, so it is always retried; 500, 502-504, transport errors, abandoned
+// attempts (RequestTimeout) and 2xx bodies that are not JSON are retried for idempotent
+// requests only; a 404 to a List request is retried as a passing failure of the route; a
 // failure to connect is retried for every request since nothing was sent. A final answer is
 // returned even when the context has ended meanwhile (a launch that succeeded must reach the
-// caller); a wait the server asks for that is too long, or would outlive the context, is not
-// started: the answer goes back to the caller with its RetryAfter.
+// caller). There is no count: retries go on while the next wait ends before the context's
+// deadline (without one, the RetryBudget); a wait that would end later, or a server ask longer
+// than MaxRetryAfter, is not started and the last answer goes back to the caller.
 func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
-	idempotent := true
-	if st := callStateFrom(ctx); st != nil {
-		idempotent = st.idempotent
+	st := callStateFrom(ctx)
+	if st == nil {
+		st = &callState{idempotent: true}
 	}
-	retry := false
-	if err != nil {
-		switch {
-		case permanent(err):
-			return false, nil
-		case !sentBeforeFailure(err):
-			retry = true
-		default:
-			retry = idempotent
-		}
-	} else {
-		switch resp.StatusCode {
-		case http.StatusTooManyRequests:
-			retry = true
-		case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
-			retry = idempotent
-		}
-	}
-	if !retry {
+	if !retryable(st, resp, err) {
 		return false, nil
 	}
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		return false, ctxErr
 	}
+	now := time.Now()
 	if resp != nil {
-		if wait, ok := RetryAfter(resp.Header, time.Now()); ok {
-			if wait > c.cfg.MaxRetryAfter {
-				return false, nil
-			}
-			if deadline, ok := ctx.Deadline(); ok && time.Now().Add(wait).After(deadline) {
-				return false, nil
-			}
+		if ask, ok := RetryAfter(resp.Header, now); ok && ask > c.cfg.MaxRetryAfter {
+			return false, nil
 		}
 	}
+	wait := backoff(c.cfg.RetryWaitMin, c.cfg.RetryWaitMax, st.retries, resp)
+	if now.Add(wait).After(st.retryDeadline(ctx, c.cfg.RetryBudget, now)) {
+		return false, nil
+	}
+	st.retries++
+	st.nextWait = wait
 	return true, nil
+}
+
+// retryable reports whether a failed attempt is worth another, time permitting.
+func retryable(st *callState, resp *http.Response, err error) bool {
+	if err != nil {
+		switch {
+		case permanent(err):
+			return false
+		case !sentBeforeFailure(err):
+			return true
+		default:
+			return st.idempotent
+		}
+	}
+	switch code := resp.StatusCode; {
+	case code == http.StatusTooManyRequests:
+		return true
+	case code == http.StatusInternalServerError, code == http.StatusBadGateway,
+		code == http.StatusServiceUnavailable, code == http.StatusGatewayTimeout:
+		return st.idempotent
+	case code == http.StatusNotFound:
+		return st.list
+	case code >= 200 && code < 300:
+		// A gateway's HTML page or a cut JSON document under a 2xx status: the next answer is
+		// likely whole. A valid document that does not fit the caller's type is not retried.
+		if !st.idempotent || !st.wantBody {
+			return false
+		}
+		data, ok := bufferedBytes(resp)
+		return ok && len(bytes.TrimSpace(data)) > 0 && !json.Valid(data)
+	}
+	return false
 }
 
 // backoff waits what the server asked for (Retry-After, RateLimit reset) when it said so

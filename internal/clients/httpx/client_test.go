@@ -88,7 +88,6 @@ func newClient(t *testing.T, srv *httptest.Server, mutate func(*Config)) *Client
 		Cloud:        testCloud,
 		BaseURL:      srv.URL + "/api/v1",
 		UserAgent:    "neocloud-test/1.0",
-		RetryMax:     4,
 		RetryWaitMin: time.Millisecond,
 		RetryWaitMax: 5 * time.Millisecond,
 		Transport:    srv.Client().Transport,
@@ -102,6 +101,9 @@ func newClient(t *testing.T, srv *httptest.Server, mutate func(*Config)) *Client
 	}
 	return c
 }
+
+// noRetries gives a call a budget that no wait fits in: one attempt.
+func noRetries(cfg *Config) { cfg.RetryBudget = time.Nanosecond }
 
 // hijack takes the connection over from the server, or returns nil.
 func hijack(t *testing.T, w http.ResponseWriter) (net.Conn, *bufio.ReadWriter) {
@@ -143,7 +145,7 @@ func TestNew_rejectsEndpointThatIsNotAnAbsoluteURL(t *testing.T) {
 
 func TestDo_idempotentGETRetriedOnTransientStatusUntilSuccess(t *testing.T) {
 	t.Parallel()
-	for _, status := range []int{http.StatusServiceUnavailable, http.StatusBadGateway, http.StatusGatewayTimeout, http.StatusTooManyRequests} {
+	for _, status := range []int{http.StatusInternalServerError, http.StatusServiceUnavailable, http.StatusBadGateway, http.StatusGatewayTimeout, http.StatusTooManyRequests} {
 		t.Run(statusName(status), func(t *testing.T) {
 			t.Parallel()
 			srv, hits := newServer(t, func(w http.ResponseWriter, r *http.Request, hit int) {
@@ -169,12 +171,12 @@ func TestDo_idempotentGETRetriedOnTransientStatusUntilSuccess(t *testing.T) {
 	}
 }
 
-func TestDo_idempotentGETGivesUpAfterRetryMaxWithTheVendorAnswer(t *testing.T) {
+func TestDo_idempotentGETGivesUpWhenTheBudgetIsSpentWithTheVendorAnswer(t *testing.T) {
 	t.Parallel()
 	srv, hits := newServer(t, func(w http.ResponseWriter, r *http.Request, hit int) {
 		http.Error(w, "still down", http.StatusServiceUnavailable)
 	})
-	c := newClient(t, srv, func(cfg *Config) { cfg.RetryMax = 2 })
+	c := newClient(t, srv, func(cfg *Config) { cfg.RetryBudget = 100 * time.Millisecond })
 	err := c.Do(context.Background(), Request{Operation: "list instances", Method: http.MethodGet, Path: "/instances"}, nil)
 	var apiErr *clients.APIError
 	if !errors.As(err, &apiErr) {
@@ -186,17 +188,17 @@ func TestDo_idempotentGETGivesUpAfterRetryMaxWithTheVendorAnswer(t *testing.T) {
 	if errors.Is(err, clients.ErrNotFound) || errors.Is(err, clients.ErrOutcomeUnknown) {
 		t.Errorf("a 503 on a GET must be neither not-found nor outcome-unknown: %v", err)
 	}
-	if n := hits.count(); n != 3 {
-		t.Errorf("server hits = %d, want 1 + RetryMax = 3", n)
+	if n := hits.count(); n < 2 {
+		t.Errorf("server hits = %d, want retries until the budget was spent", n)
 	}
 }
 
-func TestDo_retryMaxNegativeMeansOneAttempt(t *testing.T) {
+func TestDo_budgetNoWaitFitsInMeansOneAttempt(t *testing.T) {
 	t.Parallel()
 	srv, hits := newServer(t, func(w http.ResponseWriter, r *http.Request, hit int) {
 		w.WriteHeader(http.StatusServiceUnavailable)
 	})
-	c := newClient(t, srv, func(cfg *Config) { cfg.RetryMax = -1 })
+	c := newClient(t, srv, noRetries)
 	if err := c.Do(context.Background(), Request{Method: http.MethodGet, Path: "/x"}, nil); err == nil {
 		t.Fatal("want an error")
 	}
@@ -379,7 +381,7 @@ func TestDo_connectionRefusedIsRetriedAndNotOutcomeUnknown(t *testing.T) {
 	counter := &countingTransport{next: http.DefaultTransport}
 	c, err := New(Config{
 		Cloud: testCloud, BaseURL: "http://" + addr + "/api/v1",
-		RetryMax: 3, RetryWaitMin: time.Millisecond, RetryWaitMax: 2 * time.Millisecond,
+		RetryBudget: 500 * time.Millisecond, RetryWaitMin: 20 * time.Millisecond, RetryWaitMax: 20 * time.Millisecond,
 		Transport: counter,
 	})
 	if err != nil {
@@ -398,8 +400,8 @@ func TestDo_connectionRefusedIsRetriedAndNotOutcomeUnknown(t *testing.T) {
 	if !errors.Is(err, syscall.ECONNREFUSED) {
 		t.Errorf("err = %v, want it to wrap ECONNREFUSED", err)
 	}
-	if n := counter.n.Load(); n != 4 {
-		t.Errorf("attempts = %d, want 1 + RetryMax = 4 (nothing was sent, so retrying is safe)", n)
+	if n := counter.n.Load(); n < 2 {
+		t.Errorf("attempts = %d, want retries (nothing was sent, so retrying is safe)", n)
 	}
 }
 
@@ -666,12 +668,27 @@ func TestBackoff(t *testing.T) {
 
 func TestCheckRetry(t *testing.T) {
 	t.Parallel()
-	c := &Client{cfg: Config{MaxRetryAfter: time.Minute}}
+	c := &Client{cfg: Config{MaxRetryAfter: time.Minute, RetryBudget: time.Minute, RetryWaitMin: time.Millisecond, RetryWaitMax: time.Millisecond}}
 	live := context.Background()
 	ended, cancel := context.WithCancel(context.Background())
 	cancel()
 	notIdem := context.WithValue(live, callStateKey{}, &callState{idempotent: false})
+	list := context.WithValue(live, callStateKey{}, &callState{idempotent: true, list: true})
+	decoding := context.WithValue(live, callStateKey{}, &callState{idempotent: true, wantBody: true})
+	notIdemDecoding := context.WithValue(live, callStateKey{}, &callState{idempotent: false, wantBody: true})
+	nearDeadline, cancelNear := context.WithDeadline(live, time.Now().Add(time.Second))
+	defer cancelNear()
 	resp := func(status int) *http.Response { return &http.Response{StatusCode: status, Header: http.Header{}} }
+	withBody := func(status int, body string) *http.Response {
+		r := resp(status)
+		r.Body = bufferedBody{Reader: bytes.NewReader([]byte(body)), data: []byte(body)}
+		return r
+	}
+	retryAfter := func(status int, secs string) *http.Response {
+		r := resp(status)
+		r.Header.Set("Retry-After", secs)
+		return r
+	}
 	eof := &url.Error{Op: "Post", URL: "http://x", Err: io.EOF}
 	refused := &url.Error{Op: "Post", URL: "http://x", Err: &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}}
 
@@ -686,8 +703,18 @@ func TestCheckRetry(t *testing.T) {
 		{name: "200", ctx: live, resp: resp(200), wantRetry: false},
 		{name: "200 after the context ended is still returned", ctx: ended, resp: resp(201), wantRetry: false},
 		{name: "404 is final", ctx: live, resp: resp(404), wantRetry: false},
-		{name: "500 is final", ctx: live, resp: resp(500), wantRetry: false},
+		{name: "404 on a list is passing", ctx: list, resp: resp(404), wantRetry: true},
+		{name: "500 idempotent", ctx: live, resp: resp(500), wantRetry: true},
+		{name: "500 not idempotent", ctx: notIdem, resp: resp(500), wantRetry: false},
 		{name: "503 idempotent", ctx: live, resp: resp(503), wantRetry: true},
+		{name: "2xx that is not JSON, decoded", ctx: decoding, resp: withBody(200, "<html>"), wantRetry: true},
+		{name: "2xx JSON, decoded", ctx: decoding, resp: withBody(200, `{"id":1}`), wantRetry: false},
+		{name: "2xx empty, decoded", ctx: decoding, resp: withBody(200, ""), wantRetry: false},
+		{name: "2xx that is not JSON, not decoded", ctx: live, resp: withBody(200, "<html>"), wantRetry: false},
+		{name: "2xx that is not JSON, not idempotent", ctx: notIdemDecoding, resp: withBody(201, "<html>"), wantRetry: false},
+		{name: "server wait within the deadline", ctx: nearDeadline, resp: retryAfter(429, "0"), wantRetry: true},
+		{name: "server wait past the deadline", ctx: nearDeadline, resp: retryAfter(429, "2"), wantRetry: false},
+		{name: "server wait past MaxRetryAfter", ctx: live, resp: retryAfter(429, "61"), wantRetry: false},
 		{name: "503 not idempotent", ctx: notIdem, resp: resp(503), wantRetry: false},
 		{name: "429 not idempotent", ctx: notIdem, resp: resp(429), wantRetry: true},
 		{name: "503 after the context ended", ctx: ended, resp: resp(503), wantRetry: false, wantErr: context.Canceled},
@@ -695,6 +722,9 @@ func TestCheckRetry(t *testing.T) {
 		{name: "EOF not idempotent", ctx: notIdem, err: eof, wantRetry: false},
 		{name: "refused not idempotent", ctx: notIdem, err: refused, wantRetry: true},
 		{name: "limiter wait ended", ctx: live, err: &notSentError{err: context.DeadlineExceeded}, wantRetry: false},
+		{name: "attempt abandoned idempotent", ctx: live, err: &url.Error{Op: "Get", URL: "http://x", Err: &attemptTimeoutError{mayHaveBeenSent: true}}, wantRetry: true},
+		{name: "attempt abandoned not idempotent", ctx: notIdem, err: &url.Error{Op: "Post", URL: "http://x", Err: &attemptTimeoutError{mayHaveBeenSent: true}}, wantRetry: false},
+		{name: "attempt abandoned while connecting, not idempotent", ctx: notIdem, err: &attemptTimeoutError{}, wantRetry: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -762,8 +792,9 @@ func TestDo_contextEndedDuringBackoff(t *testing.T) {
 		wantErr error
 	}{
 		{
-			name: "exponential backoff, deadline", status: http.StatusServiceUnavailable,
-			req: Request{Method: http.MethodGet, Path: "/x"}, wait: 10 * time.Second, wantErr: context.DeadlineExceeded,
+			// A backoff that would end past the deadline is not started: the 503 comes back.
+			name: "exponential backoff past the deadline", status: http.StatusServiceUnavailable,
+			req: Request{Method: http.MethodGet, Path: "/x"}, wait: 10 * time.Second,
 		},
 		{
 			name: "Retry-After wait, cancel", status: http.StatusServiceUnavailable, header: "10",
@@ -801,8 +832,12 @@ func TestDo_contextEndedDuringBackoff(t *testing.T) {
 			if elapsed := time.Since(start); elapsed > time.Second {
 				t.Errorf("Do returned after %v, want < 1s", elapsed)
 			}
-			if !errors.Is(err, tt.wantErr) {
+			if tt.wantErr != nil && !errors.Is(err, tt.wantErr) {
 				t.Errorf("err = %v, want it to wrap %v", err, tt.wantErr)
+			}
+			var apiErr *clients.APIError
+			if !errors.As(err, &apiErr) || apiErr.StatusCode != tt.status {
+				t.Errorf("err = %v, want the server's %d answer kept", err, tt.status)
 			}
 			if errors.Is(err, clients.ErrOutcomeUnknown) {
 				t.Errorf("err = %v: the server answered %d, the outcome is known", err, tt.status)
@@ -1036,7 +1071,7 @@ func TestDo_statusDecidesKindWithoutDecoder(t *testing.T) {
 				srv, _ := newServer(t, func(w http.ResponseWriter, r *http.Request, hit int) {
 					http.Error(w, "plain text trouble", tt.status)
 				})
-				c := newClient(t, srv, func(cfg *Config) { cfg.RetryMax = -1; cfg.DecodeError = decoder })
+				c := newClient(t, srv, func(cfg *Config) { noRetries(cfg); cfg.DecodeError = decoder })
 				err := c.Do(context.Background(), Request{Operation: "get thing", Method: http.MethodGet, Path: "/things/1"}, nil)
 				var apiErr *clients.APIError
 				if !errors.As(err, &apiErr) {
@@ -1163,15 +1198,30 @@ func TestDo_emptyOrNoContentAnswerIsOK(t *testing.T) {
 
 func TestDo_malformedSuccessBodyIsAnError(t *testing.T) {
 	t.Parallel()
-	srv, _ := newServer(t, func(w http.ResponseWriter, r *http.Request, hit int) {
+	srv, hits := newServer(t, func(w http.ResponseWriter, r *http.Request, hit int) {
 		w.WriteHeader(http.StatusOK)
 		_, _ = w.Write([]byte("<html>gateway</html>"))
 	})
-	c := newClient(t, srv, nil)
-	var out struct{ ID string }
-	err := c.Do(context.Background(), Request{Operation: "get pod", Method: http.MethodGet, Path: "/pods/p-1"}, &out)
-	if err == nil || !strings.Contains(err.Error(), "get pod") {
-		t.Errorf("err = %v, want a decoding error naming the operation", err)
+	c := newClient(t, srv, func(cfg *Config) { cfg.RetryBudget = 50 * time.Millisecond })
+	for _, req := range []Request{
+		{Operation: "get pod", Method: http.MethodGet, Path: "/pods/p-1"},
+		{Operation: "list pods", Method: http.MethodGet, Path: "/pods", List: true},
+	} {
+		var out struct{ ID string }
+		err := c.Do(context.Background(), req, &out)
+		if err == nil || !strings.Contains(err.Error(), req.Operation) {
+			t.Errorf("%s: err = %v, want a decoding error naming the operation", req.Operation, err)
+		}
+		var syntaxErr *json.SyntaxError
+		if !errors.As(err, &syntaxErr) {
+			t.Errorf("%s: err = %v, want the JSON syntax error kept", req.Operation, err)
+		}
+		if clients.IsNotFound(err) || errors.Is(err, clients.ErrOutcomeUnknown) {
+			t.Errorf("%s: err = %v, a malformed answer is neither not-found nor outcome-unknown", req.Operation, err)
+		}
+	}
+	if n := hits.count(); n < 3 {
+		t.Errorf("server hits = %d, want the GETs retried", n)
 	}
 }
 
@@ -1370,4 +1420,405 @@ func TestDo_routePaceHoldsWhenTheGeneralLimiterDelays(t *testing.T) {
 	if gap := launches[1].Sub(launches[0]); gap < 280*time.Millisecond {
 		t.Errorf("launches were sent %v apart, want >= ~300ms (the route's pace)", gap)
 	}
+}
+
+func TestDo_retriesAreNotCounted(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		failures int
+		status   int
+	}{
+		{7, http.StatusTooManyRequests},
+		{20, http.StatusTooManyRequests},
+		{20, http.StatusInternalServerError},
+	} {
+		t.Run(fmt.Sprintf("%d x %s", tt.failures, statusName(tt.status)), func(t *testing.T) {
+			t.Parallel()
+			srv, hits := newServer(t, func(w http.ResponseWriter, r *http.Request, hit int) {
+				if hit <= tt.failures {
+					http.Error(w, "not now", tt.status)
+					return
+				}
+				writeJSON(w, http.StatusOK, map[string]string{"id": "i-1"})
+			})
+			c := newClient(t, srv, nil)
+			var out struct{ ID string }
+			if err := c.Do(context.Background(), Request{Operation: "list instances", Method: http.MethodGet, Path: "/instances", List: true}, &out); err != nil {
+				t.Fatalf("Do: %v", err)
+			}
+			if out.ID != "i-1" || hits.count() != tt.failures+1 {
+				t.Errorf("id = %q after %d hits, want i-1 after %d", out.ID, hits.count(), tt.failures+1)
+			}
+		})
+	}
+	t.Run("NotIdempotent POST through 20 x 429", func(t *testing.T) {
+		t.Parallel()
+		srv, hits := newServer(t, func(w http.ResponseWriter, r *http.Request, hit int) {
+			_, _ = io.ReadAll(r.Body)
+			if hit <= 20 {
+				http.Error(w, "slow down", http.StatusTooManyRequests)
+				return
+			}
+			writeJSON(w, http.StatusCreated, map[string]string{"id": "i-9"})
+		})
+		c := newClient(t, srv, nil)
+		var out struct{ ID string }
+		err := c.Do(context.Background(), Request{Method: http.MethodPost, Path: "/launch", Body: map[string]string{"name": "a"}, NotIdempotent: true}, &out)
+		if err != nil || out.ID != "i-9" || hits.count() != 21 {
+			t.Errorf("err = %v, id = %q after %d hits; want i-9 after 21", err, out.ID, hits.count())
+		}
+	})
+}
+
+// A 429 storm outlasting the call's deadline ends with the 429 itself, as soon as the next
+// wait no longer fits before the deadline.
+func TestDo_rateLimitStormLongerThanTheDeadline(t *testing.T) {
+	t.Parallel()
+	t.Run("server-paced: stops before the deadline", func(t *testing.T) {
+		t.Parallel()
+		srv, hits := newServer(t, func(w http.ResponseWriter, r *http.Request, hit int) {
+			w.Header().Set("Retry-After", "1")
+			http.Error(w, "rate limit exceeded for the minute window", http.StatusTooManyRequests)
+		})
+		c := newClient(t, srv, nil)
+		// Hits at ~0 s and ~1 s; a third would come at ~2 s, past the deadline.
+		ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+		defer cancel()
+		err := c.Do(ctx, Request{Operation: "list pods", Method: http.MethodGet, Path: "/pods", List: true}, nil)
+		if ctx.Err() != nil {
+			t.Errorf("Do returned after the deadline, want it back as soon as no retry fits")
+		}
+		if !errors.Is(err, clients.ErrRateLimited) || errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("err = %v, want ErrRateLimited (and not the deadline: it has not passed)", err)
+		}
+		var apiErr *clients.APIError
+		if !errors.As(err, &apiErr) || !strings.Contains(apiErr.Message, "minute window") || apiErr.RetryAfter != time.Second {
+			t.Errorf("APIError = %+v, want the vendor's message and RetryAfter 1s", apiErr)
+		}
+		if hits.count() != 2 {
+			t.Errorf("server hits = %d, want 2", hits.count())
+		}
+	})
+	t.Run("exponential backoff: retries until the deadline", func(t *testing.T) {
+		t.Parallel()
+		srv, hits := newServer(t, func(w http.ResponseWriter, r *http.Request, hit int) {
+			http.Error(w, "slow down", http.StatusTooManyRequests)
+		})
+		c := newClient(t, srv, nil)
+		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+		defer cancel()
+		err := c.Do(ctx, Request{Operation: "get instance", Method: http.MethodGet, Path: "/instances/i-1"}, nil)
+		// The last attempt may still be in flight when the deadline passes: then the error
+		// wraps the deadline too, but the 429 is what it reports.
+		var apiErr *clients.APIError
+		if !errors.Is(err, clients.ErrRateLimited) || !errors.As(err, &apiErr) || !strings.Contains(apiErr.Message, "slow down") {
+			t.Fatalf("err = %v, want the 429 with its body", err)
+		}
+		if clients.IsNotFound(err) {
+			t.Errorf("err = %v, a 429 is never not-found", err)
+		}
+		if hits.count() < 2 {
+			t.Errorf("server hits = %d, want retries until the deadline", hits.count())
+		}
+	})
+}
+
+func TestDo_withoutDeadlineRetriesAreBoundedByTheBudget(t *testing.T) {
+	t.Parallel()
+	t.Run("backoff", func(t *testing.T) {
+		t.Parallel()
+		srv, hits := newServer(t, func(w http.ResponseWriter, r *http.Request, hit int) {
+			http.Error(w, "slow down", http.StatusTooManyRequests)
+		})
+		c := newClient(t, srv, func(cfg *Config) { cfg.RetryBudget = 200 * time.Millisecond })
+		err := c.Do(context.Background(), Request{Method: http.MethodGet, Path: "/pods"}, nil)
+		if !errors.Is(err, clients.ErrRateLimited) || errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("err = %v, want the 429 alone", err)
+		}
+		if hits.count() < 2 {
+			t.Errorf("server hits = %d, want retries within the budget", hits.count())
+		}
+	})
+	t.Run("server ask longer than the budget", func(t *testing.T) {
+		t.Parallel()
+		srv, hits := newServer(t, func(w http.ResponseWriter, r *http.Request, hit int) {
+			w.Header().Set("Retry-After", "30") // below MaxRetryAfter, above the budget
+			http.Error(w, "slow down", http.StatusTooManyRequests)
+		})
+		c := newClient(t, srv, func(cfg *Config) { cfg.RetryBudget = 10 * time.Second })
+		err := c.Do(context.Background(), Request{Method: http.MethodGet, Path: "/pods"}, nil)
+		var apiErr *clients.APIError
+		if !errors.As(err, &apiErr) || !errors.Is(err, clients.ErrRateLimited) || apiErr.RetryAfter != 30*time.Second {
+			t.Fatalf("err = %v, want the 429 with RetryAfter 30s", err)
+		}
+		if hits.count() != 1 {
+			t.Errorf("server hits = %d, want 1", hits.count())
+		}
+	})
+}
+
+// hangOnFirstHit answers every hit but the first, which it holds until the client gives up on
+// it (or the test ends).
+func hangOnFirstHit(t *testing.T) (*httptest.Server, *hitLog) {
+	t.Helper()
+	release := make(chan struct{})
+	srv, hits := newServer(t, func(w http.ResponseWriter, r *http.Request, hit int) {
+		// The server notices the client hanging up only once the body is read.
+		_, _ = io.ReadAll(r.Body)
+		if hit == 1 {
+			select {
+			case <-r.Context().Done():
+			case <-release:
+			}
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"id": "i-1"})
+	})
+	t.Cleanup(func() { close(release) }) // before srv.Close, which waits for handlers
+	return srv, hits
+}
+
+func TestDo_requestTimeoutAbandonsAHungAttempt(t *testing.T) {
+	t.Parallel()
+	t.Run("GET is retried", func(t *testing.T) {
+		t.Parallel()
+		srv, hits := hangOnFirstHit(t)
+		c := newClient(t, srv, func(cfg *Config) { cfg.RequestTimeout = 100 * time.Millisecond })
+		var out struct{ ID string }
+		if err := c.Do(context.Background(), Request{Method: http.MethodGet, Path: "/instances/i-1"}, &out); err != nil {
+			t.Fatalf("Do: %v", err)
+		}
+		if out.ID != "i-1" || hits.count() != 2 {
+			t.Errorf("id = %q after %d hits, want i-1 after 2", out.ID, hits.count())
+		}
+	})
+	t.Run("NotIdempotent POST is outcome unknown", func(t *testing.T) {
+		t.Parallel()
+		srv, hits := hangOnFirstHit(t)
+		c := newClient(t, srv, func(cfg *Config) { cfg.RequestTimeout = 100 * time.Millisecond })
+		err := c.Do(context.Background(), Request{
+			Operation: "launch instance", Method: http.MethodPost, Path: "/launch",
+			Body: map[string]string{"name": "a"}, NotIdempotent: true,
+		}, nil)
+		if !errors.Is(err, clients.ErrOutcomeUnknown) {
+			t.Fatalf("err = %v, want ErrOutcomeUnknown", err)
+		}
+		var timedOut *attemptTimeoutError
+		if !errors.As(err, &timedOut) {
+			t.Errorf("err = %v, want the per-request timeout as its cause", err)
+		}
+		if errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("err = %v: the operation's own deadline did not pass", err)
+		}
+		if hits.count() != 1 {
+			t.Errorf("server hits = %d, want exactly 1 (a launch must not be repeated)", hits.count())
+		}
+	})
+	t.Run("GET attempts time out until the budget is spent", func(t *testing.T) {
+		t.Parallel()
+		release := make(chan struct{})
+		srv, hits := newServer(t, func(w http.ResponseWriter, r *http.Request, hit int) {
+			select {
+			case <-r.Context().Done():
+			case <-release:
+			}
+		})
+		t.Cleanup(func() { close(release) })
+		c := newClient(t, srv, func(cfg *Config) {
+			cfg.RequestTimeout = 50 * time.Millisecond
+			cfg.RetryBudget = 200 * time.Millisecond
+		})
+		err := c.Do(context.Background(), Request{Operation: "list instances", Method: http.MethodGet, Path: "/instances", List: true}, nil)
+		var timedOut *attemptTimeoutError
+		if !errors.As(err, &timedOut) || errors.Is(err, context.DeadlineExceeded) || clients.IsNotFound(err) {
+			t.Fatalf("err = %v, want the per-request timeout, not a deadline or not-found", err)
+		}
+		if hits.count() < 2 {
+			t.Errorf("server hits = %d, want the GET retried", hits.count())
+		}
+	})
+}
+
+// A request held back by the rate limiter has not been sent: its wait is not the attempt's.
+func TestDo_rateLimiterWaitDoesNotCountAgainstRequestTimeout(t *testing.T) {
+	t.Parallel()
+	srv, hits := newServer(t, func(w http.ResponseWriter, r *http.Request, hit int) {
+		_, _ = io.ReadAll(r.Body)
+		writeJSON(w, http.StatusCreated, map[string]string{"id": fmt.Sprint("i-", hit)})
+	})
+	c := newClient(t, srv, func(cfg *Config) {
+		cfg.Limiter = rate.NewLimiter(rate.Every(600*time.Millisecond), 1)
+		cfg.RequestTimeout = 200 * time.Millisecond
+	})
+	launch := Request{Operation: "launch instance", Method: http.MethodPost, Path: "/launch", Body: map[string]string{"name": "a"}, NotIdempotent: true}
+	for i := range 2 { // the second waits ~600ms for its token, three times RequestTimeout
+		var out struct{ ID string }
+		if err := c.Do(context.Background(), launch, &out); err != nil {
+			t.Fatalf("launch %d: %v", i+1, err)
+		}
+	}
+	if hits.count() != 2 {
+		t.Errorf("server hits = %d, want 2", hits.count())
+	}
+}
+
+func TestScaledRequestTimeout(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		scale float64
+		want  time.Duration
+	}{
+		{0, 60 * time.Second},
+		{1, 60 * time.Second},
+		{0.5, 30 * time.Second},
+		{0.1, 6 * time.Second},
+		{0.01, 5 * time.Second}, // 0.6 s would cut off ordinary answers on a loaded machine
+	} {
+		if got := ScaledRequestTimeout(clients.Settings{RateScale: tt.scale}); got != tt.want {
+			t.Errorf("RateScale %v: %v, want %v", tt.scale, got, tt.want)
+		}
+	}
+	c, err := New(Config{Cloud: testCloud, BaseURL: "https://example.test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.cfg.RequestTimeout != DefaultRequestTimeout || c.cfg.RetryBudget != DefaultRetryBudget {
+		t.Errorf("defaults: RequestTimeout %v, RetryBudget %v", c.cfg.RequestTimeout, c.cfg.RetryBudget)
+	}
+}
+
+func TestDo_notFoundOnAListRouteIsNeverNotFound(t *testing.T) {
+	t.Parallel()
+	// Lambda-style body whose code a vendor decoder reads as "object does not exist".
+	notFoundBody := func(w http.ResponseWriter) {
+		var v vendorError
+		v.Error.Code = "global/object-does-not-exist"
+		v.Error.Message = "Not found."
+		writeJSON(w, http.StatusNotFound, v)
+	}
+	decodeNotFound := func(resp *http.Response, body []byte) *clients.APIError {
+		var v vendorError
+		if json.Unmarshal(body, &v) == nil && v.Error.Code == "global/object-does-not-exist" {
+			return &clients.APIError{Kind: clients.ErrNotFound, Code: v.Error.Code, Message: v.Error.Message}
+		}
+		return nil
+	}
+	t.Run("passing 404 is retried", func(t *testing.T) {
+		t.Parallel()
+		srv, hits := newServer(t, func(w http.ResponseWriter, r *http.Request, hit int) {
+			if hit <= 2 {
+				notFoundBody(w)
+				return
+			}
+			writeJSON(w, http.StatusOK, map[string]any{"data": []string{"i-1"}})
+		})
+		c := newClient(t, srv, func(cfg *Config) { cfg.DecodeError = decodeNotFound })
+		var out struct{ Data []string }
+		if err := c.Do(context.Background(), Request{Operation: "list instances", Method: http.MethodGet, Path: "/instances", List: true}, &out); err != nil {
+			t.Fatalf("Do: %v", err)
+		}
+		if len(out.Data) != 1 || hits.count() != 3 {
+			t.Errorf("data = %v after %d hits, want [i-1] after 3", out.Data, hits.count())
+		}
+	})
+	for _, decoder := range []ErrorDecoder{nil, decodeNotFound} {
+		name := "persisting 404, status only"
+		if decoder != nil {
+			name = "persisting 404, decoder says not found"
+		}
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			srv, hits := newServer(t, func(w http.ResponseWriter, r *http.Request, hit int) { notFoundBody(w) })
+			c := newClient(t, srv, func(cfg *Config) { cfg.DecodeError = decoder; cfg.RetryBudget = 100 * time.Millisecond })
+			err := c.Do(context.Background(), Request{Operation: "list instances", Method: http.MethodGet, Path: "/instances", List: true}, nil)
+			if err == nil || clients.IsNotFound(err) {
+				t.Fatalf("err = %v, want an error that is not ErrNotFound", err)
+			}
+			var apiErr *clients.APIError
+			if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusNotFound || apiErr.Kind != nil ||
+				!strings.Contains(err.Error(), "list route") || !strings.Contains(err.Error(), "Not found") {
+				t.Errorf("err = %v (%+v), want the 404 unclassified, saying a list route answered it", err, apiErr)
+			}
+			if hits.count() < 2 {
+				t.Errorf("server hits = %d, want the list retried", hits.count())
+			}
+		})
+	}
+	t.Run("persisting 404 past the deadline", func(t *testing.T) {
+		t.Parallel()
+		srv, _ := newServer(t, func(w http.ResponseWriter, r *http.Request, hit int) { notFoundBody(w) })
+		c := newClient(t, srv, func(cfg *Config) { cfg.DecodeError = decodeNotFound })
+		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		defer cancel()
+		err := c.Do(ctx, Request{Operation: "list instances", Method: http.MethodGet, Path: "/instances", List: true}, nil)
+		if err == nil || clients.IsNotFound(err) {
+			t.Fatalf("err = %v, want an error that is not ErrNotFound", err)
+		}
+	})
+	t.Run("404 on the object's own URL is not found", func(t *testing.T) {
+		t.Parallel()
+		srv, hits := newServer(t, func(w http.ResponseWriter, r *http.Request, hit int) { notFoundBody(w) })
+		c := newClient(t, srv, func(cfg *Config) { cfg.DecodeError = decodeNotFound })
+		err := c.Do(context.Background(), Request{Operation: "get instance", Method: http.MethodGet, Path: "/instances/i-1"}, nil)
+		if !clients.IsNotFound(err) {
+			t.Fatalf("err = %v, want ErrNotFound", err)
+		}
+		if hits.count() != 1 {
+			t.Errorf("server hits = %d, want 1", hits.count())
+		}
+	})
+}
+
+func TestDo_malformedSuccessBody(t *testing.T) {
+	t.Parallel()
+	gateway := func(w http.ResponseWriter) {
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write([]byte("<html>bad gateway</html>"))
+	}
+	t.Run("GET is retried", func(t *testing.T) {
+		t.Parallel()
+		srv, hits := newServer(t, func(w http.ResponseWriter, r *http.Request, hit int) {
+			if hit == 1 {
+				gateway(w)
+				return
+			}
+			writeJSON(w, http.StatusOK, map[string]string{"id": "i-1"})
+		})
+		c := newClient(t, srv, nil)
+		var out struct{ ID string }
+		if err := c.Do(context.Background(), Request{Method: http.MethodGet, Path: "/instances/i-1"}, &out); err != nil {
+			t.Fatalf("Do: %v", err)
+		}
+		if out.ID != "i-1" || hits.count() != 2 {
+			t.Errorf("id = %q after %d hits, want i-1 after 2", out.ID, hits.count())
+		}
+	})
+	t.Run("valid JSON of another shape is not retried", func(t *testing.T) {
+		t.Parallel()
+		srv, hits := newServer(t, func(w http.ResponseWriter, r *http.Request, hit int) {
+			writeJSON(w, http.StatusOK, []int{1})
+		})
+		c := newClient(t, srv, nil)
+		var out struct{ ID string }
+		err := c.Do(context.Background(), Request{Operation: "get instance", Method: http.MethodGet, Path: "/instances/i-1"}, &out)
+		if err == nil || clients.IsNotFound(err) || hits.count() != 1 {
+			t.Errorf("err = %v after %d hits, want a decoding error after 1", err, hits.count())
+		}
+	})
+	t.Run("NotIdempotent POST is outcome unknown", func(t *testing.T) {
+		t.Parallel()
+		srv, hits := newServer(t, func(w http.ResponseWriter, r *http.Request, hit int) {
+			_, _ = io.ReadAll(r.Body)
+			gateway(w)
+		})
+		c := newClient(t, srv, nil)
+		var out struct{ ID string }
+		err := c.Do(context.Background(), Request{Operation: "launch instance", Method: http.MethodPost, Path: "/launch", NotIdempotent: true}, &out)
+		if !errors.Is(err, clients.ErrOutcomeUnknown) || clients.IsNotFound(err) {
+			t.Fatalf("err = %v, want ErrOutcomeUnknown: the server acted but its answer cannot be read", err)
+		}
+		if hits.count() != 1 {
+			t.Errorf("server hits = %d, want 1", hits.count())
+		}
+	})
 }

@@ -19,7 +19,7 @@ import (
 )
 
 // transportChain runs under retryablehttp, so everything here happens once per attempt:
-// wait for the rate limiters, send, log.
+// wait for the rate limiters, send within RequestTimeout, read the whole answer, log.
 type transportChain struct {
 	cfg *Config
 	// basePath is the base URL's path, stripped before matching RouteLimits.
@@ -53,6 +53,22 @@ func (t *transportChain) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 
+	// The attempt's own clock starts only now: a request queued behind the rate limiter has
+	// not been sent, so it cannot have hung.
+	start := time.Now()
+	if st != nil && st.firstSent.IsZero() {
+		st.firstSent = start
+	}
+	attemptCtx, cancel := context.WithTimeout(ctx, t.cfg.RequestTimeout)
+	defer cancel()
+	// The attempt's time ended, not the call's: the caller may still have time for another.
+	abandoned := func(err error) error {
+		if ctx.Err() == nil && attemptCtx.Err() != nil {
+			return &attemptTimeoutError{after: t.cfg.RequestTimeout, mayHaveBeenSent: sentBeforeFailure(err)}
+		}
+		return err
+	}
+
 	sub := subsystem(t.cfg.Cloud)
 	reqBody := ""
 	if req.Body != nil && req.GetBody != nil {
@@ -68,14 +84,14 @@ func (t *transportChain) RoundTrip(req *http.Request) (*http.Response, error) {
 		"http_body":     reqBody,
 		"authorization": req.Header.Get("Authorization"),
 	})
-	start := time.Now()
-	resp, err := t.next.RoundTrip(req)
+	resp, err := t.next.RoundTrip(req.WithContext(attemptCtx))
 	fields := map[string]any{
 		"http_method": req.Method,
 		"http_url":    req.URL.String(),
 		"duration_ms": time.Since(start).Milliseconds(),
 	}
 	if err != nil {
+		err = abandoned(err)
 		if st != nil {
 			st.answerLost.Store(sentBeforeFailure(err))
 		}
@@ -83,10 +99,11 @@ func (t *transportChain) RoundTrip(req *http.Request) (*http.Response, error) {
 		tflog.SubsystemWarn(ctx, sub, "API request failed", fields)
 		return nil, err
 	}
-	// Read the body to log it, then hand back a fresh reader.
+	// Read the whole body here, within the attempt's time, to log it and so that the retry
+	// policy can look at it; the caller reads it again from bufferedBody.
 	body, readErr := io.ReadAll(resp.Body)
 	_ = resp.Body.Close()
-	resp.Body = io.NopCloser(bytes.NewReader(body))
+	resp.Body = bufferedBody{Reader: bytes.NewReader(body), data: body}
 	if st != nil {
 		st.answerLost.Store(readErr != nil || resp.StatusCode >= 500)
 	}
@@ -99,9 +116,13 @@ func (t *transportChain) RoundTrip(req *http.Request) (*http.Response, error) {
 		fields["ratelimit"] = v
 	}
 	if readErr != nil {
+		readErr = abandoned(readErr)
 		fields["error"] = readErr.Error()
 		tflog.SubsystemWarn(ctx, sub, "API response cut off", fields)
 		return nil, readErr
+	}
+	if st != nil {
+		st.lastAnswer = resp
 	}
 	tflog.SubsystemDebug(ctx, sub, "received API response", fields)
 	if t.cfg.OnResponse != nil {
@@ -109,6 +130,39 @@ func (t *transportChain) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	return resp, nil
 }
+
+// bufferedBody is an answer's body, read in full by transportChain.
+type bufferedBody struct {
+	*bytes.Reader
+	data []byte
+}
+
+func (bufferedBody) Close() error { return nil }
+
+// bufferedBytes returns the body transportChain read, without consuming it.
+func bufferedBytes(resp *http.Response) ([]byte, bool) {
+	if resp == nil {
+		return nil, false
+	}
+	b, ok := resp.Body.(bufferedBody)
+	return b.data, ok
+}
+
+// attemptTimeoutError is an attempt abandoned after RequestTimeout while the call's context
+// was still live. It deliberately does not wrap context.DeadlineExceeded: the operation's
+// timeout has not passed, and callers read that error as "raise the timeout".
+type attemptTimeoutError struct {
+	after time.Duration
+	// mayHaveBeenSent is false only when the attempt was still connecting.
+	mayHaveBeenSent bool
+}
+
+func (e *attemptTimeoutError) Error() string {
+	return fmt.Sprintf("no answer within the per-request timeout of %s", e.after)
+}
+
+// Timeout marks the error as a timeout for net.Error-style checks.
+func (e *attemptTimeoutError) Timeout() bool { return true }
 
 // waitLimiters waits until every limiter has a token at the same instant and takes them
 // all then. Its errors say why in a way callers can test: a wait the context cannot outlive

@@ -17,6 +17,7 @@ import (
 
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients/gpus"
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients/httpx"
 )
 
 const (
@@ -119,6 +120,12 @@ func WithAdoptionWindow(window, firstPause time.Duration) Option {
 	}
 }
 
+// withRetryBudget sets how long a call without a deadline keeps retrying (tests: a failure the
+// fake keeps answering must not take httpx's five minutes).
+func withRetryBudget(d time.Duration) Option {
+	return func(o *options) { o.client.RetryBudget = d }
+}
+
 // withHTTP sets the transport and retry waits (tests).
 func withHTTP(transport http.RoundTripper, retryWaitMin, retryWaitMax time.Duration) Option {
 	return func(o *options) {
@@ -139,6 +146,7 @@ func NewWithOptions(settings clients.Settings, opts ...Option) (*Cloud, error) {
 	o := options{adoptWindow: settings.Every(30 * time.Second), adoptInterval: settings.Every(time.Second)}
 	o.client.Limiter = rate.NewLimiter(rate.Every(settings.Every(time.Second)), 2)
 	o.client.LaunchLimiter = rate.NewLimiter(rate.Every(settings.Every(12*time.Second)), 1)
+	o.client.RequestTimeout = httpx.ScaledRequestTimeout(settings)
 	for _, opt := range opts {
 		opt(&o)
 	}

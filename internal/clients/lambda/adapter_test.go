@@ -1,6 +1,7 @@
 package lambda
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients/snapshot"
 )
 
 func TestRegionsAndResolveInstanceType(t *testing.T) {
@@ -224,6 +226,13 @@ func TestReadErrorsAreNotNotFound(t *testing.T) {
 	c := newTestCloud(t, f)
 	f.handle("GET", "/instances", func(w http.ResponseWriter, _ *http.Request) {
 		writeErr(w, http.StatusInternalServerError, "global/internal-error", "An internal server error occurred.", "")
+	})
+	// The shared list fetch runs under snapshot.FetchTimeout, a deadline that (unlike the
+	// test's retry budget) would keep retrying the 500 for two minutes: bound it like the budget.
+	c.instances = snapshot.New(func(ctx context.Context) ([]Instance, error) {
+		ctx, cancel := context.WithTimeout(ctx, testRetryBudget)
+		defer cancel()
+		return c.api.ListInstances(ctx)
 	})
 	_, err := c.GetInstance(t.Context(), "i-1")
 	if err == nil || clients.IsNotFound(err) {

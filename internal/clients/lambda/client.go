@@ -43,6 +43,10 @@ type ClientConfig struct {
 	// RetryWaitMin and RetryWaitMax bound the backoff between retries (httpx defaults).
 	RetryWaitMin time.Duration
 	RetryWaitMax time.Duration
+	// RetryBudget bounds the retries of a call without a deadline, and RequestTimeout one
+	// attempt (httpx defaults; see httpx.Config).
+	RetryBudget    time.Duration
+	RequestTimeout time.Duration
 	// Transport is the base HTTP transport (tests); the default pooled one when nil.
 	Transport http.RoundTripper
 }
@@ -75,10 +79,12 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 		RouteLimits: []httpx.RouteLimit{
 			{Method: http.MethodPost, Path: launchPath, Limiter: cfg.LaunchLimiter},
 		},
-		DecodeError:  decodeError,
-		RetryWaitMin: cfg.RetryWaitMin,
-		RetryWaitMax: cfg.RetryWaitMax,
-		Transport:    cfg.Transport,
+		DecodeError:    decodeError,
+		RetryWaitMin:   cfg.RetryWaitMin,
+		RetryWaitMax:   cfg.RetryWaitMax,
+		RetryBudget:    cfg.RetryBudget,
+		RequestTimeout: cfg.RequestTimeout,
+		Transport:      cfg.Transport,
 	})
 	if err != nil {
 		return nil, err
@@ -102,11 +108,16 @@ func (c *Client) get(ctx context.Context, op, path string, out any) error {
 	return c.http.Do(ctx, httpx.Request{Operation: op, Method: http.MethodGet, Path: path}, out)
 }
 
+// list reads a collection: a 404 to it is a failing route, never proof that anything is gone.
+func (c *Client) list(ctx context.Context, op, path string, out any) error {
+	return c.http.Do(ctx, httpx.Request{Operation: op, Method: http.MethodGet, Path: path, List: true}, out)
+}
+
 // ListInstanceTypes reads GET /instance-types: every type with its price and the regions that
 // have capacity now, keyed by type name.
 func (c *Client) ListInstanceTypes(ctx context.Context) (map[string]InstanceTypesItem, error) {
 	var out envelope[map[string]InstanceTypesItem]
-	if err := c.get(ctx, "list instance types", "/instance-types", &out); err != nil {
+	if err := c.list(ctx, "list instance types", "/instance-types", &out); err != nil {
 		return nil, err
 	}
 	return out.Data, nil
@@ -115,7 +126,7 @@ func (c *Client) ListInstanceTypes(ctx context.Context) (map[string]InstanceType
 // ListInstances reads GET /instances.
 func (c *Client) ListInstances(ctx context.Context) ([]Instance, error) {
 	var out envelope[[]Instance]
-	if err := c.get(ctx, "list instances", "/instances", &out); err != nil {
+	if err := c.list(ctx, "list instances", "/instances", &out); err != nil {
 		return nil, err
 	}
 	return out.Data, nil
@@ -195,7 +206,7 @@ func (c *Client) RestartInstances(ctx context.Context, ids ...string) ([]Instanc
 // ListSSHKeys reads GET /ssh-keys.
 func (c *Client) ListSSHKeys(ctx context.Context) ([]SSHKey, error) {
 	var out envelope[[]SSHKey]
-	if err := c.get(ctx, "list SSH keys", "/ssh-keys", &out); err != nil {
+	if err := c.list(ctx, "list SSH keys", "/ssh-keys", &out); err != nil {
 		return nil, err
 	}
 	return out.Data, nil
@@ -225,7 +236,7 @@ func (c *Client) DeleteSSHKey(ctx context.Context, id string) error {
 // ListFilesystems reads GET /file-systems (the list route is spelled with a hyphen).
 func (c *Client) ListFilesystems(ctx context.Context) ([]Filesystem, error) {
 	var out envelope[[]Filesystem]
-	if err := c.get(ctx, "list filesystems", "/file-systems", &out); err != nil {
+	if err := c.list(ctx, "list filesystems", "/file-systems", &out); err != nil {
 		return nil, err
 	}
 	return out.Data, nil
@@ -259,7 +270,7 @@ func (c *Client) DeleteFilesystem(ctx context.Context, id string) ([]string, err
 // ListImages reads GET /images.
 func (c *Client) ListImages(ctx context.Context) ([]Image, error) {
 	var out envelope[[]Image]
-	if err := c.get(ctx, "list images", "/images", &out); err != nil {
+	if err := c.list(ctx, "list images", "/images", &out); err != nil {
 		return nil, err
 	}
 	return out.Data, nil
@@ -268,7 +279,7 @@ func (c *Client) ListImages(ctx context.Context) ([]Image, error) {
 // ListFirewallRulesets reads GET /firewall-rulesets.
 func (c *Client) ListFirewallRulesets(ctx context.Context) ([]FirewallRuleset, error) {
 	var out envelope[[]FirewallRuleset]
-	if err := c.get(ctx, "list firewall rulesets", "/firewall-rulesets", &out); err != nil {
+	if err := c.list(ctx, "list firewall rulesets", "/firewall-rulesets", &out); err != nil {
 		return nil, err
 	}
 	return out.Data, nil
@@ -352,7 +363,7 @@ func (c *Client) UpdateGlobalFirewallRuleset(ctx context.Context, req GlobalFire
 // ListFirewallRules reads GET /firewall-rules (the account's inbound rules).
 func (c *Client) ListFirewallRules(ctx context.Context) ([]FirewallRule, error) {
 	var out envelope[[]FirewallRule]
-	if err := c.get(ctx, "list firewall rules", "/firewall-rules", &out); err != nil {
+	if err := c.list(ctx, "list firewall rules", "/firewall-rules", &out); err != nil {
 		return nil, err
 	}
 	return out.Data, nil

@@ -1,8 +1,10 @@
 package lambda
 
 import (
+	"context"
 	"errors"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -337,10 +339,11 @@ func TestErrorMapping(t *testing.T) {
 		t.Run(tc.code, func(t *testing.T) {
 			f := newFake(t)
 			c := newTestCloud(t, f)
-			f.handle("GET", "/instances", func(w http.ResponseWriter, _ *http.Request) {
+			// An object's own URL: on a list route no answer means "not found" (below).
+			f.handle("GET", "/instances/i-1", func(w http.ResponseWriter, _ *http.Request) {
 				writeErr(w, tc.status, tc.code, "The message.", "The suggestion.")
 			})
-			_, err := c.API().ListInstances(t.Context())
+			_, err := c.API().GetInstance(t.Context(), "i-1")
 			var apiErr *clients.APIError
 			if !errors.As(err, &apiErr) {
 				t.Fatalf("got %T %v, want *clients.APIError", err, err)
@@ -349,10 +352,30 @@ func TestErrorMapping(t *testing.T) {
 				t.Errorf("kind = %v, want %v", apiErr.Kind, tc.want)
 			}
 			if apiErr.Code != tc.code || apiErr.Message != "The message." || apiErr.Suggestion != "The suggestion." ||
-				apiErr.StatusCode != tc.status || apiErr.Cloud != "lambda" || apiErr.Operation != "list instances" {
+				apiErr.StatusCode != tc.status || apiErr.Cloud != "lambda" || apiErr.Operation != "get instance" {
 				t.Errorf("error details lost: %+v", apiErr)
 			}
 		})
+	}
+}
+
+// TestListRouteNotFoundIsNotNotFound: Lambda's "object does not exist" to GET /instances says
+// the route failed, not that the machines are gone.
+func TestListRouteNotFoundIsNotNotFound(t *testing.T) {
+	for _, status := range []int{404, 400} {
+		f := newFake(t)
+		c := newTestCloud(t, f)
+		f.handle("GET", "/instances", func(w http.ResponseWriter, _ *http.Request) {
+			writeErr(w, status, "global/object-does-not-exist", "The message.", "The suggestion.")
+		})
+		_, err := c.API().ListInstances(t.Context())
+		var apiErr *clients.APIError
+		if !errors.As(err, &apiErr) || clients.IsNotFound(err) {
+			t.Fatalf("%d: got %v, want an *clients.APIError that is not ErrNotFound", status, err)
+		}
+		if apiErr.Code != "global/object-does-not-exist" || apiErr.StatusCode != status || !strings.Contains(err.Error(), "list route") {
+			t.Errorf("%d: error details lost: %+v", status, apiErr)
+		}
 	}
 }
 
@@ -384,8 +407,11 @@ func TestRetryAfterOnGet(t *testing.T) {
 		}
 		writeRaw(w, http.StatusOK, `{"data":[]}`)
 	})
+	// A deadline, not the test's short retry budget, bounds this call: the 1 s wait fits in it.
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
 	start := time.Now()
-	if _, err := c.API().ListInstances(t.Context()); err != nil {
+	if _, err := c.API().ListInstances(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if calls != 2 {

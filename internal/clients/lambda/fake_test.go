@@ -131,13 +131,18 @@ func writeErr(w http.ResponseWriter, status int, code, message, suggestion strin
 	writeRaw(w, status, string(b))
 }
 
+// testRetryBudget bounds the retries of a call without a deadline, so that a failure the fake
+// keeps answering (a 500, a 404 on a list route) ends the test's call quickly.
+const testRetryBudget = 300 * time.Millisecond
+
 // newTestCloud builds a Cloud against the fake without rate limits, with short retry waits and
-// a short adoption window so the package's tests stay fast.
+// budget and a short adoption window so the package's tests stay fast.
 func newTestCloud(t *testing.T, f *fakeAPI, opts ...Option) *Cloud {
 	t.Helper()
 	all := append([]Option{
 		WithRateLimiters(rate.NewLimiter(rate.Inf, 1), rate.NewLimiter(rate.Inf, 1)),
 		withHTTP(nil, 5*time.Millisecond, 20*time.Millisecond),
+		withRetryBudget(testRetryBudget),
 		WithAdoptionWindow(300*time.Millisecond, 20*time.Millisecond),
 	}, opts...)
 	c, err := NewWithOptions(clients.Settings{APIKey: testKey, Endpoint: f.endpoint(), UserAgent: testUserAgent}, all...)

@@ -21,6 +21,7 @@ import (
 
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients/gpus"
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients/httpx"
 )
 
 const (
@@ -144,6 +145,12 @@ func WithAdoptionWindow(window, firstPause time.Duration) Option {
 	}
 }
 
+// withRetryBudget sets how long a call without a deadline keeps retrying (tests: a failure the
+// fake keeps answering must not take httpx's five minutes).
+func withRetryBudget(d time.Duration) Option {
+	return func(o *options) { o.client.RetryBudget = d }
+}
+
 // withHTTP sets the transport and retry waits (tests).
 func withHTTP(transport http.RoundTripper, retryWaitMin, retryWaitMax time.Duration) Option {
 	return func(o *options) {
@@ -165,6 +172,7 @@ func NewWithOptions(settings clients.Settings, opts ...Option) (*Cloud, error) {
 	o := options{adoptWindow: settings.Every(30 * time.Second), adoptInterval: settings.Every(time.Second)}
 	// DefaultLimiter's pace, on the clock of an emulator running faster than real time.
 	o.client.Limiter = rate.NewLimiter(rate.Every(settings.Every(time.Minute/55)), 5)
+	o.client.RequestTimeout = httpx.ScaledRequestTimeout(settings)
 	for _, opt := range opts {
 		opt(&o)
 	}

@@ -38,6 +38,10 @@ type ClientConfig struct {
 	// RetryWaitMin and RetryWaitMax bound the backoff between retries (httpx defaults).
 	RetryWaitMin time.Duration
 	RetryWaitMax time.Duration
+	// RetryBudget bounds the retries of a call without a deadline, and RequestTimeout one
+	// attempt (httpx defaults; see httpx.Config).
+	RetryBudget    time.Duration
+	RequestTimeout time.Duration
 	// Transport is the base HTTP transport (tests); the default pooled one when nil.
 	Transport http.RoundTripper
 }
@@ -60,17 +64,19 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	p := newPacer(cfg.Limiter)
 	key := cfg.APIKey
 	h, err := httpx.New(httpx.Config{
-		Cloud:        cloudName,
-		BaseURL:      cfg.Endpoint,
-		UserAgent:    cfg.UserAgent,
-		Authorize:    func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+key) },
-		Secrets:      []string{key},
-		Limiter:      cfg.Limiter,
-		DecodeError:  decodeError,
-		OnResponse:   p.onResponse,
-		RetryWaitMin: cfg.RetryWaitMin,
-		RetryWaitMax: cfg.RetryWaitMax,
-		Transport:    cfg.Transport,
+		Cloud:          cloudName,
+		BaseURL:        cfg.Endpoint,
+		UserAgent:      cfg.UserAgent,
+		Authorize:      func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+key) },
+		Secrets:        []string{key},
+		Limiter:        cfg.Limiter,
+		DecodeError:    decodeError,
+		OnResponse:     p.onResponse,
+		RetryWaitMin:   cfg.RetryWaitMin,
+		RetryWaitMax:   cfg.RetryWaitMax,
+		RetryBudget:    cfg.RetryBudget,
+		RequestTimeout: cfg.RequestTimeout,
+		Transport:      cfg.Transport,
 	})
 	if err != nil {
 		return nil, err
@@ -98,6 +104,11 @@ func (c *Client) get(ctx context.Context, op, path string, query url.Values, out
 	return c.do(ctx, httpx.Request{Operation: op, Method: http.MethodGet, Path: path, Query: query}, out)
 }
 
+// list reads a collection: a 404 to it is a failing route, never proof that anything is gone.
+func (c *Client) list(ctx context.Context, op, path string, query url.Values, out any) error {
+	return c.do(ctx, httpx.Request{Operation: op, Method: http.MethodGet, Path: path, Query: query, List: true}, out)
+}
+
 // ListPodsOptions filters GET /pods.
 type ListPodsOptions struct {
 	// IncludeClusterPods adds Instant Cluster members, which are left out by default.
@@ -111,7 +122,7 @@ func (c *Client) ListPods(ctx context.Context, opts ListPodsOptions) ([]Pod, err
 		q = url.Values{"includeClusterPods": {"true"}}
 	}
 	var out ListPodsResponse
-	if err := c.get(ctx, "list pods", "/pods", q, &out); err != nil {
+	if err := c.list(ctx, "list pods", "/pods", q, &out); err != nil {
 		return nil, err
 	}
 	return out.Pods, nil
@@ -190,7 +201,7 @@ func (c *Client) PodAction(ctx context.Context, id, action string) (*Pod, error)
 // each.
 func (c *Client) GetSSHKeys(ctx context.Context) ([]string, error) {
 	var out SSHKeys
-	if err := c.get(ctx, "list SSH keys", "/account/ssh-keys", nil, &out); err != nil {
+	if err := c.list(ctx, "list SSH keys", "/account/ssh-keys", nil, &out); err != nil {
 		return nil, err
 	}
 	return out.Keys, nil
@@ -215,7 +226,7 @@ func (c *Client) PutSSHKeys(ctx context.Context, keys []string) ([]string, error
 // ListClusters reads GET /clusters.
 func (c *Client) ListClusters(ctx context.Context) ([]Cluster, error) {
 	var out ListClustersResponse
-	if err := c.get(ctx, "list clusters", "/clusters", nil, &out); err != nil {
+	if err := c.list(ctx, "list clusters", "/clusters", nil, &out); err != nil {
 		return nil, err
 	}
 	return out.Clusters, nil
@@ -269,13 +280,14 @@ func (c *Client) DeleteCluster(ctx context.Context, id string) error {
 	return c.do(ctx, httpx.Request{Operation: "delete cluster", Method: http.MethodDelete, Path: "/clusters/" + id}, nil)
 }
 
-// ListClusterPods reads GET /clusters/{id}/pods: the member pods in full.
+// ListClusterPods reads GET /clusters/{id}/pods: the member pods in full. It is a list: a 404
+// to it is not proof that the cluster is gone (one to GET /clusters/{id} is).
 func (c *Client) ListClusterPods(ctx context.Context, id string) ([]Pod, error) {
 	if err := checkID("cluster", id); err != nil {
 		return nil, err
 	}
 	var out ListPodsResponse
-	if err := c.get(ctx, "list cluster pods", "/clusters/"+id+"/pods", nil, &out); err != nil {
+	if err := c.list(ctx, "list cluster pods", "/clusters/"+id+"/pods", nil, &out); err != nil {
 		return nil, err
 	}
 	return out.Pods, nil
@@ -284,7 +296,7 @@ func (c *Client) ListClusterPods(ctx context.Context, id string) ([]Pod, error) 
 // ListNetworkVolumes reads GET /network-volumes.
 func (c *Client) ListNetworkVolumes(ctx context.Context) ([]NetworkVolume, error) {
 	var out ListNetworkVolumesResponse
-	if err := c.get(ctx, "list network volumes", "/network-volumes", nil, &out); err != nil {
+	if err := c.list(ctx, "list network volumes", "/network-volumes", nil, &out); err != nil {
 		return nil, err
 	}
 	return out.NetworkVolumes, nil
@@ -371,7 +383,7 @@ func PodAvailability(count int, cloud string) GPUTypesQuery {
 // ListGPUTypes reads GET /catalog/gpus.
 func (c *Client) ListGPUTypes(ctx context.Context, q GPUTypesQuery) ([]GpuType, error) {
 	var out ListGpuTypesResponse
-	if err := c.get(ctx, "list GPU types", "/catalog/gpus", q.values(), &out); err != nil {
+	if err := c.list(ctx, "list GPU types", "/catalog/gpus", q.values(), &out); err != nil {
 		return nil, err
 	}
 	return out.GPUs, nil
@@ -407,7 +419,7 @@ func (c *Client) ListDataCenters(ctx context.Context, q DataCentersQuery) ([]Dat
 		v.Set("regions", strings.Join(q.Regions, ","))
 	}
 	var out ListDataCentersResponse
-	if err := c.get(ctx, "list data centers", "/catalog/datacenters", v, &out); err != nil {
+	if err := c.list(ctx, "list data centers", "/catalog/datacenters", v, &out); err != nil {
 		return nil, err
 	}
 	return out.DataCenters, nil

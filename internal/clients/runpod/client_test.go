@@ -19,6 +19,7 @@ func newTestClient(t *testing.T, f *fakeAPI) *Client {
 	c, err := NewClient(ClientConfig{
 		Endpoint: f.endpoint(), APIKey: testKey, UserAgent: testUserAgent,
 		Limiter: rate.NewLimiter(rate.Inf, 1), RetryWaitMin: 5 * time.Millisecond, RetryWaitMax: 20 * time.Millisecond,
+		RetryBudget: testRetryBudget,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -261,7 +262,10 @@ func Test429RetryAfter(t *testing.T) {
 		second = time.Now()
 		writeRaw(w, 200, podsJSON())
 	})
-	if _, err := c.ListPods(t.Context(), ListPodsOptions{}); err != nil {
+	// A deadline, not the test's short retry budget, bounds this call: the 1 s wait fits in it.
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	if _, err := c.ListPods(ctx, ListPodsOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if calls != 2 {
