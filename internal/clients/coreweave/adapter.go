@@ -231,6 +231,7 @@ func NewWithOptions(settings clients.Settings, opts ...Option) (*Cloud, error) {
 		opt(&o)
 	}
 	o.client.Endpoint = settings.Endpoint
+	o.client.AllowInsecure = settings.Insecure
 	o.client.Token = token
 	o.client.UserAgent = settings.UserAgent
 	api, err := NewClient(o.client)
@@ -238,6 +239,7 @@ func NewWithOptions(settings clients.Settings, opts ...Option) (*Cloud, error) {
 		return nil, err
 	}
 	o.kube.Token = token
+	o.kube.AllowInsecure = settings.Insecure
 	o.kube.UserAgent = settings.UserAgent
 	c := &Cloud{
 		api:           api,

@@ -46,6 +46,8 @@ func DefaultLimiter() *rate.Limiter { return rate.NewLimiter(rate.Every(200*time
 type ClientConfig struct {
 	// Endpoint is the platform API base URL; DefaultEndpoint when empty.
 	Endpoint string
+	// AllowInsecure lets Endpoint be plain http to a host that is not loopback (httpx.Config).
+	AllowInsecure bool
 	// Token is the API access token, "CW-SECRET-...", sent as a bearer token.
 	Token     string
 	UserAgent string
@@ -79,16 +81,17 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	}
 	token := cfg.Token
 	h, err := httpx.New(httpx.Config{
-		Cloud:        cloudName,
-		BaseURL:      cfg.Endpoint,
-		UserAgent:    cfg.UserAgent,
-		Authorize:    func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+token) },
-		Secrets:      []string{token},
-		Limiter:      cfg.Limiter,
-		DecodeError:  decodeError,
-		RetryWaitMin: cfg.RetryWaitMin,
-		RetryWaitMax: cfg.RetryWaitMax,
-		Transport:    quotaFinalTransport{next: base},
+		Cloud:         cloudName,
+		BaseURL:       cfg.Endpoint,
+		AllowInsecure: cfg.AllowInsecure,
+		UserAgent:     cfg.UserAgent,
+		Authorize:     func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+token) },
+		Secrets:       []string{token},
+		Limiter:       cfg.Limiter,
+		DecodeError:   decodeError,
+		RetryWaitMin:  cfg.RetryWaitMin,
+		RetryWaitMax:  cfg.RetryWaitMax,
+		Transport:     quotaFinalTransport{next: base},
 	})
 	if err != nil {
 		return nil, err

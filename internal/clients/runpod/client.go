@@ -28,9 +28,11 @@ const cloudName = "runpod"
 // ClientConfig configures a Client.
 type ClientConfig struct {
 	// Endpoint is the API base URL including /v2; DefaultEndpoint when empty.
-	Endpoint  string
-	APIKey    string
-	UserAgent string
+	Endpoint string
+	// AllowInsecure lets Endpoint be plain http to a host that is not loopback (httpx.Config).
+	AllowInsecure bool
+	APIKey        string
+	UserAgent     string
 	// Limiter paces every request; DefaultLimiter when nil. It is also the limiter that the
 	// RateLimit header adaptation tightens and restores (see pacer), so it must not be shared
 	// with another client.
@@ -60,17 +62,18 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	p := newPacer(cfg.Limiter)
 	key := cfg.APIKey
 	h, err := httpx.New(httpx.Config{
-		Cloud:        cloudName,
-		BaseURL:      cfg.Endpoint,
-		UserAgent:    cfg.UserAgent,
-		Authorize:    func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+key) },
-		Secrets:      []string{key},
-		Limiter:      cfg.Limiter,
-		DecodeError:  decodeError,
-		OnResponse:   p.onResponse,
-		RetryWaitMin: cfg.RetryWaitMin,
-		RetryWaitMax: cfg.RetryWaitMax,
-		Transport:    cfg.Transport,
+		Cloud:         cloudName,
+		BaseURL:       cfg.Endpoint,
+		AllowInsecure: cfg.AllowInsecure,
+		UserAgent:     cfg.UserAgent,
+		Authorize:     func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+key) },
+		Secrets:       []string{key},
+		Limiter:       cfg.Limiter,
+		DecodeError:   decodeError,
+		OnResponse:    p.onResponse,
+		RetryWaitMin:  cfg.RetryWaitMin,
+		RetryWaitMax:  cfg.RetryWaitMax,
+		Transport:     cfg.Transport,
 	})
 	if err != nil {
 		return nil, err
