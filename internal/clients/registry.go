@@ -12,6 +12,9 @@ type Settings struct {
 	APIKey    string
 	Endpoint  string
 	UserAgent string
+	// Insecure allows an http endpoint to a host that is not loopback (the key then travels
+	// in clear text); see CheckEndpoint.
+	Insecure bool
 	// RateScale multiplies the vendor's published rate-limit intervals used for client-side
 	// pacing, and the vendor's own delays the adapters wait out (how late a new machine may be
 	// listed). 0 or 1 means real time; an emulator running with -time-scale F is matched with

@@ -129,7 +129,11 @@ func (r *gpuClusterResource) Schema(ctx context.Context, _ resource.SchemaReques
 				Computed: true, MarkdownDescription: "Kubernetes API server of a CoreWeave cluster.", PlanModifiers: []planmodifier.String{keep},
 			},
 			"kubeconfig": schema.StringAttribute{
-				Computed: true, Sensitive: true, MarkdownDescription: "kubeconfig for a CoreWeave cluster (sensitive).", PlanModifiers: []planmodifier.String{keep},
+				Computed: true, Sensitive: true,
+				MarkdownDescription: "kubeconfig for a CoreWeave cluster. It holds the account's CoreWeave API token, which works for the whole account, not only this cluster: " +
+					"treat it like a password. Sensitive, so plans hide it, but the state file holds it in clear: keep state in an encrypted backend with restricted access, " +
+					"and write the kubeconfig to disk only where no one else can read it.",
+				PlanModifiers: []planmodifier.String{keep},
 			},
 			"created_at": schema.StringAttribute{Computed: true, MarkdownDescription: "When the cluster was created (RFC 3339), where the cloud reports it.", PlanModifiers: []planmodifier.String{keep}},
 		},
@@ -169,7 +173,9 @@ func (r *gpuClusterResource) Schema(ctx context.Context, _ resource.SchemaReques
 						PlanModifiers: []planmodifier.List{requiresReplaceIfPriorSetList()},
 					},
 					"env": schema.MapAttribute{
-						Optional: true, ElementType: types.StringType, MarkdownDescription: "Container environment of every node.",
+						Optional: true, ElementType: types.StringType, Sensitive: true,
+						MarkdownDescription: "Container environment of every node. Sensitive, since it often carries tokens such as `HF_TOKEN`: " +
+							"hidden in plan output and masked in the provider's logs (the state file still holds it).",
 						PlanModifiers: []planmodifier.Map{requiresReplaceIfPriorSetMap()},
 					},
 					"network_volume_id": schema.StringAttribute{Optional: true, MarkdownDescription: "RunPod network volume mounted on every node.", PlanModifiers: []planmodifier.String{requiresReplaceIfPriorSet()}},
@@ -186,8 +192,13 @@ func (r *gpuClusterResource) Schema(ctx context.Context, _ resource.SchemaReques
 						Optional: true, MarkdownDescription: "Shared filesystem mounted on every node; created in the cluster's region when absent.",
 						PlanModifiers: []planmodifier.String{requiresReplaceIfPriorSet()},
 					},
-					"image":     schema.StringAttribute{Optional: true, MarkdownDescription: "Image family or id of every node.", PlanModifiers: []planmodifier.String{requiresReplaceIfPriorSet()}},
-					"user_data": schema.StringAttribute{Optional: true, MarkdownDescription: "cloud-init user data of every node.", PlanModifiers: []planmodifier.String{requiresReplaceIfPriorSet()}},
+					"image": schema.StringAttribute{Optional: true, MarkdownDescription: "Image family or id of every node.", PlanModifiers: []planmodifier.String{requiresReplaceIfPriorSet()}},
+					"user_data": schema.StringAttribute{
+						Optional: true, Sensitive: true,
+						MarkdownDescription: "cloud-init user data of every node. Sensitive, since scripts often carry credentials: " +
+							"hidden in plan output and masked in the provider's logs (the state file still holds it).",
+						PlanModifiers: []planmodifier.String{requiresReplaceIfPriorSet()},
+					},
 				},
 			},
 			"timeouts": timeouts.Block(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),

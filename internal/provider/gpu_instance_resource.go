@@ -116,10 +116,12 @@ func (r *gpuInstanceResource) Schema(ctx context.Context, _ resource.SchemaReque
 				Validators:          []validator.Set{setvalidator.SizeAtLeast(1)},
 			},
 			"user_data": schema.StringAttribute{
-				Optional:            true,
-				MarkdownDescription: "cloud-init user data, as plain text (at most 1 MB). The cloud does not report it back, so it is not refreshed. A change replaces the machine.",
-				PlanModifiers:       []planmodifier.String{requiresReplaceIfPriorSet()},
-				Validators:          []validator.String{stringvalidator.LengthAtMost(1 << 20)},
+				Optional:  true,
+				Sensitive: true,
+				MarkdownDescription: "cloud-init user data, as plain text (at most 1 MB). The cloud does not report it back, so it is not refreshed. A change replaces the machine. " +
+					"Sensitive, since scripts often carry credentials: hidden in plan output and masked in the provider's logs (the state file still holds it).",
+				PlanModifiers: []planmodifier.String{requiresReplaceIfPriorSet()},
+				Validators:    []validator.String{stringvalidator.LengthAtMost(1 << 20)},
 			},
 			"tags": schema.MapAttribute{
 				Optional:            true,

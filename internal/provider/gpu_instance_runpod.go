@@ -42,8 +42,9 @@ func runpodInstanceBlock() schema.Block {
 				PlanModifiers:       []planmodifier.List{listplanmodifier.RequiresReplace()},
 			},
 			"env": schema.MapAttribute{
-				Optional: true, ElementType: types.StringType,
-				MarkdownDescription: "Container environment. Changed in place (the container restarts). `PUBLIC_KEY` and `NEOCLOUD_*` are reserved.",
+				Optional: true, ElementType: types.StringType, Sensitive: true,
+				MarkdownDescription: "Container environment. Changed in place (the container restarts). `PUBLIC_KEY` and `NEOCLOUD_*` are reserved. " +
+					"Sensitive, since it often carries tokens such as `HF_TOKEN`: hidden in plan output and masked in the provider's logs (the state file still holds it).",
 			},
 			"container_disk_gb": schema.Int64Attribute{
 				Optional: true, Computed: true,

@@ -5,12 +5,16 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
@@ -23,7 +27,10 @@ import (
 	_ "github.com/neocloud/terraform-provider-neocloud/internal/clients/all" // registers every cloud
 )
 
-var _ provider.Provider = (*neocloudProvider)(nil)
+var (
+	_ provider.Provider                   = (*neocloudProvider)(nil)
+	_ provider.ProviderWithValidateConfig = (*neocloudProvider)(nil)
+)
 
 type neocloudProvider struct {
 	version string
@@ -56,6 +63,12 @@ func (p *neocloudProvider) Schema(_ context.Context, _ provider.SchemaRequest, r
 					MarkdownDescription: fmt.Sprintf("Base URL of the %s API, for a proxy or a local emulator. Defaults to `%s`; falls back to the `%s` environment variable.", info.DisplayName, info.DefaultEndpoint, info.EndpointEnv),
 					Validators:          []validator.String{urlValidator{}},
 				},
+				"insecure": schema.BoolAttribute{
+					Optional: true,
+					MarkdownDescription: fmt.Sprintf("Allow `endpoint` to be plain `http://` to a host other than this machine. Default `false`: such an endpoint is refused at plan time. "+
+						"Every request carries the `%s`, so over plain http it travels in clear text and anyone on the network path can read it and use the account. "+
+						"Set it only for a network you trust, such as an emulator on another host. `https://` endpoints, and `http://` to `localhost`, `127.0.0.0/8` or `::1`, need no opt-in.", info.KeyAttribute),
+				},
 			},
 		}
 	}
@@ -63,6 +76,52 @@ func (p *neocloudProvider) Schema(_ context.Context, _ provider.SchemaRequest, r
 		MarkdownDescription: "Declare GPU machines and multi-node GPU clusters on the neo-clouds (Lambda Cloud, RunPod, CoreWeave) with one vendor-neutral schema.",
 		Blocks:              blocks,
 	}
+}
+
+// ValidateConfig refuses, before any plan, an endpoint in the configuration that would send a
+// key over plain http to another host. An endpoint from the environment is checked in Configure.
+func (p *neocloudProvider) ValidateConfig(ctx context.Context, req provider.ValidateConfigRequest, resp *provider.ValidateConfigResponse) {
+	for _, name := range clients.Names() {
+		info, _ := clients.Lookup(name)
+		var endpoint types.String
+		var insecure types.Bool
+		resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root(name).AtName("endpoint"), &endpoint)...)
+		resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root(name).AtName("insecure"), &insecure)...)
+		if resp.Diagnostics.HasError() {
+			return
+		}
+		if endpoint.IsNull() || endpoint.IsUnknown() || insecure.IsUnknown() {
+			continue
+		}
+		// A URL that is not absolute http(s) is urlValidator's to report.
+		if err := clients.CheckEndpoint(endpoint.ValueString(), insecure.ValueBool()); errors.Is(err, clients.ErrInsecureEndpoint) {
+			addEndpointError(&resp.Diagnostics, name, info, endpoint.ValueString(), "", err)
+		}
+	}
+}
+
+// addEndpointError reports an endpoint that CheckEndpoint refused, on the block's endpoint.
+// from names the environment variable the endpoint came from, if it did.
+func addEndpointError(diags *diag.Diagnostics, name string, info clients.CloudInfo, endpoint, from string, err error) {
+	where := ""
+	if from != "" {
+		where = fmt.Sprintf(" (from the %s environment variable)", from)
+	}
+	attr := path.Root(name).AtName("endpoint")
+	if !errors.Is(err, clients.ErrInsecureEndpoint) {
+		diags.AddAttributeError(attr, "Invalid "+info.DisplayName+" endpoint",
+			fmt.Sprintf("The %s endpoint%s cannot be used: %v.\n\nSet an https:// URL such as %s.", info.DisplayName, where, err, info.DefaultEndpoint))
+		return
+	}
+	host := endpoint
+	if u, perr := url.Parse(strings.TrimSpace(endpoint)); perr == nil {
+		host = u.Hostname() // never the whole URL: it may hold a user and password
+	}
+	diags.AddAttributeError(attr, "Insecure "+info.DisplayName+" endpoint",
+		fmt.Sprintf("The %s endpoint%s uses plain http to %q, which is not this machine. Every request carries the %s `%s`, "+
+			"so it would travel in clear text and anyone on the network path could read it and use the account.\n\n"+
+			"Use an https:// endpoint. Only if the network to that host is trusted (an emulator or a proxy on a private network), "+
+			"set `insecure = true` in the provider's `%s` block to accept the risk.", info.DisplayName, where, host, info.DisplayName, info.KeyAttribute, name))
 }
 
 func (p *neocloudProvider) Configure(ctx context.Context, req provider.ConfigureRequest, resp *provider.ConfigureResponse) {
@@ -74,12 +133,14 @@ func (p *neocloudProvider) Configure(ctx context.Context, req provider.Configure
 	for _, name := range clients.Names() {
 		info, _ := clients.Lookup(name)
 		var key, endpoint types.String
+		var insecure types.Bool
 		resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root(name).AtName(info.KeyAttribute), &key)...)
 		resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root(name).AtName("endpoint"), &endpoint)...)
+		resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root(name).AtName("insecure"), &insecure)...)
 		if resp.Diagnostics.HasError() {
 			return
 		}
-		if key.IsUnknown() || endpoint.IsUnknown() {
+		if key.IsUnknown() || endpoint.IsUnknown() || insecure.IsUnknown() {
 			// Known only after apply of something else; resources will say so if they need it.
 			data.missing[name] = fmt.Sprintf("The %s credentials in the provider configuration are not known yet (they depend on a resource that has not been created).", info.DisplayName)
 			continue
@@ -88,10 +149,20 @@ func (p *neocloudProvider) Configure(ctx context.Context, req provider.Configure
 			APIKey:    firstNonEmpty(key.ValueString(), os.Getenv(info.KeyEnv)),
 			Endpoint:  firstNonEmpty(endpoint.ValueString(), os.Getenv(info.EndpointEnv), info.DefaultEndpoint),
 			UserAgent: userAgent,
+			Insecure:  insecure.ValueBool(),
 			RateScale: rateScale,
 		}
 		if settings.APIKey == "" {
 			data.missing[name] = fmt.Sprintf("%s is not configured: set `%s` in the provider's `%s` block or the %s environment variable.", info.DisplayName, info.KeyAttribute, name, info.KeyEnv)
+			continue
+		}
+		// Checked here too for an endpoint from the environment, which ValidateConfig cannot see.
+		if err := clients.CheckEndpoint(settings.Endpoint, settings.Insecure); err != nil {
+			from := ""
+			if endpoint.ValueString() == "" && os.Getenv(info.EndpointEnv) != "" {
+				from = info.EndpointEnv
+			}
+			addEndpointError(&resp.Diagnostics, name, info, settings.Endpoint, from, err)
 			continue
 		}
 		cloud, err := info.New(settings)

@@ -2,6 +2,7 @@ package provider
 
 import (
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"strconv"
@@ -31,7 +32,15 @@ func TestMain(m *testing.M) {
 	os.Setenv("CHECKPOINT_DISABLE", "1")
 	// Pace requests like the vendors do, on the emulators' clock.
 	os.Setenv("NEOCLOUD_RATE_SCALE", strconv.FormatFloat(testTimeScale, 'f', -1, 64))
-	os.Exit(m.Run())
+	// The provider runs in this process: its clients take http.DefaultTransport, which from
+	// here on refuses every host but this machine (see loopbackOnlyTransport).
+	http.DefaultTransport = &loopbackOnlyTransport{next: http.DefaultTransport}
+	code := m.Run()
+	if hosts := refusedHosts(); len(hosts) > 0 {
+		fmt.Fprintf(os.Stderr, "tests tried to send requests to hosts other than this machine: %v\n", hosts)
+		code = 1
+	}
+	os.Exit(code)
 }
 
 // testEnv is one set of emulated clouds per test, so tests can run in parallel and each can

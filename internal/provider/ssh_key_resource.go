@@ -64,10 +64,10 @@ func (r *sshKeyResource) Schema(_ context.Context, _ resource.SchemaRequest, res
 			},
 			"public_key": schema.StringAttribute{
 				Optional: true, Computed: true,
-				MarkdownDescription: "OpenSSH public key (`ssh-ed25519 AAAA...`). Leave it out to have the cloud generate a key pair. Changing it replaces the key.",
-				PlanModifiers:       []planmodifier.String{keep, stringplanmodifier.RequiresReplaceIfConfigured()},
-				Validators: []validator.String{stringvalidator.RegexMatches(publicKeyPattern,
-					"must be an OpenSSH public key such as `ssh-ed25519 AAAA... comment`")},
+				MarkdownDescription: "OpenSSH public key (`ssh-ed25519 AAAA...`), such as `file(\"~/.ssh/id_ed25519.pub\")`. Leave it out to have the cloud generate a key pair. Changing it replaces the key. " +
+					"A private key given here is refused at plan time, without being repeated in the error.",
+				PlanModifiers: []planmodifier.String{keep, stringplanmodifier.RequiresReplaceIfConfigured()},
+				Validators:    []validator.String{sshPublicKeyValidator{}},
 			},
 			"private_key": schema.StringAttribute{
 				Computed: true, Sensitive: true,
@@ -89,7 +89,16 @@ func (r *sshKeyResource) ModifyPlan(ctx context.Context, req resource.ModifyPlan
 	}
 	var plan sshKeyModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	if resp.Diagnostics.HasError() || plan.Cloud.IsUnknown() {
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	// A value known only now (from another resource) skipped the validator: check it before
+	// it can reach a cloud or the state.
+	if !plan.PublicKey.IsUnknown() && looksLikePrivateKey(plan.PublicKey.ValueString()) {
+		addPrivateKeyError(&resp.Diagnostics, path.Root("public_key"))
+		return
+	}
+	if plan.Cloud.IsUnknown() {
 		return
 	}
 	cloud, err := r.data.cloud(plan.Cloud.ValueString())

@@ -95,10 +95,10 @@ func TestAccSSHKey_badPublicKeyFailsAtPlan(t *testing.T) {
 resource "neocloud_ssh_key" "bad" {
   cloud      = "lambda"
   name       = "bad"
-  public_key = "-----BEGIN OPENSSH PRIVATE KEY-----"
+  public_key = "AAAAC3NzaC1lZDI1NTE5 not-a-key"
 }`,
 			PlanOnly:    true,
-			ExpectError: regexp.MustCompile(`(?s)public_key.*must be an OpenSSH public key`),
+			ExpectError: regexp.MustCompile(`(?s)Invalid SSH public key.*public_key.*must be an OpenSSH public key`),
 		}},
 	})
 }

@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"regexp"
 
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 )
 
@@ -31,6 +33,52 @@ func (urlValidator) ValidateString(_ context.Context, req validator.StringReques
 
 // publicKeyPattern matches the OpenSSH authorized_keys form of a public key.
 var publicKeyPattern = regexp.MustCompile(`^\s*(ssh-(ed25519|rsa|dss)|ecdsa-sha2-nistp(256|384|521)|sk-(ssh-ed25519|ecdsa-sha2-nistp256)@openssh\.com) [A-Za-z0-9+/]+=*( [^\r\n]*)?\s*$`)
+
+// privateKeyMarkers are signs of a private key: PEM armour (OpenSSH, PKCS#1, PKCS#8, EC, SSH2),
+// a PuTTY key file, or the base64 of an OpenSSH private key ("openssh-key-v1") without armour.
+var privateKeyMarkers = regexp.MustCompile(`PRIVATE KEY-----|PuTTY-User-Key-File-|b3BlbnNzaC1rZXktdjE`)
+
+// looksLikePrivateKey reports whether s holds a private key, whatever else it holds.
+func looksLikePrivateKey(s string) bool { return privateKeyMarkers.MatchString(s) }
+
+// addPrivateKeyError refuses a private key given where a public key belongs. The value is
+// neither quoted nor described beyond what it is: any part of a private key is a leak.
+func addPrivateKeyError(diags *diag.Diagnostics, p path.Path) {
+	diags.AddAttributeError(p, "Private key given instead of a public key",
+		"The value is a private SSH key, not a public one (it is not shown here). A private key must not be shared: "+
+			"not with a cloud, and not in Terraform configuration, plans or state.\n\n"+
+			"Give the public half instead: the .pub file next to the private key, for example public_key = file(\"~/.ssh/id_ed25519.pub\"), "+
+			"or the output of `ssh-keygen -y -f <private key file>`. If this private key has been committed or shared anywhere, "+
+			"treat it as exposed and make a new key pair.")
+}
+
+// sshPublicKeyValidator accepts an OpenSSH public key and refuses, without repeating the value,
+// anything else: a private key with its own message, since it must not travel further.
+// (stringvalidator.RegexMatches would quote the value in its error.)
+type sshPublicKeyValidator struct{}
+
+func (sshPublicKeyValidator) Description(context.Context) string {
+	return "must be an OpenSSH public key such as `ssh-ed25519 AAAA... comment`, never a private key"
+}
+
+func (v sshPublicKeyValidator) MarkdownDescription(ctx context.Context) string {
+	return v.Description(ctx)
+}
+
+func (sshPublicKeyValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	value := req.ConfigValue.ValueString()
+	switch {
+	case looksLikePrivateKey(value):
+		addPrivateKeyError(&resp.Diagnostics, req.Path)
+	case !publicKeyPattern.MatchString(value):
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid SSH public key",
+			"The value must be an OpenSSH public key on one line, such as `ssh-ed25519 AAAA... comment`: "+
+				"for example public_key = file(\"~/.ssh/id_ed25519.pub\"). Create a key pair with `ssh-keygen -t ed25519` if you have none.")
+	}
+}
 
 // clusterNamePattern is the DNS-label form every cloud accepts for a cluster name (CoreWeave
 // derives Kubernetes and VPC names from it).

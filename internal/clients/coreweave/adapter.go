@@ -241,6 +241,7 @@ func NewWithOptions(settings clients.Settings, opts ...Option) (*Cloud, error) {
 		opt(&o)
 	}
 	o.client.Endpoint = settings.Endpoint
+	o.client.AllowInsecure = settings.Insecure
 	o.client.Token = token
 	o.client.UserAgent = settings.UserAgent
 	api, err := NewClient(o.client)
@@ -248,6 +249,7 @@ func NewWithOptions(settings clients.Settings, opts ...Option) (*Cloud, error) {
 		return nil, err
 	}
 	o.kube.Token = token
+	o.kube.AllowInsecure = settings.Insecure
 	o.kube.UserAgent = settings.UserAgent
 	c := &Cloud{
 		api:           api,

@@ -46,6 +46,8 @@ func DefaultLimiter() *rate.Limiter { return rate.NewLimiter(rate.Every(200*time
 type ClientConfig struct {
 	// Endpoint is the platform API base URL; DefaultEndpoint when empty.
 	Endpoint string
+	// AllowInsecure lets Endpoint be plain http to a host that is not loopback (httpx.Config).
+	AllowInsecure bool
 	// Token is the API access token, "CW-SECRET-...", sent as a bearer token.
 	Token     string
 	UserAgent string
@@ -85,6 +87,7 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	h, err := httpx.New(httpx.Config{
 		Cloud:          cloudName,
 		BaseURL:        cfg.Endpoint,
+		AllowInsecure:  cfg.AllowInsecure,
 		UserAgent:      cfg.UserAgent,
 		Authorize:      func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+token) },
 		Secrets:        []string{token},

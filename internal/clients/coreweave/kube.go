@@ -43,6 +43,10 @@ type KubeConfig struct {
 	// Token is the CoreWeave API access token, sent as bearer token (CKS accepts it).
 	Token     string
 	UserAgent string
+	// AllowInsecure lets an API server endpoint be plain http to a host that is not loopback.
+	// The endpoint comes from the platform API, not from the user, so the token is held to the
+	// same rule as the platform endpoint the user opted in (or not) for.
+	AllowInsecure bool
 	// QPS and Burst pace requests per API server (client-go's token bucket).
 	QPS   float32
 	Burst int
@@ -86,6 +90,12 @@ func (k *kubeClients) For(endpoint string) (*KubeClient, error) {
 	if endpoint == "" || err != nil || u.Scheme == "" || u.Host == "" {
 		// The platform API gives no endpoint while a cluster is being created.
 		return nil, &clients.KindError{Kind: errAPIServerUnavailable, Msg: fmt.Sprintf("the cluster has no usable Kubernetes API server endpoint yet (%q)", endpoint)}
+	}
+	// Every request carries the account token, so the API server is held to the platform
+	// endpoint's rule.
+	if err := clients.CheckEndpoint(endpoint, k.cfg.AllowInsecure); err != nil {
+		return nil, clients.Errorf(clients.ErrInsecureEndpoint,
+			"the cluster's Kubernetes API server is refused (%v); set insecure = true in the provider's coreweave block only if that network is trusted", err)
 	}
 	k.mu.Lock()
 	defer k.mu.Unlock()

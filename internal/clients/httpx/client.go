@@ -49,9 +49,12 @@ type RouteLimit struct {
 // Config configures a Client.
 type Config struct {
 	// Cloud names the vendor in errors and the tflog subsystem ("lambda").
-	Cloud     string
-	BaseURL   string
-	UserAgent string
+	Cloud   string
+	BaseURL string
+	// AllowInsecure lets BaseURL be plain http to a host that is not loopback. Without it such
+	// a BaseURL is refused: every request carries the vendor key (clients.CheckEndpoint).
+	AllowInsecure bool
+	UserAgent     string
 	// Authorize adds credentials to a request.
 	Authorize func(*http.Request)
 	// Secrets are values never to appear in logs (API keys).
@@ -120,6 +123,10 @@ func New(cfg Config) (*Client, error) {
 	base, err := url.Parse(strings.TrimRight(cfg.BaseURL, "/"))
 	if err != nil || base.Scheme == "" || base.Host == "" {
 		return nil, fmt.Errorf("%s endpoint %q is not an absolute URL", cfg.Cloud, cfg.BaseURL)
+	}
+	// The provider checks this at plan time already; this is the last word for every caller.
+	if err := clients.CheckEndpoint(cfg.BaseURL, cfg.AllowInsecure); err != nil {
+		return nil, fmt.Errorf("%s: %w", cfg.Cloud, err)
 	}
 	if cfg.RetryBudget == 0 {
 		cfg.RetryBudget = DefaultRetryBudget

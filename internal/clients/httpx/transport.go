@@ -70,12 +70,15 @@ func (t *transportChain) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 
 	sub := subsystem(t.cfg.Cloud)
+	// Bodies are logged at debug level only, redacted (redactBody); the work is skipped when
+	// nobody reads them.
+	logBodies := tflog.SubsystemIsDebug(ctx, sub)
 	reqBody := ""
-	if req.Body != nil && req.GetBody != nil {
+	if logBodies && req.Body != nil && req.GetBody != nil {
 		if rc, err := req.GetBody(); err == nil {
 			b, _ := io.ReadAll(rc)
 			_ = rc.Close()
-			reqBody = string(b)
+			reqBody = redactBody(b)
 		}
 	}
 	tflog.SubsystemDebug(ctx, sub, "sending API request", map[string]any{
@@ -108,7 +111,9 @@ func (t *transportChain) RoundTrip(req *http.Request) (*http.Response, error) {
 		st.answerLost.Store(readErr != nil || resp.StatusCode >= 500)
 	}
 	fields["http_status"] = resp.StatusCode
-	fields["http_body"] = string(body)
+	if logBodies || readErr != nil {
+		fields["http_body"] = redactBody(body)
+	}
 	if v := resp.Header.Get("Retry-After"); v != "" {
 		fields["retry_after"] = v
 	}
@@ -222,7 +227,10 @@ func subsystem(cloud string) string { return cloud }
 // secretFields are JSON members whose values are masked in logs wherever they appear: vendor
 // keys, generated private keys, kubeconfigs, tokens and passwords, also under a prefix or
 // suffix ("ssh_private_key", "access_token", "client_secret") and in any letter case.
-var secretFields = regexp.MustCompile(`"[A-Za-z0-9_-]*(?i:private_?key|kubeconfig|api_?key|token|password|secret)[A-Za-z0-9_-]*"\s*:\s*"(?:[^"\\]|\\.)*"`)
+var secretFields = regexp.MustCompile(`"[A-Za-z0-9_-]*` + secretName + `[A-Za-z0-9_-]*"\s*:\s*"(?:[^"\\]|\\.)*"`)
+
+// secretName is what in a JSON member's name makes its value a secret (secretFields, secretKey).
+const secretName = `(?i:private_?key|kubeconfig|api_?key|token|password|secret)`
 
 // privateKeyBlocks are PEM private keys, masked whatever member or text carries them.
 var privateKeyBlocks = regexp.MustCompile(`-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----(?s:.*?)-----END [A-Z0-9 ]*PRIVATE KEY-----`)

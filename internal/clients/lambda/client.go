@@ -34,9 +34,11 @@ func DefaultLaunchLimiter() *rate.Limiter { return rate.NewLimiter(rate.Every(12
 // ClientConfig configures a Client.
 type ClientConfig struct {
 	// Endpoint is the API base URL including /api/v1; DefaultEndpoint when empty.
-	Endpoint  string
-	APIKey    string
-	UserAgent string
+	Endpoint string
+	// AllowInsecure lets Endpoint be plain http to a host that is not loopback (httpx.Config).
+	AllowInsecure bool
+	APIKey        string
+	UserAgent     string
 	// Limiter and LaunchLimiter default to DefaultLimiter and DefaultLaunchLimiter.
 	Limiter       *rate.Limiter
 	LaunchLimiter *rate.Limiter
@@ -70,12 +72,13 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	}
 	key := cfg.APIKey
 	h, err := httpx.New(httpx.Config{
-		Cloud:     cloudName,
-		BaseURL:   cfg.Endpoint,
-		UserAgent: cfg.UserAgent,
-		Authorize: func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+key) },
-		Secrets:   []string{key},
-		Limiter:   cfg.Limiter,
+		Cloud:         cloudName,
+		BaseURL:       cfg.Endpoint,
+		AllowInsecure: cfg.AllowInsecure,
+		UserAgent:     cfg.UserAgent,
+		Authorize:     func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+key) },
+		Secrets:       []string{key},
+		Limiter:       cfg.Limiter,
 		RouteLimits: []httpx.RouteLimit{
 			{Method: http.MethodPost, Path: launchPath, Limiter: cfg.LaunchLimiter},
 		},

@@ -177,6 +177,7 @@ func NewWithOptions(settings clients.Settings, opts ...Option) (*Cloud, error) {
 		opt(&o)
 	}
 	o.client.Endpoint = settings.Endpoint
+	o.client.AllowInsecure = settings.Insecure
 	o.client.APIKey = settings.APIKey
 	o.client.UserAgent = settings.UserAgent
 	api, err := NewClient(o.client)

@@ -28,9 +28,11 @@ const cloudName = "runpod"
 // ClientConfig configures a Client.
 type ClientConfig struct {
 	// Endpoint is the API base URL including /v2; DefaultEndpoint when empty.
-	Endpoint  string
-	APIKey    string
-	UserAgent string
+	Endpoint string
+	// AllowInsecure lets Endpoint be plain http to a host that is not loopback (httpx.Config).
+	AllowInsecure bool
+	APIKey        string
+	UserAgent     string
 	// Limiter paces every request; DefaultLimiter when nil. It is also the limiter that the
 	// RateLimit header adaptation tightens and restores (see pacer), so it must not be shared
 	// with another client.
@@ -66,6 +68,7 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	h, err := httpx.New(httpx.Config{
 		Cloud:          cloudName,
 		BaseURL:        cfg.Endpoint,
+		AllowInsecure:  cfg.AllowInsecure,
 		UserAgent:      cfg.UserAgent,
 		Authorize:      func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+key) },
 		Secrets:        []string{key},

@@ -1,0 +1,70 @@
+package runpod
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-log/tflogtest"
+
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
+)
+
+// A pod's env carries tokens (HF_TOKEN) and arbitrary secrets under any name: creating the pod
+// and reading it back, with request logging at TRACE, must log neither the values sent nor the
+// values RunPod echoes in its answers.
+func TestCreateInstanceLogsNoEnvValues(t *testing.T) {
+	t.Setenv("TF_LOG_PROVIDER_NEOCLOUD_RUNPOD", "TRACE")
+	const (
+		hfToken = "hf_Wq3xZ9vK2mLp8RtY"
+		other   = "db-password-7c2e41"
+	)
+	f := newFake(t)
+	c := newTestCloud(t, f)
+	h100Catalog(f, map[string]string{"US-TX-3": "HIGH"})
+	s := &podStore{}
+	s.install(f, func(w http.ResponseWriter, _ string, created func() map[string]any) {
+		writeRaw(w, 201, mustJSON(created()))
+	})
+	var buf bytes.Buffer
+	ctx := tflogtest.RootLogger(context.Background(), &buf)
+	spec := h100Spec()
+	spec.RunPod = &clients.RunPodInstanceOptions{
+		Image: "runpod/pytorch:2.4.0", Env: map[string]string{"HF_TOKEN": hfToken, "DB_URL": other},
+	}
+	inst, err := c.CreateInstance(ctx, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.GetInstance(ctx, inst.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := string(f.requests("POST", "/pods")[0].Body); !strings.Contains(got, hfToken) {
+		t.Fatalf("the env did not reach RunPod, so the test proves nothing: %s", got)
+	}
+	out := buf.String()
+	for _, secret := range []string{hfToken, other} {
+		if strings.Contains(out, secret) {
+			t.Errorf("log output contains env value %q:\n%s", secret, out)
+		}
+	}
+	if !strings.Contains(out, "DB_URL") || strings.Count(out, "received API response") < 2 {
+		t.Errorf("want the create and the read logged with env names kept:\n%s", out)
+	}
+}
+
+// Settings.Insecure reaches the HTTP client: plain http to another host is refused without
+// it. Building the adapter sends nothing, so the .invalid host is never contacted.
+func TestNewRefusesPlainHTTPToAnotherHostWithoutOptIn(t *testing.T) {
+	t.Parallel()
+	endpoint := "http://api.emulator.invalid/v1"
+	if _, err := New(clients.Settings{APIKey: "k", Endpoint: endpoint}); !errors.Is(err, clients.ErrInsecureEndpoint) {
+		t.Errorf("New(%s) = %v, want ErrInsecureEndpoint", endpoint, err)
+	}
+	if _, err := New(clients.Settings{APIKey: "k", Endpoint: endpoint, Insecure: true}); err != nil {
+		t.Errorf("New(%s) with Insecure: %v", endpoint, err)
+	}
+}
