@@ -288,9 +288,8 @@ resource "neocloud_gpu_instance" "test" {
 }
 
 // Under a burst of 429s and 503s on reads, and a 503 answer to the launch itself, nothing is
-// duplicated or leaked: the reads are retried (honouring Retry-After), the launch is not
-// repeated (a 503 after sending may have launched), the error says so, and the next apply
-// launches exactly one machine.
+// duplicated or leaked: the reads are retried (honouring Retry-After), and the launch is sent
+// again only once a successful look after the commit horizon shows it did not happen.
 func TestAccGPUInstance_lambdaFaults(t *testing.T) {
 	testAccPreCheck(t)
 	env := newTestEnv(t)
@@ -302,10 +301,8 @@ func TestAccGPUInstance_lambdaFaults(t *testing.T) {
 		CheckDestroy:             checkNoLiveLambdaInstances(env),
 		Steps: []resource.TestStep{
 			{
-				Config:      cfg,
-				ExpectError: regexp.MustCompile(`(?s)Unable to launch Lambda Cloud instance.*HTTP 503.*was\s+not\s+repeated.*may\s+have\s+acted`),
-			},
-			{
+				// A 503 on the launch: looks after the commit horizon prove nothing was made, so
+				// the launch is sent again. Reads ride out 429s and 5xx on the way.
 				PreConfig: func() {
 					lam.Core.AddFault(emucore.Fault{Route: "GET /api/v1/instances", Action: emucore.FaultRateLimit, RetryAfter: 1, Times: 2})
 					lam.Core.AddFault(emucore.Fault{Route: "GET /api/v1/instances", Action: emucore.FaultStatus, Status: 503, Times: 2})
@@ -317,6 +314,9 @@ func TestAccGPUInstance_lambdaFaults(t *testing.T) {
 					func(*terraform.State) error {
 						if n := len(lam.Instances()); n != 1 {
 							return fmt.Errorf("expected exactly one instance ever launched, the emulator has %d", n)
+						}
+						if n := lam.Core.Stats.Get("POST /api/v1/instance-operations/launch"); n != 2 {
+							return fmt.Errorf("expected the refused launch and one more, got %d launch calls", n)
 						}
 						return nil
 					},
