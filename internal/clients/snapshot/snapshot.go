@@ -19,43 +19,80 @@ const FetchTimeout = 2 * time.Minute
 // Freshness is measured from when a fetch started, not when it ended, so a reader that needs
 // to see a change made at time T (an adoption after a launch) asks for notBefore = T and never
 // gets an answer the server may have computed before T.
+//
+// Readers that need a fetch newer than the one in flight do not start another one beside it:
+// they queue for the next fetch, which starts when the one in flight ends and so serves every
+// reader that arrived meanwhile (a hundred creates that each ask for "a list started after
+// now" cost a handful of lists, not a hundred).
 type Cache[T any] struct {
 	fetch func(context.Context) (T, error)
+	now   func() time.Time
 
 	mu   sync.Mutex
 	gen  uint64    // bumped by invalidate; a fetch from an older generation is not cached
 	val  T         // the cached value, when have is set
 	at   time.Time // when the fetch that produced val started
 	have bool
-	call *flight[T] // the newest fetch in flight, if any
+	// call is the newest fetch in flight, if any; next is the fetch queued behind it (not
+	// started yet), joined by readers that need a newer answer than call can give.
+	call *flight[T]
+	next *flight[T]
 }
 
-// flight is one fetch in progress; done closes when val and err are set.
+// flight is one fetch; done closes when val and err are set. started is set when it starts.
 type flight[T any] struct {
 	done    chan struct{}
 	started time.Time
 	gen     uint64
 	val     T
 	err     error
+	// ctx is what the fetch runs with (the context of the reader that created it, detached).
+	ctx context.Context
 }
 
 // New returns a cache over one fetch function.
 func New[T any](fetch func(context.Context) (T, error)) *Cache[T] {
-	return &Cache[T]{fetch: fetch}
+	return &Cache[T]{fetch: fetch, now: time.Now}
+}
+
+// NewWithClock is New on another clock (tests): now stamps when each fetch starts.
+func NewWithClock[T any](fetch func(context.Context) (T, error), now func() time.Time) *Cache[T] {
+	return &Cache[T]{fetch: fetch, now: now}
 }
 
 // Get returns a value whose fetch started at or after notBefore, joining a fetch in flight
-// when that one is recent enough and starting one otherwise.
+// when that one is recent enough and queueing for the next one otherwise.
 func (s *Cache[T]) Get(ctx context.Context, notBefore time.Time) (T, error) {
+	v, _, err := s.GetAt(ctx, notBefore)
+	return v, err
+}
+
+// GetAt is Get, also returning when the fetch that produced the value started (never before
+// notBefore): what a reader comparing two answers (is it still missing from a newer list?)
+// needs.
+func (s *Cache[T]) GetAt(ctx context.Context, notBefore time.Time) (T, time.Time, error) {
 	s.mu.Lock()
 	if s.have && !s.at.Before(notBefore) {
-		v := s.val
+		v, at := s.val, s.at
 		s.mu.Unlock()
-		return v, nil
+		return v, at, nil
 	}
-	c := s.call
-	if c == nil || c.started.Before(notBefore) {
-		c = &flight[T]{done: make(chan struct{}), started: time.Now(), gen: s.gen}
+	var c *flight[T]
+	switch cur := s.call; {
+	case cur != nil && cur.gen == s.gen && !cur.started.Before(notBefore):
+		c = cur // in flight and fresh enough
+	case s.next != nil:
+		c = s.next // queued: it starts later than now
+	case cur != nil:
+		// In flight but too old (or from before an invalidation): the next fetch, started
+		// when this one ends, is fresh enough for everyone who arrives until then.
+		if s.next == nil {
+			s.next = &flight[T]{done: make(chan struct{}), ctx: context.WithoutCancel(ctx)}
+			go s.after(cur, s.next)
+		}
+		c = s.next
+	default:
+		c = &flight[T]{done: make(chan struct{}), started: s.now(), gen: s.gen}
 		s.call = c
 		// Detached from ctx's cancellation (values such as the tflog logger are kept): the
 		// fetch serves every caller that joins it, not only this one.
@@ -65,11 +102,24 @@ func (s *Cache[T]) Get(ctx context.Context, notBefore time.Time) (T, error) {
 
 	select {
 	case <-c.done:
-		return c.val, c.err
+		return c.val, c.started, c.err
 	case <-ctx.Done():
 		var zero T
-		return zero, ctx.Err()
+		return zero, time.Time{}, ctx.Err()
 	}
+}
+
+// after starts queued fetch c once prev has ended.
+func (s *Cache[T]) after(prev, c *flight[T]) {
+	<-prev.done
+	s.mu.Lock()
+	c.started, c.gen = s.now(), s.gen
+	if s.next == c {
+		s.next = nil
+	}
+	s.call = c
+	s.mu.Unlock()
+	s.run(c.ctx, c)
 }
 
 func (s *Cache[T]) run(ctx context.Context, c *flight[T]) {
@@ -91,7 +141,8 @@ func (s *Cache[T]) run(ctx context.Context, c *flight[T]) {
 
 // Invalidate forgets the cached value after a change this process made (launch, terminate,
 // rename), so that no later reader sees the world as it was before. A fetch already in flight
-// still answers the readers that joined it, but is neither cached nor joined by new readers.
+// still answers the readers that joined it, but is neither cached nor joined by new readers
+// (they queue for the next fetch, which starts after it).
 func (s *Cache[T]) Invalidate() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -99,5 +150,4 @@ func (s *Cache[T]) Invalidate() {
 	s.have = false
 	var zero T
 	s.val = zero
-	s.call = nil
 }

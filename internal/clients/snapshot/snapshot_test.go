@@ -3,6 +3,7 @@ package snapshot
 import (
 	"context"
 	"errors"
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -57,4 +58,59 @@ func TestCache(t *testing.T) {
 	if v, err := slow.Get(ctx, time.Now().Add(-time.Second)); v != 7 || err != nil {
 		t.Errorf("joined reader: %d, %v", v, err)
 	}
+}
+
+// Readers that need an answer newer than the fetch in flight do not start fetches beside it:
+// they all wait for the one next fetch, started when the one in flight ends, which is newer
+// than every one of them asked for.
+func TestReadersBehindAFetchShareTheNextOne(t *testing.T) {
+	var mu sync.Mutex
+	now := time.Unix(1000, 0)
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	tick := func() { mu.Lock(); now = now.Add(time.Millisecond); mu.Unlock() }
+	var calls atomic.Int32
+	gates := []chan struct{}{make(chan struct{}), make(chan struct{})}
+	started := make(chan int, 2)
+	s := NewWithClock(func(context.Context) (int, error) {
+		n := int(calls.Add(1))
+		started <- n
+		<-gates[n-1]
+		return n, nil
+	}, clock)
+	ctx := t.Context()
+
+	first := make(chan int, 1)
+	go func() { v, _ := s.Get(ctx, clock()); first <- v }()
+	<-started // fetch 1 is out
+	tick()
+	var wg sync.WaitGroup
+	var res sync.Map
+	for i := range 20 { // each asks for an answer newer than fetch 1
+		at := clock()
+		wg.Go(func() {
+			v, got, _ := s.GetAt(ctx, at)
+			res.Store(i, [2]any{v, !got.Before(at)})
+		})
+	}
+	for queued := false; !queued; runtime.Gosched() { // a reader has queued behind fetch 1
+		s.mu.Lock()
+		queued = s.next != nil
+		s.mu.Unlock()
+	}
+	close(gates[0])
+	if v := <-first; v != 1 {
+		t.Errorf("first reader got %d", v)
+	}
+	<-started // fetch 2 starts only once fetch 1 has ended
+	close(gates[1])
+	wg.Wait()
+	if n := calls.Load(); n != 2 {
+		t.Fatalf("%d fetches, want 2", n)
+	}
+	res.Range(func(k, v any) bool {
+		if r := v.([2]any); r[0] != 2 || r[1] != true {
+			t.Errorf("reader %v got %v", k, r)
+		}
+		return true
+	})
 }
