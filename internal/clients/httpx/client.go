@@ -148,7 +148,7 @@ func New(cfg Config) (*Client, error) {
 		transport = http.DefaultTransport
 	}
 	c := &Client{cfg: cfg, base: base}
-	c.http = &http.Client{Transport: &transportChain{cfg: &c.cfg, basePath: base.Path, next: transport}}
+	c.http = &http.Client{Transport: &transportChain{cfg: &c.cfg, basePath: base.Path, next: transport, turn: make(chan struct{}, 1)}}
 	return c, nil
 }
 

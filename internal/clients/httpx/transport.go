@@ -25,6 +25,11 @@ type transportChain struct {
 	// basePath is the base URL's path, stripped before matching RouteLimits.
 	basePath string
 	next     http.RoundTripper
+	// turn orders the requests waiting for the client-wide limiter: first come, first served
+	// (a channel's blocked senders are served in order), so that a read asked for while a
+	// hundred deletes wait for their tokens goes after them instead of overtaking some of them
+	// at random, and nothing waits forever behind luckier requests.
+	turn chan struct{}
 }
 
 func (t *transportChain) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -47,9 +52,22 @@ func (t *transportChain) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 	}
 	if t.cfg.Limiter != nil {
-		lims = append(lims, t.cfg.Limiter)
-	}
-	if err := waitLimiters(ctx, lims); err != nil {
+		// The route's own limit first, outside the queue (a launch waiting its 12 s must not
+		// hold up every other request), then the client-wide limit in turn.
+		if len(lims) > 0 {
+			if err := waitLimiters(ctx, lims, false); err != nil {
+				return nil, err
+			}
+		}
+		if err := t.takeTurn(ctx); err != nil {
+			return nil, err
+		}
+		err := waitLimiters(ctx, append(lims, t.cfg.Limiter), true)
+		<-t.turn
+		if err != nil {
+			return nil, err
+		}
+	} else if err := waitLimiters(ctx, lims, true); err != nil {
 		return nil, err
 	}
 
@@ -169,12 +187,22 @@ func (e *attemptTimeoutError) Error() string {
 // Timeout marks the error as a timeout for net.Error-style checks.
 func (e *attemptTimeoutError) Timeout() bool { return true }
 
+// takeTurn waits for this request's turn at the client-wide limiter (see transportChain.turn).
+func (t *transportChain) takeTurn(ctx context.Context) error {
+	select {
+	case t.turn <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return &notSentError{err: ctx.Err()}
+	}
+}
+
 // waitLimiters waits until every limiter has a token at the same instant and takes them
-// all then. Its errors say why in a way callers can test: a wait the context cannot outlive
+// all then (or, with take false, only waits until they would all have one). Its errors say why in a way callers can test: a wait the context cannot outlive
 // wraps context.DeadlineExceeded at once (rate.Limiter.Wait returns an unwrappable error for
 // that), a cancelled wait wraps ctx.Err(). Either way nothing was sent, which notSentError
 // records.
-func waitLimiters(ctx context.Context, lims []*rate.Limiter) error {
+func waitLimiters(ctx context.Context, lims []*rate.Limiter, take bool) error {
 	for {
 		if err := ctx.Err(); err != nil {
 			return &notSentError{err: err}
@@ -192,6 +220,9 @@ func waitLimiters(ctx context.Context, lims []*rate.Limiter) error {
 			delay = max(delay, r.DelayFrom(now))
 		}
 		if delay <= 0 {
+			if !take {
+				cancelAll(rs, now)
+			}
 			return nil
 		}
 		// Give every token back and wait for the slowest limiter; the others are then
