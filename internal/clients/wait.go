@@ -2,21 +2,47 @@ package clients
 
 import (
 	"context"
+	"errors"
+	"sync"
 	"time"
 )
 
 // PollInterval bounds the pause between two looks at a machine while waiting. The first looks
 // come quickly (a fast boot is noticed fast), later ones back off to stay well inside the
-// vendors' rate limits. Variables so that tests against a time-scaled emulator can shrink them.
+// vendors' rate limits. These are real-world intervals: Settings.Pacing puts them on the clock
+// of a time-scaled emulator. Variables so that tests can shrink them.
 var (
 	PollInitial = 1 * time.Second
 	PollMax     = 15 * time.Second
 )
 
+// PollFloor is the shortest pause Settings.Pacing gives, however small the time scale: below
+// it a waiter would spend its time on list calls rather than on the cloud's progress.
+const PollFloor = 10 * time.Millisecond
+
+// Pacing is the pause schedule of a wait: Initial, doubling up to Max.
+type Pacing struct {
+	Initial, Max time.Duration
+}
+
+// DefaultPacing is PollInitial and PollMax as they are now.
+func DefaultPacing() Pacing { return Pacing{Initial: PollInitial, Max: PollMax} }
+
+// Pacing is PollInitial and PollMax on the clock RateScale sets (an emulator running faster
+// than real time), never below PollFloor.
+func (s Settings) Pacing() Pacing {
+	p := Pacing{Initial: max(s.Every(PollInitial), PollFloor), Max: max(s.Every(PollMax), PollFloor)}
+	if s.RateScale <= 0 || s.RateScale >= 1 {
+		p = DefaultPacing() // real time: exactly the variables, whatever their values
+	}
+	p.Max = max(p.Max, p.Initial)
+	return p
+}
+
 // Poll calls check until it reports done, returns an error, or ctx ends. The pause between
-// calls starts at PollInitial and doubles up to PollMax.
-func Poll(ctx context.Context, check func(context.Context) (bool, error)) error {
-	wait := PollInitial
+// calls starts at p.Initial and doubles up to p.Max.
+func (p Pacing) Poll(ctx context.Context, check func(context.Context) (bool, error)) error {
+	wait := max(p.Initial, time.Millisecond)
 	for {
 		done, err := check(ctx)
 		if err != nil || done {
@@ -29,6 +55,216 @@ func Poll(ctx context.Context, check func(context.Context) (bool, error)) error 
 			return ctx.Err()
 		case <-t.C:
 		}
-		wait = min(wait*2, PollMax)
+		wait = min(wait*2, max(p.Max, p.Initial))
 	}
+}
+
+// Poll calls check until it reports done, returns an error, or ctx ends. The pause between
+// calls starts at PollInitial and doubles up to PollMax (real time; see Pacing.Poll).
+func Poll(ctx context.Context, check func(context.Context) (bool, error)) error {
+	return DefaultPacing().Poll(ctx, check)
+}
+
+// Clock is the time a Cadence keeps (tests inject their own).
+type Clock interface {
+	Now() time.Time
+	// After is time.After.
+	After(d time.Duration) <-chan time.Time
+}
+
+type realClock struct{}
+
+func (realClock) Now() time.Time                         { return time.Now() }
+func (realClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
+
+// Cadence is the one look schedule of every waiter of one cloud (behaviour contract 7): while
+// anything waits for that cloud's machines, looks happen at shared ticks, the first Initial
+// after the first waiter came, then further apart (doubling) up to Max; a waiter that comes
+// while others wait takes the next tick, it does not start the schedule over. At a tick every
+// waiter reads the same list (the snapshot's fetch started at or after the tick), so polling
+// for a hundred booting machines costs what polling for one does: calls grow with the time
+// waited, not with the number of machines. When the last waiter leaves, the schedule ends; the
+// next waiter starts a new one.
+type Cadence struct {
+	pacing Pacing
+	clock  Clock
+
+	mu       sync.Mutex
+	waiters  int
+	next     time.Time     // the next tick, while waiters > 0
+	interval time.Duration // the pause after next
+}
+
+// NewCadence returns the cadence of one cloud.
+func NewCadence(p Pacing) *Cadence { return NewCadenceWithClock(p, realClock{}) }
+
+// NewCadenceWithClock is NewCadence on another clock (tests).
+func NewCadenceWithClock(p Pacing, clock Clock) *Cadence {
+	p.Initial = max(p.Initial, time.Millisecond)
+	p.Max = max(p.Max, p.Initial)
+	return &Cadence{pacing: p, clock: clock}
+}
+
+// Pacing returns the cadence's schedule.
+func (c *Cadence) Pacing() Pacing { return c.pacing }
+
+// join registers a waiter and returns the first tick it looks at.
+func (c *Cadence) join() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := c.clock.Now()
+	if c.waiters == 0 {
+		// Looks at Initial, 3, 7, 15 x Initial ... (the pauses of Pacing.Poll after its
+		// first look, which a waiter does not need: it has just been told where things stand).
+		c.next, c.interval = now.Add(c.pacing.Initial), min(2*c.pacing.Initial, c.pacing.Max)
+	}
+	c.waiters++
+	return c.tickAfterLocked(now)
+}
+
+func (c *Cadence) leave() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.waiters--
+}
+
+// tickAfter is the first tick strictly after t.
+func (c *Cadence) tickAfter(t time.Time) time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.tickAfterLocked(t)
+}
+
+func (c *Cadence) tickAfterLocked(t time.Time) time.Time {
+	for !c.next.After(t) {
+		c.next = c.next.Add(c.interval)
+		c.interval = min(c.interval*2, c.pacing.Max)
+	}
+	return c.next
+}
+
+// Wait calls check at the cadence's ticks (the first one after now, then every following one
+// that has not passed while check ran) until it reports done, returns an error, or ctx ends.
+// check gets the tick: reads answered from a shared snapshot should ask for one started at or
+// after it, which all waiters of that tick then share.
+func (c *Cadence) Wait(ctx context.Context, check func(ctx context.Context, tick time.Time) (bool, error)) error {
+	tick := c.join()
+	defer c.leave()
+	for {
+		if d := tick.Sub(c.clock.Now()); d > 0 {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-c.clock.After(d):
+			}
+		}
+		done, err := check(ctx, tick)
+		if err != nil || done {
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		// The next tick after this one that has not passed yet.
+		after := c.clock.Now().Add(-time.Nanosecond)
+		if after.Before(tick) {
+			after = tick
+		}
+		tick = c.tickAfter(after)
+	}
+}
+
+// InstanceLooker is implemented by clouds whose machines are read from a shared list snapshot
+// (GET /instances, GET /pods, a cluster's NodePool list), for waiters that must not cost a call
+// per machine.
+type InstanceLooker interface {
+	// LookInstance reads machine id from a complete, successful list of the account's machines
+	// whose fetch started at or after notBefore (the shared snapshot, so concurrent lookers
+	// share it). It never calls the machine's own URL: a machine the list lacks comes back as
+	// a Look without Instance. An error means the list failed or was incomplete, never that
+	// the machine is absent; ErrNotFound means a 404 on the machine's own URL or on its parent's
+	// (a CoreWeave node pool's cluster).
+	LookInstance(ctx context.Context, id string, notBefore time.Time) (Look, error)
+}
+
+// Look is what one list said about one machine.
+type Look struct {
+	// Instance is the machine as listed; nil when the list lacked it.
+	Instance *Instance
+	// ListedAt is when the list's fetch started.
+	ListedAt time.Time
+}
+
+// WaitGone waits, at the cadence's ticks, until there is proof that machine id is gone
+// (behaviour contract 3): a terminated status in a list, ErrNotFound from the looker (a 404
+// on the machine's own URL), or a complete successful list that lacks the machine, confirmed
+// by the list of a later tick that lacks it too. Every waiter of the cloud reads the same list
+// at a tick, so a hundred machines leaving together cost a list per tick, not a GET per machine.
+// A failed list is never proof: a rate-limit refusal waits for the next tick, any other failure
+// ends the wait with its error. Call it after the cloud has accepted the terminate.
+func (c *Cadence) WaitGone(ctx context.Context, looker InstanceLooker, id string) error {
+	var absentIn time.Time // when the list that last lacked the machine started
+	return c.Wait(ctx, func(ctx context.Context, tick time.Time) (bool, error) {
+		look, err := looker.LookInstance(ctx, id, tick)
+		if err != nil || look.Instance != nil {
+			if look.Instance != nil {
+				absentIn = time.Time{} // listed again: the earlier absence proves nothing
+			}
+			return goneOrWait(look, err)
+		}
+		if !absentIn.IsZero() && look.ListedAt.After(absentIn) {
+			return true, nil // lacked by two complete lists, one after the other
+		}
+		absentIn = look.ListedAt
+		return false, nil
+	})
+}
+
+// goneOrWait reads one look for WaitGone: gone on a terminated status or a 404 on the machine's
+// own URL; a rate-limit refusal is no error (the next tick looks again).
+func goneOrWait(look Look, err error) (bool, error) {
+	switch {
+	case IsNotFound(err):
+		return true, nil
+	case errors.Is(err, ErrRateLimited):
+		return false, nil
+	case err != nil:
+		return false, err
+	case look.Instance != nil:
+		return look.Instance.Gone(), nil
+	}
+	return false, nil
+}
+
+// LookOrGet reads a machine for a waiter at tick: from the shared list (InstanceLooker) when
+// the cloud has one, and with GetInstance when the list lacks the machine (a cloud may list a
+// new machine late; only its own URL may say it does not exist) or the cloud has no looker.
+func LookOrGet(ctx context.Context, cloud Cloud, id string, tick time.Time) (*Instance, error) {
+	if l, ok := cloud.(InstanceLooker); ok {
+		look, err := l.LookInstance(ctx, id, tick)
+		if err != nil || look.Instance != nil {
+			return look.Instance, err
+		}
+	}
+	return cloud.GetInstance(FreshSince(ctx, tick), id)
+}
+
+type freshKey struct{}
+
+// FreshSince returns ctx carrying a freshness demand for reads answered from a shared snapshot
+// (GetInstance, GetCluster): their list's fetch must have started at or after t. Waiters use
+// it so that a read at a tick sees the world after the tick, while a plain read (a refresh)
+// takes whatever the adapter's short time-to-live allows.
+func FreshSince(ctx context.Context, t time.Time) context.Context {
+	return context.WithValue(ctx, freshKey{}, t)
+}
+
+// NotBefore is the freshness a snapshot read under ctx needs: no older than ttl, and no older
+// than a FreshSince demand.
+func NotBefore(ctx context.Context, ttl time.Duration) time.Time {
+	nb := time.Now().Add(-ttl)
+	if t, ok := ctx.Value(freshKey{}).(time.Time); ok && t.After(nb) {
+		return t
+	}
+	return nb
 }

@@ -365,7 +365,7 @@ func (r *gpuClusterResource) Create(ctx context.Context, req resource.CreateRequ
 		return
 	}
 	tflog.Info(ctx, "cluster accepted, waiting for its nodes", map[string]any{"cloud": cloud.Name(), "id": cluster.ID})
-	ready, err := waitClusterReady(ctx, cc, cluster.ID, int(plan.NodeCount.ValueInt64()))
+	ready, err := waitClusterReady(ctx, r.data.cadence(cloud.Name()), cc, cluster.ID, int(plan.NodeCount.ValueInt64()))
 	if ready != nil {
 		flattenCluster(ctx, ready, &plan, &resp.Diagnostics)
 		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
@@ -376,11 +376,13 @@ func (r *gpuClusterResource) Create(ctx context.Context, req resource.CreateRequ
 	}
 }
 
-// waitClusterReady polls until every asked-for node is up, the cluster failed, or ctx ends.
-func waitClusterReady(ctx context.Context, cc clients.ClusterCloud, id string, nodes int) (*clients.Cluster, error) {
+// waitClusterReady looks, at the cloud's shared cadence, until every asked-for node is up, the
+// cluster failed, or ctx ends.
+func waitClusterReady(ctx context.Context, cad *clients.Cadence, cc clients.ClusterCloud, id string, nodes int) (*clients.Cluster, error) {
 	var last *clients.Cluster
 	settler, _ := cc.(clients.ClusterSettler)
-	err := clients.Poll(ctx, func(ctx context.Context) (bool, error) {
+	err := cad.Wait(ctx, func(ctx context.Context, tick time.Time) (bool, error) {
+		ctx = clients.FreshSince(ctx, tick)
 		if settler != nil {
 			if err := settler.SettleCluster(ctx, id); err != nil && !errors.Is(err, clients.ErrRateLimited) {
 				tflog.Warn(ctx, "cluster setup step failed, trying again", map[string]any{"id": id, "error": err.Error()})
@@ -492,7 +494,7 @@ func (r *gpuClusterResource) Update(ctx context.Context, req resource.UpdateRequ
 	}
 	c, err := cc.UpdateCluster(ctx, id, update)
 	if err == nil && update.NodeCount != nil {
-		c, err = waitClusterReady(ctx, cc, id, *update.NodeCount)
+		c, err = waitClusterReady(ctx, r.data.cadence(cloud.Name()), cc, id, *update.NodeCount)
 	}
 	if c != nil {
 		plan.ID = state.ID
@@ -527,8 +529,8 @@ func (r *gpuClusterResource) Delete(ctx context.Context, req resource.DeleteRequ
 		addCloudError(&resp.Diagnostics, "Unable to delete "+displayName(cloud.Name())+" cluster "+id, err)
 		return
 	}
-	err = clients.Poll(ctx, func(ctx context.Context) (bool, error) {
-		_, err := cc.GetCluster(ctx, id)
+	err = r.data.cadence(cloud.Name()).Wait(ctx, func(ctx context.Context, tick time.Time) (bool, error) {
+		_, err := cc.GetCluster(clients.FreshSince(ctx, tick), id)
 		if clients.IsNotFound(err) {
 			return true, nil
 		}

@@ -416,7 +416,8 @@ func (r *gpuInstanceResource) saveAndWait(ctx context.Context, cloud clients.Clo
 	resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
 	tflog.Info(ctx, "instance launched, waiting for it to be ready", map[string]any{"cloud": cloud.Name(), "id": inst.ID})
 
-	ready, err := waitInstanceReady(ctx, cloud, inst.ID)
+	cad := r.data.cadence(cloud.Name())
+	ready, err := waitInstanceReady(ctx, cad, cloud, inst.ID)
 	if err != nil {
 		addCloudError(&resp.Diagnostics, fmt.Sprintf("%s instance %s did not become ready", displayName(cloud.Name()), inst.ID),
 			fmt.Errorf("%w\n\nThe instance is saved in state and marked tainted: the next apply replaces it, and destroy removes it", err))
@@ -424,7 +425,7 @@ func (r *gpuInstanceResource) saveAndWait(ctx context.Context, cloud clients.Clo
 	}
 	if plan.DesiredState.ValueString() == clients.DesiredStopped {
 		// Created to be kept stopped (a disk prepared now, GPUs paid for later).
-		ready, err = setPowerState(ctx, cloud, inst.ID, clients.DesiredStopped)
+		ready, err = setPowerState(ctx, cad, cloud, inst.ID, clients.DesiredStopped)
 		if err != nil {
 			addCloudError(&resp.Diagnostics, fmt.Sprintf("Unable to stop %s instance %s", displayName(cloud.Name()), inst.ID), err)
 			return
@@ -436,26 +437,26 @@ func (r *gpuInstanceResource) saveAndWait(ctx context.Context, cloud clients.Clo
 
 // setPowerState starts or stops a machine and waits until it is running (and reachable) or
 // stopped.
-func setPowerState(ctx context.Context, cloud clients.Cloud, id, desired string) (*clients.Instance, error) {
+func setPowerState(ctx context.Context, cad *clients.Cadence, cloud clients.Cloud, id, desired string) (*clients.Instance, error) {
 	if _, err := cloud.UpdateInstance(ctx, id, clients.InstanceUpdate{DesiredState: &desired}); err != nil {
 		return nil, err
 	}
-	return waitPowerState(ctx, cloud, id, desired)
+	return waitPowerState(ctx, cad, cloud, id, desired)
 }
 
 // waitPowerState waits until a machine is running and reachable, or stopped.
-func waitPowerState(ctx context.Context, cloud clients.Cloud, id, desired string) (*clients.Instance, error) {
+func waitPowerState(ctx context.Context, cad *clients.Cadence, cloud clients.Cloud, id, desired string) (*clients.Instance, error) {
 	if desired == clients.DesiredRunning {
-		return waitInstanceReady(ctx, cloud, id)
+		return waitInstanceReady(ctx, cad, cloud, id)
 	}
-	return waitInstanceStopped(ctx, cloud, id)
+	return waitInstanceStopped(ctx, cad, cloud, id)
 }
 
-// waitInstanceStopped polls until the machine reports stopped.
-func waitInstanceStopped(ctx context.Context, cloud clients.Cloud, id string) (*clients.Instance, error) {
+// waitInstanceStopped looks, at the cloud's shared cadence, until the machine reports stopped.
+func waitInstanceStopped(ctx context.Context, cad *clients.Cadence, cloud clients.Cloud, id string) (*clients.Instance, error) {
 	var last *clients.Instance
-	err := clients.Poll(ctx, func(ctx context.Context) (bool, error) {
-		inst, err := cloud.GetInstance(ctx, id)
+	err := cad.Wait(ctx, func(ctx context.Context, tick time.Time) (bool, error) {
+		inst, err := clients.LookOrGet(ctx, cloud, id, tick)
 		if err != nil {
 			return false, ignoreRateLimit(err)
 		}
@@ -477,11 +478,13 @@ func ignoreRateLimit(err error) error {
 	return err
 }
 
-// waitInstanceReady polls until the machine is usable, has failed, or ctx ends.
-func waitInstanceReady(ctx context.Context, cloud clients.Cloud, id string) (*clients.Instance, error) {
+// waitInstanceReady looks, at the cloud's shared cadence, until the machine is usable, has
+// failed, or ctx ends. Every machine of the cloud being waited for is read from the same list
+// at each look (clients.Cadence), so booting a hundred machines costs no more polling than one.
+func waitInstanceReady(ctx context.Context, cad *clients.Cadence, cloud clients.Cloud, id string) (*clients.Instance, error) {
 	var last *clients.Instance
-	err := clients.Poll(ctx, func(ctx context.Context) (bool, error) {
-		inst, err := cloud.GetInstance(ctx, id)
+	err := cad.Wait(ctx, func(ctx context.Context, tick time.Time) (bool, error) {
+		inst, err := clients.LookOrGet(ctx, cloud, id, tick)
 		if err != nil {
 			return false, ignoreRateLimit(err)
 		}
@@ -552,10 +555,10 @@ func (r *gpuInstanceResource) Update(ctx context.Context, req resource.UpdateReq
 	if !update.IsZero() {
 		inst, err = cloud.UpdateInstance(ctx, id, update)
 		if err == nil && update.DesiredState != nil {
-			inst, err = waitPowerState(ctx, cloud, id, *update.DesiredState)
+			inst, err = waitPowerState(ctx, r.data.cadence(cloud.Name()), cloud, id, *update.DesiredState)
 		} else if err == nil && (update.Image != nil || update.Env != nil) && plan.DesiredState.ValueString() == clients.DesiredRunning {
 			// A new image or environment restarts the container: wait until it is back.
-			inst, err = waitInstanceReady(ctx, cloud, id)
+			inst, err = waitInstanceReady(ctx, r.data.cadence(cloud.Name()), cloud, id)
 		}
 	} else {
 		// Only attributes the cloud does not hold changed (a respelled gpu_type, the price
@@ -620,15 +623,22 @@ func (r *gpuInstanceResource) Delete(ctx context.Context, req resource.DeleteReq
 		addCloudError(&resp.Diagnostics, "Unable to terminate "+displayName(cloud.Name())+" instance "+id, err)
 		return
 	}
-	if err := waitInstanceGone(ctx, cloud, id); err != nil {
+	if err := waitInstanceGone(ctx, r.data.cadence(cloud.Name()), cloud, id); err != nil {
 		addCloudError(&resp.Diagnostics, fmt.Sprintf("%s instance %s did not finish terminating", displayName(cloud.Name()), id), err)
 	}
 }
 
-// waitInstanceGone polls until the cloud reports the machine terminated or unknown.
-func waitInstanceGone(ctx context.Context, cloud clients.Cloud, id string) error {
-	return clients.Poll(ctx, func(ctx context.Context) (bool, error) {
-		inst, err := cloud.GetInstance(ctx, id)
+// waitInstanceGone waits, at the cloud's shared cadence, until there is proof that the machine
+// is gone (behaviour contract 3). Where the cloud reads machines from a list snapshot, that
+// proof comes from the lists every deleted machine's waiter shares (a terminated status, or a
+// complete list that lacks it, confirmed by a later one), never from a GET per machine; other
+// clouds are asked for the machine itself.
+func waitInstanceGone(ctx context.Context, cad *clients.Cadence, cloud clients.Cloud, id string) error {
+	if l, ok := cloud.(clients.InstanceLooker); ok {
+		return cad.WaitGone(ctx, l, id)
+	}
+	return cad.Wait(ctx, func(ctx context.Context, tick time.Time) (bool, error) {
+		inst, err := cloud.GetInstance(clients.FreshSince(ctx, tick), id)
 		if clients.IsNotFound(err) {
 			return true, nil
 		}

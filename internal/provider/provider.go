@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -125,10 +126,11 @@ func addEndpointError(diags *diag.Diagnostics, name string, info clients.CloudIn
 }
 
 func (p *neocloudProvider) Configure(ctx context.Context, req provider.ConfigureRequest, resp *provider.ConfigureResponse) {
-	data := &providerData{clouds: map[string]clients.Cloud{}, missing: map[string]string{}}
+	data := &providerData{clouds: map[string]clients.Cloud{}, missing: map[string]string{}, cadences: map[string]*clients.Cadence{}}
 	userAgent := fmt.Sprintf("terraform-provider-neocloud/%s terraform/%s", p.version, req.TerraformVersion)
 	// Only for emulators running faster than real time (cmd/neocloud-emulator -time-scale).
 	rateScale, _ := strconv.ParseFloat(os.Getenv("NEOCLOUD_RATE_SCALE"), 64)
+	data.timing = clients.Settings{RateScale: rateScale}
 
 	for _, name := range clients.Names() {
 		info, _ := clients.Lookup(name)
@@ -198,7 +200,32 @@ func (p *neocloudProvider) DataSources(_ context.Context) []func() datasource.Da
 type providerData struct {
 	clouds  map[string]clients.Cloud
 	missing map[string]string
+
+	// timing holds the rate scale (NEOCLOUD_RATE_SCALE) that puts waits on an emulator's clock.
+	timing clients.Settings
+	// cadences are the shared look schedules of the waiters of each cloud (see cadence).
+	cadMu    sync.Mutex
+	cadences map[string]*clients.Cadence
 }
+
+// cadence is the one look schedule every waiter of a cloud follows, so that waiting for many
+// machines of one cloud costs one shared list per look (behaviour contract 7).
+func (d *providerData) cadence(cloud string) *clients.Cadence {
+	d.cadMu.Lock()
+	defer d.cadMu.Unlock()
+	c, ok := d.cadences[cloud]
+	if !ok {
+		if d.cadences == nil {
+			d.cadences = map[string]*clients.Cadence{}
+		}
+		c = clients.NewCadence(d.timing.Pacing())
+		d.cadences[cloud] = c
+	}
+	return c
+}
+
+// pacing is the pause schedule of a wait that is not shared (a volume still in use).
+func (d *providerData) pacing() clients.Pacing { return d.timing.Pacing() }
 
 // cloud returns a configured cloud or an error a user can act on.
 func (d *providerData) cloud(name string) (clients.Cloud, error) {

@@ -7,12 +7,10 @@ import (
 	"os"
 	"strconv"
 	"testing"
-	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 
-	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
 	"github.com/neocloud/terraform-provider-neocloud/internal/emulator/server"
 )
 
@@ -25,12 +23,9 @@ var testAccProviders = map[string]func() (tfprotov6.ProviderServer, error){
 }
 
 func TestMain(m *testing.M) {
-	// The emulators run time-scaled, so the provider may look at machines more often than
-	// it would at a real cloud.
-	clients.PollInitial = 100 * time.Millisecond
-	clients.PollMax = 500 * time.Millisecond
 	os.Setenv("CHECKPOINT_DISABLE", "1")
-	// Pace requests like the vendors do, on the emulators' clock.
+	// Pace requests like the vendors do, on the emulators' clock; the provider's waits follow
+	// the same clock (clients.Settings.Pacing).
 	os.Setenv("NEOCLOUD_RATE_SCALE", strconv.FormatFloat(testTimeScale, 'f', -1, 64))
 	// The provider runs in this process: its clients take http.DefaultTransport, which from
 	// here on refuses every host but this machine (see loopbackOnlyTransport).

@@ -253,7 +253,7 @@ func (r *volumeResource) Delete(ctx context.Context, req resource.DeleteRequest,
 	// "still in use" refusal for a while instead of failing the destroy.
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
 	defer cancel()
-	err = clients.Poll(ctx, func(ctx context.Context) (bool, error) {
+	err = r.data.pacing().Poll(ctx, func(ctx context.Context) (bool, error) {
 		err := vc.DeleteVolume(ctx, id)
 		if clients.IsConflict(err) {
 			return false, nil

@@ -229,7 +229,9 @@ func NewWithOptions(settings clients.Settings, opts ...Option) (*Cloud, error) {
 	}
 	o := options{
 		adoptWindow: settings.Every(30 * time.Second), adoptInterval: settings.Every(time.Second),
-		pollInitial: 2 * time.Second, pollMax: 15 * time.Second,
+		// On the emulator's clock too, like the rate limits, but never below clients.PollFloor.
+		pollInitial: max(settings.Every(2*time.Second), clients.PollFloor),
+		pollMax:     max(settings.Every(15*time.Second), clients.PollFloor),
 	}
 	// DefaultLimiter's pace and client-go's per-API-server pace, on the clock of an emulator
 	// running faster than real time.
@@ -392,13 +394,13 @@ func (c *Cloud) Offers(_ context.Context, filter clients.OfferFilter) ([]clients
 }
 
 // cluster reads a cluster from the shared list snapshot (at most clusterTTL old, or started
-// after notBefore when that is later), confirming one the list lacks with a GET: a cluster
+// after notBefore or a clients.FreshSince demand when that is later), confirming one the list lacks with a GET: a cluster
 // created a moment ago may be missing from a list computed just before.
 func (c *Cloud) cluster(ctx context.Context, id string, notBefore time.Time) (*Cluster, error) {
 	if err := checkID("cluster", id); err != nil {
 		return nil, err
 	}
-	if nb := time.Now().Add(-c.clusterTTL); nb.After(notBefore) {
+	if nb := clients.NotBefore(ctx, c.clusterTTL); nb.After(notBefore) {
 		notBefore = nb
 	}
 	list, err := c.clusters.Get(ctx, notBefore)

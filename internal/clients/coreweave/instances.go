@@ -209,10 +209,22 @@ func (c *Cloud) CreateInstance(ctx context.Context, spec clients.InstanceSpec) (
 
 // runningCluster reads the cluster an instance goes into, waiting (while ctx lasts) for one
 // that is still being created. A cluster that does not exist is bad input.
+//
+// The first look is at the shared cluster snapshot (so that a hundred instances created at once
+// in one cluster read it once); later ones, made while the cluster is still coming up, ask the
+// cluster's own URL.
 func (c *Cloud) runningCluster(ctx context.Context, id string) (*Cluster, error) {
 	var cl *Cluster
+	first := true
 	err := poll(ctx, c.pollInitial, c.pollMax, func(ctx context.Context) (bool, error) {
-		cur, err := c.api.GetCluster(ctx, id)
+		var cur *Cluster
+		var err error
+		if first {
+			first = false
+			cur, err = c.cluster(ctx, id, time.Time{})
+		} else {
+			cur, err = c.api.GetCluster(ctx, id)
+		}
 		if clients.IsNotFound(err) {
 			return false, clients.Errorf(clients.ErrInvalid, "CoreWeave has no CKS cluster with id %s (coreweave.cluster_id)", id)
 		}
@@ -278,6 +290,95 @@ func (c *Cloud) GetInstance(ctx context.Context, id string) (*clients.Instance, 
 		return nil, err
 	}
 	return instanceFromPool(cl, pool, nodes), nil
+}
+
+var _ clients.InstanceLooker = (*Cloud)(nil)
+
+// LookInstance reads an instance's NodePool from the cluster's shared NodePool list whose fetch
+// started at or after notBefore (its nodes too, unless the pool is being deleted), and never
+// asks the pool's own URL: waiters for many instances of a cluster share one list (see
+// clients.Cadence.WaitGone). The cluster itself comes from the cluster snapshot as it is (its
+// endpoint and zone do not change); only when its API server stops answering is it read again,
+// fresh: a deleted cluster is ErrNotFound (a 404 on the cluster's own URL), a deleting one makes
+// the instance terminating.
+func (c *Cloud) LookInstance(ctx context.Context, id string, notBefore time.Time) (clients.Look, error) {
+	clusterID, poolName, err := parseInstanceID(id)
+	if err != nil {
+		return clients.Look{}, err
+	}
+	cl, err := c.lastSeenCluster(ctx, clusterID)
+	if err != nil {
+		return clients.Look{}, err
+	}
+	if inst, done, err := instanceOfClusterState(cl, id, poolName); done {
+		return clients.Look{Instance: inst, ListedAt: time.Now()}, err
+	}
+	kc, err := c.kube.For(cl.APIServerEndpoint)
+	if err != nil {
+		return clients.Look{}, err
+	}
+	pools, at, err := kc.pools.GetAt(ctx, notBefore)
+	if IsAPIServerUnavailable(err) {
+		// Did the cluster change under us? Look again, fresh.
+		fresh, ferr := c.cluster(ctx, clusterID, time.Now())
+		switch {
+		case clients.IsNotFound(ferr):
+			return clients.Look{}, clients.Errorf(clients.ErrNotFound, "CKS cluster %s of instance %s no longer exists", clusterID, id)
+		case ferr == nil:
+			if inst, done, serr := instanceOfClusterState(fresh, id, poolName); done {
+				return clients.Look{Instance: inst, ListedAt: time.Now()}, serr
+			}
+		}
+	}
+	if err != nil {
+		return clients.Look{}, err
+	}
+	var pool *NodePool
+	for i := range pools {
+		if pools[i].Metadata.Name == poolName {
+			p := pools[i]
+			pool = &p
+			break
+		}
+	}
+	if pool == nil {
+		return clients.Look{ListedAt: at}, nil
+	}
+	var nodes []Node
+	if pool.Metadata.DeletionTimestamp == nil {
+		all, err := kc.nodes.Get(ctx, notBefore)
+		if err != nil {
+			return clients.Look{}, err
+		}
+		for _, n := range all {
+			if n.Metadata.Labels[LabelNodePool] == poolName {
+				nodes = append(nodes, n)
+			}
+		}
+	}
+	return clients.Look{Instance: instanceFromPool(cl, pool, nodes), ListedAt: at}, nil
+}
+
+// lastSeenCluster is a cluster as the cluster snapshot last saw it, whatever its age (read fresh
+// when the snapshot has none, or lacks the cluster); ErrNotFound when it no longer exists.
+func (c *Cloud) lastSeenCluster(ctx context.Context, id string) (*Cluster, error) {
+	if err := checkID("cluster", id); err != nil {
+		return nil, err
+	}
+	list, err := c.clusters.Get(ctx, time.Time{})
+	if err == nil {
+		for i := range list {
+			if list[i].ID == id {
+				cl := list[i]
+				return &cl, nil
+			}
+		}
+	}
+	cl, err := c.cluster(ctx, id, time.Now())
+	if clients.IsNotFound(err) {
+		return nil, clients.Errorf(clients.ErrNotFound, "CKS cluster %s no longer exists", id)
+	}
+	return cl, err
 }
 
 // instanceOfClusterState answers for an instance from its cluster's status alone when the

@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
 )
@@ -21,7 +20,7 @@ import (
 // list. A pool the list lacks is confirmed with a GET (only that may say "not found"): a pool
 // created a moment ago may be missing from a list computed just before.
 func (c *Cloud) poolAndNodes(ctx context.Context, kc *KubeClient, name string) (*NodePool, []Node, error) {
-	notBefore := time.Now().Add(-c.kubeTTL)
+	notBefore := clients.NotBefore(ctx, c.kubeTTL)
 	pools, err := kc.pools.Get(ctx, notBefore)
 	if err != nil {
 		return nil, nil, err

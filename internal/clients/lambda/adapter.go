@@ -81,9 +81,24 @@ type Cloud struct {
 
 	adoptWindow   time.Duration // how long to look for a launch whose answer was lost
 	adoptInterval time.Duration // first pause between looks; doubles up to adoptMaxPause
+
+	// terminator gathers the terminates of this account that arrive together into one
+	// POST /instance-operations/terminate (see DeleteInstance).
+	terminator *clients.Batcher
+	// rateScale puts the adapter's own waits on the clock of the settings (see pacing).
+	rateScale float64
 }
 
+// pacing is the pause schedule of the adapter's own waits (cluster nodes gone, a ruleset no
+// longer in use), read when a wait starts.
+func (c *Cloud) pacing() clients.Pacing { return clients.Settings{RateScale: c.rateScale}.Pacing() }
+
 const adoptMaxPause = 5 * time.Second
+
+// TerminateWindow is how long the first terminate of a batch waits for others to join it:
+// Terraform starts the deletes of a configuration in parallel, and they reach the provider
+// within a few milliseconds of each other.
+const TerminateWindow = 50 * time.Millisecond
 
 var (
 	_ clients.Cloud             = (*Cloud)(nil)
@@ -97,6 +112,9 @@ type options struct {
 	client        ClientConfig
 	adoptWindow   time.Duration
 	adoptInterval time.Duration
+	batchClock    clients.Clock
+	onBatchJoin   func(waiting int)
+	snapshotNow   func() time.Time
 }
 
 // WithRateLimiters replaces the published limits (DefaultLimiter, DefaultLaunchLimiter), for an
@@ -126,6 +144,17 @@ func withRetryBudget(d time.Duration) Option {
 	return func(o *options) { o.client.RetryBudget = d }
 }
 
+// withBatchClock runs the terminate batcher's window on another clock and reports every
+// caller joining a batch (tests).
+func withBatchClock(clock clients.Clock, onJoin func(waiting int)) Option {
+	return func(o *options) { o.batchClock, o.onBatchJoin = clock, onJoin }
+}
+
+// withSnapshotClock stamps the instance snapshot's fetches with another clock (tests).
+func withSnapshotClock(now func() time.Time) Option {
+	return func(o *options) { o.snapshotNow = now }
+}
+
 // withHTTP sets the transport and retry waits (tests).
 func withHTTP(transport http.RoundTripper, retryWaitMin, retryWaitMax time.Duration) Option {
 	return func(o *options) {
@@ -144,7 +173,10 @@ func NewWithOptions(settings clients.Settings, opts ...Option) (*Cloud, error) {
 		return nil, errNoAPIKey()
 	}
 	o := options{adoptWindow: settings.Every(30 * time.Second), adoptInterval: settings.Every(time.Second)}
-	o.client.Limiter = rate.NewLimiter(rate.Every(settings.Every(time.Second)), 2)
+	// Lambda's general limit (DefaultLimiter) at its rate, but with a burst of one: Lambda's own
+	// bucket holds two, so the spare token absorbs network jitter, which would otherwise bring
+	// two arrivals closer than the limit now and then and collect a 429 (and its Retry-After).
+	o.client.Limiter = rate.NewLimiter(rate.Every(settings.Every(time.Second)), 1)
 	o.client.LaunchLimiter = rate.NewLimiter(rate.Every(settings.Every(12*time.Second)), 1)
 	o.client.RequestTimeout = httpx.ScaledRequestTimeout(settings)
 	for _, opt := range opts {
@@ -165,8 +197,17 @@ func NewWithOptions(settings clients.Settings, opts ...Option) (*Cloud, error) {
 		typesTTL:      2 * time.Second,
 		adoptWindow:   o.adoptWindow,
 		adoptInterval: o.adoptInterval,
+		rateScale:     settings.RateScale,
+	}
+	if o.batchClock != nil {
+		c.terminator = clients.NewBatcherWithClock(TerminateWindow, c.sendTerminate, o.batchClock, o.onBatchJoin)
+	} else {
+		c.terminator = clients.NewBatcher(TerminateWindow, c.sendTerminate)
 	}
 	c.instances = snapshot.New(api.ListInstances)
+	if o.snapshotNow != nil {
+		c.instances = snapshot.NewWithClock(api.ListInstances, o.snapshotNow)
+	}
 	c.sshKeys = snapshot.New(api.ListSSHKeys)
 	c.types = snapshot.New(api.ListInstanceTypes)
 	return c, nil
@@ -325,14 +366,15 @@ func (c *Cloud) ValidateInstanceSpec(spec clients.InstanceSpec) []clients.FieldE
 	return errs
 }
 
-// GetInstance answers from a shared snapshot of GET /instances at most instanceTTL old; an id
-// the list lacks is confirmed with GET /instances/{id}, because a machine launched a moment ago
-// may be missing from a list computed just before.
+// GetInstance answers from a shared snapshot of GET /instances at most instanceTTL old (or
+// newer, when ctx demands it: clients.FreshSince); an id the list lacks is confirmed with
+// GET /instances/{id}, because a machine launched a moment ago may be missing from a list
+// computed just before.
 func (c *Cloud) GetInstance(ctx context.Context, id string) (*clients.Instance, error) {
 	if err := checkID("instance", id); err != nil {
 		return nil, err
 	}
-	list, err := c.instances.Get(ctx, time.Now().Add(-c.instanceTTL))
+	list, err := c.instances.Get(ctx, clients.NotBefore(ctx, c.instanceTTL))
 	if err != nil {
 		return nil, err
 	}
@@ -348,10 +390,42 @@ func (c *Cloud) GetInstance(ctx context.Context, id string) (*clients.Instance, 
 	return c.toNeutral(ctx, *w)
 }
 
+var _ clients.InstanceLooker = (*Cloud)(nil)
+
+// LookInstance reads an instance from the shared GET /instances snapshot whose fetch started
+// at or after notBefore, and never asks the instance's own URL: waiters for many machines share
+// one list (see clients.Cadence.WaitGone). GET /instances lists every instance of the account,
+// terminated ones for a while too.
+func (c *Cloud) LookInstance(ctx context.Context, id string, notBefore time.Time) (clients.Look, error) {
+	if err := checkID("instance", id); err != nil {
+		return clients.Look{}, err
+	}
+	list, at, err := c.instances.GetAt(ctx, notBefore)
+	if err != nil {
+		return clients.Look{}, err
+	}
+	for i := range list {
+		if list[i].ID != id {
+			continue
+		}
+		if gone(list[i]) {
+			// Terminating or terminated: what a waiter needs is the status, not the ids of the
+			// SSH keys (which would cost the key list in a process that has not read it yet).
+			return clients.Look{Instance: mapInstance(list[i], nil), ListedAt: at}, nil
+		}
+		inst, err := c.toNeutral(ctx, list[i])
+		if err != nil {
+			return clients.Look{}, err
+		}
+		return clients.Look{Instance: inst, ListedAt: at}, nil
+	}
+	return clients.Look{ListedAt: at}, nil
+}
+
 // ListInstancesByTag lists the account's instances carrying tag key=value (a fresh-enough
 // snapshot, like GetInstance).
 func (c *Cloud) ListInstancesByTag(ctx context.Context, key, value string) ([]*clients.Instance, error) {
-	list, err := c.instances.Get(ctx, time.Now().Add(-c.instanceTTL))
+	list, err := c.instances.Get(ctx, clients.NotBefore(ctx, c.instanceTTL))
 	if err != nil {
 		return nil, err
 	}
@@ -515,22 +589,64 @@ func otherThanName(u clients.InstanceUpdate) string {
 }
 
 // DeleteInstance terminates an instance. A machine Lambda no longer knows, or one already
-// terminated or terminating, counts as deleted.
+// terminated or terminating, counts as deleted. Terminates that arrive within TerminateWindow
+// of each other (Terraform deletes in parallel) go out as one request.
 func (c *Cloud) DeleteInstance(ctx context.Context, id string) error {
-	_, err := c.api.TerminateInstances(ctx, id)
+	if err := checkID("instance", id); err != nil {
+		return err
+	}
+	return c.terminator.Do(ctx, id)
+}
+
+// sendTerminate is the terminator's request: one POST /instance-operations/terminate for every
+// id of a batch. Lambda answers for the batch as a whole, refusing all of it for one id it does
+// not know or will not terminate: then each id is settled on its own (terminateOne), so that
+// one machine already gone does not fail the others. Any other failure fails the whole batch.
+func (c *Cloud) sendTerminate(ctx context.Context, ids []string) (map[string]error, error) {
+	_, err := c.api.TerminateInstances(ctx, ids...)
 	c.instances.Invalidate()
-	if err == nil || clients.IsNotFound(err) {
+	if err == nil || !idRefusal(err) {
+		return nil, err
+	}
+	if len(ids) == 1 {
+		if err := c.settleRefusal(ctx, ids[0], err); err != nil {
+			return map[string]error{ids[0]: err}, nil
+		}
+		return nil, nil
+	}
+	perID := map[string]error{}
+	for _, id := range ids {
+		_, err := c.api.TerminateInstances(ctx, id)
+		c.instances.Invalidate()
+		if err != nil && idRefusal(err) {
+			err = c.settleRefusal(ctx, id, err)
+		}
+		if err != nil {
+			perID[id] = err
+		}
+	}
+	return perID, nil
+}
+
+// idRefusal reports an answer that may be about one id of a terminate: not found, invalid, or
+// a conflict.
+func idRefusal(err error) bool {
+	return clients.IsNotFound(err) || errors.Is(err, clients.ErrInvalid) || errors.Is(err, clients.ErrConflict)
+}
+
+// settleRefusal decides a refused terminate of one instance: one Lambda does not know, or one
+// already terminating or terminated, counts as deleted.
+func (c *Cloud) settleRefusal(ctx context.Context, id string, err error) error {
+	if clients.IsNotFound(err) {
 		return nil
 	}
-	if errors.Is(err, clients.ErrInvalid) || errors.Is(err, clients.ErrConflict) {
-		// Lambda may refuse to terminate a machine that is already going or gone; ask it.
-		w, gerr := c.api.GetInstance(ctx, id)
-		if clients.IsNotFound(gerr) {
-			return nil
-		}
-		if gerr == nil && slices.Contains([]string{StatusTerminating, StatusTerminated, StatusPreempted}, w.Status) {
-			return nil
-		}
+	// Lambda may refuse to terminate a machine that is already going or gone; ask it.
+	w, gerr := c.api.GetInstance(ctx, id)
+	if clients.IsNotFound(gerr) {
+		return nil
+	}
+	if gerr == nil && slices.Contains([]string{StatusTerminating, StatusTerminated, StatusPreempted}, w.Status) {
+		return nil
 	}
 	return err
 }

@@ -5,8 +5,11 @@ package lambda
 
 import (
 	"context"
+	"fmt"
+	"math"
 	"net/http"
 	"regexp"
+	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -57,6 +60,12 @@ type ClientConfig struct {
 // sentinels, usually as *clients.APIError with Lambda's code, message and suggestion kept.
 type Client struct {
 	http *httpx.Client
+
+	// Launches queue here and leave one launch interval after the previous launch's answer
+	// (see LaunchInstance).
+	launchMu    sync.Mutex
+	launchAt    time.Time // the earliest the next launch may leave
+	launchEvery time.Duration
 }
 
 // NewClient builds a Client.
@@ -92,7 +101,16 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Client{http: h}, nil
+	return &Client{http: h, launchEvery: interval(cfg.LaunchLimiter)}, nil
+}
+
+// interval is the pause between two tokens of a limiter (0 when it is unlimited).
+func interval(l *rate.Limiter) time.Duration {
+	lim := float64(l.Limit())
+	if l.Limit() == rate.Inf || lim <= 0 || math.IsInf(lim, 1) {
+		return 0
+	}
+	return time.Duration(float64(time.Second) / lim)
 }
 
 // validID accepts the ids Lambda hands out (hex, uuids, "global"). Ids go into the URL path
@@ -166,7 +184,29 @@ func (c *Client) UpdateInstance(ctx context.Context, id string, req InstanceModi
 // LaunchInstance sends POST /instance-operations/launch. Lambda has no idempotency key, so
 // the request is never repeated once it may have reached the server: a lost answer comes back
 // as clients.ErrOutcomeUnknown and the caller must look before launching again.
+//
+// Launches queue and go out one at a time, each one launch interval after the previous one's
+// answer: Lambda counts its one-per-12-seconds limit when a launch arrives, which is somewhere
+// between its sending and its answer, so spacing sends alone would let network jitter bring two
+// arrivals closer than the limit and collect a 429 (whose Retry-After then costs far more than
+// the round trip this spacing adds).
 func (c *Client) LaunchInstance(ctx context.Context, req LaunchRequest) (*LaunchResponse, error) {
+	c.launchMu.Lock()
+	defer c.launchMu.Unlock()
+	if wait := time.Until(c.launchAt); wait > 0 {
+		if d, ok := ctx.Deadline(); ok && time.Now().Add(wait).After(d) {
+			return nil, fmt.Errorf("launch instance: request not sent: waiting %s for the launch rate limit would outlast the deadline: %w",
+				wait.Round(time.Millisecond), context.DeadlineExceeded)
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, fmt.Errorf("launch instance: request not sent: %w", ctx.Err())
+		case <-t.C:
+		}
+	}
+	defer func() { c.launchAt = time.Now().Add(c.launchEvery) }()
 	var out envelope[LaunchResponse]
 	err := c.http.Do(ctx, httpx.Request{
 		Operation: "launch instance", Method: http.MethodPost, Path: launchPath, Body: req,

@@ -626,7 +626,7 @@ func (c *Cloud) GetCluster(ctx context.Context, id string) (*clients.Cluster, er
 	if err := checkClusterName(id); err != nil {
 		return nil, err
 	}
-	list, err := c.instances.Get(ctx, time.Now().Add(-c.instanceTTL))
+	list, err := c.instances.Get(ctx, clients.NotBefore(ctx, c.instanceTTL))
 	if err != nil {
 		return nil, err
 	}
@@ -654,7 +654,7 @@ func (c *Cloud) SettleCluster(ctx context.Context, id string) error {
 	if err := checkClusterName(id); err != nil {
 		return err
 	}
-	list, err := c.instances.Get(ctx, time.Now().Add(-c.instanceTTL))
+	list, err := c.instances.Get(ctx, clients.NotBefore(ctx, c.instanceTTL))
 	if err != nil {
 		return err
 	}
@@ -892,22 +892,14 @@ func (c *Cloud) scaleParams(ctx context.Context, name string, nodes []member, rs
 	return p, nil
 }
 
-// terminate terminates instances with one request; when Lambda refuses the batch because some
-// are already going, each is terminated on its own (DeleteInstance accepts those).
+// terminate terminates instances with one request (shared with the other terminates of this
+// account that arrive at the same time; see DeleteInstance); when Lambda refuses the batch
+// because some are already going, each is settled on its own.
 func (c *Cloud) terminate(ctx context.Context, ids []string) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	_, err := c.api.TerminateInstances(ctx, ids...)
-	c.instances.Invalidate()
-	if err == nil || (!errors.Is(err, clients.ErrInvalid) && !errors.Is(err, clients.ErrConflict) && !clients.IsNotFound(err)) {
-		return err
-	}
-	var errs []error
-	for _, id := range ids {
-		errs = append(errs, c.DeleteInstance(ctx, id))
-	}
-	return errors.Join(errs...)
+	return c.terminator.Do(ctx, ids...)
 }
 
 // DeleteCluster terminates every node tagged with the cluster's name (also ones state never
@@ -938,7 +930,7 @@ func (c *Cloud) DeleteCluster(ctx context.Context, id string) error {
 	if err := c.terminate(ctx, ids); err != nil {
 		return err
 	}
-	err = clients.Poll(ctx, func(ctx context.Context) (bool, error) {
+	err = c.pacing().Poll(ctx, func(ctx context.Context) (bool, error) {
 		list, err := c.instances.Get(ctx, time.Now())
 		return len(members(list, id)) == 0, err
 	})
@@ -958,11 +950,11 @@ func (c *Cloud) DeleteCluster(ctx context.Context, id string) error {
 		return err
 	}
 	if fs != nil {
-		if err := deleteWhileInUse(ctx, func(ctx context.Context) error { return c.DeleteFilesystem(ctx, fs.ID) }); err != nil {
+		if err := deleteWhileInUse(ctx, c.pacing(), func(ctx context.Context) error { return c.DeleteFilesystem(ctx, fs.ID) }); err != nil {
 			return fmt.Errorf("deleting filesystem %s of Lambda Cloud cluster %s: %w", fs.Name, id, err)
 		}
 	}
-	if err := deleteWhileInUse(ctx, func(ctx context.Context) error { return c.DeleteFirewallRuleset(ctx, rs.ID) }); err != nil {
+	if err := deleteWhileInUse(ctx, c.pacing(), func(ctx context.Context) error { return c.DeleteFirewallRuleset(ctx, rs.ID) }); err != nil {
 		return fmt.Errorf("deleting firewall ruleset %s of Lambda Cloud cluster %s: %w", rs.ID, id, err)
 	}
 	return nil
@@ -1003,8 +995,8 @@ func (c *Cloud) ownedFilesystem(ctx context.Context, cluster string, rs *Firewal
 }
 
 // deleteWhileInUse calls del until it stops answering "in use" (ErrConflict), bounded by ctx.
-func deleteWhileInUse(ctx context.Context, del func(context.Context) error) error {
-	return clients.Poll(ctx, func(ctx context.Context) (bool, error) {
+func deleteWhileInUse(ctx context.Context, pacing clients.Pacing, del func(context.Context) error) error {
+	return pacing.Poll(ctx, func(ctx context.Context) (bool, error) {
 		err := del(ctx)
 		if clients.IsConflict(err) {
 			return false, nil

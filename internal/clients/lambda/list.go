@@ -2,7 +2,6 @@ package lambda
 
 import (
 	"context"
-	"time"
 
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
 )
@@ -11,7 +10,7 @@ var _ clients.InstanceLister = (*Cloud)(nil)
 
 // ListInstances lists the account's instances from the shared snapshot, terminated ones left out.
 func (c *Cloud) ListInstances(ctx context.Context) ([]clients.Instance, error) {
-	list, err := c.instances.Get(ctx, time.Now().Add(-c.instanceTTL))
+	list, err := c.instances.Get(ctx, clients.NotBefore(ctx, c.instanceTTL))
 	if err != nil {
 		return nil, err
 	}

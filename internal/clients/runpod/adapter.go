@@ -332,7 +332,30 @@ func (c *Cloud) Offers(ctx context.Context, filter clients.OfferFilter) ([]clien
 	return out, nil
 }
 
-// GetInstance answers from a shared snapshot of GET /pods at most podTTL old; an id the list
+var _ clients.InstanceLooker = (*Cloud)(nil)
+
+// LookInstance reads a pod from the shared GET /pods snapshot whose fetch started at or after
+// notBefore, and never asks the pod's own URL: waiters for many pods share one list (see
+// clients.Cadence.WaitGone). GET /pods lists every pod of the account (cluster members
+// included) and no terminated one.
+func (c *Cloud) LookInstance(ctx context.Context, id string, notBefore time.Time) (clients.Look, error) {
+	if err := checkID("pod", id); err != nil {
+		return clients.Look{}, err
+	}
+	list, at, err := c.pods.GetAt(ctx, notBefore)
+	if err != nil {
+		return clients.Look{}, err
+	}
+	for i := range list {
+		if list[i].ID == id {
+			return clients.Look{Instance: InstanceFromPod(list[i]), ListedAt: at}, nil
+		}
+	}
+	return clients.Look{ListedAt: at}, nil
+}
+
+// GetInstance answers from a shared snapshot of GET /pods at most podTTL old (or newer, when
+// ctx demands it: clients.FreshSince); an id the list
 // lacks is confirmed with GET /pods/{id}, because a pod created a moment ago may be missing
 // from a list computed just before, and a deleted pod still answers GET (TERMINATED) for a
 // while after it has left the list.
@@ -340,7 +363,7 @@ func (c *Cloud) GetInstance(ctx context.Context, id string) (*clients.Instance, 
 	if err := checkID("pod", id); err != nil {
 		return nil, err
 	}
-	list, err := c.pods.Get(ctx, time.Now().Add(-c.podTTL))
+	list, err := c.pods.Get(ctx, clients.NotBefore(ctx, c.podTTL))
 	if err != nil {
 		return nil, err
 	}

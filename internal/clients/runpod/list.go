@@ -2,7 +2,6 @@ package runpod
 
 import (
 	"context"
-	"time"
 
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
 )
@@ -11,7 +10,7 @@ var _ clients.InstanceLister = (*Cloud)(nil)
 
 // ListInstances lists the account's pods from the shared snapshot, terminated ones left out.
 func (c *Cloud) ListInstances(ctx context.Context) ([]clients.Instance, error) {
-	list, err := c.pods.Get(ctx, time.Now().Add(-c.podTTL))
+	list, err := c.pods.Get(ctx, clients.NotBefore(ctx, c.podTTL))
 	if err != nil {
 		return nil, err
 	}

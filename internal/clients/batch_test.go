@@ -1,0 +1,224 @@
+package clients
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients/fakeclock"
+)
+
+// recordingSend is a BatchSend that records every request's ids and answers with answer.
+type recordingSend struct {
+	mu     sync.Mutex
+	calls  [][]string
+	answer func(ids []string) (map[string]error, error)
+}
+
+func (r *recordingSend) send(_ context.Context, ids []string) (map[string]error, error) {
+	r.mu.Lock()
+	r.calls = append(r.calls, slices.Clone(ids))
+	r.mu.Unlock()
+	if r.answer == nil {
+		return nil, nil
+	}
+	return r.answer(ids)
+}
+
+func (r *recordingSend) requests() [][]string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.calls)
+}
+
+// joined is an onJoin hook that lets a test wait until n ids are waiting in a batch.
+type joined struct {
+	mu   sync.Mutex
+	cond *sync.Cond
+	n    int
+}
+
+func newJoined() *joined {
+	j := &joined{}
+	j.cond = sync.NewCond(&j.mu)
+	return j
+}
+
+func (j *joined) onJoin(waiting int) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.n = max(j.n, waiting)
+	j.cond.Broadcast()
+}
+
+func (j *joined) wait(n int) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	for j.n < n {
+		j.cond.Wait()
+	}
+}
+
+// doAll calls b.Do for each id in its own goroutine and returns the errors by id.
+func doAll(ctx context.Context, b *Batcher, ids []string) (wait func() map[string]error) {
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	errs := map[string]error{}
+	for _, id := range ids {
+		wg.Go(func() {
+			err := b.Do(ctx, id)
+			mu.Lock()
+			errs[id] = err
+			mu.Unlock()
+		})
+	}
+	return func() map[string]error {
+		wg.Wait()
+		return errs
+	}
+}
+
+func ids(prefix string, n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("%s-%02d", prefix, i)
+	}
+	return out
+}
+
+// Many concurrent callers within the window: one request with every id, and each caller learns
+// its own outcome.
+func TestBatcherJoinsConcurrentCallersIntoOneRequest(t *testing.T) {
+	clock := fakeclock.New(time.Unix(1000, 0))
+	rec := &recordingSend{answer: func([]string) (map[string]error, error) {
+		return map[string]error{"i-07": Errorf(ErrConflict, "i-07 cannot be terminated")}, nil
+	}}
+	j := newJoined()
+	b := NewBatcherWithClock(50*time.Millisecond, rec.send, clock, j.onJoin)
+
+	all := ids("i", 40)
+	wait := doAll(t.Context(), b, all)
+	j.wait(len(all))    // every caller has joined the open batch
+	clock.WaitTimers(1) // its window is running
+	clock.Advance(50 * time.Millisecond)
+	errs := wait()
+
+	reqs := rec.requests()
+	if len(reqs) != 1 {
+		t.Fatalf("%d requests, want 1: %v", len(reqs), reqs)
+	}
+	got := slices.Sorted(slices.Values(reqs[0]))
+	if !slices.Equal(got, all) {
+		t.Errorf("the request carried %v, want every id %v", got, all)
+	}
+	for _, id := range all {
+		if id == "i-07" {
+			if !IsConflict(errs[id]) {
+				t.Errorf("%s: %v, want its own conflict", id, errs[id])
+			}
+		} else if errs[id] != nil {
+			t.Errorf("%s: %v, want success (another id's failure is not its)", id, errs[id])
+		}
+	}
+}
+
+// A failure answer for the request fails every caller of the batch.
+func TestBatcherFailureFailsEveryCaller(t *testing.T) {
+	clock := fakeclock.New(time.Unix(1000, 0))
+	boom := Errorf(ErrAuth, "the API key was refused")
+	rec := &recordingSend{answer: func([]string) (map[string]error, error) { return nil, boom }}
+	j := newJoined()
+	b := NewBatcherWithClock(50*time.Millisecond, rec.send, clock, j.onJoin)
+
+	all := ids("i", 12)
+	wait := doAll(t.Context(), b, all)
+	j.wait(len(all))
+	clock.WaitTimers(1)
+	clock.Advance(50 * time.Millisecond)
+	errs := wait()
+	if n := len(rec.requests()); n != 1 {
+		t.Fatalf("%d requests, want 1", n)
+	}
+	for _, id := range all {
+		if !errors.Is(errs[id], boom) {
+			t.Errorf("%s: %v, want the batch's failure", id, errs[id])
+		}
+	}
+}
+
+// Two batchers (two clouds, or two accounts of one) never put each other's ids in a request,
+// even when their callers come at the same moment.
+func TestBatchersOfTwoCloudsNeverMix(t *testing.T) {
+	clock := fakeclock.New(time.Unix(1000, 0))
+	lam, other := &recordingSend{}, &recordingSend{}
+	jl, jo := newJoined(), newJoined()
+	bl := NewBatcherWithClock(50*time.Millisecond, lam.send, clock, jl.onJoin)
+	bo := NewBatcherWithClock(50*time.Millisecond, other.send, clock, jo.onJoin)
+
+	li, oi := ids("lambda", 10), ids("other", 10)
+	waitL := doAll(t.Context(), bl, li)
+	waitO := doAll(t.Context(), bo, oi)
+	jl.wait(len(li))
+	jo.wait(len(oi))
+	clock.WaitTimers(2)
+	clock.Advance(50 * time.Millisecond)
+	waitL()
+	waitO()
+
+	for name, tc := range map[string]struct {
+		rec  *recordingSend
+		want []string
+	}{"lambda": {lam, li}, "other": {other, oi}} {
+		reqs := tc.rec.requests()
+		if len(reqs) != 1 || !slices.Equal(slices.Sorted(slices.Values(reqs[0])), tc.want) {
+			t.Errorf("%s batcher sent %v, want one request with exactly %v", name, reqs, tc.want)
+		}
+	}
+}
+
+// Callers arriving while a request is out wait for it and go together in the next one; a
+// caller who gave up before its batch went is left out of it.
+func TestBatcherNextBatchAndCancelledCallers(t *testing.T) {
+	clock := fakeclock.New(time.Unix(1000, 0))
+	release := make(chan struct{})
+	inFirst := make(chan struct{})
+	var first sync.Once
+	rec := &recordingSend{answer: func([]string) (map[string]error, error) {
+		first.Do(func() { close(inFirst); <-release })
+		return nil, nil
+	}}
+	j := newJoined()
+	b := NewBatcherWithClock(50*time.Millisecond, rec.send, clock, j.onJoin)
+
+	wait1 := doAll(t.Context(), b, []string{"a"})
+	j.wait(1)
+	clock.WaitTimers(1)
+	clock.Advance(50 * time.Millisecond)
+	<-inFirst // the first request is out
+
+	gone, cancel := context.WithCancel(t.Context())
+	wait2 := doAll(t.Context(), b, []string{"b", "c"})
+	waitGone := doAll(gone, b, []string{"d"})
+	j.wait(3)
+	cancel()
+	if err := waitGone()["d"]; !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled caller: %v", err)
+	}
+	clock.WaitTimers(1)
+	clock.Advance(50 * time.Millisecond)
+	close(release)
+	if errs := wait1(); errs["a"] != nil {
+		t.Errorf("a: %v", errs["a"])
+	}
+	if errs := wait2(); errs["b"] != nil || errs["c"] != nil {
+		t.Errorf("b, c: %v", errs)
+	}
+	reqs := rec.requests()
+	if len(reqs) != 2 || !slices.Equal(reqs[0], []string{"a"}) || !slices.Equal(slices.Sorted(slices.Values(reqs[1])), []string{"b", "c"}) {
+		t.Errorf("requests %v, want [a] then [b c] without the cancelled d", reqs)
+	}
+}

@@ -1,0 +1,335 @@
+package clients
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients/fakeclock"
+
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients/snapshot"
+)
+
+// fakeCloudList is an account's machine list as a cloud would answer GET /instances: the test
+// sets each machine's status (absent = not listed) and counts the list calls. There is no GET
+// of one machine at all: the looker below can only list.
+type fakeCloudList struct {
+	clock *fakeclock.Clock
+	mu    sync.Mutex
+	state map[string]string // id -> status; missing = not listed
+	fail  error             // when set, every list fails with it
+	calls atomic.Int32
+}
+
+func (f *fakeCloudList) set(status string, ids ...string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, id := range ids {
+		if status == "" {
+			delete(f.state, id)
+		} else {
+			f.state[id] = status
+		}
+	}
+}
+
+func (f *fakeCloudList) setFail(err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.fail = err
+}
+
+func (f *fakeCloudList) list(context.Context) (map[string]string, error) {
+	f.calls.Add(1)
+	f.clock.Advance(time.Millisecond) // a call takes a moment
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.fail != nil {
+		return nil, f.fail
+	}
+	out := make(map[string]string, len(f.state))
+	for k, v := range f.state {
+		out[k] = v
+	}
+	return out, nil
+}
+
+// snapshotLooker is an InstanceLooker over a shared snapshot of fakeCloudList, as the adapters
+// build theirs.
+type snapshotLooker struct {
+	cache *snapshot.Cache[map[string]string]
+}
+
+func (l snapshotLooker) LookInstance(ctx context.Context, id string, notBefore time.Time) (Look, error) {
+	m, at, err := l.cache.GetAt(ctx, notBefore)
+	if err != nil {
+		return Look{}, err
+	}
+	if st, ok := m[id]; ok {
+		return Look{Instance: &Instance{ID: id, Status: st}, ListedAt: at}, nil
+	}
+	return Look{ListedAt: at}, nil
+}
+
+func newGoneFixture(ids ...string) (*fakeclock.Clock, *fakeCloudList, *Cadence, snapshotLooker) {
+	clock := fakeclock.New(time.Unix(1_000_000, 0))
+	f := &fakeCloudList{clock: clock, state: map[string]string{}}
+	f.set(StatusTerminating, ids...)
+	cad := NewCadenceWithClock(Pacing{Initial: 10 * time.Millisecond, Max: 80 * time.Millisecond}, clock)
+	return clock, f, cad, snapshotLooker{cache: snapshot.NewWithClock(f.list, clock.Now)}
+}
+
+// waitGoneAll starts WaitGone for every id and returns a function collecting the results.
+func waitGoneAll(ctx context.Context, cad *Cadence, l InstanceLooker, ids []string) func() map[string]error {
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	out := map[string]error{}
+	for _, id := range ids {
+		wg.Go(func() {
+			err := cad.WaitGone(ctx, l, id)
+			mu.Lock()
+			out[id] = err
+			mu.Unlock()
+		})
+	}
+	return func() map[string]error { wg.Wait(); return out }
+}
+
+// A hundred machines leaving together are proven gone by the lists their waiters share: one
+// list per tick while they are terminating, then the list that lacks them and the next tick's
+// list, which confirms it, for all of them at once. No machine is asked for by id (the
+// looker cannot), and nobody is let go on a single list's word.
+func TestWaitGoneSharesListsAndConfirmsAbsence(t *testing.T) {
+	machines := ids("m", 100)
+	clock, f, cad, l := newGoneFixture(machines...)
+	collect := waitGoneAll(t.Context(), cad, l, machines)
+
+	clock.WaitTimers(len(machines)) // every waiter is parked on the first tick
+	clock.AdvanceToNext()
+	clock.WaitTimers(len(machines)) // ... looked (terminating) and parked on the second
+	if n := f.calls.Load(); n != 1 {
+		t.Fatalf("first tick: %d list calls for %d waiters, want 1", n, len(machines))
+	}
+
+	f.set("", machines...) // the cloud forgets them all
+	clock.AdvanceToNext()
+	clock.WaitTimers(len(machines)) // lacked by one list: not proof yet
+	if n := f.calls.Load(); n != 2 {
+		t.Fatalf("second tick: %d list calls, want 2", n)
+	}
+	clock.AdvanceToNext()
+	got := collect()
+	for _, id := range machines {
+		if got[id] != nil {
+			t.Errorf("%s: %v", id, got[id])
+		}
+	}
+	if n := f.calls.Load(); n != 3 {
+		t.Errorf("%d list calls in all, want 3: one per tick, the last confirming the absence", n)
+	}
+}
+
+// A terminated status in a list is proof on its own.
+func TestWaitGoneTerminatedStatus(t *testing.T) {
+	clock, f, cad, l := newGoneFixture("m-1")
+	f.set(StatusTerminated, "m-1")
+	collect := waitGoneAll(t.Context(), cad, l, []string{"m-1"})
+	clock.WaitTimers(1)
+	clock.AdvanceToNext()
+	if err := collect()["m-1"]; err != nil {
+		t.Fatal(err)
+	}
+	if n := f.calls.Load(); n != 1 {
+		t.Errorf("%d list calls, want 1", n)
+	}
+}
+
+// A machine missing from one list but back in the next is not gone: the wait goes on until a
+// list lacks it and the following one agrees.
+func TestWaitGoneAbsenceMustBeConfirmed(t *testing.T) {
+	clock, f, cad, l := newGoneFixture("m-1")
+	f.set("", "m-1") // the first list lacks m-1 (a glitch)
+	collect := waitGoneAll(t.Context(), cad, l, []string{"m-1"})
+	clock.WaitTimers(1)
+	clock.AdvanceToNext()
+	clock.WaitTimers(1)
+	f.set(StatusTerminating, "m-1") // ... the next one lists it again: not gone
+	clock.AdvanceToNext()
+	clock.WaitTimers(1)
+	f.set("", "m-1")
+	clock.AdvanceToNext() // lacks it
+	clock.WaitTimers(1)
+	if n := f.calls.Load(); n != 3 {
+		t.Fatalf("%d list calls, want 3, and still waiting", n)
+	}
+	clock.AdvanceToNext() // lacks it again: confirmed
+	if err := collect()["m-1"]; err != nil {
+		t.Fatal(err)
+	}
+	if n := f.calls.Load(); n != 4 {
+		t.Errorf("%d list calls, want 4", n)
+	}
+}
+
+// A failed list is never proof: a failure ends the wait with that failure (the machine stays in
+// state), a rate-limit refusal waits for the next tick; a failed confirming list proves nothing
+// either.
+func TestWaitGoneFailedListIsNotProof(t *testing.T) {
+	t.Run("failure", func(t *testing.T) {
+		clock, f, cad, l := newGoneFixture("m-1")
+		f.set("", "m-1")
+		boom := &APIError{StatusCode: 503, Message: "list instances: service unavailable"}
+		f.setFail(boom)
+		collect := waitGoneAll(t.Context(), cad, l, []string{"m-1"})
+		clock.WaitTimers(1)
+		clock.AdvanceToNext()
+		if err := collect()["m-1"]; !errors.Is(err, boom) {
+			t.Fatalf("wait ended with %v, want the list's failure", err)
+		}
+	})
+	t.Run("a list route's 404", func(t *testing.T) {
+		clock, f, cad, l := newGoneFixture("m-1")
+		f.set("", "m-1")
+		// httpx turns a 404 on a list route into an error that is not ErrNotFound.
+		f.setFail(&APIError{StatusCode: 404, Message: "list instances: not found (a list route answered this)"})
+		collect := waitGoneAll(t.Context(), cad, l, []string{"m-1"})
+		clock.WaitTimers(1)
+		clock.AdvanceToNext()
+		if err := collect()["m-1"]; err == nil {
+			t.Fatal("a 404 on the list route was taken as proof")
+		}
+	})
+	t.Run("rate limited", func(t *testing.T) {
+		clock, f, cad, l := newGoneFixture("m-1")
+		f.set("", "m-1")
+		f.setFail(Errorf(ErrRateLimited, "slow down"))
+		collect := waitGoneAll(t.Context(), cad, l, []string{"m-1"})
+		clock.WaitTimers(1)
+		clock.AdvanceToNext()
+		clock.WaitTimers(1) // refused: still waiting, at the next tick
+		f.setFail(nil)
+		clock.AdvanceToNext()
+		clock.WaitTimers(1) // lacks it
+		clock.AdvanceToNext()
+		if err := collect()["m-1"]; err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Run("failed confirmation", func(t *testing.T) {
+		clock, f, cad, l := newGoneFixture("m-1")
+		f.set("", "m-1")
+		boom := &APIError{StatusCode: 500, Message: "list instances: internal error"}
+		n := atomic.Int32{}
+		l.cache = snapshot.NewWithClock(func(ctx context.Context) (map[string]string, error) {
+			if n.Add(1) == 2 {
+				f.calls.Add(1)
+				return nil, boom // the confirming list fails
+			}
+			return f.list(ctx)
+		}, clock.Now)
+		collect := waitGoneAll(t.Context(), cad, l, []string{"m-1"})
+		clock.WaitTimers(1)
+		clock.AdvanceToNext() // lacks it
+		clock.WaitTimers(1)
+		clock.AdvanceToNext() // the confirming list fails
+		if err := collect()["m-1"]; !errors.Is(err, boom) {
+			t.Fatalf("wait ended with %v, want the confirming list's failure, not success", err)
+		}
+	})
+	t.Run("404 on the machine's own URL", func(t *testing.T) {
+		clock, _, cad, _ := newGoneFixture("m-1")
+		own := lookerFunc(func(context.Context, string, time.Time) (Look, error) {
+			return Look{}, &APIError{Kind: ErrNotFound, StatusCode: 404, Message: "no such instance"}
+		})
+		collect := waitGoneAll(t.Context(), cad, own, []string{"m-1"})
+		clock.WaitTimers(1)
+		clock.AdvanceToNext()
+		if err := collect()["m-1"]; err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+type lookerFunc func(ctx context.Context, id string, notBefore time.Time) (Look, error)
+
+func (f lookerFunc) LookInstance(ctx context.Context, id string, notBefore time.Time) (Look, error) {
+	return f(ctx, id, notBefore)
+}
+
+// The cadence is one schedule for every waiter of a cloud: ticks double up to Max while
+// anything waits, a waiter arriving later takes the next tick rather than starting over, and
+// the schedule starts again after everyone has left.
+func TestCadenceSchedule(t *testing.T) {
+	clock := fakeclock.New(time.Unix(1_000_000, 0))
+	start := clock.Now()
+	cad := NewCadenceWithClock(Pacing{Initial: 10 * time.Millisecond, Max: 40 * time.Millisecond}, clock)
+	var mu sync.Mutex
+	seen := map[string][]time.Duration{}
+	stop := map[string]*atomic.Bool{"a": {}, "b": {}}
+	wait := func(name string) chan error {
+		done := make(chan error, 1)
+		go func() {
+			done <- cad.Wait(t.Context(), func(_ context.Context, tick time.Time) (bool, error) {
+				mu.Lock()
+				seen[name] = append(seen[name], tick.Sub(start))
+				mu.Unlock()
+				return stop[name].Load(), nil
+			})
+		}()
+		return done
+	}
+	a := wait("a")
+	clock.WaitTimers(1)
+	for range 3 { // ticks at 10, 30, 70 ms
+		clock.AdvanceToNext()
+		clock.WaitTimers(1)
+	}
+	b := wait("b") // joins at 70 ms: its first tick is the schedule's next, 110 ms
+	clock.WaitTimers(2)
+	stop["a"].Store(true)
+	stop["b"].Store(true)
+	clock.AdvanceToNext()
+	<-a
+	<-b
+	ms := func(v ...int) []time.Duration {
+		out := make([]time.Duration, len(v))
+		for i, x := range v {
+			out[i] = time.Duration(x) * time.Millisecond
+		}
+		return out
+	}
+	if got, want := fmt.Sprint(seen["a"]), fmt.Sprint(ms(10, 30, 70, 110)); got != want {
+		t.Errorf("a looked at %s, want %s", got, want)
+	}
+	if got, want := fmt.Sprint(seen["b"]), fmt.Sprint(ms(110)); got != want {
+		t.Errorf("b looked at %s, want %s (the shared tick)", got, want)
+	}
+	// Everyone left: the next waiter starts a new schedule, Initial after it comes.
+	stop["a"].Store(true)
+	seen["a"] = nil
+	again := wait("a")
+	clock.WaitTimers(1)
+	clock.AdvanceToNext()
+	<-again
+	if got, want := fmt.Sprint(seen["a"]), fmt.Sprint(ms(120)); got != want {
+		t.Errorf("a new schedule looked at %s, want %s", got, want)
+	}
+}
+
+// Settings.Pacing puts PollInitial and PollMax on the emulator's clock, never below PollFloor,
+// and leaves them alone in real time.
+func TestSettingsPacing(t *testing.T) {
+	if p := (Settings{}).Pacing(); p != (Pacing{Initial: PollInitial, Max: PollMax}) {
+		t.Errorf("real time: %+v", p)
+	}
+	if p := (Settings{RateScale: 0.01}).Pacing(); p.Initial != PollFloor || p.Max != PollMax/100 {
+		t.Errorf("scale 0.01: %+v", p)
+	}
+	if p := (Settings{RateScale: 0.0001}).Pacing(); p.Initial != PollFloor || p.Max != PollFloor {
+		t.Errorf("scale 0.0001: %+v", p)
+	}
+}
