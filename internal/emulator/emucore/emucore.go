@@ -39,10 +39,33 @@ func (c Clock) D(d time.Duration) time.Duration {
 	return d
 }
 
-// Stats counts calls per route template ("GET /api/v1/instances/{id}").
+// Stats counts calls per route template ("GET /api/v1/instances/{id}"), and separately the
+// calls of each route that were refused with a 429 (they are counted as calls too).
 type Stats struct {
-	mu     sync.Mutex
-	counts map[string]int
+	mu      sync.Mutex
+	counts  map[string]int
+	refused map[string]int
+}
+
+// Refuse counts a call of a route answered 429 (rate limited, or an injected 429).
+func (s *Stats) Refuse(route string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.refused == nil {
+		s.refused = map[string]int{}
+	}
+	s.refused[route]++
+}
+
+// Refused returns a copy of the 429 counters.
+func (s *Stats) Refused() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]int, len(s.refused))
+	for k, v := range s.refused {
+		out[k] = v
+	}
+	return out
 }
 
 // Inc adds one call to a route.
@@ -89,6 +112,7 @@ func (s *Stats) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.counts = nil
+	s.refused = nil
 }
 
 // FaultAction is what an injected fault does to a matching request.
@@ -298,6 +322,7 @@ func (c *Core) Wrap(mux *http.ServeMux) http.Handler {
 		}
 		if ok, wait := c.allow(route, w.Header()); !ok {
 			secs := int(wait/time.Second) + 1
+			c.Stats.Refuse(route)
 			w.Header().Set("Retry-After", strconv.Itoa(secs))
 			c.Vendor.WriteError(w, r, http.StatusTooManyRequests, "rate_limited", "")
 			return
@@ -311,6 +336,7 @@ func (c *Core) Wrap(mux *http.ServeMux) http.Handler {
 					return
 				}
 			case FaultRateLimit:
+				c.Stats.Refuse(route)
 				w.Header().Set("Retry-After", strconv.Itoa(max(f.RetryAfter, 1)))
 				c.Vendor.WriteError(w, r, http.StatusTooManyRequests, "rate_limited", f.Message)
 				return
@@ -357,8 +383,9 @@ func dropConnection(w http.ResponseWriter) {
 
 // AdminHandler serves the per-cloud admin API under a prefix stripped by the caller:
 //
-//	GET    /stats   counters per route
-//	DELETE /stats   reset counters
+//	GET    /stats      counters per route
+//	GET    /stats/429  per route, the calls answered 429 (rate limited or injected)
+//	DELETE /stats      reset counters
 //	GET    /faults  installed faults
 //	POST   /faults  add a fault (JSON Fault; delay as a Go duration string in "delay")
 //	DELETE /faults  clear faults
@@ -368,6 +395,9 @@ func (c *Core) AdminHandler() *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /stats", func(w http.ResponseWriter, _ *http.Request) {
 		WriteJSON(w, http.StatusOK, c.Stats.Snapshot())
+	})
+	mux.HandleFunc("GET /stats/429", func(w http.ResponseWriter, _ *http.Request) {
+		WriteJSON(w, http.StatusOK, c.Stats.Refused())
 	})
 	mux.HandleFunc("DELETE /stats", func(w http.ResponseWriter, _ *http.Request) {
 		c.Stats.Reset()

@@ -3,6 +3,7 @@
 // /k8s/<cluster id>), with a combined admin API:
 //
 //	GET  /_emulator/stats           {"lambda": {"GET /api/v1/instances": 12, ...}, "runpod": {...}}
+//	GET  /_emulator/stats/429       the same for the calls answered 429 (counted in stats too)
 //	     /_emulator/lambda/...      the Lambda emulator's admin API (faults, capacity, state)
 //	     /_emulator/runpod/...      the RunPod emulator's admin API
 //	     /_emulator/coreweave/...   the CoreWeave emulator's admin API
@@ -62,6 +63,13 @@ func New(opts Options) *Server {
 	s.mux.Handle("/_emulator/lambda/", http.StripPrefix("/_emulator/lambda", s.Lambda.AdminHandler()))
 	s.mux.HandleFunc("GET /_emulator/stats", func(w http.ResponseWriter, _ *http.Request) {
 		emucore.WriteJSON(w, http.StatusOK, s.Stats())
+	})
+	s.mux.HandleFunc("GET /_emulator/stats/429", func(w http.ResponseWriter, _ *http.Request) {
+		emucore.WriteJSON(w, http.StatusOK, map[string]map[string]int{
+			"lambda":    s.Lambda.Core.Stats.Refused(),
+			"runpod":    s.RunPod.Core.Stats.Refused(),
+			"coreweave": s.CoreWeave.Core.Stats.Refused(),
+		})
 	})
 	return s
 }
