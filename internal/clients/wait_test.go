@@ -293,8 +293,11 @@ func TestCadenceSchedule(t *testing.T) {
 	stop["a"].Store(true)
 	stop["b"].Store(true)
 	clock.AdvanceToNext()
-	<-a
-	<-b
+	for _, done := range []chan error{a, b} {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
 	ms := func(v ...int) []time.Duration {
 		out := make([]time.Duration, len(v))
 		for i, x := range v {
@@ -314,7 +317,9 @@ func TestCadenceSchedule(t *testing.T) {
 	again := wait("a")
 	clock.WaitTimers(1)
 	clock.AdvanceToNext()
-	<-again
+	if err := <-again; err != nil {
+		t.Fatal(err)
+	}
 	if got, want := fmt.Sprint(seen["a"]), fmt.Sprint(ms(120)); got != want {
 		t.Errorf("a new schedule looked at %s, want %s", got, want)
 	}

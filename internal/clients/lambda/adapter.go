@@ -608,21 +608,19 @@ func (c *Cloud) sendTerminate(ctx context.Context, ids []string) (map[string]err
 	if err == nil || !idRefusal(err) {
 		return nil, err
 	}
-	if len(ids) == 1 {
-		if err := c.settleRefusal(ctx, ids[0], err); err != nil {
-			return map[string]error{ids[0]: err}, nil
-		}
-		return nil, nil
-	}
+	// The refusal is one id's (or the answer for the only id): settled per id, not the batch's.
 	perID := map[string]error{}
 	for _, id := range ids {
-		_, err := c.api.TerminateInstances(ctx, id)
-		c.instances.Invalidate()
-		if err != nil && idRefusal(err) {
-			err = c.settleRefusal(ctx, id, err)
+		refusal := err
+		if len(ids) > 1 {
+			_, refusal = c.api.TerminateInstances(ctx, id)
+			c.instances.Invalidate()
 		}
-		if err != nil {
-			perID[id] = err
+		if refusal != nil && idRefusal(refusal) {
+			refusal = c.settleRefusal(ctx, id, refusal)
+		}
+		if refusal != nil {
+			perID[id] = refusal
 		}
 	}
 	return perID, nil

@@ -108,7 +108,7 @@ func TestReadersBehindAFetchShareTheNextOne(t *testing.T) {
 		t.Fatalf("%d fetches, want 2", n)
 	}
 	res.Range(func(k, v any) bool {
-		if r := v.([2]any); r[0] != 2 || r[1] != true {
+		if r, ok := v.([2]any); !ok || r[0] != 2 || r[1] != true {
 			t.Errorf("reader %v got %v", k, r)
 		}
 		return true
