@@ -592,9 +592,6 @@ func otherThanName(u clients.InstanceUpdate) string {
 // terminated or terminating, counts as deleted. Terminates that arrive within TerminateWindow
 // of each other (Terraform deletes in parallel) go out as one request.
 func (c *Cloud) DeleteInstance(ctx context.Context, id string) error {
-	if err := checkID("instance", id); err != nil {
-		return err
-	}
 	return c.terminator.Do(ctx, id)
 }
 
