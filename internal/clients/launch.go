@@ -236,6 +236,10 @@ func (l Launch[T]) lookAfter(ctx context.Context, sentAt time.Time) (found *Clai
 		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), max(l.MaxPause, 30*time.Second))
 		defer cancel()
 		ctx = dctx
+	} else if _, ok := ctx.Deadline(); !ok {
+		dctx, cancel := context.WithTimeout(ctx, DefaultLaunchBudget)
+		defer cancel()
+		ctx = dctx
 	}
 	pause := max(l.Interval, time.Millisecond)
 	for {
@@ -246,6 +250,8 @@ func (l Launch[T]) lookAfter(ctx context.Context, sentAt time.Time) (found *Clai
 			return &claims[0], false, nil
 		case err == nil && !started.Before(sentAt.Add(l.Horizon)):
 			return nil, true, nil
+		case errors.Is(err, ErrConflict):
+			return nil, false, err // found, but not ours: looking longer will not change that
 		case err != nil:
 			lastErr = err
 		}
