@@ -626,17 +626,26 @@ func (c *Cloud) GetCluster(ctx context.Context, id string) (*clients.Cluster, er
 	if err := checkClusterName(id); err != nil {
 		return nil, err
 	}
-	list, err := c.instances.Get(ctx, time.Now().Add(-c.instanceTTL))
-	if err != nil {
-		return nil, err
-	}
-	nodes := members(list, id)
-	rs, err := c.clusterRuleset(ctx, id, nodes)
-	if err != nil && !clients.IsConflict(err) {
-		return nil, err
-	}
-	if len(nodes) == 0 && rs == nil {
-		return nil, &clients.KindError{Kind: clients.ErrNotFound, Msg: "Lambda Cloud has no cluster named " + id + " (no instance tagged " + ClusterTag + "=" + id + " and no firewall ruleset of that name)"}
+	var nodes []member
+	var rs *FirewallRuleset
+	// "Gone" needs proof: a complete list without the cluster, confirmed by a second list
+	// fetched after the first (a shared snapshot may be a moment old).
+	for notBefore, confirmed := time.Now().Add(-c.instanceTTL), false; ; notBefore, confirmed = time.Now(), true {
+		list, err := c.instances.Get(ctx, notBefore)
+		if err != nil {
+			return nil, err
+		}
+		nodes = members(list, id)
+		rs, err = c.clusterRuleset(ctx, id, nodes)
+		if err != nil && !clients.IsConflict(err) {
+			return nil, err
+		}
+		if len(nodes) > 0 || rs != nil {
+			break
+		}
+		if confirmed {
+			return nil, &clients.KindError{Kind: clients.ErrNotFound, Msg: "Lambda Cloud has no cluster named " + id + " (no instance tagged " + ClusterTag + "=" + id + " and no firewall ruleset of that name)"}
+		}
 	}
 	var stale error
 	if rs != nil && !maps.Equal(coveredIPs(rs.Rules), coveredIPs(clusterRules(id, nodes))) {
