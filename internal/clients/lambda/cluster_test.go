@@ -349,7 +349,11 @@ func launchBodies(t *testing.T, f *fakeAPI) []map[string]any {
 		if err := json.Unmarshal(r.Body, &m); err != nil {
 			t.Fatal(err)
 		}
-		out = append(out, withoutLaunchedAt(t, m).(map[string]any))
+		body, ok := withoutLaunchedAt(t, m).(map[string]any)
+		if !ok {
+			t.Fatalf("launch body is not an object: %s", r.Body)
+		}
+		out = append(out, body)
 	}
 	return out
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strings"
 
-
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
 )
 
