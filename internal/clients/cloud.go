@@ -239,6 +239,11 @@ type InstanceLister interface {
 // every candidate cloud before launching on any, so that a rerun never launches on a second
 // cloud what the first run launched on another. It follows Launch.Before: the machine to adopt,
 // nil when there is none, or an error (ErrConflict with an import hint).
+//
+// SettleLaunch settles a launch with spec.LaunchToken, sent no later than sentAt, whose answer
+// an earlier apply never got: the machine when it appeared, nil when a successful look after the
+// cloud's commit horizon proves it never will, ErrOutcomeUnknown while neither is known.
 type LaunchFinder interface {
 	FindLaunched(ctx context.Context, spec InstanceSpec) (*Instance, error)
+	SettleLaunch(ctx context.Context, spec InstanceSpec, sentAt time.Time) (*Instance, error)
 }

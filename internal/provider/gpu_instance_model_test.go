@@ -215,3 +215,17 @@ func TestPublicKeyPattern(t *testing.T) {
 		}
 	}
 }
+
+func TestInDoubtID(t *testing.T) {
+	at := time.Unix(1796237678, 0)
+	id := inDoubtID("nc-0a1b2c", at)
+	token, sentBy, ok := parseInDoubt(id)
+	if !ok || token != "nc-0a1b2c" || !sentBy.Equal(at) {
+		t.Fatalf("parseInDoubt(%q) = %q %v %v", id, token, sentBy, ok)
+	}
+	for _, notInDoubt := range []string{"0920582c7ff041399e34823a0be62549", "launch-in-doubt/", "launch-in-doubt/nc-1/x", "launch-in-doubt//12"} {
+		if _, _, ok := parseInDoubt(notInDoubt); ok {
+			t.Errorf("%q read as a launch in doubt", notInDoubt)
+		}
+	}
+}

@@ -228,6 +228,9 @@ func (r *gpuInstanceResource) launchPlaced(ctx context.Context, plan gpuInstance
 			attempts = append(attempts, capErr.Attempts...)
 		case clients.IsCapacity(err) || errors.Is(err, clients.ErrQuota):
 			attempts = append(attempts, clients.CapacityAttempt{Cloud: c.cloud.Name(), InstanceType: c.resolved.Name, Err: err})
+		case errors.Is(err, clients.ErrOutcomeUnknown):
+			// Sent, unanswered: no other candidate may be tried while this one may exist.
+			return c.cloud, nil, fmt.Errorf("%s: %w", displayName(c.cloud.Name()), err)
 		default:
 			return nil, nil, fmt.Errorf("%s refused the machine: %w", displayName(c.cloud.Name()), err)
 		}

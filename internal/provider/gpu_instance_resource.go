@@ -386,6 +386,7 @@ func (r *gpuInstanceResource) Create(ctx context.Context, req resource.CreateReq
 	if plan.Placement != nil {
 		cloud, inst, err := r.launchPlaced(ctx, plan, spec)
 		if err != nil {
+			err = saveInDoubt(ctx, cloud, spec, &plan, err, resp)
 			addCloudError(&resp.Diagnostics, "Unable to place GPU instance", err)
 			return
 		}
@@ -399,6 +400,7 @@ func (r *gpuInstanceResource) Create(ctx context.Context, req resource.CreateReq
 	}
 	inst, err := cloud.CreateInstance(ctx, spec)
 	if err != nil {
+		err = saveInDoubt(ctx, cloud, spec, &plan, err, resp)
 		addCloudError(&resp.Diagnostics, "Unable to launch "+displayName(cloud.Name())+" instance", err)
 		return
 	}
@@ -512,6 +514,10 @@ func (r *gpuInstanceResource) Read(ctx context.Context, req resource.ReadRequest
 		resp.Diagnostics.AddError("Cloud not configured", err.Error())
 		return
 	}
+	if token, sentBy, ok := parseInDoubt(state.ID.ValueString()); ok {
+		r.readInDoubt(ctx, cloud, token, sentBy, &state, resp)
+		return
+	}
 	inst, err := cloud.GetInstance(ctx, state.ID.ValueString())
 	if clients.IsNotFound(err) || (err == nil && inst.Gone()) {
 		tflog.Warn(ctx, "instance is gone, removing it from state", map[string]any{"id": state.ID.ValueString()})
@@ -616,6 +622,19 @@ func (r *gpuInstanceResource) Delete(ctx context.Context, req resource.DeleteReq
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	id := state.ID.ValueString()
+	if token, sentBy, ok := parseInDoubt(id); ok {
+		// A launch whose answer never came: terminate its machine if it appeared, and wait
+		// for proof that it will not appear before letting the resource go.
+		inst, err := settleInDoubt(ctx, cloud, token, sentBy)
+		if err != nil {
+			addCloudError(&resp.Diagnostics, "Unable to settle the "+displayName(cloud.Name())+" launch whose answer was lost", err)
+			return
+		}
+		if inst == nil {
+			return
+		}
+		id = inst.ID
+	}
 	if err := cloud.DeleteInstance(ctx, id); err != nil {
 		addCloudError(&resp.Diagnostics, "Unable to terminate "+displayName(cloud.Name())+" instance "+id, err)
 		return

@@ -228,7 +228,7 @@ func NewWithOptions(settings clients.Settings, opts ...Option) (*Cloud, error) {
 			"CoreWeave API access token is not set: set api_token in the provider's coreweave block or the %s environment variable", keyEnv)}
 	}
 	o := options{
-		adoptWindow: settings.Every(30 * time.Second), adoptInterval: settings.Every(time.Second),
+		adoptWindow: settings.Every(clients.CommitHorizon), adoptInterval: settings.Every(time.Second),
 		pollInitial: 2 * time.Second, pollMax: 15 * time.Second,
 	}
 	// DefaultLimiter's pace and client-go's per-API-server pace, on the clock of an emulator

@@ -112,7 +112,7 @@ func WithRateLimiters(general, launch *rate.Limiter) Option {
 	}
 }
 
-// WithAdoptionWindow sets how long a launch whose answer was lost is looked for (default 30 s)
+// WithAdoptionWindow sets how long a launch whose answer was lost is looked for (default clients.CommitHorizon)
 // and the first pause between looks (default 1 s, doubling up to 5 s).
 func WithAdoptionWindow(window, firstPause time.Duration) Option {
 	return func(o *options) {
@@ -143,7 +143,7 @@ func NewWithOptions(settings clients.Settings, opts ...Option) (*Cloud, error) {
 	if strings.TrimSpace(settings.APIKey) == "" {
 		return nil, errNoAPIKey()
 	}
-	o := options{adoptWindow: settings.Every(30 * time.Second), adoptInterval: settings.Every(time.Second)}
+	o := options{adoptWindow: settings.Every(clients.CommitHorizon), adoptInterval: settings.Every(time.Second)}
 	o.client.Limiter = rate.NewLimiter(rate.Every(settings.Every(time.Second)), 2)
 	o.client.LaunchLimiter = rate.NewLimiter(rate.Every(settings.Every(12*time.Second)), 1)
 	o.client.RequestTimeout = httpx.ScaledRequestTimeout(settings)

@@ -332,3 +332,8 @@ var _ clients.LaunchFinder = (*Cloud)(nil)
 func (c *Cloud) FindLaunched(ctx context.Context, spec clients.InstanceSpec) (*clients.Instance, error) {
 	return clients.FindLaunched(ctx, c.launch(clients.TokenValue(spec.LaunchToken), spec.AdoptSince))
 }
+
+// SettleLaunch settles a launch in doubt with spec's token (see clients.LaunchFinder).
+func (c *Cloud) SettleLaunch(ctx context.Context, spec clients.InstanceSpec, sentAt time.Time) (*clients.Instance, error) {
+	return clients.SettleLaunched(ctx, c.launch(clients.TokenValue(spec.LaunchToken), time.Time{}), sentAt)
+}

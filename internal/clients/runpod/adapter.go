@@ -138,7 +138,7 @@ func WithRateLimiter(lim *rate.Limiter) Option {
 }
 
 // WithAdoptionWindow sets how long a create whose answer was lost is looked for (default
-// 30 s) and the first pause between looks (default 1 s, doubling up to 5 s).
+// clients.CommitHorizon) and the first pause between looks (default 1 s, doubling up to 5 s).
 func WithAdoptionWindow(window, firstPause time.Duration) Option {
 	return func(o *options) {
 		o.adoptWindow, o.adoptInterval = window, firstPause
@@ -169,7 +169,7 @@ func NewWithOptions(settings clients.Settings, opts ...Option) (*Cloud, error) {
 		return nil, &clients.KindError{Kind: clients.ErrAuth, Msg: fmt.Sprintf(
 			"RunPod API key is not set: set api_key in the provider's runpod block or the %s environment variable", keyEnv)}
 	}
-	o := options{adoptWindow: settings.Every(30 * time.Second), adoptInterval: settings.Every(time.Second)}
+	o := options{adoptWindow: settings.Every(clients.CommitHorizon), adoptInterval: settings.Every(time.Second)}
 	// DefaultLimiter's pace, on the clock of an emulator running faster than real time.
 	o.client.Limiter = rate.NewLimiter(rate.Every(settings.Every(time.Minute/55)), 5)
 	o.client.RequestTimeout = httpx.ScaledRequestTimeout(settings)
