@@ -8,8 +8,11 @@
 package emucore
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -106,11 +109,20 @@ const (
 	FaultDelay FaultAction = "delay"
 	// FaultRateLimit answers with the vendor's 429 without running the handler.
 	FaultRateLimit FaultAction = "rate_limit"
+	// FaultCommitLate closes the connection at once without an answer, as FaultDropBeforeCommit
+	// does, and runs the handler Delay later in the background, on a copy of the request and its
+	// body with a fresh context (the answer goes to a recorder nobody reads): a create that the
+	// cloud commits long after the client gave up, e.g. beyond the client's adoption window.
+	// Core.LateCommits lists the held-back requests, so a test can wait for the commit.
+	FaultCommitLate FaultAction = "commit_late"
 )
 
 // Fault is one injection rule. Route is a route template as counted in Stats ("POST /api/v1/instance-operations/launch");
 // empty matches every route. Times limits how many requests it hits (0 = unlimited);
 // Probability (0 < p < 1) hits requests at random, otherwise every matching request is hit.
+// Delay is how long FaultDelay holds a request and how long FaultCommitLate holds back its
+// commit; it is real time, not scaled by the Clock. Status and RetryAfter (seconds) shape the
+// answers of FaultStatus and FaultRateLimit.
 type Fault struct {
 	Route       string        `json:"route,omitempty"`
 	Action      FaultAction   `json:"action"`
@@ -156,8 +168,74 @@ type Core struct {
 
 	mu           sync.Mutex
 	faults       []*Fault
+	late         []*LateCommit
 	buckets      map[int]*bucket
 	rateLimitOff atomic.Bool
+}
+
+// LateCommit is one request held back by a FaultCommitLate rule.
+type LateCommit struct {
+	Route string `json:"route"`
+	// Due is when the handler is to run: when the connection was dropped, plus the Delay.
+	Due time.Time `json:"due"`
+	// Done says the handler has run; Status is the answer it gave (that nobody received) and
+	// At when it finished.
+	Done   bool      `json:"done"`
+	Status int       `json:"status,omitempty"`
+	At     time.Time `json:"at,omitempty"`
+}
+
+// LateCommits returns every request a FaultCommitLate rule has held back, in the order they
+// came, with whether its handler has run yet. ClearFaults does not cancel them: a commit already
+// under way at the cloud still lands.
+func (c *Core) LateCommits() []LateCommit {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]LateCommit, 0, len(c.late))
+	for _, l := range c.late {
+		out = append(out, *l)
+	}
+	return out
+}
+
+// PendingLateCommits returns how many held-back requests have not run yet.
+func (c *Core) PendingLateCommits() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for _, l := range c.late {
+		if !l.Done {
+			n++
+		}
+	}
+	return n
+}
+
+// commitLate drops the client's connection and runs the handler on a copy of r after delay.
+func (c *Core) commitLate(mux *http.ServeMux, w http.ResponseWriter, r *http.Request, route string, delay time.Duration) {
+	// The body must be read before the connection is taken over; a body that cannot be read
+	// whole was never a complete request, so nothing is committed.
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		dropConnection(w)
+		return
+	}
+	late := r.Clone(context.Background())
+	late.Body = io.NopCloser(bytes.NewReader(body))
+	late.ContentLength = int64(len(body))
+	late.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+	rec := &LateCommit{Route: route, Due: time.Now().Add(delay)}
+	c.mu.Lock()
+	c.late = append(c.late, rec)
+	c.mu.Unlock()
+	time.AfterFunc(delay, func() {
+		out := httptest.NewRecorder()
+		mux.ServeHTTP(out, late)
+		c.mu.Lock()
+		rec.Done, rec.Status, rec.At = true, out.Code, time.Now()
+		c.mu.Unlock()
+	})
+	dropConnection(w)
 }
 
 // SetRateLimitEnabled turns the vendor rate limits on or off (off for tests that hammer on
@@ -335,6 +413,9 @@ func (c *Core) Wrap(mux *http.ServeMux) http.Handler {
 				mux.ServeHTTP(rec, r)
 				dropConnection(w)
 				return
+			case FaultCommitLate:
+				c.commitLate(mux, w, r, route, f.Delay)
+				return
 			}
 		}
 		mux.ServeHTTP(w, r)
@@ -360,8 +441,11 @@ func dropConnection(w http.ResponseWriter) {
 //	GET    /stats   counters per route
 //	DELETE /stats   reset counters
 //	GET    /faults  installed faults
-//	POST   /faults  add a fault (JSON Fault; delay as a Go duration string in "delay")
-//	DELETE /faults  clear faults
+//	POST   /faults  add a fault (JSON Fault; delay as a Go duration string in "delay"); action is
+//	                one of status, drop_after_commit, drop_before_commit, delay, rate_limit,
+//	                commit_late (drop the connection now, run the request "delay" later)
+//	DELETE /faults  clear faults (requests already held back by commit_late still run)
+//	GET    /late-commits  the requests commit_late has held back, with "done" once they ran
 //
 // Vendors add their own state routes to the returned mux.
 func (c *Core) AdminHandler() *http.ServeMux {
@@ -395,7 +479,7 @@ func (c *Core) AdminHandler() *http.ServeMux {
 			f.Delay = d
 		}
 		switch f.Action {
-		case FaultStatus, FaultDropAfterCommit, FaultDropBeforeCommit, FaultDelay, FaultRateLimit:
+		case FaultStatus, FaultDropAfterCommit, FaultDropBeforeCommit, FaultDelay, FaultRateLimit, FaultCommitLate:
 		default:
 			http.Error(w, "unknown action "+string(f.Action), http.StatusBadRequest)
 			return
@@ -406,6 +490,9 @@ func (c *Core) AdminHandler() *http.ServeMux {
 	mux.HandleFunc("DELETE /faults", func(w http.ResponseWriter, _ *http.Request) {
 		c.ClearFaults()
 		w.WriteHeader(http.StatusNoContent)
+	})
+	mux.HandleFunc("GET /late-commits", func(w http.ResponseWriter, _ *http.Request) {
+		WriteJSON(w, http.StatusOK, c.LateCommits())
 	})
 	return mux
 }
