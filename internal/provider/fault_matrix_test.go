@@ -83,6 +83,19 @@ const lateCommitTimeouts = `timeouts {
     delete = "4m"
   }`
 
+// lateLaunchDelay is how late a Lambda or RunPod launch commits in the late-commit cases: 200 s
+// of the vendor's time on the emulators' clock, beyond the adoption looks of a 1 s create
+// timeout but within the clouds' commit horizon (clients.CommitHorizon, on the same clock),
+// as the launch protocol assumes of a real cloud.
+var lateLaunchDelay = time.Duration(float64(200*time.Second) * testTimeScale)
+
+// lateLaunchTimeouts gives up on the launch before it commits.
+const lateLaunchTimeouts = `timeouts {
+    create = "1s"
+    update = "4m"
+    delete = "4m"
+  }`
+
 // ---------------------------------------------------------------------------------------------
 // What each cloud looks like to the matrix.
 
@@ -1009,9 +1022,19 @@ func lateCommitCase(k *cloudKit, raceSecondApply bool) faultCase {
 		// Longer, so that the second apply surely starts before the commit lands.
 		delay, fault = 40*time.Second, "late-commit-second-apply-first"
 	}
+	extra, firstExtra := lateCommitTimeouts, lateCommitTimeouts
+	if !k.createIsIdempotent {
+		// The first apply gives up on the launch; the later ones have time to boot a machine.
+		delay, extra, firstExtra = lateLaunchDelay, matrixTimeouts, lateLaunchTimeouts
+	}
 	firstApply := func(r *caseRun) resource.TestStep {
 		step := resource.TestStep{
 			PreConfig: func() {
+				if !k.createIsIdempotent {
+					// A 429's Retry-After is at least a whole second, longer than this create's
+					// timeout: the case is about the late commit, not pacing.
+					r.core().SetRateLimitEnabled(false)
+				}
 				r.inject(rt.create, emucore.Fault{Action: emucore.FaultCommitLate, Delay: delay, Times: 1})
 				r.wire.onArrival(http.MethodPost, k.createPath, func() {
 					r.inject(rt.list, emucore.Fault{Action: emucore.FaultStatus, Status: http.StatusServiceUnavailable})
@@ -1022,7 +1045,7 @@ func lateCommitCase(k *cloudKit, raceSecondApply bool) faultCase {
 					r.allowError(anyError)
 				}
 			},
-			Config: r.cfg(true),
+			Config: r.kit.config(r.env, true, r.fc.name, firstExtra),
 		}
 		if !k.createIsIdempotent {
 			step.ExpectError = outcomeUnknown(k)
@@ -1030,18 +1053,20 @@ func lateCommitCase(k *cloudKit, raceSecondApply bool) faultCase {
 		return step
 	}
 	fc := faultCase{
-		kit: k, op: "create", fault: fault, extra: lateCommitTimeouts,
+		kit: k, op: "create", fault: fault, extra: extra,
 	}
 	if !raceSecondApply {
 		fc.steps = func(r *caseRun) []resource.TestStep {
 			return []resource.TestStep{{Config: r.cfg(false)}, firstApply(r)}
 		}
 		fc.converged = func(r *caseRun) []resource.TestCheckFunc {
-			checks := []resource.TestCheckFunc{r.liveMachines(1), r.everLaunched(1)}
-			if !k.createIsIdempotent {
-				checks = append(checks, r.createCalls(1))
+			if k.createIsIdempotent {
+				return []resource.TestCheckFunc{r.liveMachines(1), r.everLaunched(1)}
 			}
-			return checks
+			// The first apply saved the launch in doubt, tainted; the next one found the late
+			// machine, terminated it with the tainted resource and launched its replacement:
+			// two launches, never two live machines.
+			return []resource.TestCheckFunc{r.liveMachines(1), r.everLaunched(2), r.createCalls(2)}
 		}
 		return fc
 	}
