@@ -3,6 +3,7 @@ package lambda
 import (
 	"context"
 	"errors"
+	"fmt"
 	"maps"
 	"regexp"
 	"slices"
@@ -115,6 +116,9 @@ func (c *Cloud) createInstance(ctx context.Context, spec clients.InstanceSpec, l
 			return inst, nil
 		case clients.IsCapacity(err):
 			attempts = append(attempts, clients.CapacityAttempt{Cloud: cloudName, Region: region, InstanceType: it.Name, Err: err})
+		case errors.Is(err, clients.ErrQuota):
+			// No other region changes the account's quota: say what was asked for.
+			return nil, fmt.Errorf("launching %s in %s: Lambda Cloud refused it for the account's quota: %w", it.Name, region, err)
 		case clients.IsNotFound(err):
 			// A launch's "does not exist" names an SSH key, filesystem, image or ruleset of
 			// the request: bad input, not a vanished machine.

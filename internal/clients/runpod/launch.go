@@ -176,6 +176,10 @@ func (c *Cloud) CreateInstance(ctx context.Context, spec clients.InstanceSpec) (
 				inst.Adopted = "found by its launch token after the create's answer was lost"
 			}
 			return inst, nil
+		case errors.Is(err, clients.ErrQuota):
+			// 402: the balance cannot pay for the pod anywhere: say what was asked for.
+			return nil, fmt.Errorf("creating a pod of %d x %s (%s cloud, %s, $%.2f per hour): RunPod refused it for the account's balance or quota: %w",
+				it.GPUCount, it.Name, opts.CloudType, regionOrAny(dc), price, err)
 		case clients.IsCapacity(err),
 			failover && apiStatus(err) == 400, // capacity or a rule: the document says try the next candidate
 			failover && apiStatus(err) == 403: // a pool this account cannot use
