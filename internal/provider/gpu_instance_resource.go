@@ -492,7 +492,7 @@ func waitInstanceReady(ctx context.Context, cloud clients.Cloud, id string) (*cl
 			return true, nil
 		}
 		if inst.Failed() || inst.Status == clients.StatusStopped {
-			return false, fmt.Errorf("the cloud reports the machine as %s (%s)", inst.Status, inst.NativeStatus)
+			return false, fmt.Errorf("the cloud reports the machine (%s in %s) as %s (%s)", inst.InstanceType, regionOrAny(inst.Region), inst.Status, inst.NativeStatus)
 		}
 		tflog.Debug(ctx, "waiting for instance", map[string]any{"id": id, "status": inst.NativeStatus})
 		return false, nil
@@ -701,4 +701,12 @@ func quotedList(xs []string) string {
 		q[i] = "`" + x + "`"
 	}
 	return strings.Join(q, ", ")
+}
+
+// regionOrAny names a region in messages, or says none was reported.
+func regionOrAny(region string) string {
+	if region == "" {
+		return "no region reported"
+	}
+	return region
 }

@@ -93,7 +93,8 @@ func (c *Cloud) adopt(ctx context.Context, what string, createErr error, look fu
 func (c *Cloud) ensurePool(ctx context.Context, kc *KubeClient, p NodePool, ours func(*NodePool) bool) (*NodePool, error) {
 	wait := c.adoptInterval
 	var lastErr error
-	for attempt := 0; attempt < 6; attempt++ {
+	// Bounded by ctx (the create timeout), not by a count: a 429 storm is ridden out.
+	for {
 		created, err := kc.CreateNodePool(ctx, p)
 		if err == nil {
 			return created, nil
@@ -123,7 +124,6 @@ func (c *Cloud) ensurePool(ctx context.Context, kc *KubeClient, p NodePool, ours
 		}
 		wait = min(wait*2, c.pollMax)
 	}
-	return nil, lastErr
 }
 
 // adoptPool looks for a pool whose create ended with ctx, for up to adoptWindow.
