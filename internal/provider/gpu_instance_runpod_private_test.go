@@ -127,11 +127,14 @@ resource "neocloud_gpu_instance" "pod" {
 func TestAccGPUInstance_runpodTemplate(t *testing.T) {
 	testAccPreCheck(t)
 	env := newTestEnv(t)
-	tpl := runpodAPI(t, env, "POST", "/templates", map[string]any{
+	tpl, _ := runpodAPI(t, env, "POST", "/templates", map[string]any{
 		"name": "acc-trainer", "image": "runpod/pytorch:2.4.0-py3.11-cuda12.4.1-devel-ubuntu22.04",
 		"ports": []string{"22/tcp"}, "env": map[string]string{"MODEL": "llama-3.1-8b"},
 		"mounts": map[string]any{"persistent": map[string]any{"size": 20, "path": "/workspace"}},
 	})["id"].(string)
+	if tpl == "" {
+		t.Fatal("the emulator made a template without an id")
+	}
 	addr := "neocloud_gpu_instance.pod"
 	podEnv := func(want map[string]string) func(*terraform.State) error {
 		return func(*terraform.State) error {
