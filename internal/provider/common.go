@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
 )
@@ -91,4 +93,32 @@ func addCloudError(diags *diag.Diagnostics, summary string, err error) {
 		detail += "\n\nThe operation did not finish within its timeout. Raise it in the resource's `timeouts` block if the cloud is slow today."
 	}
 	diags.AddError(summary, detail)
+}
+
+// checkRegion refuses, at plan time and on the attribute, a region the cloud does not have. A
+// cloud whose regions come from its API (clients.RegionLister: RunPod's data centers) is asked,
+// once per provider process, so a region it opened after this provider was released is
+// accepted; when it cannot be asked, the region is left to the cloud's own answer at apply,
+// with a warning. hint ends the error's detail.
+func checkRegion(ctx context.Context, cloud clients.Cloud, region types.String, hint string) diag.Diagnostics {
+	var diags diag.Diagnostics
+	if region.IsNull() || region.IsUnknown() {
+		return diags
+	}
+	at := path.Root("region")
+	regions, err := clients.CloudRegions(ctx, cloud)
+	if err != nil {
+		diags.AddAttributeWarning(at, "Region not checked",
+			fmt.Sprintf("The list of %s regions could not be read at plan time (%v); the region is checked by %s when the resource is created.",
+				displayName(cloud.Name()), err, displayName(cloud.Name())))
+		return diags
+	}
+	if !slices.Contains(regions, region.ValueString()) {
+		detail := fmt.Sprintf("%s has no region %q. Its regions are: %s.", displayName(cloud.Name()), region.ValueString(), strings.Join(regions, ", "))
+		if hint != "" {
+			detail += " " + hint
+		}
+		diags.AddAttributeError(at, "Unknown region", detail)
+	}
+	return diags
 }

@@ -247,10 +247,7 @@ func (r *gpuClusterResource) ModifyPlan(ctx context.Context, req resource.Modify
 				fmt.Sprintf("The `%s` block only applies to cloud = %q, but this cluster is on %q. Remove the block.", block, block, cloudName))
 		}
 	}
-	if !plan.Region.IsNull() && !plan.Region.IsUnknown() && !slices.Contains(cloud.Regions(), plan.Region.ValueString()) {
-		resp.Diagnostics.AddAttributeError(path.Root("region"), "Unknown region",
-			fmt.Sprintf("%s has no region %q. Its regions are: %s.", displayName(cloudName), plan.Region.ValueString(), strings.Join(cloud.Regions(), ", ")))
-	}
+	resp.Diagnostics.Append(checkRegion(ctx, cloud, plan.Region, "")...)
 	rules := cc.ClusterRules()
 	if n := plan.NodeCount; !n.IsUnknown() && !n.IsNull() {
 		if int(n.ValueInt64()) < rules.MinNodes || (rules.MaxNodes > 0 && int(n.ValueInt64()) > rules.MaxNodes) {

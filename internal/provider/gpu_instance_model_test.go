@@ -131,6 +131,7 @@ func TestSchemaModelParity(t *testing.T) {
 	}{
 		{NewGPUInstanceResource(), gpuInstanceModel{}},
 		{NewSSHKeyResource(), sshKeyModel{}},
+		{NewContainerRegistryCredentialResource(), registryCredentialModel{}},
 	}
 	for _, c := range resources {
 		var resp resource.SchemaResponse
@@ -143,6 +144,9 @@ func TestSchemaModelParity(t *testing.T) {
 			names[n] = true
 			if nb, ok := b.(rschema.SingleNestedBlock); ok && n == "lambda" {
 				compareFields(t, "lambda block", lambdaInstanceModel{}, keysOf(nb.Attributes))
+			}
+			if nb, ok := b.(rschema.SingleNestedBlock); ok && n == "runpod" {
+				compareFields(t, "runpod block", runpodInstanceModel{}, keysOf(nb.Attributes))
 			}
 		}
 		compareFields(t, reflect.TypeOf(c.model).Name(), c.model, names)

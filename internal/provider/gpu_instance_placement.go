@@ -85,6 +85,9 @@ func (r *gpuInstanceResource) candidates(ctx context.Context, plan gpuInstanceMo
 		p := plan // each cloud resolves the type and sees its keys on its own copy
 		p.SSHKeyIDs = keySetOnCloud(ctx, cloud, plan.SSHKeyIDs, &diags)
 		resolved, cd := checkOnCloud(ctx, cloud, &p)
+		if !cd.HasError() {
+			cd.Append(checkReferences(ctx, cloud, p, nil)...)
+		}
 		if cd.HasError() {
 			var why []string
 			for _, d := range cd.Errors() {

@@ -86,7 +86,8 @@ func (r *gpuInstanceResource) Schema(ctx context.Context, _ resource.SchemaReque
 			"region": schema.StringAttribute{
 				Optional: true,
 				Computed: true,
-				MarkdownDescription: "Region (Lambda region code such as `us-east-1`). Leave it out and the provider picks a region " +
+				MarkdownDescription: "Region (Lambda region code such as `us-east-1`, RunPod data center such as `US-TX-3`). Checked at plan time; " +
+					"RunPod's data centers are read from RunPod, so one it opened recently is accepted. Leave it out and the provider picks a region " +
 					"with capacity for the machine and records it here. Setting it to another region replaces the machine.",
 				PlanModifiers: []planmodifier.String{keep, stringplanmodifier.RequiresReplaceIfConfigured()},
 			},
@@ -251,6 +252,10 @@ func (r *gpuInstanceResource) ModifyPlan(ctx context.Context, req resource.Modif
 			return
 		}
 	}
+	resp.Diagnostics.Append(checkReferences(ctx, cloud, check, state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
 
 	if state == nil {
 		// A new machine: its status and price are known only after launch.
@@ -276,7 +281,7 @@ func (r *gpuInstanceResource) ModifyPlan(ctx context.Context, req resource.Modif
 		// Starting, stopping or restarting the container (new image or environment) changes
 		// the status, addresses and price; a rename or a respelling changes none of them.
 		u := instanceUpdate(ctx, plan, *state, &resp.Diagnostics)
-		if u.DesiredState != nil || u.Image != nil || u.Env != nil || lost {
+		if u.DesiredState != nil || u.Image != nil || u.Env != nil || u.RunPod != nil || runpodSettingUnknown(plan) || lost {
 			plan.Status = types.StringUnknown()
 			plan.PublicIP, plan.PrivateIP, plan.SSHHost = types.StringUnknown(), types.StringUnknown(), types.StringUnknown()
 			plan.SSHPort = types.Int64Unknown()
@@ -302,11 +307,7 @@ func checkOnCloud(ctx context.Context, cloud clients.Cloud, plan *gpuInstanceMod
 			}
 		}
 	}
-	if !plan.Region.IsNull() && !plan.Region.IsUnknown() && !slices.Contains(cloud.Regions(), plan.Region.ValueString()) {
-		diags.AddAttributeError(path.Root("region"), "Unknown region",
-			fmt.Sprintf("%s has no region %q. Its regions are: %s. Leave region out to let the provider pick one with capacity.",
-				cloudName, plan.Region.ValueString(), strings.Join(cloud.Regions(), ", ")))
-	}
+	diags.Append(checkRegion(ctx, cloud, plan.Region, "Leave region out to let the provider pick one with capacity.")...)
 
 	var resolved clients.InstanceType
 	if !plan.GPUType.IsUnknown() && !plan.GPUCount.IsUnknown() {
@@ -559,8 +560,9 @@ func (r *gpuInstanceResource) Update(ctx context.Context, req resource.UpdateReq
 		inst, err = cloud.UpdateInstance(ctx, id, update)
 		if err == nil && update.DesiredState != nil {
 			inst, err = waitPowerState(ctx, cloud, id, *update.DesiredState)
-		} else if err == nil && (update.Image != nil || update.Env != nil) && plan.DesiredState.ValueString() == clients.DesiredRunning {
-			// A new image or environment restarts the container: wait until it is back.
+		} else if err == nil && (update.Image != nil || update.Env != nil || update.RunPod != nil) && plan.DesiredState.ValueString() == clients.DesiredRunning {
+			// A new image, environment, registry credential or mount path restarts the
+			// container: wait until it is back.
 			inst, err = waitInstanceReady(ctx, cloud, id)
 		}
 	} else {
@@ -590,17 +592,73 @@ func instanceUpdate(ctx context.Context, plan, state gpuInstanceModel, diags *di
 		u.DesiredState = plan.DesiredState.ValueStringPointer()
 	}
 	if plan.RunPod != nil && state.RunPod != nil {
-		if !plan.RunPod.Image.Equal(state.RunPod.Image) && !plan.RunPod.Image.IsNull() {
-			u.Image = plan.RunPod.Image.ValueStringPointer()
+		p, s := plan.RunPod, state.RunPod
+		if !p.Image.Equal(s.Image) && !p.Image.IsNull() {
+			u.Image = p.Image.ValueStringPointer()
 		}
-		if !plan.RunPod.Env.Equal(state.RunPod.Env) {
-			u.Env = stringMap(ctx, plan.RunPod.Env, diags)
+		if !p.Env.Equal(s.Env) {
+			u.Env = stringMap(ctx, p.Env, diags)
 			if u.Env == nil {
 				u.Env = map[string]string{} // removing every variable
 			}
 		}
+		var ru clients.RunPodInstanceUpdate
+		if m := p.VolumeMountPath; !m.IsNull() && !m.IsUnknown() && !m.Equal(s.VolumeMountPath) {
+			ru.VolumeMountPath = m.ValueStringPointer()
+		}
+		// Left out on a pod from a template, the credential is the template's: not removed.
+		if r := p.RegistryCredentialID; !r.IsUnknown() && !r.Equal(s.RegistryCredentialID) && (!r.IsNull() || p.TemplateID.IsNull()) {
+			id := r.ValueString() // "" removes it
+			ru.RegistryCredentialID = &id
+		}
+		if !ru.IsZero() {
+			u.RunPod = &ru
+		}
 	}
 	return u
+}
+
+// runpodSettingUnknown reports a RunPod setting changed in place whose new value is known only
+// at apply (a registry credential created in the same run): the container may restart.
+func runpodSettingUnknown(plan gpuInstanceModel) bool {
+	return plan.RunPod != nil && (plan.RunPod.RegistryCredentialID.IsUnknown() || plan.RunPod.VolumeMountPath.IsUnknown())
+}
+
+// checkReferences asks the cloud, at plan time, whether what the machine refers to in the
+// account exists (clients.InstanceReferenceChecker: a RunPod template, a registry credential).
+// On an existing machine only references that change are checked: a template deleted after the
+// pod was made from it must not block every later plan. A reference known only at apply is
+// checked then by the cloud itself; a check the cloud could not answer is a warning.
+func checkReferences(ctx context.Context, cloud clients.Cloud, plan gpuInstanceModel, state *gpuInstanceModel) diag.Diagnostics {
+	var diags diag.Diagnostics
+	rc, ok := cloud.(clients.InstanceReferenceChecker)
+	if !ok {
+		return diags
+	}
+	spec := expandInstanceSpec(ctx, plan, &diags)
+	if spec.RunPod == nil {
+		return diags
+	}
+	unknown := plan.unknownAttributes()
+	if unknown["runpod.template_id"] || (state != nil && state.RunPod != nil && plan.RunPod.TemplateID.Equal(state.RunPod.TemplateID)) {
+		spec.RunPod.TemplateID = ""
+	}
+	if unknown["runpod.registry_credential_id"] || (state != nil && state.RunPod != nil && plan.RunPod.RegistryCredentialID.Equal(state.RunPod.RegistryCredentialID)) {
+		spec.RunPod.RegistryCredentialID = ""
+	}
+	if spec.RunPod.TemplateID == "" && spec.RunPod.RegistryCredentialID == "" {
+		return diags
+	}
+	errs, err := rc.CheckInstanceReferences(ctx, spec)
+	for _, fe := range errs {
+		diags.AddAttributeError(attrPath(fe.Field), fe.Summary, fe.Detail)
+	}
+	if err != nil {
+		diags.AddAttributeWarning(path.Root(cloud.Name()), "References not checked",
+			fmt.Sprintf("%s could not be asked at plan time whether the template or registry credential exists (%v); it checks them itself when the machine is created.",
+				displayName(cloud.Name()), err))
+	}
+	return diags
 }
 
 func (r *gpuInstanceResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {

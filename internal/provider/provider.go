@@ -183,6 +183,7 @@ func (p *neocloudProvider) Resources(_ context.Context) []func() resource.Resour
 		NewSSHKeyResource,
 		NewVolumeResource,
 		NewGPUClusterResource,
+		NewContainerRegistryCredentialResource,
 	}
 }
 

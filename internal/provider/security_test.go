@@ -408,13 +408,19 @@ func TestSchema_secretsAreSensitive(t *testing.T) {
 	instance := resourceSchema(NewGPUInstanceResource())
 	cluster := resourceSchema(NewGPUClusterResource())
 	sshKey := resourceSchema(NewSSHKeyResource())
+	registry := resourceSchema(NewContainerRegistryCredentialResource())
+	if a := registry.Attributes["password_wo"]; a == nil || !a.IsWriteOnly() {
+		t.Errorf("neocloud_container_registry_credential.password_wo is not write-only")
+	}
 	for name, a := range map[string]rschema.Attribute{
-		"neocloud_gpu_instance.user_data":       instance.Attributes["user_data"],
-		"neocloud_gpu_instance.runpod.env":      blockAttr(instance, "runpod", "env"),
-		"neocloud_gpu_cluster.runpod.env":       blockAttr(cluster, "runpod", "env"),
-		"neocloud_gpu_cluster.lambda.user_data": blockAttr(cluster, "lambda", "user_data"),
-		"neocloud_gpu_cluster.kubeconfig":       cluster.Attributes["kubeconfig"],
-		"neocloud_ssh_key.private_key":          sshKey.Attributes["private_key"],
+		"neocloud_container_registry_credential.password":    registry.Attributes["password"],
+		"neocloud_container_registry_credential.password_wo": registry.Attributes["password_wo"],
+		"neocloud_gpu_instance.user_data":                    instance.Attributes["user_data"],
+		"neocloud_gpu_instance.runpod.env":                   blockAttr(instance, "runpod", "env"),
+		"neocloud_gpu_cluster.runpod.env":                    blockAttr(cluster, "runpod", "env"),
+		"neocloud_gpu_cluster.lambda.user_data":              blockAttr(cluster, "lambda", "user_data"),
+		"neocloud_gpu_cluster.kubeconfig":                    cluster.Attributes["kubeconfig"],
+		"neocloud_ssh_key.private_key":                       sshKey.Attributes["private_key"],
 	} {
 		if a == nil || !a.IsSensitive() {
 			t.Errorf("%s is not Sensitive", name)

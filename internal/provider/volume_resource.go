@@ -121,10 +121,7 @@ func (r *volumeResource) ModifyPlan(ctx context.Context, req resource.ModifyPlan
 	}
 	rules := vc.VolumeRules()
 	name := displayName(cloud.Name())
-	if !plan.Region.IsUnknown() && !slices.Contains(cloud.Regions(), plan.Region.ValueString()) {
-		resp.Diagnostics.AddAttributeError(path.Root("region"), "Unknown region",
-			fmt.Sprintf("%s has no region %q. Its regions are: %s.", name, plan.Region.ValueString(), strings.Join(cloud.Regions(), ", ")))
-	}
+	resp.Diagnostics.Append(checkRegion(ctx, cloud, plan.Region, "")...)
 	size := plan.SizeGB
 	switch {
 	case size.IsUnknown():

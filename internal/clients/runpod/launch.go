@@ -50,8 +50,8 @@ func (c *Cloud) ValidateInstanceSpec(spec clients.InstanceSpec) []clients.FieldE
 	}
 	if bad := reservedIn(o.Env); bad != "" {
 		add("runpod.env", "Reserved environment variable",
-			fmt.Sprintf("%s is set by the provider (%s from ssh_key_ids, %s and %s for its bookkeeping); leave it out of runpod.env.",
-				bad, EnvPublicKey, EnvLaunchToken, EnvSSHKeyIDs))
+			fmt.Sprintf("%s is set by the provider (%s from ssh_key_ids, %s, %s and %s for its bookkeeping); leave it out of runpod.env.",
+				bad, EnvPublicKey, EnvLaunchToken, EnvSSHKeyIDs, EnvTemplateKeys))
 	}
 	if o.StartSSH != nil && !*o.StartSSH && len(spec.SSHKeyIDs) > 0 {
 		add("runpod.start_ssh", "SSH keys without SSH", "ssh_key_ids are installed by RunPod's SSH setup, which runpod.start_ssh = false turns off.")
@@ -68,8 +68,18 @@ func (c *Cloud) ValidateInstanceSpec(spec clients.InstanceSpec) []clients.FieldE
 	if o.NetworkVolumeID != "" && !validID.MatchString(o.NetworkVolumeID) {
 		add("runpod.network_volume_id", "Invalid network volume id", fmt.Sprintf("%q is not a RunPod network volume id.", o.NetworkVolumeID))
 	}
+	if o.TemplateID != "" && !validID.MatchString(o.TemplateID) {
+		add("runpod.template_id", "Invalid template id", fmt.Sprintf("%q is not a RunPod template id.", o.TemplateID))
+	}
+	if o.RegistryCredentialID != "" && !validID.MatchString(o.RegistryCredentialID) {
+		add("runpod.registry_credential_id", "Invalid registry credential id", fmt.Sprintf("%q is not a RunPod container registry credential id.", o.RegistryCredentialID))
+	}
 	if o.VolumeMountPath != "" && !path.IsAbs(o.VolumeMountPath) {
 		add("runpod.volume_mount_path", "Relative mount path", fmt.Sprintf("%q must be an absolute path such as /workspace.", o.VolumeMountPath))
+	}
+	if o.VolumeMountPath != "" && o.VolumeGB == 0 && o.NetworkVolumeID == "" && o.TemplateID == "" {
+		add("runpod.volume_mount_path", "Mount path without a volume",
+			"runpod.volume_mount_path is where a volume is mounted: set runpod.volume_gb or runpod.network_volume_id too, or leave the path out.")
 	}
 	for _, p := range o.Ports {
 		m := portPattern.FindStringSubmatch(p)
@@ -124,7 +134,13 @@ func (c *Cloud) CreateInstance(ctx context.Context, spec clients.InstanceSpec) (
 		}
 	}
 
-	env, err := c.podEnv(ctx, spec, opts, tokenValue)
+	var tpl *Template
+	if opts.TemplateID != "" {
+		if tpl, err = c.podTemplate(ctx, opts.TemplateID); err != nil {
+			return nil, err
+		}
+	}
+	env, err := c.podEnv(ctx, spec, opts, tokenValue, tpl)
 	if err != nil {
 		return nil, err
 	}
@@ -228,6 +244,9 @@ func regionOrAny(region string) string {
 	return region
 }
 
+// envJupyterPassword is the variable RunPod generates when a pod starts Jupyter.
+const envJupyterPassword = "JUPYTER_PASSWORD"
+
 // podOptions are the spec's RunPod options with the defaults filled in.
 func podOptions(spec clients.InstanceSpec) clients.RunPodInstanceOptions {
 	var o clients.RunPodInstanceOptions
@@ -246,13 +265,44 @@ func podOptions(spec clients.InstanceSpec) clients.RunPodInstanceOptions {
 	return o
 }
 
+// podTemplate reads the template a pod is created from: one the account can use, and a pod
+// template. Its env and Jupyter setting decide what EnvTemplateKeys lists.
+func (c *Cloud) podTemplate(ctx context.Context, id string) (*Template, error) {
+	t, err := c.api.GetTemplate(ctx, id)
+	switch {
+	case clients.IsNotFound(err):
+		return nil, clients.Errorf(clients.ErrInvalid, "RunPod has no template %q that this account can use", id)
+	case err != nil:
+		return nil, err
+	case t.Serverless:
+		return nil, clients.Errorf(clients.ErrInvalid, "RunPod template %q is for serverless workers; a pod needs a pod template", id)
+	}
+	return t, nil
+}
+
 // podEnv is the pod's environment: the user's, the launch token, and the spec's SSH keys.
 // RunPod images install the keys of PUBLIC_KEY; startSsh would put every account key there,
-// so the adapter sets it to exactly the keys asked for.
-func (c *Cloud) podEnv(ctx context.Context, spec clients.InstanceSpec, o clients.RunPodInstanceOptions, tokenValue string) (map[string]string, error) {
+// so the adapter sets it to exactly the keys asked for. With a template, the names RunPod will
+// add from it are listed in EnvTemplateKeys.
+func (c *Cloud) podEnv(ctx context.Context, spec clients.InstanceSpec, o clients.RunPodInstanceOptions, tokenValue string, tpl *Template) (map[string]string, error) {
 	env := maps.Clone(o.Env)
 	if env == nil {
 		env = map[string]string{}
+	}
+	if tpl != nil {
+		var fromTemplate []string
+		for k := range tpl.Env {
+			if _, mine := env[k]; !mine && !slices.Contains(reservedEnv, k) {
+				fromTemplate = append(fromTemplate, k)
+			}
+		}
+		if _, mine := env[envJupyterPassword]; tpl.StartJupyter && !mine && !slices.Contains(fromTemplate, envJupyterPassword) {
+			fromTemplate = append(fromTemplate, envJupyterPassword)
+		}
+		if len(fromTemplate) > 0 {
+			sort.Strings(fromTemplate)
+			env[EnvTemplateKeys] = strings.Join(fromTemplate, ",")
+		}
 	}
 	env[EnvLaunchToken] = tokenValue
 	if len(spec.SSHKeyIDs) > 0 {
@@ -283,6 +333,9 @@ func createRequest(spec clients.InstanceSpec, o clients.RunPodInstanceOptions, i
 		Disk:       o.ContainerDiskGB,
 		TemplateID: o.TemplateID,
 		StartSSH:   o.StartSSH == nil || *o.StartSSH,
+	}
+	if o.RegistryCredentialID != "" {
+		req.Registry = &o.RegistryCredentialID
 	}
 	switch {
 	case o.NetworkVolumeID != "":

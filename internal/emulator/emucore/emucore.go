@@ -8,12 +8,15 @@
 package emucore
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"sort"
@@ -42,10 +45,61 @@ func (c Clock) D(d time.Duration) time.Duration {
 	return d
 }
 
-// Stats counts calls per route template ("GET /api/v1/instances/{id}").
+// Stats counts calls per route template ("GET /api/v1/instances/{id}"), and the answers of each
+// route per HTTP status, so that a storm of 429s or 5xx is visible next to the call counts.
 type Stats struct {
-	mu     sync.Mutex
-	counts map[string]int
+	mu       sync.Mutex
+	counts   map[string]int
+	byStatus map[string]map[string]int
+}
+
+// StatusDropped is the status key of a request whose connection was closed without an answer
+// (the drop faults).
+const StatusDropped = "dropped"
+
+// IncStatus adds one answer with an HTTP status to a route; status 0 means the connection was
+// dropped without an answer.
+func (s *Stats) IncStatus(route string, status int) {
+	key := StatusDropped
+	if status > 0 {
+		key = strconv.Itoa(status)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.byStatus == nil {
+		s.byStatus = map[string]map[string]int{}
+	}
+	if s.byStatus[route] == nil {
+		s.byStatus[route] = map[string]int{}
+	}
+	s.byStatus[route][key]++
+}
+
+// ByStatus returns, per route, how many answers carried each HTTP status ("200", "429", or
+// StatusDropped).
+func (s *Stats) ByStatus() map[string]map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]map[string]int, len(s.byStatus))
+	for route, m := range s.byStatus {
+		c := make(map[string]int, len(m))
+		for k, v := range m {
+			c[k] = v
+		}
+		out[route] = c
+	}
+	return out
+}
+
+// GetStatus returns how many answers of a route carried a status (0: dropped connections).
+func (s *Stats) GetStatus(route string, status int) int {
+	key := StatusDropped
+	if status > 0 {
+		key = strconv.Itoa(status)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.byStatus[route][key]
 }
 
 // Inc adds one call to a route.
@@ -92,6 +146,7 @@ func (s *Stats) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.counts = nil
+	s.byStatus = nil
 }
 
 // FaultAction is what an injected fault does to a matching request.
@@ -361,14 +416,30 @@ func (c *Core) allow(route string, h http.Header) (bool, time.Duration) {
 
 // Wrap puts counting, auth, rate limits and faults in front of a vendor's mux. Requests that
 // match no route are passed to the mux as they are (it answers 404/405) and counted as "unmatched".
+// Every answer is also counted by its HTTP status (Stats.ByStatus).
 func (c *Core) Wrap(mux *http.ServeMux) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		_, pattern := mux.Handler(r)
 		route := pattern
 		if route == "" {
 			route = "unmatched " + r.Method + " " + r.URL.Path
 		}
 		c.Stats.Inc(route)
+		// A dropped connection is counted as the connection is taken over, before the client
+		// can see it close; every other answer when the handler returns.
+		w := &statusRecorder{ResponseWriter: rw, onHijack: func() { c.Stats.IncStatus(route, 0) }}
+		defer func() {
+			if p := recover(); p != nil {
+				if !w.hijacked {
+					// An aborted answer (a drop fault over HTTP/2) never reached the client.
+					c.Stats.IncStatus(route, 0)
+				}
+				panic(p)
+			}
+			if !w.hijacked {
+				c.Stats.IncStatus(route, w.answered())
+			}
+		}()
 
 		if c.Vendor.Authenticate != nil && !c.Vendor.Authenticate(r) {
 			c.Vendor.WriteError(w, r, http.StatusUnauthorized, "unauthorized", "")
@@ -422,6 +493,63 @@ func (c *Core) Wrap(mux *http.ServeMux) http.Handler {
 	})
 }
 
+// statusRecorder remembers the status of an answer for Stats.IncStatus.
+type statusRecorder struct {
+	http.ResponseWriter
+	status   int
+	hijacked bool
+	onHijack func()
+}
+
+func (s *statusRecorder) WriteHeader(status int) {
+	if s.status == 0 {
+		s.status = status
+	}
+	s.ResponseWriter.WriteHeader(status)
+}
+
+func (s *statusRecorder) Write(b []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	return s.ResponseWriter.Write(b)
+}
+
+// Flush passes streaming answers through (the Kubernetes watches of the CoreWeave emulator).
+func (s *statusRecorder) Flush() {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	if f, ok := s.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// Unwrap gives http.ResponseController the writer underneath.
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// Hijack lets dropConnection close the connection; such a request had no answer.
+func (s *statusRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	hj, ok := s.ResponseWriter.(http.Hijacker)
+	if !ok {
+		return nil, nil, errors.New("emucore: response writer cannot be hijacked")
+	}
+	if !s.hijacked {
+		s.hijacked = true
+		s.onHijack()
+	}
+	return hj.Hijack()
+}
+
+// answered is the status the client received; 200 when the handler wrote nothing (net/http then
+// answers 200).
+func (s *statusRecorder) answered() int {
+	if s.status == 0 {
+		return http.StatusOK
+	}
+	return s.status
+}
+
 // dropConnection closes the client's connection without an answer.
 func dropConnection(w http.ResponseWriter) {
 	hj, ok := w.(http.Hijacker)
@@ -438,8 +566,9 @@ func dropConnection(w http.ResponseWriter) {
 
 // AdminHandler serves the per-cloud admin API under a prefix stripped by the caller:
 //
-//	GET    /stats   counters per route
-//	DELETE /stats   reset counters
+//	GET    /stats             counters per route: {"GET /api/v1/instances": 12, ...}
+//	GET    /stats?by=status   answers per route and HTTP status: {"GET /api/v1/instances": {"200": 9, "429": 3}}
+//	DELETE /stats             reset counters
 //	GET    /faults  installed faults
 //	POST   /faults  add a fault (JSON Fault; delay as a Go duration string in "delay"); action is
 //	                one of status, drop_after_commit, drop_before_commit, delay, rate_limit,
@@ -450,8 +579,16 @@ func dropConnection(w http.ResponseWriter) {
 // Vendors add their own state routes to the returned mux.
 func (c *Core) AdminHandler() *http.ServeMux {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /stats", func(w http.ResponseWriter, _ *http.Request) {
-		WriteJSON(w, http.StatusOK, c.Stats.Snapshot())
+	mux.HandleFunc("GET /stats", func(w http.ResponseWriter, r *http.Request) {
+		byStatus, err := StatsByStatus(r)
+		switch {
+		case err != nil:
+			http.Error(w, err.Error(), http.StatusBadRequest)
+		case byStatus:
+			WriteJSON(w, http.StatusOK, c.Stats.ByStatus())
+		default:
+			WriteJSON(w, http.StatusOK, c.Stats.Snapshot())
+		}
 	})
 	mux.HandleFunc("DELETE /stats", func(w http.ResponseWriter, _ *http.Request) {
 		c.Stats.Reset()
@@ -495,6 +632,19 @@ func (c *Core) AdminHandler() *http.ServeMux {
 		WriteJSON(w, http.StatusOK, c.LateCommits())
 	})
 	return mux
+}
+
+// StatsByStatus reads the by query parameter of a stats request: absent for the call counts per
+// route (the original shape, unchanged), "status" for the answers per route and HTTP status.
+func StatsByStatus(r *http.Request) (bool, error) {
+	switch by := r.URL.Query().Get("by"); by {
+	case "":
+		return false, nil
+	case "status":
+		return true, nil
+	default:
+		return false, fmt.Errorf("unknown by=%q: leave it out for call counts per route, or by=status for answers per route and HTTP status", by)
+	}
 }
 
 // WriteJSON writes v as JSON with a status.

@@ -1,8 +1,9 @@
 // Package server puts every emulated cloud behind one http.Handler, each under its real path
-// space (Lambda /api/v1, RunPod /v2, CoreWeave /v1beta1 and each CKS cluster's Kubernetes API at
+// space (Lambda /api/, RunPod /v2, CoreWeave /v1beta1 and each CKS cluster's Kubernetes API at
 // /k8s/<cluster id>), with a combined admin API:
 //
 //	GET  /_emulator/stats           {"lambda": {"GET /api/v1/instances": 12, ...}, "runpod": {...}}
+//	GET  /_emulator/stats?by=status {"lambda": {"GET /api/v1/instances": {"200": 9, "429": 3}, ...}, ...}
 //	     /_emulator/lambda/...      the Lambda emulator's admin API (faults, capacity, state)
 //	     /_emulator/runpod/...      the RunPod emulator's admin API
 //	     /_emulator/coreweave/...   the CoreWeave emulator's admin API
@@ -58,10 +59,20 @@ func New(opts Options) *Server {
 	s.mux.Handle("/_emulator/coreweave/", http.StripPrefix("/_emulator/coreweave", s.CoreWeave.AdminHandler()))
 	s.mux.Handle("/v2/", s.RunPod)
 	s.mux.Handle("/_emulator/runpod/", http.StripPrefix("/_emulator/runpod", s.RunPod.AdminHandler()))
-	s.mux.Handle("/api/v1/", s.Lambda)
+	// All of /api/, not only /api/v1/: a path Lambda does not have is answered by the Lambda
+	// emulator in Lambda's JSON error shape, as Lambda's own host would, not by this mux.
+	s.mux.Handle("/api/", s.Lambda)
 	s.mux.Handle("/_emulator/lambda/", http.StripPrefix("/_emulator/lambda", s.Lambda.AdminHandler()))
-	s.mux.HandleFunc("GET /_emulator/stats", func(w http.ResponseWriter, _ *http.Request) {
-		emucore.WriteJSON(w, http.StatusOK, s.Stats())
+	s.mux.HandleFunc("GET /_emulator/stats", func(w http.ResponseWriter, r *http.Request) {
+		byStatus, err := emucore.StatsByStatus(r)
+		switch {
+		case err != nil:
+			http.Error(w, err.Error(), http.StatusBadRequest)
+		case byStatus:
+			emucore.WriteJSON(w, http.StatusOK, s.StatsByStatus())
+		default:
+			emucore.WriteJSON(w, http.StatusOK, s.Stats())
+		}
 	})
 	return s
 }
@@ -72,6 +83,16 @@ func (s *Server) Stats() map[string]map[string]int {
 		"lambda":    s.Lambda.Core.Stats.Snapshot(),
 		"runpod":    s.RunPod.Core.Stats.Snapshot(),
 		"coreweave": s.CoreWeave.Core.Stats.Snapshot(),
+	}
+}
+
+// StatsByStatus returns the answers of every cloud, keyed by cloud, route template and HTTP
+// status ("200", "429", or "dropped" for a connection closed without an answer).
+func (s *Server) StatsByStatus() map[string]map[string]map[string]int {
+	return map[string]map[string]map[string]int{
+		"lambda":    s.Lambda.Core.Stats.ByStatus(),
+		"runpod":    s.RunPod.Core.Stats.ByStatus(),
+		"coreweave": s.CoreWeave.Core.Stats.ByStatus(),
 	}
 }
 
