@@ -151,6 +151,9 @@ func expandClusterSpec(ctx context.Context, m gpuClusterModel, diags *diag.Diagn
 // flattenCluster writes what the cloud reports into the model. Settings the cloud does not
 // report back keep their planned or prior value; an import fills what it can.
 func flattenCluster(ctx context.Context, c *clients.Cluster, m *gpuClusterModel, diags *diag.Diagnostics) {
+	// An import knows only the id: the coreweave block is filled from the cloud. Otherwise a
+	// block the configuration leaves out stays out, or the apply would be inconsistent.
+	importing := m.GPUType.IsNull()
 	m.ID = types.StringValue(c.ID)
 	m.Cloud = types.StringValue(c.Cloud)
 	if c.Name != "" {
@@ -189,7 +192,7 @@ func flattenCluster(ctx context.Context, c *clients.Cluster, m *gpuClusterModel,
 	if m.SSHKeyIDs.IsUnknown() {
 		m.SSHKeyIDs = types.SetNull(types.StringType)
 	}
-	if info := c.CoreWeave; info != nil {
+	if info := c.CoreWeave; info != nil && (m.CoreWeave != nil || importing) {
 		cw := m.CoreWeave
 		if cw == nil {
 			cw = &coreweaveClusterModel{ComputeClass: types.StringNull()}
