@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -100,7 +101,10 @@ func (r *gpuInstanceResource) Schema(ctx context.Context, _ resource.SchemaReque
 			"gpu_count": schema.Int64Attribute{
 				Optional:            true,
 				Computed:            true,
-				MarkdownDescription: "Number of GPUs. Optional when `gpu_type` is a native instance type that fixes it. A change replaces the machine.",
+				MarkdownDescription: "Number of GPUs. A change replaces the machine. Left out, it is what `gpu_type` implies on the chosen cloud, and the plan shows it once the cloud is known: " +
+					"the count of a native instance type (Lambda `gpu_8x_h100_sxm5`: 8, a CoreWeave node type: its GPUs), the only count a cloud sells the GPU in " +
+					"(Lambda `GH200_96GB`: 1; CoreWeave sells whole nodes, so its node's count), or 1 on RunPod (a pod takes 1 GPU and up). " +
+					"When a cloud sells the GPU in several machine sizes (Lambda `H100_80GB_SXM`: 1, 2, 4 or 8), the provider does not guess: the plan fails on `gpu_count` and names the counts.",
 				PlanModifiers:       []planmodifier.Int64{int64planmodifier.UseStateForUnknown()},
 			},
 			"image": schema.StringAttribute{
@@ -218,6 +222,16 @@ func (r *gpuInstanceResource) ModifyPlan(ctx context.Context, req resource.Modif
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	if req.State.Raw.IsNull() && plan.GPUCount.IsUnknown() {
+		// gpu_count is computed, so a new machine without one plans it as unknown. Left out
+		// of the configuration it means "what the type implies": resolve that now, so that a
+		// type sold in several counts fails here, on gpu_count, and not at launch.
+		var configured types.Int64
+		resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("gpu_count"), &configured)...)
+		if configured.IsNull() {
+			plan.GPUCount = types.Int64Null()
+		}
+	}
 	if plan.Placement != nil && req.State.Raw.IsNull() {
 		r.modifyPlanPlacement(ctx, &plan, resp)
 		return
@@ -313,11 +327,18 @@ func checkOnCloud(ctx context.Context, cloud clients.Cloud, plan *gpuInstanceMod
 		var err error
 		resolved, err = cloud.ResolveInstanceType(plan.GPUType.ValueString(), int(plan.GPUCount.ValueInt64()))
 		if err != nil {
-			at := path.Root("gpu_type")
-			if !plan.GPUCount.IsNull() && soldInSomeCount(cloud, plan.GPUType.ValueString()) {
-				at = path.Root("gpu_count")
+			counts := countsSold(cloud, plan.GPUType.ValueString())
+			switch {
+			case plan.GPUCount.IsNull() && len(counts) > 0:
+				// The type alone does not say how many GPUs: the cloud sells several shapes.
+				diags.AddAttributeError(path.Root("gpu_count"), "GPU count needed",
+					fmt.Sprintf("%s sells %s in machines of %s GPUs, so gpu_type alone does not say which machine to launch. Set gpu_count to one of these counts, "+
+						"or set gpu_type to the cloud's instance type (which fixes the count).", displayName(cloudName), plan.GPUType.ValueString(), joinCounts(counts)))
+			case len(counts) > 0:
+				diags.AddAttributeError(path.Root("gpu_count"), "GPU type not available on "+cloudName, err.Error())
+			default:
+				diags.AddAttributeError(path.Root("gpu_type"), "GPU type not available on "+cloudName, err.Error())
 			}
-			diags.AddAttributeError(at, "GPU type not available on "+cloudName, err.Error())
 			return resolved, diags
 		}
 		plan.InstanceType = types.StringValue(resolved.Name)
@@ -384,6 +405,11 @@ func (r *gpuInstanceResource) Create(ctx context.Context, req resource.CreateReq
 	spec.LaunchToken, spec.AdoptSince = launchIdentity("gpu_instance", plan.Name.ValueString(), timeout)
 
 	if plan.Placement != nil {
+		if plan.GPUCount.IsUnknown() {
+			// Every configured value is known at apply: an unknown count was left out, and
+			// each candidate cloud resolves the type on its own (see ModifyPlan).
+			plan.GPUCount = types.Int64Null()
+		}
 		cloud, inst, err := r.launchPlaced(ctx, plan, spec)
 		if err != nil {
 			err = saveInDoubt(ctx, cloud, spec, &plan, err, resp)
@@ -669,12 +695,31 @@ func (r *gpuInstanceResource) ImportState(ctx context.Context, req resource.Impo
 // soldInSomeCount reports whether the cloud sells a GPU type in any count, to put a
 // resolution error on gpu_count (the count is wrong) rather than gpu_type (the type is).
 func soldInSomeCount(cloud clients.Cloud, gpuType string) bool {
+	return len(countsSold(cloud, gpuType)) > 0
+}
+
+// countsSold lists the GPU counts (up to 16) a cloud resolves a GPU type with, without calling
+// its API.
+func countsSold(cloud clients.Cloud, gpuType string) []int {
+	var out []int
 	for n := 1; n <= 16; n++ {
 		if _, err := cloud.ResolveInstanceType(gpuType, n); err == nil {
-			return true
+			out = append(out, n)
 		}
 	}
-	return false
+	return out
+}
+
+// joinCounts writes counts as "1, 2, 4 or 8".
+func joinCounts(counts []int) string {
+	s := make([]string, len(counts))
+	for i, n := range counts {
+		s[i] = strconv.Itoa(n)
+	}
+	if len(s) == 1 {
+		return s[0]
+	}
+	return strings.Join(s[:len(s)-1], ", ") + " or " + s[len(s)-1]
 }
 
 // displayName is a cloud's name for diagnostics.
