@@ -361,7 +361,7 @@ func (r *gpuClusterResource) Create(ctx context.Context, req resource.CreateRequ
 		if cluster != nil {
 			err = fmt.Errorf("%w\n\nThe %d node(s) that were created are saved in state, and the cluster is marked tainted: the next apply replaces it, and destroy removes every node", err, len(cluster.Nodes))
 		}
-		addCloudError(&resp.Diagnostics, summary, err)
+		r.data.cloudError(&resp.Diagnostics, cloud.Name(), summary, err)
 		return
 	}
 	tflog.Info(ctx, "cluster accepted, waiting for its nodes", map[string]any{"cloud": cloud.Name(), "id": cluster.ID})
@@ -371,7 +371,7 @@ func (r *gpuClusterResource) Create(ctx context.Context, req resource.CreateRequ
 		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 	}
 	if err != nil {
-		addCloudError(&resp.Diagnostics, fmt.Sprintf("%s cluster %s did not become ready", displayName(cloud.Name()), cluster.ID),
+		r.data.cloudError(&resp.Diagnostics, cloud.Name(), fmt.Sprintf("%s cluster %s did not become ready", displayName(cloud.Name()), cluster.ID),
 			fmt.Errorf("%w\n\nThe cluster is saved in state and marked tainted: the next apply replaces it, and destroy removes it", err))
 	}
 }
@@ -451,7 +451,7 @@ func (r *gpuClusterResource) Read(ctx context.Context, req resource.ReadRequest,
 		return
 	}
 	if err != nil {
-		addCloudError(&resp.Diagnostics, "Unable to read "+displayName(cloud.Name())+" cluster "+state.ID.ValueString(), err)
+		r.data.readError(&resp.Diagnostics, cloud.Name(), "Unable to read "+displayName(cloud.Name())+" cluster "+state.ID.ValueString(), err)
 		return
 	}
 	flattenCluster(ctx, c, &state, &resp.Diagnostics)
@@ -500,7 +500,7 @@ func (r *gpuClusterResource) Update(ctx context.Context, req resource.UpdateRequ
 		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 	}
 	if err != nil {
-		addCloudError(&resp.Diagnostics, "Unable to update "+displayName(cloud.Name())+" cluster "+id, err)
+		r.data.cloudError(&resp.Diagnostics, cloud.Name(), "Unable to update "+displayName(cloud.Name())+" cluster "+id, err)
 	}
 }
 
@@ -524,7 +524,7 @@ func (r *gpuClusterResource) Delete(ctx context.Context, req resource.DeleteRequ
 	defer cancel()
 	id := state.ID.ValueString()
 	if err := cc.DeleteCluster(ctx, id); err != nil {
-		addCloudError(&resp.Diagnostics, "Unable to delete "+displayName(cloud.Name())+" cluster "+id, err)
+		r.data.cloudError(&resp.Diagnostics, cloud.Name(), "Unable to delete "+displayName(cloud.Name())+" cluster "+id, err)
 		return
 	}
 	err = clients.Poll(ctx, func(ctx context.Context) (bool, error) {
@@ -535,7 +535,7 @@ func (r *gpuClusterResource) Delete(ctx context.Context, req resource.DeleteRequ
 		return false, ignoreRateLimit(err)
 	})
 	if err != nil {
-		addCloudError(&resp.Diagnostics, fmt.Sprintf("%s cluster %s did not finish deleting", displayName(cloud.Name()), id), err)
+		r.data.cloudError(&resp.Diagnostics, cloud.Name(), fmt.Sprintf("%s cluster %s did not finish deleting", displayName(cloud.Name()), id), err)
 	}
 }
 

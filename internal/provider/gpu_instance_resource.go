@@ -367,6 +367,9 @@ func (r *gpuInstanceResource) checkPrice(ctx context.Context, cloud clients.Clou
 	}
 	limit := plan.MaxPricePerHour.ValueFloat64()
 	offers, err := cloud.Offers(ctx, clients.OfferFilter{GPUType: resolved.GPUType, GPUCount: resolved.GPUCount})
+	if r.data.authFailed(&resp.Diagnostics, cloud.Name(), err, true) {
+		return
+	}
 	if err != nil {
 		resp.Diagnostics.AddAttributeWarning(path.Root("max_price_per_hour"), "Price not checked",
 			"The price cap could not be checked at plan time ("+err.Error()+"); it is checked again at launch.")
@@ -413,7 +416,7 @@ func (r *gpuInstanceResource) Create(ctx context.Context, req resource.CreateReq
 		cloud, inst, err := r.launchPlaced(ctx, plan, spec)
 		if err != nil {
 			err = saveInDoubt(ctx, cloud, spec, &plan, err, resp)
-			addCloudError(&resp.Diagnostics, "Unable to place GPU instance", err)
+			r.data.cloudError(&resp.Diagnostics, cloudNameOf(cloud), "Unable to place GPU instance", err)
 			return
 		}
 		r.saveAndWait(ctx, cloud, inst, &plan, resp)
@@ -427,7 +430,7 @@ func (r *gpuInstanceResource) Create(ctx context.Context, req resource.CreateReq
 	inst, err := cloud.CreateInstance(ctx, spec)
 	if err != nil {
 		err = saveInDoubt(ctx, cloud, spec, &plan, err, resp)
-		addCloudError(&resp.Diagnostics, "Unable to launch "+displayName(cloud.Name())+" instance", err)
+		r.data.cloudError(&resp.Diagnostics, cloud.Name(), "Unable to launch "+displayName(cloud.Name())+" instance", err)
 		return
 	}
 	r.saveAndWait(ctx, cloud, inst, &plan, resp)
@@ -446,7 +449,7 @@ func (r *gpuInstanceResource) saveAndWait(ctx context.Context, cloud clients.Clo
 
 	ready, err := waitInstanceReady(ctx, cloud, inst.ID)
 	if err != nil {
-		addCloudError(&resp.Diagnostics, fmt.Sprintf("%s instance %s did not become ready", displayName(cloud.Name()), inst.ID),
+		r.data.cloudError(&resp.Diagnostics, cloud.Name(), fmt.Sprintf("%s instance %s did not become ready", displayName(cloud.Name()), inst.ID),
 			fmt.Errorf("%w\n\nThe instance is saved in state and marked tainted: the next apply replaces it, and destroy removes it", err))
 		return
 	}
@@ -454,7 +457,7 @@ func (r *gpuInstanceResource) saveAndWait(ctx context.Context, cloud clients.Clo
 		// Created to be kept stopped (a disk prepared now, GPUs paid for later).
 		ready, err = setPowerState(ctx, cloud, inst.ID, clients.DesiredStopped)
 		if err != nil {
-			addCloudError(&resp.Diagnostics, fmt.Sprintf("Unable to stop %s instance %s", displayName(cloud.Name()), inst.ID), err)
+			r.data.cloudError(&resp.Diagnostics, cloud.Name(), fmt.Sprintf("Unable to stop %s instance %s", displayName(cloud.Name()), inst.ID), err)
 			return
 		}
 	}
@@ -551,7 +554,7 @@ func (r *gpuInstanceResource) Read(ctx context.Context, req resource.ReadRequest
 		return
 	}
 	if err != nil {
-		addCloudError(&resp.Diagnostics, "Unable to read "+displayName(cloud.Name())+" instance "+state.ID.ValueString(), err)
+		r.data.readError(&resp.Diagnostics, cloud.Name(), "Unable to read "+displayName(cloud.Name())+" instance "+state.ID.ValueString(), err)
 		return
 	}
 	flattenInstance(ctx, inst, &state, &resp.Diagnostics)
@@ -595,7 +598,7 @@ func (r *gpuInstanceResource) Update(ctx context.Context, req resource.UpdateReq
 		inst, err = cloud.GetInstance(ctx, id)
 	}
 	if err != nil {
-		addCloudError(&resp.Diagnostics, "Unable to update "+displayName(cloud.Name())+" instance "+id, err)
+		r.data.cloudError(&resp.Diagnostics, cloud.Name(), "Unable to update "+displayName(cloud.Name())+" instance "+id, err)
 		return
 	}
 	plan.ID = state.ID
@@ -653,7 +656,7 @@ func (r *gpuInstanceResource) Delete(ctx context.Context, req resource.DeleteReq
 		// for proof that it will not appear before letting the resource go.
 		inst, err := settleInDoubt(ctx, cloud, token, sentBy)
 		if err != nil {
-			addCloudError(&resp.Diagnostics, "Unable to settle the "+displayName(cloud.Name())+" launch whose answer was lost", err)
+			r.data.cloudError(&resp.Diagnostics, cloud.Name(), "Unable to settle the "+displayName(cloud.Name())+" launch whose answer was lost", err)
 			return
 		}
 		if inst == nil {
@@ -662,11 +665,11 @@ func (r *gpuInstanceResource) Delete(ctx context.Context, req resource.DeleteReq
 		id = inst.ID
 	}
 	if err := cloud.DeleteInstance(ctx, id); err != nil {
-		addCloudError(&resp.Diagnostics, "Unable to terminate "+displayName(cloud.Name())+" instance "+id, err)
+		r.data.cloudError(&resp.Diagnostics, cloud.Name(), "Unable to terminate "+displayName(cloud.Name())+" instance "+id, err)
 		return
 	}
 	if err := waitInstanceGone(ctx, cloud, id); err != nil {
-		addCloudError(&resp.Diagnostics, fmt.Sprintf("%s instance %s did not finish terminating", displayName(cloud.Name()), id), err)
+		r.data.cloudError(&resp.Diagnostics, cloud.Name(), fmt.Sprintf("%s instance %s did not finish terminating", displayName(cloud.Name()), id), err)
 	}
 }
 
