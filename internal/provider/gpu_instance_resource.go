@@ -99,13 +99,13 @@ func (r *gpuInstanceResource) Schema(ctx context.Context, _ resource.SchemaReque
 				Validators: []validator.String{stringvalidator.LengthAtLeast(1)},
 			},
 			"gpu_count": schema.Int64Attribute{
-				Optional:            true,
-				Computed:            true,
+				Optional: true,
+				Computed: true,
 				MarkdownDescription: "Number of GPUs. A change replaces the machine. Left out, it is what `gpu_type` implies on the chosen cloud, and the plan shows it once the cloud is known: " +
 					"the count of a native instance type (Lambda `gpu_8x_h100_sxm5`: 8, a CoreWeave node type: its GPUs), the only count a cloud sells the GPU in " +
 					"(Lambda `GH200_96GB`: 1; CoreWeave sells whole nodes, so its node's count), or 1 on RunPod (a pod takes 1 GPU and up). " +
 					"When a cloud sells the GPU in several machine sizes (Lambda `H100_80GB_SXM`: 1, 2, 4 or 8), the provider does not guess: the plan fails on `gpu_count` and names the counts.",
-				PlanModifiers:       []planmodifier.Int64{int64planmodifier.UseStateForUnknown()},
+				PlanModifiers: []planmodifier.Int64{int64planmodifier.UseStateForUnknown()},
 			},
 			"image": schema.StringAttribute{
 				Optional:            true,
