@@ -142,6 +142,9 @@ type Cluster struct {
 	// Stalled means the cloud will not make progress without a change (no capacity for the
 	// missing nodes, the node pool gone): waiting longer is pointless.
 	Stalled bool
+	// SSHKeyIDs are the account keys the nodes were launched with, where the cloud reports
+	// them (Lambda: the nodes' key names, mapped to key ids), so that an import knows them.
+	SSHKeyIDs []string
 
 	APIServerEndpoint string
 	Kubeconfig        string // sensitive

@@ -189,7 +189,11 @@ func flattenCluster(ctx context.Context, c *clients.Cluster, m *gpuClusterModel,
 	} else {
 		m.CreatedAt = types.StringValue(c.CreatedAt.UTC().Format(time.RFC3339))
 	}
-	if m.SSHKeyIDs.IsUnknown() {
+	if importing && len(c.SSHKeyIDs) > 0 {
+		// Generated configuration (terraform plan -generate-config-out) copies this: the
+		// keys the nodes were launched with, so that the cluster it describes is valid.
+		m.SSHKeyIDs = setOrNull(ctx, c.SSHKeyIDs, diags)
+	} else if m.SSHKeyIDs.IsUnknown() {
 		m.SSHKeyIDs = types.SetNull(types.StringType)
 	}
 	if info := c.CoreWeave; info != nil && (m.CoreWeave != nil || importing) {

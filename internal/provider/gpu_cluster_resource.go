@@ -96,9 +96,10 @@ func (r *gpuClusterResource) Schema(ctx context.Context, _ resource.SchemaReques
 			},
 			"ssh_key_ids": schema.SetAttribute{
 				Optional: true, ElementType: types.StringType,
-				MarkdownDescription: "`neocloud_ssh_key` ids installed on every node (Lambda, RunPod). Changing them replaces the cluster.",
-				PlanModifiers:       []planmodifier.Set{requiresReplaceIfPriorSetSet()},
-				Validators:          []validator.Set{setvalidator.SizeAtLeast(1)},
+				MarkdownDescription: "`neocloud_ssh_key` ids installed on every node (Lambda, RunPod). Changing them replaces the cluster. " +
+					"An import reads them back where the cloud reports them (Lambda: the keys the nodes were launched with), so generated configuration (`terraform plan -generate-config-out`) is complete.",
+				PlanModifiers: []planmodifier.Set{requiresReplaceIfPriorSetSet()},
+				Validators:    []validator.Set{setvalidator.SizeAtLeast(1)},
 			},
 			"status":  schema.StringAttribute{Computed: true, MarkdownDescription: "`pending`, `running`, `updating`, `degraded`, `failed` or `deleting`."},
 			"problem": schema.StringAttribute{Computed: true, MarkdownDescription: "Why a degraded or failed cluster is so, such as capacity running out at one node of four."},

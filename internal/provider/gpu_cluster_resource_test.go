@@ -160,7 +160,7 @@ func TestAccGPUCluster_lambdaScaleInPlace(t *testing.T) {
 				ImportState:             true,
 				ImportStateId:           "lambda/acc-cluster",
 				ImportStateVerify:       true,
-				ImportStateVerifyIgnore: []string{"timeouts", "ssh_key_ids", "lambda"},
+				ImportStateVerifyIgnore: []string{"timeouts", "lambda"},
 			},
 			{
 				// Imported with an import block and the configuration: the settings Lambda does
@@ -304,6 +304,47 @@ func TestAccGPUCluster_planTimeValidation(t *testing.T) {
 			{Config: runpodClusterConfig(env, "acc", 1), PlanOnly: true, ExpectError: regexp.MustCompile(`(?s)node_count.*2 to 8`)},
 			{Config: runpodClusterConfig(env, "Bad_Name", 2), PlanOnly: true, ExpectError: regexp.MustCompile(`(?s)name.*lowercase letters`)},
 			{Config: lambdaClusterConfig(env, 2, `region = "nowhere-1"`), PlanOnly: true, ExpectError: regexp.MustCompile(`(?s)region.*no region "nowhere-1"`)},
+		},
+	})
+}
+
+// A Lambda cluster imported with `terraform plan -generate-config-out`: the import reads the
+// SSH key the nodes were launched with back into ssh_key_ids, so the generated configuration
+// is valid (Lambda needs exactly one key) and plans nothing but the import.
+func TestAccGPUCluster_lambdaImportGeneratesValidConfig(t *testing.T) {
+	testAccPreCheck(t)
+	env := newTestEnv(t)
+	addr := "neocloud_gpu_cluster.c"
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		CheckDestroy:             checkNoLiveLambdaInstances(env),
+		Steps: []resource.TestStep{
+			{
+				Config:           lambdaClusterConfig(env, 1, ""),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+			},
+			{
+				// terraform import: ssh_key_ids comes back as the configured key's id.
+				ResourceName:            addr,
+				ImportState:             true,
+				ImportStateId:           "lambda/acc-cluster",
+				ImportStateVerify:       true,
+				ImportStateVerifyIgnore: []string{"timeouts"},
+			},
+			{
+				// An import block and generated configuration: the plan with it is valid and
+				// a no-op import, with the key's id in ssh_key_ids.
+				ResourceName:    addr,
+				ImportState:     true,
+				ImportStateKind: resource.ImportBlockWithID,
+				ImportStateId:   "lambda/acc-cluster",
+				GenerateConfig:  true,
+				ImportPlanChecks: resource.ImportPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("neocloud_gpu_cluster.generated", plancheck.ResourceActionNoop),
+					plancheck.ExpectKnownValue("neocloud_gpu_cluster.generated", tfjsonpath.New("ssh_key_ids"),
+						knownvalue.SetSizeExact(1)),
+				}},
+			},
 		},
 	})
 }

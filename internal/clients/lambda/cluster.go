@@ -651,7 +651,39 @@ func (c *Cloud) GetCluster(ctx context.Context, id string) (*clients.Cluster, er
 	if rs != nil && !maps.Equal(coveredIPs(rs.Rules), coveredIPs(clusterRules(id, nodes))) {
 		stale = fmt.Errorf("firewall ruleset %s does not open the nodes' private addresses to each other yet", rs.Name)
 	}
-	return clusterOf(id, rs, nodes, stale), nil
+	cl := clusterOf(id, rs, nodes, stale)
+	var err error
+	if cl.SSHKeyIDs, err = c.nodeKeyIDs(ctx, nodes); err != nil {
+		return nil, err
+	}
+	return cl, nil
+}
+
+// nodeKeyIDs lists the SSH keys the nodes were launched with, as key ids (Lambda reports key
+// names; a name whose key was deleted stays a name, as for instances), sorted and without
+// repeats.
+func (c *Cloud) nodeKeyIDs(ctx context.Context, nodes []member) ([]string, error) {
+	var names []string
+	for _, m := range nodes {
+		for _, n := range m.w.SSHKeyNames {
+			if !slices.Contains(names, n) {
+				names = append(names, n)
+			}
+		}
+	}
+	if len(names) == 0 {
+		return nil, nil
+	}
+	byName, err := c.keyIDsByName(ctx, names)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, 0, len(names))
+	for _, n := range names {
+		ids = append(ids, cmp.Or(byName[n], n))
+	}
+	slices.Sort(ids)
+	return slices.Compact(ids), nil
 }
 
 var _ clients.ClusterSettler = (*Cloud)(nil)
