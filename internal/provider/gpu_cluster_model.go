@@ -32,6 +32,8 @@ type gpuClusterModel struct {
 	InstanceType      types.String  `tfsdk:"instance_type"`
 	Nodes             types.List    `tfsdk:"nodes"`
 	HeadNodeIP        types.String  `tfsdk:"head_node_ip"`
+	NodePrivateIPs    types.List    `tfsdk:"node_private_ips"`
+	Hostfile          types.String  `tfsdk:"hostfile"`
 	PricePerHour      types.Float64 `tfsdk:"price_per_hour"`
 	APIServerEndpoint types.String  `tfsdk:"api_server_endpoint"`
 	Kubeconfig        types.String  `tfsdk:"kubeconfig"`
@@ -71,6 +73,7 @@ var clusterNodeType = types.ObjectType{AttrTypes: map[string]attr.Type{
 	"private_ip": types.StringType,
 	"ssh_host":   types.StringType,
 	"ssh_port":   types.Int64Type,
+	"ssh_user":   types.StringType,
 	"env":        types.MapType{ElemType: types.StringType},
 }}
 
@@ -230,6 +233,7 @@ func flattenCluster(ctx context.Context, c *clients.Cluster, m *gpuClusterModel,
 			"private_ip": stringOrNull(n.PrivateIP),
 			"ssh_host":   stringOrNull(n.SSHHost),
 			"ssh_port":   port,
+			"ssh_user":   stringOrNull(n.SSHUser),
 			"env":        env,
 		})
 		diags.Append(d...)
@@ -238,4 +242,13 @@ func flattenCluster(ctx context.Context, c *clients.Cluster, m *gpuClusterModel,
 	list, d := types.ListValue(clusterNodeType, nodes)
 	diags.Append(d...)
 	m.Nodes = list
+
+	ips := make([]attr.Value, 0, len(c.Nodes))
+	for _, ip := range c.PrivateIPs() {
+		ips = append(ips, stringOrNull(ip))
+	}
+	ipList, d := types.ListValue(types.StringType, ips)
+	diags.Append(d...)
+	m.NodePrivateIPs = ipList
+	m.Hostfile = types.StringValue(c.Hostfile())
 }

@@ -119,12 +119,27 @@ func (r *gpuClusterResource) Schema(ctx context.Context, _ resource.SchemaReques
 					"status":     schema.StringAttribute{Computed: true, MarkdownDescription: "Neutral status of the node."},
 					"public_ip":  schema.StringAttribute{Computed: true, MarkdownDescription: "Public address."},
 					"private_ip": schema.StringAttribute{Computed: true, MarkdownDescription: "Address on the cluster's network."},
-					"ssh_host":   schema.StringAttribute{Computed: true, MarkdownDescription: "Host to SSH to."},
-					"ssh_port":   schema.Int64Attribute{Computed: true, MarkdownDescription: "Port to SSH to."},
-					"env":        schema.MapAttribute{Computed: true, ElementType: types.StringType, MarkdownDescription: "Launcher environment of this node."},
+					"ssh_host": schema.StringAttribute{Computed: true, MarkdownDescription: "Host to SSH to: the node's public address (Lambda), " +
+						"or RunPod's SSH proxy (`ssh.runpod.io`) for a node without a published `22/tcp`. Empty on CoreWeave, whose nodes are reached through Kubernetes."},
+					"ssh_port": schema.Int64Attribute{Computed: true, MarkdownDescription: "Port to SSH to."},
+					"ssh_user": schema.StringAttribute{Computed: true, MarkdownDescription: "User to SSH as (`ssh <ssh_user>@<ssh_host> -p <ssh_port>`): " +
+						"`ubuntu` on Lambda; on RunPod `root`, or through the SSH proxy the per-node user name the proxy routes by."},
+					"env": schema.MapAttribute{Computed: true, ElementType: types.StringType, MarkdownDescription: "Launcher environment of this node."},
 				}},
 			},
-			"head_node_ip":   schema.StringAttribute{Computed: true, MarkdownDescription: "Rank 0's address on the cluster network (`MASTER_ADDR`).", PlanModifiers: []planmodifier.String{keep}},
+			"head_node_ip": schema.StringAttribute{Computed: true, MarkdownDescription: "Rank 0's address on the cluster network (`MASTER_ADDR`).", PlanModifiers: []planmodifier.String{keep}},
+			"node_private_ips": schema.ListAttribute{
+				Computed: true, ElementType: types.StringType,
+				MarkdownDescription: "The nodes' addresses on the cluster network, in rank order (null for a node that has none yet).",
+				PlanModifiers:       []planmodifier.List{listplanmodifier.UseStateForUnknown()},
+			},
+			"hostfile": schema.StringAttribute{
+				Computed: true,
+				MarkdownDescription: "The cluster as a hostfile for DeepSpeed (`--hostfile`) and MPI (`mpirun --hostfile`): one line per node in rank order, " +
+					"`<private ip> slots=<gpus_per_node>` (the node's name instead while it has no private address). For example " +
+					"`local_file { content = neocloud_gpu_cluster.x.hostfile }`.",
+				PlanModifiers: []planmodifier.String{keep},
+			},
 			"price_per_hour": schema.Float64Attribute{Computed: true, MarkdownDescription: "Price of all nodes together, USD per hour.", PlanModifiers: []planmodifier.Float64{float64planmodifier.UseStateForUnknown()}},
 			"api_server_endpoint": schema.StringAttribute{
 				Computed: true, MarkdownDescription: "Kubernetes API server of a CoreWeave cluster.", PlanModifiers: []planmodifier.String{keep},
@@ -317,6 +332,8 @@ func (r *gpuClusterResource) ModifyPlan(ctx context.Context, req resource.Modify
 		// The nodes, price and status change with the count.
 		plan.Nodes = types.ListUnknown(clusterNodeType)
 		plan.HeadNodeIP = types.StringUnknown() // no head while no node exists
+		plan.NodePrivateIPs = types.ListUnknown(types.StringType)
+		plan.Hostfile = types.StringUnknown()
 		plan.PricePerHour = types.Float64Unknown()
 		plan.Status = types.StringUnknown()
 		plan.Problem = types.StringUnknown()

@@ -722,7 +722,7 @@ func clusterOf(name string, rs *FirewallRuleset, nodes []member, syncErr error) 
 		inst := mapInstance(m.w, nil)
 		cl.Nodes = append(cl.Nodes, clients.ClusterNode{
 			ID: m.w.ID, Name: m.w.Name, Rank: m.rank, Role: roleOf(m.rank), Status: inst.Status,
-			PublicIP: inst.PublicIP, PrivateIP: inst.PrivateIP, SSHHost: inst.SSHHost, SSHPort: inst.SSHPort,
+			PublicIP: inst.PublicIP, PrivateIP: inst.PrivateIP, SSHHost: inst.SSHHost, SSHPort: inst.SSHPort, SSHUser: inst.SSHUser,
 		})
 		if cl.InstanceType == "" {
 			cl.InstanceType, cl.GPUType, cl.GPUsPerNode = inst.InstanceType, inst.GPUType, inst.GPUCount
