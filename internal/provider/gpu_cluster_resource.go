@@ -61,7 +61,9 @@ func (r *gpuClusterResource) Schema(ctx context.Context, _ resource.SchemaReques
 		MarkdownDescription: "N GPU machines of one type, close together, with a known head node: a CoreWeave CKS cluster with a NodePool, " +
 			"a RunPod Instant Cluster, or a Lambda Cloud node group (instances launched at Lambda's launch rate, a shared filesystem and " +
 			"a firewall ruleset open between the nodes). The cluster's id is saved as soon as the cloud accepts it; nodes that exist " +
-			"when something fails are saved too, so nothing is ever left running outside state.",
+			"when something fails are saved too, so nothing is ever left running outside state. " +
+			"A CoreWeave cluster takes up to 45 minutes: run with `TF_LOG_PROVIDER=INFO` to see each status change of the cluster and of every node, " +
+			"with the time since the create began; a timeout error names the last status of every node.",
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{Computed: true, MarkdownDescription: "The cloud's id of the cluster (the cluster name on Lambda).", PlanModifiers: []planmodifier.String{keep}},
 			"name": schema.StringAttribute{
@@ -360,6 +362,7 @@ func (r *gpuClusterResource) Create(ctx context.Context, req resource.CreateRequ
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	ctx = withOperationStart(ctx)
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
@@ -397,6 +400,8 @@ func (r *gpuClusterResource) Create(ctx context.Context, req resource.CreateRequ
 // waitClusterReady polls until every asked-for node is up, the cluster failed, or ctx ends.
 func waitClusterReady(ctx context.Context, cc clients.ClusterCloud, id string, nodes int) (*clients.Cluster, error) {
 	var last *clients.Cluster
+	prog := newProgress(ctx)
+	waitingFor := fmt.Sprintf("running with %d node(s) up", nodes)
 	settler, _ := cc.(clients.ClusterSettler)
 	err := clients.Poll(ctx, func(ctx context.Context) (bool, error) {
 		if settler != nil {
@@ -409,6 +414,7 @@ func waitClusterReady(ctx context.Context, cc clients.ClusterCloud, id string, n
 			return false, ignoreRateLimit(err)
 		}
 		last = c
+		prog.cluster(ctx, c, nodes, waitingFor)
 		if c.Status == clients.ClusterFailed {
 			return false, fmt.Errorf("the cloud reports the cluster as failed (%s)%s", c.NativeStatus, problemSuffix(c))
 		}
@@ -418,11 +424,11 @@ func waitClusterReady(ctx context.Context, cc clients.ClusterCloud, id string, n
 		if c.Ready && len(c.Nodes) >= nodes {
 			return true, nil
 		}
-		tflog.Debug(ctx, "waiting for cluster", map[string]any{"id": id, "status": c.NativeStatus, "nodes": len(c.Nodes)})
 		return false, nil
 	})
 	if err != nil && last != nil && ctx.Err() != nil {
-		err = fmt.Errorf("timed out with %d of %d node(s) up, cluster %s%s: %w", readyNodes(last), nodes, last.NativeStatus, problemSuffix(last), err)
+		err = fmt.Errorf("timed out after %s with %d of %d node(s) up, cluster %s%s.\nLast status of every node: %s: %w",
+			prog.elapsed(), readyNodes(last), nodes, last.NativeStatus, problemSuffix(last), nodeStatuses(last, nodes), err)
 	}
 	return last, err
 }
@@ -493,6 +499,7 @@ func (r *gpuClusterResource) Update(ctx context.Context, req resource.UpdateRequ
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	ctx = withOperationStart(ctx)
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
@@ -538,6 +545,7 @@ func (r *gpuClusterResource) Delete(ctx context.Context, req resource.DeleteRequ
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	ctx = withOperationStart(ctx)
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	id := state.ID.ValueString()
@@ -545,10 +553,14 @@ func (r *gpuClusterResource) Delete(ctx context.Context, req resource.DeleteRequ
 		r.data.cloudError(&resp.Diagnostics, cloud.Name(), "Unable to delete "+displayName(cloud.Name())+" cluster "+id, err)
 		return
 	}
+	prog := newProgress(ctx)
 	err = clients.Poll(ctx, func(ctx context.Context) (bool, error) {
-		_, err := cc.GetCluster(ctx, id)
+		c, err := cc.GetCluster(ctx, id)
 		if clients.IsNotFound(err) {
 			return true, nil
+		}
+		if err == nil {
+			prog.cluster(ctx, c, 0, "gone")
 		}
 		return false, ignoreRateLimit(err)
 	})

@@ -64,7 +64,8 @@ func (r *gpuInstanceResource) Schema(ctx context.Context, _ resource.SchemaReque
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "One GPU machine on a neo-cloud: a Lambda Cloud instance, a RunPod pod, or a one-node CoreWeave NodePool. " +
 			"The machine's id is saved in state as soon as the cloud accepts the launch, before waiting for it to boot, so a failed " +
-			"wait never leaks a billed machine: the resource is tainted and the next apply replaces it.",
+			"wait never leaks a billed machine: the resource is tainted and the next apply replaces it. " +
+			"Run with `TF_LOG_PROVIDER=INFO` to see each status change of the machine while Terraform waits, with the time since the create began.",
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{
 				Computed:            true,
@@ -402,6 +403,7 @@ func (r *gpuInstanceResource) Create(ctx context.Context, req resource.CreateReq
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	ctx = withOperationStart(ctx)
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	spec := expandInstanceSpec(ctx, plan, &resp.Diagnostics)
@@ -485,12 +487,14 @@ func waitPowerState(ctx context.Context, cloud clients.Cloud, id, desired string
 // waitInstanceStopped polls until the machine reports stopped.
 func waitInstanceStopped(ctx context.Context, cloud clients.Cloud, id string) (*clients.Instance, error) {
 	var last *clients.Instance
+	prog := newProgress(ctx)
 	err := clients.Poll(ctx, func(ctx context.Context) (bool, error) {
 		inst, err := cloud.GetInstance(ctx, id)
 		if err != nil {
 			return false, ignoreRateLimit(err)
 		}
 		last = inst
+		prog.instance(ctx, inst, clients.StatusStopped)
 		if inst.Status == clients.StatusError || inst.Gone() {
 			return false, fmt.Errorf("the cloud reports the machine as %s (%s) while stopping it", inst.Status, inst.NativeStatus)
 		}
@@ -511,23 +515,24 @@ func ignoreRateLimit(err error) error {
 // waitInstanceReady polls until the machine is usable, has failed, or ctx ends.
 func waitInstanceReady(ctx context.Context, cloud clients.Cloud, id string) (*clients.Instance, error) {
 	var last *clients.Instance
+	prog := newProgress(ctx)
 	err := clients.Poll(ctx, func(ctx context.Context) (bool, error) {
 		inst, err := cloud.GetInstance(ctx, id)
 		if err != nil {
 			return false, ignoreRateLimit(err)
 		}
 		last = inst
+		prog.instance(ctx, inst, "running and reachable")
 		if inst.Ready {
 			return true, nil
 		}
 		if inst.Failed() || inst.Status == clients.StatusStopped {
 			return false, fmt.Errorf("the cloud reports the machine as %s (%s)", inst.Status, inst.NativeStatus)
 		}
-		tflog.Debug(ctx, "waiting for instance", map[string]any{"id": id, "status": inst.NativeStatus})
 		return false, nil
 	})
 	if err != nil && last != nil && errors.Is(err, context.DeadlineExceeded) {
-		err = fmt.Errorf("timed out while the machine was %s: %w", last.NativeStatus, err)
+		err = fmt.Errorf("timed out after %s while the machine was %s: %w", prog.elapsed(), instanceStatusText(last), err)
 	}
 	return last, err
 }
@@ -578,6 +583,7 @@ func (r *gpuInstanceResource) Update(ctx context.Context, req resource.UpdateReq
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	ctx = withOperationStart(ctx)
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
@@ -648,6 +654,7 @@ func (r *gpuInstanceResource) Delete(ctx context.Context, req resource.DeleteReq
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	ctx = withOperationStart(ctx)
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	id := state.ID.ValueString()
@@ -675,6 +682,7 @@ func (r *gpuInstanceResource) Delete(ctx context.Context, req resource.DeleteReq
 
 // waitInstanceGone polls until the cloud reports the machine terminated or unknown.
 func waitInstanceGone(ctx context.Context, cloud clients.Cloud, id string) error {
+	prog := newProgress(ctx)
 	return clients.Poll(ctx, func(ctx context.Context) (bool, error) {
 		inst, err := cloud.GetInstance(ctx, id)
 		if clients.IsNotFound(err) {
@@ -683,6 +691,7 @@ func waitInstanceGone(ctx context.Context, cloud clients.Cloud, id string) error
 		if err != nil {
 			return false, ignoreRateLimit(err)
 		}
+		prog.instance(ctx, inst, clients.StatusTerminated)
 		return inst.Gone(), nil
 	})
 }
