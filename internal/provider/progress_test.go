@@ -162,7 +162,8 @@ func TestWaitInstanceReadyLogsEachChange(t *testing.T) {
 	}
 	var msgs []string
 	for _, e := range infoMessages(t, &buf) {
-		msgs = append(msgs, e["@message"].(string))
+		msg, _ := e["@message"].(string)
+		msgs = append(msgs, msg)
 	}
 	want := []string{"is pending (booting),", "is running (active), not reachable yet,", "is running (active), reachable,"}
 	if len(msgs) != len(want) {
