@@ -195,6 +195,9 @@ func expandInstanceSpec(ctx context.Context, m gpuInstanceModel, diags *diag.Dia
 // user's spelling of gpu_type is kept when it still means the same machine; an import fills it
 // from the catalog.
 func flattenInstance(ctx context.Context, inst *clients.Instance, m *gpuInstanceModel, diags *diag.Diagnostics) {
+	// An import knows only the id: every vendor block is filled from the cloud. Otherwise a
+	// block the configuration leaves out stays out, or the apply would be inconsistent.
+	importing := m.GPUType.IsNull()
 	m.ID = types.StringValue(inst.ID)
 	m.Cloud = types.StringValue(inst.Cloud)
 	m.Name = types.StringValue(inst.Name)
@@ -248,7 +251,7 @@ func flattenInstance(ctx context.Context, inst *clients.Instance, m *gpuInstance
 	if m.DesiredState.IsNull() || m.DesiredState.IsUnknown() {
 		m.DesiredState = types.StringValue(clients.DesiredRunning)
 	}
-	if inst.RunPod != nil {
+	if inst.RunPod != nil && (m.RunPod != nil || importing) {
 		m.RunPod = flattenRunPodOptions(ctx, inst.RunPod, m.RunPod, diags)
 	} else if r := m.RunPod; r != nil {
 		// Placed on another cloud: the block's RunPod defaults never came to be.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -63,7 +64,8 @@ func (r *gpuInstanceResource) Schema(ctx context.Context, _ resource.SchemaReque
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "One GPU machine on a neo-cloud: a Lambda Cloud instance, a RunPod pod, or a one-node CoreWeave NodePool. " +
 			"The machine's id is saved in state as soon as the cloud accepts the launch, before waiting for it to boot, so a failed " +
-			"wait never leaks a billed machine: the resource is tainted and the next apply replaces it.",
+			"wait never leaks a billed machine: the resource is tainted and the next apply replaces it. " +
+			"Run with `TF_LOG_PROVIDER=INFO` to see each status change of the machine while Terraform waits, with the time since the create began.",
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{
 				Computed:            true,
@@ -99,10 +101,13 @@ func (r *gpuInstanceResource) Schema(ctx context.Context, _ resource.SchemaReque
 				Validators: []validator.String{stringvalidator.LengthAtLeast(1)},
 			},
 			"gpu_count": schema.Int64Attribute{
-				Optional:            true,
-				Computed:            true,
-				MarkdownDescription: "Number of GPUs. Optional when `gpu_type` is a native instance type that fixes it. A change replaces the machine.",
-				PlanModifiers:       []planmodifier.Int64{int64planmodifier.UseStateForUnknown()},
+				Optional: true,
+				Computed: true,
+				MarkdownDescription: "Number of GPUs. A change replaces the machine. Left out, it is what `gpu_type` implies on the chosen cloud, and the plan shows it once the cloud is known: " +
+					"the count of a native instance type (Lambda `gpu_8x_h100_sxm5`: 8, a CoreWeave node type: its GPUs), the only count a cloud sells the GPU in " +
+					"(Lambda `GH200_96GB`: 1; CoreWeave sells whole nodes, so its node's count), or 1 on RunPod (a pod takes 1 GPU and up). " +
+					"When a cloud sells the GPU in several machine sizes (Lambda `H100_80GB_SXM`: 1, 2, 4 or 8), the provider does not guess: the plan fails on `gpu_count` and names the counts.",
+				PlanModifiers: []planmodifier.Int64{int64planmodifier.UseStateForUnknown()},
 			},
 			"image": schema.StringAttribute{
 				Optional:            true,
@@ -219,6 +224,16 @@ func (r *gpuInstanceResource) ModifyPlan(ctx context.Context, req resource.Modif
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	if req.State.Raw.IsNull() && plan.GPUCount.IsUnknown() {
+		// gpu_count is computed, so a new machine without one plans it as unknown. Left out
+		// of the configuration it means "what the type implies": resolve that now, so that a
+		// type sold in several counts fails here, on gpu_count, and not at launch.
+		var configured types.Int64
+		resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("gpu_count"), &configured)...)
+		if configured.IsNull() {
+			plan.GPUCount = types.Int64Null()
+		}
+	}
 	if plan.Placement != nil && req.State.Raw.IsNull() {
 		r.modifyPlanPlacement(ctx, &plan, resp)
 		return
@@ -314,11 +329,18 @@ func checkOnCloud(ctx context.Context, cloud clients.Cloud, plan *gpuInstanceMod
 		var err error
 		resolved, err = cloud.ResolveInstanceType(plan.GPUType.ValueString(), int(plan.GPUCount.ValueInt64()))
 		if err != nil {
-			at := path.Root("gpu_type")
-			if !plan.GPUCount.IsNull() && soldInSomeCount(cloud, plan.GPUType.ValueString()) {
-				at = path.Root("gpu_count")
+			counts := countsSold(cloud, plan.GPUType.ValueString())
+			switch {
+			case plan.GPUCount.IsNull() && len(counts) > 0:
+				// The type alone does not say how many GPUs: the cloud sells several shapes.
+				diags.AddAttributeError(path.Root("gpu_count"), "GPU count needed",
+					fmt.Sprintf("%s sells %s in machines of %s GPUs, so gpu_type alone does not say which machine to launch. Set gpu_count to one of these counts, "+
+						"or set gpu_type to the cloud's instance type (which fixes the count).", displayName(cloudName), plan.GPUType.ValueString(), joinCounts(counts)))
+			case len(counts) > 0:
+				diags.AddAttributeError(path.Root("gpu_count"), "GPU type not available on "+cloudName, err.Error())
+			default:
+				diags.AddAttributeError(path.Root("gpu_type"), "GPU type not available on "+cloudName, err.Error())
 			}
-			diags.AddAttributeError(at, "GPU type not available on "+cloudName, err.Error())
 			return resolved, diags
 		}
 		plan.InstanceType = types.StringValue(resolved.Name)
@@ -347,6 +369,9 @@ func (r *gpuInstanceResource) checkPrice(ctx context.Context, cloud clients.Clou
 	}
 	limit := plan.MaxPricePerHour.ValueFloat64()
 	offers, err := cloud.Offers(ctx, clients.OfferFilter{GPUType: resolved.GPUType, GPUCount: resolved.GPUCount})
+	if r.data.authFailed(&resp.Diagnostics, cloud.Name(), err, true) {
+		return
+	}
 	if err != nil {
 		resp.Diagnostics.AddAttributeWarning(path.Root("max_price_per_hour"), "Price not checked",
 			"The price cap could not be checked at plan time ("+err.Error()+"); it is checked again at launch.")
@@ -379,16 +404,22 @@ func (r *gpuInstanceResource) Create(ctx context.Context, req resource.CreateReq
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	ctx = withOperationStart(ctx)
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	spec := expandInstanceSpec(ctx, plan, &resp.Diagnostics)
 	spec.LaunchToken, spec.AdoptSince = launchIdentity("gpu_instance", plan.Name.ValueString(), timeout)
 
 	if plan.Placement != nil {
+		if plan.GPUCount.IsUnknown() {
+			// Every configured value is known at apply: an unknown count was left out, and
+			// each candidate cloud resolves the type on its own (see ModifyPlan).
+			plan.GPUCount = types.Int64Null()
+		}
 		cloud, inst, err := r.launchPlaced(ctx, plan, spec)
 		if err != nil {
 			err = saveInDoubt(ctx, cloud, spec, &plan, err, resp)
-			addCloudError(&resp.Diagnostics, "Unable to place GPU instance", err)
+			r.data.cloudError(&resp.Diagnostics, cloudNameOf(cloud), "Unable to place GPU instance", err)
 			return
 		}
 		r.saveAndWait(ctx, cloud, inst, &plan, resp)
@@ -402,7 +433,7 @@ func (r *gpuInstanceResource) Create(ctx context.Context, req resource.CreateReq
 	inst, err := cloud.CreateInstance(ctx, spec)
 	if err != nil {
 		err = saveInDoubt(ctx, cloud, spec, &plan, err, resp)
-		addCloudError(&resp.Diagnostics, "Unable to launch "+displayName(cloud.Name())+" instance", err)
+		r.data.cloudError(&resp.Diagnostics, cloud.Name(), "Unable to launch "+displayName(cloud.Name())+" instance", err)
 		return
 	}
 	r.saveAndWait(ctx, cloud, inst, &plan, resp)
@@ -421,7 +452,7 @@ func (r *gpuInstanceResource) saveAndWait(ctx context.Context, cloud clients.Clo
 
 	ready, err := waitInstanceReady(ctx, cloud, inst.ID)
 	if err != nil {
-		addCloudError(&resp.Diagnostics, fmt.Sprintf("%s instance %s did not become ready", displayName(cloud.Name()), inst.ID),
+		r.data.cloudError(&resp.Diagnostics, cloud.Name(), fmt.Sprintf("%s instance %s did not become ready", displayName(cloud.Name()), inst.ID),
 			fmt.Errorf("%w\n\nThe instance is saved in state and marked tainted: the next apply replaces it, and destroy removes it", err))
 		return
 	}
@@ -429,7 +460,7 @@ func (r *gpuInstanceResource) saveAndWait(ctx context.Context, cloud clients.Clo
 		// Created to be kept stopped (a disk prepared now, GPUs paid for later).
 		ready, err = setPowerState(ctx, cloud, inst.ID, clients.DesiredStopped)
 		if err != nil {
-			addCloudError(&resp.Diagnostics, fmt.Sprintf("Unable to stop %s instance %s", displayName(cloud.Name()), inst.ID), err)
+			r.data.cloudError(&resp.Diagnostics, cloud.Name(), fmt.Sprintf("Unable to stop %s instance %s", displayName(cloud.Name()), inst.ID), err)
 			return
 		}
 	}
@@ -457,12 +488,14 @@ func waitPowerState(ctx context.Context, cloud clients.Cloud, id, desired string
 // waitInstanceStopped polls until the machine reports stopped.
 func waitInstanceStopped(ctx context.Context, cloud clients.Cloud, id string) (*clients.Instance, error) {
 	var last *clients.Instance
+	prog := newProgress(ctx)
 	err := clients.Poll(ctx, func(ctx context.Context) (bool, error) {
 		inst, err := cloud.GetInstance(ctx, id)
 		if err != nil {
 			return false, ignoreRateLimit(err)
 		}
 		last = inst
+		prog.instance(ctx, inst, clients.StatusStopped)
 		if inst.Status == clients.StatusError || inst.Gone() {
 			return false, fmt.Errorf("the cloud reports the machine as %s (%s) while stopping it", inst.Status, inst.NativeStatus)
 		}
@@ -483,23 +516,24 @@ func ignoreRateLimit(err error) error {
 // waitInstanceReady polls until the machine is usable, has failed, or ctx ends.
 func waitInstanceReady(ctx context.Context, cloud clients.Cloud, id string) (*clients.Instance, error) {
 	var last *clients.Instance
+	prog := newProgress(ctx)
 	err := clients.Poll(ctx, func(ctx context.Context) (bool, error) {
 		inst, err := cloud.GetInstance(ctx, id)
 		if err != nil {
 			return false, ignoreRateLimit(err)
 		}
 		last = inst
+		prog.instance(ctx, inst, "running and reachable")
 		if inst.Ready {
 			return true, nil
 		}
 		if inst.Failed() || inst.Status == clients.StatusStopped {
 			return false, fmt.Errorf("the cloud reports the machine (%s in %s) as %s (%s)", inst.InstanceType, regionOrAny(inst.Region), inst.Status, inst.NativeStatus)
 		}
-		tflog.Debug(ctx, "waiting for instance", map[string]any{"id": id, "status": inst.NativeStatus})
 		return false, nil
 	})
 	if err != nil && last != nil && errors.Is(err, context.DeadlineExceeded) {
-		err = fmt.Errorf("timed out while the machine was %s: %w", last.NativeStatus, err)
+		err = fmt.Errorf("timed out after %s while the machine was %s: %w", prog.elapsed(), instanceStatusText(last), err)
 	}
 	return last, err
 }
@@ -526,7 +560,7 @@ func (r *gpuInstanceResource) Read(ctx context.Context, req resource.ReadRequest
 		return
 	}
 	if err != nil {
-		addCloudError(&resp.Diagnostics, "Unable to read "+displayName(cloud.Name())+" instance "+state.ID.ValueString(), err)
+		r.data.readError(&resp.Diagnostics, cloud.Name(), "Unable to read "+displayName(cloud.Name())+" instance "+state.ID.ValueString(), err)
 		return
 	}
 	flattenInstance(ctx, inst, &state, &resp.Diagnostics)
@@ -550,6 +584,7 @@ func (r *gpuInstanceResource) Update(ctx context.Context, req resource.UpdateReq
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	ctx = withOperationStart(ctx)
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
@@ -571,7 +606,7 @@ func (r *gpuInstanceResource) Update(ctx context.Context, req resource.UpdateReq
 		inst, err = cloud.GetInstance(ctx, id)
 	}
 	if err != nil {
-		addCloudError(&resp.Diagnostics, "Unable to update "+displayName(cloud.Name())+" instance "+id, err)
+		r.data.cloudError(&resp.Diagnostics, cloud.Name(), "Unable to update "+displayName(cloud.Name())+" instance "+id, err)
 		return
 	}
 	plan.ID = state.ID
@@ -677,6 +712,7 @@ func (r *gpuInstanceResource) Delete(ctx context.Context, req resource.DeleteReq
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	ctx = withOperationStart(ctx)
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	id := state.ID.ValueString()
@@ -685,7 +721,7 @@ func (r *gpuInstanceResource) Delete(ctx context.Context, req resource.DeleteReq
 		// for proof that it will not appear before letting the resource go.
 		inst, err := settleInDoubt(ctx, cloud, token, sentBy)
 		if err != nil {
-			addCloudError(&resp.Diagnostics, "Unable to settle the "+displayName(cloud.Name())+" launch whose answer was lost", err)
+			r.data.cloudError(&resp.Diagnostics, cloud.Name(), "Unable to settle the "+displayName(cloud.Name())+" launch whose answer was lost", err)
 			return
 		}
 		if inst == nil {
@@ -694,16 +730,17 @@ func (r *gpuInstanceResource) Delete(ctx context.Context, req resource.DeleteReq
 		id = inst.ID
 	}
 	if err := cloud.DeleteInstance(ctx, id); err != nil {
-		addCloudError(&resp.Diagnostics, "Unable to terminate "+displayName(cloud.Name())+" instance "+id, err)
+		r.data.cloudError(&resp.Diagnostics, cloud.Name(), "Unable to terminate "+displayName(cloud.Name())+" instance "+id, err)
 		return
 	}
 	if err := waitInstanceGone(ctx, cloud, id); err != nil {
-		addCloudError(&resp.Diagnostics, fmt.Sprintf("%s instance %s did not finish terminating", displayName(cloud.Name()), id), err)
+		r.data.cloudError(&resp.Diagnostics, cloud.Name(), fmt.Sprintf("%s instance %s did not finish terminating", displayName(cloud.Name()), id), err)
 	}
 }
 
 // waitInstanceGone polls until the cloud reports the machine terminated or unknown.
 func waitInstanceGone(ctx context.Context, cloud clients.Cloud, id string) error {
+	prog := newProgress(ctx)
 	return clients.Poll(ctx, func(ctx context.Context) (bool, error) {
 		inst, err := cloud.GetInstance(ctx, id)
 		if clients.IsNotFound(err) {
@@ -712,6 +749,7 @@ func waitInstanceGone(ctx context.Context, cloud clients.Cloud, id string) error
 		if err != nil {
 			return false, ignoreRateLimit(err)
 		}
+		prog.instance(ctx, inst, clients.StatusTerminated)
 		return inst.Gone(), nil
 	})
 }
@@ -727,12 +765,31 @@ func (r *gpuInstanceResource) ImportState(ctx context.Context, req resource.Impo
 // soldInSomeCount reports whether the cloud sells a GPU type in any count, to put a
 // resolution error on gpu_count (the count is wrong) rather than gpu_type (the type is).
 func soldInSomeCount(cloud clients.Cloud, gpuType string) bool {
+	return len(countsSold(cloud, gpuType)) > 0
+}
+
+// countsSold lists the GPU counts (up to 16) a cloud resolves a GPU type with, without calling
+// its API.
+func countsSold(cloud clients.Cloud, gpuType string) []int {
+	var out []int
 	for n := 1; n <= 16; n++ {
 		if _, err := cloud.ResolveInstanceType(gpuType, n); err == nil {
-			return true
+			out = append(out, n)
 		}
 	}
-	return false
+	return out
+}
+
+// joinCounts writes counts as "1, 2, 4 or 8".
+func joinCounts(counts []int) string {
+	s := make([]string, len(counts))
+	for i, n := range counts {
+		s[i] = strconv.Itoa(n)
+	}
+	if len(s) == 1 {
+		return s[0]
+	}
+	return strings.Join(s[:len(s)-1], ", ") + " or " + s[len(s)-1]
 }
 
 // displayName is a cloud's name for diagnostics.

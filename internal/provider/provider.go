@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -125,7 +126,7 @@ func addEndpointError(diags *diag.Diagnostics, name string, info clients.CloudIn
 }
 
 func (p *neocloudProvider) Configure(ctx context.Context, req provider.ConfigureRequest, resp *provider.ConfigureResponse) {
-	data := &providerData{clouds: map[string]clients.Cloud{}, missing: map[string]string{}}
+	data := &providerData{clouds: map[string]clients.Cloud{}, missing: map[string]string{}, keyFrom: map[string]keySource{}}
 	userAgent := fmt.Sprintf("terraform-provider-neocloud/%s terraform/%s", p.version, req.TerraformVersion)
 	// Only for emulators running faster than real time (cmd/neocloud-emulator -time-scale).
 	rateScale, _ := strconv.ParseFloat(os.Getenv("NEOCLOUD_RATE_SCALE"), 64)
@@ -171,6 +172,7 @@ func (p *neocloudProvider) Configure(ctx context.Context, req provider.Configure
 			continue
 		}
 		data.clouds[name] = cloud
+		data.keyFrom[name] = keySource{block: name, attribute: info.KeyAttribute, env: info.KeyEnv, fromEnv: key.ValueString() == ""}
 		tflog.Debug(ctx, "configured cloud", map[string]any{"cloud": name, "endpoint": settings.Endpoint})
 	}
 	resp.ResourceData = data
@@ -199,6 +201,19 @@ func (p *neocloudProvider) DataSources(_ context.Context) []func() datasource.Da
 type providerData struct {
 	clouds  map[string]clients.Cloud
 	missing map[string]string
+	// keyFrom says where each configured cloud's key came from, for authentication errors.
+	keyFrom map[string]keySource
+
+	mu sync.Mutex
+	// authReported: the cloud's rejection of the key was reported in this run; every other
+	// plan-time or refresh failure for the same reason stays silent (the run fails anyway).
+	authReported map[string]bool
+}
+
+// keySource is where a cloud's key came from: the provider block or the environment.
+type keySource struct {
+	block, attribute, env string
+	fromEnv               bool
 }
 
 // cloud returns a configured cloud or an error a user can act on.

@@ -651,7 +651,39 @@ func (c *Cloud) GetCluster(ctx context.Context, id string) (*clients.Cluster, er
 	if rs != nil && !maps.Equal(coveredIPs(rs.Rules), coveredIPs(clusterRules(id, nodes))) {
 		stale = fmt.Errorf("firewall ruleset %s does not open the nodes' private addresses to each other yet", rs.Name)
 	}
-	return clusterOf(id, rs, nodes, stale), nil
+	cl := clusterOf(id, rs, nodes, stale)
+	var err error
+	if cl.SSHKeyIDs, err = c.nodeKeyIDs(ctx, nodes); err != nil {
+		return nil, err
+	}
+	return cl, nil
+}
+
+// nodeKeyIDs lists the SSH keys the nodes were launched with, as key ids (Lambda reports key
+// names; a name whose key was deleted stays a name, as for instances), sorted and without
+// repeats.
+func (c *Cloud) nodeKeyIDs(ctx context.Context, nodes []member) ([]string, error) {
+	var names []string
+	for _, m := range nodes {
+		for _, n := range m.w.SSHKeyNames {
+			if !slices.Contains(names, n) {
+				names = append(names, n)
+			}
+		}
+	}
+	if len(names) == 0 {
+		return nil, nil
+	}
+	byName, err := c.keyIDsByName(ctx, names)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, 0, len(names))
+	for _, n := range names {
+		ids = append(ids, cmp.Or(byName[n], n))
+	}
+	slices.Sort(ids)
+	return slices.Compact(ids), nil
 }
 
 var _ clients.ClusterSettler = (*Cloud)(nil)
@@ -690,7 +722,7 @@ func clusterOf(name string, rs *FirewallRuleset, nodes []member, syncErr error) 
 		inst := mapInstance(m.w, nil)
 		cl.Nodes = append(cl.Nodes, clients.ClusterNode{
 			ID: m.w.ID, Name: m.w.Name, Rank: m.rank, Role: roleOf(m.rank), Status: inst.Status,
-			PublicIP: inst.PublicIP, PrivateIP: inst.PrivateIP, SSHHost: inst.SSHHost, SSHPort: inst.SSHPort,
+			PublicIP: inst.PublicIP, PrivateIP: inst.PrivateIP, SSHHost: inst.SSHHost, SSHPort: inst.SSHPort, SSHUser: inst.SSHUser,
 		})
 		if cl.InstanceType == "" {
 			cl.InstanceType, cl.GPUType, cl.GPUsPerNode = inst.InstanceType, inst.GPUType, inst.GPUCount

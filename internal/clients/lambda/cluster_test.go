@@ -580,6 +580,10 @@ func TestGetClusterByTags(t *testing.T) {
 		cl.Region != "us-east-1" || cl.PricePerHour != 3*23.92 || cl.NativeStatus != "active=3" {
 		t.Errorf("active: %+v", cl)
 	}
+	// The key the nodes were launched with (by name), as its id: what an import needs.
+	if !slices.Equal(cl.SSHKeyIDs, []string{"key-1"}) {
+		t.Errorf("SSH key ids %v, want [key-1]", cl.SSHKeyIDs)
+	}
 	patches := f.requests("PATCH", "/firewall-rulesets/rs-1")
 	if len(patches) != 1 {
 		t.Fatalf("%d ruleset updates", len(patches))

@@ -447,6 +447,7 @@ func ClusterFromAPI(cl Cluster, pods []Pod) *clients.Cluster {
 			PrivateIP: m.inst.PrivateIP,
 			SSHHost:   m.inst.SSHHost,
 			SSHPort:   m.inst.SSHPort,
+			SSHUser:   m.inst.SSHUser,
 		}
 		if m.pod.Cluster != nil && m.pod.Cluster.IP != "" {
 			node.PrivateIP = m.pod.Cluster.IP
