@@ -66,7 +66,7 @@ resource "neocloud_gpu_instance" "this" {
   lifecycle {
     precondition {
       condition     = length(data.neocloud_gpu_offers.this.offers) > 0
-      error_message = "Lambda has no ${var.gpu_count}x ${var.gpu_type} under $${var.max_price_per_hour}/hour with capacity right now."
+      error_message = "Lambda has no ${var.gpu_count}x ${var.gpu_type} under ${var.max_price_per_hour} USD/hour with capacity right now."
     }
   }
 }
