@@ -10,7 +10,7 @@
 #      per platform from the signed SHA256SUMS; each must equal its SHA256SUMS line, and this
 #      platform's must equal the zip's own SHA-256.
 #   3. `terraform plan` of examples/quickstart with the installed provider against the emulator
-#      from dist/'s own emulator archive, on 127.0.0.1.
+#      from dist/'s own emulator archive (checked against its .sha256), on 127.0.0.1.
 #
 # Everything is local: no network but loopback. Takes about 30 s once terraform is at hand.
 # Env: TERRAFORM_BIN (see scripts/ensure-terraform.sh), DIST (default dist).
@@ -43,7 +43,7 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/neocloud-release-check.XXXXXX")
 pids=()
 cleanup() {
   local rc=$?
-  for pid in "${pids[@]}"; do
+  for pid in "${pids[@]+"${pids[@]}"}"; do
     kill "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
   done
@@ -107,8 +107,9 @@ TF_CLI_CONFIG_FILE=$tmp/mirror.tfrc "$tf" -chdir="$tmp/work-mirror" init -input=
 
 log "2. terraform init from a local registry serving the release"
 "$tmp/releasecheck" registry -dist "$dist" >"$tmp/registry.log" 2>&1 &
-pids+=($!)
-registry=$(wait_for_line "$tmp/registry.log" 's|^registry listening on \(http://[^ ]*\).*|\1|p' "${pids[-1]}") ||
+registry_pid=$!
+pids+=("$registry_pid")
+registry=$(wait_for_line "$tmp/registry.log" 's|^registry listening on \(http://[^ ]*\).*|\1|p' "$registry_pid") ||
   die "the local registry did not start"
 head -n1 "$tmp/registry.log" >&2
 # Service discovery for registry.terraform.io answered from the CLI configuration: the
@@ -127,6 +128,7 @@ grep -q "Installed neocloud/neocloud v$version" "$tmp/init.log" || die "terrafor
 sed -n '/neocloud\/neocloud/,/^}/p' "$tmp/work/.terraform.lock.hcl" >&2
 
 log "3. terraform plan against the released emulator"
+"$tmp/releasecheck" emulator-sums -dist "$dist"
 mkdir -p "$tmp/emulator"
 case $emu_archive in
 *.zip) (cd "$tmp/emulator" && unzip -q "$root/$emu_archive") ;;
@@ -134,8 +136,9 @@ case $emu_archive in
 esac
 time_scale=0.01
 "$tmp/emulator/neocloud-emulator" -listen 127.0.0.1:0 -time-scale "$time_scale" >"$tmp/emulator.log" 2>&1 &
-pids+=($!)
-addr=$(wait_for_line "$tmp/emulator.log" 's|^neocloud-emulator listening on http://\([^[:space:]/]*\).*|\1|p' "${pids[-1]}") ||
+emulator_pid=$!
+pids+=("$emulator_pid")
+addr=$(wait_for_line "$tmp/emulator.log" 's|^neocloud-emulator listening on http://\([^[:space:]/]*\).*|\1|p' "$emulator_pid") ||
   die "the emulator did not start"
 "$tmp/emulator/neocloud-emulator" -version >&2
 echo "emulator listening on http://$addr" >&2

@@ -12,8 +12,14 @@
 //
 //	releasecheck lock -dist DIR -lock FILE -platform OS_ARCH [-zh]
 //	    Checks that FILE locks the release's version with the h1: hash of the platform's zip
-//	    and, with -zh, a zh: hash for every provider zip in SHA256SUMS equal to its checksum
-//	    there (and, for the platform's zip, to the zip's own SHA-256).
+//	    and, with -zh, exactly one zh: hash per line of SHA256SUMS, equal to it (for the
+//	    platform's zip, equal to the zip's own SHA-256 too).
+//
+//	releasecheck emulator-sums -dist DIR
+//	    Checks each emulator archive against its .sha256 file.
+//
+// Every subcommand first checks SHA256SUMS: every file it lists is there with that SHA-256, and
+// it lists the provider's zips and manifest only.
 //
 // It is a test tool: nothing in the provider imports it.
 package main
@@ -23,6 +29,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -51,6 +58,8 @@ func main() {
 		err = runRegistry(os.Args[2:])
 	case "lock":
 		err = runLock(os.Args[2:])
+	case "emulator-sums":
+		err = runEmulatorSums(os.Args[2:])
 	default:
 		usage()
 	}
@@ -61,7 +70,7 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: releasecheck registry -dist DIR [-listen ADDR] | lock -dist DIR -lock FILE -platform OS_ARCH [-zh]")
+	fmt.Fprintln(os.Stderr, "usage: releasecheck registry -dist DIR [-listen ADDR] | lock -dist DIR -lock FILE -platform OS_ARCH [-zh] | emulator-sums -dist DIR")
 	os.Exit(2)
 }
 
@@ -102,8 +111,14 @@ func loadRelease(dir string) (*release, error) {
 			return nil, fmt.Errorf("%s: SHA-256 %s, but %s says %s", name, got, r.sumsFile, sum)
 		}
 		prefix := project + "_" + r.version + "_"
-		if platform, ok := strings.CutSuffix(strings.TrimPrefix(name, prefix), ".zip"); ok && strings.HasPrefix(name, prefix) {
+		platform, isZip := strings.CutSuffix(strings.TrimPrefix(name, prefix), ".zip")
+		switch {
+		case strings.HasPrefix(name, prefix) && isZip:
 			r.platforms = append(r.platforms, platform)
+		case name == prefix+"manifest.json":
+		default:
+			// Terraform records a zh: hash in users' lock files for every line of SHA256SUMS.
+			return nil, fmt.Errorf("%s lists %s: it should cover the provider's zips and manifest only", r.sumsFile, name)
 		}
 	}
 	if len(r.platforms) == 0 {
@@ -115,6 +130,41 @@ func loadRelease(dir string) (*release, error) {
 	}
 	sort.Strings(r.platforms)
 	return r, nil
+}
+
+// checkEmulatorSums checks each emulator archive in dir against its .sha256 file and says which
+// had one.
+func checkEmulatorSums(dir, version string) (string, error) {
+	archives, _ := filepath.Glob(filepath.Join(dir, "neocloud-emulator_"+version+"_*"))
+	var report strings.Builder
+	n := 0
+	for _, a := range archives {
+		if strings.HasSuffix(a, ".sha256") {
+			continue
+		}
+		n++
+		line, err := os.ReadFile(a + ".sha256")
+		if errors.Is(err, os.ErrNotExist) {
+			fmt.Fprintf(&report, "--   %s has no .sha256 (signing was skipped)\n", filepath.Base(a))
+			continue
+		}
+		if err != nil {
+			return "", err
+		}
+		want := strings.TrimSpace(string(line))
+		got, err := fileSHA256(a)
+		if err != nil {
+			return "", err
+		}
+		if want != got+"  "+filepath.Base(a) {
+			return "", fmt.Errorf("%s.sha256 says %q, the archive's SHA-256 is %s", filepath.Base(a), want, got)
+		}
+		fmt.Fprintf(&report, "ok   %s matches its .sha256\n", filepath.Base(a))
+	}
+	if n == 0 {
+		return "", fmt.Errorf("no neocloud-emulator_%s_* archive in %s", version, dir)
+	}
+	return report.String(), nil
 }
 
 func (r *release) zipName(platform string) string {
@@ -158,6 +208,22 @@ func runLock(args []string) error {
 	return nil
 }
 
+func runEmulatorSums(args []string) error {
+	fs := flag.NewFlagSet("emulator-sums", flag.ExitOnError)
+	dist := fs.String("dist", "dist", "goreleaser output directory")
+	_ = fs.Parse(args)
+	r, err := loadRelease(*dist)
+	if err != nil {
+		return err
+	}
+	report, err := checkEmulatorSums(*dist, r.version)
+	if err != nil {
+		return err
+	}
+	fmt.Print(report)
+	return nil
+}
+
 // checkLock compares a lock file's entry with the release and says what matched.
 func checkLock(r *release, platform, version string, hashes []string, wantZH bool) (string, error) {
 	if version != r.version {
@@ -186,13 +252,14 @@ func checkLock(r *release, platform, version string, hashes []string, wantZH boo
 		}
 		return report.String(), nil
 	}
-	if len(zh) != len(r.platforms) {
-		return "", fmt.Errorf("%d zh: hashes, the release has %d provider zips", len(zh), len(r.platforms))
+	// Terraform takes one zh: hash from every line of the signed SHA256SUMS: the provider's zips
+	// and its manifest.
+	if len(zh) != len(r.sums) {
+		return "", fmt.Errorf("%d zh: hashes, %s has %d lines", len(zh), r.sumsFile, len(r.sums))
 	}
-	for _, p := range r.platforms {
-		name := r.zipName(p)
-		if !contains(zh, r.sums[name]) {
-			return "", fmt.Errorf("no zh:%s (the SHA256SUMS line of %s)", r.sums[name], name)
+	for name, sum := range r.sums {
+		if !contains(zh, sum) {
+			return "", fmt.Errorf("no zh:%s (the SHA256SUMS line of %s)", sum, name)
 		}
 	}
 	own, err := fileSHA256(zip)
@@ -203,7 +270,8 @@ func checkLock(r *release, platform, version string, hashes []string, wantZH boo
 		return "", fmt.Errorf("zh: of %s does not match the zip's own SHA-256 %s", r.zipName(platform), own)
 	}
 	fmt.Fprintf(&report, "ok   zh:%s is the SHA-256 of %s and its line in %s\n", own, r.zipName(platform), r.sumsFile)
-	fmt.Fprintf(&report, "ok   %d zh: hashes, one per provider zip in %s, each equal to its line\n", len(zh), r.sumsFile)
+	fmt.Fprintf(&report, "ok   %d zh: hashes, one per line of %s (%d provider zips and the manifest), each equal to its line\n",
+		len(zh), r.sumsFile, len(r.platforms))
 	return report.String(), nil
 }
 

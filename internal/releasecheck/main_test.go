@@ -40,8 +40,17 @@ func fakeDist(t *testing.T) string {
 		_ = zw.Close()
 		add(project+"_"+v+"_"+p+".zip", buf.Bytes())
 	}
-	add("neocloud-emulator_"+v+"_linux_amd64.tar.gz", []byte("emulator"))
 	add(project+"_"+v+"_manifest.json", []byte(`{"version":1,"metadata":{"protocol_versions":["6.0"]}}`))
+	// The emulator archive is not in SHA256SUMS: it has a .sha256 of its own.
+	emu := []byte("emulator")
+	emuSum := sha256.Sum256(emu)
+	emuName := "neocloud-emulator_" + v + "_linux_amd64.tar.gz"
+	if err := os.WriteFile(filepath.Join(dir, emuName), emu, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, emuName+".sha256"), []byte(hex.EncodeToString(emuSum[:])+"  "+emuName+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	if err := os.WriteFile(filepath.Join(dir, project+"_"+v+"_SHA256SUMS"), []byte(sums.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +143,8 @@ func TestCheckLock(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	zh := []string{"zh:" + r.sums[r.zipName("darwin_arm64")], "zh:" + r.sums[r.zipName("linux_amd64")]}
+	zh := []string{"zh:" + r.sums[r.zipName("darwin_arm64")], "zh:" + r.sums[r.zipName("linux_amd64")],
+		"zh:" + r.sums[project+"_0.1.0-snapshot_manifest.json"]}
 	lock := fmt.Sprintf(`# This file is maintained automatically by "terraform init".
 provider "registry.terraform.io/neocloud/neocloud" {
   version     = "0.1.0-snapshot"
@@ -143,11 +153,12 @@ provider "registry.terraform.io/neocloud/neocloud" {
     %q,
     %q,
     %q,
+    %q,
   ]
 }
-`, h1, zh[0], zh[1])
+`, h1, zh[0], zh[1], zh[2])
 	version, hashes, err := lockedProvider([]byte(lock), "registry.terraform.io/neocloud/neocloud")
-	if err != nil || version != "0.1.0-snapshot" || len(hashes) != 3 {
+	if err != nil || version != "0.1.0-snapshot" || len(hashes) != 4 {
 		t.Fatalf("lockedProvider: %q %v %v", version, hashes, err)
 	}
 	if _, err := checkLock(r, "linux_amd64", version, hashes, true); err != nil {
@@ -157,9 +168,9 @@ provider "registry.terraform.io/neocloud/neocloud" {
 		t.Fatalf("an h1:-only lock (filesystem mirror) fails: %v", err)
 	}
 	for name, bad := range map[string][]string{
-		"a zh: missing":    hashes[:2],
-		"a wrong zh:":      {h1, zh[0], "zh:" + strings.Repeat("0", 64)},
-		"a wrong h1:":      {"h1:AAAA=", zh[0], zh[1]},
+		"a zh: missing":    hashes[:3],
+		"a wrong zh:":      {h1, zh[0], zh[2], "zh:" + strings.Repeat("0", 64)},
+		"a wrong h1:":      {"h1:AAAA=", zh[0], zh[1], zh[2]},
 		"no zh: at all":    {h1},
 		"another h1: only": {"h1:AAAA="},
 	} {
@@ -169,5 +180,31 @@ provider "registry.terraform.io/neocloud/neocloud" {
 	}
 	if _, err := checkLock(r, "linux_amd64", "0.0.9", hashes, true); err == nil {
 		t.Error("a lock of another version: accepted")
+	}
+}
+
+func TestEmulatorSums(t *testing.T) {
+	dir := fakeDist(t)
+	if report, err := checkEmulatorSums(dir, "0.1.0-snapshot"); err != nil || !strings.Contains(report, "ok ") {
+		t.Fatalf("emulator sums: %q %v", report, err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "neocloud-emulator_0.1.0-snapshot_linux_amd64.tar.gz"), []byte("tampered"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := checkEmulatorSums(dir, "0.1.0-snapshot"); err == nil {
+		t.Fatal("a tampered emulator archive passes")
+	}
+}
+
+func TestLoadReleaseRefusesForeignLinesInSHA256SUMS(t *testing.T) {
+	dir := fakeDist(t)
+	sums := filepath.Join(dir, project+"_0.1.0-snapshot_SHA256SUMS")
+	data, _ := os.ReadFile(sums)
+	emu, _ := os.ReadFile(filepath.Join(dir, "neocloud-emulator_0.1.0-snapshot_linux_amd64.tar.gz.sha256"))
+	if err := os.WriteFile(sums, append(data, emu...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := loadRelease(dir); err == nil || !strings.Contains(err.Error(), "provider's zips and manifest only") {
+		t.Fatalf("SHA256SUMS with an emulator line accepted: %v", err)
 	}
 }
