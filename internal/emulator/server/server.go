@@ -12,6 +12,8 @@
 package server
 
 import (
+	"encoding/json"
+	"fmt"
 	"net/http"
 
 	"github.com/neocloud/terraform-provider-neocloud/internal/emulator/coreweave"
@@ -97,3 +99,70 @@ func (s *Server) StatsByStatus() map[string]map[string]map[string]int {
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+// stateFormat versions the combined state file; each cloud's part carries its own format too.
+const stateFormat = 1
+
+// stateFile is what ExportState writes: one part per cloud, each in that cloud's own format.
+type stateFile struct {
+	Format    int             `json:"format"`
+	Lambda    json.RawMessage `json:"lambda"`
+	RunPod    json.RawMessage `json:"runpod"`
+	CoreWeave json.RawMessage `json:"coreweave"`
+}
+
+// ExportState returns the state of every cloud (machines, clusters, keys, volumes, capacity,
+// quotas) as one JSON document for ImportState. Call counters, faults and rate-limit buckets are
+// not saved. The same state always exports to the same bytes.
+func (s *Server) ExportState() ([]byte, error) {
+	var f stateFile
+	var err error
+	f.Format = stateFormat
+	if f.Lambda, err = s.Lambda.ExportState(); err != nil {
+		return nil, err
+	}
+	if f.RunPod, err = s.RunPod.ExportState(); err != nil {
+		return nil, err
+	}
+	if f.CoreWeave, err = s.CoreWeave.ExportState(); err != nil {
+		return nil, err
+	}
+	return json.MarshalIndent(f, "", " ")
+}
+
+// ImportState loads a document ExportState wrote. A cloud missing from it keeps its state. It
+// checks every part before loading any, so a bad document changes nothing.
+func (s *Server) ImportState(data []byte) error {
+	var f stateFile
+	if err := json.Unmarshal(data, &f); err != nil {
+		return fmt.Errorf("emulator state: %w", err)
+	}
+	if f.Format != stateFormat {
+		return fmt.Errorf("emulator state: format %d, this emulator reads format %d", f.Format, stateFormat)
+	}
+	parts := []struct {
+		data json.RawMessage
+		load func([]byte) error
+		// check loads the part into a throwaway emulator first.
+		check func([]byte) error
+	}{
+		{f.Lambda, s.Lambda.ImportState, lambda.New(lambda.Options{}).ImportState},
+		{f.RunPod, s.RunPod.ImportState, runpod.New(runpod.Options{}).ImportState},
+		{f.CoreWeave, s.CoreWeave.ImportState, coreweave.New(coreweave.Options{}).ImportState},
+	}
+	for _, p := range parts {
+		if len(p.data) > 0 && string(p.data) != "null" {
+			if err := p.check(p.data); err != nil {
+				return err
+			}
+		}
+	}
+	for _, p := range parts {
+		if len(p.data) > 0 && string(p.data) != "null" {
+			if err := p.load(p.data); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
