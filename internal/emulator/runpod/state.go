@@ -167,17 +167,30 @@ func (e *Emulator) ImportState(data []byte) error {
 	if doc.Format != stateFormat {
 		return fmt.Errorf("runpod emulator state: format %d, this emulator reads format %d", doc.Format, stateFormat)
 	}
+	// The data centers this emulator has (an admin call may have opened more), looked up
+	// without holding e.mu for the whole import.
+	e.mu.Lock()
+	dcs := slices.Clone(e.dcs)
+	e.mu.Unlock()
+	findDC := func(id string) *dataCenter {
+		for _, d := range dcs {
+			if d.ID == id {
+				return d
+			}
+		}
+		return nil
+	}
 	pods := map[string]*pod{}
 	var gone []*pod
 	for _, d := range doc.Pods {
-		p, err := importPod(d)
+		p, err := importPod(d, findDC)
 		if err != nil {
 			return err
 		}
 		pods[p.id] = p
 	}
 	for _, d := range doc.Gone {
-		p, err := importPod(d)
+		p, err := importPod(d, findDC)
 		if err != nil {
 			return err
 		}
@@ -200,7 +213,7 @@ func (e *Emulator) ImportState(data []byte) error {
 	if doc.Capacity != nil {
 		capacity = map[capKey]int{}
 		for _, c := range doc.Capacity {
-			if err := checkCapacityKey(c.GPUTypeID, c.DataCenterID, c.CloudType); err != nil {
+			if err := e.checkCapacityKey(c.GPUTypeID, c.DataCenterID, c.CloudType); err != nil {
 				return fmt.Errorf("runpod emulator state: capacity: %w", err)
 			}
 			capacity[capKey{c.GPUTypeID, c.DataCenterID, c.CloudType}] = max(c.Available, 0)
@@ -223,7 +236,7 @@ func (e *Emulator) ImportState(data []byte) error {
 	return nil
 }
 
-func importPod(d podDoc) (*pod, error) {
+func importPod(d podDoc, findDC func(string) *dataCenter) (*pod, error) {
 	p := &pod{
 		id: d.ID, name: d.Name, image: d.Image, args: d.Args, disk: d.Disk, ports: d.Ports, env: d.Env,
 		registry: d.Registry, persistent: d.Persistent, network: d.Network, gpuCount: d.GPUCount, vcpu: d.VCPU,
