@@ -8,7 +8,7 @@
 #   cluster  a 4-node Lambda cluster created, against its lower bound: Lambda launches one
 #            instance per 12 s, so 3 x 12 s of pacing plus one boot (90 s), at the time scale
 #
-# The contract it measures (DESIGN.md, behaviour 7): reads of one cloud share one list call,
+# The contract it measures (docs/guides/reliability.md: many resources, few calls): reads of one cloud share one list call,
 # so refreshing 2N machines costs a handful of calls, not 2N. Timings are at the emulator's
 # time scale; compare runs of the same N on the same machine.
 # Env: BENCH_N (default 10 per cloud), BENCH_TIME_SCALE (default 0.01).

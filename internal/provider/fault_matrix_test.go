@@ -7,7 +7,7 @@ package provider
 // out of band), as acceptance tests against the emulators.
 //
 // After every case the harness applies once more without faults and asserts the promises of
-// DESIGN.md's behaviour contract:
+// the provider's behaviour contract (docs/guides/reliability.md):
 //   - the machines the emulator holds as live are exactly the machines in Terraform state, by id
 //     (nothing leaked, nothing duplicated, nothing dropped from state while it still runs);
 //   - that apply converges and the plan after it is empty;

@@ -43,7 +43,7 @@ const (
 )
 
 // publicRegions are the PublicRegionCode values of API 1.8.0 (test-* codes left out). The
-// models document in shared/api lists the enum without its values; these are the values of
+// Lambda Cloud API 1.8 models document lists the enum without its values; these are the values of
 // Lambda's published OpenAPI document for that version.
 var publicRegions = []string{
 	"asia-northeast-1", "asia-northeast-2", "asia-south-1", "australia-east-1",

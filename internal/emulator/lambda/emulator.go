@@ -1,6 +1,6 @@
 // Package lambda is an in-memory emulator of the Lambda Cloud API 1.8.0
 // (https://cloud.lambda.ai/api/v1), written from the vendor's published contract
-// (shared/api/lambda-cloud-api-1.8.0-models.md), not from our client. The provider's tests and
+// (Lambda Cloud API 1.8, its published models), not from our client. The provider's tests and
 // the quickstart demo run against it instead of the real API.
 //
 // # Wire format

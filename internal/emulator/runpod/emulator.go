@@ -1,5 +1,5 @@
 // Package runpod is an in-memory emulator of RunPod's REST API v2 (https://api.runpod.io/v2),
-// built from RunPod's OpenAPI 3.1 document for REST 2.0.0 (/work/shared/api). It serves pods,
+// built from RunPod's OpenAPI 3.1 document for REST 2.0.0 (RunPod's public REST API v2 reference). It serves pods,
 // Instant Clusters, network volumes, account SSH keys, templates (the account's under
 // /v2/templates, the public catalog under /v2/catalog/templates), container registry
 // credentials (/v2/registries) and the GPU / data-center catalog with the document's field
