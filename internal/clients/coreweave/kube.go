@@ -295,11 +295,16 @@ func (k *KubeClient) read(ctx context.Context, list bool, call func(context.Cont
 	ctx, cancel := context.WithTimeout(ctx, k.readBudget)
 	defer cancel()
 	wait := max(k.retryWait, time.Millisecond)
+	var answer error // the last failure that was an answer, not the budget running out
 	for {
 		err := call(ctx)
+		if err != nil && ctx.Err() != nil && answer != nil && errors.Is(err, context.DeadlineExceeded) {
+			return answer // cut short by the budget: the server's last word says more
+		}
 		if err == nil || !retryableRead(err, list) || ctx.Err() != nil {
 			return err
 		}
+		answer = err
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():

@@ -68,14 +68,21 @@ func transientKube(err error) bool {
 func retryKube(ctx context.Context, c *Cloud, call func(context.Context) error) error {
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, c.kube.cfg.ReadBudget)
+		ctx, cancel = context.WithTimeout(ctx, 2*c.kube.cfg.ReadBudget) // longer than one read's own budget
 		defer cancel()
 	}
 	wait := c.adoptInterval
+	var answer error // the last failure that was an answer, not the budget running out
 	for {
 		err := call(ctx)
+		if err != nil && ctx.Err() != nil && answer != nil && errors.Is(err, context.DeadlineExceeded) {
+			return answer
+		}
 		if err == nil || !transientKube(err) {
 			return err
+		}
+		if !errors.Is(err, context.DeadlineExceeded) {
+			answer = err
 		}
 		if perr := pause(ctx, wait); perr != nil {
 			return err
