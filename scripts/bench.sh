@@ -20,6 +20,9 @@
 # (default "4 16 64"), BENCH_CLOUDS (default "lambda runpod coreweave"), BENCH_PARALLELISM
 # (terraform -parallelism, default 128: Terraform's default of 10 would deliver deletes ten at
 # a time, which no batching can join), BENCH_OUT (write the markdown table there too).
+#
+# The contract it measures (docs/guides/reliability.md: many resources, few calls): reads of one
+# cloud share one list call, so refreshing N machines costs a handful of calls, not N.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

@@ -1,19 +1,20 @@
 #!/usr/bin/env bash
-# Prints (last line of stdout) the absolute path of a Terraform CLI >= 1.5.
+# Prints (last line of stdout) the absolute path of a Terraform CLI >= $NEOCLOUD_TERRAFORM_MIN
+# (default 1.5; `terraform test` with .tftest.hcl files needs 1.6).
 #
 # Order of preference:
 #   1. $TERRAFORM_BIN, if set and executable (no version check: explicit wins);
-#   2. `terraform` on PATH, if its version is >= 1.5
+#   2. `terraform` on PATH, if its version is at least the minimum
 #      (skipped when NEOCLOUD_FORCE_BUILD_TERRAFORM=1);
-#   3. terraform $NEOCLOUD_TERRAFORM_VERSION (default v1.5.7) built from source
-#      with `go install` and cached by scripts/ensure-tool.sh under
+#   3. terraform $NEOCLOUD_TERRAFORM_VERSION (default v1.6.6, which has `terraform test` and
+#      builds with `go install`) built from source and cached by scripts/ensure-tool.sh under
 #      ${NEOCLOUD_CACHE:-$HOME/.cache/neocloud}/bin. Takes a few minutes once.
 # Progress messages go to stderr.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-build_version=${NEOCLOUD_TERRAFORM_VERSION:-v1.5.7}
-min_major=1 min_minor=5
+build_version=${NEOCLOUD_TERRAFORM_VERSION:-v1.6.6}
+IFS=. read -r min_major min_minor _ <<<"${NEOCLOUD_TERRAFORM_MIN:-1.5}"
 
 # Never let a version query phone home or trip over the user's CLI config.
 export CHECKPOINT_DISABLE=1

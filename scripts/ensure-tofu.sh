@@ -4,7 +4,7 @@
 # cache on first use (about 4 minutes on 2 cores) and reusing it after.
 #
 # OpenTofu cannot be `go install`ed (its go.mod has replace directives), so it is built as a
-# main module from the module cache, the way DESIGN.md describes. Uses `tofu` from PATH when
+# main module from the module cache, as OpenTofu's own build does. Uses `tofu` from PATH when
 # it is >= 1.10.
 set -euo pipefail
 

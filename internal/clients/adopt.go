@@ -10,52 +10,40 @@ import (
 )
 
 // AdoptPolicy says how long and how often to look for what a create whose answer was lost
-// made: a cloud may list a new machine only after a while.
+// made: a cloud may list a new object only after a while.
 type AdoptPolicy struct {
-	Window   time.Duration // how long to keep looking after the answer was lost
+	Window   time.Duration // the commit horizon: only a successful look after it proves absence
 	Interval time.Duration // the first pause between looks; it doubles
 	MaxPause time.Duration // the longest pause between looks
-	// FetchTimeout bounds one look beyond the window.
-	FetchTimeout time.Duration
 }
 
-// Adopt looks, with look, for what a create whose answer was lost made, and never creates. It
-// keeps looking even when ctx has ended, since a lost answer is most often a deadline's doing
-// and a machine that exists but is not returned would be billed outside any state; the window
-// bounds it all the same.
+// Adopt looks, with look, for what a create whose answer was lost made, and never creates: the
+// lookup half of Launch.Send, for objects whose create is not a machine launch (VPCs, volumes,
+// node pools with a chosen name). look returns the object, nil when it is not there, or an
+// error; an error wrapping ErrConflict (found, but not ours) ends the search at once.
 //
-// It returns the value look found. When nothing was found within the window it returns nil and
-// the last look's error (nil when every look succeeded); a look error wrapping ErrConflict
-// (found, but not ours) ends the search at once and is returned.
+// It returns the object when found. When a successful look after the window shows none, it
+// returns nil, nil: the create did not happen. While looks fail it keeps looking until ctx ends
+// and then returns nil and the last look's error.
 func Adopt[T any](ctx context.Context, p AdoptPolicy, look func(context.Context) (*T, error)) (*T, error) {
-	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.Window+p.FetchTimeout)
-	defer cancel()
-	// The window counts from when the answer was found lost, however long the create took.
-	deadline := time.Now().Add(p.Window)
-	pause := p.Interval
-	var lastErr error
-	for {
-		v, err := look(actx)
-		switch {
-		case err == nil && v != nil:
-			return v, nil
-		case IsConflict(err):
-			return nil, err
-		}
-		lastErr = err
-		remaining := time.Until(deadline)
-		if remaining <= 0 {
-			return nil, lastErr
-		}
-		t := time.NewTimer(min(pause, remaining))
-		select {
-		case <-actx.Done():
-			t.Stop()
-			return nil, actx.Err()
-		case <-t.C:
-		}
-		pause = min(pause*2, p.MaxPause)
+	l := Launch[*T]{
+		Horizon: p.Window, Interval: p.Interval, MaxPause: p.MaxPause,
+		Find: func(ctx context.Context, _ time.Time) ([]Claim[*T], error) {
+			v, err := look(ctx)
+			if err != nil || v == nil {
+				return nil, err
+			}
+			return []Claim[*T]{{Value: v}}, nil
+		},
 	}
+	found, proven, err := l.lookAfter(ctx, time.Now())
+	switch {
+	case found != nil:
+		return found.Value, nil
+	case proven:
+		return nil, nil
+	}
+	return nil, err
 }
 
 // tokenPattern is what a launch token may look like on any cloud unchanged: a valid

@@ -26,7 +26,9 @@ type Cloud interface {
 	// Name is the cloud's key in configuration: "lambda", "runpod", "coreweave".
 	Name() string
 
-	// Regions lists the region codes the cloud has (static; used at plan time).
+	// Regions lists the region codes the adapter knows without calling the API. A cloud whose
+	// regions come from its API implements RegionLister, and lists here only what it has read
+	// so far (possibly nothing); ask CloudRegions for the full list.
 	Regions() []string
 
 	// ResolveInstanceType turns a neutral GPU name or a native id plus a count into the cloud's
@@ -114,11 +116,13 @@ type InstanceUpdate struct {
 	Image *string
 	// DesiredState is DesiredRunning or DesiredStopped.
 	DesiredState *string
+	// RunPod holds changes to RunPod-only settings.
+	RunPod *RunPodInstanceUpdate
 }
 
 // IsZero reports whether the update changes nothing.
 func (u InstanceUpdate) IsZero() bool {
-	return u.Name == nil && u.Env == nil && u.Image == nil && u.DesiredState == nil
+	return u.Name == nil && u.Env == nil && u.Image == nil && u.DesiredState == nil && (u.RunPod == nil || u.RunPod.IsZero())
 }
 
 // Instance is the neutral view of one machine.
@@ -228,6 +232,32 @@ type SSHKeyValidator interface {
 	ValidateSSHKeySpec(spec SSHKeySpec) []FieldError
 }
 
+// RegionLister is implemented by clouds whose regions come from their API instead of a list
+// fixed in the adapter (RunPod's data centers, which RunPod opens as it grows): a region the
+// cloud opened after this provider was released is then not refused at plan time. The adapter
+// reads the list once per provider process (a failed read is tried again by the next caller).
+type RegionLister interface {
+	ListRegions(ctx context.Context) ([]string, error)
+}
+
+// CloudRegions is the cloud's full list of regions: from its API for a RegionLister, else
+// Regions.
+func CloudRegions(ctx context.Context, c Cloud) ([]string, error) {
+	if l, ok := c.(RegionLister); ok {
+		return l.ListRegions(ctx)
+	}
+	return c.Regions(), nil
+}
+
+// InstanceReferenceChecker is implemented by clouds that can check at plan time, with read-only
+// calls, what an instance spec refers to in the account (a RunPod template, a registry
+// credential), so that a reference to something that does not exist fails on its attribute
+// before anything is launched. The error is for a check that could not be made (the API did not
+// answer); the caller then leaves the decision to the launch.
+type InstanceReferenceChecker interface {
+	CheckInstanceReferences(ctx context.Context, spec InstanceSpec) ([]FieldError, error)
+}
+
 // InstanceLister is implemented by clouds that can list the account's machines (from the same
 // shared snapshot that serves GetInstance), for lookups by name.
 type InstanceLister interface {
@@ -239,6 +269,11 @@ type InstanceLister interface {
 // every candidate cloud before launching on any, so that a rerun never launches on a second
 // cloud what the first run launched on another. It follows Launch.Before: the machine to adopt,
 // nil when there is none, or an error (ErrConflict with an import hint).
+//
+// SettleLaunch settles a launch with spec.LaunchToken, sent no later than sentAt, whose answer
+// an earlier apply never got: the machine when it appeared, nil when a successful look after the
+// cloud's commit horizon proves it never will, ErrOutcomeUnknown while neither is known.
 type LaunchFinder interface {
 	FindLaunched(ctx context.Context, spec InstanceSpec) (*Instance, error)
+	SettleLaunch(ctx context.Context, spec InstanceSpec, sentAt time.Time) (*Instance, error)
 }

@@ -1,8 +1,11 @@
 package clients
 
 import (
+	"cmp"
 	"context"
+	"fmt"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -142,6 +145,9 @@ type Cluster struct {
 	// Stalled means the cloud will not make progress without a change (no capacity for the
 	// missing nodes, the node pool gone): waiting longer is pointless.
 	Stalled bool
+	// SSHKeyIDs are the account keys the nodes were launched with, where the cloud reports
+	// them (Lambda: the nodes' key names, mapped to key ids), so that an import knows them.
+	SSHKeyIDs []string
 
 	APIServerEndpoint string
 	Kubeconfig        string // sensitive
@@ -166,8 +172,12 @@ type ClusterNode struct {
 	Status    string // neutral instance status
 	PublicIP  string
 	PrivateIP string
-	SSHHost   string
-	SSHPort   int
+	// SSHHost, SSHPort and SSHUser are how to log in to the node, as for an Instance (RunPod's
+	// SSH proxy: its host, port 22 and the routing user name it needs); empty where nodes are
+	// reached otherwise (CoreWeave: Kubernetes).
+	SSHHost string
+	SSHPort int
+	SSHUser string
 }
 
 // LaunchEnv is what a distributed-training launcher needs on each node (torchrun, Slurm).
@@ -181,6 +191,26 @@ func (c *Cluster) LaunchEnv(n ClusterNode) map[string]string {
 		"NPROC_PER_NODE": itoa(gpus),
 		"WORLD_SIZE":     itoa(gpus * len(c.Nodes)),
 	}
+}
+
+// Hostfile is the cluster as DeepSpeed and MPI launchers read it: one line per node in rank
+// order, "<address> slots=<GPUs per node>". The address is the node's private address (the
+// cluster network the ranks talk over), or its name while the cloud has not assigned one.
+func (c *Cluster) Hostfile() string {
+	var b strings.Builder
+	for _, n := range c.Nodes {
+		fmt.Fprintf(&b, "%s slots=%d\n", cmp.Or(n.PrivateIP, n.Name, n.ID), c.GPUsPerNode)
+	}
+	return b.String()
+}
+
+// PrivateIPs are the nodes' private addresses in rank order ("" where not assigned yet).
+func (c *Cluster) PrivateIPs() []string {
+	out := make([]string, len(c.Nodes))
+	for i, n := range c.Nodes {
+		out[i] = n.PrivateIP
+	}
+	return out
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

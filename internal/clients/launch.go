@@ -28,6 +28,12 @@ import (
 //     happen and is sent again), or until the operation's context ends (then the outcome is
 //     unknown, the error says how to find the machine, and the next apply's Before finds it).
 
+// CommitHorizon is how long after a launch was sent a cloud may still make its machine (or
+// first list it), in the vendor's real time (adapters scale it with Settings.Every). Only a
+// successful look after it proves that a launch whose answer was lost did not happen; until
+// then the launch is not sent again.
+const CommitHorizon = 5 * time.Minute
+
 // DefaultLaunchBudget bounds Send when its context has no deadline.
 var DefaultLaunchBudget = 10 * time.Minute
 
@@ -236,6 +242,10 @@ func (l Launch[T]) lookAfter(ctx context.Context, sentAt time.Time) (found *Clai
 		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), max(l.MaxPause, 30*time.Second))
 		defer cancel()
 		ctx = dctx
+	} else if _, ok := ctx.Deadline(); !ok {
+		dctx, cancel := context.WithTimeout(ctx, DefaultLaunchBudget)
+		defer cancel()
+		ctx = dctx
 	}
 	pause := max(l.Interval, time.Millisecond)
 	for {
@@ -246,6 +256,8 @@ func (l Launch[T]) lookAfter(ctx context.Context, sentAt time.Time) (found *Clai
 			return &claims[0], false, nil
 		case err == nil && !started.Before(sentAt.Add(l.Horizon)):
 			return nil, true, nil
+		case errors.Is(err, ErrConflict):
+			return nil, false, err // found, but not ours: looking longer will not change that
 		case err != nil:
 			lastErr = err
 		}
@@ -289,4 +301,26 @@ func FindLaunched(ctx context.Context, l Launch[*Instance]) (*Instance, error) {
 	inst := claim.Value
 	inst.Adopted = "launched by an earlier apply that was interrupted"
 	return inst, nil
+}
+
+// Settle decides the outcome of a launch sent no later than sentAt whose answer never came
+// (an earlier apply gave up on it): the machine when it is there; nil when a successful look
+// after the commit horizon shows none (it will not appear any more); an error wrapping
+// ErrOutcomeUnknown while neither can be told and ctx runs out.
+func (l Launch[T]) Settle(ctx context.Context, sentAt time.Time) (T, bool, error) {
+	var zero T
+	found, proven, err := l.lookAfter(ctx, sentAt)
+	switch {
+	case found != nil:
+		return found.Value, true, nil
+	case proven:
+		return zero, false, nil
+	}
+	return zero, false, l.unknown(Errorf(ErrOutcomeUnknown, "a launch sent at %s never answered", sentAt.UTC().Format(time.RFC3339)), err)
+}
+
+// SettleLaunched is Settle for instance launches.
+func SettleLaunched(ctx context.Context, l Launch[*Instance], sentAt time.Time) (*Instance, error) {
+	inst, _, err := l.Settle(ctx, sentAt)
+	return inst, err
 }

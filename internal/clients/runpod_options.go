@@ -30,7 +30,8 @@ type RunPodInstanceOptions struct {
 	// available.
 	Ports []string
 	// Env is the container environment. PUBLIC_KEY and NEOCLOUD_* names are reserved: the
-	// adapter sets them for SSH keys and its own bookkeeping, and leaves them out when reading.
+	// adapter sets them for SSH keys and its own bookkeeping, and leaves them out when reading,
+	// as it does the variables a pod got from its template.
 	Env map[string]string
 	// ContainerDiskGB is the ephemeral container disk (RunPod's default when 0).
 	ContainerDiskGB int
@@ -39,4 +40,22 @@ type RunPodInstanceOptions struct {
 	// StartSSH asks RunPod to set up sshd with the account's SSH keys; nil means true. With
 	// SSHKeyIDs only those keys are installed.
 	StartSSH *bool
+	// RegistryCredentialID is the container registry credential (RegistryCredential.ID) the
+	// image is pulled with, for a private image; none when empty.
+	RegistryCredentialID string
+}
+
+// RunPodInstanceUpdate lists in-place changes to a pod's RunPod settings; nil fields are left
+// alone.
+type RunPodInstanceUpdate struct {
+	// VolumeMountPath moves the pod's volume (persistent or network) to another path; the
+	// container restarts.
+	VolumeMountPath *string
+	// RegistryCredentialID changes the credential the image is pulled with; "" removes it.
+	RegistryCredentialID *string
+}
+
+// IsZero reports whether the update changes nothing.
+func (u RunPodInstanceUpdate) IsZero() bool {
+	return u.VolumeMountPath == nil && u.RegistryCredentialID == nil
 }

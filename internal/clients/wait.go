@@ -203,12 +203,21 @@ type Look struct {
 // A failed list is never proof: a rate-limit refusal waits for the next tick, any other failure
 // ends the wait with its error. Call it after the cloud has accepted the terminate.
 func (c *Cadence) WaitGone(ctx context.Context, looker InstanceLooker, id string) error {
+	return c.WaitGoneWatch(ctx, looker, id, nil)
+}
+
+// WaitGoneWatch is WaitGone that also hands every look that listed the machine to seen (when
+// not nil), for a progress log of its status changes.
+func (c *Cadence) WaitGoneWatch(ctx context.Context, looker InstanceLooker, id string, seen func(context.Context, *Instance)) error {
 	var absentIn time.Time // when the list that last lacked the machine started
 	return c.Wait(ctx, func(ctx context.Context, tick time.Time) (bool, error) {
 		look, err := looker.LookInstance(ctx, id, tick)
 		if err != nil || look.Instance != nil {
 			if look.Instance != nil {
 				absentIn = time.Time{} // listed again: the earlier absence proves nothing
+				if seen != nil {
+					seen(ctx, look.Instance)
+				}
 			}
 			return goneOrWait(look, err)
 		}

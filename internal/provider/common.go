@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
 )
@@ -91,4 +93,126 @@ func addCloudError(diags *diag.Diagnostics, summary string, err error) {
 		detail += "\n\nThe operation did not finish within its timeout. Raise it in the resource's `timeouts` block if the cloud is slow today."
 	}
 	diags.AddError(summary, detail)
+}
+
+// checkRegion refuses, at plan time and on the attribute, a region the cloud does not have. A
+// cloud whose regions come from its API (clients.RegionLister: RunPod's data centers) is asked,
+// once per provider process, so a region it opened after this provider was released is
+// accepted; when it cannot be asked, the region is left to the cloud's own answer at apply,
+// with a warning. hint ends the error's detail.
+func checkRegion(ctx context.Context, cloud clients.Cloud, region types.String, hint string) diag.Diagnostics {
+	var diags diag.Diagnostics
+	if region.IsNull() || region.IsUnknown() {
+		return diags
+	}
+	at := path.Root("region")
+	regions, err := clients.CloudRegions(ctx, cloud)
+	if err != nil {
+		diags.AddAttributeWarning(at, "Region not checked",
+			fmt.Sprintf("The list of %s regions could not be read at plan time (%v); the region is checked by %s when the resource is created.",
+				displayName(cloud.Name()), err, displayName(cloud.Name())))
+		return diags
+	}
+	if !slices.Contains(regions, region.ValueString()) {
+		detail := fmt.Sprintf("%s has no region %q. Its regions are: %s.", displayName(cloud.Name()), region.ValueString(), strings.Join(regions, ", "))
+		if hint != "" {
+			detail += " " + hint
+		}
+		diags.AddAttributeError(at, "Unknown region", detail)
+	}
+	return diags
+}
+
+// authFailed reports err when it is an authentication failure and says whether it was one.
+// The first report of a cloud's rejection in a run is the whole error; later ones add nothing
+// (quiet: at plan and refresh, where the run fails anyway) or a short error pointing at the
+// first (an apply-time operation, which must fail on its own).
+func (d *providerData) authFailed(diags *diag.Diagnostics, name string, err error, quiet bool) bool {
+	if !errors.Is(err, clients.ErrAuth) {
+		return false
+	}
+	name = cloudOfError(name, err)
+	d.mu.Lock()
+	first := !d.authReported[name]
+	if d.authReported == nil {
+		d.authReported = map[string]bool{}
+	}
+	d.authReported[name] = true
+	src, known := d.keyFrom[name]
+	d.mu.Unlock()
+
+	info, _ := clients.Lookup(name)
+	display := displayName(name)
+	noun := "API key"
+	if info.KeyAttribute == "api_token" {
+		noun = "API token"
+	}
+	summary := fmt.Sprintf("%s rejected the %s", display, noun)
+	switch {
+	case first && known:
+		diags.AddError(summary, authErrorDetail(display, noun, src, err))
+	case first:
+		diags.AddError(summary, err.Error()+"\n\nCheck the "+noun+" in the provider configuration (or its environment variable) and that the account is active.")
+	case !quiet:
+		diags.AddError(summary, fmt.Sprintf("%s refused the %s again (%v): see the first error about it.", display, noun, err))
+	}
+	return true
+}
+
+// authErrorDetail says what was refused, where the key came from and how to fix it.
+func authErrorDetail(display, noun string, src keySource, err error) string {
+	setting := fmt.Sprintf("`%s.%s`", src.block, src.attribute)
+	var from, fix string
+	if src.fromEnv {
+		from = fmt.Sprintf("the %s environment variable (the provider configuration sets no %s)", src.env, setting)
+		fix = fmt.Sprintf("Set %s to a valid %s %s, or set %s in the provider's `%s` block.", src.env, display, noun, setting, src.block)
+	} else {
+		from = setting + " in the provider configuration"
+		fix = fmt.Sprintf("Set %s in the provider's `%s` block to a valid %s %s (or remove it to use the %s environment variable).",
+			setting, src.block, display, noun, src.env)
+	}
+	return fmt.Sprintf("%s refused the %s: %v.\n\nThe %s comes from %s. %s "+
+		"Check also that the account is active and the key has not been revoked. Every %s operation of this run needs it; this is reported once.",
+		display, noun, strings.TrimRight(err.Error(), "."), noun, from, fix, display)
+}
+
+// cloudOfError is name, or when the caller does not know which cloud answered, the cloud an
+// API error names.
+func cloudOfError(name string, err error) string {
+	if name != "" {
+		return name
+	}
+	var apiErr *clients.APIError
+	if errors.As(err, &apiErr) {
+		for _, n := range clients.Names() {
+			if n == apiErr.Cloud || displayName(n) == apiErr.Cloud {
+				return n
+			}
+		}
+	}
+	return name
+}
+
+// cloudError reports a failed apply-time operation: an authentication failure as authFailed
+// does, anything else as addCloudError.
+func (d *providerData) cloudError(diags *diag.Diagnostics, name, summary string, err error) {
+	if !d.authFailed(diags, name, err, false) {
+		addCloudError(diags, summary, err)
+	}
+}
+
+// readError reports a failed refresh: an authentication failure once per cloud and run (the
+// run fails on it), anything else as addCloudError.
+func (d *providerData) readError(diags *diag.Diagnostics, name, summary string, err error) {
+	if !d.authFailed(diags, name, err, true) {
+		addCloudError(diags, summary, err)
+	}
+}
+
+// cloudNameOf is a cloud's name, or "" for none.
+func cloudNameOf(c clients.Cloud) string {
+	if c == nil {
+		return ""
+	}
+	return c.Name()
 }

@@ -2,7 +2,7 @@
 
 package provider
 
-// Crash safety (DESIGN.md, behaviour contract item 2): "a rerun after any crash of terraform or
+// Crash safety (docs/guides/reliability.md): "a rerun after any crash of terraform or
 // the provider never launches a second machine for a resource whose first machine exists".
 //
 // terraform-plugin-testing runs the provider in-process and cannot kill it, so these tests drive

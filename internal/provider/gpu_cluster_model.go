@@ -32,6 +32,8 @@ type gpuClusterModel struct {
 	InstanceType      types.String  `tfsdk:"instance_type"`
 	Nodes             types.List    `tfsdk:"nodes"`
 	HeadNodeIP        types.String  `tfsdk:"head_node_ip"`
+	NodePrivateIPs    types.List    `tfsdk:"node_private_ips"`
+	Hostfile          types.String  `tfsdk:"hostfile"`
 	PricePerHour      types.Float64 `tfsdk:"price_per_hour"`
 	APIServerEndpoint types.String  `tfsdk:"api_server_endpoint"`
 	Kubeconfig        types.String  `tfsdk:"kubeconfig"`
@@ -71,6 +73,7 @@ var clusterNodeType = types.ObjectType{AttrTypes: map[string]attr.Type{
 	"private_ip": types.StringType,
 	"ssh_host":   types.StringType,
 	"ssh_port":   types.Int64Type,
+	"ssh_user":   types.StringType,
 	"env":        types.MapType{ElemType: types.StringType},
 }}
 
@@ -151,6 +154,9 @@ func expandClusterSpec(ctx context.Context, m gpuClusterModel, diags *diag.Diagn
 // flattenCluster writes what the cloud reports into the model. Settings the cloud does not
 // report back keep their planned or prior value; an import fills what it can.
 func flattenCluster(ctx context.Context, c *clients.Cluster, m *gpuClusterModel, diags *diag.Diagnostics) {
+	// An import knows only the id: the coreweave block is filled from the cloud. Otherwise a
+	// block the configuration leaves out stays out, or the apply would be inconsistent.
+	importing := m.GPUType.IsNull()
 	m.ID = types.StringValue(c.ID)
 	m.Cloud = types.StringValue(c.Cloud)
 	if c.Name != "" {
@@ -186,10 +192,14 @@ func flattenCluster(ctx context.Context, c *clients.Cluster, m *gpuClusterModel,
 	} else {
 		m.CreatedAt = types.StringValue(c.CreatedAt.UTC().Format(time.RFC3339))
 	}
-	if m.SSHKeyIDs.IsUnknown() {
+	if importing && len(c.SSHKeyIDs) > 0 {
+		// Generated configuration (terraform plan -generate-config-out) copies this: the
+		// keys the nodes were launched with, so that the cluster it describes is valid.
+		m.SSHKeyIDs = setOrNull(ctx, c.SSHKeyIDs, diags)
+	} else if m.SSHKeyIDs.IsUnknown() {
 		m.SSHKeyIDs = types.SetNull(types.StringType)
 	}
-	if info := c.CoreWeave; info != nil {
+	if info := c.CoreWeave; info != nil && (m.CoreWeave != nil || importing) {
 		cw := m.CoreWeave
 		if cw == nil {
 			cw = &coreweaveClusterModel{ComputeClass: types.StringNull()}
@@ -223,6 +233,7 @@ func flattenCluster(ctx context.Context, c *clients.Cluster, m *gpuClusterModel,
 			"private_ip": stringOrNull(n.PrivateIP),
 			"ssh_host":   stringOrNull(n.SSHHost),
 			"ssh_port":   port,
+			"ssh_user":   stringOrNull(n.SSHUser),
 			"env":        env,
 		})
 		diags.Append(d...)
@@ -231,4 +242,13 @@ func flattenCluster(ctx context.Context, c *clients.Cluster, m *gpuClusterModel,
 	list, d := types.ListValue(clusterNodeType, nodes)
 	diags.Append(d...)
 	m.Nodes = list
+
+	ips := make([]attr.Value, 0, len(c.Nodes))
+	for _, ip := range c.PrivateIPs() {
+		ips = append(ips, stringOrNull(ip))
+	}
+	ipList, d := types.ListValue(types.StringType, ips)
+	diags.Append(d...)
+	m.NodePrivateIPs = ipList
+	m.Hostfile = types.StringValue(c.Hostfile())
 }

@@ -61,7 +61,9 @@ func (r *gpuClusterResource) Schema(ctx context.Context, _ resource.SchemaReques
 		MarkdownDescription: "N GPU machines of one type, close together, with a known head node: a CoreWeave CKS cluster with a NodePool, " +
 			"a RunPod Instant Cluster, or a Lambda Cloud node group (instances launched at Lambda's launch rate, a shared filesystem and " +
 			"a firewall ruleset open between the nodes). The cluster's id is saved as soon as the cloud accepts it; nodes that exist " +
-			"when something fails are saved too, so nothing is ever left running outside state.",
+			"when something fails are saved too, so nothing is ever left running outside state. " +
+			"A CoreWeave cluster takes up to 45 minutes: run with `TF_LOG_PROVIDER=INFO` to see each status change of the cluster and of every node, " +
+			"with the time since the create began; a timeout error names the last status of every node.",
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{Computed: true, MarkdownDescription: "The cloud's id of the cluster (the cluster name on Lambda).", PlanModifiers: []planmodifier.String{keep}},
 			"name": schema.StringAttribute{
@@ -96,9 +98,10 @@ func (r *gpuClusterResource) Schema(ctx context.Context, _ resource.SchemaReques
 			},
 			"ssh_key_ids": schema.SetAttribute{
 				Optional: true, ElementType: types.StringType,
-				MarkdownDescription: "`neocloud_ssh_key` ids installed on every node (Lambda, RunPod). Changing them replaces the cluster.",
-				PlanModifiers:       []planmodifier.Set{requiresReplaceIfPriorSetSet()},
-				Validators:          []validator.Set{setvalidator.SizeAtLeast(1)},
+				MarkdownDescription: "`neocloud_ssh_key` ids installed on every node (Lambda, RunPod). Changing them replaces the cluster. " +
+					"An import reads them back where the cloud reports them (Lambda: the keys the nodes were launched with), so generated configuration (`terraform plan -generate-config-out`) is complete.",
+				PlanModifiers: []planmodifier.Set{requiresReplaceIfPriorSetSet()},
+				Validators:    []validator.Set{setvalidator.SizeAtLeast(1)},
 			},
 			"status":  schema.StringAttribute{Computed: true, MarkdownDescription: "`pending`, `running`, `updating`, `degraded`, `failed` or `deleting`."},
 			"problem": schema.StringAttribute{Computed: true, MarkdownDescription: "Why a degraded or failed cluster is so, such as capacity running out at one node of four."},
@@ -118,12 +121,27 @@ func (r *gpuClusterResource) Schema(ctx context.Context, _ resource.SchemaReques
 					"status":     schema.StringAttribute{Computed: true, MarkdownDescription: "Neutral status of the node."},
 					"public_ip":  schema.StringAttribute{Computed: true, MarkdownDescription: "Public address."},
 					"private_ip": schema.StringAttribute{Computed: true, MarkdownDescription: "Address on the cluster's network."},
-					"ssh_host":   schema.StringAttribute{Computed: true, MarkdownDescription: "Host to SSH to."},
-					"ssh_port":   schema.Int64Attribute{Computed: true, MarkdownDescription: "Port to SSH to."},
-					"env":        schema.MapAttribute{Computed: true, ElementType: types.StringType, MarkdownDescription: "Launcher environment of this node."},
+					"ssh_host": schema.StringAttribute{Computed: true, MarkdownDescription: "Host to SSH to: the node's public address (Lambda), " +
+						"or RunPod's SSH proxy (`ssh.runpod.io`) for a node without a published `22/tcp`. Empty on CoreWeave, whose nodes are reached through Kubernetes."},
+					"ssh_port": schema.Int64Attribute{Computed: true, MarkdownDescription: "Port to SSH to."},
+					"ssh_user": schema.StringAttribute{Computed: true, MarkdownDescription: "User to SSH as (`ssh <ssh_user>@<ssh_host> -p <ssh_port>`): " +
+						"`ubuntu` on Lambda; on RunPod `root`, or through the SSH proxy the per-node user name the proxy routes by."},
+					"env": schema.MapAttribute{Computed: true, ElementType: types.StringType, MarkdownDescription: "Launcher environment of this node."},
 				}},
 			},
-			"head_node_ip":   schema.StringAttribute{Computed: true, MarkdownDescription: "Rank 0's address on the cluster network (`MASTER_ADDR`).", PlanModifiers: []planmodifier.String{keep}},
+			"head_node_ip": schema.StringAttribute{Computed: true, MarkdownDescription: "Rank 0's address on the cluster network (`MASTER_ADDR`).", PlanModifiers: []planmodifier.String{keep}},
+			"node_private_ips": schema.ListAttribute{
+				Computed: true, ElementType: types.StringType,
+				MarkdownDescription: "The nodes' addresses on the cluster network, in rank order (null for a node that has none yet).",
+				PlanModifiers:       []planmodifier.List{listplanmodifier.UseStateForUnknown()},
+			},
+			"hostfile": schema.StringAttribute{
+				Computed: true,
+				MarkdownDescription: "The cluster as a hostfile for DeepSpeed (`--hostfile`) and MPI (`mpirun --hostfile`): one line per node in rank order, " +
+					"`<private ip> slots=<gpus_per_node>` (the node's name instead while it has no private address). For example " +
+					"`local_file { content = neocloud_gpu_cluster.x.hostfile }`.",
+				PlanModifiers: []planmodifier.String{keep},
+			},
 			"price_per_hour": schema.Float64Attribute{Computed: true, MarkdownDescription: "Price of all nodes together, USD per hour.", PlanModifiers: []planmodifier.Float64{float64planmodifier.UseStateForUnknown()}},
 			"api_server_endpoint": schema.StringAttribute{
 				Computed: true, MarkdownDescription: "Kubernetes API server of a CoreWeave cluster.", PlanModifiers: []planmodifier.String{keep},
@@ -247,10 +265,7 @@ func (r *gpuClusterResource) ModifyPlan(ctx context.Context, req resource.Modify
 				fmt.Sprintf("The `%s` block only applies to cloud = %q, but this cluster is on %q. Remove the block.", block, block, cloudName))
 		}
 	}
-	if !plan.Region.IsNull() && !plan.Region.IsUnknown() && !slices.Contains(cloud.Regions(), plan.Region.ValueString()) {
-		resp.Diagnostics.AddAttributeError(path.Root("region"), "Unknown region",
-			fmt.Sprintf("%s has no region %q. Its regions are: %s.", displayName(cloudName), plan.Region.ValueString(), strings.Join(cloud.Regions(), ", ")))
-	}
+	resp.Diagnostics.Append(checkRegion(ctx, cloud, plan.Region, "")...)
 	rules := cc.ClusterRules()
 	if n := plan.NodeCount; !n.IsUnknown() && !n.IsNull() {
 		if int(n.ValueInt64()) < rules.MinNodes || (rules.MaxNodes > 0 && int(n.ValueInt64()) > rules.MaxNodes) {
@@ -316,6 +331,8 @@ func (r *gpuClusterResource) ModifyPlan(ctx context.Context, req resource.Modify
 		// The nodes, price and status change with the count.
 		plan.Nodes = types.ListUnknown(clusterNodeType)
 		plan.HeadNodeIP = types.StringUnknown() // no head while no node exists
+		plan.NodePrivateIPs = types.ListUnknown(types.StringType)
+		plan.Hostfile = types.StringUnknown()
 		plan.PricePerHour = types.Float64Unknown()
 		plan.Status = types.StringUnknown()
 		plan.Problem = types.StringUnknown()
@@ -342,6 +359,7 @@ func (r *gpuClusterResource) Create(ctx context.Context, req resource.CreateRequ
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	ctx = withOperationStart(ctx)
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
@@ -361,7 +379,7 @@ func (r *gpuClusterResource) Create(ctx context.Context, req resource.CreateRequ
 		if cluster != nil {
 			err = fmt.Errorf("%w\n\nThe %d node(s) that were created are saved in state, and the cluster is marked tainted: the next apply replaces it, and destroy removes every node", err, len(cluster.Nodes))
 		}
-		addCloudError(&resp.Diagnostics, summary, err)
+		r.data.cloudError(&resp.Diagnostics, cloud.Name(), summary, err)
 		return
 	}
 	tflog.Info(ctx, "cluster accepted, waiting for its nodes", map[string]any{"cloud": cloud.Name(), "id": cluster.ID})
@@ -371,7 +389,7 @@ func (r *gpuClusterResource) Create(ctx context.Context, req resource.CreateRequ
 		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 	}
 	if err != nil {
-		addCloudError(&resp.Diagnostics, fmt.Sprintf("%s cluster %s did not become ready", displayName(cloud.Name()), cluster.ID),
+		r.data.cloudError(&resp.Diagnostics, cloud.Name(), fmt.Sprintf("%s cluster %s did not become ready", displayName(cloud.Name()), cluster.ID),
 			fmt.Errorf("%w\n\nThe cluster is saved in state and marked tainted: the next apply replaces it, and destroy removes it", err))
 	}
 }
@@ -380,6 +398,8 @@ func (r *gpuClusterResource) Create(ctx context.Context, req resource.CreateRequ
 // cluster failed, or ctx ends.
 func waitClusterReady(ctx context.Context, cad *clients.Cadence, cc clients.ClusterCloud, id string, nodes int) (*clients.Cluster, error) {
 	var last *clients.Cluster
+	prog := newProgress(ctx)
+	waitingFor := fmt.Sprintf("running with %d node(s) up", nodes)
 	settler, _ := cc.(clients.ClusterSettler)
 	err := cad.Wait(ctx, func(ctx context.Context, tick time.Time) (bool, error) {
 		ctx = clients.FreshSince(ctx, tick)
@@ -393,6 +413,7 @@ func waitClusterReady(ctx context.Context, cad *clients.Cadence, cc clients.Clus
 			return false, ignoreRateLimit(err)
 		}
 		last = c
+		prog.cluster(ctx, c, nodes, waitingFor)
 		if c.Status == clients.ClusterFailed {
 			return false, fmt.Errorf("the cloud reports the cluster as failed (%s)%s", c.NativeStatus, problemSuffix(c))
 		}
@@ -402,11 +423,11 @@ func waitClusterReady(ctx context.Context, cad *clients.Cadence, cc clients.Clus
 		if c.Ready && len(c.Nodes) >= nodes {
 			return true, nil
 		}
-		tflog.Debug(ctx, "waiting for cluster", map[string]any{"id": id, "status": c.NativeStatus, "nodes": len(c.Nodes)})
 		return false, nil
 	})
 	if err != nil && last != nil && ctx.Err() != nil {
-		err = fmt.Errorf("timed out with %d of %d node(s) up, cluster %s%s: %w", readyNodes(last), nodes, last.NativeStatus, problemSuffix(last), err)
+		err = fmt.Errorf("timed out after %s with %d of %d node(s) up, cluster %s%s.\nLast status of every node: %s: %w",
+			prog.elapsed(), readyNodes(last), nodes, last.NativeStatus, problemSuffix(last), nodeStatuses(last, nodes), err)
 	}
 	return last, err
 }
@@ -453,7 +474,7 @@ func (r *gpuClusterResource) Read(ctx context.Context, req resource.ReadRequest,
 		return
 	}
 	if err != nil {
-		addCloudError(&resp.Diagnostics, "Unable to read "+displayName(cloud.Name())+" cluster "+state.ID.ValueString(), err)
+		r.data.readError(&resp.Diagnostics, cloud.Name(), "Unable to read "+displayName(cloud.Name())+" cluster "+state.ID.ValueString(), err)
 		return
 	}
 	flattenCluster(ctx, c, &state, &resp.Diagnostics)
@@ -477,6 +498,7 @@ func (r *gpuClusterResource) Update(ctx context.Context, req resource.UpdateRequ
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	ctx = withOperationStart(ctx)
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
@@ -502,7 +524,7 @@ func (r *gpuClusterResource) Update(ctx context.Context, req resource.UpdateRequ
 		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 	}
 	if err != nil {
-		addCloudError(&resp.Diagnostics, "Unable to update "+displayName(cloud.Name())+" cluster "+id, err)
+		r.data.cloudError(&resp.Diagnostics, cloud.Name(), "Unable to update "+displayName(cloud.Name())+" cluster "+id, err)
 	}
 }
 
@@ -522,22 +544,27 @@ func (r *gpuClusterResource) Delete(ctx context.Context, req resource.DeleteRequ
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	ctx = withOperationStart(ctx)
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	id := state.ID.ValueString()
 	if err := cc.DeleteCluster(ctx, id); err != nil {
-		addCloudError(&resp.Diagnostics, "Unable to delete "+displayName(cloud.Name())+" cluster "+id, err)
+		r.data.cloudError(&resp.Diagnostics, cloud.Name(), "Unable to delete "+displayName(cloud.Name())+" cluster "+id, err)
 		return
 	}
+	prog := newProgress(ctx)
 	err = r.data.cadence(cloud.Name()).Wait(ctx, func(ctx context.Context, tick time.Time) (bool, error) {
-		_, err := cc.GetCluster(clients.FreshSince(ctx, tick), id)
+		c, err := cc.GetCluster(clients.FreshSince(ctx, tick), id)
 		if clients.IsNotFound(err) {
 			return true, nil
+		}
+		if err == nil {
+			prog.cluster(ctx, c, 0, "gone")
 		}
 		return false, ignoreRateLimit(err)
 	})
 	if err != nil {
-		addCloudError(&resp.Diagnostics, fmt.Sprintf("%s cluster %s did not finish deleting", displayName(cloud.Name()), id), err)
+		r.data.cloudError(&resp.Diagnostics, cloud.Name(), fmt.Sprintf("%s cluster %s did not finish deleting", displayName(cloud.Name()), id), err)
 	}
 }
 

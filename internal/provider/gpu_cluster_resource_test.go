@@ -160,7 +160,7 @@ func TestAccGPUCluster_lambdaScaleInPlace(t *testing.T) {
 				ImportState:             true,
 				ImportStateId:           "lambda/acc-cluster",
 				ImportStateVerify:       true,
-				ImportStateVerifyIgnore: []string{"timeouts", "ssh_key_ids", "lambda"},
+				ImportStateVerifyIgnore: []string{"timeouts", "lambda"},
 			},
 			{
 				// Imported with an import block and the configuration: the settings Lambda does
@@ -305,5 +305,146 @@ func TestAccGPUCluster_planTimeValidation(t *testing.T) {
 			{Config: runpodClusterConfig(env, "Bad_Name", 2), PlanOnly: true, ExpectError: regexp.MustCompile(`(?s)name.*lowercase letters`)},
 			{Config: lambdaClusterConfig(env, 2, `region = "nowhere-1"`), PlanOnly: true, ExpectError: regexp.MustCompile(`(?s)region.*no region "nowhere-1"`)},
 		},
+	})
+}
+
+// A Lambda cluster imported with `terraform plan -generate-config-out`: the import reads the
+// SSH key the nodes were launched with back into ssh_key_ids, so the generated configuration
+// is valid (Lambda needs exactly one key) and plans nothing but the import.
+func TestAccGPUCluster_lambdaImportGeneratesValidConfig(t *testing.T) {
+	testAccPreCheck(t)
+	env := newTestEnv(t)
+	addr := "neocloud_gpu_cluster.c"
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		CheckDestroy:             checkNoLiveLambdaInstances(env),
+		Steps: []resource.TestStep{
+			{
+				Config:           lambdaClusterConfig(env, 1, ""),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+			},
+			{
+				// terraform import: ssh_key_ids comes back as the configured key's id.
+				ResourceName:            addr,
+				ImportState:             true,
+				ImportStateId:           "lambda/acc-cluster",
+				ImportStateVerify:       true,
+				ImportStateVerifyIgnore: []string{"timeouts"},
+			},
+			{
+				// An import block and generated configuration: the plan with it is valid and
+				// a no-op import, with the key's id in ssh_key_ids.
+				ResourceName:    addr,
+				ImportState:     true,
+				ImportStateKind: resource.ImportBlockWithID,
+				ImportStateId:   "lambda/acc-cluster",
+				GenerateConfig:  true,
+				ImportPlanChecks: resource.ImportPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("neocloud_gpu_cluster.generated", plancheck.ResourceActionNoop),
+					plancheck.ExpectKnownValue("neocloud_gpu_cluster.generated", tfjsonpath.New("ssh_key_ids"),
+						knownvalue.SetSizeExact(1)),
+				}},
+			},
+		},
+	})
+}
+
+// checkLauncherInputs asserts that every node can be logged in to (ssh_host, ssh_port and
+// ssh_user known; user matched by sshUser), and that hostfile and node_private_ips list the
+// nodes' private addresses in rank order with gpus_per_node slots.
+func checkLauncherInputs(addr string, nodes, slots int, sshUser *regexp.Regexp) resource.TestCheckFunc {
+	return func(s *terraform.State) error {
+		rs, ok := s.RootModule().Resources[addr]
+		if !ok {
+			return fmt.Errorf("%s not in state", addr)
+		}
+		a := rs.Primary.Attributes
+		if a["nodes.#"] != fmt.Sprint(nodes) || a["node_private_ips.#"] != fmt.Sprint(nodes) {
+			return fmt.Errorf("want %d nodes and private IPs, got %s and %s", nodes, a["nodes.#"], a["node_private_ips.#"])
+		}
+		var want strings.Builder
+		users := map[string]bool{}
+		for i := range nodes {
+			node := func(k string) string { return a[fmt.Sprintf("nodes.%d.%s", i, k)] }
+			if node("rank") != fmt.Sprint(i) {
+				return fmt.Errorf("node %d has rank %s", i, node("rank"))
+			}
+			ip := node("private_ip")
+			if ip == "" || a[fmt.Sprintf("node_private_ips.%d", i)] != ip {
+				return fmt.Errorf("node %d: private_ip %q, node_private_ips[%d] %q", i, ip, i, a[fmt.Sprintf("node_private_ips.%d", i)])
+			}
+			if node("ssh_host") == "" || node("ssh_port") == "" || !sshUser.MatchString(node("ssh_user")) {
+				return fmt.Errorf("node %d cannot be reached: ssh %s@%s -p %s", i, node("ssh_user"), node("ssh_host"), node("ssh_port"))
+			}
+			users[node("ssh_user")] = true
+			fmt.Fprintf(&want, "%s slots=%d\n", ip, slots)
+		}
+		if a["hostfile"] != want.String() {
+			return fmt.Errorf("hostfile:\n%s\nwant:\n%s", a["hostfile"], want.String())
+		}
+		return nil
+	}
+}
+
+// A Lambda cluster's nodes can be logged in to as ubuntu at their public address, and the
+// launcher inputs (hostfile, node_private_ips, env) list them in rank order.
+func TestAccGPUCluster_lambdaNodesReachableWithLauncherInputs(t *testing.T) {
+	testAccPreCheck(t)
+	env := newTestEnv(t)
+	addr := "neocloud_gpu_cluster.c"
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		CheckDestroy:             checkNoLiveLambdaInstances(env),
+		Steps: []resource.TestStep{{
+			Config: lambdaClusterConfig(env, 2, ""),
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(addr, tfjsonpath.New("nodes").AtSliceIndex(1).AtMapKey("ssh_user"), knownvalue.StringExact("ubuntu")),
+				statecheck.ExpectKnownValue(addr, tfjsonpath.New("nodes").AtSliceIndex(1).AtMapKey("ssh_port"), knownvalue.Int64Exact(22)),
+				statecheck.ExpectKnownValue(addr, tfjsonpath.New("nodes").AtSliceIndex(1).AtMapKey("env").AtMapKey("NODE_RANK"), knownvalue.StringExact("1")),
+			},
+			ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+			Check: resource.ComposeTestCheckFunc(
+				checkLauncherInputs(addr, 2, 1, regexp.MustCompile(`^ubuntu$`)),
+				resource.TestCheckResourceAttrPair(addr, "nodes.0.ssh_host", addr, "nodes.0.public_ip"),
+				resource.TestCheckResourceAttrPair(addr, "node_private_ips.0", addr, "head_node_ip"),
+			),
+		}},
+	})
+}
+
+// A RunPod Instant Cluster without a published 22/tcp is reached through RunPod's SSH proxy:
+// every node reports ssh.runpod.io:22 with the user name the proxy routes by (one per node),
+// not just the host; the launcher inputs list the nodes in rank order.
+func TestAccGPUCluster_runpodNodesReachableWithLauncherInputs(t *testing.T) {
+	testAccPreCheck(t)
+	env := newTestEnv(t)
+	addr := "neocloud_gpu_cluster.c"
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		CheckDestroy:             checkRunPodPods(env, 0),
+		Steps: []resource.TestStep{{
+			Config: runpodClusterConfig(env, "acc-cluster", 2),
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(addr, tfjsonpath.New("nodes").AtSliceIndex(0).AtMapKey("ssh_host"), knownvalue.StringExact("ssh.runpod.io")),
+				statecheck.ExpectKnownValue(addr, tfjsonpath.New("nodes").AtSliceIndex(0).AtMapKey("ssh_port"), knownvalue.Int64Exact(22)),
+			},
+			ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+			Check: resource.ComposeTestCheckFunc(
+				checkLauncherInputs(addr, 2, 8, regexp.MustCompile(`^[a-z0-9]+-[0-9a-f]+$`)),
+				func(s *terraform.State) error {
+					a := s.RootModule().Resources[addr].Primary.Attributes
+					pods := env.emu.RunPod.LivePods()
+					for i := range 2 {
+						user := a[fmt.Sprintf("nodes.%d.ssh_user", i)]
+						id := a[fmt.Sprintf("nodes.%d.id", i)]
+						// The proxy's user name is "<pod id>-<routing token>".
+						if !strings.HasPrefix(user, id+"-") {
+							return fmt.Errorf("node %d (%s) has ssh_user %q, not the proxy's user for that pod (pods %+v)", i, id, user, pods)
+						}
+					}
+					return nil
+				},
+			),
+		}},
 	})
 }

@@ -101,7 +101,7 @@ func (d *gpuInstanceDataSource) Read(ctx context.Context, req datasource.ReadReq
 	}
 	inst, err := lookupInstance(ctx, cloud, cfg)
 	if err != nil {
-		addCloudError(&resp.Diagnostics, "Unable to find "+displayName(cloud.Name())+" instance", err)
+		d.data.cloudError(&resp.Diagnostics, cloud.Name(), "Unable to find "+displayName(cloud.Name())+" instance", err)
 		return
 	}
 	var m gpuInstanceModel

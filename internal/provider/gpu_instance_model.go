@@ -65,6 +65,8 @@ type runpodInstanceModel struct {
 	NetworkVolumeID types.String `tfsdk:"network_volume_id"`
 	TemplateID      types.String `tfsdk:"template_id"`
 	StartSSH        types.Bool   `tfsdk:"start_ssh"`
+	// RegistryCredentialID is the container registry credential of a private image.
+	RegistryCredentialID types.String `tfsdk:"registry_credential_id"`
 }
 
 // unknownAttributes names the configurable top-level attributes whose planned value is not
@@ -84,6 +86,7 @@ func (m gpuInstanceModel) unknownAttributes() map[string]bool {
 			"container_disk_gb": m.RunPod.ContainerDiskGB, "volume_gb": m.RunPod.VolumeGB,
 			"volume_mount_path": m.RunPod.VolumeMountPath, "network_volume_id": m.RunPod.NetworkVolumeID,
 			"template_id": m.RunPod.TemplateID, "start_ssh": m.RunPod.StartSSH,
+			"registry_credential_id": m.RunPod.RegistryCredentialID,
 		} {
 			values["runpod."+name] = v
 		}
@@ -112,6 +115,8 @@ func expandRunPodOptions(ctx context.Context, r *runpodInstanceModel, diags *dia
 		Env:             stringMap(ctx, r.Env, diags),
 		ContainerDiskGB: int(r.ContainerDiskGB.ValueInt64()),
 		VolumeGB:        int(r.VolumeGB.ValueInt64()),
+
+		RegistryCredentialID: r.RegistryCredentialID.ValueString(),
 	}
 	if !r.StartSSH.IsNull() && !r.StartSSH.IsUnknown() {
 		o.StartSSH = r.StartSSH.ValueBoolPointer()
@@ -120,7 +125,9 @@ func expandRunPodOptions(ctx context.Context, r *runpodInstanceModel, diags *dia
 }
 
 // flattenRunPodOptions writes what the pod reports into the runpod block; template_id and
-// start_ssh are not reported back and keep their configured value.
+// start_ssh are not reported back and keep their configured value. On a pod made from a
+// template, a setting left out of the configuration that the template supplied (its image,
+// ports, volume, registry credential) stays null: it is the template's, not drift.
 func flattenRunPodOptions(ctx context.Context, o *clients.RunPodInstanceOptions, prior *runpodInstanceModel, diags *diag.Diagnostics) *runpodInstanceModel {
 	r := &runpodInstanceModel{TemplateID: types.StringNull(), StartSSH: types.BoolNull()}
 	if prior != nil {
@@ -138,6 +145,21 @@ func flattenRunPodOptions(ctx context.Context, o *clients.RunPodInstanceOptions,
 	r.VolumeGB = int64OrNull(o.VolumeGB)
 	r.VolumeMountPath = stringOrNull(o.VolumeMountPath)
 	r.NetworkVolumeID = stringOrNull(o.NetworkVolumeID)
+	r.RegistryCredentialID = stringOrNull(o.RegistryCredentialID)
+	if prior != nil && !r.TemplateID.IsNull() {
+		if prior.Image.IsNull() {
+			r.Image = types.StringNull()
+		}
+		if prior.Ports.IsNull() {
+			r.Ports = types.ListNull(types.StringType)
+		}
+		if prior.VolumeGB.IsNull() {
+			r.VolumeGB = types.Int64Null()
+		}
+		if prior.RegistryCredentialID.IsNull() {
+			r.RegistryCredentialID = types.StringNull()
+		}
+	}
 	return r
 }
 
@@ -173,6 +195,9 @@ func expandInstanceSpec(ctx context.Context, m gpuInstanceModel, diags *diag.Dia
 // user's spelling of gpu_type is kept when it still means the same machine; an import fills it
 // from the catalog.
 func flattenInstance(ctx context.Context, inst *clients.Instance, m *gpuInstanceModel, diags *diag.Diagnostics) {
+	// An import knows only the id: every vendor block is filled from the cloud. Otherwise a
+	// block the configuration leaves out stays out, or the apply would be inconsistent.
+	importing := m.GPUType.IsNull()
 	m.ID = types.StringValue(inst.ID)
 	m.Cloud = types.StringValue(inst.Cloud)
 	m.Name = types.StringValue(inst.Name)
@@ -226,11 +251,12 @@ func flattenInstance(ctx context.Context, inst *clients.Instance, m *gpuInstance
 	if m.DesiredState.IsNull() || m.DesiredState.IsUnknown() {
 		m.DesiredState = types.StringValue(clients.DesiredRunning)
 	}
-	if inst.RunPod != nil {
+	if inst.RunPod != nil && (m.RunPod != nil || importing) {
 		m.RunPod = flattenRunPodOptions(ctx, inst.RunPod, m.RunPod, diags)
 	} else if r := m.RunPod; r != nil {
 		// Placed on another cloud: the block's RunPod defaults never came to be.
 		r.CloudType, r.VolumeMountPath = nullIfUnknown(r.CloudType), nullIfUnknown(r.VolumeMountPath)
+		r.RegistryCredentialID = nullIfUnknown(r.RegistryCredentialID)
 		if r.ContainerDiskGB.IsUnknown() {
 			r.ContainerDiskGB = types.Int64Null()
 		}

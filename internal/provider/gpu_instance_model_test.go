@@ -131,6 +131,7 @@ func TestSchemaModelParity(t *testing.T) {
 	}{
 		{NewGPUInstanceResource(), gpuInstanceModel{}},
 		{NewSSHKeyResource(), sshKeyModel{}},
+		{NewContainerRegistryCredentialResource(), registryCredentialModel{}},
 	}
 	for _, c := range resources {
 		var resp resource.SchemaResponse
@@ -143,6 +144,9 @@ func TestSchemaModelParity(t *testing.T) {
 			names[n] = true
 			if nb, ok := b.(rschema.SingleNestedBlock); ok && n == "lambda" {
 				compareFields(t, "lambda block", lambdaInstanceModel{}, keysOf(nb.Attributes))
+			}
+			if nb, ok := b.(rschema.SingleNestedBlock); ok && n == "runpod" {
+				compareFields(t, "runpod block", runpodInstanceModel{}, keysOf(nb.Attributes))
 			}
 		}
 		compareFields(t, reflect.TypeOf(c.model).Name(), c.model, names)
@@ -212,6 +216,20 @@ func TestPublicKeyPattern(t *testing.T) {
 	for _, bad := range []string{"", "AAAAC3Nz", "-----BEGIN OPENSSH PRIVATE KEY-----", "ssh-ed25519"} {
 		if publicKeyPattern.MatchString(bad) {
 			t.Errorf("%q should be refused", bad)
+		}
+	}
+}
+
+func TestInDoubtID(t *testing.T) {
+	at := time.Unix(1796237678, 0)
+	id := inDoubtID("nc-0a1b2c", at)
+	token, sentBy, ok := parseInDoubt(id)
+	if !ok || token != "nc-0a1b2c" || !sentBy.Equal(at) {
+		t.Fatalf("parseInDoubt(%q) = %q %v %v", id, token, sentBy, ok)
+	}
+	for _, notInDoubt := range []string{"0920582c7ff041399e34823a0be62549", "launch-in-doubt/", "launch-in-doubt/nc-1/x", "launch-in-doubt//12"} {
+		if _, _, ok := parseInDoubt(notInDoubt); ok {
+			t.Errorf("%q read as a launch in doubt", notInDoubt)
 		}
 	}
 }

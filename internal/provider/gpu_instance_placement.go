@@ -85,6 +85,9 @@ func (r *gpuInstanceResource) candidates(ctx context.Context, plan gpuInstanceMo
 		p := plan // each cloud resolves the type and sees its keys on its own copy
 		p.SSHKeyIDs = keySetOnCloud(ctx, cloud, plan.SSHKeyIDs, &diags)
 		resolved, cd := checkOnCloud(ctx, cloud, &p)
+		if !cd.HasError() {
+			cd.Append(checkReferences(ctx, cloud, p, nil)...)
+		}
 		if cd.HasError() {
 			var why []string
 			for _, d := range cd.Errors() {
@@ -228,6 +231,9 @@ func (r *gpuInstanceResource) launchPlaced(ctx context.Context, plan gpuInstance
 			attempts = append(attempts, capErr.Attempts...)
 		case clients.IsCapacity(err) || errors.Is(err, clients.ErrQuota):
 			attempts = append(attempts, clients.CapacityAttempt{Cloud: c.cloud.Name(), InstanceType: c.resolved.Name, Err: err})
+		case errors.Is(err, clients.ErrOutcomeUnknown):
+			// Sent, unanswered: no other candidate may be tried while this one may exist.
+			return c.cloud, nil, fmt.Errorf("%s: %w", displayName(c.cloud.Name()), err)
 		default:
 			return nil, nil, fmt.Errorf("%s refused the machine: %w", displayName(c.cloud.Name()), err)
 		}

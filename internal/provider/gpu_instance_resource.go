@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -63,7 +64,8 @@ func (r *gpuInstanceResource) Schema(ctx context.Context, _ resource.SchemaReque
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "One GPU machine on a neo-cloud: a Lambda Cloud instance, a RunPod pod, or a one-node CoreWeave NodePool. " +
 			"The machine's id is saved in state as soon as the cloud accepts the launch, before waiting for it to boot, so a failed " +
-			"wait never leaks a billed machine: the resource is tainted and the next apply replaces it.",
+			"wait never leaks a billed machine: the resource is tainted and the next apply replaces it. " +
+			"Run with `TF_LOG_PROVIDER=INFO` to see each status change of the machine while Terraform waits, with the time since the create began.",
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{
 				Computed:            true,
@@ -86,7 +88,8 @@ func (r *gpuInstanceResource) Schema(ctx context.Context, _ resource.SchemaReque
 			"region": schema.StringAttribute{
 				Optional: true,
 				Computed: true,
-				MarkdownDescription: "Region (Lambda region code such as `us-east-1`). Leave it out and the provider picks a region " +
+				MarkdownDescription: "Region (Lambda region code such as `us-east-1`, RunPod data center such as `US-TX-3`). Checked at plan time; " +
+					"RunPod's data centers are read from RunPod, so one it opened recently is accepted. Leave it out and the provider picks a region " +
 					"with capacity for the machine and records it here. Setting it to another region replaces the machine.",
 				PlanModifiers: []planmodifier.String{keep, stringplanmodifier.RequiresReplaceIfConfigured()},
 			},
@@ -98,10 +101,13 @@ func (r *gpuInstanceResource) Schema(ctx context.Context, _ resource.SchemaReque
 				Validators: []validator.String{stringvalidator.LengthAtLeast(1)},
 			},
 			"gpu_count": schema.Int64Attribute{
-				Optional:            true,
-				Computed:            true,
-				MarkdownDescription: "Number of GPUs. Optional when `gpu_type` is a native instance type that fixes it. A change replaces the machine.",
-				PlanModifiers:       []planmodifier.Int64{int64planmodifier.UseStateForUnknown()},
+				Optional: true,
+				Computed: true,
+				MarkdownDescription: "Number of GPUs. A change replaces the machine. Left out, it is what `gpu_type` implies on the chosen cloud, and the plan shows it once the cloud is known: " +
+					"the count of a native instance type (Lambda `gpu_8x_h100_sxm5`: 8, a CoreWeave node type: its GPUs), the only count a cloud sells the GPU in " +
+					"(Lambda `GH200_96GB`: 1; CoreWeave sells whole nodes, so its node's count), or 1 on RunPod (a pod takes 1 GPU and up). " +
+					"When a cloud sells the GPU in several machine sizes (Lambda `H100_80GB_SXM`: 1, 2, 4 or 8), the provider does not guess: the plan fails on `gpu_count` and names the counts.",
+				PlanModifiers: []planmodifier.Int64{int64planmodifier.UseStateForUnknown()},
 			},
 			"image": schema.StringAttribute{
 				Optional:            true,
@@ -218,6 +224,16 @@ func (r *gpuInstanceResource) ModifyPlan(ctx context.Context, req resource.Modif
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	if req.State.Raw.IsNull() && plan.GPUCount.IsUnknown() {
+		// gpu_count is computed, so a new machine without one plans it as unknown. Left out
+		// of the configuration it means "what the type implies": resolve that now, so that a
+		// type sold in several counts fails here, on gpu_count, and not at launch.
+		var configured types.Int64
+		resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("gpu_count"), &configured)...)
+		if configured.IsNull() {
+			plan.GPUCount = types.Int64Null()
+		}
+	}
 	if plan.Placement != nil && req.State.Raw.IsNull() {
 		r.modifyPlanPlacement(ctx, &plan, resp)
 		return
@@ -251,6 +267,10 @@ func (r *gpuInstanceResource) ModifyPlan(ctx context.Context, req resource.Modif
 			return
 		}
 	}
+	resp.Diagnostics.Append(checkReferences(ctx, cloud, check, state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
 
 	if state == nil {
 		// A new machine: its status and price are known only after launch.
@@ -276,7 +296,7 @@ func (r *gpuInstanceResource) ModifyPlan(ctx context.Context, req resource.Modif
 		// Starting, stopping or restarting the container (new image or environment) changes
 		// the status, addresses and price; a rename or a respelling changes none of them.
 		u := instanceUpdate(ctx, plan, *state, &resp.Diagnostics)
-		if u.DesiredState != nil || u.Image != nil || u.Env != nil || lost {
+		if u.DesiredState != nil || u.Image != nil || u.Env != nil || u.RunPod != nil || runpodSettingUnknown(plan) || lost {
 			plan.Status = types.StringUnknown()
 			plan.PublicIP, plan.PrivateIP, plan.SSHHost = types.StringUnknown(), types.StringUnknown(), types.StringUnknown()
 			plan.SSHPort = types.Int64Unknown()
@@ -302,22 +322,25 @@ func checkOnCloud(ctx context.Context, cloud clients.Cloud, plan *gpuInstanceMod
 			}
 		}
 	}
-	if !plan.Region.IsNull() && !plan.Region.IsUnknown() && !slices.Contains(cloud.Regions(), plan.Region.ValueString()) {
-		diags.AddAttributeError(path.Root("region"), "Unknown region",
-			fmt.Sprintf("%s has no region %q. Its regions are: %s. Leave region out to let the provider pick one with capacity.",
-				cloudName, plan.Region.ValueString(), strings.Join(cloud.Regions(), ", ")))
-	}
+	diags.Append(checkRegion(ctx, cloud, plan.Region, "Leave region out to let the provider pick one with capacity.")...)
 
 	var resolved clients.InstanceType
 	if !plan.GPUType.IsUnknown() && !plan.GPUCount.IsUnknown() {
 		var err error
 		resolved, err = cloud.ResolveInstanceType(plan.GPUType.ValueString(), int(plan.GPUCount.ValueInt64()))
 		if err != nil {
-			at := path.Root("gpu_type")
-			if !plan.GPUCount.IsNull() && soldInSomeCount(cloud, plan.GPUType.ValueString()) {
-				at = path.Root("gpu_count")
+			counts := countsSold(cloud, plan.GPUType.ValueString())
+			switch {
+			case plan.GPUCount.IsNull() && len(counts) > 0:
+				// The type alone does not say how many GPUs: the cloud sells several shapes.
+				diags.AddAttributeError(path.Root("gpu_count"), "GPU count needed",
+					fmt.Sprintf("%s sells %s in machines of %s GPUs, so gpu_type alone does not say which machine to launch. Set gpu_count to one of these counts, "+
+						"or set gpu_type to the cloud's instance type (which fixes the count).", displayName(cloudName), plan.GPUType.ValueString(), joinCounts(counts)))
+			case len(counts) > 0:
+				diags.AddAttributeError(path.Root("gpu_count"), "GPU type not available on "+cloudName, err.Error())
+			default:
+				diags.AddAttributeError(path.Root("gpu_type"), "GPU type not available on "+cloudName, err.Error())
 			}
-			diags.AddAttributeError(at, "GPU type not available on "+cloudName, err.Error())
 			return resolved, diags
 		}
 		plan.InstanceType = types.StringValue(resolved.Name)
@@ -346,6 +369,9 @@ func (r *gpuInstanceResource) checkPrice(ctx context.Context, cloud clients.Clou
 	}
 	limit := plan.MaxPricePerHour.ValueFloat64()
 	offers, err := cloud.Offers(ctx, clients.OfferFilter{GPUType: resolved.GPUType, GPUCount: resolved.GPUCount})
+	if r.data.authFailed(&resp.Diagnostics, cloud.Name(), err, true) {
+		return
+	}
 	if err != nil {
 		resp.Diagnostics.AddAttributeWarning(path.Root("max_price_per_hour"), "Price not checked",
 			"The price cap could not be checked at plan time ("+err.Error()+"); it is checked again at launch.")
@@ -378,15 +404,22 @@ func (r *gpuInstanceResource) Create(ctx context.Context, req resource.CreateReq
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	ctx = withOperationStart(ctx)
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	spec := expandInstanceSpec(ctx, plan, &resp.Diagnostics)
 	spec.LaunchToken, spec.AdoptSince = launchIdentity("gpu_instance", plan.Name.ValueString(), timeout)
 
 	if plan.Placement != nil {
+		if plan.GPUCount.IsUnknown() {
+			// Every configured value is known at apply: an unknown count was left out, and
+			// each candidate cloud resolves the type on its own (see ModifyPlan).
+			plan.GPUCount = types.Int64Null()
+		}
 		cloud, inst, err := r.launchPlaced(ctx, plan, spec)
 		if err != nil {
-			addCloudError(&resp.Diagnostics, "Unable to place GPU instance", err)
+			err = saveInDoubt(ctx, cloud, spec, &plan, err, resp)
+			r.data.cloudError(&resp.Diagnostics, cloudNameOf(cloud), "Unable to place GPU instance", err)
 			return
 		}
 		r.saveAndWait(ctx, cloud, inst, &plan, resp)
@@ -399,7 +432,8 @@ func (r *gpuInstanceResource) Create(ctx context.Context, req resource.CreateReq
 	}
 	inst, err := cloud.CreateInstance(ctx, spec)
 	if err != nil {
-		addCloudError(&resp.Diagnostics, "Unable to launch "+displayName(cloud.Name())+" instance", err)
+		err = saveInDoubt(ctx, cloud, spec, &plan, err, resp)
+		r.data.cloudError(&resp.Diagnostics, cloud.Name(), "Unable to launch "+displayName(cloud.Name())+" instance", err)
 		return
 	}
 	r.saveAndWait(ctx, cloud, inst, &plan, resp)
@@ -419,7 +453,7 @@ func (r *gpuInstanceResource) saveAndWait(ctx context.Context, cloud clients.Clo
 	cad := r.data.cadence(cloud.Name())
 	ready, err := waitInstanceReady(ctx, cad, cloud, inst.ID)
 	if err != nil {
-		addCloudError(&resp.Diagnostics, fmt.Sprintf("%s instance %s did not become ready", displayName(cloud.Name()), inst.ID),
+		r.data.cloudError(&resp.Diagnostics, cloud.Name(), fmt.Sprintf("%s instance %s did not become ready", displayName(cloud.Name()), inst.ID),
 			fmt.Errorf("%w\n\nThe instance is saved in state and marked tainted: the next apply replaces it, and destroy removes it", err))
 		return
 	}
@@ -427,7 +461,7 @@ func (r *gpuInstanceResource) saveAndWait(ctx context.Context, cloud clients.Clo
 		// Created to be kept stopped (a disk prepared now, GPUs paid for later).
 		ready, err = setPowerState(ctx, cad, cloud, inst.ID, clients.DesiredStopped)
 		if err != nil {
-			addCloudError(&resp.Diagnostics, fmt.Sprintf("Unable to stop %s instance %s", displayName(cloud.Name()), inst.ID), err)
+			r.data.cloudError(&resp.Diagnostics, cloud.Name(), fmt.Sprintf("Unable to stop %s instance %s", displayName(cloud.Name()), inst.ID), err)
 			return
 		}
 	}
@@ -455,12 +489,14 @@ func waitPowerState(ctx context.Context, cad *clients.Cadence, cloud clients.Clo
 // waitInstanceStopped looks, at the cloud's shared cadence, until the machine reports stopped.
 func waitInstanceStopped(ctx context.Context, cad *clients.Cadence, cloud clients.Cloud, id string) (*clients.Instance, error) {
 	var last *clients.Instance
+	prog := newProgress(ctx)
 	err := cad.Wait(ctx, func(ctx context.Context, tick time.Time) (bool, error) {
 		inst, err := clients.LookOrGet(ctx, cloud, id, tick)
 		if err != nil {
 			return false, ignoreRateLimit(err)
 		}
 		last = inst
+		prog.instance(ctx, inst, clients.StatusStopped)
 		if inst.Status == clients.StatusError || inst.Gone() {
 			return false, fmt.Errorf("the cloud reports the machine as %s (%s) while stopping it", inst.Status, inst.NativeStatus)
 		}
@@ -483,23 +519,24 @@ func ignoreRateLimit(err error) error {
 // at each look (clients.Cadence), so booting a hundred machines costs no more polling than one.
 func waitInstanceReady(ctx context.Context, cad *clients.Cadence, cloud clients.Cloud, id string) (*clients.Instance, error) {
 	var last *clients.Instance
+	prog := newProgress(ctx)
 	err := cad.Wait(ctx, func(ctx context.Context, tick time.Time) (bool, error) {
 		inst, err := clients.LookOrGet(ctx, cloud, id, tick)
 		if err != nil {
 			return false, ignoreRateLimit(err)
 		}
 		last = inst
+		prog.instance(ctx, inst, "running and reachable")
 		if inst.Ready {
 			return true, nil
 		}
 		if inst.Failed() || inst.Status == clients.StatusStopped {
-			return false, fmt.Errorf("the cloud reports the machine as %s (%s)", inst.Status, inst.NativeStatus)
+			return false, fmt.Errorf("the cloud reports the machine (%s in %s) as %s (%s)", inst.InstanceType, regionOrAny(inst.Region), inst.Status, inst.NativeStatus)
 		}
-		tflog.Debug(ctx, "waiting for instance", map[string]any{"id": id, "status": inst.NativeStatus})
 		return false, nil
 	})
 	if err != nil && last != nil && errors.Is(err, context.DeadlineExceeded) {
-		err = fmt.Errorf("timed out while the machine was %s: %w", last.NativeStatus, err)
+		err = fmt.Errorf("timed out after %s while the machine was %s: %w", prog.elapsed(), instanceStatusText(last), err)
 	}
 	return last, err
 }
@@ -515,6 +552,10 @@ func (r *gpuInstanceResource) Read(ctx context.Context, req resource.ReadRequest
 		resp.Diagnostics.AddError("Cloud not configured", err.Error())
 		return
 	}
+	if token, sentBy, ok := parseInDoubt(state.ID.ValueString()); ok {
+		r.readInDoubt(ctx, cloud, token, sentBy, &state, resp)
+		return
+	}
 	inst, err := cloud.GetInstance(ctx, state.ID.ValueString())
 	if clients.IsNotFound(err) || (err == nil && inst.Gone()) {
 		tflog.Warn(ctx, "instance is gone, removing it from state", map[string]any{"id": state.ID.ValueString()})
@@ -522,7 +563,7 @@ func (r *gpuInstanceResource) Read(ctx context.Context, req resource.ReadRequest
 		return
 	}
 	if err != nil {
-		addCloudError(&resp.Diagnostics, "Unable to read "+displayName(cloud.Name())+" instance "+state.ID.ValueString(), err)
+		r.data.readError(&resp.Diagnostics, cloud.Name(), "Unable to read "+displayName(cloud.Name())+" instance "+state.ID.ValueString(), err)
 		return
 	}
 	flattenInstance(ctx, inst, &state, &resp.Diagnostics)
@@ -546,6 +587,7 @@ func (r *gpuInstanceResource) Update(ctx context.Context, req resource.UpdateReq
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	ctx = withOperationStart(ctx)
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
@@ -556,8 +598,9 @@ func (r *gpuInstanceResource) Update(ctx context.Context, req resource.UpdateReq
 		inst, err = cloud.UpdateInstance(ctx, id, update)
 		if err == nil && update.DesiredState != nil {
 			inst, err = waitPowerState(ctx, r.data.cadence(cloud.Name()), cloud, id, *update.DesiredState)
-		} else if err == nil && (update.Image != nil || update.Env != nil) && plan.DesiredState.ValueString() == clients.DesiredRunning {
-			// A new image or environment restarts the container: wait until it is back.
+		} else if err == nil && (update.Image != nil || update.Env != nil || update.RunPod != nil) && plan.DesiredState.ValueString() == clients.DesiredRunning {
+			// A new image, environment, registry credential or mount path restarts the
+			// container: wait until it is back.
 			inst, err = waitInstanceReady(ctx, r.data.cadence(cloud.Name()), cloud, id)
 		}
 	} else {
@@ -566,7 +609,7 @@ func (r *gpuInstanceResource) Update(ctx context.Context, req resource.UpdateReq
 		inst, err = cloud.GetInstance(ctx, id)
 	}
 	if err != nil {
-		addCloudError(&resp.Diagnostics, "Unable to update "+displayName(cloud.Name())+" instance "+id, err)
+		r.data.cloudError(&resp.Diagnostics, cloud.Name(), "Unable to update "+displayName(cloud.Name())+" instance "+id, err)
 		return
 	}
 	plan.ID = state.ID
@@ -587,17 +630,73 @@ func instanceUpdate(ctx context.Context, plan, state gpuInstanceModel, diags *di
 		u.DesiredState = plan.DesiredState.ValueStringPointer()
 	}
 	if plan.RunPod != nil && state.RunPod != nil {
-		if !plan.RunPod.Image.Equal(state.RunPod.Image) && !plan.RunPod.Image.IsNull() {
-			u.Image = plan.RunPod.Image.ValueStringPointer()
+		p, s := plan.RunPod, state.RunPod
+		if !p.Image.Equal(s.Image) && !p.Image.IsNull() {
+			u.Image = p.Image.ValueStringPointer()
 		}
-		if !plan.RunPod.Env.Equal(state.RunPod.Env) {
-			u.Env = stringMap(ctx, plan.RunPod.Env, diags)
+		if !p.Env.Equal(s.Env) {
+			u.Env = stringMap(ctx, p.Env, diags)
 			if u.Env == nil {
 				u.Env = map[string]string{} // removing every variable
 			}
 		}
+		var ru clients.RunPodInstanceUpdate
+		if m := p.VolumeMountPath; !m.IsNull() && !m.IsUnknown() && !m.Equal(s.VolumeMountPath) {
+			ru.VolumeMountPath = m.ValueStringPointer()
+		}
+		// Left out on a pod from a template, the credential is the template's: not removed.
+		if r := p.RegistryCredentialID; !r.IsUnknown() && !r.Equal(s.RegistryCredentialID) && (!r.IsNull() || p.TemplateID.IsNull()) {
+			id := r.ValueString() // "" removes it
+			ru.RegistryCredentialID = &id
+		}
+		if !ru.IsZero() {
+			u.RunPod = &ru
+		}
 	}
 	return u
+}
+
+// runpodSettingUnknown reports a RunPod setting changed in place whose new value is known only
+// at apply (a registry credential created in the same run): the container may restart.
+func runpodSettingUnknown(plan gpuInstanceModel) bool {
+	return plan.RunPod != nil && (plan.RunPod.RegistryCredentialID.IsUnknown() || plan.RunPod.VolumeMountPath.IsUnknown())
+}
+
+// checkReferences asks the cloud, at plan time, whether what the machine refers to in the
+// account exists (clients.InstanceReferenceChecker: a RunPod template, a registry credential).
+// On an existing machine only references that change are checked: a template deleted after the
+// pod was made from it must not block every later plan. A reference known only at apply is
+// checked then by the cloud itself; a check the cloud could not answer is a warning.
+func checkReferences(ctx context.Context, cloud clients.Cloud, plan gpuInstanceModel, state *gpuInstanceModel) diag.Diagnostics {
+	var diags diag.Diagnostics
+	rc, ok := cloud.(clients.InstanceReferenceChecker)
+	if !ok {
+		return diags
+	}
+	spec := expandInstanceSpec(ctx, plan, &diags)
+	if spec.RunPod == nil {
+		return diags
+	}
+	unknown := plan.unknownAttributes()
+	if unknown["runpod.template_id"] || (state != nil && state.RunPod != nil && plan.RunPod.TemplateID.Equal(state.RunPod.TemplateID)) {
+		spec.RunPod.TemplateID = ""
+	}
+	if unknown["runpod.registry_credential_id"] || (state != nil && state.RunPod != nil && plan.RunPod.RegistryCredentialID.Equal(state.RunPod.RegistryCredentialID)) {
+		spec.RunPod.RegistryCredentialID = ""
+	}
+	if spec.RunPod.TemplateID == "" && spec.RunPod.RegistryCredentialID == "" {
+		return diags
+	}
+	errs, err := rc.CheckInstanceReferences(ctx, spec)
+	for _, fe := range errs {
+		diags.AddAttributeError(attrPath(fe.Field), fe.Summary, fe.Detail)
+	}
+	if err != nil {
+		diags.AddAttributeWarning(path.Root(cloud.Name()), "References not checked",
+			fmt.Sprintf("%s could not be asked at plan time whether the template or registry credential exists (%v); it checks them itself when the machine is created.",
+				displayName(cloud.Name()), err))
+	}
+	return diags
 }
 
 func (r *gpuInstanceResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
@@ -616,15 +715,29 @@ func (r *gpuInstanceResource) Delete(ctx context.Context, req resource.DeleteReq
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	ctx = withOperationStart(ctx)
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	id := state.ID.ValueString()
+	if token, sentBy, ok := parseInDoubt(id); ok {
+		// A launch whose answer never came: terminate its machine if it appeared, and wait
+		// for proof that it will not appear before letting the resource go.
+		inst, err := settleInDoubt(ctx, cloud, token, sentBy)
+		if err != nil {
+			r.data.cloudError(&resp.Diagnostics, cloud.Name(), "Unable to settle the "+displayName(cloud.Name())+" launch whose answer was lost", err)
+			return
+		}
+		if inst == nil {
+			return
+		}
+		id = inst.ID
+	}
 	if err := cloud.DeleteInstance(ctx, id); err != nil {
-		addCloudError(&resp.Diagnostics, "Unable to terminate "+displayName(cloud.Name())+" instance "+id, err)
+		r.data.cloudError(&resp.Diagnostics, cloud.Name(), "Unable to terminate "+displayName(cloud.Name())+" instance "+id, err)
 		return
 	}
 	if err := waitInstanceGone(ctx, r.data.cadence(cloud.Name()), cloud, id); err != nil {
-		addCloudError(&resp.Diagnostics, fmt.Sprintf("%s instance %s did not finish terminating", displayName(cloud.Name()), id), err)
+		r.data.cloudError(&resp.Diagnostics, cloud.Name(), fmt.Sprintf("%s instance %s did not finish terminating", displayName(cloud.Name()), id), err)
 	}
 }
 
@@ -632,10 +745,13 @@ func (r *gpuInstanceResource) Delete(ctx context.Context, req resource.DeleteReq
 // is gone (behaviour contract 3). Where the cloud reads machines from a list snapshot, that
 // proof comes from the lists every deleted machine's waiter shares (a terminated status, or a
 // complete list that lacks it, confirmed by a later one), never from a GET per machine; other
-// clouds are asked for the machine itself.
+// clouds are asked for the machine itself. Every status change on the way is logged.
 func waitInstanceGone(ctx context.Context, cad *clients.Cadence, cloud clients.Cloud, id string) error {
+	prog := newProgress(ctx)
 	if l, ok := cloud.(clients.InstanceLooker); ok {
-		return cad.WaitGone(ctx, l, id)
+		return cad.WaitGoneWatch(ctx, l, id, func(ctx context.Context, inst *clients.Instance) {
+			prog.instance(ctx, inst, clients.StatusTerminated)
+		})
 	}
 	return cad.Wait(ctx, func(ctx context.Context, tick time.Time) (bool, error) {
 		inst, err := cloud.GetInstance(clients.FreshSince(ctx, tick), id)
@@ -645,6 +761,7 @@ func waitInstanceGone(ctx context.Context, cad *clients.Cadence, cloud clients.C
 		if err != nil {
 			return false, ignoreRateLimit(err)
 		}
+		prog.instance(ctx, inst, clients.StatusTerminated)
 		return inst.Gone(), nil
 	})
 }
@@ -660,12 +777,31 @@ func (r *gpuInstanceResource) ImportState(ctx context.Context, req resource.Impo
 // soldInSomeCount reports whether the cloud sells a GPU type in any count, to put a
 // resolution error on gpu_count (the count is wrong) rather than gpu_type (the type is).
 func soldInSomeCount(cloud clients.Cloud, gpuType string) bool {
+	return len(countsSold(cloud, gpuType)) > 0
+}
+
+// countsSold lists the GPU counts (up to 16) a cloud resolves a GPU type with, without calling
+// its API.
+func countsSold(cloud clients.Cloud, gpuType string) []int {
+	var out []int
 	for n := 1; n <= 16; n++ {
 		if _, err := cloud.ResolveInstanceType(gpuType, n); err == nil {
-			return true
+			out = append(out, n)
 		}
 	}
-	return false
+	return out
+}
+
+// joinCounts writes counts as "1, 2, 4 or 8".
+func joinCounts(counts []int) string {
+	s := make([]string, len(counts))
+	for i, n := range counts {
+		s[i] = strconv.Itoa(n)
+	}
+	if len(s) == 1 {
+		return s[0]
+	}
+	return strings.Join(s[:len(s)-1], ", ") + " or " + s[len(s)-1]
 }
 
 // displayName is a cloud's name for diagnostics.
@@ -692,4 +828,12 @@ func quotedList(xs []string) string {
 		q[i] = "`" + x + "`"
 	}
 	return strings.Join(q, ", ")
+}
+
+// regionOrAny names a region in messages, or says none was reported.
+func regionOrAny(region string) string {
+	if region == "" {
+		return "no region reported"
+	}
+	return region
 }

@@ -315,8 +315,12 @@ func TestAccGPUInstance_lambdaFaults(t *testing.T) {
 						if n := len(lam.Instances()); n != 1 {
 							return fmt.Errorf("expected exactly one instance ever launched, the emulator has %d", n)
 						}
-						if n := lam.Core.Stats.Get("POST /api/v1/instance-operations/launch"); n != 2 {
-							return fmt.Errorf("expected the refused launch and one more, got %d launch calls", n)
+						// A launch the rate limiter turned away (429) was never processed; count
+						// only the launches the cloud took up.
+						route := "POST /api/v1/instance-operations/launch"
+						n := lam.Core.Stats.Get(route) - lam.Core.Stats.GetStatus(route, 429)
+						if n != 2 {
+							return fmt.Errorf("expected the refused launch and one more, got %d launch calls (%v)", n, lam.Core.Stats.ByStatus()[route])
 						}
 						return nil
 					},
@@ -324,4 +328,63 @@ func TestAccGPUInstance_lambdaFaults(t *testing.T) {
 			},
 		},
 	})
+}
+
+// gpu_count left out: a GPU Lambda sells in several sizes fails at plan time on gpu_count,
+// naming the sizes (also for a placement that only lists Lambda); a GPU Lambda sells in one
+// size plans that count and launches it, with nothing to do after apply.
+func TestAccGPUInstance_gpuCountLeftOut(t *testing.T) {
+	testAccPreCheck(t)
+	env := newTestEnv(t)
+	addr := "neocloud_gpu_instance.test"
+	placedOnLambda := env.providerConfig() + fmt.Sprintf(`
+resource "neocloud_ssh_key" "me" {
+  cloud      = "lambda"
+  name       = "acc-key"
+  public_key = %q
+}
+
+resource "neocloud_gpu_instance" "test" {
+  name        = "acc-count"
+  gpu_type    = "H100_80GB_SXM"
+  ssh_key_ids = [neocloud_ssh_key.me.id]
+  placement {
+    clouds = ["lambda"]
+  }
+}
+`, testPublicKey)
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		CheckDestroy:             checkNoLiveLambdaInstances(env),
+		Steps: []resource.TestStep{
+			{
+				Config:      lambdaInstanceConfig(env, "acc-count", "H100_80GB_SXM", ""),
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(`(?s)GPU count needed.*Lambda Cloud sells H100_80GB_SXM in machines of 1, 2, 4\s+or\s+8\s+GPUs.*Set\s+gpu_count`),
+			},
+			{
+				Config:      placedOnLambda,
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(`(?s)No cloud in placement can launch this machine.*lambda: Lambda Cloud sells\s+H100_80GB_SXM in machines of 1, 2, 4 or 8 GPUs`),
+			},
+			{
+				Config: lambdaInstanceConfig(env, "acc-count", "GH200_96GB", ""),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectKnownValue(addr, tfjsonpath.New("gpu_count"), knownvalue.Int64Exact(1)),
+						plancheck.ExpectKnownValue(addr, tfjsonpath.New("instance_type"), knownvalue.StringExact("gpu_1x_gh200")),
+					},
+					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("gpu_count"), knownvalue.Int64Exact(1)),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("status"), knownvalue.StringExact("running")),
+				},
+				Check: checkLambdaInstances(env, 1),
+			},
+		},
+	})
+	if n := env.emu.Lambda.Core.Stats.Get("POST /api/v1/instance-operations/launch"); n != 1 {
+		t.Errorf("only the GH200 machine should have been launched; saw %d launches", n)
+	}
 }

@@ -14,7 +14,8 @@ import (
 )
 
 // runpodInstanceBlock is the `runpod` block of neocloud_gpu_instance. RunPod's API changes a
-// pod's name, image and environment in place; everything else about a pod is fixed at create.
+// pod's name, image, environment, registry credential and volume mount path in place; everything
+// else about a pod is fixed at create.
 func runpodInstanceBlock() schema.Block {
 	replaceStr := []planmodifier.String{stringplanmodifier.RequiresReplace()}
 	replaceInt := []planmodifier.Int64{int64planmodifier.RequiresReplace()}
@@ -26,8 +27,14 @@ func runpodInstanceBlock() schema.Block {
 		MarkdownDescription: "RunPod settings. Only valid with `cloud = \"runpod\"`, and needed there: a pod runs a container image.",
 		Attributes: map[string]schema.Attribute{
 			"image": schema.StringAttribute{
-				Optional:            true,
-				MarkdownDescription: "Container image, such as `runpod/pytorch:2.4.0-py3.11-cuda12.4.1-devel-ubuntu22.04`. Changed in place (the container restarts).",
+				Optional: true,
+				MarkdownDescription: "Container image, such as `runpod/pytorch:2.4.0-py3.11-cuda12.4.1-devel-ubuntu22.04`, or a private one such as `ghcr.io/acme/trainer:1` " +
+					"with `registry_credential_id`. Changed in place (the container restarts). May be left out with `template_id`: the template's image is used.",
+			},
+			"registry_credential_id": schema.StringAttribute{
+				Optional: true,
+				MarkdownDescription: "Id of the `neocloud_container_registry_credential` (cloud `runpod`) that RunPod pulls a private `image` with. " +
+					"Checked at plan time when known. Changed in place (the container restarts); removing it makes RunPod pull without credentials.",
 			},
 			"cloud_type": schema.StringAttribute{
 				Optional:            true,
@@ -57,15 +64,20 @@ func runpodInstanceBlock() schema.Block {
 			},
 			"volume_mount_path": schema.StringAttribute{
 				Optional: true, Computed: true,
-				MarkdownDescription: "Where the pod or network volume is mounted; `/workspace` when left out. A change replaces the pod.",
-				PlanModifiers:       defaultedStr,
+				MarkdownDescription: "Where the pod or network volume (`volume_gb`, `network_volume_id`, or the template's volume) is mounted; `/workspace` when left out. " +
+					"Changed in place: the volume and its data stay, the container restarts.",
+				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
 			},
 			"network_volume_id": schema.StringAttribute{
 				Optional: true, MarkdownDescription: "Id of a `neocloud_volume` on RunPod to mount; the pod is placed in the volume's data center. A change replaces the pod.",
 				PlanModifiers: replaceStr,
 			},
 			"template_id": schema.StringAttribute{
-				Optional: true, MarkdownDescription: "RunPod template to start from; other settings override the template's. Not reported back by RunPod (recorded in place after an import). A change replaces the pod.",
+				Optional: true,
+				MarkdownDescription: "RunPod template to start from: one of the account's templates or a public one (`runpod-torch-v240`); settings given here override the template's, " +
+					"and `env` adds to the template's variables. Checked at plan time: a template the account cannot use, or a serverless one, is an error on this attribute. " +
+					"Settings left out that the template supplies (image, ports, volume, registry credential) are not drift. " +
+					"Not reported back by RunPod (recorded in place after an import). A change replaces the pod.",
 				PlanModifiers: []planmodifier.String{requiresReplaceIfPriorSet()},
 			},
 			"start_ssh": schema.BoolAttribute{

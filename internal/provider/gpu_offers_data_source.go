@@ -2,7 +2,10 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -150,6 +153,7 @@ func (d *gpuOffersDataSource) Read(ctx context.Context, req datasource.ReadReque
 		wg     sync.WaitGroup
 		offers []clients.Offer
 		errs   []string
+		auth   = map[string]error{}
 	)
 	for _, c := range cloudList {
 		wg.Add(1)
@@ -158,6 +162,10 @@ func (d *gpuOffersDataSource) Read(ctx context.Context, req datasource.ReadReque
 			got, err := c.Offers(ctx, filter)
 			mu.Lock()
 			defer mu.Unlock()
+			if errors.Is(err, clients.ErrAuth) {
+				auth[c.Name()] = err
+				return
+			}
 			if err != nil {
 				errs = append(errs, fmt.Sprintf("%s: %v", c.Name(), err))
 				return
@@ -166,9 +174,14 @@ func (d *gpuOffersDataSource) Read(ctx context.Context, req datasource.ReadReque
 		}(c)
 	}
 	wg.Wait()
+	for _, name := range slices.Sorted(maps.Keys(auth)) {
+		d.data.authFailed(&resp.Diagnostics, name, auth[name], false)
+	}
 	if len(errs) > 0 {
 		sort.Strings(errs)
 		resp.Diagnostics.AddError("Unable to list GPU offers", strings.Join(errs, "\n"))
+	}
+	if resp.Diagnostics.HasError() {
 		return
 	}
 	sort.SliceStable(offers, func(i, j int) bool {

@@ -126,7 +126,7 @@ func addEndpointError(diags *diag.Diagnostics, name string, info clients.CloudIn
 }
 
 func (p *neocloudProvider) Configure(ctx context.Context, req provider.ConfigureRequest, resp *provider.ConfigureResponse) {
-	data := &providerData{clouds: map[string]clients.Cloud{}, missing: map[string]string{}, cadences: map[string]*clients.Cadence{}}
+	data := &providerData{clouds: map[string]clients.Cloud{}, missing: map[string]string{}, keyFrom: map[string]keySource{}, cadences: map[string]*clients.Cadence{}}
 	userAgent := fmt.Sprintf("terraform-provider-neocloud/%s terraform/%s", p.version, req.TerraformVersion)
 	// Only for emulators running faster than real time (cmd/neocloud-emulator -time-scale).
 	rateScale, _ := strconv.ParseFloat(os.Getenv("NEOCLOUD_RATE_SCALE"), 64)
@@ -173,6 +173,7 @@ func (p *neocloudProvider) Configure(ctx context.Context, req provider.Configure
 			continue
 		}
 		data.clouds[name] = cloud
+		data.keyFrom[name] = keySource{block: name, attribute: info.KeyAttribute, env: info.KeyEnv, fromEnv: key.ValueString() == ""}
 		tflog.Debug(ctx, "configured cloud", map[string]any{"cloud": name, "endpoint": settings.Endpoint})
 	}
 	resp.ResourceData = data
@@ -185,6 +186,7 @@ func (p *neocloudProvider) Resources(_ context.Context) []func() resource.Resour
 		NewSSHKeyResource,
 		NewVolumeResource,
 		NewGPUClusterResource,
+		NewContainerRegistryCredentialResource,
 	}
 }
 
@@ -200,12 +202,25 @@ func (p *neocloudProvider) DataSources(_ context.Context) []func() datasource.Da
 type providerData struct {
 	clouds  map[string]clients.Cloud
 	missing map[string]string
+	// keyFrom says where each configured cloud's key came from, for authentication errors.
+	keyFrom map[string]keySource
+
+	mu sync.Mutex
+	// authReported: the cloud's rejection of the key was reported in this run; every other
+	// plan-time or refresh failure for the same reason stays silent (the run fails anyway).
+	authReported map[string]bool
 
 	// timing holds the rate scale (NEOCLOUD_RATE_SCALE) that puts waits on an emulator's clock.
 	timing clients.Settings
 	// cadences are the shared look schedules of the waiters of each cloud (see cadence).
 	cadMu    sync.Mutex
 	cadences map[string]*clients.Cadence
+}
+
+// keySource is where a cloud's key came from: the provider block or the environment.
+type keySource struct {
+	block, attribute, env string
+	fromEnv               bool
 }
 
 // cadence is the one look schedule every waiter of a cloud follows, so that waiting for many

@@ -51,7 +51,9 @@ func (t *loopbackOnlyTransport) RoundTrip(req *http.Request) (*http.Response, er
 func refusedHosts() []string {
 	var out []string
 	refused.Range(func(k, _ any) bool {
-		out = append(out, k.(string))
+		if host, ok := k.(string); ok {
+			out = append(out, host)
+		}
 		return true
 	})
 	sort.Strings(out)
@@ -303,14 +305,20 @@ resource "neocloud_ssh_key" "oops" {
 func providerConfigValue(t *testing.T, s pschema.Schema, block string, attrs map[string]tftypes.Value) tfsdk.Config {
 	t.Helper()
 	ctx := context.Background()
-	typ := s.Type().TerraformType(ctx).(tftypes.Object)
+	typ, ok := s.Type().TerraformType(ctx).(tftypes.Object)
+	if !ok {
+		t.Fatal("the provider schema is not an object")
+	}
 	vals := map[string]tftypes.Value{}
 	for name, at := range typ.AttributeTypes {
 		if name != block {
 			vals[name] = tftypes.NewValue(at, nil)
 			continue
 		}
-		bt := at.(tftypes.Object)
+		bt, ok := at.(tftypes.Object)
+		if !ok {
+			t.Fatalf("block %s is not an object", name)
+		}
 		inner := map[string]tftypes.Value{}
 		for an, aty := range bt.AttributeTypes {
 			if v, ok := attrs[an]; ok {
@@ -329,7 +337,10 @@ func providerConfigValue(t *testing.T, s pschema.Schema, block string, attrs map
 func TestProviderValidateConfig_insecureEndpoint(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	p := New("test")().(*neocloudProvider)
+	p, ok := New("test")().(*neocloudProvider)
+	if !ok {
+		t.Fatal("New does not make a *neocloudProvider")
+	}
 	var sresp provider.SchemaResponse
 	p.Schema(ctx, provider.SchemaRequest{}, &sresp)
 	str := func(s string) tftypes.Value { return tftypes.NewValue(tftypes.String, s) }
@@ -397,13 +408,19 @@ func TestSchema_secretsAreSensitive(t *testing.T) {
 	instance := resourceSchema(NewGPUInstanceResource())
 	cluster := resourceSchema(NewGPUClusterResource())
 	sshKey := resourceSchema(NewSSHKeyResource())
+	registry := resourceSchema(NewContainerRegistryCredentialResource())
+	if a := registry.Attributes["password_wo"]; a == nil || !a.IsWriteOnly() {
+		t.Errorf("neocloud_container_registry_credential.password_wo is not write-only")
+	}
 	for name, a := range map[string]rschema.Attribute{
-		"neocloud_gpu_instance.user_data":       instance.Attributes["user_data"],
-		"neocloud_gpu_instance.runpod.env":      blockAttr(instance, "runpod", "env"),
-		"neocloud_gpu_cluster.runpod.env":       blockAttr(cluster, "runpod", "env"),
-		"neocloud_gpu_cluster.lambda.user_data": blockAttr(cluster, "lambda", "user_data"),
-		"neocloud_gpu_cluster.kubeconfig":       cluster.Attributes["kubeconfig"],
-		"neocloud_ssh_key.private_key":          sshKey.Attributes["private_key"],
+		"neocloud_container_registry_credential.password":    registry.Attributes["password"],
+		"neocloud_container_registry_credential.password_wo": registry.Attributes["password_wo"],
+		"neocloud_gpu_instance.user_data":                    instance.Attributes["user_data"],
+		"neocloud_gpu_instance.runpod.env":                   blockAttr(instance, "runpod", "env"),
+		"neocloud_gpu_cluster.runpod.env":                    blockAttr(cluster, "runpod", "env"),
+		"neocloud_gpu_cluster.lambda.user_data":              blockAttr(cluster, "lambda", "user_data"),
+		"neocloud_gpu_cluster.kubeconfig":                    cluster.Attributes["kubeconfig"],
+		"neocloud_ssh_key.private_key":                       sshKey.Attributes["private_key"],
 	} {
 		if a == nil || !a.IsSensitive() {
 			t.Errorf("%s is not Sensitive", name)
@@ -417,7 +434,10 @@ func TestSchema_secretsAreSensitive(t *testing.T) {
 	New("test")().Schema(ctx, provider.SchemaRequest{}, &presp)
 	for _, name := range clients.Names() {
 		info, _ := clients.Lookup(name)
-		b := presp.Schema.Blocks[name].(pschema.SingleNestedBlock)
+		b, ok := presp.Schema.Blocks[name].(pschema.SingleNestedBlock)
+		if !ok {
+			t.Fatalf("provider block %s is not a single nested block", name)
+		}
 		if !b.Attributes[info.KeyAttribute].IsSensitive() {
 			t.Errorf("provider %s.%s is not Sensitive", name, info.KeyAttribute)
 		}

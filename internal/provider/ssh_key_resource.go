@@ -133,7 +133,7 @@ func (r *sshKeyResource) Create(ctx context.Context, req resource.CreateRequest,
 	}
 	key, err := cloud.CreateSSHKey(ctx, clients.SSHKeySpec{Name: plan.Name.ValueString(), PublicKey: plan.PublicKey.ValueString()})
 	if err != nil {
-		addCloudError(&resp.Diagnostics, "Unable to add SSH key to "+displayName(cloud.Name()), err)
+		r.data.cloudError(&resp.Diagnostics, cloud.Name(), "Unable to add SSH key to "+displayName(cloud.Name()), err)
 		return
 	}
 	plan.ID = types.StringValue(key.ID)
@@ -162,7 +162,7 @@ func (r *sshKeyResource) Read(ctx context.Context, req resource.ReadRequest, res
 		return
 	}
 	if err != nil {
-		addCloudError(&resp.Diagnostics, "Unable to read SSH key "+state.ID.ValueString(), err)
+		r.data.readError(&resp.Diagnostics, cloud.Name(), "Unable to read SSH key "+state.ID.ValueString(), err)
 		return
 	}
 	state.Name = types.StringValue(key.Name)
@@ -195,7 +195,7 @@ func (r *sshKeyResource) Delete(ctx context.Context, req resource.DeleteRequest,
 		return
 	}
 	if err := cloud.DeleteSSHKey(ctx, state.ID.ValueString()); err != nil && !clients.IsNotFound(err) {
-		addCloudError(&resp.Diagnostics, "Unable to delete SSH key "+state.ID.ValueString(), err)
+		r.data.cloudError(&resp.Diagnostics, cloud.Name(), "Unable to delete SSH key "+state.ID.ValueString(), err)
 	}
 }
 

@@ -121,10 +121,7 @@ func (r *volumeResource) ModifyPlan(ctx context.Context, req resource.ModifyPlan
 	}
 	rules := vc.VolumeRules()
 	name := displayName(cloud.Name())
-	if !plan.Region.IsUnknown() && !slices.Contains(cloud.Regions(), plan.Region.ValueString()) {
-		resp.Diagnostics.AddAttributeError(path.Root("region"), "Unknown region",
-			fmt.Sprintf("%s has no region %q. Its regions are: %s.", name, plan.Region.ValueString(), strings.Join(cloud.Regions(), ", ")))
-	}
+	resp.Diagnostics.Append(checkRegion(ctx, cloud, plan.Region, "")...)
 	size := plan.SizeGB
 	switch {
 	case size.IsUnknown():
@@ -178,7 +175,7 @@ func (r *volumeResource) Create(ctx context.Context, req resource.CreateRequest,
 		SizeGB: int(plan.SizeGB.ValueInt64()), Type: plan.Type.ValueString(),
 	})
 	if err != nil {
-		addCloudError(&resp.Diagnostics, "Unable to create "+displayName(cloud.Name())+" volume", err)
+		r.data.cloudError(&resp.Diagnostics, cloud.Name(), "Unable to create "+displayName(cloud.Name())+" volume", err)
 		return
 	}
 	flattenVolume(vol, &plan)
@@ -202,7 +199,7 @@ func (r *volumeResource) Read(ctx context.Context, req resource.ReadRequest, res
 		return
 	}
 	if err != nil {
-		addCloudError(&resp.Diagnostics, "Unable to read "+displayName(cloud.Name())+" volume "+state.ID.ValueString(), err)
+		r.data.readError(&resp.Diagnostics, cloud.Name(), "Unable to read "+displayName(cloud.Name())+" volume "+state.ID.ValueString(), err)
 		return
 	}
 	flattenVolume(vol, &state)
@@ -229,7 +226,7 @@ func (r *volumeResource) Update(ctx context.Context, req resource.UpdateRequest,
 		vol, err = vc.GetVolume(ctx, state.ID.ValueString())
 	}
 	if err != nil {
-		addCloudError(&resp.Diagnostics, "Unable to update "+displayName(cloud.Name())+" volume "+state.ID.ValueString(), err)
+		r.data.cloudError(&resp.Diagnostics, cloud.Name(), "Unable to update "+displayName(cloud.Name())+" volume "+state.ID.ValueString(), err)
 		return
 	}
 	plan.ID = state.ID
@@ -261,7 +258,7 @@ func (r *volumeResource) Delete(ctx context.Context, req resource.DeleteRequest,
 		return err == nil, err
 	})
 	if err != nil {
-		addCloudError(&resp.Diagnostics, "Unable to delete "+displayName(cloud.Name())+" volume "+id, err)
+		r.data.cloudError(&resp.Diagnostics, cloud.Name(), "Unable to delete "+displayName(cloud.Name())+" volume "+id, err)
 	}
 }
 

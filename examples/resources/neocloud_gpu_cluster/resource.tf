@@ -48,11 +48,17 @@ resource "neocloud_gpu_cluster" "sweep" {
   }
 }
 
-# torchrun on every node, fed from the cluster's computed environment.
+# torchrun on every node, fed from the cluster's computed environment; each node says how to
+# log in to it (on RunPod, through its SSH proxy: ssh_user is then the proxy's routing name).
 output "torchrun" {
   value = [for n in neocloud_gpu_cluster.sweep.nodes :
-    "ssh ubuntu@${n.public_ip} torchrun --nnodes=${n.env.NUM_NODES} --node_rank=${n.env.NODE_RANK} --nproc_per_node=${n.env.NPROC_PER_NODE} --master_addr=${n.env.MASTER_ADDR} --master_port=${n.env.MASTER_PORT} train.py"
+    "ssh -p ${n.ssh_port} ${n.ssh_user}@${n.ssh_host} torchrun --nnodes=${n.env.NUM_NODES} --node_rank=${n.env.NODE_RANK} --nproc_per_node=${n.env.NPROC_PER_NODE} --master_addr=${n.env.MASTER_ADDR} --master_port=${n.env.MASTER_PORT} train.py"
   ]
+}
+
+# DeepSpeed or MPI: the hostfile ("<private ip> slots=<gpus_per_node>" per node, in rank order).
+output "hostfile" {
+  value = neocloud_gpu_cluster.sweep.hostfile
 }
 
 variable "runpod_ssh_key_id" {

@@ -1,7 +1,7 @@
 resource "neocloud_ssh_key" "me" {
   cloud      = "lambda"
   name       = "me"
-  public_key = file("~/.ssh/id_ed25519.pub")
+  public_key = var.public_key
 }
 
 # 8x H100 SXM on Lambda, in any region with capacity, refused above $30/hour.
@@ -11,7 +11,7 @@ resource "neocloud_gpu_instance" "finetune" {
   gpu_type           = "H100_80GB_SXM"
   gpu_count          = 8
   ssh_key_ids        = [neocloud_ssh_key.me.id]
-  user_data          = file("cloud-init.yaml")
+  user_data          = file("${path.module}/cloud-init.yaml")
   max_price_per_hour = 30
   tags               = { team = "research" }
 
@@ -33,7 +33,7 @@ output "ssh" {
 resource "neocloud_ssh_key" "runpod" {
   cloud      = "runpod"
   name       = "me"
-  public_key = file("~/.ssh/id_ed25519.pub")
+  public_key = var.public_key
 }
 
 resource "neocloud_gpu_instance" "notebook" {
@@ -69,4 +69,9 @@ resource "neocloud_gpu_instance" "anywhere" {
     image = "runpod/pytorch:2.4.0-py3.11-cuda12.4.1-devel-ubuntu22.04"
     ports = ["22/tcp"]
   }
+}
+
+variable "public_key" {
+  description = "An OpenSSH public key, such as file(\"~/.ssh/id_ed25519.pub\")."
+  type        = string
 }

@@ -1,8 +1,8 @@
-# Register your own public key.
+# Register your own public key (the contents of ~/.ssh/id_ed25519.pub, say).
 resource "neocloud_ssh_key" "me" {
   cloud      = "lambda"
   name       = "me"
-  public_key = file("~/.ssh/id_ed25519.pub")
+  public_key = var.public_key
 }
 
 # Or let Lambda generate a key pair; the private key is kept in state (sensitive).
@@ -20,5 +20,10 @@ output "generated_private_key" {
 resource "neocloud_ssh_key" "runpod" {
   cloud      = "runpod"
   name       = "me"
-  public_key = file("~/.ssh/id_ed25519.pub")
+  public_key = var.public_key
+}
+
+variable "public_key" {
+  description = "An OpenSSH public key, such as file(\"~/.ssh/id_ed25519.pub\")."
+  type        = string
 }

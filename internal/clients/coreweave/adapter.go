@@ -205,7 +205,7 @@ func WithPolling(first, maxPause time.Duration) Option {
 // withRetryBudget sets how long a platform API call without a deadline keeps retrying (tests:
 // a failure the fake keeps answering must not take httpx's five minutes).
 func withRetryBudget(d time.Duration) Option {
-	return func(o *options) { o.client.RetryBudget = d }
+	return func(o *options) { o.client.RetryBudget, o.kube.ReadBudget = d, d }
 }
 
 // withHTTP sets the platform API transport and retry waits (tests).
@@ -228,7 +228,7 @@ func NewWithOptions(settings clients.Settings, opts ...Option) (*Cloud, error) {
 			"CoreWeave API access token is not set: set api_token in the provider's coreweave block or the %s environment variable", keyEnv)}
 	}
 	o := options{
-		adoptWindow: settings.Every(30 * time.Second), adoptInterval: settings.Every(time.Second),
+		adoptWindow: settings.Every(clients.CommitHorizon), adoptInterval: settings.Every(time.Second),
 		// On the emulator's clock too, like the rate limits, but never below clients.PollFloor.
 		pollInitial: max(settings.Every(2*time.Second), clients.PollFloor),
 		pollMax:     max(settings.Every(15*time.Second), clients.PollFloor),
@@ -237,6 +237,8 @@ func NewWithOptions(settings clients.Settings, opts ...Option) (*Cloud, error) {
 	// running faster than real time.
 	o.client.Limiter = rate.NewLimiter(rate.Every(settings.Every(200*time.Millisecond)), 10)
 	o.client.RequestTimeout = httpx.ScaledRequestTimeout(settings)
+	o.kube.Timeout = o.client.RequestTimeout
+	o.kube.RetryWait = settings.Every(time.Second)
 	kubeEvery := settings.Every(100 * time.Millisecond)
 	o.kube.QPS, o.kube.Burst = float32(time.Second)/float32(kubeEvery), 20
 	for _, opt := range opts {

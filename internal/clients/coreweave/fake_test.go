@@ -19,7 +19,7 @@ import (
 )
 
 // The tests talk to an httptest server that plays both CoreWeave APIs, written here from
-// shared/api/coreweave-api-notes.md (and the Kubernetes API conventions) as literal JSON maps:
+// CoreWeave's CKS and networking API reference (and the Kubernetes API conventions) as literal JSON maps:
 // they never reuse the package's wire structs, so a wrong field name in the client cannot be
 // mirrored by the test.
 //

@@ -16,6 +16,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
@@ -52,7 +53,18 @@ type KubeConfig struct {
 	Burst int
 	// Timeout bounds one request (default 30 s).
 	Timeout time.Duration
+	// RetryWait is the first pause before a read is sent again after a transient failure; it
+	// doubles up to maxReadRetryWait (default 1 s).
+	RetryWait time.Duration
+	// ReadBudget bounds the retries of one read (default 5 minutes; the caller's deadline, when
+	// sooner, wins).
+	ReadBudget time.Duration
 }
+
+// Reads of the Kubernetes API are retried, like every idempotent read (see httpx), until they
+// succeed, fail for good, or the operation's time runs out; a read without a deadline (a
+// refresh) gets KubeConfig.ReadBudget.
+const maxReadRetryWait = 5 * time.Second
 
 // kubeClients hands out one KubeClient per API server endpoint and keeps them, so that the
 // pacing of one cluster's API server is shared by every resource that talks to it.
@@ -78,6 +90,12 @@ func newKubeClients(cfg KubeConfig) *kubeClients {
 	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 30 * time.Second
+	}
+	if cfg.RetryWait <= 0 {
+		cfg.RetryWait = time.Second
+	}
+	if cfg.ReadBudget <= 0 {
+		cfg.ReadBudget = 5 * time.Minute
 	}
 	silenceKlog.Do(func() { klog.SetLogger(logr.Discard()) })
 	return &kubeClients{cfg: cfg, clients: map[string]*KubeClient{}}
@@ -120,7 +138,7 @@ func (k *kubeClients) For(endpoint string) (*KubeClient, error) {
 	if err != nil {
 		return nil, fmt.Errorf("building the Kubernetes client for %s: %w", endpoint, err)
 	}
-	c := &KubeClient{endpoint: endpoint, dyn: dyn}
+	c := &KubeClient{endpoint: endpoint, dyn: dyn, retryWait: k.cfg.RetryWait, readBudget: k.cfg.ReadBudget}
 	c.pools = snapshot.New(c.ListNodePools)
 	c.nodes = snapshot.New(c.ListNodePoolNodes)
 	k.clients[endpoint] = c
@@ -129,8 +147,10 @@ func (k *kubeClients) For(endpoint string) (*KubeClient, error) {
 
 // KubeClient talks to one CKS cluster's Kubernetes API.
 type KubeClient struct {
-	endpoint string
-	dyn      dynamic.Interface
+	endpoint   string
+	dyn        dynamic.Interface
+	retryWait  time.Duration
+	readBudget time.Duration
 
 	// Shared, short-lived snapshots of the cluster's NodePools and their Nodes, so that
 	// refreshing many instances of one cluster costs two list calls (see Cloud.poolAndNodes).
@@ -149,9 +169,13 @@ func (k *KubeClient) Endpoint() string { return k.endpoint }
 
 // GetNodePool reads a NodePool; ErrNotFound when the cluster has none of that name.
 func (k *KubeClient) GetNodePool(ctx context.Context, name string) (*NodePool, error) {
-	u, err := k.dyn.Resource(nodePoolGVR).Get(ctx, name, metav1.GetOptions{})
+	var u *unstructured.Unstructured
+	err := k.read(ctx, false, func(ctx context.Context) (err error) {
+		u, err = k.dyn.Resource(nodePoolGVR).Get(ctx, name, metav1.GetOptions{})
+		return kubeError("get node pool", name, err)
+	})
 	if err != nil {
-		return nil, kubeError("get node pool", name, err)
+		return nil, err
 	}
 	var p NodePool
 	if err := fromUnstructured(u, &p); err != nil {
@@ -222,9 +246,13 @@ func (k *KubeClient) ListNodePoolNodes(ctx context.Context) ([]Node, error) {
 }
 
 func (k *KubeClient) listNodes(ctx context.Context, op, selector string) ([]Node, error) {
-	list, err := k.dyn.Resource(nodeGVR).List(ctx, metav1.ListOptions{LabelSelector: selector})
+	var list *unstructured.UnstructuredList
+	err := k.read(ctx, true, func(ctx context.Context) (err error) {
+		list, err = k.dyn.Resource(nodeGVR).List(ctx, metav1.ListOptions{LabelSelector: selector})
+		return kubeError(op, "", err)
+	})
 	if err != nil {
-		return nil, kubeError(op, "", err)
+		return nil, err
 	}
 	out := make([]Node, 0, len(list.Items))
 	for i := range list.Items {
@@ -239,9 +267,13 @@ func (k *KubeClient) listNodes(ctx context.Context, op, selector string) ([]Node
 
 // ListNodePools lists every NodePool of the cluster.
 func (k *KubeClient) ListNodePools(ctx context.Context) ([]NodePool, error) {
-	list, err := k.dyn.Resource(nodePoolGVR).List(ctx, metav1.ListOptions{})
+	var list *unstructured.UnstructuredList
+	err := k.read(ctx, true, func(ctx context.Context) (err error) {
+		list, err = k.dyn.Resource(nodePoolGVR).List(ctx, metav1.ListOptions{})
+		return kubeError("list node pools", "", err)
+	})
 	if err != nil {
-		return nil, kubeError("list node pools", "", err)
+		return nil, err
 	}
 	out := make([]NodePool, 0, len(list.Items))
 	for i := range list.Items {
@@ -252,6 +284,52 @@ func (k *KubeClient) ListNodePools(ctx context.Context) ([]NodePool, error) {
 		out = append(out, p)
 	}
 	return out, nil
+}
+
+// read runs an idempotent read (its error already mapped by kubeError) again after transient
+// failures — the API server unavailable or slow, a 429, a 5xx, a 404 on a list — until it
+// succeeds, fails for good, or ctx or the read budget runs out; then the last error is returned.
+func (k *KubeClient) read(ctx context.Context, list bool, call func(context.Context) error) error {
+	// The budget bounds a read whose caller has more time too: a shared list fetch runs on its
+	// own deadline (snapshot.FetchTimeout), longer than a refresh should wait on one read.
+	ctx, cancel := context.WithTimeout(ctx, k.readBudget)
+	defer cancel()
+	wait := max(k.retryWait, time.Millisecond)
+	var answer error // the last failure that was an answer, not the budget running out
+	for {
+		err := call(ctx)
+		if err != nil && ctx.Err() != nil && answer != nil && errors.Is(err, context.DeadlineExceeded) {
+			return answer // cut short by the budget: the server's last word says more
+		}
+		if err == nil || !retryableRead(err, list) || ctx.Err() != nil {
+			return err
+		}
+		answer = err
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
+		wait = min(wait*2, maxReadRetryWait)
+	}
+}
+
+// retryableRead reports a read failure that may pass: an unreachable or overloaded API server,
+// a 429, any 5xx, a request that timed out on its own, or a 404 on a list route (which never
+// says that the listed objects are gone).
+func retryableRead(err error, list bool) bool {
+	var apiErr *clients.APIError
+	switch {
+	case IsAPIServerUnavailable(err), errors.Is(err, clients.ErrRateLimited), errors.Is(err, context.DeadlineExceeded):
+		return true
+	case !errors.As(err, &apiErr):
+		return false
+	case apiErr.StatusCode >= 500, apiErr.StatusCode == 0 && apiErr.Kind == nil:
+		return true
+	}
+	return list && apiErr.StatusCode == http.StatusNotFound
 }
 
 // unavailableError is an APIError that is also errAPIServerUnavailable.

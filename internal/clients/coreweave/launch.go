@@ -63,24 +63,22 @@ func (c *Cloud) adoptCluster(ctx context.Context, name, vpcID string, before map
 	return nil, createErr
 }
 
-// adopt polls look for up to adoptWindow after a lost answer (see clients.Adopt) and, when
-// nothing turns up, says so without creating again.
+// adopt looks for the object of a create whose answer was lost (see clients.Adopt) and, when
+// it is not found, says so without creating again: either a look after the commit horizon
+// proved it absent, or the looks failed until the operation's time ran out.
 func adopt[T any](ctx context.Context, c *Cloud, what string, createErr error, look func(context.Context) (*T, error)) (*T, error) {
-	v, lookErr := clients.Adopt(ctx, clients.AdoptPolicy{
-		Window: c.adoptWindow, Interval: c.adoptInterval, MaxPause: c.pollMax, FetchTimeout: time.Minute,
-	}, look)
+	v, lookErr := clients.Adopt(ctx, clients.AdoptPolicy{Window: c.adoptWindow, Interval: c.adoptInterval, MaxPause: c.pollMax}, look)
 	switch {
 	case v != nil:
 		return v, nil
 	case clients.IsConflict(lookErr):
 		return nil, lookErr // found, but not ours: looking longer will not change that
+	case lookErr == nil:
+		return nil, fmt.Errorf("%v; a look %s after the create found no %s, so it was not created; it was not sent again: apply again to retry", createErr, c.adoptWindow, what)
 	}
-	msg := fmt.Sprintf("%v; no %s appeared within %s, so it was most likely not created, but the create was not repeated: "+
-		"check the CoreWeave console before applying again", createErr, what, c.adoptWindow)
-	if lookErr != nil {
-		msg += fmt.Sprintf(" (the last look failed: %v)", lookErr)
-	}
-	return nil, &clients.KindError{Kind: clients.ErrOutcomeUnknown, Msg: msg}
+	return nil, &clients.KindError{Kind: clients.ErrOutcomeUnknown, Msg: fmt.Sprintf(
+		"%v; the %s may still appear: the looks for it failed until the operation's time ran out (the last: %v), and the create was not repeated. "+
+			"The next apply looks for it by name before creating", createErr, what, lookErr)}
 }
 
 // adopt is the method form of the generic adopt, for readability at call sites.
@@ -95,7 +93,8 @@ func (c *Cloud) adopt(ctx context.Context, what string, createErr error, look fu
 func (c *Cloud) ensurePool(ctx context.Context, kc *KubeClient, p NodePool, ours func(*NodePool) bool) (*NodePool, error) {
 	wait := c.adoptInterval
 	var lastErr error
-	for attempt := 0; attempt < 6; attempt++ {
+	// Bounded by ctx (the create timeout), not by a count: a 429 storm is ridden out.
+	for {
 		created, err := kc.CreateNodePool(ctx, p)
 		if err == nil {
 			return created, nil
@@ -125,7 +124,6 @@ func (c *Cloud) ensurePool(ctx context.Context, kc *KubeClient, p NodePool, ours
 		}
 		wait = min(wait*2, c.pollMax)
 	}
-	return nil, lastErr
 }
 
 // adoptPool looks for a pool whose create ended with ctx, for up to adoptWindow.

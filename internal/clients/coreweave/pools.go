@@ -53,28 +53,41 @@ func (c *Cloud) poolAndNodes(ctx context.Context, kc *KubeClient, name string) (
 
 // transientKube reports Kubernetes API failures worth another try: no answer, 5xx, 429.
 func transientKube(err error) bool {
-	if IsAPIServerUnavailable(err) || errors.Is(err, clients.ErrRateLimited) {
+	// A request that timed out on its own (the caller's context still running) may be sent
+	// again: every call retried with this is idempotent or a create of a named object.
+	if IsAPIServerUnavailable(err) || errors.Is(err, clients.ErrRateLimited) || errors.Is(err, context.DeadlineExceeded) {
 		return true
 	}
 	var apiErr *clients.APIError
 	return errors.As(err, &apiErr) && apiErr.Kind == nil
 }
 
-// retryKube runs an idempotent Kubernetes call, again after transient failures, up to four
-// times while ctx lasts.
+// retryKube runs an idempotent Kubernetes call, again after transient failures, while ctx
+// lasts (a call without a deadline: the read budget), bounded by time, not a count.
 func retryKube(ctx context.Context, c *Cloud, call func(context.Context) error) error {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, 2*c.kube.cfg.ReadBudget) // longer than one read's own budget
+		defer cancel()
+	}
 	wait := c.adoptInterval
-	var err error
-	for attempt := 0; attempt < 4; attempt++ {
-		if err = call(ctx); err == nil || !transientKube(err) {
+	var answer error // the last failure that was an answer, not the budget running out
+	for {
+		err := call(ctx)
+		if err != nil && ctx.Err() != nil && answer != nil && errors.Is(err, context.DeadlineExceeded) {
+			return answer
+		}
+		if err == nil || !transientKube(err) {
 			return err
+		}
+		if !errors.Is(err, context.DeadlineExceeded) {
+			answer = err
 		}
 		if perr := pause(ctx, wait); perr != nil {
 			return err
 		}
 		wait = min(wait*2, c.pollMax)
 	}
-	return err
 }
 
 // poolTarget is the number of nodes a pool asks for: targetRacks racks of a rack-scale type

@@ -9,7 +9,7 @@ import (
 // Wire types of CoreWeave's platform API (CKS clusters and VPCs) in its JSON form: the
 // protobuf JSON mapping Connect uses, so field names are lowerCamelCase and fields at their zero
 // value may be left out of answers (a private cluster has no "public" member, an empty list
-// answers {}). Every type here is written from shared/api/coreweave-api-notes.md; the
+// answers {}). Every type here is written from CoreWeave's CKS and networking API reference; the
 // Kubernetes side (NodePool, Node) is in kubewire.go.
 
 // Timestamp is a protobuf JSON timestamp (RFC 3339, UTC). Decoding never fails on an odd

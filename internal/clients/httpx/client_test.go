@@ -1696,7 +1696,7 @@ func TestDo_notFoundOnAListRouteIsNeverNotFound(t *testing.T) {
 		v.Error.Message = "Not found."
 		writeJSON(w, http.StatusNotFound, v)
 	}
-	decodeNotFound := func(resp *http.Response, body []byte) *clients.APIError {
+	decodeNotFound := func(_ *http.Response, body []byte) *clients.APIError {
 		var v vendorError
 		if json.Unmarshal(body, &v) == nil && v.Error.Code == "global/object-does-not-exist" {
 			return &clients.APIError{Kind: clients.ErrNotFound, Code: v.Error.Code, Message: v.Error.Message}

@@ -43,7 +43,7 @@ const (
 )
 
 // publicRegions are the PublicRegionCode values of API 1.8.0 (test-* codes left out). The
-// models document in shared/api lists the enum without its values; these are the values of
+// Lambda Cloud API 1.8 models document lists the enum without its values; these are the values of
 // Lambda's published OpenAPI document for that version.
 var publicRegions = []string{
 	"asia-northeast-1", "asia-northeast-2", "asia-south-1", "australia-east-1",
@@ -130,7 +130,7 @@ func WithRateLimiters(general, launch *rate.Limiter) Option {
 	}
 }
 
-// WithAdoptionWindow sets how long a launch whose answer was lost is looked for (default 30 s)
+// WithAdoptionWindow sets how long a launch whose answer was lost is looked for (default clients.CommitHorizon)
 // and the first pause between looks (default 1 s, doubling up to 5 s).
 func WithAdoptionWindow(window, firstPause time.Duration) Option {
 	return func(o *options) {
@@ -172,7 +172,7 @@ func NewWithOptions(settings clients.Settings, opts ...Option) (*Cloud, error) {
 	if strings.TrimSpace(settings.APIKey) == "" {
 		return nil, errNoAPIKey()
 	}
-	o := options{adoptWindow: settings.Every(30 * time.Second), adoptInterval: settings.Every(time.Second)}
+	o := options{adoptWindow: settings.Every(clients.CommitHorizon), adoptInterval: settings.Every(time.Second)}
 	// Lambda's general limit (DefaultLimiter) at its rate, but with a burst of one: Lambda's own
 	// bucket holds two, so the spare token absorbs network jitter, which would otherwise bring
 	// two arrivals closer than the limit now and then and collect a 429 (and its Retry-After).

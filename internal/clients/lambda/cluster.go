@@ -626,23 +626,64 @@ func (c *Cloud) GetCluster(ctx context.Context, id string) (*clients.Cluster, er
 	if err := checkClusterName(id); err != nil {
 		return nil, err
 	}
-	list, err := c.instances.Get(ctx, clients.NotBefore(ctx, c.instanceTTL))
-	if err != nil {
-		return nil, err
-	}
-	nodes := members(list, id)
-	rs, err := c.clusterRuleset(ctx, id, nodes)
-	if err != nil && !clients.IsConflict(err) {
-		return nil, err
-	}
-	if len(nodes) == 0 && rs == nil {
-		return nil, &clients.KindError{Kind: clients.ErrNotFound, Msg: "Lambda Cloud has no cluster named " + id + " (no instance tagged " + ClusterTag + "=" + id + " and no firewall ruleset of that name)"}
+	var nodes []member
+	var rs *FirewallRuleset
+	// "Gone" needs proof: a complete list without the cluster, confirmed by a second list
+	// fetched after the first (a shared snapshot may be a moment old).
+	for notBefore, confirmed := clients.NotBefore(ctx, c.instanceTTL), false; ; notBefore, confirmed = time.Now(), true {
+		list, err := c.instances.Get(ctx, notBefore)
+		if err != nil {
+			return nil, err
+		}
+		nodes = members(list, id)
+		rs, err = c.clusterRuleset(ctx, id, nodes)
+		if err != nil && !clients.IsConflict(err) {
+			return nil, err
+		}
+		if len(nodes) > 0 || rs != nil {
+			break
+		}
+		if confirmed {
+			return nil, &clients.KindError{Kind: clients.ErrNotFound, Msg: "Lambda Cloud has no cluster named " + id + " (no instance tagged " + ClusterTag + "=" + id + " and no firewall ruleset of that name)"}
+		}
 	}
 	var stale error
 	if rs != nil && !maps.Equal(coveredIPs(rs.Rules), coveredIPs(clusterRules(id, nodes))) {
 		stale = fmt.Errorf("firewall ruleset %s does not open the nodes' private addresses to each other yet", rs.Name)
 	}
-	return clusterOf(id, rs, nodes, stale), nil
+	cl := clusterOf(id, rs, nodes, stale)
+	var err error
+	if cl.SSHKeyIDs, err = c.nodeKeyIDs(ctx, nodes); err != nil {
+		return nil, err
+	}
+	return cl, nil
+}
+
+// nodeKeyIDs lists the SSH keys the nodes were launched with, as key ids (Lambda reports key
+// names; a name whose key was deleted stays a name, as for instances), sorted and without
+// repeats.
+func (c *Cloud) nodeKeyIDs(ctx context.Context, nodes []member) ([]string, error) {
+	var names []string
+	for _, m := range nodes {
+		for _, n := range m.w.SSHKeyNames {
+			if !slices.Contains(names, n) {
+				names = append(names, n)
+			}
+		}
+	}
+	if len(names) == 0 {
+		return nil, nil
+	}
+	byName, err := c.keyIDsByName(ctx, names)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, 0, len(names))
+	for _, n := range names {
+		ids = append(ids, cmp.Or(byName[n], n))
+	}
+	slices.Sort(ids)
+	return slices.Compact(ids), nil
 }
 
 var _ clients.ClusterSettler = (*Cloud)(nil)
@@ -681,7 +722,7 @@ func clusterOf(name string, rs *FirewallRuleset, nodes []member, syncErr error) 
 		inst := mapInstance(m.w, nil)
 		cl.Nodes = append(cl.Nodes, clients.ClusterNode{
 			ID: m.w.ID, Name: m.w.Name, Rank: m.rank, Role: roleOf(m.rank), Status: inst.Status,
-			PublicIP: inst.PublicIP, PrivateIP: inst.PrivateIP, SSHHost: inst.SSHHost, SSHPort: inst.SSHPort,
+			PublicIP: inst.PublicIP, PrivateIP: inst.PrivateIP, SSHHost: inst.SSHHost, SSHPort: inst.SSHPort, SSHUser: inst.SSHUser,
 		})
 		if cl.InstanceType == "" {
 			cl.InstanceType, cl.GPUType, cl.GPUsPerNode = inst.InstanceType, inst.GPUType, inst.GPUCount

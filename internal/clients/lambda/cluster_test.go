@@ -349,7 +349,11 @@ func launchBodies(t *testing.T, f *fakeAPI) []map[string]any {
 		if err := json.Unmarshal(r.Body, &m); err != nil {
 			t.Fatal(err)
 		}
-		out = append(out, withoutLaunchedAt(t, m).(map[string]any))
+		body, ok := withoutLaunchedAt(t, m).(map[string]any)
+		if !ok {
+			t.Fatalf("launch body is not an object: %s", r.Body)
+		}
+		out = append(out, body)
 	}
 	return out
 }
@@ -575,6 +579,10 @@ func TestGetClusterByTags(t *testing.T) {
 		cl.Nodes[0].SSHHost != head.ip || cl.Nodes[0].SSHPort != 22 || cl.Nodes[0].Role != "head" || cl.Nodes[2].Role != "worker" ||
 		cl.Region != "us-east-1" || cl.PricePerHour != 3*23.92 || cl.NativeStatus != "active=3" {
 		t.Errorf("active: %+v", cl)
+	}
+	// The key the nodes were launched with (by name), as its id: what an import needs.
+	if !slices.Equal(cl.SSHKeyIDs, []string{"key-1"}) {
+		t.Errorf("SSH key ids %v, want [key-1]", cl.SSHKeyIDs)
 	}
 	patches := f.requests("PATCH", "/firewall-rulesets/rs-1")
 	if len(patches) != 1 {

@@ -3,6 +3,7 @@ package lambda
 import (
 	"context"
 	"errors"
+	"fmt"
 	"maps"
 	"regexp"
 	"slices"
@@ -115,6 +116,9 @@ func (c *Cloud) createInstance(ctx context.Context, spec clients.InstanceSpec, l
 			return inst, nil
 		case clients.IsCapacity(err):
 			attempts = append(attempts, clients.CapacityAttempt{Cloud: cloudName, Region: region, InstanceType: it.Name, Err: err})
+		case errors.Is(err, clients.ErrQuota):
+			// No other region changes the account's quota: say what was asked for.
+			return nil, fmt.Errorf("launching %s in %s: Lambda Cloud refused it for the account's quota: %w", it.Name, region, err)
 		case clients.IsNotFound(err):
 			// A launch's "does not exist" names an SSH key, filesystem, image or ruleset of
 			// the request: bad input, not a vanished machine.
@@ -331,4 +335,9 @@ var _ clients.LaunchFinder = (*Cloud)(nil)
 // FindLaunched looks for the instance an interrupted earlier apply launched with spec's token.
 func (c *Cloud) FindLaunched(ctx context.Context, spec clients.InstanceSpec) (*clients.Instance, error) {
 	return clients.FindLaunched(ctx, c.launch(clients.TokenValue(spec.LaunchToken), spec.AdoptSince))
+}
+
+// SettleLaunch settles a launch in doubt with spec's token (see clients.LaunchFinder).
+func (c *Cloud) SettleLaunch(ctx context.Context, spec clients.InstanceSpec, sentAt time.Time) (*clients.Instance, error) {
+	return clients.SettleLaunched(ctx, c.launch(clients.TokenValue(spec.LaunchToken), time.Time{}), sentAt)
 }

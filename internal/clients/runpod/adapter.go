@@ -8,6 +8,7 @@ import (
 	"maps"
 	"net"
 	"net/http"
+	"path"
 	"reflect"
 	"slices"
 	"sort"
@@ -38,6 +39,11 @@ const (
 	// EnvSSHKeyIDs lists the neutral SSH key ids (fingerprints) the pod was created with,
 	// comma-separated, so that Instance.SSHKeyIDs reads back what was asked.
 	EnvSSHKeyIDs = "NEOCLOUD_SSH_KEY_IDS"
+	// EnvTemplateKeys lists, comma-separated, the environment variables a pod got from its
+	// template rather than from InstanceSpec (the template's own env, and JUPYTER_PASSWORD when
+	// the template starts Jupyter), so that Instance.RunPod.Env reads back what was asked and a
+	// later change of the environment keeps them.
+	EnvTemplateKeys = "NEOCLOUD_TEMPLATE_ENV"
 	// EnvPublicKey is RunPod's convention for the authorized keys of a pod: images start sshd
 	// with the keys it holds. startSsh fills it with every account key unless the request sets
 	// it; the adapter sets it to the keys of InstanceSpec.SSHKeyIDs.
@@ -54,18 +60,6 @@ const (
 	// no RunPod machine has more than 8 GPUs.
 	defaultMaxGPUs = 8
 )
-
-// dataCenters are RunPod's data center ids (DataCenter.id), as GET /catalog/datacenters lists
-// them. Static so that a region can be checked at plan time without a call.
-var dataCenters = []string{
-	"AP-JP-1",
-	"CA-MTL-1", "CA-MTL-3",
-	"EU-CZ-1", "EU-FR-1", "EU-NL-1", "EU-RO-1", "EU-SE-1",
-	"EUR-IS-1", "EUR-IS-2", "EUR-NO-1",
-	"OC-AU-1",
-	"US-CA-2", "US-DE-1", "US-GA-1", "US-GA-2", "US-IL-1", "US-KS-2", "US-NC-1",
-	"US-TX-3", "US-TX-4", "US-WA-1",
-}
 
 func init() {
 	clients.Register(clients.CloudInfo{
@@ -92,6 +86,15 @@ type Cloud struct {
 	catalogMu sync.Mutex
 	catalogs  map[catalogKey]*snapshot.Cache[[]GpuType]
 
+	// dataCenters are RunPod's data center ids from GET /catalog/datacenters, read once per
+	// provider process (see ListRegions); nil until then.
+	dcMu  sync.Mutex
+	dcIDs []string
+
+	// templates remembers the plan-time template checks, by id (see CheckInstanceReferences).
+	templatesMu sync.Mutex
+	templates   map[string]templateCheck
+
 	podTTL     time.Duration // how stale a GET /pods answer may be for a read
 	keyTTL     time.Duration // SSH keys change rarely, and only by us in normal use
 	catalogTTL time.Duration
@@ -114,8 +117,11 @@ type catalogKey struct {
 const adoptMaxPause = 5 * time.Second
 
 var (
-	_ clients.Cloud             = (*Cloud)(nil)
-	_ clients.InstanceValidator = (*Cloud)(nil)
+	_ clients.Cloud                    = (*Cloud)(nil)
+	_ clients.InstanceValidator        = (*Cloud)(nil)
+	_ clients.RegionLister             = (*Cloud)(nil)
+	_ clients.InstanceReferenceChecker = (*Cloud)(nil)
+	_ clients.RegistryCredentialCloud  = (*Cloud)(nil)
 )
 
 // Option adjusts a Cloud built by NewWithOptions.
@@ -138,7 +144,7 @@ func WithRateLimiter(lim *rate.Limiter) Option {
 }
 
 // WithAdoptionWindow sets how long a create whose answer was lost is looked for (default
-// 30 s) and the first pause between looks (default 1 s, doubling up to 5 s).
+// clients.CommitHorizon) and the first pause between looks (default 1 s, doubling up to 5 s).
 func WithAdoptionWindow(window, firstPause time.Duration) Option {
 	return func(o *options) {
 		o.adoptWindow, o.adoptInterval = window, firstPause
@@ -169,7 +175,7 @@ func NewWithOptions(settings clients.Settings, opts ...Option) (*Cloud, error) {
 		return nil, &clients.KindError{Kind: clients.ErrAuth, Msg: fmt.Sprintf(
 			"RunPod API key is not set: set api_key in the provider's runpod block or the %s environment variable", keyEnv)}
 	}
-	o := options{adoptWindow: settings.Every(30 * time.Second), adoptInterval: settings.Every(time.Second)}
+	o := options{adoptWindow: settings.Every(clients.CommitHorizon), adoptInterval: settings.Every(time.Second)}
 	// DefaultLimiter's pace, on the clock of an emulator running faster than real time.
 	o.client.Limiter = rate.NewLimiter(rate.Every(settings.Every(time.Minute/55)), 5)
 	o.client.RequestTimeout = httpx.ScaledRequestTimeout(settings)
@@ -187,6 +193,7 @@ func NewWithOptions(settings clients.Settings, opts ...Option) (*Cloud, error) {
 	c := &Cloud{
 		api:           api,
 		catalogs:      map[catalogKey]*snapshot.Cache[[]GpuType]{},
+		templates:     map[string]templateCheck{},
 		podTTL:        2 * time.Second,
 		keyTTL:        30 * time.Second,
 		catalogTTL:    5 * time.Second,
@@ -208,8 +215,37 @@ func (c *Cloud) API() *Client { return c.api }
 // Name is "runpod".
 func (c *Cloud) Name() string { return cloudName }
 
-// Regions lists RunPod's data center ids.
-func (c *Cloud) Regions() []string { return slices.Clone(dataCenters) }
+// Regions lists the data center ids read so far by ListRegions: none before the first read.
+// RunPod opens data centers as it grows, so the adapter keeps no list of its own.
+func (c *Cloud) Regions() []string {
+	c.dcMu.Lock()
+	defer c.dcMu.Unlock()
+	return slices.Clone(c.dcIDs)
+}
+
+// ListRegions lists RunPod's data center ids, sorted, from GET /catalog/datacenters. The list is
+// read once per provider process: concurrent callers wait for the one read, and a failed read
+// is not remembered, so the next caller tries again.
+func (c *Cloud) ListRegions(ctx context.Context) ([]string, error) {
+	c.dcMu.Lock()
+	defer c.dcMu.Unlock()
+	if c.dcIDs != nil {
+		return slices.Clone(c.dcIDs), nil
+	}
+	list, err := c.api.ListDataCenters(ctx, DataCentersQuery{})
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, 0, len(list))
+	for _, dc := range list {
+		if dc.ID != "" && !slices.Contains(ids, dc.ID) {
+			ids = append(ids, dc.ID)
+		}
+	}
+	sort.Strings(ids)
+	c.dcIDs = ids
+	return slices.Clone(ids), nil
+}
 
 // ResolveInstanceType turns a neutral GPU name or a RunPod GPU id plus a count into RunPod's
 // shape: the instance type is the GPU id (a pod is "count GPUs of this type"), and the count
@@ -490,7 +526,19 @@ func InstanceFromPod(p Pod) *clients.Instance {
 }
 
 // reservedEnv are the environment names the adapter manages (see EnvLaunchToken).
-var reservedEnv = []string{EnvLaunchToken, EnvSSHKeyIDs, EnvPublicKey}
+var reservedEnv = []string{EnvLaunchToken, EnvSSHKeyIDs, EnvPublicKey, EnvTemplateKeys}
+
+// managedEnv are the names of a pod's environment that the adapter manages or that came from
+// its template: hidden when read, carried over when the environment is replaced.
+func managedEnv(env map[string]string) []string {
+	names := slices.Clone(reservedEnv)
+	for _, k := range strings.Split(env[EnvTemplateKeys], ",") {
+		if k != "" {
+			names = append(names, k)
+		}
+	}
+	return names
+}
 
 // optionsFromPod reads the RunPod options back from a pod. TemplateID stays empty unless
 // RunPod reports it (a pod created from a template keeps no link to it) and StartSSH is never
@@ -503,8 +551,12 @@ func optionsFromPod(p Pod) *clients.RunPodInstanceOptions {
 		Ports:           slices.Clone(p.Ports),
 		ContainerDiskGB: p.Disk,
 	}
+	if p.Registry != nil {
+		o.RegistryCredentialID = *p.Registry
+	}
+	managed := managedEnv(p.Env)
 	for k, v := range p.Env {
-		if slices.Contains(reservedEnv, k) {
+		if slices.Contains(managed, k) {
 			continue
 		}
 		if o.Env == nil {
@@ -521,9 +573,10 @@ func optionsFromPod(p Pod) *clients.RunPodInstanceOptions {
 	return o
 }
 
-// UpdateInstance changes a pod in place: name, image and environment with one PATCH (RunPod
-// applies an image or environment change by restarting the container), then the power state
-// with a stop or start action. Stopping keeps the disk and stops the GPU billing.
+// UpdateInstance changes a pod in place: name, image, environment, registry credential and volume
+// mount path with one PATCH (RunPod applies a change to the container's settings by restarting
+// it), then the power state with a stop or start action. Stopping keeps the disk and stops the
+// GPU billing.
 func (c *Cloud) UpdateInstance(ctx context.Context, id string, update clients.InstanceUpdate) (*clients.Instance, error) {
 	if err := checkID("pod", id); err != nil {
 		return nil, err
@@ -543,19 +596,48 @@ func (c *Cloud) UpdateInstance(ctx context.Context, id string, update clients.In
 	if bad := reservedIn(update.Env); bad != "" {
 		return nil, clients.Errorf(clients.ErrInvalid, "environment variable %s is managed by the provider and cannot be set", bad)
 	}
+	var ru clients.RunPodInstanceUpdate
+	if update.RunPod != nil {
+		ru = *update.RunPod
+	}
+	if ru.VolumeMountPath != nil && !path.IsAbs(*ru.VolumeMountPath) {
+		return nil, clients.Errorf(clients.ErrInvalid, "a volume mount path must be absolute, not %q", *ru.VolumeMountPath)
+	}
+	if ru.RegistryCredentialID != nil && *ru.RegistryCredentialID != "" {
+		if err := checkID("container registry credential", *ru.RegistryCredentialID); err != nil {
+			return nil, err
+		}
+	}
 
 	var pod *Pod
-	if update.Name != nil || update.Image != nil || update.Env != nil {
+	if update.Name != nil || update.Image != nil || update.Env != nil || !ru.IsZero() {
 		req := UpdatePodRequest{Name: update.Name, Image: update.Image}
-		if update.Env != nil {
-			// A PATCH of env replaces the whole environment: carry the bookkeeping entries
-			// (launch token, SSH keys) over from the pod as it is now.
-			cur, err := c.api.GetPod(ctx, id)
+		if r := ru.RegistryCredentialID; r != nil {
+			req.Registry = Null[string]()
+			if *r != "" {
+				req.Registry = Value(*r)
+			}
+		}
+		var cur *Pod
+		if update.Env != nil || ru.VolumeMountPath != nil {
+			var err error
+			if cur, err = c.api.GetPod(ctx, id); err != nil {
+				return nil, err
+			}
+		}
+		if ru.VolumeMountPath != nil {
+			// RunPod takes no partial mount: the entry is the pod's own, with the new path.
+			m, err := movedMount(cur, *ru.VolumeMountPath)
 			if err != nil {
 				return nil, err
 			}
+			req.Mounts = m
+		}
+		if update.Env != nil {
+			// A PATCH of env replaces the whole environment: carry the bookkeeping entries
+			// (launch token, SSH keys) over from the pod as it is now.
 			env := maps.Clone(update.Env)
-			for _, k := range reservedEnv {
+			for _, k := range managedEnv(cur.Env) {
 				if v, ok := cur.Env[k]; ok {
 					env[k] = v
 				}
@@ -582,11 +664,32 @@ func (c *Cloud) UpdateInstance(ctx context.Context, id string, update clients.In
 	return InstanceFromPod(*pod), nil
 }
 
+// movedMount is the pod's mount with another path, as a PATCH must send it: whole (size and
+// path, or volume id and path), of the kind the pod was created with.
+func movedMount(p *Pod, mountPath string) (*Mounts, error) {
+	switch {
+	case p.Mounts.Persistent != nil:
+		return &Mounts{Persistent: &PersistentMount{Size: p.Mounts.Persistent.Size, Path: mountPath}}, nil
+	case len(p.Mounts.Network) > 0:
+		return &Mounts{Network: []NetworkMount{{VolumeID: p.Mounts.Network[0].VolumeID, Path: mountPath}}}, nil
+	}
+	return nil, clients.Errorf(clients.ErrInvalid, "pod %s has no volume, so there is no mount path to change (RunPod adds no volume to an existing pod)", p.ID)
+}
+
 // unknownUpdateField names the first set field of an update this adapter does not handle, so
 // that fields added to InstanceUpdate later are refused until it learns them.
 func unknownUpdateField(u clients.InstanceUpdate) string {
-	known := []string{"Name", "Env", "Image", "DesiredState"}
-	v := reflect.ValueOf(u)
+	if u.RunPod != nil {
+		if f := unknownField(*u.RunPod, "VolumeMountPath", "RegistryCredentialID"); f != "" {
+			return "RunPod." + f
+		}
+	}
+	return unknownField(u, "Name", "Env", "Image", "DesiredState", "RunPod")
+}
+
+// unknownField names the first set field of a struct outside known.
+func unknownField(s any, known ...string) string {
+	v := reflect.ValueOf(s)
 	for i := range v.NumField() {
 		f := v.Type().Field(i)
 		if !slices.Contains(known, f.Name) && !v.Field(i).IsZero() {

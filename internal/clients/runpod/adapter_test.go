@@ -30,20 +30,48 @@ func TestRegistered(t *testing.T) {
 	}
 }
 
-func TestRegions(t *testing.T) {
-	c := &Cloud{}
-	regions := c.Regions()
-	// Every data center the RunPod emulator serves (internal/emulator/runpod/catalog.go) and
-	// the ones the document's examples name.
-	for _, dc := range []string{"US-TX-3", "US-KS-2", "US-GA-1", "US-CA-2", "US-IL-1", "CA-MTL-1", "EU-RO-1", "EU-SE-1",
-		"EU-CZ-1", "EU-NL-1", "EUR-IS-1", "EUR-NO-1", "AP-JP-1", "OC-AU-1"} {
-		if !slices.Contains(regions, dc) {
-			t.Errorf("region %s missing", dc)
-		}
+// The data centers come from GET /catalog/datacenters, read once per adapter (one provider
+// process) however many callers ask at once; a failed read is tried again by the next caller.
+// A data center the adapter has never heard of is a region like any other.
+func TestListRegionsFromTheCatalogOnce(t *testing.T) {
+	f := newFake(t)
+	c := newTestCloud(t, f)
+	if r := c.Regions(); len(r) != 0 {
+		t.Fatalf("regions %v before any read: the adapter keeps no list of its own", r)
 	}
-	regions[0] = "changed"
-	if c.Regions()[0] == "changed" {
-		t.Error("Regions returns the package's slice")
+	f.problem("GET", "/catalog/datacenters", 503, "Service Unavailable", "upstream service unavailable")
+	if _, err := c.ListRegions(t.Context()); err == nil {
+		t.Fatal("a failed read gave regions")
+	}
+	f.json("GET", "/catalog/datacenters", 200, `{"dataCenters": [
+		{"id": "US-TX-3", "name": "US Texas 3", "region": "NORTH_AMERICA", "globalNetwork": true, "networkVolumeTypes": ["STANDARD"], "compliance": []},
+		{"id": "EU-RO-1", "name": "EU Romania 1", "region": "EUROPE", "globalNetwork": true, "networkVolumeTypes": [], "compliance": ["GDPR"]},
+		{"id": "SA-BR-9", "name": "SA Brazil 9", "region": "SOUTH_AMERICA", "globalNetwork": false, "networkVolumeTypes": [], "compliance": []}
+	]}`)
+	failed := f.count("GET", "/catalog/datacenters")
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			r, err := c.ListRegions(t.Context())
+			if err != nil || !slices.Equal(r, []string{"EU-RO-1", "SA-BR-9", "US-TX-3"}) {
+				t.Errorf("regions %v %v", r, err)
+			}
+		})
+	}
+	wg.Wait()
+	if n := f.count("GET", "/catalog/datacenters") - failed; n != 1 {
+		t.Errorf("%d reads of the data centers, want 1", n)
+	}
+	if q := f.last().RawQuery; q != "" {
+		t.Errorf("query %q: the plain list is enough", q)
+	}
+	r := c.Regions()
+	r[0] = "changed"
+	if c.Regions()[0] == "changed" || !slices.Contains(c.Regions(), "SA-BR-9") {
+		t.Errorf("Regions after the read: %v", c.Regions())
+	}
+	if r, err := clients.CloudRegions(t.Context(), c); err != nil || len(r) != 3 {
+		t.Errorf("CloudRegions %v %v", r, err)
 	}
 }
 

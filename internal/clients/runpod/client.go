@@ -427,3 +427,83 @@ func (c *Client) ListDataCenters(ctx context.Context, q DataCentersQuery) ([]Dat
 	}
 	return out.DataCenters, nil
 }
+
+// ListTemplates reads GET /templates: the account's own templates, public or private.
+func (c *Client) ListTemplates(ctx context.Context) ([]Template, error) {
+	var out ListTemplatesResponse
+	if err := c.list(ctx, "list templates", "/templates", nil, &out); err != nil {
+		return nil, err
+	}
+	return out.Templates, nil
+}
+
+// ListPublicTemplates reads GET /catalog/templates: one slice of the public catalog (source is
+// TemplatesOfficial, TemplatesVerified or TemplatesCommunity; RunPod's default, official, when
+// empty). At most 100 templates come back.
+func (c *Client) ListPublicTemplates(ctx context.Context, source string) ([]Template, error) {
+	var q url.Values
+	if source != "" {
+		q = url.Values{"source": {source}}
+	}
+	var out ListTemplatesResponse
+	if err := c.list(ctx, "list public templates", "/catalog/templates", q, &out); err != nil {
+		return nil, err
+	}
+	return out.Templates, nil
+}
+
+// GetTemplate reads GET /templates/{id}: one of the account's templates or a public catalog
+// one; ErrNotFound for any other id.
+func (c *Client) GetTemplate(ctx context.Context, id string) (*Template, error) {
+	if err := checkID("template", id); err != nil {
+		return nil, err
+	}
+	var out Template
+	if err := c.get(ctx, "get template", "/templates/"+id, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// ListRegistries reads GET /registries: the account's container registry credentials.
+func (c *Client) ListRegistries(ctx context.Context) ([]Registry, error) {
+	var out ListRegistriesResponse
+	if err := c.list(ctx, "list container registry credentials", "/registries", nil, &out); err != nil {
+		return nil, err
+	}
+	return out.Registries, nil
+}
+
+// CreateRegistry sends POST /registries. Each create stores another credential, so it is never
+// repeated once it may have reached the server (a lost answer is clients.ErrOutcomeUnknown).
+func (c *Client) CreateRegistry(ctx context.Context, req CreateRegistryRequest) (*Registry, error) {
+	var out Registry
+	err := c.do(ctx, httpx.Request{
+		Operation: "create container registry credential", Method: http.MethodPost, Path: "/registries", Body: req, NotIdempotent: true,
+	}, &out)
+	if err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// GetRegistry reads GET /registries/{id}.
+func (c *Client) GetRegistry(ctx context.Context, id string) (*Registry, error) {
+	if err := checkID("container registry credential", id); err != nil {
+		return nil, err
+	}
+	var out Registry
+	if err := c.get(ctx, "get container registry credential", "/registries/"+id, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// DeleteRegistry sends DELETE /registries/{id}. RunPod refuses it (400, clients.ErrConflict)
+// while a pod pulls its image with the credential.
+func (c *Client) DeleteRegistry(ctx context.Context, id string) error {
+	if err := checkID("container registry credential", id); err != nil {
+		return err
+	}
+	return c.do(ctx, httpx.Request{Operation: "delete container registry credential", Method: http.MethodDelete, Path: "/registries/" + id}, nil)
+}

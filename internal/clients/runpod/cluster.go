@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"reflect"
 	"slices"
 	"sort"
 	"strings"
@@ -137,7 +136,7 @@ func (c *Cloud) CreateCluster(ctx context.Context, spec clients.ClusterSpec) (*c
 		}
 	}
 
-	env, err := c.podEnv(ctx, clients.InstanceSpec{SSHKeyIDs: spec.SSHKeyIDs}, clients.RunPodInstanceOptions{Env: o.Env}, tokenValue)
+	env, err := c.podEnv(ctx, clients.InstanceSpec{SSHKeyIDs: spec.SSHKeyIDs}, clients.RunPodInstanceOptions{Env: o.Env}, tokenValue, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -338,7 +337,8 @@ func (c *Cloud) GetCluster(ctx context.Context, id string) (*clients.Cluster, er
 // count is refused with clients.ErrUnsupported (ClusterRules.Resizable is false: the provider
 // plans a replacement); the same count is no change.
 func (c *Cloud) UpdateCluster(ctx context.Context, id string, update clients.ClusterUpdate) (*clients.Cluster, error) {
-	if field := otherClusterField(update, "Name", "NodeCount", "Spec"); field != "" {
+	// Fields added to ClusterUpdate later are refused until this adapter learns them.
+	if field := unknownField(update, "Name", "NodeCount", "Spec"); field != "" {
 		return nil, clients.Errorf(clients.ErrUnsupported, "the RunPod adapter cannot change %s of an existing Instant Cluster", field)
 	}
 	if update.Name != nil && strings.TrimSpace(*update.Name) == "" {
@@ -360,18 +360,6 @@ func (c *Cloud) UpdateCluster(ctx context.Context, id string, update clients.Clu
 		}
 	}
 	return c.GetCluster(ctx, id)
-}
-
-// otherClusterField names the first set field of an update outside known, so that fields added
-// to ClusterUpdate later are refused until this adapter learns them.
-func otherClusterField(u clients.ClusterUpdate, known ...string) string {
-	v := reflect.ValueOf(u)
-	for i := range v.NumField() {
-		if f := v.Type().Field(i); !slices.Contains(known, f.Name) && !v.Field(i).IsZero() {
-			return f.Name
-		}
-	}
-	return ""
 }
 
 // DeleteCluster deletes a cluster, which terminates every member pod (DELETE /clusters/{id});
@@ -459,6 +447,7 @@ func ClusterFromAPI(cl Cluster, pods []Pod) *clients.Cluster {
 			PrivateIP: m.inst.PrivateIP,
 			SSHHost:   m.inst.SSHHost,
 			SSHPort:   m.inst.SSHPort,
+			SSHUser:   m.inst.SSHUser,
 		}
 		if m.pod.Cluster != nil && m.pod.Cluster.IP != "" {
 			node.PrivateIP = m.pod.Cluster.IP

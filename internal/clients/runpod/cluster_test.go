@@ -323,7 +323,7 @@ func TestGetClusterNodes(t *testing.T) {
 			wantRole = "SLURM_CONTROLLER"
 		}
 		if n.Rank != i || n.ID != "p"+string(rune('0'+i)) || n.Role != wantRole || n.PrivateIP != "10.65.0."+string(rune('2'+i)) ||
-			n.PublicIP != "38.80.152.1"+string(rune('0'+i)) || n.SSHHost != n.PublicIP || n.SSHPort != 22001+i || n.Status != clients.StatusRunning {
+			n.PublicIP != "38.80.152.1"+string(rune('0'+i)) || n.SSHHost != n.PublicIP || n.SSHPort != 22001+i || n.SSHUser != "root" || n.Status != clients.StatusRunning {
 			t.Errorf("node %d: %+v", i, n)
 		}
 	}

@@ -5,9 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
-
-	"github.com/neocloud/terraform-provider-neocloud/internal/clients/snapshot"
 
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
 )
@@ -193,50 +190,41 @@ func ids[T any](list []T, id func(T) string) map[string]bool {
 	return m
 }
 
-// adoptNew looks, for up to adoptWindow, for the object of a create whose answer was lost: one
+// adoptNew looks for the object of a create whose answer was lost (see clients.Adopt): one
 // that match accepts and whose id was not in before. More than one such object cannot be told
 // apart and none is adopted.
 func adoptNew[T any](ctx context.Context, c *Cloud, createErr error, what string, before map[string]bool,
 	list func(context.Context) ([]T, error), match func(T) (string, bool)) (*T, error) {
-	// Looked for even when ctx has ended: the lost answer may be the deadline's doing.
-	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.adoptWindow+snapshot.FetchTimeout)
-	defer cancel()
-	deadline := time.Now().Add(c.adoptWindow)
-	pause := c.adoptInterval
-	var lastErr error
-	for {
-		all, err := list(actx)
-		lastErr = err
-		var found []int
-		for i, v := range all {
-			if id, ok := match(v); ok && !before[id] {
-				found = append(found, i)
+	v, lookErr := clients.Adopt(ctx, clients.AdoptPolicy{Window: c.adoptWindow, Interval: c.adoptInterval, MaxPause: adoptMaxPause},
+		func(ctx context.Context) (*T, error) {
+			all, err := list(ctx)
+			if err != nil {
+				return nil, err
 			}
-		}
-		switch {
-		case len(found) == 1:
-			return &all[found[0]], nil
-		case len(found) > 1:
-			return nil, &clients.KindError{Kind: clients.ErrOutcomeUnknown, Msg: fmt.Sprintf(
-				"%v; %d new objects match %s, so none was adopted: check the RunPod console and delete the extra ones", createErr, len(found), what)}
-		}
-		remaining := time.Until(deadline)
-		if remaining <= 0 {
-			break
-		}
-		t := time.NewTimer(min(pause, remaining))
-		select {
-		case <-actx.Done():
-			t.Stop()
-			return nil, &clients.KindError{Kind: clients.ErrOutcomeUnknown, Msg: fmt.Sprintf("%v; looking for the new %s: %v", createErr, what, actx.Err())}
-		case <-t.C:
-		}
-		pause = min(pause*2, adoptMaxPause)
+			var found []int
+			for i, v := range all {
+				if id, ok := match(v); ok && !before[id] {
+					found = append(found, i)
+				}
+			}
+			switch {
+			case len(found) == 1:
+				return &all[found[0]], nil
+			case len(found) > 1:
+				return nil, clients.Errorf(clients.ErrConflict, "%v; %d new objects match %s, so none was adopted: check the RunPod console and delete the extra ones",
+					createErr, len(found), what)
+			}
+			return nil, nil
+		})
+	switch {
+	case v != nil:
+		return v, nil
+	case clients.IsConflict(lookErr):
+		return nil, &clients.KindError{Kind: clients.ErrOutcomeUnknown, Msg: lookErr.Error()}
+	case lookErr == nil:
+		return nil, fmt.Errorf("%v; a look %s after the create found no new %s, so it was not created; it was not sent again: apply again to retry", createErr, c.adoptWindow, what)
 	}
-	msg := fmt.Sprintf("%v; no new %s appeared within %s, so it was most likely not created, but the create was not repeated: "+
-		"check the RunPod console before applying again", createErr, what, c.adoptWindow)
-	if lastErr != nil {
-		msg += fmt.Sprintf(" (the last look failed: %v)", lastErr)
-	}
-	return nil, &clients.KindError{Kind: clients.ErrOutcomeUnknown, Msg: msg}
+	return nil, &clients.KindError{Kind: clients.ErrOutcomeUnknown, Msg: fmt.Sprintf(
+		"%v; the new %s may still appear: the looks for it failed until the operation's time ran out (the last: %v), and the create was not repeated: "+
+			"check the RunPod console before applying again", createErr, what, lookErr)}
 }

@@ -344,3 +344,16 @@ func gpuDoc(id, name string, memory int, secure, community float64, maxSecure in
 	}
 	return g
 }
+
+// templateDoc is a Template as the document describes it (every required field).
+func templateDoc(id string, serverless, jupyter bool, env map[string]string) string {
+	if env == nil {
+		env = map[string]string{}
+	}
+	return mustJSON(map[string]any{
+		"id": id, "name": "tpl " + id, "image": "runpod/pytorch:2.4.0", "args": "", "disk": 50,
+		"mounts": map[string]any{"persistent": map[string]any{"size": 20, "path": "/workspace"}},
+		"ports":  []string{"8888/http", "22/tcp"}, "env": env, "registry": nil, "serverless": serverless,
+		"public": true, "category": "NVIDIA", "startSsh": true, "startJupyter": jupyter, "allowedCudaVersions": []string{},
+	})
+}

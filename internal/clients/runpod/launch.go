@@ -50,8 +50,8 @@ func (c *Cloud) ValidateInstanceSpec(spec clients.InstanceSpec) []clients.FieldE
 	}
 	if bad := reservedIn(o.Env); bad != "" {
 		add("runpod.env", "Reserved environment variable",
-			fmt.Sprintf("%s is set by the provider (%s from ssh_key_ids, %s and %s for its bookkeeping); leave it out of runpod.env.",
-				bad, EnvPublicKey, EnvLaunchToken, EnvSSHKeyIDs))
+			fmt.Sprintf("%s is set by the provider (%s from ssh_key_ids, %s, %s and %s for its bookkeeping); leave it out of runpod.env.",
+				bad, EnvPublicKey, EnvLaunchToken, EnvSSHKeyIDs, EnvTemplateKeys))
 	}
 	if o.StartSSH != nil && !*o.StartSSH && len(spec.SSHKeyIDs) > 0 {
 		add("runpod.start_ssh", "SSH keys without SSH", "ssh_key_ids are installed by RunPod's SSH setup, which runpod.start_ssh = false turns off.")
@@ -68,8 +68,18 @@ func (c *Cloud) ValidateInstanceSpec(spec clients.InstanceSpec) []clients.FieldE
 	if o.NetworkVolumeID != "" && !validID.MatchString(o.NetworkVolumeID) {
 		add("runpod.network_volume_id", "Invalid network volume id", fmt.Sprintf("%q is not a RunPod network volume id.", o.NetworkVolumeID))
 	}
+	if o.TemplateID != "" && !validID.MatchString(o.TemplateID) {
+		add("runpod.template_id", "Invalid template id", fmt.Sprintf("%q is not a RunPod template id.", o.TemplateID))
+	}
+	if o.RegistryCredentialID != "" && !validID.MatchString(o.RegistryCredentialID) {
+		add("runpod.registry_credential_id", "Invalid registry credential id", fmt.Sprintf("%q is not a RunPod container registry credential id.", o.RegistryCredentialID))
+	}
 	if o.VolumeMountPath != "" && !path.IsAbs(o.VolumeMountPath) {
 		add("runpod.volume_mount_path", "Relative mount path", fmt.Sprintf("%q must be an absolute path such as /workspace.", o.VolumeMountPath))
+	}
+	if o.VolumeMountPath != "" && o.VolumeGB == 0 && o.NetworkVolumeID == "" && o.TemplateID == "" {
+		add("runpod.volume_mount_path", "Mount path without a volume",
+			"runpod.volume_mount_path is where a volume is mounted: set runpod.volume_gb or runpod.network_volume_id too, or leave the path out.")
 	}
 	for _, p := range o.Ports {
 		m := portPattern.FindStringSubmatch(p)
@@ -124,7 +134,13 @@ func (c *Cloud) CreateInstance(ctx context.Context, spec clients.InstanceSpec) (
 		}
 	}
 
-	env, err := c.podEnv(ctx, spec, opts, tokenValue)
+	var tpl *Template
+	if opts.TemplateID != "" {
+		if tpl, err = c.podTemplate(ctx, opts.TemplateID); err != nil {
+			return nil, err
+		}
+	}
+	env, err := c.podEnv(ctx, spec, opts, tokenValue, tpl)
 	if err != nil {
 		return nil, err
 	}
@@ -176,6 +192,10 @@ func (c *Cloud) CreateInstance(ctx context.Context, spec clients.InstanceSpec) (
 				inst.Adopted = "found by its launch token after the create's answer was lost"
 			}
 			return inst, nil
+		case errors.Is(err, clients.ErrQuota):
+			// 402: the balance cannot pay for the pod anywhere: say what was asked for.
+			return nil, fmt.Errorf("creating a pod of %d x %s (%s cloud, %s, $%.2f per hour): RunPod refused it for the account's balance or quota: %w",
+				it.GPUCount, it.Name, opts.CloudType, regionOrAny(dc), price, err)
 		case clients.IsCapacity(err),
 			failover && apiStatus(err) == 400, // capacity or a rule: the document says try the next candidate
 			failover && apiStatus(err) == 403: // a pool this account cannot use
@@ -224,6 +244,9 @@ func regionOrAny(region string) string {
 	return region
 }
 
+// envJupyterPassword is the variable RunPod generates when a pod starts Jupyter.
+const envJupyterPassword = "JUPYTER_PASSWORD"
+
 // podOptions are the spec's RunPod options with the defaults filled in.
 func podOptions(spec clients.InstanceSpec) clients.RunPodInstanceOptions {
 	var o clients.RunPodInstanceOptions
@@ -242,13 +265,44 @@ func podOptions(spec clients.InstanceSpec) clients.RunPodInstanceOptions {
 	return o
 }
 
+// podTemplate reads the template a pod is created from: one the account can use, and a pod
+// template. Its env and Jupyter setting decide what EnvTemplateKeys lists.
+func (c *Cloud) podTemplate(ctx context.Context, id string) (*Template, error) {
+	t, err := c.api.GetTemplate(ctx, id)
+	switch {
+	case clients.IsNotFound(err):
+		return nil, clients.Errorf(clients.ErrInvalid, "RunPod has no template %q that this account can use", id)
+	case err != nil:
+		return nil, err
+	case t.Serverless:
+		return nil, clients.Errorf(clients.ErrInvalid, "RunPod template %q is for serverless workers; a pod needs a pod template", id)
+	}
+	return t, nil
+}
+
 // podEnv is the pod's environment: the user's, the launch token, and the spec's SSH keys.
 // RunPod images install the keys of PUBLIC_KEY; startSsh would put every account key there,
-// so the adapter sets it to exactly the keys asked for.
-func (c *Cloud) podEnv(ctx context.Context, spec clients.InstanceSpec, o clients.RunPodInstanceOptions, tokenValue string) (map[string]string, error) {
+// so the adapter sets it to exactly the keys asked for. With a template, the names RunPod will
+// add from it are listed in EnvTemplateKeys.
+func (c *Cloud) podEnv(ctx context.Context, spec clients.InstanceSpec, o clients.RunPodInstanceOptions, tokenValue string, tpl *Template) (map[string]string, error) {
 	env := maps.Clone(o.Env)
 	if env == nil {
 		env = map[string]string{}
+	}
+	if tpl != nil {
+		var fromTemplate []string
+		for k := range tpl.Env {
+			if _, mine := env[k]; !mine && !slices.Contains(reservedEnv, k) {
+				fromTemplate = append(fromTemplate, k)
+			}
+		}
+		if _, mine := env[envJupyterPassword]; tpl.StartJupyter && !mine && !slices.Contains(fromTemplate, envJupyterPassword) {
+			fromTemplate = append(fromTemplate, envJupyterPassword)
+		}
+		if len(fromTemplate) > 0 {
+			sort.Strings(fromTemplate)
+			env[EnvTemplateKeys] = strings.Join(fromTemplate, ",")
+		}
 	}
 	env[EnvLaunchToken] = tokenValue
 	if len(spec.SSHKeyIDs) > 0 {
@@ -279,6 +333,9 @@ func createRequest(spec clients.InstanceSpec, o clients.RunPodInstanceOptions, i
 		Disk:       o.ContainerDiskGB,
 		TemplateID: o.TemplateID,
 		StartSSH:   o.StartSSH == nil || *o.StartSSH,
+	}
+	if o.RegistryCredentialID != "" {
+		req.Registry = &o.RegistryCredentialID
 	}
 	switch {
 	case o.NetworkVolumeID != "":
@@ -397,4 +454,9 @@ var _ clients.LaunchFinder = (*Cloud)(nil)
 // FindLaunched looks for the pod an interrupted earlier apply created with spec's token.
 func (c *Cloud) FindLaunched(ctx context.Context, spec clients.InstanceSpec) (*clients.Instance, error) {
 	return clients.FindLaunched(ctx, c.launch(clients.TokenValue(spec.LaunchToken), spec.AdoptSince))
+}
+
+// SettleLaunch settles a launch in doubt with spec's token (see clients.LaunchFinder).
+func (c *Cloud) SettleLaunch(ctx context.Context, spec clients.InstanceSpec, sentAt time.Time) (*clients.Instance, error) {
+	return clients.SettleLaunched(ctx, c.launch(clients.TokenValue(spec.LaunchToken), time.Time{}), sentAt)
 }

@@ -135,6 +135,7 @@ func TestCreateInstanceTemplateAndNoSSH(t *testing.T) {
 	f := newFake(t)
 	c := newTestCloud(t, f)
 	h100Catalog(f, map[string]string{"US-TX-3": "HIGH"})
+	f.json("GET", "/templates/30zmvf89kd", 200, templateDoc("30zmvf89kd", false, false, nil))
 	f.json("POST", "/pods", 201, mustJSON(podDoc("p1", "PROVISIONING", nil)))
 	off := false
 	spec := clients.InstanceSpec{Name: "x", GPUType: "NVIDIA GeForce RTX 4090", GPUCount: 1,
@@ -463,5 +464,15 @@ func TestValidateInstanceSpec(t *testing.T) {
 	}
 	if got := fields(clients.InstanceSpec{Image: "a", RunPod: &clients.RunPodInstanceOptions{Image: "b"}}); !slices.Equal(got, []string{"runpod.image"}) {
 		t.Errorf("two images: %v", got)
+	}
+	// A mount path needs a volume (its own, or the template's); ids must be ids.
+	if got := fields(clients.InstanceSpec{Image: "a", RunPod: &clients.RunPodInstanceOptions{VolumeMountPath: "/data"}}); !slices.Equal(got, []string{"runpod.volume_mount_path"}) {
+		t.Errorf("mount path without a volume: %v", got)
+	}
+	if got := fields(clients.InstanceSpec{RunPod: &clients.RunPodInstanceOptions{TemplateID: "tpl", VolumeMountPath: "/data"}}); got != nil {
+		t.Errorf("mount path of a template's volume: %v", got)
+	}
+	if got := fields(clients.InstanceSpec{RunPod: &clients.RunPodInstanceOptions{TemplateID: "a/b", RegistryCredentialID: "x y"}}); !slices.Equal(got, []string{"runpod.template_id", "runpod.registry_credential_id"}) {
+		t.Errorf("malformed ids: %v", got)
 	}
 }

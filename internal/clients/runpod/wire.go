@@ -47,6 +47,30 @@ func (t Timestamp) MarshalJSON() ([]byte, error) {
 	return json.Marshal(t.Format(time.RFC3339Nano))
 }
 
+// Nullable is a PATCH field with three states: left out (the zero value, with omitzero),
+// set to a value, or sent as an explicit null (Set with a nil Value), which clears the field.
+type Nullable[T any] struct {
+	Set   bool
+	Value *T
+}
+
+// Null is the explicit null of a Nullable field.
+func Null[T any]() Nullable[T] { return Nullable[T]{Set: true} }
+
+// Value sets a Nullable field.
+func Value[T any](v T) Nullable[T] { return Nullable[T]{Set: true, Value: &v} }
+
+// IsZero reports a field left out (read by omitzero).
+func (n Nullable[T]) IsZero() bool { return !n.Set }
+
+// MarshalJSON writes the value or null.
+func (n Nullable[T]) MarshalJSON() ([]byte, error) {
+	if n.Value == nil {
+		return []byte("null"), nil
+	}
+	return json.Marshal(*n.Value)
+}
+
 // Pod statuses (PodStatus).
 const (
 	PodProvisioning = "PROVISIONING"
@@ -223,37 +247,43 @@ type Pod struct {
 // CreatePodRequest is the body of POST /pods. Exactly one of GPU or CPU; Image is required
 // unless TemplateID is set.
 type CreatePodRequest struct {
-	Name             string            `json:"name"`
-	Image            string            `json:"image,omitempty"`
-	Args             string            `json:"args,omitempty"`
-	Disk             int               `json:"disk,omitempty"`
-	Env              map[string]string `json:"env,omitempty"`
-	Ports            []string          `json:"ports,omitempty"`
-	Registry         *string           `json:"registry,omitempty"`
-	Cloud            string            `json:"cloud,omitempty"`
-	CPU              *CreateCpuConfig  `json:"cpu,omitempty"`
-	GPU              *CreateGpuConfig  `json:"gpu,omitempty"`
-	DataCenterIDs    []string          `json:"dataCenterIds,omitempty"`
-	GlobalNetworking bool              `json:"globalNetworking,omitempty"`
-	Mounts           *Mounts           `json:"mounts,omitempty"`
-	StartJupyter     bool              `json:"startJupyter,omitempty"`
-	StartSSH         bool              `json:"startSsh,omitempty"`
-	TemplateID       string            `json:"templateId,omitempty"`
+	Name  string            `json:"name"`
+	Image string            `json:"image,omitempty"`
+	Args  string            `json:"args,omitempty"`
+	Disk  int               `json:"disk,omitempty"`
+	Env   map[string]string `json:"env,omitempty"`
+	Ports []string          `json:"ports,omitempty"`
+	// Registry is the id of a container registry credential (Registry.ID) to pull a private
+	// image with.
+	Registry         *string          `json:"registry,omitempty"`
+	Cloud            string           `json:"cloud,omitempty"`
+	CPU              *CreateCpuConfig `json:"cpu,omitempty"`
+	GPU              *CreateGpuConfig `json:"gpu,omitempty"`
+	DataCenterIDs    []string         `json:"dataCenterIds,omitempty"`
+	GlobalNetworking bool             `json:"globalNetworking,omitempty"`
+	Mounts           *Mounts          `json:"mounts,omitempty"`
+	StartJupyter     bool             `json:"startJupyter,omitempty"`
+	StartSSH         bool             `json:"startSsh,omitempty"`
+	TemplateID       string           `json:"templateId,omitempty"`
 }
 
 // UpdatePodRequest is the body of PATCH /pods/{id}: only the fields present change. Env, when
 // set, replaces the pod's whole environment (a pointer, so that an empty map is still sent).
 type UpdatePodRequest struct {
-	Name             *string            `json:"name,omitempty"`
-	Image            *string            `json:"image,omitempty"`
-	Args             *string            `json:"args,omitempty"`
-	Disk             *int               `json:"disk,omitempty"`
-	Ports            *[]string          `json:"ports,omitempty"`
-	Env              *map[string]string `json:"env,omitempty"`
-	Mounts           *Mounts            `json:"mounts,omitempty"`
-	Locked           *bool              `json:"locked,omitempty"`
-	GlobalNetworking *bool              `json:"globalNetworking,omitempty"`
-	TemplateID       *string            `json:"templateId,omitempty"`
+	Name  *string            `json:"name,omitempty"`
+	Image *string            `json:"image,omitempty"`
+	Args  *string            `json:"args,omitempty"`
+	Disk  *int               `json:"disk,omitempty"`
+	Ports *[]string          `json:"ports,omitempty"`
+	Env   *map[string]string `json:"env,omitempty"`
+	// Registry sets the credential the image is pulled with, or clears it with Null.
+	Registry Nullable[string] `json:"registry,omitzero"`
+	// Mounts changes a mount's path; every entry must be whole (size and path, or volume id
+	// and path), and neither the kind of mount nor the volume can change.
+	Mounts           *Mounts `json:"mounts,omitempty"`
+	Locked           *bool   `json:"locked,omitempty"`
+	GlobalNetworking *bool   `json:"globalNetworking,omitempty"`
+	TemplateID       *string `json:"templateId,omitempty"`
 }
 
 // PodActionRequest is the body of POST /pods/{id}/action.
@@ -340,6 +370,63 @@ type UpdateClusterRequest struct {
 // ListClustersResponse is the answer of GET /clusters.
 type ListClustersResponse struct {
 	Clusters []Cluster `json:"clusters"`
+}
+
+// TemplateMounts are a template's mounts: at most one persistent mount.
+type TemplateMounts struct {
+	Persistent *PersistentMount `json:"persistent,omitempty"`
+}
+
+// Template is a container-configuration preset, one of the account's (GET /templates) or of the
+// public catalog (GET /catalog/templates); GET /templates/{id} reads both. Registry is null for
+// templates the account does not own. Serverless templates cannot base a pod.
+type Template struct {
+	ID                  string            `json:"id"`
+	Name                string            `json:"name"`
+	Image               string            `json:"image"`
+	Args                string            `json:"args"`
+	Disk                int               `json:"disk"`
+	Mounts              TemplateMounts    `json:"mounts"`
+	Ports               []string          `json:"ports"`
+	Env                 map[string]string `json:"env"`
+	Registry            *string           `json:"registry"`
+	Serverless          bool              `json:"serverless"`
+	Public              bool              `json:"public"`
+	Category            string            `json:"category"`
+	StartSSH            bool              `json:"startSsh"`
+	StartJupyter        bool              `json:"startJupyter"`
+	AllowedCudaVersions []string          `json:"allowedCudaVersions"`
+}
+
+// ListTemplatesResponse is the answer of GET /templates and GET /catalog/templates.
+type ListTemplatesResponse struct {
+	Templates []Template `json:"templates"`
+}
+
+// Public template catalog slices (listPublicTemplates' source).
+const (
+	TemplatesOfficial  = "official"
+	TemplatesVerified  = "verified"
+	TemplatesCommunity = "community"
+)
+
+// Registry is a container registry credential; its username and password are write-only and
+// never come back.
+type Registry struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+// CreateRegistryRequest is the body of POST /registries (every field non-empty).
+type CreateRegistryRequest struct {
+	Name     string `json:"name"`
+	Username string `json:"username"`
+	Password string `json:"password"`
+}
+
+// ListRegistriesResponse is the answer of GET /registries.
+type ListRegistriesResponse struct {
+	Registries []Registry `json:"registries"`
 }
 
 // Network volume storage tiers (VolumeType).

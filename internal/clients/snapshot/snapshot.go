@@ -1,5 +1,5 @@
 // Package snapshot is a single-flight, short-lived cache of one list call, shared by the cloud
-// adapters so that many concurrent reads of one cloud cost one request (behaviour contract 7).
+// adapters so that many concurrent reads of one cloud cost one request (docs/guides/reliability.md).
 package snapshot
 
 import (

@@ -1,7 +1,7 @@
 // Package coreweave is an in-memory emulator of the two APIs a CoreWeave user drives: the
 // platform API (CKS clusters and VPCs, https://api.coreweave.com) and the Kubernetes API of each
 // CKS cluster (the compute.coreweave.com/v1alpha1 NodePool custom resource and the Nodes it
-// brings). It is written from the vendor's published contract (shared/api/coreweave-api-notes.md,
+// brings). It is written from the vendor's published contract (CoreWeave's CKS and networking API reference,
 // the Kubernetes API conventions and the Connect protocol), not from our client. The provider's
 // tests and the quickstart demo run against it instead of the real APIs.
 //

@@ -8,9 +8,15 @@
 package emucore
 
 import (
+	"bufio"
+	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"sort"
@@ -39,31 +45,73 @@ func (c Clock) D(d time.Duration) time.Duration {
 	return d
 }
 
-// Stats counts calls per route template ("GET /api/v1/instances/{id}"), and separately the
-// calls of each route that were refused with a 429 (they are counted as calls too).
+// Stats counts calls per route template ("GET /api/v1/instances/{id}"), and the answers of each
+// route per HTTP status, so that a storm of 429s or 5xx is visible next to the call counts.
 type Stats struct {
-	mu      sync.Mutex
-	counts  map[string]int
-	refused map[string]int
+	mu       sync.Mutex
+	counts   map[string]int
+	byStatus map[string]map[string]int
 }
 
-// Refuse counts a call of a route answered 429 (rate limited, or an injected 429).
-func (s *Stats) Refuse(route string) {
+// StatusDropped is the status key of a request whose connection was closed without an answer
+// (the drop faults).
+const StatusDropped = "dropped"
+
+// IncStatus adds one answer with an HTTP status to a route; status 0 means the connection was
+// dropped without an answer.
+func (s *Stats) IncStatus(route string, status int) {
+	key := StatusDropped
+	if status > 0 {
+		key = strconv.Itoa(status)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.refused == nil {
-		s.refused = map[string]int{}
+	if s.byStatus == nil {
+		s.byStatus = map[string]map[string]int{}
 	}
-	s.refused[route]++
+	if s.byStatus[route] == nil {
+		s.byStatus[route] = map[string]int{}
+	}
+	s.byStatus[route][key]++
 }
 
-// Refused returns a copy of the 429 counters.
+// ByStatus returns, per route, how many answers carried each HTTP status ("200", "429", or
+// StatusDropped).
+func (s *Stats) ByStatus() map[string]map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]map[string]int, len(s.byStatus))
+	for route, m := range s.byStatus {
+		c := make(map[string]int, len(m))
+		for k, v := range m {
+			c[k] = v
+		}
+		out[route] = c
+	}
+	return out
+}
+
+// GetStatus returns how many answers of a route carried a status (0: dropped connections).
+func (s *Stats) GetStatus(route string, status int) int {
+	key := StatusDropped
+	if status > 0 {
+		key = strconv.Itoa(status)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.byStatus[route][key]
+}
+
+// Refused returns, per route, how many calls were answered 429 (the emulator's rate limits, an
+// injected 429): the "429" column of ByStatus, for routes that had any.
 func (s *Stats) Refused() map[string]int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make(map[string]int, len(s.refused))
-	for k, v := range s.refused {
-		out[k] = v
+	out := map[string]int{}
+	for route, m := range s.byStatus {
+		if n := m[strconv.Itoa(http.StatusTooManyRequests)]; n > 0 {
+			out[route] = n
+		}
 	}
 	return out
 }
@@ -112,7 +160,7 @@ func (s *Stats) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.counts = nil
-	s.refused = nil
+	s.byStatus = nil
 }
 
 // FaultAction is what an injected fault does to a matching request.
@@ -130,11 +178,20 @@ const (
 	FaultDelay FaultAction = "delay"
 	// FaultRateLimit answers with the vendor's 429 without running the handler.
 	FaultRateLimit FaultAction = "rate_limit"
+	// FaultCommitLate closes the connection at once without an answer, as FaultDropBeforeCommit
+	// does, and runs the handler Delay later in the background, on a copy of the request and its
+	// body with a fresh context (the answer goes to a recorder nobody reads): a create that the
+	// cloud commits long after the client gave up, e.g. beyond the client's adoption window.
+	// Core.LateCommits lists the held-back requests, so a test can wait for the commit.
+	FaultCommitLate FaultAction = "commit_late"
 )
 
 // Fault is one injection rule. Route is a route template as counted in Stats ("POST /api/v1/instance-operations/launch");
 // empty matches every route. Times limits how many requests it hits (0 = unlimited);
 // Probability (0 < p < 1) hits requests at random, otherwise every matching request is hit.
+// Delay is how long FaultDelay holds a request and how long FaultCommitLate holds back its
+// commit; it is real time, not scaled by the Clock. Status and RetryAfter (seconds) shape the
+// answers of FaultStatus and FaultRateLimit.
 type Fault struct {
 	Route       string        `json:"route,omitempty"`
 	Action      FaultAction   `json:"action"`
@@ -180,8 +237,74 @@ type Core struct {
 
 	mu           sync.Mutex
 	faults       []*Fault
+	late         []*LateCommit
 	buckets      map[int]*bucket
 	rateLimitOff atomic.Bool
+}
+
+// LateCommit is one request held back by a FaultCommitLate rule.
+type LateCommit struct {
+	Route string `json:"route"`
+	// Due is when the handler is to run: when the connection was dropped, plus the Delay.
+	Due time.Time `json:"due"`
+	// Done says the handler has run; Status is the answer it gave (that nobody received) and
+	// At when it finished.
+	Done   bool      `json:"done"`
+	Status int       `json:"status,omitempty"`
+	At     time.Time `json:"at,omitempty"`
+}
+
+// LateCommits returns every request a FaultCommitLate rule has held back, in the order they
+// came, with whether its handler has run yet. ClearFaults does not cancel them: a commit already
+// under way at the cloud still lands.
+func (c *Core) LateCommits() []LateCommit {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]LateCommit, 0, len(c.late))
+	for _, l := range c.late {
+		out = append(out, *l)
+	}
+	return out
+}
+
+// PendingLateCommits returns how many held-back requests have not run yet.
+func (c *Core) PendingLateCommits() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for _, l := range c.late {
+		if !l.Done {
+			n++
+		}
+	}
+	return n
+}
+
+// commitLate drops the client's connection and runs the handler on a copy of r after delay.
+func (c *Core) commitLate(mux *http.ServeMux, w http.ResponseWriter, r *http.Request, route string, delay time.Duration) {
+	// The body must be read before the connection is taken over; a body that cannot be read
+	// whole was never a complete request, so nothing is committed.
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		dropConnection(w)
+		return
+	}
+	late := r.Clone(context.Background())
+	late.Body = io.NopCloser(bytes.NewReader(body))
+	late.ContentLength = int64(len(body))
+	late.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+	rec := &LateCommit{Route: route, Due: time.Now().Add(delay)}
+	c.mu.Lock()
+	c.late = append(c.late, rec)
+	c.mu.Unlock()
+	time.AfterFunc(delay, func() {
+		out := httptest.NewRecorder()
+		mux.ServeHTTP(out, late)
+		c.mu.Lock()
+		rec.Done, rec.Status, rec.At = true, out.Code, time.Now()
+		c.mu.Unlock()
+	})
+	dropConnection(w)
 }
 
 // SetRateLimitEnabled turns the vendor rate limits on or off (off for tests that hammer on
@@ -307,14 +430,30 @@ func (c *Core) allow(route string, h http.Header) (bool, time.Duration) {
 
 // Wrap puts counting, auth, rate limits and faults in front of a vendor's mux. Requests that
 // match no route are passed to the mux as they are (it answers 404/405) and counted as "unmatched".
+// Every answer is also counted by its HTTP status (Stats.ByStatus).
 func (c *Core) Wrap(mux *http.ServeMux) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		_, pattern := mux.Handler(r)
 		route := pattern
 		if route == "" {
 			route = "unmatched " + r.Method + " " + r.URL.Path
 		}
 		c.Stats.Inc(route)
+		// A dropped connection is counted as the connection is taken over, before the client
+		// can see it close; every other answer when the handler returns.
+		w := &statusRecorder{ResponseWriter: rw, onHijack: func() { c.Stats.IncStatus(route, 0) }}
+		defer func() {
+			if p := recover(); p != nil {
+				if !w.hijacked {
+					// An aborted answer (a drop fault over HTTP/2) never reached the client.
+					c.Stats.IncStatus(route, 0)
+				}
+				panic(p)
+			}
+			if !w.hijacked {
+				c.Stats.IncStatus(route, w.answered())
+			}
+		}()
 
 		if c.Vendor.Authenticate != nil && !c.Vendor.Authenticate(r) {
 			c.Vendor.WriteError(w, r, http.StatusUnauthorized, "unauthorized", "")
@@ -322,7 +461,6 @@ func (c *Core) Wrap(mux *http.ServeMux) http.Handler {
 		}
 		if ok, wait := c.allow(route, w.Header()); !ok {
 			secs := int(wait/time.Second) + 1
-			c.Stats.Refuse(route)
 			w.Header().Set("Retry-After", strconv.Itoa(secs))
 			c.Vendor.WriteError(w, r, http.StatusTooManyRequests, "rate_limited", "")
 			return
@@ -336,7 +474,6 @@ func (c *Core) Wrap(mux *http.ServeMux) http.Handler {
 					return
 				}
 			case FaultRateLimit:
-				c.Stats.Refuse(route)
 				w.Header().Set("Retry-After", strconv.Itoa(max(f.RetryAfter, 1)))
 				c.Vendor.WriteError(w, r, http.StatusTooManyRequests, "rate_limited", f.Message)
 				return
@@ -361,10 +498,70 @@ func (c *Core) Wrap(mux *http.ServeMux) http.Handler {
 				mux.ServeHTTP(rec, r)
 				dropConnection(w)
 				return
+			case FaultCommitLate:
+				c.commitLate(mux, w, r, route, f.Delay)
+				return
 			}
 		}
 		mux.ServeHTTP(w, r)
 	})
+}
+
+// statusRecorder remembers the status of an answer for Stats.IncStatus.
+type statusRecorder struct {
+	http.ResponseWriter
+	status   int
+	hijacked bool
+	onHijack func()
+}
+
+func (s *statusRecorder) WriteHeader(status int) {
+	if s.status == 0 {
+		s.status = status
+	}
+	s.ResponseWriter.WriteHeader(status)
+}
+
+func (s *statusRecorder) Write(b []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	return s.ResponseWriter.Write(b)
+}
+
+// Flush passes streaming answers through (the Kubernetes watches of the CoreWeave emulator).
+func (s *statusRecorder) Flush() {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	if f, ok := s.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// Unwrap gives http.ResponseController the writer underneath.
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// Hijack lets dropConnection close the connection; such a request had no answer.
+func (s *statusRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	hj, ok := s.ResponseWriter.(http.Hijacker)
+	if !ok {
+		return nil, nil, errors.New("emucore: response writer cannot be hijacked")
+	}
+	if !s.hijacked {
+		s.hijacked = true
+		s.onHijack()
+	}
+	return hj.Hijack()
+}
+
+// answered is the status the client received; 200 when the handler wrote nothing (net/http then
+// answers 200).
+func (s *statusRecorder) answered() int {
+	if s.status == 0 {
+		return http.StatusOK
+	}
+	return s.status
 }
 
 // dropConnection closes the client's connection without an answer.
@@ -383,18 +580,30 @@ func dropConnection(w http.ResponseWriter) {
 
 // AdminHandler serves the per-cloud admin API under a prefix stripped by the caller:
 //
-//	GET    /stats      counters per route
-//	GET    /stats/429  per route, the calls answered 429 (rate limited or injected)
-//	DELETE /stats      reset counters
+//	GET    /stats             counters per route: {"GET /api/v1/instances": 12, ...}
+//	GET    /stats?by=status   answers per route and HTTP status: {"GET /api/v1/instances": {"200": 9, "429": 3}}
+//	GET    /stats/429         per route, the calls answered 429 (rate limited or injected): {"GET /api/v1/instances": 3}
+//	DELETE /stats             reset counters
 //	GET    /faults  installed faults
-//	POST   /faults  add a fault (JSON Fault; delay as a Go duration string in "delay")
-//	DELETE /faults  clear faults
+//	POST   /faults  add a fault (JSON Fault; delay as a Go duration string in "delay"); action is
+//	                one of status, drop_after_commit, drop_before_commit, delay, rate_limit,
+//	                commit_late (drop the connection now, run the request "delay" later)
+//	DELETE /faults  clear faults (requests already held back by commit_late still run)
+//	GET    /late-commits  the requests commit_late has held back, with "done" once they ran
 //
 // Vendors add their own state routes to the returned mux.
 func (c *Core) AdminHandler() *http.ServeMux {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /stats", func(w http.ResponseWriter, _ *http.Request) {
-		WriteJSON(w, http.StatusOK, c.Stats.Snapshot())
+	mux.HandleFunc("GET /stats", func(w http.ResponseWriter, r *http.Request) {
+		byStatus, err := StatsByStatus(r)
+		switch {
+		case err != nil:
+			http.Error(w, err.Error(), http.StatusBadRequest)
+		case byStatus:
+			WriteJSON(w, http.StatusOK, c.Stats.ByStatus())
+		default:
+			WriteJSON(w, http.StatusOK, c.Stats.Snapshot())
+		}
 	})
 	mux.HandleFunc("GET /stats/429", func(w http.ResponseWriter, _ *http.Request) {
 		WriteJSON(w, http.StatusOK, c.Stats.Refused())
@@ -425,7 +634,7 @@ func (c *Core) AdminHandler() *http.ServeMux {
 			f.Delay = d
 		}
 		switch f.Action {
-		case FaultStatus, FaultDropAfterCommit, FaultDropBeforeCommit, FaultDelay, FaultRateLimit:
+		case FaultStatus, FaultDropAfterCommit, FaultDropBeforeCommit, FaultDelay, FaultRateLimit, FaultCommitLate:
 		default:
 			http.Error(w, "unknown action "+string(f.Action), http.StatusBadRequest)
 			return
@@ -437,7 +646,23 @@ func (c *Core) AdminHandler() *http.ServeMux {
 		c.ClearFaults()
 		w.WriteHeader(http.StatusNoContent)
 	})
+	mux.HandleFunc("GET /late-commits", func(w http.ResponseWriter, _ *http.Request) {
+		WriteJSON(w, http.StatusOK, c.LateCommits())
+	})
 	return mux
+}
+
+// StatsByStatus reads the by query parameter of a stats request: absent for the call counts per
+// route (the original shape, unchanged), "status" for the answers per route and HTTP status.
+func StatsByStatus(r *http.Request) (bool, error) {
+	switch by := r.URL.Query().Get("by"); by {
+	case "":
+		return false, nil
+	case "status":
+		return true, nil
+	default:
+		return false, fmt.Errorf("unknown by=%q: leave it out for call counts per route, or by=status for answers per route and HTTP status", by)
+	}
 }
 
 // WriteJSON writes v as JSON with a status.

@@ -249,6 +249,11 @@ func (e *Emulator) AdminHandler() http.Handler {
 func (e *Emulator) capacityCells() []capacityCell {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	return e.capacityCellsLocked()
+}
+
+// capacityCellsLocked is capacityCells with e.mu held.
+func (e *Emulator) capacityCellsLocked() []capacityCell {
 	out := []capacityCell{}
 	for _, t := range instanceTypes {
 		for _, r := range regions {

@@ -1,6 +1,6 @@
 // Package lambda is an in-memory emulator of the Lambda Cloud API 1.8.0
 // (https://cloud.lambda.ai/api/v1), written from the vendor's published contract
-// (shared/api/lambda-cloud-api-1.8.0-models.md), not from our client. The provider's tests and
+// (Lambda Cloud API 1.8, its published models), not from our client. The provider's tests and
 // the quickstart demo run against it instead of the real API.
 //
 // # Wire format
@@ -11,7 +11,8 @@
 //
 //	401 global/invalid-api-key                                missing or wrong API key
 //	400 global/invalid-parameters                             malformed or invalid request
-//	404 global/object-does-not-exist                          unknown instance, key, filesystem, ruleset, type, image
+//	404 global/object-does-not-exist                          unknown instance, key, filesystem, ruleset, type, image, or path
+//	405 global/invalid-parameters                             a method the path does not take (with Allow)
 //	400 instance-operations/launch/insufficient-capacity      no machine of that type left in that region
 //	400 global/quota-exceeded                                 launch would pass the account's GPU quota
 //	400 instance-operations/launch/file-system-in-wrong-region filesystem not in the launch region
@@ -72,7 +73,8 @@
 // # Admin API
 //
 // AdminHandler serves, relative to its own root (the combined server mounts it under
-// /_emulator/lambda): emucore's /stats and /faults, and
+// /_emulator/lambda): emucore's /stats (calls per route; /stats?by=status the answers per route
+// and HTTP status, where a 429 storm shows) and /faults, and
 //
 //	GET    /instances                  every instance launched since the last reset, with times
 //	GET    /capacity                   the capacity table
@@ -87,11 +89,13 @@
 package lambda
 
 import (
+	"bufio"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -139,6 +143,7 @@ type Emulator struct {
 
 	opts    Options
 	handler http.Handler
+	mux     *http.ServeMux
 	// now is the emulator's clock; a field so a test could pin it.
 	now func() time.Time
 
@@ -199,6 +204,7 @@ func New(opts Options) *Emulator {
 	e.registerSSHKeys(mux)
 	e.registerFileSystems(mux)
 	e.registerFirewall(mux)
+	e.mux = mux
 	e.handler = e.Core.Wrap(mux)
 	return e
 }
@@ -208,6 +214,10 @@ func (e *Emulator) APIKey() string { return e.opts.APIKey }
 
 // ServeHTTP serves the Lambda API at /api/v1/...
 func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if _, pattern := e.mux.Handler(r); pattern == "" {
+		// Unknown path or method: the mux answers in plain text, Lambda in its JSON error.
+		w = &jsonErrorWriter{ResponseWriter: w, method: r.Method, path: r.URL.Path}
+	}
 	e.handler.ServeHTTP(w, r)
 }
 
@@ -247,6 +257,59 @@ func (e *Emulator) authenticate(r *http.Request) bool {
 
 func sameKey(got, want string) bool {
 	return subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
+}
+
+// jsonErrorWriter turns the ServeMux's plain-text 404 and 405 answers (unknown path, or a method
+// the path does not take) into Lambda's {"error": {...}} body, so a client reads a Lambda error
+// whatever it called. The mux's Allow header of a 405 is kept. Other answers pass through
+// (emucore's 401 and 429 are already Lambda's).
+type jsonErrorWriter struct {
+	http.ResponseWriter
+	method, path     string
+	swallow, started bool
+}
+
+func (j *jsonErrorWriter) WriteHeader(status int) {
+	if j.started {
+		return
+	}
+	j.started = true
+	switch status {
+	case http.StatusNotFound:
+		j.swallow = true
+		j.Header().Del("X-Content-Type-Options")
+		writeError(j.ResponseWriter, &apiError{Status: status, Code: codeNotFound,
+			Message:    fmt.Sprintf("There is no API endpoint at %s.", j.path),
+			Suggestion: "Check the URL against the API reference: every endpoint is under /api/v1."})
+	case http.StatusMethodNotAllowed:
+		j.swallow = true
+		j.Header().Del("X-Content-Type-Options")
+		// The document has no code of its own for this: the request's method is an invalid parameter.
+		writeError(j.ResponseWriter, &apiError{Status: status, Code: codeInvalidParameters,
+			Message:    fmt.Sprintf("%s is not allowed for %s.", j.method, j.path),
+			Suggestion: "Use one of the methods in the Allow header: " + j.Header().Get("Allow") + "."})
+	default:
+		j.ResponseWriter.WriteHeader(status)
+	}
+}
+
+func (j *jsonErrorWriter) Write(b []byte) (int, error) {
+	if !j.started {
+		j.WriteHeader(http.StatusOK)
+	}
+	if j.swallow {
+		return len(b), nil // the mux's plain-text body, already replaced
+	}
+	return j.ResponseWriter.Write(b)
+}
+
+// Hijack lets emucore's connection-drop faults work on unmatched routes too.
+func (j *jsonErrorWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	hj, ok := j.ResponseWriter.(http.Hijacker)
+	if !ok {
+		return nil, nil, errors.New("lambda emulator: response writer cannot be hijacked")
+	}
+	return hj.Hijack()
 }
 
 // apiError is Lambda's error object; Status is the HTTP status it is sent with.

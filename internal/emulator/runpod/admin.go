@@ -1,10 +1,12 @@
 package runpod
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"math"
 	"net/http"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -23,10 +25,14 @@ type PodView struct {
 	CloudType    string            `json:"cloud_type"`
 	Env          map[string]string `json:"env"`
 	Image        string            `json:"image"`
-	ClusterID    string            `json:"cluster_id,omitempty"`
-	PublicIP     string            `json:"public_ip,omitempty"`
-	PortsReady   bool              `json:"ports_ready"`
-	CreatedAt    time.Time         `json:"created_at"`
+	// Registry is the container registry credential the image is pulled with.
+	Registry string `json:"registry,omitempty"`
+	// VolumeMountPath is where the pod's persistent or network volume is mounted.
+	VolumeMountPath string    `json:"volume_mount_path,omitempty"`
+	ClusterID       string    `json:"cluster_id,omitempty"`
+	PublicIP        string    `json:"public_ip,omitempty"`
+	PortsReady      bool      `json:"ports_ready"`
+	CreatedAt       time.Time `json:"created_at"`
 }
 
 // NetworkVolumeView is the admin view of a network volume.
@@ -49,6 +55,94 @@ type ClusterView struct {
 	PodIDs       []string `json:"pod_ids"`
 }
 
+// RegistryView is the admin view of a container registry credential, with the write-only
+// username and password the API never returns (the password only to Go callers).
+type RegistryView struct {
+	ID       string   `json:"id"`
+	Name     string   `json:"name"`
+	Username string   `json:"username"`
+	Password string   `json:"-"`
+	UsedBy   []string `json:"used_by"`
+}
+
+// Registries returns the account's container registry credentials, oldest first, with the
+// pods pulling with each.
+func (e *Emulator) Registries() []RegistryView {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.sweep(time.Now())
+	var out []RegistryView
+	for _, g := range e.sortedRegistries() {
+		out = append(out, RegistryView{ID: g.id, Name: g.name, Username: g.username, Password: g.password, UsedBy: nonNil(e.registryUsers(g.id))})
+	}
+	return out
+}
+
+// DataCenterView is a data center as the admin API lists and adds it (schema DataCenter, plus
+// the country code the catalog's countryCodes filter reads).
+type DataCenterView struct {
+	ID                 string   `json:"id"`
+	Name               string   `json:"name"`
+	Region             string   `json:"region"`
+	Country            string   `json:"country"`
+	GlobalNetwork      bool     `json:"globalNetwork"`
+	NetworkVolumeTypes []string `json:"networkVolumeTypes"`
+	Compliance         []string `json:"compliance"`
+}
+
+// DataCenters returns every data center in catalog order.
+func (e *Emulator) DataCenters() []DataCenterView {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := make([]DataCenterView, 0, len(e.dcs))
+	for _, dc := range e.dcs {
+		out = append(out, DataCenterView{ID: dc.ID, Name: dc.Name, Region: dc.Region, Country: dc.Country, GlobalNetwork: dc.GlobalNetwork,
+			NetworkVolumeTypes: slices.Clone(dc.VolumeTypes), Compliance: slices.Clone(dc.Compliance)})
+	}
+	return out
+}
+
+// AddDataCenter opens a new data center, as RunPod does from time to time: it is listed by GET
+// /v2/catalog/datacenters at once and takes pods, volumes and clusters once SetCapacity gives it
+// GPUs. Name defaults to the id, region to UNKNOWN, country to US; the first network volume
+// type is its default tier.
+func (e *Emulator) AddDataCenter(v DataCenterView) error {
+	v.Region = cmp.Or(v.Region, "UNKNOWN")
+	v.Country = cmp.Or(v.Country, "US")
+	switch {
+	case !dcIDPattern.MatchString(v.ID):
+		return fmt.Errorf("data center id %q is not like US-TX-3", v.ID)
+	case !slices.Contains(regionEnum, v.Region):
+		return fmt.Errorf("region %q is not one of %s", v.Region, strings.Join(regionEnum, ", "))
+	case !countryRe.MatchString(v.Country):
+		return fmt.Errorf("country %q is not an ISO 3166-1 alpha-2 code", v.Country)
+	}
+	for _, t := range v.NetworkVolumeTypes {
+		if !slices.Contains(volumeTypeEnum, t) {
+			return fmt.Errorf("network volume type %q is not one of %s", t, strings.Join(volumeTypeEnum, ", "))
+		}
+	}
+	for _, c := range v.Compliance {
+		if !slices.Contains(complianceEnum, c) {
+			return fmt.Errorf("compliance %q is not one of %s", c, strings.Join(complianceEnum, ", "))
+		}
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.findDC(v.ID) != nil {
+		return fmt.Errorf("data center %q exists already", v.ID)
+	}
+	n := len(e.dcs)
+	e.dcs = append(e.dcs, &dataCenter{
+		ID: v.ID, Name: cmp.Or(v.Name, v.ID), Region: v.Region, Country: v.Country, GlobalNetwork: v.GlobalNetwork,
+		VolumeTypes: nonNil(slices.Clone(v.NetworkVolumeTypes)), Compliance: nonNil(slices.Clone(v.Compliance)),
+		IPPrefix: fmt.Sprintf("185.%d.%d", 200+n/250, n%250+1),
+	})
+	return nil
+}
+
+var dcIDPattern = regexp.MustCompile(`^[A-Z]{2,4}(-[A-Z0-9]+)+$`)
+
 // CapacityView is one capacity pool: free GPUs of a type in a data center on a cloud.
 type CapacityView struct {
 	GPUTypeID    string `json:"gpu_type_id"`
@@ -68,6 +162,15 @@ func (e *Emulator) view(p *pod, now time.Time) PodView {
 	}
 	if p.cpu != nil {
 		v.CPUFlavorID = p.cpu.ID
+	}
+	if p.registry != nil {
+		v.Registry = *p.registry
+	}
+	switch {
+	case p.persistent != nil:
+		v.VolumeMountPath = p.persistent.Path
+	case len(p.network) > 0:
+		v.VolumeMountPath = p.network[0].Path
 	}
 	if slices.ContainsFunc(p.ports, func(s string) bool { return strings.HasSuffix(s, "/tcp") }) {
 		v.PublicIP = p.publicIP
@@ -184,11 +287,13 @@ func (e *Emulator) Clusters() []ClusterView {
 }
 
 // checkCapacityKey validates a capacity pool address against the catalog.
-func checkCapacityKey(gpuTypeID, dataCenterID, cloudType string) error {
+func (e *Emulator) checkCapacityKey(gpuTypeID, dataCenterID, cloudType string) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
 	switch {
 	case findGPU(gpuTypeID) == nil:
 		return fmt.Errorf("unknown GPU type %q", gpuTypeID)
-	case findDC(dataCenterID) == nil:
+	case e.findDC(dataCenterID) == nil:
 		return fmt.Errorf("unknown data center %q", dataCenterID)
 	case cloudType != cloudSecure && cloudType != cloudCommunity:
 		return fmt.Errorf("cloud type must be SECURE or COMMUNITY, not %q", cloudType)
@@ -200,7 +305,7 @@ func checkCapacityKey(gpuTypeID, dataCenterID, cloudType string) error {
 // on ids outside the catalog: it is a test helper, and a typo should fail loudly.
 func (e *Emulator) SetCapacity(gpuTypeID, dataCenterID, cloudType string, n int) {
 	cloudType = strings.ToUpper(cloudType)
-	if err := checkCapacityKey(gpuTypeID, dataCenterID, cloudType); err != nil {
+	if err := e.checkCapacityKey(gpuTypeID, dataCenterID, cloudType); err != nil {
 		panic("runpod emulator: SetCapacity: " + err.Error())
 	}
 	e.mu.Lock()
@@ -237,6 +342,9 @@ func (e *Emulator) capacityViews() []CapacityView {
 //	GET    /capacity         every capacity pool ([]CapacityView)
 //	PUT    /capacity         {"gpu_type_id","data_center_id","cloud_type","available"}
 //	PUT    /balance          {"balance": 12.5}; null means unlimited
+//	GET    /datacenters      every data center ([]DataCenterView)
+//	POST   /datacenters      open a data center (DataCenterView; then PUT /capacity gives it GPUs)
+//	GET    /registries       container registry credentials ([]RegistryView, without passwords)
 //	GET    /clusters         live clusters ([]ClusterView)
 //	GET    /network-volumes  volumes ([]NetworkVolumeView)
 //	GET    /ssh-keys         the account's keys
@@ -270,7 +378,7 @@ func (e *Emulator) AdminHandler() http.Handler {
 			return
 		}
 		in.CloudType = strings.ToUpper(in.CloudType)
-		if err := checkCapacityKey(in.GPUTypeID, in.DataCenterID, in.CloudType); err != nil {
+		if err := e.checkCapacityKey(in.GPUTypeID, in.DataCenterID, in.CloudType); err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
@@ -291,6 +399,25 @@ func (e *Emulator) AdminHandler() http.Handler {
 			e.SetBalance(*in.Balance)
 		}
 		w.WriteHeader(http.StatusNoContent)
+	})
+	mux.HandleFunc("GET /datacenters", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, e.DataCenters())
+	})
+	mux.HandleFunc("POST /datacenters", func(w http.ResponseWriter, r *http.Request) {
+		var in DataCenterView
+		if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		if err := e.AddDataCenter(in); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		all := e.DataCenters()
+		writeJSON(w, http.StatusCreated, all[len(all)-1])
+	})
+	mux.HandleFunc("GET /registries", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, nonNil(e.Registries()))
 	})
 	mux.HandleFunc("GET /clusters", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, nonNil(e.Clusters()))

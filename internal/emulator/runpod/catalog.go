@@ -91,7 +91,9 @@ type dataCenter struct {
 	IPPrefix                  string // public /24 the emulated hosts take addresses from
 }
 
-var dataCenters = []*dataCenter{
+// defaultDataCenters are the data centers a fresh emulator (and a reset) starts with; the admin
+// API adds more (AddDataCenter), as RunPod opens new ones.
+var defaultDataCenters = []dataCenter{
 	{ID: "US-TX-3", Name: "US Texas 3", Region: "NORTH_AMERICA", Country: "US", GlobalNetwork: true, VolumeTypes: []string{"STANDARD", "HIGH_PERFORMANCE"}, Compliance: []string{"ISO_IEC_27001", "SOC_2_TYPE_2"}, IPPrefix: "38.80.152"},
 	{ID: "US-KS-2", Name: "US Kansas 2", Region: "NORTH_AMERICA", Country: "US", GlobalNetwork: true, VolumeTypes: []string{"STANDARD", "HIGH_PERFORMANCE"}, Compliance: []string{"SOC_2_TYPE_2", "ISO_IEC_27001"}, IPPrefix: "69.30.85"},
 	{ID: "US-GA-1", Name: "US Georgia 1", Region: "NORTH_AMERICA", Country: "US", GlobalNetwork: false, VolumeTypes: []string{"STANDARD"}, Compliance: []string{"SOC_2_TYPE_2"}, IPPrefix: "74.2.96"},
@@ -108,8 +110,20 @@ var dataCenters = []*dataCenter{
 	{ID: "OC-AU-1", Name: "OC Australia 1", Region: "OCEANIA", Country: "AU", GlobalNetwork: false, VolumeTypes: []string{}, Compliance: []string{}, IPPrefix: "203.57.40"},
 }
 
-func findDC(id string) *dataCenter {
-	for _, d := range dataCenters {
+// newDataCenters is a fresh copy of the default data centers.
+func newDataCenters() []*dataCenter {
+	out := make([]*dataCenter, len(defaultDataCenters))
+	for i := range defaultDataCenters {
+		dc := defaultDataCenters[i]
+		dc.VolumeTypes, dc.Compliance = slices.Clone(dc.VolumeTypes), slices.Clone(dc.Compliance)
+		out[i] = &dc
+	}
+	return out
+}
+
+// findDC returns a data center by id, nil when there is none. Called with e.mu held.
+func (e *Emulator) findDC(id string) *dataCenter {
+	for _, d := range e.dcs {
 		if d.ID == id {
 			return d
 		}
@@ -274,7 +288,7 @@ func (e *Emulator) dcLevel(g *gpuType, dc string, q *availQuery) string {
 // Called with e.mu held.
 func (e *Emulator) offeringDCs(g *gpuType, q *availQuery) []*dataCenter {
 	var out []*dataCenter
-	for _, dc := range dataCenters {
+	for _, dc := range e.dcs {
 		if len(q.countries) > 0 && !slices.Contains(q.countries, dc.Country) {
 			continue
 		}
@@ -613,7 +627,7 @@ func (e *Emulator) listDataCenters(w http.ResponseWriter, r *http.Request) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	out := []dataCenterJSON{}
-	for _, dc := range dataCenters {
+	for _, dc := range e.dcs {
 		// regions: OR within the family; volume types and compliance: AND; families: AND.
 		if len(regions) > 0 && !slices.Contains(regions, dc.Region) {
 			continue
@@ -636,13 +650,13 @@ func (e *Emulator) getDataCenter(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, http.StatusUnprocessableEntity, validationDetail, errs...)
 		return
 	}
-	dc := findDC(r.PathValue("id"))
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	dc := e.findDC(r.PathValue("id"))
 	if dc == nil {
 		writeProblem(w, http.StatusNotFound, fmt.Sprintf("data center %q not found", r.PathValue("id")))
 		return
 	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
 	writeJSON(w, http.StatusOK, e.dcJSON(dc, gpus, cpus))
 }
 

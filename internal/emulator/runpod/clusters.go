@@ -171,14 +171,13 @@ func (e *Emulator) createClusterState(req *createClusterRequest) (*clusterJSON, 
 	if err := checkPorts(req.Ports); err != nil {
 		return nil, err
 	}
-	if err := checkDCIDs(req.DataCenterIDs); err != nil {
-		return nil, err
-	}
-
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	now := time.Now()
 	e.sweep(now)
+	if err := e.checkDCIDs(req.DataCenterIDs); err != nil {
+		return nil, err
+	}
 	var network []networkMount
 	if req.Mounts != nil {
 		network = req.Mounts.Network

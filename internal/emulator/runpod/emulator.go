@@ -1,8 +1,15 @@
 // Package runpod is an in-memory emulator of RunPod's REST API v2 (https://api.runpod.io/v2),
-// built from RunPod's OpenAPI 3.1 document for REST 2.0.0 (/work/shared/api). It serves pods,
-// Instant Clusters, network volumes, account SSH keys and the GPU / data-center catalog with
-// the document's field names, list wrappers, status codes and RFC 9457 problem bodies, so the
-// provider's tests and demo can run against it instead of the real cloud.
+// built from RunPod's OpenAPI 3.1 document for REST 2.0.0 (RunPod's public REST API v2 reference). It serves pods,
+// Instant Clusters, network volumes, account SSH keys, templates (the account's under
+// /v2/templates, the public catalog under /v2/catalog/templates), container registry
+// credentials (/v2/registries) and the GPU / data-center catalog with the document's field
+// names, list wrappers, status codes and RFC 9457 problem bodies, so the provider's tests and
+// demo can run against it instead of the real cloud. Serverless endpoints, billing and ECR
+// delegations are not emulated.
+//
+// A pod created with templateId takes the template's container settings where the body leaves
+// them out (env merged per key, the body winning) and keeps no link to it; a pod names a
+// registry credential in the ContainerConfig field registry, which PATCH changes or clears.
 //
 // Lifecycles are derived lazily from timestamps (no goroutines): a pod is PROVISIONING for
 // Options.ProvisionTime, STARTING for Options.StartTime, then RUNNING; its public IP, port
@@ -34,6 +41,8 @@
 //
 // Data centers: US-TX-3, US-KS-2, US-GA-1, US-CA-2, US-IL-1, CA-MTL-1 (NORTH_AMERICA), EU-RO-1,
 // EU-SE-1, EU-CZ-1, EU-NL-1, EUR-IS-1, EUR-NO-1 (EUROPE), AP-JP-1 (ASIA), OC-AU-1 (OCEANIA).
+// AddDataCenter (POST /datacenters of the admin API) opens another one, as RunPod does from
+// time to time; SetCapacity then gives it GPUs.
 // CPU pods (flavors cpu3c/g/m, cpu5c/g/m) are not capacity-limited.
 //
 // The admin API (AdminHandler, mounted by the server under /_emulator/runpod) and the
@@ -110,8 +119,14 @@ type Emulator struct {
 	gone     []*pod // pods swept or deleted out of band, kept for the admin view only
 	clusters map[string]*cluster
 	volumes  map[string]*volume
-	sshKeys  []string
-	capacity map[capKey]int
+	// dcs are the data centers, in catalog order (defaultDataCenters, then those added).
+	dcs []*dataCenter
+	// templates are the account's own templates; the public catalog is catalogTemplates.
+	templates map[string]*template
+	// registries are the account's container registry credentials.
+	registries map[string]*registry
+	sshKeys    []string
+	capacity   map[capKey]int
 	// balance is the account balance in USD; +Inf (the default) means unlimited.
 	balance float64
 	nextVX  int // next VXLAN id handed to a cluster
@@ -187,6 +202,17 @@ func (e *Emulator) routes(mux *http.ServeMux) {
 	mux.HandleFunc("PATCH /v2/network-volumes/{id}", e.updateVolume)
 	mux.HandleFunc("DELETE /v2/network-volumes/{id}", e.deleteVolume)
 
+	mux.HandleFunc("GET /v2/templates", e.listTemplates)
+	mux.HandleFunc("POST /v2/templates", e.createTemplate)
+	mux.HandleFunc("GET /v2/templates/{id}", e.getTemplate)
+	mux.HandleFunc("PATCH /v2/templates/{id}", e.updateTemplate)
+	mux.HandleFunc("DELETE /v2/templates/{id}", e.deleteTemplate)
+
+	mux.HandleFunc("GET /v2/registries", e.listRegistries)
+	mux.HandleFunc("POST /v2/registries", e.createRegistry)
+	mux.HandleFunc("GET /v2/registries/{id}", e.getRegistry)
+	mux.HandleFunc("DELETE /v2/registries/{id}", e.deleteRegistry)
+
 	mux.HandleFunc("GET /v2/account/ssh-keys", e.getSSHKeys)
 	mux.HandleFunc("PUT /v2/account/ssh-keys", e.putSSHKeys)
 
@@ -194,6 +220,7 @@ func (e *Emulator) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /v2/catalog/gpus/{id}", e.getGPUType)
 	mux.HandleFunc("GET /v2/catalog/datacenters", e.listDataCenters)
 	mux.HandleFunc("GET /v2/catalog/datacenters/{id}", e.getDataCenter)
+	mux.HandleFunc("GET /v2/catalog/templates", e.listPublicTemplates)
 }
 
 // ServeHTTP serves the RunPod API at its full paths (/v2/...).
@@ -214,6 +241,9 @@ func (e *Emulator) resetState() {
 	e.gone = nil
 	e.clusters = map[string]*cluster{}
 	e.volumes = map[string]*volume{}
+	e.dcs = newDataCenters()
+	e.templates = map[string]*template{}
+	e.registries = map[string]*registry{}
 	e.sshKeys = []string{}
 	e.capacity = defaultCapacity()
 	e.balance = math.Inf(1)

@@ -359,6 +359,11 @@ type podJSON struct {
 
 func ptr[T any](v T) *T { return &v }
 
+// equalPtr reports whether two optional values are both absent or equal.
+func equalPtr[T comparable](a, b *T) bool {
+	return (a == nil && b == nil) || (a != nil && b != nil && *a == *b)
+}
+
 func timestamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
 // podJSON renders p as the API shows it at now. Called with e.mu held.
@@ -537,12 +542,12 @@ func (e *Emulator) place(pl placement) (*dataCenter, string, error) {
 	var cands []*dataCenter
 	if len(pl.dcIDs) > 0 {
 		for _, id := range pl.dcIDs {
-			cands = append(cands, findDC(id))
+			cands = append(cands, e.findDC(id))
 		}
 	} else {
 		// The scheduler's choice: the data center with the most free GPUs of the kind asked
 		// for, catalog order breaking ties, so placement is deterministic.
-		cands = slices.Clone(dataCenters)
+		cands = slices.Clone(e.dcs)
 		if pl.gpu != nil {
 			slices.SortStableFunc(cands, func(a, b *dataCenter) int {
 				return cmp.Compare(e.capacity[capKey{pl.gpu.ID, b.ID, pl.cloud}], e.capacity[capKey{pl.gpu.ID, a.ID, pl.cloud}])
@@ -589,10 +594,11 @@ func (e *Emulator) place(pl placement) (*dataCenter, string, error) {
 	return nil, "", errorf(http.StatusBadRequest, capacityDetail)
 }
 
-// checkDCIDs rejects data center ids the catalog does not know (a rule break, 400).
-func checkDCIDs(ids []string) error {
+// checkDCIDs rejects data center ids the catalog does not know (a rule break, 400). Called
+// with e.mu held.
+func (e *Emulator) checkDCIDs(ids []string) error {
 	for i, id := range ids {
-		if findDC(id) == nil {
+		if e.findDC(id) == nil {
 			return errorf(http.StatusBadRequest, "dataCenterIds[%d]: unknown data center %q; see GET /v2/catalog/datacenters", i, id)
 		}
 	}
@@ -600,12 +606,13 @@ func checkDCIDs(ids []string) error {
 }
 
 // checkGlobalDCs rejects globalNetworking when none of the preferred data centers supports it.
-func checkGlobalDCs(ids []string) error {
+// Called with e.mu held, after checkDCIDs.
+func (e *Emulator) checkGlobalDCs(ids []string) error {
 	if len(ids) == 0 {
 		return nil
 	}
 	for _, id := range ids {
-		if findDC(id).GlobalNetwork {
+		if e.findDC(id).GlobalNetwork {
 			return nil
 		}
 	}
@@ -662,11 +669,12 @@ func newPodRecord(now time.Time, dc *dataCenter) *pod {
 
 func (e *Emulator) createPod(w http.ResponseWriter, r *http.Request) {
 	var req createPodRequest
-	if _, err := decodeBody(r, createPodSchema, &req); err != nil {
+	raw, err := decodeBody(r, createPodSchema, &req)
+	if err != nil {
 		writeErr(w, err)
 		return
 	}
-	p, err := e.createPodState(&req)
+	p, err := e.createPodState(&req, raw)
 	if err != nil {
 		writeErr(w, err)
 		return
@@ -674,14 +682,17 @@ func (e *Emulator) createPod(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, p)
 }
 
-func (e *Emulator) createPodState(req *createPodRequest) (*podJSON, error) {
-	// Templates and registry credentials are not emulated, so every reference to one is to
-	// something that does not exist: the document's 404 for an unknown template id.
+func (e *Emulator) createPodState(req *createPodRequest, raw map[string]any) (*podJSON, error) {
 	if req.TemplateID != nil {
-		return nil, errorf(http.StatusNotFound, "template %q not found", *req.TemplateID)
-	}
-	if req.Registry != nil {
-		return nil, errorf(http.StatusNotFound, "container registry credential %q not found", *req.Registry)
+		// The template is a one-time source of settings, spread into the body before anything
+		// is checked; the pod keeps no link to it.
+		e.mu.Lock()
+		t, err := e.podTemplate(*req.TemplateID)
+		e.mu.Unlock()
+		if err != nil {
+			return nil, err
+		}
+		t.applyToCreate(req, raw)
 	}
 	if (req.GPU == nil) == (req.CPU == nil) {
 		return nil, errorf(http.StatusBadRequest, "exactly one of gpu or cpu must be set")
@@ -690,9 +701,6 @@ func (e *Emulator) createPodState(req *createPodRequest) (*podJSON, error) {
 		return nil, errorf(http.StatusBadRequest, "mounts.persistent and mounts.network are mutually exclusive")
 	}
 	if err := checkPorts(req.Ports); err != nil {
-		return nil, err
-	}
-	if err := checkDCIDs(req.DataCenterIDs); err != nil {
 		return nil, err
 	}
 	cloud := cmp.Or(req.Cloud, cloudSecure)
@@ -735,16 +743,21 @@ func (e *Emulator) createPodState(req *createPodRequest) (*podJSON, error) {
 		}
 		pl.cpu, pl.count = c, 0
 	}
-	if req.GlobalNetworking {
-		if err := checkGlobalDCs(req.DataCenterIDs); err != nil {
-			return nil, err
-		}
-	}
-
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	now := time.Now()
 	e.sweep(now)
+	if err := e.checkRegistry(req.Registry, http.StatusNotFound); err != nil {
+		return nil, err
+	}
+	if err := e.checkDCIDs(req.DataCenterIDs); err != nil {
+		return nil, err
+	}
+	if req.GlobalNetworking {
+		if err := e.checkGlobalDCs(req.DataCenterIDs); err != nil {
+			return nil, err
+		}
+	}
 	var network []networkMount
 	if req.Mounts != nil {
 		network = req.Mounts.Network
@@ -776,6 +789,9 @@ func (e *Emulator) createPodState(req *createPodRequest) (*podJSON, error) {
 		rec.disk = *req.Disk
 	}
 	rec.ports = slices.Clone(req.Ports)
+	if req.Registry != nil {
+		rec.registry = ptr(*req.Registry)
+	}
 	rec.env = maps.Clone(req.Env)
 	if rec.env == nil {
 		rec.env = map[string]string{}
@@ -900,10 +916,14 @@ func (e *Emulator) applyPodUpdate(p *pod, req *updatePodRequest, raw map[string]
 		return errorf(http.StatusConflict, "pod %s belongs to cluster %s and cannot be modified via the pod endpoints; use /v2/clusters/%s", p.id, p.clusterID, p.clusterID)
 	}
 	if req.TemplateID != nil {
-		return errorf(http.StatusNotFound, "template %q not found", *req.TemplateID)
+		t, err := e.podTemplate(*req.TemplateID)
+		if err != nil {
+			return err
+		}
+		t.applyToUpdate(req, raw)
 	}
-	if req.Registry != nil {
-		return errorf(http.StatusNotFound, "container registry credential %q not found", *req.Registry)
+	if err := e.checkRegistry(req.Registry, http.StatusNotFound); err != nil {
+		return err
 	}
 	if _, ok := raw["ports"]; ok {
 		if err := checkPorts(req.Ports); err != nil {
@@ -953,8 +973,12 @@ func (e *Emulator) applyPodUpdate(p *pod, req *updatePodRequest, raw map[string]
 		p.ports, changed = slices.Clone(req.Ports), true
 		p.assignPorts()
 	}
-	if _, ok := raw["registry"]; ok && p.registry != nil {
+	if _, ok := raw["registry"]; ok && !equalPtr(req.Registry, p.registry) {
+		// A new credential (or none: null) is used to pull the image again.
 		p.registry, changed = nil, true
+		if req.Registry != nil {
+			p.registry = ptr(*req.Registry)
+		}
 	}
 	if m := req.Mounts; m != nil {
 		if m.Persistent != nil && *m.Persistent != *p.persistent {

@@ -85,7 +85,9 @@ func (e *Emulator) createVolume(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, err)
 		return
 	}
-	dc := findDC(req.DataCenter)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	dc := e.findDC(req.DataCenter)
 	if dc == nil {
 		writeErr(w, errorf(http.StatusBadRequest, "unknown data center %q; see GET /v2/catalog/datacenters", req.DataCenter))
 		return
@@ -101,11 +103,8 @@ func (e *Emulator) createVolume(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := &volume{id: newID(10), name: req.Name, size: req.Size, dc: dc.ID, typ: typ, createdAt: time.Now()}
-	e.mu.Lock()
 	e.volumes[v.id] = v
-	out := v.json()
-	e.mu.Unlock()
-	writeJSON(w, http.StatusCreated, out)
+	writeJSON(w, http.StatusCreated, v.json())
 }
 
 func (e *Emulator) getVolume(w http.ResponseWriter, r *http.Request) {

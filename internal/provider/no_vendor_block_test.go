@@ -1,0 +1,243 @@
+package provider
+
+import (
+	"fmt"
+	"regexp"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+)
+
+// The matrix of every resource on every cloud that has it, written the way a new user writes
+// it first: no vendor block (lambda {}, runpod {}, coreweave {}) at all. Each one is created,
+// has nothing left to do after apply (the vendor block stays absent in state), and is
+// destroyed. Where a cloud cannot do without its block, the plan says so on the attribute.
+
+// noVendorBlockCase is one cell of the matrix.
+type noVendorBlockCase struct {
+	addr string
+	// config is the resources, without the provider block.
+	config string
+	// block is the vendor block that must stay absent ("" when the resource has none).
+	block string
+	// gone checks the emulator after destroy.
+	gone func(env *testEnv) func(*terraform.State) error
+}
+
+func noVendorBlockSSHKey(cloud string) string {
+	return fmt.Sprintf(`
+resource "neocloud_ssh_key" "me" {
+  cloud      = %q
+  name       = "acc-key"
+  public_key = %q
+}
+`, cloud, testPublicKey)
+}
+
+var noVendorBlockCases = map[string]noVendorBlockCase{
+	"gpu_instance/lambda": {
+		addr:  "neocloud_gpu_instance.m",
+		block: "lambda",
+		config: noVendorBlockSSHKey("lambda") + `
+resource "neocloud_gpu_instance" "m" {
+  name        = "acc-plain"
+  cloud       = "lambda"
+  gpu_type    = "A10_24GB"
+  gpu_count   = 1
+  ssh_key_ids = [neocloud_ssh_key.me.id]
+}
+`,
+		gone: checkNoLiveLambdaInstances,
+	},
+	"gpu_instance/runpod": {
+		addr:  "neocloud_gpu_instance.m",
+		block: "runpod",
+		config: noVendorBlockSSHKey("runpod") + `
+resource "neocloud_gpu_instance" "m" {
+  name        = "acc-plain"
+  cloud       = "runpod"
+  gpu_type    = "A6000_48GB"
+  gpu_count   = 1
+  image       = "runpod/pytorch:2.4.0-py3.11-cuda12.4.1-devel-ubuntu22.04"
+  ssh_key_ids = [neocloud_ssh_key.me.id]
+}
+`,
+		gone: func(env *testEnv) func(*terraform.State) error { return checkRunPodPods(env, 0) },
+	},
+	"gpu_cluster/lambda": {
+		addr:  "neocloud_gpu_cluster.c",
+		block: "lambda",
+		config: noVendorBlockSSHKey("lambda") + `
+resource "neocloud_gpu_cluster" "c" {
+  name          = "acc-plain"
+  cloud         = "lambda"
+  gpu_type      = "A10_24GB"
+  gpus_per_node = 1
+  node_count    = 2
+  ssh_key_ids   = [neocloud_ssh_key.me.id]
+}
+`,
+		gone: checkNoLiveLambdaInstances,
+	},
+	"gpu_cluster/runpod": {
+		addr:  "neocloud_gpu_cluster.c",
+		block: "runpod",
+		config: `
+resource "neocloud_gpu_cluster" "c" {
+  name          = "acc-plain"
+  cloud         = "runpod"
+  gpu_type      = "H100_80GB_SXM"
+  gpus_per_node = 8
+  node_count    = 2
+}
+`,
+		gone: func(env *testEnv) func(*terraform.State) error { return checkRunPodPods(env, 0) },
+	},
+	"gpu_cluster/coreweave": {
+		addr:  "neocloud_gpu_cluster.c",
+		block: "coreweave",
+		config: `
+resource "neocloud_gpu_cluster" "c" {
+  name          = "acc-plain"
+  cloud         = "coreweave"
+  region        = "US-EAST-04A"
+  gpu_type      = "H100_80GB_SXM"
+  gpus_per_node = 8
+  node_count    = 2
+}
+`,
+		gone: func(env *testEnv) func(*terraform.State) error { return checkCoreWeave(env, 0, 0, 0) },
+	},
+	"volume/lambda": {
+		addr: "neocloud_volume.v",
+		config: `
+resource "neocloud_volume" "v" {
+  cloud  = "lambda"
+  name   = "acc-plain"
+  region = "us-east-1"
+}
+`,
+		gone: func(env *testEnv) func(*terraform.State) error {
+			return func(*terraform.State) error {
+				if fs := env.emu.Lambda.FileSystems(); len(fs) != 0 {
+					return fmt.Errorf("filesystems left behind: %+v", fs)
+				}
+				return nil
+			}
+		},
+	},
+	"volume/runpod": {
+		addr: "neocloud_volume.v",
+		config: `
+resource "neocloud_volume" "v" {
+  cloud   = "runpod"
+  name    = "acc-plain"
+  region  = "US-KS-2"
+  size_gb = 10
+}
+`,
+		gone: func(env *testEnv) func(*terraform.State) error {
+			return func(*terraform.State) error {
+				if vs := env.emu.RunPod.NetworkVolumes(); len(vs) != 0 {
+					return fmt.Errorf("network volumes left behind: %+v", vs)
+				}
+				return nil
+			}
+		},
+	},
+	"ssh_key/lambda": {
+		addr:   "neocloud_ssh_key.me",
+		config: noVendorBlockSSHKey("lambda"),
+		gone: func(env *testEnv) func(*terraform.State) error {
+			return func(*terraform.State) error {
+				if ks := env.emu.Lambda.SSHKeys(); len(ks) != 0 {
+					return fmt.Errorf("SSH keys left behind: %+v", ks)
+				}
+				return nil
+			}
+		},
+	},
+	"ssh_key/runpod": {
+		addr:   "neocloud_ssh_key.me",
+		config: noVendorBlockSSHKey("runpod"),
+		gone: func(env *testEnv) func(*terraform.State) error {
+			return func(*terraform.State) error {
+				if ks := env.emu.RunPod.SSHKeys(); len(ks) != 0 {
+					return fmt.Errorf("SSH keys left behind: %+v", ks)
+				}
+				return nil
+			}
+		},
+	},
+}
+
+// testNoVendorBlock runs one cell: create, an empty plan after apply with the vendor block
+// still absent, destroy with nothing left behind.
+func testNoVendorBlock(t *testing.T, name string) {
+	testAccPreCheck(t)
+	c, ok := noVendorBlockCases[name]
+	if !ok {
+		t.Fatalf("no matrix case %q", name)
+	}
+	env := newTestEnv(t)
+	checks := []statecheck.StateCheck{statecheck.ExpectKnownValue(c.addr, tfjsonpath.New("id"), knownvalue.NotNull())}
+	if c.block != "" {
+		checks = append(checks, statecheck.ExpectKnownValue(c.addr, tfjsonpath.New(c.block), knownvalue.Null()))
+	}
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		CheckDestroy:             c.gone(env),
+		Steps: []resource.TestStep{{
+			Config:            env.providerConfig() + c.config,
+			ConfigStateChecks: checks,
+			ConfigPlanChecks: resource.ConfigPlanChecks{
+				PreApply:             []plancheck.PlanCheck{plancheck.ExpectResourceAction(c.addr, plancheck.ResourceActionCreate)},
+				PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+			},
+		}},
+	})
+}
+
+func TestAccNoVendorBlock_gpuInstanceLambda(t *testing.T) {
+	testNoVendorBlock(t, "gpu_instance/lambda")
+}
+func TestAccNoVendorBlock_gpuInstanceRunPod(t *testing.T) {
+	testNoVendorBlock(t, "gpu_instance/runpod")
+}
+func TestAccNoVendorBlock_gpuClusterLambda(t *testing.T) { testNoVendorBlock(t, "gpu_cluster/lambda") }
+func TestAccNoVendorBlock_gpuClusterRunPod(t *testing.T) { testNoVendorBlock(t, "gpu_cluster/runpod") }
+func TestAccNoVendorBlock_gpuClusterCoreWeave(t *testing.T) {
+	testNoVendorBlock(t, "gpu_cluster/coreweave")
+}
+func TestAccNoVendorBlock_volumeLambda(t *testing.T) { testNoVendorBlock(t, "volume/lambda") }
+func TestAccNoVendorBlock_volumeRunPod(t *testing.T) { testNoVendorBlock(t, "volume/runpod") }
+func TestAccNoVendorBlock_sshKeyLambda(t *testing.T) { testNoVendorBlock(t, "ssh_key/lambda") }
+func TestAccNoVendorBlock_sshKeyRunPod(t *testing.T) { testNoVendorBlock(t, "ssh_key/runpod") }
+
+// A CoreWeave machine is a node pool in a CKS cluster: without the coreweave block there is
+// no cluster to put it in, and the plan says so on coreweave.cluster_id, before anything is
+// created.
+func TestAccNoVendorBlock_gpuInstanceCoreWeave(t *testing.T) {
+	testAccPreCheck(t)
+	env := newTestEnv(t)
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		Steps: []resource.TestStep{{
+			Config: env.providerConfig() + `
+resource "neocloud_gpu_instance" "m" {
+  name      = "acc-plain"
+  cloud     = "coreweave"
+  gpu_type  = "H100_80GB_SXM"
+  gpu_count = 8
+}
+`,
+			PlanOnly:    true,
+			ExpectError: regexp.MustCompile(`(?s)CoreWeave needs a CKS cluster.*coreweave \{ cluster_id`),
+		}},
+	})
+}
