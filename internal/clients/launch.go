@@ -88,6 +88,12 @@ type Launch[T any] struct {
 	// Taken, when set, records what this launch got, and Before never adopts what another
 	// launch of the same adapter got.
 	Taken *Taken
+	// Turn, when set, waits until this launch may leave (a cloud whose launches queue for its
+	// launch rate limit) before Send stamps the attempt with its send time, so that the commit
+	// horizon and the launched-at bookkeeping count from when the launch really left, not from
+	// when it joined the queue. It returns the context to send under and release, which Send
+	// calls once the attempt was answered; an error means nothing was sent.
+	Turn func(ctx context.Context) (context.Context, func(), error)
 }
 
 // Taken holds the machines one cloud adapter (one provider process) has launched or adopted,
@@ -211,8 +217,16 @@ func (l Launch[T]) Send(ctx context.Context, send func(ctx context.Context, sent
 		defer cancel()
 	}
 	for {
+		sctx, release := ctx, func() {}
+		if l.Turn != nil {
+			var err error
+			if sctx, release, err = l.Turn(ctx); err != nil {
+				return zero, false, err
+			}
+		}
 		sentAt := time.Now()
-		v, err := send(ctx, sentAt)
+		v, err := send(sctx, sentAt)
+		release()
 		if err == nil {
 			return l.take(v), false, nil
 		}

@@ -170,3 +170,57 @@ func TestIdentityToken(t *testing.T) {
 		t.Errorf("identity token %s is not usable as a tag, label and env value unchanged", a)
 	}
 }
+
+// A launch that queues for its turn (Launch.Turn) is stamped when it leaves the queue: a lost
+// answer's commit horizon counts from then, so a long queue never makes an early look "after
+// the horizon" (which would prove absence too soon and send the launch twice).
+func TestLaunchSendStampsAfterTheTurn(t *testing.T) {
+	w := &world{}
+	l := testLaunch(w, nil)
+	l.Horizon = 50 * time.Millisecond
+	const queued = 100 * time.Millisecond // longer than the horizon
+	released := 0
+	l.Turn = func(ctx context.Context) (context.Context, func(), error) {
+		time.Sleep(queued)
+		return ctx, func() { released++ }, nil
+	}
+	joined := time.Now()
+	var sent []time.Time
+	_, _, err := l.Send(context.Background(), func(_ context.Context, sentAt time.Time) (*machine, error) {
+		sent = append(sent, sentAt)
+		if len(sent) == 1 {
+			// The launch reached the cloud, but its answer was lost; the machine is listed
+			// only a moment later, within the horizon counted from the send.
+			time.AfterFunc(20*time.Millisecond, func() { w.add("i-1", sentAt) })
+			return nil, Errorf(ErrOutcomeUnknown, "launch: connection reset")
+		}
+		return &machine{"i-2"}, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sent) != 1 {
+		t.Fatalf("the launch was sent %d times; the first, found later by its token, must be adopted", len(sent))
+	}
+	if got := sent[0].Sub(joined); got < queued {
+		t.Errorf("stamped %v after joining the queue, want after the turn (%v)", got, queued)
+	}
+	if released != 1 {
+		t.Errorf("turn released %d times, want 1", released)
+	}
+}
+
+// A turn refused (the queue would outlast the deadline) sends nothing.
+func TestLaunchSendTurnRefused(t *testing.T) {
+	l := testLaunch(&world{}, nil)
+	l.Turn = func(context.Context) (context.Context, func(), error) {
+		return nil, nil, errors.New("request not sent: waiting would outlast the deadline")
+	}
+	_, _, err := l.Send(context.Background(), func(context.Context, time.Time) (*machine, error) {
+		t.Fatal("sent without a turn")
+		return nil, nil
+	})
+	if err == nil || !strings.Contains(err.Error(), "not sent") {
+		t.Fatalf("want the turn's error, got %v", err)
+	}
+}

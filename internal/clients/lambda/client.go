@@ -189,24 +189,17 @@ func (c *Client) UpdateInstance(ctx context.Context, id string, req InstanceModi
 // answer: Lambda counts its one-per-12-seconds limit when a launch arrives, which is somewhere
 // between its sending and its answer, so spacing sends alone would let network jitter bring two
 // arrivals closer than the limit and collect a 429 (whose Retry-After then costs far more than
-// the round trip this spacing adds).
+// the round trip this spacing adds). A caller that took its turn with LaunchTurn (to stamp the
+// launch with the time it really leaves) sends under that turn; any other call takes its own.
 func (c *Client) LaunchInstance(ctx context.Context, req LaunchRequest) (*LaunchResponse, error) {
-	c.launchMu.Lock()
-	defer c.launchMu.Unlock()
-	if wait := time.Until(c.launchAt); wait > 0 {
-		if d, ok := ctx.Deadline(); ok && time.Now().Add(wait).After(d) {
-			return nil, fmt.Errorf("launch instance: request not sent: waiting %s for the launch rate limit would outlast the deadline: %w",
-				wait.Round(time.Millisecond), context.DeadlineExceeded)
+	if held, _ := ctx.Value(launchTurnKey{}).(*Client); held != c {
+		tctx, release, err := c.LaunchTurn(ctx)
+		if err != nil {
+			return nil, err
 		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return nil, fmt.Errorf("launch instance: request not sent: %w", ctx.Err())
-		case <-t.C:
-		}
+		defer release()
+		ctx = tctx
 	}
-	defer func() { c.launchAt = time.Now().Add(c.launchEvery) }()
 	var out envelope[LaunchResponse]
 	err := c.http.Do(ctx, httpx.Request{
 		Operation: "launch instance", Method: http.MethodPost, Path: launchPath, Body: req,
@@ -216,6 +209,41 @@ func (c *Client) LaunchInstance(ctx context.Context, req LaunchRequest) (*Launch
 		return nil, err
 	}
 	return &out.Data, nil
+}
+
+// launchTurnKey marks a context whose launch holds its client's turn (LaunchTurn).
+type launchTurnKey struct{}
+
+// LaunchTurn waits for this client's turn to launch: until every launch queued before has been
+// answered and one launch interval has passed since the last answer. It returns a context that
+// LaunchInstance sends under without queueing again, and release, to be called once the launch
+// was answered (or given up); until then every other launch waits. A wait that would outlast
+// ctx's deadline is refused at once, and nothing is sent.
+func (c *Client) LaunchTurn(ctx context.Context) (context.Context, func(), error) {
+	c.launchMu.Lock()
+	if wait := time.Until(c.launchAt); wait > 0 {
+		if d, ok := ctx.Deadline(); ok && time.Now().Add(wait).After(d) {
+			c.launchMu.Unlock()
+			return nil, nil, fmt.Errorf("launch instance: request not sent: waiting %s for the launch rate limit would outlast the deadline: %w",
+				wait.Round(time.Millisecond), context.DeadlineExceeded)
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			c.launchMu.Unlock()
+			return nil, nil, fmt.Errorf("launch instance: request not sent: %w", ctx.Err())
+		case <-t.C:
+		}
+	}
+	var once sync.Once
+	release := func() {
+		once.Do(func() {
+			c.launchAt = time.Now().Add(c.launchEvery)
+			c.launchMu.Unlock()
+		})
+	}
+	return context.WithValue(ctx, launchTurnKey{}, c), release, nil
 }
 
 // TerminateInstances sends POST /instance-operations/terminate. Terminating twice ends in the

@@ -309,6 +309,8 @@ func (c *Cloud) launch(token string, adoptSince time.Time) clients.Launch[*clien
 		Cloud: cloudName, What: "instance", Token: token, Where: "tag " + LaunchTokenTag,
 		AdoptSince: adoptSince, Horizon: c.adoptWindow, Interval: c.adoptInterval, MaxPause: adoptMaxPause,
 		IDOf: func(i *clients.Instance) string { return i.ID }, Taken: &c.taken,
+		// Launches queue for Lambda's launch limit; each is stamped when it leaves the queue.
+		Turn: c.api.LaunchTurn,
 		Find: func(ctx context.Context, notBefore time.Time) ([]clients.Claim[*clients.Instance], error) {
 			list, err := c.instances.Get(ctx, notBefore)
 			if err != nil {
