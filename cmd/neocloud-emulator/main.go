@@ -60,8 +60,9 @@ provider so it paces its requests on the same clock, and never set that against 
   export NEOCLOUD_RATE_SCALE=0.05
 
 Admin API (no auth; CLOUD is lambda, runpod or coreweave):
-  GET    /_emulator/stats                  calls per route of every cloud
-  GET    /_emulator/CLOUD/stats            calls per route of one cloud; DELETE resets them
+  GET    /_emulator/stats                  calls per route of every cloud (?by=status: answers per route and HTTP status)
+  GET    /_emulator/stats/429              the calls answered 429 (rate limited or injected), per route of every cloud
+  GET    /_emulator/CLOUD/stats            calls per route of one cloud (?by=status, /stats/429 too); DELETE resets them
   GET    /_emulator/CLOUD/faults           injected faults and how often each hit; DELETE clears them
   POST   /_emulator/CLOUD/faults           inject a fault, a JSON object:
            route                "POST /api/v1/instance-operations/launch" (as in stats; empty: every route)

@@ -179,3 +179,43 @@ func TestAdminCommitLate(t *testing.T) {
 		t.Fatalf("an unknown action must be refused, got %s", resp.Status)
 	}
 }
+
+// GET /stats/429 lists, per route, the calls answered 429 (here an injected rate_limit): the
+// "429" column of /stats?by=status, and nothing for routes that had none.
+func TestAdminStats429(t *testing.T) {
+	rec := &commitRecorder{}
+	core := newCore()
+	api := httptest.NewServer(core.Wrap(rec.mux()))
+	defer api.Close()
+	admin := httptest.NewServer(core.AdminHandler())
+	defer admin.Close()
+
+	resp, err := http.Post(admin.URL+"/faults", "application/json",
+		strings.NewReader(`{"route":"POST /things","action":"rate_limit","retry_after_seconds":1,"times":2}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	for range 3 {
+		resp, err := http.Post(api.URL+"/things", "application/json", strings.NewReader(`{}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	resp, err = http.Get(admin.URL + "/stats/429")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var got map[string]int
+	if err := json.NewDecoder(resp.Body).Decode(&got); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got["POST /things"] != 2 {
+		t.Fatalf("GET /stats/429: %v, want {\"POST /things\": 2}", got)
+	}
+	if n := core.Stats.GetStatus("POST /things", http.StatusTooManyRequests); n != 2 {
+		t.Errorf("by status: %d answers 429, want 2", n)
+	}
+}
