@@ -52,8 +52,11 @@ type Cloud interface {
 	// DeleteInstance terminates a machine. It succeeds if the machine is already gone and
 	// returns once the cloud has accepted the termination (callers wait with WaitGone).
 	DeleteInstance(ctx context.Context, id string) error
+}
 
-	// SSH keys registered with the cloud account.
+// SSHKeyCloud is implemented by clouds whose accounts hold SSH keys for their machines
+// (neocloud_ssh_key). Its registration says so (CloudInfo.Lacks has no KindSSHKey).
+type SSHKeyCloud interface {
 	CreateSSHKey(ctx context.Context, spec SSHKeySpec) (*SSHKey, error)
 	GetSSHKey(ctx context.Context, id string) (*SSHKey, error)
 	DeleteSSHKey(ctx context.Context, id string) error

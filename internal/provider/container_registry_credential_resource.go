@@ -63,7 +63,7 @@ func (r *registryCredentialResource) Schema(_ context.Context, _ resource.Schema
 			},
 			"cloud": schema.StringAttribute{
 				Required: true, MarkdownDescription: "Cloud account to keep the credential in: `runpod`. Changing it replaces the credential.",
-				Validators:    []validator.String{stringvalidator.OneOf(clients.Names()...)},
+				Validators:    []validator.String{cloudHolds{clients.KindRegistryCredential}},
 				PlanModifiers: []planmodifier.String{replace},
 			},
 			"name": schema.StringAttribute{

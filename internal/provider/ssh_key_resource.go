@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
@@ -53,8 +54,8 @@ func (r *sshKeyResource) Schema(_ context.Context, _ resource.SchemaRequest, res
 				PlanModifiers: []planmodifier.String{keep},
 			},
 			"cloud": schema.StringAttribute{
-				Required: true, MarkdownDescription: "Cloud account to register the key with: " + quotedList(clients.Names()) + ".",
-				Validators:    []validator.String{stringvalidator.OneOf(clients.Names()...)},
+				Required: true, MarkdownDescription: "Cloud account to register the key with: " + quotedList(clients.NamesWith(clients.KindSSHKey)) + ".",
+				Validators:    []validator.String{cloudHolds{clients.KindSSHKey}},
 				PlanModifiers: []planmodifier.String{replace},
 			},
 			"name": schema.StringAttribute{
@@ -82,6 +83,19 @@ func (r *sshKeyResource) Configure(_ context.Context, req resource.ConfigureRequ
 	r.data = configureData(req.ProviderData, &resp.Diagnostics)
 }
 
+// keyCloud returns the named cloud and its SSH key API, or says why there is none.
+func (r *sshKeyResource) keyCloud(name string) (clients.Cloud, clients.SSHKeyCloud, error) {
+	cloud, err := r.data.cloud(name)
+	if err != nil {
+		return nil, nil, err
+	}
+	keys, ok := cloud.(clients.SSHKeyCloud)
+	if !ok {
+		return nil, nil, fmt.Errorf("%s has no SSH keys that neocloud_ssh_key can manage", displayName(name))
+	}
+	return cloud, keys, nil
+}
+
 // ModifyPlan checks at plan time that the cloud is configured and can take the key as given.
 func (r *sshKeyResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	if req.Plan.Raw.IsNull() || r.data == nil {
@@ -101,7 +115,7 @@ func (r *sshKeyResource) ModifyPlan(ctx context.Context, req resource.ModifyPlan
 	if plan.Cloud.IsUnknown() {
 		return
 	}
-	cloud, err := r.data.cloud(plan.Cloud.ValueString())
+	cloud, _, err := r.keyCloud(plan.Cloud.ValueString())
 	if err != nil {
 		resp.Diagnostics.AddAttributeError(path.Root("cloud"), "Cloud not configured", err.Error())
 		return
@@ -126,12 +140,12 @@ func (r *sshKeyResource) Create(ctx context.Context, req resource.CreateRequest,
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	cloud, err := r.data.cloud(plan.Cloud.ValueString())
+	cloud, keys, err := r.keyCloud(plan.Cloud.ValueString())
 	if err != nil {
 		resp.Diagnostics.AddAttributeError(path.Root("cloud"), "Cloud not configured", err.Error())
 		return
 	}
-	key, err := cloud.CreateSSHKey(ctx, clients.SSHKeySpec{Name: plan.Name.ValueString(), PublicKey: plan.PublicKey.ValueString()})
+	key, err := keys.CreateSSHKey(ctx, clients.SSHKeySpec{Name: plan.Name.ValueString(), PublicKey: plan.PublicKey.ValueString()})
 	if err != nil {
 		r.data.cloudError(&resp.Diagnostics, cloud.Name(), "Unable to add SSH key to "+displayName(cloud.Name()), err)
 		return
@@ -151,12 +165,12 @@ func (r *sshKeyResource) Read(ctx context.Context, req resource.ReadRequest, res
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	cloud, err := r.data.cloud(state.Cloud.ValueString())
+	cloud, keys, err := r.keyCloud(state.Cloud.ValueString())
 	if err != nil {
 		resp.Diagnostics.AddError("Cloud not configured", err.Error())
 		return
 	}
-	key, err := cloud.GetSSHKey(ctx, state.ID.ValueString())
+	key, err := keys.GetSSHKey(ctx, state.ID.ValueString())
 	if clients.IsNotFound(err) {
 		resp.State.RemoveResource(ctx)
 		return
@@ -189,12 +203,12 @@ func (r *sshKeyResource) Delete(ctx context.Context, req resource.DeleteRequest,
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	cloud, err := r.data.cloud(state.Cloud.ValueString())
+	cloud, keys, err := r.keyCloud(state.Cloud.ValueString())
 	if err != nil {
 		resp.Diagnostics.AddError("Cloud not configured", err.Error())
 		return
 	}
-	if err := cloud.DeleteSSHKey(ctx, state.ID.ValueString()); err != nil && !clients.IsNotFound(err) {
+	if err := keys.DeleteSSHKey(ctx, state.ID.ValueString()); err != nil && !clients.IsNotFound(err) {
 		r.data.cloudError(&resp.Diagnostics, cloud.Name(), "Unable to delete SSH key "+state.ID.ValueString(), err)
 	}
 }

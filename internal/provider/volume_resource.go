@@ -58,8 +58,8 @@ func (r *volumeResource) Schema(_ context.Context, _ resource.SchemaRequest, res
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{Computed: true, MarkdownDescription: "The cloud's id of the volume.", PlanModifiers: []planmodifier.String{keep}},
 			"cloud": schema.StringAttribute{
-				Required: true, MarkdownDescription: "Cloud holding the volume: " + quotedList(clients.Names()) + ".",
-				Validators: []validator.String{stringvalidator.OneOf(clients.Names()...)}, PlanModifiers: []planmodifier.String{replace},
+				Required: true, MarkdownDescription: "Cloud holding the volume: " + quotedList(clients.NamesWith(clients.KindVolume)) + ".",
+				Validators: []validator.String{cloudHolds{clients.KindVolume}}, PlanModifiers: []planmodifier.String{replace},
 			},
 			"name": schema.StringAttribute{
 				Required: true, MarkdownDescription: "Name of the volume. Changing it replaces the volume (and loses its data).",

@@ -410,21 +410,3 @@ func (c *Cloud) DeleteInstance(ctx context.Context, id string) error {
 	}
 	return err
 }
-
-// CreateSSHKey is not supported: CoreWeave nodes are reached through Kubernetes.
-func (c *Cloud) CreateSSHKey(context.Context, clients.SSHKeySpec) (*clients.SSHKey, error) {
-	return nil, errNoSSHKeys()
-}
-
-// GetSSHKey is not supported: CoreWeave nodes are reached through Kubernetes.
-func (c *Cloud) GetSSHKey(context.Context, string) (*clients.SSHKey, error) {
-	return nil, errNoSSHKeys()
-}
-
-// DeleteSSHKey is not supported: CoreWeave nodes are reached through Kubernetes.
-func (c *Cloud) DeleteSSHKey(context.Context, string) error { return errNoSSHKeys() }
-
-func errNoSSHKeys() error {
-	return clients.Errorf(clients.ErrUnsupported, "CoreWeave has no account SSH keys: its nodes are reached through the CKS cluster's Kubernetes API "+
-		"(kubectl with the cluster's kubeconfig); use neocloud_ssh_key with Lambda Cloud or RunPod only")
-}

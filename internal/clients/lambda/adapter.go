@@ -61,6 +61,9 @@ func init() {
 		EndpointEnv:     endpointEnv,
 		KeyAttribute:    "api_key",
 		New:             func(s clients.Settings) (clients.Cloud, error) { return New(s) },
+		Lacks: map[clients.Kind]string{
+			clients.KindRegistryCredential: "Lambda Cloud machines are full VMs: log in to a registry on the machine (for example in user_data).",
+		},
 	})
 }
 
