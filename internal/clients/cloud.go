@@ -229,6 +229,14 @@ type InstanceValidator interface {
 	ValidateInstanceSpec(spec InstanceSpec) []FieldError
 }
 
+// InPlaceLimiter is implemented by clouds that cannot apply every instance update in place.
+// NotInPlace names the fields of an update (neutral attribute names: "name", "desired_state",
+// "runpod.image") that only a new machine can carry; the provider plans a change to any of them
+// as a replacement, so that the plan says what the apply will do.
+type InPlaceLimiter interface {
+	NotInPlace(u InstanceUpdate) []string
+}
+
 // SSHKeyValidator is implemented by clouds with rules on SSH keys that can be checked at plan
 // time (RunPod cannot generate a key pair).
 type SSHKeyValidator interface {

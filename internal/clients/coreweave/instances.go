@@ -376,6 +376,16 @@ func (c *Cloud) UpdateInstance(ctx context.Context, id string, update clients.In
 	return nil, clients.Errorf(clients.ErrUnsupported, "CoreWeave cannot change a node in place: a change to it replaces the instance")
 }
 
+// NotInPlace: a CoreWeave machine is a node pool named after the instance, so a new name is a
+// new machine (clients.InPlaceLimiter). Nothing else reaches an update: plan-time rules refuse it.
+func (c *Cloud) NotInPlace(u clients.InstanceUpdate) []string {
+	var fields []string
+	if u.Name != nil {
+		fields = append(fields, "name")
+	}
+	return fields
+}
+
 // DeleteInstance deletes the instance's NodePool (its node is drained, then goes). A pool or
 // cluster already gone, or a cluster being deleted (which takes its pools along), counts as
 // deleted.
