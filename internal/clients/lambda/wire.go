@@ -1,6 +1,7 @@
 package lambda
 
 import (
+
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients/wire"
 )
 

@@ -2,6 +2,7 @@ package runpod
 
 import (
 	"encoding/json"
+
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients/wire"
 )
 
