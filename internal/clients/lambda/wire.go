@@ -1,7 +1,6 @@
 package lambda
 
 import (
-
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients/wire"
 )
 
