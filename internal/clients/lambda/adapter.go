@@ -618,3 +618,13 @@ func errNoAPIKey() error {
 	return &clients.KindError{Kind: clients.ErrAuth, Msg: fmt.Sprintf(
 		"Lambda Cloud API key is not set: set api_key in the provider's lambda block or the %s environment variable", keyEnv)}
 }
+
+// RestartInstance reboots an instance.
+func (c *Cloud) RestartInstance(ctx context.Context, id string) error {
+	if err := checkID("instance", id); err != nil {
+		return err
+	}
+	_, err := c.api.RestartInstances(ctx, id)
+	c.instances.Invalidate()
+	return err
+}
