@@ -52,8 +52,11 @@ type Cloud interface {
 	// DeleteInstance terminates a machine. It succeeds if the machine is already gone and
 	// returns once the cloud has accepted the termination (callers wait with WaitGone).
 	DeleteInstance(ctx context.Context, id string) error
+}
 
-	// SSH keys registered with the cloud account.
+// SSHKeyCloud is implemented by clouds whose accounts hold SSH keys for their machines
+// (neocloud_ssh_key). Its registration says so (CloudInfo.Lacks has no KindSSHKey).
+type SSHKeyCloud interface {
 	CreateSSHKey(ctx context.Context, spec SSHKeySpec) (*SSHKey, error)
 	GetSSHKey(ctx context.Context, id string) (*SSHKey, error)
 	DeleteSSHKey(ctx context.Context, id string) error
@@ -224,6 +227,14 @@ type FieldError struct {
 // plan time so that bad input never reaches apply.
 type InstanceValidator interface {
 	ValidateInstanceSpec(spec InstanceSpec) []FieldError
+}
+
+// InPlaceLimiter is implemented by clouds that cannot apply every instance update in place.
+// NotInPlace names the fields of an update (neutral attribute names: "name", "desired_state",
+// "runpod.image") that only a new machine can carry; the provider plans a change to any of them
+// as a replacement, so that the plan says what the apply will do.
+type InPlaceLimiter interface {
+	NotInPlace(u InstanceUpdate) []string
 }
 
 // SSHKeyValidator is implemented by clouds with rules on SSH keys that can be checked at plan

@@ -47,6 +47,31 @@ type CloudInfo struct {
 	// KeyAttribute is the attribute name of the secret in the provider block ("api_key").
 	KeyAttribute string
 	New          Factory
+	// Lacks names the resource kinds the cloud cannot hold, each with the reason a user is
+	// told at plan time. The cloud's Cloud value implements the kind's interface exactly when
+	// the kind is not listed here (SSHKeyCloud, VolumeCloud, RegistryCredentialCloud).
+	Lacks map[Kind]string
+}
+
+// Kind is a resource kind that not every cloud can hold.
+type Kind string
+
+// The kinds a cloud may lack; the values are the provider's resource names without prefix.
+const (
+	KindSSHKey             Kind = "ssh_key"
+	KindVolume             Kind = "volume"
+	KindRegistryCredential Kind = "container_registry_credential"
+)
+
+// NamesWith lists the registered clouds that can hold a kind, sorted.
+func NamesWith(kind Kind) []string {
+	var out []string
+	for _, n := range Names() {
+		if _, lacks := registry[n].Lacks[kind]; !lacks {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 var registry = map[string]CloudInfo{}

@@ -31,7 +31,25 @@ func NewContainerRegistryCredentialResource() resource.Resource {
 }
 
 type registryCredentialResource struct {
-	data *providerData
+	baseResource
+}
+
+// registryCredentials is how the shared Read and Delete see a credential.
+var registryCredentials = accountObject[registryCredentialModel, clients.RegistryCredentialCloud, *clients.RegistryCredential]{
+	kind: clients.KindRegistryCredential, what: "container registry credential",
+	ref: func(m *registryCredentialModel) (types.String, types.String) { return m.Cloud, m.ID },
+	get: func(ctx context.Context, api clients.RegistryCredentialCloud, id string) (*clients.RegistryCredential, error) {
+		return api.GetRegistryCredential(ctx, id)
+	},
+	refresh: func(c *clients.RegistryCredential, m *registryCredentialModel) { m.Name = types.StringValue(c.Name) },
+	del: func(ctx context.Context, _ clients.Pacing, api clients.RegistryCredentialCloud, id string) error {
+		err := api.DeleteRegistryCredential(ctx, id)
+		if errors.Is(err, clients.ErrConflict) {
+			err = fmt.Errorf("%w\n\nA machine still pulls its image with this credential. Remove the credential from the machines that use it "+
+				"(registry_credential_id), or delete them, then apply again", err)
+		}
+		return err
+	},
 }
 
 type registryCredentialModel struct {
@@ -63,7 +81,7 @@ func (r *registryCredentialResource) Schema(_ context.Context, _ resource.Schema
 			},
 			"cloud": schema.StringAttribute{
 				Required: true, MarkdownDescription: "Cloud account to keep the credential in: `runpod`. Changing it replaces the credential.",
-				Validators:    []validator.String{stringvalidator.OneOf(clients.Names()...)},
+				Validators:    []validator.String{cloudHolds{clients.KindRegistryCredential}},
 				PlanModifiers: []planmodifier.String{replace},
 			},
 			"name": schema.StringAttribute{
@@ -108,23 +126,6 @@ func (r *registryCredentialResource) ConfigValidators(context.Context) []resourc
 	}
 }
 
-func (r *registryCredentialResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	r.data = configureData(req.ProviderData, &resp.Diagnostics)
-}
-
-// credentialCloud returns the named cloud's registry credentials, or says why there are none.
-func (r *registryCredentialResource) credentialCloud(name string) (clients.RegistryCredentialCloud, error) {
-	cloud, err := r.data.cloud(name)
-	if err != nil {
-		return nil, err
-	}
-	rc, ok := cloud.(clients.RegistryCredentialCloud)
-	if !ok {
-		return nil, fmt.Errorf("%s keeps no container registry credentials that neocloud_container_registry_credential can manage", displayName(name))
-	}
-	return rc, nil
-}
-
 // ModifyPlan checks at plan time that the cloud is configured and keeps registry credentials.
 func (r *registryCredentialResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	if req.Plan.Raw.IsNull() || r.data == nil {
@@ -135,9 +136,7 @@ func (r *registryCredentialResource) ModifyPlan(ctx context.Context, req resourc
 	if resp.Diagnostics.HasError() || cloud.IsUnknown() {
 		return
 	}
-	if _, err := r.credentialCloud(cloud.ValueString()); err != nil {
-		resp.Diagnostics.AddAttributeError(path.Root("cloud"), "Registry credentials not available", err.Error())
-	}
+	cloudFor[clients.RegistryCredentialCloud](r.data, cloud.ValueString(), clients.KindRegistryCredential, path.Root("cloud"), &resp.Diagnostics)
 }
 
 func (r *registryCredentialResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
@@ -149,9 +148,8 @@ func (r *registryCredentialResource) Create(ctx context.Context, req resource.Cr
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	rc, err := r.credentialCloud(plan.Cloud.ValueString())
-	if err != nil {
-		resp.Diagnostics.AddAttributeError(path.Root("cloud"), "Cloud not configured", err.Error())
+	cloud, rc, ok := cloudFor[clients.RegistryCredentialCloud](r.data, plan.Cloud.ValueString(), clients.KindRegistryCredential, path.Root("cloud"), &resp.Diagnostics)
+	if !ok {
 		return
 	}
 	password := plan.Password.ValueString()
@@ -162,7 +160,7 @@ func (r *registryCredentialResource) Create(ctx context.Context, req resource.Cr
 		Name: plan.Name.ValueString(), Username: plan.Username.ValueString(), Password: password,
 	})
 	if err != nil {
-		addCloudError(&resp.Diagnostics, "Unable to store container registry credential in "+displayName(plan.Cloud.ValueString()), err)
+		r.data.cloudError(&resp.Diagnostics, cloud.Name(), "Unable to store container registry credential in "+displayName(cloud.Name()), err)
 		return
 	}
 	plan.ID = types.StringValue(cred.ID)
@@ -172,27 +170,7 @@ func (r *registryCredentialResource) Create(ctx context.Context, req resource.Cr
 }
 
 func (r *registryCredentialResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
-	var state registryCredentialModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	rc, err := r.credentialCloud(state.Cloud.ValueString())
-	if err != nil {
-		resp.Diagnostics.AddError("Cloud not configured", err.Error())
-		return
-	}
-	cred, err := rc.GetRegistryCredential(ctx, state.ID.ValueString())
-	if clients.IsNotFound(err) {
-		resp.State.RemoveResource(ctx)
-		return
-	}
-	if err != nil {
-		addCloudError(&resp.Diagnostics, "Unable to read container registry credential "+state.ID.ValueString(), err)
-		return
-	}
-	state.Name = types.StringValue(cred.Name)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+	registryCredentials.read(ctx, r.data, req, resp)
 }
 
 // Update only records values the cloud never returns (username, password and its version after
@@ -205,24 +183,7 @@ func (r *registryCredentialResource) Update(ctx context.Context, req resource.Up
 }
 
 func (r *registryCredentialResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
-	var state registryCredentialModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	rc, err := r.credentialCloud(state.Cloud.ValueString())
-	if err != nil {
-		resp.Diagnostics.AddError("Cloud not configured", err.Error())
-		return
-	}
-	id := state.ID.ValueString()
-	if err := rc.DeleteRegistryCredential(ctx, id); err != nil {
-		if errors.Is(err, clients.ErrConflict) {
-			err = fmt.Errorf("%w\n\nA machine still pulls its image with this credential. Remove the credential from the machines that use it "+
-				"(registry_credential_id), or delete them, then apply again", err)
-		}
-		addCloudError(&resp.Diagnostics, "Unable to delete container registry credential "+id, err)
-	}
+	registryCredentials.delete(ctx, r.data, req, resp)
 }
 
 // ImportState takes "<cloud>/<id>", such as runpod/reg_abc. The username and password are not

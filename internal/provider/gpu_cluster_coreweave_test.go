@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -171,6 +172,15 @@ resource "neocloud_gpu_instance" "node" {
 				ImportStateVerify:       true,
 				ImportStateIdFunc:       importID("neocloud_gpu_instance.node", "coreweave"),
 				ImportStateVerifyIgnore: []string{"timeouts"},
+			},
+			{
+				// The pool is named after the instance: a new name is a new machine, and the
+				// plan says so (it is not an in-place rename that the apply would refuse).
+				Config: coreweaveClusterConfig(env, 1, strings.Replace(pool, `"acc-single"`, `"acc-single-2"`, 1)),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction("neocloud_gpu_instance.node", plancheck.ResourceActionDestroyBeforeCreate)},
+				},
+				Check: checkCoreWeave(env, 1, 1, 2),
 			},
 		},
 	})

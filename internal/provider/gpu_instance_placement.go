@@ -264,9 +264,13 @@ func keySetOnCloud(ctx context.Context, cloud clients.Cloud, set types.Set, diag
 // keysOnCloud keeps the SSH key ids that belong to the cloud's account: a machine placed by
 // `placement` may list keys of several clouds (one neocloud_ssh_key per cloud).
 func keysOnCloud(ctx context.Context, cloud clients.Cloud, ids []string) []string {
+	keys, ok := cloud.(clients.SSHKeyCloud)
+	if !ok {
+		return nil
+	}
 	var out []string
 	for _, id := range ids {
-		if _, err := cloud.GetSSHKey(ctx, id); err == nil {
+		if _, err := keys.GetSSHKey(ctx, id); err == nil {
 			out = append(out, id)
 		}
 	}

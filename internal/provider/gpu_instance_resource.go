@@ -74,7 +74,7 @@ func (r *gpuInstanceResource) Schema(ctx context.Context, _ resource.SchemaReque
 			},
 			"name": schema.StringAttribute{
 				Required:            true,
-				MarkdownDescription: "Name of the machine as shown by the cloud. Changing it renames the machine in place.",
+				MarkdownDescription: "Name of the machine as shown by the cloud. Changing it renames the machine in place (on CoreWeave, whose node pool is named after it, it replaces the machine).",
 				Validators:          []validator.String{stringvalidator.LengthBetween(1, 64)},
 			},
 			"cloud": schema.StringAttribute{
@@ -296,6 +296,11 @@ func (r *gpuInstanceResource) ModifyPlan(ctx context.Context, req resource.Modif
 		// Starting, stopping or restarting the container (new image or environment) changes
 		// the status, addresses and price; a rename or a respelling changes none of them.
 		u := instanceUpdate(ctx, plan, *state, &resp.Diagnostics)
+		if l, ok := cloud.(clients.InPlaceLimiter); ok {
+			for _, field := range l.NotInPlace(u) {
+				resp.RequiresReplace = append(resp.RequiresReplace, attrPath(field))
+			}
+		}
 		if u.DesiredState != nil || u.Image != nil || u.Env != nil || u.RunPod != nil || runpodSettingUnknown(plan) || lost {
 			plan.Status = types.StringUnknown()
 			plan.PublicIP, plan.PrivateIP, plan.SSHHost = types.StringUnknown(), types.StringUnknown(), types.StringUnknown()

@@ -26,7 +26,29 @@ var (
 func NewSSHKeyResource() resource.Resource { return &sshKeyResource{} }
 
 type sshKeyResource struct {
-	data *providerData
+	baseResource
+}
+
+// sshKeys is how the shared Read and Delete see an SSH key.
+var sshKeys = accountObject[sshKeyModel, clients.SSHKeyCloud, *clients.SSHKey]{
+	kind: clients.KindSSHKey, what: "SSH key",
+	ref: func(m *sshKeyModel) (types.String, types.String) { return m.Cloud, m.ID },
+	get: func(ctx context.Context, api clients.SSHKeyCloud, id string) (*clients.SSHKey, error) {
+		return api.GetSSHKey(ctx, id)
+	},
+	refresh: func(key *clients.SSHKey, m *sshKeyModel) {
+		m.Name = types.StringValue(key.Name)
+		// file() keeps the trailing newline that the cloud strips: only a real change is drift.
+		if strings.TrimSpace(m.PublicKey.ValueString()) != strings.TrimSpace(key.PublicKey) {
+			m.PublicKey = types.StringValue(key.PublicKey)
+		}
+		if m.PrivateKey.IsUnknown() {
+			m.PrivateKey = types.StringNull()
+		}
+	},
+	del: func(ctx context.Context, _ clients.Pacing, api clients.SSHKeyCloud, id string) error {
+		return api.DeleteSSHKey(ctx, id)
+	},
 }
 
 type sshKeyModel struct {
@@ -53,8 +75,8 @@ func (r *sshKeyResource) Schema(_ context.Context, _ resource.SchemaRequest, res
 				PlanModifiers: []planmodifier.String{keep},
 			},
 			"cloud": schema.StringAttribute{
-				Required: true, MarkdownDescription: "Cloud account to register the key with: " + quotedList(clients.Names()) + ".",
-				Validators:    []validator.String{stringvalidator.OneOf(clients.Names()...)},
+				Required: true, MarkdownDescription: "Cloud account to register the key with: " + quotedList(clients.NamesWith(clients.KindSSHKey)) + ".",
+				Validators:    []validator.String{cloudHolds{clients.KindSSHKey}},
 				PlanModifiers: []planmodifier.String{replace},
 			},
 			"name": schema.StringAttribute{
@@ -78,10 +100,6 @@ func (r *sshKeyResource) Schema(_ context.Context, _ resource.SchemaRequest, res
 	}
 }
 
-func (r *sshKeyResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	r.data = configureData(req.ProviderData, &resp.Diagnostics)
-}
-
 // ModifyPlan checks at plan time that the cloud is configured and can take the key as given.
 func (r *sshKeyResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	if req.Plan.Raw.IsNull() || r.data == nil {
@@ -101,9 +119,8 @@ func (r *sshKeyResource) ModifyPlan(ctx context.Context, req resource.ModifyPlan
 	if plan.Cloud.IsUnknown() {
 		return
 	}
-	cloud, err := r.data.cloud(plan.Cloud.ValueString())
-	if err != nil {
-		resp.Diagnostics.AddAttributeError(path.Root("cloud"), "Cloud not configured", err.Error())
+	cloud, _, ok := cloudFor[clients.SSHKeyCloud](r.data, plan.Cloud.ValueString(), clients.KindSSHKey, path.Root("cloud"), &resp.Diagnostics)
+	if !ok {
 		return
 	}
 	v, ok := cloud.(clients.SSHKeyValidator)
@@ -126,12 +143,11 @@ func (r *sshKeyResource) Create(ctx context.Context, req resource.CreateRequest,
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	cloud, err := r.data.cloud(plan.Cloud.ValueString())
-	if err != nil {
-		resp.Diagnostics.AddAttributeError(path.Root("cloud"), "Cloud not configured", err.Error())
+	cloud, keys, ok := cloudFor[clients.SSHKeyCloud](r.data, plan.Cloud.ValueString(), clients.KindSSHKey, path.Root("cloud"), &resp.Diagnostics)
+	if !ok {
 		return
 	}
-	key, err := cloud.CreateSSHKey(ctx, clients.SSHKeySpec{Name: plan.Name.ValueString(), PublicKey: plan.PublicKey.ValueString()})
+	key, err := keys.CreateSSHKey(ctx, clients.SSHKeySpec{Name: plan.Name.ValueString(), PublicKey: plan.PublicKey.ValueString()})
 	if err != nil {
 		r.data.cloudError(&resp.Diagnostics, cloud.Name(), "Unable to add SSH key to "+displayName(cloud.Name()), err)
 		return
@@ -146,34 +162,7 @@ func (r *sshKeyResource) Create(ctx context.Context, req resource.CreateRequest,
 }
 
 func (r *sshKeyResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
-	var state sshKeyModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	cloud, err := r.data.cloud(state.Cloud.ValueString())
-	if err != nil {
-		resp.Diagnostics.AddError("Cloud not configured", err.Error())
-		return
-	}
-	key, err := cloud.GetSSHKey(ctx, state.ID.ValueString())
-	if clients.IsNotFound(err) {
-		resp.State.RemoveResource(ctx)
-		return
-	}
-	if err != nil {
-		r.data.readError(&resp.Diagnostics, cloud.Name(), "Unable to read SSH key "+state.ID.ValueString(), err)
-		return
-	}
-	state.Name = types.StringValue(key.Name)
-	// file() keeps the trailing newline that the cloud strips: only a real change is drift.
-	if strings.TrimSpace(state.PublicKey.ValueString()) != strings.TrimSpace(key.PublicKey) {
-		state.PublicKey = types.StringValue(key.PublicKey)
-	}
-	if state.PrivateKey.IsUnknown() {
-		state.PrivateKey = types.StringNull()
-	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+	sshKeys.read(ctx, r.data, req, resp)
 }
 
 // Update is never called with a change: every configurable attribute replaces the key.
@@ -184,21 +173,5 @@ func (r *sshKeyResource) Update(ctx context.Context, req resource.UpdateRequest,
 }
 
 func (r *sshKeyResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
-	var state sshKeyModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	cloud, err := r.data.cloud(state.Cloud.ValueString())
-	if err != nil {
-		resp.Diagnostics.AddError("Cloud not configured", err.Error())
-		return
-	}
-	if err := cloud.DeleteSSHKey(ctx, state.ID.ValueString()); err != nil && !clients.IsNotFound(err) {
-		r.data.cloudError(&resp.Diagnostics, cloud.Name(), "Unable to delete SSH key "+state.ID.ValueString(), err)
-	}
-}
-
-func (r *sshKeyResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	importCloudAndID(ctx, req, resp)
+	sshKeys.delete(ctx, r.data, req, resp)
 }

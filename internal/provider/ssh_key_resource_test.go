@@ -157,3 +157,47 @@ resource "neocloud_ssh_key" "generated" {
 		},
 	})
 }
+
+// A cloud that cannot hold a kind of resource is refused at plan time, on `cloud`, with the
+// reason and the clouds that can: SSH keys and volumes on CoreWeave, registry credentials on
+// Lambda. Nothing reaches any cloud.
+func TestAccCloudsLackingAKindFailAtPlan(t *testing.T) {
+	testAccPreCheck(t)
+	env := newTestEnv(t)
+	cases := []struct{ resource, body, want string }{
+		{"neocloud_ssh_key", `name = "k"`, `(?s)CoreWeave\s+cannot\s+hold\s+neocloud_ssh_key.*kubeconfig.*Clouds\s+that\s+can:\s+.lambda., .runpod.`},
+		{"neocloud_volume", "name = \"v\"\n  region = \"US-EAST-04A\"", `(?s)CoreWeave\s+cannot\s+hold\s+neocloud_volume.*Clouds\s+that\s+can:\s+.lambda., .runpod.`},
+	}
+	steps := []resource.TestStep{}
+	for _, c := range cases {
+		steps = append(steps, resource.TestStep{
+			Config: env.providerConfig() + fmt.Sprintf(`
+resource %q "x" {
+  cloud = "coreweave"
+  %s
+}
+`, c.resource, c.body),
+			PlanOnly:    true,
+			ExpectError: regexp.MustCompile(c.want),
+		})
+	}
+	steps = append(steps, resource.TestStep{
+		Config: env.providerConfig() + `
+resource "neocloud_container_registry_credential" "x" {
+  cloud    = "lambda"
+  name     = "r"
+  username = "u"
+  password = "p"
+}
+`,
+		PlanOnly:    true,
+		ExpectError: regexp.MustCompile(`(?s)Lambda\s+Cloud\s+cannot\s+hold\s+neocloud_container_registry_credential.*Clouds\s+that\s+can:\s+.runpod.`),
+	})
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		Steps:                    steps,
+	})
+	if n := env.emu.CoreWeave.Core.Stats.Total() + env.emu.Lambda.Core.Stats.Total(); n != 0 {
+		t.Errorf("a refused plan reached the clouds %d times", n)
+	}
+}

@@ -5,10 +5,14 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"slices"
+	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
 )
 
 // urlValidator accepts absolute http(s) URLs.
@@ -83,3 +87,31 @@ func (sshPublicKeyValidator) ValidateString(_ context.Context, req validator.Str
 // clusterNamePattern is the DNS-label form every cloud accepts for a cluster name (CoreWeave
 // derives Kubernetes and VPC names from it).
 var clusterNamePattern = regexp.MustCompile(`^[a-z][a-z0-9-]*$`)
+
+// cloudHolds accepts the clouds that can hold a kind of resource and tells a user naming any
+// other cloud why it cannot, with the clouds that can (at validate time, so on the attribute).
+type cloudHolds struct{ kind clients.Kind }
+
+func (v cloudHolds) Description(context.Context) string {
+	return "must be one of: " + strings.Join(clients.NamesWith(v.kind), ", ")
+}
+
+func (v cloudHolds) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
+
+func (v cloudHolds) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	name := req.ConfigValue.ValueString()
+	can := clients.NamesWith(v.kind)
+	if slices.Contains(can, name) {
+		return
+	}
+	info, known := clients.Lookup(name)
+	if !known {
+		resp.Diagnostics.AddAttributeError(req.Path, "Unknown cloud", clients.UnknownCloudError(name).Error())
+		return
+	}
+	resp.Diagnostics.AddAttributeError(req.Path, fmt.Sprintf("%s cannot hold neocloud_%s", info.DisplayName, v.kind),
+		fmt.Sprintf("%s Clouds that can: %s.", info.Lacks[v.kind], quotedList(can)))
+}

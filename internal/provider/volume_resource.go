@@ -30,7 +30,30 @@ var (
 func NewVolumeResource() resource.Resource { return &volumeResource{} }
 
 type volumeResource struct {
-	data *providerData
+	baseResource
+}
+
+// volumes is how the shared Read and Delete see a volume.
+var volumes = accountObject[volumeModel, clients.VolumeCloud, *clients.Volume]{
+	kind: clients.KindVolume, what: "volume",
+	ref: func(m *volumeModel) (types.String, types.String) { return m.Cloud, m.ID },
+	get: func(ctx context.Context, api clients.VolumeCloud, id string) (*clients.Volume, error) {
+		return api.GetVolume(ctx, id)
+	},
+	refresh: flattenVolume,
+	// A volume is released by its machines a little after they terminate: the "still in use"
+	// refusal is retried for a while instead of failing the destroy.
+	del: func(ctx context.Context, pacing clients.Pacing, api clients.VolumeCloud, id string) error {
+		ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
+		defer cancel()
+		return pacing.Poll(ctx, func(ctx context.Context) (bool, error) {
+			err := api.DeleteVolume(ctx, id)
+			if clients.IsConflict(err) {
+				return false, nil
+			}
+			return err == nil, err
+		})
+	},
 }
 
 type volumeModel struct {
@@ -58,8 +81,8 @@ func (r *volumeResource) Schema(_ context.Context, _ resource.SchemaRequest, res
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{Computed: true, MarkdownDescription: "The cloud's id of the volume.", PlanModifiers: []planmodifier.String{keep}},
 			"cloud": schema.StringAttribute{
-				Required: true, MarkdownDescription: "Cloud holding the volume: " + quotedList(clients.Names()) + ".",
-				Validators: []validator.String{stringvalidator.OneOf(clients.Names()...)}, PlanModifiers: []planmodifier.String{replace},
+				Required: true, MarkdownDescription: "Cloud holding the volume: " + quotedList(clients.NamesWith(clients.KindVolume)) + ".",
+				Validators: []validator.String{cloudHolds{clients.KindVolume}}, PlanModifiers: []planmodifier.String{replace},
 			},
 			"name": schema.StringAttribute{
 				Required: true, MarkdownDescription: "Name of the volume. Changing it replaces the volume (and loses its data).",
@@ -86,23 +109,6 @@ func (r *volumeResource) Schema(_ context.Context, _ resource.SchemaRequest, res
 	}
 }
 
-func (r *volumeResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	r.data = configureData(req.ProviderData, &resp.Diagnostics)
-}
-
-// volumeCloud returns the named cloud's volume API, or says why there is none.
-func (r *volumeResource) volumeCloud(name string) (clients.Cloud, clients.VolumeCloud, error) {
-	cloud, err := r.data.cloud(name)
-	if err != nil {
-		return nil, nil, err
-	}
-	vc, ok := cloud.(clients.VolumeCloud)
-	if !ok {
-		return nil, nil, fmt.Errorf("%s has no volumes that neocloud_volume can manage", displayName(name))
-	}
-	return cloud, vc, nil
-}
-
 // ModifyPlan checks the volume against the cloud's rules at plan time and decides how a size
 // change is carried out: grown in place, or refused (a smaller volume is a new, empty one).
 func (r *volumeResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
@@ -114,9 +120,8 @@ func (r *volumeResource) ModifyPlan(ctx context.Context, req resource.ModifyPlan
 	if resp.Diagnostics.HasError() || plan.Cloud.IsUnknown() {
 		return
 	}
-	cloud, vc, err := r.volumeCloud(plan.Cloud.ValueString())
-	if err != nil {
-		resp.Diagnostics.AddAttributeError(path.Root("cloud"), "Volumes not available", err.Error())
+	cloud, vc, ok := cloudFor[clients.VolumeCloud](r.data, plan.Cloud.ValueString(), clients.KindVolume, path.Root("cloud"), &resp.Diagnostics)
+	if !ok {
 		return
 	}
 	rules := vc.VolumeRules()
@@ -165,9 +170,8 @@ func (r *volumeResource) Create(ctx context.Context, req resource.CreateRequest,
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	cloud, vc, err := r.volumeCloud(plan.Cloud.ValueString())
-	if err != nil {
-		resp.Diagnostics.AddAttributeError(path.Root("cloud"), "Volumes not available", err.Error())
+	cloud, vc, ok := cloudFor[clients.VolumeCloud](r.data, plan.Cloud.ValueString(), clients.KindVolume, path.Root("cloud"), &resp.Diagnostics)
+	if !ok {
 		return
 	}
 	vol, err := vc.CreateVolume(ctx, clients.VolumeSpec{
@@ -183,27 +187,7 @@ func (r *volumeResource) Create(ctx context.Context, req resource.CreateRequest,
 }
 
 func (r *volumeResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
-	var state volumeModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	cloud, vc, err := r.volumeCloud(state.Cloud.ValueString())
-	if err != nil {
-		resp.Diagnostics.AddError("Volumes not available", err.Error())
-		return
-	}
-	vol, err := vc.GetVolume(ctx, state.ID.ValueString())
-	if clients.IsNotFound(err) {
-		resp.State.RemoveResource(ctx)
-		return
-	}
-	if err != nil {
-		r.data.readError(&resp.Diagnostics, cloud.Name(), "Unable to read "+displayName(cloud.Name())+" volume "+state.ID.ValueString(), err)
-		return
-	}
-	flattenVolume(vol, &state)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+	volumes.read(ctx, r.data, req, resp)
 }
 
 // Update grows a volume; every other change replaces it (see the schema and ModifyPlan).
@@ -214,12 +198,12 @@ func (r *volumeResource) Update(ctx context.Context, req resource.UpdateRequest,
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	cloud, vc, err := r.volumeCloud(state.Cloud.ValueString())
-	if err != nil {
-		resp.Diagnostics.AddError("Volumes not available", err.Error())
+	cloud, vc, ok := cloudFor[clients.VolumeCloud](r.data, state.Cloud.ValueString(), clients.KindVolume, path.Empty(), &resp.Diagnostics)
+	if !ok {
 		return
 	}
 	var vol *clients.Volume
+	var err error
 	if !plan.SizeGB.Equal(state.SizeGB) && !plan.SizeGB.IsNull() {
 		vol, err = vc.ResizeVolume(ctx, state.ID.ValueString(), int(plan.SizeGB.ValueInt64()))
 	} else {
@@ -235,35 +219,7 @@ func (r *volumeResource) Update(ctx context.Context, req resource.UpdateRequest,
 }
 
 func (r *volumeResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
-	var state volumeModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	cloud, vc, err := r.volumeCloud(state.Cloud.ValueString())
-	if err != nil {
-		resp.Diagnostics.AddError("Volumes not available", err.Error())
-		return
-	}
-	id := state.ID.ValueString()
-	// A volume is released by its machines a little after they terminate: retry the
-	// "still in use" refusal for a while instead of failing the destroy.
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
-	defer cancel()
-	err = r.data.pacing().Poll(ctx, func(ctx context.Context) (bool, error) {
-		err := vc.DeleteVolume(ctx, id)
-		if clients.IsConflict(err) {
-			return false, nil
-		}
-		return err == nil, err
-	})
-	if err != nil {
-		r.data.cloudError(&resp.Diagnostics, cloud.Name(), "Unable to delete "+displayName(cloud.Name())+" volume "+id, err)
-	}
-}
-
-func (r *volumeResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	importCloudAndID(ctx, req, resp)
+	volumes.delete(ctx, r.data, req, resp)
 }
 
 func flattenVolume(v *clients.Volume, m *volumeModel) {

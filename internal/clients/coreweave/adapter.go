@@ -116,6 +116,12 @@ func init() {
 		EndpointEnv:     endpointEnv,
 		KeyAttribute:    "api_token",
 		New:             func(s clients.Settings) (clients.Cloud, error) { return New(s) },
+		Lacks: map[clients.Kind]string{
+			clients.KindSSHKey: "CoreWeave accounts hold no SSH keys: CKS nodes are reached through the cluster's Kubernetes API " +
+				"(kubectl with the cluster's kubeconfig).",
+			clients.KindVolume:             "CoreWeave storage is Kubernetes persistent volumes inside a CKS cluster, which this provider does not manage.",
+			clients.KindRegistryCredential: "CoreWeave pulls private images with Kubernetes image pull secrets inside the CKS cluster.",
+		},
 	})
 }
 

@@ -477,6 +477,16 @@ func (c *Cloud) UpdateInstance(ctx context.Context, id string, update clients.In
 	return nil, clients.Errorf(clients.ErrUnsupported, "CoreWeave cannot change a node in place: a change to it replaces the instance")
 }
 
+// NotInPlace: a CoreWeave machine is a node pool named after the instance, so a new name is a
+// new machine (clients.InPlaceLimiter). Nothing else reaches an update: plan-time rules refuse it.
+func (c *Cloud) NotInPlace(u clients.InstanceUpdate) []string {
+	var fields []string
+	if u.Name != nil {
+		fields = append(fields, "name")
+	}
+	return fields
+}
+
 // DeleteInstance deletes the instance's NodePool (its node is drained, then goes). A pool or
 // cluster already gone, or a cluster being deleted (which takes its pools along), counts as
 // deleted.
@@ -510,22 +520,4 @@ func (c *Cloud) DeleteInstance(ctx context.Context, id string) error {
 		}
 	}
 	return err
-}
-
-// CreateSSHKey is not supported: CoreWeave nodes are reached through Kubernetes.
-func (c *Cloud) CreateSSHKey(context.Context, clients.SSHKeySpec) (*clients.SSHKey, error) {
-	return nil, errNoSSHKeys()
-}
-
-// GetSSHKey is not supported: CoreWeave nodes are reached through Kubernetes.
-func (c *Cloud) GetSSHKey(context.Context, string) (*clients.SSHKey, error) {
-	return nil, errNoSSHKeys()
-}
-
-// DeleteSSHKey is not supported: CoreWeave nodes are reached through Kubernetes.
-func (c *Cloud) DeleteSSHKey(context.Context, string) error { return errNoSSHKeys() }
-
-func errNoSSHKeys() error {
-	return clients.Errorf(clients.ErrUnsupported, "CoreWeave has no account SSH keys: its nodes are reached through the CKS cluster's Kubernetes API "+
-		"(kubectl with the cluster's kubeconfig); use neocloud_ssh_key with Lambda Cloud or RunPod only")
 }

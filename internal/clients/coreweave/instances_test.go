@@ -264,22 +264,12 @@ func TestDeleteInstanceIsIdempotent(t *testing.T) {
 	}
 }
 
-func TestUpdateInstanceAndSSHKeysUnsupported(t *testing.T) {
+func TestUpdateInstanceUnsupported(t *testing.T) {
 	f := newFake(t)
 	c := newTestCloud(t, f)
 	name := "x"
 	if _, err := c.UpdateInstance(t.Context(), "cl-1/p", clients.InstanceUpdate{Name: &name}); !errors.Is(err, clients.ErrUnsupported) {
 		t.Errorf("update: %v", err)
-	}
-	if _, err := c.CreateSSHKey(t.Context(), clients.SSHKeySpec{Name: "me"}); !errors.Is(err, clients.ErrUnsupported) ||
-		!strings.Contains(err.Error(), "Kubernetes") {
-		t.Errorf("ssh key: %v", err)
-	}
-	if _, err := c.GetSSHKey(t.Context(), "k"); !errors.Is(err, clients.ErrUnsupported) {
-		t.Errorf("get ssh key: %v", err)
-	}
-	if err := c.DeleteSSHKey(t.Context(), "k"); !errors.Is(err, clients.ErrUnsupported) {
-		t.Errorf("delete ssh key: %v", err)
 	}
 }
 

@@ -61,6 +61,9 @@ func init() {
 		EndpointEnv:     endpointEnv,
 		KeyAttribute:    "api_key",
 		New:             func(s clients.Settings) (clients.Cloud, error) { return New(s) },
+		Lacks: map[clients.Kind]string{
+			clients.KindRegistryCredential: "Lambda Cloud machines are full VMs: log in to a registry on the machine (for example in user_data).",
+		},
 	})
 }
 
@@ -725,4 +728,14 @@ func (c *Cloud) DeleteSSHKey(ctx context.Context, id string) error {
 func errNoAPIKey() error {
 	return &clients.KindError{Kind: clients.ErrAuth, Msg: fmt.Sprintf(
 		"Lambda Cloud API key is not set: set api_key in the provider's lambda block or the %s environment variable", keyEnv)}
+}
+
+// RestartInstance reboots an instance.
+func (c *Cloud) RestartInstance(ctx context.Context, id string) error {
+	if err := checkID("instance", id); err != nil {
+		return err
+	}
+	_, err := c.api.RestartInstances(ctx, id)
+	c.instances.Invalidate()
+	return err
 }

@@ -2,8 +2,10 @@ package lambda
 
 import (
 	"context"
+	"errors"
 
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients/snapshot"
 )
 
 // Lambda filesystems are the neutral volumes: named, regional, unsized (billed by use) and
@@ -47,4 +49,56 @@ func volumeOf(fs *Filesystem) *clients.Volume {
 		ID: fs.ID, Cloud: cloudName, Name: fs.Name, Region: fs.Region.Name,
 		InUse: fs.IsInUse, MountPoint: fs.MountPoint, CreatedAt: fs.Created.Time,
 	}
+}
+
+// ListFilesystems lists the account's filesystems.
+func (c *Cloud) ListFilesystems(ctx context.Context) ([]Filesystem, error) {
+	return c.api.ListFilesystems(ctx)
+}
+
+// CreateFilesystem creates a filesystem in a region. When the answer is lost, a filesystem of
+// that name in that region is looked for and adopted (names are unique in an account).
+func (c *Cloud) CreateFilesystem(ctx context.Context, name, region string) (*Filesystem, error) {
+	fs, err := c.api.CreateFilesystem(ctx, FilesystemCreateRequest{Name: name, Region: region})
+	if !errors.Is(err, clients.ErrOutcomeUnknown) {
+		return fs, err
+	}
+	// Looked for even when ctx has ended: the lost answer may be the deadline's doing.
+	lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), snapshot.FetchTimeout)
+	defer cancel()
+	list, lerr := c.api.ListFilesystems(lctx)
+	if lerr != nil {
+		return nil, errors.Join(err, lerr)
+	}
+	for i := range list {
+		if list[i].Name == name && list[i].Region.Name == region {
+			return &list[i], nil
+		}
+	}
+	return nil, &clients.KindError{Kind: clients.ErrOutcomeUnknown, Msg: err.Error() +
+		"; no filesystem named " + name + " exists in " + region + ", so it was not created: apply again"}
+}
+
+// GetFilesystem finds a filesystem by id (the API has no single-filesystem read).
+func (c *Cloud) GetFilesystem(ctx context.Context, id string) (*Filesystem, error) {
+	list, err := c.api.ListFilesystems(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for i := range list {
+		if list[i].ID == id {
+			return &list[i], nil
+		}
+	}
+	return nil, &clients.KindError{Kind: clients.ErrNotFound, Msg: "Lambda Cloud has no filesystem with id " + id}
+}
+
+// DeleteFilesystem deletes a filesystem; one already gone counts as deleted. A filesystem still
+// mounted is refused by Lambda (ErrConflict, filesystems/filesystem-in-use).
+func (c *Cloud) DeleteFilesystem(ctx context.Context, id string) error {
+	_, err := c.api.DeleteFilesystem(ctx, id)
+	if clients.IsNotFound(err) {
+		return nil
+	}
+	return err
 }

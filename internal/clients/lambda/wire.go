@@ -1,9 +1,7 @@
 package lambda
 
 import (
-	"bytes"
-	"encoding/json"
-	"time"
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients/wire"
 )
 
 // Wire types of Lambda Cloud API 1.8.0. Field names follow the API's snake_case JSON exactly;
@@ -15,49 +13,8 @@ type envelope[T any] struct {
 	Data T `json:"data"`
 }
 
-// Timestamp is an ISO 8601 time as Lambda writes it. Decoding never fails on an unexpected
-// layout (the value is left zero instead), so that one odd timestamp cannot make a whole list
-// unreadable.
-type Timestamp struct{ time.Time }
-
-var timestampLayouts = []string{
-	time.RFC3339Nano,
-	"2006-01-02T15:04:05.999999999",
-	"2006-01-02 15:04:05.999999999Z07:00",
-	"2006-01-02 15:04:05.999999999",
-}
-
-// UnmarshalJSON reads an ISO 8601 string, or null.
-func (t *Timestamp) UnmarshalJSON(b []byte) error {
-	if bytes.Equal(b, []byte("null")) {
-		return nil
-	}
-	s, ok := unquote(b)
-	if !ok {
-		return nil // a non-string timestamp is left zero rather than failing the list
-	}
-	for _, layout := range timestampLayouts {
-		if v, err := time.Parse(layout, s); err == nil {
-			t.Time = v
-			return nil
-		}
-	}
-	return nil
-}
-
-func unquote(b []byte) (string, bool) {
-	var s string
-	err := json.Unmarshal(b, &s)
-	return s, err == nil
-}
-
-// MarshalJSON writes RFC 3339, or null for the zero time.
-func (t Timestamp) MarshalJSON() ([]byte, error) {
-	if t.IsZero() {
-		return []byte("null"), nil
-	}
-	return json.Marshal(t.Format(time.RFC3339Nano))
-}
+// Timestamp is a date-time on the wire; decoding never fails a whole list on one odd value.
+type Timestamp = wire.Timestamp
 
 // Region is a PublicRegionCode and the place it stands for.
 type Region struct {

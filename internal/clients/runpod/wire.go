@@ -1,9 +1,9 @@
 package runpod
 
 import (
-	"bytes"
 	"encoding/json"
-	"time"
+
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients/wire"
 )
 
 // Wire types of RunPod's REST API 2.0.0 (https://api.runpod.io/v2). Field names are the
@@ -11,41 +11,8 @@ import (
 // CreatePodRequest, NetworkVolume, ...). Success bodies are the object itself or a one-member
 // wrapper ({"pods": [...]}); error bodies are RFC 9457 problem JSON (ErrorResponse).
 
-// Timestamp is an RFC 3339 date-time. Decoding never fails on an unexpected layout (the value
-// is left zero instead), so that one odd timestamp cannot make a whole list unreadable.
-type Timestamp struct{ time.Time }
-
-// UnmarshalJSON reads an RFC 3339 string, or null.
-func (t *Timestamp) UnmarshalJSON(b []byte) error {
-	if bytes.Equal(b, []byte("null")) {
-		return nil
-	}
-	s, ok := unquote(b)
-	if !ok {
-		return nil // a non-string timestamp is left zero rather than failing the list
-	}
-	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02 15:04:05.999999999Z07:00"} {
-		if v, err := time.Parse(layout, s); err == nil {
-			t.Time = v
-			return nil
-		}
-	}
-	return nil
-}
-
-func unquote(b []byte) (string, bool) {
-	var s string
-	err := json.Unmarshal(b, &s)
-	return s, err == nil
-}
-
-// MarshalJSON writes RFC 3339, or null for the zero time.
-func (t Timestamp) MarshalJSON() ([]byte, error) {
-	if t.IsZero() {
-		return []byte("null"), nil
-	}
-	return json.Marshal(t.Format(time.RFC3339Nano))
-}
+// Timestamp is a date-time on the wire; decoding never fails a whole list on one odd value.
+type Timestamp = wire.Timestamp
 
 // Nullable is a PATCH field with three states: left out (the zero value, with omitzero),
 // set to a value, or sent as an explicit null (Set with a nil Value), which clears the field.

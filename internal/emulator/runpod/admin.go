@@ -96,10 +96,15 @@ func (e *Emulator) DataCenters() []DataCenterView {
 	defer e.mu.Unlock()
 	out := make([]DataCenterView, 0, len(e.dcs))
 	for _, dc := range e.dcs {
-		out = append(out, DataCenterView{ID: dc.ID, Name: dc.Name, Region: dc.Region, Country: dc.Country, GlobalNetwork: dc.GlobalNetwork,
-			NetworkVolumeTypes: slices.Clone(dc.VolumeTypes), Compliance: slices.Clone(dc.Compliance)})
+		out = append(out, dc.view())
 	}
 	return out
+}
+
+// view is the data center as the admin API and the state file show it.
+func (dc *dataCenter) view() DataCenterView {
+	return DataCenterView{ID: dc.ID, Name: dc.Name, Region: dc.Region, Country: dc.Country, GlobalNetwork: dc.GlobalNetwork,
+		NetworkVolumeTypes: slices.Clone(dc.VolumeTypes), Compliance: slices.Clone(dc.Compliance)}
 }
 
 // AddDataCenter opens a new data center, as RunPod does from time to time: it is listed by GET

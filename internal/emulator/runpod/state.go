@@ -29,6 +29,8 @@ type stateDoc struct {
 	// Balance is the account balance in USD; null means unlimited (JSON has no infinity).
 	Balance *float64 `json:"balance"`
 	NextVX  int      `json:"next_vxlan_id"`
+	// DataCenters are the ones the admin API opened (AddDataCenter), beyond the defaults.
+	DataCenters []DataCenterView `json:"data_centers,omitempty"`
 }
 
 type podDoc struct {
@@ -131,6 +133,11 @@ func (e *Emulator) ExportState() ([]byte, error) {
 		b := e.balance
 		doc.Balance = &b
 	}
+	for _, d := range e.dcs {
+		if !slices.ContainsFunc(defaultDataCenters, func(def dataCenter) bool { return def.ID == d.ID }) {
+			doc.DataCenters = append(doc.DataCenters, d.view())
+		}
+	}
 	return json.Marshal(doc)
 }
 
@@ -166,6 +173,18 @@ func (e *Emulator) ImportState(data []byte) error {
 	}
 	if doc.Format != stateFormat {
 		return fmt.Errorf("runpod emulator state: format %d, this emulator reads format %d", doc.Format, stateFormat)
+	}
+	// Data centers the saved emulator had opened are opened again first (they stay open even
+	// if the rest of the state is refused: data centers are never taken away).
+	for _, v := range doc.DataCenters {
+		e.mu.Lock()
+		known := e.findDC(v.ID) != nil
+		e.mu.Unlock()
+		if !known {
+			if err := e.AddDataCenter(v); err != nil {
+				return fmt.Errorf("runpod emulator state: %w", err)
+			}
+		}
 	}
 	// The data centers this emulator has (an admin call may have opened more), looked up
 	// without holding e.mu for the whole import.

@@ -78,3 +78,39 @@ func TestImportStateRefusesBadInput(t *testing.T) {
 		}
 	}
 }
+
+// A data center the admin API opened survives a restart with the pods, volumes and capacity in
+// it; the state file lists only the opened ones, not the defaults.
+func TestStateKeepsOpenedDataCenters(t *testing.T) {
+	opts := Options{TimeScale: 0.001, PortsDelay: -1}
+	h := newHarness(t, opts)
+	if err := h.emu.AddDataCenter(DataCenterView{ID: "US-NV-9", Region: "NORTH_AMERICA", NetworkVolumeTypes: []string{"STANDARD"}}); err != nil {
+		t.Fatal(err)
+	}
+	h.emu.SetCapacity("NVIDIA GeForce RTX 4090", "US-NV-9", "SECURE", 4)
+	vol := h.want(h.do("POST", "/v2/network-volumes", map[string]any{"name": "data", "size": 20, "dataCenter": "US-NV-9"}), 201).body.str("id")
+	saved, err := h.emu.ExportState()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Count(saved, []byte(`"id":"US-TX-3"`)) != 0 {
+		t.Fatalf("the state lists a default data center: %s", saved)
+	}
+
+	h2 := newHarness(t, opts)
+	if err := h2.emu.ImportState(saved); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(h2.emu.DataCenters(), func(v DataCenterView) bool { return v.ID == "US-NV-9" }) {
+		t.Fatalf("the opened data center is gone after a restart: %+v", h2.emu.DataCenters())
+	}
+	if n := h2.emu.Capacity("NVIDIA GeForce RTX 4090", "US-NV-9", "SECURE"); n != 4 {
+		t.Errorf("capacity in the opened data center after a restart: %d, want 4", n)
+	}
+	if dc := h2.want(h2.do("GET", "/v2/network-volumes/"+vol, nil), 200).body["dataCenter"]; dc != "US-NV-9" {
+		t.Errorf("restored volume is in %v", dc)
+	}
+	if reexport, _ := h2.emu.ExportState(); !bytes.Equal(saved, reexport) {
+		t.Fatalf("import then export changed the state:\n%s\n%s", saved, reexport)
+	}
+}

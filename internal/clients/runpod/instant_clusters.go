@@ -9,95 +9,10 @@ import (
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
 )
 
-// RunPod-only operations the provider uses beyond clients.Cloud: network volumes
-// (neocloud_volume) and Instant Clusters (neocloud_gpu_cluster). They return the API's own
-// types, with the same error kinds as the rest of the adapter.
-//
-// Neither object carries a tag or takes a client token, and names are not unique, so a create
-// whose answer was lost is resolved by listing before and after: an object that was not there
-// before, with the requested name (and data center), is the one created.
-
-// Network volume sizes RunPod accepts, in GB.
-const (
-	MinNetworkVolumeGB = 10
-	MaxNetworkVolumeGB = 4096
-)
-
-// ListNetworkVolumes lists the account's network volumes.
-func (c *Cloud) ListNetworkVolumes(ctx context.Context) ([]NetworkVolume, error) {
-	return c.api.ListNetworkVolumes(ctx)
-}
-
-// CreateNetworkVolume creates a network volume (billed until deleted). When the answer is
-// lost, a new volume of that name in that data center is adopted; it is never created twice.
-func (c *Cloud) CreateNetworkVolume(ctx context.Context, req CreateNetworkVolumeRequest) (*NetworkVolume, error) {
-	switch {
-	case strings.TrimSpace(req.Name) == "":
-		return nil, clients.Errorf(clients.ErrInvalid, "a RunPod network volume needs a name")
-	case req.DataCenter == "":
-		return nil, clients.Errorf(clients.ErrInvalid, "a RunPod network volume needs a data center")
-	case req.Size < MinNetworkVolumeGB || req.Size > MaxNetworkVolumeGB:
-		return nil, clients.Errorf(clients.ErrInvalid, "a RunPod network volume has %d to %d GB, not %d", MinNetworkVolumeGB, MaxNetworkVolumeGB, req.Size)
-	case req.Type != "" && req.Type != VolumeStandard && req.Type != VolumeHighPerformance:
-		return nil, clients.Errorf(clients.ErrInvalid, "network volume type %q is neither %s nor %s", req.Type, VolumeStandard, VolumeHighPerformance)
-	}
-	before, err := c.api.ListNetworkVolumes(ctx)
-	if err != nil {
-		return nil, err
-	}
-	v, err := c.api.CreateNetworkVolume(ctx, req)
-	if !errors.Is(err, clients.ErrOutcomeUnknown) {
-		return v, err
-	}
-	return adoptNew(ctx, c, err, "network volume "+req.Name, ids(before, func(v NetworkVolume) string { return v.ID }),
-		c.api.ListNetworkVolumes,
-		func(v NetworkVolume) (string, bool) {
-			return v.ID, v.Name == req.Name && v.DataCenter == req.DataCenter
-		})
-}
-
-// GetNetworkVolume reads a network volume; ErrNotFound when it does not exist.
-func (c *Cloud) GetNetworkVolume(ctx context.Context, id string) (*NetworkVolume, error) {
-	return c.api.GetNetworkVolume(ctx, id)
-}
-
-// UpdateNetworkVolume renames and/or grows a network volume. RunPod cannot shrink one: a
-// smaller size is refused before it is sent.
-func (c *Cloud) UpdateNetworkVolume(ctx context.Context, id string, req UpdateNetworkVolumeRequest) (*NetworkVolume, error) {
-	if req.Name == nil && req.Size == nil {
-		return c.api.GetNetworkVolume(ctx, id)
-	}
-	if req.Name != nil && strings.TrimSpace(*req.Name) == "" {
-		return nil, clients.Errorf(clients.ErrInvalid, "a RunPod network volume name cannot be empty")
-	}
-	if req.Size != nil {
-		if *req.Size > MaxNetworkVolumeGB {
-			return nil, clients.Errorf(clients.ErrInvalid, "a RunPod network volume has at most %d GB, not %d", MaxNetworkVolumeGB, *req.Size)
-		}
-		cur, err := c.api.GetNetworkVolume(ctx, id)
-		if err != nil {
-			return nil, err
-		}
-		if *req.Size < cur.Size {
-			return nil, clients.Errorf(clients.ErrInvalid, "RunPod network volume %s has %d GB and cannot shrink to %d GB: a smaller volume needs a new one", id, cur.Size, *req.Size)
-		}
-	}
-	return c.api.UpdateNetworkVolume(ctx, id, req)
-}
-
-// ResizeNetworkVolume grows a network volume to sizeGB.
-func (c *Cloud) ResizeNetworkVolume(ctx context.Context, id string, sizeGB int) (*NetworkVolume, error) {
-	return c.UpdateNetworkVolume(ctx, id, UpdateNetworkVolumeRequest{Size: &sizeGB})
-}
-
-// DeleteNetworkVolume deletes a network volume; one already gone counts as deleted.
-func (c *Cloud) DeleteNetworkVolume(ctx context.Context, id string) error {
-	err := c.api.DeleteNetworkVolume(ctx, id)
-	if clients.IsNotFound(err) {
-		return nil
-	}
-	return err
-}
+// Instant Clusters as RunPod's API has them (neocloud_gpu_cluster is built on these). A cluster
+// carries no tag and takes no client token, and names are not unique, so a create whose answer
+// was lost is resolved by listing before and after: a cluster that was not there before, with
+// the requested name, is the one created.
 
 // ListClusters lists the account's Instant Clusters.
 func (c *Cloud) ListClusters(ctx context.Context) ([]Cluster, error) {
