@@ -171,14 +171,6 @@ type updateClusterRequest struct {
 	UpdateMask   *string         `json:"updateMask"`
 }
 
-func (e *Emulator) registerClusters(mux *http.ServeMux) {
-	mux.HandleFunc("GET /v1beta1/cks/clusters", e.listClusters)
-	mux.HandleFunc("POST /v1beta1/cks/clusters", e.createCluster)
-	mux.HandleFunc("GET /v1beta1/cks/clusters/{id}", e.getCluster)
-	mux.HandleFunc("PATCH /v1beta1/cks/clusters/{id}", e.updateCluster)
-	mux.HandleFunc("DELETE /v1beta1/cks/clusters/{id}", e.deleteCluster)
-}
-
 func (e *Emulator) sortedClusters() []*cluster {
 	out := make([]*cluster, 0, len(e.state.clusters))
 	for _, c := range e.state.clusters {

@@ -298,8 +298,7 @@ func New(opts Options) *Emulator {
 	e.state = e.initialState(0)
 
 	e.mux = http.NewServeMux()
-	e.registerVPCs(e.mux)
-	e.registerClusters(e.mux)
+	e.registerPlatform(e.mux)
 	e.registerKube(e.mux)
 	e.mux.HandleFunc("/v1beta1/", e.platformFallback)
 	e.handler = e.Core.Wrap(e.mux)
