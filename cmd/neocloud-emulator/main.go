@@ -144,7 +144,12 @@ func main() {
 	if err != nil {
 		log.Fatalf("neocloud-emulator: %v", err)
 	}
-	srv := &http.Server{Handler: emu, ReadHeaderTimeout: 10 * time.Second}
+	// HTTP/1.1 and unencrypted HTTP/2 (h2c) on the same port: gRPC clients of the CoreWeave
+	// emulator need HTTP/2 without TLS.
+	var protocols http.Protocols
+	protocols.SetHTTP1(true)
+	protocols.SetUnencryptedHTTP2(true)
+	srv := &http.Server{Handler: emu, ReadHeaderTimeout: 10 * time.Second, Protocols: &protocols}
 	fmt.Printf("neocloud-emulator listening on http://%s\n", ln.Addr())
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

@@ -486,9 +486,12 @@ func (c *Cloud) view(cl *Cluster, owned bool, plan *poolPlan, pool *NodePool, no
 	case ClusterStatusCreating:
 		v.Status = clients.ClusterPending
 		return v
-	case ClusterStatusFailed:
+	case ClusterStatusFailed, ClusterStatusError, ClusterStatusUpgradeFailed:
+		// Terminal for a wait: the cluster needs a person (or a replacement), not more time.
+		// CoreWeave's Cluster message carries no reason, so the status is the cloud's message.
 		v.Status = clients.ClusterFailed
-		v.Problem = "CoreWeave reports the CKS cluster as failed; delete it (and create it again)"
+		v.Problem = fmt.Sprintf("CoreWeave reports CKS cluster %s (%s) in %s; delete it and create it again (the next plan replaces it)",
+			cl.Name, cl.ID, cl.Status)
 		return v
 	case ClusterStatusDeleting, ClusterStatusDeleted:
 		v.Status = clients.ClusterDeleting

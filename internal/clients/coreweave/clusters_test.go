@@ -110,7 +110,7 @@ func TestCreateClusterInExistingVPC(t *testing.T) {
 		t.Errorf("%d VPC creates", n)
 	}
 	assertJSON(t, f.requests("POST", "/v1beta1/cks/clusters")[0].Body, `{
-		"name": "pretrain", "zone": "US-EAST-04A", "vpcId": "vpc-mine", "version": "v1.34", "public": false,
+		"name": "pretrain", "zone": "US-EAST-04A", "vpcId": "vpc-mine", "version": "v1.34",
 		"network": {"podCidrName": "pods", "serviceCidrName": "services"}}`)
 	if cl.CoreWeave.VPCCreated || cl.CoreWeave.VPCID != "vpc-mine" || cl.CoreWeave.ComputeClass != "spot" {
 		t.Errorf("coreweave info %+v", cl.CoreWeave)
@@ -416,11 +416,19 @@ func TestGetClusterAPIServerUnreachableIsAState(t *testing.T) {
 func TestGetClusterStatuses(t *testing.T) {
 	for native, want := range map[string]string{
 		"STATUS_CREATING": clients.ClusterPending, "STATUS_FAILED": clients.ClusterFailed,
-		"STATUS_DELETING": clients.ClusterDeleting, "STATUS_SOMETHING_NEW": clients.ClusterPending,
+		"STATUS_DELETING": clients.ClusterDeleting, "STATUS_ERROR": clients.ClusterFailed,
+		"STATUS_UPGRADE_FAILED": clients.ClusterFailed, "STATUS_UNSPECIFIED": clients.ClusterPending,
+		// A status newer than the SDK arrives as its number.
+		"42": clients.ClusterPending,
 	} {
 		f := newFake(t)
 		runningCluster(f)
 		f.setClusterStatus("cl-1", native)
+		if native == "42" {
+			f.mu.Lock()
+			f.clusters["cl-1"]["status"] = 42
+			f.mu.Unlock()
+		}
 		c := newTestCloud(t, f)
 		cl, err := settledGet(t, c, "cl-1")
 		if err != nil {

@@ -57,6 +57,11 @@ func decodeError(resp *http.Response, body []byte) *clients.APIError {
 		}
 		return nil
 	}
+	return classify(b)
+}
+
+// classify turns a Connect error (code, message, details) into a typed error.
+func classify(b ErrorBody) *clients.APIError {
 	d := parseDetails(b.Details)
 	e := &clients.APIError{Code: b.Code, Message: b.Message}
 	switch b.Code {

@@ -87,7 +87,7 @@ func newFake(t *testing.T) *fakeCW {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		connectErr(w, http.StatusNotFound, "unimplemented", "no such endpoint: "+r.Method+" "+r.URL.Path, nil)
 	})
-	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	f.srv = httptest.NewServer(connectFront(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		f.mu.Lock()
 		f.reqs = append(f.reqs, recorded{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery,
@@ -107,7 +107,7 @@ func newFake(t *testing.T) *fakeCW {
 		}
 		r.Body = io.NopCloser(strings.NewReader(string(body)))
 		mux.ServeHTTP(w, r)
-	}))
+	})))
 	t.Cleanup(f.srv.Close)
 	return f
 }

@@ -21,6 +21,10 @@ const (
 	ClusterStatusDeleting  = "STATUS_DELETING"
 	ClusterStatusDeleted   = "STATUS_DELETED"
 	ClusterStatusFailed    = "STATUS_FAILED"
+	// ClusterStatusError and ClusterStatusUpgradeFailed come, like STATUS_FAILED, only through
+	// the admin API (SetClusterStatus).
+	ClusterStatusError         = "STATUS_ERROR"
+	ClusterStatusUpgradeFailed = "STATUS_UPGRADE_FAILED"
 )
 
 // cluster is one CKS cluster. Its status is derived from the timestamps; kube is its Kubernetes
@@ -43,6 +47,7 @@ type cluster struct {
 	updateUntil      time.Time // end of the current update or upgrade
 	updateStatus     string    // STATUS_UPDATING or STATUS_UPGRADING
 	failedAt         time.Time // zero unless failed through the admin API
+	failStatus       string    // STATUS_FAILED (when empty), STATUS_ERROR or STATUS_UPGRADE_FAILED
 	deleteRequested  time.Time // zero while not deleted
 	goneAt           time.Time
 	seq              int64
@@ -69,6 +74,9 @@ func (c *cluster) status(now time.Time) string {
 		}
 		return ClusterStatusDeleted
 	case !c.failedAt.IsZero() && !now.Before(c.failedAt):
+		if c.failStatus != "" {
+			return c.failStatus
+		}
 		return ClusterStatusFailed
 	case now.Before(c.runningAt):
 		return ClusterStatusCreating

@@ -7,7 +7,10 @@
 //
 // # Platform API
 //
-// JSON over HTTP under /v1beta1, as documented for the Connect services:
+// ClusterService and VPCService of CoreWeave's SDK, as connect-go handlers (rpc.go): Connect
+// (proto and JSON), gRPC (h2c) and gRPC-Web on /coreweave.cks.v1beta1.ClusterService/* and
+// /coreweave.networking.v1beta1.VPCService/*, and, transcoded by vanguard from the same
+// handlers, JSON over HTTP under /v1beta1 as documented (REST errors are google.rpc.Status):
 //
 //	GET    /v1beta1/cks/clusters            {"items": [Cluster]}
 //	POST   /v1beta1/cks/clusters            CreateCluster body -> {"cluster": Cluster}
@@ -164,6 +167,8 @@
 //
 //	GET    /clusters                 every cluster since the last reset, deleted ones flagged "gone"
 //	POST   /clusters/{id}/fail       the cluster becomes STATUS_FAILED (its API server unreachable)
+//	POST   /clusters/{id}/status     {"status": "STATUS_ERROR"}: any cks.v1beta1.Cluster.Status on
+//	                                 demand (SetClusterStatus), ERROR and UPGRADE_FAILED included
 //	DELETE /clusters/{id}            out-of-band deletion: gone at once, pools and capacity freed
 //	GET    /clusters/{id}/nodes      the cluster's nodes
 //	GET    /vpcs                     every VPC since the last reset
@@ -175,7 +180,7 @@
 //	POST   /reset                    back to the state New gave, counters and faults cleared
 //
 // The same operations are Go methods for in-process tests (Clusters, VPCs, NodePools, Nodes,
-// FailCluster, DeleteClusterOutOfBand, SetCapacity, SetClusterQuota, Reset).
+// FailCluster, SetClusterStatus, DeleteClusterOutOfBand, SetCapacity, SetClusterQuota, Reset).
 package coreweave
 
 import (
