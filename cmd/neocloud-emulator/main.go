@@ -45,6 +45,8 @@ Routes (every cloud under its real paths):
   /api/v1/...             Lambda Cloud API 1.8         key: -lambda-key, as "Authorization: Bearer KEY"
   /v2/...                 RunPod REST API v2           key: -runpod-key, as "Authorization: Bearer KEY"
   /v1beta1/...            CoreWeave CKS and VPC API    token: -coreweave-token, as "Authorization: Bearer TOKEN"
+                          (REST; the same services over Connect, gRPC (h2c) and gRPC-Web at
+                          /coreweave.cks.v1beta1.ClusterService/ and /coreweave.networking.v1beta1.VPCService/)
   /k8s/<cluster id>/...   each CKS cluster's Kubernetes API (NodePools, Nodes), same token
 
 Default credentials (change them with the flags above):
