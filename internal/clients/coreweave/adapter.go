@@ -141,6 +141,8 @@ type Cloud struct {
 	plans map[string]poolPlan
 	// vpcNames caches VPC names by id (immutable) for the "created by us" check.
 	vpcNames map[string]string
+	// offeredVersion is the newest Kubernetes version CoreWeave named when asked (createCluster).
+	offeredVersion string
 	// known remembers, by cluster id, the name and VPC of clusters this process has seen, so
 	// that a delete that finds the cluster already gone can still delete the VPC made for it.
 	known map[string]knownCluster

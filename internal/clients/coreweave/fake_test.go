@@ -296,6 +296,11 @@ func (f *fakeCW) createCluster(w http.ResponseWriter, r *http.Request) {
 		connectErr(w, http.StatusBadRequest, "invalid_argument", "bad body", nil)
 		return
 	}
+	if v, _ := req["version"].(string); v == "" {
+		// CoreWeave requires a version; the refusal names the ones it offers.
+		connectErr(w, http.StatusBadRequest, "invalid_argument", "invalid request: version: is required; supported: v1.34, v1.36, v1.35", nil)
+		return
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for _, c := range f.clusters {

@@ -143,6 +143,8 @@ var kubeVersions = []struct{ minor, patch string }{
 	{"v1.33", "v1.33.5"},
 	{"v1.34", "v1.34.2"},
 	{"v1.35", "v1.35.1"},
+	{"v1.36", "v1.36.2"},
+	{"v1.37", "v1.37.0"},
 }
 
 func versionIndex(v string) int {

@@ -339,7 +339,8 @@ func isJSONObject(m json.RawMessage) bool {
 func versionViolations(v string) []fieldViolation {
 	switch {
 	case v == "":
-		return []fieldViolation{{Field: "version", Description: "is required"}}
+		// The supported versions are named here too: the API has no call that lists them.
+		return []fieldViolation{{Field: "version", Description: "is required; supported: " + strings.Join(supportedVersions(), ", ")}}
 	case versionIndex(v) < 0:
 		return []fieldViolation{{Field: "version", Description: fmt.Sprintf("unsupported Kubernetes version %q; supported: %s",
 			v, strings.Join(supportedVersions(), ", "))}}
