@@ -114,6 +114,10 @@ func checkRegion(ctx context.Context, cloud clients.Cloud, region types.String, 
 		return diags
 	}
 	if !slices.Contains(regions, region.ValueString()) {
+		if clients.RegionsIncomplete(cloud) {
+			diags.Append(unknownOpenRegion(cloud, region.ValueString(), regions))
+			return diags
+		}
 		detail := fmt.Sprintf("%s has no region %q. Its regions are: %s.", displayName(cloud.Name()), region.ValueString(), strings.Join(regions, ", "))
 		if hint != "" {
 			detail += " " + hint

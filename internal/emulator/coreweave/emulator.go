@@ -135,7 +135,9 @@
 // gd-8xh100ib-i128 $49.24, gd-8xh200ib-i128 $50.44, gd-8xa100-i128 $21.60, gd-8xb200ib-i128 and
 // b200-8x $68.80, gb200-4x $42.00, gb300-4x $50.00, gd-1xgh200 $6.50, gd-8xl40-i128 $10.00,
 // gd-8xl40s-i128 $18.00, rtxp6000-8x $20.00, CPU types $2.40-$12.48. Zones: US-EAST-04A,
-// US-EAST-06A, US-WEST-04A, RNO2A, LGA1. Kubernetes versions: v1.32 to v1.37 (a CreateCluster without a version is refused
+// US-EAST-06A, US-WEST-04A, RNO2A, LGA1 and the rest of CoreWeave's availability matrix
+// (US-EAST-01A, -02A, -08A, -13A, -14A, US-CENTRAL-06A, -07A, US-WEST-01A, -09B, -10A,
+// EU-SOUTH-03B, -04A; no capacity by default). Kubernetes versions: v1.32 to v1.37 (a CreateCluster without a version is refused
 // with invalid_argument naming them: the API has no call that lists them).
 //
 // Free nodes per instance type and zone after New or a reset (a test keeps this comment and the

@@ -478,7 +478,8 @@ func TestCatalog(t *testing.T) {
 	if prices["gd-8xh100ib-i128"] != 49.24 {
 		t.Errorf("H100 node price %v, want 49.24", prices["gd-8xh100ib-i128"])
 	}
-	if got := strings.Join(Zones(), ","); got != "US-EAST-04A,US-EAST-06A,US-WEST-04A,RNO2A,LGA1" {
+	if got := strings.Join(Zones(), ","); got != "US-EAST-04A,US-EAST-06A,US-WEST-04A,RNO2A,LGA1,US-EAST-01A,US-EAST-02A,US-EAST-08A,US-EAST-13A,US-EAST-14A,"+
+		"US-CENTRAL-06A,US-CENTRAL-07A,US-WEST-01A,US-WEST-09B,US-WEST-10A,EU-SOUTH-03B,EU-SOUTH-04A" {
 		t.Errorf("zones %s", got)
 	}
 }
