@@ -111,5 +111,9 @@ func (b *bufferedWriter) WriteHeader(s int) {
 func (b *bufferedWriter) Write(p []byte) (int, error) { return b.buf.Write(p) }
 func (b *bufferedWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	b.hijacked = true
-	return b.w.(http.Hijacker).Hijack()
+	hj, ok := b.w.(http.Hijacker)
+	if !ok {
+		return nil, nil, http.ErrNotSupported
+	}
+	return hj.Hijack()
 }

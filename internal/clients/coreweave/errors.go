@@ -344,7 +344,7 @@ func truncate(s string, n int) string {
 // as "slow down and retry"; a quota does not free itself in seconds, so retrying it six times
 // only delays the error by a minute. A 429 whose Connect body carries a QuotaFailure detail (or
 // reads like a capacity refusal) and no Retry-After gets a Retry-After far beyond what httpx is
-// willing to wait, which stops its retries at once; Client.do then clears the RetryAfter the
+// willing to wait, which stops its retries at once; rpcError then leaves out the RetryAfter the
 // error would otherwise carry. Rate-limit 429s (no quota detail) pass untouched.
 type quotaFinalTransport struct{ next http.RoundTripper }
 
@@ -374,15 +374,6 @@ func isFinalExhaustion(body []byte) bool {
 		return false
 	}
 	return len(parseDetails(b.Details).quotaViolations) > 0 || isCapacityText(b.Message)
-}
-
-// clearFinalRetryAfter drops the RetryAfter quotaFinalTransport made up from an error.
-func clearFinalRetryAfter(err error) error {
-	var apiErr *clients.APIError
-	if errors.As(err, &apiErr) && (errors.Is(apiErr.Kind, clients.ErrQuota) || errors.Is(apiErr.Kind, clients.ErrCapacity)) {
-		apiErr.RetryAfter = 0
-	}
-	return err
 }
 
 // isAlreadyExists reports a platform API already_exists answer (a name taken).

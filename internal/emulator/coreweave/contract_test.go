@@ -172,7 +172,7 @@ func TestContractSDK(t *testing.T) {
 				t.Fatalf("ListVPCs: %v %v", lv, err)
 			}
 			_, err = c.vpcs.CreateVPC(ctx, connect.NewRequest(standardVPCMessage("net-"+name)))
-			wantCode(t, "CreateVPC twice", err, connect.CodeAlreadyExists)
+			_ = wantCode(t, "CreateVPC twice", err, connect.CodeAlreadyExists)
 
 			// Cluster: created, CREATING then RUNNING with its API server endpoint, listed.
 			cr, err := c.clusters.CreateCluster(ctx, connect.NewRequest(standardClusterMessage("k8s-"+name, vpc.GetId())))
@@ -222,12 +222,12 @@ func TestContractSDK(t *testing.T) {
 			}
 			bad := newSDKClients(srv, "CW-SECRET-wrong", p.h2c, p.opts...)
 			_, err = bad.clusters.ListClusters(ctx, connect.NewRequest(&cksv1beta1.ListClustersRequest{}))
-			wantCode(t, "wrong token", err, connect.CodeUnauthenticated)
+			_ = wantCode(t, "wrong token", err, connect.CodeUnauthenticated)
 
 			// Faults are injected by the procedure's route.
 			e.Core.AddFault(emucore.Fault{Route: "POST " + cksv1beta1connect.ClusterServiceGetClusterProcedure, Action: emucore.FaultStatus, Status: 503, Times: 1})
 			_, err = c.clusters.GetCluster(ctx, connect.NewRequest(&cksv1beta1.GetClusterRequest{Id: cl.GetId()}))
-			wantCode(t, "injected 503", err, connect.CodeUnavailable)
+			_ = wantCode(t, "injected 503", err, connect.CodeUnavailable)
 			if n := e.Core.Stats.Get("POST " + cksv1beta1connect.ClusterServiceGetClusterProcedure); n < 2 {
 				t.Errorf("GetCluster counted %d times", n)
 			}

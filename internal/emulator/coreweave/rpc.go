@@ -109,8 +109,9 @@ func withRequestBase(next http.Handler) http.Handler {
 }
 
 // runPlatform runs one of the JSON platform handlers (clusters.go, vpcs.go) on a request message
-// and reads its answer: the "key" member of a 200 into out, or the Connect error it wrote.
-func runPlatform(ctx context.Context, handler http.HandlerFunc, method, id string, in proto.Message, key string, out proto.Message) error {
+// and reads its answer: a 200's body (the response message's JSON) into out, or the Connect
+// error it wrote.
+func runPlatform(ctx context.Context, handler http.HandlerFunc, method, id string, in proto.Message, out proto.Message) error {
 	var body []byte
 	if in != nil {
 		b, err := protojson.Marshal(in)
@@ -139,16 +140,6 @@ func runPlatform(ctx context.Context, handler http.HandlerFunc, method, id strin
 		return nil
 	}
 	raw := rec.Body.Bytes()
-	if key != "" {
-		var m map[string]json.RawMessage
-		if err := json.Unmarshal(raw, &m); err != nil {
-			return connect.NewError(connect.CodeInternal, err)
-		}
-		raw = m[key]
-		if len(raw) == 0 {
-			raw = []byte("{}")
-		}
-	}
 	if err := (protojson.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(raw, out); err != nil {
 		return connect.NewError(connect.CodeInternal, fmt.Errorf("emulator answer does not fit the message: %w", err))
 	}
@@ -196,7 +187,7 @@ var _ cksv1beta1connect.ClusterServiceHandler = clusterService{}
 
 func (s clusterService) ListClusters(ctx context.Context, _ *connect.Request[cksv1beta1.ListClustersRequest]) (*connect.Response[cksv1beta1.ListClustersResponse], error) {
 	out := &cksv1beta1.ListClustersResponse{}
-	if err := runPlatform(ctx, s.e.listClusters, http.MethodGet, "", nil, "", out); err != nil {
+	if err := runPlatform(ctx, s.e.listClusters, http.MethodGet, "", nil, out); err != nil {
 		return nil, err
 	}
 	return connect.NewResponse(out), nil
@@ -204,7 +195,7 @@ func (s clusterService) ListClusters(ctx context.Context, _ *connect.Request[cks
 
 func (s clusterService) GetCluster(ctx context.Context, req *connect.Request[cksv1beta1.GetClusterRequest]) (*connect.Response[cksv1beta1.GetClusterResponse], error) {
 	out := &cksv1beta1.GetClusterResponse{}
-	if err := runPlatform(ctx, s.e.getCluster, http.MethodGet, req.Msg.GetId(), nil, "", out); err != nil {
+	if err := runPlatform(ctx, s.e.getCluster, http.MethodGet, req.Msg.GetId(), nil, out); err != nil {
 		return nil, err
 	}
 	return connect.NewResponse(out), nil
@@ -212,7 +203,7 @@ func (s clusterService) GetCluster(ctx context.Context, req *connect.Request[cks
 
 func (s clusterService) CreateCluster(ctx context.Context, req *connect.Request[cksv1beta1.CreateClusterRequest]) (*connect.Response[cksv1beta1.CreateClusterResponse], error) {
 	out := &cksv1beta1.CreateClusterResponse{}
-	if err := runPlatform(ctx, s.e.createCluster, http.MethodPost, "", req.Msg, "", out); err != nil {
+	if err := runPlatform(ctx, s.e.createCluster, http.MethodPost, "", req.Msg, out); err != nil {
 		return nil, err
 	}
 	return connect.NewResponse(out), nil
@@ -220,7 +211,7 @@ func (s clusterService) CreateCluster(ctx context.Context, req *connect.Request[
 
 func (s clusterService) UpdateCluster(ctx context.Context, req *connect.Request[cksv1beta1.UpdateClusterRequest]) (*connect.Response[cksv1beta1.UpdateClusterResponse], error) {
 	out := &cksv1beta1.UpdateClusterResponse{}
-	if err := runPlatform(ctx, s.e.updateCluster, http.MethodPatch, req.Msg.GetId(), req.Msg, "", out); err != nil {
+	if err := runPlatform(ctx, s.e.updateCluster, http.MethodPatch, req.Msg.GetId(), req.Msg, out); err != nil {
 		return nil, err
 	}
 	return connect.NewResponse(out), nil
@@ -228,7 +219,7 @@ func (s clusterService) UpdateCluster(ctx context.Context, req *connect.Request[
 
 func (s clusterService) DeleteCluster(ctx context.Context, req *connect.Request[cksv1beta1.DeleteClusterRequest]) (*connect.Response[cksv1beta1.DeleteClusterResponse], error) {
 	out := &cksv1beta1.DeleteClusterResponse{}
-	if err := runPlatform(ctx, s.e.deleteCluster, http.MethodDelete, req.Msg.GetId(), nil, "", out); err != nil {
+	if err := runPlatform(ctx, s.e.deleteCluster, http.MethodDelete, req.Msg.GetId(), nil, out); err != nil {
 		return nil, err
 	}
 	return connect.NewResponse(out), nil
@@ -241,7 +232,7 @@ var _ networkingv1beta1connect.VPCServiceHandler = vpcService{}
 
 func (s vpcService) ListVPCs(ctx context.Context, _ *connect.Request[networkingv1beta1.ListVPCsRequest]) (*connect.Response[networkingv1beta1.ListVPCsResponse], error) {
 	out := &networkingv1beta1.ListVPCsResponse{}
-	if err := runPlatform(ctx, s.e.listVPCs, http.MethodGet, "", nil, "", out); err != nil {
+	if err := runPlatform(ctx, s.e.listVPCs, http.MethodGet, "", nil, out); err != nil {
 		return nil, err
 	}
 	return connect.NewResponse(out), nil
@@ -249,7 +240,7 @@ func (s vpcService) ListVPCs(ctx context.Context, _ *connect.Request[networkingv
 
 func (s vpcService) GetVPC(ctx context.Context, req *connect.Request[networkingv1beta1.GetVPCRequest]) (*connect.Response[networkingv1beta1.GetVPCResponse], error) {
 	out := &networkingv1beta1.GetVPCResponse{}
-	if err := runPlatform(ctx, s.e.getVPC, http.MethodGet, req.Msg.GetId(), nil, "", out); err != nil {
+	if err := runPlatform(ctx, s.e.getVPC, http.MethodGet, req.Msg.GetId(), nil, out); err != nil {
 		return nil, err
 	}
 	return connect.NewResponse(out), nil
@@ -257,7 +248,7 @@ func (s vpcService) GetVPC(ctx context.Context, req *connect.Request[networkingv
 
 func (s vpcService) CreateVPC(ctx context.Context, req *connect.Request[networkingv1beta1.CreateVPCRequest]) (*connect.Response[networkingv1beta1.CreateVPCResponse], error) {
 	out := &networkingv1beta1.CreateVPCResponse{}
-	if err := runPlatform(ctx, s.e.createVPC, http.MethodPost, "", req.Msg, "", out); err != nil {
+	if err := runPlatform(ctx, s.e.createVPC, http.MethodPost, "", req.Msg, out); err != nil {
 		return nil, err
 	}
 	return connect.NewResponse(out), nil
@@ -265,7 +256,7 @@ func (s vpcService) CreateVPC(ctx context.Context, req *connect.Request[networki
 
 func (s vpcService) UpdateVPC(ctx context.Context, req *connect.Request[networkingv1beta1.UpdateVPCRequest]) (*connect.Response[networkingv1beta1.UpdateVPCResponse], error) {
 	out := &networkingv1beta1.UpdateVPCResponse{}
-	if err := runPlatform(ctx, s.e.updateVPC, http.MethodPatch, req.Msg.GetId(), req.Msg, "", out); err != nil {
+	if err := runPlatform(ctx, s.e.updateVPC, http.MethodPatch, req.Msg.GetId(), req.Msg, out); err != nil {
 		return nil, err
 	}
 	return connect.NewResponse(out), nil
@@ -273,7 +264,7 @@ func (s vpcService) UpdateVPC(ctx context.Context, req *connect.Request[networki
 
 func (s vpcService) DeleteVPC(ctx context.Context, req *connect.Request[networkingv1beta1.DeleteVPCRequest]) (*connect.Response[networkingv1beta1.DeleteVPCResponse], error) {
 	out := &networkingv1beta1.DeleteVPCResponse{}
-	if err := runPlatform(ctx, s.e.deleteVPC, http.MethodDelete, req.Msg.GetId(), nil, "", out); err != nil {
+	if err := runPlatform(ctx, s.e.deleteVPC, http.MethodDelete, req.Msg.GetId(), nil, out); err != nil {
 		return nil, err
 	}
 	return connect.NewResponse(out), nil
