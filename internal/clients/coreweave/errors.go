@@ -47,7 +47,8 @@ type details struct {
 // decodeError reads a Connect error body and classifies it by its code. A body that is not a
 // Connect error (a proxy's HTML page) keeps the HTTP status as the only clue, except that a 404
 // without a Connect body is a wrong endpoint or path, never a "the object is gone" answer:
-// taking it for one would make the provider forget machines that exist.
+// taking it for one would make the provider forget machines that exist. (The client reads
+// errors through connect-go, rpcError; this JSON form is what its tests pin classify with.)
 func decodeError(resp *http.Response, body []byte) *clients.APIError {
 	var b ErrorBody
 	if json.Unmarshal(body, &b) != nil || b.Code == "" {
