@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Drives CoreWeave's official Terraform provider (coreweave/terraform-provider-coreweave) against
-# our CoreWeave emulator: apply and destroy a VPC and a CKS cluster, then check through the
+# our CoreWeave emulator: apply a VPC and a CKS cluster, update the cluster in place, destroy both, then check through the
 # emulator's admin API that nothing is left. Not part of `make test`.
 #
 # The provider is built from a git checkout of its repository (CWPROV_GIT: a git dir or URL you
@@ -119,6 +119,10 @@ echo "== terraform apply"
 "$tf" apply -auto-approve -no-color
 echo "== terraform plan (expect no changes)"
 "$tf" plan -detailed-exitcode -no-color
+echo "== update in place (public = true: UpdateCluster with an update mask)"
+sed -i 's/public                 = false/public                 = true/' main.tf
+"$tf" apply -auto-approve -no-color
+"$tf" plan -detailed-exitcode -no-color
 echo "== emulator state after apply"
 curl -fsS "$base/_emulator/coreweave/clusters"; echo
 curl -fsS "$base/_emulator/coreweave/vpcs"; echo
@@ -131,4 +135,4 @@ echo "clusters left: $left, VPCs left: $leftv"
 echo "== calls per route"
 curl -fsS "$base/_emulator/stats?by=status"; echo
 [[ "$left" == 0 && "$leftv" == 0 ]]
-echo "PASS: the official CoreWeave provider applied and destroyed a VPC and a CKS cluster against the emulator"
+echo "PASS: the official CoreWeave provider applied, updated in place and destroyed a VPC and a CKS cluster against the emulator"
