@@ -165,8 +165,12 @@ func rpcError(c httpx.Call, err error) error {
 		// A list is never "gone": only its route failed.
 		e.Kind = nil
 	}
-	if c.NotIdempotent && e.Kind == nil && serverSide(ce.Code()) {
-		e.Kind = clients.ErrOutcomeUnknown
+	if e.Kind == nil && serverSide(ce.Code()) {
+		if c.NotIdempotent {
+			e.Kind = clients.ErrOutcomeUnknown
+		} else if ce.Code() == connect.CodeUnavailable || ce.Code() == connect.CodeDeadlineExceeded {
+			e.Kind = clients.ErrUnavailable
+		}
 	}
 	if !errors.Is(e.Kind, clients.ErrQuota) && !errors.Is(e.Kind, clients.ErrCapacity) {
 		if d, ok := httpx.RetryAfter(ce.Meta(), time.Now()); ok {

@@ -57,7 +57,9 @@ func TestRPCErrorKinds(t *testing.T) {
 		{"unauthenticated", read, wireErr(t, connect.CodeUnauthenticated, "bad token"), clients.ErrAuth, "bad token"},
 		{"permission denied", read, wireErr(t, connect.CodePermissionDenied, "no"), clients.ErrAuth, "no"},
 		{"unimplemented: wrong endpoint", read, wireErr(t, connect.CodeUnimplemented, "404 Not Found"), clients.ErrInvalid, "endpoint"},
-		{"unavailable read", read, wireErr(t, connect.CodeUnavailable, "down"), nil, "down"},
+		{"unavailable read", read, wireErr(t, connect.CodeUnavailable, "down"), clients.ErrUnavailable, "down"},
+		{"deadline exceeded on the server", read, wireErr(t, connect.CodeDeadlineExceeded, "slow"), clients.ErrUnavailable, "slow"},
+		{"internal read", read, wireErr(t, connect.CodeInternal, "oops"), nil, "oops"},
 		{"unavailable create: the server may have acted", create, wireErr(t, connect.CodeUnavailable, "down"), clients.ErrOutcomeUnknown, "down"},
 		{"internal create", create, wireErr(t, connect.CodeInternal, "oops"), clients.ErrOutcomeUnknown, "oops"},
 		{"lost connection on create", create, connect.NewError(connect.CodeUnavailable, io.ErrUnexpectedEOF), clients.ErrOutcomeUnknown, "answer was lost"},
@@ -67,7 +69,7 @@ func TestRPCErrorKinds(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			err := rpcError(tc.call, tc.err)
 			for _, k := range []error{clients.ErrNotFound, clients.ErrConflict, clients.ErrInvalid, clients.ErrQuota, clients.ErrCapacity,
-				clients.ErrRateLimited, clients.ErrAuth, clients.ErrOutcomeUnknown} {
+				clients.ErrRateLimited, clients.ErrAuth, clients.ErrOutcomeUnknown, clients.ErrUnavailable} {
 				if got := errors.Is(err, k); got != (k == tc.kind) {
 					t.Errorf("errors.Is(%v) = %v: %v", k, got, err)
 				}
