@@ -102,3 +102,29 @@ func TestAccGPUCluster_coreweaveErrorStatuses(t *testing.T) {
 		},
 	})
 }
+
+// Without kubernetes_version a cluster gets the newest version CoreWeave offers (the emulator's
+// newest is v1.37), not a version fixed in the provider.
+func TestAccGPUCluster_coreweaveNewestVersionByDefault(t *testing.T) {
+	testAccPreCheck(t)
+	env := newTestEnv(t)
+	addr := "neocloud_gpu_cluster.cw"
+	config := strings.Replace(coreweaveClusterConfig(env, 1, ""), `kubernetes_version = "v1.35"`, "", 1)
+	if strings.Contains(config, "kubernetes_version") {
+		t.Fatalf("config still names a version:\n%s", config)
+	}
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		CheckDestroy:             checkCoreWeave(env, 0, 0, 0),
+		Steps: []resource.TestStep{
+			{
+				Config: config,
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("coreweave").AtMapKey("kubernetes_version"), knownvalue.StringExact("v1.37")),
+				},
+				Check: checkCoreWeave(env, 1, 1, 1),
+			},
+			{Config: config, PlanOnly: true},
+		},
+	})
+}
