@@ -45,6 +45,8 @@ Routes (every cloud under its real paths):
   /api/v1/...             Lambda Cloud API 1.8         key: -lambda-key, as "Authorization: Bearer KEY"
   /v2/...                 RunPod REST API v2           key: -runpod-key, as "Authorization: Bearer KEY"
   /v1beta1/...            CoreWeave CKS and VPC API    token: -coreweave-token, as "Authorization: Bearer TOKEN"
+                          (REST; the same services over Connect, gRPC (h2c) and gRPC-Web at
+                          /coreweave.cks.v1beta1.ClusterService/ and /coreweave.networking.v1beta1.VPCService/)
   /k8s/<cluster id>/...   each CKS cluster's Kubernetes API (NodePools, Nodes), same token
 
 Default credentials (change them with the flags above):
@@ -145,7 +147,12 @@ func main() {
 	if err != nil {
 		log.Fatalf("neocloud-emulator: %v", err)
 	}
-	srv := &http.Server{Handler: emu, ReadHeaderTimeout: 10 * time.Second}
+	// HTTP/1.1 and unencrypted HTTP/2 (h2c) on the same port: gRPC clients of the CoreWeave
+	// emulator need HTTP/2 without TLS.
+	var protocols http.Protocols
+	protocols.SetHTTP1(true)
+	protocols.SetUnencryptedHTTP2(true)
+	srv := &http.Server{Handler: emu, ReadHeaderTimeout: 10 * time.Second, Protocols: &protocols}
 	fmt.Printf("neocloud-emulator listening on http://%s\n", ln.Addr())
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

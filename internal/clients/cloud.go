@@ -251,6 +251,20 @@ type RegionLister interface {
 	ListRegions(ctx context.Context) ([]string, error)
 }
 
+// OpenRegions is implemented by clouds whose list of regions is known to be incomplete and
+// cannot be read from their API (CoreWeave publishes an availability matrix that changes, and no
+// zone-listing call): a region outside Regions is then a plan-time warning, and the cloud's own
+// answer at apply decides.
+type OpenRegions interface {
+	RegionsIncomplete() bool
+}
+
+// RegionsIncomplete reports whether a region c does not list may still exist (OpenRegions).
+func RegionsIncomplete(c Cloud) bool {
+	o, ok := c.(OpenRegions)
+	return ok && o.RegionsIncomplete()
+}
+
 // CloudRegions is the cloud's full list of regions: from its API for a RegionLister, else
 // Regions.
 func CloudRegions(ctx context.Context, c Cloud) ([]string, error) {

@@ -22,6 +22,10 @@ var (
 	ErrOutcomeUnknown = errors.New("outcome unknown")
 	// ErrUnsupported means the cloud cannot do what was asked.
 	ErrUnsupported = errors.New("not supported by this cloud")
+	// ErrUnavailable means the cloud's API kept answering that it cannot serve the request now
+	// (down, overloaded, timed out on its side) until the call ran out of time: transient, and
+	// never proof that an object is gone. A create's such answer is ErrOutcomeUnknown instead.
+	ErrUnavailable = errors.New("service unavailable")
 )
 
 // APIError is a vendor's error answer, with the vendor's own code, message and suggestion kept

@@ -87,6 +87,8 @@ func addCloudError(diags *diag.Diagnostics, summary string, err error) {
 		detail += "\n\nCheck the API key in the provider configuration (or its environment variable) and that the account is active."
 	case errors.Is(err, clients.ErrRateLimited):
 		detail += "\n\nThe cloud kept refusing requests for exceeding its rate limit, even after waiting as it asked. Run again with fewer parallel operations (terraform -parallelism=2)."
+	case errors.Is(err, clients.ErrUnavailable):
+		detail += "\n\nThe cloud's API is unavailable right now and stayed so while the provider retried. Try again in a few minutes; check the cloud's status page if it persists."
 	case errors.Is(err, clients.ErrOutcomeUnknown):
 		detail += "\n\nThe cloud may have acted on the request. Check the cloud's console for a machine that Terraform does not track before trying again."
 	case errors.Is(err, context.DeadlineExceeded):
@@ -114,6 +116,10 @@ func checkRegion(ctx context.Context, cloud clients.Cloud, region types.String, 
 		return diags
 	}
 	if !slices.Contains(regions, region.ValueString()) {
+		if clients.RegionsIncomplete(cloud) {
+			diags.Append(unknownOpenRegion(cloud, region.ValueString(), regions))
+			return diags
+		}
 		detail := fmt.Sprintf("%s has no region %q. Its regions are: %s.", displayName(cloud.Name()), region.ValueString(), strings.Join(regions, ", "))
 		if hint != "" {
 			detail += " " + hint

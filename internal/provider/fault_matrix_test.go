@@ -378,10 +378,10 @@ resource "neocloud_gpu_instance" "m" {
 			reads: []string{
 				"GET " + poolsPath,
 				"GET /k8s/{cluster}/api/v1/nodes",
-				"GET /v1beta1/cks/clusters",
+				"POST /coreweave.cks.v1beta1.ClusterService/ListClusters",
 				"GET " + poolsPath + "/{name}",
 			},
-			createReads: []string{"GET /v1beta1/cks/clusters/{id}"},
+			createReads: []string{"POST /coreweave.cks.v1beta1.ClusterService/GetCluster"},
 		},
 		listPath:           regexp.MustCompile(`^/k8s/[^/]+/apis/compute\.coreweave\.com/v1alpha1/nodepools$`),
 		createPath:         regexp.MustCompile(`^/k8s/[^/]+/apis/compute\.coreweave\.com/v1alpha1/nodepools$`),

@@ -160,7 +160,7 @@ func (r *gpuClusterResource) Schema(ctx context.Context, _ resource.SchemaReques
 				MarkdownDescription: "CoreWeave settings. Only valid with `cloud = \"coreweave\"`.",
 				Attributes: map[string]schema.Attribute{
 					"kubernetes_version": schema.StringAttribute{
-						Optional: true, Computed: true, MarkdownDescription: "CKS Kubernetes version, such as `v1.35`; CoreWeave's current default when left out. A change replaces the cluster.",
+						Optional: true, Computed: true, MarkdownDescription: "CKS Kubernetes version, such as `v1.35`; left out, the newest version CoreWeave offers when the cluster is created. A change replaces the cluster.",
 						PlanModifiers: []planmodifier.String{keep, stringplanmodifier.RequiresReplaceIfConfigured()},
 					},
 					"vpc_id": schema.StringAttribute{

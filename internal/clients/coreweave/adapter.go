@@ -27,8 +27,21 @@ const (
 )
 
 // zones are the CoreWeave Availability Zones the adapter knows (static, for plan-time checks):
-// those seen in CoreWeave's public material, which the emulator serves too.
-var zones = []string{"US-EAST-04A", "US-EAST-06A", "US-WEST-04A", "RNO2A", "LGA1"}
+// those of CoreWeave's public availability matrix (2026) and those seen in its other public
+// material. The matrix changes and no API call lists zones, so the list is not complete: a zone
+// outside it is a plan-time warning (RegionsIncomplete), and CoreWeave's answer decides.
+var zones = []string{
+	"US-EAST-04A", "US-EAST-06A", "US-WEST-04A", "RNO2A", "LGA1",
+	"US-EAST-01A", "US-EAST-02A", "US-EAST-08A", "US-EAST-13A", "US-EAST-14A",
+	"US-CENTRAL-06A", "US-CENTRAL-07A", "US-WEST-01A", "US-WEST-09B", "US-WEST-10A",
+	"EU-SOUTH-03B", "EU-SOUTH-04A",
+}
+
+// RegionsIncomplete is true: CoreWeave opens zones without a zone-listing API, so a zone the
+// adapter does not know is worth a warning, not a refusal.
+func (c *Cloud) RegionsIncomplete() bool { return true }
+
+var _ clients.OpenRegions = (*Cloud)(nil)
 
 // nodeType is one CoreWeave node instance type as sold.
 type nodeType struct {
@@ -147,6 +160,8 @@ type Cloud struct {
 	plans map[string]poolPlan
 	// vpcNames caches VPC names by id (immutable) for the "created by us" check.
 	vpcNames map[string]string
+	// offeredVersion is the newest Kubernetes version CoreWeave named when asked (createCluster).
+	offeredVersion string
 	// known remembers, by cluster id, the name and VPC of clusters this process has seen, so
 	// that a delete that finds the cluster already gone can still delete the VPC made for it.
 	known map[string]knownCluster

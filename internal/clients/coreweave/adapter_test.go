@@ -30,8 +30,14 @@ func TestRegistered(t *testing.T) {
 	if _, ok := cloud.(clients.InstanceValidator); !ok {
 		t.Error("not an InstanceValidator")
 	}
-	if r := cloud.Regions(); !slices.Contains(r, "US-EAST-04A") || !slices.Contains(r, "LGA1") || len(r) != 5 {
+	// The zones of CoreWeave's availability matrix and of its other public material; the list
+	// is open (an unknown zone is a warning).
+	if r := cloud.Regions(); !slices.Contains(r, "US-EAST-04A") || !slices.Contains(r, "LGA1") || !slices.Contains(r, "EU-SOUTH-03B") ||
+		!slices.Contains(r, "US-CENTRAL-07A") || len(r) != 17 {
 		t.Errorf("regions %v", r)
+	}
+	if !clients.RegionsIncomplete(cloud) {
+		t.Error("CoreWeave's zone list should be open")
 	}
 }
 

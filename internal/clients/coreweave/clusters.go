@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -38,7 +39,8 @@ import (
 
 // Cluster limits and defaults.
 const (
-	// DefaultKubernetesVersion is the CKS version of a cluster whose configuration names none.
+	// DefaultKubernetesVersion is the CKS version of a cluster whose configuration names none
+	// only when CoreWeave does not say which versions it offers (see createCluster).
 	DefaultKubernetesVersion = "v1.35"
 	// ClusterMinNodes and ClusterMaxNodes bound a cluster's node count.
 	ClusterMinNodes = 1
@@ -100,7 +102,7 @@ func clusterOptions(spec clients.ClusterSpec) clients.CoreWeaveClusterOptions {
 	if spec.CoreWeave != nil {
 		o = *spec.CoreWeave
 	}
-	o.KubernetesVersion = cmp.Or(strings.TrimSpace(o.KubernetesVersion), DefaultKubernetesVersion)
+	o.KubernetesVersion = strings.TrimSpace(o.KubernetesVersion) // "": the newest CoreWeave offers (createCluster)
 	o.ComputeClass = neutralComputeClass(o.ComputeClass)
 	return o
 }
@@ -254,7 +256,7 @@ func (c *Cloud) CreateCluster(ctx context.Context, spec clients.ClusterSpec) (*c
 	req := CreateClusterRequest{
 		Name: spec.Name, Zone: spec.Region, VPCID: vpc.ID, Version: o.KubernetesVersion, Public: o.Public, Network: network,
 	}
-	cl, err := c.api.CreateCluster(ctx, req)
+	cl, err := c.createCluster(ctx, req)
 	c.clusters.Invalidate()
 	switch {
 	case err == nil && cl.ID != "":
@@ -280,6 +282,63 @@ func (c *Cloud) CreateCluster(ctx context.Context, spec clients.ClusterSpec) (*c
 	c.setPlan(cl.ID, plan)
 	c.rememberCluster(cl, owned)
 	return c.view(cl, owned, &plan, nil, nil, nil), nil
+}
+
+// createCluster sends CreateCluster. A request without a version (none configured) takes the
+// newest version CoreWeave offers. The API has no call that lists them, so the first such
+// create asks by leaving the version out: an API that fills in its own default creates the
+// cluster with it; one that refuses the request (invalid_argument on version, naming the
+// versions it supports, as CoreWeave's validation does) gets it again with the newest of them,
+// remembered for later creates. A refused create made nothing, so sending it again cannot make
+// a second cluster; DefaultKubernetesVersion is the last resort when no version is named.
+func (c *Cloud) createCluster(ctx context.Context, req CreateClusterRequest) (*Cluster, error) {
+	if req.Version == "" {
+		req.Version = c.newestVersion()
+	}
+	if req.Version != "" {
+		return c.api.CreateCluster(ctx, req)
+	}
+	cl, err := c.api.CreateCluster(ctx, req)
+	if err == nil || !errors.Is(err, clients.ErrInvalid) {
+		return cl, err
+	}
+	newest := newestOffered(err.Error())
+	if newest == "" {
+		newest = DefaultKubernetesVersion
+	} else {
+		c.mu.Lock()
+		c.offeredVersion = newest
+		c.mu.Unlock()
+	}
+	req.Version = newest
+	return c.api.CreateCluster(ctx, req)
+}
+
+func (c *Cloud) newestVersion() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.offeredVersion
+}
+
+// offeredPattern finds CKS versions in an error message.
+var offeredPattern = regexp.MustCompile(`\bv1\.([0-9]+)\b`)
+
+// newestOffered reads the newest Kubernetes version a refusal about the version names ("" when
+// the message is not about the version or names none).
+func newestOffered(message string) string {
+	if !strings.Contains(strings.ToLower(message), "version") {
+		return ""
+	}
+	best := -1
+	for _, m := range offeredPattern.FindAllStringSubmatch(message, -1) {
+		if n, err := strconv.Atoi(m[1]); err == nil && n > best {
+			best = n
+		}
+	}
+	if best < 0 {
+		return ""
+	}
+	return "v1." + strconv.Itoa(best)
 }
 
 func (c *Cloud) setPlan(id string, p poolPlan) {
@@ -486,9 +545,12 @@ func (c *Cloud) view(cl *Cluster, owned bool, plan *poolPlan, pool *NodePool, no
 	case ClusterStatusCreating:
 		v.Status = clients.ClusterPending
 		return v
-	case ClusterStatusFailed:
+	case ClusterStatusFailed, ClusterStatusError, ClusterStatusUpgradeFailed:
+		// Terminal for a wait: the cluster needs a person (or a replacement), not more time.
+		// CoreWeave's Cluster message carries no reason, so the status is the cloud's message.
 		v.Status = clients.ClusterFailed
-		v.Problem = "CoreWeave reports the CKS cluster as failed; delete it (and create it again)"
+		v.Problem = fmt.Sprintf("CoreWeave reports CKS cluster %s (%s) in %s; delete it and create it again (the next plan replaces it)",
+			cl.Name, cl.ID, cl.Status)
 		return v
 	case ClusterStatusDeleting, ClusterStatusDeleted:
 		v.Status = clients.ClusterDeleting

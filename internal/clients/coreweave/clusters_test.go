@@ -71,12 +71,17 @@ func TestCreateClusterRequestBodies(t *testing.T) {
 	if last := slices.Index(seq, "GET /v1beta1/networking/vpcs/vpc-0001"); last > iCreate {
 		t.Errorf("cluster created before the VPC was read ready: %v", seq)
 	}
+	// Without a configured version the first create leaves it out; CoreWeave refuses it naming
+	// the versions it offers, and the create is sent again with the newest.
 	clusterPosts := f.requests("POST", "/v1beta1/cks/clusters")
-	if len(clusterPosts) != 1 {
+	if len(clusterPosts) != 2 {
 		t.Fatalf("%d cluster creates", len(clusterPosts))
 	}
 	assertJSON(t, clusterPosts[0].Body, `{
-		"name": "pretrain", "zone": "US-EAST-04A", "vpcId": "vpc-0001", "version": "v1.35", "public": true,
+		"name": "pretrain", "zone": "US-EAST-04A", "vpcId": "vpc-0001", "public": true,
+		"network": {"podCidrName": "pod-cidr", "serviceCidrName": "service-cidr", "internalLbCidrNames": ["internal-lb-cidr"]}}`)
+	assertJSON(t, clusterPosts[1].Body, `{
+		"name": "pretrain", "zone": "US-EAST-04A", "vpcId": "vpc-0001", "version": "v1.36", "public": true,
 		"network": {"podCidrName": "pod-cidr", "serviceCidrName": "service-cidr", "internalLbCidrNames": ["internal-lb-cidr"]}}`)
 
 	if cl.ID != "cl-0002" || cl.Cloud != "coreweave" || cl.Status != clients.ClusterPending || cl.NativeStatus != "STATUS_CREATING" ||
@@ -84,7 +89,7 @@ func TestCreateClusterRequestBodies(t *testing.T) {
 		cl.PricePerHour != 4*49.24 || cl.Region != "US-EAST-04A" || cl.Ready {
 		t.Errorf("cluster %+v", cl)
 	}
-	if cw := cl.CoreWeave; cw == nil || cw.VPCID != "vpc-0001" || !cw.VPCCreated || cw.KubernetesVersion != "v1.35" {
+	if cw := cl.CoreWeave; cw == nil || cw.VPCID != "vpc-0001" || !cw.VPCCreated || cw.KubernetesVersion != "v1.36" {
 		t.Errorf("coreweave info %+v", cl.CoreWeave)
 	}
 	if !strings.Contains(cl.Kubeconfig, "server: "+f.srv.URL+"/k8s/cl-0002") || !strings.Contains(cl.Kubeconfig, "token: "+testToken) {
@@ -110,7 +115,7 @@ func TestCreateClusterInExistingVPC(t *testing.T) {
 		t.Errorf("%d VPC creates", n)
 	}
 	assertJSON(t, f.requests("POST", "/v1beta1/cks/clusters")[0].Body, `{
-		"name": "pretrain", "zone": "US-EAST-04A", "vpcId": "vpc-mine", "version": "v1.34", "public": false,
+		"name": "pretrain", "zone": "US-EAST-04A", "vpcId": "vpc-mine", "version": "v1.34",
 		"network": {"podCidrName": "pods", "serviceCidrName": "services"}}`)
 	if cl.CoreWeave.VPCCreated || cl.CoreWeave.VPCID != "vpc-mine" || cl.CoreWeave.ComputeClass != "spot" {
 		t.Errorf("coreweave info %+v", cl.CoreWeave)
@@ -147,7 +152,10 @@ func TestCreateClusterLostAnswerAdoptedByName(t *testing.T) {
 		return true
 	}
 	c := newTestCloud(t, f)
-	cl, err := c.CreateCluster(t.Context(), h100Cluster())
+	// A configured version, so that the one create sent is the one whose answer is lost.
+	spec := h100Cluster()
+	spec.CoreWeave = &clients.CoreWeaveClusterOptions{KubernetesVersion: "v1.35"}
+	cl, err := c.CreateCluster(t.Context(), spec)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,7 +168,7 @@ func TestCreateClusterLostAnswerAdoptedByName(t *testing.T) {
 
 	// The provider retrying the create (same name) adopts the same cluster: it lives in the VPC
 	// made for it. Nothing new is created.
-	again, err := c.CreateCluster(t.Context(), h100Cluster())
+	again, err := c.CreateCluster(t.Context(), spec)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -416,11 +424,19 @@ func TestGetClusterAPIServerUnreachableIsAState(t *testing.T) {
 func TestGetClusterStatuses(t *testing.T) {
 	for native, want := range map[string]string{
 		"STATUS_CREATING": clients.ClusterPending, "STATUS_FAILED": clients.ClusterFailed,
-		"STATUS_DELETING": clients.ClusterDeleting, "STATUS_SOMETHING_NEW": clients.ClusterPending,
+		"STATUS_DELETING": clients.ClusterDeleting, "STATUS_ERROR": clients.ClusterFailed,
+		"STATUS_UPGRADE_FAILED": clients.ClusterFailed, "STATUS_UNSPECIFIED": clients.ClusterPending,
+		// A status newer than the SDK arrives as its number.
+		"42": clients.ClusterPending,
 	} {
 		f := newFake(t)
 		runningCluster(f)
 		f.setClusterStatus("cl-1", native)
+		if native == "42" {
+			f.mu.Lock()
+			f.clusters["cl-1"]["status"] = 42
+			f.mu.Unlock()
+		}
 		c := newTestCloud(t, f)
 		cl, err := settledGet(t, c, "cl-1")
 		if err != nil {

@@ -47,7 +47,8 @@ type details struct {
 // decodeError reads a Connect error body and classifies it by its code. A body that is not a
 // Connect error (a proxy's HTML page) keeps the HTTP status as the only clue, except that a 404
 // without a Connect body is a wrong endpoint or path, never a "the object is gone" answer:
-// taking it for one would make the provider forget machines that exist.
+// taking it for one would make the provider forget machines that exist. (The client reads
+// errors through connect-go, rpcError; this JSON form is what its tests pin classify with.)
 func decodeError(resp *http.Response, body []byte) *clients.APIError {
 	var b ErrorBody
 	if json.Unmarshal(body, &b) != nil || b.Code == "" {
@@ -57,6 +58,11 @@ func decodeError(resp *http.Response, body []byte) *clients.APIError {
 		}
 		return nil
 	}
+	return classify(b)
+}
+
+// classify turns a Connect error (code, message, details) into a typed error.
+func classify(b ErrorBody) *clients.APIError {
 	d := parseDetails(b.Details)
 	e := &clients.APIError{Code: b.Code, Message: b.Message}
 	switch b.Code {
@@ -339,7 +345,7 @@ func truncate(s string, n int) string {
 // as "slow down and retry"; a quota does not free itself in seconds, so retrying it six times
 // only delays the error by a minute. A 429 whose Connect body carries a QuotaFailure detail (or
 // reads like a capacity refusal) and no Retry-After gets a Retry-After far beyond what httpx is
-// willing to wait, which stops its retries at once; Client.do then clears the RetryAfter the
+// willing to wait, which stops its retries at once; rpcError then leaves out the RetryAfter the
 // error would otherwise carry. Rate-limit 429s (no quota detail) pass untouched.
 type quotaFinalTransport struct{ next http.RoundTripper }
 
@@ -369,15 +375,6 @@ func isFinalExhaustion(body []byte) bool {
 		return false
 	}
 	return len(parseDetails(b.Details).quotaViolations) > 0 || isCapacityText(b.Message)
-}
-
-// clearFinalRetryAfter drops the RetryAfter quotaFinalTransport made up from an error.
-func clearFinalRetryAfter(err error) error {
-	var apiErr *clients.APIError
-	if errors.As(err, &apiErr) && (errors.Is(apiErr.Kind, clients.ErrQuota) || errors.Is(apiErr.Kind, clients.ErrCapacity)) {
-		apiErr.RetryAfter = 0
-	}
-	return err
 }
 
 // isAlreadyExists reports a platform API already_exists answer (a name taken).

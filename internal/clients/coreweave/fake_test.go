@@ -87,7 +87,7 @@ func newFake(t *testing.T) *fakeCW {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		connectErr(w, http.StatusNotFound, "unimplemented", "no such endpoint: "+r.Method+" "+r.URL.Path, nil)
 	})
-	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	f.srv = httptest.NewServer(connectFront(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		f.mu.Lock()
 		f.reqs = append(f.reqs, recorded{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery,
@@ -107,7 +107,7 @@ func newFake(t *testing.T) *fakeCW {
 		}
 		r.Body = io.NopCloser(strings.NewReader(string(body)))
 		mux.ServeHTTP(w, r)
-	}))
+	})))
 	t.Cleanup(f.srv.Close)
 	return f
 }
@@ -294,6 +294,11 @@ func (f *fakeCW) createCluster(w http.ResponseWriter, r *http.Request) {
 	var req map[string]any
 	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
 		connectErr(w, http.StatusBadRequest, "invalid_argument", "bad body", nil)
+		return
+	}
+	if v, _ := req["version"].(string); v == "" {
+		// CoreWeave requires a version; the refusal names the ones it offers.
+		connectErr(w, http.StatusBadRequest, "invalid_argument", "invalid request: version: is required; supported: v1.34, v1.36, v1.35", nil)
 		return
 	}
 	f.mu.Lock()

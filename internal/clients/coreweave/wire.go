@@ -6,10 +6,9 @@ import (
 	"time"
 )
 
-// Wire types of CoreWeave's platform API (CKS clusters and VPCs) in its JSON form: the
-// protobuf JSON mapping Connect uses, so field names are lowerCamelCase and fields at their zero
-// value may be left out of answers (a private cluster has no "public" member, an empty list
-// answers {}). Every type here is written from CoreWeave's CKS and networking API reference; the
+// The adapter's view of CoreWeave's platform API objects (CKS clusters and VPCs). On the wire
+// they are CoreWeave's own messages (cksv1beta1, networkingv1beta1; convert.go maps them); the
+// JSON tags give the protobuf JSON spelling, used where these structs are printed. The
 // Kubernetes side (NodePool, Node) is in kubewire.go.
 
 // Timestamp is a protobuf JSON timestamp (RFC 3339, UTC). Decoding never fails on an odd
@@ -55,6 +54,10 @@ const (
 	ClusterStatusDeleting  = "STATUS_DELETING"
 	ClusterStatusDeleted   = "STATUS_DELETED"
 	ClusterStatusFailed    = "STATUS_FAILED"
+	// ClusterStatusError and ClusterStatusUpgradeFailed are terminal for a wait: the cluster
+	// needs the user (or CoreWeave), not more time.
+	ClusterStatusError         = "STATUS_ERROR"
+	ClusterStatusUpgradeFailed = "STATUS_UPGRADE_FAILED"
 )
 
 // VPC statuses.

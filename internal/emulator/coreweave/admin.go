@@ -176,6 +176,68 @@ func (e *Emulator) FailCluster(id string) error {
 	return nil
 }
 
+// SetClusterStatus puts a cluster in any status of cks.v1beta1.Cluster.Status, as CoreWeave's
+// control plane might: STATUS_FAILED, STATUS_ERROR and STATUS_UPGRADE_FAILED stop its API
+// server (as FailCluster); STATUS_RUNNING ends a creation, update or failure at once;
+// STATUS_CREATING, STATUS_UPDATING and STATUS_UPGRADING start that phase anew (it ends after
+// its usual time); STATUS_DELETING starts a deletion and STATUS_DELETED deletes it at once
+// (DeleteClusterOutOfBand).
+func (e *Emulator) SetClusterStatus(id, status string) error {
+	switch status {
+	case ClusterStatusFailed, ClusterStatusError, ClusterStatusUpgradeFailed:
+		if err := e.FailCluster(id); err != nil {
+			return err
+		}
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		e.state.clusters[id].failStatus = status
+		return nil
+	case ClusterStatusDeleted:
+		return e.DeleteClusterOutOfBand(id)
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	now := e.now()
+	e.advance(now)
+	c := e.visibleCluster(id, now)
+	if c == nil {
+		return fmt.Errorf("%w: %s", ErrNoCluster, id)
+	}
+	if !c.deleteRequested.IsZero() {
+		return fmt.Errorf("coreweave emulator: cluster %s is already %s", id, c.status(now))
+	}
+	switch status {
+	case ClusterStatusRunning:
+		c.failedAt, c.failStatus, c.updateUntil = time.Time{}, "", time.Time{}
+		if now.Before(c.runningAt) {
+			c.runningAt = now
+		}
+	case ClusterStatusCreating:
+		c.failedAt, c.failStatus = time.Time{}, ""
+		c.runningAt = now.Add(e.scaled(e.opts.ClusterCreateTime))
+	case ClusterStatusUpdating, ClusterStatusUpgrading:
+		c.failedAt, c.failStatus = time.Time{}, ""
+		c.updateStatus, c.updateUntil = status, now.Add(e.scaled(e.opts.ClusterUpdateTime))
+	case ClusterStatusDeleting:
+		e.beginClusterDeletion(c, now, e.scaled(e.opts.ClusterDeleteTime))
+		return nil
+	default:
+		return fmt.Errorf("coreweave emulator: %q is not a cluster status (STATUS_CREATING, STATUS_UPDATING, STATUS_RUNNING, "+
+			"STATUS_DELETING, STATUS_DELETED, STATUS_ERROR, STATUS_FAILED, STATUS_UPGRADING, STATUS_UPGRADE_FAILED)", status)
+	}
+	c.updated = now
+	return nil
+}
+
+func validClusterStatus(s string) bool {
+	switch s {
+	case ClusterStatusCreating, ClusterStatusUpdating, ClusterStatusRunning, ClusterStatusDeleting, ClusterStatusDeleted,
+		ClusterStatusError, ClusterStatusFailed, ClusterStatusUpgrading, ClusterStatusUpgradeFailed:
+		return true
+	}
+	return false
+}
+
 // DeleteClusterOutOfBand removes a cluster behind the API's back (as if deleted in the console):
 // it vanishes at once (GET answers 404), with its node pools and nodes, and their capacity is
 // freed.
@@ -242,6 +304,19 @@ func (e *Emulator) AdminHandler() http.Handler {
 	}
 	mux.HandleFunc("POST /clusters/{id}/fail", clusterAction(e.FailCluster))
 	mux.HandleFunc("DELETE /clusters/{id}", clusterAction(e.DeleteClusterOutOfBand))
+	mux.HandleFunc("POST /clusters/{id}/status", func(w http.ResponseWriter, r *http.Request) {
+		var body struct {
+			Status string `json:"status"`
+		}
+		if !decodeAdmin(w, r, &body) {
+			return
+		}
+		if !validClusterStatus(body.Status) {
+			adminError(w, http.StatusBadRequest, fmt.Errorf(`body must be {"status": S} with S a cks.v1beta1.Cluster.Status name, not %q`, body.Status))
+			return
+		}
+		clusterAction(func(id string) error { return e.SetClusterStatus(id, body.Status) })(w, r)
+	})
 	mux.HandleFunc("GET /clusters/{id}/nodes", func(w http.ResponseWriter, r *http.Request) {
 		nodes := e.Nodes(r.PathValue("id"))
 		if nodes == nil {

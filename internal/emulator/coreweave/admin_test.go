@@ -103,3 +103,53 @@ func TestAdminAPI(t *testing.T) {
 		t.Fatal("reset left state behind")
 	}
 }
+
+// POST /clusters/{id}/status puts a cluster in any status of the API's enum, on demand.
+func TestAdminSetClusterStatus(t *testing.T) {
+	e, c, clk := newClockedEmulator(t, Options{})
+	call := admin(t, e)
+	cl := runningCluster(c, clk, "st", false)
+	get := func() string {
+		var got struct{ Cluster clusterJSON }
+		c.ok(200, "GET", "/v1beta1/cks/clusters/"+cl.ID, nil, &got)
+		return got.Cluster.Status
+	}
+	for _, st := range []string{ClusterStatusError, ClusterStatusRunning, ClusterStatusUpgradeFailed, ClusterStatusUpgrading, ClusterStatusFailed, ClusterStatusUpdating} {
+		if code, body := call("POST", "/clusters/"+cl.ID+"/status", `{"status":"`+st+`"}`); code != http.StatusNoContent {
+			t.Fatalf("%s: %d %s", st, code, body)
+		}
+		if got := get(); got != st {
+			t.Fatalf("after %s: %s", st, got)
+		}
+	}
+	// UPDATING set on demand ends in RUNNING after the usual update time.
+	clk.Advance(DefaultClusterUpdateTime)
+	if got := get(); got != ClusterStatusRunning {
+		t.Fatalf("after the update time: %s", got)
+	}
+	if code, _ := call("POST", "/clusters/"+cl.ID+"/status", `{"status":"STATUS_BOGUS"}`); code != http.StatusBadRequest {
+		t.Errorf("bogus status: %d", code)
+	}
+	if code, _ := call("POST", "/clusters/nope/status", `{"status":"STATUS_ERROR"}`); code != http.StatusNotFound {
+		t.Errorf("unknown cluster: %d", code)
+	}
+	// The state file (-state) keeps a failure's status.
+	if code, _ := call("POST", "/clusters/"+cl.ID+"/status", `{"status":"STATUS_UPGRADE_FAILED"}`); code != http.StatusNoContent {
+		t.Fatalf("upgrade failed: %d", code)
+	}
+	doc, err := e.ExportState()
+	if err != nil {
+		t.Fatal(err)
+	}
+	restored := New(Options{})
+	restored.now = e.now
+	if err := restored.ImportState(doc); err != nil {
+		t.Fatal(err)
+	}
+	if cs := restored.Clusters(); len(cs) != 1 || cs[0].Status != ClusterStatusUpgradeFailed {
+		t.Fatalf("restored %+v", cs)
+	}
+	if code, _ := call("POST", "/clusters/"+cl.ID+"/status", `{"status":"STATUS_DELETING"}`); code != http.StatusNoContent || get() != ClusterStatusDeleting {
+		t.Errorf("deleting: %d", code)
+	}
+}

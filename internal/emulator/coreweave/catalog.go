@@ -15,13 +15,26 @@ type zone struct {
 	HostPrefix netip.Prefix
 }
 
-// zones are the zones seen in CoreWeave's public material.
+// zones are the zones seen in CoreWeave's public material and its availability matrix.
 var zones = []zone{
 	{"US-EAST-04A", "US-EAST-04", netip.MustParsePrefix("10.16.192.0/18")},
 	{"US-EAST-06A", "US-EAST-06", netip.MustParsePrefix("10.20.192.0/18")},
 	{"US-WEST-04A", "US-WEST-04", netip.MustParsePrefix("10.24.192.0/18")},
 	{"RNO2A", "RNO2", netip.MustParsePrefix("10.28.192.0/18")},
 	{"LGA1", "LGA1", netip.MustParsePrefix("10.32.192.0/18")},
+	// The rest of CoreWeave's public availability matrix (2026); no capacity by default.
+	{"US-EAST-01A", "US-EAST-01", netip.MustParsePrefix("10.36.192.0/18")},
+	{"US-EAST-02A", "US-EAST-02", netip.MustParsePrefix("10.40.192.0/18")},
+	{"US-EAST-08A", "US-EAST-08", netip.MustParsePrefix("10.44.192.0/18")},
+	{"US-EAST-13A", "US-EAST-13", netip.MustParsePrefix("10.48.192.0/18")},
+	{"US-EAST-14A", "US-EAST-14", netip.MustParsePrefix("10.52.192.0/18")},
+	{"US-CENTRAL-06A", "US-CENTRAL-06", netip.MustParsePrefix("10.56.192.0/18")},
+	{"US-CENTRAL-07A", "US-CENTRAL-07", netip.MustParsePrefix("10.60.192.0/18")},
+	{"US-WEST-01A", "US-WEST-01", netip.MustParsePrefix("10.64.192.0/18")},
+	{"US-WEST-09B", "US-WEST-09", netip.MustParsePrefix("10.68.192.0/18")},
+	{"US-WEST-10A", "US-WEST-10", netip.MustParsePrefix("10.72.192.0/18")},
+	{"EU-SOUTH-03B", "EU-SOUTH-03", netip.MustParsePrefix("10.76.192.0/18")},
+	{"EU-SOUTH-04A", "EU-SOUTH-04", netip.MustParsePrefix("10.80.192.0/18")},
 }
 
 func findZone(name string) (*zone, bool) {
@@ -143,6 +156,8 @@ var kubeVersions = []struct{ minor, patch string }{
 	{"v1.33", "v1.33.5"},
 	{"v1.34", "v1.34.2"},
 	{"v1.35", "v1.35.1"},
+	{"v1.36", "v1.36.2"},
+	{"v1.37", "v1.37.0"},
 }
 
 func versionIndex(v string) int {

@@ -21,6 +21,10 @@ const (
 	ClusterStatusDeleting  = "STATUS_DELETING"
 	ClusterStatusDeleted   = "STATUS_DELETED"
 	ClusterStatusFailed    = "STATUS_FAILED"
+	// ClusterStatusError and ClusterStatusUpgradeFailed come, like STATUS_FAILED, only through
+	// the admin API (SetClusterStatus).
+	ClusterStatusError         = "STATUS_ERROR"
+	ClusterStatusUpgradeFailed = "STATUS_UPGRADE_FAILED"
 )
 
 // cluster is one CKS cluster. Its status is derived from the timestamps; kube is its Kubernetes
@@ -43,6 +47,7 @@ type cluster struct {
 	updateUntil      time.Time // end of the current update or upgrade
 	updateStatus     string    // STATUS_UPDATING or STATUS_UPGRADING
 	failedAt         time.Time // zero unless failed through the admin API
+	failStatus       string    // STATUS_FAILED (when empty), STATUS_ERROR or STATUS_UPGRADE_FAILED
 	deleteRequested  time.Time // zero while not deleted
 	goneAt           time.Time
 	seq              int64
@@ -69,6 +74,9 @@ func (c *cluster) status(now time.Time) string {
 		}
 		return ClusterStatusDeleted
 	case !c.failedAt.IsZero() && !now.Before(c.failedAt):
+		if c.failStatus != "" {
+			return c.failStatus
+		}
 		return ClusterStatusFailed
 	case now.Before(c.runningAt):
 		return ClusterStatusCreating
@@ -169,14 +177,6 @@ type updateClusterRequest struct {
 	AuthzWebhook json.RawMessage `json:"authzWebhook"`
 	Kubelet      json.RawMessage `json:"kubelet"`
 	UpdateMask   *string         `json:"updateMask"`
-}
-
-func (e *Emulator) registerClusters(mux *http.ServeMux) {
-	mux.HandleFunc("GET /v1beta1/cks/clusters", e.listClusters)
-	mux.HandleFunc("POST /v1beta1/cks/clusters", e.createCluster)
-	mux.HandleFunc("GET /v1beta1/cks/clusters/{id}", e.getCluster)
-	mux.HandleFunc("PATCH /v1beta1/cks/clusters/{id}", e.updateCluster)
-	mux.HandleFunc("DELETE /v1beta1/cks/clusters/{id}", e.deleteCluster)
 }
 
 func (e *Emulator) sortedClusters() []*cluster {
@@ -339,7 +339,8 @@ func isJSONObject(m json.RawMessage) bool {
 func versionViolations(v string) []fieldViolation {
 	switch {
 	case v == "":
-		return []fieldViolation{{Field: "version", Description: "is required"}}
+		// The supported versions are named here too: the API has no call that lists them.
+		return []fieldViolation{{Field: "version", Description: "is required; supported: " + strings.Join(supportedVersions(), ", ")}}
 	case versionIndex(v) < 0:
 		return []fieldViolation{{Field: "version", Description: fmt.Sprintf("unsupported Kubernetes version %q; supported: %s",
 			v, strings.Join(supportedVersions(), ", "))}}

@@ -54,7 +54,6 @@ func TestClusterLifecycle(t *testing.T) {
 
 	// Upgrade one minor version: UPGRADING, then RUNNING; the API server stays up meanwhile.
 	c.connectErr("PATCH", "/v1beta1/cks/clusters/"+cl.ID, map[string]any{"version": "v1.34"}, 400, "failed_precondition")
-	c.connectErr("PATCH", "/v1beta1/cks/clusters/"+cl.ID, map[string]any{"name": "renamed"}, 400, "invalid_argument")
 	c.connectErr("PATCH", "/v1beta1/cks/clusters/"+cl.ID, map[string]any{"version": "v9.99"}, 400, "invalid_argument")
 	c.ok(200, "PATCH", "/v1beta1/cks/clusters/"+cl.ID, map[string]any{"public": true, "updateMask": "public"}, &got)
 	if got.Cluster.Status != ClusterStatusUpdating || !got.Cluster.Public {

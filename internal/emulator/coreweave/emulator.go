@@ -7,7 +7,10 @@
 //
 // # Platform API
 //
-// JSON over HTTP under /v1beta1, as documented for the Connect services:
+// ClusterService and VPCService of CoreWeave's SDK, as connect-go handlers (rpc.go): Connect
+// (proto and JSON), gRPC (h2c) and gRPC-Web on /coreweave.cks.v1beta1.ClusterService/* and
+// /coreweave.networking.v1beta1.VPCService/*, and, transcoded by vanguard from the same
+// handlers, JSON over HTTP under /v1beta1 as documented (REST errors are google.rpc.Status):
 //
 //	GET    /v1beta1/cks/clusters            {"items": [Cluster]}
 //	POST   /v1beta1/cks/clusters            CreateCluster body -> {"cluster": Cluster}
@@ -132,7 +135,10 @@
 // gd-8xh100ib-i128 $49.24, gd-8xh200ib-i128 $50.44, gd-8xa100-i128 $21.60, gd-8xb200ib-i128 and
 // b200-8x $68.80, gb200-4x $42.00, gb300-4x $50.00, gd-1xgh200 $6.50, gd-8xl40-i128 $10.00,
 // gd-8xl40s-i128 $18.00, rtxp6000-8x $20.00, CPU types $2.40-$12.48. Zones: US-EAST-04A,
-// US-EAST-06A, US-WEST-04A, RNO2A, LGA1. Kubernetes versions: v1.32 to v1.35.
+// US-EAST-06A, US-WEST-04A, RNO2A, LGA1 and the rest of CoreWeave's availability matrix
+// (US-EAST-01A, -02A, -08A, -13A, -14A, US-CENTRAL-06A, -07A, US-WEST-01A, -09B, -10A,
+// EU-SOUTH-03B, -04A; no capacity by default). Kubernetes versions: v1.32 to v1.37 (a CreateCluster without a version is refused
+// with invalid_argument naming them: the API has no call that lists them).
 //
 // Free nodes per instance type and zone after New or a reset (a test keeps this comment and the
 // table in catalog.go equal). Zones not listed have none. Change it with SetCapacity or
@@ -164,6 +170,8 @@
 //
 //	GET    /clusters                 every cluster since the last reset, deleted ones flagged "gone"
 //	POST   /clusters/{id}/fail       the cluster becomes STATUS_FAILED (its API server unreachable)
+//	POST   /clusters/{id}/status     {"status": "STATUS_ERROR"}: any cks.v1beta1.Cluster.Status on
+//	                                 demand (SetClusterStatus), ERROR and UPGRADE_FAILED included
 //	DELETE /clusters/{id}            out-of-band deletion: gone at once, pools and capacity freed
 //	GET    /clusters/{id}/nodes      the cluster's nodes
 //	GET    /vpcs                     every VPC since the last reset
@@ -175,7 +183,7 @@
 //	POST   /reset                    back to the state New gave, counters and faults cleared
 //
 // The same operations are Go methods for in-process tests (Clusters, VPCs, NodePools, Nodes,
-// FailCluster, DeleteClusterOutOfBand, SetCapacity, SetClusterQuota, Reset).
+// FailCluster, SetClusterStatus, DeleteClusterOutOfBand, SetCapacity, SetClusterQuota, Reset).
 package coreweave
 
 import (
@@ -298,8 +306,7 @@ func New(opts Options) *Emulator {
 	e.state = e.initialState(0)
 
 	e.mux = http.NewServeMux()
-	e.registerVPCs(e.mux)
-	e.registerClusters(e.mux)
+	e.registerPlatform(e.mux)
 	e.registerKube(e.mux)
 	e.mux.HandleFunc("/v1beta1/", e.platformFallback)
 	e.handler = e.Core.Wrap(e.mux)

@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"connectrpc.com/connect"
+
 	"github.com/neocloud/terraform-provider-neocloud/internal/emulator/emucore"
 )
 
@@ -188,8 +190,7 @@ func (c *client) ok(want int, method, path string, body, out any) response {
 func (c *client) connectErr(method, path string, body any, wantStatus int, wantCode string) connectError {
 	c.t.Helper()
 	res := c.do(method, path, body)
-	var ce connectError
-	res.decode(c.t, &ce)
+	ce := decodePlatformError(c.t, res)
 	if res.status != wantStatus || ce.Code != wantCode {
 		c.t.Fatalf("%s %s: %d %s, want %d %s: %s", method, path, res.status, ce.Code, wantStatus, wantCode, res.body)
 	}
@@ -198,6 +199,52 @@ func (c *client) connectErr(method, path string, body any, wantStatus int, wantC
 	}
 	if ct := res.header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
 		c.t.Errorf("%s %s: Content-Type %q", method, path, ct)
+	}
+	return ce
+}
+
+// decodePlatformError reads a platform error in either form a client meets: the Connect JSON
+// error ({"code": "not_found", "details": [{"type", "value", "debug"}]}) or, on the REST paths,
+// google.rpc.Status as the transcoder writes it ({"code": 5, "details": [{"@type", ...}]}),
+// normalized to the Connect form (a detail's fields become its debug copy).
+func decodePlatformError(t *testing.T, res response) connectError {
+	t.Helper()
+	var raw struct {
+		Code    json.RawMessage              `json:"code"`
+		Message string                       `json:"message"`
+		Details []map[string]json.RawMessage `json:"details"`
+	}
+	res.decode(t, &raw)
+	var ce connectError
+	ce.Message = raw.Message
+	var n int
+	if err := json.Unmarshal(raw.Code, &n); err == nil {
+		ce.Code = connect.Code(n).String()
+	} else {
+		_ = json.Unmarshal(raw.Code, &ce.Code)
+	}
+	for _, d := range raw.Details {
+		var typ, value string
+		debug := d["debug"]
+		if at, ok := d["@type"]; ok {
+			_ = json.Unmarshal(at, &typ)
+			typ = typ[strings.LastIndex(typ, "/")+1:]
+			rest := map[string]json.RawMessage{}
+			for k, v := range d {
+				if k != "@type" {
+					rest[k] = v
+				}
+			}
+			debug, _ = json.Marshal(rest)
+		} else {
+			_ = json.Unmarshal(d["type"], &typ)
+			_ = json.Unmarshal(d["value"], &value)
+		}
+		ce.Details = append(ce.Details, struct {
+			Type  string          `json:"type"`
+			Value string          `json:"value"`
+			Debug json.RawMessage `json:"debug"`
+		}{typ, value, debug})
 	}
 	return ce
 }
@@ -308,7 +355,9 @@ func TestDefaultToken(t *testing.T) {
 
 func TestErrorDetailsCarryProtobuf(t *testing.T) {
 	_, c := newFastEmulator(t)
-	ce := c.connectErr("POST", "/v1beta1/networking/vpcs", map[string]any{"name": strings.Repeat("a", 31), "zone": zone4A}, 400, "invalid_argument")
+	// Over the Connect protocol with the JSON codec, the error is Connect's JSON form with each
+	// detail's binary value (and a JSON debug copy).
+	ce := c.connectErr("POST", "/coreweave.networking.v1beta1.VPCService/CreateVPC", map[string]any{"name": strings.Repeat("a", 31), "zone": zone4A}, 400, "invalid_argument")
 	if len(ce.Details) != 1 || ce.Details[0].Type != "google.rpc.BadRequest" {
 		t.Fatalf("details: %+v", ce.Details)
 	}
@@ -429,7 +478,8 @@ func TestCatalog(t *testing.T) {
 	if prices["gd-8xh100ib-i128"] != 49.24 {
 		t.Errorf("H100 node price %v, want 49.24", prices["gd-8xh100ib-i128"])
 	}
-	if got := strings.Join(Zones(), ","); got != "US-EAST-04A,US-EAST-06A,US-WEST-04A,RNO2A,LGA1" {
+	if got := strings.Join(Zones(), ","); got != "US-EAST-04A,US-EAST-06A,US-WEST-04A,RNO2A,LGA1,US-EAST-01A,US-EAST-02A,US-EAST-08A,US-EAST-13A,US-EAST-14A,"+
+		"US-CENTRAL-06A,US-CENTRAL-07A,US-WEST-01A,US-WEST-09B,US-WEST-10A,EU-SOUTH-03B,EU-SOUTH-04A" {
 		t.Errorf("zones %s", got)
 	}
 }

@@ -4,8 +4,12 @@ import (
 	"encoding/base64"
 	"fmt"
 	"net/http"
+	"net/url"
 	"sort"
+	"strconv"
 	"strings"
+
+	"connectrpc.com/connect"
 
 	"github.com/neocloud/terraform-provider-neocloud/internal/emulator/emucore"
 )
@@ -467,7 +471,26 @@ func writeVendorError(w http.ResponseWriter, r *http.Request, status int, kind, 
 	if message != "" {
 		e.Message = message
 	}
+	if ct := r.Header.Get("Content-Type"); strings.HasPrefix(ct, "application/grpc") {
+		writeGRPCError(w, ct, e)
+		return
+	}
 	writeAPIError(w, e)
+}
+
+// writeGRPCError answers a gRPC or gRPC-Web call with a trailers-only error: HTTP 200 and the
+// status in grpc-status / grpc-message headers, as gRPC servers answer a call they refuse.
+func writeGRPCError(w http.ResponseWriter, contentType string, e *apiError) {
+	var code connect.Code
+	if err := code.UnmarshalText([]byte(e.Code)); err != nil {
+		code = connect.CodeUnknown
+	}
+	h := w.Header()
+	ct, _, _ := strings.Cut(contentType, ";")
+	h.Set("Content-Type", ct)
+	h.Set("Grpc-Status", strconv.Itoa(int(code)))
+	h.Set("Grpc-Message", url.PathEscape(e.Message))
+	w.WriteHeader(http.StatusOK)
 }
 
 // codeForStatus picks the Connect code an injected HTTP status would carry (the protocol's

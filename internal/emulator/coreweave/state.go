@@ -67,6 +67,7 @@ type clusterDoc struct {
 	UpdateUntil     time.Time       `json:"update_until"`
 	UpdateStatus    string          `json:"update_status,omitempty"`
 	FailedAt        time.Time       `json:"failed_at"`
+	FailStatus      string          `json:"fail_status,omitempty"`
 	DeleteRequested time.Time       `json:"delete_requested"`
 	GoneAt          time.Time       `json:"gone_at"`
 	Seq             int64           `json:"seq"`
@@ -169,7 +170,7 @@ func (e *Emulator) ExportState() ([]byte, error) {
 			Network: c.network, AuditPolicy: c.auditPolicy, OIDC: c.oidc, AuthnWebhook: c.authnWebhook,
 			AuthzWebhook: c.authzWebhook, Kubelet: c.kubelet, Created: c.created.UTC(), Updated: c.updated.UTC(),
 			RunningAt: c.runningAt.UTC(), UpdateUntil: c.updateUntil.UTC(), UpdateStatus: c.updateStatus,
-			FailedAt: c.failedAt.UTC(), DeleteRequested: c.deleteRequested.UTC(), GoneAt: c.goneAt.UTC(), Seq: c.seq,
+			FailedAt: c.failedAt.UTC(), FailStatus: c.failStatus, DeleteRequested: c.deleteRequested.UTC(), GoneAt: c.goneAt.UTC(), Seq: c.seq,
 		}
 		if c.kube != nil {
 			d.Kube = exportKube(c.kube)
@@ -265,7 +266,7 @@ func (e *Emulator) ImportState(data []byte) error {
 			id: d.ID, name: d.Name, zone: z, vpc: v, version: d.Version, public: d.Public, network: d.Network,
 			auditPolicy: d.AuditPolicy, oidc: d.OIDC, authnWebhook: d.AuthnWebhook, authzWebhook: d.AuthzWebhook,
 			kubelet: d.Kubelet, created: d.Created, updated: d.Updated, runningAt: d.RunningAt,
-			updateUntil: d.UpdateUntil, updateStatus: d.UpdateStatus, failedAt: d.FailedAt,
+			updateUntil: d.UpdateUntil, updateStatus: d.UpdateStatus, failedAt: d.FailedAt, failStatus: d.FailStatus,
 			deleteRequested: d.DeleteRequested, goneAt: d.GoneAt, seq: d.Seq,
 		}
 		if d.Kube != nil {

@@ -183,14 +183,6 @@ type updateVPCRequest struct {
 	UpdateMask   *string           `json:"updateMask"`
 }
 
-func (e *Emulator) registerVPCs(mux *http.ServeMux) {
-	mux.HandleFunc("GET /v1beta1/networking/vpcs", e.listVPCs)
-	mux.HandleFunc("POST /v1beta1/networking/vpcs", e.createVPC)
-	mux.HandleFunc("GET /v1beta1/networking/vpcs/{id}", e.getVPC)
-	mux.HandleFunc("PATCH /v1beta1/networking/vpcs/{id}", e.updateVPC)
-	mux.HandleFunc("DELETE /v1beta1/networking/vpcs/{id}", e.deleteVPC)
-}
-
 // visibleVPC returns the VPC the API shows under id, or nil.
 func (e *Emulator) visibleVPC(id string, now time.Time) *vpc {
 	v := e.state.vpcs[id]

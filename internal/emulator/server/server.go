@@ -58,6 +58,9 @@ func New(opts Options) *Server {
 		mux:       http.NewServeMux(),
 	}
 	s.mux.Handle("/v1beta1/", s.CoreWeave)
+	for _, prefix := range coreweave.RPCPathPrefixes() {
+		s.mux.Handle(prefix, s.CoreWeave)
+	}
 	s.mux.Handle("/k8s/", s.CoreWeave)
 	s.mux.Handle("/_emulator/coreweave/", http.StripPrefix("/_emulator/coreweave", s.CoreWeave.AdminHandler()))
 	s.mux.Handle("/v2/", s.RunPod)
