@@ -15,7 +15,7 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 cache=${NEOCLOUD_CACHE:-$HOME/.cache/neocloud}
-src=${CWPROV_GIT:-/work/.mirror/coreweave+terraform-provider-coreweave/repo}
+src=${CWPROV_GIT:?set CWPROV_GIT to a clone of github.com/coreweave/terraform-provider-coreweave (its git dir or URL)}
 tf=${TERRAFORM:-$(command -v terraform)}
 scale=${CW_TIME_SCALE:-0.01}
 
