@@ -21,23 +21,33 @@ func (c *Cloud) ListFirewallRulesets(ctx context.Context) ([]FirewallRuleset, er
 // that name in that region is looked for and adopted.
 func (c *Cloud) CreateFirewallRuleset(ctx context.Context, name, region string, rules []FirewallRule) (*FirewallRuleset, error) {
 	rs, err := c.api.CreateFirewallRuleset(ctx, FirewallRulesetCreateRequest{Name: name, Region: region, Rules: rules})
+	return settleNamed(ctx, rs, err, "firewall ruleset", name, region, c.api.ListFirewallRulesets,
+		func(r *FirewallRuleset) bool { return r.Name == name && r.Region.Name == region })
+}
+
+// settleNamed settles a create of an object Lambda names uniquely in an account (a filesystem,
+// a firewall ruleset) when its answer was lost: the object of that name in that region is the
+// one created. Without one nothing was created, and a second create cannot make a duplicate
+// (Lambda refuses a name in use).
+func settleNamed[T any](ctx context.Context, created *T, err error, what, name, region string,
+	list func(context.Context) ([]T, error), is func(*T) bool) (*T, error) {
 	if !errors.Is(err, clients.ErrOutcomeUnknown) {
-		return rs, err
+		return created, err
 	}
 	// Looked for even when ctx has ended: the lost answer may be the deadline's doing.
 	lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), snapshot.FetchTimeout)
 	defer cancel()
-	list, lerr := c.api.ListFirewallRulesets(lctx)
+	all, lerr := list(lctx)
 	if lerr != nil {
 		return nil, errors.Join(err, lerr)
 	}
-	for i := range list {
-		if list[i].Name == name && list[i].Region.Name == region {
-			return &list[i], nil
+	for i := range all {
+		if is(&all[i]) {
+			return &all[i], nil
 		}
 	}
 	return nil, &clients.KindError{Kind: clients.ErrOutcomeUnknown, Msg: err.Error() +
-		"; no firewall ruleset named " + name + " exists in " + region + ", so it was not created: apply again"}
+		"; no " + what + " named " + name + " exists in " + region + ", so it was not created: apply again"}
 }
 
 // GetFirewallRuleset reads a ruleset; ErrNotFound when it does not exist.

@@ -2,10 +2,8 @@ package lambda
 
 import (
 	"context"
-	"errors"
 
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
-	"github.com/neocloud/terraform-provider-neocloud/internal/clients/snapshot"
 )
 
 // Lambda filesystems are the neutral volumes: named, regional, unsized (billed by use) and
@@ -60,23 +58,8 @@ func (c *Cloud) ListFilesystems(ctx context.Context) ([]Filesystem, error) {
 // that name in that region is looked for and adopted (names are unique in an account).
 func (c *Cloud) CreateFilesystem(ctx context.Context, name, region string) (*Filesystem, error) {
 	fs, err := c.api.CreateFilesystem(ctx, FilesystemCreateRequest{Name: name, Region: region})
-	if !errors.Is(err, clients.ErrOutcomeUnknown) {
-		return fs, err
-	}
-	// Looked for even when ctx has ended: the lost answer may be the deadline's doing.
-	lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), snapshot.FetchTimeout)
-	defer cancel()
-	list, lerr := c.api.ListFilesystems(lctx)
-	if lerr != nil {
-		return nil, errors.Join(err, lerr)
-	}
-	for i := range list {
-		if list[i].Name == name && list[i].Region.Name == region {
-			return &list[i], nil
-		}
-	}
-	return nil, &clients.KindError{Kind: clients.ErrOutcomeUnknown, Msg: err.Error() +
-		"; no filesystem named " + name + " exists in " + region + ", so it was not created: apply again"}
+	return settleNamed(ctx, fs, err, "filesystem", name, region, c.api.ListFilesystems,
+		func(f *Filesystem) bool { return f.Name == name && f.Region.Name == region })
 }
 
 // GetFilesystem finds a filesystem by id (the API has no single-filesystem read).
