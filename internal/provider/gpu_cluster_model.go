@@ -27,17 +27,20 @@ type gpuClusterModel struct {
 	Lambda      *lambdaClusterModel    `tfsdk:"lambda"`
 	Timeouts    timeouts.Value         `tfsdk:"timeouts"`
 
-	Status            types.String  `tfsdk:"status"`
-	Problem           types.String  `tfsdk:"problem"`
-	InstanceType      types.String  `tfsdk:"instance_type"`
-	Nodes             types.List    `tfsdk:"nodes"`
-	HeadNodeIP        types.String  `tfsdk:"head_node_ip"`
-	NodePrivateIPs    types.List    `tfsdk:"node_private_ips"`
-	Hostfile          types.String  `tfsdk:"hostfile"`
-	PricePerHour      types.Float64 `tfsdk:"price_per_hour"`
-	APIServerEndpoint types.String  `tfsdk:"api_server_endpoint"`
-	Kubeconfig        types.String  `tfsdk:"kubeconfig"`
-	CreatedAt         types.String  `tfsdk:"created_at"`
+	Status            types.String    `tfsdk:"status"`
+	Problem           types.String    `tfsdk:"problem"`
+	InstanceType      types.String    `tfsdk:"instance_type"`
+	Nodes             types.List      `tfsdk:"nodes"`
+	HeadNodeIP        types.String    `tfsdk:"head_node_ip"`
+	NodePrivateIPs    types.List      `tfsdk:"node_private_ips"`
+	Hostfile          types.String    `tfsdk:"hostfile"`
+	PricePerHour      types.Float64   `tfsdk:"price_per_hour"`
+	MaxPossible       types.Float64   `tfsdk:"max_possible_price_per_hour"`
+	MaxPricePerHour   types.Float64   `tfsdk:"max_price_per_hour"`
+	Placement         *placementModel `tfsdk:"placement"`
+	APIServerEndpoint types.String    `tfsdk:"api_server_endpoint"`
+	Kubeconfig        types.String    `tfsdk:"kubeconfig"`
+	CreatedAt         types.String    `tfsdk:"created_at"`
 }
 
 type coreweaveClusterModel struct {
@@ -178,7 +181,10 @@ func flattenCluster(ctx context.Context, c *clients.Cluster, m *gpuClusterModel,
 	m.Status = types.StringValue(c.Status)
 	m.Problem = stringOrNull(c.Problem)
 	m.HeadNodeIP = stringOrNull(c.HeadNodeIP)
-	m.PricePerHour = types.Float64Value(c.PricePerHour)
+	m.PricePerHour = types.Float64Value(roundPrice(c.PricePerHour))
+	if m.MaxPossible.IsNull() || m.MaxPossible.IsUnknown() {
+		m.MaxPossible = m.PricePerHour // planned with placement, else the price itself
+	}
 	m.APIServerEndpoint = stringOrNull(c.APIServerEndpoint)
 	if c.Kubeconfig != "" {
 		m.Kubeconfig = types.StringValue(c.Kubeconfig)

@@ -41,6 +41,7 @@ type gpuInstanceModel struct {
 	SSHPort      types.Int64   `tfsdk:"ssh_port"`
 	SSHUser      types.String  `tfsdk:"ssh_user"`
 	PricePerHour types.Float64 `tfsdk:"price_per_hour"`
+	MaxPossible  types.Float64 `tfsdk:"max_possible_price_per_hour"`
 	CreatedAt    types.String  `tfsdk:"created_at"`
 }
 
@@ -217,7 +218,10 @@ func flattenInstance(ctx context.Context, inst *clients.Instance, m *gpuInstance
 		m.SSHPort = types.Int64Null()
 	}
 	m.SSHUser = stringOrNull(inst.SSHUser)
-	m.PricePerHour = types.Float64Value(inst.PricePerHour)
+	m.PricePerHour = types.Float64Value(roundPrice(inst.PricePerHour))
+	if m.MaxPossible.IsNull() || m.MaxPossible.IsUnknown() {
+		m.MaxPossible = m.PricePerHour // planned with placement, else the price itself
+	}
 	if inst.CreatedAt.IsZero() {
 		if m.CreatedAt.IsUnknown() {
 			m.CreatedAt = types.StringNull()

@@ -158,13 +158,16 @@ func (r *gpuInstanceResource) Schema(ctx context.Context, _ resource.SchemaReque
 				Computed:            true,
 				MarkdownDescription: "The cloud's instance type that `gpu_type` and `gpu_count` resolved to.",
 			},
-			"public_ip":      schema.StringAttribute{Computed: true, MarkdownDescription: "Public IPv4 address.", PlanModifiers: []planmodifier.String{keep}},
-			"private_ip":     schema.StringAttribute{Computed: true, MarkdownDescription: "Private IPv4 address.", PlanModifiers: []planmodifier.String{keep}},
-			"ssh_host":       schema.StringAttribute{Computed: true, MarkdownDescription: "Host to SSH to.", PlanModifiers: []planmodifier.String{keep}},
-			"ssh_port":       schema.Int64Attribute{Computed: true, MarkdownDescription: "Port to SSH to.", PlanModifiers: []planmodifier.Int64{int64planmodifier.UseStateForUnknown()}},
-			"ssh_user":       schema.StringAttribute{Computed: true, MarkdownDescription: "User to SSH as.", PlanModifiers: []planmodifier.String{keep}},
-			"price_per_hour": schema.Float64Attribute{Computed: true, MarkdownDescription: "Price of the machine in USD per hour.", PlanModifiers: []planmodifier.Float64{float64planmodifier.UseStateForUnknown()}},
-			"created_at":     schema.StringAttribute{Computed: true, MarkdownDescription: "When the machine was created (RFC 3339), where the cloud reports it.", PlanModifiers: []planmodifier.String{keep}},
+			"public_ip":  schema.StringAttribute{Computed: true, MarkdownDescription: "Public IPv4 address.", PlanModifiers: []planmodifier.String{keep}},
+			"private_ip": schema.StringAttribute{Computed: true, MarkdownDescription: "Private IPv4 address.", PlanModifiers: []planmodifier.String{keep}},
+			"ssh_host":   schema.StringAttribute{Computed: true, MarkdownDescription: "Host to SSH to.", PlanModifiers: []planmodifier.String{keep}},
+			"ssh_port":   schema.Int64Attribute{Computed: true, MarkdownDescription: "Port to SSH to.", PlanModifiers: []planmodifier.Int64{int64planmodifier.UseStateForUnknown()}},
+			"ssh_user":   schema.StringAttribute{Computed: true, MarkdownDescription: "User to SSH as.", PlanModifiers: []planmodifier.String{keep}},
+			"price_per_hour": schema.Float64Attribute{Computed: true, MarkdownDescription: "Price of the machine in USD per hour. Known in the plan when the cloud and " +
+				"the machine type fix it: the cloud's list price, from the same catalog as `neocloud_gpu_offers` (Lambda per instance type, RunPod per GPU type, count and " +
+				"`runpod.cloud_type`, CoreWeave's list price per node). Unknown in the plan with a `placement` of several clouds (see `max_possible_price_per_hour`) or a machine created stopped.", PlanModifiers: []planmodifier.Float64{float64planmodifier.UseStateForUnknown()}},
+			"created_at":                  schema.StringAttribute{Computed: true, MarkdownDescription: "When the machine was created (RFC 3339), where the cloud reports it.", PlanModifiers: []planmodifier.String{keep}},
+			"max_possible_price_per_hour": maxPossiblePriceAttribute("machine"),
 		},
 		Blocks: map[string]schema.Block{
 			"lambda": schema.SingleNestedBlock{
@@ -186,7 +189,7 @@ func (r *gpuInstanceResource) Schema(ctx context.Context, _ resource.SchemaReque
 					},
 				},
 			},
-			"placement": placementBlock(),
+			"placement": placementBlock("machine"),
 			"runpod":    runpodInstanceBlock(),
 			"coreweave": schema.SingleNestedBlock{
 				MarkdownDescription: "CoreWeave settings. Only valid with `cloud = \"coreweave\"`, and needed there: a CoreWeave machine is a one-node NodePool in a CKS cluster. " +
@@ -273,10 +276,17 @@ func (r *gpuInstanceResource) ModifyPlan(ctx context.Context, req resource.Modif
 	}
 
 	if state == nil {
-		// A new machine: its status and price are known only after launch.
+		// A new machine: its status is known only after launch; its price is the cloud's list
+		// price for the type (a machine created stopped bills no GPUs: known after apply).
 		plan.Status = types.StringUnknown()
 		plan.PricePerHour = types.Float64Unknown()
 		r.checkPrice(ctx, cloud, plan, resolved, resp)
+		if resolved.Name != "" && plan.DesiredState.ValueString() != clients.DesiredStopped && !resp.Diagnostics.HasError() {
+			spec := expandInstanceSpec(ctx, check, &resp.Diagnostics)
+			price, err := machinePrice(ctx, cloud, resolved, &spec)
+			plan.PricePerHour = knownPrice(ctx, price, err)
+		}
+		plan.MaxPossible = plan.PricePerHour
 	} else {
 		lost := state.Status.ValueString() == clients.StatusError || state.Status.ValueString() == clients.StatusTerminating
 		if lost {
@@ -416,7 +426,7 @@ func (r *gpuInstanceResource) Create(ctx context.Context, req resource.CreateReq
 			// each candidate cloud resolves the type on its own (see ModifyPlan).
 			plan.GPUCount = types.Int64Null()
 		}
-		cloud, inst, err := r.launchPlaced(ctx, plan, spec)
+		cloud, inst, err := r.launchPlaced(ctx, plan, spec, &resp.Diagnostics)
 		if err != nil {
 			err = saveInDoubt(ctx, cloud, spec, &plan, err, resp)
 			r.data.cloudError(&resp.Diagnostics, cloudNameOf(cloud), "Unable to place GPU instance", err)
