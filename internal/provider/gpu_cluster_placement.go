@@ -138,7 +138,10 @@ func (r *gpuClusterResource) createPlaced(ctx context.Context, plan *gpuClusterM
 	}
 	out := placementOutcome{chosen: -1}
 	for i, c := range candidates {
-		cc := c.cloud.(clients.ClusterCloud) // checked by placementRequest
+		cc, ok := c.cloud.(clients.ClusterCloud)
+		if !ok {
+			continue // placementRequest's check skips such a cloud
+		}
 		s := spec
 		s.Region = c.region
 		s.SSHKeyIDs = keysOnCloud(ctx, c.cloud, spec.SSHKeyIDs)
