@@ -37,6 +37,7 @@ type gpuClusterModel struct {
 	PricePerHour      types.Float64   `tfsdk:"price_per_hour"`
 	MaxPossible       types.Float64   `tfsdk:"max_possible_price_per_hour"`
 	MaxPricePerHour   types.Float64   `tfsdk:"max_price_per_hour"`
+	Interconnect      types.String    `tfsdk:"interconnect"`
 	Placement         *placementModel `tfsdk:"placement"`
 	APIServerEndpoint types.String    `tfsdk:"api_server_endpoint"`
 	Kubeconfig        types.String    `tfsdk:"kubeconfig"`
@@ -178,6 +179,11 @@ func flattenCluster(ctx context.Context, c *clients.Cluster, m *gpuClusterModel,
 		m.InstanceType = types.StringValue(c.InstanceType)
 	}
 	m.NodeCount = types.Int64Value(int64(c.NodeCount))
+	if it := m.InstanceType.ValueString(); it != "" {
+		m.Interconnect = types.StringValue(clusterInterconnect(c.Cloud, it))
+	} else if m.Interconnect.IsUnknown() {
+		m.Interconnect = types.StringNull()
+	}
 	m.Status = types.StringValue(c.Status)
 	m.Problem = stringOrNull(c.Problem)
 	m.HeadNodeIP = stringOrNull(c.HeadNodeIP)

@@ -36,6 +36,13 @@ func (r *gpuClusterResource) placementRequest(ctx context.Context, plan gpuClust
 			}
 			return resolved, why
 		},
+		extra: func(c placementCandidate) string {
+			want := plan.Interconnect
+			if has := clusterInterconnect(c.cloud.Name(), c.resolved.Name); !want.IsNull() && !want.IsUnknown() && has != want.ValueString() {
+				return fmt.Sprintf("a cluster of %s has %s between its nodes, not %s.", c.resolved.Name, has, want.ValueString())
+			}
+			return ""
+		},
 		price: func(cloud clients.Cloud, it clients.InstanceType) (float64, error) {
 			if plan.NodeCount.IsUnknown() {
 				return 0, errors.New("node_count is known only at apply")
@@ -101,6 +108,11 @@ func (r *gpuClusterResource) modifyPlanPlacement(ctx context.Context, plan *gpuC
 	if same := sameType(candidates); same != nil {
 		plan.InstanceType = types.StringValue(same.Name)
 		plan.GPUsPerNode = types.Int64Value(int64(same.GPUCount))
+	}
+	if plan.Interconnect.IsUnknown() {
+		if same := sameInterconnect(candidates); same != "" {
+			plan.Interconnect = types.StringValue(same)
+		}
 	}
 	plan.PricePerHour, plan.MaxPossible = plannedPrices(candidates, plan.MaxPricePerHour)
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, plan)...)
@@ -216,4 +228,15 @@ func settleBlocks(plan *gpuClusterModel, cloud string) {
 			cw.Public = types.BoolNull()
 		}
 	}
+}
+
+// sameInterconnect is the interconnect every candidate's cluster has, or "" when they differ.
+func sameInterconnect(candidates []placementCandidate) string {
+	first := clusterInterconnect(candidates[0].cloud.Name(), candidates[0].resolved.Name)
+	for _, c := range candidates[1:] {
+		if clusterInterconnect(c.cloud.Name(), c.resolved.Name) != first {
+			return ""
+		}
+	}
+	return first
 }

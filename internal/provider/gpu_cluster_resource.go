@@ -158,6 +158,14 @@ func (r *gpuClusterResource) Schema(ctx context.Context, _ resource.SchemaReques
 				PlanModifiers: []planmodifier.Float64{float64planmodifier.UseStateForUnknown()},
 			},
 			"max_possible_price_per_hour": maxPossiblePriceAttribute("cluster"),
+			"interconnect": schema.StringAttribute{
+				Optional: true, Computed: true,
+				MarkdownDescription: "The network between the nodes: " + interconnectDescription + " Known in the plan. Set it to require one: " +
+					"with `placement`, only candidates that have it are tried; on a fixed cloud and type that lacks it, the plan fails on this attribute. " +
+					"Changing it replaces the cluster.",
+				Validators:    []validator.String{stringvalidator.OneOf(interconnects...)},
+				PlanModifiers: []planmodifier.String{keep, stringplanmodifier.RequiresReplaceIfConfigured()},
+			},
 			"max_price_per_hour": schema.Float64Attribute{
 				Optional: true,
 				MarkdownDescription: "Refuse a cluster that costs more than this, in USD per hour for all nodes together. Checked at plan time against the " +
@@ -299,6 +307,16 @@ func (r *gpuClusterResource) ModifyPlan(ctx context.Context, req resource.Modify
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
+	}
+	if resolved.Name != "" {
+		has := clusterInterconnect(cloudName, resolved.Name)
+		if want := plan.Interconnect; !want.IsNull() && !want.IsUnknown() && want.ValueString() != has {
+			resp.Diagnostics.AddAttributeError(path.Root("interconnect"), "Interconnect not available",
+				fmt.Sprintf("A %s cluster of %s has %s between its nodes, not %s. Choose a cloud and gpu_type that have it, or use placement with interconnect to let the provider find one.",
+					displayName(cloudName), resolved.Name, has, want.ValueString()))
+			return
+		}
+		plan.Interconnect = types.StringValue(has)
 	}
 	rules := cc.ClusterRules()
 	if req.State.Raw.IsNull() {
