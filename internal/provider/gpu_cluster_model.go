@@ -38,6 +38,7 @@ type gpuClusterModel struct {
 	MaxPossible       types.Float64   `tfsdk:"max_possible_price_per_hour"`
 	MaxPricePerHour   types.Float64   `tfsdk:"max_price_per_hour"`
 	Interconnect      types.String    `tfsdk:"interconnect"`
+	CapacityType      types.String    `tfsdk:"capacity_type"`
 	Placement         *placementModel `tfsdk:"placement"`
 	APIServerEndpoint types.String    `tfsdk:"api_server_endpoint"`
 	Kubeconfig        types.String    `tfsdk:"kubeconfig"`
@@ -135,6 +136,12 @@ func expandClusterSpec(ctx context.Context, m gpuClusterModel, diags *diag.Diagn
 			ComputeClass:      c.ComputeClass.ValueString(),
 		}
 	}
+	if m.CapacityType.ValueString() == capacitySpot && m.Cloud.ValueString() == "coreweave" {
+		if spec.CoreWeave == nil {
+			spec.CoreWeave = &clients.CoreWeaveClusterOptions{}
+		}
+		spec.CoreWeave.ComputeClass = "spot"
+	}
 	if r := m.RunPod; r != nil {
 		spec.RunPod = &clients.RunPodClusterOptions{
 			ClusterType:     r.ClusterType.ValueString(),
@@ -185,6 +192,12 @@ func flattenCluster(ctx context.Context, c *clients.Cluster, m *gpuClusterModel,
 		m.Interconnect = types.StringNull()
 	}
 	m.Status = types.StringValue(c.Status)
+	if m.CapacityType.IsNull() || m.CapacityType.IsUnknown() {
+		m.CapacityType = types.StringValue(capacityOnDemand) // what was asked is kept; an import reads it
+		if c.CoreWeave != nil && c.CoreWeave.ComputeClass == "spot" {
+			m.CapacityType = types.StringValue(capacitySpot)
+		}
+	}
 	m.Problem = stringOrNull(c.Problem)
 	m.HeadNodeIP = stringOrNull(c.HeadNodeIP)
 	m.PricePerHour = types.Float64Value(roundPrice(c.PricePerHour))
@@ -219,7 +232,7 @@ func flattenCluster(ctx context.Context, c *clients.Cluster, m *gpuClusterModel,
 		cw.VPCID = stringOrNull(info.VPCID)
 		cw.KubernetesVersion = stringOrNull(info.KubernetesVersion)
 		cw.Public = types.BoolValue(info.Public)
-		if info.ComputeClass != "" {
+		if info.ComputeClass != "" && (importing || !cw.ComputeClass.IsNull()) {
 			cw.ComputeClass = types.StringValue(info.ComputeClass)
 		} else if cw.ComputeClass.IsUnknown() {
 			cw.ComputeClass = types.StringNull()

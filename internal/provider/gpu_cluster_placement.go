@@ -37,6 +37,9 @@ func (r *gpuClusterResource) placementRequest(ctx context.Context, plan gpuClust
 			return resolved, why
 		},
 		extra: func(c placementCandidate) string {
+			if why := spotRefusal(c.cloud.Name(), plan.CapacityType); why != "" {
+				return why
+			}
 			want := plan.Interconnect
 			if has := clusterInterconnect(c.cloud.Name(), c.resolved.Name); !want.IsNull() && !want.IsUnknown() && has != want.ValueString() {
 				return fmt.Sprintf("a cluster of %s has %s between its nodes, not %s.", c.resolved.Name, has, want.ValueString())
@@ -55,6 +58,7 @@ func (r *gpuClusterResource) placementRequest(ctx context.Context, plan gpuClust
 // onCloud is the plan as one placement candidate sees it: only its own cloud's settings block.
 func onCloud(plan gpuClusterModel, cloud string) gpuClusterModel {
 	p := plan
+	p.Cloud = types.StringValue(cloud)
 	if cloud != "coreweave" {
 		p.CoreWeave = nil
 	}

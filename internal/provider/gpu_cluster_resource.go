@@ -158,6 +158,7 @@ func (r *gpuClusterResource) Schema(ctx context.Context, _ resource.SchemaReques
 				PlanModifiers: []planmodifier.Float64{float64planmodifier.UseStateForUnknown()},
 			},
 			"max_possible_price_per_hour": maxPossiblePriceAttribute("cluster"),
+			"capacity_type":               capacityTypeAttribute("cluster"),
 			"interconnect": schema.StringAttribute{
 				Optional: true, Computed: true,
 				MarkdownDescription: "The network between the nodes: " + interconnectDescription + " Known in the plan. Set it to require one: " +
@@ -203,8 +204,9 @@ func (r *gpuClusterResource) Schema(ctx context.Context, _ resource.SchemaReques
 						PlanModifiers: []planmodifier.Bool{boolplanmodifier.UseStateForUnknown(), boolplanmodifier.RequiresReplaceIfConfigured()},
 					},
 					"compute_class": schema.StringAttribute{
-						Optional: true, MarkdownDescription: "`default` (on demand) or `spot`. A change replaces the cluster.",
-						Validators: []validator.String{stringvalidator.OneOf("default", "spot")}, PlanModifiers: []planmodifier.String{requiresReplaceIfPriorSet()},
+						Optional: true, MarkdownDescription: "`default` (on demand) or `spot`. A change replaces the cluster. Deprecated: use `capacity_type`.",
+						DeprecationMessage: "Use capacity_type = \"spot\" (or \"on_demand\") instead; coreweave.compute_class will be removed in a future major version.",
+						Validators:         []validator.String{stringvalidator.OneOf("default", "spot")}, PlanModifiers: []planmodifier.String{requiresReplaceIfPriorSet()},
 					},
 				},
 			},
@@ -284,6 +286,14 @@ func (r *gpuClusterResource) ModifyPlan(ctx context.Context, req resource.Modify
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	computeClass := types.StringNull()
+	if plan.CoreWeave != nil {
+		computeClass = plan.CoreWeave.ComputeClass
+	}
+	plan.CapacityType = plannedCapacityType(plan.CapacityType, computeClass, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
 	if plan.Placement != nil && req.State.Raw.IsNull() {
 		r.modifyPlanPlacement(ctx, &plan, resp)
 		return
@@ -302,6 +312,7 @@ func (r *gpuClusterResource) ModifyPlan(ctx context.Context, req resource.Modify
 		// A placed cluster lists keys of several clouds; its own cloud judges only its own.
 		check.SSHKeyIDs = keySetOnCloud(ctx, cloud, plan.SSHKeyIDs, &resp.Diagnostics)
 	}
+	checkCapacityType(cloudName, plan.CapacityType, &resp.Diagnostics)
 	resolved, diags := checkClusterOnCloud(ctx, cloud, cc, &check)
 	plan.InstanceType, plan.GPUsPerNode = check.InstanceType, check.GPUsPerNode
 	resp.Diagnostics.Append(diags...)

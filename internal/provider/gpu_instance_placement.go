@@ -36,6 +36,7 @@ func (r *gpuInstanceResource) placementRequest(ctx context.Context, plan gpuInst
 			}
 			return resolved, why
 		},
+		extra: func(c placementCandidate) string { return spotRefusal(c.cloud.Name(), plan.CapacityType) },
 		price: func(cloud clients.Cloud, it clients.InstanceType) (float64, error) {
 			var d diag.Diagnostics
 			spec := expandInstanceSpec(ctx, plan, &d)

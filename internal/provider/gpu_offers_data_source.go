@@ -55,6 +55,7 @@ type offerModel struct {
 	PricePerHour types.Float64 `tfsdk:"price_per_hour"`
 	Regions      types.List    `tfsdk:"regions"`
 	Interconnect types.String  `tfsdk:"interconnect"`
+	CapacityType types.String  `tfsdk:"capacity_type"`
 }
 
 func (d *gpuOffersDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
@@ -105,6 +106,8 @@ func (d *gpuOffersDataSource) Schema(_ context.Context, _ datasource.SchemaReque
 					"regions":        schema.ListAttribute{Computed: true, ElementType: types.StringType, MarkdownDescription: "Regions with capacity now."},
 					"interconnect": schema.StringAttribute{Computed: true, MarkdownDescription: "The network between machines of this type, as the cloud documents it: " +
 						"`infiniband` or `ethernet` (a RunPod Instant Cluster of this GPU has its own fabric: see `neocloud_gpu_cluster.interconnect`). " + interconnectDescription},
+					"capacity_type": schema.StringAttribute{Computed: true, MarkdownDescription: "`on_demand`: every offer is on-demand capacity at its list price. " +
+						"Lambda and RunPod sell no spot capacity through their APIs; CoreWeave's spot capacity (`capacity_type = \"spot\"` on a resource) has no published price list, so it is not offered here."},
 				}},
 			},
 		},
@@ -209,6 +212,7 @@ func (d *gpuOffersDataSource) Read(ctx context.Context, req datasource.ReadReque
 			PricePerHour: types.Float64Value(o.PricePerHour),
 			Regions:      regions,
 			Interconnect: types.StringValue(machineInterconnect(o.Cloud, o.InstanceType)),
+			CapacityType: types.StringValue(capacityOnDemand),
 		})
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
