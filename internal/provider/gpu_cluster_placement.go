@@ -152,6 +152,43 @@ func (r *gpuClusterResource) createPlaced(ctx context.Context, plan *gpuClusterM
 	if cd.HasError() {
 		return nil, nil, errors.New(cd.Errors()[0].Detail())
 	}
+	// Look on every candidate cloud before creating on any: a rerun after a crash must find the
+	// cluster wherever the interrupted run placed it, and continue it there.
+	looked := map[string]bool{}
+	for _, c := range candidates {
+		f, ok := c.cloud.(clients.ClusterFinder)
+		if !ok || looked[c.cloud.Name()] {
+			continue
+		}
+		looked[c.cloud.Name()] = true
+		found, err := f.FindCluster(ctx, spec)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: looking for a cluster an interrupted apply may have left: %w", displayName(c.cloud.Name()), err)
+		}
+		if found != nil && found.NodeCount >= spec.NodeCount {
+			// The whole cluster was asked for (RunPod records the count; a Lambda node group
+			// counts its live nodes): adopt it, the wait follows its nodes.
+			tflog.Info(ctx, "found this cluster from an interrupted apply, adopting it", map[string]any{"cloud": c.cloud.Name(), "id": found.ID})
+			return c.cloud, found, nil
+		}
+		if found != nil {
+			// Some nodes exist: the cloud's create continues where the interrupted one stopped.
+			tflog.Info(ctx, "found this cluster from an interrupted apply, continuing it there", map[string]any{"cloud": c.cloud.Name(), "id": found.ID})
+			var there []placementCandidate
+			for _, o := range candidates {
+				if o.cloud.Name() == c.cloud.Name() && (o.region == "" || o.region == found.Region) {
+					there = append(there, o)
+				}
+			}
+			if len(there) == 0 {
+				o := c
+				o.region = found.Region
+				there = []placementCandidate{o}
+			}
+			candidates = there[:1]
+			break
+		}
+	}
 	out := placementOutcome{chosen: -1}
 	for i, c := range candidates {
 		cc, ok := c.cloud.(clients.ClusterCloud)

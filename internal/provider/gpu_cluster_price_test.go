@@ -1,9 +1,14 @@
 package provider
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"regexp"
+	"strconv"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
@@ -11,6 +16,9 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients/lambda"
 )
 
 // A Lambda cluster's price is in the plan (2 x $0.75), a node_count change plans the new price
@@ -252,4 +260,119 @@ func TestAccGPUCluster_placementExhausted(t *testing.T) {
 			},
 		},
 	})
+}
+
+// A cluster an earlier apply left on RunPod (here: created, then forgotten by state with a
+// removed block, as a crash would leave it) is found by its launch token when placement lists
+// Lambda first: it is adopted on RunPod, and nothing is launched on Lambda.
+func TestAccGPUCluster_placementAdoptsWhatAnInterruptedRunLeft(t *testing.T) {
+	testAccPreCheck(t)
+	env := newTestEnv(t)
+	addr := "neocloud_gpu_cluster.c"
+	fixed := env.providerConfig() + `
+resource "neocloud_gpu_cluster" "c" {
+  name          = "acc-placed"
+  cloud         = "runpod"
+  gpu_type      = "H100_80GB_SXM"
+  gpus_per_node = 8
+  node_count    = 2
+  runpod {
+    image = "runpod/pytorch:2.4.0-py3.11-cuda12.4.1-devel-ubuntu22.04"
+  }
+}
+`
+	forgotten := env.providerConfig() + `
+removed {
+  from = neocloud_gpu_cluster.c
+  lifecycle {
+    destroy = false
+  }
+}
+`
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		CheckDestroy:             checkRunPodPods(env, 0),
+		Steps: []resource.TestStep{
+			{Config: fixed, Check: checkRunPodPods(env, 2)},
+			{Config: forgotten, Check: checkRunPodPods(env, 2)},
+			{
+				Config: placedClusterConfig(env, `clouds = ["lambda", "runpod"]`, ""),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("cloud"), knownvalue.StringExact("runpod")),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("status"), knownvalue.StringExact("running")),
+				},
+				Check: resource.ComposeTestCheckFunc(checkRunPodPods(env, 2), func(*terraform.State) error {
+					if n := len(env.emu.Lambda.Instances()); n != 0 {
+						return fmt.Errorf("nothing may be launched on Lambda while the cluster exists on RunPod; %d were", n)
+					}
+					if n := len(env.emu.RunPod.Clusters()); n != 1 {
+						return fmt.Errorf("want the one RunPod cluster, adopted; the emulator has %d", n)
+					}
+					return nil
+				}),
+			},
+		},
+	})
+}
+
+// Node 0 of a Lambda cluster launched by an interrupted apply (it carries this resource's launch
+// token): placement lists RunPod first, but the cluster is continued on Lambda, where it began,
+// and nothing is created on RunPod.
+func TestAccGPUCluster_placementContinuesAnInterruptedLambdaCluster(t *testing.T) {
+	testAccPreCheck(t)
+	env := newTestEnv(t)
+	addr := "neocloud_gpu_cluster.c"
+	keyOnly := env.providerConfig() + fmt.Sprintf(`
+resource "neocloud_ssh_key" "lambda" {
+  cloud      = "lambda"
+  name       = "acc-key"
+  public_key = %q
+}
+`, testPublicKey)
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		CheckDestroy:             checkNoLiveLambdaInstances(env),
+		Steps: []resource.TestStep{
+			{Config: keyOnly},
+			{
+				PreConfig: func() {
+					token := clients.IdentityToken("gpu_cluster", "acc-placed")
+					launchTaggedLambdaNode(t, env, "acc-placed", 0, "gpu_8x_h100_sxm5", map[string]string{
+						lambda.LaunchTokenTag: clients.TokenValue(token + "-r0"),
+						lambda.LaunchedAtTag:  clients.LaunchedAtValue(time.Now()),
+					})
+				},
+				Config: placedClusterConfig(env, `clouds = ["runpod", "lambda"]`, ""),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("cloud"), knownvalue.StringExact("lambda")),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("nodes"), knownvalue.ListSizeExact(2)),
+				},
+				Check: resource.ComposeTestCheckFunc(checkLambdaInstances(env, 2), checkRunPodPods(env, 0)),
+			},
+		},
+	})
+}
+
+// launchTaggedLambdaNode launches, behind Terraform's back, node rank of a Lambda cluster with
+// extra tags: what an interrupted earlier apply leaves.
+func launchTaggedLambdaNode(t *testing.T, env *testEnv, cluster string, rank int, instanceType string, extra map[string]string) {
+	t.Helper()
+	env.emu.Lambda.Core.SetRateLimitEnabled(false)
+	defer env.emu.Lambda.Core.SetRateLimitEnabled(true)
+	tags := []map[string]string{{"key": "neocloud-cluster", "value": cluster}, {"key": "neocloud-rank", "value": strconv.Itoa(rank)}}
+	for k, v := range extra {
+		tags = append(tags, map[string]string{"key": k, "value": v})
+	}
+	body, _ := json.Marshal(map[string]any{
+		"region_name": "us-east-1", "instance_type_name": instanceType, "ssh_key_names": []string{"acc-key"},
+		"name": fmt.Sprintf("%s-%d", cluster, rank), "tags": tags,
+	})
+	req, _ := http.NewRequest(http.MethodPost, env.url+"/api/v1/instance-operations/launch", bytes.NewReader(body))
+	req.Header.Set("Authorization", "Bearer lambda-test-key")
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("launching a tagged node: %v %v", err, resp)
+	}
+	resp.Body.Close()
 }
