@@ -120,3 +120,31 @@ func TestAccGPUInstance_placementCapFiltersCandidates(t *testing.T) {
 		}},
 	})
 }
+
+// placement.regions: each cloud is tried in those of the listed regions that are its own; Lambda
+// has none of them and is skipped, so the machine lands on RunPod in the listed data center.
+func TestAccGPUInstance_placementRegions(t *testing.T) {
+	testAccPreCheck(t)
+	env := newTestEnv(t)
+	addr := "neocloud_gpu_instance.placed"
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		CheckDestroy:             checkRunPodPods(env, 0),
+		Steps: []resource.TestStep{{
+			Config: placedConfig(env, "A6000_48GB", `clouds  = ["lambda", "runpod"]
+    regions = ["US-KS-2"]`),
+			ConfigPlanChecks: resource.ConfigPlanChecks{
+				PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectKnownValue(addr, tfjsonpath.New("instance_type"), knownvalue.StringExact("NVIDIA RTX A6000")),
+					plancheck.ExpectKnownValue(addr, tfjsonpath.New("price_per_hour"), knownvalue.Float64Exact(0.49)),
+				},
+				PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+			},
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(addr, tfjsonpath.New("cloud"), knownvalue.StringExact("runpod")),
+				statecheck.ExpectKnownValue(addr, tfjsonpath.New("region"), knownvalue.StringExact("US-KS-2")),
+			},
+			Check: checkLambdaInstances(env, 0),
+		}},
+	})
+}
