@@ -41,6 +41,21 @@ while IFS= read -r dir; do
   work=$tmp/work/$n
   mkdir -p "$work"
   (cd "$dir" && tar --exclude=.terraform --exclude='.terraform.lock.hcl' --exclude='*.tfstate*' -cf - .) | tar -xf - -C "$work"
+  if grep -rqsE '^\s*module\s*(\{|")' --include='*.tf' --include='*.tftest.hcl' "$work"; then
+    # A root module calling local modules (an example of examples/modules/*), or tests that
+    # run one: validate it in a copy of the whole examples/ tree, so that relative sources
+    # resolve, after installing the modules (terraform get: no provider is downloaded).
+    work=$tmp/tree/$n
+    mkdir -p "$work"
+    tar --exclude=.terraform --exclude='.terraform.lock.hcl' --exclude='*.tfstate*' -cf - examples | tar -xf - -C "$work"
+    work=$work/$dir
+    if ! out=$("$tf" -chdir="$work" get -no-color 2>&1); then
+      echo "FAIL  $dir (init)" >&2
+      sed -n '/Error:/,$p' <<<"$out" >&2
+      failed=$((failed + 1))
+      continue
+    fi
+  fi
   if ! grep -qs 'required_providers' "$work"/*.tf; then
     cat >"$work/zz_examples_check_providers.tf" <<'HCL'
 terraform {

@@ -23,6 +23,11 @@ while IFS= read -r dir; do
   work=$tmp/work/$n
   mkdir -p "$work"
   (cd "$dir" && tar --exclude=.terraform --exclude='.terraform.lock.hcl' --exclude='*.tfstate*' -cf - .) | tar -xf - -C "$work"
+  if grep -rqsE '^\s*module\s*(\{|")' --include='*.tf' --include='*.tftest.hcl' "$work"; then
+    # Local modules (a test's run { module { source } }, a module call) are installed first;
+    # dev_overrides covers the provider, so nothing is downloaded.
+    "$tf" -chdir="$work" get -no-color >/dev/null
+  fi
   log "terraform test in $dir"
   "$tf" -chdir="$work" test -no-color
 done < <(find examples \( -name '*.tftest.hcl' -o -path '*/tests/*.tftest.hcl' \) -not -path '*/.terraform/*' |

@@ -302,3 +302,11 @@ type LaunchFinder interface {
 	FindLaunched(ctx context.Context, spec InstanceSpec) (*Instance, error)
 	SettleLaunch(ctx context.Context, spec InstanceSpec, sentAt time.Time) (*Instance, error)
 }
+
+// InstancePricer is implemented by clouds whose price for a machine depends on settings beyond
+// its instance type (RunPod: the cloud tier, secure or community). It answers from the same
+// catalog snapshot that Offers and the launch's price check read, so the price shown in a plan
+// is the one the launch is held to. Other clouds' machines are priced from Offers.
+type InstancePricer interface {
+	InstancePrice(ctx context.Context, spec InstanceSpec, it InstanceType) (float64, error)
+}

@@ -214,3 +214,12 @@ func (c *Cluster) PrivateIPs() []string {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// ClusterFinder is implemented by clouds that can look for the cluster an earlier, interrupted
+// apply created for a resource (by spec.LaunchToken, launched at or after spec.AdoptSince)
+// without creating anything: cluster placement looks on every candidate cloud before creating
+// on any, so that a rerun never creates on one cloud what an interrupted run left on another.
+// It returns the cluster to adopt, or nil when there is none.
+type ClusterFinder interface {
+	FindCluster(ctx context.Context, spec ClusterSpec) (*Cluster, error)
+}

@@ -27,17 +27,22 @@ type gpuClusterModel struct {
 	Lambda      *lambdaClusterModel    `tfsdk:"lambda"`
 	Timeouts    timeouts.Value         `tfsdk:"timeouts"`
 
-	Status            types.String  `tfsdk:"status"`
-	Problem           types.String  `tfsdk:"problem"`
-	InstanceType      types.String  `tfsdk:"instance_type"`
-	Nodes             types.List    `tfsdk:"nodes"`
-	HeadNodeIP        types.String  `tfsdk:"head_node_ip"`
-	NodePrivateIPs    types.List    `tfsdk:"node_private_ips"`
-	Hostfile          types.String  `tfsdk:"hostfile"`
-	PricePerHour      types.Float64 `tfsdk:"price_per_hour"`
-	APIServerEndpoint types.String  `tfsdk:"api_server_endpoint"`
-	Kubeconfig        types.String  `tfsdk:"kubeconfig"`
-	CreatedAt         types.String  `tfsdk:"created_at"`
+	Status            types.String    `tfsdk:"status"`
+	Problem           types.String    `tfsdk:"problem"`
+	InstanceType      types.String    `tfsdk:"instance_type"`
+	Nodes             types.List      `tfsdk:"nodes"`
+	HeadNodeIP        types.String    `tfsdk:"head_node_ip"`
+	NodePrivateIPs    types.List      `tfsdk:"node_private_ips"`
+	Hostfile          types.String    `tfsdk:"hostfile"`
+	PricePerHour      types.Float64   `tfsdk:"price_per_hour"`
+	MaxPossible       types.Float64   `tfsdk:"max_possible_price_per_hour"`
+	MaxPricePerHour   types.Float64   `tfsdk:"max_price_per_hour"`
+	Interconnect      types.String    `tfsdk:"interconnect"`
+	CapacityType      types.String    `tfsdk:"capacity_type"`
+	Placement         *placementModel `tfsdk:"placement"`
+	APIServerEndpoint types.String    `tfsdk:"api_server_endpoint"`
+	Kubeconfig        types.String    `tfsdk:"kubeconfig"`
+	CreatedAt         types.String    `tfsdk:"created_at"`
 }
 
 type coreweaveClusterModel struct {
@@ -131,6 +136,12 @@ func expandClusterSpec(ctx context.Context, m gpuClusterModel, diags *diag.Diagn
 			ComputeClass:      c.ComputeClass.ValueString(),
 		}
 	}
+	if m.CapacityType.ValueString() == capacitySpot && m.Cloud.ValueString() == "coreweave" {
+		if spec.CoreWeave == nil {
+			spec.CoreWeave = &clients.CoreWeaveClusterOptions{}
+		}
+		spec.CoreWeave.ComputeClass = "spot"
+	}
 	if r := m.RunPod; r != nil {
 		spec.RunPod = &clients.RunPodClusterOptions{
 			ClusterType:     r.ClusterType.ValueString(),
@@ -175,10 +186,24 @@ func flattenCluster(ctx context.Context, c *clients.Cluster, m *gpuClusterModel,
 		m.InstanceType = types.StringValue(c.InstanceType)
 	}
 	m.NodeCount = types.Int64Value(int64(c.NodeCount))
+	if it := m.InstanceType.ValueString(); it != "" {
+		m.Interconnect = types.StringValue(clusterInterconnect(c.Cloud, it))
+	} else if m.Interconnect.IsUnknown() {
+		m.Interconnect = types.StringNull()
+	}
 	m.Status = types.StringValue(c.Status)
+	if m.CapacityType.IsNull() || m.CapacityType.IsUnknown() {
+		m.CapacityType = types.StringValue(capacityOnDemand) // what was asked is kept; an import reads it
+		if c.CoreWeave != nil && c.CoreWeave.ComputeClass == "spot" {
+			m.CapacityType = types.StringValue(capacitySpot)
+		}
+	}
 	m.Problem = stringOrNull(c.Problem)
 	m.HeadNodeIP = stringOrNull(c.HeadNodeIP)
-	m.PricePerHour = types.Float64Value(c.PricePerHour)
+	m.PricePerHour = types.Float64Value(roundPrice(c.PricePerHour))
+	if m.MaxPossible.IsNull() || m.MaxPossible.IsUnknown() {
+		m.MaxPossible = m.PricePerHour // planned with placement, else the price itself
+	}
 	m.APIServerEndpoint = stringOrNull(c.APIServerEndpoint)
 	if c.Kubeconfig != "" {
 		m.Kubeconfig = types.StringValue(c.Kubeconfig)
@@ -207,7 +232,7 @@ func flattenCluster(ctx context.Context, c *clients.Cluster, m *gpuClusterModel,
 		cw.VPCID = stringOrNull(info.VPCID)
 		cw.KubernetesVersion = stringOrNull(info.KubernetesVersion)
 		cw.Public = types.BoolValue(info.Public)
-		if info.ComputeClass != "" {
+		if info.ComputeClass != "" && (importing || !cw.ComputeClass.IsNull()) {
 			cw.ComputeClass = types.StringValue(info.ComputeClass)
 		} else if cw.ComputeClass.IsUnknown() {
 			cw.ComputeClass = types.StringNull()

@@ -9,9 +9,12 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework-validators/float64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/resourcevalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
@@ -30,9 +33,10 @@ import (
 )
 
 var (
-	_ resource.ResourceWithConfigure   = (*gpuClusterResource)(nil)
-	_ resource.ResourceWithImportState = (*gpuClusterResource)(nil)
-	_ resource.ResourceWithModifyPlan  = (*gpuClusterResource)(nil)
+	_ resource.ResourceWithConfigure        = (*gpuClusterResource)(nil)
+	_ resource.ResourceWithImportState      = (*gpuClusterResource)(nil)
+	_ resource.ResourceWithModifyPlan       = (*gpuClusterResource)(nil)
+	_ resource.ResourceWithConfigValidators = (*gpuClusterResource)(nil)
 )
 
 // CoreWeave creates a CKS cluster in up to ~45 minutes; the defaults leave room for that plus
@@ -71,8 +75,11 @@ func (r *gpuClusterResource) Schema(ctx context.Context, _ resource.SchemaReques
 				Validators: []validator.String{stringvalidator.LengthBetween(1, 30), stringvalidator.RegexMatches(clusterNamePattern, "must be lowercase letters, digits and dashes, starting with a letter")},
 			},
 			"cloud": schema.StringAttribute{
-				Required: true, MarkdownDescription: "Cloud: " + quotedList(clients.Names()) + ". Changing it replaces the cluster.",
-				Validators: []validator.String{stringvalidator.OneOf(clients.Names()...)}, PlanModifiers: []planmodifier.String{replace},
+				Optional: true, Computed: true,
+				MarkdownDescription: "Cloud: " + quotedList(clients.Names()) + ". Give this or a `placement` block; with `placement` the provider records " +
+					"the cloud it chose here. Changing it replaces the cluster.",
+				Validators:    []validator.String{stringvalidator.OneOf(clients.Names()...)},
+				PlanModifiers: []planmodifier.String{keep, stringplanmodifier.RequiresReplaceIfConfigured()},
 			},
 			"region": schema.StringAttribute{
 				Optional: true, Computed: true,
@@ -142,7 +149,30 @@ func (r *gpuClusterResource) Schema(ctx context.Context, _ resource.SchemaReques
 					"`local_file { content = neocloud_gpu_cluster.x.hostfile }`.",
 				PlanModifiers: []planmodifier.String{keep},
 			},
-			"price_per_hour": schema.Float64Attribute{Computed: true, MarkdownDescription: "Price of all nodes together, USD per hour.", PlanModifiers: []planmodifier.Float64{float64planmodifier.UseStateForUnknown()}},
+			"price_per_hour": schema.Float64Attribute{
+				Computed: true,
+				MarkdownDescription: "Price of all nodes together, USD per hour. Known in the plan when the cloud and the node type fix it, including after a " +
+					"`node_count` change: the cloud's list price per node times the node count, from the same catalog as `neocloud_gpu_offers` " +
+					"(Lambda per instance type, RunPod per GPU type and count on its secure cloud, CoreWeave's list price per node). " +
+					"Unknown in the plan with a `placement` of several candidates (see `max_possible_price_per_hour`).",
+				PlanModifiers: []planmodifier.Float64{float64planmodifier.UseStateForUnknown()},
+			},
+			"max_possible_price_per_hour": maxPossiblePriceAttribute("cluster"),
+			"capacity_type":               capacityTypeAttribute("cluster"),
+			"interconnect": schema.StringAttribute{
+				Optional: true, Computed: true,
+				MarkdownDescription: "The network between the nodes: " + interconnectDescription + " Known in the plan. Set it to require one: " +
+					"with `placement`, only candidates that have it are tried; on a fixed cloud and type that lacks it, the plan fails on this attribute. " +
+					"Changing it replaces the cluster.",
+				Validators:    []validator.String{stringvalidator.OneOf(interconnects...)},
+				PlanModifiers: []planmodifier.String{keep, stringplanmodifier.RequiresReplaceIfConfigured()},
+			},
+			"max_price_per_hour": schema.Float64Attribute{
+				Optional: true,
+				MarkdownDescription: "Refuse a cluster that costs more than this, in USD per hour for all nodes together. Checked at plan time against the " +
+					"cloud's list price (a `node_count` change that would exceed it fails the plan), and with `placement` a candidate above it is skipped. Changed in place.",
+				Validators: []validator.Float64{float64validator.AtLeast(0)},
+			},
 			"api_server_endpoint": schema.StringAttribute{
 				Computed: true, MarkdownDescription: "Kubernetes API server of a CoreWeave cluster.", PlanModifiers: []planmodifier.String{keep},
 			},
@@ -156,8 +186,9 @@ func (r *gpuClusterResource) Schema(ctx context.Context, _ resource.SchemaReques
 			"created_at": schema.StringAttribute{Computed: true, MarkdownDescription: "When the cluster was created (RFC 3339), where the cloud reports it.", PlanModifiers: []planmodifier.String{keep}},
 		},
 		Blocks: map[string]schema.Block{
+			"placement": placementBlock("cluster"),
 			"coreweave": schema.SingleNestedBlock{
-				MarkdownDescription: "CoreWeave settings. Only valid with `cloud = \"coreweave\"`.",
+				MarkdownDescription: "CoreWeave settings. Only valid with `cloud = \"coreweave\"` (or with `coreweave` in `placement.clouds`).",
 				Attributes: map[string]schema.Attribute{
 					"kubernetes_version": schema.StringAttribute{
 						Optional: true, Computed: true, MarkdownDescription: "CKS Kubernetes version, such as `v1.35`; left out, the newest version CoreWeave offers when the cluster is created. A change replaces the cluster.",
@@ -173,8 +204,9 @@ func (r *gpuClusterResource) Schema(ctx context.Context, _ resource.SchemaReques
 						PlanModifiers: []planmodifier.Bool{boolplanmodifier.UseStateForUnknown(), boolplanmodifier.RequiresReplaceIfConfigured()},
 					},
 					"compute_class": schema.StringAttribute{
-						Optional: true, MarkdownDescription: "`default` (on demand) or `spot`. A change replaces the cluster.",
-						Validators: []validator.String{stringvalidator.OneOf("default", "spot")}, PlanModifiers: []planmodifier.String{requiresReplaceIfPriorSet()},
+						Optional: true, MarkdownDescription: "`default` (on demand) or `spot`. A change replaces the cluster. Deprecated: use `capacity_type`.",
+						DeprecationMessage: "Use capacity_type = \"spot\" (or \"on_demand\") instead; coreweave.compute_class will be removed in a future major version.",
+						Validators:         []validator.String{stringvalidator.OneOf("default", "spot")}, PlanModifiers: []planmodifier.String{requiresReplaceIfPriorSet()},
 					},
 				},
 			},
@@ -243,14 +275,30 @@ func (r *gpuClusterResource) clusterCloud(name string) (clients.Cloud, clients.C
 
 // ModifyPlan checks the cluster against the cloud's rules at plan time and decides whether a
 // change is made in place (node count where the cloud scales, name where it renames) or by
-// replacement, so that no apply fails with "unsupported update".
+// replacement, so that no apply fails with "unsupported update". It plans the cluster's price:
+// the cloud's list price per node times the node count.
 func (r *gpuClusterResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	if req.Plan.Raw.IsNull() || r.data == nil {
 		return
 	}
 	var plan gpuClusterModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	if resp.Diagnostics.HasError() || plan.Cloud.IsUnknown() {
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	computeClass := types.StringNull()
+	if plan.CoreWeave != nil {
+		computeClass = plan.CoreWeave.ComputeClass
+	}
+	plan.CapacityType = plannedCapacityType(plan.CapacityType, computeClass, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if plan.Placement != nil && req.State.Raw.IsNull() {
+		r.modifyPlanPlacement(ctx, &plan, resp)
+		return
+	}
+	if plan.Cloud.IsUnknown() {
 		return
 	}
 	cloudName := plan.Cloud.ValueString()
@@ -259,49 +307,32 @@ func (r *gpuClusterResource) ModifyPlan(ctx context.Context, req resource.Modify
 		resp.Diagnostics.AddAttributeError(path.Root("cloud"), "Clusters not available", err.Error())
 		return
 	}
-	for block, set := range map[string]bool{"coreweave": plan.CoreWeave != nil, "runpod": plan.RunPod != nil, "lambda": plan.Lambda != nil} {
-		if set && block != cloudName {
-			resp.Diagnostics.AddAttributeError(path.Root(block), "Settings for another cloud",
-				fmt.Sprintf("The `%s` block only applies to cloud = %q, but this cluster is on %q. Remove the block.", block, block, cloudName))
-		}
+	check := plan
+	if plan.Placement != nil {
+		// A placed cluster lists keys of several clouds; its own cloud judges only its own.
+		check.SSHKeyIDs = keySetOnCloud(ctx, cloud, plan.SSHKeyIDs, &resp.Diagnostics)
 	}
-	resp.Diagnostics.Append(checkRegion(ctx, cloud, plan.Region, "")...)
-	rules := cc.ClusterRules()
-	if n := plan.NodeCount; !n.IsUnknown() && !n.IsNull() {
-		if int(n.ValueInt64()) < rules.MinNodes || (rules.MaxNodes > 0 && int(n.ValueInt64()) > rules.MaxNodes) {
-			resp.Diagnostics.AddAttributeError(path.Root("node_count"), "Node count out of range",
-				fmt.Sprintf("%s clusters have %d to %d nodes; %d was given.", displayName(cloudName), rules.MinNodes, rules.MaxNodes, n.ValueInt64()))
-		}
-	}
-	if !plan.GPUType.IsUnknown() && !plan.GPUsPerNode.IsUnknown() {
-		it, err := cloud.ResolveInstanceType(plan.GPUType.ValueString(), int(plan.GPUsPerNode.ValueInt64()))
-		if err != nil {
-			at := path.Root("gpu_type")
-			if !plan.GPUsPerNode.IsNull() && soldInSomeCount(cloud, plan.GPUType.ValueString()) {
-				at = path.Root("gpus_per_node")
-			}
-			resp.Diagnostics.AddAttributeError(at, "GPU type not available for a "+displayName(cloudName)+" cluster", err.Error())
-		} else {
-			if len(rules.GPUsPerNode) > 0 && !slices.Contains(rules.GPUsPerNode, it.GPUCount) {
-				resp.Diagnostics.AddAttributeError(path.Root("gpus_per_node"), "GPUs per node not supported",
-					fmt.Sprintf("%s clusters have %v GPUs per node; %s with %d was asked.", displayName(cloudName), rules.GPUsPerNode, it.Name, it.GPUCount))
-			}
-			plan.InstanceType = types.StringValue(it.Name)
-			plan.GPUsPerNode = types.Int64Value(int64(it.GPUCount))
-		}
-	}
-	if v, ok := cc.(clients.ClusterValidator); ok && !resp.Diagnostics.HasError() {
-		unknown := plan.unknownAttributes()
-		for _, fe := range v.ValidateClusterSpec(expandClusterSpec(ctx, plan, &resp.Diagnostics)) {
-			if !unknown[fe.Field] && !unknown[strings.Split(fe.Field, ".")[0]] {
-				resp.Diagnostics.AddAttributeError(attrPath(fe.Field), fe.Summary, fe.Detail)
-			}
-		}
-	}
+	checkCapacityType(cloudName, plan.CapacityType, &resp.Diagnostics)
+	resolved, diags := checkClusterOnCloud(ctx, cloud, cc, &check)
+	plan.InstanceType, plan.GPUsPerNode = check.InstanceType, check.GPUsPerNode
+	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	if resolved.Name != "" {
+		has := clusterInterconnect(cloudName, resolved.Name)
+		if want := plan.Interconnect; !want.IsNull() && !want.IsUnknown() && want.ValueString() != has {
+			resp.Diagnostics.AddAttributeError(path.Root("interconnect"), "Interconnect not available",
+				fmt.Sprintf("A %s cluster of %s has %s between its nodes, not %s. Choose a cloud and gpu_type that have it, or use placement with interconnect to let the provider find one.",
+					displayName(cloudName), resolved.Name, has, want.ValueString()))
+			return
+		}
+		plan.Interconnect = types.StringValue(has)
+	}
+	rules := cc.ClusterRules()
 	if req.State.Raw.IsNull() {
+		plan.PricePerHour = r.planPrice(ctx, cloud, resolved, plan, resp)
+		plan.MaxPossible = plan.PricePerHour
 		resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 		return
 	}
@@ -319,6 +350,10 @@ func (r *gpuClusterResource) ModifyPlan(ctx context.Context, req resource.Modify
 		resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 		return
 	}
+	if plan.Placement != nil && !slices.Contains(stringsFromList(ctx, plan.Placement.Clouds, &resp.Diagnostics), cloudName) {
+		// The cluster's cloud is no longer allowed: a new one is placed.
+		resp.RequiresReplace = append(resp.RequiresReplace, path.Root("placement"))
+	}
 	resized := !plan.NodeCount.IsUnknown() && !plan.NodeCount.Equal(state.NodeCount)
 	renamed := !plan.Name.IsUnknown() && !plan.Name.Equal(state.Name)
 	if resized && !rules.Resizable {
@@ -328,19 +363,131 @@ func (r *gpuClusterResource) ModifyPlan(ctx context.Context, req resource.Modify
 		resp.RequiresReplace = append(resp.RequiresReplace, path.Root("name"))
 	}
 	if resized && rules.Resizable {
-		// The nodes, price and status change with the count.
+		// The nodes and status change with the count; the price is the new count's.
 		plan.Nodes = types.ListUnknown(clusterNodeType)
 		plan.HeadNodeIP = types.StringUnknown() // no head while no node exists
 		plan.NodePrivateIPs = types.ListUnknown(types.StringType)
 		plan.Hostfile = types.StringUnknown()
-		plan.PricePerHour = types.Float64Unknown()
+		plan.PricePerHour = r.planPrice(ctx, cloud, resolved, plan, resp)
+		plan.MaxPossible = plan.PricePerHour
 		plan.Status = types.StringUnknown()
 		plan.Problem = types.StringUnknown()
 	} else {
+		if !plan.MaxPricePerHour.Equal(state.MaxPricePerHour) {
+			// A new cap is checked against the cluster as it is.
+			r.checkClusterCap(plan, cloudName, resolved, state.PricePerHour.ValueFloat64(), resp)
+		}
 		plan.Status = state.Status
 		plan.Problem = state.Problem
 	}
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+}
+
+// checkClusterOnCloud runs the plan-time checks of one cloud on a cluster plan: the settings
+// blocks, the region, the node count, the GPU type and count, and the cloud's own rules. It
+// fills in the resolved instance type and GPUs per node.
+func checkClusterOnCloud(ctx context.Context, cloud clients.Cloud, cc clients.ClusterCloud, plan *gpuClusterModel) (clients.InstanceType, diag.Diagnostics) {
+	var diags diag.Diagnostics
+	cloudName := cloud.Name()
+	if plan.Placement == nil {
+		for block, set := range map[string]bool{"coreweave": plan.CoreWeave != nil, "runpod": plan.RunPod != nil, "lambda": plan.Lambda != nil} {
+			if set && block != cloudName {
+				diags.AddAttributeError(path.Root(block), "Settings for another cloud",
+					fmt.Sprintf("The `%s` block only applies to cloud = %q, but this cluster is on %q. Remove the block.", block, block, cloudName))
+			}
+		}
+	}
+	diags.Append(checkRegion(ctx, cloud, plan.Region, "")...)
+	rules := cc.ClusterRules()
+	if n := plan.NodeCount; !n.IsUnknown() && !n.IsNull() {
+		if int(n.ValueInt64()) < rules.MinNodes || (rules.MaxNodes > 0 && int(n.ValueInt64()) > rules.MaxNodes) {
+			diags.AddAttributeError(path.Root("node_count"), "Node count out of range",
+				fmt.Sprintf("%s clusters have %d to %d nodes; %d was given.", displayName(cloudName), rules.MinNodes, rules.MaxNodes, n.ValueInt64()))
+		}
+	}
+	var resolved clients.InstanceType
+	if !plan.GPUType.IsUnknown() && !plan.GPUsPerNode.IsUnknown() {
+		it, err := cloud.ResolveInstanceType(plan.GPUType.ValueString(), int(plan.GPUsPerNode.ValueInt64()))
+		if err != nil {
+			at := path.Root("gpu_type")
+			if !plan.GPUsPerNode.IsNull() && soldInSomeCount(cloud, plan.GPUType.ValueString()) {
+				at = path.Root("gpus_per_node")
+			}
+			diags.AddAttributeError(at, "GPU type not available for a "+displayName(cloudName)+" cluster", err.Error())
+		} else {
+			if len(rules.GPUsPerNode) > 0 && !slices.Contains(rules.GPUsPerNode, it.GPUCount) {
+				diags.AddAttributeError(path.Root("gpus_per_node"), "GPUs per node not supported",
+					fmt.Sprintf("%s clusters have %v GPUs per node; %s with %d was asked.", displayName(cloudName), rules.GPUsPerNode, it.Name, it.GPUCount))
+			}
+			resolved = it
+			plan.InstanceType = types.StringValue(it.Name)
+			plan.GPUsPerNode = types.Int64Value(int64(it.GPUCount))
+		}
+	}
+	if v, ok := cc.(clients.ClusterValidator); ok && !diags.HasError() {
+		unknown := plan.unknownAttributes()
+		for _, fe := range v.ValidateClusterSpec(expandClusterSpec(ctx, *plan, &diags)) {
+			if !unknown[fe.Field] && !unknown[strings.Split(fe.Field, ".")[0]] {
+				diags.AddAttributeError(attrPath(fe.Field), fe.Summary, fe.Detail)
+			}
+		}
+	}
+	return resolved, diags
+}
+
+// planPrice is the planned price of the cluster on a fixed cloud (unknown when the cloud cannot
+// say at plan time), refusing it above max_price_per_hour.
+func (r *gpuClusterResource) planPrice(ctx context.Context, cloud clients.Cloud, resolved clients.InstanceType, plan gpuClusterModel, resp *resource.ModifyPlanResponse) types.Float64 {
+	if resolved.Name == "" || plan.NodeCount.IsUnknown() {
+		return types.Float64Unknown()
+	}
+	price, err := nodesPrice(ctx, cloud, resolved, int(plan.NodeCount.ValueInt64()))
+	if err != nil {
+		if r.data.authFailed(&resp.Diagnostics, cloud.Name(), err, true) {
+			return types.Float64Unknown()
+		}
+		if !plan.MaxPricePerHour.IsNull() {
+			resp.Diagnostics.AddAttributeWarning(path.Root("max_price_per_hour"), "Price not checked",
+				"The price cap could not be checked at plan time ("+err.Error()+"); it is checked again when the cluster is created.")
+		}
+		return knownPrice(ctx, price, err)
+	}
+	r.checkClusterCap(plan, cloud.Name(), resolved, price, resp)
+	return types.Float64Value(price)
+}
+
+// checkClusterCap refuses a cluster whose price is above max_price_per_hour.
+func (r *gpuClusterResource) checkClusterCap(plan gpuClusterModel, cloudName string, resolved clients.InstanceType, price float64, resp *resource.ModifyPlanResponse) {
+	limit := plan.MaxPricePerHour
+	if limit.IsNull() || limit.IsUnknown() || price <= limit.ValueFloat64() {
+		return
+	}
+	resp.Diagnostics.AddAttributeError(path.Root("max_price_per_hour"), "Cluster costs more than max_price_per_hour",
+		fmt.Sprintf("%d node(s) of %s on %s cost $%.2f per hour together, above max_price_per_hour = $%.2f. Raise the cap, use fewer nodes or choose a cheaper gpu_type.",
+			plan.NodeCount.ValueInt64(), resolved.Name, displayName(cloudName), price, limit.ValueFloat64()))
+}
+
+// checkCapAtApply checks max_price_per_hour again right before the create: the list price may
+// have changed since the plan.
+func (r *gpuClusterResource) checkCapAtApply(ctx context.Context, cloud clients.Cloud, spec clients.ClusterSpec, plan gpuClusterModel) error {
+	if plan.MaxPricePerHour.IsNull() || plan.InstanceType.IsUnknown() || plan.InstanceType.IsNull() {
+		return nil
+	}
+	it := clients.InstanceType{Name: plan.InstanceType.ValueString(), GPUCount: spec.GPUsPerNode}
+	price, err := nodesPrice(ctx, cloud, it, spec.NodeCount)
+	if err != nil {
+		tflog.Warn(ctx, "price cap not checked again at apply", map[string]any{"error": err.Error()})
+		return nil //nolint:nilerr // an unanswered price check leaves the decision to the plan's
+	}
+	if price <= plan.MaxPricePerHour.ValueFloat64() {
+		return nil
+	}
+	return fmt.Errorf("%d node(s) of %s on %s now cost $%.2f per hour together, above max_price_per_hour = $%.2f; nothing was created",
+		spec.NodeCount, it.Name, displayName(cloud.Name()), price, plan.MaxPricePerHour.ValueFloat64())
+}
+
+func (r *gpuClusterResource) ConfigValidators(context.Context) []resource.ConfigValidator {
+	return []resource.ConfigValidator{resourcevalidator.ExactlyOneOf(path.MatchRoot("cloud"), path.MatchRoot("placement"))}
 }
 
 func (r *gpuClusterResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
@@ -351,11 +498,6 @@ func (r *gpuClusterResource) Create(ctx context.Context, req resource.CreateRequ
 	}
 	timeout, d := plan.Timeouts.Create(ctx, defaultClusterCreateTimeout)
 	resp.Diagnostics.Append(d...)
-	cloud, cc, err := r.clusterCloud(plan.Cloud.ValueString())
-	if err != nil {
-		resp.Diagnostics.AddAttributeError(path.Root("cloud"), "Clusters not available", err.Error())
-		return
-	}
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -365,7 +507,38 @@ func (r *gpuClusterResource) Create(ctx context.Context, req resource.CreateRequ
 
 	spec := expandClusterSpec(ctx, plan, &resp.Diagnostics)
 	spec.LaunchToken, spec.AdoptSince = launchIdentity("gpu_cluster", plan.Name.ValueString(), timeout)
-	cluster, err := cc.CreateCluster(ctx, spec)
+	var (
+		cloud   clients.Cloud
+		cc      clients.ClusterCloud
+		cluster *clients.Cluster
+		err     error
+	)
+	if plan.Placement != nil {
+		if plan.GPUsPerNode.IsUnknown() {
+			// Every configured value is known at apply: an unknown count was left out, and
+			// each candidate cloud resolves the type on its own (see ModifyPlan).
+			plan.GPUsPerNode = types.Int64Null()
+			spec.GPUsPerNode = 0
+		}
+		cloud, cluster, err = r.createPlaced(ctx, &plan, spec, resp)
+		if cloud == nil {
+			r.data.cloudError(&resp.Diagnostics, "", "Unable to place GPU cluster", err)
+			return
+		}
+		cc, _ = cloud.(clients.ClusterCloud) // createPlaced returns cluster clouds only
+		settleBlocks(&plan, cloud.Name())
+	} else {
+		cloud, cc, err = r.clusterCloud(plan.Cloud.ValueString())
+		if err != nil {
+			resp.Diagnostics.AddAttributeError(path.Root("cloud"), "Clusters not available", err.Error())
+			return
+		}
+		if err := r.checkCapAtApply(ctx, cloud, spec, plan); err != nil {
+			resp.Diagnostics.AddAttributeError(path.Root("max_price_per_hour"), "Cluster costs more than max_price_per_hour", err.Error())
+			return
+		}
+		cluster, err = cc.CreateCluster(ctx, spec)
+	}
 	if cluster != nil {
 		warnAdopted(&resp.Diagnostics, displayName(cloud.Name())+" cluster "+cluster.ID, cluster.Adopted)
 		// Save whatever exists (the cluster id, the nodes launched so far) before anything
@@ -510,11 +683,20 @@ func (r *gpuClusterResource) Update(ctx context.Context, req resource.UpdateRequ
 	if !plan.NodeCount.Equal(state.NodeCount) {
 		n := int(plan.NodeCount.ValueInt64())
 		update.NodeCount = &n
-		spec := expandClusterSpec(ctx, plan, &resp.Diagnostics)
+		spec := expandClusterSpec(ctx, onCloud(plan, cloud.Name()), &resp.Diagnostics)
 		spec.Region = state.Region.ValueString()
+		if plan.Placement != nil {
+			spec.SSHKeyIDs = keysOnCloud(ctx, cloud, spec.SSHKeyIDs)
+		}
 		update.Spec = &spec
 	}
-	c, err := cc.UpdateCluster(ctx, id, update)
+	var c *clients.Cluster
+	if update.Name == nil && update.NodeCount == nil {
+		// Only what the cloud does not hold changed (the price cap, the placement list).
+		c, err = cc.GetCluster(ctx, id)
+	} else {
+		c, err = cc.UpdateCluster(ctx, id, update)
+	}
 	if err == nil && update.NodeCount != nil {
 		c, err = waitClusterReady(ctx, r.data.cadence(cloud.Name()), cc, id, *update.NodeCount)
 	}

@@ -27,6 +27,7 @@ type gpuInstanceModel struct {
 	Tags            types.Map               `tfsdk:"tags"`
 	MaxPricePerHour types.Float64           `tfsdk:"max_price_per_hour"`
 	DesiredState    types.String            `tfsdk:"desired_state"`
+	CapacityType    types.String            `tfsdk:"capacity_type"`
 	Placement       *placementModel         `tfsdk:"placement"`
 	Lambda          *lambdaInstanceModel    `tfsdk:"lambda"`
 	RunPod          *runpodInstanceModel    `tfsdk:"runpod"`
@@ -41,6 +42,7 @@ type gpuInstanceModel struct {
 	SSHPort      types.Int64   `tfsdk:"ssh_port"`
 	SSHUser      types.String  `tfsdk:"ssh_user"`
 	PricePerHour types.Float64 `tfsdk:"price_per_hour"`
+	MaxPossible  types.Float64 `tfsdk:"max_possible_price_per_hour"`
 	CreatedAt    types.String  `tfsdk:"created_at"`
 }
 
@@ -179,6 +181,9 @@ func expandInstanceSpec(ctx context.Context, m gpuInstanceModel, diags *diag.Dia
 	spec.RunPod = expandRunPodOptions(ctx, m.RunPod, diags)
 	if c := m.CoreWeave; c != nil {
 		spec.CoreWeave = &clients.CoreWeaveInstanceOptions{ClusterID: c.ClusterID.ValueString(), ComputeClass: c.ComputeClass.ValueString()}
+		if m.CapacityType.ValueString() == capacitySpot {
+			spec.CoreWeave.ComputeClass = "spot"
+		}
 	}
 	spec.Tags = stringMap(ctx, m.Tags, diags)
 	if m.Lambda != nil {
@@ -217,7 +222,16 @@ func flattenInstance(ctx context.Context, inst *clients.Instance, m *gpuInstance
 		m.SSHPort = types.Int64Null()
 	}
 	m.SSHUser = stringOrNull(inst.SSHUser)
-	m.PricePerHour = types.Float64Value(inst.PricePerHour)
+	if m.CapacityType.IsNull() || m.CapacityType.IsUnknown() {
+		m.CapacityType = types.StringValue(capacityOnDemand) // what was asked is kept; an import reads it
+		if inst.CoreWeave != nil && inst.CoreWeave.ComputeClass == "spot" {
+			m.CapacityType = types.StringValue(capacitySpot)
+		}
+	}
+	m.PricePerHour = types.Float64Value(roundPrice(inst.PricePerHour))
+	if m.MaxPossible.IsNull() || m.MaxPossible.IsUnknown() {
+		m.MaxPossible = m.PricePerHour // planned with placement, else the price itself
+	}
 	if inst.CreatedAt.IsZero() {
 		if m.CreatedAt.IsUnknown() {
 			m.CreatedAt = types.StringNull()

@@ -151,20 +151,25 @@ func (r *gpuInstanceResource) Schema(ctx context.Context, _ resource.SchemaReque
 				Validators: []validator.String{stringvalidator.OneOf(clients.DesiredRunning, clients.DesiredStopped)},
 			},
 			"status": schema.StringAttribute{
-				Computed:            true,
-				MarkdownDescription: "Neutral status: `pending`, `running`, `stopped`, `unhealthy`, `terminating`, `terminated` or `error`.",
+				Computed: true,
+				MarkdownDescription: "Neutral status: `pending`, `running`, `stopped`, `unhealthy`, `terminating`, `terminated` or `error`; " +
+					"`preempted` when the cloud reclaimed the machine (Lambda reports it so), which the next plan replaces.",
 			},
 			"instance_type": schema.StringAttribute{
 				Computed:            true,
 				MarkdownDescription: "The cloud's instance type that `gpu_type` and `gpu_count` resolved to.",
 			},
-			"public_ip":      schema.StringAttribute{Computed: true, MarkdownDescription: "Public IPv4 address.", PlanModifiers: []planmodifier.String{keep}},
-			"private_ip":     schema.StringAttribute{Computed: true, MarkdownDescription: "Private IPv4 address.", PlanModifiers: []planmodifier.String{keep}},
-			"ssh_host":       schema.StringAttribute{Computed: true, MarkdownDescription: "Host to SSH to.", PlanModifiers: []planmodifier.String{keep}},
-			"ssh_port":       schema.Int64Attribute{Computed: true, MarkdownDescription: "Port to SSH to.", PlanModifiers: []planmodifier.Int64{int64planmodifier.UseStateForUnknown()}},
-			"ssh_user":       schema.StringAttribute{Computed: true, MarkdownDescription: "User to SSH as.", PlanModifiers: []planmodifier.String{keep}},
-			"price_per_hour": schema.Float64Attribute{Computed: true, MarkdownDescription: "Price of the machine in USD per hour.", PlanModifiers: []planmodifier.Float64{float64planmodifier.UseStateForUnknown()}},
-			"created_at":     schema.StringAttribute{Computed: true, MarkdownDescription: "When the machine was created (RFC 3339), where the cloud reports it.", PlanModifiers: []planmodifier.String{keep}},
+			"public_ip":  schema.StringAttribute{Computed: true, MarkdownDescription: "Public IPv4 address.", PlanModifiers: []planmodifier.String{keep}},
+			"private_ip": schema.StringAttribute{Computed: true, MarkdownDescription: "Private IPv4 address.", PlanModifiers: []planmodifier.String{keep}},
+			"ssh_host":   schema.StringAttribute{Computed: true, MarkdownDescription: "Host to SSH to.", PlanModifiers: []planmodifier.String{keep}},
+			"ssh_port":   schema.Int64Attribute{Computed: true, MarkdownDescription: "Port to SSH to.", PlanModifiers: []planmodifier.Int64{int64planmodifier.UseStateForUnknown()}},
+			"ssh_user":   schema.StringAttribute{Computed: true, MarkdownDescription: "User to SSH as.", PlanModifiers: []planmodifier.String{keep}},
+			"price_per_hour": schema.Float64Attribute{Computed: true, MarkdownDescription: "Price of the machine in USD per hour. Known in the plan when the cloud and " +
+				"the machine type fix it: the cloud's list price, from the same catalog as `neocloud_gpu_offers` (Lambda per instance type, RunPod per GPU type, count and " +
+				"`runpod.cloud_type`, CoreWeave's list price per node). Unknown in the plan with a `placement` of several clouds (see `max_possible_price_per_hour`) or a machine created stopped.", PlanModifiers: []planmodifier.Float64{float64planmodifier.UseStateForUnknown()}},
+			"created_at":                  schema.StringAttribute{Computed: true, MarkdownDescription: "When the machine was created (RFC 3339), where the cloud reports it.", PlanModifiers: []planmodifier.String{keep}},
+			"max_possible_price_per_hour": maxPossiblePriceAttribute("machine"),
+			"capacity_type":               capacityTypeAttribute("machine"),
 		},
 		Blocks: map[string]schema.Block{
 			"lambda": schema.SingleNestedBlock{
@@ -186,7 +191,7 @@ func (r *gpuInstanceResource) Schema(ctx context.Context, _ resource.SchemaReque
 					},
 				},
 			},
-			"placement": placementBlock(),
+			"placement": placementBlock("machine"),
 			"runpod":    runpodInstanceBlock(),
 			"coreweave": schema.SingleNestedBlock{
 				MarkdownDescription: "CoreWeave settings. Only valid with `cloud = \"coreweave\"`, and needed there: a CoreWeave machine is a one-node NodePool in a CKS cluster. " +
@@ -197,8 +202,9 @@ func (r *gpuInstanceResource) Schema(ctx context.Context, _ resource.SchemaReque
 						PlanModifiers: []planmodifier.String{replace},
 					},
 					"compute_class": schema.StringAttribute{
-						Optional: true, MarkdownDescription: "`default` (on demand) or `spot`. A change replaces the machine.",
-						Validators: []validator.String{stringvalidator.OneOf("default", "spot")}, PlanModifiers: []planmodifier.String{replace},
+						Optional: true, MarkdownDescription: "`default` (on demand) or `spot`. A change replaces the machine. Deprecated: use `capacity_type`.",
+						DeprecationMessage: "Use capacity_type = \"spot\" (or \"on_demand\") instead; coreweave.compute_class will be removed in a future major version.",
+						Validators:         []validator.String{stringvalidator.OneOf("default", "spot")}, PlanModifiers: []planmodifier.String{replace},
 					},
 				},
 			},
@@ -234,6 +240,14 @@ func (r *gpuInstanceResource) ModifyPlan(ctx context.Context, req resource.Modif
 			plan.GPUCount = types.Int64Null()
 		}
 	}
+	computeClass := types.StringNull()
+	if plan.CoreWeave != nil {
+		computeClass = plan.CoreWeave.ComputeClass
+	}
+	plan.CapacityType = plannedCapacityType(plan.CapacityType, computeClass, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
 	if plan.Placement != nil && req.State.Raw.IsNull() {
 		r.modifyPlanPlacement(ctx, &plan, resp)
 		return
@@ -252,6 +266,7 @@ func (r *gpuInstanceResource) ModifyPlan(ctx context.Context, req resource.Modif
 		// A placed machine lists keys of several clouds; its own cloud judges only its own.
 		check.SSHKeyIDs = keySetOnCloud(ctx, cloud, plan.SSHKeyIDs, &resp.Diagnostics)
 	}
+	checkCapacityType(cloudName, plan.CapacityType, &resp.Diagnostics)
 	resolved, diags := checkOnCloud(ctx, cloud, &check)
 	plan.InstanceType, plan.GPUCount = check.InstanceType, check.GPUCount
 	resp.Diagnostics.Append(diags...)
@@ -273,13 +288,26 @@ func (r *gpuInstanceResource) ModifyPlan(ctx context.Context, req resource.Modif
 	}
 
 	if state == nil {
-		// A new machine: its status and price are known only after launch.
+		// A new machine: its status is known only after launch; its price is the cloud's list
+		// price for the type (a machine created stopped bills no GPUs: known after apply).
 		plan.Status = types.StringUnknown()
 		plan.PricePerHour = types.Float64Unknown()
 		r.checkPrice(ctx, cloud, plan, resolved, resp)
+		if resolved.Name != "" && plan.DesiredState.ValueString() != clients.DesiredStopped && !resp.Diagnostics.HasError() {
+			spec := expandInstanceSpec(ctx, check, &resp.Diagnostics)
+			price, err := machinePrice(ctx, cloud, resolved, &spec)
+			plan.PricePerHour = knownPrice(ctx, price, err)
+		}
+		plan.MaxPossible = plan.PricePerHour
 	} else {
 		lost := state.Status.ValueString() == clients.StatusError || state.Status.ValueString() == clients.StatusTerminating
-		if lost {
+		if state.Status.ValueString() == statusPreempted {
+			resp.RequiresReplace = append(resp.RequiresReplace, path.Root("status"))
+			resp.Diagnostics.AddWarning("Preempted machine will be replaced",
+				fmt.Sprintf("%s preempted instance %s: the cloud reclaimed the machine (its disk and anything not saved elsewhere are gone). This plan launches a new one in its place.",
+					displayName(cloudName), state.ID.ValueString()))
+			lost = true
+		} else if lost {
 			// The cloud reports the machine broken (a RunPod pod in ERROR) or going away (terminated
 			// outside Terraform): replace it.
 			resp.RequiresReplace = append(resp.RequiresReplace, path.Root("status"))
@@ -421,7 +449,7 @@ func (r *gpuInstanceResource) Create(ctx context.Context, req resource.CreateReq
 			// each candidate cloud resolves the type on its own (see ModifyPlan).
 			plan.GPUCount = types.Int64Null()
 		}
-		cloud, inst, err := r.launchPlaced(ctx, plan, spec)
+		cloud, inst, err := r.launchPlaced(ctx, plan, spec, &resp.Diagnostics)
 		if err != nil {
 			err = saveInDoubt(ctx, cloud, spec, &plan, err, resp)
 			r.data.cloudError(&resp.Diagnostics, cloudNameOf(cloud), "Unable to place GPU instance", err)
@@ -562,6 +590,20 @@ func (r *gpuInstanceResource) Read(ctx context.Context, req resource.ReadRequest
 		return
 	}
 	inst, err := cloud.GetInstance(ctx, state.ID.ValueString())
+	if err == nil && inst.Gone() && inst.NativeStatus == statusPreempted {
+		// Kept in state as preempted, so that the next plan replaces it and says why, rather
+		// than a bare create.
+		tflog.Warn(ctx, "instance was preempted by the cloud", map[string]any{"id": state.ID.ValueString()})
+		flattenInstance(ctx, inst, &state, &resp.Diagnostics)
+		state.Status = types.StringValue(statusPreempted)
+		resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+		return
+	}
+	if (clients.IsNotFound(err) || (err == nil && inst.Gone())) && state.Status.ValueString() == statusPreempted {
+		// A preempted machine the cloud has since forgotten: kept until the plan that replaces
+		// it, which says why (nothing runs: it is not billed).
+		return
+	}
 	if clients.IsNotFound(err) || (err == nil && inst.Gone()) {
 		tflog.Warn(ctx, "instance is gone, removing it from state", map[string]any{"id": state.ID.ValueString()})
 		resp.State.RemoveResource(ctx)

@@ -54,6 +54,8 @@ type offerModel struct {
 	StorageGB    types.Int64   `tfsdk:"storage_gb"`
 	PricePerHour types.Float64 `tfsdk:"price_per_hour"`
 	Regions      types.List    `tfsdk:"regions"`
+	Interconnect types.String  `tfsdk:"interconnect"`
+	CapacityType types.String  `tfsdk:"capacity_type"`
 }
 
 func (d *gpuOffersDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
@@ -102,6 +104,10 @@ func (d *gpuOffersDataSource) Schema(_ context.Context, _ datasource.SchemaReque
 					"storage_gb":     schema.Int64Attribute{Computed: true, MarkdownDescription: "Local disk per machine, GB, where the cloud reports it."},
 					"price_per_hour": schema.Float64Attribute{Computed: true, MarkdownDescription: "USD per hour for the whole machine."},
 					"regions":        schema.ListAttribute{Computed: true, ElementType: types.StringType, MarkdownDescription: "Regions with capacity now."},
+					"interconnect": schema.StringAttribute{Computed: true, MarkdownDescription: "The network between machines of this type, as the cloud documents it: " +
+						"`infiniband` or `ethernet` (a RunPod Instant Cluster of this GPU has its own fabric: see `neocloud_gpu_cluster.interconnect`). " + interconnectDescription},
+					"capacity_type": schema.StringAttribute{Computed: true, MarkdownDescription: "`on_demand`: every offer is on-demand capacity at its list price. " +
+						"Lambda and RunPod sell no spot capacity through their APIs; CoreWeave's spot capacity (`capacity_type = \"spot\"` on a resource) has no published price list, so it is not offered here."},
 				}},
 			},
 		},
@@ -205,6 +211,8 @@ func (d *gpuOffersDataSource) Read(ctx context.Context, req datasource.ReadReque
 			StorageGB:    int64OrNull(o.StorageGB),
 			PricePerHour: types.Float64Value(o.PricePerHour),
 			Regions:      regions,
+			Interconnect: types.StringValue(machineInterconnect(o.Cloud, o.InstanceType)),
+			CapacityType: types.StringValue(capacityOnDemand),
 		})
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)

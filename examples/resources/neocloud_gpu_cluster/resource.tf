@@ -68,3 +68,25 @@ variable "runpod_ssh_key_id" {
 variable "lambda_ssh_key_id" {
   type = string
 }
+
+# Placement: the cluster goes to the first cloud (here, the cheapest) that has room for every
+# node, within a budget for all nodes together. A cloud that runs out after launching some
+# nodes has them deleted before the next cloud is tried; the plan shows the most it may cost
+# (max_possible_price_per_hour).
+resource "neocloud_gpu_cluster" "placed" {
+  name               = "pretrain-anywhere"
+  gpu_type           = "H100_80GB_SXM"
+  gpus_per_node      = 8
+  node_count         = 2
+  ssh_key_ids        = [var.lambda_ssh_key_id, var.runpod_ssh_key_id]
+  max_price_per_hour = 60
+
+  placement {
+    clouds   = ["runpod", "lambda"]
+    strategy = "cheapest"
+  }
+
+  runpod {
+    image = "runpod/pytorch:2.4.0-py3.11-cuda12.4.1-devel-ubuntu22.04"
+  }
+}

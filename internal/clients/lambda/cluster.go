@@ -193,6 +193,35 @@ func nodeError(p nodeParams, rank int, err error) error {
 	return fmt.Errorf("launching node %d of %d (%s) of Lambda Cloud cluster %s: %w", rank, p.nodes, nodeName(p.cluster, rank), p.cluster, err)
 }
 
+// FindCluster finds the nodes an earlier, interrupted apply launched for this resource's cluster
+// (tagged with the cluster's name and the rank variants of spec.LaunchToken, launched at or after
+// spec.AdoptSince), without launching anything: the cluster, or nil when there are none.
+// CreateCluster with the same spec then continues where that apply stopped.
+func (c *Cloud) FindCluster(ctx context.Context, spec clients.ClusterSpec) (*clients.Cluster, error) {
+	if spec.LaunchToken == "" {
+		return nil, nil
+	}
+	list, err := c.instances.Get(ctx, time.Now())
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range members(list, spec.Name) {
+		if tagValue(m.w, LaunchTokenTag) != clients.TokenValue(rankToken(spec.LaunchToken, m.rank)) {
+			continue
+		}
+		if !spec.AdoptSince.IsZero() && clients.ParseLaunchedAt(tagValue(m.w, LaunchedAtTag)).Before(spec.AdoptSince) {
+			continue
+		}
+		cl, err := c.GetCluster(ctx, spec.Name)
+		if err != nil {
+			return nil, err
+		}
+		cl.Adopted = "launched, in part or whole, by an earlier apply that was interrupted"
+		return cl, nil
+	}
+	return nil, nil
+}
+
 // CreateCluster creates the cluster's firewall ruleset and (when absent) its filesystem, then
 // launches every node, one launch per 12 s, and returns the cluster with the nodes Lambda
 // accepted (booting; GetCluster follows them). It does not return after the first node: the

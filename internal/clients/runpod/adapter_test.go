@@ -438,3 +438,32 @@ func TestDeleteInstance(t *testing.T) {
 		t.Errorf("cluster member: %v", err)
 	}
 }
+
+// InstancePrice prices a pod on its cloud tier from the catalog the launch reads: secure by
+// default, community when the spec asks for it; a tier that does not sell the GPU is an error.
+func TestInstancePrice(t *testing.T) {
+	f := newFake(t)
+	c := newTestCloud(t, f)
+	f.json("GET", "/catalog/gpus", 200, catalogJSON(
+		gpuDoc("NVIDIA H100 80GB HBM3", "H100 SXM", 80, 2.69, 1.99, 8, map[string]string{"US-TX-3": "LOW"}),
+		gpuDoc("NVIDIA H200", "H200", 141, 3.99, 0, 8, nil),
+	))
+	h100, err := c.ResolveInstanceType("H100_80GB_SXM", 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, err := c.InstancePrice(t.Context(), clients.InstanceSpec{}, h100); err != nil || p != 5.38 {
+		t.Errorf("secure price %v %v, want 5.38", p, err)
+	}
+	community := clients.InstanceSpec{RunPod: &clients.RunPodInstanceOptions{CloudType: CloudCommunity}}
+	if p, err := c.InstancePrice(t.Context(), community, h100); err != nil || p != 3.98 {
+		t.Errorf("community price %v %v, want 3.98", p, err)
+	}
+	h200, err := c.ResolveInstanceType("H200_141GB_SXM", 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.InstancePrice(t.Context(), community, h200); err == nil {
+		t.Error("the H200 is not sold on the community cloud: want an error")
+	}
+}

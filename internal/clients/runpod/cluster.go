@@ -96,6 +96,25 @@ func clusterOptions(spec clients.ClusterSpec) clients.RunPodClusterOptions {
 	return o
 }
 
+// FindCluster finds the Instant Cluster an earlier, interrupted apply created for this resource
+// (by its launch token), without creating anything; nil when there is none. A cluster with the
+// token but launched before spec.AdoptSince is an ErrConflict with an import hint.
+func (c *Cloud) FindCluster(ctx context.Context, spec clients.ClusterSpec) (*clients.Cluster, error) {
+	if spec.LaunchToken == "" {
+		return nil, nil
+	}
+	claim, err := c.clusterLaunch(clients.TokenValue(spec.LaunchToken), spec.AdoptSince, nil).Before(ctx)
+	if err != nil || claim == nil {
+		return nil, err
+	}
+	cl, err := c.GetCluster(ctx, claim.ID)
+	if err != nil {
+		return nil, err
+	}
+	cl.Adopted = "created by an earlier apply that was interrupted"
+	return cl, nil
+}
+
 // CreateCluster creates an Instant Cluster and returns as soon as RunPod has accepted it, with
 // its id and no nodes yet (RunPod creates the member pods with the cluster; GetCluster shows
 // them).
@@ -121,19 +140,8 @@ func (c *Cloud) CreateCluster(ctx context.Context, spec clients.ClusterSpec) (*c
 
 	// A rerun after a crash, or a create repeated after an unknown outcome: the cluster an
 	// earlier apply created for this resource is adopted (or refused with an import hint).
-	if spec.LaunchToken != "" {
-		claim, err := c.clusterLaunch(tokenValue, spec.AdoptSince, nil).Before(ctx)
-		if err != nil {
-			return nil, err
-		}
-		if claim != nil {
-			cl, err := c.GetCluster(ctx, claim.ID)
-			if err != nil {
-				return nil, err
-			}
-			cl.Adopted = "created by an earlier apply that was interrupted"
-			return cl, nil
-		}
+	if cl, err := c.FindCluster(ctx, spec); cl != nil || err != nil {
+		return cl, err
 	}
 
 	env, err := c.podEnv(ctx, clients.InstanceSpec{SSHKeyIDs: spec.SSHKeyIDs}, clients.RunPodInstanceOptions{Env: o.Env}, tokenValue, nil)

@@ -148,11 +148,7 @@ func (c *Cloud) CreateInstance(ctx context.Context, spec clients.InstanceSpec) (
 	if err != nil {
 		return nil, err
 	}
-	price := g.Price.Secure
-	if opts.CloudType == CloudCommunity {
-		price = g.Price.Community
-	}
-	price *= float64(it.GPUCount)
+	price := podPrice(g, it, opts.CloudType)
 	if spec.MaxPricePerHour > 0 && price > spec.MaxPricePerHour {
 		return nil, clients.Errorf(clients.ErrInvalid, "%d x %s on RunPod's %s cloud costs $%.2f per hour, above max_price_per_hour $%.2f",
 			it.GPUCount, it.Name, opts.CloudType, price, spec.MaxPricePerHour)
@@ -459,4 +455,24 @@ func (c *Cloud) FindLaunched(ctx context.Context, spec clients.InstanceSpec) (*c
 // SettleLaunch settles a launch in doubt with spec's token (see clients.LaunchFinder).
 func (c *Cloud) SettleLaunch(ctx context.Context, spec clients.InstanceSpec, sentAt time.Time) (*clients.Instance, error) {
 	return clients.SettleLaunched(ctx, c.launch(clients.TokenValue(spec.LaunchToken), time.Time{}), sentAt)
+}
+
+// podPrice is the list price per hour of a pod of it on a cloud tier.
+func podPrice(g GpuType, it clients.InstanceType, cloud string) float64 {
+	price := g.Price.Secure
+	if cloud == CloudCommunity {
+		price = g.Price.Community
+	}
+	return price * float64(it.GPUCount)
+}
+
+// InstancePrice is the list price per hour of the pod spec describes on its cloud tier (secure
+// unless runpod.cloud_type says community), from the catalog snapshot the launch reads.
+func (c *Cloud) InstancePrice(ctx context.Context, spec clients.InstanceSpec, it clients.InstanceType) (float64, error) {
+	opts := podOptions(spec)
+	g, err := c.catalogEntry(ctx, it, opts.CloudType)
+	if err != nil {
+		return 0, err
+	}
+	return podPrice(g, it, opts.CloudType), nil
 }

@@ -1,0 +1,283 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
+)
+
+// placementRequest is the cluster's request to the shared placement (placement.go): every node
+// on one cloud and region; each cloud checks the plan on its own copy (its own keys, its
+// resolution of the type, its cluster rules) and prices all nodes together.
+func (r *gpuClusterResource) placementRequest(ctx context.Context, plan gpuClusterModel) placementRequest {
+	return placementRequest{
+		placement: plan.Placement, limit: plan.MaxPricePerHour, what: "cluster",
+		check: func(cloud clients.Cloud) (clients.InstanceType, []string) {
+			cc, ok := cloud.(clients.ClusterCloud)
+			if !ok {
+				return clients.InstanceType{}, []string{displayName(cloud.Name()) + " has no GPU clusters."}
+			}
+			var kd diag.Diagnostics
+			p := onCloud(plan, cloud.Name())
+			p.SSHKeyIDs = keySetOnCloud(ctx, cloud, plan.SSHKeyIDs, &kd)
+			resolved, cd := checkClusterOnCloud(ctx, cloud, cc, &p)
+			var why []string
+			for _, d := range cd.Errors() {
+				why = append(why, d.Detail())
+			}
+			return resolved, why
+		},
+		extra: func(c placementCandidate) string {
+			if why := spotRefusal(c.cloud.Name(), plan.CapacityType); why != "" {
+				return why
+			}
+			want := plan.Interconnect
+			if has := clusterInterconnect(c.cloud.Name(), c.resolved.Name); !want.IsNull() && !want.IsUnknown() && has != want.ValueString() {
+				return fmt.Sprintf("a cluster of %s has %s between its nodes, not %s.", c.resolved.Name, has, want.ValueString())
+			}
+			return ""
+		},
+		price: func(cloud clients.Cloud, it clients.InstanceType) (float64, error) {
+			if plan.NodeCount.IsUnknown() {
+				return 0, errors.New("node_count is known only at apply")
+			}
+			return nodesPrice(ctx, cloud, it, int(plan.NodeCount.ValueInt64()))
+		},
+	}
+}
+
+// onCloud is the plan as one placement candidate sees it: only its own cloud's settings block.
+func onCloud(plan gpuClusterModel, cloud string) gpuClusterModel {
+	p := plan
+	p.Cloud = types.StringValue(cloud)
+	if cloud != "coreweave" {
+		p.CoreWeave = nil
+	}
+	if cloud != "runpod" {
+		p.RunPod = nil
+	}
+	if cloud != "lambda" {
+		p.Lambda = nil
+	}
+	return p
+}
+
+// modifyPlanPlacement checks a new cluster with a placement block: at least one listed cloud can
+// take it; the others are named in a warning. The plan shows the highest price the placement
+// may choose.
+func (r *gpuClusterResource) modifyPlanPlacement(ctx context.Context, plan *gpuClusterModel, resp *resource.ModifyPlanResponse) {
+	if !plan.Region.IsNull() && !plan.Region.IsUnknown() {
+		resp.Diagnostics.AddAttributeError(path.Root("region"), "Region with placement",
+			"Clouds name their regions differently: with a placement block, leave region out and list regions in placement.regions, or let each cloud pick one.")
+		return
+	}
+	if plan.Placement.Clouds.IsUnknown() || plan.Placement.Regions.IsUnknown() {
+		return
+	}
+	names := stringsFromList(ctx, plan.Placement.Clouds, &resp.Diagnostics)
+	checkPlacementBlocks(names, map[string]bool{"lambda": plan.Lambda != nil, "runpod": plan.RunPod != nil, "coreweave": plan.CoreWeave != nil}, &resp.Diagnostics)
+	candidates, skipped, diags := r.data.placementCandidates(ctx, r.placementRequest(ctx, *plan))
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if len(candidates) == 0 {
+		at := path.Root("placement")
+		if !plan.MaxPricePerHour.IsNull() && allAbove(skipped) {
+			at = path.Root("max_price_per_hour")
+		}
+		resp.Diagnostics.AddAttributeError(at, "No cloud in placement can create this cluster",
+			"Every listed cloud refuses it:\n  - "+strings.Join(skipped, "\n  - "))
+		return
+	}
+	if len(skipped) > 0 {
+		resp.Diagnostics.AddAttributeWarning(path.Root("placement"), "Some clouds in placement are skipped",
+			"These clouds cannot create this cluster as configured and will not be tried:\n  - "+strings.Join(skipped, "\n  - "))
+	}
+	plan.Cloud = types.StringUnknown()
+	plan.Region = types.StringUnknown()
+	plan.InstanceType = types.StringUnknown()
+	if plan.GPUsPerNode.IsNull() {
+		plan.GPUsPerNode = types.Int64Unknown()
+	}
+	if same := sameType(candidates); same != nil {
+		plan.InstanceType = types.StringValue(same.Name)
+		plan.GPUsPerNode = types.Int64Value(int64(same.GPUCount))
+	}
+	if plan.Interconnect.IsUnknown() {
+		if same := sameInterconnect(candidates); same != "" {
+			plan.Interconnect = types.StringValue(same)
+		}
+	}
+	plan.PricePerHour, plan.MaxPossible = plannedPrices(candidates, plan.MaxPricePerHour)
+	resp.Diagnostics.Append(resp.Plan.Set(ctx, plan)...)
+}
+
+// allAbove reports whether every skipped candidate was skipped for its price.
+func allAbove(skipped []string) bool {
+	for _, s := range skipped {
+		if !strings.Contains(s, "above max_price_per_hour") {
+			return false
+		}
+	}
+	return len(skipped) > 0
+}
+
+// sameType is the machine type every candidate resolved to, or nil when they differ.
+func sameType(candidates []placementCandidate) *clients.InstanceType {
+	for _, c := range candidates[1:] {
+		if c.resolved != candidates[0].resolved {
+			return nil
+		}
+	}
+	return &candidates[0].resolved
+}
+
+// createPlaced tries the placement candidates in turn. A candidate that refuses for capacity
+// or quota after launching some nodes has them deleted, and only once the cloud proves them
+// gone is the next candidate tried: a deletion that cannot be confirmed stops the create with
+// the partial cluster saved in state (tainted, so the next apply or destroy removes it). It
+// returns the cloud and the accepted cluster, or an error naming each candidate and its answer.
+func (r *gpuClusterResource) createPlaced(ctx context.Context, plan *gpuClusterModel, spec clients.ClusterSpec, resp *resource.CreateResponse) (clients.Cloud, *clients.Cluster, error) {
+	candidates, skipped, cd := r.data.placementCandidates(ctx, r.placementRequest(ctx, *plan))
+	if cd.HasError() {
+		return nil, nil, errors.New(cd.Errors()[0].Detail())
+	}
+	// Look on every candidate cloud before creating on any: a rerun after a crash must find the
+	// cluster wherever the interrupted run placed it, and continue it there.
+	looked := map[string]bool{}
+	for _, c := range candidates {
+		f, ok := c.cloud.(clients.ClusterFinder)
+		if !ok || looked[c.cloud.Name()] {
+			continue
+		}
+		looked[c.cloud.Name()] = true
+		found, err := f.FindCluster(ctx, spec)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: looking for a cluster an interrupted apply may have left: %w", displayName(c.cloud.Name()), err)
+		}
+		if found != nil && found.NodeCount >= spec.NodeCount {
+			// The whole cluster was asked for (RunPod records the count; a Lambda node group
+			// counts its live nodes): adopt it, the wait follows its nodes.
+			tflog.Info(ctx, "found this cluster from an interrupted apply, adopting it", map[string]any{"cloud": c.cloud.Name(), "id": found.ID})
+			return c.cloud, found, nil
+		}
+		if found != nil {
+			// Some nodes exist: the cloud's create continues where the interrupted one stopped.
+			tflog.Info(ctx, "found this cluster from an interrupted apply, continuing it there", map[string]any{"cloud": c.cloud.Name(), "id": found.ID})
+			var there []placementCandidate
+			for _, o := range candidates {
+				if o.cloud.Name() == c.cloud.Name() && (o.region == "" || o.region == found.Region) {
+					there = append(there, o)
+				}
+			}
+			if len(there) == 0 {
+				o := c
+				o.region = found.Region
+				there = []placementCandidate{o}
+			}
+			candidates = there[:1]
+			break
+		}
+	}
+	out := placementOutcome{chosen: -1}
+	for i, c := range candidates {
+		cc, ok := c.cloud.(clients.ClusterCloud)
+		if !ok {
+			continue // placementRequest's check skips such a cloud
+		}
+		s := spec
+		s.Region = c.region
+		s.SSHKeyIDs = keysOnCloud(ctx, c.cloud, spec.SSHKeyIDs)
+		p := onCloud(*plan, c.cloud.Name())
+		var d diag.Diagnostics
+		cs := expandClusterSpec(ctx, p, &d)
+		s.CoreWeave, s.RunPod, s.Lambda = cs.CoreWeave, cs.RunPod, cs.Lambda
+		tflog.Info(ctx, "placing cluster", map[string]any{"cloud": c.cloud.Name(), "region": c.region, "instance_type": c.resolved.Name, "nodes": s.NodeCount})
+		cluster, err := cc.CreateCluster(ctx, s)
+		if err == nil {
+			out.chosen = i
+			warnPlacedElsewhere(&resp.Diagnostics, "cluster", candidates, out)
+			return c.cloud, cluster, nil
+		}
+		if !refusedForCapacity(err) || errors.Is(err, clients.ErrOutcomeUnknown) {
+			return c.cloud, cluster, err
+		}
+		if cluster != nil {
+			// Nodes of this candidate exist: save them, delete them, and move on only with proof
+			// that they are gone.
+			partial := *plan
+			settleBlocks(&partial, c.cloud.Name())
+			flattenCluster(ctx, cluster, &partial, &resp.Diagnostics)
+			resp.Diagnostics.Append(resp.State.Set(ctx, &partial)...)
+			tflog.Info(ctx, "capacity ran out, deleting the nodes launched on this candidate", map[string]any{"cloud": c.cloud.Name(), "id": cluster.ID, "nodes": len(cluster.Nodes)})
+			if derr := deleteClusterAndWait(ctx, cc, cluster.ID); derr != nil {
+				*plan = partial
+				return c.cloud, cluster, fmt.Errorf("%w\n\nThe %d node(s) already launched on %s could not be confirmed deleted (%v), so no other cloud was tried",
+					err, len(cluster.Nodes), displayName(c.cloud.Name()), derr)
+			}
+			resp.State.RemoveResource(ctx)
+			err = fmt.Errorf("%w (the %d node(s) launched were deleted)", err, len(cluster.Nodes))
+		}
+		out.attempts = append(out.attempts, placementAttempt{candidate: c, err: err})
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return nil, nil, placementError("cluster", out, skipped)
+}
+
+// deleteClusterAndWait deletes a cluster and waits until the cloud no longer knows it.
+func deleteClusterAndWait(ctx context.Context, cc clients.ClusterCloud, id string) error {
+	if err := cc.DeleteCluster(ctx, id); err != nil {
+		return err
+	}
+	prog := newProgress(ctx)
+	return clients.Poll(ctx, func(ctx context.Context) (bool, error) {
+		c, err := cc.GetCluster(ctx, id)
+		if clients.IsNotFound(err) {
+			return true, nil
+		}
+		if err == nil {
+			prog.cluster(ctx, c, 0, "gone")
+		}
+		return false, ignoreRateLimit(err)
+	})
+}
+
+// settleBlocks records the chosen cloud, and leaves no unknown value in the settings block of a
+// cloud the cluster did not land on (the block stays as configured).
+func settleBlocks(plan *gpuClusterModel, cloud string) {
+	plan.Cloud = types.StringValue(cloud)
+	if cw := plan.CoreWeave; cw != nil && cloud != "coreweave" {
+		if cw.KubernetesVersion.IsUnknown() {
+			cw.KubernetesVersion = types.StringNull()
+		}
+		if cw.VPCID.IsUnknown() {
+			cw.VPCID = types.StringNull()
+		}
+		if cw.Public.IsUnknown() {
+			cw.Public = types.BoolNull()
+		}
+	}
+}
+
+// sameInterconnect is the interconnect every candidate's cluster has, or "" when they differ.
+func sameInterconnect(candidates []placementCandidate) string {
+	first := clusterInterconnect(candidates[0].cloud.Name(), candidates[0].resolved.Name)
+	for _, c := range candidates[1:] {
+		if clusterInterconnect(c.cloud.Name(), c.resolved.Name) != first {
+			return ""
+		}
+	}
+	return first
+}

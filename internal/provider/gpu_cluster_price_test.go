@@ -1,0 +1,378 @@
+package provider
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients/lambda"
+)
+
+// A Lambda cluster's price is in the plan (2 x $0.75), a node_count change plans the new price
+// (3 nodes: $2.25, not "known after apply"), and max_price_per_hour refuses at plan time, on the
+// attribute, a count whose price is above it; a cap raised in place changes nothing.
+func TestAccGPUCluster_priceInPlanFollowsNodeCount(t *testing.T) {
+	testAccPreCheck(t)
+	env := newTestEnv(t)
+	addr := "neocloud_gpu_cluster.c"
+	price := func(v float64) plancheck.PlanCheck {
+		return plancheck.ExpectKnownValue(addr, tfjsonpath.New("price_per_hour"), knownvalue.Float64Exact(v))
+	}
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		CheckDestroy:             checkNoLiveLambdaInstances(env),
+		Steps: []resource.TestStep{
+			{
+				Config: lambdaClusterConfig(env, 2, "max_price_per_hour = 2"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{price(1.5),
+						plancheck.ExpectKnownValue(addr, tfjsonpath.New("max_possible_price_per_hour"), knownvalue.Float64Exact(1.5))},
+					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+				ConfigStateChecks: []statecheck.StateCheck{statecheck.ExpectKnownValue(addr, tfjsonpath.New("price_per_hour"), knownvalue.Float64Exact(1.5))},
+			},
+			{
+				Config:      lambdaClusterConfig(env, 3, "max_price_per_hour = 2"),
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(`(?s)Cluster costs more than max_price_per_hour.*max_price_per_hour = 2.*3 node\(s\) of gpu_1x_a10 on Lambda Cloud cost \$2\.25`),
+			},
+			{
+				Config: lambdaClusterConfig(env, 3, "max_price_per_hour = 3"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply:             []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate), price(2.25)},
+					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+				ConfigStateChecks: []statecheck.StateCheck{statecheck.ExpectKnownValue(addr, tfjsonpath.New("price_per_hour"), knownvalue.Float64Exact(2.25))},
+				Check:             checkLambdaClusterNodes(env, 3),
+			},
+		},
+	})
+}
+
+// A cap below the price of a new cluster fails the plan on max_price_per_hour, before anything
+// is launched.
+func TestAccGPUCluster_priceCapAtPlanTime(t *testing.T) {
+	testAccPreCheck(t)
+	env := newTestEnv(t)
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		Steps: []resource.TestStep{{
+			Config:      env.providerConfig() + coreweaveClusterResource(2, "max_price_per_hour = 90"),
+			PlanOnly:    true,
+			ExpectError: regexp.MustCompile(`(?s)Cluster costs more than max_price_per_hour.*max_price_per_hour = 90.*\$98\.48`),
+		}},
+	})
+}
+
+// RunPod (per GPU type and count on its secure cloud: 2 x 8 x $2.69) and CoreWeave (list price
+// per node: 2 x $49.24) clusters show their price in the plan, equal to what the apply records.
+func TestAccGPUCluster_priceInPlanRunPodAndCoreWeave(t *testing.T) {
+	testAccPreCheck(t)
+	env := newTestEnv(t)
+	rp, cw := "neocloud_gpu_cluster.c", "neocloud_gpu_cluster.cw"
+	config := runpodClusterConfig(env, "acc-cluster", 2) + coreweaveClusterResource(2, "")
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		CheckDestroy:             checkRunPodPods(env, 0),
+		Steps: []resource.TestStep{{
+			Config: config,
+			ConfigPlanChecks: resource.ConfigPlanChecks{
+				PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectKnownValue(rp, tfjsonpath.New("price_per_hour"), knownvalue.Float64Exact(43.04)),
+					plancheck.ExpectKnownValue(cw, tfjsonpath.New("price_per_hour"), knownvalue.Float64Exact(98.48)),
+				},
+				PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+			},
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(rp, tfjsonpath.New("price_per_hour"), knownvalue.Float64Exact(43.04)),
+				statecheck.ExpectKnownValue(cw, tfjsonpath.New("price_per_hour"), knownvalue.Float64Exact(98.48)),
+			},
+		}},
+	})
+}
+
+// coreweaveClusterResource is the CoreWeave cluster of coreweaveClusterConfig without the
+// provider block, with extra attributes.
+func coreweaveClusterResource(nodes int, extra string) string {
+	return fmt.Sprintf(`
+resource "neocloud_gpu_cluster" "cw" {
+  name          = "acc-cks"
+  cloud         = "coreweave"
+  region        = "US-EAST-04A"
+  gpu_type      = "H100_80GB_SXM"
+  gpus_per_node = 8
+  node_count    = %d
+  %s
+  coreweave {
+    kubernetes_version = "v1.35"
+  }
+}
+`, nodes, extra)
+}
+
+func placedClusterConfig(env *testEnv, placement, extra string) string {
+	return env.providerConfig() + fmt.Sprintf(`
+resource "neocloud_ssh_key" "lambda" {
+  cloud      = "lambda"
+  name       = "acc-key"
+  public_key = %[1]q
+}
+
+resource "neocloud_gpu_cluster" "c" {
+  name          = "acc-placed"
+  gpu_type      = "H100_80GB_SXM"
+  gpus_per_node = 8
+  node_count    = 2
+  ssh_key_ids   = [neocloud_ssh_key.lambda.id]
+  %[3]s
+  placement {
+    %[2]s
+  }
+  runpod {
+    image = "runpod/pytorch:2.4.0-py3.11-cuda12.4.1-devel-ubuntu22.04"
+  }
+}
+`, testPublicKey, placement, extra)
+}
+
+// lambdaH100Capacity leaves Lambda n 8x H100 machines, all in one region.
+func lambdaH100Capacity(env *testEnv, n int) {
+	for i, r := range env.emu.Lambda.Regions() {
+		env.emu.Lambda.SetCapacity("gpu_8x_h100_sxm5", r, map[bool]int{true: n}[i == 0])
+	}
+}
+
+// Ordered placement of a 2-node cluster: Lambda first, but it has room for one node only. The
+// node it launched is deleted (the emulator has no live Lambda machine), and the cluster lands
+// on RunPod, every node there; the plan showed the most the placement could cost (Lambda's
+// 2 x $23.92), and the next plan is empty.
+func TestAccGPUCluster_placementFailsOverAndCleansUp(t *testing.T) {
+	testAccPreCheck(t)
+	env := newTestEnv(t)
+	lambdaH100Capacity(env, 1)
+	addr := "neocloud_gpu_cluster.c"
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		CheckDestroy:             checkRunPodPods(env, 0),
+		Steps: []resource.TestStep{{
+			Config: placedClusterConfig(env, `clouds = ["lambda", "runpod"]`, ""),
+			ConfigPlanChecks: resource.ConfigPlanChecks{
+				PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectUnknownValue(addr, tfjsonpath.New("cloud")),
+					plancheck.ExpectUnknownValue(addr, tfjsonpath.New("price_per_hour")),
+					plancheck.ExpectKnownValue(addr, tfjsonpath.New("max_possible_price_per_hour"), knownvalue.Float64Exact(47.84)),
+				},
+				PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+			},
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(addr, tfjsonpath.New("cloud"), knownvalue.StringExact("runpod")),
+				statecheck.ExpectKnownValue(addr, tfjsonpath.New("status"), knownvalue.StringExact("running")),
+				statecheck.ExpectKnownValue(addr, tfjsonpath.New("nodes"), knownvalue.ListSizeExact(2)),
+				statecheck.ExpectKnownValue(addr, tfjsonpath.New("price_per_hour"), knownvalue.Float64Exact(43.04)),
+				statecheck.ExpectKnownValue(addr, tfjsonpath.New("max_possible_price_per_hour"), knownvalue.Float64Exact(47.84)),
+			},
+			Check: resource.ComposeTestCheckFunc(
+				checkRunPodPods(env, 2),
+				checkLambdaInstances(env, 0),
+				func(*terraform.State) error {
+					if n := len(env.emu.Lambda.Instances()); n != 1 {
+						return fmt.Errorf("Lambda should have launched (and deleted) exactly the one node it had room for; it saw %d", n)
+					}
+					return nil
+				},
+			),
+		}},
+	})
+}
+
+// Cheapest placement tries RunPod (2 x 8 x $2.69 = $43.04) before Lambda ($47.84); a cap
+// between the two leaves RunPod alone, so the plan knows the price.
+func TestAccGPUCluster_placementCheapestAndCap(t *testing.T) {
+	testAccPreCheck(t)
+	env := newTestEnv(t)
+	addr := "neocloud_gpu_cluster.c"
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		CheckDestroy:             checkRunPodPods(env, 0),
+		Steps: []resource.TestStep{
+			{
+				Config:      placedClusterConfig(env, `clouds = ["lambda", "runpod"]`, "max_price_per_hour = 40"),
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(`(?s)No cloud in placement can create this cluster.*max_price_per_hour = 40.*lambda.*above max_price_per_hour.*runpod.*above max_price_per_hour`),
+			},
+			{
+				Config: placedClusterConfig(env, `clouds = ["lambda", "runpod"]
+    strategy = "cheapest"`, "max_price_per_hour = 45"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectKnownValue(addr, tfjsonpath.New("price_per_hour"), knownvalue.Float64Exact(43.04)),
+						plancheck.ExpectKnownValue(addr, tfjsonpath.New("max_possible_price_per_hour"), knownvalue.Float64Exact(43.04)),
+					},
+					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+				ConfigStateChecks: []statecheck.StateCheck{statecheck.ExpectKnownValue(addr, tfjsonpath.New("cloud"), knownvalue.StringExact("runpod"))},
+				Check:             resource.ComposeTestCheckFunc(checkRunPodPods(env, 2), checkLambdaInstances(env, 0)),
+			},
+		},
+	})
+}
+
+// Every candidate refuses: the error lists each with its cloud's answer, and the node Lambda
+// launched before running out is deleted (nothing billed, nothing in state).
+func TestAccGPUCluster_placementExhausted(t *testing.T) {
+	testAccPreCheck(t)
+	env := newTestEnv(t)
+	lambdaH100Capacity(env, 1)
+	for _, dc := range []string{"US-TX-3", "US-KS-2", "EU-RO-1", "EUR-IS-1", "CA-MTL-1"} {
+		env.emu.RunPod.SetCapacity("NVIDIA H100 80GB HBM3", dc, "SECURE", 0)
+	}
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		CheckDestroy:             checkNoLiveLambdaInstances(env),
+		Steps: []resource.TestStep{
+			{
+				Config:      placedClusterConfig(env, `clouds = ["lambda", "runpod"]`, ""),
+				ExpectError: regexp.MustCompile(`(?s)Unable to place GPU cluster.*tried:.*lambda gpu_8x_h100_sxm5:.*capacity ran out at node 1 of 2.*were deleted.*runpod NVIDIA H100 80GB HBM3:`),
+			},
+			{
+				RefreshState:       true,
+				ExpectNonEmptyPlan: true, // nothing exists: the next apply tries again
+				Check: resource.ComposeTestCheckFunc(checkLambdaInstances(env, 0), checkRunPodPods(env, 0),
+					func(s *terraform.State) error {
+						if _, ok := s.RootModule().Resources["neocloud_gpu_cluster.c"]; ok {
+							return fmt.Errorf("a cluster whose every candidate refused must not be in state")
+						}
+						return nil
+					}),
+			},
+		},
+	})
+}
+
+// A cluster an earlier apply left on RunPod (here: created, then forgotten by state with a
+// removed block, as a crash would leave it) is found by its launch token when placement lists
+// Lambda first: it is adopted on RunPod, and nothing is launched on Lambda.
+func TestAccGPUCluster_placementAdoptsWhatAnInterruptedRunLeft(t *testing.T) {
+	testAccPreCheck(t)
+	env := newTestEnv(t)
+	addr := "neocloud_gpu_cluster.c"
+	fixed := env.providerConfig() + `
+resource "neocloud_gpu_cluster" "c" {
+  name          = "acc-placed"
+  cloud         = "runpod"
+  gpu_type      = "H100_80GB_SXM"
+  gpus_per_node = 8
+  node_count    = 2
+  runpod {
+    image = "runpod/pytorch:2.4.0-py3.11-cuda12.4.1-devel-ubuntu22.04"
+  }
+}
+`
+	forgotten := env.providerConfig() + `
+removed {
+  from = neocloud_gpu_cluster.c
+  lifecycle {
+    destroy = false
+  }
+}
+`
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		CheckDestroy:             checkRunPodPods(env, 0),
+		Steps: []resource.TestStep{
+			{Config: fixed, Check: checkRunPodPods(env, 2)},
+			{Config: forgotten, Check: checkRunPodPods(env, 2)},
+			{
+				Config: placedClusterConfig(env, `clouds = ["lambda", "runpod"]`, ""),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("cloud"), knownvalue.StringExact("runpod")),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("status"), knownvalue.StringExact("running")),
+				},
+				Check: resource.ComposeTestCheckFunc(checkRunPodPods(env, 2), func(*terraform.State) error {
+					if n := len(env.emu.Lambda.Instances()); n != 0 {
+						return fmt.Errorf("nothing may be launched on Lambda while the cluster exists on RunPod; %d were", n)
+					}
+					if n := len(env.emu.RunPod.Clusters()); n != 1 {
+						return fmt.Errorf("want the one RunPod cluster, adopted; the emulator has %d", n)
+					}
+					return nil
+				}),
+			},
+		},
+	})
+}
+
+// Node 0 of a Lambda cluster launched by an interrupted apply (it carries this resource's launch
+// token): placement lists RunPod first, but the cluster is continued on Lambda, where it began,
+// and nothing is created on RunPod.
+func TestAccGPUCluster_placementContinuesAnInterruptedLambdaCluster(t *testing.T) {
+	testAccPreCheck(t)
+	env := newTestEnv(t)
+	addr := "neocloud_gpu_cluster.c"
+	keyOnly := env.providerConfig() + fmt.Sprintf(`
+resource "neocloud_ssh_key" "lambda" {
+  cloud      = "lambda"
+  name       = "acc-key"
+  public_key = %q
+}
+`, testPublicKey)
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		CheckDestroy:             checkNoLiveLambdaInstances(env),
+		Steps: []resource.TestStep{
+			{Config: keyOnly},
+			{
+				PreConfig: func() {
+					token := clients.IdentityToken("gpu_cluster", "acc-placed")
+					launchTaggedLambdaNode(t, env, "acc-placed", 0, "gpu_8x_h100_sxm5", map[string]string{
+						lambda.LaunchTokenTag: clients.TokenValue(token + "-r0"),
+						lambda.LaunchedAtTag:  clients.LaunchedAtValue(time.Now()),
+					})
+				},
+				Config: placedClusterConfig(env, `clouds = ["runpod", "lambda"]`, ""),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("cloud"), knownvalue.StringExact("lambda")),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("nodes"), knownvalue.ListSizeExact(2)),
+				},
+				Check: resource.ComposeTestCheckFunc(checkLambdaInstances(env, 2), checkRunPodPods(env, 0)),
+			},
+		},
+	})
+}
+
+// launchTaggedLambdaNode launches, behind Terraform's back, node rank of a Lambda cluster with
+// extra tags: what an interrupted earlier apply leaves.
+func launchTaggedLambdaNode(t *testing.T, env *testEnv, cluster string, rank int, instanceType string, extra map[string]string) {
+	t.Helper()
+	env.emu.Lambda.Core.SetRateLimitEnabled(false)
+	defer env.emu.Lambda.Core.SetRateLimitEnabled(true)
+	tags := []map[string]string{{"key": "neocloud-cluster", "value": cluster}, {"key": "neocloud-rank", "value": strconv.Itoa(rank)}}
+	for k, v := range extra {
+		tags = append(tags, map[string]string{"key": k, "value": v})
+	}
+	body, _ := json.Marshal(map[string]any{
+		"region_name": "us-east-1", "instance_type_name": instanceType, "ssh_key_names": []string{"acc-key"},
+		"name": fmt.Sprintf("%s-%d", cluster, rank), "tags": tags,
+	})
+	req, _ := http.NewRequest(http.MethodPost, env.url+"/api/v1/instance-operations/launch", bytes.NewReader(body))
+	req.Header.Set("Authorization", "Bearer lambda-test-key")
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("launching a tagged node: %v %v", err, resp)
+	}
+	resp.Body.Close()
+}
