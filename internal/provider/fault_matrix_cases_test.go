@@ -73,7 +73,7 @@ func scenarios(k *cloudKit) []faultCase {
 			}
 			return []resource.TestStep{one(r), {
 				PreConfig: func() {
-					*before = r.core().Stats.Get(rt.create)
+					*before = r.createsTakenUp()
 					inject(r)
 				},
 				RefreshState: true,
