@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
@@ -134,5 +135,25 @@ func TestCloudHoldsValidator(t *testing.T) {
 	}
 	if msg := check(clients.KindVolume, "nimbus"); !strings.Contains(msg, "unknown cloud") {
 		t.Errorf("unknown cloud: %q", msg)
+	}
+}
+
+// A price the plan showed is the price applied (Terraform requires it); a changed list price is
+// a warning, and an unknown or equal planned price changes nothing.
+func TestKeepPlannedPrice(t *testing.T) {
+	var diags diag.Diagnostics
+	got := types.Float64Value(2.75)
+	keepPlannedPrice(types.Float64Value(2.49), &got, "Lambda Cloud instance i-1", &diags)
+	if got.ValueFloat64() != 2.49 || len(diags) != 1 || diags[0].Severity() != diag.SeverityWarning ||
+		!strings.Contains(diags[0].Detail(), "$2.7500 per hour now; the plan showed $2.4900") {
+		t.Errorf("changed price: kept %v, diagnostics %v", got, diags)
+	}
+	for _, planned := range []types.Float64{types.Float64Unknown(), types.Float64Null(), types.Float64Value(2.75)} {
+		diags = nil
+		got = types.Float64Value(2.75)
+		keepPlannedPrice(planned, &got, "x", &diags)
+		if got.ValueFloat64() != 2.75 || len(diags) != 0 {
+			t.Errorf("planned %v: got %v, diagnostics %v", planned, got, diags)
+		}
 	}
 }

@@ -496,6 +496,7 @@ func (r *gpuClusterResource) Create(ctx context.Context, req resource.CreateRequ
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	plannedPrice := plan.PricePerHour
 	timeout, d := plan.Timeouts.Create(ctx, defaultClusterCreateTimeout)
 	resp.Diagnostics.Append(d...)
 	if resp.Diagnostics.HasError() {
@@ -559,6 +560,9 @@ func (r *gpuClusterResource) Create(ctx context.Context, req resource.CreateRequ
 	ready, err := waitClusterReady(ctx, r.data.cadence(cloud.Name()), cc, cluster.ID, int(plan.NodeCount.ValueInt64()))
 	if ready != nil {
 		flattenCluster(ctx, ready, &plan, &resp.Diagnostics)
+		if err == nil {
+			keepPlannedPrice(plannedPrice, &plan.PricePerHour, displayName(cloud.Name())+" cluster "+cluster.ID, &resp.Diagnostics)
+		}
 		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 	}
 	if err != nil {
@@ -702,7 +706,11 @@ func (r *gpuClusterResource) Update(ctx context.Context, req resource.UpdateRequ
 	}
 	if c != nil {
 		plan.ID = state.ID
+		plannedPrice := plan.PricePerHour
 		flattenCluster(ctx, c, &plan, &resp.Diagnostics)
+		if err == nil {
+			keepPlannedPrice(plannedPrice, &plan.PricePerHour, displayName(cloud.Name())+" cluster "+id, &resp.Diagnostics)
+		}
 		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 	}
 	if err != nil {

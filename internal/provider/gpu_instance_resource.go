@@ -475,6 +475,7 @@ func (r *gpuInstanceResource) Create(ctx context.Context, req resource.CreateReq
 // saveAndWait saves a just-launched machine in state, waits for it to be ready (and stopped,
 // when desired), and saves it again.
 func (r *gpuInstanceResource) saveAndWait(ctx context.Context, cloud clients.Cloud, inst *clients.Instance, plan *gpuInstanceModel, resp *resource.CreateResponse) {
+	plannedPrice := plan.PricePerHour
 	plan.Cloud = types.StringValue(cloud.Name())
 	warnAdopted(&resp.Diagnostics, displayName(cloud.Name())+" instance "+inst.ID, inst.Adopted)
 	// Save the id before waiting: from here on the machine is billed, and state is what lets
@@ -499,6 +500,7 @@ func (r *gpuInstanceResource) saveAndWait(ctx context.Context, cloud clients.Clo
 		}
 	}
 	flattenInstance(ctx, ready, plan, &resp.Diagnostics)
+	keepPlannedPrice(plannedPrice, &plan.PricePerHour, displayName(cloud.Name())+" instance "+inst.ID, &resp.Diagnostics)
 	resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
 }
 
@@ -660,7 +662,9 @@ func (r *gpuInstanceResource) Update(ctx context.Context, req resource.UpdateReq
 		return
 	}
 	plan.ID = state.ID
+	plannedPrice := plan.PricePerHour
 	flattenInstance(ctx, inst, &plan, &resp.Diagnostics)
+	keepPlannedPrice(plannedPrice, &plan.PricePerHour, displayName(cloud.Name())+" instance "+id, &resp.Diagnostics)
 	if update.Name != nil {
 		plan.Name = types.StringValue(*update.Name) // the list snapshot may predate the rename
 	}

@@ -6,6 +6,7 @@ import (
 	"math"
 	"strings"
 
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/float64planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
@@ -98,4 +99,18 @@ func maxPossiblePriceAttribute(what string) schema.Attribute {
 			"`terraform show -json` of a saved plan carries it under `planned_values`, so CI can sum a stack's worst-case hourly cost.",
 		PlanModifiers: []planmodifier.Float64{float64planmodifier.UseStateForUnknown()},
 	}
+}
+
+// keepPlannedPrice records the price the plan showed when the cloud now reports another one
+// (its list price changed between plan and apply): Terraform requires a value known in the
+// plan to be the value applied. A warning says what the cloud charges now; the next refresh
+// records it.
+func keepPlannedPrice(planned types.Float64, got *types.Float64, what string, diags *diag.Diagnostics) {
+	if planned.IsNull() || planned.IsUnknown() || got.IsUnknown() || got.Equal(planned) {
+		return
+	}
+	diags.AddWarning("Price changed since the plan",
+		fmt.Sprintf("%s is billed at $%.4f per hour now; the plan showed $%.4f. The state keeps the planned price until the next refresh records the new one.",
+			what, got.ValueFloat64(), planned.ValueFloat64()))
+	*got = planned
 }
