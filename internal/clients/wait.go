@@ -39,6 +39,24 @@ func (s Settings) Pacing() Pacing {
 	return p
 }
 
+// Settle puts a real-world duration d (how long a cloud typically takes to terminate a machine)
+// on the clock of the poll intervals: scaled like them by RateScale, and, at real time, by
+// PollInitial's ratio to its default of one second (tests that shrink the poll intervals
+// shrink the settle times with them).
+func (s Settings) Settle(d time.Duration) time.Duration {
+	if s.RateScale > 0 && s.RateScale < 1 {
+		return s.Every(d)
+	}
+	return time.Duration(float64(d) * float64(PollInitial) / float64(time.Second))
+}
+
+// TerminationTimer is implemented by clouds that know how long a machine typically takes to be
+// gone once its terminate was accepted (real-world time): a waiter for its end does not look
+// before then (Cadence.WaitGoneAfter).
+type TerminationTimer interface {
+	TerminationTime() time.Duration
+}
+
 // Poll calls check until it reports done, returns an error, or ctx ends. The pause between
 // calls starts at p.Initial and doubles up to p.Max.
 func (p Pacing) Poll(ctx context.Context, check func(context.Context) (bool, error)) error {
@@ -108,18 +126,30 @@ func NewCadenceWithClock(p Pacing, clock Clock) *Cadence {
 // Pacing returns the cadence's schedule.
 func (c *Cadence) Pacing() Pacing { return c.pacing }
 
-// join registers a waiter and returns the first tick it looks at.
-func (c *Cadence) join() time.Time {
+// join registers a waiter and returns the first tick it looks at: the first one at least
+// settle from now (the first one after now when settle is 0).
+func (c *Cadence) join(settle time.Duration) time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	now := c.clock.Now()
 	if c.waiters == 0 {
 		// Looks at Initial, 3, 7, 15 x Initial ... (the pauses of Pacing.Poll after its
 		// first look, which a waiter does not need: it has just been told where things stand).
-		c.next, c.interval = now.Add(c.pacing.Initial), min(2*c.pacing.Initial, c.pacing.Max)
+		// A schedule started by a waiter that need not look before settle starts there.
+		c.next, c.interval = now.Add(max(c.pacing.Initial, settle)), min(2*c.pacing.Initial, c.pacing.Max)
 	}
 	c.waiters++
-	return c.tickAfterLocked(now)
+	if settle <= 0 {
+		return c.tickAfterLocked(now)
+	}
+	// A tick in the future of the shared schedule, found without moving the schedule there:
+	// the other waiters still look at the ticks before it.
+	next, interval, at := c.next, c.interval, now.Add(settle)
+	for next.Before(at) {
+		next = next.Add(interval)
+		interval = min(interval*2, c.pacing.Max)
+	}
+	return next
 }
 
 func (c *Cadence) leave() {
@@ -148,7 +178,15 @@ func (c *Cadence) tickAfterLocked(t time.Time) time.Time {
 // check gets the tick: reads answered from a shared snapshot should ask for one started at or
 // after it, which all waiters of that tick then share.
 func (c *Cadence) Wait(ctx context.Context, check func(ctx context.Context, tick time.Time) (bool, error)) error {
-	tick := c.join()
+	return c.WaitAfter(ctx, 0, check)
+}
+
+// WaitAfter is Wait whose first look is at the first tick at least settle from now, for a
+// waiter that knows nothing is likely to change before then (a machine the cloud takes that
+// long to terminate): the looks it skips are calls saved, and the later ones back off as
+// Wait's do, so that the looks grow with the time waited only logarithmically.
+func (c *Cadence) WaitAfter(ctx context.Context, settle time.Duration, check func(ctx context.Context, tick time.Time) (bool, error)) error {
+	tick := c.join(settle)
 	defer c.leave()
 	for {
 		if d := tick.Sub(c.clock.Now()); d > 0 {
@@ -209,8 +247,16 @@ func (c *Cadence) WaitGone(ctx context.Context, looker InstanceLooker, id string
 // WaitGoneWatch is WaitGone that also hands every look that listed the machine to seen (when
 // not nil), for a progress log of its status changes.
 func (c *Cadence) WaitGoneWatch(ctx context.Context, looker InstanceLooker, id string, seen func(context.Context, *Instance)) error {
+	return c.WaitGoneAfter(ctx, looker, id, 0, seen)
+}
+
+// WaitGoneAfter is WaitGoneWatch for a machine the cloud typically takes settle to terminate
+// (on the cadence's clock; see Settings.Settle): its first look is at the first tick at least
+// settle after the call, later ones back off from there (WaitAfter). Only what the looks say
+// ends the wait: settle is when to look, never proof of anything.
+func (c *Cadence) WaitGoneAfter(ctx context.Context, looker InstanceLooker, id string, settle time.Duration, seen func(context.Context, *Instance)) error {
 	var absentIn time.Time // when the list that last lacked the machine started
-	return c.Wait(ctx, func(ctx context.Context, tick time.Time) (bool, error) {
+	return c.WaitAfter(ctx, settle, func(ctx context.Context, tick time.Time) (bool, error) {
 		look, err := looker.LookInstance(ctx, id, tick)
 		if err != nil || look.Instance != nil {
 			if look.Instance != nil {
