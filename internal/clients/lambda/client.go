@@ -61,17 +61,12 @@ type ClientConfig struct {
 type Client struct {
 	http *httpx.Client
 
-	// Launches queue here and leave one launch interval and a margin after the previous
-	// launch left, once it was answered (see LaunchInstance).
+	// Launches queue here and leave one launch interval after the previous launch's answer
+	// (see LaunchInstance).
 	launchMu    sync.Mutex
 	launchAt    time.Time // the earliest the next launch may leave
 	launchEvery time.Duration
-	launchNow   func() time.Time // the queue's clock: time.Now (tests stamp sends with their own)
 }
-
-// launchMargin is what the launch queue adds to the launch interval between two sends: network
-// jitter up to it (0.6 s at Lambda's 12 s) cannot bring two arrivals closer than the limit.
-func launchMargin(every time.Duration) time.Duration { return every / 20 }
 
 // NewClient builds a Client.
 func NewClient(cfg ClientConfig) (*Client, error) {
@@ -106,7 +101,7 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Client{http: h, launchEvery: interval(cfg.LaunchLimiter), launchNow: time.Now}, nil
+	return &Client{http: h, launchEvery: interval(cfg.LaunchLimiter)}, nil
 }
 
 // interval is the pause between two tokens of a limiter (0 when it is unlimited).
@@ -190,15 +185,12 @@ func (c *Client) UpdateInstance(ctx context.Context, id string, req InstanceModi
 // the request is never repeated once it may have reached the server: a lost answer comes back
 // as clients.ErrOutcomeUnknown and the caller must look before launching again.
 //
-// Launches queue and go out one at a time, each one launch interval plus a margin of a
-// twentieth of it after the previous one left, and not before that one was answered. Lambda
-// counts its one-per-12-seconds limit when a launch arrives, somewhere between its sending
-// and its answer: the margin keeps network jitter (up to 0.6 s) from bringing two arrivals
-// closer than the limit and collecting a 429, and waiting for the answer keeps two launches
-// from being in flight at once. Spacing from the previous answer instead would add its whole
-// round trip to every launch (at 100 launches, 100 round trips of wall time). A caller that
-// took its turn with LaunchTurn (to stamp the launch with the time it really leaves) sends
-// under that turn; any other call takes its own.
+// Launches queue and go out one at a time, each one launch interval after the previous one's
+// answer: Lambda counts its one-per-12-seconds limit when a launch arrives, which is somewhere
+// between its sending and its answer, so spacing sends alone would let network jitter bring two
+// arrivals closer than the limit and collect a 429 (whose Retry-After then costs far more than
+// the round trip this spacing adds). A caller that took its turn with LaunchTurn (to stamp the
+// launch with the time it really leaves) sends under that turn; any other call takes its own.
 func (c *Client) LaunchInstance(ctx context.Context, req LaunchRequest) (*LaunchResponse, error) {
 	if held, _ := ctx.Value(launchTurnKey{}).(*Client); held != c {
 		tctx, release, err := c.LaunchTurn(ctx)
@@ -223,14 +215,13 @@ func (c *Client) LaunchInstance(ctx context.Context, req LaunchRequest) (*Launch
 type launchTurnKey struct{}
 
 // LaunchTurn waits for this client's turn to launch: until every launch queued before has been
-// answered and one launch interval and its margin have passed since the last one left (its
-// turn came). It returns a context that
+// answered and one launch interval has passed since the last answer. It returns a context that
 // LaunchInstance sends under without queueing again, and release, to be called once the launch
 // was answered (or given up); until then every other launch waits. A wait that would outlast
 // ctx's deadline is refused at once, and nothing is sent.
 func (c *Client) LaunchTurn(ctx context.Context) (context.Context, func(), error) {
 	c.launchMu.Lock()
-	if wait := c.launchAt.Sub(c.launchNow()); wait > 0 {
+	if wait := time.Until(c.launchAt); wait > 0 {
 		if d, ok := ctx.Deadline(); ok && time.Now().Add(wait).After(d) {
 			c.launchMu.Unlock()
 			return nil, nil, fmt.Errorf("launch instance: request not sent: waiting %s for the launch rate limit would outlast the deadline: %w",
@@ -245,11 +236,10 @@ func (c *Client) LaunchTurn(ctx context.Context) (context.Context, func(), error
 		case <-t.C:
 		}
 	}
-	left := c.launchNow()
 	var once sync.Once
 	release := func() {
 		once.Do(func() {
-			c.launchAt = left.Add(c.launchEvery + launchMargin(c.launchEvery))
+			c.launchAt = time.Now().Add(c.launchEvery)
 			c.launchMu.Unlock()
 		})
 	}
