@@ -111,7 +111,17 @@ type Cadence struct {
 	waiters  int
 	next     time.Time     // the next tick, while waiters > 0
 	interval time.Duration // the pause after next
+	// gathering is the first look of the latest gone waiter (WaitGoneAfter): gone waiters that
+	// come before it, and need not wait longer, look first there too.
+	gathering time.Time
 }
+
+// GoneGather is the least time (real time, whatever the time scale) between a terminate's
+// acceptance and the first look for its end: the waiters of deletes that Terraform hands over
+// within it share that look (and the one confirming it) instead of starting looks of their
+// own at the next ticks. Terraform delivers the deletes of one apply over tens of
+// milliseconds; at real time the first tick comes later than this anyway.
+const GoneGather = 50 * time.Millisecond
 
 // NewCadence returns the cadence of one cloud.
 func NewCadence(p Pacing) *Cadence { return NewCadenceWithClock(p, realClock{}) }
@@ -129,16 +139,29 @@ func (c *Cadence) Pacing() Pacing { return c.pacing }
 // join registers a waiter and returns the first tick it looks at: the first one at least
 // settle from now (the first one after now when settle is 0).
 func (c *Cadence) join(settle time.Duration) time.Time {
+	return c.joinGathering(settle, 0)
+}
+
+// joinGathering is join for a waiter that may share the first look of an earlier waiter that
+// also gathers (gather > 0), when that look is still ahead and at least settle from now;
+// otherwise it looks first at the first tick at least max(settle, gather) from now, which the
+// next gathering waiters may share.
+func (c *Cadence) joinGathering(settle, gather time.Duration) time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	now := c.clock.Now()
 	if c.waiters == 0 {
+		c.gathering = time.Time{}
 		// Looks at Initial, 3, 7, 15 x Initial ... (the pauses of Pacing.Poll after its
 		// first look, which a waiter does not need: it has just been told where things stand).
 		// A schedule started by a waiter that need not look before settle starts there.
 		c.next, c.interval = now.Add(max(c.pacing.Initial, settle)), min(2*c.pacing.Initial, c.pacing.Max)
 	}
 	c.waiters++
+	if gather > 0 && c.gathering.After(now) && !c.gathering.Before(now.Add(settle)) {
+		return c.gathering
+	}
+	settle = max(settle, gather)
 	if settle <= 0 {
 		return c.tickAfterLocked(now)
 	}
@@ -148,6 +171,9 @@ func (c *Cadence) join(settle time.Duration) time.Time {
 	for next.Before(at) {
 		next = next.Add(interval)
 		interval = min(interval*2, c.pacing.Max)
+	}
+	if gather > 0 {
+		c.gathering = next
 	}
 	return next
 }
@@ -186,7 +212,11 @@ func (c *Cadence) Wait(ctx context.Context, check func(ctx context.Context, tick
 // long to terminate): the looks it skips are calls saved, and the later ones back off as
 // Wait's do, so that the looks grow with the time waited only logarithmically.
 func (c *Cadence) WaitAfter(ctx context.Context, settle time.Duration, check func(ctx context.Context, tick time.Time) (bool, error)) error {
-	tick := c.join(settle)
+	return c.wait(ctx, settle, 0, check)
+}
+
+func (c *Cadence) wait(ctx context.Context, settle, gather time.Duration, check func(ctx context.Context, tick time.Time) (bool, error)) error {
+	tick := c.joinGathering(settle, gather)
 	defer c.leave()
 	for {
 		if d := tick.Sub(c.clock.Now()); d > 0 {
@@ -252,11 +282,13 @@ func (c *Cadence) WaitGoneWatch(ctx context.Context, looker InstanceLooker, id s
 
 // WaitGoneAfter is WaitGoneWatch for a machine the cloud typically takes settle to terminate
 // (on the cadence's clock; see Settings.Settle): its first look is at the first tick at least
-// settle after the call, later ones back off from there (WaitAfter). Only what the looks say
-// ends the wait: settle is when to look, never proof of anything.
+// settle, and at least GoneGather, after the call, or at the first look of an earlier gone
+// waiter that is still ahead and at least settle away; later looks back off from there
+// (WaitAfter). The first look always comes after the call (after the cloud accepted the
+// terminate), and only what the looks say ends the wait: settle is when to look, never proof.
 func (c *Cadence) WaitGoneAfter(ctx context.Context, looker InstanceLooker, id string, settle time.Duration, seen func(context.Context, *Instance)) error {
 	var absentIn time.Time // when the list that last lacked the machine started
-	return c.WaitAfter(ctx, settle, func(ctx context.Context, tick time.Time) (bool, error) {
+	return c.wait(ctx, settle, GoneGather, func(ctx context.Context, tick time.Time) (bool, error) {
 		look, err := looker.LookInstance(ctx, id, tick)
 		if err != nil || look.Instance != nil {
 			if look.Instance != nil {

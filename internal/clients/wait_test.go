@@ -438,3 +438,34 @@ func TestSettingsSettle(t *testing.T) {
 		t.Errorf("real time, shrunk poll intervals: %s", got)
 	}
 }
+
+// Gone waiters whose terminates were accepted a few milliseconds apart (Terraform hands the
+// deletes of one apply over tens of milliseconds) share one first look and one confirming
+// look, instead of each starting looks at the next ticks of a fast schedule.
+func TestWaitGoneGathersTheFirstLook(t *testing.T) {
+	machines := ids("m", 3)
+	clock, f, cad, l := newGoneFixture()
+	var wg sync.WaitGroup
+	errs := make(chan error, len(machines))
+	for k, id := range machines {
+		wg.Go(func() { errs <- cad.WaitGoneAfter(t.Context(), l, id, 0, nil) })
+		clock.WaitTimers(k + 1)
+		clock.Advance(20 * time.Millisecond) // the next delete is answered 20 ms later (2 ticks' worth)
+	}
+	// All three are lacked by the gathering look (the cloud let them go at once) and by the
+	// one after it.
+	for range 2 {
+		clock.WaitTimers(len(machines))
+		clock.AdvanceToNext()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := f.calls.Load(); n != 2 {
+		t.Errorf("%d list calls for 3 machines, want 2: the shared first look and its confirmation", n)
+	}
+}
