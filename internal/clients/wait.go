@@ -137,16 +137,11 @@ func NewCadenceWithClock(p Pacing, clock Clock) *Cadence {
 func (c *Cadence) Pacing() Pacing { return c.pacing }
 
 // join registers a waiter and returns the first tick it looks at: the first one at least
-// settle from now (the first one after now when settle is 0).
-func (c *Cadence) join(settle time.Duration) time.Time {
-	return c.joinGathering(settle, 0)
-}
-
-// joinGathering is join for a waiter that may share the first look of an earlier waiter that
-// also gathers (gather > 0), when that look is still ahead and at least settle from now;
-// otherwise it looks first at the first tick at least max(settle, gather) from now, which the
-// next gathering waiters may share.
-func (c *Cadence) joinGathering(settle, gather time.Duration) time.Time {
+// settle from now (the first one after now when settle is 0). A waiter that gathers (gather >
+// 0) shares the first look of an earlier gathering waiter when that look is still ahead and at
+// least settle from now; otherwise it looks first at the first tick at least max(settle,
+// gather) from now, which the next gathering waiters may share.
+func (c *Cadence) join(settle, gather time.Duration) time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	now := c.clock.Now()
@@ -216,7 +211,7 @@ func (c *Cadence) WaitAfter(ctx context.Context, settle time.Duration, check fun
 }
 
 func (c *Cadence) wait(ctx context.Context, settle, gather time.Duration, check func(ctx context.Context, tick time.Time) (bool, error)) error {
-	tick := c.joinGathering(settle, gather)
+	tick := c.join(settle, gather)
 	defer c.leave()
 	for {
 		if d := tick.Sub(c.clock.Now()); d > 0 {
