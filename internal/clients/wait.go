@@ -39,6 +39,24 @@ func (s Settings) Pacing() Pacing {
 	return p
 }
 
+// Settle puts a real-world duration d (how long a cloud typically takes to terminate a machine)
+// on the clock of the poll intervals: scaled like them by RateScale, and, at real time, by
+// PollInitial's ratio to its default of one second (tests that shrink the poll intervals
+// shrink the settle times with them).
+func (s Settings) Settle(d time.Duration) time.Duration {
+	if s.RateScale > 0 && s.RateScale < 1 {
+		return s.Every(d)
+	}
+	return time.Duration(float64(d) * float64(PollInitial) / float64(time.Second))
+}
+
+// TerminationTimer is implemented by clouds that know how long a machine typically takes to be
+// gone once its terminate was accepted (real-world time): a waiter for its end does not look
+// before then (Cadence.WaitGoneAfter).
+type TerminationTimer interface {
+	TerminationTime() time.Duration
+}
+
 // Poll calls check until it reports done, returns an error, or ctx ends. The pause between
 // calls starts at p.Initial and doubles up to p.Max.
 func (p Pacing) Poll(ctx context.Context, check func(context.Context) (bool, error)) error {
@@ -93,7 +111,17 @@ type Cadence struct {
 	waiters  int
 	next     time.Time     // the next tick, while waiters > 0
 	interval time.Duration // the pause after next
+	// gathering is the first look of the latest gone waiter (WaitGoneAfter): gone waiters that
+	// come before it, and need not wait longer, look first there too.
+	gathering time.Time
 }
+
+// GoneGather is the least time (real time, whatever the time scale) between a terminate's
+// acceptance and the first look for its end: the waiters of deletes that Terraform hands over
+// within it share that look (and the one confirming it) instead of starting looks of their
+// own at the next ticks. Terraform delivers the deletes of one apply over tens of
+// milliseconds; at real time the first tick comes later than this anyway.
+const GoneGather = 50 * time.Millisecond
 
 // NewCadence returns the cadence of one cloud.
 func NewCadence(p Pacing) *Cadence { return NewCadenceWithClock(p, realClock{}) }
@@ -108,18 +136,41 @@ func NewCadenceWithClock(p Pacing, clock Clock) *Cadence {
 // Pacing returns the cadence's schedule.
 func (c *Cadence) Pacing() Pacing { return c.pacing }
 
-// join registers a waiter and returns the first tick it looks at.
-func (c *Cadence) join() time.Time {
+// join registers a waiter and returns the first tick it looks at: the first one at least
+// settle from now (the first one after now when settle is 0). A waiter that gathers (gather >
+// 0) shares the first look of an earlier gathering waiter when that look is still ahead and at
+// least settle from now; otherwise it looks first at the first tick at least max(settle,
+// gather) from now, which the next gathering waiters may share.
+func (c *Cadence) join(settle, gather time.Duration) time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	now := c.clock.Now()
 	if c.waiters == 0 {
+		c.gathering = time.Time{}
 		// Looks at Initial, 3, 7, 15 x Initial ... (the pauses of Pacing.Poll after its
 		// first look, which a waiter does not need: it has just been told where things stand).
-		c.next, c.interval = now.Add(c.pacing.Initial), min(2*c.pacing.Initial, c.pacing.Max)
+		// A schedule started by a waiter that need not look before settle starts there.
+		c.next, c.interval = now.Add(max(c.pacing.Initial, settle)), min(2*c.pacing.Initial, c.pacing.Max)
 	}
 	c.waiters++
-	return c.tickAfterLocked(now)
+	if gather > 0 && c.gathering.After(now) && !c.gathering.Before(now.Add(settle)) {
+		return c.gathering
+	}
+	settle = max(settle, gather)
+	if settle <= 0 {
+		return c.tickAfterLocked(now)
+	}
+	// A tick in the future of the shared schedule, found without moving the schedule there:
+	// the other waiters still look at the ticks before it.
+	next, interval, at := c.next, c.interval, now.Add(settle)
+	for next.Before(at) {
+		next = next.Add(interval)
+		interval = min(interval*2, c.pacing.Max)
+	}
+	if gather > 0 {
+		c.gathering = next
+	}
+	return next
 }
 
 func (c *Cadence) leave() {
@@ -148,7 +199,19 @@ func (c *Cadence) tickAfterLocked(t time.Time) time.Time {
 // check gets the tick: reads answered from a shared snapshot should ask for one started at or
 // after it, which all waiters of that tick then share.
 func (c *Cadence) Wait(ctx context.Context, check func(ctx context.Context, tick time.Time) (bool, error)) error {
-	tick := c.join()
+	return c.WaitAfter(ctx, 0, check)
+}
+
+// WaitAfter is Wait whose first look is at the first tick at least settle from now, for a
+// waiter that knows nothing is likely to change before then (a machine the cloud takes that
+// long to terminate): the looks it skips are calls saved, and the later ones back off as
+// Wait's do, so that the looks grow with the time waited only logarithmically.
+func (c *Cadence) WaitAfter(ctx context.Context, settle time.Duration, check func(ctx context.Context, tick time.Time) (bool, error)) error {
+	return c.wait(ctx, settle, 0, check)
+}
+
+func (c *Cadence) wait(ctx context.Context, settle, gather time.Duration, check func(ctx context.Context, tick time.Time) (bool, error)) error {
+	tick := c.join(settle, gather)
 	defer c.leave()
 	for {
 		if d := tick.Sub(c.clock.Now()); d > 0 {
@@ -209,8 +272,18 @@ func (c *Cadence) WaitGone(ctx context.Context, looker InstanceLooker, id string
 // WaitGoneWatch is WaitGone that also hands every look that listed the machine to seen (when
 // not nil), for a progress log of its status changes.
 func (c *Cadence) WaitGoneWatch(ctx context.Context, looker InstanceLooker, id string, seen func(context.Context, *Instance)) error {
+	return c.WaitGoneAfter(ctx, looker, id, 0, seen)
+}
+
+// WaitGoneAfter is WaitGoneWatch for a machine the cloud typically takes settle to terminate
+// (on the cadence's clock; see Settings.Settle): its first look is at the first tick at least
+// settle, and at least GoneGather, after the call, or at the first look of an earlier gone
+// waiter that is still ahead and at least settle away; later looks back off from there
+// (WaitAfter). The first look always comes after the call (after the cloud accepted the
+// terminate), and only what the looks say ends the wait: settle is when to look, never proof.
+func (c *Cadence) WaitGoneAfter(ctx context.Context, looker InstanceLooker, id string, settle time.Duration, seen func(context.Context, *Instance)) error {
 	var absentIn time.Time // when the list that last lacked the machine started
-	return c.Wait(ctx, func(ctx context.Context, tick time.Time) (bool, error) {
+	return c.wait(ctx, settle, GoneGather, func(ctx context.Context, tick time.Time) (bool, error) {
 		look, err := looker.LookInstance(ctx, id, tick)
 		if err != nil || look.Instance != nil {
 			if look.Instance != nil {

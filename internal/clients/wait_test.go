@@ -338,3 +338,134 @@ func TestSettingsPacing(t *testing.T) {
 		t.Errorf("scale 0.0001: %+v", p)
 	}
 }
+
+// A waiter for a machine the cloud takes settle to terminate does not look before then: one
+// machine terminating for 200 ms (twenty ticks' worth at Initial 10 ms) is proven gone by the
+// one list at 200 ms that shows it terminated, not by a list per tick.
+func TestWaitGoneAfterFirstLooksAtSettle(t *testing.T) {
+	clock, f, cad, l := newGoneFixture("m-1")
+	start := clock.Now()
+	done := make(chan error, 1)
+	go func() { done <- cad.WaitGoneAfter(t.Context(), l, "m-1", 200*time.Millisecond, nil) }()
+	clock.WaitTimers(1)
+	f.set(StatusTerminated, "m-1") // the cloud finishes the terminate before the first look
+	clock.AdvanceToNext()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if n := f.calls.Load(); n != 1 {
+		t.Errorf("%d list calls, want 1", n)
+	}
+	if got := clock.Now().Sub(start); got < 200*time.Millisecond {
+		t.Errorf("the look came %s after the terminate, before the settle time", got)
+	}
+}
+
+// A machine still terminating after the settle time is looked at again on the backing-off
+// schedule (settle, then 2, 4, 8 x Initial ... up to Max apart), and a list that lacks it is
+// confirmed by the next one before it counts; a waiter that settles does not move the shared
+// schedule, so a waiter already there keeps its own ticks.
+func TestWaitGoneAfterBacksOffAndKeepsTheSharedSchedule(t *testing.T) {
+	clock, f, cad, l := newGoneFixture("m-1")
+	start := clock.Now()
+	var mu sync.Mutex
+	var ticks []time.Duration
+	other := make(chan error, 1)
+	stopOther := atomic.Bool{}
+	go func() {
+		other <- cad.Wait(t.Context(), func(_ context.Context, tick time.Time) (bool, error) {
+			mu.Lock()
+			ticks = append(ticks, tick.Sub(start))
+			mu.Unlock()
+			return stopOther.Load(), nil
+		})
+	}()
+	clock.WaitTimers(1)
+	done := make(chan error, 1)
+	go func() { done <- cad.WaitGoneAfter(t.Context(), l, "m-1", 100*time.Millisecond, nil) }()
+	clock.WaitTimers(2)
+	clock.AdvanceToNext() // 10 ms: only the other waiter looks
+	clock.WaitTimers(2)
+	mu.Lock()
+	if len(ticks) != 1 || ticks[0] != 10*time.Millisecond {
+		t.Fatalf("the other waiter looked at %v, want [10ms]: the settling waiter moved the schedule", ticks)
+	}
+	mu.Unlock()
+	if n := f.calls.Load(); n != 0 {
+		t.Fatalf("%d list calls before the settle time, want 0", n)
+	}
+	stopOther.Store(true)
+	clock.AdvanceToNext() // 30 ms
+	if err := <-other; err != nil {
+		t.Fatal(err)
+	}
+	// Its ticks: 150 ms (the schedule's first at or after 100 ms: terminating), 230 (lacked),
+	// 310 (confirmed).
+	clock.WaitTimers(1)
+	clock.AdvanceToNext() // 150 ms: still terminating
+	clock.WaitTimers(1)
+	if got := clock.Now().Sub(start); got != 151*time.Millisecond { // the list takes 1 ms
+		t.Fatalf("first look ended at %s, want 151ms", got)
+	}
+	if n := f.calls.Load(); n != 1 {
+		t.Fatalf("%d list calls by the first tick after the settle time, want 1", n)
+	}
+	f.set("", "m-1")
+	clock.AdvanceToNext() // lacked: not proof yet
+	clock.WaitTimers(1)
+	clock.AdvanceToNext() // confirmed
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if n := f.calls.Load(); n != 3 {
+		t.Errorf("%d list calls in all, want 3", n)
+	}
+}
+
+// Settings.Settle is on the poll intervals' clock.
+func TestSettingsSettle(t *testing.T) {
+	if got := (Settings{RateScale: 0.01}).Settle(20 * time.Second); got != 200*time.Millisecond {
+		t.Errorf("scaled: %s", got)
+	}
+	initial := PollInitial
+	t.Cleanup(func() { PollInitial = initial })
+	PollInitial = time.Second
+	if got := (Settings{}).Settle(20 * time.Second); got != 20*time.Second {
+		t.Errorf("real time: %s", got)
+	}
+	PollInitial = 10 * time.Millisecond
+	if got := (Settings{}).Settle(20 * time.Second); got != 200*time.Millisecond {
+		t.Errorf("real time, shrunk poll intervals: %s", got)
+	}
+}
+
+// Gone waiters whose terminates were accepted a few milliseconds apart (Terraform hands the
+// deletes of one apply over tens of milliseconds) share one first look and one confirming
+// look, instead of each starting looks at the next ticks of a fast schedule.
+func TestWaitGoneGathersTheFirstLook(t *testing.T) {
+	machines := ids("m", 3)
+	clock, f, cad, l := newGoneFixture()
+	var wg sync.WaitGroup
+	errs := make(chan error, len(machines))
+	for k, id := range machines {
+		wg.Go(func() { errs <- cad.WaitGoneAfter(t.Context(), l, id, 0, nil) })
+		clock.WaitTimers(k + 1)
+		clock.Advance(20 * time.Millisecond) // the next delete is answered 20 ms later (2 ticks' worth)
+	}
+	// All three are lacked by the gathering look (the cloud let them go at once) and by the
+	// one after it.
+	for range 2 {
+		clock.WaitTimers(len(machines))
+		clock.AdvanceToNext()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := f.calls.Load(); n != 2 {
+		t.Errorf("%d list calls for 3 machines, want 2: the shared first look and its confirmation", n)
+	}
+}

@@ -787,7 +787,7 @@ func (r *gpuInstanceResource) Delete(ctx context.Context, req resource.DeleteReq
 		r.data.cloudError(&resp.Diagnostics, cloud.Name(), "Unable to terminate "+displayName(cloud.Name())+" instance "+id, err)
 		return
 	}
-	if err := waitInstanceGone(ctx, r.data.cadence(cloud.Name()), cloud, id); err != nil {
+	if err := waitInstanceGone(ctx, r.data.cadence(cloud.Name()), r.data.timing.Settle(terminationTime(cloud)), cloud, id); err != nil {
 		r.data.cloudError(&resp.Diagnostics, cloud.Name(), fmt.Sprintf("%s instance %s did not finish terminating", displayName(cloud.Name()), id), err)
 	}
 }
@@ -797,14 +797,18 @@ func (r *gpuInstanceResource) Delete(ctx context.Context, req resource.DeleteReq
 // proof comes from the lists every deleted machine's waiter shares (a terminated status, or a
 // complete list that lacks it, confirmed by a later one), never from a GET per machine; other
 // clouds are asked for the machine itself. Every status change on the way is logged.
-func waitInstanceGone(ctx context.Context, cad *clients.Cadence, cloud clients.Cloud, id string) error {
+//
+// The first look waits for settle, the time the cloud typically takes to terminate a machine
+// (on the cadence's clock), and later looks back off: looks grow with the time waited only
+// logarithmically, never with the number of machines.
+func waitInstanceGone(ctx context.Context, cad *clients.Cadence, settle time.Duration, cloud clients.Cloud, id string) error {
 	prog := newProgress(ctx)
 	if l, ok := cloud.(clients.InstanceLooker); ok {
-		return cad.WaitGoneWatch(ctx, l, id, func(ctx context.Context, inst *clients.Instance) {
+		return cad.WaitGoneAfter(ctx, l, id, settle, func(ctx context.Context, inst *clients.Instance) {
 			prog.instance(ctx, inst, clients.StatusTerminated)
 		})
 	}
-	return cad.Wait(ctx, func(ctx context.Context, tick time.Time) (bool, error) {
+	return cad.WaitAfter(ctx, settle, func(ctx context.Context, tick time.Time) (bool, error) {
 		inst, err := cloud.GetInstance(clients.FreshSince(ctx, tick), id)
 		if clients.IsNotFound(err) {
 			return true, nil
@@ -815,6 +819,21 @@ func waitInstanceGone(ctx context.Context, cad *clients.Cadence, cloud clients.C
 		prog.instance(ctx, inst, clients.StatusTerminated)
 		return inst.Gone(), nil
 	})
+}
+
+// terminationTimes are the typical termination times (real-world) of clouds whose adapter does
+// not say (clients.TerminationTimer): a CoreWeave node pool is seen deleted by its controller
+// after about 2 s and drains its nodes for about 2 minutes. (Kept here while the CoreWeave
+// client is being reworked; it belongs in that adapter.)
+var terminationTimes = map[string]time.Duration{"coreweave": 2*time.Second + 2*time.Minute}
+
+// terminationTime is how long the cloud typically takes to terminate a machine whose terminate
+// it accepted (0: unknown, or at once, as a RunPod pod leaves its list).
+func terminationTime(cloud clients.Cloud) time.Duration {
+	if t, ok := cloud.(clients.TerminationTimer); ok {
+		return t.TerminationTime()
+	}
+	return terminationTimes[cloud.Name()]
 }
 
 func (r *gpuInstanceResource) ConfigValidators(context.Context) []resource.ConfigValidator {

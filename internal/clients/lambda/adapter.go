@@ -98,6 +98,13 @@ func (c *Cloud) pacing() clients.Pacing { return clients.Settings{RateScale: c.r
 
 const adoptMaxPause = 5 * time.Second
 
+// terminationTime is how long Lambda typically keeps a machine "terminating" once its terminate
+// was accepted (about 20 s; the emulator's default): waiters for its end look first after it.
+const terminationTime = 20 * time.Second
+
+// TerminationTime implements clients.TerminationTimer.
+func (c *Cloud) TerminationTime() time.Duration { return terminationTime }
+
 // TerminateWindow is how long the first terminate of a batch waits for others to join it:
 // Terraform starts the deletes of a configuration in parallel, and they reach the provider
 // within a few milliseconds of each other.

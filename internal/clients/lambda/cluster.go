@@ -1000,6 +1000,19 @@ func (c *Cloud) DeleteCluster(ctx context.Context, id string) error {
 	if err := c.terminate(ctx, ids); err != nil {
 		return err
 	}
+	// Lambda takes about terminationTime to terminate a machine, and the nodes hold the
+	// cluster's filesystem and ruleset until they are terminated: deleting those before then
+	// only collects "in use" answers and list calls. What ends each wait below is still what
+	// Lambda says, never this pause.
+	if len(ids) > 0 {
+		t := time.NewTimer(clients.Settings{RateScale: c.rateScale}.Settle(terminationTime))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("waiting for the nodes of Lambda Cloud cluster %s to terminate: %w", id, ctx.Err())
+		case <-t.C:
+		}
+	}
 	err = c.pacing().Poll(ctx, func(ctx context.Context) (bool, error) {
 		list, err := c.instances.Get(ctx, time.Now())
 		return len(members(list, id)) == 0, err

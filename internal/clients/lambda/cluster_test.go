@@ -769,6 +769,25 @@ func TestDeleteCluster(t *testing.T) {
 	}
 }
 
+// TestDeleteClusterWaitsForTermination: the filesystem and ruleset deletes, which fail while
+// terminating nodes hold them, start no sooner than Lambda's typical termination time after the
+// terminate (on the shortened poll clock: 20 s x 5 ms / 1 s).
+func TestDeleteClusterWaitsForTermination(t *testing.T) {
+	f := newFake(t)
+	c := clusterTestCloud(t, f)
+	newLambdaCloud(t, f, "us-east-1")
+	if _, err := c.CreateCluster(t.Context(), lambdaClusterSpec(2)); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if err := c.DeleteCluster(t.Context(), "pretrain"); err != nil {
+		t.Fatal(err)
+	}
+	if took, settle := time.Since(start), (clients.Settings{}).Settle(terminationTime); took < settle {
+		t.Errorf("the delete took %v, less than the %v Lambda takes to terminate", took, settle)
+	}
+}
+
 // TestDeleteClusterKeepsUsersFilesystem: a filesystem that existed before the cluster, even one
 // named like it, is the user's.
 func TestDeleteClusterKeepsUsersFilesystem(t *testing.T) {
