@@ -222,3 +222,37 @@ func cloudNameOf(c clients.Cloud) string {
 	}
 	return c.Name()
 }
+
+// displayName is a cloud's name for diagnostics.
+func displayName(cloud string) string {
+	if info, ok := clients.Lookup(cloud); ok {
+		return info.DisplayName
+	}
+	return cloud
+}
+
+// attrPath turns a neutral dotted field name ("lambda.file_system_names") into a path.
+func attrPath(field string) path.Path {
+	parts := strings.Split(field, ".")
+	p := path.Root(parts[0])
+	for _, part := range parts[1:] {
+		p = p.AtName(part)
+	}
+	return p
+}
+
+func quotedList(xs []string) string {
+	q := make([]string, len(xs))
+	for i, x := range xs {
+		q[i] = "`" + x + "`"
+	}
+	return strings.Join(q, ", ")
+}
+
+// regionOrAny names a region in messages, or says none was reported.
+func regionOrAny(region string) string {
+	if region == "" {
+		return "no region reported"
+	}
+	return region
+}

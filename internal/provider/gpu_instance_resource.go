@@ -2,10 +2,8 @@ package provider
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -341,91 +339,6 @@ func (r *gpuInstanceResource) ModifyPlan(ctx context.Context, req resource.Modif
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 }
 
-// checkOnCloud runs the plan-time checks of one cloud on a plan: the settings blocks, the
-// region, the GPU type and count, and the cloud's own rules. It fills in the resolved instance
-// type and GPU count, and returns attribute-scoped diagnostics.
-func checkOnCloud(ctx context.Context, cloud clients.Cloud, plan *gpuInstanceModel) (clients.InstanceType, diag.Diagnostics) {
-	var diags diag.Diagnostics
-	cloudName := cloud.Name()
-	if plan.Placement == nil {
-		for block, set := range map[string]bool{"lambda": plan.Lambda != nil, "runpod": plan.RunPod != nil, "coreweave": plan.CoreWeave != nil} {
-			if set && cloudName != block {
-				diags.AddAttributeError(path.Root(block), "Settings for another cloud",
-					fmt.Sprintf("The `%s` block only applies to cloud = %q, but this machine is on %q. Remove the block.", block, block, cloudName))
-			}
-		}
-	}
-	diags.Append(checkRegion(ctx, cloud, plan.Region, "Leave region out to let the provider pick one with capacity.")...)
-
-	var resolved clients.InstanceType
-	if !plan.GPUType.IsUnknown() && !plan.GPUCount.IsUnknown() {
-		var err error
-		resolved, err = cloud.ResolveInstanceType(plan.GPUType.ValueString(), int(plan.GPUCount.ValueInt64()))
-		if err != nil {
-			counts := countsSold(cloud, plan.GPUType.ValueString())
-			switch {
-			case plan.GPUCount.IsNull() && len(counts) > 0:
-				// The type alone does not say how many GPUs: the cloud sells several shapes.
-				diags.AddAttributeError(path.Root("gpu_count"), "GPU count needed",
-					fmt.Sprintf("%s sells %s in machines of %s GPUs, so gpu_type alone does not say which machine to launch. Set gpu_count to one of these counts, "+
-						"or set gpu_type to the cloud's instance type (which fixes the count).", displayName(cloudName), plan.GPUType.ValueString(), joinCounts(counts)))
-			case len(counts) > 0:
-				diags.AddAttributeError(path.Root("gpu_count"), "GPU type not available on "+cloudName, err.Error())
-			default:
-				diags.AddAttributeError(path.Root("gpu_type"), "GPU type not available on "+cloudName, err.Error())
-			}
-			return resolved, diags
-		}
-		plan.InstanceType = types.StringValue(resolved.Name)
-		plan.GPUCount = types.Int64Value(int64(resolved.GPUCount))
-	} else {
-		plan.InstanceType = types.StringUnknown()
-	}
-
-	if v, ok := cloud.(clients.InstanceValidator); ok {
-		spec := expandInstanceSpec(ctx, *plan, &diags)
-		unknown := plan.unknownAttributes()
-		for _, fe := range v.ValidateInstanceSpec(spec) {
-			if unknown[fe.Field] || unknown[strings.Split(fe.Field, ".")[0]] {
-				continue // judged at apply, when the value is known
-			}
-			diags.AddAttributeError(attrPath(fe.Field), fe.Summary, fe.Detail)
-		}
-	}
-	return resolved, diags
-}
-
-// checkPrice refuses, at plan time, a machine whose live price is above max_price_per_hour.
-func (r *gpuInstanceResource) checkPrice(ctx context.Context, cloud clients.Cloud, plan gpuInstanceModel, resolved clients.InstanceType, resp *resource.ModifyPlanResponse) {
-	if plan.MaxPricePerHour.IsNull() || plan.MaxPricePerHour.IsUnknown() || resolved.Name == "" {
-		return
-	}
-	limit := plan.MaxPricePerHour.ValueFloat64()
-	offers, err := cloud.Offers(ctx, clients.OfferFilter{GPUType: resolved.GPUType, GPUCount: resolved.GPUCount})
-	if r.data.authFailed(&resp.Diagnostics, cloud.Name(), err, true) {
-		return
-	}
-	if err != nil {
-		resp.Diagnostics.AddAttributeWarning(path.Root("max_price_per_hour"), "Price not checked",
-			"The price cap could not be checked at plan time ("+err.Error()+"); it is checked again at launch.")
-		return
-	}
-	cheapest := -1.0
-	for _, o := range offers {
-		if o.InstanceType != resolved.Name {
-			continue
-		}
-		if cheapest < 0 || o.PricePerHour < cheapest {
-			cheapest = o.PricePerHour
-		}
-	}
-	if cheapest > limit {
-		resp.Diagnostics.AddAttributeError(path.Root("max_price_per_hour"), "Price cap below every offer",
-			fmt.Sprintf("%s %s costs $%.2f per hour on %s, above max_price_per_hour = $%.2f. Raise the cap or choose a cheaper gpu_type.",
-				plan.Cloud.ValueString(), resolved.Name, cheapest, plan.Cloud.ValueString(), limit))
-	}
-}
-
 func (r *gpuInstanceResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	var plan gpuInstanceModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
@@ -502,78 +415,6 @@ func (r *gpuInstanceResource) saveAndWait(ctx context.Context, cloud clients.Clo
 	flattenInstance(ctx, ready, plan, &resp.Diagnostics)
 	keepPlannedPrice(plannedPrice, &plan.PricePerHour, displayName(cloud.Name())+" instance "+inst.ID, &resp.Diagnostics)
 	resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
-}
-
-// setPowerState starts or stops a machine and waits until it is running (and reachable) or
-// stopped.
-func setPowerState(ctx context.Context, cad *clients.Cadence, cloud clients.Cloud, id, desired string) (*clients.Instance, error) {
-	if _, err := cloud.UpdateInstance(ctx, id, clients.InstanceUpdate{DesiredState: &desired}); err != nil {
-		return nil, err
-	}
-	return waitPowerState(ctx, cad, cloud, id, desired)
-}
-
-// waitPowerState waits until a machine is running and reachable, or stopped.
-func waitPowerState(ctx context.Context, cad *clients.Cadence, cloud clients.Cloud, id, desired string) (*clients.Instance, error) {
-	if desired == clients.DesiredRunning {
-		return waitInstanceReady(ctx, cad, cloud, id)
-	}
-	return waitInstanceStopped(ctx, cad, cloud, id)
-}
-
-// waitInstanceStopped looks, at the cloud's shared cadence, until the machine reports stopped.
-func waitInstanceStopped(ctx context.Context, cad *clients.Cadence, cloud clients.Cloud, id string) (*clients.Instance, error) {
-	var last *clients.Instance
-	prog := newProgress(ctx)
-	err := cad.Wait(ctx, func(ctx context.Context, tick time.Time) (bool, error) {
-		inst, err := clients.LookOrGet(ctx, cloud, id, tick)
-		if err != nil {
-			return false, ignoreRateLimit(err)
-		}
-		last = inst
-		prog.instance(ctx, inst, clients.StatusStopped)
-		if inst.Status == clients.StatusError || inst.Gone() {
-			return false, fmt.Errorf("the cloud reports the machine as %s (%s) while stopping it", inst.Status, inst.NativeStatus)
-		}
-		return inst.Status == clients.StatusStopped, nil
-	})
-	return last, err
-}
-
-// ignoreRateLimit lets a waiter keep waiting through a refusal for its pace: the next look is
-// paced further apart anyway.
-func ignoreRateLimit(err error) error {
-	if errors.Is(err, clients.ErrRateLimited) {
-		return nil
-	}
-	return err
-}
-
-// waitInstanceReady looks, at the cloud's shared cadence, until the machine is usable, has
-// failed, or ctx ends. Every machine of the cloud being waited for is read from the same list
-// at each look (clients.Cadence), so booting a hundred machines costs no more polling than one.
-func waitInstanceReady(ctx context.Context, cad *clients.Cadence, cloud clients.Cloud, id string) (*clients.Instance, error) {
-	var last *clients.Instance
-	prog := newProgress(ctx)
-	err := cad.Wait(ctx, func(ctx context.Context, tick time.Time) (bool, error) {
-		inst, err := clients.LookOrGet(ctx, cloud, id, tick)
-		if err != nil {
-			return false, ignoreRateLimit(err)
-		}
-		last = inst
-		prog.instance(ctx, inst, "running and reachable")
-		if inst.Ready {
-			return true, nil
-		}
-		if inst.Failed() || inst.Status == clients.StatusStopped {
-			return false, fmt.Errorf("the cloud reports the machine (%s in %s) as %s (%s)", inst.InstanceType, regionOrAny(inst.Region), inst.Status, inst.NativeStatus)
-		}
-		return false, nil
-	})
-	if err != nil && last != nil && errors.Is(err, context.DeadlineExceeded) {
-		err = fmt.Errorf("timed out after %s while the machine was %s: %w", prog.elapsed(), instanceStatusText(last), err)
-	}
-	return last, err
 }
 
 func (r *gpuInstanceResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
@@ -707,49 +548,6 @@ func instanceUpdate(ctx context.Context, plan, state gpuInstanceModel, diags *di
 	return u
 }
 
-// runpodSettingUnknown reports a RunPod setting changed in place whose new value is known only
-// at apply (a registry credential created in the same run): the container may restart.
-func runpodSettingUnknown(plan gpuInstanceModel) bool {
-	return plan.RunPod != nil && (plan.RunPod.RegistryCredentialID.IsUnknown() || plan.RunPod.VolumeMountPath.IsUnknown())
-}
-
-// checkReferences asks the cloud, at plan time, whether what the machine refers to in the
-// account exists (clients.InstanceReferenceChecker: a RunPod template, a registry credential).
-// On an existing machine only references that change are checked: a template deleted after the
-// pod was made from it must not block every later plan. A reference known only at apply is
-// checked then by the cloud itself; a check the cloud could not answer is a warning.
-func checkReferences(ctx context.Context, cloud clients.Cloud, plan gpuInstanceModel, state *gpuInstanceModel) diag.Diagnostics {
-	var diags diag.Diagnostics
-	rc, ok := cloud.(clients.InstanceReferenceChecker)
-	if !ok {
-		return diags
-	}
-	spec := expandInstanceSpec(ctx, plan, &diags)
-	if spec.RunPod == nil {
-		return diags
-	}
-	unknown := plan.unknownAttributes()
-	if unknown["runpod.template_id"] || (state != nil && state.RunPod != nil && plan.RunPod.TemplateID.Equal(state.RunPod.TemplateID)) {
-		spec.RunPod.TemplateID = ""
-	}
-	if unknown["runpod.registry_credential_id"] || (state != nil && state.RunPod != nil && plan.RunPod.RegistryCredentialID.Equal(state.RunPod.RegistryCredentialID)) {
-		spec.RunPod.RegistryCredentialID = ""
-	}
-	if spec.RunPod.TemplateID == "" && spec.RunPod.RegistryCredentialID == "" {
-		return diags
-	}
-	errs, err := rc.CheckInstanceReferences(ctx, spec)
-	for _, fe := range errs {
-		diags.AddAttributeError(attrPath(fe.Field), fe.Summary, fe.Detail)
-	}
-	if err != nil {
-		diags.AddAttributeWarning(path.Root(cloud.Name()), "References not checked",
-			fmt.Sprintf("%s could not be asked at plan time whether the template or registry credential exists (%v); it checks them itself when the machine is created.",
-				displayName(cloud.Name()), err))
-	}
-	return diags
-}
-
 func (r *gpuInstanceResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
 	var state gpuInstanceModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
@@ -792,49 +590,11 @@ func (r *gpuInstanceResource) Delete(ctx context.Context, req resource.DeleteReq
 	}
 }
 
-// waitInstanceGone waits, at the cloud's shared cadence, until there is proof that the machine
-// is gone (behaviour contract 3). Where the cloud reads machines from a list snapshot, that
-// proof comes from the lists every deleted machine's waiter shares (a terminated status, or a
-// complete list that lacks it, confirmed by a later one), never from a GET per machine; other
-// clouds are asked for the machine itself. Every status change on the way is logged.
-//
-// The first look waits for settle, the time the cloud typically takes to terminate a machine
-// (on the cadence's clock), and later looks back off: looks grow with the time waited only
-// logarithmically, never with the number of machines.
-func waitInstanceGone(ctx context.Context, cad *clients.Cadence, settle time.Duration, cloud clients.Cloud, id string) error {
-	prog := newProgress(ctx)
-	if l, ok := cloud.(clients.InstanceLooker); ok {
-		return cad.WaitGoneAfter(ctx, l, id, settle, func(ctx context.Context, inst *clients.Instance) {
-			prog.instance(ctx, inst, clients.StatusTerminated)
-		})
-	}
-	return cad.WaitAfter(ctx, settle, func(ctx context.Context, tick time.Time) (bool, error) {
-		inst, err := cloud.GetInstance(clients.FreshSince(ctx, tick), id)
-		if clients.IsNotFound(err) {
-			return true, nil
-		}
-		if err != nil {
-			return false, ignoreRateLimit(err)
-		}
-		prog.instance(ctx, inst, clients.StatusTerminated)
-		return inst.Gone(), nil
-	})
-}
-
 // terminationTimes are the typical termination times (real-world) of clouds whose adapter does
 // not say (clients.TerminationTimer): a CoreWeave node pool is seen deleted by its controller
 // after about 2 s and drains its nodes for about 2 minutes. (Kept here while the CoreWeave
 // client is being reworked; it belongs in that adapter.)
 var terminationTimes = map[string]time.Duration{"coreweave": 2*time.Second + 2*time.Minute}
-
-// terminationTime is how long the cloud typically takes to terminate a machine whose terminate
-// it accepted (0: unknown, or at once, as a RunPod pod leaves its list).
-func terminationTime(cloud clients.Cloud) time.Duration {
-	if t, ok := cloud.(clients.TerminationTimer); ok {
-		return t.TerminationTime()
-	}
-	return terminationTimes[cloud.Name()]
-}
 
 func (r *gpuInstanceResource) ConfigValidators(context.Context) []resource.ConfigValidator {
 	return []resource.ConfigValidator{resourcevalidator.ExactlyOneOf(path.MatchRoot("cloud"), path.MatchRoot("placement"))}
@@ -842,68 +602,4 @@ func (r *gpuInstanceResource) ConfigValidators(context.Context) []resource.Confi
 
 func (r *gpuInstanceResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
 	importCloudAndID(ctx, req, resp)
-}
-
-// soldInSomeCount reports whether the cloud sells a GPU type in any count, to put a
-// resolution error on gpu_count (the count is wrong) rather than gpu_type (the type is).
-func soldInSomeCount(cloud clients.Cloud, gpuType string) bool {
-	return len(countsSold(cloud, gpuType)) > 0
-}
-
-// countsSold lists the GPU counts (up to 16) a cloud resolves a GPU type with, without calling
-// its API.
-func countsSold(cloud clients.Cloud, gpuType string) []int {
-	var out []int
-	for n := 1; n <= 16; n++ {
-		if _, err := cloud.ResolveInstanceType(gpuType, n); err == nil {
-			out = append(out, n)
-		}
-	}
-	return out
-}
-
-// joinCounts writes counts as "1, 2, 4 or 8".
-func joinCounts(counts []int) string {
-	s := make([]string, len(counts))
-	for i, n := range counts {
-		s[i] = strconv.Itoa(n)
-	}
-	if len(s) == 1 {
-		return s[0]
-	}
-	return strings.Join(s[:len(s)-1], ", ") + " or " + s[len(s)-1]
-}
-
-// displayName is a cloud's name for diagnostics.
-func displayName(cloud string) string {
-	if info, ok := clients.Lookup(cloud); ok {
-		return info.DisplayName
-	}
-	return cloud
-}
-
-// attrPath turns a neutral dotted field name ("lambda.file_system_names") into a path.
-func attrPath(field string) path.Path {
-	parts := strings.Split(field, ".")
-	p := path.Root(parts[0])
-	for _, part := range parts[1:] {
-		p = p.AtName(part)
-	}
-	return p
-}
-
-func quotedList(xs []string) string {
-	q := make([]string, len(xs))
-	for i, x := range xs {
-		q[i] = "`" + x + "`"
-	}
-	return strings.Join(q, ", ")
-}
-
-// regionOrAny names a region in messages, or says none was reported.
-func regionOrAny(region string) string {
-	if region == "" {
-		return "no region reported"
-	}
-	return region
 }
