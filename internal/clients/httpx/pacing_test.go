@@ -179,43 +179,44 @@ func TestDo_rateLimiterWaitHonoursContext(t *testing.T) {
 func TestDo_routeLimiterPacesOnlyItsRoute(t *testing.T) {
 	t.Parallel()
 	var mu sync.Mutex
-	seen := map[string][]time.Time{}
+	seen := map[string]int{}
 	srv, _ := newServer(t, func(w http.ResponseWriter, r *http.Request, hit int) {
 		mu.Lock()
-		seen[r.Method+" "+r.URL.Path] = append(seen[r.Method+" "+r.URL.Path], time.Now())
+		seen[r.Method+" "+r.URL.Path]++
 		mu.Unlock()
 		w.WriteHeader(http.StatusNoContent)
 	})
+	// Two launches an hour: once they are spent, a request that had to wait for this limiter
+	// could not finish within any test's deadline, so success proves it did not wait (no
+	// clock is read).
 	c := newClient(t, srv, func(cfg *Config) {
-		cfg.RouteLimits = []RouteLimit{{Method: http.MethodPost, Path: "/launch", Limiter: rate.NewLimiter(rate.Every(300*time.Millisecond), 1)}}
+		cfg.RouteLimits = []RouteLimit{{Method: http.MethodPost, Path: "/launch", Limiter: rate.NewLimiter(rate.Every(time.Hour), 2)}}
 	})
-	do := func(method, path string) {
-		t.Helper()
-		if err := c.Do(context.Background(), Request{Method: method, Path: path}, nil); err != nil {
-			t.Fatalf("%s %s: %v", method, path, err)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	do := func(method, path string) error {
+		return c.Do(ctx, Request{Method: method, Path: path}, nil)
+	}
+	for range 2 {
+		if err := do(http.MethodPost, "/launch"); err != nil {
+			t.Fatalf("launch within the burst: %v", err)
 		}
 	}
-	do(http.MethodPost, "/launch")
-	do(http.MethodPost, "/launch")
-	// The launch token is spent now; none of these may wait for it.
-	start := time.Now()
 	for range 2 {
-		do(http.MethodPost, "/terminate")
-		do(http.MethodGet, "/launch")
-		do(http.MethodPost, "/other/launch")
-		do(http.MethodPost, "/launch/x")
+		for _, r := range [][2]string{{http.MethodPost, "/terminate"}, {http.MethodGet, "/launch"}, {http.MethodPost, "/other/launch"}, {http.MethodPost, "/launch/x"}} {
+			if err := do(r[0], r[1]); err != nil {
+				t.Fatalf("%s %s was held by the launch limiter: %v", r[0], r[1], err)
+			}
+		}
 	}
-	if elapsed := time.Since(start); elapsed > 200*time.Millisecond {
-		t.Errorf("requests to other routes took %v, want no pacing", elapsed)
+	// A third launch must wait an hour: it is refused at once, and nothing is sent.
+	if err := do(http.MethodPost, "/launch"); err == nil {
+		t.Error("a third launch went out within the hour")
 	}
 	mu.Lock()
-	launches := seen["POST /api/v1/launch"]
-	mu.Unlock()
-	if len(launches) != 2 {
-		t.Fatalf("launch hits = %d, want 2", len(launches))
-	}
-	if gap := launches[1].Sub(launches[0]); gap < 280*time.Millisecond {
-		t.Errorf("second launch came %v after the first, want >= ~300ms", gap)
+	defer mu.Unlock()
+	if n := seen["POST /api/v1/launch"]; n != 2 {
+		t.Errorf("launch hits = %d, want 2", n)
 	}
 }
 
