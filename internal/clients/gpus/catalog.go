@@ -1,27 +1,21 @@
 // Package gpus is the neutral GPU catalog: one name per GPU model (H100_80GB_SXM), its memory,
-// and how each cloud spells it. Users write the neutral name (or a cloud's native id) and each
+// and how RunPod and CoreWeave spell it (Lambda's spelling is in its own package). Users write the neutral name (or a cloud's native id) and each
 // cloud adapter resolves it through this table, so "which GPU is this" is decided in one place.
 package gpus
 
 import (
-	"fmt"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 )
 
-// GPU is one GPU model and its spelling on every cloud that sells it.
+// GPU is one GPU model, with RunPod's and CoreWeave's spelling of it.
 type GPU struct {
 	// Name is the neutral catalog name, e.g. "H100_80GB_SXM".
 	Name        string
 	Description string
 	MemoryGB    int
 	Vendor      string // "nvidia" or "amd"
-
-	// Lambda instance types are gpu_{N}x_{LambdaSlug}; LambdaCounts lists the N Lambda sells.
-	LambdaSlug   string
-	LambdaCounts []int
 
 	// RunPodID is RunPod's GPU type id; RunPodMaxCount the most GPUs of it one pod can have.
 	RunPodID       string
@@ -40,11 +34,9 @@ type CoreWeaveType struct {
 
 var catalog = []GPU{
 	{Name: "H100_80GB_SXM", Description: "NVIDIA H100 80GB SXM5", MemoryGB: 80, Vendor: "nvidia",
-		LambdaSlug: "h100_sxm5", LambdaCounts: []int{1, 2, 4, 8},
 		RunPodID: "NVIDIA H100 80GB HBM3", RunPodMaxCount: 8,
 		CoreWeave: []CoreWeaveType{{InstanceType: "gd-8xh100ib-i128", GPUs: 8, InfiniBand: true}}},
 	{Name: "H100_80GB_PCIE", Description: "NVIDIA H100 80GB PCIe", MemoryGB: 80, Vendor: "nvidia",
-		LambdaSlug: "h100_pcie", LambdaCounts: []int{1},
 		RunPodID: "NVIDIA H100 PCIe", RunPodMaxCount: 8},
 	{Name: "H100_94GB_NVL", Description: "NVIDIA H100 NVL 94GB", MemoryGB: 94, Vendor: "nvidia",
 		RunPodID: "NVIDIA H100 NVL", RunPodMaxCount: 8},
@@ -52,20 +44,16 @@ var catalog = []GPU{
 		RunPodID: "NVIDIA H200", RunPodMaxCount: 8,
 		CoreWeave: []CoreWeaveType{{InstanceType: "gd-8xh200ib-i128", GPUs: 8, InfiniBand: true}}},
 	{Name: "B200_180GB_SXM", Description: "NVIDIA B200 180GB SXM6", MemoryGB: 180, Vendor: "nvidia",
-		LambdaSlug: "b200_sxm6", LambdaCounts: []int{1, 8},
 		RunPodID: "NVIDIA B200", RunPodMaxCount: 8,
 		CoreWeave: []CoreWeaveType{{InstanceType: "gd-8xb200ib-i128", GPUs: 8, InfiniBand: true}}},
 	{Name: "GH200_96GB", Description: "NVIDIA GH200 Grace Hopper 96GB", MemoryGB: 96, Vendor: "nvidia",
-		LambdaSlug: "gh200", LambdaCounts: []int{1},
 		CoreWeave: []CoreWeaveType{{InstanceType: "gd-1xgh200", GPUs: 1}}},
 	{Name: "A100_80GB_SXM", Description: "NVIDIA A100 80GB SXM4", MemoryGB: 80, Vendor: "nvidia",
-		LambdaSlug: "a100_80gb_sxm4", LambdaCounts: []int{8},
 		RunPodID: "NVIDIA A100-SXM4-80GB", RunPodMaxCount: 8,
 		CoreWeave: []CoreWeaveType{{InstanceType: "gd-8xa100-i128", GPUs: 8}}},
 	{Name: "A100_80GB_PCIE", Description: "NVIDIA A100 80GB PCIe", MemoryGB: 80, Vendor: "nvidia",
 		RunPodID: "NVIDIA A100 80GB PCIe", RunPodMaxCount: 8},
-	{Name: "A100_40GB", Description: "NVIDIA A100 40GB (PCIe for 1 GPU, SXM4 for 2-8)", MemoryGB: 40, Vendor: "nvidia",
-		LambdaSlug: "a100", LambdaCounts: []int{1, 2, 4, 8}},
+	{Name: "A100_40GB", Description: "NVIDIA A100 40GB (PCIe for 1 GPU, SXM4 for 2-8)", MemoryGB: 40, Vendor: "nvidia"},
 	{Name: "L40S_48GB", Description: "NVIDIA L40S 48GB", MemoryGB: 48, Vendor: "nvidia",
 		RunPodID: "NVIDIA L40S", RunPodMaxCount: 8,
 		CoreWeave: []CoreWeaveType{{InstanceType: "gd-8xl40s-i128", GPUs: 8}}},
@@ -73,16 +61,13 @@ var catalog = []GPU{
 		RunPodID: "NVIDIA L40", RunPodMaxCount: 8,
 		CoreWeave: []CoreWeaveType{{InstanceType: "gd-8xl40-i128", GPUs: 8}}},
 	{Name: "A6000_48GB", Description: "NVIDIA RTX A6000 48GB", MemoryGB: 48, Vendor: "nvidia",
-		LambdaSlug: "a6000", LambdaCounts: []int{1, 2, 4},
 		RunPodID: "NVIDIA RTX A6000", RunPodMaxCount: 8},
 	{Name: "A40_48GB", Description: "NVIDIA A40 48GB", MemoryGB: 48, Vendor: "nvidia",
 		RunPodID: "NVIDIA A40", RunPodMaxCount: 8},
 	{Name: "RTX_6000_ADA_48GB", Description: "NVIDIA RTX 6000 Ada Generation 48GB", MemoryGB: 48, Vendor: "nvidia",
 		RunPodID: "NVIDIA RTX 6000 Ada Generation", RunPodMaxCount: 8},
-	{Name: "A10_24GB", Description: "NVIDIA A10 24GB", MemoryGB: 24, Vendor: "nvidia",
-		LambdaSlug: "a10", LambdaCounts: []int{1}},
-	{Name: "V100_16GB", Description: "NVIDIA Tesla V100 16GB", MemoryGB: 16, Vendor: "nvidia",
-		LambdaSlug: "v100", LambdaCounts: []int{8}},
+	{Name: "A10_24GB", Description: "NVIDIA A10 24GB", MemoryGB: 24, Vendor: "nvidia"},
+	{Name: "V100_16GB", Description: "NVIDIA Tesla V100 16GB", MemoryGB: 16, Vendor: "nvidia"},
 	{Name: "RTX_4090_24GB", Description: "NVIDIA GeForce RTX 4090 24GB", MemoryGB: 24, Vendor: "nvidia",
 		RunPodID: "NVIDIA GeForce RTX 4090", RunPodMaxCount: 8},
 	{Name: "RTX_5090_32GB", Description: "NVIDIA GeForce RTX 5090 32GB", MemoryGB: 32, Vendor: "nvidia",
@@ -114,59 +99,6 @@ func Lookup(name string) (GPU, bool) {
 	return GPU{}, false
 }
 
-// LambdaInstanceType returns Lambda's instance type for count GPUs of a neutral model.
-func LambdaInstanceType(name string, count int) (string, error) {
-	g, ok := Lookup(name)
-	if !ok {
-		return "", fmt.Errorf("unknown GPU type %q; known types: %s", name, strings.Join(Names(), ", "))
-	}
-	if g.LambdaSlug == "" {
-		return "", fmt.Errorf("%s is not sold by Lambda Cloud", g.Name)
-	}
-	if !slices.Contains(g.LambdaCounts, count) {
-		return "", fmt.Errorf("%s comes in counts of %s per Lambda Cloud instance, not %d", g.Name, joinInts(g.LambdaCounts), count)
-	}
-	return fmt.Sprintf("gpu_%dx_%s", count, g.LambdaSlug), nil
-}
-
-// ParseLambdaInstanceType splits a Lambda instance type ("gpu_8x_h100_sxm5") into its neutral
-// GPU name and count. ok is false for a well-formed type this catalog does not know, which
-// callers may still pass through to Lambda as a native id.
-func ParseLambdaInstanceType(t string) (name string, count int, ok bool) {
-	rest, found := strings.CutPrefix(t, "gpu_")
-	if !found {
-		return "", 0, false
-	}
-	n, slug, found := strings.Cut(rest, "x_")
-	if !found {
-		return "", 0, false
-	}
-	count, err := strconv.Atoi(n)
-	if err != nil || count <= 0 {
-		return "", 0, false
-	}
-	for _, g := range catalog {
-		if g.LambdaSlug == slug {
-			return g.Name, count, true
-		}
-	}
-	return "", count, false
-}
-
-// IsLambdaInstanceType reports whether s is spelled like a Lambda instance type.
-func IsLambdaInstanceType(s string) bool {
-	rest, ok := strings.CutPrefix(s, "gpu_")
-	if !ok {
-		return false
-	}
-	n, slug, ok := strings.Cut(rest, "x_")
-	if !ok || slug == "" {
-		return false
-	}
-	c, err := strconv.Atoi(n)
-	return err == nil && c > 0
-}
-
 // ByRunPodID finds the GPU RunPod calls id.
 func ByRunPodID(id string) (GPU, bool) {
 	for _, g := range catalog {
@@ -187,12 +119,4 @@ func ByCoreWeaveInstanceType(t string) (GPU, CoreWeaveType, bool) {
 		}
 	}
 	return GPU{}, CoreWeaveType{}, false
-}
-
-func joinInts(xs []int) string {
-	parts := make([]string, len(xs))
-	for i, x := range xs {
-		parts[i] = strconv.Itoa(x)
-	}
-	return strings.Join(parts, ", ")
 }

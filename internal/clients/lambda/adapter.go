@@ -236,22 +236,17 @@ func (c *Cloud) Regions() []string { return slices.Clone(publicRegions) }
 // into Lambda's instance type. A native type passes through; with count > 0 the count must be
 // the one the type carries.
 func (c *Cloud) ResolveInstanceType(gpuType string, count int) (clients.InstanceType, error) {
-	if gpus.IsLambdaInstanceType(gpuType) {
-		name, n, known := gpus.ParseLambdaInstanceType(gpuType)
+	if _, _, native := splitInstanceType(gpuType); native {
+		name, n := gpuOfInstanceType(gpuType)
 		if count > 0 && count != n {
 			return clients.InstanceType{}, clients.Errorf(clients.ErrInvalid, "Lambda Cloud instance type %s has %d GPUs, not %d", gpuType, n, count)
 		}
-		if !known {
-			name = lambdaGPUSlug(gpuType)
-		}
 		return clients.InstanceType{Name: gpuType, GPUType: name, GPUCount: n}, nil
 	}
-	if count <= 0 {
-		if g, ok := gpus.Lookup(gpuType); ok && len(g.LambdaCounts) == 1 {
-			count = g.LambdaCounts[0] // the only shape Lambda sells is what "any count" means
-		}
+	if sold := countsSold(gpuType); count <= 0 && len(sold) == 1 {
+		count = sold[0] // the only shape Lambda sells is what "any count" means
 	}
-	t, err := gpus.LambdaInstanceType(gpuType, count)
+	t, err := instanceTypeFor(gpuType, count)
 	if err != nil {
 		return clients.InstanceType{}, &clients.KindError{Kind: clients.ErrInvalid, Msg: err.Error()}
 	}
@@ -259,23 +254,10 @@ func (c *Cloud) ResolveInstanceType(gpuType string, count int) (clients.Instance
 	return clients.InstanceType{Name: t, GPUType: g.Name, GPUCount: count}, nil
 }
 
-// lambdaGPUSlug is the GPU part of an instance type the catalog does not know
-// ("gpu_1x_x100_sxm9" -> "x100_sxm9"): the best native GPU id there is.
-func lambdaGPUSlug(instanceType string) string {
-	rest, _ := strings.CutPrefix(instanceType, "gpu_")
-	if _, slug, ok := strings.Cut(rest, "x_"); ok {
-		return slug
-	}
-	return instanceType
-}
-
-// gpuOf names the GPU model and count of an instance type, preferring the catalog's neutral
-// name and the API's own GPU count.
+// gpuOf names the GPU model and count of an instance type, preferring the neutral name and the
+// API's own GPU count.
 func gpuOf(t InstanceType) (string, int) {
-	name, n, known := gpus.ParseLambdaInstanceType(t.Name)
-	if !known {
-		name = lambdaGPUSlug(t.Name)
-	}
+	name, n := gpuOfInstanceType(t.Name)
 	if t.Specs.GPUs > 0 {
 		n = t.Specs.GPUs
 	}

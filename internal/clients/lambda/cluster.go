@@ -17,7 +17,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
-	"github.com/neocloud/terraform-provider-neocloud/internal/clients/gpus"
 )
 
 // A neutral cluster on Lambda Cloud is a group of instances of one type in one region that
@@ -109,8 +108,8 @@ func (c *Cloud) ValidateClusterSpec(spec clients.ClusterSpec) []clients.FieldErr
 // are whole machines.
 func (c *Cloud) clusterInstanceType(spec clients.ClusterSpec) (clients.InstanceType, error) {
 	count := spec.GPUsPerNode
-	if g, ok := gpus.Lookup(spec.GPUType); ok && count == 0 && len(g.LambdaCounts) > 0 {
-		count = slices.Max(g.LambdaCounts)
+	if sold := countsSold(spec.GPUType); count == 0 && len(sold) > 0 {
+		count = slices.Max(sold)
 	}
 	return c.ResolveInstanceType(spec.GPUType, count)
 }
