@@ -594,6 +594,10 @@ func waitClusterReady(ctx context.Context, cad *clients.Cadence, cc clients.Clus
 		if c.Status == clients.ClusterFailed {
 			return false, fmt.Errorf("the cloud reports the cluster as failed (%s)%s", c.NativeStatus, problemSuffix(c))
 		}
+		if c.Shortage != nil {
+			// Of the capacity kind: cluster placement tries its next candidate.
+			return false, c.Shortage
+		}
 		if c.Stalled {
 			return false, fmt.Errorf("the cluster cannot finish: %s", c.Problem)
 		}

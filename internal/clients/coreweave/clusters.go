@@ -464,6 +464,7 @@ func (c *Cloud) view(cl *Cluster, owned bool, plan *poolPlan, pool *NodePool, no
 		target := poolTarget(pool)
 		atTarget := ready == target && len(v.Nodes) == target
 		problem := poolProblem(pool)
+		short, waiting := c.shortage(cl, pool, ready, target, time.Now())
 		switch {
 		case atTarget:
 			v.Ready = true
@@ -471,6 +472,14 @@ func (c *Cloud) view(cl *Cluster, owned bool, plan *poolPlan, pool *NodePool, no
 			if cl.Status != ClusterStatusRunning {
 				v.Status = clients.ClusterUpdating
 			}
+		case short != nil:
+			// Waited for capacity longer than the grace: the shortage is the answer.
+			v.Status, v.Stalled, v.Shortage = clients.ClusterDegraded, true, short
+			v.Problem = short.Error()
+		case waiting != "":
+			// Short of capacity for a moment only: CoreWeave may yet find the nodes.
+			v.Status = progressing
+			v.Problem = waiting
 		case problem != "":
 			v.Status, v.Stalled = clients.ClusterDegraded, true
 			v.Problem = fmt.Sprintf("%d of %d nodes ready; %s", ready, target, problem)
