@@ -2,6 +2,10 @@ package provider
 
 import (
 	"fmt"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 	"regexp"
 	"testing"
 	"time"
@@ -51,5 +55,70 @@ func TestAccGPUCluster_coreweaveNoCapacityFailsQuickly(t *testing.T) {
 				},
 			},
 		},
+	})
+}
+
+// placedCoreWeaveFirstConfig is a 2-node H100 cluster placed on CoreWeave's US-EAST-04A first,
+// then Lambda.
+func placedCoreWeaveFirstConfig(env *testEnv) string {
+	return env.providerConfig() + fmt.Sprintf(`
+resource "neocloud_ssh_key" "lambda" {
+  cloud      = "lambda"
+  name       = "acc-key"
+  public_key = %q
+}
+
+resource "neocloud_gpu_cluster" "c" {
+  name          = "acc-placed"
+  gpu_type      = "H100_80GB_SXM"
+  gpus_per_node = 8
+  node_count    = 2
+  ssh_key_ids   = [neocloud_ssh_key.lambda.id]
+  placement {
+    clouds  = ["coreweave", "lambda"]
+    regions = ["US-EAST-04A", "us-east-1"]
+  }
+}
+`, testPublicKey)
+}
+
+// Ordered placement, CoreWeave first, but CoreWeave has no H100 capacity in the zone: CKS
+// accepts the cluster, its node pool waits with InsufficientCapacity, and after the grace the
+// provider deletes the CKS cluster (with its pool and the VPC it made), waits until CoreWeave
+// shows it gone, and places the cluster on Lambda. A warning says why CoreWeave was passed
+// over; the next plan is empty; destroy leaves nothing on either cloud.
+func TestAccGPUCluster_placementFailsOverWhenCoreWeaveHasNoCapacity(t *testing.T) {
+	testAccPreCheck(t)
+	env := newTestEnv(t)
+	env.emu.CoreWeave.SetCapacity(coreweaveH100, "US-EAST-04A", 0)
+	addr := "neocloud_gpu_cluster.c"
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		CheckDestroy:             resource.ComposeTestCheckFunc(checkNoLiveLambdaInstances(env), checkCoreWeave(env, 0, 0, 0)),
+		Steps: []resource.TestStep{{
+			Config: placedCoreWeaveFirstConfig(env),
+			ConfigPlanChecks: resource.ConfigPlanChecks{
+				PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+			},
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(addr, tfjsonpath.New("cloud"), knownvalue.StringExact("lambda")),
+				statecheck.ExpectKnownValue(addr, tfjsonpath.New("status"), knownvalue.StringExact("running")),
+				statecheck.ExpectKnownValue(addr, tfjsonpath.New("nodes"), knownvalue.ListSizeExact(2)),
+			},
+			Check: resource.ComposeTestCheckFunc(
+				checkLambdaInstances(env, 2),
+				checkCoreWeave(env, 0, 0, 0),
+				func(*terraform.State) error {
+					cw := env.emu.CoreWeave
+					if n := len(cw.Clusters()); n != 1 {
+						return fmt.Errorf("CoreWeave should have been asked for exactly one cluster (then deleted); it saw %d", n)
+					}
+					if n := len(cw.NodePools()); n != 0 {
+						return fmt.Errorf("no node pool may be left on CoreWeave; %d are", n)
+					}
+					return nil
+				},
+			),
+		}},
 	})
 }
