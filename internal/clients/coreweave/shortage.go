@@ -77,7 +77,7 @@ func (c *Cloud) shortage(cl *Cluster, p *NodePool, ready, target int, now time.T
 	held := now.Sub(since)
 	text := strings.TrimSpace(strings.Trim(cd.Reason+": "+cd.Message, ": "))
 	if held < c.shortageGrace {
-		return nil, fmt.Sprintf("%d of %d nodes ready; %s (for %s; given up after %s)", ready, target, text,
+		return nil, fmt.Sprintf("%d of %d nodes ready; %s (waiting for capacity for %s; an error after %s)", ready, target, text,
 			roundHeld(held), roundHeld(c.shortageGrace))
 	}
 	kind, what := clients.ErrCapacity, "no capacity"
