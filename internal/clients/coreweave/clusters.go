@@ -75,16 +75,28 @@ type poolPlan struct {
 	InstanceType string
 	Nodes        int
 	ComputeClass string
+	// Token is the launch token's value (clients.TokenValue) the pool is labelled with, so that
+	// FindCluster can tell the pool this resource's launch made ("" for none).
+	Token string
 }
 
 func (p poolPlan) nodePool() NodePool {
-	return NodePool{
-		Metadata: ObjectMeta{
-			Name:   p.Name,
-			Labels: map[string]string{labelManagedBy: managedByValue, labelRole: roleCluster},
-		},
-		Spec: NodePoolSpec{InstanceType: p.InstanceType, TargetNodes: p.Nodes, ComputeClass: p.ComputeClass},
+	labels := map[string]string{labelManagedBy: managedByValue, labelRole: roleCluster}
+	if p.Token != "" {
+		labels[labelLaunchToken] = p.Token
 	}
+	return NodePool{
+		Metadata: ObjectMeta{Name: p.Name, Labels: labels},
+		Spec:     NodePoolSpec{InstanceType: p.InstanceType, TargetNodes: p.Nodes, ComputeClass: p.ComputeClass},
+	}
+}
+
+// tokenValue is the label value of a spec's launch token ("" for none).
+func tokenValue(spec clients.ClusterSpec) string {
+	if spec.LaunchToken == "" {
+		return ""
+	}
+	return clients.TokenValue(spec.LaunchToken)
 }
 
 // clusterPoolName is the NodePool of a cluster.
@@ -107,7 +119,8 @@ func (c *Cloud) CreateCluster(ctx context.Context, spec clients.ClusterSpec) (*c
 		return nil, err
 	}
 	o := clusterOptions(spec)
-	plan := poolPlan{Name: clusterPoolName(spec.Name), InstanceType: it.Name, Nodes: spec.NodeCount, ComputeClass: wireComputeClass(o.ComputeClass)}
+	plan := poolPlan{Name: clusterPoolName(spec.Name), InstanceType: it.Name, Nodes: spec.NodeCount, ComputeClass: wireComputeClass(o.ComputeClass),
+		Token: tokenValue(spec)}
 
 	before, err := c.api.ListClusters(ctx)
 	if err != nil {
@@ -266,7 +279,7 @@ func (c *Cloud) ResumeCluster(id string, spec clients.ClusterSpec) error {
 		return clients.Errorf(clients.ErrInvalid, "a CoreWeave cluster has %d to %d nodes, not %d", ClusterMinNodes, ClusterMaxNodes, spec.NodeCount)
 	}
 	c.setPlan(id, poolPlan{Name: clusterPoolName(spec.Name), InstanceType: it.Name, Nodes: spec.NodeCount,
-		ComputeClass: wireComputeClass(clusterOptions(spec).ComputeClass)})
+		ComputeClass: wireComputeClass(clusterOptions(spec).ComputeClass), Token: tokenValue(spec)})
 	return nil
 }
 
