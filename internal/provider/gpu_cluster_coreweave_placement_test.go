@@ -61,6 +61,11 @@ func TestAccGPUCluster_coreweaveNoCapacityFailsQuickly(t *testing.T) {
 // placedCoreWeaveFirstConfig is a 2-node H100 cluster placed on CoreWeave's US-EAST-04A first,
 // then Lambda.
 func placedCoreWeaveFirstConfig(env *testEnv) string {
+	return placedOnCoreWeaveConfig(env, `["coreweave", "lambda"]`)
+}
+
+// placedOnCoreWeaveConfig is that cluster with the clouds in the given order.
+func placedOnCoreWeaveConfig(env *testEnv, clouds string) string {
 	return env.providerConfig() + fmt.Sprintf(`
 resource "neocloud_ssh_key" "lambda" {
   cloud      = "lambda"
@@ -75,11 +80,11 @@ resource "neocloud_gpu_cluster" "c" {
   node_count    = 2
   ssh_key_ids   = [neocloud_ssh_key.lambda.id]
   placement {
-    clouds  = ["coreweave", "lambda"]
+    clouds  = %s
     regions = ["US-EAST-04A", "us-east-1"]
   }
 }
-`, testPublicKey)
+`, testPublicKey, clouds)
 }
 
 // Ordered placement, CoreWeave first, but CoreWeave has no H100 capacity in the zone: CKS
@@ -120,5 +125,62 @@ func TestAccGPUCluster_placementFailsOverWhenCoreWeaveHasNoCapacity(t *testing.T
 				},
 			),
 		}},
+	})
+}
+
+// A CKS cluster an earlier apply left (here: created, then forgotten by state with a removed
+// block, as a crash would leave it) is found by its name and launch token when placement lists
+// Lambda first: it is adopted on CoreWeave, nothing is launched on Lambda, and no second CKS
+// cluster is made. The next plan is empty, and destroy removes it with its VPC.
+func TestAccGPUCluster_placementAdoptsWhatAnInterruptedRunLeftOnCoreWeave(t *testing.T) {
+	testAccPreCheck(t)
+	env := newTestEnv(t)
+	addr := "neocloud_gpu_cluster.c"
+	fixed := env.providerConfig() + `
+resource "neocloud_gpu_cluster" "c" {
+  name          = "acc-placed"
+  cloud         = "coreweave"
+  region        = "US-EAST-04A"
+  gpu_type      = "H100_80GB_SXM"
+  gpus_per_node = 8
+  node_count    = 2
+}
+`
+	forgotten := env.providerConfig() + `
+removed {
+  from = neocloud_gpu_cluster.c
+  lifecycle {
+    destroy = false
+  }
+}
+`
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		CheckDestroy:             resource.ComposeTestCheckFunc(checkNoLiveLambdaInstances(env), checkCoreWeave(env, 0, 0, 0)),
+		Steps: []resource.TestStep{
+			{Config: fixed, Check: checkCoreWeave(env, 1, 1, 2)},
+			{Config: forgotten, Check: checkCoreWeave(env, 1, 1, 2)},
+			{
+				Config: placedOnCoreWeaveConfig(env, `["lambda", "coreweave"]`),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("cloud"), knownvalue.StringExact("coreweave")),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("region"), knownvalue.StringExact("US-EAST-04A")),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("status"), knownvalue.StringExact("running")),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("nodes"), knownvalue.ListSizeExact(2)),
+				},
+				Check: resource.ComposeTestCheckFunc(checkCoreWeave(env, 1, 1, 2), func(*terraform.State) error {
+					if n := len(env.emu.Lambda.Instances()); n != 0 {
+						return fmt.Errorf("nothing may be launched on Lambda while the cluster exists on CoreWeave; %d were", n)
+					}
+					if n := len(env.emu.CoreWeave.Clusters()); n != 1 {
+						return fmt.Errorf("want the one CKS cluster, adopted; the emulator has %d", n)
+					}
+					return nil
+				}),
+			},
+		},
 	})
 }
