@@ -582,6 +582,7 @@ func (c *Cloud) DeleteCluster(ctx context.Context, id string) error {
 		return err
 	}
 	c.dropPlan(id)
+	c.forgetShortages(id)
 	cl, err := c.api.GetCluster(ctx, id)
 	if clients.IsNotFound(err) {
 		// Gone already; its VPC may still be there if an earlier delete stopped between the two.

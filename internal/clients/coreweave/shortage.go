@@ -89,6 +89,17 @@ func (c *Cloud) shortage(cl *Cluster, p *NodePool, ready, target int, now time.T
 		what, target, p.Spec.InstanceType, cl.Zone, p.Metadata.Name, cl.Name, ready, target, roundHeld(held), text), ""
 }
 
+// forgetShortages drops what this process saw of a cluster's pools (the cluster is deleted).
+func (c *Cloud) forgetShortages(clusterID string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k := range c.shortSeen {
+		if strings.HasPrefix(k, clusterID+"/") {
+			delete(c.shortSeen, k)
+		}
+	}
+}
+
 // roundHeld rounds a duration for a message (whole seconds, or milliseconds below one second).
 func roundHeld(d time.Duration) time.Duration {
 	if d < time.Second {
