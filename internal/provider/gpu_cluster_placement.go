@@ -233,7 +233,8 @@ func (r *gpuClusterResource) createPlaced(ctx context.Context, plan *gpuClusterM
 				*plan = partial
 				out.chosen = i
 				warnPlacedElsewhere(&resp.Diagnostics, "cluster", candidates, out)
-				return placedCluster{cloud: c.cloud, cluster: cluster, waited: true, ready: ready, waitErr: werr}, nil
+				// The cluster landed here, ready or not: the wait's error is the result's.
+				return placedCluster{cloud: c.cloud, cluster: cluster, waited: true, ready: ready, waitErr: werr}, nil //nolint:nilerr // werr is in the result
 			}
 			// The cloud accepted the cluster but cannot give it its nodes: as a refusal of
 			// the create, after which the cluster is deleted.

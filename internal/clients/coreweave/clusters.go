@@ -477,7 +477,7 @@ func (c *Cloud) view(cl *Cluster, owned bool, plan *poolPlan, pool *NodePool, no
 		target := poolTarget(pool)
 		atTarget := ready == target && len(v.Nodes) == target
 		problem := poolProblem(pool)
-		short, waiting := c.shortage(cl, pool, ready, target, time.Now())
+		waiting, short := c.shortage(cl, pool, ready, target, time.Now())
 		switch {
 		case atTarget:
 			v.Ready = true

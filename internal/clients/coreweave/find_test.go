@@ -18,8 +18,15 @@ func findSpec() clients.ClusterSpec {
 
 func TestFindClusterNoneFound(t *testing.T) {
 	f := newFake(t)
-	f.addVPC("vpc-9", "someone-elses", "US-EAST-04A")
-	f.addCluster("cl-9", "other", "US-EAST-04A", "vpc-9", "STATUS_RUNNING")
+	f.addVPC("vpc-9", "someone-elses", "US-WEST-04A")
+	f.addCluster("cl-9", "other", "US-WEST-04A", "vpc-9", "STATUS_RUNNING")
+	// Another cluster's pool, short of capacity, is not looked at.
+	f.addPool("cl-9", map[string]any{
+		"metadata": map[string]any{"name": "pretrain-gpu", "labels": map[string]any{labelLaunchToken: "tok-1"}},
+		"spec":     map[string]any{"instanceType": "gd-8xh100ib-i128", "targetNodes": 2},
+	})
+	f.setPoolStatus("cl-9", "pretrain-gpu", 0,
+		map[string]any{"type": "CapacityAvailable", "status": "False", "reason": "InsufficientCapacity"})
 	c := newTestCloud(t, f)
 	cl, err := c.FindCluster(t.Context(), findSpec())
 	if err != nil || cl != nil {

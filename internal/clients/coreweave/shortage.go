@@ -47,21 +47,21 @@ func shortageKey(clusterID string, p *NodePool) string {
 	return clusterID + "/" + p.Metadata.Name + "/" + p.Metadata.UID
 }
 
-// shortage says whether a cluster's pool is short of capacity: err (of kind ErrCapacity or
-// ErrQuota) once its capacity condition has held for the grace; before that, waiting describes
-// the wait. Both are empty for a pool that is not short.
+// shortage says whether a cluster's pool is short of capacity: before its capacity condition
+// has held for the grace, waiting describes the wait; after, err (of kind ErrCapacity or
+// ErrQuota) says what was short. Both are empty for a pool that is not short.
 //
 // How long the condition has held is measured from its lastTransitionTime (CoreWeave's clock);
 // one that is missing or in the future (clocks disagree) counts from when this process first
 // saw the condition.
-func (c *Cloud) shortage(cl *Cluster, p *NodePool, ready, target int, now time.Time) (err error, waiting string) {
+func (c *Cloud) shortage(cl *Cluster, p *NodePool, ready, target int, now time.Time) (waiting string, err error) {
 	key := shortageKey(cl.ID, p)
 	cd := capacityCondition(p)
 	if cd == nil || ready >= target {
 		c.mu.Lock()
 		delete(c.shortSeen, key)
 		c.mu.Unlock()
-		return nil, ""
+		return "", nil
 	}
 	c.mu.Lock()
 	seen, ok := c.shortSeen[key]
@@ -77,16 +77,16 @@ func (c *Cloud) shortage(cl *Cluster, p *NodePool, ready, target int, now time.T
 	held := now.Sub(since)
 	text := strings.TrimSpace(strings.Trim(cd.Reason+": "+cd.Message, ": "))
 	if held < c.shortageGrace {
-		return nil, fmt.Sprintf("%d of %d nodes ready; %s (waiting for capacity for %s; an error after %s)", ready, target, text,
-			roundHeld(held), roundHeld(c.shortageGrace))
+		return fmt.Sprintf("%d of %d nodes ready; %s (waiting for capacity for %s; an error after %s)", ready, target, text,
+			roundHeld(held), roundHeld(c.shortageGrace)), nil
 	}
 	kind, what := clients.ErrCapacity, "no capacity"
 	if strings.Contains(strings.ToLower(text), "quota") {
 		kind, what = clients.ErrQuota, "quota exceeded"
 	}
-	return clients.Errorf(kind, "%s for %d x %s in %s: CoreWeave's node pool %s of CKS cluster %s has %d of %d nodes ready and has waited %s for more (%s). "+
+	return "", clients.Errorf(kind, "%s for %d x %s in %s: CoreWeave's node pool %s of CKS cluster %s has %d of %d nodes ready and has waited %s for more (%s). "+
 		"Try another zone or instance type, a placement block with other candidates, or ask CoreWeave for capacity",
-		what, target, p.Spec.InstanceType, cl.Zone, p.Metadata.Name, cl.Name, ready, target, roundHeld(held), text), ""
+		what, target, p.Spec.InstanceType, cl.Zone, p.Metadata.Name, cl.Name, ready, target, roundHeld(held), text)
 }
 
 // forgetShortages drops what this process saw of a cluster's pools (the cluster is deleted).
