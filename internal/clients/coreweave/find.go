@@ -71,7 +71,10 @@ func (c *Cloud) FindCluster(ctx context.Context, spec clients.ClusterSpec) (*cli
 			if tok := pool.Metadata.Labels[labelLaunchToken]; plan.Token != "" && tok != "" && tok != plan.Token {
 				return nil, c.oldCluster(cl, "has a node pool "+plan.Name+" that another launch made")
 			}
-		case !clients.IsNotFound(err):
+		case clients.IsNotFound(err), transientKube(err):
+			// No pool yet, or the API server not answering for now: the name and the VPC
+			// made for it identify the cluster.
+		default:
 			return nil, err
 		}
 	}
