@@ -145,6 +145,11 @@ type Cluster struct {
 	// Stalled means the cloud will not make progress without a change (no capacity for the
 	// missing nodes, the node pool gone): waiting longer is pointless.
 	Stalled bool
+	// Shortage is set when the cloud will not get the missing nodes for lack of capacity or
+	// quota (CoreWeave: a node pool that has waited for capacity past a short grace): an error
+	// wrapping ErrCapacity or ErrQuota that names what was short, so that a wait stops with it
+	// and cluster placement tries its next candidate. Stalled is set with it.
+	Shortage error
 	// SSHKeyIDs are the account keys the nodes were launched with, where the cloud reports
 	// them (Lambda: the nodes' key names, mapped to key ids), so that an import knows them.
 	SSHKeyIDs []string

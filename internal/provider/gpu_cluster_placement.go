@@ -142,15 +142,29 @@ func sameType(candidates []placementCandidate) *clients.InstanceType {
 	return &candidates[0].resolved
 }
 
-// createPlaced tries the placement candidates in turn. A candidate that refuses for capacity
-// or quota after launching some nodes has them deleted, and only once the cloud proves them
-// gone is the next candidate tried: a deletion that cannot be confirmed stops the create with
-// the partial cluster saved in state (tainted, so the next apply or destroy removes it). It
-// returns the cloud and the accepted cluster, or an error naming each candidate and its answer.
-func (r *gpuClusterResource) createPlaced(ctx context.Context, plan *gpuClusterModel, spec clients.ClusterSpec, resp *resource.CreateResponse) (clients.Cloud, *clients.Cluster, error) {
+// placedCluster is what createPlaced ends with: the cloud the cluster landed on, the cluster
+// as the cloud accepted (or adopted) it, and, when createPlaced waited for it there, the last
+// view of the wait and the wait's error.
+type placedCluster struct {
+	cloud   clients.Cloud
+	cluster *clients.Cluster
+	waited  bool
+	ready   *clients.Cluster
+	waitErr error
+}
+
+// createPlaced tries the placement candidates in turn: it creates the cluster on one and waits
+// there for its nodes. A candidate that refuses for capacity or quota, in its create or during
+// the wait (CoreWeave accepts a cluster whose node pool then finds no capacity), after making
+// something has it deleted, and only once the cloud proves it gone is the next candidate tried:
+// a deletion that cannot be confirmed stops the create with the partial cluster saved in state
+// (tainted, so the next apply or destroy removes it). The id of an accepted cluster is in state
+// before the wait. It returns where the cluster landed (err is the create's error there), or
+// an error naming each candidate and its answer.
+func (r *gpuClusterResource) createPlaced(ctx context.Context, plan *gpuClusterModel, spec clients.ClusterSpec, resp *resource.CreateResponse) (placedCluster, error) {
 	candidates, skipped, cd := r.data.placementCandidates(ctx, r.placementRequest(ctx, *plan))
 	if cd.HasError() {
-		return nil, nil, errors.New(cd.Errors()[0].Detail())
+		return placedCluster{}, errors.New(cd.Errors()[0].Detail())
 	}
 	// Look on every candidate cloud before creating on any: a rerun after a crash must find the
 	// cluster wherever the interrupted run placed it, and continue it there.
@@ -163,13 +177,14 @@ func (r *gpuClusterResource) createPlaced(ctx context.Context, plan *gpuClusterM
 		looked[c.cloud.Name()] = true
 		found, err := f.FindCluster(ctx, spec)
 		if err != nil {
-			return nil, nil, fmt.Errorf("%s: looking for a cluster an interrupted apply may have left: %w", displayName(c.cloud.Name()), err)
+			return placedCluster{}, fmt.Errorf("%s: looking for a cluster an interrupted apply may have left: %w", displayName(c.cloud.Name()), err)
 		}
 		if found != nil && found.NodeCount >= spec.NodeCount {
 			// The whole cluster was asked for (RunPod records the count; a Lambda node group
-			// counts its live nodes): adopt it, the wait follows its nodes.
+			// counts its live nodes; a CKS cluster's pool, or the pool it is to get): adopt it,
+			// the wait follows its nodes.
 			tflog.Info(ctx, "found this cluster from an interrupted apply, adopting it", map[string]any{"cloud": c.cloud.Name(), "id": found.ID})
-			return c.cloud, found, nil
+			return placedCluster{cloud: c.cloud, cluster: found}, nil
 		}
 		if found != nil {
 			// Some nodes exist: the cloud's create continues where the interrupted one stopped.
@@ -204,36 +219,59 @@ func (r *gpuClusterResource) createPlaced(ctx context.Context, plan *gpuClusterM
 		s.CoreWeave, s.RunPod, s.Lambda = cs.CoreWeave, cs.RunPod, cs.Lambda
 		tflog.Info(ctx, "placing cluster", map[string]any{"cloud": c.cloud.Name(), "region": c.region, "instance_type": c.resolved.Name, "nodes": s.NodeCount})
 		cluster, err := cc.CreateCluster(ctx, s)
+		accepted := false // the cloud accepted the cluster, then could not give it its nodes
 		if err == nil {
-			out.chosen = i
-			warnPlacedElsewhere(&resp.Diagnostics, "cluster", candidates, out)
-			return c.cloud, cluster, nil
-		}
-		if !refusedForCapacity(err) || errors.Is(err, clients.ErrOutcomeUnknown) {
-			return c.cloud, cluster, err
+			// Accepted: the id goes into state before the wait.
+			partial := *plan
+			settleBlocks(&partial, c.cloud.Name())
+			warnAdopted(&resp.Diagnostics, displayName(c.cloud.Name())+" cluster "+cluster.ID, cluster.Adopted)
+			flattenCluster(ctx, cluster, &partial, &resp.Diagnostics)
+			resp.Diagnostics.Append(resp.State.Set(ctx, &partial)...)
+			tflog.Info(ctx, "cluster accepted, waiting for its nodes", map[string]any{"cloud": c.cloud.Name(), "id": cluster.ID})
+			ready, werr := waitClusterReady(ctx, r.data.cadence(c.cloud.Name()), cc, cluster.ID, s.NodeCount)
+			if werr == nil || !refusedForCapacity(werr) || ctx.Err() != nil {
+				*plan = partial
+				out.chosen = i
+				warnPlacedElsewhere(&resp.Diagnostics, "cluster", candidates, out)
+				// The cluster landed here, ready or not: the wait's error is the result's.
+				return placedCluster{cloud: c.cloud, cluster: cluster, waited: true, ready: ready, waitErr: werr}, nil //nolint:nilerr // werr is in the result
+			}
+			// The cloud accepted the cluster but cannot give it its nodes: as a refusal of
+			// the create, after which the cluster is deleted.
+			tflog.Info(ctx, "the cluster found no capacity while its nodes came up", map[string]any{"cloud": c.cloud.Name(), "id": cluster.ID, "error": werr.Error()})
+			if ready != nil {
+				cluster = ready
+			}
+			err, accepted = werr, true
+		} else if !refusedForCapacity(err) || errors.Is(err, clients.ErrOutcomeUnknown) {
+			return placedCluster{cloud: c.cloud, cluster: cluster}, err
 		}
 		if cluster != nil {
-			// Nodes of this candidate exist: save them, delete them, and move on only with proof
-			// that they are gone.
+			// Something of this candidate exists: save it, delete it, and move on only with
+			// proof that it is gone.
 			partial := *plan
 			settleBlocks(&partial, c.cloud.Name())
 			flattenCluster(ctx, cluster, &partial, &resp.Diagnostics)
 			resp.Diagnostics.Append(resp.State.Set(ctx, &partial)...)
-			tflog.Info(ctx, "capacity ran out, deleting the nodes launched on this candidate", map[string]any{"cloud": c.cloud.Name(), "id": cluster.ID, "nodes": len(cluster.Nodes)})
+			tflog.Info(ctx, "capacity ran out, deleting what was made on this candidate", map[string]any{"cloud": c.cloud.Name(), "id": cluster.ID, "nodes": len(cluster.Nodes)})
 			if derr := deleteClusterAndWait(ctx, cc, cluster.ID); derr != nil {
 				*plan = partial
-				return c.cloud, cluster, fmt.Errorf("%w\n\nThe %d node(s) already launched on %s could not be confirmed deleted (%v), so no other cloud was tried",
-					err, len(cluster.Nodes), displayName(c.cloud.Name()), derr)
+				return placedCluster{cloud: c.cloud, cluster: cluster}, fmt.Errorf("%w\n\nThe cluster %s and the %d node(s) already launched on %s could not be confirmed deleted (%v), so no other cloud was tried",
+					err, cluster.ID, len(cluster.Nodes), displayName(c.cloud.Name()), derr)
 			}
 			resp.State.RemoveResource(ctx)
-			err = fmt.Errorf("%w (the %d node(s) launched were deleted)", err, len(cluster.Nodes))
+			if accepted {
+				err = fmt.Errorf("%w (the cluster %s and its %d node(s) were deleted)", err, cluster.ID, len(cluster.Nodes))
+			} else {
+				err = fmt.Errorf("%w (the %d node(s) launched were deleted)", err, len(cluster.Nodes))
+			}
 		}
 		out.attempts = append(out.attempts, placementAttempt{candidate: c, err: err})
 		if ctx.Err() != nil {
 			break
 		}
 	}
-	return nil, nil, placementError("cluster", out, skipped)
+	return placedCluster{}, placementError("cluster", out, skipped)
 }
 
 // deleteClusterAndWait deletes a cluster and waits until the cloud no longer knows it.

@@ -513,6 +513,7 @@ func (r *gpuClusterResource) Create(ctx context.Context, req resource.CreateRequ
 		cc      clients.ClusterCloud
 		cluster *clients.Cluster
 		err     error
+		placed  placedCluster
 	)
 	if plan.Placement != nil {
 		if plan.GPUsPerNode.IsUnknown() {
@@ -521,7 +522,8 @@ func (r *gpuClusterResource) Create(ctx context.Context, req resource.CreateRequ
 			plan.GPUsPerNode = types.Int64Null()
 			spec.GPUsPerNode = 0
 		}
-		cloud, cluster, err = r.createPlaced(ctx, &plan, spec, resp)
+		placed, err = r.createPlaced(ctx, &plan, spec, resp)
+		cloud, cluster = placed.cloud, placed.cluster
 		if cloud == nil {
 			r.data.cloudError(&resp.Diagnostics, "", "Unable to place GPU cluster", err)
 			return
@@ -540,11 +542,11 @@ func (r *gpuClusterResource) Create(ctx context.Context, req resource.CreateRequ
 		}
 		cluster, err = cc.CreateCluster(ctx, spec)
 	}
-	if cluster != nil {
+	if cluster != nil && !placed.waited {
 		warnAdopted(&resp.Diagnostics, displayName(cloud.Name())+" cluster "+cluster.ID, cluster.Adopted)
 		// Save whatever exists (the cluster id, the nodes launched so far) before anything
 		// else: a failed create leaves a tainted cluster the next apply replaces, never an
-		// orphaned one.
+		// orphaned one. (Placement saved the cluster it waited for already.)
 		flattenCluster(ctx, cluster, &plan, &resp.Diagnostics)
 		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 	}
@@ -556,8 +558,11 @@ func (r *gpuClusterResource) Create(ctx context.Context, req resource.CreateRequ
 		r.data.cloudError(&resp.Diagnostics, cloud.Name(), summary, err)
 		return
 	}
-	tflog.Info(ctx, "cluster accepted, waiting for its nodes", map[string]any{"cloud": cloud.Name(), "id": cluster.ID})
-	ready, err := waitClusterReady(ctx, r.data.cadence(cloud.Name()), cc, cluster.ID, int(plan.NodeCount.ValueInt64()))
+	ready, err := placed.ready, placed.waitErr
+	if !placed.waited {
+		tflog.Info(ctx, "cluster accepted, waiting for its nodes", map[string]any{"cloud": cloud.Name(), "id": cluster.ID})
+		ready, err = waitClusterReady(ctx, r.data.cadence(cloud.Name()), cc, cluster.ID, int(plan.NodeCount.ValueInt64()))
+	}
 	if ready != nil {
 		flattenCluster(ctx, ready, &plan, &resp.Diagnostics)
 		if err == nil {
@@ -593,6 +598,10 @@ func waitClusterReady(ctx context.Context, cad *clients.Cadence, cc clients.Clus
 		prog.cluster(ctx, c, nodes, waitingFor)
 		if c.Status == clients.ClusterFailed {
 			return false, fmt.Errorf("the cloud reports the cluster as failed (%s)%s", c.NativeStatus, problemSuffix(c))
+		}
+		if c.Shortage != nil {
+			// Of the capacity kind: cluster placement tries its next candidate.
+			return false, c.Shortage
 		}
 		if c.Stalled {
 			return false, fmt.Errorf("the cluster cannot finish: %s", c.Problem)

@@ -170,6 +170,11 @@ type Cloud struct {
 	adoptInterval time.Duration // first pause between looks; doubles up to pollMax
 	pollInitial   time.Duration // first pause of the adapter's own waits (VPC ready, cluster gone)
 	pollMax       time.Duration
+	// shortageGrace is how long a cluster's pool may wait for capacity before GetCluster reports
+	// the shortage as an error; shortSeen is when this process first saw each pool short (see
+	// shortage.go).
+	shortageGrace time.Duration
+	shortSeen     map[string]time.Time
 }
 
 // knownCluster is what DeleteCluster needs of a cluster that is gone already.
@@ -194,6 +199,7 @@ type options struct {
 	adoptInterval time.Duration
 	pollInitial   time.Duration
 	pollMax       time.Duration
+	shortageGrace time.Duration
 }
 
 // WithRateLimiter replaces the platform API limiter, for an emulator whose clock runs faster.
@@ -253,6 +259,8 @@ func NewWithOptions(settings clients.Settings, opts ...Option) (*Cloud, error) {
 		// On the emulator's clock too, like the rate limits, but never below clients.PollFloor.
 		pollInitial: max(settings.Every(2*time.Second), clients.PollFloor),
 		pollMax:     max(settings.Every(15*time.Second), clients.PollFloor),
+		// On the emulator's clock too: a pool waits as long, in its time, as on CoreWeave.
+		shortageGrace: settings.Every(DefaultShortageGrace),
 	}
 	// DefaultLimiter's pace and client-go's per-API-server pace, on the clock of an emulator
 	// running faster than real time.
@@ -289,6 +297,8 @@ func NewWithOptions(settings clients.Settings, opts ...Option) (*Cloud, error) {
 		adoptInterval: o.adoptInterval,
 		pollInitial:   o.pollInitial,
 		pollMax:       o.pollMax,
+		shortageGrace: o.shortageGrace,
+		shortSeen:     map[string]time.Time{},
 	}
 	c.clusters = snapshot.New(api.ListClusters)
 	return c, nil

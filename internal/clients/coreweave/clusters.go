@@ -75,16 +75,28 @@ type poolPlan struct {
 	InstanceType string
 	Nodes        int
 	ComputeClass string
+	// Token is the launch token's value (clients.TokenValue) the pool is labelled with, so that
+	// FindCluster can tell the pool this resource's launch made ("" for none).
+	Token string
 }
 
 func (p poolPlan) nodePool() NodePool {
-	return NodePool{
-		Metadata: ObjectMeta{
-			Name:   p.Name,
-			Labels: map[string]string{labelManagedBy: managedByValue, labelRole: roleCluster},
-		},
-		Spec: NodePoolSpec{InstanceType: p.InstanceType, TargetNodes: p.Nodes, ComputeClass: p.ComputeClass},
+	labels := map[string]string{labelManagedBy: managedByValue, labelRole: roleCluster}
+	if p.Token != "" {
+		labels[labelLaunchToken] = p.Token
 	}
+	return NodePool{
+		Metadata: ObjectMeta{Name: p.Name, Labels: labels},
+		Spec:     NodePoolSpec{InstanceType: p.InstanceType, TargetNodes: p.Nodes, ComputeClass: p.ComputeClass},
+	}
+}
+
+// tokenValue is the label value of a spec's launch token ("" for none).
+func tokenValue(spec clients.ClusterSpec) string {
+	if spec.LaunchToken == "" {
+		return ""
+	}
+	return clients.TokenValue(spec.LaunchToken)
 }
 
 // clusterPoolName is the NodePool of a cluster.
@@ -107,7 +119,8 @@ func (c *Cloud) CreateCluster(ctx context.Context, spec clients.ClusterSpec) (*c
 		return nil, err
 	}
 	o := clusterOptions(spec)
-	plan := poolPlan{Name: clusterPoolName(spec.Name), InstanceType: it.Name, Nodes: spec.NodeCount, ComputeClass: wireComputeClass(o.ComputeClass)}
+	plan := poolPlan{Name: clusterPoolName(spec.Name), InstanceType: it.Name, Nodes: spec.NodeCount, ComputeClass: wireComputeClass(o.ComputeClass),
+		Token: tokenValue(spec)}
 
 	before, err := c.api.ListClusters(ctx)
 	if err != nil {
@@ -266,7 +279,7 @@ func (c *Cloud) ResumeCluster(id string, spec clients.ClusterSpec) error {
 		return clients.Errorf(clients.ErrInvalid, "a CoreWeave cluster has %d to %d nodes, not %d", ClusterMinNodes, ClusterMaxNodes, spec.NodeCount)
 	}
 	c.setPlan(id, poolPlan{Name: clusterPoolName(spec.Name), InstanceType: it.Name, Nodes: spec.NodeCount,
-		ComputeClass: wireComputeClass(clusterOptions(spec).ComputeClass)})
+		ComputeClass: wireComputeClass(clusterOptions(spec).ComputeClass), Token: tokenValue(spec)})
 	return nil
 }
 
@@ -464,6 +477,7 @@ func (c *Cloud) view(cl *Cluster, owned bool, plan *poolPlan, pool *NodePool, no
 		target := poolTarget(pool)
 		atTarget := ready == target && len(v.Nodes) == target
 		problem := poolProblem(pool)
+		waiting, short := c.shortage(cl, pool, ready, target, time.Now())
 		switch {
 		case atTarget:
 			v.Ready = true
@@ -471,6 +485,14 @@ func (c *Cloud) view(cl *Cluster, owned bool, plan *poolPlan, pool *NodePool, no
 			if cl.Status != ClusterStatusRunning {
 				v.Status = clients.ClusterUpdating
 			}
+		case short != nil:
+			// Waited for capacity longer than the grace: the shortage is the answer.
+			v.Status, v.Stalled, v.Shortage = clients.ClusterDegraded, true, short
+			v.Problem = short.Error()
+		case waiting != "":
+			// Short of capacity for a moment only: CoreWeave may yet find the nodes.
+			v.Status = progressing
+			v.Problem = waiting
 		case problem != "":
 			v.Status, v.Stalled = clients.ClusterDegraded, true
 			v.Problem = fmt.Sprintf("%d of %d nodes ready; %s", ready, target, problem)
@@ -560,6 +582,7 @@ func (c *Cloud) DeleteCluster(ctx context.Context, id string) error {
 		return err
 	}
 	c.dropPlan(id)
+	c.forgetShortages(id)
 	cl, err := c.api.GetCluster(ctx, id)
 	if clients.IsNotFound(err) {
 		// Gone already; its VPC may still be there if an earlier delete stopped between the two.
