@@ -440,7 +440,7 @@ func (r *caseRun) machineNamed(name string) resource.TestCheckFunc {
 		if len(ids) != 1 {
 			return fmt.Errorf("want one machine in state, have %v", ids)
 		}
-		if got := r.kit.machineName(r.env, ids[0]); got != name {
+		if got := r.kit.liveNames(r.env)[ids[0]]; got != name {
 			return fmt.Errorf("the cloud calls machine %s %q, want %q", ids[0], got, name)
 		}
 		return nil

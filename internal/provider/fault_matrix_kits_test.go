@@ -2,8 +2,10 @@ package provider
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -36,15 +38,13 @@ type cloudKit struct {
 	// withMachine.
 	config func(env *testEnv, withMachine bool, name, extra string) string
 	core   func(env *testEnv) *emucore.Core
-	// live lists the ids (as in state) of the machines the emulator holds as live: booting,
-	// running, failed but still billed.
-	live func(env *testEnv) []string
+	// liveNames maps the ids (as in state) of the machines the emulator holds as live (booting,
+	// running, failed but still billed) to the names the cloud has for them.
+	liveNames func(env *testEnv) map[string]string
 	// ever counts every machine the emulator has launched, terminated ones included; nil when
 	// the emulator forgets deleted machines (CoreWeave node pools).
-	ever func(env *testEnv) int
-	// machineName is the name the cloud has for a live machine.
-	machineName func(env *testEnv, id string) string
-	routes      kitRoutes
+	ever   func(env *testEnv) int
+	routes kitRoutes
 	// listPath and createPath match the raw URL paths of routes.list and routes.create, for
 	// the wire log.
 	listPath, createPath *regexp.Regexp
@@ -98,22 +98,14 @@ resource "neocloud_gpu_instance" "m" {
 			return cfg
 		},
 		core: func(env *testEnv) *emucore.Core { return env.emu.Lambda.Core },
-		live: func(env *testEnv) []string {
-			var ids []string
+		liveNames: func(env *testEnv) map[string]string {
+			names := map[string]string{}
 			for _, in := range env.emu.Lambda.LiveInstances() {
-				ids = append(ids, in.ID)
+				names[in.ID] = in.Name
 			}
-			return ids
+			return names
 		},
 		ever: func(env *testEnv) int { return len(env.emu.Lambda.Instances()) },
-		machineName: func(env *testEnv, id string) string {
-			for _, in := range env.emu.Lambda.LiveInstances() {
-				if in.ID == id {
-					return in.Name
-				}
-			}
-			return ""
-		},
 		routes: kitRoutes{
 			list:        "GET /api/v1/instances",
 			create:      "POST /api/v1/instance-operations/launch",
@@ -178,22 +170,14 @@ resource "neocloud_gpu_instance" "m" {
 			return cfg
 		},
 		core: func(env *testEnv) *emucore.Core { return env.emu.RunPod.Core },
-		live: func(env *testEnv) []string {
-			var ids []string
+		liveNames: func(env *testEnv) map[string]string {
+			names := map[string]string{}
 			for _, p := range env.emu.RunPod.LivePods() {
-				ids = append(ids, p.ID)
+				names[p.ID] = p.Name
 			}
-			return ids
+			return names
 		},
 		ever: func(env *testEnv) int { return len(env.emu.RunPod.Pods()) },
-		machineName: func(env *testEnv, id string) string {
-			for _, p := range env.emu.RunPod.LivePods() {
-				if p.ID == id {
-					return p.Name
-				}
-			}
-			return ""
-		},
 		routes: kitRoutes{
 			list:        "GET /v2/pods",
 			create:      "POST /v2/pods",
@@ -277,16 +261,17 @@ resource "neocloud_gpu_instance" "m" {
 			return cfg
 		},
 		core: func(env *testEnv) *emucore.Core { return env.emu.CoreWeave.Core },
-		live: func(env *testEnv) []string {
-			var ids []string
+		// A pool is named after the machine plus its launch token: the config's name is the
+		// machine's name.
+		liveNames: func(env *testEnv) map[string]string {
+			names := map[string]string{}
 			for _, p := range env.emu.CoreWeave.NodePools() {
 				if strings.HasPrefix(p.Name, coreweaveMachinePool) && !p.Deleting {
-					ids = append(ids, p.Cluster+"/"+p.Name)
+					names[p.Cluster+"/"+p.Name] = "fmnode"
 				}
 			}
-			return ids
+			return names
 		},
-		machineName: func(*testEnv, string) string { return "fmnode" },
 		routes: kitRoutes{
 			list:   "GET " + poolsPath,
 			create: "POST " + poolsPath,
@@ -319,4 +304,9 @@ resource "neocloud_gpu_instance" "m" {
 				"control plane: the cluster resource's case, TestAccGPUCluster_coreweavePlanErrorsAndFailedCluster)",
 		},
 	}
+}
+
+// live lists the ids of the machines the emulator holds as live, sorted.
+func (k *cloudKit) live(env *testEnv) []string {
+	return slices.Sorted(maps.Keys(k.liveNames(env)))
 }

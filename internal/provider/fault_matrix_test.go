@@ -209,8 +209,7 @@ func stateIDs(s *terraform.State) []string {
 // cloudMatchesState: the machines the emulator holds as live are exactly those in state.
 func (r *caseRun) cloudMatchesState() resource.TestCheckFunc {
 	return func(s *terraform.State) error {
-		live := r.kit.live(r.env)
-		sort.Strings(live)
+		live := r.kit.live(r.env) // sorted
 		inState := stateIDs(s)
 		if !slices.Equal(live, inState) {
 			return fmt.Errorf("the cloud and state disagree: %s holds %d live machine(s) %v, state has %d %v",
