@@ -122,14 +122,7 @@ resource "neocloud_volume" "v" {
   region = "us-east-1"
 }
 `,
-		gone: func(env *testEnv) func(*terraform.State) error {
-			return func(*terraform.State) error {
-				if fs := env.emu.Lambda.FileSystems(); len(fs) != 0 {
-					return fmt.Errorf("filesystems left behind: %+v", fs)
-				}
-				return nil
-			}
-		},
+		gone: noneLeft("filesystems", func(env *testEnv) int { return len(env.emu.Lambda.FileSystems()) }),
 	},
 	"volume/runpod": {
 		addr: "neocloud_volume.v",
@@ -141,38 +134,17 @@ resource "neocloud_volume" "v" {
   size_gb = 10
 }
 `,
-		gone: func(env *testEnv) func(*terraform.State) error {
-			return func(*terraform.State) error {
-				if vs := env.emu.RunPod.NetworkVolumes(); len(vs) != 0 {
-					return fmt.Errorf("network volumes left behind: %+v", vs)
-				}
-				return nil
-			}
-		},
+		gone: noneLeft("network volumes", func(env *testEnv) int { return len(env.emu.RunPod.NetworkVolumes()) }),
 	},
 	"ssh_key/lambda": {
 		addr:   "neocloud_ssh_key.me",
 		config: noVendorBlockSSHKey("lambda"),
-		gone: func(env *testEnv) func(*terraform.State) error {
-			return func(*terraform.State) error {
-				if ks := env.emu.Lambda.SSHKeys(); len(ks) != 0 {
-					return fmt.Errorf("SSH keys left behind: %+v", ks)
-				}
-				return nil
-			}
-		},
+		gone:   noneLeft("SSH keys", func(env *testEnv) int { return len(env.emu.Lambda.SSHKeys()) }),
 	},
 	"ssh_key/runpod": {
 		addr:   "neocloud_ssh_key.me",
 		config: noVendorBlockSSHKey("runpod"),
-		gone: func(env *testEnv) func(*terraform.State) error {
-			return func(*terraform.State) error {
-				if ks := env.emu.RunPod.SSHKeys(); len(ks) != 0 {
-					return fmt.Errorf("SSH keys left behind: %+v", ks)
-				}
-				return nil
-			}
-		},
+		gone:   noneLeft("SSH keys", func(env *testEnv) int { return len(env.emu.RunPod.SSHKeys()) }),
 	},
 }
 
@@ -240,4 +212,16 @@ resource "neocloud_gpu_instance" "m" {
 			ExpectError: regexp.MustCompile(`(?s)CoreWeave needs a CKS cluster.*coreweave \{ cluster_id`),
 		}},
 	})
+}
+
+// noneLeft is a destroy check: the emulator holds none of what count counts.
+func noneLeft(what string, count func(env *testEnv) int) func(env *testEnv) func(*terraform.State) error {
+	return func(env *testEnv) func(*terraform.State) error {
+		return func(*terraform.State) error {
+			if n := count(env); n != 0 {
+				return fmt.Errorf("%d %s left behind", n, what)
+			}
+			return nil
+		}
+	}
 }
