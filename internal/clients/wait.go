@@ -111,9 +111,17 @@ type Cadence struct {
 	waiters  int
 	next     time.Time     // the next tick, while waiters > 0
 	interval time.Duration // the pause after next
-	// gathering is the first look of the latest gone waiter (WaitGoneAfter): gone waiters that
-	// come before it, and need not wait longer, look first there too.
-	gathering time.Time
+	// cohort is the latest group of gone waiters (WaitGoneAfter) sharing one first look: gone
+	// waiters that come before that look, and need not wait longer, look first there too, and
+	// one that would look later moves the whole group's first look there, within the cloud's
+	// termination time (see join).
+	cohort *goneCohort
+}
+
+// goneCohort is a group of gone waiters sharing one first look.
+type goneCohort struct {
+	first time.Time // the first look its first member would have had on its own
+	look  time.Time // the group's first look (moves later while members join; see join)
 }
 
 // GoneGather is the least time (real time, whatever the time scale) between a terminate's
@@ -138,39 +146,56 @@ func (c *Cadence) Pacing() Pacing { return c.pacing }
 
 // join registers a waiter and returns the first tick it looks at: the first one at least
 // settle from now (the first one after now when settle is 0). A waiter that gathers (gather >
-// 0) shares the first look of an earlier gathering waiter when that look is still ahead and at
-// least settle from now; otherwise it looks first at the first tick at least max(settle,
-// gather) from now, which the next gathering waiters may share.
-func (c *Cadence) join(settle, gather time.Duration) time.Time {
+// 0) joins the latest cohort of gathering waiters when that cohort's first look is still ahead
+// and either at least settle from now (it looks there too) or moving it to this waiter's own
+// first look keeps it within settle of the cohort's first member's own first look (the whole
+// cohort then looks there: the members that came earlier look a little later, and every member
+// is looked at by one list instead of the next ticks' lists). Otherwise it looks first at the
+// first tick at least max(settle, gather) from now, which starts a cohort that the next
+// gathering waiters may join. The returned cohort (nil for a waiter that does not gather) has
+// the first look as it stands; it may move later until it comes.
+func (c *Cadence) join(settle, gather time.Duration) (time.Time, *goneCohort) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	now := c.clock.Now()
 	if c.waiters == 0 {
-		c.gathering = time.Time{}
+		c.cohort = nil
 		// Looks at Initial, 3, 7, 15 x Initial ... (the pauses of Pacing.Poll after its
 		// first look, which a waiter does not need: it has just been told where things stand).
 		// A schedule started by a waiter that need not look before settle starts there.
 		c.next, c.interval = now.Add(max(c.pacing.Initial, settle)), min(2*c.pacing.Initial, c.pacing.Max)
 	}
 	c.waiters++
-	if gather > 0 && c.gathering.After(now) && !c.gathering.Before(now.Add(settle)) {
-		return c.gathering
+	if gather > 0 && c.cohort != nil && c.cohort.look.After(now) && !c.cohort.look.Before(now.Add(settle)) {
+		return c.cohort.look, c.cohort
 	}
-	settle = max(settle, gather)
-	if settle <= 0 {
-		return c.tickAfterLocked(now)
+	wait := max(settle, gather)
+	if wait <= 0 {
+		return c.tickAfterLocked(now), nil
 	}
 	// A tick in the future of the shared schedule, found without moving the schedule there:
 	// the other waiters still look at the ticks before it.
-	next, interval, at := c.next, c.interval, now.Add(settle)
+	next, interval, at := c.next, c.interval, now.Add(wait)
 	for next.Before(at) {
 		next = next.Add(interval)
 		interval = min(interval*2, c.pacing.Max)
 	}
-	if gather > 0 {
-		c.gathering = next
+	if gather <= 0 {
+		return next, nil
 	}
-	return next
+	if k := c.cohort; k != nil && k.look.After(now) && !next.After(k.first.Add(settle)) {
+		k.look = next
+		return next, k
+	}
+	c.cohort = &goneCohort{first: next, look: next}
+	return next, c.cohort
+}
+
+// cohortLook is where a cohort's first look stands now.
+func (c *Cadence) cohortLook(k *goneCohort) time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return k.look
 }
 
 func (c *Cadence) leave() {
@@ -211,7 +236,7 @@ func (c *Cadence) WaitAfter(ctx context.Context, settle time.Duration, check fun
 }
 
 func (c *Cadence) wait(ctx context.Context, settle, gather time.Duration, check func(ctx context.Context, tick time.Time) (bool, error)) error {
-	tick := c.join(settle, gather)
+	tick, cohort := c.join(settle, gather)
 	defer c.leave()
 	for {
 		if d := tick.Sub(c.clock.Now()); d > 0 {
@@ -220,6 +245,14 @@ func (c *Cadence) wait(ctx context.Context, settle, gather time.Duration, check 
 				return ctx.Err()
 			case <-c.clock.After(d):
 			}
+		}
+		if cohort != nil {
+			// The first look of a cohort moves later while waiters join it (see join).
+			if look := c.cohortLook(cohort); look.After(tick) {
+				tick = look
+				continue
+			}
+			cohort = nil
 		}
 		done, err := check(ctx, tick)
 		if err != nil || done {
@@ -256,12 +289,20 @@ type Look struct {
 	Instance *Instance
 	// ListedAt is when the list's fetch started.
 	ListedAt time.Time
+	// Consistent marks a list the cloud serves as a consistent read of its current state (a
+	// Kubernetes list without resourceVersion, which the API server answers from etcd at the
+	// latest revision, or from a cache it has first brought up to that revision): one that
+	// lacks a machine says what a 404 on the machine's own URL would, so it needs no second
+	// list to confirm it. Lists of clouds that may omit a machine for a moment (an eventually
+	// consistent index) leave it false.
+	Consistent bool
 }
 
 // WaitGone waits, at the cadence's ticks, until there is proof that machine id is gone
 // (behaviour contract 3): a terminated status in a list, ErrNotFound from the looker (a 404
 // on the machine's own URL), or a complete successful list that lacks the machine, confirmed
-// by the list of a later tick that lacks it too. Every waiter of the cloud reads the same list
+// by the list of a later tick that lacks it too (a consistent list, Look.Consistent, needs no
+// confirmation: it answers as the machine's own URL would). Every waiter of the cloud reads the same list
 // at a tick, so a hundred machines leaving together cost a list per tick, not a GET per machine.
 // A failed list is never proof: a rate-limit refusal waits for the next tick, any other failure
 // ends the wait with its error. Call it after the cloud has accepted the terminate.
@@ -293,6 +334,9 @@ func (c *Cadence) WaitGoneAfter(ctx context.Context, looker InstanceLooker, id s
 				}
 			}
 			return goneOrWait(look, err)
+		}
+		if look.Consistent {
+			return true, nil // lacked by a consistent read, begun after the terminate was accepted
 		}
 		if !absentIn.IsZero() && look.ListedAt.After(absentIn) {
 			return true, nil // lacked by two complete lists, one after the other

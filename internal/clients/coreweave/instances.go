@@ -292,7 +292,18 @@ func (c *Cloud) GetInstance(ctx context.Context, id string) (*clients.Instance, 
 	return instanceFromPool(cl, pool, nodes), nil
 }
 
-var _ clients.InstanceLooker = (*Cloud)(nil)
+var (
+	_ clients.InstanceLooker   = (*Cloud)(nil)
+	_ clients.TerminationTimer = (*Cloud)(nil)
+)
+
+// poolTerminationTime is how long a deleted node pool typically takes to be gone: its
+// controller sees the deletion after about 2 s and drains its node for about 2 minutes.
+const poolTerminationTime = 2*time.Second + 2*time.Minute
+
+// TerminationTime implements clients.TerminationTimer: a waiter for a deleted instance's end
+// looks first when its node pool has likely drained.
+func (c *Cloud) TerminationTime() time.Duration { return poolTerminationTime }
 
 // LookInstance reads an instance's NodePool from the cluster's shared NodePool list whose fetch
 // started at or after notBefore (its nodes too, unless the pool is being deleted), and never
@@ -342,7 +353,9 @@ func (c *Cloud) LookInstance(ctx context.Context, id string, notBefore time.Time
 		}
 	}
 	if pool == nil {
-		return clients.Look{ListedAt: at}, nil
+		// ListNodePools sends no resourceVersion: the API server answers with the cluster's
+		// latest state, so a pool it lacks is as gone as a 404 on its own URL would say.
+		return clients.Look{ListedAt: at, Consistent: true}, nil
 	}
 	var nodes []Node
 	if pool.Metadata.DeletionTimestamp == nil {

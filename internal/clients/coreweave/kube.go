@@ -265,7 +265,9 @@ func (k *KubeClient) listNodes(ctx context.Context, op, selector string) ([]Node
 	return out, nil
 }
 
-// ListNodePools lists every NodePool of the cluster.
+// ListNodePools lists every NodePool of the cluster, in one request and without
+// resourceVersion (nor limit): a consistent read of the cluster's current state, which
+// LookInstance takes as proof that a pool it lacks is gone.
 func (k *KubeClient) ListNodePools(ctx context.Context) ([]NodePool, error) {
 	var list *unstructured.UnstructuredList
 	err := k.read(ctx, true, func(ctx context.Context) (err error) {
