@@ -120,8 +120,9 @@ type Cadence struct {
 
 // goneCohort is a group of gone waiters sharing one first look.
 type goneCohort struct {
-	first time.Time // the first look its first member would have had on its own
-	look  time.Time // the group's first look (moves later while members join; see join)
+	first   time.Time // the first look its first member would have had on its own
+	look    time.Time // the group's first look (moves later while members join; see join)
+	members int
 }
 
 // GoneGather is the least time (real time, whatever the time scale) between a terminate's
@@ -148,9 +149,13 @@ func (c *Cadence) Pacing() Pacing { return c.pacing }
 // settle from now (the first one after now when settle is 0). A waiter that gathers (gather >
 // 0) joins the latest cohort of gathering waiters when that cohort's first look is still ahead
 // and either at least settle from now (it looks there too) or moving it to this waiter's own
-// first look keeps it within settle of the cohort's first member's own first look (the whole
-// cohort then looks there: the members that came earlier look a little later, and every member
-// is looked at by one list instead of the next ticks' lists). Otherwise it looks first at the
+// first look keeps it within settle, or within gather per member (this one included), of the
+// cohort's first member's own first look (the whole cohort then looks there: the members that
+// came earlier look a little later, and every member is looked at by one list instead of the
+// next ticks' lists). Deletes that reach the cloud in a stream (RunPod's, one per rate-limit
+// interval) so share one first look while each comes before the look its predecessors wait for,
+// and however long the stream, no member's first look is later than gather per member (50 ms)
+// beyond its own. Otherwise it looks first at the
 // first tick at least max(settle, gather) from now, which starts a cohort that the next
 // gathering waiters may join. The returned cohort (nil for a waiter that does not gather) has
 // the first look as it stands; it may move later until it comes.
@@ -167,6 +172,7 @@ func (c *Cadence) join(settle, gather time.Duration) (time.Time, *goneCohort) {
 	}
 	c.waiters++
 	if gather > 0 && c.cohort != nil && c.cohort.look.After(now) && !c.cohort.look.Before(now.Add(settle)) {
+		c.cohort.members++
 		return c.cohort.look, c.cohort
 	}
 	wait := max(settle, gather)
@@ -183,11 +189,12 @@ func (c *Cadence) join(settle, gather time.Duration) (time.Time, *goneCohort) {
 	if gather <= 0 {
 		return next, nil
 	}
-	if k := c.cohort; k != nil && k.look.After(now) && !next.After(k.first.Add(settle)) {
+	if k := c.cohort; k != nil && k.look.After(now) && !next.After(k.first.Add(max(settle, time.Duration(k.members+1)*gather))) {
 		k.look = next
+		k.members++
 		return next, k
 	}
-	c.cohort = &goneCohort{first: next, look: next}
+	c.cohort = &goneCohort{first: next, look: next, members: 1}
 	return next, c.cohort
 }
 

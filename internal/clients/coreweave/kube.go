@@ -139,8 +139,10 @@ func (k *kubeClients) For(endpoint string) (*KubeClient, error) {
 		return nil, fmt.Errorf("building the Kubernetes client for %s: %w", endpoint, err)
 	}
 	c := &KubeClient{endpoint: endpoint, dyn: dyn, retryWait: k.cfg.RetryWait, readBudget: k.cfg.ReadBudget}
-	c.pools = snapshot.New(c.ListNodePools)
-	c.nodes = snapshot.New(c.ListNodePoolNodes)
+	// Dated from when their request leaves client-go's rate limiter: a list asked for while a
+	// hundred node pool creates or deletes wait there serves every reader until it leaves.
+	c.pools = snapshot.New(c.ListNodePools).StampAtSend()
+	c.nodes = snapshot.New(c.ListNodePoolNodes).StampAtSend()
 	k.clients[endpoint] = c
 	return c, nil
 }
@@ -446,6 +448,9 @@ func (t *kubeLogTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 		ctx = tflog.SubsystemMaskAllFieldValuesStrings(ctx, kubeSubsystem, t.secret)
 		ctx = tflog.SubsystemMaskMessageStrings(ctx, kubeSubsystem, t.secret)
 	}
+	// client-go's rate limiter has let the request go: a shared list is dated from now
+	// (snapshot.Cache.StampAtSend).
+	snapshot.Sent(req.Context())
 	start := time.Now()
 	resp, err := t.next.RoundTrip(req)
 	fields := map[string]any{

@@ -16,6 +16,8 @@ import (
 	"github.com/hashicorp/go-retryablehttp"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 	"golang.org/x/time/rate"
+
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients/snapshot"
 )
 
 // transportChain runs under retryablehttp, so everything here happens once per attempt:
@@ -77,6 +79,7 @@ func (t *transportChain) RoundTrip(req *http.Request) (*http.Response, error) {
 	if st != nil && st.firstSent.IsZero() {
 		st.firstSent = start
 	}
+	snapshot.Sent(ctx) // a shared list's fetch is dated from now (snapshot.Cache.StampAtSend)
 	attemptCtx, cancel := context.WithTimeout(ctx, t.cfg.RequestTimeout)
 	defer cancel()
 	// The attempt's time ended, not the call's: the caller may still have time for another.

@@ -199,10 +199,12 @@ func NewWithOptions(settings clients.Settings, opts ...Option) (*Cloud, error) {
 		adoptInterval: o.adoptInterval,
 	}
 	// Cluster members are listed too: they are instances of a cluster resource and may hold
-	// network volumes, and one list serves every reader.
+	// network volumes, and one list serves every reader. A list is dated from when it leaves
+	// the rate limiter's queue: one asked for while a hundred deletes wait there serves every
+	// waiter that looks before it leaves.
 	c.pods = snapshot.New(func(ctx context.Context) ([]Pod, error) {
 		return api.ListPods(ctx, ListPodsOptions{IncludeClusterPods: true})
-	})
+	}).StampAtSend()
 	c.sshKeys = snapshot.New(api.GetSSHKeys)
 	return c, nil
 }

@@ -27,6 +27,8 @@ const FetchTimeout = 2 * time.Minute
 type Cache[T any] struct {
 	fetch func(context.Context) (T, error)
 	now   func() time.Time
+	// atSend: the fetch reports when its request leaves (Sent), see StampAtSend.
+	atSend bool
 
 	mu   sync.Mutex
 	gen  uint64    // bumped by invalidate; a fetch from an older generation is not cached
@@ -39,10 +41,12 @@ type Cache[T any] struct {
 	next *flight[T]
 }
 
-// flight is one fetch; done closes when val and err are set. started is set when it starts.
+// flight is one fetch; done closes when val and err are set. started is set when it starts,
+// and moved to when its request left for a cache that stamps at send (sent is then set).
 type flight[T any] struct {
 	done    chan struct{}
 	started time.Time
+	sent    bool
 	gen     uint64
 	val     T
 	err     error
@@ -58,6 +62,47 @@ func New[T any](fetch func(context.Context) (T, error)) *Cache[T] {
 // NewWithClock is New on another clock (tests): now stamps when each fetch starts.
 func NewWithClock[T any](fetch func(context.Context) (T, error), now func() time.Time) *Cache[T] {
 	return &Cache[T]{fetch: fetch, now: now}
+}
+
+// StampAtSend makes the cache date each fetch from when its request left (the fetch function
+// calls Sent with the context it was given, right after its rate-limiter wait; a cloud adapter
+// does it in its HTTP transport), not from when the fetch was asked for. A fetch whose request
+// still waits for its turn (behind a hundred deletes at the vendor's rate limit) will be sent
+// later than now, so it is fresh enough for every reader that comes meanwhile: they join it
+// instead of queueing a list of their own behind it. Call it before the first Get.
+func (s *Cache[T]) StampAtSend() *Cache[T] {
+	s.atSend = true
+	return s
+}
+
+type sentKey struct{}
+
+// Sent tells the snapshot fetch that ctx belongs to (if any, and if its cache stamps at send)
+// that its request is leaving now. Only the first call counts: a retried request's answer was
+// computed after its first attempt left.
+func Sent(ctx context.Context) {
+	if f, ok := ctx.Value(sentKey{}).(func()); ok {
+		f()
+	}
+}
+
+// markSent dates flight c from now, the first time its request leaves.
+func (s *Cache[T]) markSent(c *flight[T]) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c.sent {
+		return
+	}
+	c.sent = true
+	if t := s.now(); t.After(c.started) {
+		c.started = t
+	}
+}
+
+// unsent reports a fetch whose request has not left yet (in a cache that stamps at send): it
+// will be sent after now, so it serves any reader whose notBefore has come. s.mu is held.
+func (s *Cache[T]) unsent(c *flight[T], notBefore time.Time) bool {
+	return s.atSend && !c.sent && !notBefore.After(s.now())
 }
 
 // Get returns a value whose fetch started at or after notBefore, joining a fetch in flight
@@ -79,8 +124,8 @@ func (s *Cache[T]) GetAt(ctx context.Context, notBefore time.Time) (T, time.Time
 	}
 	var c *flight[T]
 	switch cur := s.call; {
-	case cur != nil && cur.gen == s.gen && !cur.started.Before(notBefore):
-		c = cur // in flight and fresh enough
+	case cur != nil && cur.gen == s.gen && (!cur.started.Before(notBefore) || s.unsent(cur, notBefore)):
+		c = cur // in flight and fresh enough (or not sent yet)
 	case s.next != nil:
 		c = s.next // queued: it starts later than now
 	case cur != nil:
@@ -102,7 +147,10 @@ func (s *Cache[T]) GetAt(ctx context.Context, notBefore time.Time) (T, time.Time
 
 	select {
 	case <-c.done:
-		return c.val, c.started, c.err
+		s.mu.Lock()
+		started := c.started
+		s.mu.Unlock()
+		return c.val, started, c.err
 	case <-ctx.Done():
 		var zero T
 		return zero, time.Time{}, ctx.Err()
@@ -125,6 +173,9 @@ func (s *Cache[T]) after(prev, c *flight[T]) {
 func (s *Cache[T]) run(ctx context.Context, c *flight[T]) {
 	ctx, cancel := context.WithTimeout(ctx, FetchTimeout)
 	defer cancel()
+	if s.atSend {
+		ctx = context.WithValue(ctx, sentKey{}, func() { s.markSent(c) })
+	}
 	v, err := s.fetch(ctx)
 
 	s.mu.Lock()
@@ -142,11 +193,15 @@ func (s *Cache[T]) run(ctx context.Context, c *flight[T]) {
 // Invalidate forgets the cached value after a change this process made (launch, terminate,
 // rename), so that no later reader sees the world as it was before. A fetch already in flight
 // still answers the readers that joined it, but is neither cached nor joined by new readers
-// (they queue for the next fetch, which starts after it).
+// (they queue for the next fetch, which starts after it) — unless its cache stamps at send and
+// its request has not left yet: that one will see the change.
 func (s *Cache[T]) Invalidate() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.gen++
+	if c := s.call; c != nil && s.atSend && !c.sent {
+		c.gen = s.gen // not sent yet: its answer will be computed after the change
+	}
 	s.have = false
 	var zero T
 	s.val = zero
