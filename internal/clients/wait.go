@@ -147,18 +147,21 @@ func (c *Cadence) Pacing() Pacing { return c.pacing }
 
 // join registers a waiter and returns the first tick it looks at: the first one at least
 // settle from now (the first one after now when settle is 0). A waiter that gathers (gather >
-// 0) joins the latest cohort of gathering waiters when that cohort's first look is still ahead
-// and either at least settle from now (it looks there too) or moving it to this waiter's own
-// first look keeps it within settle, or within gather per member (this one included), of the
-// cohort's first member's own first look (the whole cohort then looks there: the members that
-// came earlier look a little later, and every member is looked at by one list instead of the
-// next ticks' lists). Deletes that reach the cloud in a stream (RunPod's, one per rate-limit
-// interval) so share one first look while each comes before the look its predecessors wait for,
-// and however long the stream, no member's first look is later than gather per member (50 ms)
-// beyond its own. Otherwise it looks first at the
-// first tick at least max(settle, gather) from now, which starts a cohort that the next
-// gathering waiters may join. The returned cohort (nil for a waiter that does not gather) has
-// the first look as it stands; it may move later until it comes.
+// 0, a gone waiter) would look first at the first tick at least max(settle, gather) from now;
+// it joins the latest cohort of gathering waiters whose first look is still ahead when
+//   - that look is no earlier than its own (it looks there too);
+//   - or moving that look to its own keeps it within settle, or within gather per member (this
+//     one included), of the look the cohort's first member would have had alone: the whole
+//     cohort then looks there (the members that came earlier look a little later, and one list
+//     serves them all instead of one list per tick). Deletes that reach the cloud in a stream
+//     (RunPod's, one per rate-limit interval, each accepted before the look its predecessors
+//     wait for) so share one first look after the stream, and no first look is put off by
+//     more than gather per member beyond the first member's own;
+//   - or, beyond that, the cohort's look is still at least settle from now.
+//
+// Otherwise it starts a new cohort at its own first look. The returned cohort (nil for a
+// waiter that does not gather) has the first look as it stands; it may move later until it
+// comes.
 func (c *Cadence) join(settle, gather time.Duration) (time.Time, *goneCohort) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -171,10 +174,6 @@ func (c *Cadence) join(settle, gather time.Duration) (time.Time, *goneCohort) {
 		c.next, c.interval = now.Add(max(c.pacing.Initial, settle)), min(2*c.pacing.Initial, c.pacing.Max)
 	}
 	c.waiters++
-	if gather > 0 && c.cohort != nil && c.cohort.look.After(now) && !c.cohort.look.Before(now.Add(settle)) {
-		c.cohort.members++
-		return c.cohort.look, c.cohort
-	}
 	wait := max(settle, gather)
 	if wait <= 0 {
 		return c.tickAfterLocked(now), nil
@@ -189,10 +188,20 @@ func (c *Cadence) join(settle, gather time.Duration) (time.Time, *goneCohort) {
 	if gather <= 0 {
 		return next, nil
 	}
-	if k := c.cohort; k != nil && k.look.After(now) && !next.After(k.first.Add(max(settle, time.Duration(k.members+1)*gather))) {
-		k.look = next
+	if k := c.cohort; k != nil && k.look.After(now) {
+		switch {
+		case !next.After(k.look):
+			// The cohort looks when this waiter would, or later.
+		case !next.After(k.first.Add(max(settle, time.Duration(k.members+1)*gather))):
+			k.look = next // the whole cohort looks when this waiter would
+		case !k.look.Before(now.Add(settle)):
+			// Beyond what the cohort may move, but its look is late enough for this one.
+		default:
+			c.cohort = &goneCohort{first: next, look: next, members: 1}
+			return next, c.cohort
+		}
 		k.members++
-		return next, k
+		return k.look, k
 	}
 	c.cohort = &goneCohort{first: next, look: next, members: 1}
 	return next, c.cohort

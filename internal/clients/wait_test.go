@@ -453,12 +453,18 @@ func TestWaitGoneGathersTheFirstLook(t *testing.T) {
 		clock.Advance(20 * time.Millisecond) // the next delete is answered 20 ms later (2 ticks' worth)
 	}
 	// All three are lacked by the gathering look (the cloud let them go at once) and by the
-	// one after it.
-	for range 2 {
-		clock.WaitTimers(len(machines))
-		clock.AdvanceToNext()
+	// one after it. (The clock is driven until they are done: the gathering look may move to
+	// a later tick while they come.)
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	for finished := false; !finished; {
+		select {
+		case <-done:
+			finished = true
+		case <-time.After(time.Millisecond):
+			clock.AdvanceToNext()
+		}
 	}
-	wg.Wait()
 	close(errs)
 	for err := range errs {
 		if err != nil {

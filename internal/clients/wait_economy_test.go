@@ -1,0 +1,202 @@
+package clients
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients/fakeclock"
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients/snapshot"
+)
+
+// The call economy of gone waiters (docs/guides/performance.md), on a fake clock. This file
+// keeps its own fixture, so that it does not depend on the other tests' harnesses.
+
+// econList is a cloud's machine list: the machines listed, and the list calls counted. Each
+// call takes 1 ms of the fake clock.
+type econList struct {
+	clock *fakeclock.Clock
+	mu    sync.Mutex
+	live  map[string]bool
+	calls atomic.Int32
+}
+
+func (f *econList) list(context.Context) (map[string]bool, error) {
+	f.calls.Add(1)
+	f.clock.Advance(time.Millisecond)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return maps.Clone(f.live), nil
+}
+
+// econLooker reads econList through a shared snapshot; consistent marks its looks as those of
+// a consistent read (a Kubernetes list).
+type econLooker struct {
+	cache      *snapshot.Cache[map[string]bool]
+	consistent bool
+}
+
+func (l econLooker) LookInstance(ctx context.Context, id string, notBefore time.Time) (Look, error) {
+	m, at, err := l.cache.GetAt(ctx, notBefore)
+	if err != nil {
+		return Look{}, err
+	}
+	if m[id] {
+		return Look{Instance: &Instance{ID: id, Status: StatusTerminating}, ListedAt: at, Consistent: l.consistent}, nil
+	}
+	return Look{ListedAt: at, Consistent: l.consistent}, nil
+}
+
+// econFixture: a cadence of Initial 10 ms, Max 80 ms on a fake clock, over a list where every
+// machine is gone already (the cloud let them go before anyone looks).
+func econFixture(consistent bool) (*fakeclock.Clock, *econList, *Cadence, econLooker) {
+	clock := fakeclock.New(time.Unix(2_000_000, 0))
+	f := &econList{clock: clock, live: map[string]bool{}}
+	cad := NewCadenceWithClock(Pacing{Initial: 10 * time.Millisecond, Max: 80 * time.Millisecond}, clock)
+	return clock, f, cad, econLooker{cache: snapshot.NewWithClock(f.list, clock.Now), consistent: consistent}
+}
+
+func econIDs(n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("m-%02d", i)
+	}
+	return out
+}
+
+// startGone starts WaitGoneAfter for each id, the next one gap after the previous one (on the
+// fake clock), and returns a function that drives the clock until every waiter is done and
+// returns their errors.
+func startGone(t *testing.T, clock *fakeclock.Clock, cad *Cadence, l InstanceLooker, ids []string, settle, gap time.Duration) func() []error {
+	t.Helper()
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var errs []error
+	for k, id := range ids {
+		wg.Go(func() {
+			err := cad.WaitGoneAfter(t.Context(), l, id, settle, nil)
+			mu.Lock()
+			errs = append(errs, err)
+			mu.Unlock()
+		})
+		clock.WaitTimers(k + 1) // every waiter so far is parked
+		if k < len(ids)-1 {
+			clock.Advance(gap)
+		}
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	return func() []error {
+		for {
+			select {
+			case <-done:
+				return errs
+			case <-time.After(time.Millisecond):
+				clock.AdvanceToNext()
+			}
+		}
+	}
+}
+
+// Ten deletes accepted 30 ms apart (270 ms from the first to the last) of a cloud that takes
+// 200 ms to terminate: each waiter moves the cohort's first look to its own, so all ten look
+// once, together, when the last one's machine is due to be gone. With a consistent list that
+// one list is the whole proof: ten machines, one list.
+func TestWaitGoneCohortFollowsLaterMembers(t *testing.T) {
+	clock, f, cad, l := econFixture(true)
+	start := clock.Now()
+	wait := startGone(t, clock, cad, l, econIDs(10), 200*time.Millisecond, 30*time.Millisecond)
+	for _, err := range wait() {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := f.calls.Load(); n != 1 {
+		t.Errorf("%d list calls for 10 machines, want 1", n)
+	}
+	// The last delete came at 270 ms; its own first look was due at the first tick at least
+	// 200 ms later.
+	if got := clock.Now().Sub(start); got < 470*time.Millisecond {
+		t.Errorf("the look came at %s, before the last machine's termination time", got)
+	}
+}
+
+// A list that is not a consistent read still needs its confirmation: the same ten machines
+// cost the shared look and one more.
+func TestWaitGoneCohortStillConfirmsPlainLists(t *testing.T) {
+	clock, f, cad, l := econFixture(false)
+	wait := startGone(t, clock, cad, l, econIDs(10), 200*time.Millisecond, 30*time.Millisecond)
+	for _, err := range wait() {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := f.calls.Load(); n != 2 {
+		t.Errorf("%d list calls for 10 machines, want 2 (the shared look and its confirmation)", n)
+	}
+}
+
+// A cohort's first look moves at most the termination time (or 50 ms per member) beyond its
+// first member's own: deletes that keep coming for longer start a new cohort, so no waiter's
+// first look is put off without bound.
+func TestWaitGoneCohortMovesWithinBounds(t *testing.T) {
+	clock, f, cad, l := econFixture(true)
+	var mu sync.Mutex
+	var looks []time.Duration
+	start := clock.Now()
+	watch := lookTimes{l, start, &mu, &looks}
+	// The second waiter comes 150 ms after the first: its own first look (the tick at 420 ms:
+	// the schedule's ticks are 200, 220, 260, 340, 420 ms) is more than the 200 ms termination
+	// time, and more than 2 x 50 ms, beyond the first one's (200 ms), so the first one does
+	// not wait for it.
+	wait := startGone(t, clock, cad, watch, econIDs(2), 200*time.Millisecond, 150*time.Millisecond)
+	for _, err := range wait() {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := f.calls.Load(); n != 2 {
+		t.Errorf("%d list calls, want 2: one per cohort", n)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(looks) != 2 || looks[0] != 200*time.Millisecond || looks[1] != 420*time.Millisecond {
+		t.Errorf("looks at %v, want [200ms 420ms]", looks)
+	}
+}
+
+// lookTimes records when (after start) each look was asked for.
+type lookTimes struct {
+	econLooker
+	start time.Time
+	mu    *sync.Mutex
+	at    *[]time.Duration
+}
+
+func (l lookTimes) LookInstance(ctx context.Context, id string, notBefore time.Time) (Look, error) {
+	l.mu.Lock()
+	*l.at = append(*l.at, notBefore.Sub(l.start))
+	l.mu.Unlock()
+	return l.econLooker.LookInstance(ctx, id, notBefore)
+}
+
+// Deletes that reach the cloud in a stream, each within 50 ms of the previous one (RunPod's
+// deletes at its rate limit), share one first look even when their cloud lets a machine go at
+// once (no termination time): 20 machines cost the look after the last one and its
+// confirmation.
+func TestWaitGoneCohortFollowsAStream(t *testing.T) {
+	clock, f, cad, l := econFixture(false)
+	wait := startGone(t, clock, cad, l, econIDs(20), 0, 20*time.Millisecond)
+	for _, err := range wait() {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := f.calls.Load(); n != 2 {
+		t.Errorf("%d list calls for a stream of 20 deletes, want 2", n)
+	}
+}
