@@ -265,8 +265,11 @@ def routes(d, refused):
     out = []
     for route, n in sorted(d.items(), key=lambda kv: -kv[1]):
         k = f" (429: {refused[route]})" if refused.get(route) else ""
-        r = short.get(route, route.replace("/api/v1", "").replace("/v2", "").replace("/apis/compute.coreweave.com/v1alpha1", "")
-                      .replace("/k8s/{cluster}", "k8s").replace("/v1beta1", ""))
+        if route.startswith("POST /coreweave."):  # a Connect RPC of CoreWeave's platform API: its method
+            r = route.rsplit("/", 1)[1]
+        else:
+            r = short.get(route, route.replace("/api/v1", "").replace("/v2", "").replace("/apis/compute.coreweave.com/v1alpha1", "")
+                          .replace("/k8s/{cluster}", "k8s").replace("/v1beta1", ""))
         out.append(f"{r} {n}{k}")
     return ", ".join(out)
 print(f"Time scale {scale}, terraform -parallelism={par}; times in seconds of wall time; bound = rate-limit floor + lifecycle at the time scale.\n")
