@@ -318,8 +318,9 @@ type Look struct {
 // (behaviour contract 3): a terminated status in a list, ErrNotFound from the looker (a 404
 // on the machine's own URL), or a complete successful list that lacks the machine, confirmed
 // by the list of a later tick that lacks it too (a consistent list, Look.Consistent, needs no
-// confirmation: it answers as the machine's own URL would). Every waiter of the cloud reads the same list
-// at a tick, so a hundred machines leaving together cost a list per tick, not a GET per machine.
+// confirmation: it answers as the machine's own URL would). Every waiter of the cloud reads the
+// same list at a tick, so a hundred machines leaving together cost a list per tick, not a GET
+// per machine.
 // A failed list is never proof: a rate-limit refusal waits for the next tick, any other failure
 // ends the wait with its error. Call it after the cloud has accepted the terminate.
 func (c *Cadence) WaitGone(ctx context.Context, looker InstanceLooker, id string) error {
