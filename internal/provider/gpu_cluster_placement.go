@@ -59,14 +59,10 @@ func (r *gpuClusterResource) placementRequest(ctx context.Context, plan gpuClust
 func onCloud(plan gpuClusterModel, cloud string) gpuClusterModel {
 	p := plan
 	p.Cloud = types.StringValue(cloud)
-	if cloud != "coreweave" {
-		p.CoreWeave = nil
-	}
-	if cloud != "runpod" {
-		p.RunPod = nil
-	}
-	if cloud != "lambda" {
-		p.Lambda = nil
+	for _, v := range vendorBlocks {
+		if v.name() != cloud {
+			v.dropFromCluster(&p)
+		}
 	}
 	return p
 }
@@ -84,7 +80,7 @@ func (r *gpuClusterResource) modifyPlanPlacement(ctx context.Context, plan *gpuC
 		return
 	}
 	names := stringsFromList(ctx, plan.Placement.Clouds, &resp.Diagnostics)
-	checkPlacementBlocks(names, map[string]bool{"lambda": plan.Lambda != nil, "runpod": plan.RunPod != nil, "coreweave": plan.CoreWeave != nil}, &resp.Diagnostics)
+	checkPlacementBlocks(names, clusterBlocksSet(plan), &resp.Diagnostics)
 	candidates, skipped, diags := r.data.placementCandidates(ctx, r.placementRequest(ctx, *plan))
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
@@ -215,8 +211,7 @@ func (r *gpuClusterResource) createPlaced(ctx context.Context, plan *gpuClusterM
 		s.SSHKeyIDs = keysOnCloud(ctx, c.cloud, spec.SSHKeyIDs)
 		p := onCloud(*plan, c.cloud.Name())
 		var d diag.Diagnostics
-		cs := expandClusterSpec(ctx, p, &d)
-		s.CoreWeave, s.RunPod, s.Lambda = cs.CoreWeave, cs.RunPod, cs.Lambda
+		expandClusterBlocks(ctx, p, &s, &d)
 		tflog.Info(ctx, "placing cluster", map[string]any{"cloud": c.cloud.Name(), "region": c.region, "instance_type": c.resolved.Name, "nodes": s.NodeCount})
 		cluster, err := cc.CreateCluster(ctx, s)
 		accepted := false // the cloud accepted the cluster, then could not give it its nodes
@@ -296,15 +291,9 @@ func deleteClusterAndWait(ctx context.Context, cc clients.ClusterCloud, id strin
 // cloud the cluster did not land on (the block stays as configured).
 func settleBlocks(plan *gpuClusterModel, cloud string) {
 	plan.Cloud = types.StringValue(cloud)
-	if cw := plan.CoreWeave; cw != nil && cloud != "coreweave" {
-		if cw.KubernetesVersion.IsUnknown() {
-			cw.KubernetesVersion = types.StringNull()
-		}
-		if cw.VPCID.IsUnknown() {
-			cw.VPCID = types.StringNull()
-		}
-		if cw.Public.IsUnknown() {
-			cw.Public = types.BoolNull()
+	for _, v := range vendorBlocks {
+		if v.name() != cloud {
+			v.settleCluster(plan)
 		}
 	}
 }

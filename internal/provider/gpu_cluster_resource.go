@@ -18,7 +18,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/boolplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/float64planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/listplanmodifier"
@@ -185,74 +184,10 @@ func (r *gpuClusterResource) Schema(ctx context.Context, _ resource.SchemaReques
 			},
 			"created_at": schema.StringAttribute{Computed: true, MarkdownDescription: "When the cluster was created (RFC 3339), where the cloud reports it.", PlanModifiers: []planmodifier.String{keep}},
 		},
-		Blocks: map[string]schema.Block{
+		Blocks: vendorBlockSchemas(vendorBlock.clusterBlock, map[string]schema.Block{
 			"placement": placementBlock("cluster"),
-			"coreweave": schema.SingleNestedBlock{
-				MarkdownDescription: "CoreWeave settings. Only valid with `cloud = \"coreweave\"` (or with `coreweave` in `placement.clouds`).",
-				Attributes: map[string]schema.Attribute{
-					"kubernetes_version": schema.StringAttribute{
-						Optional: true, Computed: true, MarkdownDescription: "CKS Kubernetes version, such as `v1.35`; left out, the newest version CoreWeave offers when the cluster is created. A change replaces the cluster.",
-						PlanModifiers: []planmodifier.String{keep, stringplanmodifier.RequiresReplaceIfConfigured()},
-					},
-					"vpc_id": schema.StringAttribute{
-						Optional: true, Computed: true,
-						MarkdownDescription: "Existing VPC to place the cluster in. Left out, the provider creates a VPC for the cluster (and deletes it with the cluster). A change replaces the cluster.",
-						PlanModifiers:       []planmodifier.String{keep, stringplanmodifier.RequiresReplaceIfConfigured()},
-					},
-					"public": schema.BoolAttribute{
-						Optional: true, Computed: true, MarkdownDescription: "Whether the Kubernetes API server is reachable from the internet (default false). A change replaces the cluster.",
-						PlanModifiers: []planmodifier.Bool{boolplanmodifier.UseStateForUnknown(), boolplanmodifier.RequiresReplaceIfConfigured()},
-					},
-					"compute_class": schema.StringAttribute{
-						Optional: true, MarkdownDescription: "`default` (on demand) or `spot`. A change replaces the cluster. Deprecated: use `capacity_type`.",
-						DeprecationMessage: "Use capacity_type = \"spot\" (or \"on_demand\") instead; coreweave.compute_class will be removed in a future major version.",
-						Validators:         []validator.String{stringvalidator.OneOf("default", "spot")}, PlanModifiers: []planmodifier.String{requiresReplaceIfPriorSet()},
-					},
-				},
-			},
-			"runpod": schema.SingleNestedBlock{
-				MarkdownDescription: "RunPod Instant Cluster settings. Only valid with `cloud = \"runpod\"`. Every setting replaces the cluster when changed (set after an import, it is recorded in place: the cloud does not report it back).",
-				Attributes: map[string]schema.Attribute{
-					"cluster_type": schema.StringAttribute{
-						Optional: true, MarkdownDescription: "`TRAINING` (default), `SLURM`, `RAY` or `APPLICATION`.",
-						Validators: []validator.String{stringvalidator.OneOf("TRAINING", "SLURM", "RAY", "APPLICATION")}, PlanModifiers: []planmodifier.String{requiresReplaceIfPriorSet()},
-					},
-					"image": schema.StringAttribute{Optional: true, MarkdownDescription: "Container image of every node.", PlanModifiers: []planmodifier.String{requiresReplaceIfPriorSet()}},
-					"ports": schema.ListAttribute{
-						Optional: true, ElementType: types.StringType, MarkdownDescription: "Exposed ports, `port/protocol`.",
-						PlanModifiers: []planmodifier.List{requiresReplaceIfPriorSetList()},
-					},
-					"env": schema.MapAttribute{
-						Optional: true, ElementType: types.StringType, Sensitive: true,
-						MarkdownDescription: "Container environment of every node. Sensitive, since it often carries tokens such as `HF_TOKEN`: " +
-							"hidden in plan output and masked in the provider's logs (the state file still holds it).",
-						PlanModifiers: []planmodifier.Map{requiresReplaceIfPriorSetMap()},
-					},
-					"network_volume_id": schema.StringAttribute{Optional: true, MarkdownDescription: "RunPod network volume mounted on every node.", PlanModifiers: []planmodifier.String{requiresReplaceIfPriorSet()}},
-					"container_disk_gb": schema.Int64Attribute{
-						Optional: true, MarkdownDescription: "Container disk per node, GB.",
-						PlanModifiers: []planmodifier.Int64{requiresReplaceIfPriorSetInt64()},
-					},
-				},
-			},
-			"lambda": schema.SingleNestedBlock{
-				MarkdownDescription: "Lambda Cloud node-group settings. Only valid with `cloud = \"lambda\"`. Every setting replaces the cluster when changed (set after an import, it is recorded in place: the cloud does not report it back).",
-				Attributes: map[string]schema.Attribute{
-					"file_system_name": schema.StringAttribute{
-						Optional: true, MarkdownDescription: "Shared filesystem mounted on every node; created in the cluster's region when absent.",
-						PlanModifiers: []planmodifier.String{requiresReplaceIfPriorSet()},
-					},
-					"image": schema.StringAttribute{Optional: true, MarkdownDescription: "Image family or id of every node.", PlanModifiers: []planmodifier.String{requiresReplaceIfPriorSet()}},
-					"user_data": schema.StringAttribute{
-						Optional: true, Sensitive: true,
-						MarkdownDescription: "cloud-init user data of every node. Sensitive, since scripts often carry credentials: " +
-							"hidden in plan output and masked in the provider's logs (the state file still holds it).",
-						PlanModifiers: []planmodifier.String{requiresReplaceIfPriorSet()},
-					},
-				},
-			},
-			"timeouts": timeouts.Block(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),
-		},
+			"timeouts":  timeouts.Block(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),
+		}),
 	}
 }
 
@@ -286,10 +221,7 @@ func (r *gpuClusterResource) ModifyPlan(ctx context.Context, req resource.Modify
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	computeClass := types.StringNull()
-	if plan.CoreWeave != nil {
-		computeClass = plan.CoreWeave.ComputeClass
-	}
+	computeClass := deprecatedComputeClass(func(c capacityBlock) types.String { return c.clusterComputeClass(plan) })
 	plan.CapacityType = plannedCapacityType(plan.CapacityType, computeClass, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
@@ -390,12 +322,7 @@ func checkClusterOnCloud(ctx context.Context, cloud clients.Cloud, cc clients.Cl
 	var diags diag.Diagnostics
 	cloudName := cloud.Name()
 	if plan.Placement == nil {
-		for block, set := range map[string]bool{"coreweave": plan.CoreWeave != nil, "runpod": plan.RunPod != nil, "lambda": plan.Lambda != nil} {
-			if set && block != cloudName {
-				diags.AddAttributeError(path.Root(block), "Settings for another cloud",
-					fmt.Sprintf("The `%s` block only applies to cloud = %q, but this cluster is on %q. Remove the block.", block, block, cloudName))
-			}
-		}
+		checkBlocksOnCloud(clusterBlocksSet(plan), cloudName, "cluster", &diags)
 	}
 	diags.Append(checkRegion(ctx, cloud, plan.Region, "")...)
 	rules := cc.ClusterRules()

@@ -29,8 +29,8 @@ func TestExpandInstanceSpec(t *testing.T) {
 		GPUType: types.StringValue("H100_80GB_SXM"), GPUCount: types.Int64Value(8),
 		Image: types.StringValue("lambda-stack-22-04"), SSHKeyIDs: keys, UserData: types.StringValue("#cloud-config"),
 		Tags: tags, MaxPricePerHour: types.Float64Value(30),
-		Lambda: &lambdaInstanceModel{FileSystemNames: fs, FirewallRulesetIDs: types.ListNull(types.StringType)},
 	}
+	m.Lambda = &lambdaInstanceModel{FileSystemNames: fs, FirewallRulesetIDs: types.ListNull(types.StringType)}
 	got := expandInstanceSpec(ctx, m, &diags)
 	if diags.HasError() {
 		t.Fatal(diags)
@@ -173,13 +173,17 @@ func keysOf[V any](m map[string]V) map[string]bool {
 func compareFields(t *testing.T, what string, model any, schemaNames map[string]bool) {
 	t.Helper()
 	tags := map[string]bool{}
-	rt := reflect.TypeOf(model)
-	for i := range rt.NumField() {
-		tag := rt.Field(i).Tag.Get("tfsdk")
-		if tag != "" && tag != "-" {
-			tags[tag] = true
+	var read func(rt reflect.Type)
+	read = func(rt reflect.Type) {
+		for i := range rt.NumField() {
+			if f := rt.Field(i); f.Anonymous {
+				read(f.Type) // a cloud's block, embedded
+			} else if tag := f.Tag.Get("tfsdk"); tag != "" && tag != "-" {
+				tags[tag] = true
+			}
 		}
 	}
+	read(reflect.TypeOf(model))
 	for n := range schemaNames {
 		if !tags[n] {
 			t.Errorf("%s: schema attribute %q has no model field", what, n)

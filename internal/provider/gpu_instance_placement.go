@@ -59,7 +59,7 @@ func (r *gpuInstanceResource) modifyPlanPlacement(ctx context.Context, plan *gpu
 		return
 	}
 	names := stringsFromList(ctx, plan.Placement.Clouds, &resp.Diagnostics)
-	checkPlacementBlocks(names, map[string]bool{"lambda": plan.Lambda != nil, "runpod": plan.RunPod != nil, "coreweave": plan.CoreWeave != nil}, &resp.Diagnostics)
+	checkPlacementBlocks(names, instanceBlocksSet(plan), &resp.Diagnostics)
 	candidates, skipped, diags := r.data.placementCandidates(ctx, r.placementRequest(ctx, *plan))
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {

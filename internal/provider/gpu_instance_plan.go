@@ -24,12 +24,7 @@ func checkOnCloud(ctx context.Context, cloud clients.Cloud, plan *gpuInstanceMod
 	var diags diag.Diagnostics
 	cloudName := cloud.Name()
 	if plan.Placement == nil {
-		for block, set := range map[string]bool{"lambda": plan.Lambda != nil, "runpod": plan.RunPod != nil, "coreweave": plan.CoreWeave != nil} {
-			if set && cloudName != block {
-				diags.AddAttributeError(path.Root(block), "Settings for another cloud",
-					fmt.Sprintf("The `%s` block only applies to cloud = %q, but this machine is on %q. Remove the block.", block, block, cloudName))
-			}
-		}
+		checkBlocksOnCloud(instanceBlocksSet(plan), cloudName, "machine", &diags)
 	}
 	diags.Append(checkRegion(ctx, cloud, plan.Region, "Leave region out to let the provider pick one with capacity.")...)
 
@@ -102,12 +97,6 @@ func (r *gpuInstanceResource) checkPrice(ctx context.Context, cloud clients.Clou
 	}
 }
 
-// runpodSettingUnknown reports a RunPod setting changed in place whose new value is known only
-// at apply (a registry credential created in the same run): the container may restart.
-func runpodSettingUnknown(plan gpuInstanceModel) bool {
-	return plan.RunPod != nil && (plan.RunPod.RegistryCredentialID.IsUnknown() || plan.RunPod.VolumeMountPath.IsUnknown())
-}
-
 // checkReferences asks the cloud, at plan time, whether what the machine refers to in the
 // account exists (clients.InstanceReferenceChecker: a RunPod template, a registry credential).
 // On an existing machine only references that change are checked: a template deleted after the
@@ -120,17 +109,7 @@ func checkReferences(ctx context.Context, cloud clients.Cloud, plan gpuInstanceM
 		return diags
 	}
 	spec := expandInstanceSpec(ctx, plan, &diags)
-	if spec.RunPod == nil {
-		return diags
-	}
-	unknown := plan.unknownAttributes()
-	if unknown["runpod.template_id"] || (state != nil && state.RunPod != nil && plan.RunPod.TemplateID.Equal(state.RunPod.TemplateID)) {
-		spec.RunPod.TemplateID = ""
-	}
-	if unknown["runpod.registry_credential_id"] || (state != nil && state.RunPod != nil && plan.RunPod.RegistryCredentialID.Equal(state.RunPod.RegistryCredentialID)) {
-		spec.RunPod.RegistryCredentialID = ""
-	}
-	if spec.RunPod.TemplateID == "" && spec.RunPod.RegistryCredentialID == "" {
+	if !referencesToCheck(plan, state, &spec) {
 		return diags
 	}
 	errs, err := rc.CheckInstanceReferences(ctx, spec)

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
-	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/resourcevalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
@@ -18,7 +17,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/float64planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64planmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/listplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/mapplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/setplanmodifier"
@@ -57,7 +55,6 @@ func (r *gpuInstanceResource) Metadata(_ context.Context, req resource.MetadataR
 }
 
 func (r *gpuInstanceResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
-	replace := stringplanmodifier.RequiresReplace()
 	keep := stringplanmodifier.UseStateForUnknown()
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "One GPU machine on a neo-cloud: a Lambda Cloud instance, a RunPod pod, or a one-node CoreWeave NodePool. " +
@@ -169,45 +166,10 @@ func (r *gpuInstanceResource) Schema(ctx context.Context, _ resource.SchemaReque
 			"max_possible_price_per_hour": maxPossiblePriceAttribute("machine"),
 			"capacity_type":               capacityTypeAttribute("machine"),
 		},
-		Blocks: map[string]schema.Block{
-			"lambda": schema.SingleNestedBlock{
-				MarkdownDescription: "Lambda Cloud settings. Only valid with `cloud = \"lambda\"`.",
-				Attributes: map[string]schema.Attribute{
-					"file_system_names": schema.ListAttribute{
-						Optional:            true,
-						ElementType:         types.StringType,
-						MarkdownDescription: "Names of Lambda filesystems (in the same region) to mount. A change replaces the instance.",
-						PlanModifiers:       []planmodifier.List{listplanmodifier.RequiresReplace()},
-						Validators:          []validator.List{listvalidator.SizeAtLeast(1)},
-					},
-					"firewall_ruleset_ids": schema.ListAttribute{
-						Optional:            true,
-						ElementType:         types.StringType,
-						MarkdownDescription: "Ids of Lambda firewall rulesets to attach. A change replaces the instance.",
-						PlanModifiers:       []planmodifier.List{listplanmodifier.RequiresReplace()},
-						Validators:          []validator.List{listvalidator.SizeAtLeast(1)},
-					},
-				},
-			},
+		Blocks: vendorBlockSchemas(vendorBlock.instanceBlock, map[string]schema.Block{
 			"placement": placementBlock("machine"),
-			"runpod":    runpodInstanceBlock(),
-			"coreweave": schema.SingleNestedBlock{
-				MarkdownDescription: "CoreWeave settings. Only valid with `cloud = \"coreweave\"`, and needed there: a CoreWeave machine is a one-node NodePool in a CKS cluster. " +
-					"CoreWeave nodes are reached through Kubernetes, so the SSH attributes stay empty.",
-				Attributes: map[string]schema.Attribute{
-					"cluster_id": schema.StringAttribute{
-						Optional: true, MarkdownDescription: "CKS cluster to add the node to: a `neocloud_gpu_cluster`'s id or any existing cluster's. A change replaces the machine.",
-						PlanModifiers: []planmodifier.String{replace},
-					},
-					"compute_class": schema.StringAttribute{
-						Optional: true, MarkdownDescription: "`default` (on demand) or `spot`. A change replaces the machine. Deprecated: use `capacity_type`.",
-						DeprecationMessage: "Use capacity_type = \"spot\" (or \"on_demand\") instead; coreweave.compute_class will be removed in a future major version.",
-						Validators:         []validator.String{stringvalidator.OneOf("default", "spot")}, PlanModifiers: []planmodifier.String{replace},
-					},
-				},
-			},
-			"timeouts": timeouts.Block(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),
-		},
+			"timeouts":  timeouts.Block(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),
+		}),
 	}
 }
 
@@ -238,10 +200,7 @@ func (r *gpuInstanceResource) ModifyPlan(ctx context.Context, req resource.Modif
 			plan.GPUCount = types.Int64Null()
 		}
 	}
-	computeClass := types.StringNull()
-	if plan.CoreWeave != nil {
-		computeClass = plan.CoreWeave.ComputeClass
-	}
+	computeClass := deprecatedComputeClass(func(c capacityBlock) types.String { return c.instanceComputeClass(plan) })
 	plan.CapacityType = plannedCapacityType(plan.CapacityType, computeClass, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
@@ -327,7 +286,7 @@ func (r *gpuInstanceResource) ModifyPlan(ctx context.Context, req resource.Modif
 				resp.RequiresReplace = append(resp.RequiresReplace, attrPath(field))
 			}
 		}
-		if u.DesiredState != nil || u.Image != nil || u.Env != nil || u.RunPod != nil || runpodSettingUnknown(plan) || lost {
+		if u.DesiredState != nil || restartsContainer(u, &plan) || lost {
 			plan.Status = types.StringUnknown()
 			plan.PublicIP, plan.PrivateIP, plan.SSHHost = types.StringUnknown(), types.StringUnknown(), types.StringUnknown()
 			plan.SSHPort = types.Int64Unknown()
@@ -488,7 +447,7 @@ func (r *gpuInstanceResource) Update(ctx context.Context, req resource.UpdateReq
 		inst, err = cloud.UpdateInstance(ctx, id, update)
 		if err == nil && update.DesiredState != nil {
 			inst, err = waitPowerState(ctx, r.data.cadence(cloud.Name()), cloud, id, *update.DesiredState)
-		} else if err == nil && (update.Image != nil || update.Env != nil || update.RunPod != nil) && plan.DesiredState.ValueString() == clients.DesiredRunning {
+		} else if err == nil && restartsContainer(update, nil) && plan.DesiredState.ValueString() == clients.DesiredRunning {
 			// A new image, environment, registry credential or mount path restarts the
 			// container: wait until it is back.
 			inst, err = waitInstanceReady(ctx, r.data.cadence(cloud.Name()), cloud, id)
@@ -521,30 +480,7 @@ func instanceUpdate(ctx context.Context, plan, state gpuInstanceModel, diags *di
 	if !plan.DesiredState.Equal(state.DesiredState) {
 		u.DesiredState = plan.DesiredState.ValueStringPointer()
 	}
-	if plan.RunPod != nil && state.RunPod != nil {
-		p, s := plan.RunPod, state.RunPod
-		if !p.Image.Equal(s.Image) && !p.Image.IsNull() {
-			u.Image = p.Image.ValueStringPointer()
-		}
-		if !p.Env.Equal(s.Env) {
-			u.Env = stringMap(ctx, p.Env, diags)
-			if u.Env == nil {
-				u.Env = map[string]string{} // removing every variable
-			}
-		}
-		var ru clients.RunPodInstanceUpdate
-		if m := p.VolumeMountPath; !m.IsNull() && !m.IsUnknown() && !m.Equal(s.VolumeMountPath) {
-			ru.VolumeMountPath = m.ValueStringPointer()
-		}
-		// Left out on a pod from a template, the credential is the template's: not removed.
-		if r := p.RegistryCredentialID; !r.IsUnknown() && !r.Equal(s.RegistryCredentialID) && (!r.IsNull() || p.TemplateID.IsNull()) {
-			id := r.ValueString() // "" removes it
-			ru.RegistryCredentialID = &id
-		}
-		if !ru.IsZero() {
-			u.RunPod = &ru
-		}
-	}
+	blocksUpdate(ctx, plan, state, &u, diags)
 	return u
 }
 

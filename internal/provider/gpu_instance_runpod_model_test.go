@@ -58,7 +58,9 @@ func TestInstanceUpdateRunPodSettings(t *testing.T) {
 		}
 	}
 	model := func(r *runpodInstanceModel) gpuInstanceModel {
-		return gpuInstanceModel{Name: types.StringValue("n"), DesiredState: types.StringValue("running"), RunPod: r}
+		m := gpuInstanceModel{Name: types.StringValue("n"), DesiredState: types.StringValue("running")}
+		m.RunPod = r
+		return m
 	}
 	state := model(block(types.StringValue("/workspace"), types.StringValue("reg1"), types.StringNull()))
 
