@@ -269,24 +269,6 @@ func (r *gpuClusterResource) createPlaced(ctx context.Context, plan *gpuClusterM
 	return placedCluster{}, placementError("cluster", out, skipped)
 }
 
-// deleteClusterAndWait deletes a cluster and waits until the cloud no longer knows it.
-func deleteClusterAndWait(ctx context.Context, cc clients.ClusterCloud, id string) error {
-	if err := cc.DeleteCluster(ctx, id); err != nil {
-		return err
-	}
-	prog := newProgress(ctx)
-	return clients.Poll(ctx, func(ctx context.Context) (bool, error) {
-		c, err := cc.GetCluster(ctx, id)
-		if clients.IsNotFound(err) {
-			return true, nil
-		}
-		if err == nil {
-			prog.cluster(ctx, c, 0, "gone")
-		}
-		return false, ignoreRateLimit(err)
-	})
-}
-
 // settleBlocks records the chosen cloud, and leaves no unknown value in the settings block of a
 // cloud the cluster did not land on (the block stays as configured).
 func settleBlocks(plan *gpuClusterModel, cloud string) {

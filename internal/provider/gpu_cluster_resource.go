@@ -2,7 +2,6 @@ package provider
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -11,10 +10,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/float64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
-	"github.com/hashicorp/terraform-plugin-framework-validators/resourcevalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
-	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
@@ -50,7 +47,7 @@ const (
 func NewGPUClusterResource() resource.Resource { return &gpuClusterResource{} }
 
 type gpuClusterResource struct {
-	data *providerData
+	gpuResource
 }
 
 func (r *gpuClusterResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
@@ -191,10 +188,6 @@ func (r *gpuClusterResource) Schema(ctx context.Context, _ resource.SchemaReques
 	}
 }
 
-func (r *gpuClusterResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	r.data = configureData(req.ProviderData, &resp.Diagnostics)
-}
-
 // clusterCloud returns the named cloud's cluster API, or says why there is none.
 func (r *gpuClusterResource) clusterCloud(name string) (clients.Cloud, clients.ClusterCloud, error) {
 	cloud, err := r.data.cloud(name)
@@ -206,6 +199,14 @@ func (r *gpuClusterResource) clusterCloud(name string) (clients.Cloud, clients.C
 		return nil, nil, fmt.Errorf("%s has no GPU clusters that neocloud_gpu_cluster can manage", displayName(name))
 	}
 	return cloud, cc, nil
+}
+
+// clusterCloudOf looks up the cluster's cloud, and its cluster API into cc.
+func (r *gpuClusterResource) clusterCloudOf(state gpuClusterModel, cc *clients.ClusterCloud) func() (clients.Cloud, error) {
+	return func() (cloud clients.Cloud, err error) {
+		cloud, *cc, err = r.clusterCloud(state.Cloud.ValueString())
+		return cloud, err
+	}
 }
 
 // ModifyPlan checks the cluster against the cloud's rules at plan time and decides whether a
@@ -315,108 +316,6 @@ func (r *gpuClusterResource) ModifyPlan(ctx context.Context, req resource.Modify
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 }
 
-// checkClusterOnCloud runs the plan-time checks of one cloud on a cluster plan: the settings
-// blocks, the region, the node count, the GPU type and count, and the cloud's own rules. It
-// fills in the resolved instance type and GPUs per node.
-func checkClusterOnCloud(ctx context.Context, cloud clients.Cloud, cc clients.ClusterCloud, plan *gpuClusterModel) (clients.InstanceType, diag.Diagnostics) {
-	var diags diag.Diagnostics
-	cloudName := cloud.Name()
-	if plan.Placement == nil {
-		checkBlocksOnCloud(clusterBlocksSet(plan), cloudName, "cluster", &diags)
-	}
-	diags.Append(checkRegion(ctx, cloud, plan.Region, "")...)
-	rules := cc.ClusterRules()
-	if n := plan.NodeCount; !n.IsUnknown() && !n.IsNull() {
-		if int(n.ValueInt64()) < rules.MinNodes || (rules.MaxNodes > 0 && int(n.ValueInt64()) > rules.MaxNodes) {
-			diags.AddAttributeError(path.Root("node_count"), "Node count out of range",
-				fmt.Sprintf("%s clusters have %d to %d nodes; %d was given.", displayName(cloudName), rules.MinNodes, rules.MaxNodes, n.ValueInt64()))
-		}
-	}
-	var resolved clients.InstanceType
-	if !plan.GPUType.IsUnknown() && !plan.GPUsPerNode.IsUnknown() {
-		it, err := cloud.ResolveInstanceType(plan.GPUType.ValueString(), int(plan.GPUsPerNode.ValueInt64()))
-		if err != nil {
-			at := path.Root("gpu_type")
-			if !plan.GPUsPerNode.IsNull() && soldInSomeCount(cloud, plan.GPUType.ValueString()) {
-				at = path.Root("gpus_per_node")
-			}
-			diags.AddAttributeError(at, "GPU type not available for a "+displayName(cloudName)+" cluster", err.Error())
-		} else {
-			if len(rules.GPUsPerNode) > 0 && !slices.Contains(rules.GPUsPerNode, it.GPUCount) {
-				diags.AddAttributeError(path.Root("gpus_per_node"), "GPUs per node not supported",
-					fmt.Sprintf("%s clusters have %v GPUs per node; %s with %d was asked.", displayName(cloudName), rules.GPUsPerNode, it.Name, it.GPUCount))
-			}
-			resolved = it
-			plan.InstanceType = types.StringValue(it.Name)
-			plan.GPUsPerNode = types.Int64Value(int64(it.GPUCount))
-		}
-	}
-	if v, ok := cc.(clients.ClusterValidator); ok && !diags.HasError() {
-		unknown := plan.unknownAttributes()
-		for _, fe := range v.ValidateClusterSpec(expandClusterSpec(ctx, *plan, &diags)) {
-			if !unknown[fe.Field] && !unknown[strings.Split(fe.Field, ".")[0]] {
-				diags.AddAttributeError(attrPath(fe.Field), fe.Summary, fe.Detail)
-			}
-		}
-	}
-	return resolved, diags
-}
-
-// planPrice is the planned price of the cluster on a fixed cloud (unknown when the cloud cannot
-// say at plan time), refusing it above max_price_per_hour.
-func (r *gpuClusterResource) planPrice(ctx context.Context, cloud clients.Cloud, resolved clients.InstanceType, plan gpuClusterModel, resp *resource.ModifyPlanResponse) types.Float64 {
-	if resolved.Name == "" || plan.NodeCount.IsUnknown() {
-		return types.Float64Unknown()
-	}
-	price, err := nodesPrice(ctx, cloud, resolved, int(plan.NodeCount.ValueInt64()))
-	if err != nil {
-		if r.data.authFailed(&resp.Diagnostics, cloud.Name(), err, true) {
-			return types.Float64Unknown()
-		}
-		if !plan.MaxPricePerHour.IsNull() {
-			resp.Diagnostics.AddAttributeWarning(path.Root("max_price_per_hour"), "Price not checked",
-				"The price cap could not be checked at plan time ("+err.Error()+"); it is checked again when the cluster is created.")
-		}
-		return knownPrice(ctx, price, err)
-	}
-	r.checkClusterCap(plan, cloud.Name(), resolved, price, resp)
-	return types.Float64Value(price)
-}
-
-// checkClusterCap refuses a cluster whose price is above max_price_per_hour.
-func (r *gpuClusterResource) checkClusterCap(plan gpuClusterModel, cloudName string, resolved clients.InstanceType, price float64, resp *resource.ModifyPlanResponse) {
-	limit := plan.MaxPricePerHour
-	if limit.IsNull() || limit.IsUnknown() || price <= limit.ValueFloat64() {
-		return
-	}
-	resp.Diagnostics.AddAttributeError(path.Root("max_price_per_hour"), "Cluster costs more than max_price_per_hour",
-		fmt.Sprintf("%d node(s) of %s on %s cost $%.2f per hour together, above max_price_per_hour = $%.2f. Raise the cap, use fewer nodes or choose a cheaper gpu_type.",
-			plan.NodeCount.ValueInt64(), resolved.Name, displayName(cloudName), price, limit.ValueFloat64()))
-}
-
-// checkCapAtApply checks max_price_per_hour again right before the create: the list price may
-// have changed since the plan.
-func (r *gpuClusterResource) checkCapAtApply(ctx context.Context, cloud clients.Cloud, spec clients.ClusterSpec, plan gpuClusterModel) error {
-	if plan.MaxPricePerHour.IsNull() || plan.InstanceType.IsUnknown() || plan.InstanceType.IsNull() {
-		return nil
-	}
-	it := clients.InstanceType{Name: plan.InstanceType.ValueString(), GPUCount: spec.GPUsPerNode}
-	price, err := nodesPrice(ctx, cloud, it, spec.NodeCount)
-	if err != nil {
-		tflog.Warn(ctx, "price cap not checked again at apply", map[string]any{"error": err.Error()})
-		return nil //nolint:nilerr // an unanswered price check leaves the decision to the plan's
-	}
-	if price <= plan.MaxPricePerHour.ValueFloat64() {
-		return nil
-	}
-	return fmt.Errorf("%d node(s) of %s on %s now cost $%.2f per hour together, above max_price_per_hour = $%.2f; nothing was created",
-		spec.NodeCount, it.Name, displayName(cloud.Name()), price, plan.MaxPricePerHour.ValueFloat64())
-}
-
-func (r *gpuClusterResource) ConfigValidators(context.Context) []resource.ConfigValidator {
-	return []resource.ConfigValidator{resourcevalidator.ExactlyOneOf(path.MatchRoot("cloud"), path.MatchRoot("placement"))}
-}
-
 func (r *gpuClusterResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	var plan gpuClusterModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
@@ -503,72 +402,6 @@ func (r *gpuClusterResource) Create(ctx context.Context, req resource.CreateRequ
 	}
 }
 
-// waitClusterReady looks, at the cloud's shared cadence, until every asked-for node is up, the
-// cluster failed, or ctx ends.
-func waitClusterReady(ctx context.Context, cad *clients.Cadence, cc clients.ClusterCloud, id string, nodes int) (*clients.Cluster, error) {
-	var last *clients.Cluster
-	prog := newProgress(ctx)
-	waitingFor := fmt.Sprintf("running with %d node(s) up", nodes)
-	settler, _ := cc.(clients.ClusterSettler)
-	err := cad.Wait(ctx, func(ctx context.Context, tick time.Time) (bool, error) {
-		ctx = clients.FreshSince(ctx, tick)
-		if settler != nil {
-			if err := settler.SettleCluster(ctx, id); err != nil && !errors.Is(err, clients.ErrRateLimited) {
-				tflog.Warn(ctx, "cluster setup step failed, trying again", map[string]any{"id": id, "error": err.Error()})
-			}
-		}
-		c, err := cc.GetCluster(ctx, id)
-		if err != nil {
-			return false, ignoreRateLimit(err)
-		}
-		last = c
-		prog.cluster(ctx, c, nodes, waitingFor)
-		if c.Status == clients.ClusterFailed {
-			return false, fmt.Errorf("the cloud reports the cluster as failed (%s)%s", c.NativeStatus, problemSuffix(c))
-		}
-		if c.Shortage != nil {
-			// Of the capacity kind: cluster placement tries its next candidate.
-			return false, c.Shortage
-		}
-		if c.Stalled {
-			return false, fmt.Errorf("the cluster cannot finish: %s", c.Problem)
-		}
-		if c.Ready && len(c.Nodes) >= nodes {
-			return true, nil
-		}
-		return false, nil
-	})
-	if err != nil && last != nil && ctx.Err() != nil {
-		err = fmt.Errorf("timed out after %s with %d of %d node(s) up, cluster %s%s.\nLast status of every node: %s: %w",
-			prog.elapsed(), readyNodes(last), nodes, last.NativeStatus, problemSuffix(last), nodeStatuses(last, nodes), err)
-	}
-	return last, err
-}
-
-func prefixed(prefix, s string) string {
-	if s == "" {
-		return ""
-	}
-	return prefix + s
-}
-
-func problemSuffix(c *clients.Cluster) string {
-	if c.Problem == "" {
-		return ""
-	}
-	return ": " + c.Problem
-}
-
-func readyNodes(c *clients.Cluster) int {
-	n := 0
-	for _, node := range c.Nodes {
-		if node.Status == clients.StatusRunning {
-			n++
-		}
-	}
-	return n
-}
-
 func (r *gpuClusterResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
 	var state gpuClusterModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
@@ -602,18 +435,12 @@ func (r *gpuClusterResource) Update(ctx context.Context, req resource.UpdateRequ
 		return
 	}
 	timeout, d := plan.Timeouts.Update(ctx, defaultClusterUpdateTimeout)
-	resp.Diagnostics.Append(d...)
-	cloud, cc, err := r.clusterCloud(state.Cloud.ValueString())
-	if err != nil {
-		resp.Diagnostics.AddError("Clusters not available", err.Error())
-		return
-	}
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	ctx = withOperationStart(ctx)
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	var cc clients.ClusterCloud
+	ctx, cancel, cloud, ok := startOperation(ctx, &resp.Diagnostics, timeout, d, r.clusterCloudOf(state, &cc), "Clusters not available")
 	defer cancel()
+	if !ok {
+		return
+	}
 
 	id := state.ID.ValueString()
 	var update clients.ClusterUpdate
@@ -630,7 +457,10 @@ func (r *gpuClusterResource) Update(ctx context.Context, req resource.UpdateRequ
 		}
 		update.Spec = &spec
 	}
-	var c *clients.Cluster
+	var (
+		c   *clients.Cluster
+		err error
+	)
 	if update.Name == nil && update.NodeCount == nil {
 		// Only what the cloud does not hold changed (the price cap, the placement list).
 		c, err = cc.GetCluster(ctx, id)
@@ -661,39 +491,18 @@ func (r *gpuClusterResource) Delete(ctx context.Context, req resource.DeleteRequ
 		return
 	}
 	timeout, d := state.Timeouts.Delete(ctx, defaultClusterDeleteTimeout)
-	resp.Diagnostics.Append(d...)
-	cloud, cc, err := r.clusterCloud(state.Cloud.ValueString())
-	if err != nil {
-		resp.Diagnostics.AddError("Clusters not available", err.Error())
-		return
-	}
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	ctx = withOperationStart(ctx)
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	var cc clients.ClusterCloud
+	ctx, cancel, cloud, ok := startOperation(ctx, &resp.Diagnostics, timeout, d, r.clusterCloudOf(state, &cc), "Clusters not available")
 	defer cancel()
+	if !ok {
+		return
+	}
 	id := state.ID.ValueString()
 	if err := cc.DeleteCluster(ctx, id); err != nil {
 		r.data.cloudError(&resp.Diagnostics, cloud.Name(), "Unable to delete "+displayName(cloud.Name())+" cluster "+id, err)
 		return
 	}
-	prog := newProgress(ctx)
-	err = r.data.cadence(cloud.Name()).Wait(ctx, func(ctx context.Context, tick time.Time) (bool, error) {
-		c, err := cc.GetCluster(clients.FreshSince(ctx, tick), id)
-		if clients.IsNotFound(err) {
-			return true, nil
-		}
-		if err == nil {
-			prog.cluster(ctx, c, 0, "gone")
-		}
-		return false, ignoreRateLimit(err)
-	})
-	if err != nil {
+	if err := waitClusterGone(ctx, r.data.cadence(cloud.Name()), cc, id); err != nil {
 		r.data.cloudError(&resp.Diagnostics, cloud.Name(), fmt.Sprintf("%s cluster %s did not finish deleting", displayName(cloud.Name()), id), err)
 	}
-}
-
-func (r *gpuClusterResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	importCloudAndID(ctx, req, resp)
 }

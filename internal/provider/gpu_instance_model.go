@@ -10,7 +10,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
-	"github.com/neocloud/terraform-provider-neocloud/internal/clients/gpus"
 )
 
 // gpuInstanceModel is neocloud_gpu_instance's state and plan.
@@ -155,12 +154,4 @@ func flattenInstance(ctx context.Context, inst *clients.Instance, m *gpuInstance
 	for _, v := range vendorBlocks {
 		v.flattenInstance(ctx, inst, m, importing, diags)
 	}
-}
-
-// neutralOr prefers the catalog's neutral GPU name and falls back to the native id.
-func neutralOr(gpuType, native string) string {
-	if _, ok := gpus.Lookup(gpuType); ok {
-		return gpuType
-	}
-	return native
 }

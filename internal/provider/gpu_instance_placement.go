@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -148,33 +147,4 @@ func (r *gpuInstanceResource) launchPlaced(ctx context.Context, plan gpuInstance
 		}
 	}
 	return nil, nil, placementError("machine", out, skipped)
-}
-
-// keySetOnCloud is keysOnCloud for a planned set: when an id is not known yet (a key created
-// in the same run), the whole set is left unknown so plan-time checks of keys wait for apply.
-func keySetOnCloud(ctx context.Context, cloud clients.Cloud, set types.Set, diags *diag.Diagnostics) types.Set {
-	if set.IsNull() || set.IsUnknown() {
-		return set
-	}
-	ids := stringsFromSet(ctx, set, diags)
-	if slices.Contains(ids, unknownElement) {
-		return types.SetUnknown(types.StringType)
-	}
-	return setOrNull(ctx, keysOnCloud(ctx, cloud, ids), diags)
-}
-
-// keysOnCloud keeps the SSH key ids that belong to the cloud's account: a resource placed by
-// `placement` may list keys of several clouds (one neocloud_ssh_key per cloud).
-func keysOnCloud(ctx context.Context, cloud clients.Cloud, ids []string) []string {
-	keys, ok := cloud.(clients.SSHKeyCloud)
-	if !ok {
-		return nil
-	}
-	var out []string
-	for _, id := range ids {
-		if _, err := keys.GetSSHKey(ctx, id); err == nil {
-			out = append(out, id)
-		}
-	}
-	return out
 }

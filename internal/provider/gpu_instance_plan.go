@@ -3,7 +3,6 @@ package provider
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -122,34 +121,4 @@ func checkReferences(ctx context.Context, cloud clients.Cloud, plan gpuInstanceM
 				displayName(cloud.Name()), err))
 	}
 	return diags
-}
-
-// soldInSomeCount reports whether the cloud sells a GPU type in any count, to put a
-// resolution error on gpu_count (the count is wrong) rather than gpu_type (the type is).
-func soldInSomeCount(cloud clients.Cloud, gpuType string) bool {
-	return len(countsSold(cloud, gpuType)) > 0
-}
-
-// countsSold lists the GPU counts (up to 16) a cloud resolves a GPU type with, without calling
-// its API.
-func countsSold(cloud clients.Cloud, gpuType string) []int {
-	var out []int
-	for n := 1; n <= 16; n++ {
-		if _, err := cloud.ResolveInstanceType(gpuType, n); err == nil {
-			out = append(out, n)
-		}
-	}
-	return out
-}
-
-// joinCounts writes counts as "1, 2, 4 or 8".
-func joinCounts(counts []int) string {
-	s := make([]string, len(counts))
-	for i, n := range counts {
-		s[i] = strconv.Itoa(n)
-	}
-	if len(s) == 1 {
-		return s[0]
-	}
-	return strings.Join(s[:len(s)-1], ", ") + " or " + s[len(s)-1]
 }

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
-	"github.com/hashicorp/terraform-plugin-framework-validators/resourcevalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -47,7 +46,7 @@ const (
 func NewGPUInstanceResource() resource.Resource { return &gpuInstanceResource{} }
 
 type gpuInstanceResource struct {
-	data *providerData
+	gpuResource
 }
 
 func (r *gpuInstanceResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
@@ -171,10 +170,6 @@ func (r *gpuInstanceResource) Schema(ctx context.Context, _ resource.SchemaReque
 			"timeouts":  timeouts.Block(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),
 		}),
 	}
-}
-
-func (r *gpuInstanceResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	r.data = configureData(req.ProviderData, &resp.Diagnostics)
 }
 
 // ModifyPlan checks at plan time what can be checked without launching: the cloud is
@@ -427,22 +422,18 @@ func (r *gpuInstanceResource) Update(ctx context.Context, req resource.UpdateReq
 		return
 	}
 	timeout, d := plan.Timeouts.Update(ctx, defaultInstanceUpdateTimeout)
-	resp.Diagnostics.Append(d...)
-	cloud, err := r.data.cloud(state.Cloud.ValueString())
-	if err != nil {
-		resp.Diagnostics.AddError("Cloud not configured", err.Error())
-		return
-	}
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	ctx = withOperationStart(ctx)
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	ctx, cancel, cloud, ok := startOperation(ctx, &resp.Diagnostics, timeout, d, r.cloudOf(state), "Cloud not configured")
 	defer cancel()
+	if !ok {
+		return
+	}
 
 	update := instanceUpdate(ctx, plan, state, &resp.Diagnostics)
 	id := state.ID.ValueString()
-	var inst *clients.Instance
+	var (
+		inst *clients.Instance
+		err  error
+	)
 	if !update.IsZero() {
 		inst, err = cloud.UpdateInstance(ctx, id, update)
 		if err == nil && update.DesiredState != nil {
@@ -471,6 +462,11 @@ func (r *gpuInstanceResource) Update(ctx context.Context, req resource.UpdateReq
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
 
+// cloudOf looks up the machine's cloud.
+func (r *gpuInstanceResource) cloudOf(state gpuInstanceModel) func() (clients.Cloud, error) {
+	return func() (clients.Cloud, error) { return r.data.cloud(state.Cloud.ValueString()) }
+}
+
 // instanceUpdate lists what changed between state and plan that the cloud changes in place.
 func instanceUpdate(ctx context.Context, plan, state gpuInstanceModel, diags *diag.Diagnostics) clients.InstanceUpdate {
 	var u clients.InstanceUpdate
@@ -491,18 +487,11 @@ func (r *gpuInstanceResource) Delete(ctx context.Context, req resource.DeleteReq
 		return
 	}
 	timeout, d := state.Timeouts.Delete(ctx, defaultInstanceDeleteTimeout)
-	resp.Diagnostics.Append(d...)
-	cloud, err := r.data.cloud(state.Cloud.ValueString())
-	if err != nil {
-		resp.Diagnostics.AddError("Cloud not configured", err.Error())
-		return
-	}
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	ctx = withOperationStart(ctx)
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	ctx, cancel, cloud, ok := startOperation(ctx, &resp.Diagnostics, timeout, d, r.cloudOf(state), "Cloud not configured")
 	defer cancel()
+	if !ok {
+		return
+	}
 	id := state.ID.ValueString()
 	if token, sentBy, ok := parseInDoubt(id); ok {
 		// A launch whose answer never came: terminate its machine if it appeared, and wait
@@ -531,11 +520,3 @@ func (r *gpuInstanceResource) Delete(ctx context.Context, req resource.DeleteReq
 // after about 2 s and drains its nodes for about 2 minutes. (Kept here while the CoreWeave
 // client is being reworked; it belongs in that adapter.)
 var terminationTimes = map[string]time.Duration{"coreweave": 2*time.Second + 2*time.Minute}
-
-func (r *gpuInstanceResource) ConfigValidators(context.Context) []resource.ConfigValidator {
-	return []resource.ConfigValidator{resourcevalidator.ExactlyOneOf(path.MatchRoot("cloud"), path.MatchRoot("placement"))}
-}
-
-func (r *gpuInstanceResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	importCloudAndID(ctx, req, resp)
-}

@@ -1,0 +1,125 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework-validators/resourcevalidator"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients/gpus"
+)
+
+// What neocloud_gpu_instance and neocloud_gpu_cluster share: a cloud or a placement block, the
+// start of every operation, and the helpers both resources' plans and waits use.
+
+// gpuResource is the base of both GPU resources: baseResource's provider data, Configure and
+// "<cloud>/<id>" import, and exactly one of `cloud` and `placement`.
+type gpuResource struct {
+	baseResource
+}
+
+func (gpuResource) ConfigValidators(context.Context) []resource.ConfigValidator {
+	return []resource.ConfigValidator{resourcevalidator.ExactlyOneOf(path.MatchRoot("cloud"), path.MatchRoot("placement"))}
+}
+
+// startOperation begins an Update or a Delete once its model is read: with the timeout the
+// model's timeouts block gives (td, its diagnostics) and the resource's cloud, looked up by
+// cloud (a failure is summary's error). ctx is bounded by the timeout and carries the
+// operation's start; ok is false after a diagnostic. The caller defers cancel either way.
+func startOperation[C any](ctx context.Context, diags *diag.Diagnostics, timeout time.Duration, td diag.Diagnostics, cloud func() (C, error), summary string) (_ context.Context, cancel context.CancelFunc, _ C, ok bool) {
+	diags.Append(td...)
+	c, err := cloud()
+	if err != nil {
+		diags.AddError(summary, err.Error())
+		return ctx, func() {}, c, false
+	}
+	if diags.HasError() {
+		return ctx, func() {}, c, false
+	}
+	ctx, cancel = context.WithTimeout(withOperationStart(ctx), timeout)
+	return ctx, cancel, c, true
+}
+
+// neutralOr prefers the catalog's neutral GPU name and falls back to the native id.
+func neutralOr(gpuType, native string) string {
+	if _, ok := gpus.Lookup(gpuType); ok {
+		return gpuType
+	}
+	return native
+}
+
+// keySetOnCloud is keysOnCloud for a planned set: when an id is not known yet (a key created
+// in the same run), the whole set is left unknown so plan-time checks of keys wait for apply.
+func keySetOnCloud(ctx context.Context, cloud clients.Cloud, set types.Set, diags *diag.Diagnostics) types.Set {
+	if set.IsNull() || set.IsUnknown() {
+		return set
+	}
+	ids := stringsFromSet(ctx, set, diags)
+	if slices.Contains(ids, unknownElement) {
+		return types.SetUnknown(types.StringType)
+	}
+	return setOrNull(ctx, keysOnCloud(ctx, cloud, ids), diags)
+}
+
+// keysOnCloud keeps the SSH key ids that belong to the cloud's account: a resource placed by
+// `placement` may list keys of several clouds (one neocloud_ssh_key per cloud).
+func keysOnCloud(ctx context.Context, cloud clients.Cloud, ids []string) []string {
+	keys, ok := cloud.(clients.SSHKeyCloud)
+	if !ok {
+		return nil
+	}
+	var out []string
+	for _, id := range ids {
+		if _, err := keys.GetSSHKey(ctx, id); err == nil {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// soldInSomeCount reports whether the cloud sells a GPU type in any count, to put a
+// resolution error on gpu_count (the count is wrong) rather than gpu_type (the type is).
+func soldInSomeCount(cloud clients.Cloud, gpuType string) bool {
+	return len(countsSold(cloud, gpuType)) > 0
+}
+
+// countsSold lists the GPU counts (up to 16) a cloud resolves a GPU type with, without calling
+// its API.
+func countsSold(cloud clients.Cloud, gpuType string) []int {
+	var out []int
+	for n := 1; n <= 16; n++ {
+		if _, err := cloud.ResolveInstanceType(gpuType, n); err == nil {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// joinCounts writes counts as "1, 2, 4 or 8".
+func joinCounts(counts []int) string {
+	s := make([]string, len(counts))
+	for i, n := range counts {
+		s[i] = strconv.Itoa(n)
+	}
+	if len(s) == 1 {
+		return s[0]
+	}
+	return strings.Join(s[:len(s)-1], ", ") + " or " + s[len(s)-1]
+}
+
+// ignoreRateLimit lets a waiter keep waiting through a refusal for its pace: the next look is
+// paced further apart anyway.
+func ignoreRateLimit(err error) error {
+	if errors.Is(err, clients.ErrRateLimited) {
+		return nil
+	}
+	return err
+}
