@@ -28,13 +28,6 @@ import (
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients/gpus"
 )
 
-var (
-	_ resource.ResourceWithConfigure        = (*gpuClusterResource)(nil)
-	_ resource.ResourceWithImportState      = (*gpuClusterResource)(nil)
-	_ resource.ResourceWithModifyPlan       = (*gpuClusterResource)(nil)
-	_ resource.ResourceWithConfigValidators = (*gpuClusterResource)(nil)
-)
-
 // CoreWeave creates a CKS cluster in up to ~45 minutes; the defaults leave room for that plus
 // the nodes.
 const (
@@ -65,23 +58,15 @@ func (r *gpuClusterResource) Schema(ctx context.Context, _ resource.SchemaReques
 			"A CoreWeave cluster takes up to 45 minutes: run with `TF_LOG_PROVIDER=INFO` to see each status change of the cluster and of every node, " +
 			"with the time since the create began; a timeout error names the last status of every node.",
 		Attributes: map[string]schema.Attribute{
-			"id": schema.StringAttribute{Computed: true, MarkdownDescription: "The cloud's id of the cluster (the cluster name on Lambda).", PlanModifiers: []planmodifier.String{keep}},
+			"id": keptString("The cloud's id of the cluster (the cluster name on Lambda)."),
 			"name": schema.StringAttribute{
 				Required: true, MarkdownDescription: "Cluster name. Renamed in place where the cloud can (RunPod); replaces the cluster elsewhere.",
 				Validators: []validator.String{stringvalidator.LengthBetween(1, 30), stringvalidator.RegexMatches(clusterNamePattern, "must be lowercase letters, digits and dashes, starting with a letter")},
 			},
-			"cloud": schema.StringAttribute{
-				Optional: true, Computed: true,
-				MarkdownDescription: "Cloud: " + quotedList(clients.Names()) + ". Give this or a `placement` block; with `placement` the provider records " +
-					"the cloud it chose here. Changing it replaces the cluster.",
-				Validators:    []validator.String{stringvalidator.OneOf(clients.Names()...)},
-				PlanModifiers: []planmodifier.String{keep, stringplanmodifier.RequiresReplaceIfConfigured()},
-			},
-			"region": schema.StringAttribute{
-				Optional: true, Computed: true,
-				MarkdownDescription: "Region, zone or data center (CoreWeave `US-EAST-04A`, RunPod `US-TX-3`, Lambda `us-east-1`). Leave it out to let the provider pick one with capacity (RunPod, Lambda). Changing it replaces the cluster.",
-				PlanModifiers:       []planmodifier.String{keep, stringplanmodifier.RequiresReplaceIfConfigured()},
-			},
+			"cloud": chosenString("Cloud: "+quotedList(clients.Names())+". Give this or a `placement` block; with `placement` the provider records "+
+				"the cloud it chose here. Changing it replaces the cluster.",
+				stringvalidator.OneOf(clients.Names()...)),
+			"region": chosenString("Region, zone or data center (CoreWeave `US-EAST-04A`, RunPod `US-TX-3`, Lambda `us-east-1`). Leave it out to let the provider pick one with capacity (RunPod, Lambda). Changing it replaces the cluster."),
 			"gpu_type": schema.StringAttribute{
 				Required:            true,
 				MarkdownDescription: "GPU model: a neutral catalog name (" + strings.Join(gpus.Names(), ", ") + ") or the cloud's instance type. Changing it replaces the cluster.",
@@ -132,7 +117,7 @@ func (r *gpuClusterResource) Schema(ctx context.Context, _ resource.SchemaReques
 					"env": schema.MapAttribute{Computed: true, ElementType: types.StringType, MarkdownDescription: "Launcher environment of this node."},
 				}},
 			},
-			"head_node_ip": schema.StringAttribute{Computed: true, MarkdownDescription: "Rank 0's address on the cluster network (`MASTER_ADDR`).", PlanModifiers: []planmodifier.String{keep}},
+			"head_node_ip": keptString("Rank 0's address on the cluster network (`MASTER_ADDR`)."),
 			"node_private_ips": schema.ListAttribute{
 				Computed: true, ElementType: types.StringType,
 				MarkdownDescription: "The nodes' addresses on the cluster network, in rank order (null for a node that has none yet).",
@@ -169,9 +154,7 @@ func (r *gpuClusterResource) Schema(ctx context.Context, _ resource.SchemaReques
 					"cloud's list price (a `node_count` change that would exceed it fails the plan), and with `placement` a candidate above it is skipped. Changed in place.",
 				Validators: []validator.Float64{float64validator.AtLeast(0)},
 			},
-			"api_server_endpoint": schema.StringAttribute{
-				Computed: true, MarkdownDescription: "Kubernetes API server of a CoreWeave cluster.", PlanModifiers: []planmodifier.String{keep},
-			},
+			"api_server_endpoint": keptString("Kubernetes API server of a CoreWeave cluster."),
 			"kubeconfig": schema.StringAttribute{
 				Computed: true, Sensitive: true,
 				MarkdownDescription: "kubeconfig for a CoreWeave cluster. It holds the account's CoreWeave API token, which works for the whole account, not only this cluster: " +
@@ -179,7 +162,7 @@ func (r *gpuClusterResource) Schema(ctx context.Context, _ resource.SchemaReques
 					"and write the kubeconfig to disk only where no one else can read it.",
 				PlanModifiers: []planmodifier.String{keep},
 			},
-			"created_at": schema.StringAttribute{Computed: true, MarkdownDescription: "When the cluster was created (RFC 3339), where the cloud reports it.", PlanModifiers: []planmodifier.String{keep}},
+			"created_at": keptString("When the cluster was created (RFC 3339), where the cloud reports it."),
 		},
 		Blocks: vendorBlockSchemas(vendorBlock.clusterBlock, map[string]schema.Block{
 			"placement": placementBlock("cluster"),

@@ -23,10 +23,12 @@ var (
 
 // NewGPUInstanceDataSource is the neocloud_gpu_instance data source: one existing machine,
 // looked up by id or by name.
-func NewGPUInstanceDataSource() datasource.DataSource { return &gpuInstanceDataSource{} }
+func NewGPUInstanceDataSource() datasource.DataSource {
+	return &gpuInstanceDataSource{baseDataSource{typeName: "gpu_instance"}}
+}
 
 type gpuInstanceDataSource struct {
-	data *providerData
+	baseDataSource
 }
 
 type gpuInstanceDataModel struct {
@@ -45,10 +47,6 @@ type gpuInstanceDataModel struct {
 	SSHUser      types.String  `tfsdk:"ssh_user"`
 	PricePerHour types.Float64 `tfsdk:"price_per_hour"`
 	Tags         types.Map     `tfsdk:"tags"`
-}
-
-func (d *gpuInstanceDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
-	resp.TypeName = req.ProviderTypeName + "_gpu_instance"
 }
 
 func (d *gpuInstanceDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
@@ -82,10 +80,6 @@ func (d *gpuInstanceDataSource) Schema(_ context.Context, _ datasource.SchemaReq
 
 func (d *gpuInstanceDataSource) ConfigValidators(context.Context) []datasource.ConfigValidator {
 	return []datasource.ConfigValidator{datasourcevalidator.ExactlyOneOf(path.MatchRoot("id"), path.MatchRoot("name"))}
-}
-
-func (d *gpuInstanceDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
-	d.data = configureData(req.ProviderData, &resp.Diagnostics)
 }
 
 func (d *gpuInstanceDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {

@@ -20,20 +20,12 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/setplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients/gpus"
-)
-
-var (
-	_ resource.ResourceWithConfigure        = (*gpuInstanceResource)(nil)
-	_ resource.ResourceWithImportState      = (*gpuInstanceResource)(nil)
-	_ resource.ResourceWithModifyPlan       = (*gpuInstanceResource)(nil)
-	_ resource.ResourceWithConfigValidators = (*gpuInstanceResource)(nil)
 )
 
 const (
@@ -54,39 +46,24 @@ func (r *gpuInstanceResource) Metadata(_ context.Context, req resource.MetadataR
 }
 
 func (r *gpuInstanceResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
-	keep := stringplanmodifier.UseStateForUnknown()
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "One GPU machine on a neo-cloud: a Lambda Cloud instance, a RunPod pod, or a one-node CoreWeave NodePool. " +
 			"The machine's id is saved in state as soon as the cloud accepts the launch, before waiting for it to boot, so a failed " +
 			"wait never leaks a billed machine: the resource is tainted and the next apply replaces it. " +
 			"Run with `TF_LOG_PROVIDER=INFO` to see each status change of the machine while Terraform waits, with the time since the create began.",
 		Attributes: map[string]schema.Attribute{
-			"id": schema.StringAttribute{
-				Computed:            true,
-				MarkdownDescription: "The cloud's id of the machine.",
-				PlanModifiers:       []planmodifier.String{keep},
-			},
+			"id": keptString("The cloud's id of the machine."),
 			"name": schema.StringAttribute{
 				Required:            true,
 				MarkdownDescription: "Name of the machine as shown by the cloud. Changing it renames the machine in place (on CoreWeave, whose node pool is named after it, it replaces the machine).",
 				Validators:          []validator.String{stringvalidator.LengthBetween(1, 64)},
 			},
-			"cloud": schema.StringAttribute{
-				Optional: true,
-				Computed: true,
-				MarkdownDescription: "Cloud to launch on: " + quotedList(clients.Names()) + ". Give this or a `placement` block; with " +
-					"`placement` the provider records the cloud it chose here. Changing it replaces the machine.",
-				Validators:    []validator.String{stringvalidator.OneOf(clients.Names()...)},
-				PlanModifiers: []planmodifier.String{keep, stringplanmodifier.RequiresReplaceIfConfigured()},
-			},
-			"region": schema.StringAttribute{
-				Optional: true,
-				Computed: true,
-				MarkdownDescription: "Region (Lambda region code such as `us-east-1`, RunPod data center such as `US-TX-3`). Checked at plan time; " +
-					"RunPod's data centers are read from RunPod, so one it opened recently is accepted. Leave it out and the provider picks a region " +
-					"with capacity for the machine and records it here. Setting it to another region replaces the machine.",
-				PlanModifiers: []planmodifier.String{keep, stringplanmodifier.RequiresReplaceIfConfigured()},
-			},
+			"cloud": chosenString("Cloud to launch on: "+quotedList(clients.Names())+". Give this or a `placement` block; with "+
+				"`placement` the provider records the cloud it chose here. Changing it replaces the machine.",
+				stringvalidator.OneOf(clients.Names()...)),
+			"region": chosenString("Region (Lambda region code such as `us-east-1`, RunPod data center such as `US-TX-3`). Checked at plan time; " +
+				"RunPod's data centers are read from RunPod, so one it opened recently is accepted. Leave it out and the provider picks a region " +
+				"with capacity for the machine and records it here. Setting it to another region replaces the machine."),
 			"gpu_type": schema.StringAttribute{
 				Required: true,
 				MarkdownDescription: "GPU model: a neutral catalog name (" + strings.Join(gpus.Names(), ", ") + ") " +
@@ -153,15 +130,15 @@ func (r *gpuInstanceResource) Schema(ctx context.Context, _ resource.SchemaReque
 				Computed:            true,
 				MarkdownDescription: "The cloud's instance type that `gpu_type` and `gpu_count` resolved to.",
 			},
-			"public_ip":  schema.StringAttribute{Computed: true, MarkdownDescription: "Public IPv4 address.", PlanModifiers: []planmodifier.String{keep}},
-			"private_ip": schema.StringAttribute{Computed: true, MarkdownDescription: "Private IPv4 address.", PlanModifiers: []planmodifier.String{keep}},
-			"ssh_host":   schema.StringAttribute{Computed: true, MarkdownDescription: "Host to SSH to.", PlanModifiers: []planmodifier.String{keep}},
+			"public_ip":  keptString("Public IPv4 address."),
+			"private_ip": keptString("Private IPv4 address."),
+			"ssh_host":   keptString("Host to SSH to."),
 			"ssh_port":   schema.Int64Attribute{Computed: true, MarkdownDescription: "Port to SSH to.", PlanModifiers: []planmodifier.Int64{int64planmodifier.UseStateForUnknown()}},
-			"ssh_user":   schema.StringAttribute{Computed: true, MarkdownDescription: "User to SSH as.", PlanModifiers: []planmodifier.String{keep}},
+			"ssh_user":   keptString("User to SSH as."),
 			"price_per_hour": schema.Float64Attribute{Computed: true, MarkdownDescription: "Price of the machine in USD per hour. Known in the plan when the cloud and " +
 				"the machine type fix it: the cloud's list price, from the same catalog as `neocloud_gpu_offers` (Lambda per instance type, RunPod per GPU type, count and " +
 				"`runpod.cloud_type`, CoreWeave's list price per node). Unknown in the plan with a `placement` of several clouds (see `max_possible_price_per_hour`) or a machine created stopped.", PlanModifiers: []planmodifier.Float64{float64planmodifier.UseStateForUnknown()}},
-			"created_at":                  schema.StringAttribute{Computed: true, MarkdownDescription: "When the machine was created (RFC 3339), where the cloud reports it.", PlanModifiers: []planmodifier.String{keep}},
+			"created_at":                  keptString("When the machine was created (RFC 3339), where the cloud reports it."),
 			"max_possible_price_per_hour": maxPossiblePriceAttribute("machine"),
 			"capacity_type":               capacityTypeAttribute("machine"),
 		},
