@@ -2,7 +2,6 @@ package provider
 
 import (
 	"context"
-	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
@@ -71,13 +70,7 @@ func (m gpuClusterModel) unknownAttributes() map[string]bool {
 	for _, v := range vendorBlocks {
 		v.clusterUnknowns(m, values)
 	}
-	out := map[string]bool{}
-	for name, v := range values {
-		if v.IsUnknown() {
-			out[name] = true
-		}
-	}
-	return out
+	return unknownNames(values)
 }
 
 // anyUnknown is an unknown value when any of vs is unknown, else a known one (for
@@ -145,23 +138,14 @@ func flattenCluster(ctx context.Context, c *clients.Cluster, m *gpuClusterModel,
 	readCapacityType(&m.CapacityType, func(b capacityBlock) bool { return b.clusterSpot(c) })
 	m.Problem = stringOrNull(c.Problem)
 	m.HeadNodeIP = stringOrNull(c.HeadNodeIP)
-	m.PricePerHour = types.Float64Value(roundPrice(c.PricePerHour))
-	if m.MaxPossible.IsNull() || m.MaxPossible.IsUnknown() {
-		m.MaxPossible = m.PricePerHour // planned with placement, else the price itself
-	}
+	flattenPrice(c.PricePerHour, &m.PricePerHour, &m.MaxPossible)
 	m.APIServerEndpoint = stringOrNull(c.APIServerEndpoint)
 	if c.Kubeconfig != "" {
 		m.Kubeconfig = types.StringValue(c.Kubeconfig)
 	} else if m.Kubeconfig.IsUnknown() {
 		m.Kubeconfig = types.StringNull()
 	}
-	if c.CreatedAt.IsZero() {
-		if m.CreatedAt.IsUnknown() {
-			m.CreatedAt = types.StringNull()
-		}
-	} else {
-		m.CreatedAt = types.StringValue(c.CreatedAt.UTC().Format(time.RFC3339))
-	}
+	flattenCreatedAt(c.CreatedAt, &m.CreatedAt)
 	if importing && len(c.SSHKeyIDs) > 0 {
 		// Generated configuration (terraform plan -generate-config-out) copies this: the
 		// keys the nodes were launched with, so that the cluster it describes is valid.

@@ -30,11 +30,7 @@ func (r *gpuClusterResource) placementRequest(ctx context.Context, plan gpuClust
 			p := onCloud(plan, cloud.Name())
 			p.SSHKeyIDs = keySetOnCloud(ctx, cloud, plan.SSHKeyIDs, &kd)
 			resolved, cd := checkClusterOnCloud(ctx, cloud, cc, &p)
-			var why []string
-			for _, d := range cd.Errors() {
-				why = append(why, d.Detail())
-			}
-			return resolved, why
+			return resolved, errorDetails(cd)
 		},
 		extra: func(c placementCandidate) string {
 			if why := spotRefusal(c.cloud.Name(), plan.CapacityType); why != "" {
@@ -71,19 +67,9 @@ func onCloud(plan gpuClusterModel, cloud string) gpuClusterModel {
 // take it; the others are named in a warning. The plan shows the highest price the placement
 // may choose.
 func (r *gpuClusterResource) modifyPlanPlacement(ctx context.Context, plan *gpuClusterModel, resp *resource.ModifyPlanResponse) {
-	if !plan.Region.IsNull() && !plan.Region.IsUnknown() {
-		resp.Diagnostics.AddAttributeError(path.Root("region"), "Region with placement",
-			"Clouds name their regions differently: with a placement block, leave region out and list regions in placement.regions, or let each cloud pick one.")
-		return
-	}
-	if plan.Placement.Clouds.IsUnknown() || plan.Placement.Regions.IsUnknown() {
-		return
-	}
-	names := stringsFromList(ctx, plan.Placement.Clouds, &resp.Diagnostics)
-	checkPlacementBlocks(names, clusterBlocksSet(plan), &resp.Diagnostics)
-	candidates, skipped, diags := r.data.placementCandidates(ctx, r.placementRequest(ctx, *plan))
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
+	candidates, skipped, ok := r.data.startPlacement(ctx, plan.Region, "", plan.Placement, clusterBlocksSet(plan),
+		r.placementRequest(ctx, *plan), &resp.Diagnostics)
+	if !ok {
 		return
 	}
 	if len(candidates) == 0 {

@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
@@ -37,14 +38,10 @@ const (
 )
 
 // NewGPUClusterResource is neocloud_gpu_cluster.
-func NewGPUClusterResource() resource.Resource { return &gpuClusterResource{} }
+func NewGPUClusterResource() resource.Resource { return &gpuClusterResource{gpuResource{typeName: "gpu_cluster"}} }
 
 type gpuClusterResource struct {
 	gpuResource
-}
-
-func (r *gpuClusterResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
-	resp.TypeName = req.ProviderTypeName + "_gpu_cluster"
 }
 
 func (r *gpuClusterResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
@@ -185,7 +182,7 @@ func (r *gpuClusterResource) clusterCloud(name string) (clients.Cloud, clients.C
 }
 
 // clusterCloudOf looks up the cluster's cloud, and its cluster API into cc.
-func (r *gpuClusterResource) clusterCloudOf(state gpuClusterModel, cc *clients.ClusterCloud) func() (clients.Cloud, error) {
+func (r *gpuClusterResource) clusterCloudOf(state *gpuClusterModel, cc *clients.ClusterCloud) func() (clients.Cloud, error) {
 	return func() (cloud clients.Cloud, err error) {
 		cloud, *cc, err = r.clusterCloud(state.Cloud.ValueString())
 		return cloud, err
@@ -411,15 +408,14 @@ func (r *gpuClusterResource) Read(ctx context.Context, req resource.ReadRequest,
 }
 
 func (r *gpuClusterResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	var plan, state gpuClusterModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	timeout, d := plan.Timeouts.Update(ctx, defaultClusterUpdateTimeout)
-	var cc clients.ClusterCloud
-	ctx, cancel, cloud, ok := startOperation(ctx, &resp.Diagnostics, timeout, d, r.clusterCloudOf(state, &cc), "Clusters not available")
+	var (
+		plan, state gpuClusterModel
+		cc          clients.ClusterCloud
+	)
+	ctx, cancel, cloud, ok := startOperation(ctx, &resp.Diagnostics, []modelRead{{req.Plan.Get, &plan}, {req.State.Get, &state}},
+		func() (time.Duration, diag.Diagnostics) {
+			return plan.Timeouts.Update(ctx, defaultClusterUpdateTimeout)
+		}, r.clusterCloudOf(&state, &cc), "Clusters not available")
 	defer cancel()
 	if !ok {
 		return
@@ -468,14 +464,14 @@ func (r *gpuClusterResource) Update(ctx context.Context, req resource.UpdateRequ
 }
 
 func (r *gpuClusterResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
-	var state gpuClusterModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	timeout, d := state.Timeouts.Delete(ctx, defaultClusterDeleteTimeout)
-	var cc clients.ClusterCloud
-	ctx, cancel, cloud, ok := startOperation(ctx, &resp.Diagnostics, timeout, d, r.clusterCloudOf(state, &cc), "Clusters not available")
+	var (
+		state gpuClusterModel
+		cc    clients.ClusterCloud
+	)
+	ctx, cancel, cloud, ok := startOperation(ctx, &resp.Diagnostics, []modelRead{{req.State.Get, &state}},
+		func() (time.Duration, diag.Diagnostics) {
+			return state.Timeouts.Delete(ctx, defaultClusterDeleteTimeout)
+		}, r.clusterCloudOf(&state, &cc), "Clusters not available")
 	defer cancel()
 	if !ok {
 		return

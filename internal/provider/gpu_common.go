@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/resourcevalidator"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
@@ -28,6 +29,11 @@ import (
 // "<cloud>/<id>" import, and exactly one of `cloud` and `placement`.
 type gpuResource struct {
 	baseResource
+	typeName string // after the provider's name: "gpu_instance"
+}
+
+func (r *gpuResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_" + r.typeName
 }
 
 func (gpuResource) ConfigValidators(context.Context) []resource.ConfigValidator {
@@ -58,11 +64,26 @@ func chosenString(description string, validators ...validator.String) schema.Str
 	}
 }
 
-// startOperation begins an Update or a Delete once its model is read: with the timeout the
-// model's timeouts block gives (td, its diagnostics) and the resource's cloud, looked up by
-// cloud (a failure is summary's error). ctx is bounded by the timeout and carries the
-// operation's start; ok is false after a diagnostic. The caller defers cancel either way.
-func startOperation[C any](ctx context.Context, diags *diag.Diagnostics, timeout time.Duration, td diag.Diagnostics, cloud func() (C, error), summary string) (_ context.Context, cancel context.CancelFunc, _ C, ok bool) {
+// modelRead is one model an operation reads: from the plan or the state (get) into a model.
+type modelRead struct {
+	get  func(context.Context, any) diag.Diagnostics
+	into any
+}
+
+// startOperation begins an Update or a Delete: it reads the models, then the operation's
+// timeout from the model's timeouts block, and looks up the resource's cloud (a failure is
+// summary's error). ctx is bounded by the timeout and carries the operation's start; ok is
+// false after a diagnostic. The caller defers cancel either way.
+func startOperation[C any](ctx context.Context, diags *diag.Diagnostics, reads []modelRead, timeout func() (time.Duration, diag.Diagnostics),
+	cloud func() (C, error), summary string,
+) (_ context.Context, cancel context.CancelFunc, c C, ok bool) {
+	for _, r := range reads {
+		diags.Append(r.get(ctx, r.into)...)
+	}
+	if diags.HasError() {
+		return ctx, func() {}, c, false
+	}
+	t, td := timeout()
 	diags.Append(td...)
 	c, err := cloud()
 	if err != nil {
@@ -72,7 +93,7 @@ func startOperation[C any](ctx context.Context, diags *diag.Diagnostics, timeout
 	if diags.HasError() {
 		return ctx, func() {}, c, false
 	}
-	ctx, cancel = context.WithTimeout(withOperationStart(ctx), timeout)
+	ctx, cancel = context.WithTimeout(withOperationStart(ctx), t)
 	return ctx, cancel, c, true
 }
 
@@ -150,4 +171,33 @@ func ignoreRateLimit(err error) error {
 		return nil
 	}
 	return err
+}
+
+// unknownNames lists the names whose value is unknown.
+func unknownNames(values map[string]attr.Value) map[string]bool {
+	out := map[string]bool{}
+	for name, v := range values {
+		if v.IsUnknown() {
+			out[name] = true
+		}
+	}
+	return out
+}
+
+// flattenPrice records the price the cloud reports; max_possible_price_per_hour was planned
+// with placement, else it is the price itself.
+func flattenPrice(price float64, m, maxPossible *types.Float64) {
+	*m = types.Float64Value(roundPrice(price))
+	if maxPossible.IsNull() || maxPossible.IsUnknown() {
+		*maxPossible = *m
+	}
+}
+
+// flattenCreatedAt records the creation time where the cloud reports it.
+func flattenCreatedAt(at time.Time, m *types.String) {
+	if !at.IsZero() {
+		*m = types.StringValue(at.UTC().Format(time.RFC3339))
+	} else if m.IsUnknown() {
+		*m = types.StringNull()
+	}
 }

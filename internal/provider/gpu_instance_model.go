@@ -2,7 +2,6 @@ package provider
 
 import (
 	"context"
-	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
@@ -57,13 +56,7 @@ func (m gpuInstanceModel) unknownAttributes() map[string]bool {
 	for _, v := range vendorBlocks {
 		v.instanceUnknowns(m, values)
 	}
-	out := map[string]bool{}
-	for name, v := range values {
-		if v.IsUnknown() {
-			out[name] = true
-		}
-	}
-	return out
+	return unknownNames(values)
 }
 
 // expandInstanceSpec turns a plan into the neutral launch request.
@@ -114,17 +107,8 @@ func flattenInstance(ctx context.Context, inst *clients.Instance, m *gpuInstance
 	}
 	m.SSHUser = stringOrNull(inst.SSHUser)
 	readCapacityType(&m.CapacityType, func(c capacityBlock) bool { return c.instanceSpot(inst) })
-	m.PricePerHour = types.Float64Value(roundPrice(inst.PricePerHour))
-	if m.MaxPossible.IsNull() || m.MaxPossible.IsUnknown() {
-		m.MaxPossible = m.PricePerHour // planned with placement, else the price itself
-	}
-	if inst.CreatedAt.IsZero() {
-		if m.CreatedAt.IsUnknown() {
-			m.CreatedAt = types.StringNull()
-		}
-	} else {
-		m.CreatedAt = types.StringValue(inst.CreatedAt.UTC().Format(time.RFC3339))
-	}
+	flattenPrice(inst.PricePerHour, &m.PricePerHour, &m.MaxPossible)
+	flattenCreatedAt(inst.CreatedAt, &m.CreatedAt)
 	// A RunPod pod's image is its container image, held in the runpod block.
 	if inst.Image != "" && !imageInBlock(inst) && (m.Image.IsNull() || m.Image.IsUnknown()) {
 		m.Image = types.StringValue(inst.Image)

@@ -29,11 +29,7 @@ func (r *gpuInstanceResource) placementRequest(ctx context.Context, plan gpuInst
 			if !cd.HasError() {
 				cd.Append(checkReferences(ctx, cloud, p, nil)...)
 			}
-			var why []string
-			for _, d := range cd.Errors() {
-				why = append(why, d.Detail())
-			}
-			return resolved, why
+			return resolved, errorDetails(cd)
 		},
 		extra: func(c placementCandidate) string { return spotRefusal(c.cloud.Name(), plan.CapacityType) },
 		price: func(cloud clients.Cloud, it clients.InstanceType) (float64, error) {
@@ -49,19 +45,9 @@ func (r *gpuInstanceResource) placementRequest(ctx context.Context, plan gpuInst
 // can take it; the others are named in a warning. The plan shows the highest price the
 // placement may choose.
 func (r *gpuInstanceResource) modifyPlanPlacement(ctx context.Context, plan *gpuInstanceModel, resp *resource.ModifyPlanResponse) {
-	if !plan.Region.IsNull() && !plan.Region.IsUnknown() {
-		resp.Diagnostics.AddAttributeError(path.Root("region"), "Region with placement",
-			"Clouds name their regions differently: with a placement block, leave region out and list regions in placement.regions, or let each cloud pick one with capacity.")
-		return
-	}
-	if plan.Placement.Clouds.IsUnknown() || plan.Placement.Regions.IsUnknown() {
-		return
-	}
-	names := stringsFromList(ctx, plan.Placement.Clouds, &resp.Diagnostics)
-	checkPlacementBlocks(names, instanceBlocksSet(plan), &resp.Diagnostics)
-	candidates, skipped, diags := r.data.placementCandidates(ctx, r.placementRequest(ctx, *plan))
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
+	candidates, skipped, ok := r.data.startPlacement(ctx, plan.Region, " with capacity", plan.Placement, instanceBlocksSet(plan),
+		r.placementRequest(ctx, *plan), &resp.Diagnostics)
+	if !ok {
 		return
 	}
 	if len(candidates) == 0 {

@@ -35,14 +35,10 @@ const (
 )
 
 // NewGPUInstanceResource is neocloud_gpu_instance.
-func NewGPUInstanceResource() resource.Resource { return &gpuInstanceResource{} }
+func NewGPUInstanceResource() resource.Resource { return &gpuInstanceResource{gpuResource{typeName: "gpu_instance"}} }
 
 type gpuInstanceResource struct {
 	gpuResource
-}
-
-func (r *gpuInstanceResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
-	resp.TypeName = req.ProviderTypeName + "_gpu_instance"
 }
 
 func (r *gpuInstanceResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
@@ -393,13 +389,10 @@ func (r *gpuInstanceResource) Read(ctx context.Context, req resource.ReadRequest
 
 func (r *gpuInstanceResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
 	var plan, state gpuInstanceModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	timeout, d := plan.Timeouts.Update(ctx, defaultInstanceUpdateTimeout)
-	ctx, cancel, cloud, ok := startOperation(ctx, &resp.Diagnostics, timeout, d, r.cloudOf(state), "Cloud not configured")
+	ctx, cancel, cloud, ok := startOperation(ctx, &resp.Diagnostics, []modelRead{{req.Plan.Get, &plan}, {req.State.Get, &state}},
+		func() (time.Duration, diag.Diagnostics) {
+			return plan.Timeouts.Update(ctx, defaultInstanceUpdateTimeout)
+		}, r.cloudOf(&state), "Cloud not configured")
 	defer cancel()
 	if !ok {
 		return
@@ -440,7 +433,7 @@ func (r *gpuInstanceResource) Update(ctx context.Context, req resource.UpdateReq
 }
 
 // cloudOf looks up the machine's cloud.
-func (r *gpuInstanceResource) cloudOf(state gpuInstanceModel) func() (clients.Cloud, error) {
+func (r *gpuInstanceResource) cloudOf(state *gpuInstanceModel) func() (clients.Cloud, error) {
 	return func() (clients.Cloud, error) { return r.data.cloud(state.Cloud.ValueString()) }
 }
 
@@ -459,12 +452,10 @@ func instanceUpdate(ctx context.Context, plan, state gpuInstanceModel, diags *di
 
 func (r *gpuInstanceResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
 	var state gpuInstanceModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	timeout, d := state.Timeouts.Delete(ctx, defaultInstanceDeleteTimeout)
-	ctx, cancel, cloud, ok := startOperation(ctx, &resp.Diagnostics, timeout, d, r.cloudOf(state), "Cloud not configured")
+	ctx, cancel, cloud, ok := startOperation(ctx, &resp.Diagnostics, []modelRead{{req.State.Get, &state}},
+		func() (time.Duration, diag.Diagnostics) {
+			return state.Timeouts.Delete(ctx, defaultInstanceDeleteTimeout)
+		}, r.cloudOf(&state), "Cloud not configured")
 	defer cancel()
 	if !ok {
 		return
