@@ -130,6 +130,7 @@ func TestSchemaModelParity(t *testing.T) {
 		model any
 	}{
 		{NewGPUInstanceResource(), gpuInstanceModel{}},
+		{NewGPUClusterResource(), gpuClusterModel{}},
 		{NewSSHKeyResource(), sshKeyModel{}},
 		{NewContainerRegistryCredentialResource(), registryCredentialModel{}},
 	}
@@ -140,13 +141,16 @@ func TestSchemaModelParity(t *testing.T) {
 		for n := range resp.Schema.Attributes {
 			names[n] = true
 		}
+		blockModels := map[string]any{}
+		if _, ok := c.model.(gpuInstanceModel); ok {
+			blockModels = map[string]any{"lambda": lambdaInstanceModel{}, "runpod": runpodInstanceModel{}, "coreweave": coreweaveInstanceModel{}}
+		} else if _, ok := c.model.(gpuClusterModel); ok {
+			blockModels = map[string]any{"lambda": lambdaClusterModel{}, "runpod": runpodClusterModel{}, "coreweave": coreweaveClusterModel{}}
+		}
 		for n, b := range resp.Schema.Blocks {
 			names[n] = true
-			if nb, ok := b.(rschema.SingleNestedBlock); ok && n == "lambda" {
-				compareFields(t, "lambda block", lambdaInstanceModel{}, keysOf(nb.Attributes))
-			}
-			if nb, ok := b.(rschema.SingleNestedBlock); ok && n == "runpod" {
-				compareFields(t, "runpod block", runpodInstanceModel{}, keysOf(nb.Attributes))
+			if nb, ok := b.(rschema.SingleNestedBlock); ok && blockModels[n] != nil {
+				compareFields(t, n+" block", blockModels[n], keysOf(nb.Attributes))
 			}
 		}
 		compareFields(t, reflect.TypeOf(c.model).Name(), c.model, names)
