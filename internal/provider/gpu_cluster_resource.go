@@ -38,7 +38,9 @@ const (
 )
 
 // NewGPUClusterResource is neocloud_gpu_cluster.
-func NewGPUClusterResource() resource.Resource { return &gpuClusterResource{gpuResource{typeName: "gpu_cluster"}} }
+func NewGPUClusterResource() resource.Resource {
+	return &gpuClusterResource{gpuResource{typeName: "gpu_cluster"}}
+}
 
 type gpuClusterResource struct {
 	gpuResource

@@ -35,7 +35,9 @@ const (
 )
 
 // NewGPUInstanceResource is neocloud_gpu_instance.
-func NewGPUInstanceResource() resource.Resource { return &gpuInstanceResource{gpuResource{typeName: "gpu_instance"}} }
+func NewGPUInstanceResource() resource.Resource {
+	return &gpuInstanceResource{gpuResource{typeName: "gpu_instance"}}
+}
 
 type gpuInstanceResource struct {
 	gpuResource
