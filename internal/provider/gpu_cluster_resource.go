@@ -204,16 +204,8 @@ func (r *gpuClusterResource) ModifyPlan(ctx context.Context, req resource.Modify
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	computeClass := deprecatedComputeClass(func(c capacityBlock) types.String { return c.clusterComputeClass(plan) })
-	plan.CapacityType = plannedCapacityType(plan.CapacityType, computeClass, &resp.Diagnostics)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	if plan.Placement != nil && req.State.Raw.IsNull() {
-		r.modifyPlanPlacement(ctx, &plan, resp)
-		return
-	}
-	if plan.Cloud.IsUnknown() {
+	if !planCapacityAndPlacement(&plan.CapacityType, deprecatedComputeClass(func(c capacityBlock) types.String { return c.clusterComputeClass(plan) }),
+		plan.Placement != nil && req.State.Raw.IsNull(), func() { r.modifyPlanPlacement(ctx, &plan, resp) }, plan.Cloud, &resp.Diagnostics) {
 		return
 	}
 	cloudName := plan.Cloud.ValueString()
@@ -223,11 +215,7 @@ func (r *gpuClusterResource) ModifyPlan(ctx context.Context, req resource.Modify
 		return
 	}
 	check := plan
-	if plan.Placement != nil {
-		// A placed cluster lists keys of several clouds; its own cloud judges only its own.
-		check.SSHKeyIDs = keySetOnCloud(ctx, cloud, plan.SSHKeyIDs, &resp.Diagnostics)
-	}
-	checkCapacityType(cloudName, plan.CapacityType, &resp.Diagnostics)
+	check.SSHKeyIDs = fixedCloudKeys(ctx, cloud, plan.Placement != nil, plan.SSHKeyIDs, plan.CapacityType, &resp.Diagnostics)
 	resolved, diags := checkClusterOnCloud(ctx, cloud, cc, &check)
 	plan.InstanceType, plan.GPUsPerNode = check.InstanceType, check.GPUsPerNode
 	resp.Diagnostics.Append(diags...)
@@ -299,20 +287,19 @@ func (r *gpuClusterResource) ModifyPlan(ctx context.Context, req resource.Modify
 }
 
 func (r *gpuClusterResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	var plan gpuClusterModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	if resp.Diagnostics.HasError() {
+	var (
+		plan    gpuClusterModel
+		timeout time.Duration
+	)
+	ctx, cancel, ok := startCreate(ctx, &resp.Diagnostics, modelRead{req.Plan.Get, &plan}, func() (d time.Duration, diags diag.Diagnostics) {
+		timeout, diags = plan.Timeouts.Create(ctx, defaultClusterCreateTimeout)
+		return timeout, diags
+	})
+	defer cancel()
+	if !ok {
 		return
 	}
 	plannedPrice := plan.PricePerHour
-	timeout, d := plan.Timeouts.Create(ctx, defaultClusterCreateTimeout)
-	resp.Diagnostics.Append(d...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	ctx = withOperationStart(ctx)
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
 
 	spec := expandClusterSpec(ctx, plan, &resp.Diagnostics)
 	spec.LaunchToken, spec.AdoptSince = launchIdentity("gpu_cluster", plan.Name.ValueString(), timeout)
@@ -396,13 +383,7 @@ func (r *gpuClusterResource) Read(ctx context.Context, req resource.ReadRequest,
 		return
 	}
 	c, err := cc.GetCluster(ctx, state.ID.ValueString())
-	if clients.IsNotFound(err) {
-		tflog.Warn(ctx, "cluster is gone, removing it from state", map[string]any{"id": state.ID.ValueString()})
-		resp.State.RemoveResource(ctx)
-		return
-	}
-	if err != nil {
-		r.data.readError(&resp.Diagnostics, cloud.Name(), "Unable to read "+displayName(cloud.Name())+" cluster "+state.ID.ValueString(), err)
+	if r.data.goneOrFailed(ctx, clients.IsNotFound(err), err, cloud.Name(), "cluster", state.ID.ValueString(), resp) {
 		return
 	}
 	flattenCluster(ctx, c, &state, &resp.Diagnostics)

@@ -18,6 +18,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients/gpus"
 )
@@ -171,6 +172,54 @@ func ignoreRateLimit(err error) error {
 		return nil
 	}
 	return err
+}
+
+// planCapacityAndPlacement is the shared start of both GPU resources' ModifyPlan once the plan
+// is read: capacity_type is planned (computeClass: what a block's deprecated compute class
+// asks); a new resource with placement (placeNew) is planned by place; a cloud not known yet
+// leaves the plan as it is. ok says the plan goes on, on the fixed cloud.
+func planCapacityAndPlacement(capacity *types.String, computeClass types.String, placeNew bool, place func(), cloud types.String, diags *diag.Diagnostics) (ok bool) {
+	*capacity = plannedCapacityType(*capacity, computeClass, diags)
+	if diags.HasError() {
+		return false
+	}
+	if placeNew {
+		place()
+		return false
+	}
+	return !cloud.IsUnknown()
+}
+
+// fixedCloudKeys are the keys a resource's own cloud judges: a placed one lists keys of several
+// clouds, its cloud only its own. capacity_type is checked against that cloud too.
+func fixedCloudKeys(ctx context.Context, cloud clients.Cloud, placed bool, keys types.Set, capacity types.String, diags *diag.Diagnostics) types.Set {
+	if placed {
+		keys = keySetOnCloud(ctx, cloud, keys, diags)
+	}
+	checkCapacityType(cloud.Name(), capacity, diags)
+	return keys
+}
+
+// startCreate begins a Create: it reads the plan and the create timeout; ctx is bounded by the
+// timeout and carries the operation's start. ok is false after a diagnostic.
+func startCreate(ctx context.Context, diags *diag.Diagnostics, plan modelRead, timeout func() (time.Duration, diag.Diagnostics)) (_ context.Context, cancel context.CancelFunc, ok bool) {
+	ctx, cancel, _, ok = startOperation(ctx, diags, []modelRead{plan}, timeout, func() (struct{}, error) { return struct{}{}, nil }, "")
+	return ctx, cancel, ok
+}
+
+// goneOrFailed ends a Read whose look found the resource gone (it leaves state) or failed
+// (what: the resource in messages, "instance"); false lets the Read record what it found.
+func (d *providerData) goneOrFailed(ctx context.Context, gone bool, err error, cloud, what, id string, resp *resource.ReadResponse) bool {
+	if gone {
+		tflog.Warn(ctx, what+" is gone, removing it from state", map[string]any{"id": id})
+		resp.State.RemoveResource(ctx)
+		return true
+	}
+	if err != nil {
+		d.readError(&resp.Diagnostics, cloud, "Unable to read "+displayName(cloud)+" "+what+" "+id, err)
+		return true
+	}
+	return false
 }
 
 // unknownNames lists the names whose value is unknown.

@@ -170,16 +170,8 @@ func (r *gpuInstanceResource) ModifyPlan(ctx context.Context, req resource.Modif
 			plan.GPUCount = types.Int64Null()
 		}
 	}
-	computeClass := deprecatedComputeClass(func(c capacityBlock) types.String { return c.instanceComputeClass(plan) })
-	plan.CapacityType = plannedCapacityType(plan.CapacityType, computeClass, &resp.Diagnostics)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	if plan.Placement != nil && req.State.Raw.IsNull() {
-		r.modifyPlanPlacement(ctx, &plan, resp)
-		return
-	}
-	if plan.Cloud.IsUnknown() {
+	if !planCapacityAndPlacement(&plan.CapacityType, deprecatedComputeClass(func(c capacityBlock) types.String { return c.instanceComputeClass(plan) }),
+		plan.Placement != nil && req.State.Raw.IsNull(), func() { r.modifyPlanPlacement(ctx, &plan, resp) }, plan.Cloud, &resp.Diagnostics) {
 		return
 	}
 	cloudName := plan.Cloud.ValueString()
@@ -189,11 +181,7 @@ func (r *gpuInstanceResource) ModifyPlan(ctx context.Context, req resource.Modif
 		return
 	}
 	check := plan
-	if plan.Placement != nil {
-		// A placed machine lists keys of several clouds; its own cloud judges only its own.
-		check.SSHKeyIDs = keySetOnCloud(ctx, cloud, plan.SSHKeyIDs, &resp.Diagnostics)
-	}
-	checkCapacityType(cloudName, plan.CapacityType, &resp.Diagnostics)
+	check.SSHKeyIDs = fixedCloudKeys(ctx, cloud, plan.Placement != nil, plan.SSHKeyIDs, plan.CapacityType, &resp.Diagnostics)
 	resolved, diags := checkOnCloud(ctx, cloud, &check)
 	plan.InstanceType, plan.GPUCount = check.InstanceType, check.GPUCount
 	resp.Diagnostics.Append(diags...)
@@ -269,19 +257,18 @@ func (r *gpuInstanceResource) ModifyPlan(ctx context.Context, req resource.Modif
 }
 
 func (r *gpuInstanceResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	var plan gpuInstanceModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	timeout, d := plan.Timeouts.Create(ctx, defaultInstanceCreateTimeout)
-	resp.Diagnostics.Append(d...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	ctx = withOperationStart(ctx)
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	var (
+		plan    gpuInstanceModel
+		timeout time.Duration
+	)
+	ctx, cancel, ok := startCreate(ctx, &resp.Diagnostics, modelRead{req.Plan.Get, &plan}, func() (d time.Duration, diags diag.Diagnostics) {
+		timeout, diags = plan.Timeouts.Create(ctx, defaultInstanceCreateTimeout)
+		return timeout, diags
+	})
 	defer cancel()
+	if !ok {
+		return
+	}
 	spec := expandInstanceSpec(ctx, plan, &resp.Diagnostics)
 	spec.LaunchToken, spec.AdoptSince = launchIdentity("gpu_instance", plan.Name.ValueString(), timeout)
 
@@ -376,13 +363,7 @@ func (r *gpuInstanceResource) Read(ctx context.Context, req resource.ReadRequest
 		// it, which says why (nothing runs: it is not billed).
 		return
 	}
-	if clients.IsNotFound(err) || (err == nil && inst.Gone()) {
-		tflog.Warn(ctx, "instance is gone, removing it from state", map[string]any{"id": state.ID.ValueString()})
-		resp.State.RemoveResource(ctx)
-		return
-	}
-	if err != nil {
-		r.data.readError(&resp.Diagnostics, cloud.Name(), "Unable to read "+displayName(cloud.Name())+" instance "+state.ID.ValueString(), err)
+	if r.data.goneOrFailed(ctx, clients.IsNotFound(err) || (err == nil && inst.Gone()), err, cloud.Name(), "instance", state.ID.ValueString(), resp) {
 		return
 	}
 	flattenInstance(ctx, inst, &state, &resp.Diagnostics)
