@@ -32,19 +32,15 @@ type gpuInstanceDataSource struct {
 }
 
 type gpuInstanceDataModel struct {
-	Cloud        types.String  `tfsdk:"cloud"`
-	ID           types.String  `tfsdk:"id"`
-	Name         types.String  `tfsdk:"name"`
-	Region       types.String  `tfsdk:"region"`
-	GPUType      types.String  `tfsdk:"gpu_type"`
-	GPUCount     types.Int64   `tfsdk:"gpu_count"`
-	InstanceType types.String  `tfsdk:"instance_type"`
-	Status       types.String  `tfsdk:"status"`
-	PublicIP     types.String  `tfsdk:"public_ip"`
-	PrivateIP    types.String  `tfsdk:"private_ip"`
-	SSHHost      types.String  `tfsdk:"ssh_host"`
-	SSHPort      types.Int64   `tfsdk:"ssh_port"`
-	SSHUser      types.String  `tfsdk:"ssh_user"`
+	Cloud        types.String `tfsdk:"cloud"`
+	ID           types.String `tfsdk:"id"`
+	Name         types.String `tfsdk:"name"`
+	Region       types.String `tfsdk:"region"`
+	GPUType      types.String `tfsdk:"gpu_type"`
+	GPUCount     types.Int64  `tfsdk:"gpu_count"`
+	InstanceType types.String `tfsdk:"instance_type"`
+	Status       types.String `tfsdk:"status"`
+	machineReach
 	PricePerHour types.Float64 `tfsdk:"price_per_hour"`
 	Tags         types.Map     `tfsdk:"tags"`
 }
@@ -102,8 +98,7 @@ func (d *gpuInstanceDataSource) Read(ctx context.Context, req datasource.ReadReq
 	flattenInstance(ctx, inst, &m, &resp.Diagnostics)
 	out := gpuInstanceDataModel{
 		Cloud: m.Cloud, ID: m.ID, Name: m.Name, Region: m.Region, GPUType: m.GPUType, GPUCount: m.GPUCount,
-		InstanceType: m.InstanceType, Status: m.Status, PublicIP: m.PublicIP, PrivateIP: m.PrivateIP,
-		SSHHost: m.SSHHost, SSHPort: m.SSHPort, SSHUser: m.SSHUser, PricePerHour: m.PricePerHour, Tags: m.Tags,
+		InstanceType: m.InstanceType, Status: m.Status, machineReach: m.machineReach, PricePerHour: m.PricePerHour, Tags: m.Tags,
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &out)...)
 }

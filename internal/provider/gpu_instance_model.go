@@ -33,16 +33,31 @@ type gpuInstanceModel struct {
 	runpodInstanceField
 	coreweaveInstanceField
 
-	Status       types.String  `tfsdk:"status"`
-	InstanceType types.String  `tfsdk:"instance_type"`
-	PublicIP     types.String  `tfsdk:"public_ip"`
-	PrivateIP    types.String  `tfsdk:"private_ip"`
-	SSHHost      types.String  `tfsdk:"ssh_host"`
-	SSHPort      types.Int64   `tfsdk:"ssh_port"`
-	SSHUser      types.String  `tfsdk:"ssh_user"`
+	Status       types.String `tfsdk:"status"`
+	InstanceType types.String `tfsdk:"instance_type"`
+	machineReach
 	PricePerHour types.Float64 `tfsdk:"price_per_hour"`
 	MaxPossible  types.Float64 `tfsdk:"max_possible_price_per_hour"`
 	CreatedAt    types.String  `tfsdk:"created_at"`
+}
+
+// machineReach is how to reach a machine: what neocloud_gpu_instance, the resource and the data
+// source, report alike.
+type machineReach struct {
+	PublicIP  types.String `tfsdk:"public_ip"`
+	PrivateIP types.String `tfsdk:"private_ip"`
+	SSHHost   types.String `tfsdk:"ssh_host"`
+	SSHPort   types.Int64  `tfsdk:"ssh_port"`
+	SSHUser   types.String `tfsdk:"ssh_user"`
+}
+
+func flattenReach(inst *clients.Instance) machineReach {
+	r := machineReach{PublicIP: stringOrNull(inst.PublicIP), PrivateIP: stringOrNull(inst.PrivateIP), SSHHost: stringOrNull(inst.SSHHost),
+		SSHPort: types.Int64Null(), SSHUser: stringOrNull(inst.SSHUser)}
+	if inst.SSHPort > 0 {
+		r.SSHPort = types.Int64Value(int64(inst.SSHPort))
+	}
+	return r
 }
 
 // unknownAttributes names the configurable top-level attributes whose planned value is not
@@ -97,15 +112,7 @@ func flattenInstance(ctx context.Context, inst *clients.Instance, m *gpuInstance
 	m.GPUCount = types.Int64Value(int64(inst.GPUCount))
 	m.InstanceType = types.StringValue(inst.InstanceType)
 	m.Status = types.StringValue(inst.Status)
-	m.PublicIP = stringOrNull(inst.PublicIP)
-	m.PrivateIP = stringOrNull(inst.PrivateIP)
-	m.SSHHost = stringOrNull(inst.SSHHost)
-	if inst.SSHPort > 0 {
-		m.SSHPort = types.Int64Value(int64(inst.SSHPort))
-	} else {
-		m.SSHPort = types.Int64Null()
-	}
-	m.SSHUser = stringOrNull(inst.SSHUser)
+	m.machineReach = flattenReach(inst)
 	readCapacityType(&m.CapacityType, func(c capacityBlock) bool { return c.instanceSpot(inst) })
 	flattenPrice(inst.PricePerHour, &m.PricePerHour, &m.MaxPossible)
 	flattenCreatedAt(inst.CreatedAt, &m.CreatedAt)
