@@ -149,15 +149,15 @@ func TestRunPodReferencesToCheck(t *testing.T) {
 // at apply; a pod launched with its answer lost is recorded with its runpod options.
 func TestRunPodRestartsAndEcho(t *testing.T) {
 	path := "/data"
-	if !restartsContainer(clients.InstanceUpdate{RunPod: &clients.RunPodInstanceUpdate{VolumeMountPath: &path}}, nil) {
+	if !restartsContainer(clients.InstanceUpdate{RunPod: &clients.RunPodInstanceUpdate{VolumeMountPath: &path}}) {
 		t.Error("a new mount path restarts the container")
 	}
 	plan := gpuInstanceModel{}
 	plan.RunPod = &runpodInstanceModel{RegistryCredentialID: types.StringUnknown(), VolumeMountPath: types.StringValue("/workspace")}
-	if !restartsContainer(clients.InstanceUpdate{}, &plan) {
+	if restartsContainer(clients.InstanceUpdate{}) || !mayRestartContainer(plan) {
 		t.Error("a credential known only at apply may restart the container")
 	}
-	if restartsContainer(clients.InstanceUpdate{}, &gpuInstanceModel{}) {
+	if mayRestartContainer(gpuInstanceModel{}) {
 		t.Error("nothing changed, nothing restarts")
 	}
 	opts := &clients.RunPodInstanceOptions{Image: "img"}
