@@ -17,8 +17,7 @@ import (
 func TestCoreWeaveInstanceBlockRoundTrip(t *testing.T) {
 	ctx := context.Background()
 	var diags diag.Diagnostics
-	m := gpuInstanceModel{Name: types.StringValue("n"), Cloud: types.StringValue("coreweave"), GPUType: types.StringValue("H100_80GB_SXM"),
-		CapacityType: types.StringValue(capacitySpot)}
+	m := gpuInstanceModel{gpuModel: gpuModel{Name: types.StringValue("n"), Cloud: types.StringValue("coreweave"), GPUType: types.StringValue("H100_80GB_SXM"), CapacityType: types.StringValue(capacitySpot)}}
 	m.CoreWeave = &coreweaveInstanceModel{ClusterID: types.StringValue("cks-1"), ComputeClass: types.StringNull()}
 	spec := expandInstanceSpec(ctx, m, &diags)
 	want := &clients.CoreWeaveInstanceOptions{ClusterID: "cks-1", ComputeClass: "spot"}
@@ -42,7 +41,7 @@ func TestCoreWeaveInstanceBlockRoundTrip(t *testing.T) {
 	}
 
 	// An import reads the block and the capacity type.
-	imported := gpuInstanceModel{ID: types.StringValue("np-1"), Cloud: types.StringValue("coreweave")}
+	imported := gpuInstanceModel{gpuModel: gpuModel{ID: types.StringValue("np-1"), Cloud: types.StringValue("coreweave")}}
 	flattenInstance(ctx, node, &imported, &diags)
 	if imported.CoreWeave == nil || imported.CoreWeave.ClusterID.ValueString() != "cks-1" || imported.CapacityType.ValueString() != capacitySpot {
 		t.Errorf("import: block %+v, capacity_type %v", imported.CoreWeave, imported.CapacityType)
@@ -75,15 +74,14 @@ func TestCoreWeaveDeprecatedComputeClass(t *testing.T) {
 func TestCoreWeaveClusterBlock(t *testing.T) {
 	ctx := context.Background()
 	var diags diag.Diagnostics
-	m := gpuClusterModel{Name: types.StringValue("c"), Cloud: types.StringValue("coreweave"), GPUType: types.StringValue("H100_80GB_SXM"),
-		CapacityType: types.StringValue(capacityOnDemand)}
+	m := gpuClusterModel{gpuModel: gpuModel{Name: types.StringValue("c"), Cloud: types.StringValue("coreweave"), GPUType: types.StringValue("H100_80GB_SXM"), CapacityType: types.StringValue(capacityOnDemand)}}
 	m.CoreWeave = &coreweaveClusterModel{KubernetesVersion: types.StringValue("v1.35"), VPCID: types.StringValue("vpc-1"), Public: types.BoolValue(true), ComputeClass: types.StringNull()}
 	spec := expandClusterSpec(ctx, m, &diags)
 	want := &clients.CoreWeaveClusterOptions{KubernetesVersion: "v1.35", VPCID: "vpc-1", Public: true}
 	if !reflect.DeepEqual(spec.CoreWeave, want) || spec.Lambda != nil || spec.RunPod != nil {
 		t.Fatalf("spec options = %+v %+v %+v, want only %+v", spec.CoreWeave, spec.Lambda, spec.RunPod, want)
 	}
-	spot := gpuClusterModel{Cloud: types.StringValue("coreweave"), CapacityType: types.StringValue(capacitySpot)}
+	spot := gpuClusterModel{gpuModel: gpuModel{Cloud: types.StringValue("coreweave"), CapacityType: types.StringValue(capacitySpot)}}
 	if s := expandClusterSpec(ctx, spot, &diags); s.CoreWeave == nil || s.CoreWeave.ComputeClass != "spot" {
 		t.Errorf("spot without a block: %+v", s.CoreWeave)
 	}
@@ -102,13 +100,13 @@ func TestCoreWeaveClusterBlock(t *testing.T) {
 		t.Errorf("round trip: %+v, capacity_type %v", back.CoreWeave, back.CapacityType)
 	}
 
-	imported := gpuClusterModel{ID: types.StringValue("cks-1"), Cloud: types.StringValue("coreweave")}
+	imported := gpuClusterModel{gpuModel: gpuModel{ID: types.StringValue("cks-1"), Cloud: types.StringValue("coreweave")}}
 	flattenCluster(ctx, cks, &imported, &diags)
 	if imported.CoreWeave == nil || imported.CoreWeave.ComputeClass.ValueString() != "spot" || imported.CapacityType.ValueString() != capacitySpot {
 		t.Errorf("import: %+v, capacity_type %v", imported.CoreWeave, imported.CapacityType)
 	}
 
-	leftOut := gpuClusterModel{GPUType: types.StringValue("H100_80GB_SXM")}
+	leftOut := gpuClusterModel{gpuModel: gpuModel{GPUType: types.StringValue("H100_80GB_SXM")}}
 	flattenCluster(ctx, cks, &leftOut, &diags)
 	if leftOut.CoreWeave != nil {
 		t.Errorf("a block left out grew back: %+v", leftOut.CoreWeave)

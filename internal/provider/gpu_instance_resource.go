@@ -170,8 +170,8 @@ func (r *gpuInstanceResource) ModifyPlan(ctx context.Context, req resource.Modif
 			plan.GPUCount = types.Int64Null()
 		}
 	}
-	if !planCapacityAndPlacement(&plan.CapacityType, deprecatedComputeClass(func(c capacityBlock) types.String { return c.instanceComputeClass(plan) }),
-		plan.Placement != nil && req.State.Raw.IsNull(), func() { r.modifyPlanPlacement(ctx, &plan, resp) }, plan.Cloud, &resp.Diagnostics) {
+	if !plan.planCapacityAndPlacement(deprecatedComputeClass(func(c capacityBlock) types.String { return c.instanceComputeClass(plan) }),
+		req.State.Raw.IsNull(), func() { r.modifyPlanPlacement(ctx, &plan, resp) }, &resp.Diagnostics) {
 		return
 	}
 	cloudName := plan.Cloud.ValueString()
@@ -181,7 +181,7 @@ func (r *gpuInstanceResource) ModifyPlan(ctx context.Context, req resource.Modif
 		return
 	}
 	check := plan
-	check.SSHKeyIDs = fixedCloudKeys(ctx, cloud, plan.Placement != nil, plan.SSHKeyIDs, plan.CapacityType, &resp.Diagnostics)
+	check.SSHKeyIDs = plan.fixedCloudKeys(ctx, cloud, &resp.Diagnostics)
 	resolved, diags := checkOnCloud(ctx, cloud, &check)
 	plan.InstanceType, plan.GPUCount = check.InstanceType, check.GPUCount
 	resp.Diagnostics.Append(diags...)
