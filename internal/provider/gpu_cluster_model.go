@@ -2,9 +2,7 @@ package provider
 
 import (
 	"context"
-	"time"
 
-	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -14,57 +12,23 @@ import (
 
 // gpuClusterModel is neocloud_gpu_cluster's state and plan.
 type gpuClusterModel struct {
-	ID          types.String           `tfsdk:"id"`
-	Name        types.String           `tfsdk:"name"`
-	Cloud       types.String           `tfsdk:"cloud"`
-	Region      types.String           `tfsdk:"region"`
-	GPUType     types.String           `tfsdk:"gpu_type"`
-	GPUsPerNode types.Int64            `tfsdk:"gpus_per_node"`
-	NodeCount   types.Int64            `tfsdk:"node_count"`
-	SSHKeyIDs   types.Set              `tfsdk:"ssh_key_ids"`
-	CoreWeave   *coreweaveClusterModel `tfsdk:"coreweave"`
-	RunPod      *runpodClusterModel    `tfsdk:"runpod"`
-	Lambda      *lambdaClusterModel    `tfsdk:"lambda"`
-	Timeouts    timeouts.Value         `tfsdk:"timeouts"`
+	gpuModel // what both GPU resources hold alike
 
-	Status            types.String    `tfsdk:"status"`
-	Problem           types.String    `tfsdk:"problem"`
-	InstanceType      types.String    `tfsdk:"instance_type"`
-	Nodes             types.List      `tfsdk:"nodes"`
-	HeadNodeIP        types.String    `tfsdk:"head_node_ip"`
-	NodePrivateIPs    types.List      `tfsdk:"node_private_ips"`
-	Hostfile          types.String    `tfsdk:"hostfile"`
-	PricePerHour      types.Float64   `tfsdk:"price_per_hour"`
-	MaxPossible       types.Float64   `tfsdk:"max_possible_price_per_hour"`
-	MaxPricePerHour   types.Float64   `tfsdk:"max_price_per_hour"`
-	Interconnect      types.String    `tfsdk:"interconnect"`
-	CapacityType      types.String    `tfsdk:"capacity_type"`
-	Placement         *placementModel `tfsdk:"placement"`
-	APIServerEndpoint types.String    `tfsdk:"api_server_endpoint"`
-	Kubeconfig        types.String    `tfsdk:"kubeconfig"`
-	CreatedAt         types.String    `tfsdk:"created_at"`
-}
+	GPUsPerNode types.Int64 `tfsdk:"gpus_per_node"`
+	NodeCount   types.Int64 `tfsdk:"node_count"`
+	// Each cloud's settings block (cloud_<name>.go; one line per cloud).
+	lambdaClusterField
+	runpodClusterField
+	coreweaveClusterField
 
-type coreweaveClusterModel struct {
-	KubernetesVersion types.String `tfsdk:"kubernetes_version"`
-	VPCID             types.String `tfsdk:"vpc_id"`
-	Public            types.Bool   `tfsdk:"public"`
-	ComputeClass      types.String `tfsdk:"compute_class"`
-}
-
-type runpodClusterModel struct {
-	ClusterType     types.String `tfsdk:"cluster_type"`
-	Image           types.String `tfsdk:"image"`
-	Ports           types.List   `tfsdk:"ports"`
-	Env             types.Map    `tfsdk:"env"`
-	NetworkVolumeID types.String `tfsdk:"network_volume_id"`
-	ContainerDiskGB types.Int64  `tfsdk:"container_disk_gb"`
-}
-
-type lambdaClusterModel struct {
-	FileSystemName types.String `tfsdk:"file_system_name"`
-	Image          types.String `tfsdk:"image"`
-	UserData       types.String `tfsdk:"user_data"`
+	Problem           types.String `tfsdk:"problem"`
+	Nodes             types.List   `tfsdk:"nodes"`
+	HeadNodeIP        types.String `tfsdk:"head_node_ip"`
+	NodePrivateIPs    types.List   `tfsdk:"node_private_ips"`
+	Hostfile          types.String `tfsdk:"hostfile"`
+	Interconnect      types.String `tfsdk:"interconnect"`
+	APIServerEndpoint types.String `tfsdk:"api_server_endpoint"`
+	Kubeconfig        types.String `tfsdk:"kubeconfig"`
 }
 
 // clusterNodeType is the object type of one element of `nodes`.
@@ -89,22 +53,10 @@ func (m gpuClusterModel) unknownAttributes() map[string]bool {
 		"name": m.Name, "region": m.Region, "gpu_type": m.GPUType, "gpus_per_node": m.GPUsPerNode,
 		"node_count": m.NodeCount, "ssh_key_ids": m.SSHKeyIDs,
 	}
-	if r := m.RunPod; r != nil {
-		values["runpod"] = anyUnknown(r.ClusterType, r.Image, r.Ports, r.Env, r.NetworkVolumeID, r.ContainerDiskGB)
+	for _, v := range vendorBlocks {
+		v.clusterUnknowns(m, values)
 	}
-	if l := m.Lambda; l != nil {
-		values["lambda"] = anyUnknown(l.FileSystemName, l.Image, l.UserData)
-	}
-	if c := m.CoreWeave; c != nil {
-		values["coreweave"] = anyUnknown(c.KubernetesVersion, c.VPCID, c.Public, c.ComputeClass)
-	}
-	out := map[string]bool{}
-	for name, v := range values {
-		if v.IsUnknown() {
-			out[name] = true
-		}
-	}
-	return out
+	return unknownNames(values)
 }
 
 // anyUnknown is an unknown value when any of vs is unknown, else a known one (for
@@ -128,38 +80,15 @@ func expandClusterSpec(ctx context.Context, m gpuClusterModel, diags *diag.Diagn
 		NodeCount:   int(m.NodeCount.ValueInt64()),
 		SSHKeyIDs:   stringsFromSet(ctx, m.SSHKeyIDs, diags),
 	}
-	if c := m.CoreWeave; c != nil {
-		spec.CoreWeave = &clients.CoreWeaveClusterOptions{
-			KubernetesVersion: c.KubernetesVersion.ValueString(),
-			VPCID:             c.VPCID.ValueString(),
-			Public:            c.Public.ValueBool(),
-			ComputeClass:      c.ComputeClass.ValueString(),
-		}
-	}
-	if m.CapacityType.ValueString() == capacitySpot && m.Cloud.ValueString() == "coreweave" {
-		if spec.CoreWeave == nil {
-			spec.CoreWeave = &clients.CoreWeaveClusterOptions{}
-		}
-		spec.CoreWeave.ComputeClass = "spot"
-	}
-	if r := m.RunPod; r != nil {
-		spec.RunPod = &clients.RunPodClusterOptions{
-			ClusterType:     r.ClusterType.ValueString(),
-			Image:           r.Image.ValueString(),
-			Ports:           stringsFromList(ctx, r.Ports, diags),
-			Env:             stringMap(ctx, r.Env, diags),
-			NetworkVolumeID: r.NetworkVolumeID.ValueString(),
-			ContainerDiskGB: int(r.ContainerDiskGB.ValueInt64()),
-		}
-	}
-	if l := m.Lambda; l != nil {
-		spec.Lambda = &clients.LambdaClusterOptions{
-			FileSystemName: l.FileSystemName.ValueString(),
-			Image:          l.Image.ValueString(),
-			UserData:       l.UserData.ValueString(),
-		}
-	}
+	expandClusterBlocks(ctx, m, &spec, diags)
 	return spec
+}
+
+// expandClusterBlocks sets every cloud's options in a cluster spec from its block.
+func expandClusterBlocks(ctx context.Context, m gpuClusterModel, spec *clients.ClusterSpec, diags *diag.Diagnostics) {
+	for _, v := range vendorBlocks {
+		v.expandCluster(ctx, m, spec, diags)
+	}
 }
 
 // flattenCluster writes what the cloud reports into the model. Settings the cloud does not
@@ -192,31 +121,17 @@ func flattenCluster(ctx context.Context, c *clients.Cluster, m *gpuClusterModel,
 		m.Interconnect = types.StringNull()
 	}
 	m.Status = types.StringValue(c.Status)
-	if m.CapacityType.IsNull() || m.CapacityType.IsUnknown() {
-		m.CapacityType = types.StringValue(capacityOnDemand) // what was asked is kept; an import reads it
-		if c.CoreWeave != nil && c.CoreWeave.ComputeClass == "spot" {
-			m.CapacityType = types.StringValue(capacitySpot)
-		}
-	}
+	readCapacityType(&m.CapacityType, func(b capacityBlock) bool { return b.clusterSpot(c) })
 	m.Problem = stringOrNull(c.Problem)
 	m.HeadNodeIP = stringOrNull(c.HeadNodeIP)
-	m.PricePerHour = types.Float64Value(roundPrice(c.PricePerHour))
-	if m.MaxPossible.IsNull() || m.MaxPossible.IsUnknown() {
-		m.MaxPossible = m.PricePerHour // planned with placement, else the price itself
-	}
+	m.flattenPrice(c.PricePerHour)
 	m.APIServerEndpoint = stringOrNull(c.APIServerEndpoint)
 	if c.Kubeconfig != "" {
 		m.Kubeconfig = types.StringValue(c.Kubeconfig)
 	} else if m.Kubeconfig.IsUnknown() {
 		m.Kubeconfig = types.StringNull()
 	}
-	if c.CreatedAt.IsZero() {
-		if m.CreatedAt.IsUnknown() {
-			m.CreatedAt = types.StringNull()
-		}
-	} else {
-		m.CreatedAt = types.StringValue(c.CreatedAt.UTC().Format(time.RFC3339))
-	}
+	m.flattenCreatedAt(c.CreatedAt)
 	if importing && len(c.SSHKeyIDs) > 0 {
 		// Generated configuration (terraform plan -generate-config-out) copies this: the
 		// keys the nodes were launched with, so that the cluster it describes is valid.
@@ -224,20 +139,8 @@ func flattenCluster(ctx context.Context, c *clients.Cluster, m *gpuClusterModel,
 	} else if m.SSHKeyIDs.IsUnknown() {
 		m.SSHKeyIDs = types.SetNull(types.StringType)
 	}
-	if info := c.CoreWeave; info != nil && (m.CoreWeave != nil || importing) {
-		cw := m.CoreWeave
-		if cw == nil {
-			cw = &coreweaveClusterModel{ComputeClass: types.StringNull()}
-		}
-		cw.VPCID = stringOrNull(info.VPCID)
-		cw.KubernetesVersion = stringOrNull(info.KubernetesVersion)
-		cw.Public = types.BoolValue(info.Public)
-		if info.ComputeClass != "" && (importing || !cw.ComputeClass.IsNull()) {
-			cw.ComputeClass = types.StringValue(info.ComputeClass)
-		} else if cw.ComputeClass.IsUnknown() {
-			cw.ComputeClass = types.StringNull()
-		}
-		m.CoreWeave = cw
+	for _, v := range vendorBlocks {
+		v.flattenCluster(ctx, c, m, importing, diags)
 	}
 
 	nodes := make([]attr.Value, 0, len(c.Nodes))

@@ -25,12 +25,13 @@ func TestExpandInstanceSpec(t *testing.T) {
 	tags, _ := types.MapValueFrom(ctx, types.StringType, map[string]string{"team": "ml"})
 	fs, _ := types.ListValueFrom(ctx, types.StringType, []string{"datasets"})
 	m := gpuInstanceModel{
-		Name: types.StringValue("n"), Cloud: types.StringValue("lambda"), Region: types.StringNull(),
-		GPUType: types.StringValue("H100_80GB_SXM"), GPUCount: types.Int64Value(8),
-		Image: types.StringValue("lambda-stack-22-04"), SSHKeyIDs: keys, UserData: types.StringValue("#cloud-config"),
-		Tags: tags, MaxPricePerHour: types.Float64Value(30),
-		Lambda: &lambdaInstanceModel{FileSystemNames: fs, FirewallRulesetIDs: types.ListNull(types.StringType)},
+		gpuModel: gpuModel{
+			Name: types.StringValue("n"), Cloud: types.StringValue("lambda"), Region: types.StringNull(),
+			GPUType: types.StringValue("H100_80GB_SXM"), SSHKeyIDs: keys, MaxPricePerHour: types.Float64Value(30),
+		},
+		GPUCount: types.Int64Value(8), Image: types.StringValue("lambda-stack-22-04"), UserData: types.StringValue("#cloud-config"), Tags: tags,
 	}
+	m.Lambda = &lambdaInstanceModel{FileSystemNames: fs, FirewallRulesetIDs: types.ListNull(types.StringType)}
 	got := expandInstanceSpec(ctx, m, &diags)
 	if diags.HasError() {
 		t.Fatal(diags)
@@ -49,7 +50,7 @@ func TestExpandInstanceSpecCountsUnknownElements(t *testing.T) {
 	ctx := context.Background()
 	var diags diag.Diagnostics
 	keys := types.SetValueMust(types.StringType, []attr.Value{types.StringUnknown()})
-	got := expandInstanceSpec(ctx, gpuInstanceModel{SSHKeyIDs: keys, Tags: types.MapNull(types.StringType)}, &diags)
+	got := expandInstanceSpec(ctx, gpuInstanceModel{gpuModel: gpuModel{SSHKeyIDs: keys}, Tags: types.MapNull(types.StringType)}, &diags)
 	if diags.HasError() || len(got.SSHKeyIDs) != 1 {
 		t.Errorf("an unknown key id must still count as one key at plan time: %v %v", got.SSHKeyIDs, diags)
 	}
@@ -68,7 +69,7 @@ func TestFlattenInstance(t *testing.T) {
 
 	t.Run("import fills everything the cloud knows", func(t *testing.T) {
 		var diags diag.Diagnostics
-		m := gpuInstanceModel{ID: types.StringValue("i-1"), Cloud: types.StringValue("lambda")}
+		m := gpuInstanceModel{gpuModel: gpuModel{ID: types.StringValue("i-1"), Cloud: types.StringValue("lambda")}}
 		flattenInstance(ctx, inst, &m, &diags)
 		if diags.HasError() {
 			t.Fatal(diags)
@@ -97,7 +98,7 @@ func TestFlattenInstance(t *testing.T) {
 
 	t.Run("the user's spelling of the same type is kept", func(t *testing.T) {
 		var diags diag.Diagnostics
-		m := gpuInstanceModel{GPUType: types.StringValue("gpu_8x_h100_sxm5"), InstanceType: types.StringValue("gpu_8x_h100_sxm5"),
+		m := gpuInstanceModel{gpuModel: gpuModel{GPUType: types.StringValue("gpu_8x_h100_sxm5"), InstanceType: types.StringValue("gpu_8x_h100_sxm5")},
 			Image: types.StringValue("my-image"), UserData: types.StringValue("#cloud-config")}
 		flattenInstance(ctx, inst, &m, &diags)
 		if m.GPUType.ValueString() != "gpu_8x_h100_sxm5" {
@@ -112,7 +113,7 @@ func TestFlattenInstance(t *testing.T) {
 		var diags diag.Diagnostics
 		booting := *inst
 		booting.PublicIP, booting.PrivateIP, booting.SSHHost, booting.Status = "", "", "", clients.StatusPending
-		m := gpuInstanceModel{CreatedAt: types.StringUnknown()}
+		m := gpuInstanceModel{gpuModel: gpuModel{CreatedAt: types.StringUnknown()}}
 		booting.CreatedAt = time.Time{}
 		flattenInstance(ctx, &booting, &m, &diags)
 		if !m.PublicIP.IsNull() || !m.SSHHost.IsNull() || !m.CreatedAt.IsNull() {
@@ -130,6 +131,7 @@ func TestSchemaModelParity(t *testing.T) {
 		model any
 	}{
 		{NewGPUInstanceResource(), gpuInstanceModel{}},
+		{NewGPUClusterResource(), gpuClusterModel{}},
 		{NewSSHKeyResource(), sshKeyModel{}},
 		{NewContainerRegistryCredentialResource(), registryCredentialModel{}},
 	}
@@ -140,13 +142,16 @@ func TestSchemaModelParity(t *testing.T) {
 		for n := range resp.Schema.Attributes {
 			names[n] = true
 		}
+		blockModels := map[string]any{}
+		if _, ok := c.model.(gpuInstanceModel); ok {
+			blockModels = map[string]any{"lambda": lambdaInstanceModel{}, "runpod": runpodInstanceModel{}, "coreweave": coreweaveInstanceModel{}}
+		} else if _, ok := c.model.(gpuClusterModel); ok {
+			blockModels = map[string]any{"lambda": lambdaClusterModel{}, "runpod": runpodClusterModel{}, "coreweave": coreweaveClusterModel{}}
+		}
 		for n, b := range resp.Schema.Blocks {
 			names[n] = true
-			if nb, ok := b.(rschema.SingleNestedBlock); ok && n == "lambda" {
-				compareFields(t, "lambda block", lambdaInstanceModel{}, keysOf(nb.Attributes))
-			}
-			if nb, ok := b.(rschema.SingleNestedBlock); ok && n == "runpod" {
-				compareFields(t, "runpod block", runpodInstanceModel{}, keysOf(nb.Attributes))
+			if nb, ok := b.(rschema.SingleNestedBlock); ok && blockModels[n] != nil {
+				compareFields(t, n+" block", blockModels[n], keysOf(nb.Attributes))
 			}
 		}
 		compareFields(t, reflect.TypeOf(c.model).Name(), c.model, names)
@@ -173,13 +178,17 @@ func keysOf[V any](m map[string]V) map[string]bool {
 func compareFields(t *testing.T, what string, model any, schemaNames map[string]bool) {
 	t.Helper()
 	tags := map[string]bool{}
-	rt := reflect.TypeOf(model)
-	for i := range rt.NumField() {
-		tag := rt.Field(i).Tag.Get("tfsdk")
-		if tag != "" && tag != "-" {
-			tags[tag] = true
+	var read func(rt reflect.Type)
+	read = func(rt reflect.Type) {
+		for i := range rt.NumField() {
+			if f := rt.Field(i); f.Anonymous {
+				read(f.Type) // a cloud's block, embedded
+			} else if tag := f.Tag.Get("tfsdk"); tag != "" && tag != "-" {
+				tags[tag] = true
+			}
 		}
 	}
+	read(reflect.TypeOf(model))
 	for n := range schemaNames {
 		if !tags[n] {
 			t.Errorf("%s: schema attribute %q has no model field", what, n)
