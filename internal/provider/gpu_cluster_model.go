@@ -10,6 +10,9 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients/coreweave"
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients/lambda"
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients/runpod"
 )
 
 // gpuClusterModel is neocloud_gpu_cluster's state and plan.
@@ -118,8 +121,14 @@ func anyUnknown(vs ...attr.Value) attr.Value {
 	return types.StringNull()
 }
 
-// expandClusterSpec turns a plan into the neutral cluster request.
+// expandClusterSpec turns a plan into the neutral cluster request for the plan's cloud.
 func expandClusterSpec(ctx context.Context, m gpuClusterModel, diags *diag.Diagnostics) clients.ClusterSpec {
+	return expandClusterSpecOn(ctx, m, m.Cloud.ValueString(), diags)
+}
+
+// expandClusterSpecOn turns a plan into the neutral cluster request for one cloud: that cloud's
+// settings block becomes the spec's Options.
+func expandClusterSpecOn(ctx context.Context, m gpuClusterModel, cloud string, diags *diag.Diagnostics) clients.ClusterSpec {
 	spec := clients.ClusterSpec{
 		Name:        m.Name.ValueString(),
 		Region:      m.Region.ValueString(),
@@ -128,38 +137,54 @@ func expandClusterSpec(ctx context.Context, m gpuClusterModel, diags *diag.Diagn
 		NodeCount:   int(m.NodeCount.ValueInt64()),
 		SSHKeyIDs:   stringsFromSet(ctx, m.SSHKeyIDs, diags),
 	}
-	if c := m.CoreWeave; c != nil {
-		spec.CoreWeave = &clients.CoreWeaveClusterOptions{
-			KubernetesVersion: c.KubernetesVersion.ValueString(),
-			VPCID:             c.VPCID.ValueString(),
-			Public:            c.Public.ValueBool(),
-			ComputeClass:      c.ComputeClass.ValueString(),
-		}
-	}
-	if m.CapacityType.ValueString() == capacitySpot && m.Cloud.ValueString() == "coreweave" {
-		if spec.CoreWeave == nil {
-			spec.CoreWeave = &clients.CoreWeaveClusterOptions{}
-		}
-		spec.CoreWeave.ComputeClass = "spot"
-	}
-	if r := m.RunPod; r != nil {
-		spec.RunPod = &clients.RunPodClusterOptions{
-			ClusterType:     r.ClusterType.ValueString(),
-			Image:           r.Image.ValueString(),
-			Ports:           stringsFromList(ctx, r.Ports, diags),
-			Env:             stringMap(ctx, r.Env, diags),
-			NetworkVolumeID: r.NetworkVolumeID.ValueString(),
-			ContainerDiskGB: int(r.ContainerDiskGB.ValueInt64()),
-		}
-	}
-	if l := m.Lambda; l != nil {
-		spec.Lambda = &clients.LambdaClusterOptions{
-			FileSystemName: l.FileSystemName.ValueString(),
-			Image:          l.Image.ValueString(),
-			UserData:       l.UserData.ValueString(),
-		}
-	}
+	spec.Options = clusterOptions(ctx, m, cloud, diags)
 	return spec
+}
+
+// clusterOptions are one cloud's settings from its block of the plan (nil without one). Spot
+// capacity on a plan fixed to CoreWeave is its Spot compute class.
+func clusterOptions(ctx context.Context, m gpuClusterModel, cloud string, diags *diag.Diagnostics) any {
+	switch cloud {
+	case "coreweave":
+		var o *coreweave.ClusterOptions
+		if c := m.CoreWeave; c != nil {
+			o = &coreweave.ClusterOptions{
+				KubernetesVersion: c.KubernetesVersion.ValueString(),
+				VPCID:             c.VPCID.ValueString(),
+				Public:            c.Public.ValueBool(),
+				ComputeClass:      c.ComputeClass.ValueString(),
+			}
+		}
+		if m.CapacityType.ValueString() == capacitySpot && m.Cloud.ValueString() == "coreweave" {
+			if o == nil {
+				o = &coreweave.ClusterOptions{}
+			}
+			o.ComputeClass = "spot"
+		}
+		if o != nil {
+			return o
+		}
+	case "runpod":
+		if r := m.RunPod; r != nil {
+			return &runpod.ClusterOptions{
+				ClusterType:     r.ClusterType.ValueString(),
+				Image:           r.Image.ValueString(),
+				Ports:           stringsFromList(ctx, r.Ports, diags),
+				Env:             stringMap(ctx, r.Env, diags),
+				NetworkVolumeID: r.NetworkVolumeID.ValueString(),
+				ContainerDiskGB: int(r.ContainerDiskGB.ValueInt64()),
+			}
+		}
+	case "lambda":
+		if l := m.Lambda; l != nil {
+			return &lambda.ClusterOptions{
+				FileSystemName: l.FileSystemName.ValueString(),
+				Image:          l.Image.ValueString(),
+				UserData:       l.UserData.ValueString(),
+			}
+		}
+	}
+	return nil
 }
 
 // flattenCluster writes what the cloud reports into the model. Settings the cloud does not
@@ -194,7 +219,7 @@ func flattenCluster(ctx context.Context, c *clients.Cluster, m *gpuClusterModel,
 	m.Status = types.StringValue(c.Status)
 	if m.CapacityType.IsNull() || m.CapacityType.IsUnknown() {
 		m.CapacityType = types.StringValue(capacityOnDemand) // what was asked is kept; an import reads it
-		if c.CoreWeave != nil && c.CoreWeave.ComputeClass == "spot" {
+		if info, ok := c.Options.(*coreweave.ClusterInfo); ok && info.ComputeClass == "spot" {
 			m.CapacityType = types.StringValue(capacitySpot)
 		}
 	}
@@ -224,7 +249,7 @@ func flattenCluster(ctx context.Context, c *clients.Cluster, m *gpuClusterModel,
 	} else if m.SSHKeyIDs.IsUnknown() {
 		m.SSHKeyIDs = types.SetNull(types.StringType)
 	}
-	if info := c.CoreWeave; info != nil && (m.CoreWeave != nil || importing) {
+	if info, _ := c.Options.(*coreweave.ClusterInfo); info != nil && (m.CoreWeave != nil || importing) {
 		cw := m.CoreWeave
 		if cw == nil {
 			cw = &coreweaveClusterModel{ComputeClass: types.StringNull()}

@@ -175,7 +175,10 @@ func (r *gpuClusterResource) createPlaced(ctx context.Context, plan *gpuClusterM
 			continue
 		}
 		looked[c.cloud.Name()] = true
-		found, err := f.FindCluster(ctx, spec)
+		fs := spec
+		var d diag.Diagnostics
+		fs.Options = clusterOptions(ctx, *plan, c.cloud.Name(), &d)
+		found, err := f.FindCluster(ctx, fs)
 		if err != nil {
 			return placedCluster{}, fmt.Errorf("%s: looking for a cluster an interrupted apply may have left: %w", displayName(c.cloud.Name()), err)
 		}
@@ -216,7 +219,7 @@ func (r *gpuClusterResource) createPlaced(ctx context.Context, plan *gpuClusterM
 		p := onCloud(*plan, c.cloud.Name())
 		var d diag.Diagnostics
 		cs := expandClusterSpec(ctx, p, &d)
-		s.CoreWeave, s.RunPod, s.Lambda = cs.CoreWeave, cs.RunPod, cs.Lambda
+		s.Options = cs.Options
 		tflog.Info(ctx, "placing cluster", map[string]any{"cloud": c.cloud.Name(), "region": c.region, "instance_type": c.resolved.Name, "nodes": s.NodeCount})
 		cluster, err := cc.CreateCluster(ctx, s)
 		accepted := false // the cloud accepted the cluster, then could not give it its nodes

@@ -56,7 +56,10 @@ func saveInDoubt(ctx context.Context, cloud clients.Cloud, spec clients.Instance
 	id := inDoubtID(spec.LaunchToken, time.Now().Add(time.Second))
 	pending := &clients.Instance{
 		ID: id, Cloud: cloud.Name(), Name: spec.Name, Region: spec.Region, Status: "unknown",
-		GPUType: spec.GPUType, GPUCount: spec.GPUCount, Image: spec.Image, SSHKeyIDs: spec.SSHKeyIDs, Tags: spec.Tags, RunPod: spec.RunPod,
+		GPUType: spec.GPUType, GPUCount: spec.GPUCount, Image: spec.Image, SSHKeyIDs: spec.SSHKeyIDs, Tags: spec.Tags,
+	}
+	if o := expandRunPodOptions(ctx, plan.RunPod, &resp.Diagnostics); o != nil {
+		pending.Options = o // the RunPod settings asked for, as the pod would report them
 	}
 	plan.Cloud = types.StringValue(cloud.Name())
 	flattenInstance(ctx, pending, plan, &resp.Diagnostics)

@@ -10,7 +10,10 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients/coreweave"
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients/gpus"
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients/lambda"
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients/runpod"
 )
 
 // gpuInstanceModel is neocloud_gpu_instance's state and plan.
@@ -103,11 +106,11 @@ func (m gpuInstanceModel) unknownAttributes() map[string]bool {
 }
 
 // expandRunPodOptions turns the runpod block into the neutral options.
-func expandRunPodOptions(ctx context.Context, r *runpodInstanceModel, diags *diag.Diagnostics) *clients.RunPodInstanceOptions {
+func expandRunPodOptions(ctx context.Context, r *runpodInstanceModel, diags *diag.Diagnostics) *runpod.InstanceOptions {
 	if r == nil {
 		return nil
 	}
-	o := &clients.RunPodInstanceOptions{
+	o := &runpod.InstanceOptions{
 		Image:           r.Image.ValueString(),
 		CloudType:       r.CloudType.ValueString(),
 		TemplateID:      r.TemplateID.ValueString(),
@@ -130,7 +133,7 @@ func expandRunPodOptions(ctx context.Context, r *runpodInstanceModel, diags *dia
 // start_ssh are not reported back and keep their configured value. On a pod made from a
 // template, a setting left out of the configuration that the template supplied (its image,
 // ports, volume, registry credential) stays null: it is the template's, not drift.
-func flattenRunPodOptions(ctx context.Context, o *clients.RunPodInstanceOptions, prior *runpodInstanceModel, diags *diag.Diagnostics) *runpodInstanceModel {
+func flattenRunPodOptions(ctx context.Context, o *runpod.InstanceOptions, prior *runpodInstanceModel, diags *diag.Diagnostics) *runpodInstanceModel {
 	r := &runpodInstanceModel{TemplateID: types.StringNull(), StartSSH: types.BoolNull()}
 	if prior != nil {
 		r.TemplateID = nullIfUnknown(prior.TemplateID)
@@ -165,8 +168,14 @@ func flattenRunPodOptions(ctx context.Context, o *clients.RunPodInstanceOptions,
 	return r
 }
 
-// expandInstanceSpec turns a plan into the neutral launch request.
+// expandInstanceSpec turns a plan into the neutral launch request for the plan's cloud.
 func expandInstanceSpec(ctx context.Context, m gpuInstanceModel, diags *diag.Diagnostics) clients.InstanceSpec {
+	return expandInstanceSpecOn(ctx, m, m.Cloud.ValueString(), diags)
+}
+
+// expandInstanceSpecOn turns a plan into the neutral launch request for one cloud: that cloud's
+// settings block becomes the spec's Options (a placement candidate sees only its own).
+func expandInstanceSpecOn(ctx context.Context, m gpuInstanceModel, cloud string, diags *diag.Diagnostics) clients.InstanceSpec {
 	spec := clients.InstanceSpec{
 		Name:            m.Name.ValueString(),
 		GPUType:         m.GPUType.ValueString(),
@@ -178,21 +187,35 @@ func expandInstanceSpec(ctx context.Context, m gpuInstanceModel, diags *diag.Dia
 	}
 	spec.SSHKeyIDs = stringsFromSet(ctx, m.SSHKeyIDs, diags)
 	spec.DesiredState = m.DesiredState.ValueString()
-	spec.RunPod = expandRunPodOptions(ctx, m.RunPod, diags)
-	if c := m.CoreWeave; c != nil {
-		spec.CoreWeave = &clients.CoreWeaveInstanceOptions{ClusterID: c.ClusterID.ValueString(), ComputeClass: c.ComputeClass.ValueString()}
-		if m.CapacityType.ValueString() == capacitySpot {
-			spec.CoreWeave.ComputeClass = "spot"
-		}
-	}
+	spec.Options = instanceOptions(ctx, m, cloud, diags)
 	spec.Tags = stringMap(ctx, m.Tags, diags)
-	if m.Lambda != nil {
-		spec.Lambda = &clients.LambdaInstanceOptions{
-			FileSystemNames:    stringsFromList(ctx, m.Lambda.FileSystemNames, diags),
-			FirewallRulesetIDs: stringsFromList(ctx, m.Lambda.FirewallRulesetIDs, diags),
+	return spec
+}
+
+// instanceOptions are one cloud's settings from its block of the plan (nil without one).
+func instanceOptions(ctx context.Context, m gpuInstanceModel, cloud string, diags *diag.Diagnostics) any {
+	switch cloud {
+	case "runpod":
+		if o := expandRunPodOptions(ctx, m.RunPod, diags); o != nil {
+			return o
+		}
+	case "coreweave":
+		if c := m.CoreWeave; c != nil {
+			o := &coreweave.InstanceOptions{ClusterID: c.ClusterID.ValueString(), ComputeClass: c.ComputeClass.ValueString()}
+			if m.CapacityType.ValueString() == capacitySpot {
+				o.ComputeClass = "spot"
+			}
+			return o
+		}
+	case "lambda":
+		if m.Lambda != nil {
+			return &lambda.InstanceOptions{
+				FileSystemNames:    stringsFromList(ctx, m.Lambda.FileSystemNames, diags),
+				FirewallRulesetIDs: stringsFromList(ctx, m.Lambda.FirewallRulesetIDs, diags),
+			}
 		}
 	}
-	return spec
+	return nil
 }
 
 // flattenInstance writes what the cloud reports into the model. Attributes the cloud does not
@@ -224,7 +247,7 @@ func flattenInstance(ctx context.Context, inst *clients.Instance, m *gpuInstance
 	m.SSHUser = stringOrNull(inst.SSHUser)
 	if m.CapacityType.IsNull() || m.CapacityType.IsUnknown() {
 		m.CapacityType = types.StringValue(capacityOnDemand) // what was asked is kept; an import reads it
-		if inst.CoreWeave != nil && inst.CoreWeave.ComputeClass == "spot" {
+		if o, ok := inst.Options.(*coreweave.InstanceOptions); ok && o.ComputeClass == "spot" {
 			m.CapacityType = types.StringValue(capacitySpot)
 		}
 	}
@@ -240,7 +263,8 @@ func flattenInstance(ctx context.Context, inst *clients.Instance, m *gpuInstance
 		m.CreatedAt = types.StringValue(inst.CreatedAt.UTC().Format(time.RFC3339))
 	}
 	// A RunPod pod's image is its container image, held in the runpod block.
-	if inst.Image != "" && inst.RunPod == nil && (m.Image.IsNull() || m.Image.IsUnknown()) {
+	runpodOptions, _ := inst.Options.(*runpod.InstanceOptions)
+	if inst.Image != "" && runpodOptions == nil && (m.Image.IsNull() || m.Image.IsUnknown()) {
 		m.Image = types.StringValue(inst.Image)
 	}
 	if m.Image.IsUnknown() {
@@ -265,8 +289,8 @@ func flattenInstance(ctx context.Context, inst *clients.Instance, m *gpuInstance
 	if m.DesiredState.IsNull() || m.DesiredState.IsUnknown() {
 		m.DesiredState = types.StringValue(clients.DesiredRunning)
 	}
-	if inst.RunPod != nil && (m.RunPod != nil || importing) {
-		m.RunPod = flattenRunPodOptions(ctx, inst.RunPod, m.RunPod, diags)
+	if runpodOptions != nil && (m.RunPod != nil || importing) {
+		m.RunPod = flattenRunPodOptions(ctx, runpodOptions, m.RunPod, diags)
 	} else if r := m.RunPod; r != nil {
 		// Placed on another cloud: the block's RunPod defaults never came to be.
 		r.CloudType, r.VolumeMountPath = nullIfUnknown(r.CloudType), nullIfUnknown(r.VolumeMountPath)
@@ -275,7 +299,7 @@ func flattenInstance(ctx context.Context, inst *clients.Instance, m *gpuInstance
 			r.ContainerDiskGB = types.Int64Null()
 		}
 	}
-	if o := inst.CoreWeave; o != nil {
+	if o, _ := inst.Options.(*coreweave.InstanceOptions); o != nil {
 		cw := &coreweaveInstanceModel{ClusterID: types.StringValue(o.ClusterID), ComputeClass: types.StringNull()}
 		if m.CoreWeave != nil && !m.CoreWeave.ComputeClass.IsUnknown() {
 			cw.ComputeClass = m.CoreWeave.ComputeClass // "default" when left out: not drift
@@ -285,10 +309,10 @@ func flattenInstance(ctx context.Context, inst *clients.Instance, m *gpuInstance
 		}
 		m.CoreWeave = cw
 	}
-	if inst.Lambda != nil && (m.Lambda != nil || len(inst.Lambda.FileSystemNames) > 0 || len(inst.Lambda.FirewallRulesetIDs) > 0) {
+	if o, _ := inst.Options.(*lambda.InstanceOptions); o != nil && (m.Lambda != nil || len(o.FileSystemNames) > 0 || len(o.FirewallRulesetIDs) > 0) {
 		m.Lambda = &lambdaInstanceModel{
-			FileSystemNames:    listOrNull(ctx, inst.Lambda.FileSystemNames, diags),
-			FirewallRulesetIDs: listOrNull(ctx, inst.Lambda.FirewallRulesetIDs, diags),
+			FileSystemNames:    listOrNull(ctx, o.FileSystemNames, diags),
+			FirewallRulesetIDs: listOrNull(ctx, o.FirewallRulesetIDs, diags),
 		}
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients/runpod"
 )
 
 // Plan-time checks of a machine on its cloud: settings blocks, region, type and count, the
@@ -59,7 +60,7 @@ func checkOnCloud(ctx context.Context, cloud clients.Cloud, plan *gpuInstanceMod
 	}
 
 	if v, ok := cloud.(clients.InstanceValidator); ok {
-		spec := expandInstanceSpec(ctx, *plan, &diags)
+		spec := expandInstanceSpecOn(ctx, *plan, cloudName, &diags)
 		unknown := plan.unknownAttributes()
 		for _, fe := range v.ValidateInstanceSpec(spec) {
 			if unknown[fe.Field] || unknown[strings.Split(fe.Field, ".")[0]] {
@@ -119,18 +120,19 @@ func checkReferences(ctx context.Context, cloud clients.Cloud, plan gpuInstanceM
 	if !ok {
 		return diags
 	}
-	spec := expandInstanceSpec(ctx, plan, &diags)
-	if spec.RunPod == nil {
+	spec := expandInstanceSpecOn(ctx, plan, cloud.Name(), &diags)
+	o, _ := spec.Options.(*runpod.InstanceOptions)
+	if o == nil {
 		return diags
 	}
 	unknown := plan.unknownAttributes()
 	if unknown["runpod.template_id"] || (state != nil && state.RunPod != nil && plan.RunPod.TemplateID.Equal(state.RunPod.TemplateID)) {
-		spec.RunPod.TemplateID = ""
+		o.TemplateID = ""
 	}
 	if unknown["runpod.registry_credential_id"] || (state != nil && state.RunPod != nil && plan.RunPod.RegistryCredentialID.Equal(state.RunPod.RegistryCredentialID)) {
-		spec.RunPod.RegistryCredentialID = ""
+		o.RegistryCredentialID = ""
 	}
-	if spec.RunPod.TemplateID == "" && spec.RunPod.RegistryCredentialID == "" {
+	if o.TemplateID == "" && o.RegistryCredentialID == "" {
 		return diags
 	}
 	errs, err := rc.CheckInstanceReferences(ctx, spec)

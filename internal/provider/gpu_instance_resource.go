@@ -30,6 +30,7 @@ import (
 
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients/gpus"
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients/runpod"
 )
 
 var (
@@ -292,7 +293,7 @@ func (r *gpuInstanceResource) ModifyPlan(ctx context.Context, req resource.Modif
 		plan.PricePerHour = types.Float64Unknown()
 		r.checkPrice(ctx, cloud, plan, resolved, resp)
 		if resolved.Name != "" && plan.DesiredState.ValueString() != clients.DesiredStopped && !resp.Diagnostics.HasError() {
-			spec := expandInstanceSpec(ctx, check, &resp.Diagnostics)
+			spec := expandInstanceSpecOn(ctx, check, cloud.Name(), &resp.Diagnostics)
 			price, err := machinePrice(ctx, cloud, resolved, &spec)
 			plan.PricePerHour = knownPrice(ctx, price, err)
 		}
@@ -327,7 +328,7 @@ func (r *gpuInstanceResource) ModifyPlan(ctx context.Context, req resource.Modif
 				resp.RequiresReplace = append(resp.RequiresReplace, attrPath(field))
 			}
 		}
-		if u.DesiredState != nil || u.Image != nil || u.Env != nil || u.RunPod != nil || runpodSettingUnknown(plan) || lost {
+		if u.DesiredState != nil || u.Image != nil || u.Env != nil || u.Options != nil || runpodSettingUnknown(plan) || lost {
 			plan.Status = types.StringUnknown()
 			plan.PublicIP, plan.PrivateIP, plan.SSHHost = types.StringUnknown(), types.StringUnknown(), types.StringUnknown()
 			plan.SSHPort = types.Int64Unknown()
@@ -488,7 +489,7 @@ func (r *gpuInstanceResource) Update(ctx context.Context, req resource.UpdateReq
 		inst, err = cloud.UpdateInstance(ctx, id, update)
 		if err == nil && update.DesiredState != nil {
 			inst, err = waitPowerState(ctx, r.data.cadence(cloud.Name()), cloud, id, *update.DesiredState)
-		} else if err == nil && (update.Image != nil || update.Env != nil || update.RunPod != nil) && plan.DesiredState.ValueString() == clients.DesiredRunning {
+		} else if err == nil && (update.Image != nil || update.Env != nil || update.Options != nil) && plan.DesiredState.ValueString() == clients.DesiredRunning {
 			// A new image, environment, registry credential or mount path restarts the
 			// container: wait until it is back.
 			inst, err = waitInstanceReady(ctx, r.data.cadence(cloud.Name()), cloud, id)
@@ -532,7 +533,7 @@ func instanceUpdate(ctx context.Context, plan, state gpuInstanceModel, diags *di
 				u.Env = map[string]string{} // removing every variable
 			}
 		}
-		var ru clients.RunPodInstanceUpdate
+		var ru runpod.InstanceUpdate
 		if m := p.VolumeMountPath; !m.IsNull() && !m.IsUnknown() && !m.Equal(s.VolumeMountPath) {
 			ru.VolumeMountPath = m.ValueStringPointer()
 		}
@@ -542,7 +543,7 @@ func instanceUpdate(ctx context.Context, plan, state gpuInstanceModel, diags *di
 			ru.RegistryCredentialID = &id
 		}
 		if !ru.IsZero() {
-			u.RunPod = &ru
+			u.Options = &ru
 		}
 	}
 	return u
@@ -589,12 +590,6 @@ func (r *gpuInstanceResource) Delete(ctx context.Context, req resource.DeleteReq
 		r.data.cloudError(&resp.Diagnostics, cloud.Name(), fmt.Sprintf("%s instance %s did not finish terminating", displayName(cloud.Name()), id), err)
 	}
 }
-
-// terminationTimes are the typical termination times (real-world) of clouds whose adapter does
-// not say (clients.TerminationTimer): a CoreWeave node pool is seen deleted by its controller
-// after about 2 s and drains its nodes for about 2 minutes. (Kept here while the CoreWeave
-// client is being reworked; it belongs in that adapter.)
-var terminationTimes = map[string]time.Duration{"coreweave": 2*time.Second + 2*time.Minute}
 
 func (r *gpuInstanceResource) ConfigValidators(context.Context) []resource.ConfigValidator {
 	return []resource.ConfigValidator{resourcevalidator.ExactlyOneOf(path.MatchRoot("cloud"), path.MatchRoot("placement"))}

@@ -9,8 +9,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
-
-	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients/runpod"
 )
 
 // runpodInstanceBlock is the `runpod` block of neocloud_gpu_instance. RunPod's API changes a
@@ -40,7 +39,7 @@ func runpodInstanceBlock() schema.Block {
 				Optional:            true,
 				Computed:            true,
 				MarkdownDescription: "`SECURE` (RunPod's data centers, the default) or `COMMUNITY` (cheaper, community-hosted). A change replaces the pod.",
-				Validators:          []validator.String{stringvalidator.OneOf(clients.RunPodCloudSecure, clients.RunPodCloudCommunity)},
+				Validators:          []validator.String{stringvalidator.OneOf(runpod.CloudSecure, runpod.CloudCommunity)},
 				PlanModifiers:       defaultedStr,
 			},
 			"ports": schema.ListAttribute{
