@@ -8,6 +8,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients/runpod"
 )
 
 // What a pod's template supplies (image, ports, volume, registry credential) is read back as
@@ -16,7 +17,7 @@ import (
 func TestFlattenRunPodOptionsTemplateSettingsAreNotDrift(t *testing.T) {
 	ctx := context.Background()
 	var diags diag.Diagnostics
-	pod := &clients.RunPodInstanceOptions{
+	pod := &runpod.InstanceOptions{
 		Image: "runpod/pytorch:2.4.0", Ports: []string{"22/tcp"}, VolumeGB: 20, VolumeMountPath: "/workspace",
 		RegistryCredentialID: "reg1", CloudType: "SECURE", ContainerDiskGB: 50,
 	}
@@ -62,22 +63,27 @@ func TestInstanceUpdateRunPodSettings(t *testing.T) {
 	}
 	state := model(block(types.StringValue("/workspace"), types.StringValue("reg1"), types.StringNull()))
 
+	// ru is the RunPod part of an update (nil when none).
+	ru := func(u clients.InstanceUpdate) *runpod.InstanceUpdate {
+		o, _ := u.Options.(*runpod.InstanceUpdate)
+		return o
+	}
 	u := instanceUpdate(ctx, model(block(types.StringValue("/data"), types.StringValue("reg2"), types.StringNull())), state, &diags)
-	if u.RunPod == nil || *u.RunPod.VolumeMountPath != "/data" || *u.RunPod.RegistryCredentialID != "reg2" || u.Image != nil || u.Env != nil {
-		t.Errorf("update %+v %+v", u, u.RunPod)
+	if ru(u) == nil || *ru(u).VolumeMountPath != "/data" || *ru(u).RegistryCredentialID != "reg2" || u.Image != nil || u.Env != nil {
+		t.Errorf("update %+v %+v", u, ru(u))
 	}
 	u = instanceUpdate(ctx, model(block(types.StringValue("/workspace"), types.StringNull(), types.StringNull())), state, &diags)
-	if u.RunPod == nil || u.RunPod.VolumeMountPath != nil || *u.RunPod.RegistryCredentialID != "" {
-		t.Errorf("removing the credential: %+v", u.RunPod)
+	if ru(u) == nil || ru(u).VolumeMountPath != nil || *ru(u).RegistryCredentialID != "" {
+		t.Errorf("removing the credential: %+v", ru(u))
 	}
 	templated := model(block(types.StringValue("/workspace"), types.StringValue("reg1"), types.StringValue("tpl")))
 	u = instanceUpdate(ctx, model(block(types.StringValue("/workspace"), types.StringNull(), types.StringValue("tpl"))), templated, &diags)
-	if u.RunPod != nil {
-		t.Errorf("the template's credential was removed: %+v", u.RunPod)
+	if ru(u) != nil {
+		t.Errorf("the template's credential was removed: %+v", ru(u))
 	}
 	u = instanceUpdate(ctx, model(block(types.StringUnknown(), types.StringUnknown(), types.StringNull())), state, &diags)
-	if u.RunPod != nil || !u.IsZero() {
-		t.Errorf("unknown values are not changes yet: %+v", u.RunPod)
+	if ru(u) != nil || !u.IsZero() {
+		t.Errorf("unknown values are not changes yet: %+v", ru(u))
 	}
 	if diags.HasError() {
 		t.Fatal(diags)
