@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
@@ -22,9 +24,24 @@ func (b *baseResource) Configure(_ context.Context, req resource.ConfigureReques
 	b.data = configureData(req.ProviderData, &resp.Diagnostics)
 }
 
-// ImportState takes "<cloud>/<id>": the form of every resource but the GPU machines and clusters.
+// ImportState takes "<cloud>/<id>", such as lambda/0920582c7ff041399e34823a0be62549.
 func (b *baseResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
 	importCloudAndID(ctx, req, resp)
+}
+
+// baseDataSource is what every data source of this provider shares: its type name and the
+// provider's data, set by Configure.
+type baseDataSource struct {
+	typeName string // after the provider's name: "gpu_offers"
+	data     *providerData
+}
+
+func (b *baseDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_" + b.typeName
+}
+
+func (b *baseDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
+	b.data = configureData(req.ProviderData, &resp.Diagnostics)
 }
 
 // cloudFor returns a configured cloud and its API for one kind of account object (API is the
@@ -66,16 +83,21 @@ type accountObject[M any, API any, O any] struct {
 	del func(ctx context.Context, pacing clients.Pacing, api API, id string) error
 }
 
+// open reads the object's state and finds its cloud; ok is false after a diagnostic.
+func (k accountObject[M, API, O]) open(ctx context.Context, d *providerData, st tfsdk.State, diags *diag.Diagnostics) (state M, cloud clients.Cloud, api API, id types.String, ok bool) {
+	diags.Append(st.Get(ctx, &state)...)
+	if diags.HasError() {
+		return state, nil, api, id, false
+	}
+	cloudName, id := k.ref(&state)
+	cloud, api, ok = cloudFor[API](d, cloudName.ValueString(), k.kind, path.Empty(), diags)
+	return state, cloud, api, id, ok
+}
+
 // read refreshes the state. Only the cloud's own answer that the object is gone (a not-found
 // on its id) removes it; every other failure is an error.
 func (k accountObject[M, API, O]) read(ctx context.Context, d *providerData, req resource.ReadRequest, resp *resource.ReadResponse) {
-	var state M
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	cloudName, id := k.ref(&state)
-	cloud, api, ok := cloudFor[API](d, cloudName.ValueString(), k.kind, path.Empty(), &resp.Diagnostics)
+	state, cloud, api, id, ok := k.open(ctx, d, req.State, &resp.Diagnostics)
 	if !ok {
 		return
 	}
@@ -94,13 +116,7 @@ func (k accountObject[M, API, O]) read(ctx context.Context, d *providerData, req
 
 // delete removes the object; one already gone counts as deleted.
 func (k accountObject[M, API, O]) delete(ctx context.Context, d *providerData, req resource.DeleteRequest, resp *resource.DeleteResponse) {
-	var state M
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	cloudName, id := k.ref(&state)
-	cloud, api, ok := cloudFor[API](d, cloudName.ValueString(), k.kind, path.Empty(), &resp.Diagnostics)
+	_, cloud, api, id, ok := k.open(ctx, d, req.State, &resp.Diagnostics)
 	if !ok {
 		return
 	}

@@ -75,26 +75,33 @@ func warnAdopted(diags *diag.Diagnostics, what, why string) {
 func addCloudError(diags *diag.Diagnostics, summary string, err error) {
 	detail := err.Error()
 	var capErr *clients.CapacityError
-	switch {
-	case errors.As(err, &capErr):
+	if errors.As(err, &capErr) {
 		detail += "\n\nCapacity for GPUs changes by the minute. Try again later, allow more regions (leave `region` unset), " +
 			"try another cloud, or choose another gpu_type. The `neocloud_gpu_offers` data source lists what is available now."
-	case errors.Is(err, clients.ErrCapacity):
-		detail += "\n\nThe cloud has no machine of this type free right now. Try again later, another region, or another gpu_type."
-	case errors.Is(err, clients.ErrQuota):
-		detail += "\n\nYour account's quota does not allow this. Ask the cloud's support to raise it, or release machines you do not need."
-	case errors.Is(err, clients.ErrAuth):
-		detail += "\n\nCheck the API key in the provider configuration (or its environment variable) and that the account is active."
-	case errors.Is(err, clients.ErrRateLimited):
-		detail += "\n\nThe cloud kept refusing requests for exceeding its rate limit, even after waiting as it asked. Run again with fewer parallel operations (terraform -parallelism=2)."
-	case errors.Is(err, clients.ErrUnavailable):
-		detail += "\n\nThe cloud's API is unavailable right now and stayed so while the provider retried. Try again in a few minutes; check the cloud's status page if it persists."
-	case errors.Is(err, clients.ErrOutcomeUnknown):
-		detail += "\n\nThe cloud may have acted on the request. Check the cloud's console for a machine that Terraform does not track before trying again."
-	case errors.Is(err, context.DeadlineExceeded):
-		detail += "\n\nThe operation did not finish within its timeout. Raise it in the resource's `timeouts` block if the cloud is slow today."
+	} else {
+		for _, r := range cloudErrorRemedies {
+			if errors.Is(err, r.kind) {
+				detail += "\n\n" + r.remedy
+				break
+			}
+		}
 	}
 	diags.AddError(summary, detail)
+}
+
+// cloudErrorRemedies is what a user can do about each kind of cloud error, the first match
+// in this order.
+var cloudErrorRemedies = []struct {
+	kind   error
+	remedy string
+}{
+	{clients.ErrCapacity, "The cloud has no machine of this type free right now. Try again later, another region, or another gpu_type."},
+	{clients.ErrQuota, "Your account's quota does not allow this. Ask the cloud's support to raise it, or release machines you do not need."},
+	{clients.ErrAuth, "Check the API key in the provider configuration (or its environment variable) and that the account is active."},
+	{clients.ErrRateLimited, "The cloud kept refusing requests for exceeding its rate limit, even after waiting as it asked. Run again with fewer parallel operations (terraform -parallelism=2)."},
+	{clients.ErrUnavailable, "The cloud's API is unavailable right now and stayed so while the provider retried. Try again in a few minutes; check the cloud's status page if it persists."},
+	{clients.ErrOutcomeUnknown, "The cloud may have acted on the request. Check the cloud's console for a machine that Terraform does not track before trying again."},
+	{context.DeadlineExceeded, "The operation did not finish within its timeout. Raise it in the resource's `timeouts` block if the cloud is slow today."},
 }
 
 // checkRegion refuses, at plan time and on the attribute, a region the cloud does not have. A

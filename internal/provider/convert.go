@@ -55,30 +55,31 @@ func stringMap(ctx context.Context, v types.Map, diags *diag.Diagnostics) map[st
 }
 
 func setOrNull(ctx context.Context, xs []string, diags *diag.Diagnostics) types.Set {
-	if len(xs) == 0 {
-		return types.SetNull(types.StringType)
-	}
-	v, d := types.SetValueFrom(ctx, types.StringType, xs)
-	diags.Append(d...)
-	return v
+	return orNull(len(xs), types.SetNull(types.StringType), func() (types.Set, diag.Diagnostics) {
+		return types.SetValueFrom(ctx, types.StringType, xs)
+	}, diags)
 }
 
 func listOrNull(ctx context.Context, xs []string, diags *diag.Diagnostics) types.List {
-	if len(xs) == 0 {
-		return types.ListNull(types.StringType)
+	return orNull(len(xs), types.ListNull(types.StringType), func() (types.List, diag.Diagnostics) {
+		return types.ListValueFrom(ctx, types.StringType, xs)
+	}, diags)
+}
+
+// orNull is null for no elements, else the value build makes.
+func orNull[V any](n int, null V, build func() (V, diag.Diagnostics), diags *diag.Diagnostics) V {
+	if n == 0 {
+		return null
 	}
-	v, d := types.ListValueFrom(ctx, types.StringType, xs)
+	v, d := build()
 	diags.Append(d...)
 	return v
 }
 
 func mapOrNull(ctx context.Context, m map[string]string, diags *diag.Diagnostics) types.Map {
-	if len(m) == 0 {
-		return types.MapNull(types.StringType)
-	}
-	v, d := types.MapValueFrom(ctx, types.StringType, m)
-	diags.Append(d...)
-	return v
+	return orNull(len(m), types.MapNull(types.StringType), func() (types.Map, diag.Diagnostics) {
+		return types.MapValueFrom(ctx, types.StringType, m)
+	}, diags)
 }
 
 func stringOrNull(s string) types.String {

@@ -2,7 +2,6 @@ package provider
 
 import (
 	"context"
-	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
@@ -10,25 +9,23 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
-	"github.com/neocloud/terraform-provider-neocloud/internal/clients/coreweave"
-	"github.com/neocloud/terraform-provider-neocloud/internal/clients/lambda"
-	"github.com/neocloud/terraform-provider-neocloud/internal/clients/runpod"
 )
 
 // gpuClusterModel is neocloud_gpu_cluster's state and plan.
 type gpuClusterModel struct {
-	ID          types.String           `tfsdk:"id"`
-	Name        types.String           `tfsdk:"name"`
-	Cloud       types.String           `tfsdk:"cloud"`
-	Region      types.String           `tfsdk:"region"`
-	GPUType     types.String           `tfsdk:"gpu_type"`
-	GPUsPerNode types.Int64            `tfsdk:"gpus_per_node"`
-	NodeCount   types.Int64            `tfsdk:"node_count"`
-	SSHKeyIDs   types.Set              `tfsdk:"ssh_key_ids"`
-	CoreWeave   *coreweaveClusterModel `tfsdk:"coreweave"`
-	RunPod      *runpodClusterModel    `tfsdk:"runpod"`
-	Lambda      *lambdaClusterModel    `tfsdk:"lambda"`
-	Timeouts    timeouts.Value         `tfsdk:"timeouts"`
+	ID          types.String   `tfsdk:"id"`
+	Name        types.String   `tfsdk:"name"`
+	Cloud       types.String   `tfsdk:"cloud"`
+	Region      types.String   `tfsdk:"region"`
+	GPUType     types.String   `tfsdk:"gpu_type"`
+	GPUsPerNode types.Int64    `tfsdk:"gpus_per_node"`
+	NodeCount   types.Int64    `tfsdk:"node_count"`
+	SSHKeyIDs   types.Set      `tfsdk:"ssh_key_ids"`
+	Timeouts    timeouts.Value `tfsdk:"timeouts"`
+	// Each cloud's settings block (cloud_<name>.go; one line per cloud).
+	lambdaClusterField
+	runpodClusterField
+	coreweaveClusterField
 
 	Status            types.String    `tfsdk:"status"`
 	Problem           types.String    `tfsdk:"problem"`
@@ -46,28 +43,6 @@ type gpuClusterModel struct {
 	APIServerEndpoint types.String    `tfsdk:"api_server_endpoint"`
 	Kubeconfig        types.String    `tfsdk:"kubeconfig"`
 	CreatedAt         types.String    `tfsdk:"created_at"`
-}
-
-type coreweaveClusterModel struct {
-	KubernetesVersion types.String `tfsdk:"kubernetes_version"`
-	VPCID             types.String `tfsdk:"vpc_id"`
-	Public            types.Bool   `tfsdk:"public"`
-	ComputeClass      types.String `tfsdk:"compute_class"`
-}
-
-type runpodClusterModel struct {
-	ClusterType     types.String `tfsdk:"cluster_type"`
-	Image           types.String `tfsdk:"image"`
-	Ports           types.List   `tfsdk:"ports"`
-	Env             types.Map    `tfsdk:"env"`
-	NetworkVolumeID types.String `tfsdk:"network_volume_id"`
-	ContainerDiskGB types.Int64  `tfsdk:"container_disk_gb"`
-}
-
-type lambdaClusterModel struct {
-	FileSystemName types.String `tfsdk:"file_system_name"`
-	Image          types.String `tfsdk:"image"`
-	UserData       types.String `tfsdk:"user_data"`
 }
 
 // clusterNodeType is the object type of one element of `nodes`.
@@ -92,22 +67,10 @@ func (m gpuClusterModel) unknownAttributes() map[string]bool {
 		"name": m.Name, "region": m.Region, "gpu_type": m.GPUType, "gpus_per_node": m.GPUsPerNode,
 		"node_count": m.NodeCount, "ssh_key_ids": m.SSHKeyIDs,
 	}
-	if r := m.RunPod; r != nil {
-		values["runpod"] = anyUnknown(r.ClusterType, r.Image, r.Ports, r.Env, r.NetworkVolumeID, r.ContainerDiskGB)
+	for _, v := range vendorBlocks {
+		v.clusterUnknowns(m, values)
 	}
-	if l := m.Lambda; l != nil {
-		values["lambda"] = anyUnknown(l.FileSystemName, l.Image, l.UserData)
-	}
-	if c := m.CoreWeave; c != nil {
-		values["coreweave"] = anyUnknown(c.KubernetesVersion, c.VPCID, c.Public, c.ComputeClass)
-	}
-	out := map[string]bool{}
-	for name, v := range values {
-		if v.IsUnknown() {
-			out[name] = true
-		}
-	}
-	return out
+	return unknownNames(values)
 }
 
 // anyUnknown is an unknown value when any of vs is unknown, else a known one (for
@@ -141,52 +104,6 @@ func expandClusterSpecOn(ctx context.Context, m gpuClusterModel, cloud string, d
 	return spec
 }
 
-// clusterOptions are one cloud's settings from its block of the plan (nil without one). Spot
-// capacity on a plan fixed to CoreWeave is its Spot compute class.
-func clusterOptions(ctx context.Context, m gpuClusterModel, cloud string, diags *diag.Diagnostics) any {
-	switch cloud {
-	case "coreweave":
-		var o *coreweave.ClusterOptions
-		if c := m.CoreWeave; c != nil {
-			o = &coreweave.ClusterOptions{
-				KubernetesVersion: c.KubernetesVersion.ValueString(),
-				VPCID:             c.VPCID.ValueString(),
-				Public:            c.Public.ValueBool(),
-				ComputeClass:      c.ComputeClass.ValueString(),
-			}
-		}
-		if m.CapacityType.ValueString() == capacitySpot && m.Cloud.ValueString() == "coreweave" {
-			if o == nil {
-				o = &coreweave.ClusterOptions{}
-			}
-			o.ComputeClass = "spot"
-		}
-		if o != nil {
-			return o
-		}
-	case "runpod":
-		if r := m.RunPod; r != nil {
-			return &runpod.ClusterOptions{
-				ClusterType:     r.ClusterType.ValueString(),
-				Image:           r.Image.ValueString(),
-				Ports:           stringsFromList(ctx, r.Ports, diags),
-				Env:             stringMap(ctx, r.Env, diags),
-				NetworkVolumeID: r.NetworkVolumeID.ValueString(),
-				ContainerDiskGB: int(r.ContainerDiskGB.ValueInt64()),
-			}
-		}
-	case "lambda":
-		if l := m.Lambda; l != nil {
-			return &lambda.ClusterOptions{
-				FileSystemName: l.FileSystemName.ValueString(),
-				Image:          l.Image.ValueString(),
-				UserData:       l.UserData.ValueString(),
-			}
-		}
-	}
-	return nil
-}
-
 // flattenCluster writes what the cloud reports into the model. Settings the cloud does not
 // report back keep their planned or prior value; an import fills what it can.
 func flattenCluster(ctx context.Context, c *clients.Cluster, m *gpuClusterModel, diags *diag.Diagnostics) {
@@ -217,31 +134,17 @@ func flattenCluster(ctx context.Context, c *clients.Cluster, m *gpuClusterModel,
 		m.Interconnect = types.StringNull()
 	}
 	m.Status = types.StringValue(c.Status)
-	if m.CapacityType.IsNull() || m.CapacityType.IsUnknown() {
-		m.CapacityType = types.StringValue(capacityOnDemand) // what was asked is kept; an import reads it
-		if info, ok := c.Options.(*coreweave.ClusterInfo); ok && info.ComputeClass == "spot" {
-			m.CapacityType = types.StringValue(capacitySpot)
-		}
-	}
+	readCapacityType(&m.CapacityType, func(b capacityBlock) bool { return b.clusterSpot(c) })
 	m.Problem = stringOrNull(c.Problem)
 	m.HeadNodeIP = stringOrNull(c.HeadNodeIP)
-	m.PricePerHour = types.Float64Value(roundPrice(c.PricePerHour))
-	if m.MaxPossible.IsNull() || m.MaxPossible.IsUnknown() {
-		m.MaxPossible = m.PricePerHour // planned with placement, else the price itself
-	}
+	flattenPrice(c.PricePerHour, &m.PricePerHour, &m.MaxPossible)
 	m.APIServerEndpoint = stringOrNull(c.APIServerEndpoint)
 	if c.Kubeconfig != "" {
 		m.Kubeconfig = types.StringValue(c.Kubeconfig)
 	} else if m.Kubeconfig.IsUnknown() {
 		m.Kubeconfig = types.StringNull()
 	}
-	if c.CreatedAt.IsZero() {
-		if m.CreatedAt.IsUnknown() {
-			m.CreatedAt = types.StringNull()
-		}
-	} else {
-		m.CreatedAt = types.StringValue(c.CreatedAt.UTC().Format(time.RFC3339))
-	}
+	flattenCreatedAt(c.CreatedAt, &m.CreatedAt)
 	if importing && len(c.SSHKeyIDs) > 0 {
 		// Generated configuration (terraform plan -generate-config-out) copies this: the
 		// keys the nodes were launched with, so that the cluster it describes is valid.
@@ -249,20 +152,8 @@ func flattenCluster(ctx context.Context, c *clients.Cluster, m *gpuClusterModel,
 	} else if m.SSHKeyIDs.IsUnknown() {
 		m.SSHKeyIDs = types.SetNull(types.StringType)
 	}
-	if info, _ := c.Options.(*coreweave.ClusterInfo); info != nil && (m.CoreWeave != nil || importing) {
-		cw := m.CoreWeave
-		if cw == nil {
-			cw = &coreweaveClusterModel{ComputeClass: types.StringNull()}
-		}
-		cw.VPCID = stringOrNull(info.VPCID)
-		cw.KubernetesVersion = stringOrNull(info.KubernetesVersion)
-		cw.Public = types.BoolValue(info.Public)
-		if info.ComputeClass != "" && (importing || !cw.ComputeClass.IsNull()) {
-			cw.ComputeClass = types.StringValue(info.ComputeClass)
-		} else if cw.ComputeClass.IsUnknown() {
-			cw.ComputeClass = types.StringNull()
-		}
-		m.CoreWeave = cw
+	for _, v := range vendorBlocks {
+		v.flattenCluster(ctx, c, m, importing, diags)
 	}
 
 	nodes := make([]attr.Value, 0, len(c.Nodes))

@@ -30,11 +30,7 @@ func (r *gpuClusterResource) placementRequest(ctx context.Context, plan gpuClust
 			p := onCloud(plan, cloud.Name())
 			p.SSHKeyIDs = keySetOnCloud(ctx, cloud, plan.SSHKeyIDs, &kd)
 			resolved, cd := checkClusterOnCloud(ctx, cloud, cc, &p)
-			var why []string
-			for _, d := range cd.Errors() {
-				why = append(why, d.Detail())
-			}
-			return resolved, why
+			return resolved, errorDetails(cd)
 		},
 		extra: func(c placementCandidate) string {
 			if why := spotRefusal(c.cloud.Name(), plan.CapacityType); why != "" {
@@ -59,14 +55,10 @@ func (r *gpuClusterResource) placementRequest(ctx context.Context, plan gpuClust
 func onCloud(plan gpuClusterModel, cloud string) gpuClusterModel {
 	p := plan
 	p.Cloud = types.StringValue(cloud)
-	if cloud != "coreweave" {
-		p.CoreWeave = nil
-	}
-	if cloud != "runpod" {
-		p.RunPod = nil
-	}
-	if cloud != "lambda" {
-		p.Lambda = nil
+	for _, v := range vendorBlocks {
+		if v.name() != cloud {
+			v.dropFromCluster(&p)
+		}
 	}
 	return p
 }
@@ -75,19 +67,9 @@ func onCloud(plan gpuClusterModel, cloud string) gpuClusterModel {
 // take it; the others are named in a warning. The plan shows the highest price the placement
 // may choose.
 func (r *gpuClusterResource) modifyPlanPlacement(ctx context.Context, plan *gpuClusterModel, resp *resource.ModifyPlanResponse) {
-	if !plan.Region.IsNull() && !plan.Region.IsUnknown() {
-		resp.Diagnostics.AddAttributeError(path.Root("region"), "Region with placement",
-			"Clouds name their regions differently: with a placement block, leave region out and list regions in placement.regions, or let each cloud pick one.")
-		return
-	}
-	if plan.Placement.Clouds.IsUnknown() || plan.Placement.Regions.IsUnknown() {
-		return
-	}
-	names := stringsFromList(ctx, plan.Placement.Clouds, &resp.Diagnostics)
-	checkPlacementBlocks(names, map[string]bool{"lambda": plan.Lambda != nil, "runpod": plan.RunPod != nil, "coreweave": plan.CoreWeave != nil}, &resp.Diagnostics)
-	candidates, skipped, diags := r.data.placementCandidates(ctx, r.placementRequest(ctx, *plan))
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
+	candidates, skipped, ok := r.data.startPlacement(ctx, plan.Region, "", plan.Placement, clusterBlocksSet(plan),
+		r.placementRequest(ctx, *plan), &resp.Diagnostics)
+	if !ok {
 		return
 	}
 	if len(candidates) == 0 {
@@ -218,8 +200,7 @@ func (r *gpuClusterResource) createPlaced(ctx context.Context, plan *gpuClusterM
 		s.SSHKeyIDs = keysOnCloud(ctx, c.cloud, spec.SSHKeyIDs)
 		p := onCloud(*plan, c.cloud.Name())
 		var d diag.Diagnostics
-		cs := expandClusterSpec(ctx, p, &d)
-		s.Options = cs.Options
+		s.Options = clusterOptions(ctx, p, c.cloud.Name(), &d)
 		tflog.Info(ctx, "placing cluster", map[string]any{"cloud": c.cloud.Name(), "region": c.region, "instance_type": c.resolved.Name, "nodes": s.NodeCount})
 		cluster, err := cc.CreateCluster(ctx, s)
 		accepted := false // the cloud accepted the cluster, then could not give it its nodes
@@ -277,37 +258,13 @@ func (r *gpuClusterResource) createPlaced(ctx context.Context, plan *gpuClusterM
 	return placedCluster{}, placementError("cluster", out, skipped)
 }
 
-// deleteClusterAndWait deletes a cluster and waits until the cloud no longer knows it.
-func deleteClusterAndWait(ctx context.Context, cc clients.ClusterCloud, id string) error {
-	if err := cc.DeleteCluster(ctx, id); err != nil {
-		return err
-	}
-	prog := newProgress(ctx)
-	return clients.Poll(ctx, func(ctx context.Context) (bool, error) {
-		c, err := cc.GetCluster(ctx, id)
-		if clients.IsNotFound(err) {
-			return true, nil
-		}
-		if err == nil {
-			prog.cluster(ctx, c, 0, "gone")
-		}
-		return false, ignoreRateLimit(err)
-	})
-}
-
 // settleBlocks records the chosen cloud, and leaves no unknown value in the settings block of a
 // cloud the cluster did not land on (the block stays as configured).
 func settleBlocks(plan *gpuClusterModel, cloud string) {
 	plan.Cloud = types.StringValue(cloud)
-	if cw := plan.CoreWeave; cw != nil && cloud != "coreweave" {
-		if cw.KubernetesVersion.IsUnknown() {
-			cw.KubernetesVersion = types.StringNull()
-		}
-		if cw.VPCID.IsUnknown() {
-			cw.VPCID = types.StringNull()
-		}
-		if cw.Public.IsUnknown() {
-			cw.Public = types.BoolNull()
+	for _, v := range vendorBlocks {
+		if v.name() != cloud {
+			v.settleCluster(plan)
 		}
 	}
 }

@@ -2,7 +2,6 @@ package provider
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -11,14 +10,12 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/float64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
-	"github.com/hashicorp/terraform-plugin-framework-validators/resourcevalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/boolplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/float64planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/listplanmodifier"
@@ -32,13 +29,6 @@ import (
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients/gpus"
 )
 
-var (
-	_ resource.ResourceWithConfigure        = (*gpuClusterResource)(nil)
-	_ resource.ResourceWithImportState      = (*gpuClusterResource)(nil)
-	_ resource.ResourceWithModifyPlan       = (*gpuClusterResource)(nil)
-	_ resource.ResourceWithConfigValidators = (*gpuClusterResource)(nil)
-)
-
 // CoreWeave creates a CKS cluster in up to ~45 minutes; the defaults leave room for that plus
 // the nodes.
 const (
@@ -48,14 +38,12 @@ const (
 )
 
 // NewGPUClusterResource is neocloud_gpu_cluster.
-func NewGPUClusterResource() resource.Resource { return &gpuClusterResource{} }
-
-type gpuClusterResource struct {
-	data *providerData
+func NewGPUClusterResource() resource.Resource {
+	return &gpuClusterResource{gpuResource{typeName: "gpu_cluster"}}
 }
 
-func (r *gpuClusterResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
-	resp.TypeName = req.ProviderTypeName + "_gpu_cluster"
+type gpuClusterResource struct {
+	gpuResource
 }
 
 func (r *gpuClusterResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
@@ -69,23 +57,15 @@ func (r *gpuClusterResource) Schema(ctx context.Context, _ resource.SchemaReques
 			"A CoreWeave cluster takes up to 45 minutes: run with `TF_LOG_PROVIDER=INFO` to see each status change of the cluster and of every node, " +
 			"with the time since the create began; a timeout error names the last status of every node.",
 		Attributes: map[string]schema.Attribute{
-			"id": schema.StringAttribute{Computed: true, MarkdownDescription: "The cloud's id of the cluster (the cluster name on Lambda).", PlanModifiers: []planmodifier.String{keep}},
+			"id": keptString("The cloud's id of the cluster (the cluster name on Lambda)."),
 			"name": schema.StringAttribute{
 				Required: true, MarkdownDescription: "Cluster name. Renamed in place where the cloud can (RunPod); replaces the cluster elsewhere.",
 				Validators: []validator.String{stringvalidator.LengthBetween(1, 30), stringvalidator.RegexMatches(clusterNamePattern, "must be lowercase letters, digits and dashes, starting with a letter")},
 			},
-			"cloud": schema.StringAttribute{
-				Optional: true, Computed: true,
-				MarkdownDescription: "Cloud: " + quotedList(clients.Names()) + ". Give this or a `placement` block; with `placement` the provider records " +
-					"the cloud it chose here. Changing it replaces the cluster.",
-				Validators:    []validator.String{stringvalidator.OneOf(clients.Names()...)},
-				PlanModifiers: []planmodifier.String{keep, stringplanmodifier.RequiresReplaceIfConfigured()},
-			},
-			"region": schema.StringAttribute{
-				Optional: true, Computed: true,
-				MarkdownDescription: "Region, zone or data center (CoreWeave `US-EAST-04A`, RunPod `US-TX-3`, Lambda `us-east-1`). Leave it out to let the provider pick one with capacity (RunPod, Lambda). Changing it replaces the cluster.",
-				PlanModifiers:       []planmodifier.String{keep, stringplanmodifier.RequiresReplaceIfConfigured()},
-			},
+			"cloud": chosenString("Cloud: "+quotedList(clients.Names())+". Give this or a `placement` block; with `placement` the provider records "+
+				"the cloud it chose here. Changing it replaces the cluster.",
+				stringvalidator.OneOf(clients.Names()...)),
+			"region": chosenString("Region, zone or data center (CoreWeave `US-EAST-04A`, RunPod `US-TX-3`, Lambda `us-east-1`). Leave it out to let the provider pick one with capacity (RunPod, Lambda). Changing it replaces the cluster."),
 			"gpu_type": schema.StringAttribute{
 				Required:            true,
 				MarkdownDescription: "GPU model: a neutral catalog name (" + strings.Join(gpus.Names(), ", ") + ") or the cloud's instance type. Changing it replaces the cluster.",
@@ -136,7 +116,7 @@ func (r *gpuClusterResource) Schema(ctx context.Context, _ resource.SchemaReques
 					"env": schema.MapAttribute{Computed: true, ElementType: types.StringType, MarkdownDescription: "Launcher environment of this node."},
 				}},
 			},
-			"head_node_ip": schema.StringAttribute{Computed: true, MarkdownDescription: "Rank 0's address on the cluster network (`MASTER_ADDR`).", PlanModifiers: []planmodifier.String{keep}},
+			"head_node_ip": keptString("Rank 0's address on the cluster network (`MASTER_ADDR`)."),
 			"node_private_ips": schema.ListAttribute{
 				Computed: true, ElementType: types.StringType,
 				MarkdownDescription: "The nodes' addresses on the cluster network, in rank order (null for a node that has none yet).",
@@ -173,9 +153,7 @@ func (r *gpuClusterResource) Schema(ctx context.Context, _ resource.SchemaReques
 					"cloud's list price (a `node_count` change that would exceed it fails the plan), and with `placement` a candidate above it is skipped. Changed in place.",
 				Validators: []validator.Float64{float64validator.AtLeast(0)},
 			},
-			"api_server_endpoint": schema.StringAttribute{
-				Computed: true, MarkdownDescription: "Kubernetes API server of a CoreWeave cluster.", PlanModifiers: []planmodifier.String{keep},
-			},
+			"api_server_endpoint": keptString("Kubernetes API server of a CoreWeave cluster."),
 			"kubeconfig": schema.StringAttribute{
 				Computed: true, Sensitive: true,
 				MarkdownDescription: "kubeconfig for a CoreWeave cluster. It holds the account's CoreWeave API token, which works for the whole account, not only this cluster: " +
@@ -183,81 +161,13 @@ func (r *gpuClusterResource) Schema(ctx context.Context, _ resource.SchemaReques
 					"and write the kubeconfig to disk only where no one else can read it.",
 				PlanModifiers: []planmodifier.String{keep},
 			},
-			"created_at": schema.StringAttribute{Computed: true, MarkdownDescription: "When the cluster was created (RFC 3339), where the cloud reports it.", PlanModifiers: []planmodifier.String{keep}},
+			"created_at": keptString("When the cluster was created (RFC 3339), where the cloud reports it."),
 		},
-		Blocks: map[string]schema.Block{
+		Blocks: vendorBlockSchemas(vendorBlock.clusterBlock, map[string]schema.Block{
 			"placement": placementBlock("cluster"),
-			"coreweave": schema.SingleNestedBlock{
-				MarkdownDescription: "CoreWeave settings. Only valid with `cloud = \"coreweave\"` (or with `coreweave` in `placement.clouds`).",
-				Attributes: map[string]schema.Attribute{
-					"kubernetes_version": schema.StringAttribute{
-						Optional: true, Computed: true, MarkdownDescription: "CKS Kubernetes version, such as `v1.35`; left out, the newest version CoreWeave offers when the cluster is created. A change replaces the cluster.",
-						PlanModifiers: []planmodifier.String{keep, stringplanmodifier.RequiresReplaceIfConfigured()},
-					},
-					"vpc_id": schema.StringAttribute{
-						Optional: true, Computed: true,
-						MarkdownDescription: "Existing VPC to place the cluster in. Left out, the provider creates a VPC for the cluster (and deletes it with the cluster). A change replaces the cluster.",
-						PlanModifiers:       []planmodifier.String{keep, stringplanmodifier.RequiresReplaceIfConfigured()},
-					},
-					"public": schema.BoolAttribute{
-						Optional: true, Computed: true, MarkdownDescription: "Whether the Kubernetes API server is reachable from the internet (default false). A change replaces the cluster.",
-						PlanModifiers: []planmodifier.Bool{boolplanmodifier.UseStateForUnknown(), boolplanmodifier.RequiresReplaceIfConfigured()},
-					},
-					"compute_class": schema.StringAttribute{
-						Optional: true, MarkdownDescription: "`default` (on demand) or `spot`. A change replaces the cluster. Deprecated: use `capacity_type`.",
-						DeprecationMessage: "Use capacity_type = \"spot\" (or \"on_demand\") instead; coreweave.compute_class will be removed in a future major version.",
-						Validators:         []validator.String{stringvalidator.OneOf("default", "spot")}, PlanModifiers: []planmodifier.String{requiresReplaceIfPriorSet()},
-					},
-				},
-			},
-			"runpod": schema.SingleNestedBlock{
-				MarkdownDescription: "RunPod Instant Cluster settings. Only valid with `cloud = \"runpod\"`. Every setting replaces the cluster when changed (set after an import, it is recorded in place: the cloud does not report it back).",
-				Attributes: map[string]schema.Attribute{
-					"cluster_type": schema.StringAttribute{
-						Optional: true, MarkdownDescription: "`TRAINING` (default), `SLURM`, `RAY` or `APPLICATION`.",
-						Validators: []validator.String{stringvalidator.OneOf("TRAINING", "SLURM", "RAY", "APPLICATION")}, PlanModifiers: []planmodifier.String{requiresReplaceIfPriorSet()},
-					},
-					"image": schema.StringAttribute{Optional: true, MarkdownDescription: "Container image of every node.", PlanModifiers: []planmodifier.String{requiresReplaceIfPriorSet()}},
-					"ports": schema.ListAttribute{
-						Optional: true, ElementType: types.StringType, MarkdownDescription: "Exposed ports, `port/protocol`.",
-						PlanModifiers: []planmodifier.List{requiresReplaceIfPriorSetList()},
-					},
-					"env": schema.MapAttribute{
-						Optional: true, ElementType: types.StringType, Sensitive: true,
-						MarkdownDescription: "Container environment of every node. Sensitive, since it often carries tokens such as `HF_TOKEN`: " +
-							"hidden in plan output and masked in the provider's logs (the state file still holds it).",
-						PlanModifiers: []planmodifier.Map{requiresReplaceIfPriorSetMap()},
-					},
-					"network_volume_id": schema.StringAttribute{Optional: true, MarkdownDescription: "RunPod network volume mounted on every node.", PlanModifiers: []planmodifier.String{requiresReplaceIfPriorSet()}},
-					"container_disk_gb": schema.Int64Attribute{
-						Optional: true, MarkdownDescription: "Container disk per node, GB.",
-						PlanModifiers: []planmodifier.Int64{requiresReplaceIfPriorSetInt64()},
-					},
-				},
-			},
-			"lambda": schema.SingleNestedBlock{
-				MarkdownDescription: "Lambda Cloud node-group settings. Only valid with `cloud = \"lambda\"`. Every setting replaces the cluster when changed (set after an import, it is recorded in place: the cloud does not report it back).",
-				Attributes: map[string]schema.Attribute{
-					"file_system_name": schema.StringAttribute{
-						Optional: true, MarkdownDescription: "Shared filesystem mounted on every node; created in the cluster's region when absent.",
-						PlanModifiers: []planmodifier.String{requiresReplaceIfPriorSet()},
-					},
-					"image": schema.StringAttribute{Optional: true, MarkdownDescription: "Image family or id of every node.", PlanModifiers: []planmodifier.String{requiresReplaceIfPriorSet()}},
-					"user_data": schema.StringAttribute{
-						Optional: true, Sensitive: true,
-						MarkdownDescription: "cloud-init user data of every node. Sensitive, since scripts often carry credentials: " +
-							"hidden in plan output and masked in the provider's logs (the state file still holds it).",
-						PlanModifiers: []planmodifier.String{requiresReplaceIfPriorSet()},
-					},
-				},
-			},
-			"timeouts": timeouts.Block(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),
-		},
+			"timeouts":  timeouts.Block(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),
+		}),
 	}
-}
-
-func (r *gpuClusterResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	r.data = configureData(req.ProviderData, &resp.Diagnostics)
 }
 
 // clusterCloud returns the named cloud's cluster API, or says why there is none.
@@ -273,6 +183,14 @@ func (r *gpuClusterResource) clusterCloud(name string) (clients.Cloud, clients.C
 	return cloud, cc, nil
 }
 
+// clusterCloudOf looks up the cluster's cloud, and its cluster API into cc.
+func (r *gpuClusterResource) clusterCloudOf(state *gpuClusterModel, cc *clients.ClusterCloud) func() (clients.Cloud, error) {
+	return func() (cloud clients.Cloud, err error) {
+		cloud, *cc, err = r.clusterCloud(state.Cloud.ValueString())
+		return cloud, err
+	}
+}
+
 // ModifyPlan checks the cluster against the cloud's rules at plan time and decides whether a
 // change is made in place (node count where the cloud scales, name where it renames) or by
 // replacement, so that no apply fails with "unsupported update". It plans the cluster's price:
@@ -286,19 +204,8 @@ func (r *gpuClusterResource) ModifyPlan(ctx context.Context, req resource.Modify
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	computeClass := types.StringNull()
-	if plan.CoreWeave != nil {
-		computeClass = plan.CoreWeave.ComputeClass
-	}
-	plan.CapacityType = plannedCapacityType(plan.CapacityType, computeClass, &resp.Diagnostics)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	if plan.Placement != nil && req.State.Raw.IsNull() {
-		r.modifyPlanPlacement(ctx, &plan, resp)
-		return
-	}
-	if plan.Cloud.IsUnknown() {
+	if !planCapacityAndPlacement(&plan.CapacityType, deprecatedComputeClass(func(c capacityBlock) types.String { return c.clusterComputeClass(plan) }),
+		plan.Placement != nil && req.State.Raw.IsNull(), func() { r.modifyPlanPlacement(ctx, &plan, resp) }, plan.Cloud, &resp.Diagnostics) {
 		return
 	}
 	cloudName := plan.Cloud.ValueString()
@@ -308,11 +215,7 @@ func (r *gpuClusterResource) ModifyPlan(ctx context.Context, req resource.Modify
 		return
 	}
 	check := plan
-	if plan.Placement != nil {
-		// A placed cluster lists keys of several clouds; its own cloud judges only its own.
-		check.SSHKeyIDs = keySetOnCloud(ctx, cloud, plan.SSHKeyIDs, &resp.Diagnostics)
-	}
-	checkCapacityType(cloudName, plan.CapacityType, &resp.Diagnostics)
+	check.SSHKeyIDs = fixedCloudKeys(ctx, cloud, plan.Placement != nil, plan.SSHKeyIDs, plan.CapacityType, &resp.Diagnostics)
 	resolved, diags := checkClusterOnCloud(ctx, cloud, cc, &check)
 	plan.InstanceType, plan.GPUsPerNode = check.InstanceType, check.GPUsPerNode
 	resp.Diagnostics.Append(diags...)
@@ -383,128 +286,20 @@ func (r *gpuClusterResource) ModifyPlan(ctx context.Context, req resource.Modify
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 }
 
-// checkClusterOnCloud runs the plan-time checks of one cloud on a cluster plan: the settings
-// blocks, the region, the node count, the GPU type and count, and the cloud's own rules. It
-// fills in the resolved instance type and GPUs per node.
-func checkClusterOnCloud(ctx context.Context, cloud clients.Cloud, cc clients.ClusterCloud, plan *gpuClusterModel) (clients.InstanceType, diag.Diagnostics) {
-	var diags diag.Diagnostics
-	cloudName := cloud.Name()
-	if plan.Placement == nil {
-		for block, set := range map[string]bool{"coreweave": plan.CoreWeave != nil, "runpod": plan.RunPod != nil, "lambda": plan.Lambda != nil} {
-			if set && block != cloudName {
-				diags.AddAttributeError(path.Root(block), "Settings for another cloud",
-					fmt.Sprintf("The `%s` block only applies to cloud = %q, but this cluster is on %q. Remove the block.", block, block, cloudName))
-			}
-		}
-	}
-	diags.Append(checkRegion(ctx, cloud, plan.Region, "")...)
-	rules := cc.ClusterRules()
-	if n := plan.NodeCount; !n.IsUnknown() && !n.IsNull() {
-		if int(n.ValueInt64()) < rules.MinNodes || (rules.MaxNodes > 0 && int(n.ValueInt64()) > rules.MaxNodes) {
-			diags.AddAttributeError(path.Root("node_count"), "Node count out of range",
-				fmt.Sprintf("%s clusters have %d to %d nodes; %d was given.", displayName(cloudName), rules.MinNodes, rules.MaxNodes, n.ValueInt64()))
-		}
-	}
-	var resolved clients.InstanceType
-	if !plan.GPUType.IsUnknown() && !plan.GPUsPerNode.IsUnknown() {
-		it, err := cloud.ResolveInstanceType(plan.GPUType.ValueString(), int(plan.GPUsPerNode.ValueInt64()))
-		if err != nil {
-			at := path.Root("gpu_type")
-			if !plan.GPUsPerNode.IsNull() && soldInSomeCount(cloud, plan.GPUType.ValueString()) {
-				at = path.Root("gpus_per_node")
-			}
-			diags.AddAttributeError(at, "GPU type not available for a "+displayName(cloudName)+" cluster", err.Error())
-		} else {
-			if len(rules.GPUsPerNode) > 0 && !slices.Contains(rules.GPUsPerNode, it.GPUCount) {
-				diags.AddAttributeError(path.Root("gpus_per_node"), "GPUs per node not supported",
-					fmt.Sprintf("%s clusters have %v GPUs per node; %s with %d was asked.", displayName(cloudName), rules.GPUsPerNode, it.Name, it.GPUCount))
-			}
-			resolved = it
-			plan.InstanceType = types.StringValue(it.Name)
-			plan.GPUsPerNode = types.Int64Value(int64(it.GPUCount))
-		}
-	}
-	if v, ok := cc.(clients.ClusterValidator); ok && !diags.HasError() {
-		unknown := plan.unknownAttributes()
-		for _, fe := range v.ValidateClusterSpec(expandClusterSpecOn(ctx, *plan, cloudName, &diags)) {
-			if !unknown[fe.Field] && !unknown[strings.Split(fe.Field, ".")[0]] {
-				diags.AddAttributeError(attrPath(fe.Field), fe.Summary, fe.Detail)
-			}
-		}
-	}
-	return resolved, diags
-}
-
-// planPrice is the planned price of the cluster on a fixed cloud (unknown when the cloud cannot
-// say at plan time), refusing it above max_price_per_hour.
-func (r *gpuClusterResource) planPrice(ctx context.Context, cloud clients.Cloud, resolved clients.InstanceType, plan gpuClusterModel, resp *resource.ModifyPlanResponse) types.Float64 {
-	if resolved.Name == "" || plan.NodeCount.IsUnknown() {
-		return types.Float64Unknown()
-	}
-	price, err := nodesPrice(ctx, cloud, resolved, int(plan.NodeCount.ValueInt64()))
-	if err != nil {
-		if r.data.authFailed(&resp.Diagnostics, cloud.Name(), err, true) {
-			return types.Float64Unknown()
-		}
-		if !plan.MaxPricePerHour.IsNull() {
-			resp.Diagnostics.AddAttributeWarning(path.Root("max_price_per_hour"), "Price not checked",
-				"The price cap could not be checked at plan time ("+err.Error()+"); it is checked again when the cluster is created.")
-		}
-		return knownPrice(ctx, price, err)
-	}
-	r.checkClusterCap(plan, cloud.Name(), resolved, price, resp)
-	return types.Float64Value(price)
-}
-
-// checkClusterCap refuses a cluster whose price is above max_price_per_hour.
-func (r *gpuClusterResource) checkClusterCap(plan gpuClusterModel, cloudName string, resolved clients.InstanceType, price float64, resp *resource.ModifyPlanResponse) {
-	limit := plan.MaxPricePerHour
-	if limit.IsNull() || limit.IsUnknown() || price <= limit.ValueFloat64() {
-		return
-	}
-	resp.Diagnostics.AddAttributeError(path.Root("max_price_per_hour"), "Cluster costs more than max_price_per_hour",
-		fmt.Sprintf("%d node(s) of %s on %s cost $%.2f per hour together, above max_price_per_hour = $%.2f. Raise the cap, use fewer nodes or choose a cheaper gpu_type.",
-			plan.NodeCount.ValueInt64(), resolved.Name, displayName(cloudName), price, limit.ValueFloat64()))
-}
-
-// checkCapAtApply checks max_price_per_hour again right before the create: the list price may
-// have changed since the plan.
-func (r *gpuClusterResource) checkCapAtApply(ctx context.Context, cloud clients.Cloud, spec clients.ClusterSpec, plan gpuClusterModel) error {
-	if plan.MaxPricePerHour.IsNull() || plan.InstanceType.IsUnknown() || plan.InstanceType.IsNull() {
-		return nil
-	}
-	it := clients.InstanceType{Name: plan.InstanceType.ValueString(), GPUCount: spec.GPUsPerNode}
-	price, err := nodesPrice(ctx, cloud, it, spec.NodeCount)
-	if err != nil {
-		tflog.Warn(ctx, "price cap not checked again at apply", map[string]any{"error": err.Error()})
-		return nil //nolint:nilerr // an unanswered price check leaves the decision to the plan's
-	}
-	if price <= plan.MaxPricePerHour.ValueFloat64() {
-		return nil
-	}
-	return fmt.Errorf("%d node(s) of %s on %s now cost $%.2f per hour together, above max_price_per_hour = $%.2f; nothing was created",
-		spec.NodeCount, it.Name, displayName(cloud.Name()), price, plan.MaxPricePerHour.ValueFloat64())
-}
-
-func (r *gpuClusterResource) ConfigValidators(context.Context) []resource.ConfigValidator {
-	return []resource.ConfigValidator{resourcevalidator.ExactlyOneOf(path.MatchRoot("cloud"), path.MatchRoot("placement"))}
-}
-
 func (r *gpuClusterResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	var plan gpuClusterModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	if resp.Diagnostics.HasError() {
+	var (
+		plan    gpuClusterModel
+		timeout time.Duration
+	)
+	ctx, cancel, ok := startCreate(ctx, &resp.Diagnostics, modelRead{req.Plan.Get, &plan}, func() (d time.Duration, diags diag.Diagnostics) {
+		timeout, diags = plan.Timeouts.Create(ctx, defaultClusterCreateTimeout)
+		return timeout, diags
+	})
+	defer cancel()
+	if !ok {
 		return
 	}
 	plannedPrice := plan.PricePerHour
-	timeout, d := plan.Timeouts.Create(ctx, defaultClusterCreateTimeout)
-	resp.Diagnostics.Append(d...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	ctx = withOperationStart(ctx)
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
 
 	spec := expandClusterSpec(ctx, plan, &resp.Diagnostics)
 	spec.LaunchToken, spec.AdoptSince = launchIdentity("gpu_cluster", plan.Name.ValueString(), timeout)
@@ -576,72 +371,6 @@ func (r *gpuClusterResource) Create(ctx context.Context, req resource.CreateRequ
 	}
 }
 
-// waitClusterReady looks, at the cloud's shared cadence, until every asked-for node is up, the
-// cluster failed, or ctx ends.
-func waitClusterReady(ctx context.Context, cad *clients.Cadence, cc clients.ClusterCloud, id string, nodes int) (*clients.Cluster, error) {
-	var last *clients.Cluster
-	prog := newProgress(ctx)
-	waitingFor := fmt.Sprintf("running with %d node(s) up", nodes)
-	settler, _ := cc.(clients.ClusterSettler)
-	err := cad.Wait(ctx, func(ctx context.Context, tick time.Time) (bool, error) {
-		ctx = clients.FreshSince(ctx, tick)
-		if settler != nil {
-			if err := settler.SettleCluster(ctx, id); err != nil && !errors.Is(err, clients.ErrRateLimited) {
-				tflog.Warn(ctx, "cluster setup step failed, trying again", map[string]any{"id": id, "error": err.Error()})
-			}
-		}
-		c, err := cc.GetCluster(ctx, id)
-		if err != nil {
-			return false, ignoreRateLimit(err)
-		}
-		last = c
-		prog.cluster(ctx, c, nodes, waitingFor)
-		if c.Status == clients.ClusterFailed {
-			return false, fmt.Errorf("the cloud reports the cluster as failed (%s)%s", c.NativeStatus, problemSuffix(c))
-		}
-		if c.Shortage != nil {
-			// Of the capacity kind: cluster placement tries its next candidate.
-			return false, c.Shortage
-		}
-		if c.Stalled {
-			return false, fmt.Errorf("the cluster cannot finish: %s", c.Problem)
-		}
-		if c.Ready && len(c.Nodes) >= nodes {
-			return true, nil
-		}
-		return false, nil
-	})
-	if err != nil && last != nil && ctx.Err() != nil {
-		err = fmt.Errorf("timed out after %s with %d of %d node(s) up, cluster %s%s.\nLast status of every node: %s: %w",
-			prog.elapsed(), readyNodes(last), nodes, last.NativeStatus, problemSuffix(last), nodeStatuses(last, nodes), err)
-	}
-	return last, err
-}
-
-func prefixed(prefix, s string) string {
-	if s == "" {
-		return ""
-	}
-	return prefix + s
-}
-
-func problemSuffix(c *clients.Cluster) string {
-	if c.Problem == "" {
-		return ""
-	}
-	return ": " + c.Problem
-}
-
-func readyNodes(c *clients.Cluster) int {
-	n := 0
-	for _, node := range c.Nodes {
-		if node.Status == clients.StatusRunning {
-			n++
-		}
-	}
-	return n
-}
-
 func (r *gpuClusterResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
 	var state gpuClusterModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
@@ -654,13 +383,7 @@ func (r *gpuClusterResource) Read(ctx context.Context, req resource.ReadRequest,
 		return
 	}
 	c, err := cc.GetCluster(ctx, state.ID.ValueString())
-	if clients.IsNotFound(err) {
-		tflog.Warn(ctx, "cluster is gone, removing it from state", map[string]any{"id": state.ID.ValueString()})
-		resp.State.RemoveResource(ctx)
-		return
-	}
-	if err != nil {
-		r.data.readError(&resp.Diagnostics, cloud.Name(), "Unable to read "+displayName(cloud.Name())+" cluster "+state.ID.ValueString(), err)
+	if r.data.goneOrFailed(ctx, clients.IsNotFound(err), err, cloud.Name(), "cluster", state.ID.ValueString(), resp) {
 		return
 	}
 	flattenCluster(ctx, c, &state, &resp.Diagnostics)
@@ -668,25 +391,18 @@ func (r *gpuClusterResource) Read(ctx context.Context, req resource.ReadRequest,
 }
 
 func (r *gpuClusterResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	var plan, state gpuClusterModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	timeout, d := plan.Timeouts.Update(ctx, defaultClusterUpdateTimeout)
-	resp.Diagnostics.Append(d...)
-	cloud, cc, err := r.clusterCloud(state.Cloud.ValueString())
-	if err != nil {
-		resp.Diagnostics.AddError("Clusters not available", err.Error())
-		return
-	}
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	ctx = withOperationStart(ctx)
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	var (
+		plan, state gpuClusterModel
+		cc          clients.ClusterCloud
+	)
+	ctx, cancel, cloud, ok := startOperation(ctx, &resp.Diagnostics, []modelRead{{req.Plan.Get, &plan}, {req.State.Get, &state}},
+		func() (time.Duration, diag.Diagnostics) {
+			return plan.Timeouts.Update(ctx, defaultClusterUpdateTimeout)
+		}, r.clusterCloudOf(&state, &cc), "Clusters not available")
 	defer cancel()
+	if !ok {
+		return
+	}
 
 	id := state.ID.ValueString()
 	var update clients.ClusterUpdate
@@ -703,7 +419,10 @@ func (r *gpuClusterResource) Update(ctx context.Context, req resource.UpdateRequ
 		}
 		update.Spec = &spec
 	}
-	var c *clients.Cluster
+	var (
+		c   *clients.Cluster
+		err error
+	)
 	if update.Name == nil && update.NodeCount == nil {
 		// Only what the cloud does not hold changed (the price cap, the placement list).
 		c, err = cc.GetCluster(ctx, id)
@@ -728,45 +447,24 @@ func (r *gpuClusterResource) Update(ctx context.Context, req resource.UpdateRequ
 }
 
 func (r *gpuClusterResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
-	var state gpuClusterModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	timeout, d := state.Timeouts.Delete(ctx, defaultClusterDeleteTimeout)
-	resp.Diagnostics.Append(d...)
-	cloud, cc, err := r.clusterCloud(state.Cloud.ValueString())
-	if err != nil {
-		resp.Diagnostics.AddError("Clusters not available", err.Error())
-		return
-	}
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	ctx = withOperationStart(ctx)
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	var (
+		state gpuClusterModel
+		cc    clients.ClusterCloud
+	)
+	ctx, cancel, cloud, ok := startOperation(ctx, &resp.Diagnostics, []modelRead{{req.State.Get, &state}},
+		func() (time.Duration, diag.Diagnostics) {
+			return state.Timeouts.Delete(ctx, defaultClusterDeleteTimeout)
+		}, r.clusterCloudOf(&state, &cc), "Clusters not available")
 	defer cancel()
+	if !ok {
+		return
+	}
 	id := state.ID.ValueString()
 	if err := cc.DeleteCluster(ctx, id); err != nil {
 		r.data.cloudError(&resp.Diagnostics, cloud.Name(), "Unable to delete "+displayName(cloud.Name())+" cluster "+id, err)
 		return
 	}
-	prog := newProgress(ctx)
-	err = r.data.cadence(cloud.Name()).Wait(ctx, func(ctx context.Context, tick time.Time) (bool, error) {
-		c, err := cc.GetCluster(clients.FreshSince(ctx, tick), id)
-		if clients.IsNotFound(err) {
-			return true, nil
-		}
-		if err == nil {
-			prog.cluster(ctx, c, 0, "gone")
-		}
-		return false, ignoreRateLimit(err)
-	})
-	if err != nil {
+	if err := waitClusterGone(ctx, r.data.cadence(cloud.Name()), cc, id); err != nil {
 		r.data.cloudError(&resp.Diagnostics, cloud.Name(), fmt.Sprintf("%s cluster %s did not finish deleting", displayName(cloud.Name()), id), err)
 	}
-}
-
-func (r *gpuClusterResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	importCloudAndID(ctx, req, resp)
 }

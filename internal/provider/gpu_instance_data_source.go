@@ -23,32 +23,26 @@ var (
 
 // NewGPUInstanceDataSource is the neocloud_gpu_instance data source: one existing machine,
 // looked up by id or by name.
-func NewGPUInstanceDataSource() datasource.DataSource { return &gpuInstanceDataSource{} }
+func NewGPUInstanceDataSource() datasource.DataSource {
+	return &gpuInstanceDataSource{baseDataSource{typeName: "gpu_instance"}}
+}
 
 type gpuInstanceDataSource struct {
-	data *providerData
+	baseDataSource
 }
 
 type gpuInstanceDataModel struct {
-	Cloud        types.String  `tfsdk:"cloud"`
-	ID           types.String  `tfsdk:"id"`
-	Name         types.String  `tfsdk:"name"`
-	Region       types.String  `tfsdk:"region"`
-	GPUType      types.String  `tfsdk:"gpu_type"`
-	GPUCount     types.Int64   `tfsdk:"gpu_count"`
-	InstanceType types.String  `tfsdk:"instance_type"`
-	Status       types.String  `tfsdk:"status"`
-	PublicIP     types.String  `tfsdk:"public_ip"`
-	PrivateIP    types.String  `tfsdk:"private_ip"`
-	SSHHost      types.String  `tfsdk:"ssh_host"`
-	SSHPort      types.Int64   `tfsdk:"ssh_port"`
-	SSHUser      types.String  `tfsdk:"ssh_user"`
+	Cloud        types.String `tfsdk:"cloud"`
+	ID           types.String `tfsdk:"id"`
+	Name         types.String `tfsdk:"name"`
+	Region       types.String `tfsdk:"region"`
+	GPUType      types.String `tfsdk:"gpu_type"`
+	GPUCount     types.Int64  `tfsdk:"gpu_count"`
+	InstanceType types.String `tfsdk:"instance_type"`
+	Status       types.String `tfsdk:"status"`
+	machineReach
 	PricePerHour types.Float64 `tfsdk:"price_per_hour"`
 	Tags         types.Map     `tfsdk:"tags"`
-}
-
-func (d *gpuInstanceDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
-	resp.TypeName = req.ProviderTypeName + "_gpu_instance"
 }
 
 func (d *gpuInstanceDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
@@ -84,10 +78,6 @@ func (d *gpuInstanceDataSource) ConfigValidators(context.Context) []datasource.C
 	return []datasource.ConfigValidator{datasourcevalidator.ExactlyOneOf(path.MatchRoot("id"), path.MatchRoot("name"))}
 }
 
-func (d *gpuInstanceDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
-	d.data = configureData(req.ProviderData, &resp.Diagnostics)
-}
-
 func (d *gpuInstanceDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
 	var cfg gpuInstanceDataModel
 	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
@@ -108,8 +98,7 @@ func (d *gpuInstanceDataSource) Read(ctx context.Context, req datasource.ReadReq
 	flattenInstance(ctx, inst, &m, &resp.Diagnostics)
 	out := gpuInstanceDataModel{
 		Cloud: m.Cloud, ID: m.ID, Name: m.Name, Region: m.Region, GPUType: m.GPUType, GPUCount: m.GPUCount,
-		InstanceType: m.InstanceType, Status: m.Status, PublicIP: m.PublicIP, PrivateIP: m.PrivateIP,
-		SSHHost: m.SSHHost, SSHPort: m.SSHPort, SSHUser: m.SSHUser, PricePerHour: m.PricePerHour, Tags: m.Tags,
+		InstanceType: m.InstanceType, Status: m.Status, machineReach: m.machineReach, PricePerHour: m.PricePerHour, Tags: m.Tags,
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &out)...)
 }

@@ -30,8 +30,8 @@ func TestExpandInstanceSpec(t *testing.T) {
 		GPUType: types.StringValue("H100_80GB_SXM"), GPUCount: types.Int64Value(8),
 		Image: types.StringValue("lambda-stack-22-04"), SSHKeyIDs: keys, UserData: types.StringValue("#cloud-config"),
 		Tags: tags, MaxPricePerHour: types.Float64Value(30),
-		Lambda: &lambdaInstanceModel{FileSystemNames: fs, FirewallRulesetIDs: types.ListNull(types.StringType)},
 	}
+	m.Lambda = &lambdaInstanceModel{FileSystemNames: fs, FirewallRulesetIDs: types.ListNull(types.StringType)}
 	got := expandInstanceSpec(ctx, m, &diags)
 	if diags.HasError() {
 		t.Fatal(diags)
@@ -131,6 +131,7 @@ func TestSchemaModelParity(t *testing.T) {
 		model any
 	}{
 		{NewGPUInstanceResource(), gpuInstanceModel{}},
+		{NewGPUClusterResource(), gpuClusterModel{}},
 		{NewSSHKeyResource(), sshKeyModel{}},
 		{NewContainerRegistryCredentialResource(), registryCredentialModel{}},
 	}
@@ -141,13 +142,16 @@ func TestSchemaModelParity(t *testing.T) {
 		for n := range resp.Schema.Attributes {
 			names[n] = true
 		}
+		blockModels := map[string]any{}
+		if _, ok := c.model.(gpuInstanceModel); ok {
+			blockModels = map[string]any{"lambda": lambdaInstanceModel{}, "runpod": runpodInstanceModel{}, "coreweave": coreweaveInstanceModel{}}
+		} else if _, ok := c.model.(gpuClusterModel); ok {
+			blockModels = map[string]any{"lambda": lambdaClusterModel{}, "runpod": runpodClusterModel{}, "coreweave": coreweaveClusterModel{}}
+		}
 		for n, b := range resp.Schema.Blocks {
 			names[n] = true
-			if nb, ok := b.(rschema.SingleNestedBlock); ok && n == "lambda" {
-				compareFields(t, "lambda block", lambdaInstanceModel{}, keysOf(nb.Attributes))
-			}
-			if nb, ok := b.(rschema.SingleNestedBlock); ok && n == "runpod" {
-				compareFields(t, "runpod block", runpodInstanceModel{}, keysOf(nb.Attributes))
+			if nb, ok := b.(rschema.SingleNestedBlock); ok && blockModels[n] != nil {
+				compareFields(t, n+" block", blockModels[n], keysOf(nb.Attributes))
 			}
 		}
 		compareFields(t, reflect.TypeOf(c.model).Name(), c.model, names)
@@ -174,13 +178,17 @@ func keysOf[V any](m map[string]V) map[string]bool {
 func compareFields(t *testing.T, what string, model any, schemaNames map[string]bool) {
 	t.Helper()
 	tags := map[string]bool{}
-	rt := reflect.TypeOf(model)
-	for i := range rt.NumField() {
-		tag := rt.Field(i).Tag.Get("tfsdk")
-		if tag != "" && tag != "-" {
-			tags[tag] = true
+	var read func(rt reflect.Type)
+	read = func(rt reflect.Type) {
+		for i := range rt.NumField() {
+			if f := rt.Field(i); f.Anonymous {
+				read(f.Type) // a cloud's block, embedded
+			} else if tag := f.Tag.Get("tfsdk"); tag != "" && tag != "-" {
+				tags[tag] = true
+			}
 		}
 	}
+	read(reflect.TypeOf(model))
 	for n := range schemaNames {
 		if !tags[n] {
 			t.Errorf("%s: schema attribute %q has no model field", what, n)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -30,11 +29,7 @@ func (r *gpuInstanceResource) placementRequest(ctx context.Context, plan gpuInst
 			if !cd.HasError() {
 				cd.Append(checkReferences(ctx, cloud, p, nil)...)
 			}
-			var why []string
-			for _, d := range cd.Errors() {
-				why = append(why, d.Detail())
-			}
-			return resolved, why
+			return resolved, errorDetails(cd)
 		},
 		extra: func(c placementCandidate) string { return spotRefusal(c.cloud.Name(), plan.CapacityType) },
 		price: func(cloud clients.Cloud, it clients.InstanceType) (float64, error) {
@@ -50,19 +45,9 @@ func (r *gpuInstanceResource) placementRequest(ctx context.Context, plan gpuInst
 // can take it; the others are named in a warning. The plan shows the highest price the
 // placement may choose.
 func (r *gpuInstanceResource) modifyPlanPlacement(ctx context.Context, plan *gpuInstanceModel, resp *resource.ModifyPlanResponse) {
-	if !plan.Region.IsNull() && !plan.Region.IsUnknown() {
-		resp.Diagnostics.AddAttributeError(path.Root("region"), "Region with placement",
-			"Clouds name their regions differently: with a placement block, leave region out and list regions in placement.regions, or let each cloud pick one with capacity.")
-		return
-	}
-	if plan.Placement.Clouds.IsUnknown() || plan.Placement.Regions.IsUnknown() {
-		return
-	}
-	names := stringsFromList(ctx, plan.Placement.Clouds, &resp.Diagnostics)
-	checkPlacementBlocks(names, map[string]bool{"lambda": plan.Lambda != nil, "runpod": plan.RunPod != nil, "coreweave": plan.CoreWeave != nil}, &resp.Diagnostics)
-	candidates, skipped, diags := r.data.placementCandidates(ctx, r.placementRequest(ctx, *plan))
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
+	candidates, skipped, ok := r.data.startPlacement(ctx, plan.Region, " with capacity", plan.Placement, instanceBlocksSet(plan),
+		r.placementRequest(ctx, *plan), &resp.Diagnostics)
+	if !ok {
 		return
 	}
 	if len(candidates) == 0 {
@@ -150,33 +135,4 @@ func (r *gpuInstanceResource) launchPlaced(ctx context.Context, plan gpuInstance
 		}
 	}
 	return nil, nil, placementError("machine", out, skipped)
-}
-
-// keySetOnCloud is keysOnCloud for a planned set: when an id is not known yet (a key created
-// in the same run), the whole set is left unknown so plan-time checks of keys wait for apply.
-func keySetOnCloud(ctx context.Context, cloud clients.Cloud, set types.Set, diags *diag.Diagnostics) types.Set {
-	if set.IsNull() || set.IsUnknown() {
-		return set
-	}
-	ids := stringsFromSet(ctx, set, diags)
-	if slices.Contains(ids, unknownElement) {
-		return types.SetUnknown(types.StringType)
-	}
-	return setOrNull(ctx, keysOnCloud(ctx, cloud, ids), diags)
-}
-
-// keysOnCloud keeps the SSH key ids that belong to the cloud's account: a resource placed by
-// `placement` may list keys of several clouds (one neocloud_ssh_key per cloud).
-func keysOnCloud(ctx context.Context, cloud clients.Cloud, ids []string) []string {
-	keys, ok := cloud.(clients.SSHKeyCloud)
-	if !ok {
-		return nil
-	}
-	var out []string
-	for _, id := range ids {
-		if _, err := keys.GetSSHKey(ctx, id); err == nil {
-			out = append(out, id)
-		}
-	}
-	return out
 }

@@ -3,7 +3,6 @@ package provider
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -12,7 +11,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
-	"github.com/neocloud/terraform-provider-neocloud/internal/clients/runpod"
 )
 
 // Plan-time checks of a machine on its cloud: settings blocks, region, type and count, the
@@ -25,12 +23,7 @@ func checkOnCloud(ctx context.Context, cloud clients.Cloud, plan *gpuInstanceMod
 	var diags diag.Diagnostics
 	cloudName := cloud.Name()
 	if plan.Placement == nil {
-		for block, set := range map[string]bool{"lambda": plan.Lambda != nil, "runpod": plan.RunPod != nil, "coreweave": plan.CoreWeave != nil} {
-			if set && cloudName != block {
-				diags.AddAttributeError(path.Root(block), "Settings for another cloud",
-					fmt.Sprintf("The `%s` block only applies to cloud = %q, but this machine is on %q. Remove the block.", block, block, cloudName))
-			}
-		}
+		checkBlocksOnCloud(instanceBlocksSet(plan), cloudName, "machine", &diags)
 	}
 	diags.Append(checkRegion(ctx, cloud, plan.Region, "Leave region out to let the provider pick one with capacity.")...)
 
@@ -103,12 +96,6 @@ func (r *gpuInstanceResource) checkPrice(ctx context.Context, cloud clients.Clou
 	}
 }
 
-// runpodSettingUnknown reports a RunPod setting changed in place whose new value is known only
-// at apply (a registry credential created in the same run): the container may restart.
-func runpodSettingUnknown(plan gpuInstanceModel) bool {
-	return plan.RunPod != nil && (plan.RunPod.RegistryCredentialID.IsUnknown() || plan.RunPod.VolumeMountPath.IsUnknown())
-}
-
 // checkReferences asks the cloud, at plan time, whether what the machine refers to in the
 // account exists (clients.InstanceReferenceChecker: a RunPod template, a registry credential).
 // On an existing machine only references that change are checked: a template deleted after the
@@ -121,18 +108,7 @@ func checkReferences(ctx context.Context, cloud clients.Cloud, plan gpuInstanceM
 		return diags
 	}
 	spec := expandInstanceSpecOn(ctx, plan, cloud.Name(), &diags)
-	o, _ := spec.Options.(*runpod.InstanceOptions)
-	if o == nil {
-		return diags
-	}
-	unknown := plan.unknownAttributes()
-	if unknown["runpod.template_id"] || (state != nil && state.RunPod != nil && plan.RunPod.TemplateID.Equal(state.RunPod.TemplateID)) {
-		o.TemplateID = ""
-	}
-	if unknown["runpod.registry_credential_id"] || (state != nil && state.RunPod != nil && plan.RunPod.RegistryCredentialID.Equal(state.RunPod.RegistryCredentialID)) {
-		o.RegistryCredentialID = ""
-	}
-	if o.TemplateID == "" && o.RegistryCredentialID == "" {
+	if !referencesToCheck(plan, state, &spec) {
 		return diags
 	}
 	errs, err := rc.CheckInstanceReferences(ctx, spec)
@@ -145,34 +121,4 @@ func checkReferences(ctx context.Context, cloud clients.Cloud, plan gpuInstanceM
 				displayName(cloud.Name()), err))
 	}
 	return diags
-}
-
-// soldInSomeCount reports whether the cloud sells a GPU type in any count, to put a
-// resolution error on gpu_count (the count is wrong) rather than gpu_type (the type is).
-func soldInSomeCount(cloud clients.Cloud, gpuType string) bool {
-	return len(countsSold(cloud, gpuType)) > 0
-}
-
-// countsSold lists the GPU counts (up to 16) a cloud resolves a GPU type with, without calling
-// its API.
-func countsSold(cloud clients.Cloud, gpuType string) []int {
-	var out []int
-	for n := 1; n <= 16; n++ {
-		if _, err := cloud.ResolveInstanceType(gpuType, n); err == nil {
-			out = append(out, n)
-		}
-	}
-	return out
-}
-
-// joinCounts writes counts as "1, 2, 4 or 8".
-func joinCounts(counts []int) string {
-	s := make([]string, len(counts))
-	for i, n := range counts {
-		s[i] = strconv.Itoa(n)
-	}
-	if len(s) == 1 {
-		return s[0]
-	}
-	return strings.Join(s[:len(s)-1], ", ") + " or " + s[len(s)-1]
 }

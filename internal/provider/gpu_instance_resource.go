@@ -8,8 +8,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
-	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
-	"github.com/hashicorp/terraform-plugin-framework-validators/resourcevalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -18,26 +16,16 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/float64planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64planmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/listplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/mapplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/setplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients/gpus"
-	"github.com/neocloud/terraform-provider-neocloud/internal/clients/runpod"
-)
-
-var (
-	_ resource.ResourceWithConfigure        = (*gpuInstanceResource)(nil)
-	_ resource.ResourceWithImportState      = (*gpuInstanceResource)(nil)
-	_ resource.ResourceWithModifyPlan       = (*gpuInstanceResource)(nil)
-	_ resource.ResourceWithConfigValidators = (*gpuInstanceResource)(nil)
 )
 
 const (
@@ -47,51 +35,33 @@ const (
 )
 
 // NewGPUInstanceResource is neocloud_gpu_instance.
-func NewGPUInstanceResource() resource.Resource { return &gpuInstanceResource{} }
-
-type gpuInstanceResource struct {
-	data *providerData
+func NewGPUInstanceResource() resource.Resource {
+	return &gpuInstanceResource{gpuResource{typeName: "gpu_instance"}}
 }
 
-func (r *gpuInstanceResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
-	resp.TypeName = req.ProviderTypeName + "_gpu_instance"
+type gpuInstanceResource struct {
+	gpuResource
 }
 
 func (r *gpuInstanceResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
-	replace := stringplanmodifier.RequiresReplace()
-	keep := stringplanmodifier.UseStateForUnknown()
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "One GPU machine on a neo-cloud: a Lambda Cloud instance, a RunPod pod, or a one-node CoreWeave NodePool. " +
 			"The machine's id is saved in state as soon as the cloud accepts the launch, before waiting for it to boot, so a failed " +
 			"wait never leaks a billed machine: the resource is tainted and the next apply replaces it. " +
 			"Run with `TF_LOG_PROVIDER=INFO` to see each status change of the machine while Terraform waits, with the time since the create began.",
 		Attributes: map[string]schema.Attribute{
-			"id": schema.StringAttribute{
-				Computed:            true,
-				MarkdownDescription: "The cloud's id of the machine.",
-				PlanModifiers:       []planmodifier.String{keep},
-			},
+			"id": keptString("The cloud's id of the machine."),
 			"name": schema.StringAttribute{
 				Required:            true,
 				MarkdownDescription: "Name of the machine as shown by the cloud. Changing it renames the machine in place (on CoreWeave, whose node pool is named after it, it replaces the machine).",
 				Validators:          []validator.String{stringvalidator.LengthBetween(1, 64)},
 			},
-			"cloud": schema.StringAttribute{
-				Optional: true,
-				Computed: true,
-				MarkdownDescription: "Cloud to launch on: " + quotedList(clients.Names()) + ". Give this or a `placement` block; with " +
-					"`placement` the provider records the cloud it chose here. Changing it replaces the machine.",
-				Validators:    []validator.String{stringvalidator.OneOf(clients.Names()...)},
-				PlanModifiers: []planmodifier.String{keep, stringplanmodifier.RequiresReplaceIfConfigured()},
-			},
-			"region": schema.StringAttribute{
-				Optional: true,
-				Computed: true,
-				MarkdownDescription: "Region (Lambda region code such as `us-east-1`, RunPod data center such as `US-TX-3`). Checked at plan time; " +
-					"RunPod's data centers are read from RunPod, so one it opened recently is accepted. Leave it out and the provider picks a region " +
-					"with capacity for the machine and records it here. Setting it to another region replaces the machine.",
-				PlanModifiers: []planmodifier.String{keep, stringplanmodifier.RequiresReplaceIfConfigured()},
-			},
+			"cloud": chosenString("Cloud to launch on: "+quotedList(clients.Names())+". Give this or a `placement` block; with "+
+				"`placement` the provider records the cloud it chose here. Changing it replaces the machine.",
+				stringvalidator.OneOf(clients.Names()...)),
+			"region": chosenString("Region (Lambda region code such as `us-east-1`, RunPod data center such as `US-TX-3`). Checked at plan time; " +
+				"RunPod's data centers are read from RunPod, so one it opened recently is accepted. Leave it out and the provider picks a region " +
+				"with capacity for the machine and records it here. Setting it to another region replaces the machine."),
 			"gpu_type": schema.StringAttribute{
 				Required: true,
 				MarkdownDescription: "GPU model: a neutral catalog name (" + strings.Join(gpus.Names(), ", ") + ") " +
@@ -158,62 +128,23 @@ func (r *gpuInstanceResource) Schema(ctx context.Context, _ resource.SchemaReque
 				Computed:            true,
 				MarkdownDescription: "The cloud's instance type that `gpu_type` and `gpu_count` resolved to.",
 			},
-			"public_ip":  schema.StringAttribute{Computed: true, MarkdownDescription: "Public IPv4 address.", PlanModifiers: []planmodifier.String{keep}},
-			"private_ip": schema.StringAttribute{Computed: true, MarkdownDescription: "Private IPv4 address.", PlanModifiers: []planmodifier.String{keep}},
-			"ssh_host":   schema.StringAttribute{Computed: true, MarkdownDescription: "Host to SSH to.", PlanModifiers: []planmodifier.String{keep}},
+			"public_ip":  keptString("Public IPv4 address."),
+			"private_ip": keptString("Private IPv4 address."),
+			"ssh_host":   keptString("Host to SSH to."),
 			"ssh_port":   schema.Int64Attribute{Computed: true, MarkdownDescription: "Port to SSH to.", PlanModifiers: []planmodifier.Int64{int64planmodifier.UseStateForUnknown()}},
-			"ssh_user":   schema.StringAttribute{Computed: true, MarkdownDescription: "User to SSH as.", PlanModifiers: []planmodifier.String{keep}},
+			"ssh_user":   keptString("User to SSH as."),
 			"price_per_hour": schema.Float64Attribute{Computed: true, MarkdownDescription: "Price of the machine in USD per hour. Known in the plan when the cloud and " +
 				"the machine type fix it: the cloud's list price, from the same catalog as `neocloud_gpu_offers` (Lambda per instance type, RunPod per GPU type, count and " +
 				"`runpod.cloud_type`, CoreWeave's list price per node). Unknown in the plan with a `placement` of several clouds (see `max_possible_price_per_hour`) or a machine created stopped.", PlanModifiers: []planmodifier.Float64{float64planmodifier.UseStateForUnknown()}},
-			"created_at":                  schema.StringAttribute{Computed: true, MarkdownDescription: "When the machine was created (RFC 3339), where the cloud reports it.", PlanModifiers: []planmodifier.String{keep}},
+			"created_at":                  keptString("When the machine was created (RFC 3339), where the cloud reports it."),
 			"max_possible_price_per_hour": maxPossiblePriceAttribute("machine"),
 			"capacity_type":               capacityTypeAttribute("machine"),
 		},
-		Blocks: map[string]schema.Block{
-			"lambda": schema.SingleNestedBlock{
-				MarkdownDescription: "Lambda Cloud settings. Only valid with `cloud = \"lambda\"`.",
-				Attributes: map[string]schema.Attribute{
-					"file_system_names": schema.ListAttribute{
-						Optional:            true,
-						ElementType:         types.StringType,
-						MarkdownDescription: "Names of Lambda filesystems (in the same region) to mount. A change replaces the instance.",
-						PlanModifiers:       []planmodifier.List{listplanmodifier.RequiresReplace()},
-						Validators:          []validator.List{listvalidator.SizeAtLeast(1)},
-					},
-					"firewall_ruleset_ids": schema.ListAttribute{
-						Optional:            true,
-						ElementType:         types.StringType,
-						MarkdownDescription: "Ids of Lambda firewall rulesets to attach. A change replaces the instance.",
-						PlanModifiers:       []planmodifier.List{listplanmodifier.RequiresReplace()},
-						Validators:          []validator.List{listvalidator.SizeAtLeast(1)},
-					},
-				},
-			},
+		Blocks: vendorBlockSchemas(vendorBlock.instanceBlock, map[string]schema.Block{
 			"placement": placementBlock("machine"),
-			"runpod":    runpodInstanceBlock(),
-			"coreweave": schema.SingleNestedBlock{
-				MarkdownDescription: "CoreWeave settings. Only valid with `cloud = \"coreweave\"`, and needed there: a CoreWeave machine is a one-node NodePool in a CKS cluster. " +
-					"CoreWeave nodes are reached through Kubernetes, so the SSH attributes stay empty.",
-				Attributes: map[string]schema.Attribute{
-					"cluster_id": schema.StringAttribute{
-						Optional: true, MarkdownDescription: "CKS cluster to add the node to: a `neocloud_gpu_cluster`'s id or any existing cluster's. A change replaces the machine.",
-						PlanModifiers: []planmodifier.String{replace},
-					},
-					"compute_class": schema.StringAttribute{
-						Optional: true, MarkdownDescription: "`default` (on demand) or `spot`. A change replaces the machine. Deprecated: use `capacity_type`.",
-						DeprecationMessage: "Use capacity_type = \"spot\" (or \"on_demand\") instead; coreweave.compute_class will be removed in a future major version.",
-						Validators:         []validator.String{stringvalidator.OneOf("default", "spot")}, PlanModifiers: []planmodifier.String{replace},
-					},
-				},
-			},
-			"timeouts": timeouts.Block(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),
-		},
+			"timeouts":  timeouts.Block(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),
+		}),
 	}
-}
-
-func (r *gpuInstanceResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	r.data = configureData(req.ProviderData, &resp.Diagnostics)
 }
 
 // ModifyPlan checks at plan time what can be checked without launching: the cloud is
@@ -239,19 +170,8 @@ func (r *gpuInstanceResource) ModifyPlan(ctx context.Context, req resource.Modif
 			plan.GPUCount = types.Int64Null()
 		}
 	}
-	computeClass := types.StringNull()
-	if plan.CoreWeave != nil {
-		computeClass = plan.CoreWeave.ComputeClass
-	}
-	plan.CapacityType = plannedCapacityType(plan.CapacityType, computeClass, &resp.Diagnostics)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	if plan.Placement != nil && req.State.Raw.IsNull() {
-		r.modifyPlanPlacement(ctx, &plan, resp)
-		return
-	}
-	if plan.Cloud.IsUnknown() {
+	if !planCapacityAndPlacement(&plan.CapacityType, deprecatedComputeClass(func(c capacityBlock) types.String { return c.instanceComputeClass(plan) }),
+		plan.Placement != nil && req.State.Raw.IsNull(), func() { r.modifyPlanPlacement(ctx, &plan, resp) }, plan.Cloud, &resp.Diagnostics) {
 		return
 	}
 	cloudName := plan.Cloud.ValueString()
@@ -261,11 +181,7 @@ func (r *gpuInstanceResource) ModifyPlan(ctx context.Context, req resource.Modif
 		return
 	}
 	check := plan
-	if plan.Placement != nil {
-		// A placed machine lists keys of several clouds; its own cloud judges only its own.
-		check.SSHKeyIDs = keySetOnCloud(ctx, cloud, plan.SSHKeyIDs, &resp.Diagnostics)
-	}
-	checkCapacityType(cloudName, plan.CapacityType, &resp.Diagnostics)
+	check.SSHKeyIDs = fixedCloudKeys(ctx, cloud, plan.Placement != nil, plan.SSHKeyIDs, plan.CapacityType, &resp.Diagnostics)
 	resolved, diags := checkOnCloud(ctx, cloud, &check)
 	plan.InstanceType, plan.GPUCount = check.InstanceType, check.GPUCount
 	resp.Diagnostics.Append(diags...)
@@ -328,7 +244,7 @@ func (r *gpuInstanceResource) ModifyPlan(ctx context.Context, req resource.Modif
 				resp.RequiresReplace = append(resp.RequiresReplace, attrPath(field))
 			}
 		}
-		if u.DesiredState != nil || u.Image != nil || u.Env != nil || u.Options != nil || runpodSettingUnknown(plan) || lost {
+		if u.DesiredState != nil || restartsContainer(u, &plan) || lost {
 			plan.Status = types.StringUnknown()
 			plan.PublicIP, plan.PrivateIP, plan.SSHHost = types.StringUnknown(), types.StringUnknown(), types.StringUnknown()
 			plan.SSHPort = types.Int64Unknown()
@@ -341,19 +257,18 @@ func (r *gpuInstanceResource) ModifyPlan(ctx context.Context, req resource.Modif
 }
 
 func (r *gpuInstanceResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	var plan gpuInstanceModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	timeout, d := plan.Timeouts.Create(ctx, defaultInstanceCreateTimeout)
-	resp.Diagnostics.Append(d...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	ctx = withOperationStart(ctx)
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	var (
+		plan    gpuInstanceModel
+		timeout time.Duration
+	)
+	ctx, cancel, ok := startCreate(ctx, &resp.Diagnostics, modelRead{req.Plan.Get, &plan}, func() (d time.Duration, diags diag.Diagnostics) {
+		timeout, diags = plan.Timeouts.Create(ctx, defaultInstanceCreateTimeout)
+		return timeout, diags
+	})
 	defer cancel()
+	if !ok {
+		return
+	}
 	spec := expandInstanceSpec(ctx, plan, &resp.Diagnostics)
 	spec.LaunchToken, spec.AdoptSince = launchIdentity("gpu_instance", plan.Name.ValueString(), timeout)
 
@@ -448,13 +363,7 @@ func (r *gpuInstanceResource) Read(ctx context.Context, req resource.ReadRequest
 		// it, which says why (nothing runs: it is not billed).
 		return
 	}
-	if clients.IsNotFound(err) || (err == nil && inst.Gone()) {
-		tflog.Warn(ctx, "instance is gone, removing it from state", map[string]any{"id": state.ID.ValueString()})
-		resp.State.RemoveResource(ctx)
-		return
-	}
-	if err != nil {
-		r.data.readError(&resp.Diagnostics, cloud.Name(), "Unable to read "+displayName(cloud.Name())+" instance "+state.ID.ValueString(), err)
+	if r.data.goneOrFailed(ctx, clients.IsNotFound(err) || (err == nil && inst.Gone()), err, cloud.Name(), "instance", state.ID.ValueString(), resp) {
 		return
 	}
 	flattenInstance(ctx, inst, &state, &resp.Diagnostics)
@@ -463,33 +372,26 @@ func (r *gpuInstanceResource) Read(ctx context.Context, req resource.ReadRequest
 
 func (r *gpuInstanceResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
 	var plan, state gpuInstanceModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	timeout, d := plan.Timeouts.Update(ctx, defaultInstanceUpdateTimeout)
-	resp.Diagnostics.Append(d...)
-	cloud, err := r.data.cloud(state.Cloud.ValueString())
-	if err != nil {
-		resp.Diagnostics.AddError("Cloud not configured", err.Error())
-		return
-	}
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	ctx = withOperationStart(ctx)
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	ctx, cancel, cloud, ok := startOperation(ctx, &resp.Diagnostics, []modelRead{{req.Plan.Get, &plan}, {req.State.Get, &state}},
+		func() (time.Duration, diag.Diagnostics) {
+			return plan.Timeouts.Update(ctx, defaultInstanceUpdateTimeout)
+		}, r.cloudOf(&state), "Cloud not configured")
 	defer cancel()
+	if !ok {
+		return
+	}
 
 	update := instanceUpdate(ctx, plan, state, &resp.Diagnostics)
 	id := state.ID.ValueString()
-	var inst *clients.Instance
+	var (
+		inst *clients.Instance
+		err  error
+	)
 	if !update.IsZero() {
 		inst, err = cloud.UpdateInstance(ctx, id, update)
 		if err == nil && update.DesiredState != nil {
 			inst, err = waitPowerState(ctx, r.data.cadence(cloud.Name()), cloud, id, *update.DesiredState)
-		} else if err == nil && (update.Image != nil || update.Env != nil || update.Options != nil) && plan.DesiredState.ValueString() == clients.DesiredRunning {
+		} else if err == nil && restartsContainer(update, nil) && plan.DesiredState.ValueString() == clients.DesiredRunning {
 			// A new image, environment, registry credential or mount path restarts the
 			// container: wait until it is back.
 			inst, err = waitInstanceReady(ctx, r.data.cadence(cloud.Name()), cloud, id)
@@ -513,6 +415,11 @@ func (r *gpuInstanceResource) Update(ctx context.Context, req resource.UpdateReq
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
 
+// cloudOf looks up the machine's cloud.
+func (r *gpuInstanceResource) cloudOf(state *gpuInstanceModel) func() (clients.Cloud, error) {
+	return func() (clients.Cloud, error) { return r.data.cloud(state.Cloud.ValueString()) }
+}
+
 // instanceUpdate lists what changed between state and plan that the cloud changes in place.
 func instanceUpdate(ctx context.Context, plan, state gpuInstanceModel, diags *diag.Diagnostics) clients.InstanceUpdate {
 	var u clients.InstanceUpdate
@@ -522,52 +429,20 @@ func instanceUpdate(ctx context.Context, plan, state gpuInstanceModel, diags *di
 	if !plan.DesiredState.Equal(state.DesiredState) {
 		u.DesiredState = plan.DesiredState.ValueStringPointer()
 	}
-	if plan.RunPod != nil && state.RunPod != nil {
-		p, s := plan.RunPod, state.RunPod
-		if !p.Image.Equal(s.Image) && !p.Image.IsNull() {
-			u.Image = p.Image.ValueStringPointer()
-		}
-		if !p.Env.Equal(s.Env) {
-			u.Env = stringMap(ctx, p.Env, diags)
-			if u.Env == nil {
-				u.Env = map[string]string{} // removing every variable
-			}
-		}
-		var ru runpod.InstanceUpdate
-		if m := p.VolumeMountPath; !m.IsNull() && !m.IsUnknown() && !m.Equal(s.VolumeMountPath) {
-			ru.VolumeMountPath = m.ValueStringPointer()
-		}
-		// Left out on a pod from a template, the credential is the template's: not removed.
-		if r := p.RegistryCredentialID; !r.IsUnknown() && !r.Equal(s.RegistryCredentialID) && (!r.IsNull() || p.TemplateID.IsNull()) {
-			id := r.ValueString() // "" removes it
-			ru.RegistryCredentialID = &id
-		}
-		if !ru.IsZero() {
-			u.Options = &ru
-		}
-	}
+	blocksUpdate(ctx, plan, state, &u, diags)
 	return u
 }
 
 func (r *gpuInstanceResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
 	var state gpuInstanceModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	timeout, d := state.Timeouts.Delete(ctx, defaultInstanceDeleteTimeout)
-	resp.Diagnostics.Append(d...)
-	cloud, err := r.data.cloud(state.Cloud.ValueString())
-	if err != nil {
-		resp.Diagnostics.AddError("Cloud not configured", err.Error())
-		return
-	}
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	ctx = withOperationStart(ctx)
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	ctx, cancel, cloud, ok := startOperation(ctx, &resp.Diagnostics, []modelRead{{req.State.Get, &state}},
+		func() (time.Duration, diag.Diagnostics) {
+			return state.Timeouts.Delete(ctx, defaultInstanceDeleteTimeout)
+		}, r.cloudOf(&state), "Cloud not configured")
 	defer cancel()
+	if !ok {
+		return
+	}
 	id := state.ID.ValueString()
 	if token, sentBy, ok := parseInDoubt(id); ok {
 		// A launch whose answer never came: terminate its machine if it appeared, and wait
@@ -589,12 +464,4 @@ func (r *gpuInstanceResource) Delete(ctx context.Context, req resource.DeleteReq
 	if err := waitInstanceGone(ctx, r.data.cadence(cloud.Name()), r.data.timing.Settle(terminationTime(cloud)), cloud, id); err != nil {
 		r.data.cloudError(&resp.Diagnostics, cloud.Name(), fmt.Sprintf("%s instance %s did not finish terminating", displayName(cloud.Name()), id), err)
 	}
-}
-
-func (r *gpuInstanceResource) ConfigValidators(context.Context) []resource.ConfigValidator {
-	return []resource.ConfigValidator{resourcevalidator.ExactlyOneOf(path.MatchRoot("cloud"), path.MatchRoot("placement"))}
-}
-
-func (r *gpuInstanceResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	importCloudAndID(ctx, req, resp)
 }

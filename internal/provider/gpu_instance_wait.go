@@ -31,15 +31,7 @@ func waitPowerState(ctx context.Context, cad *clients.Cadence, cloud clients.Clo
 
 // waitInstanceStopped looks, at the cloud's shared cadence, until the machine reports stopped.
 func waitInstanceStopped(ctx context.Context, cad *clients.Cadence, cloud clients.Cloud, id string) (*clients.Instance, error) {
-	var last *clients.Instance
-	prog := newProgress(ctx)
-	err := cad.Wait(ctx, func(ctx context.Context, tick time.Time) (bool, error) {
-		inst, err := clients.LookOrGet(ctx, cloud, id, tick)
-		if err != nil {
-			return false, ignoreRateLimit(err)
-		}
-		last = inst
-		prog.instance(ctx, inst, clients.StatusStopped)
+	last, _, err := watchInstance(ctx, cad, cloud, id, clients.StatusStopped, func(inst *clients.Instance) (bool, error) {
 		if inst.Status == clients.StatusError || inst.Gone() {
 			return false, fmt.Errorf("the cloud reports the machine as %s (%s) while stopping it", inst.Status, inst.NativeStatus)
 		}
@@ -48,19 +40,10 @@ func waitInstanceStopped(ctx context.Context, cad *clients.Cadence, cloud client
 	return last, err
 }
 
-// ignoreRateLimit lets a waiter keep waiting through a refusal for its pace: the next look is
-// paced further apart anyway.
-func ignoreRateLimit(err error) error {
-	if errors.Is(err, clients.ErrRateLimited) {
-		return nil
-	}
-	return err
-}
-
-// waitInstanceReady looks, at the cloud's shared cadence, until the machine is usable, has
-// failed, or ctx ends. Every machine of the cloud being waited for is read from the same list
-// at each look (clients.Cadence), so booting a hundred machines costs no more polling than one.
-func waitInstanceReady(ctx context.Context, cad *clients.Cadence, cloud clients.Cloud, id string) (*clients.Instance, error) {
+// watchInstance looks, at the cloud's shared cadence, until done says the machine is where it
+// should be (waitingFor, in the progress log), or fails, or ctx ends. It returns the last view
+// of the machine and the watch's progress.
+func watchInstance(ctx context.Context, cad *clients.Cadence, cloud clients.Cloud, id, waitingFor string, done func(*clients.Instance) (bool, error)) (*clients.Instance, *progress, error) {
 	var last *clients.Instance
 	prog := newProgress(ctx)
 	err := cad.Wait(ctx, func(ctx context.Context, tick time.Time) (bool, error) {
@@ -69,7 +52,17 @@ func waitInstanceReady(ctx context.Context, cad *clients.Cadence, cloud clients.
 			return false, ignoreRateLimit(err)
 		}
 		last = inst
-		prog.instance(ctx, inst, "running and reachable")
+		prog.instance(ctx, inst, waitingFor)
+		return done(inst)
+	})
+	return last, prog, err
+}
+
+// waitInstanceReady looks, at the cloud's shared cadence, until the machine is usable, has
+// failed, or ctx ends. Every machine of the cloud being waited for is read from the same list
+// at each look (clients.Cadence), so booting a hundred machines costs no more polling than one.
+func waitInstanceReady(ctx context.Context, cad *clients.Cadence, cloud clients.Cloud, id string) (*clients.Instance, error) {
+	last, prog, err := watchInstance(ctx, cad, cloud, id, "running and reachable", func(inst *clients.Instance) (bool, error) {
 		if inst.Ready {
 			return true, nil
 		}

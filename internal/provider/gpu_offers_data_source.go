@@ -27,10 +27,12 @@ import (
 var _ datasource.DataSourceWithConfigure = (*gpuOffersDataSource)(nil)
 
 // NewGPUOffersDataSource is neocloud_gpu_offers.
-func NewGPUOffersDataSource() datasource.DataSource { return &gpuOffersDataSource{} }
+func NewGPUOffersDataSource() datasource.DataSource {
+	return &gpuOffersDataSource{baseDataSource{typeName: "gpu_offers"}}
+}
 
 type gpuOffersDataSource struct {
-	data *providerData
+	baseDataSource
 }
 
 type gpuOffersModel struct {
@@ -56,10 +58,6 @@ type offerModel struct {
 	Regions      types.List    `tfsdk:"regions"`
 	Interconnect types.String  `tfsdk:"interconnect"`
 	CapacityType types.String  `tfsdk:"capacity_type"`
-}
-
-func (d *gpuOffersDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
-	resp.TypeName = req.ProviderTypeName + "_gpu_offers"
 }
 
 func (d *gpuOffersDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
@@ -112,10 +110,6 @@ func (d *gpuOffersDataSource) Schema(_ context.Context, _ datasource.SchemaReque
 			},
 		},
 	}
-}
-
-func (d *gpuOffersDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
-	d.data = configureData(req.ProviderData, &resp.Diagnostics)
 }
 
 func (d *gpuOffersDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {

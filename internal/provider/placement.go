@@ -291,6 +291,36 @@ func warnPlacedElsewhere(diags *diag.Diagnostics, what string, candidates []plac
 	diags.AddWarning(fmt.Sprintf("Placed on %s, not the first choice", displayName(got.cloud.Name())), b.String())
 }
 
+// startPlacement begins the plan of a new resource with a placement block: a region is refused
+// (pickOne ends the message: how each cloud picks one), as are the settings blocks of clouds
+// placement does not list (blocks: set or not, by cloud), and every listed cloud checks the
+// plan. ok is false when the plan goes no further (an error, or the clouds not known yet).
+func (d *providerData) startPlacement(ctx context.Context, region types.String, pickOne string, p *placementModel, blocks map[string]bool,
+	req placementRequest, diags *diag.Diagnostics,
+) (candidates []placementCandidate, skipped []string, ok bool) {
+	if !region.IsNull() && !region.IsUnknown() {
+		diags.AddAttributeError(path.Root("region"), "Region with placement",
+			"Clouds name their regions differently: with a placement block, leave region out and list regions in placement.regions, or let each cloud pick one"+pickOne+".")
+		return nil, nil, false
+	}
+	if p.Clouds.IsUnknown() || p.Regions.IsUnknown() {
+		return nil, nil, false
+	}
+	checkPlacementBlocks(stringsFromList(ctx, p.Clouds, diags), blocks, diags)
+	candidates, skipped, cd := d.placementCandidates(ctx, req)
+	diags.Append(cd...)
+	return candidates, skipped, !diags.HasError()
+}
+
+// errorDetails lists the details of the errors among diags: why a candidate refuses.
+func errorDetails(diags diag.Diagnostics) []string {
+	var why []string
+	for _, d := range diags.Errors() {
+		why = append(why, d.Detail())
+	}
+	return why
+}
+
 // checkPlacementBlocks refuses a cloud's settings block for a cloud placement does not list.
 func checkPlacementBlocks(names []string, blocks map[string]bool, diags *diag.Diagnostics) {
 	for _, block := range slices.Sorted(maps.Keys(blocks)) {

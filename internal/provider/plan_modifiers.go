@@ -3,14 +3,9 @@ package provider
 import (
 	"context"
 
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/boolplanmodifier"
-
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64planmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/listplanmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/mapplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/setplanmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
 )
 
 // The requiresReplaceIfPriorSet modifiers replace the resource when a value that was known in
@@ -20,46 +15,41 @@ import (
 
 const priorSetDescription = "Changing this value replaces the resource, unless state did not know it (after an import)."
 
-func requiresReplaceIfPriorSet() planmodifier.String {
-	return stringplanmodifier.RequiresReplaceIf(
-		func(_ context.Context, req planmodifier.StringRequest, resp *stringplanmodifier.RequiresReplaceIfFuncResponse) {
-			resp.RequiresReplace = priorSet(req.StateValue)
-		}, priorSetDescription, priorSetDescription)
+// priorSetReplace is that modifier, for every kind of attribute that uses it. Like the
+// framework's RequiresReplaceIf, it never replaces on create or destroy, nor for an unchanged
+// value.
+type priorSetReplace struct{}
+
+func requiresReplaceIfPriorSet() planmodifier.String     { return priorSetReplace{} }
+func requiresReplaceIfPriorSetInt64() planmodifier.Int64 { return priorSetReplace{} }
+func requiresReplaceIfPriorSetList() planmodifier.List   { return priorSetReplace{} }
+func requiresReplaceIfPriorSetMap() planmodifier.Map     { return priorSetReplace{} }
+func requiresReplaceIfPriorSetSet() planmodifier.Set     { return priorSetReplace{} }
+func requiresReplaceIfPriorSetBool() planmodifier.Bool   { return priorSetReplace{} }
+
+func (priorSetReplace) Description(context.Context) string         { return priorSetDescription }
+func (priorSetReplace) MarkdownDescription(context.Context) string { return priorSetDescription }
+
+// replaces decides for one attribute: state and plan are the whole resource's.
+func (priorSetReplace) replaces(state, plan tftypes.Value, planValue, stateValue attr.Value) bool {
+	return !state.IsNull() && !plan.IsNull() && !planValue.Equal(stateValue) && !stateValue.IsNull()
 }
 
-func requiresReplaceIfPriorSetInt64() planmodifier.Int64 {
-	return int64planmodifier.RequiresReplaceIf(
-		func(_ context.Context, req planmodifier.Int64Request, resp *int64planmodifier.RequiresReplaceIfFuncResponse) {
-			resp.RequiresReplace = priorSet(req.StateValue)
-		}, priorSetDescription, priorSetDescription)
+func (m priorSetReplace) PlanModifyString(_ context.Context, req planmodifier.StringRequest, resp *planmodifier.StringResponse) {
+	resp.RequiresReplace = m.replaces(req.State.Raw, req.Plan.Raw, req.PlanValue, req.StateValue)
 }
-
-func requiresReplaceIfPriorSetList() planmodifier.List {
-	return listplanmodifier.RequiresReplaceIf(
-		func(_ context.Context, req planmodifier.ListRequest, resp *listplanmodifier.RequiresReplaceIfFuncResponse) {
-			resp.RequiresReplace = priorSet(req.StateValue)
-		}, priorSetDescription, priorSetDescription)
+func (m priorSetReplace) PlanModifyInt64(_ context.Context, req planmodifier.Int64Request, resp *planmodifier.Int64Response) {
+	resp.RequiresReplace = m.replaces(req.State.Raw, req.Plan.Raw, req.PlanValue, req.StateValue)
 }
-
-func requiresReplaceIfPriorSetMap() planmodifier.Map {
-	return mapplanmodifier.RequiresReplaceIf(
-		func(_ context.Context, req planmodifier.MapRequest, resp *mapplanmodifier.RequiresReplaceIfFuncResponse) {
-			resp.RequiresReplace = priorSet(req.StateValue)
-		}, priorSetDescription, priorSetDescription)
+func (m priorSetReplace) PlanModifyList(_ context.Context, req planmodifier.ListRequest, resp *planmodifier.ListResponse) {
+	resp.RequiresReplace = m.replaces(req.State.Raw, req.Plan.Raw, req.PlanValue, req.StateValue)
 }
-
-func requiresReplaceIfPriorSetSet() planmodifier.Set {
-	return setplanmodifier.RequiresReplaceIf(
-		func(_ context.Context, req planmodifier.SetRequest, resp *setplanmodifier.RequiresReplaceIfFuncResponse) {
-			resp.RequiresReplace = priorSet(req.StateValue)
-		}, priorSetDescription, priorSetDescription)
+func (m priorSetReplace) PlanModifyMap(_ context.Context, req planmodifier.MapRequest, resp *planmodifier.MapResponse) {
+	resp.RequiresReplace = m.replaces(req.State.Raw, req.Plan.Raw, req.PlanValue, req.StateValue)
 }
-
-func priorSet(v interface{ IsNull() bool }) bool { return !v.IsNull() }
-
-func requiresReplaceIfPriorSetBool() planmodifier.Bool {
-	return boolplanmodifier.RequiresReplaceIf(
-		func(_ context.Context, req planmodifier.BoolRequest, resp *boolplanmodifier.RequiresReplaceIfFuncResponse) {
-			resp.RequiresReplace = priorSet(req.StateValue)
-		}, priorSetDescription, priorSetDescription)
+func (m priorSetReplace) PlanModifySet(_ context.Context, req planmodifier.SetRequest, resp *planmodifier.SetResponse) {
+	resp.RequiresReplace = m.replaces(req.State.Raw, req.Plan.Raw, req.PlanValue, req.StateValue)
+}
+func (m priorSetReplace) PlanModifyBool(_ context.Context, req planmodifier.BoolRequest, resp *planmodifier.BoolResponse) {
+	resp.RequiresReplace = m.replaces(req.State.Raw, req.Plan.Raw, req.PlanValue, req.StateValue)
 }
