@@ -294,7 +294,18 @@ func (c *Cloud) GetInstance(ctx context.Context, id string) (*clients.Instance, 
 	return instanceFromPool(cl, pool, nodes), nil
 }
 
-var _ clients.InstanceLooker = (*Cloud)(nil)
+var (
+	_ clients.InstanceLooker   = (*Cloud)(nil)
+	_ clients.TerminationTimer = (*Cloud)(nil)
+)
+
+// poolTerminationTime is how long a deleted node pool typically takes to be gone: its
+// controller sees the deletion after about 2 s and drains its node for about 2 minutes.
+const poolTerminationTime = 2*time.Second + 2*time.Minute
+
+// TerminationTime implements clients.TerminationTimer: a waiter for a deleted instance's end
+// looks first when its node pool has likely drained.
+func (c *Cloud) TerminationTime() time.Duration { return poolTerminationTime }
 
 // LookInstance reads an instance's NodePool from the cluster's shared NodePool list whose fetch
 // started at or after notBefore (its nodes too, unless the pool is being deleted), and never
