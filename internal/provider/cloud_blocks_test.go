@@ -80,8 +80,10 @@ func TestVendorBlocksThroughTheFramework(t *testing.T) {
 	NewGPUInstanceResource().Schema(ctx, resource.SchemaRequest{}, &resp)
 	state := tfsdk.State{Schema: resp.Schema, Raw: tftypes.NewValue(resp.Schema.Type().TerraformType(ctx), nil)}
 	timeoutTypes := map[string]attr.Type{"create": types.StringType, "update": types.StringType, "delete": types.StringType}
-	m := gpuInstanceModel{Name: types.StringValue("n"), Timeouts: timeouts.Value{Object: types.ObjectNull(timeoutTypes)},
-		SSHKeyIDs: types.SetNull(types.StringType), Tags: types.MapNull(types.StringType)}
+	m := gpuInstanceModel{
+		gpuModel: gpuModel{Name: types.StringValue("n"), Timeouts: timeouts.Value{Object: types.ObjectNull(timeoutTypes)}, SSHKeyIDs: types.SetNull(types.StringType)},
+		Tags:     types.MapNull(types.StringType),
+	}
 	m.Lambda = &lambdaInstanceModel{FileSystemNames: stringList(t, "datasets"), FirewallRulesetIDs: types.ListNull(types.StringType)}
 	m.RunPod = fullRunPodBlock(t)
 	m.CoreWeave = &coreweaveInstanceModel{ClusterID: types.StringValue("cks-1"), ComputeClass: types.StringNull()}
@@ -100,8 +102,10 @@ func TestVendorBlocksThroughTheFramework(t *testing.T) {
 	var cresp resource.SchemaResponse
 	NewGPUClusterResource().Schema(ctx, resource.SchemaRequest{}, &cresp)
 	cstate := tfsdk.State{Schema: cresp.Schema, Raw: tftypes.NewValue(cresp.Schema.Type().TerraformType(ctx), nil)}
-	c := gpuClusterModel{Name: types.StringValue("c"), Timeouts: m.Timeouts, SSHKeyIDs: types.SetNull(types.StringType),
-		Nodes: types.ListNull(clusterNodeType), NodePrivateIPs: types.ListNull(types.StringType)}
+	c := gpuClusterModel{
+		gpuModel: gpuModel{Name: types.StringValue("c"), Timeouts: m.Timeouts, SSHKeyIDs: types.SetNull(types.StringType)},
+		Nodes:    types.ListNull(clusterNodeType), NodePrivateIPs: types.ListNull(types.StringType),
+	}
 	c.CoreWeave = &coreweaveClusterModel{KubernetesVersion: types.StringValue("v1.35"), VPCID: types.StringNull(), Public: types.BoolValue(false), ComputeClass: types.StringNull()}
 	if d := cstate.Set(ctx, &c); d.HasError() {
 		t.Fatal(d)

@@ -18,8 +18,7 @@ import (
 func TestCoreWeaveInstanceBlockRoundTrip(t *testing.T) {
 	ctx := context.Background()
 	var diags diag.Diagnostics
-	m := gpuInstanceModel{Name: types.StringValue("n"), Cloud: types.StringValue("coreweave"), GPUType: types.StringValue("H100_80GB_SXM"),
-		CapacityType: types.StringValue(capacitySpot)}
+	m := gpuInstanceModel{gpuModel: gpuModel{Name: types.StringValue("n"), Cloud: types.StringValue("coreweave"), GPUType: types.StringValue("H100_80GB_SXM"), CapacityType: types.StringValue(capacitySpot)}}
 	m.CoreWeave = &coreweaveInstanceModel{ClusterID: types.StringValue("cks-1"), ComputeClass: types.StringNull()}
 	spec := expandInstanceSpec(ctx, m, &diags)
 	want := &coreweave.InstanceOptions{ClusterID: "cks-1", ComputeClass: "spot"}
@@ -43,7 +42,7 @@ func TestCoreWeaveInstanceBlockRoundTrip(t *testing.T) {
 	}
 
 	// An import reads the block and the capacity type.
-	imported := gpuInstanceModel{ID: types.StringValue("np-1"), Cloud: types.StringValue("coreweave")}
+	imported := gpuInstanceModel{gpuModel: gpuModel{ID: types.StringValue("np-1"), Cloud: types.StringValue("coreweave")}}
 	flattenInstance(ctx, node, &imported, &diags)
 	if imported.CoreWeave == nil || imported.CoreWeave.ClusterID.ValueString() != "cks-1" || imported.CapacityType.ValueString() != capacitySpot {
 		t.Errorf("import: block %+v, capacity_type %v", imported.CoreWeave, imported.CapacityType)
@@ -76,15 +75,14 @@ func TestCoreWeaveDeprecatedComputeClass(t *testing.T) {
 func TestCoreWeaveClusterBlock(t *testing.T) {
 	ctx := context.Background()
 	var diags diag.Diagnostics
-	m := gpuClusterModel{Name: types.StringValue("c"), Cloud: types.StringValue("coreweave"), GPUType: types.StringValue("H100_80GB_SXM"),
-		CapacityType: types.StringValue(capacityOnDemand)}
+	m := gpuClusterModel{gpuModel: gpuModel{Name: types.StringValue("c"), Cloud: types.StringValue("coreweave"), GPUType: types.StringValue("H100_80GB_SXM"), CapacityType: types.StringValue(capacityOnDemand)}}
 	m.CoreWeave = &coreweaveClusterModel{KubernetesVersion: types.StringValue("v1.35"), VPCID: types.StringValue("vpc-1"), Public: types.BoolValue(true), ComputeClass: types.StringNull()}
 	spec := expandClusterSpec(ctx, m, &diags)
 	want := &coreweave.ClusterOptions{KubernetesVersion: "v1.35", VPCID: "vpc-1", Public: true}
 	if !reflect.DeepEqual(spec.Options, want) {
 		t.Fatalf("spec options = %+v, want only %+v", spec.Options, want)
 	}
-	spot := gpuClusterModel{Cloud: types.StringValue("coreweave"), CapacityType: types.StringValue(capacitySpot)}
+	spot := gpuClusterModel{gpuModel: gpuModel{Cloud: types.StringValue("coreweave"), CapacityType: types.StringValue(capacitySpot)}}
 	if s := expandClusterSpec(ctx, spot, &diags); cwClusterOpts(s.Options) == nil || cwClusterOpts(s.Options).ComputeClass != "spot" {
 		t.Errorf("spot without a block: %+v", cwClusterOpts(s.Options))
 	}
@@ -103,13 +101,13 @@ func TestCoreWeaveClusterBlock(t *testing.T) {
 		t.Errorf("round trip: %+v, capacity_type %v", back.CoreWeave, back.CapacityType)
 	}
 
-	imported := gpuClusterModel{ID: types.StringValue("cks-1"), Cloud: types.StringValue("coreweave")}
+	imported := gpuClusterModel{gpuModel: gpuModel{ID: types.StringValue("cks-1"), Cloud: types.StringValue("coreweave")}}
 	flattenCluster(ctx, cks, &imported, &diags)
 	if imported.CoreWeave == nil || imported.CoreWeave.ComputeClass.ValueString() != "spot" || imported.CapacityType.ValueString() != capacitySpot {
 		t.Errorf("import: %+v, capacity_type %v", imported.CoreWeave, imported.CapacityType)
 	}
 
-	leftOut := gpuClusterModel{GPUType: types.StringValue("H100_80GB_SXM")}
+	leftOut := gpuClusterModel{gpuModel: gpuModel{GPUType: types.StringValue("H100_80GB_SXM")}}
 	flattenCluster(ctx, cks, &leftOut, &diags)
 	if leftOut.CoreWeave != nil {
 		t.Errorf("a block left out grew back: %+v", leftOut.CoreWeave)

@@ -26,7 +26,7 @@ func stringList(t *testing.T, xs ...string) types.List {
 func TestLambdaInstanceBlockRoundTrip(t *testing.T) {
 	ctx := context.Background()
 	var diags diag.Diagnostics
-	m := gpuInstanceModel{Name: types.StringValue("n"), Cloud: types.StringValue("lambda"), GPUType: types.StringValue("H100_80GB_SXM")}
+	m := gpuInstanceModel{gpuModel: gpuModel{Name: types.StringValue("n"), Cloud: types.StringValue("lambda"), GPUType: types.StringValue("H100_80GB_SXM")}}
 	m.Lambda = &lambdaInstanceModel{FileSystemNames: stringList(t, "datasets"), FirewallRulesetIDs: stringList(t, "fw1", "fw2")}
 	spec := expandInstanceSpec(ctx, m, &diags)
 	want := &lambda.InstanceOptions{FileSystemNames: []string{"datasets"}, FirewallRulesetIDs: []string{"fw1", "fw2"}}
@@ -54,7 +54,7 @@ func TestLambdaInstanceBlockImportAndLeftOut(t *testing.T) {
 	inst := &clients.Instance{ID: "i-1", Cloud: "lambda", Status: clients.StatusRunning,
 		Options: &lambda.InstanceOptions{FileSystemNames: []string{"datasets"}}}
 
-	imported := gpuInstanceModel{ID: types.StringValue("i-1"), Cloud: types.StringValue("lambda")}
+	imported := gpuInstanceModel{gpuModel: gpuModel{ID: types.StringValue("i-1"), Cloud: types.StringValue("lambda")}}
 	flattenInstance(ctx, inst, &imported, &diags)
 	if imported.Lambda == nil || !imported.Lambda.FileSystemNames.Equal(stringList(t, "datasets")) || !imported.Lambda.FirewallRulesetIDs.IsNull() {
 		t.Errorf("import: lambda block = %+v, want the filesystem and no rulesets", imported.Lambda)
@@ -62,7 +62,7 @@ func TestLambdaInstanceBlockImportAndLeftOut(t *testing.T) {
 
 	bare := *inst
 	bare.Options = &lambda.InstanceOptions{}
-	leftOut := gpuInstanceModel{GPUType: types.StringValue("H100_80GB_SXM")}
+	leftOut := gpuInstanceModel{gpuModel: gpuModel{GPUType: types.StringValue("H100_80GB_SXM")}}
 	flattenInstance(ctx, &bare, &leftOut, &diags)
 	if leftOut.Lambda != nil {
 		t.Errorf("a block left out grew back: %+v", leftOut.Lambda)
@@ -77,7 +77,7 @@ func TestLambdaInstanceBlockImportAndLeftOut(t *testing.T) {
 func TestLambdaClusterBlock(t *testing.T) {
 	ctx := context.Background()
 	var diags diag.Diagnostics
-	m := gpuClusterModel{Name: types.StringValue("c"), Cloud: types.StringValue("lambda"), GPUType: types.StringValue("H100_80GB_SXM")}
+	m := gpuClusterModel{gpuModel: gpuModel{Name: types.StringValue("c"), Cloud: types.StringValue("lambda"), GPUType: types.StringValue("H100_80GB_SXM")}}
 	m.Lambda = &lambdaClusterModel{FileSystemName: types.StringValue("shared"), Image: types.StringValue("lambda-stack-22-04"), UserData: types.StringNull()}
 	spec := expandClusterSpec(ctx, m, &diags)
 	want := &lambda.ClusterOptions{FileSystemName: "shared", Image: "lambda-stack-22-04"}
@@ -93,7 +93,7 @@ func TestLambdaClusterBlock(t *testing.T) {
 	if configured.Lambda == nil || *configured.Lambda != *m.Lambda {
 		t.Errorf("the configured block changed: %+v", configured.Lambda)
 	}
-	without := gpuClusterModel{GPUType: types.StringValue("H100_80GB_SXM")}
+	without := gpuClusterModel{gpuModel: gpuModel{GPUType: types.StringValue("H100_80GB_SXM")}}
 	flattenCluster(ctx, c, &without, &diags)
 	if without.Lambda != nil {
 		t.Errorf("a cluster without the block grew one: %+v", without.Lambda)

@@ -32,7 +32,7 @@ func fullRunPodBlock(t *testing.T) *runpodInstanceModel {
 func TestRunPodInstanceBlockRoundTrip(t *testing.T) {
 	ctx := context.Background()
 	var diags diag.Diagnostics
-	m := gpuInstanceModel{Name: types.StringValue("n"), Cloud: types.StringValue("runpod"), GPUType: types.StringValue("H100_80GB_SXM")}
+	m := gpuInstanceModel{gpuModel: gpuModel{Name: types.StringValue("n"), Cloud: types.StringValue("runpod"), GPUType: types.StringValue("H100_80GB_SXM")}}
 	m.RunPod = fullRunPodBlock(t)
 	spec := expandInstanceSpec(ctx, m, &diags)
 	yes := true
@@ -67,19 +67,19 @@ func TestRunPodInstanceBlockImportLeftOutAndPlacedElsewhere(t *testing.T) {
 	pod := &clients.Instance{ID: "p1", Cloud: "runpod", Status: clients.StatusRunning,
 		Options: &runpod.InstanceOptions{Image: "img", CloudType: "SECURE", ContainerDiskGB: 50, VolumeMountPath: "/workspace"}}
 
-	imported := gpuInstanceModel{ID: types.StringValue("p1"), Cloud: types.StringValue("runpod")}
+	imported := gpuInstanceModel{gpuModel: gpuModel{ID: types.StringValue("p1"), Cloud: types.StringValue("runpod")}}
 	flattenInstance(ctx, pod, &imported, &diags)
 	if imported.RunPod == nil || imported.RunPod.Image.ValueString() != "img" || imported.RunPod.ContainerDiskGB.ValueInt64() != 50 {
 		t.Errorf("import: runpod block = %+v", imported.RunPod)
 	}
 
-	leftOut := gpuInstanceModel{GPUType: types.StringValue("H100_80GB_SXM")}
+	leftOut := gpuInstanceModel{gpuModel: gpuModel{GPUType: types.StringValue("H100_80GB_SXM")}}
 	flattenInstance(ctx, pod, &leftOut, &diags)
 	if leftOut.RunPod != nil {
 		t.Errorf("a block left out grew back: %+v", leftOut.RunPod)
 	}
 
-	placed := gpuInstanceModel{GPUType: types.StringValue("H100_80GB_SXM")}
+	placed := gpuInstanceModel{gpuModel: gpuModel{GPUType: types.StringValue("H100_80GB_SXM")}}
 	placed.RunPod = &runpodInstanceModel{
 		Image: types.StringValue("img"), CloudType: types.StringUnknown(), VolumeMountPath: types.StringUnknown(),
 		RegistryCredentialID: types.StringUnknown(), ContainerDiskGB: types.Int64Unknown(),
@@ -98,7 +98,7 @@ func TestRunPodInstanceBlockImportLeftOutAndPlacedElsewhere(t *testing.T) {
 func TestRunPodClusterBlock(t *testing.T) {
 	ctx := context.Background()
 	var diags diag.Diagnostics
-	m := gpuClusterModel{Name: types.StringValue("c"), Cloud: types.StringValue("runpod"), GPUType: types.StringValue("H100_80GB_SXM")}
+	m := gpuClusterModel{gpuModel: gpuModel{Name: types.StringValue("c"), Cloud: types.StringValue("runpod"), GPUType: types.StringValue("H100_80GB_SXM")}}
 	m.RunPod = &runpodClusterModel{ClusterType: types.StringValue("SLURM"), Image: types.StringValue("img"), Ports: stringList(t, "22/tcp"),
 		Env: types.MapNull(types.StringType), NetworkVolumeID: types.StringNull(), ContainerDiskGB: types.Int64Value(40)}
 	spec := expandClusterSpec(ctx, m, &diags)
@@ -151,15 +151,15 @@ func TestRunPodReferencesToCheck(t *testing.T) {
 // at apply; a pod launched with its answer lost is recorded with its runpod options.
 func TestRunPodRestartsAndEcho(t *testing.T) {
 	path := "/data"
-	if !restartsContainer(clients.InstanceUpdate{Options: &runpod.InstanceUpdate{VolumeMountPath: &path}}, nil) {
+	if !restartsContainer(clients.InstanceUpdate{Options: &runpod.InstanceUpdate{VolumeMountPath: &path}}) {
 		t.Error("a new mount path restarts the container")
 	}
 	plan := gpuInstanceModel{}
 	plan.RunPod = &runpodInstanceModel{RegistryCredentialID: types.StringUnknown(), VolumeMountPath: types.StringValue("/workspace")}
-	if !restartsContainer(clients.InstanceUpdate{}, &plan) {
+	if restartsContainer(clients.InstanceUpdate{}) || !mayRestartContainer(plan) {
 		t.Error("a credential known only at apply may restart the container")
 	}
-	if restartsContainer(clients.InstanceUpdate{}, &gpuInstanceModel{}) {
+	if mayRestartContainer(gpuInstanceModel{}) {
 		t.Error("nothing changed, nothing restarts")
 	}
 	ctx := context.Background()
@@ -235,7 +235,7 @@ func TestInstanceUpdateRunPodSettings(t *testing.T) {
 		}
 	}
 	model := func(r *runpodInstanceModel) gpuInstanceModel {
-		m := gpuInstanceModel{Name: types.StringValue("n"), DesiredState: types.StringValue("running")}
+		m := gpuInstanceModel{gpuModel: gpuModel{Name: types.StringValue("n")}, DesiredState: types.StringValue("running")}
 		m.RunPod = r
 		return m
 	}

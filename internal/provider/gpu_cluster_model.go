@@ -3,7 +3,6 @@ package provider
 import (
 	"context"
 
-	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -13,36 +12,23 @@ import (
 
 // gpuClusterModel is neocloud_gpu_cluster's state and plan.
 type gpuClusterModel struct {
-	ID          types.String   `tfsdk:"id"`
-	Name        types.String   `tfsdk:"name"`
-	Cloud       types.String   `tfsdk:"cloud"`
-	Region      types.String   `tfsdk:"region"`
-	GPUType     types.String   `tfsdk:"gpu_type"`
-	GPUsPerNode types.Int64    `tfsdk:"gpus_per_node"`
-	NodeCount   types.Int64    `tfsdk:"node_count"`
-	SSHKeyIDs   types.Set      `tfsdk:"ssh_key_ids"`
-	Timeouts    timeouts.Value `tfsdk:"timeouts"`
+	gpuModel // what both GPU resources hold alike
+
+	GPUsPerNode types.Int64 `tfsdk:"gpus_per_node"`
+	NodeCount   types.Int64 `tfsdk:"node_count"`
 	// Each cloud's settings block (cloud_<name>.go; one line per cloud).
 	lambdaClusterField
 	runpodClusterField
 	coreweaveClusterField
 
-	Status            types.String    `tfsdk:"status"`
-	Problem           types.String    `tfsdk:"problem"`
-	InstanceType      types.String    `tfsdk:"instance_type"`
-	Nodes             types.List      `tfsdk:"nodes"`
-	HeadNodeIP        types.String    `tfsdk:"head_node_ip"`
-	NodePrivateIPs    types.List      `tfsdk:"node_private_ips"`
-	Hostfile          types.String    `tfsdk:"hostfile"`
-	PricePerHour      types.Float64   `tfsdk:"price_per_hour"`
-	MaxPossible       types.Float64   `tfsdk:"max_possible_price_per_hour"`
-	MaxPricePerHour   types.Float64   `tfsdk:"max_price_per_hour"`
-	Interconnect      types.String    `tfsdk:"interconnect"`
-	CapacityType      types.String    `tfsdk:"capacity_type"`
-	Placement         *placementModel `tfsdk:"placement"`
-	APIServerEndpoint types.String    `tfsdk:"api_server_endpoint"`
-	Kubeconfig        types.String    `tfsdk:"kubeconfig"`
-	CreatedAt         types.String    `tfsdk:"created_at"`
+	Problem           types.String `tfsdk:"problem"`
+	Nodes             types.List   `tfsdk:"nodes"`
+	HeadNodeIP        types.String `tfsdk:"head_node_ip"`
+	NodePrivateIPs    types.List   `tfsdk:"node_private_ips"`
+	Hostfile          types.String `tfsdk:"hostfile"`
+	Interconnect      types.String `tfsdk:"interconnect"`
+	APIServerEndpoint types.String `tfsdk:"api_server_endpoint"`
+	Kubeconfig        types.String `tfsdk:"kubeconfig"`
 }
 
 // clusterNodeType is the object type of one element of `nodes`.
@@ -137,14 +123,14 @@ func flattenCluster(ctx context.Context, c *clients.Cluster, m *gpuClusterModel,
 	readCapacityType(&m.CapacityType, func(b capacityBlock) bool { return b.clusterSpot(c) })
 	m.Problem = stringOrNull(c.Problem)
 	m.HeadNodeIP = stringOrNull(c.HeadNodeIP)
-	flattenPrice(c.PricePerHour, &m.PricePerHour, &m.MaxPossible)
+	m.flattenPrice(c.PricePerHour)
 	m.APIServerEndpoint = stringOrNull(c.APIServerEndpoint)
 	if c.Kubeconfig != "" {
 		m.Kubeconfig = types.StringValue(c.Kubeconfig)
 	} else if m.Kubeconfig.IsUnknown() {
 		m.Kubeconfig = types.StringNull()
 	}
-	flattenCreatedAt(c.CreatedAt, &m.CreatedAt)
+	m.flattenCreatedAt(c.CreatedAt)
 	if importing && len(c.SSHKeyIDs) > 0 {
 		// Generated configuration (terraform plan -generate-config-out) copies this: the
 		// keys the nodes were launched with, so that the cluster it describes is valid.

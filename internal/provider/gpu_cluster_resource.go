@@ -204,8 +204,8 @@ func (r *gpuClusterResource) ModifyPlan(ctx context.Context, req resource.Modify
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	if !planCapacityAndPlacement(&plan.CapacityType, deprecatedComputeClass(func(c capacityBlock) types.String { return c.clusterComputeClass(plan) }),
-		plan.Placement != nil && req.State.Raw.IsNull(), func() { r.modifyPlanPlacement(ctx, &plan, resp) }, plan.Cloud, &resp.Diagnostics) {
+	if !plan.planCapacityAndPlacement(deprecatedComputeClass(func(c capacityBlock) types.String { return c.clusterComputeClass(plan) }),
+		req.State.Raw.IsNull(), func() { r.modifyPlanPlacement(ctx, &plan, resp) }, &resp.Diagnostics) {
 		return
 	}
 	cloudName := plan.Cloud.ValueString()
@@ -215,7 +215,7 @@ func (r *gpuClusterResource) ModifyPlan(ctx context.Context, req resource.Modify
 		return
 	}
 	check := plan
-	check.SSHKeyIDs = fixedCloudKeys(ctx, cloud, plan.Placement != nil, plan.SSHKeyIDs, plan.CapacityType, &resp.Diagnostics)
+	check.SSHKeyIDs = plan.fixedCloudKeys(ctx, cloud, &resp.Diagnostics)
 	resolved, diags := checkClusterOnCloud(ctx, cloud, cc, &check)
 	plan.InstanceType, plan.GPUsPerNode = check.InstanceType, check.GPUsPerNode
 	resp.Diagnostics.Append(diags...)

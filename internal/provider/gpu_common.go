@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/resourcevalidator"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -19,6 +20,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
+
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients/gpus"
 )
@@ -39,6 +41,26 @@ func (r *gpuResource) Metadata(_ context.Context, req resource.MetadataRequest, 
 
 func (gpuResource) ConfigValidators(context.Context) []resource.ConfigValidator {
 	return []resource.ConfigValidator{resourcevalidator.ExactlyOneOf(path.MatchRoot("cloud"), path.MatchRoot("placement"))}
+}
+
+// gpuModel is what the state and plan of both GPU resources hold alike.
+type gpuModel struct {
+	ID              types.String    `tfsdk:"id"`
+	Name            types.String    `tfsdk:"name"`
+	Cloud           types.String    `tfsdk:"cloud"`
+	Region          types.String    `tfsdk:"region"`
+	GPUType         types.String    `tfsdk:"gpu_type"`
+	SSHKeyIDs       types.Set       `tfsdk:"ssh_key_ids"`
+	MaxPricePerHour types.Float64   `tfsdk:"max_price_per_hour"`
+	CapacityType    types.String    `tfsdk:"capacity_type"`
+	Placement       *placementModel `tfsdk:"placement"`
+	Timeouts        timeouts.Value  `tfsdk:"timeouts"`
+
+	Status       types.String  `tfsdk:"status"`
+	InstanceType types.String  `tfsdk:"instance_type"`
+	PricePerHour types.Float64 `tfsdk:"price_per_hour"`
+	MaxPossible  types.Float64 `tfsdk:"max_possible_price_per_hour"`
+	CreatedAt    types.String  `tfsdk:"created_at"`
 }
 
 // gpuResourceAPI is what both GPU resources implement.
@@ -176,27 +198,28 @@ func ignoreRateLimit(err error) error {
 
 // planCapacityAndPlacement is the shared start of both GPU resources' ModifyPlan once the plan
 // is read: capacity_type is planned (computeClass: what a block's deprecated compute class
-// asks); a new resource with placement (placeNew) is planned by place; a cloud not known yet
+// asks); a new resource (created) with placement is planned by place; a cloud not known yet
 // leaves the plan as it is. ok says the plan goes on, on the fixed cloud.
-func planCapacityAndPlacement(capacity *types.String, computeClass types.String, placeNew bool, place func(), cloud types.String, diags *diag.Diagnostics) (ok bool) {
-	*capacity = plannedCapacityType(*capacity, computeClass, diags)
+func (m *gpuModel) planCapacityAndPlacement(computeClass types.String, created bool, place func(), diags *diag.Diagnostics) (ok bool) {
+	m.CapacityType = plannedCapacityType(m.CapacityType, computeClass, diags)
 	if diags.HasError() {
 		return false
 	}
-	if placeNew {
+	if m.Placement != nil && created {
 		place()
 		return false
 	}
-	return !cloud.IsUnknown()
+	return !m.Cloud.IsUnknown()
 }
 
-// fixedCloudKeys are the keys a resource's own cloud judges: a placed one lists keys of several
-// clouds, its cloud only its own. capacity_type is checked against that cloud too.
-func fixedCloudKeys(ctx context.Context, cloud clients.Cloud, placed bool, keys types.Set, capacity types.String, diags *diag.Diagnostics) types.Set {
-	if placed {
+// fixedCloudKeys are the keys the resource's own cloud judges: a placed one lists keys of
+// several clouds, its cloud only its own. capacity_type is checked against that cloud too.
+func (m *gpuModel) fixedCloudKeys(ctx context.Context, cloud clients.Cloud, diags *diag.Diagnostics) types.Set {
+	keys := m.SSHKeyIDs
+	if m.Placement != nil {
 		keys = keySetOnCloud(ctx, cloud, keys, diags)
 	}
-	checkCapacityType(cloud.Name(), capacity, diags)
+	checkCapacityType(cloud.Name(), m.CapacityType, diags)
 	return keys
 }
 
@@ -235,18 +258,18 @@ func unknownNames(values map[string]attr.Value) map[string]bool {
 
 // flattenPrice records the price the cloud reports; max_possible_price_per_hour was planned
 // with placement, else it is the price itself.
-func flattenPrice(price float64, m, maxPossible *types.Float64) {
-	*m = types.Float64Value(roundPrice(price))
-	if maxPossible.IsNull() || maxPossible.IsUnknown() {
-		*maxPossible = *m
+func (m *gpuModel) flattenPrice(price float64) {
+	m.PricePerHour = types.Float64Value(roundPrice(price))
+	if m.MaxPossible.IsNull() || m.MaxPossible.IsUnknown() {
+		m.MaxPossible = m.PricePerHour
 	}
 }
 
 // flattenCreatedAt records the creation time where the cloud reports it.
-func flattenCreatedAt(at time.Time, m *types.String) {
+func (m *gpuModel) flattenCreatedAt(at time.Time) {
 	if !at.IsZero() {
-		*m = types.StringValue(at.UTC().Format(time.RFC3339))
-	} else if m.IsUnknown() {
-		*m = types.StringNull()
+		m.CreatedAt = types.StringValue(at.UTC().Format(time.RFC3339))
+	} else if m.CreatedAt.IsUnknown() {
+		m.CreatedAt = types.StringNull()
 	}
 }

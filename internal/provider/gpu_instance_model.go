@@ -3,7 +3,6 @@ package provider
 import (
 	"context"
 
-	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -13,32 +12,19 @@ import (
 
 // gpuInstanceModel is neocloud_gpu_instance's state and plan.
 type gpuInstanceModel struct {
-	ID              types.String    `tfsdk:"id"`
-	Name            types.String    `tfsdk:"name"`
-	Cloud           types.String    `tfsdk:"cloud"`
-	Region          types.String    `tfsdk:"region"`
-	GPUType         types.String    `tfsdk:"gpu_type"`
-	GPUCount        types.Int64     `tfsdk:"gpu_count"`
-	Image           types.String    `tfsdk:"image"`
-	SSHKeyIDs       types.Set       `tfsdk:"ssh_key_ids"`
-	UserData        types.String    `tfsdk:"user_data"`
-	Tags            types.Map       `tfsdk:"tags"`
-	MaxPricePerHour types.Float64   `tfsdk:"max_price_per_hour"`
-	DesiredState    types.String    `tfsdk:"desired_state"`
-	CapacityType    types.String    `tfsdk:"capacity_type"`
-	Placement       *placementModel `tfsdk:"placement"`
-	Timeouts        timeouts.Value  `tfsdk:"timeouts"`
+	gpuModel // what both GPU resources hold alike
+
+	GPUCount     types.Int64  `tfsdk:"gpu_count"`
+	Image        types.String `tfsdk:"image"`
+	UserData     types.String `tfsdk:"user_data"`
+	Tags         types.Map    `tfsdk:"tags"`
+	DesiredState types.String `tfsdk:"desired_state"`
 	// Each cloud's settings block (cloud_<name>.go; one line per cloud).
 	lambdaInstanceField
 	runpodInstanceField
 	coreweaveInstanceField
 
-	Status       types.String `tfsdk:"status"`
-	InstanceType types.String `tfsdk:"instance_type"`
 	machineReach
-	PricePerHour types.Float64 `tfsdk:"price_per_hour"`
-	MaxPossible  types.Float64 `tfsdk:"max_possible_price_per_hour"`
-	CreatedAt    types.String  `tfsdk:"created_at"`
 }
 
 // machineReach is how to reach a machine: what neocloud_gpu_instance, the resource and the data
@@ -118,8 +104,8 @@ func flattenInstance(ctx context.Context, inst *clients.Instance, m *gpuInstance
 	m.Status = types.StringValue(inst.Status)
 	m.machineReach = flattenReach(inst)
 	readCapacityType(&m.CapacityType, func(c capacityBlock) bool { return c.instanceSpot(inst) })
-	flattenPrice(inst.PricePerHour, &m.PricePerHour, &m.MaxPossible)
-	flattenCreatedAt(inst.CreatedAt, &m.CreatedAt)
+	m.flattenPrice(inst.PricePerHour)
+	m.flattenCreatedAt(inst.CreatedAt)
 	// A RunPod pod's image is its container image, held in the runpod block.
 	if inst.Image != "" && !imageInBlock(inst) && (m.Image.IsNull() || m.Image.IsUnknown()) {
 		m.Image = types.StringValue(inst.Image)

@@ -26,10 +26,11 @@ func TestExpandInstanceSpec(t *testing.T) {
 	tags, _ := types.MapValueFrom(ctx, types.StringType, map[string]string{"team": "ml"})
 	fs, _ := types.ListValueFrom(ctx, types.StringType, []string{"datasets"})
 	m := gpuInstanceModel{
-		Name: types.StringValue("n"), Cloud: types.StringValue("lambda"), Region: types.StringNull(),
-		GPUType: types.StringValue("H100_80GB_SXM"), GPUCount: types.Int64Value(8),
-		Image: types.StringValue("lambda-stack-22-04"), SSHKeyIDs: keys, UserData: types.StringValue("#cloud-config"),
-		Tags: tags, MaxPricePerHour: types.Float64Value(30),
+		gpuModel: gpuModel{
+			Name: types.StringValue("n"), Cloud: types.StringValue("lambda"), Region: types.StringNull(),
+			GPUType: types.StringValue("H100_80GB_SXM"), SSHKeyIDs: keys, MaxPricePerHour: types.Float64Value(30),
+		},
+		GPUCount: types.Int64Value(8), Image: types.StringValue("lambda-stack-22-04"), UserData: types.StringValue("#cloud-config"), Tags: tags,
 	}
 	m.Lambda = &lambdaInstanceModel{FileSystemNames: fs, FirewallRulesetIDs: types.ListNull(types.StringType)}
 	got := expandInstanceSpec(ctx, m, &diags)
@@ -50,7 +51,7 @@ func TestExpandInstanceSpecCountsUnknownElements(t *testing.T) {
 	ctx := context.Background()
 	var diags diag.Diagnostics
 	keys := types.SetValueMust(types.StringType, []attr.Value{types.StringUnknown()})
-	got := expandInstanceSpec(ctx, gpuInstanceModel{SSHKeyIDs: keys, Tags: types.MapNull(types.StringType)}, &diags)
+	got := expandInstanceSpec(ctx, gpuInstanceModel{gpuModel: gpuModel{SSHKeyIDs: keys}, Tags: types.MapNull(types.StringType)}, &diags)
 	if diags.HasError() || len(got.SSHKeyIDs) != 1 {
 		t.Errorf("an unknown key id must still count as one key at plan time: %v %v", got.SSHKeyIDs, diags)
 	}
@@ -69,7 +70,7 @@ func TestFlattenInstance(t *testing.T) {
 
 	t.Run("import fills everything the cloud knows", func(t *testing.T) {
 		var diags diag.Diagnostics
-		m := gpuInstanceModel{ID: types.StringValue("i-1"), Cloud: types.StringValue("lambda")}
+		m := gpuInstanceModel{gpuModel: gpuModel{ID: types.StringValue("i-1"), Cloud: types.StringValue("lambda")}}
 		flattenInstance(ctx, inst, &m, &diags)
 		if diags.HasError() {
 			t.Fatal(diags)
@@ -98,7 +99,7 @@ func TestFlattenInstance(t *testing.T) {
 
 	t.Run("the user's spelling of the same type is kept", func(t *testing.T) {
 		var diags diag.Diagnostics
-		m := gpuInstanceModel{GPUType: types.StringValue("gpu_8x_h100_sxm5"), InstanceType: types.StringValue("gpu_8x_h100_sxm5"),
+		m := gpuInstanceModel{gpuModel: gpuModel{GPUType: types.StringValue("gpu_8x_h100_sxm5"), InstanceType: types.StringValue("gpu_8x_h100_sxm5")},
 			Image: types.StringValue("my-image"), UserData: types.StringValue("#cloud-config")}
 		flattenInstance(ctx, inst, &m, &diags)
 		if m.GPUType.ValueString() != "gpu_8x_h100_sxm5" {
@@ -113,7 +114,7 @@ func TestFlattenInstance(t *testing.T) {
 		var diags diag.Diagnostics
 		booting := *inst
 		booting.PublicIP, booting.PrivateIP, booting.SSHHost, booting.Status = "", "", "", clients.StatusPending
-		m := gpuInstanceModel{CreatedAt: types.StringUnknown()}
+		m := gpuInstanceModel{gpuModel: gpuModel{CreatedAt: types.StringUnknown()}}
 		booting.CreatedAt = time.Time{}
 		flattenInstance(ctx, &booting, &m, &diags)
 		if !m.PublicIP.IsNull() || !m.SSHHost.IsNull() || !m.CreatedAt.IsNull() {

@@ -170,8 +170,8 @@ func (r *gpuInstanceResource) ModifyPlan(ctx context.Context, req resource.Modif
 			plan.GPUCount = types.Int64Null()
 		}
 	}
-	if !planCapacityAndPlacement(&plan.CapacityType, deprecatedComputeClass(func(c capacityBlock) types.String { return c.instanceComputeClass(plan) }),
-		plan.Placement != nil && req.State.Raw.IsNull(), func() { r.modifyPlanPlacement(ctx, &plan, resp) }, plan.Cloud, &resp.Diagnostics) {
+	if !plan.planCapacityAndPlacement(deprecatedComputeClass(func(c capacityBlock) types.String { return c.instanceComputeClass(plan) }),
+		req.State.Raw.IsNull(), func() { r.modifyPlanPlacement(ctx, &plan, resp) }, &resp.Diagnostics) {
 		return
 	}
 	cloudName := plan.Cloud.ValueString()
@@ -181,7 +181,7 @@ func (r *gpuInstanceResource) ModifyPlan(ctx context.Context, req resource.Modif
 		return
 	}
 	check := plan
-	check.SSHKeyIDs = fixedCloudKeys(ctx, cloud, plan.Placement != nil, plan.SSHKeyIDs, plan.CapacityType, &resp.Diagnostics)
+	check.SSHKeyIDs = plan.fixedCloudKeys(ctx, cloud, &resp.Diagnostics)
 	resolved, diags := checkOnCloud(ctx, cloud, &check)
 	plan.InstanceType, plan.GPUCount = check.InstanceType, check.GPUCount
 	resp.Diagnostics.Append(diags...)
@@ -244,7 +244,7 @@ func (r *gpuInstanceResource) ModifyPlan(ctx context.Context, req resource.Modif
 				resp.RequiresReplace = append(resp.RequiresReplace, attrPath(field))
 			}
 		}
-		if u.DesiredState != nil || restartsContainer(u, &plan) || lost {
+		if u.DesiredState != nil || restartsContainer(u) || mayRestartContainer(plan) || lost {
 			plan.Status = types.StringUnknown()
 			plan.PublicIP, plan.PrivateIP, plan.SSHHost = types.StringUnknown(), types.StringUnknown(), types.StringUnknown()
 			plan.SSHPort = types.Int64Unknown()
@@ -391,7 +391,7 @@ func (r *gpuInstanceResource) Update(ctx context.Context, req resource.UpdateReq
 		inst, err = cloud.UpdateInstance(ctx, id, update)
 		if err == nil && update.DesiredState != nil {
 			inst, err = waitPowerState(ctx, r.data.cadence(cloud.Name()), cloud, id, *update.DesiredState)
-		} else if err == nil && restartsContainer(update, nil) && plan.DesiredState.ValueString() == clients.DesiredRunning {
+		} else if err == nil && restartsContainer(update) && plan.DesiredState.ValueString() == clients.DesiredRunning {
 			// A new image, environment, registry credential or mount path restarts the
 			// container: wait until it is back.
 			inst, err = waitInstanceReady(ctx, r.data.cadence(cloud.Name()), cloud, id)

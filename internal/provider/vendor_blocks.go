@@ -167,13 +167,24 @@ func blocksUpdate(ctx context.Context, plan, state gpuInstanceModel, u *clients.
 }
 
 // restartsContainer reports that an update restarts the machine's container: a new image or
-// environment, or a block's setting that does (now or, unknown yet, maybe at apply).
-func restartsContainer(u clients.InstanceUpdate, plan *gpuInstanceModel) bool {
+// environment, or a block's setting that does.
+func restartsContainer(u clients.InstanceUpdate) bool {
 	if u.Image != nil || u.Env != nil {
 		return true
 	}
 	for _, v := range vendorBlocks {
-		if b, ok := v.(inPlaceBlock); ok && (b.restarts(u) || (plan != nil && b.settingUnknown(*plan))) {
+		if b, ok := v.(inPlaceBlock); ok && b.restarts(u) {
+			return true
+		}
+	}
+	return false
+}
+
+// mayRestartContainer reports a block's setting changed in place whose new value is known only
+// at apply: the container may restart.
+func mayRestartContainer(plan gpuInstanceModel) bool {
+	for _, v := range vendorBlocks {
+		if b, ok := v.(inPlaceBlock); ok && b.settingUnknown(plan) {
 			return true
 		}
 	}
