@@ -95,15 +95,10 @@ type InstanceSpec struct {
 	// an ErrConflict with an import hint. Zero adopts nothing.
 	AdoptSince time.Time
 
-	Lambda    *LambdaInstanceOptions
-	RunPod    *RunPodInstanceOptions
-	CoreWeave *CoreWeaveInstanceOptions
-}
-
-// LambdaInstanceOptions are Lambda-only launch settings.
-type LambdaInstanceOptions struct {
-	FileSystemNames    []string
-	FirewallRulesetIDs []string
+	// Options are the cloud's own settings, a value of a type from that cloud's package
+	// (runpod.InstanceOptions, lambda.InstanceOptions, coreweave.InstanceOptions); nil when
+	// none. The cloud reads them with OptionsOf.
+	Options any
 }
 
 // Desired power states of a machine that can be stopped without being deleted (RunPod).
@@ -119,13 +114,14 @@ type InstanceUpdate struct {
 	Image *string
 	// DesiredState is DesiredRunning or DesiredStopped.
 	DesiredState *string
-	// RunPod holds changes to RunPod-only settings.
-	RunPod *RunPodInstanceUpdate
+	// Options are changes to the cloud's own settings, a value of a type from that cloud's
+	// package (runpod.InstanceUpdate); nil when none.
+	Options any
 }
 
 // IsZero reports whether the update changes nothing.
 func (u InstanceUpdate) IsZero() bool {
-	return u.Name == nil && u.Env == nil && u.Image == nil && u.DesiredState == nil && (u.RunPod == nil || u.RunPod.IsZero())
+	return u.Name == nil && u.Env == nil && u.Image == nil && u.DesiredState == nil && optionsZero(u.Options)
 }
 
 // Instance is the neutral view of one machine.
@@ -156,9 +152,9 @@ type Instance struct {
 	// ("launched by an earlier apply that was interrupted"); empty for a fresh launch.
 	Adopted string
 
-	Lambda    *LambdaInstanceOptions
-	RunPod    *RunPodInstanceOptions
-	CoreWeave *CoreWeaveInstanceOptions
+	// Options are the cloud's own settings as the machine reports them, a pointer to a value
+	// of a type from that cloud's package (*runpod.InstanceOptions); nil when none.
+	Options any
 }
 
 // Gone reports whether the machine no longer exists for billing purposes.

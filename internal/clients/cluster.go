@@ -63,37 +63,10 @@ type ClusterSpec struct {
 	// after it are adopted, older ones are an ErrConflict with an import hint.
 	AdoptSince time.Time
 
-	CoreWeave *CoreWeaveClusterOptions
-	RunPod    *RunPodClusterOptions
-	Lambda    *LambdaClusterOptions
-}
-
-// CoreWeaveClusterOptions are CKS settings.
-type CoreWeaveClusterOptions struct {
-	KubernetesVersion string
-	// VPCID places the cluster in an existing VPC; empty creates one (and deletes it with
-	// the cluster).
-	VPCID        string
-	Public       bool
-	ComputeClass string // "default" or "spot"
-}
-
-// RunPodClusterOptions are Instant Cluster settings.
-type RunPodClusterOptions struct {
-	ClusterType     string // TRAINING, SLURM, RAY, APPLICATION
-	Image           string
-	Ports           []string
-	Env             map[string]string
-	NetworkVolumeID string
-	ContainerDiskGB int
-}
-
-// LambdaClusterOptions are settings of a Lambda node group.
-type LambdaClusterOptions struct {
-	// FileSystemName is a shared filesystem mounted on every node, created when absent.
-	FileSystemName string
-	Image          string
-	UserData       string
+	// Options are the cloud's own settings, a value of a type from that cloud's package
+	// (coreweave.ClusterOptions, runpod.ClusterOptions, lambda.ClusterOptions); nil when none.
+	// The cloud reads them with OptionsOf.
+	Options any
 }
 
 // ClusterUpdate lists in-place changes; nil fields are left alone.
@@ -156,16 +129,9 @@ type Cluster struct {
 
 	APIServerEndpoint string
 	Kubeconfig        string // sensitive
-	CoreWeave         *CoreWeaveClusterInfo
-}
-
-// CoreWeaveClusterInfo is what a CKS cluster reports beyond the neutral fields.
-type CoreWeaveClusterInfo struct {
-	VPCID             string
-	VPCCreated        bool // the provider made the VPC and deletes it with the cluster
-	KubernetesVersion string
-	Public            bool
-	ComputeClass      string
+	// Options are what the cloud reports beyond the neutral fields, a pointer to a value of a
+	// type from that cloud's package (*coreweave.ClusterInfo); nil when none.
+	Options any
 }
 
 // ClusterNode is one machine of a cluster, in rank order (rank 0 is the head).

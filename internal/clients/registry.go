@@ -51,6 +51,41 @@ type CloudInfo struct {
 	// told at plan time. The cloud's Cloud value implements the kind's interface exactly when
 	// the kind is not listed here (SSHKeyCloud, VolumeCloud, RegistryCredentialCloud).
 	Lacks map[Kind]string
+	// Spot says the cloud's API offers spot capacity (machines it may reclaim, for less).
+	// NoSpotReason is what a user asking a cloud without it for spot is told at plan time
+	// ("Lambda Cloud's API (1.8) has no spot instances: ..."); empty gives a generic sentence.
+	Spot         bool
+	NoSpotReason string
+	// Interconnect names the network between the cloud's machines of an instance type
+	// (InterconnectInfiniBand, InterconnectFabric, InterconnectEthernet), and ClusterInterconnect
+	// the one between the nodes of its clusters of that type. Nil means ethernet for machines,
+	// and the machines' network for clusters.
+	Interconnect        func(instanceType string) string
+	ClusterInterconnect func(instanceType string) string
+}
+
+// The networks between machines (CloudInfo.Interconnect), as each cloud documents them.
+const (
+	InterconnectInfiniBand = "infiniband"
+	InterconnectFabric     = "high_speed_fabric" // a fabric the cloud documents without naming it
+	InterconnectEthernet   = "ethernet"
+)
+
+// MachineInterconnect is the network between a registered cloud's machines of an instance type.
+func MachineInterconnect(cloud, instanceType string) string {
+	if info, ok := registry[cloud]; ok && info.Interconnect != nil {
+		return info.Interconnect(instanceType)
+	}
+	return InterconnectEthernet
+}
+
+// ClusterInterconnect is the network between the nodes of a registered cloud's cluster of an
+// instance type.
+func ClusterInterconnect(cloud, instanceType string) string {
+	if info, ok := registry[cloud]; ok && info.ClusterInterconnect != nil {
+		return info.ClusterInterconnect(instanceType)
+	}
+	return MachineInterconnect(cloud, instanceType)
 }
 
 // Kind is a resource kind that not every cloud can hold.

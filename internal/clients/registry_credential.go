@@ -4,7 +4,7 @@ import "context"
 
 // RegistryCredentialCloud is implemented by clouds that keep credentials for private container
 // registries in the account, for machines that run a private image (RunPod: a pod names the
-// credential in RunPodInstanceOptions.RegistryCredentialID). The provider asks for it with a
+// credential in runpod.InstanceOptions.RegistryCredentialID). The provider asks for it with a
 // type assertion and says at plan time when a cloud has none.
 type RegistryCredentialCloud interface {
 	// CreateRegistryCredential stores a credential. The username and password are write-only:

@@ -2,6 +2,7 @@ package provider
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -11,12 +12,12 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
 )
 
-// Capacity types: on demand, or spot capacity the cloud may reclaim. Only CoreWeave's API offers
-// spot (a NodePool's computeClass Spot). Lambda Cloud API 1.8 has no spot instances, and RunPod's
-// REST v2 document has no interruptible field on pods or clusters, so both refuse spot at plan
-// time until their APIs offer it.
+// Capacity types: on demand, or spot capacity the cloud may reclaim. A cloud says in its
+// registration whether its API offers spot (clients.CloudInfo.Spot) and, when not, why
+// (NoSpotReason); spot on a cloud without it is refused at plan time.
 const (
 	capacityOnDemand = "on_demand"
 	capacitySpot     = "spot"
@@ -24,9 +25,6 @@ const (
 	// preempted): kept in state so that the next plan replaces it, saying why.
 	statusPreempted = "preempted"
 )
-
-// spotClouds are the clouds whose API offers spot capacity.
-var spotClouds = map[string]bool{"coreweave": true}
 
 func capacityTypeAttribute(what string) schema.Attribute {
 	return schema.StringAttribute{
@@ -66,14 +64,12 @@ func plannedCapacityType(configured, computeClass types.String, diags *diag.Diag
 
 // spotRefusal says why a cloud cannot take spot capacity, or "" when it can or none is asked.
 func spotRefusal(cloud string, capacityType types.String) string {
-	if capacityType.ValueString() != capacitySpot || spotClouds[cloud] {
+	info, _ := clients.Lookup(cloud)
+	if capacityType.ValueString() != capacitySpot || info.Spot {
 		return ""
 	}
-	switch cloud {
-	case "lambda":
-		return "Lambda Cloud's API (1.8) has no spot instances: only on-demand capacity."
-	case "runpod":
-		return "RunPod's REST API (v2) has no interruptible pods or clusters: only on-demand capacity (secure or community cloud)."
+	if info.NoSpotReason != "" {
+		return info.NoSpotReason
 	}
 	return displayName(cloud) + " offers no spot capacity."
 }
@@ -82,6 +78,17 @@ func spotRefusal(cloud string, capacityType types.String) string {
 func checkCapacityType(cloud string, capacityType types.String, diags *diag.Diagnostics) {
 	if why := spotRefusal(cloud, capacityType); why != "" {
 		diags.AddAttributeError(path.Root("capacity_type"), "No spot capacity on "+displayName(cloud),
-			why+" Use capacity_type = \"on_demand\", or a cloud with spot capacity (CoreWeave).")
+			why+" Use capacity_type = \"on_demand\", or a cloud with spot capacity ("+strings.Join(spotClouds(), ", ")+").")
 	}
+}
+
+// spotClouds are the display names of the registered clouds whose API offers spot capacity.
+func spotClouds() []string {
+	var out []string
+	for _, name := range clients.Names() {
+		if info, _ := clients.Lookup(name); info.Spot {
+			out = append(out, info.DisplayName)
+		}
+	}
+	return out
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients/coreweave"
 )
 
 // CoreWeave's room on the provider side: the `coreweave {}` blocks of neocloud_gpu_instance (a
@@ -100,22 +101,24 @@ func (coreweaveBlocks) inCluster(m *gpuClusterModel) bool   { return m.CoreWeave
 func (coreweaveBlocks) dropFromCluster(m *gpuClusterModel)  { m.CoreWeave = nil }
 
 // expandInstance: capacity_type = "spot" is the NodePool's compute class.
-func (coreweaveBlocks) expandInstance(_ context.Context, m gpuInstanceModel, spec *clients.InstanceSpec, _ *diag.Diagnostics) {
-	spec.CoreWeave = nil
-	if c := m.CoreWeave; c != nil {
-		spec.CoreWeave = &clients.CoreWeaveInstanceOptions{ClusterID: c.ClusterID.ValueString(), ComputeClass: c.ComputeClass.ValueString()}
-		if m.CapacityType.ValueString() == capacitySpot {
-			spec.CoreWeave.ComputeClass = "spot"
-		}
+func (coreweaveBlocks) expandInstance(_ context.Context, m gpuInstanceModel, _ *diag.Diagnostics) any {
+	c := m.CoreWeave
+	if c == nil {
+		return nil
 	}
+	o := &coreweave.InstanceOptions{ClusterID: c.ClusterID.ValueString(), ComputeClass: c.ComputeClass.ValueString()}
+	if m.CapacityType.ValueString() == capacitySpot {
+		o.ComputeClass = "spot"
+	}
+	return o
 }
 
 // expandCluster: capacity_type = "spot" on CoreWeave is the NodePool's compute class, with or
 // without a block.
-func (coreweaveBlocks) expandCluster(_ context.Context, m gpuClusterModel, spec *clients.ClusterSpec, _ *diag.Diagnostics) {
-	spec.CoreWeave = nil
+func (coreweaveBlocks) expandCluster(_ context.Context, m gpuClusterModel, _ *diag.Diagnostics) any {
+	var o *coreweave.ClusterOptions
 	if c := m.CoreWeave; c != nil {
-		spec.CoreWeave = &clients.CoreWeaveClusterOptions{
+		o = &coreweave.ClusterOptions{
 			KubernetesVersion: c.KubernetesVersion.ValueString(),
 			VPCID:             c.VPCID.ValueString(),
 			Public:            c.Public.ValueBool(),
@@ -123,17 +126,21 @@ func (coreweaveBlocks) expandCluster(_ context.Context, m gpuClusterModel, spec 
 		}
 	}
 	if m.CapacityType.ValueString() == capacitySpot && m.Cloud.ValueString() == "coreweave" {
-		if spec.CoreWeave == nil {
-			spec.CoreWeave = &clients.CoreWeaveClusterOptions{}
+		if o == nil {
+			o = &coreweave.ClusterOptions{}
 		}
-		spec.CoreWeave.ComputeClass = "spot"
+		o.ComputeClass = "spot"
 	}
+	if o == nil {
+		return nil
+	}
+	return o
 }
 
 // flattenInstance records the machine's cluster; compute_class only where it was configured
 // ("default" when left out: not drift).
 func (coreweaveBlocks) flattenInstance(_ context.Context, inst *clients.Instance, m *gpuInstanceModel, _ bool, _ *diag.Diagnostics) {
-	o := inst.CoreWeave
+	o, _ := inst.Options.(*coreweave.InstanceOptions)
 	if o == nil {
 		return
 	}
@@ -149,7 +156,7 @@ func (coreweaveBlocks) flattenInstance(_ context.Context, inst *clients.Instance
 
 // flattenCluster records the CKS cluster's settings; an import fills the block.
 func (coreweaveBlocks) flattenCluster(_ context.Context, c *clients.Cluster, m *gpuClusterModel, importing bool, _ *diag.Diagnostics) {
-	info := c.CoreWeave
+	info, _ := c.Options.(*coreweave.ClusterInfo)
 	if info == nil || (m.CoreWeave == nil && !importing) {
 		return
 	}
@@ -207,9 +214,11 @@ func (coreweaveBlocks) clusterComputeClass(m gpuClusterModel) types.String {
 }
 
 func (coreweaveBlocks) instanceSpot(inst *clients.Instance) bool {
-	return inst.CoreWeave != nil && inst.CoreWeave.ComputeClass == "spot"
+	o, ok := inst.Options.(*coreweave.InstanceOptions)
+	return ok && o.ComputeClass == "spot"
 }
 
 func (coreweaveBlocks) clusterSpot(c *clients.Cluster) bool {
-	return c.CoreWeave != nil && c.CoreWeave.ComputeClass == "spot"
+	info, ok := c.Options.(*coreweave.ClusterInfo)
+	return ok && info.ComputeClass == "spot"
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients/coreweave"
 )
 
 // The coreweave block of a machine goes into the launch; capacity_type = "spot" is the
@@ -20,12 +21,12 @@ func TestCoreWeaveInstanceBlockRoundTrip(t *testing.T) {
 	m := gpuInstanceModel{gpuModel: gpuModel{Name: types.StringValue("n"), Cloud: types.StringValue("coreweave"), GPUType: types.StringValue("H100_80GB_SXM"), CapacityType: types.StringValue(capacitySpot)}}
 	m.CoreWeave = &coreweaveInstanceModel{ClusterID: types.StringValue("cks-1"), ComputeClass: types.StringNull()}
 	spec := expandInstanceSpec(ctx, m, &diags)
-	want := &clients.CoreWeaveInstanceOptions{ClusterID: "cks-1", ComputeClass: "spot"}
-	if !reflect.DeepEqual(spec.CoreWeave, want) || spec.Lambda != nil || spec.RunPod != nil {
-		t.Fatalf("spec options = %+v %+v %+v, want only %+v", spec.CoreWeave, spec.Lambda, spec.RunPod, want)
+	want := &coreweave.InstanceOptions{ClusterID: "cks-1", ComputeClass: "spot"}
+	if !reflect.DeepEqual(spec.Options, want) {
+		t.Fatalf("spec options = %+v, want only %+v", spec.Options, want)
 	}
 
-	node := &clients.Instance{ID: "np-1", Cloud: "coreweave", Status: clients.StatusRunning, CoreWeave: spec.CoreWeave}
+	node := &clients.Instance{ID: "np-1", Cloud: "coreweave", Status: clients.StatusRunning, Options: spec.Options}
 	back := m
 	block := *m.CoreWeave
 	back.CoreWeave = &block
@@ -77,20 +78,20 @@ func TestCoreWeaveClusterBlock(t *testing.T) {
 	m := gpuClusterModel{gpuModel: gpuModel{Name: types.StringValue("c"), Cloud: types.StringValue("coreweave"), GPUType: types.StringValue("H100_80GB_SXM"), CapacityType: types.StringValue(capacityOnDemand)}}
 	m.CoreWeave = &coreweaveClusterModel{KubernetesVersion: types.StringValue("v1.35"), VPCID: types.StringValue("vpc-1"), Public: types.BoolValue(true), ComputeClass: types.StringNull()}
 	spec := expandClusterSpec(ctx, m, &diags)
-	want := &clients.CoreWeaveClusterOptions{KubernetesVersion: "v1.35", VPCID: "vpc-1", Public: true}
-	if !reflect.DeepEqual(spec.CoreWeave, want) || spec.Lambda != nil || spec.RunPod != nil {
-		t.Fatalf("spec options = %+v %+v %+v, want only %+v", spec.CoreWeave, spec.Lambda, spec.RunPod, want)
+	want := &coreweave.ClusterOptions{KubernetesVersion: "v1.35", VPCID: "vpc-1", Public: true}
+	if !reflect.DeepEqual(spec.Options, want) {
+		t.Fatalf("spec options = %+v, want only %+v", spec.Options, want)
 	}
 	spot := gpuClusterModel{gpuModel: gpuModel{Cloud: types.StringValue("coreweave"), CapacityType: types.StringValue(capacitySpot)}}
-	if s := expandClusterSpec(ctx, spot, &diags); s.CoreWeave == nil || s.CoreWeave.ComputeClass != "spot" {
-		t.Errorf("spot without a block: %+v", s.CoreWeave)
+	if s := expandClusterSpec(ctx, spot, &diags); cwClusterOpts(s.Options) == nil || cwClusterOpts(s.Options).ComputeClass != "spot" {
+		t.Errorf("spot without a block: %+v", cwClusterOpts(s.Options))
 	}
-	if s := expandClusterSpec(ctx, onCloud(spot, "runpod"), &diags); s.CoreWeave != nil {
-		t.Errorf("spot on another cloud is not CoreWeave's: %+v", s.CoreWeave)
+	if s := expandClusterSpec(ctx, onCloud(spot, "runpod"), &diags); cwClusterOpts(s.Options) != nil {
+		t.Errorf("spot on another cloud is not CoreWeave's: %+v", cwClusterOpts(s.Options))
 	}
 
 	cks := &clients.Cluster{ID: "cks-1", Cloud: "coreweave", Status: clients.ClusterRunning,
-		CoreWeave: &clients.CoreWeaveClusterInfo{KubernetesVersion: "v1.35", VPCID: "vpc-1", Public: true, ComputeClass: "spot"}}
+		Options: &coreweave.ClusterInfo{KubernetesVersion: "v1.35", VPCID: "vpc-1", Public: true, ComputeClass: "spot"}}
 	back := m
 	block := *m.CoreWeave
 	back.CoreWeave = &block

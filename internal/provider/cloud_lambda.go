@@ -13,6 +13,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients/lambda"
 )
 
 // Lambda Cloud's room on the provider side: the `lambda {}` blocks of neocloud_gpu_instance
@@ -87,31 +88,32 @@ func (lambdaBlocks) inCluster(m *gpuClusterModel) bool   { return m.Lambda != ni
 func (lambdaBlocks) dropFromCluster(m *gpuClusterModel)  { m.Lambda = nil }
 func (lambdaBlocks) settleCluster(*gpuClusterModel)      {}
 
-func (lambdaBlocks) expandInstance(ctx context.Context, m gpuInstanceModel, spec *clients.InstanceSpec, diags *diag.Diagnostics) {
-	spec.Lambda = nil
-	if m.Lambda != nil {
-		spec.Lambda = &clients.LambdaInstanceOptions{
-			FileSystemNames:    stringsFromList(ctx, m.Lambda.FileSystemNames, diags),
-			FirewallRulesetIDs: stringsFromList(ctx, m.Lambda.FirewallRulesetIDs, diags),
-		}
+func (lambdaBlocks) expandInstance(ctx context.Context, m gpuInstanceModel, diags *diag.Diagnostics) any {
+	if m.Lambda == nil {
+		return nil
+	}
+	return &lambda.InstanceOptions{
+		FileSystemNames:    stringsFromList(ctx, m.Lambda.FileSystemNames, diags),
+		FirewallRulesetIDs: stringsFromList(ctx, m.Lambda.FirewallRulesetIDs, diags),
 	}
 }
 
-func (lambdaBlocks) expandCluster(_ context.Context, m gpuClusterModel, spec *clients.ClusterSpec, _ *diag.Diagnostics) {
-	spec.Lambda = nil
-	if l := m.Lambda; l != nil {
-		spec.Lambda = &clients.LambdaClusterOptions{
-			FileSystemName: l.FileSystemName.ValueString(),
-			Image:          l.Image.ValueString(),
-			UserData:       l.UserData.ValueString(),
-		}
+func (lambdaBlocks) expandCluster(_ context.Context, m gpuClusterModel, _ *diag.Diagnostics) any {
+	l := m.Lambda
+	if l == nil {
+		return nil
+	}
+	return &lambda.ClusterOptions{
+		FileSystemName: l.FileSystemName.ValueString(),
+		Image:          l.Image.ValueString(),
+		UserData:       l.UserData.ValueString(),
 	}
 }
 
 // flattenInstance records the instance's filesystems and firewall rulesets; an instance with
 // neither, launched without the block, grows none (that would be drift).
 func (lambdaBlocks) flattenInstance(ctx context.Context, inst *clients.Instance, m *gpuInstanceModel, _ bool, diags *diag.Diagnostics) {
-	o := inst.Lambda
+	o, _ := inst.Options.(*lambda.InstanceOptions)
 	if o != nil && (m.Lambda != nil || len(o.FileSystemNames) > 0 || len(o.FirewallRulesetIDs) > 0) {
 		m.Lambda = &lambdaInstanceModel{
 			FileSystemNames:    listOrNull(ctx, o.FileSystemNames, diags),

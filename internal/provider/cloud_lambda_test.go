@@ -9,6 +9,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients/lambda"
 )
 
 func stringList(t *testing.T, xs ...string) types.List {
@@ -28,12 +29,12 @@ func TestLambdaInstanceBlockRoundTrip(t *testing.T) {
 	m := gpuInstanceModel{gpuModel: gpuModel{Name: types.StringValue("n"), Cloud: types.StringValue("lambda"), GPUType: types.StringValue("H100_80GB_SXM")}}
 	m.Lambda = &lambdaInstanceModel{FileSystemNames: stringList(t, "datasets"), FirewallRulesetIDs: stringList(t, "fw1", "fw2")}
 	spec := expandInstanceSpec(ctx, m, &diags)
-	want := &clients.LambdaInstanceOptions{FileSystemNames: []string{"datasets"}, FirewallRulesetIDs: []string{"fw1", "fw2"}}
-	if !reflect.DeepEqual(spec.Lambda, want) || spec.RunPod != nil || spec.CoreWeave != nil {
-		t.Fatalf("spec options = %+v %+v %+v, want only %+v", spec.Lambda, spec.RunPod, spec.CoreWeave, want)
+	want := &lambda.InstanceOptions{FileSystemNames: []string{"datasets"}, FirewallRulesetIDs: []string{"fw1", "fw2"}}
+	if !reflect.DeepEqual(spec.Options, want) {
+		t.Fatalf("spec options = %+v, want only %+v", spec.Options, want)
 	}
 
-	inst := &clients.Instance{ID: "i-1", Cloud: "lambda", Status: clients.StatusRunning, Lambda: spec.Lambda}
+	inst := &clients.Instance{ID: "i-1", Cloud: "lambda", Status: clients.StatusRunning, Options: spec.Options}
 	back := m
 	back.Lambda = &lambdaInstanceModel{}
 	flattenInstance(ctx, inst, &back, &diags)
@@ -51,7 +52,7 @@ func TestLambdaInstanceBlockImportAndLeftOut(t *testing.T) {
 	ctx := context.Background()
 	var diags diag.Diagnostics
 	inst := &clients.Instance{ID: "i-1", Cloud: "lambda", Status: clients.StatusRunning,
-		Lambda: &clients.LambdaInstanceOptions{FileSystemNames: []string{"datasets"}}}
+		Options: &lambda.InstanceOptions{FileSystemNames: []string{"datasets"}}}
 
 	imported := gpuInstanceModel{gpuModel: gpuModel{ID: types.StringValue("i-1"), Cloud: types.StringValue("lambda")}}
 	flattenInstance(ctx, inst, &imported, &diags)
@@ -60,7 +61,7 @@ func TestLambdaInstanceBlockImportAndLeftOut(t *testing.T) {
 	}
 
 	bare := *inst
-	bare.Lambda = &clients.LambdaInstanceOptions{}
+	bare.Options = &lambda.InstanceOptions{}
 	leftOut := gpuInstanceModel{gpuModel: gpuModel{GPUType: types.StringValue("H100_80GB_SXM")}}
 	flattenInstance(ctx, &bare, &leftOut, &diags)
 	if leftOut.Lambda != nil {
@@ -79,9 +80,9 @@ func TestLambdaClusterBlock(t *testing.T) {
 	m := gpuClusterModel{gpuModel: gpuModel{Name: types.StringValue("c"), Cloud: types.StringValue("lambda"), GPUType: types.StringValue("H100_80GB_SXM")}}
 	m.Lambda = &lambdaClusterModel{FileSystemName: types.StringValue("shared"), Image: types.StringValue("lambda-stack-22-04"), UserData: types.StringNull()}
 	spec := expandClusterSpec(ctx, m, &diags)
-	want := &clients.LambdaClusterOptions{FileSystemName: "shared", Image: "lambda-stack-22-04"}
-	if !reflect.DeepEqual(spec.Lambda, want) || spec.RunPod != nil || spec.CoreWeave != nil {
-		t.Fatalf("spec options = %+v %+v %+v, want only %+v", spec.Lambda, spec.RunPod, spec.CoreWeave, want)
+	want := &lambda.ClusterOptions{FileSystemName: "shared", Image: "lambda-stack-22-04"}
+	if !reflect.DeepEqual(spec.Options, want) {
+		t.Fatalf("spec options = %+v, want only %+v", spec.Options, want)
 	}
 
 	c := &clients.Cluster{ID: "c", Cloud: "lambda", Name: "c", Status: clients.ClusterRunning, NodeCount: 1, GPUsPerNode: 8, InstanceType: "gpu_8x_h100_sxm5"}

@@ -15,6 +15,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients/runpod"
 )
 
 // RunPod's room on the provider side: the `runpod {}` blocks of neocloud_gpu_instance (a pod:
@@ -86,7 +87,7 @@ func (runpodBlocks) instanceBlock() schema.Block {
 				Optional:            true,
 				Computed:            true,
 				MarkdownDescription: "`SECURE` (RunPod's data centers, the default) or `COMMUNITY` (cheaper, community-hosted). A change replaces the pod.",
-				Validators:          []validator.String{stringvalidator.OneOf(clients.RunPodCloudSecure, clients.RunPodCloudCommunity)},
+				Validators:          []validator.String{stringvalidator.OneOf(runpod.CloudSecure, runpod.CloudCommunity)},
 				PlanModifiers:       defaultedStr,
 			},
 			"ports": schema.ListAttribute{
@@ -167,16 +168,19 @@ func (runpodBlocks) inCluster(m *gpuClusterModel) bool   { return m.RunPod != ni
 func (runpodBlocks) dropFromCluster(m *gpuClusterModel)  { m.RunPod = nil }
 func (runpodBlocks) settleCluster(*gpuClusterModel)      {}
 
-func (runpodBlocks) expandInstance(ctx context.Context, m gpuInstanceModel, spec *clients.InstanceSpec, diags *diag.Diagnostics) {
-	spec.RunPod = expandRunPodOptions(ctx, m.RunPod, diags)
+func (runpodBlocks) expandInstance(ctx context.Context, m gpuInstanceModel, diags *diag.Diagnostics) any {
+	if o := expandRunPodOptions(ctx, m.RunPod, diags); o != nil {
+		return o
+	}
+	return nil
 }
 
 // expandRunPodOptions turns the runpod block into the neutral options.
-func expandRunPodOptions(ctx context.Context, r *runpodInstanceModel, diags *diag.Diagnostics) *clients.RunPodInstanceOptions {
+func expandRunPodOptions(ctx context.Context, r *runpodInstanceModel, diags *diag.Diagnostics) *runpod.InstanceOptions {
 	if r == nil {
 		return nil
 	}
-	o := &clients.RunPodInstanceOptions{
+	o := &runpod.InstanceOptions{
 		Image:           r.Image.ValueString(),
 		CloudType:       r.CloudType.ValueString(),
 		TemplateID:      r.TemplateID.ValueString(),
@@ -195,23 +199,24 @@ func expandRunPodOptions(ctx context.Context, r *runpodInstanceModel, diags *dia
 	return o
 }
 
-func (runpodBlocks) expandCluster(ctx context.Context, m gpuClusterModel, spec *clients.ClusterSpec, diags *diag.Diagnostics) {
-	spec.RunPod = nil
-	if r := m.RunPod; r != nil {
-		spec.RunPod = &clients.RunPodClusterOptions{
-			ClusterType:     r.ClusterType.ValueString(),
-			Image:           r.Image.ValueString(),
-			Ports:           stringsFromList(ctx, r.Ports, diags),
-			Env:             stringMap(ctx, r.Env, diags),
-			NetworkVolumeID: r.NetworkVolumeID.ValueString(),
-			ContainerDiskGB: int(r.ContainerDiskGB.ValueInt64()),
-		}
+func (runpodBlocks) expandCluster(ctx context.Context, m gpuClusterModel, diags *diag.Diagnostics) any {
+	r := m.RunPod
+	if r == nil {
+		return nil
+	}
+	return &runpod.ClusterOptions{
+		ClusterType:     r.ClusterType.ValueString(),
+		Image:           r.Image.ValueString(),
+		Ports:           stringsFromList(ctx, r.Ports, diags),
+		Env:             stringMap(ctx, r.Env, diags),
+		NetworkVolumeID: r.NetworkVolumeID.ValueString(),
+		ContainerDiskGB: int(r.ContainerDiskGB.ValueInt64()),
 	}
 }
 
 func (runpodBlocks) flattenInstance(ctx context.Context, inst *clients.Instance, m *gpuInstanceModel, importing bool, diags *diag.Diagnostics) {
-	if inst.RunPod != nil && (m.RunPod != nil || importing) {
-		m.RunPod = flattenRunPodOptions(ctx, inst.RunPod, m.RunPod, diags)
+	if o, _ := inst.Options.(*runpod.InstanceOptions); o != nil && (m.RunPod != nil || importing) {
+		m.RunPod = flattenRunPodOptions(ctx, o, m.RunPod, diags)
 	} else if r := m.RunPod; r != nil {
 		// Placed on another cloud: the block's RunPod defaults never came to be.
 		r.CloudType, r.VolumeMountPath = nullIfUnknown(r.CloudType), nullIfUnknown(r.VolumeMountPath)
@@ -226,7 +231,7 @@ func (runpodBlocks) flattenInstance(ctx context.Context, inst *clients.Instance,
 // start_ssh are not reported back and keep their configured value. On a pod made from a
 // template, a setting left out of the configuration that the template supplied (its image,
 // ports, volume, registry credential) stays null: it is the template's, not drift.
-func flattenRunPodOptions(ctx context.Context, o *clients.RunPodInstanceOptions, prior *runpodInstanceModel, diags *diag.Diagnostics) *runpodInstanceModel {
+func flattenRunPodOptions(ctx context.Context, o *runpod.InstanceOptions, prior *runpodInstanceModel, diags *diag.Diagnostics) *runpodInstanceModel {
 	r := &runpodInstanceModel{TemplateID: types.StringNull(), StartSSH: types.BoolNull()}
 	if prior != nil {
 		r.TemplateID = nullIfUnknown(prior.TemplateID)
@@ -303,7 +308,7 @@ func (runpodBlocks) instanceUpdate(ctx context.Context, plan, state gpuInstanceM
 			u.Env = map[string]string{} // removing every variable
 		}
 	}
-	var ru clients.RunPodInstanceUpdate
+	var ru runpod.InstanceUpdate
 	if m := p.VolumeMountPath; !m.IsNull() && !m.IsUnknown() && !m.Equal(s.VolumeMountPath) {
 		ru.VolumeMountPath = m.ValueStringPointer()
 	}
@@ -313,12 +318,15 @@ func (runpodBlocks) instanceUpdate(ctx context.Context, plan, state gpuInstanceM
 		ru.RegistryCredentialID = &id
 	}
 	if !ru.IsZero() {
-		u.RunPod = &ru
+		u.Options = &ru
 	}
 }
 
 // restarts: a new registry credential or mount path restarts the container.
-func (runpodBlocks) restarts(u clients.InstanceUpdate) bool { return u.RunPod != nil }
+func (runpodBlocks) restarts(u clients.InstanceUpdate) bool {
+	_, ok := u.Options.(*runpod.InstanceUpdate)
+	return ok
+}
 
 // settingUnknown reports a RunPod setting changed in place whose new value is known only at
 // apply (a registry credential created in the same run): the container may restart.
@@ -327,24 +335,31 @@ func (runpodBlocks) settingUnknown(plan gpuInstanceModel) bool {
 }
 
 // imageInBlock: a pod's image is its container image, held in the runpod block.
-func (runpodBlocks) imageInBlock(inst *clients.Instance) bool { return inst.RunPod != nil }
+func (runpodBlocks) imageInBlock(inst *clients.Instance) bool {
+	o, _ := inst.Options.(*runpod.InstanceOptions)
+	return o != nil
+}
 
-func (runpodBlocks) echo(spec clients.InstanceSpec, inst *clients.Instance) {
-	inst.RunPod = spec.RunPod
+// echo: the RunPod settings asked for, as the pod would report them.
+func (runpodBlocks) echo(ctx context.Context, plan gpuInstanceModel, inst *clients.Instance, diags *diag.Diagnostics) {
+	if o := expandRunPodOptions(ctx, plan.RunPod, diags); o != nil {
+		inst.Options = o
+	}
 }
 
 // references keeps in spec the template and registry credential that RunPod should check at
 // plan time: on an existing pod only those that change (a template deleted after the pod was
 // made from it must not block every later plan), and none known only at apply.
 func (runpodBlocks) references(plan gpuInstanceModel, state *gpuInstanceModel, unknown map[string]bool, spec *clients.InstanceSpec) bool {
-	if spec.RunPod == nil {
+	o, _ := spec.Options.(*runpod.InstanceOptions)
+	if o == nil {
 		return false
 	}
 	if unknown["runpod.template_id"] || (state != nil && state.RunPod != nil && plan.RunPod.TemplateID.Equal(state.RunPod.TemplateID)) {
-		spec.RunPod.TemplateID = ""
+		o.TemplateID = ""
 	}
 	if unknown["runpod.registry_credential_id"] || (state != nil && state.RunPod != nil && plan.RunPod.RegistryCredentialID.Equal(state.RunPod.RegistryCredentialID)) {
-		spec.RunPod.RegistryCredentialID = ""
+		o.RegistryCredentialID = ""
 	}
-	return spec.RunPod.TemplateID != "" || spec.RunPod.RegistryCredentialID != ""
+	return o.TemplateID != "" || o.RegistryCredentialID != ""
 }

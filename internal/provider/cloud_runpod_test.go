@@ -9,6 +9,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients/lambda"
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients/runpod"
 )
 
 // fullRunPodBlock is a runpod block with every setting known.
@@ -34,18 +36,18 @@ func TestRunPodInstanceBlockRoundTrip(t *testing.T) {
 	m.RunPod = fullRunPodBlock(t)
 	spec := expandInstanceSpec(ctx, m, &diags)
 	yes := true
-	want := &clients.RunPodInstanceOptions{
+	want := &runpod.InstanceOptions{
 		Image: "runpod/pytorch:2.4.0", CloudType: "SECURE", Ports: []string{"22/tcp"}, Env: map[string]string{"HF_TOKEN": "x"},
 		ContainerDiskGB: 50, VolumeGB: 20, VolumeMountPath: "/workspace", StartSSH: &yes, RegistryCredentialID: "reg1",
 	}
-	if !reflect.DeepEqual(spec.RunPod, want) || spec.Lambda != nil || spec.CoreWeave != nil {
-		t.Fatalf("spec options = %+v %+v %+v, want only %+v", spec.RunPod, spec.Lambda, spec.CoreWeave, want)
+	if !reflect.DeepEqual(spec.Options, want) {
+		t.Fatalf("spec options = %+v, want only %+v", spec.Options, want)
 	}
-	pod := *spec.RunPod
+	pod := *runpodOpts(spec.Options)
 	pod.StartSSH = nil // not reported back
 	back := m
 	back.RunPod = fullRunPodBlock(t)
-	flattenInstance(ctx, &clients.Instance{ID: "p1", Cloud: "runpod", Status: clients.StatusRunning, Image: pod.Image, RunPod: &pod}, &back, &diags)
+	flattenInstance(ctx, &clients.Instance{ID: "p1", Cloud: "runpod", Status: clients.StatusRunning, Image: pod.Image, Options: &pod}, &back, &diags)
 	if diags.HasError() {
 		t.Fatal(diags)
 	}
@@ -63,7 +65,7 @@ func TestRunPodInstanceBlockImportLeftOutAndPlacedElsewhere(t *testing.T) {
 	ctx := context.Background()
 	var diags diag.Diagnostics
 	pod := &clients.Instance{ID: "p1", Cloud: "runpod", Status: clients.StatusRunning,
-		RunPod: &clients.RunPodInstanceOptions{Image: "img", CloudType: "SECURE", ContainerDiskGB: 50, VolumeMountPath: "/workspace"}}
+		Options: &runpod.InstanceOptions{Image: "img", CloudType: "SECURE", ContainerDiskGB: 50, VolumeMountPath: "/workspace"}}
 
 	imported := gpuInstanceModel{gpuModel: gpuModel{ID: types.StringValue("p1"), Cloud: types.StringValue("runpod")}}
 	flattenInstance(ctx, pod, &imported, &diags)
@@ -82,7 +84,7 @@ func TestRunPodInstanceBlockImportLeftOutAndPlacedElsewhere(t *testing.T) {
 		Image: types.StringValue("img"), CloudType: types.StringUnknown(), VolumeMountPath: types.StringUnknown(),
 		RegistryCredentialID: types.StringUnknown(), ContainerDiskGB: types.Int64Unknown(),
 	}
-	flattenInstance(ctx, &clients.Instance{ID: "i-1", Cloud: "lambda", Status: clients.StatusRunning, Lambda: &clients.LambdaInstanceOptions{}}, &placed, &diags)
+	flattenInstance(ctx, &clients.Instance{ID: "i-1", Cloud: "lambda", Status: clients.StatusRunning, Options: &lambda.InstanceOptions{}}, &placed, &diags)
 	r := placed.RunPod
 	if r == nil || !r.CloudType.IsNull() || !r.VolumeMountPath.IsNull() || !r.RegistryCredentialID.IsNull() || !r.ContainerDiskGB.IsNull() || r.Image.ValueString() != "img" {
 		t.Errorf("placed on Lambda, the runpod block must keep what was configured and null its defaults: %+v", r)
@@ -100,9 +102,9 @@ func TestRunPodClusterBlock(t *testing.T) {
 	m.RunPod = &runpodClusterModel{ClusterType: types.StringValue("SLURM"), Image: types.StringValue("img"), Ports: stringList(t, "22/tcp"),
 		Env: types.MapNull(types.StringType), NetworkVolumeID: types.StringNull(), ContainerDiskGB: types.Int64Value(40)}
 	spec := expandClusterSpec(ctx, m, &diags)
-	want := &clients.RunPodClusterOptions{ClusterType: "SLURM", Image: "img", Ports: []string{"22/tcp"}, ContainerDiskGB: 40}
-	if !reflect.DeepEqual(spec.RunPod, want) || spec.Lambda != nil || spec.CoreWeave != nil {
-		t.Fatalf("spec options = %+v %+v %+v, want only %+v", spec.RunPod, spec.Lambda, spec.CoreWeave, want)
+	want := &runpod.ClusterOptions{ClusterType: "SLURM", Image: "img", Ports: []string{"22/tcp"}, ContainerDiskGB: 40}
+	if !reflect.DeepEqual(spec.Options, want) {
+		t.Fatalf("spec options = %+v, want only %+v", spec.Options, want)
 	}
 	c := &clients.Cluster{ID: "c", Cloud: "runpod", Status: clients.ClusterRunning}
 	flattenCluster(ctx, c, &m, &diags)
@@ -124,21 +126,21 @@ func TestRunPodReferencesToCheck(t *testing.T) {
 	var diags diag.Diagnostics
 	plan := gpuInstanceModel{}
 	plan.RunPod = &runpodInstanceModel{TemplateID: types.StringValue("tpl"), RegistryCredentialID: types.StringValue("reg1")}
-	spec := expandInstanceSpec(ctx, plan, &diags)
-	if !referencesToCheck(plan, nil, &spec) || spec.RunPod.TemplateID != "tpl" || spec.RunPod.RegistryCredentialID != "reg1" {
-		t.Errorf("a new pod checks both references: %+v", spec.RunPod)
+	spec := expandInstanceSpecOn(ctx, plan, "runpod", &diags)
+	if !referencesToCheck(plan, nil, &spec) || runpodOpts(spec.Options).TemplateID != "tpl" || runpodOpts(spec.Options).RegistryCredentialID != "reg1" {
+		t.Errorf("a new pod checks both references: %+v", spec.Options)
 	}
 	state := plan
 	state.RunPod = &runpodInstanceModel{TemplateID: types.StringValue("tpl"), RegistryCredentialID: types.StringValue("reg0")}
-	spec = expandInstanceSpec(ctx, plan, &diags)
-	if !referencesToCheck(plan, &state, &spec) || spec.RunPod.TemplateID != "" || spec.RunPod.RegistryCredentialID != "reg1" {
-		t.Errorf("only the changed credential is checked: %+v", spec.RunPod)
+	spec = expandInstanceSpecOn(ctx, plan, "runpod", &diags)
+	if !referencesToCheck(plan, &state, &spec) || runpodOpts(spec.Options).TemplateID != "" || runpodOpts(spec.Options).RegistryCredentialID != "reg1" {
+		t.Errorf("only the changed credential is checked: %+v", spec.Options)
 	}
 	unknown := gpuInstanceModel{}
 	unknown.RunPod = &runpodInstanceModel{TemplateID: types.StringUnknown(), RegistryCredentialID: types.StringNull()}
-	spec = expandInstanceSpec(ctx, unknown, &diags)
+	spec = expandInstanceSpecOn(ctx, unknown, "runpod", &diags)
 	if referencesToCheck(unknown, nil, &spec) {
-		t.Errorf("a template known only at apply is checked then: %+v", spec.RunPod)
+		t.Errorf("a template known only at apply is checked then: %+v", spec.Options)
 	}
 	if noBlock := (gpuInstanceModel{}); referencesToCheck(noBlock, nil, &clients.InstanceSpec{}) {
 		t.Error("a machine without a runpod block refers to nothing")
@@ -149,7 +151,7 @@ func TestRunPodReferencesToCheck(t *testing.T) {
 // at apply; a pod launched with its answer lost is recorded with its runpod options.
 func TestRunPodRestartsAndEcho(t *testing.T) {
 	path := "/data"
-	if !restartsContainer(clients.InstanceUpdate{RunPod: &clients.RunPodInstanceUpdate{VolumeMountPath: &path}}) {
+	if !restartsContainer(clients.InstanceUpdate{Options: &runpod.InstanceUpdate{VolumeMountPath: &path}}) {
 		t.Error("a new mount path restarts the container")
 	}
 	plan := gpuInstanceModel{}
@@ -160,11 +162,14 @@ func TestRunPodRestartsAndEcho(t *testing.T) {
 	if mayRestartContainer(gpuInstanceModel{}) {
 		t.Error("nothing changed, nothing restarts")
 	}
-	opts := &clients.RunPodInstanceOptions{Image: "img"}
+	ctx := context.Background()
+	var diags diag.Diagnostics
+	asked := gpuInstanceModel{}
+	asked.RunPod = &runpodInstanceModel{Image: types.StringValue("img")}
 	inst := &clients.Instance{}
-	echoBlocks(clients.InstanceSpec{RunPod: opts}, inst)
-	if inst.RunPod != opts || !imageInBlock(inst) {
-		t.Errorf("the launch in doubt must carry its runpod options: %+v", inst.RunPod)
+	echoBlocks(ctx, asked, inst, &diags)
+	if o := runpodOpts(inst.Options); o == nil || o.Image != "img" || !imageInBlock(inst) || diags.HasError() {
+		t.Errorf("the launch in doubt must carry its runpod options: %+v", inst.Options)
 	}
 }
 
@@ -188,7 +193,7 @@ func TestRunPodBlockOnAnotherCloudRefused(t *testing.T) {
 func TestFlattenRunPodOptionsTemplateSettingsAreNotDrift(t *testing.T) {
 	ctx := context.Background()
 	var diags diag.Diagnostics
-	pod := &clients.RunPodInstanceOptions{
+	pod := &runpod.InstanceOptions{
 		Image: "runpod/pytorch:2.4.0", Ports: []string{"22/tcp"}, VolumeGB: 20, VolumeMountPath: "/workspace",
 		RegistryCredentialID: "reg1", CloudType: "SECURE", ContainerDiskGB: 50,
 	}
@@ -237,21 +242,21 @@ func TestInstanceUpdateRunPodSettings(t *testing.T) {
 	state := model(block(types.StringValue("/workspace"), types.StringValue("reg1"), types.StringNull()))
 
 	u := instanceUpdate(ctx, model(block(types.StringValue("/data"), types.StringValue("reg2"), types.StringNull())), state, &diags)
-	if u.RunPod == nil || *u.RunPod.VolumeMountPath != "/data" || *u.RunPod.RegistryCredentialID != "reg2" || u.Image != nil || u.Env != nil {
-		t.Errorf("update %+v %+v", u, u.RunPod)
+	if runpodUpdate(u) == nil || *runpodUpdate(u).VolumeMountPath != "/data" || *runpodUpdate(u).RegistryCredentialID != "reg2" || u.Image != nil || u.Env != nil {
+		t.Errorf("update %+v %+v", u, runpodUpdate(u))
 	}
 	u = instanceUpdate(ctx, model(block(types.StringValue("/workspace"), types.StringNull(), types.StringNull())), state, &diags)
-	if u.RunPod == nil || u.RunPod.VolumeMountPath != nil || *u.RunPod.RegistryCredentialID != "" {
-		t.Errorf("removing the credential: %+v", u.RunPod)
+	if runpodUpdate(u) == nil || runpodUpdate(u).VolumeMountPath != nil || *runpodUpdate(u).RegistryCredentialID != "" {
+		t.Errorf("removing the credential: %+v", runpodUpdate(u))
 	}
 	templated := model(block(types.StringValue("/workspace"), types.StringValue("reg1"), types.StringValue("tpl")))
 	u = instanceUpdate(ctx, model(block(types.StringValue("/workspace"), types.StringNull(), types.StringValue("tpl"))), templated, &diags)
-	if u.RunPod != nil {
-		t.Errorf("the template's credential was removed: %+v", u.RunPod)
+	if runpodUpdate(u) != nil {
+		t.Errorf("the template's credential was removed: %+v", runpodUpdate(u))
 	}
 	u = instanceUpdate(ctx, model(block(types.StringUnknown(), types.StringUnknown(), types.StringNull())), state, &diags)
-	if u.RunPod != nil || !u.IsZero() {
-		t.Errorf("unknown values are not changes yet: %+v", u.RunPod)
+	if runpodUpdate(u) != nil || !u.IsZero() {
+		t.Errorf("unknown values are not changes yet: %+v", runpodUpdate(u))
 	}
 	if diags.HasError() {
 		t.Fatal(diags)

@@ -70,8 +70,14 @@ func anyUnknown(vs ...attr.Value) attr.Value {
 	return types.StringNull()
 }
 
-// expandClusterSpec turns a plan into the neutral cluster request.
+// expandClusterSpec turns a plan into the neutral cluster request for the plan's cloud.
 func expandClusterSpec(ctx context.Context, m gpuClusterModel, diags *diag.Diagnostics) clients.ClusterSpec {
+	return expandClusterSpecOn(ctx, m, m.Cloud.ValueString(), diags)
+}
+
+// expandClusterSpecOn turns a plan into the neutral cluster request for one cloud: that cloud's
+// settings block becomes the spec's Options.
+func expandClusterSpecOn(ctx context.Context, m gpuClusterModel, cloud string, diags *diag.Diagnostics) clients.ClusterSpec {
 	spec := clients.ClusterSpec{
 		Name:        m.Name.ValueString(),
 		Region:      m.Region.ValueString(),
@@ -80,15 +86,8 @@ func expandClusterSpec(ctx context.Context, m gpuClusterModel, diags *diag.Diagn
 		NodeCount:   int(m.NodeCount.ValueInt64()),
 		SSHKeyIDs:   stringsFromSet(ctx, m.SSHKeyIDs, diags),
 	}
-	expandClusterBlocks(ctx, m, &spec, diags)
+	spec.Options = clusterOptions(ctx, m, cloud, diags)
 	return spec
-}
-
-// expandClusterBlocks sets every cloud's options in a cluster spec from its block.
-func expandClusterBlocks(ctx context.Context, m gpuClusterModel, spec *clients.ClusterSpec, diags *diag.Diagnostics) {
-	for _, v := range vendorBlocks {
-		v.expandCluster(ctx, m, spec, diags)
-	}
 }
 
 // flattenCluster writes what the cloud reports into the model. Settings the cloud does not

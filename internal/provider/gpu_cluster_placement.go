@@ -157,7 +157,10 @@ func (r *gpuClusterResource) createPlaced(ctx context.Context, plan *gpuClusterM
 			continue
 		}
 		looked[c.cloud.Name()] = true
-		found, err := f.FindCluster(ctx, spec)
+		fs := spec
+		var d diag.Diagnostics
+		fs.Options = clusterOptions(ctx, *plan, c.cloud.Name(), &d)
+		found, err := f.FindCluster(ctx, fs)
 		if err != nil {
 			return placedCluster{}, fmt.Errorf("%s: looking for a cluster an interrupted apply may have left: %w", displayName(c.cloud.Name()), err)
 		}
@@ -197,7 +200,7 @@ func (r *gpuClusterResource) createPlaced(ctx context.Context, plan *gpuClusterM
 		s.SSHKeyIDs = keysOnCloud(ctx, c.cloud, spec.SSHKeyIDs)
 		p := onCloud(*plan, c.cloud.Name())
 		var d diag.Diagnostics
-		expandClusterBlocks(ctx, p, &s, &d)
+		s.Options = clusterOptions(ctx, p, c.cloud.Name(), &d)
 		tflog.Info(ctx, "placing cluster", map[string]any{"cloud": c.cloud.Name(), "region": c.region, "instance_type": c.resolved.Name, "nodes": s.NodeCount})
 		cluster, err := cc.CreateCluster(ctx, s)
 		accepted := false // the cloud accepted the cluster, then could not give it its nodes

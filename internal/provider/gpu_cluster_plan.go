@@ -56,7 +56,7 @@ func checkClusterOnCloud(ctx context.Context, cloud clients.Cloud, cc clients.Cl
 	}
 	if v, ok := cc.(clients.ClusterValidator); ok && !diags.HasError() {
 		unknown := plan.unknownAttributes()
-		for _, fe := range v.ValidateClusterSpec(expandClusterSpec(ctx, *plan, &diags)) {
+		for _, fe := range v.ValidateClusterSpec(expandClusterSpecOn(ctx, *plan, cloud.Name(), &diags)) {
 			if !unknown[fe.Field] && !unknown[strings.Split(fe.Field, ".")[0]] {
 				diags.AddAttributeError(attrPath(fe.Field), fe.Summary, fe.Detail)
 			}

@@ -58,7 +58,7 @@ func saveInDoubt(ctx context.Context, cloud clients.Cloud, spec clients.Instance
 		ID: id, Cloud: cloud.Name(), Name: spec.Name, Region: spec.Region, Status: "unknown",
 		GPUType: spec.GPUType, GPUCount: spec.GPUCount, Image: spec.Image, SSHKeyIDs: spec.SSHKeyIDs, Tags: spec.Tags,
 	}
-	echoBlocks(spec, pending)
+	echoBlocks(ctx, *plan, pending, &resp.Diagnostics)
 	plan.Cloud = types.StringValue(cloud.Name())
 	flattenInstance(ctx, pending, plan, &resp.Diagnostics)
 	resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)

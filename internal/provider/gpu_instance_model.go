@@ -60,8 +60,14 @@ func (m gpuInstanceModel) unknownAttributes() map[string]bool {
 	return unknownNames(values)
 }
 
-// expandInstanceSpec turns a plan into the neutral launch request.
+// expandInstanceSpec turns a plan into the neutral launch request for the plan's cloud.
 func expandInstanceSpec(ctx context.Context, m gpuInstanceModel, diags *diag.Diagnostics) clients.InstanceSpec {
+	return expandInstanceSpecOn(ctx, m, m.Cloud.ValueString(), diags)
+}
+
+// expandInstanceSpecOn turns a plan into the neutral launch request for one cloud: that cloud's
+// settings block becomes the spec's Options (a placement candidate sees only its own).
+func expandInstanceSpecOn(ctx context.Context, m gpuInstanceModel, cloud string, diags *diag.Diagnostics) clients.InstanceSpec {
 	spec := clients.InstanceSpec{
 		Name:            m.Name.ValueString(),
 		GPUType:         m.GPUType.ValueString(),
@@ -74,9 +80,7 @@ func expandInstanceSpec(ctx context.Context, m gpuInstanceModel, diags *diag.Dia
 	spec.SSHKeyIDs = stringsFromSet(ctx, m.SSHKeyIDs, diags)
 	spec.DesiredState = m.DesiredState.ValueString()
 	spec.Tags = stringMap(ctx, m.Tags, diags)
-	for _, v := range vendorBlocks {
-		v.expandInstance(ctx, m, &spec, diags)
-	}
+	spec.Options = instanceOptions(ctx, m, cloud, diags)
 	return spec
 }
 

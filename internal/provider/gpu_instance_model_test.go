@@ -16,6 +16,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients/lambda"
 )
 
 func TestExpandInstanceSpec(t *testing.T) {
@@ -39,7 +40,7 @@ func TestExpandInstanceSpec(t *testing.T) {
 	want := clients.InstanceSpec{
 		Name: "n", GPUType: "H100_80GB_SXM", GPUCount: 8, Image: "lambda-stack-22-04", SSHKeyIDs: []string{"k1"},
 		UserData: "#cloud-config", Tags: map[string]string{"team": "ml"}, MaxPricePerHour: 30,
-		Lambda: &clients.LambdaInstanceOptions{FileSystemNames: []string{"datasets"}},
+		Options: &lambda.InstanceOptions{FileSystemNames: []string{"datasets"}},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("expandInstanceSpec =\n%+v\nwant\n%+v", got, want)
@@ -64,7 +65,7 @@ func TestFlattenInstance(t *testing.T) {
 		InstanceType: "gpu_8x_h100_sxm5", GPUType: "H100_80GB_SXM", GPUCount: 8,
 		PublicIP: "1.2.3.4", PrivateIP: "10.0.0.1", SSHHost: "1.2.3.4", SSHPort: 22, SSHUser: "ubuntu",
 		PricePerHour: 23.92, CreatedAt: created, SSHKeyIDs: []string{"k1"},
-		Lambda: &clients.LambdaInstanceOptions{},
+		Options: &lambda.InstanceOptions{},
 	}
 
 	t.Run("import fills everything the cloud knows", func(t *testing.T) {

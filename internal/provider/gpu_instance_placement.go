@@ -34,7 +34,7 @@ func (r *gpuInstanceResource) placementRequest(ctx context.Context, plan gpuInst
 		extra: func(c placementCandidate) string { return spotRefusal(c.cloud.Name(), plan.CapacityType) },
 		price: func(cloud clients.Cloud, it clients.InstanceType) (float64, error) {
 			var d diag.Diagnostics
-			spec := expandInstanceSpec(ctx, plan, &d)
+			spec := expandInstanceSpecOn(ctx, plan, cloud.Name(), &d)
 			spec.GPUType, spec.GPUCount = it.Name, it.GPUCount
 			return machinePrice(ctx, cloud, it, &spec)
 		},
@@ -106,6 +106,8 @@ func (r *gpuInstanceResource) launchPlaced(ctx context.Context, plan gpuInstance
 		s := spec
 		s.Region = c.region
 		s.SSHKeyIDs = keysOnCloud(ctx, c.cloud, spec.SSHKeyIDs)
+		var d diag.Diagnostics
+		s.Options = instanceOptions(ctx, plan, c.cloud.Name(), &d)
 		if v, ok := c.cloud.(clients.InstanceValidator); ok {
 			if errs := v.ValidateInstanceSpec(s); len(errs) > 0 {
 				skipped = append(skipped, fmt.Sprintf("%s: %s", c.cloud.Name(), errs[0].Detail))

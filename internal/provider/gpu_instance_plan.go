@@ -53,7 +53,7 @@ func checkOnCloud(ctx context.Context, cloud clients.Cloud, plan *gpuInstanceMod
 	}
 
 	if v, ok := cloud.(clients.InstanceValidator); ok {
-		spec := expandInstanceSpec(ctx, *plan, &diags)
+		spec := expandInstanceSpecOn(ctx, *plan, cloudName, &diags)
 		unknown := plan.unknownAttributes()
 		for _, fe := range v.ValidateInstanceSpec(spec) {
 			if unknown[fe.Field] || unknown[strings.Split(fe.Field, ".")[0]] {
@@ -107,7 +107,7 @@ func checkReferences(ctx context.Context, cloud clients.Cloud, plan gpuInstanceM
 	if !ok {
 		return diags
 	}
-	spec := expandInstanceSpec(ctx, plan, &diags)
+	spec := expandInstanceSpecOn(ctx, plan, cloud.Name(), &diags)
 	if !referencesToCheck(plan, state, &spec) {
 		return diags
 	}

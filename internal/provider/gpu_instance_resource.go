@@ -209,7 +209,7 @@ func (r *gpuInstanceResource) ModifyPlan(ctx context.Context, req resource.Modif
 		plan.PricePerHour = types.Float64Unknown()
 		r.checkPrice(ctx, cloud, plan, resolved, resp)
 		if resolved.Name != "" && plan.DesiredState.ValueString() != clients.DesiredStopped && !resp.Diagnostics.HasError() {
-			spec := expandInstanceSpec(ctx, check, &resp.Diagnostics)
+			spec := expandInstanceSpecOn(ctx, check, cloud.Name(), &resp.Diagnostics)
 			price, err := machinePrice(ctx, cloud, resolved, &spec)
 			plan.PricePerHour = knownPrice(ctx, price, err)
 		}
@@ -465,9 +465,3 @@ func (r *gpuInstanceResource) Delete(ctx context.Context, req resource.DeleteReq
 		r.data.cloudError(&resp.Diagnostics, cloud.Name(), fmt.Sprintf("%s instance %s did not finish terminating", displayName(cloud.Name()), id), err)
 	}
 }
-
-// terminationTimes are the typical termination times (real-world) of clouds whose adapter does
-// not say (clients.TerminationTimer): a CoreWeave node pool is seen deleted by its controller
-// after about 2 s and drains its nodes for about 2 minutes. (Kept here while the CoreWeave
-// client is being reworked; it belongs in that adapter.)
-var terminationTimes = map[string]time.Duration{"coreweave": 2*time.Second + 2*time.Minute}

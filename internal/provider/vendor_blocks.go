@@ -33,9 +33,11 @@ type vendorBlock interface {
 	// dropFromCluster removes the block from a copy of the plan made for another cloud.
 	dropFromCluster(m *gpuClusterModel)
 
-	// expandInstance and expandCluster set the cloud's options in the spec (nil without a block).
-	expandInstance(ctx context.Context, m gpuInstanceModel, spec *clients.InstanceSpec, diags *diag.Diagnostics)
-	expandCluster(ctx context.Context, m gpuClusterModel, spec *clients.ClusterSpec, diags *diag.Diagnostics)
+	// expandInstance and expandCluster are the cloud's options (InstanceSpec.Options,
+	// ClusterSpec.Options) from its block: a value of a type of the cloud's package, nil
+	// without a block.
+	expandInstance(ctx context.Context, m gpuInstanceModel, diags *diag.Diagnostics) any
+	expandCluster(ctx context.Context, m gpuClusterModel, diags *diag.Diagnostics) any
 
 	// flattenInstance and flattenCluster write what the cloud reports into the block. importing
 	// says the model knows only the id; otherwise a block the configuration leaves out stays
@@ -75,8 +77,8 @@ type (
 	containerBlock interface {
 		// imageInBlock reports that the machine's image is recorded in the block, not in `image`.
 		imageInBlock(inst *clients.Instance) bool
-		// echo copies the block's options from a launch request into the machine it stands for.
-		echo(spec clients.InstanceSpec, inst *clients.Instance)
+		// echo puts the block's options, as asked in the plan, into the machine it stands for.
+		echo(ctx context.Context, plan gpuInstanceModel, inst *clients.Instance, diags *diag.Diagnostics)
 		// references clears from spec the references that need no check (unchanged, or known
 		// only at apply) and reports whether any is left.
 		references(plan gpuInstanceModel, state *gpuInstanceModel, unknown map[string]bool, spec *clients.InstanceSpec) bool
@@ -199,13 +201,33 @@ func imageInBlock(inst *clients.Instance) bool {
 	return false
 }
 
-// echoBlocks copies every block's options from a launch request into the machine it stands for.
-func echoBlocks(spec clients.InstanceSpec, inst *clients.Instance) {
+// echoBlocks puts every block's options, as asked in the plan, into the machine it stands for.
+func echoBlocks(ctx context.Context, plan gpuInstanceModel, inst *clients.Instance, diags *diag.Diagnostics) {
 	for _, v := range vendorBlocks {
 		if b, ok := v.(containerBlock); ok {
-			b.echo(spec, inst)
+			b.echo(ctx, plan, inst, diags)
 		}
 	}
+}
+
+// instanceOptions are one cloud's options from its block of a machine's plan (nil without one).
+func instanceOptions(ctx context.Context, m gpuInstanceModel, cloud string, diags *diag.Diagnostics) any {
+	for _, v := range vendorBlocks {
+		if v.name() == cloud {
+			return v.expandInstance(ctx, m, diags)
+		}
+	}
+	return nil
+}
+
+// clusterOptions are one cloud's options from its block of a cluster's plan (nil without one).
+func clusterOptions(ctx context.Context, m gpuClusterModel, cloud string, diags *diag.Diagnostics) any {
+	for _, v := range vendorBlocks {
+		if v.name() == cloud {
+			return v.expandCluster(ctx, m, diags)
+		}
+	}
+	return nil
 }
 
 // referencesToCheck clears from spec the references that need no check at plan time and

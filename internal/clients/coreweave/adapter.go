@@ -135,6 +135,8 @@ func init() {
 			clients.KindVolume:             "CoreWeave storage is Kubernetes persistent volumes inside a CKS cluster, which this provider does not manage.",
 			clients.KindRegistryCredential: "CoreWeave pulls private images with Kubernetes image pull secrets inside the CKS cluster.",
 		},
+		Spot:         true, // a NodePool's computeClass Spot
+		Interconnect: interconnect,
 	})
 }
 
@@ -331,15 +333,16 @@ var gpusInName = regexp.MustCompile(`(?:^|-)[a-z]*?(\d+)x`)
 // refused with the one allowed. A native instance type passes through.
 func (c *Cloud) ResolveInstanceType(gpuType string, count int) (clients.InstanceType, error) {
 	if g, ok := gpus.Lookup(gpuType); ok {
-		if len(g.CoreWeave) == 0 {
+		types := nodeTypesOf(g.Name)
+		if len(types) == 0 {
 			return clients.InstanceType{}, clients.Errorf(clients.ErrInvalid, "CoreWeave does not offer %s (%s)", g.Name, g.Description)
 		}
 		var allowed []string
-		for _, t := range g.CoreWeave {
+		for _, t := range types {
 			if count == 0 || t.GPUs == count {
-				return clients.InstanceType{Name: t.InstanceType, GPUType: g.Name, GPUCount: t.GPUs}, nil
+				return clients.InstanceType{Name: t.Name, GPUType: g.Name, GPUCount: t.GPUs}, nil
 			}
-			allowed = append(allowed, fmt.Sprintf("%d (%s)", t.GPUs, t.InstanceType))
+			allowed = append(allowed, fmt.Sprintf("%d (%s)", t.GPUs, t.Name))
 		}
 		return clients.InstanceType{}, clients.Errorf(clients.ErrInvalid, "a CoreWeave node has %s GPUs of type %s, not %d: CoreWeave sells whole nodes",
 			strings.Join(allowed, " or "), g.Name, count)
@@ -350,12 +353,6 @@ func (c *Cloud) ResolveInstanceType(gpuType string, count int) (clients.Instance
 			return clients.InstanceType{}, clients.Errorf(clients.ErrInvalid, "CoreWeave instance type %s has %d GPUs per node, not %d", t.Name, t.GPUs, count)
 		}
 		return clients.InstanceType{Name: t.Name, GPUType: t.GPU, GPUCount: t.GPUs}, nil
-	}
-	if g, cw, ok := gpus.ByCoreWeaveInstanceType(native); ok {
-		if count != 0 && count != cw.GPUs {
-			return clients.InstanceType{}, clients.Errorf(clients.ErrInvalid, "CoreWeave instance type %s has %d GPUs per node, not %d", cw.InstanceType, cw.GPUs, count)
-		}
-		return clients.InstanceType{Name: cw.InstanceType, GPUType: g.Name, GPUCount: cw.GPUs}, nil
 	}
 	if nativeTypePattern.MatchString(native) {
 		// An instance type newer than this adapter: CoreWeave's own answer decides.
@@ -377,9 +374,6 @@ func (c *Cloud) ResolveInstanceType(gpuType string, count int) (clients.Instance
 func gpuOfType(instanceType string) (string, int) {
 	if t, ok := lookupNodeType(instanceType); ok {
 		return t.GPU, t.GPUs
-	}
-	if g, cw, ok := gpus.ByCoreWeaveInstanceType(instanceType); ok {
-		return g.Name, cw.GPUs
 	}
 	return instanceType, 0
 }

@@ -102,7 +102,7 @@ func tokenValue(spec clients.ClusterSpec) string {
 // clusterPoolName is the NodePool of a cluster.
 func clusterPoolName(clusterName string) string { return clusterName + clusterPoolSuffix }
 
-// CreateCluster creates the VPC (unless spec.CoreWeave.VPCID names one), waits for it to be
+// CreateCluster creates the VPC (unless ClusterOptions.VPCID names one), waits for it to be
 // ready, creates the CKS cluster and returns as soon as CoreWeave has accepted it: the
 // provider saves the id, then waits with GetCluster, which creates the node pool once the
 // cluster runs.
@@ -118,7 +118,10 @@ func (c *Cloud) CreateCluster(ctx context.Context, spec clients.ClusterSpec) (*c
 	if err != nil {
 		return nil, err
 	}
-	o := clusterOptions(spec)
+	o, err := clusterOptions(spec)
+	if err != nil {
+		return nil, err
+	}
 	plan := poolPlan{Name: clusterPoolName(spec.Name), InstanceType: it.Name, Nodes: spec.NodeCount, ComputeClass: wireComputeClass(o.ComputeClass),
 		Token: tokenValue(spec)}
 
@@ -278,8 +281,12 @@ func (c *Cloud) ResumeCluster(id string, spec clients.ClusterSpec) error {
 	if spec.NodeCount < ClusterMinNodes || spec.NodeCount > ClusterMaxNodes {
 		return clients.Errorf(clients.ErrInvalid, "a CoreWeave cluster has %d to %d nodes, not %d", ClusterMinNodes, ClusterMaxNodes, spec.NodeCount)
 	}
+	o, err := clusterOptions(spec)
+	if err != nil {
+		return err
+	}
 	c.setPlan(id, poolPlan{Name: clusterPoolName(spec.Name), InstanceType: it.Name, Nodes: spec.NodeCount,
-		ComputeClass: wireComputeClass(clusterOptions(spec).ComputeClass), Token: tokenValue(spec)})
+		ComputeClass: wireComputeClass(o.ComputeClass), Token: tokenValue(spec)})
 	return nil
 }
 
@@ -391,6 +398,7 @@ func ignoreRateLimit(err error) error {
 // made for it, the pool plan (before the pool exists), the pool and its nodes, and why the
 // Kubernetes API could not be read (kubeErr).
 func (c *Cloud) view(cl *Cluster, owned bool, plan *poolPlan, pool *NodePool, nodes []Node, kubeErr error) *clients.Cluster {
+	info := &ClusterInfo{VPCID: cl.VPCID, VPCCreated: owned, KubernetesVersion: cl.Version, Public: cl.Public}
 	v := &clients.Cluster{
 		ID:                cl.ID,
 		Cloud:             cloudName,
@@ -399,9 +407,7 @@ func (c *Cloud) view(cl *Cluster, owned bool, plan *poolPlan, pool *NodePool, no
 		NativeStatus:      cl.Status,
 		CreatedAt:         cl.CreatedAt.Time,
 		APIServerEndpoint: cl.APIServerEndpoint,
-		CoreWeave: &clients.CoreWeaveClusterInfo{
-			VPCID: cl.VPCID, VPCCreated: owned, KubernetesVersion: cl.Version, Public: cl.Public,
-		},
+		Options:           info,
 	}
 	if cl.APIServerEndpoint != "" {
 		v.Kubeconfig = Kubeconfig(cl.Name, cl.APIServerEndpoint, c.token)
@@ -410,11 +416,11 @@ func (c *Cloud) view(cl *Cluster, owned bool, plan *poolPlan, pool *NodePool, no
 	case pool != nil:
 		v.InstanceType = pool.Spec.InstanceType
 		v.NodeCount = poolTarget(pool)
-		v.CoreWeave.ComputeClass = neutralComputeClass(pool.Spec.ComputeClass)
+		info.ComputeClass = neutralComputeClass(pool.Spec.ComputeClass)
 	case plan != nil:
 		v.InstanceType = plan.InstanceType
 		v.NodeCount = plan.Nodes
-		v.CoreWeave.ComputeClass = neutralComputeClass(plan.ComputeClass)
+		info.ComputeClass = neutralComputeClass(plan.ComputeClass)
 	}
 	if v.InstanceType != "" {
 		v.GPUType, v.GPUsPerNode = gpuOfType(v.InstanceType)

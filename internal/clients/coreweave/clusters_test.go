@@ -13,7 +13,7 @@ import (
 func h100Cluster() clients.ClusterSpec {
 	return clients.ClusterSpec{
 		Name: "pretrain", Region: "US-EAST-04A", GPUType: "H100_80GB_SXM", GPUsPerNode: 8, NodeCount: 4,
-		LaunchToken: "tok-1", CoreWeave: &clients.CoreWeaveClusterOptions{Public: true},
+		LaunchToken: "tok-1", Options: &ClusterOptions{Public: true},
 	}
 }
 
@@ -89,8 +89,8 @@ func TestCreateClusterRequestBodies(t *testing.T) {
 		cl.PricePerHour != 4*49.24 || cl.Region != "US-EAST-04A" || cl.Ready {
 		t.Errorf("cluster %+v", cl)
 	}
-	if cw := cl.CoreWeave; cw == nil || cw.VPCID != "vpc-0001" || !cw.VPCCreated || cw.KubernetesVersion != "v1.36" {
-		t.Errorf("coreweave info %+v", cl.CoreWeave)
+	if cw := info(cl.Options); cw == nil || cw.VPCID != "vpc-0001" || !cw.VPCCreated || cw.KubernetesVersion != "v1.36" {
+		t.Errorf("coreweave info %+v", info(cl.Options))
 	}
 	if !strings.Contains(cl.Kubeconfig, "server: "+f.srv.URL+"/k8s/cl-0002") || !strings.Contains(cl.Kubeconfig, "token: "+testToken) {
 		t.Errorf("kubeconfig:\n%s", cl.Kubeconfig)
@@ -106,7 +106,7 @@ func TestCreateClusterInExistingVPC(t *testing.T) {
 	f.addVPC("vpc-mine", "team-net", "US-EAST-04A", "pods=10.200.0.0/16", "services=10.201.0.0/16")
 	c := newTestCloud(t, f)
 	spec := h100Cluster()
-	spec.CoreWeave = &clients.CoreWeaveClusterOptions{VPCID: "vpc-mine", KubernetesVersion: "v1.34", ComputeClass: "Spot"}
+	spec.Options = &ClusterOptions{VPCID: "vpc-mine", KubernetesVersion: "v1.34", ComputeClass: "Spot"}
 	cl, err := c.CreateCluster(t.Context(), spec)
 	if err != nil {
 		t.Fatal(err)
@@ -117,8 +117,8 @@ func TestCreateClusterInExistingVPC(t *testing.T) {
 	assertJSON(t, f.requests("POST", "/v1beta1/cks/clusters")[0].Body, `{
 		"name": "pretrain", "zone": "US-EAST-04A", "vpcId": "vpc-mine", "version": "v1.34",
 		"network": {"podCidrName": "pods", "serviceCidrName": "services"}}`)
-	if cl.CoreWeave.VPCCreated || cl.CoreWeave.VPCID != "vpc-mine" || cl.CoreWeave.ComputeClass != "spot" {
-		t.Errorf("coreweave info %+v", cl.CoreWeave)
+	if info(cl.Options).VPCCreated || info(cl.Options).VPCID != "vpc-mine" || info(cl.Options).ComputeClass != "spot" {
+		t.Errorf("coreweave info %+v", info(cl.Options))
 	}
 
 	// A VPC in another zone, or without usable prefixes, is refused before anything is created.
@@ -127,7 +127,7 @@ func TestCreateClusterInExistingVPC(t *testing.T) {
 	for _, id := range []string{"vpc-west", "vpc-bare"} {
 		spec := h100Cluster()
 		spec.Name = "other"
-		spec.CoreWeave = &clients.CoreWeaveClusterOptions{VPCID: id}
+		spec.Options = &ClusterOptions{VPCID: id}
 		_, err := c.CreateCluster(t.Context(), spec)
 		if !errors.Is(err, clients.ErrInvalid) {
 			t.Errorf("%s: %v", id, err)
@@ -154,12 +154,12 @@ func TestCreateClusterLostAnswerAdoptedByName(t *testing.T) {
 	c := newTestCloud(t, f)
 	// A configured version, so that the one create sent is the one whose answer is lost.
 	spec := h100Cluster()
-	spec.CoreWeave = &clients.CoreWeaveClusterOptions{KubernetesVersion: "v1.35"}
+	spec.Options = &ClusterOptions{KubernetesVersion: "v1.35"}
 	cl, err := c.CreateCluster(t.Context(), spec)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cl.ID != "cl-0002" || cl.Name != "pretrain" || !cl.CoreWeave.VPCCreated {
+	if cl.ID != "cl-0002" || cl.Name != "pretrain" || !info(cl.Options).VPCCreated {
 		t.Errorf("adopted %+v", cl)
 	}
 	if n := f.count("POST", "/v1beta1/cks/clusters"); n != 1 {
@@ -229,7 +229,7 @@ func TestGetClusterCreatesNodePoolOnceRunning(t *testing.T) {
 	f := newFake(t)
 	c := newTestCloud(t, f)
 	spec := h100Cluster()
-	spec.CoreWeave.ComputeClass = "default"
+	clusterOpts(spec.Options).ComputeClass = "default"
 	created, err := c.CreateCluster(t.Context(), spec)
 	if err != nil {
 		t.Fatal(err)
@@ -361,8 +361,8 @@ func TestGetClusterNodes(t *testing.T) {
 	if !slices.Equal(cl.Nodes, want) {
 		t.Errorf("nodes\n got %+v\nwant %+v", cl.Nodes, want)
 	}
-	if !cl.CoreWeave.VPCCreated || cl.CoreWeave.ComputeClass != "default" || cl.APIServerEndpoint != f.srv.URL+"/k8s/cl-1" {
-		t.Errorf("coreweave %+v", cl.CoreWeave)
+	if !info(cl.Options).VPCCreated || info(cl.Options).ComputeClass != "default" || cl.APIServerEndpoint != f.srv.URL+"/k8s/cl-1" {
+		t.Errorf("coreweave %+v", info(cl.Options))
 	}
 	// The node list is asked for by label.
 	lists := f.requests("GET", "/k8s/cl-1/api/v1/nodes")
@@ -596,7 +596,7 @@ func TestValidateClusterSpec(t *testing.T) {
 	}
 	bad := clients.ClusterSpec{
 		Name: "Bad_Name", GPUType: "A100_80GB_SXM", GPUsPerNode: 8, NodeCount: 65, SSHKeyIDs: []string{"k"},
-		CoreWeave: &clients.CoreWeaveClusterOptions{ComputeClass: "cheap", KubernetesVersion: "1.35"},
+		Options: &ClusterOptions{ComputeClass: "cheap", KubernetesVersion: "1.35"},
 	}
 	fields := map[string]bool{}
 	for _, e := range c.ValidateClusterSpec(bad) {

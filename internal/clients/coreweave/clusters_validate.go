@@ -17,14 +17,19 @@ func (c *Cloud) ClusterRules() clients.ClusterRules {
 }
 
 // clusterOptions are the spec's CoreWeave options with the defaults filled in.
-func clusterOptions(spec clients.ClusterSpec) clients.CoreWeaveClusterOptions {
-	var o clients.CoreWeaveClusterOptions
-	if spec.CoreWeave != nil {
-		o = *spec.CoreWeave
+// Settings of another cloud's type are an error.
+func clusterOptions(spec clients.ClusterSpec) (ClusterOptions, error) {
+	var o ClusterOptions
+	p, err := clients.OptionsOf[ClusterOptions](cloudName, spec.Options)
+	if err != nil {
+		return o, err
+	}
+	if p != nil {
+		o = *p
 	}
 	o.KubernetesVersion = strings.TrimSpace(o.KubernetesVersion) // "": the newest CoreWeave offers (createCluster)
 	o.ComputeClass = neutralComputeClass(o.ComputeClass)
-	return o
+	return o, nil
 }
 
 // wireComputeClass spells a neutral compute class ("default", "spot") the way the notes show
@@ -93,7 +98,11 @@ func (c *Cloud) ValidateClusterSpec(spec clients.ClusterSpec) []clients.FieldErr
 		add("ssh_key_ids", "CoreWeave takes no SSH keys",
 			"CoreWeave nodes are reached through the cluster's Kubernetes API (the kubeconfig attribute), not SSH: leave ssh_key_ids out.")
 	}
-	if o := spec.CoreWeave; o != nil {
+	o, err := clients.OptionsOf[ClusterOptions](cloudName, spec.Options)
+	if err != nil {
+		errs = append(errs, optionsField(err))
+	}
+	if o != nil {
 		if !validComputeClass(o.ComputeClass) {
 			add("coreweave.compute_class", "Unknown compute class", fmt.Sprintf("%q is neither %q nor %q.", o.ComputeClass, ComputeClassDefault, ComputeClassSpot))
 		}

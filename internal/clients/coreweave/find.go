@@ -58,8 +58,12 @@ func (c *Cloud) FindCluster(ctx context.Context, spec clients.ClusterSpec) (*cli
 	if err != nil {
 		return nil, err
 	}
+	o, err := clusterOptions(spec)
+	if err != nil {
+		return nil, err
+	}
 	plan := poolPlan{Name: clusterPoolName(cl.Name), InstanceType: it.Name, Nodes: spec.NodeCount,
-		ComputeClass: wireComputeClass(clusterOptions(spec).ComputeClass), Token: tokenValue(spec)}
+		ComputeClass: wireComputeClass(o.ComputeClass), Token: tokenValue(spec)}
 	if apiServerUp(cl.Status) {
 		kc, err := c.kube.For(cl.APIServerEndpoint)
 		if err != nil {

@@ -75,7 +75,10 @@ func (c *Cloud) ValidateInstanceSpec(spec clients.InstanceSpec) []clients.FieldE
 	add := func(field, summary, detail string) {
 		errs = append(errs, clients.FieldError{Field: field, Summary: summary, Detail: detail})
 	}
-	o := spec.CoreWeave
+	o, err := instanceOptions(spec)
+	if err != nil {
+		return []clients.FieldError{optionsField(err)}
+	}
 	switch {
 	case o == nil || strings.TrimSpace(o.ClusterID) == "":
 		add("coreweave.cluster_id", "CoreWeave needs a CKS cluster",
@@ -125,7 +128,7 @@ func (c *Cloud) ValidateInstanceSpec(spec clients.InstanceSpec) []clients.FieldE
 	return errs
 }
 
-// CreateInstance adds a one-node NodePool to the CKS cluster spec.CoreWeave.ClusterID and
+// CreateInstance adds a one-node NodePool to the CKS cluster InstanceOptions.ClusterID and
 // returns as soon as the cluster's API server has accepted it, without waiting for the node.
 // A cluster still being created is waited for (its API server answers only once it runs),
 // for as long as ctx lasts.
@@ -141,7 +144,8 @@ func (c *Cloud) CreateInstance(ctx context.Context, spec clients.InstanceSpec) (
 	if spec.MaxPricePerHour > 0 && price > spec.MaxPricePerHour {
 		return nil, clients.Errorf(clients.ErrInvalid, "a CoreWeave %s node costs $%.2f per hour, above max_price_per_hour $%.2f", it.Name, price, spec.MaxPricePerHour)
 	}
-	clusterID := spec.CoreWeave.ClusterID
+	o, _ := instanceOptions(spec) // checked by ValidateInstanceSpec: set, with a cluster id
+	clusterID := o.ClusterID
 	cl, err := c.runningCluster(ctx, clusterID)
 	if err != nil {
 		return nil, err
@@ -164,9 +168,7 @@ func (c *Cloud) CreateInstance(ctx context.Context, spec clients.InstanceSpec) (
 		Metadata: ObjectMeta{Name: name, Labels: labels, Annotations: map[string]string{annotationName: spec.Name}},
 		Spec:     NodePoolSpec{InstanceType: it.Name, TargetNodes: 1},
 	}
-	if spec.CoreWeave != nil {
-		pool.Spec.ComputeClass = wireComputeClass(spec.CoreWeave.ComputeClass)
-	}
+	pool.Spec.ComputeClass = wireComputeClass(o.ComputeClass)
 	kc, err := c.kube.For(cl.APIServerEndpoint)
 	if err != nil {
 		return nil, err
@@ -399,7 +401,7 @@ func (c *Cloud) lastSeenCluster(ctx context.Context, id string) (*Cluster, error
 func instanceOfClusterState(cl *Cluster, id, poolName string) (*clients.Instance, bool, error) {
 	inst := &clients.Instance{
 		ID: id, Cloud: cloudName, Name: poolName, Region: cl.Zone, NativeStatus: "cluster " + cl.Status,
-		CoreWeave: &clients.CoreWeaveInstanceOptions{ClusterID: cl.ID},
+		Options: &InstanceOptions{ClusterID: cl.ID},
 	}
 	switch cl.Status {
 	case ClusterStatusDeleted:
@@ -431,7 +433,7 @@ func instanceFromPool(cl *Cluster, p *NodePool, nodes []Node) *clients.Instance 
 		GPUType:      gpu,
 		GPUCount:     count,
 		PricePerHour: nodesPrice(p.Spec.InstanceType, max(poolTarget(p), 1)),
-		CoreWeave:    &clients.CoreWeaveInstanceOptions{ClusterID: cl.ID, ComputeClass: neutralComputeClass(p.Spec.ComputeClass)},
+		Options:      &InstanceOptions{ClusterID: cl.ID, ComputeClass: neutralComputeClass(p.Spec.ComputeClass)},
 		// SSH fields stay empty: CoreWeave nodes are reached through Kubernetes.
 	}
 	if p.Metadata.CreationTimestamp != nil {

@@ -16,8 +16,8 @@ import (
 func h100Instance() clients.InstanceSpec {
 	return clients.InstanceSpec{
 		Name: "Finetune 1", GPUType: "H100_80GB_SXM", GPUCount: 8, LaunchToken: "6f1c2a3b-0000-4000-8000-00000000abcd",
-		Tags:      map[string]string{"team": "ml"},
-		CoreWeave: &clients.CoreWeaveInstanceOptions{ClusterID: "cl-1", ComputeClass: "spot"},
+		Tags:    map[string]string{"team": "ml"},
+		Options: &InstanceOptions{ClusterID: "cl-1", ComputeClass: "spot"},
 	}
 }
 
@@ -62,7 +62,7 @@ func TestCreateInstanceIsAOneNodePool(t *testing.T) {
 		"spec": {"instanceType": "gd-8xh100ib-i128", "targetNodes": 1, "computeClass": "Spot"}}`)
 	if inst.ID != "cl-1/"+name || inst.Name != "Finetune 1" || inst.Region != "US-EAST-04A" || inst.Status != clients.StatusPending ||
 		inst.InstanceType != "gd-8xh100ib-i128" || inst.GPUType != "H100_80GB_SXM" || inst.GPUCount != 8 || inst.PricePerHour != 49.24 ||
-		inst.Tags["team"] != "ml" || len(inst.Tags) != 1 || inst.CoreWeave.ClusterID != "cl-1" || inst.Ready || inst.SSHHost != "" {
+		inst.Tags["team"] != "ml" || len(inst.Tags) != 1 || opts(inst.Options).ClusterID != "cl-1" || inst.Ready || inst.SSHHost != "" {
 		t.Errorf("instance %+v", inst)
 	}
 }
@@ -107,7 +107,7 @@ func TestCreateInstanceChecksTheCluster(t *testing.T) {
 	runningCluster(f)
 	c := newTestCloud(t, f)
 	spec := h100Instance()
-	spec.CoreWeave.ClusterID = "cl-missing"
+	opts(spec.Options).ClusterID = "cl-missing"
 	if _, err := c.CreateInstance(t.Context(), spec); !errors.Is(err, clients.ErrInvalid) {
 		t.Errorf("missing cluster: %v", err)
 	}
@@ -167,7 +167,7 @@ func TestGetInstanceStatuses(t *testing.T) {
 		t.Fatal(err)
 	}
 	if inst.Status != clients.StatusPending || inst.NativeStatus != "Provisioning" || inst.Ready || inst.Name != "Finetune 1" ||
-		inst.CreatedAt.IsZero() || inst.Tags["team"] != "ml" || inst.CoreWeave.ComputeClass != "spot" {
+		inst.CreatedAt.IsZero() || inst.Tags["team"] != "ml" || opts(inst.Options).ComputeClass != "spot" {
 		t.Errorf("provisioning: %+v", inst)
 	}
 

@@ -36,7 +36,7 @@ const (
 	LabelInstanceType = "node.kubernetes.io/instance-type"
 )
 
-// Compute classes: the neutral spellings (clients.CoreWeave*Options.ComputeClass). On the wire
+// Compute classes: the neutral spellings (InstanceOptions.ComputeClass, ClusterOptions.ComputeClass). On the wire
 // NodePoolSpec.ComputeClass is "default" or "Spot", as the notes show it.
 const (
 	ComputeClassDefault  = "default"

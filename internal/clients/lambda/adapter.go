@@ -64,6 +64,9 @@ func init() {
 		Lacks: map[clients.Kind]string{
 			clients.KindRegistryCredential: "Lambda Cloud machines are full VMs: log in to a registry on the machine (for example in user_data).",
 		},
+		NoSpotReason: "Lambda Cloud's API (1.8) has no spot instances: only on-demand capacity.",
+		// Interconnect is left to ethernet: Lambda's API documents no InfiniBand for on-demand
+		// instances, so a Lambda cluster's nodes talk over its private network.
 	})
 }
 
@@ -322,6 +325,9 @@ func centsToUSD(cents int) float64 { return float64(cents) / 100 }
 // provider can refuse bad input at plan time. CreateInstance checks the same again.
 func (c *Cloud) ValidateInstanceSpec(spec clients.InstanceSpec) []clients.FieldError {
 	var errs []clients.FieldError
+	if _, err := clients.OptionsOf[InstanceOptions](cloudName, spec.Options); err != nil {
+		errs = append(errs, optionsField(err))
+	}
 	if n := len(spec.SSHKeyIDs); n != 1 {
 		errs = append(errs, clients.FieldError{
 			Field:   "ssh_key_ids",
@@ -512,11 +518,11 @@ func mapInstance(w Instance, keyIDs map[string]string) *clients.Instance {
 		}
 		inst.Tags[t.Key] = t.Value
 	}
-	opts := &clients.LambdaInstanceOptions{FileSystemNames: slices.Clone(w.FileSystemNames)}
+	opts := &InstanceOptions{FileSystemNames: slices.Clone(w.FileSystemNames)}
 	for _, r := range w.FirewallRulesets {
 		opts.FirewallRulesetIDs = append(opts.FirewallRulesetIDs, r.ID)
 	}
-	inst.Lambda = opts
+	inst.Options = opts
 	return inst
 }
 

@@ -151,8 +151,8 @@ func TestInstanceMapping(t *testing.T) {
 	if !slices.Equal(inst.SSHKeyIDs, []string{"key-1", "deleted-key"}) {
 		t.Errorf("ssh keys %v", inst.SSHKeyIDs)
 	}
-	if inst.Lambda.FileSystemNames[0] != "datasets" || inst.Lambda.FirewallRulesetIDs[0] != "fw-1" {
-		t.Errorf("lambda options %+v", inst.Lambda)
+	if opts(inst.Options).FileSystemNames[0] != "datasets" || opts(inst.Options).FirewallRulesetIDs[0] != "fw-1" {
+		t.Errorf("lambda options %+v", opts(inst.Options))
 	}
 	w.IP = ""
 	if mapInstance(w, nil).Ready {

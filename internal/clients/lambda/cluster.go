@@ -32,7 +32,7 @@ import (
 //     private address until they boot, so GetCluster brings the rules up to date whenever the
 //     nodes' addresses and the rules differ; a cluster is Ready only once they match. The
 //     account's global rules (SSH from anywhere by default) still apply to every instance.
-//   - An optional shared filesystem (LambdaClusterOptions.FileSystemName) is mounted on every
+//   - An optional shared filesystem (ClusterOptions.FileSystemName) is mounted on every
 //     node, created in the cluster's region when the account has none of that name.
 //
 // Launches go through CreateInstance, so they are paced by the launch limiter (one per 12 s)
@@ -97,7 +97,9 @@ func (c *Cloud) ValidateClusterSpec(spec clients.ClusterSpec) []clients.FieldErr
 	if spec.Region != "" && !slices.Contains(publicRegions, spec.Region) {
 		add("region", "Unknown Lambda Cloud region", fmt.Sprintf("%q is not one of %s.", spec.Region, strings.Join(publicRegions, ", ")))
 	}
-	if o := spec.Lambda; o != nil && len(o.UserData) > maxUserData {
+	if o, err := clusterOptions(spec); err != nil {
+		errs = append(errs, optionsField(err))
+	} else if len(o.UserData) > maxUserData {
 		add("lambda.user_data", "User data too large", "Lambda Cloud accepts at most 1 MB of user data.")
 	}
 	return errs
@@ -164,11 +166,12 @@ func (c *Cloud) launchNode(ctx context.Context, p nodeParams, rank int) (*client
 		UserData:    p.userData,
 		Tags:        tags,
 		LaunchToken: rankToken(p.token, rank),
-		Lambda:      &clients.LambdaInstanceOptions{FirewallRulesetIDs: []string{p.rulesetID}},
 	}
+	opts := &InstanceOptions{FirewallRulesetIDs: []string{p.rulesetID}}
 	if p.fileSystem != "" {
-		spec.Lambda.FileSystemNames = []string{p.fileSystem}
+		opts.FileSystemNames = []string{p.fileSystem}
 	}
+	spec.Options = opts
 	return c.createInstance(ctx, spec, false)
 }
 
@@ -254,9 +257,9 @@ func (c *Cloud) CreateCluster(ctx context.Context, spec clients.ClusterSpec) (*c
 		return nil, err
 	}
 	name := spec.Name
-	var o clients.LambdaClusterOptions
-	if spec.Lambda != nil {
-		o = *spec.Lambda
+	o, err := clusterOptions(spec)
+	if err != nil {
+		return nil, err
 	}
 	p := nodeParams{
 		cluster: name, nodes: spec.NodeCount, instanceType: it, sshKeyIDs: spec.SSHKeyIDs,

@@ -110,9 +110,11 @@ func (c *Cloud) scaleParams(ctx context.Context, name string, nodes []member, rs
 		}
 		p.instanceType, p.sshKeyIDs = it, spec.SSHKeyIDs
 		p.region = cmp.Or(rs.Region.Name, spec.Region)
-		if o := spec.Lambda; o != nil {
-			p.image, p.userData, p.fileSystem = o.Image, o.UserData, o.FileSystemName
+		o, err := clusterOptions(*spec)
+		if err != nil {
+			return p, err
 		}
+		p.image, p.userData, p.fileSystem = o.Image, o.UserData, o.FileSystemName
 		return p, nil
 	}
 	if len(nodes) == 0 {

@@ -65,7 +65,7 @@ func lambdaClusterSpec(nodes int) clients.ClusterSpec {
 	return clients.ClusterSpec{
 		Name: "pretrain", GPUType: "H100_80GB_SXM", GPUsPerNode: 8, NodeCount: nodes,
 		SSHKeyIDs: []string{"key-1"}, LaunchToken: "tok",
-		Lambda: &clients.LambdaClusterOptions{FileSystemName: "pretrain", Image: "lambda-stack-24-04"},
+		Options: &ClusterOptions{FileSystemName: "pretrain", Image: "lambda-stack-24-04"},
 	}
 }
 
@@ -227,7 +227,7 @@ func TestGetClusterByTags(t *testing.T) {
 	c := clusterTestCloud(t, f)
 	l := newLambdaCloud(t, f, "us-east-1")
 	spec := lambdaClusterSpec(2)
-	spec.Lambda.FileSystemName = ""
+	clusterOpts(spec.Options).FileSystemName = ""
 	if _, err := c.CreateCluster(t.Context(), spec); err != nil {
 		t.Fatal(err)
 	}
@@ -395,7 +395,7 @@ func TestScaleClusterWithUserData(t *testing.T) {
 	c := clusterTestCloud(t, f)
 	newLambdaCloud(t, f, "us-east-1")
 	spec := lambdaClusterSpec(1)
-	spec.Lambda.UserData = "#cloud-config\n"
+	clusterOpts(spec.Options).UserData = "#cloud-config\n"
 	if _, err := c.CreateCluster(t.Context(), spec); err != nil {
 		t.Fatal(err)
 	}
@@ -516,7 +516,7 @@ func TestDeleteClusterKeepsUnmountedFilesystem(t *testing.T) {
 	c := clusterTestCloud(t, f)
 	l := newLambdaCloud(t, f, "us-east-1")
 	spec := lambdaClusterSpec(1)
-	spec.Lambda.FileSystemName = ""
+	clusterOpts(spec.Options).FileSystemName = ""
 	if _, err := c.CreateCluster(t.Context(), spec); err != nil {
 		t.Fatal(err)
 	}

@@ -143,7 +143,7 @@ func launchRequest(spec clients.InstanceSpec, instanceType string, keyNames []st
 		req.Tags = append(req.Tags, TagEntry{Key: k, Value: spec.Tags[k]})
 	}
 	req.Tags = append(req.Tags, TagEntry{Key: LaunchTokenTag, Value: tagValue})
-	if o := spec.Lambda; o != nil {
+	if o := instanceOptions(spec); o != nil {
 		req.FileSystemNames = slices.Clone(o.FileSystemNames)
 		for _, id := range o.FirewallRulesetIDs {
 			req.FirewallRulesets = append(req.FirewallRulesets, FirewallRulesetEntry{ID: id})
@@ -186,15 +186,16 @@ func launchedInstance(spec clients.InstanceSpec, t InstanceType, region, id stri
 		PricePerHour: centsToUSD(t.PriceCentsPerHour),
 		Image:        spec.Image,
 		SSHKeyIDs:    slices.Clone(spec.SSHKeyIDs),
-		Lambda:       &clients.LambdaInstanceOptions{},
 	}
+	opts := &InstanceOptions{}
 	if len(spec.Tags) > 0 {
 		inst.Tags = maps.Clone(spec.Tags)
 	}
-	if o := spec.Lambda; o != nil {
-		inst.Lambda.FileSystemNames = slices.Clone(o.FileSystemNames)
-		inst.Lambda.FirewallRulesetIDs = slices.Clone(o.FirewallRulesetIDs)
+	if o := instanceOptions(spec); o != nil {
+		opts.FileSystemNames = slices.Clone(o.FileSystemNames)
+		opts.FirewallRulesetIDs = slices.Clone(o.FirewallRulesetIDs)
 	}
+	inst.Options = opts
 	return inst
 }
 
@@ -236,7 +237,7 @@ func (c *Cloud) candidateRegions(ctx context.Context, spec clients.InstanceSpec,
 	if spec.Region != "" {
 		return []string{spec.Region}, nil
 	}
-	pinned, err := c.pinnedRegion(ctx, spec.Lambda)
+	pinned, err := c.pinnedRegion(ctx, instanceOptions(spec))
 	if err != nil {
 		return nil, err
 	}
@@ -257,7 +258,7 @@ func (c *Cloud) candidateRegions(ctx context.Context, spec clients.InstanceSpec,
 
 // pinnedRegion is the one region the spec's filesystems and firewall rulesets live in, or ""
 // when it names none.
-func (c *Cloud) pinnedRegion(ctx context.Context, o *clients.LambdaInstanceOptions) (string, error) {
+func (c *Cloud) pinnedRegion(ctx context.Context, o *InstanceOptions) (string, error) {
 	if o == nil || (len(o.FileSystemNames) == 0 && len(o.FirewallRulesetIDs) == 0) {
 		return "", nil
 	}

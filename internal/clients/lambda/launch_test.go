@@ -33,7 +33,7 @@ func TestCreateInstanceRequestBody(t *testing.T) {
 	spec.Image = "0d5a3a5e-8e6f-4f1c-9a55-3b7a0b8f6a11"
 	spec.UserData = "#cloud-config\n"
 	spec.Tags = map[string]string{"team": "ml", "env": "dev"}
-	spec.Lambda = &clients.LambdaInstanceOptions{FileSystemNames: []string{"datasets"}, FirewallRulesetIDs: []string{"fw-1"}}
+	spec.Options = &InstanceOptions{FileSystemNames: []string{"datasets"}, FirewallRulesetIDs: []string{"fw-1"}}
 	inst, err := c.CreateInstance(t.Context(), spec)
 	if err != nil {
 		t.Fatal(err)
@@ -47,7 +47,7 @@ func TestCreateInstanceRequestBody(t *testing.T) {
 	if inst.ID != "i-1" || inst.Cloud != "lambda" || inst.Region != "us-east-1" || inst.Status != clients.StatusPending ||
 		inst.InstanceType != "gpu_8x_h100_sxm5" || inst.GPUType != "H100_80GB_SXM" || inst.GPUCount != 8 ||
 		inst.PricePerHour != 23.92 || inst.Tags["team"] != "ml" || len(inst.Tags) != 2 || inst.SSHKeyIDs[0] != "key-1" ||
-		inst.Lambda.FileSystemNames[0] != "datasets" || inst.SSHUser != "ubuntu" || inst.SSHPort != 22 {
+		opts(inst.Options).FileSystemNames[0] != "datasets" || inst.SSHUser != "ubuntu" || inst.SSHPort != 22 {
 		t.Errorf("returned %+v", inst)
 	}
 	// Returned right after acceptance: no read of the new machine.
@@ -197,7 +197,7 @@ func TestCreateInstanceGoesWhereItsFilesystemIs(t *testing.T) {
 		"region":{"name":"us-south-1","description":"Texas, USA"}}]`)
 	launchByRegion(f, map[string]string{"us-south-1": "i-1"})
 	spec := h100Spec()
-	spec.Lambda = &clients.LambdaInstanceOptions{FileSystemNames: []string{"datasets"}}
+	spec.Options = &InstanceOptions{FileSystemNames: []string{"datasets"}}
 	inst, err := c.CreateInstance(t.Context(), spec)
 	if err != nil {
 		t.Fatal(err)
@@ -206,7 +206,7 @@ func TestCreateInstanceGoesWhereItsFilesystemIs(t *testing.T) {
 		t.Errorf("launched in %v", launchedRegions(t, f))
 	}
 
-	spec.Lambda.FileSystemNames = []string{"nope"}
+	opts(spec.Options).FileSystemNames = []string{"nope"}
 	if _, err := c.CreateInstance(t.Context(), spec); !errors.Is(err, clients.ErrInvalid) {
 		t.Errorf("unknown filesystem: got %v, want ErrInvalid", err)
 	}

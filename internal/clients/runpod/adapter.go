@@ -29,7 +29,7 @@ const (
 
 	// Pods have no tags, so the adapter's bookkeeping travels in the pod's environment, which
 	// GET /pods returns with every pod and which only a PATCH of env (done by this adapter,
-	// which carries these entries over) changes. They are hidden from Instance.RunPod.Env.
+	// which carries these entries over) changes. They are hidden from InstanceOptions.Env.
 
 	// EnvLaunchToken carries the launch token, so that a create whose answer was lost finds
 	// its pod instead of creating a second one.
@@ -39,7 +39,7 @@ const (
 	EnvSSHKeyIDs = "NEOCLOUD_SSH_KEY_IDS"
 	// EnvTemplateKeys lists, comma-separated, the environment variables a pod got from its
 	// template rather than from InstanceSpec (the template's own env, and JUPYTER_PASSWORD when
-	// the template starts Jupyter), so that Instance.RunPod.Env reads back what was asked and a
+	// the template starts Jupyter), so that InstanceOptions.Env reads back what was asked and a
 	// later change of the environment keeps them.
 	EnvTemplateKeys = "NEOCLOUD_TEMPLATE_ENV"
 	// EnvPublicKey is RunPod's convention for the authorized keys of a pod: images start sshd
@@ -68,6 +68,11 @@ func init() {
 		EndpointEnv:     endpointEnv,
 		KeyAttribute:    "api_key",
 		New:             func(s clients.Settings) (clients.Cloud, error) { return New(s) },
+		// The REST v2 document has no interruptible field on pods or clusters.
+		NoSpotReason: "RunPod's REST API (v2) has no interruptible pods or clusters: only on-demand capacity (secure or community cloud).",
+		// RunPod documents Instant Clusters as pods "with a high-speed fabric" between them,
+		// without naming the technology; pods outside one talk over ethernet.
+		ClusterInterconnect: func(string) string { return clients.InterconnectFabric },
 	})
 }
 
@@ -268,13 +273,14 @@ func (c *Cloud) ResolveInstanceType(gpuType string, count int) (clients.Instance
 // neutral one when the catalog knows the GPU) and the largest count per pod.
 func resolveGPU(gpuType string) (id, name string, maxCount int, err error) {
 	if g, ok := gpus.Lookup(gpuType); ok {
-		if g.RunPodID == "" {
+		id, maxCount, sold := gpuIDOf(g.Name)
+		if !sold {
 			return "", "", 0, clients.Errorf(clients.ErrInvalid, "RunPod does not offer %s (%s)", g.Name, g.Description)
 		}
-		return g.RunPodID, g.Name, maxOr(g.RunPodMaxCount, defaultMaxGPUs), nil
+		return id, g.Name, maxOr(maxCount, defaultMaxGPUs), nil
 	}
-	if g, ok := gpus.ByRunPodID(gpuType); ok {
-		return g.RunPodID, g.Name, maxOr(g.RunPodMaxCount, defaultMaxGPUs), nil
+	if name, id, maxCount, ok := gpuOfID(gpuType); ok {
+		return id, name, maxOr(maxCount, defaultMaxGPUs), nil
 	}
 	// RunPod's GPU ids are the manufacturer's marketing names; a new one the neutral catalog
 	// does not know yet passes through, and RunPod's own answer decides.
@@ -294,8 +300,8 @@ func maxOr(n, fallback int) int {
 
 // gpuName is the neutral name of a RunPod GPU id when the catalog knows it, else the id.
 func gpuName(id string) string {
-	if g, ok := gpus.ByRunPodID(id); ok {
-		return g.Name
+	if name, _, _, ok := gpuOfID(id); ok {
+		return name
 	}
 	return id
 }
@@ -426,7 +432,11 @@ func (c *Cloud) UpdateInstance(ctx context.Context, id string, update clients.In
 	if err := checkID("pod", id); err != nil {
 		return nil, err
 	}
-	if field := unknownUpdateField(update); field != "" {
+	ru, err := updateOptions(update)
+	if err != nil {
+		return nil, err
+	}
+	if field := unknownUpdateField(update, ru); field != "" {
 		return nil, clients.Errorf(clients.ErrUnsupported, "the RunPod adapter cannot change %s of an existing pod", field)
 	}
 	if update.Name != nil && strings.TrimSpace(*update.Name) == "" {
@@ -440,10 +450,6 @@ func (c *Cloud) UpdateInstance(ctx context.Context, id string, update clients.In
 	}
 	if bad := reservedIn(update.Env); bad != "" {
 		return nil, clients.Errorf(clients.ErrInvalid, "environment variable %s is managed by the provider and cannot be set", bad)
-	}
-	var ru clients.RunPodInstanceUpdate
-	if update.RunPod != nil {
-		ru = *update.RunPod
 	}
 	if ru.VolumeMountPath != nil && !path.IsAbs(*ru.VolumeMountPath) {
 		return nil, clients.Errorf(clients.ErrInvalid, "a volume mount path must be absolute, not %q", *ru.VolumeMountPath)
@@ -523,13 +529,11 @@ func movedMount(p *Pod, mountPath string) (*Mounts, error) {
 
 // unknownUpdateField names the first set field of an update this adapter does not handle, so
 // that fields added to InstanceUpdate later are refused until it learns them.
-func unknownUpdateField(u clients.InstanceUpdate) string {
-	if u.RunPod != nil {
-		if f := unknownField(*u.RunPod, "VolumeMountPath", "RegistryCredentialID"); f != "" {
-			return "RunPod." + f
-		}
+func unknownUpdateField(u clients.InstanceUpdate, ru InstanceUpdate) string {
+	if f := unknownField(ru, "VolumeMountPath", "RegistryCredentialID"); f != "" {
+		return "RunPod." + f
 	}
-	return unknownField(u, "Name", "Env", "Image", "DesiredState", "RunPod")
+	return unknownField(u, "Name", "Env", "Image", "DesiredState", "Options")
 }
 
 // unknownField names the first set field of a struct outside known.

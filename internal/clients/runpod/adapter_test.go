@@ -171,7 +171,7 @@ func TestInstanceFromDocumentPod(t *testing.T) {
 		!inst.CreatedAt.Equal(time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)) {
 		t.Errorf("instance %+v", inst)
 	}
-	o := inst.RunPod
+	o := opts(inst.Options)
 	if o == nil || o.CloudType != "SECURE" || o.ContainerDiskGB != 50 || o.VolumeGB != 20 || o.VolumeMountPath != "/workspace" ||
 		!slices.Equal(o.Ports, []string{"8888/http", "22/tcp"}) || len(o.Env) != 1 || o.Env["MODEL_NAME"] != "llama-3" || o.TemplateID != "9x4m2p7v" {
 		t.Errorf("options %+v", o)
@@ -189,14 +189,14 @@ func TestBookkeepingEnvIsHidden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(inst.RunPod.Env) != 1 || inst.RunPod.Env["HF_HOME"] != "/workspace/hf" {
-		t.Errorf("env %v", inst.RunPod.Env)
+	if len(opts(inst.Options).Env) != 1 || opts(inst.Options).Env["HF_HOME"] != "/workspace/hf" {
+		t.Errorf("env %v", opts(inst.Options).Env)
 	}
 	if !slices.Equal(inst.SSHKeyIDs, []string{key1FP, key2FP}) {
 		t.Errorf("ssh key ids %v", inst.SSHKeyIDs)
 	}
-	if inst.RunPod.NetworkVolumeID != "vol_xyz" || inst.RunPod.VolumeMountPath != "/data" || inst.RunPod.VolumeGB != 0 {
-		t.Errorf("mounts %+v", inst.RunPod)
+	if opts(inst.Options).NetworkVolumeID != "vol_xyz" || opts(inst.Options).VolumeMountPath != "/data" || opts(inst.Options).VolumeGB != 0 {
+		t.Errorf("mounts %+v", opts(inst.Options))
 	}
 }
 
@@ -361,7 +361,7 @@ func TestUpdateInstancePatchKeepsBookkeeping(t *testing.T) {
 		"name": "renamed", "image": "runpod/pytorch:2.5.0",
 		"env": map[string]string{"NEW": "2", EnvLaunchToken: "tok", EnvSSHKeyIDs: key1FP, EnvPublicKey: key1},
 	}))
-	if inst.ID != "p1" || inst.RunPod.Env["NEW"] != "2" || len(inst.RunPod.Env) != 1 {
+	if inst.ID != "p1" || opts(inst.Options).Env["NEW"] != "2" || len(opts(inst.Options).Env) != 1 {
 		t.Errorf("instance %+v", inst)
 	}
 
@@ -455,7 +455,7 @@ func TestInstancePrice(t *testing.T) {
 	if p, err := c.InstancePrice(t.Context(), clients.InstanceSpec{}, h100); err != nil || p != 5.38 {
 		t.Errorf("secure price %v %v, want 5.38", p, err)
 	}
-	community := clients.InstanceSpec{RunPod: &clients.RunPodInstanceOptions{CloudType: CloudCommunity}}
+	community := clients.InstanceSpec{Options: &InstanceOptions{CloudType: CloudCommunity}}
 	if p, err := c.InstancePrice(t.Context(), community, h100); err != nil || p != 3.98 {
 		t.Errorf("community price %v %v, want 3.98", p, err)
 	}

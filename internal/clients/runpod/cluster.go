@@ -71,14 +71,17 @@ func (c *Cloud) ValidateClusterSpec(spec clients.ClusterSpec) []clients.FieldErr
 	if _, err := c.ResolveInstanceType(spec.GPUType, ClusterGPUsPerNode); err != nil {
 		add("gpu_type", "Unsupported GPU type", err.Error())
 	}
-	o := clusterOptions(spec)
+	o, err := clusterOptions(spec)
+	if err != nil {
+		return append(errs, optionsField(err))
+	}
 	if !slices.Contains(clusterTypes, o.ClusterType) {
 		add("runpod.cluster_type", "Unknown RunPod cluster type", fmt.Sprintf("%q is not one of %s.", o.ClusterType, strings.Join(clusterTypes, ", ")))
 	}
 	// The container settings follow a pod's rules (ports, reserved environment names, volume
 	// id, disk): check them with the pod validator. A cluster's image is optional (RunPod
 	// picks one), which the placeholder template id stands for.
-	probe := clients.InstanceSpec{SSHKeyIDs: spec.SSHKeyIDs, RunPod: &clients.RunPodInstanceOptions{
+	probe := clients.InstanceSpec{SSHKeyIDs: spec.SSHKeyIDs, Options: &InstanceOptions{
 		Image: o.Image, TemplateID: "cluster", Ports: o.Ports, Env: o.Env,
 		NetworkVolumeID: o.NetworkVolumeID, ContainerDiskGB: o.ContainerDiskGB,
 	}}
@@ -87,13 +90,17 @@ func (c *Cloud) ValidateClusterSpec(spec clients.ClusterSpec) []clients.FieldErr
 }
 
 // clusterOptions are the spec's RunPod options with the defaults filled in.
-func clusterOptions(spec clients.ClusterSpec) clients.RunPodClusterOptions {
-	var o clients.RunPodClusterOptions
-	if spec.RunPod != nil {
-		o = *spec.RunPod
+func clusterOptions(spec clients.ClusterSpec) (ClusterOptions, error) {
+	var o ClusterOptions
+	p, err := clients.OptionsOf[ClusterOptions](cloudName, spec.Options)
+	if err != nil {
+		return o, err
+	}
+	if p != nil {
+		o = *p
 	}
 	o.ClusterType = cmp.Or(strings.ToUpper(o.ClusterType), ClusterTraining)
-	return o
+	return o, nil
 }
 
 // FindCluster finds the Instant Cluster an earlier, interrupted apply created for this resource
@@ -135,7 +142,10 @@ func (c *Cloud) CreateCluster(ctx context.Context, spec clients.ClusterSpec) (*c
 	if err != nil {
 		return nil, err
 	}
-	o := clusterOptions(spec)
+	o, err := clusterOptions(spec)
+	if err != nil {
+		return nil, err
+	}
 	tokenValue := clients.TokenValue(cmp.Or(spec.LaunchToken, clients.RandomToken()))
 
 	// A rerun after a crash, or a create repeated after an unknown outcome: the cluster an
@@ -144,7 +154,7 @@ func (c *Cloud) CreateCluster(ctx context.Context, spec clients.ClusterSpec) (*c
 		return cl, err
 	}
 
-	env, err := c.podEnv(ctx, clients.InstanceSpec{SSHKeyIDs: spec.SSHKeyIDs}, clients.RunPodInstanceOptions{Env: o.Env}, tokenValue, nil)
+	env, err := c.podEnv(ctx, clients.InstanceSpec{SSHKeyIDs: spec.SSHKeyIDs}, InstanceOptions{Env: o.Env}, tokenValue, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -213,7 +223,7 @@ func (c *Cloud) CreateCluster(ctx context.Context, spec clients.ClusterSpec) (*c
 
 // dataCenters lists the data centers to send as dataCenterIds, most preferred first; nil lets
 // RunPod's scheduler choose.
-func (c *Cloud) dataCenters(ctx context.Context, spec clients.ClusterSpec, o clients.RunPodClusterOptions, it clients.InstanceType) ([]string, error) {
+func (c *Cloud) dataCenters(ctx context.Context, spec clients.ClusterSpec, o ClusterOptions, it clients.InstanceType) ([]string, error) {
 	var g GpuType
 	if spec.Region == "" && o.NetworkVolumeID == "" {
 		// Only the fallback needs the catalog: cluster stock differs from pod stock.
@@ -232,7 +242,7 @@ func (c *Cloud) dataCenters(ctx context.Context, spec clients.ClusterSpec, o cli
 	// The same rules as a pod's: a volume's data center, else the region, else the stocked
 	// data centers, best first ("" = let the scheduler choose).
 	dcs, err := c.candidateDataCenters(ctx, clients.InstanceSpec{Region: spec.Region},
-		clients.RunPodInstanceOptions{NetworkVolumeID: o.NetworkVolumeID}, g)
+		InstanceOptions{NetworkVolumeID: o.NetworkVolumeID}, g)
 	if err != nil {
 		return nil, err
 	}

@@ -17,7 +17,7 @@ import (
 func clusterSpec() clients.ClusterSpec {
 	return clients.ClusterSpec{
 		Name: "pretrain", GPUType: "H100_80GB_SXM", GPUsPerNode: 8, NodeCount: 4, LaunchToken: "tok-cl",
-		RunPod: &clients.RunPodClusterOptions{
+		Options: &ClusterOptions{
 			ClusterType: "TRAINING", Image: "runpod/pytorch:2.4.0", Ports: []string{"22/tcp"},
 			Env: map[string]string{"NCCL_DEBUG": "INFO"}, ContainerDiskGB: 100,
 		},
@@ -120,9 +120,9 @@ func TestValidateClusterSpec(t *testing.T) {
 	bad.NodeCount = 9
 	bad.GPUsPerNode = 4
 	bad.GPUType = "NOPE"
-	bad.RunPod.ClusterType = "BATCH"
-	bad.RunPod.Ports = []string{"22"}
-	bad.RunPod.Env = map[string]string{EnvLaunchToken: "x"}
+	clusterOpts(bad.Options).ClusterType = "BATCH"
+	clusterOpts(bad.Options).Ports = []string{"22"}
+	clusterOpts(bad.Options).Env = map[string]string{EnvLaunchToken: "x"}
 	fields := map[string]bool{}
 	for _, e := range c.ValidateClusterSpec(bad) {
 		fields[e.Field] = true
@@ -134,7 +134,7 @@ func TestValidateClusterSpec(t *testing.T) {
 	}
 	// Without an image RunPod picks one: no objection.
 	noImage := clusterSpec()
-	noImage.RunPod.Image = ""
+	clusterOpts(noImage.Options).Image = ""
 	if errs := c.ValidateClusterSpec(noImage); len(errs) != 0 {
 		t.Errorf("image is optional: %+v", errs)
 	}
@@ -186,8 +186,8 @@ func TestCreateClusterRegionAndVolume(t *testing.T) {
 
 	spec := clusterSpec()
 	spec.LaunchToken = ""
-	spec.RunPod.NetworkVolumeID = "vol1"
-	spec.RunPod.ClusterType = "slurm"
+	clusterOpts(spec.Options).NetworkVolumeID = "vol1"
+	clusterOpts(spec.Options).ClusterType = "slurm"
 	if _, err := c.CreateCluster(t.Context(), spec); err != nil {
 		t.Fatal(err)
 	}

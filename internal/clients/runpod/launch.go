@@ -27,9 +27,9 @@ func (c *Cloud) ValidateInstanceSpec(spec clients.InstanceSpec) []clients.FieldE
 	add := func(field, summary, detail string) {
 		errs = append(errs, clients.FieldError{Field: field, Summary: summary, Detail: detail})
 	}
-	o := spec.RunPod
-	if o == nil {
-		o = &clients.RunPodInstanceOptions{}
+	o, err := specOptions(spec)
+	if err != nil {
+		return []clients.FieldError{optionsField(err)}
 	}
 	if spec.UserData != "" {
 		add("user_data", "RunPod pods take no user data",
@@ -118,7 +118,10 @@ func (c *Cloud) CreateInstance(ctx context.Context, spec clients.InstanceSpec) (
 	if err != nil {
 		return nil, err
 	}
-	opts := podOptions(spec)
+	opts, err := podOptions(spec)
+	if err != nil {
+		return nil, err
+	}
 
 	token := spec.LaunchToken
 	if token == "" {
@@ -244,10 +247,10 @@ func regionOrAny(region string) string {
 const envJupyterPassword = "JUPYTER_PASSWORD"
 
 // podOptions are the spec's RunPod options with the defaults filled in.
-func podOptions(spec clients.InstanceSpec) clients.RunPodInstanceOptions {
-	var o clients.RunPodInstanceOptions
-	if spec.RunPod != nil {
-		o = *spec.RunPod
+func podOptions(spec clients.InstanceSpec) (InstanceOptions, error) {
+	o, err := specOptions(spec)
+	if err != nil {
+		return o, err
 	}
 	if o.Image == "" {
 		o.Image = spec.Image
@@ -258,7 +261,7 @@ func podOptions(spec clients.InstanceSpec) clients.RunPodInstanceOptions {
 	if o.VolumeMountPath == "" && (o.VolumeGB > 0 || o.NetworkVolumeID != "") {
 		o.VolumeMountPath = defaultMountPath
 	}
-	return o
+	return o, nil
 }
 
 // podTemplate reads the template a pod is created from: one the account can use, and a pod
@@ -280,7 +283,7 @@ func (c *Cloud) podTemplate(ctx context.Context, id string) (*Template, error) {
 // RunPod images install the keys of PUBLIC_KEY; startSsh would put every account key there,
 // so the adapter sets it to exactly the keys asked for. With a template, the names RunPod will
 // add from it are listed in EnvTemplateKeys.
-func (c *Cloud) podEnv(ctx context.Context, spec clients.InstanceSpec, o clients.RunPodInstanceOptions, tokenValue string, tpl *Template) (map[string]string, error) {
+func (c *Cloud) podEnv(ctx context.Context, spec clients.InstanceSpec, o InstanceOptions, tokenValue string, tpl *Template) (map[string]string, error) {
 	env := maps.Clone(o.Env)
 	if env == nil {
 		env = map[string]string{}
@@ -313,7 +316,7 @@ func (c *Cloud) podEnv(ctx context.Context, spec clients.InstanceSpec, o clients
 }
 
 // createRequest builds the body of POST /pods (without data centers).
-func createRequest(spec clients.InstanceSpec, o clients.RunPodInstanceOptions, it clients.InstanceType, env map[string]string, tokenValue string) CreatePodRequest {
+func createRequest(spec clients.InstanceSpec, o InstanceOptions, it clients.InstanceType, env map[string]string, tokenValue string) CreatePodRequest {
 	name := spec.Name
 	if strings.TrimSpace(name) == "" {
 		// RunPod requires a name; this one is unique to the launch.
@@ -374,7 +377,7 @@ func (c *Cloud) catalogEntry(ctx context.Context, it clients.InstanceType, cloud
 
 // candidateDataCenters lists where to try the create; "" means "let RunPod's scheduler
 // choose" (dataCenterIds left out).
-func (c *Cloud) candidateDataCenters(ctx context.Context, spec clients.InstanceSpec, o clients.RunPodInstanceOptions, g GpuType) ([]string, error) {
+func (c *Cloud) candidateDataCenters(ctx context.Context, spec clients.InstanceSpec, o InstanceOptions, g GpuType) ([]string, error) {
 	if o.NetworkVolumeID != "" {
 		// A network volume lives in one data center and a pod can only mount it there.
 		v, err := c.api.GetNetworkVolume(ctx, o.NetworkVolumeID)
@@ -469,7 +472,10 @@ func podPrice(g GpuType, it clients.InstanceType, cloud string) float64 {
 // InstancePrice is the list price per hour of the pod spec describes on its cloud tier (secure
 // unless runpod.cloud_type says community), from the catalog snapshot the launch reads.
 func (c *Cloud) InstancePrice(ctx context.Context, spec clients.InstanceSpec, it clients.InstanceType) (float64, error) {
-	opts := podOptions(spec)
+	opts, err := podOptions(spec)
+	if err != nil {
+		return 0, err
+	}
 	g, err := c.catalogEntry(ctx, it, opts.CloudType)
 	if err != nil {
 		return 0, err

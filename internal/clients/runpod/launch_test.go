@@ -16,7 +16,7 @@ import (
 func h100Spec() clients.InstanceSpec {
 	return clients.InstanceSpec{
 		Name: "finetune-1", GPUType: "H100_80GB_SXM", GPUCount: 8, LaunchToken: "tok-123",
-		RunPod: &clients.RunPodInstanceOptions{Image: "runpod/pytorch:2.4.0", Ports: []string{"22/tcp"}},
+		Options: &InstanceOptions{Image: "runpod/pytorch:2.4.0", Ports: []string{"22/tcp"}},
 	}
 }
 
@@ -100,7 +100,7 @@ func TestCreateInstanceRequestBody(t *testing.T) {
 	spec.Region = "EU-RO-1" // named: tried even without listed stock
 	spec.SSHKeyIDs = []string{key1FP, key2FP}
 	spec.MaxPricePerHour = 30
-	spec.RunPod = &clients.RunPodInstanceOptions{
+	spec.Options = &InstanceOptions{
 		Image: "runpod/pytorch:2.4.0", CloudType: "SECURE", Ports: []string{"22/tcp", "8888/http"},
 		Env: map[string]string{"HF_HOME": "/workspace/hf"}, ContainerDiskGB: 50, VolumeGB: 100,
 	}
@@ -123,7 +123,7 @@ func TestCreateInstanceRequestBody(t *testing.T) {
 	}))
 	// The answer to the create is the pod: no read of it afterwards.
 	if inst.ID != "7h9k2m4n6p" || inst.Status != clients.StatusPending || inst.GPUType != "H100_80GB_SXM" || inst.GPUCount != 8 ||
-		inst.RunPod.Env["HF_HOME"] != "/workspace/hf" || len(inst.RunPod.Env) != 1 {
+		opts(inst.Options).Env["HF_HOME"] != "/workspace/hf" || len(opts(inst.Options).Env) != 1 {
 		t.Errorf("instance %+v", inst)
 	}
 	if n := f.count("GET", "/pods/7h9k2m4n6p"); n != 0 {
@@ -139,7 +139,7 @@ func TestCreateInstanceTemplateAndNoSSH(t *testing.T) {
 	f.json("POST", "/pods", 201, mustJSON(podDoc("p1", "PROVISIONING", nil)))
 	off := false
 	spec := clients.InstanceSpec{Name: "x", GPUType: "NVIDIA GeForce RTX 4090", GPUCount: 1,
-		RunPod: &clients.RunPodInstanceOptions{TemplateID: "30zmvf89kd", StartSSH: &off, CloudType: "COMMUNITY"}}
+		Options: &InstanceOptions{TemplateID: "30zmvf89kd", StartSSH: &off, CloudType: "COMMUNITY"}}
 	if _, err := c.CreateInstance(t.Context(), spec); err != nil {
 		t.Fatal(err)
 	}
@@ -299,7 +299,7 @@ func TestCreateInstanceNetworkVolumePinsDataCenter(t *testing.T) {
 	f.json("POST", "/pods", 201, mustJSON(podDoc("p1", "PROVISIONING", nil)))
 	spec := h100Spec()
 	spec.LaunchToken = ""
-	spec.RunPod.NetworkVolumeID = "vol1"
+	opts(spec.Options).NetworkVolumeID = "vol1"
 	if _, err := c.CreateInstance(t.Context(), spec); err != nil {
 		t.Fatal(err)
 	}
@@ -452,7 +452,7 @@ func TestValidateInstanceSpec(t *testing.T) {
 	off := false
 	bad := clients.InstanceSpec{
 		UserData: "#cloud-config", Tags: map[string]string{"a": "b"}, SSHKeyIDs: []string{key1FP},
-		RunPod: &clients.RunPodInstanceOptions{
+		Options: &InstanceOptions{
 			CloudType: "PRIVATE", Env: map[string]string{EnvPublicKey: "x"}, StartSSH: &off, VolumeGB: 5,
 			NetworkVolumeID: "vol1", VolumeMountPath: "data", Ports: []string{"22", "http/8888", "99999/tcp"},
 		},
@@ -462,17 +462,17 @@ func TestValidateInstanceSpec(t *testing.T) {
 	if got := fields(bad); !slices.Equal(got, want) {
 		t.Errorf("fields\n got %v\nwant %v", got, want)
 	}
-	if got := fields(clients.InstanceSpec{Image: "a", RunPod: &clients.RunPodInstanceOptions{Image: "b"}}); !slices.Equal(got, []string{"runpod.image"}) {
+	if got := fields(clients.InstanceSpec{Image: "a", Options: &InstanceOptions{Image: "b"}}); !slices.Equal(got, []string{"runpod.image"}) {
 		t.Errorf("two images: %v", got)
 	}
 	// A mount path needs a volume (its own, or the template's); ids must be ids.
-	if got := fields(clients.InstanceSpec{Image: "a", RunPod: &clients.RunPodInstanceOptions{VolumeMountPath: "/data"}}); !slices.Equal(got, []string{"runpod.volume_mount_path"}) {
+	if got := fields(clients.InstanceSpec{Image: "a", Options: &InstanceOptions{VolumeMountPath: "/data"}}); !slices.Equal(got, []string{"runpod.volume_mount_path"}) {
 		t.Errorf("mount path without a volume: %v", got)
 	}
-	if got := fields(clients.InstanceSpec{RunPod: &clients.RunPodInstanceOptions{TemplateID: "tpl", VolumeMountPath: "/data"}}); got != nil {
+	if got := fields(clients.InstanceSpec{Options: &InstanceOptions{TemplateID: "tpl", VolumeMountPath: "/data"}}); got != nil {
 		t.Errorf("mount path of a template's volume: %v", got)
 	}
-	if got := fields(clients.InstanceSpec{RunPod: &clients.RunPodInstanceOptions{TemplateID: "a/b", RegistryCredentialID: "x y"}}); !slices.Equal(got, []string{"runpod.template_id", "runpod.registry_credential_id"}) {
+	if got := fields(clients.InstanceSpec{Options: &InstanceOptions{TemplateID: "a/b", RegistryCredentialID: "x y"}}); !slices.Equal(got, []string{"runpod.template_id", "runpod.registry_credential_id"}) {
 		t.Errorf("malformed ids: %v", got)
 	}
 }

@@ -96,7 +96,7 @@ func InstanceFromPod(p Pod) *clients.Instance {
 		PricePerHour: p.Cost,
 		CreatedAt:    p.CreatedAt.Time,
 		Image:        p.Image,
-		RunPod:       optionsFromPod(p),
+		Options:      optionsFromPod(p),
 	}
 	if p.GPU != nil {
 		inst.InstanceType = p.GPU.ID
@@ -136,8 +136,8 @@ func managedEnv(env map[string]string) []string {
 // optionsFromPod reads the RunPod options back from a pod. TemplateID stays empty unless
 // RunPod reports it (a pod created from a template keeps no link to it) and StartSSH is never
 // reported.
-func optionsFromPod(p Pod) *clients.RunPodInstanceOptions {
-	o := &clients.RunPodInstanceOptions{
+func optionsFromPod(p Pod) *InstanceOptions {
+	o := &InstanceOptions{
 		Image:           p.Image,
 		CloudType:       p.Cloud,
 		TemplateID:      p.Template,

@@ -21,9 +21,9 @@ type templateCheck struct {
 // create's own 404 still catches one that was. Credentials are looked up every time: one made by
 // this apply may have been deleted since. An error means a check could not be made.
 func (c *Cloud) CheckInstanceReferences(ctx context.Context, spec clients.InstanceSpec) ([]clients.FieldError, error) {
-	o := spec.RunPod
-	if o == nil {
-		return nil, nil
+	o, err := specOptions(spec)
+	if err != nil {
+		return []clients.FieldError{optionsField(err)}, nil
 	}
 	var errs []clients.FieldError
 	if id := o.TemplateID; id != "" {

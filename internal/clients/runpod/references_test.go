@@ -22,7 +22,7 @@ func TestCheckInstanceReferences(t *testing.T) {
 	check := func(template, registry string) []string {
 		t.Helper()
 		errs, err := c.CheckInstanceReferences(t.Context(), clients.InstanceSpec{
-			RunPod: &clients.RunPodInstanceOptions{TemplateID: template, RegistryCredentialID: registry},
+			Options: &InstanceOptions{TemplateID: template, RegistryCredentialID: registry},
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -53,7 +53,7 @@ func TestCheckInstanceReferences(t *testing.T) {
 
 	// An API that does not answer is no verdict: the caller leaves it to the launch.
 	f.problem("GET", "/templates/flaky", 503, "Service Unavailable", "try again")
-	if _, err := c.CheckInstanceReferences(t.Context(), clients.InstanceSpec{RunPod: &clients.RunPodInstanceOptions{TemplateID: "flaky"}}); err == nil {
+	if _, err := c.CheckInstanceReferences(t.Context(), clients.InstanceSpec{Options: &InstanceOptions{TemplateID: "flaky"}}); err == nil {
 		t.Error("a failed look was taken for a verdict")
 	}
 }
@@ -73,7 +73,7 @@ func TestTemplateEnvIsTheTemplates(t *testing.T) {
 	f.json("POST", "/pods", 201, mustJSON(created))
 	f.json("GET", "/pods", 200, podsJSON())
 	spec := h100Spec()
-	spec.RunPod = &clients.RunPodInstanceOptions{TemplateID: "tpl1", Env: map[string]string{"MINE": "user"}}
+	spec.Options = &InstanceOptions{TemplateID: "tpl1", Env: map[string]string{"MINE": "user"}}
 	inst, err := c.CreateInstance(t.Context(), spec)
 	if err != nil {
 		t.Fatal(err)
@@ -82,8 +82,8 @@ func TestTemplateEnvIsTheTemplates(t *testing.T) {
 	if env[EnvTemplateKeys] != "JUPYTER_PASSWORD,MODEL" || env["MINE"] != "user" || env["MODEL"] != nil {
 		t.Errorf("create env %v", env)
 	}
-	if len(inst.RunPod.Env) != 1 || inst.RunPod.Env["MINE"] != "user" {
-		t.Errorf("env read back %v, want only the user's", inst.RunPod.Env)
+	if len(opts(inst.Options).Env) != 1 || opts(inst.Options).Env["MINE"] != "user" {
+		t.Errorf("env read back %v, want only the user's", opts(inst.Options).Env)
 	}
 
 	f.json("GET", "/pods/p1", 200, mustJSON(created))
@@ -96,7 +96,7 @@ func TestTemplateEnvIsTheTemplates(t *testing.T) {
 	}}))
 
 	// A template that vanished between plan and apply is bad input, not a launch attempt.
-	spec.RunPod.TemplateID = "gone"
+	opts(spec.Options).TemplateID = "gone"
 	if _, err := c.CreateInstance(t.Context(), spec); err == nil || f.count("POST", "/pods") != 1 {
 		t.Errorf("create from a deleted template: %v", err)
 	}

@@ -97,8 +97,8 @@ func TestPodRegistryCredential(t *testing.T) {
 	f.json("POST", "/pods", 201, mustJSON(created))
 	f.json("GET", "/pods", 200, podsJSON())
 	spec := h100Spec()
-	spec.RunPod.Image = "ghcr.io/acme/trainer:1"
-	spec.RunPod.RegistryCredentialID = "reg_abc"
+	opts(spec.Options).Image = "ghcr.io/acme/trainer:1"
+	opts(spec.Options).RegistryCredentialID = "reg_abc"
 	inst, err := c.CreateInstance(t.Context(), spec)
 	if err != nil {
 		t.Fatal(err)
@@ -110,22 +110,22 @@ func TestPodRegistryCredential(t *testing.T) {
 	if _, ok := body["containerRegistryAuthId"]; ok {
 		t.Error("the body uses a field name the document does not have")
 	}
-	if inst.RunPod.RegistryCredentialID != "reg_abc" {
-		t.Errorf("read back %q", inst.RunPod.RegistryCredentialID)
+	if opts(inst.Options).RegistryCredentialID != "reg_abc" {
+		t.Errorf("read back %q", opts(inst.Options).RegistryCredentialID)
 	}
 
 	f.json("PATCH", "/pods/p1", 200, mustJSON(podDoc("p1", "RUNNING", nil)))
 	other, none := "reg_def", ""
-	if _, err := c.UpdateInstance(t.Context(), "p1", clients.InstanceUpdate{RunPod: &clients.RunPodInstanceUpdate{RegistryCredentialID: &other}}); err != nil {
+	if _, err := c.UpdateInstance(t.Context(), "p1", clients.InstanceUpdate{Options: &InstanceUpdate{RegistryCredentialID: &other}}); err != nil {
 		t.Fatal(err)
 	}
 	assertJSON(t, f.requests("PATCH", "/pods/p1")[0].Body, `{"registry": "reg_def"}`)
-	if _, err := c.UpdateInstance(t.Context(), "p1", clients.InstanceUpdate{RunPod: &clients.RunPodInstanceUpdate{RegistryCredentialID: &none}}); err != nil {
+	if _, err := c.UpdateInstance(t.Context(), "p1", clients.InstanceUpdate{Options: &InstanceUpdate{RegistryCredentialID: &none}}); err != nil {
 		t.Fatal(err)
 	}
 	assertJSON(t, f.requests("PATCH", "/pods/p1")[1].Body, `{"registry": null}`)
 	bad := "../pods"
-	if _, err := c.UpdateInstance(t.Context(), "p1", clients.InstanceUpdate{RunPod: &clients.RunPodInstanceUpdate{RegistryCredentialID: &bad}}); !errors.Is(err, clients.ErrInvalid) {
+	if _, err := c.UpdateInstance(t.Context(), "p1", clients.InstanceUpdate{Options: &InstanceUpdate{RegistryCredentialID: &bad}}); !errors.Is(err, clients.ErrInvalid) {
 		t.Errorf("a malformed id: %v", err)
 	}
 }
@@ -146,7 +146,7 @@ func TestUpdateInstanceMovesTheMount(t *testing.T) {
 	f.json("PATCH", "/pods/p2", 200, mustJSON(network))
 
 	data := "/data"
-	move := clients.InstanceUpdate{RunPod: &clients.RunPodInstanceUpdate{VolumeMountPath: &data}}
+	move := clients.InstanceUpdate{Options: &InstanceUpdate{VolumeMountPath: &data}}
 	if _, err := c.UpdateInstance(t.Context(), "p1", move); err != nil {
 		t.Fatal(err)
 	}
@@ -159,7 +159,7 @@ func TestUpdateInstanceMovesTheMount(t *testing.T) {
 		t.Errorf("moving the mount of a pod without a volume: %v", err)
 	}
 	relative := "data"
-	if _, err := c.UpdateInstance(t.Context(), "p1", clients.InstanceUpdate{RunPod: &clients.RunPodInstanceUpdate{VolumeMountPath: &relative}}); !errors.Is(err, clients.ErrInvalid) {
+	if _, err := c.UpdateInstance(t.Context(), "p1", clients.InstanceUpdate{Options: &InstanceUpdate{VolumeMountPath: &relative}}); !errors.Is(err, clients.ErrInvalid) {
 		t.Errorf("a relative path: %v", err)
 	}
 }

@@ -32,7 +32,7 @@ func TestCreateInstanceLogsNoEnvValues(t *testing.T) {
 	var buf bytes.Buffer
 	ctx := tflogtest.RootLogger(context.Background(), &buf)
 	spec := h100Spec()
-	spec.RunPod = &clients.RunPodInstanceOptions{
+	spec.Options = &InstanceOptions{
 		Image: "runpod/pytorch:2.4.0", Env: map[string]string{"HF_TOKEN": hfToken, "DB_URL": other},
 	}
 	inst, err := c.CreateInstance(ctx, spec)

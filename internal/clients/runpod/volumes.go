@@ -11,7 +11,7 @@ import (
 
 // RunPod network volumes are the neutral volumes: named (not uniquely), in one data center,
 // sized 10-4096 GB, growable, of a storage tier, and mounted at create by id
-// (RunPodInstanceOptions.NetworkVolumeID).
+// (InstanceOptions.NetworkVolumeID).
 
 // Network volume sizes RunPod accepts, in GB.
 const (

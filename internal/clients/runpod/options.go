@@ -1,20 +1,16 @@
-package clients
+package runpod
 
-// RunPod cloud tiers (RunPodInstanceOptions.CloudType).
-const (
-	RunPodCloudSecure    = "SECURE"    // RunPod-owned data centers; the default
-	RunPodCloudCommunity = "COMMUNITY" // community-hosted machines, cheaper, fewer guarantees
-)
+import "github.com/neocloud/terraform-provider-neocloud/internal/clients"
 
-// RunPodInstanceOptions are RunPod-only pod settings. In an InstanceSpec they say what to
-// create; in an Instance they are what the pod reports, with two exceptions RunPod never
-// reports back (keep them from the configuration): TemplateID (a pod keeps no link to its
-// template) and StartSSH (a create-time flag only).
-type RunPodInstanceOptions struct {
+// InstanceOptions are RunPod's own pod settings (clients.InstanceSpec.Options). In an
+// InstanceSpec they say what to create; in an Instance they are what the pod reports, with two
+// exceptions RunPod never reports back (keep them from the configuration): TemplateID (a pod
+// keeps no link to its template) and StartSSH (a create-time flag only).
+type InstanceOptions struct {
 	// Image is the container image; required unless TemplateID is set. When empty,
 	// InstanceSpec.Image is used.
 	Image string
-	// CloudType is RunPodCloudSecure (default when empty) or RunPodCloudCommunity.
+	// CloudType is CloudSecure (default when empty) or CloudCommunity.
 	CloudType string
 	// TemplateID bases the pod on a RunPod template; explicit fields override the template's
 	// and Env is merged into the template's per key.
@@ -45,9 +41,9 @@ type RunPodInstanceOptions struct {
 	RegistryCredentialID string
 }
 
-// RunPodInstanceUpdate lists in-place changes to a pod's RunPod settings; nil fields are left
-// alone.
-type RunPodInstanceUpdate struct {
+// InstanceUpdate lists in-place changes to a pod's RunPod settings
+// (clients.InstanceUpdate.Options); nil fields are left alone.
+type InstanceUpdate struct {
 	// VolumeMountPath moves the pod's volume (persistent or network) to another path; the
 	// container restarts.
 	VolumeMountPath *string
@@ -56,6 +52,41 @@ type RunPodInstanceUpdate struct {
 }
 
 // IsZero reports whether the update changes nothing.
-func (u RunPodInstanceUpdate) IsZero() bool {
+func (u InstanceUpdate) IsZero() bool {
 	return u.VolumeMountPath == nil && u.RegistryCredentialID == nil
+}
+
+// ClusterOptions are Instant Cluster settings (clients.ClusterSpec.Options).
+type ClusterOptions struct {
+	ClusterType     string // TRAINING, SLURM, RAY, APPLICATION
+	Image           string
+	Ports           []string
+	Env             map[string]string
+	NetworkVolumeID string
+	ContainerDiskGB int
+}
+
+// specOptions reads the spec's RunPod settings: a zero InstanceOptions when it has none, an
+// error when it holds another cloud's.
+func specOptions(spec clients.InstanceSpec) (InstanceOptions, error) {
+	o, err := clients.OptionsOf[InstanceOptions](cloudName, spec.Options)
+	if err != nil || o == nil {
+		return InstanceOptions{}, err
+	}
+	return *o, nil
+}
+
+// updateOptions reads the update's RunPod changes: none when it has none, an error when it
+// holds another cloud's.
+func updateOptions(u clients.InstanceUpdate) (InstanceUpdate, error) {
+	o, err := clients.OptionsOf[InstanceUpdate](cloudName, u.Options)
+	if err != nil || o == nil {
+		return InstanceUpdate{}, err
+	}
+	return *o, nil
+}
+
+// optionsField is the field error of settings of the wrong type.
+func optionsField(err error) clients.FieldError {
+	return clients.FieldError{Field: cloudName, Summary: "Settings for another cloud", Detail: err.Error()}
 }
