@@ -103,14 +103,14 @@ func TestRateLimitIsRetriedQuotaIsNot(t *testing.T) {
 	if _, err := c.API().ListClusters(t.Context()); err != nil {
 		t.Fatalf("rate limited list: %v", err)
 	}
-	if n := f.count("GET", "/v1beta1/cks/clusters"); n != 3 {
+	if n := f.Count("GET", "/v1beta1/cks/clusters"); n != 3 {
 		t.Errorf("%d list calls", n)
 	}
 }
 
 func TestAuthFailure(t *testing.T) {
 	f := newFake(t)
-	c, err := NewWithOptions(clients.Settings{APIKey: "CW-SECRET-wrong", Endpoint: f.srv.URL}, withHTTP(nil, 1, 2))
+	c, err := NewWithOptions(clients.Settings{APIKey: "CW-SECRET-wrong", Endpoint: f.URL()}, withHTTP(nil, 1, 2))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +127,7 @@ func TestKubeErrors(t *testing.T) {
 	f := newFake(t)
 	runningCluster(f)
 	c := newTestCloud(t, f)
-	kc, err := c.Kubernetes(f.srv.URL + "/k8s/cl-1")
+	kc, err := c.Kubernetes(f.URL() + "/k8s/cl-1")
 	if err != nil {
 		t.Fatal(err)
 	}

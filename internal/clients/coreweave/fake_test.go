@@ -16,6 +16,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients/internal/apifake"
 )
 
 // The tests talk to an httptest server that plays both CoreWeave APIs, written here from
@@ -32,17 +33,14 @@ const (
 	testUserAgent = "neocloud-test/1.0"
 )
 
-type recorded struct {
-	Method, Path, Query, Auth, ContentType string
-	Body                                   []byte
-}
+// recorded is one request the fake received.
+type recorded = apifake.Request
 
+// fakeCW is the shared harness with both APIs' routes and their state.
 type fakeCW struct {
-	t   *testing.T
-	srv *httptest.Server
+	*apifake.Server
 
 	mu       sync.Mutex
-	reqs     []recorded
 	seq      int
 	clusters map[string]map[string]any
 	vpcs     map[string]map[string]any
@@ -64,51 +62,49 @@ type fakeCW struct {
 func newFake(t *testing.T) *fakeCW {
 	t.Helper()
 	f := &fakeCW{
-		t: t, clusters: map[string]map[string]any{}, vpcs: map[string]map[string]any{},
+		clusters: map[string]map[string]any{}, vpcs: map[string]map[string]any{},
 		pools: map[string]map[string]map[string]any{}, nodes: map[string][]map[string]any{},
 		vpcGets: map[string]int{}, clusterGets: map[string]int{}, clusterGoneAfter: 1,
 	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /v1beta1/cks/clusters", f.listClusters)
-	mux.HandleFunc("POST /v1beta1/cks/clusters", f.createCluster)
-	mux.HandleFunc("GET /v1beta1/cks/clusters/{id}", f.getCluster)
-	mux.HandleFunc("DELETE /v1beta1/cks/clusters/{id}", f.deleteCluster)
-	mux.HandleFunc("GET /v1beta1/networking/vpcs", f.listVPCs)
-	mux.HandleFunc("POST /v1beta1/networking/vpcs", f.createVPC)
-	mux.HandleFunc("GET /v1beta1/networking/vpcs/{id}", f.getVPC)
-	mux.HandleFunc("DELETE /v1beta1/networking/vpcs/{id}", f.deleteVPC)
-	pools := "/k8s/{cluster}/apis/compute.coreweave.com/v1alpha1/nodepools"
-	mux.HandleFunc("GET "+pools, f.kube(f.listPools))
-	mux.HandleFunc("POST "+pools, f.kube(f.createPool))
-	mux.HandleFunc("GET "+pools+"/{name}", f.kube(f.getPool))
-	mux.HandleFunc("PATCH "+pools+"/{name}", f.kube(f.patchPool))
-	mux.HandleFunc("DELETE "+pools+"/{name}", f.kube(f.deletePool))
-	mux.HandleFunc("GET /k8s/{cluster}/api/v1/nodes", f.kube(f.listNodes))
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		connectErr(w, http.StatusNotFound, "unimplemented", "no such endpoint: "+r.Method+" "+r.URL.Path, nil)
-	})
-	f.srv = httptest.NewServer(connectFront(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
+	f.Server = apifake.New(t, apifake.Config{Front: connectFront})
+	f.Before(func(w http.ResponseWriter, r *http.Request, body []byte) bool {
 		f.mu.Lock()
-		f.reqs = append(f.reqs, recorded{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery,
-			Auth: r.Header.Get("Authorization"), ContentType: r.Header.Get("Content-Type"), Body: body})
 		before := f.before
 		f.mu.Unlock()
 		if before != nil && before(w, r, body) {
-			return
+			return true
 		}
-		if r.Header.Get("Authorization") != "Bearer "+testToken {
-			if strings.HasPrefix(r.URL.Path, "/k8s/") {
-				kubeStatus(w, http.StatusUnauthorized, "Unauthorized", "Unauthorized", nil)
-			} else {
-				connectErr(w, http.StatusUnauthorized, "unauthenticated", "missing or invalid API access token", nil)
-			}
-			return
+		if r.Header.Get("Authorization") == "Bearer "+testToken {
+			return false
 		}
-		r.Body = io.NopCloser(strings.NewReader(string(body)))
-		mux.ServeHTTP(w, r)
-	})))
-	t.Cleanup(f.srv.Close)
+		if strings.HasPrefix(r.URL.Path, "/k8s/") {
+			kubeStatus(w, http.StatusUnauthorized, "Unauthorized", "Unauthorized", nil)
+		} else {
+			connectErr(w, http.StatusUnauthorized, "unauthenticated", "missing or invalid API access token", nil)
+		}
+		return true
+	})
+	for pattern, h := range map[string]http.HandlerFunc{
+		"GET /v1beta1/cks/clusters":                    f.listClusters,
+		"POST /v1beta1/cks/clusters":                   f.createCluster,
+		"GET /v1beta1/cks/clusters/{id}":               f.getCluster,
+		"DELETE /v1beta1/cks/clusters/{id}":            f.deleteCluster,
+		"GET /v1beta1/networking/vpcs":                 f.listVPCs,
+		"POST /v1beta1/networking/vpcs":                f.createVPC,
+		"GET /v1beta1/networking/vpcs/{id}":            f.getVPC,
+		"DELETE /v1beta1/networking/vpcs/{id}":         f.deleteVPC,
+		"GET " + poolsPath("{cluster}"):                f.kube(f.listPools),
+		"POST " + poolsPath("{cluster}"):               f.kube(f.createPool),
+		"GET " + poolsPath("{cluster}") + "/{name}":    f.kube(f.getPool),
+		"PATCH " + poolsPath("{cluster}") + "/{name}":  f.kube(f.patchPool),
+		"DELETE " + poolsPath("{cluster}") + "/{name}": f.kube(f.deletePool),
+		"GET /k8s/{cluster}/api/v1/nodes":              f.kube(f.listNodes),
+		"/": func(w http.ResponseWriter, r *http.Request) {
+			connectErr(w, http.StatusNotFound, "unimplemented", "no such endpoint: "+r.Method+" "+r.URL.Path, nil)
+		},
+	} {
+		f.HandlePattern(pattern, h)
+	}
 	return f
 }
 
@@ -120,7 +116,7 @@ const testRetryBudget = 300 * time.Millisecond
 // retry budget.
 func newTestCloud(t *testing.T, f *fakeCW) *Cloud {
 	t.Helper()
-	c, err := NewWithOptions(clients.Settings{APIKey: testToken, Endpoint: f.srv.URL, UserAgent: testUserAgent},
+	c, err := NewWithOptions(clients.Settings{APIKey: testToken, Endpoint: f.URL(), UserAgent: testUserAgent},
 		WithRateLimiter(rate.NewLimiter(rate.Inf, 1)),
 		WithKubeRate(1000, 1000),
 		withHTTP(nil, 2*time.Millisecond, 10*time.Millisecond),
@@ -135,39 +131,6 @@ func newTestCloud(t *testing.T, f *fakeCW) *Cloud {
 	// covers the snapshots.
 	c.clusterTTL, c.kubeTTL = 0, 0
 	return c
-}
-
-// ---------------------------------------------------------------------------------------------
-// Inspection.
-
-func (f *fakeCW) requests(method, path string) []recorded {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var out []recorded
-	for _, r := range f.reqs {
-		if r.Method == method && r.Path == path {
-			out = append(out, r)
-		}
-	}
-	return out
-}
-
-func (f *fakeCW) count(method, path string) int { return len(f.requests(method, path)) }
-
-// sequence lists "METHOD path" of every request whose path starts with prefix, in order.
-func (f *fakeCW) sequence(prefixes ...string) []string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var out []string
-	for _, r := range f.reqs {
-		for _, p := range prefixes {
-			if strings.HasPrefix(r.Path, p) {
-				out = append(out, r.Method+" "+r.Path)
-				break
-			}
-		}
-	}
-	return out
 }
 
 func poolsPath(clusterID string) string {
@@ -205,7 +168,7 @@ func (f *fakeCW) addCluster(id, name, zone, vpcID, status string) {
 	f.clusters[id] = map[string]any{
 		"id": id, "name": name, "zone": zone, "vpcId": vpcID, "version": "v1.35", "status": status,
 		"network":           map[string]any{"podCidrName": "pod-cidr", "serviceCidrName": "service-cidr"},
-		"apiServerEndpoint": f.srv.URL + "/k8s/" + id,
+		"apiServerEndpoint": f.URL() + "/k8s/" + id,
 		"createdAt":         "2026-01-02T03:04:05Z", "updatedAt": "2026-01-02T03:04:05Z",
 	}
 }
@@ -312,7 +275,7 @@ func (f *fakeCW) createCluster(w http.ResponseWriter, r *http.Request) {
 	id := f.nextID("cl")
 	obj := map[string]any{
 		"id": id, "name": req["name"], "zone": req["zone"], "vpcId": req["vpcId"], "version": req["version"],
-		"network": req["network"], "status": "STATUS_CREATING", "apiServerEndpoint": f.srv.URL + "/k8s/" + id,
+		"network": req["network"], "status": "STATUS_CREATING", "apiServerEndpoint": f.URL() + "/k8s/" + id,
 		"createdAt": "2026-01-02T03:04:05Z", "updatedAt": "2026-01-02T03:04:05Z",
 	}
 	if req["public"] == true {
@@ -579,12 +542,7 @@ func (f *fakeCW) listNodes(w http.ResponseWriter, r *http.Request, clusterID str
 // ---------------------------------------------------------------------------------------------
 // Helpers.
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, _ := json.Marshal(v)
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_, _ = w.Write(b)
-}
+func writeJSON(w http.ResponseWriter, status int, v any) { apifake.WriteJSON(w, status, v) }
 
 // connectErr writes a Connect error body.
 func connectErr(w http.ResponseWriter, status int, code, message string, details []any) {
@@ -603,20 +561,6 @@ func kubeStatus(w http.ResponseWriter, code int, reason, message string, details
 		body["details"] = details
 	}
 	writeJSON(w, code, body)
-}
-
-// dropConnection closes the connection without an answer: the server acted, the client
-// never hears of it.
-func dropConnection(t *testing.T, w http.ResponseWriter) {
-	hj, ok := w.(http.Hijacker)
-	if !ok {
-		t.Fatal("response writer cannot be hijacked")
-	}
-	conn, _, err := hj.Hijack()
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = conn.Close()
 }
 
 func sortedKeys[V any](m map[string]V) []string {
@@ -642,21 +586,7 @@ func toInt(v any) int {
 }
 
 // assertJSON compares a request body with the expected JSON, ignoring formatting and key order.
-func assertJSON(t *testing.T, got []byte, want string) {
-	t.Helper()
-	var g, w any
-	if err := json.Unmarshal(got, &g); err != nil {
-		t.Fatalf("request body is not JSON: %v: %s", err, got)
-	}
-	if err := json.Unmarshal([]byte(want), &w); err != nil {
-		t.Fatalf("bad expectation: %v", err)
-	}
-	gb, _ := json.Marshal(g)
-	wb, _ := json.Marshal(w)
-	if string(gb) != string(wb) {
-		t.Errorf("request body\n got: %s\nwant: %s", gb, wb)
-	}
-}
+func assertJSON(t *testing.T, got []byte, want string) { t.Helper(); apifake.AssertJSON(t, got, want) }
 
 func httptestRecorder() *httptest.ResponseRecorder { return httptest.NewRecorder() }
 

@@ -59,7 +59,7 @@ func TestFindClusterAdoptsWhatAnInterruptedApplyLeft(t *testing.T) {
 	if _, err := settledGet(t, c, "cl-1"); err != nil {
 		t.Fatal(err)
 	}
-	posts := f.requests("POST", poolsPath("cl-1"))
+	posts := f.Requests("POST", poolsPath("cl-1"))
 	if len(posts) != 1 || !strings.Contains(string(posts[0].Body), `"terraform-provider-neocloud/launch-token":"tok-1"`) ||
 		!strings.Contains(string(posts[0].Body), `"targetNodes":4`) {
 		t.Fatalf("pool creates %+v", posts)
@@ -153,10 +153,8 @@ func TestFindClusterFailedLookIsAnError(t *testing.T) {
 
 // writes counts the requests the fake got that were not reads.
 func writes(f *fakeCW) int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
 	n := 0
-	for _, r := range f.reqs {
+	for _, r := range f.Log() {
 		if r.Method != http.MethodGet {
 			n++
 		}

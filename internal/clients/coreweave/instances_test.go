@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients/internal/apifake"
 )
 
 func h100Instance() clients.InstanceSpec {
@@ -48,7 +49,7 @@ func TestCreateInstanceIsAOneNodePool(t *testing.T) {
 		t.Fatal(err)
 	}
 	name := instancePoolName("Finetune 1", "6f1c2a3b-0000-4000-8000-00000000abcd")
-	posts := f.requests("POST", poolsPath("cl-1"))
+	posts := f.Requests("POST", poolsPath("cl-1"))
 	if len(posts) != 1 {
 		t.Fatalf("%d pool creates", len(posts))
 	}
@@ -78,7 +79,7 @@ func TestCreateInstanceLostAnswerIsAdopted(t *testing.T) {
 		dropped++
 		r.Body = nopBody(body)
 		f.kube(f.createPool)(httptestRecorder(), withPathValue(r, "cluster", "cl-1"))
-		dropConnection(t, w)
+		apifake.HangUp(w)
 		return true
 	}
 	c := newTestCloud(t, f)
@@ -86,8 +87,8 @@ func TestCreateInstanceLostAnswerIsAdopted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f.count("POST", poolsPath("cl-1")) != 2 || len(f.pools["cl-1"]) != 1 || !strings.HasPrefix(inst.ID, "cl-1/finetune-1-") {
-		t.Errorf("posts %d, pools %d, instance %s", f.count("POST", poolsPath("cl-1")), len(f.pools["cl-1"]), inst.ID)
+	if f.Count("POST", poolsPath("cl-1")) != 2 || len(f.pools["cl-1"]) != 1 || !strings.HasPrefix(inst.ID, "cl-1/finetune-1-") {
+		t.Errorf("posts %d, pools %d, instance %s", f.Count("POST", poolsPath("cl-1")), len(f.pools["cl-1"]), inst.ID)
 	}
 
 	// A pool of that name made by another launch is not adopted.
@@ -125,7 +126,7 @@ func TestCreateInstanceChecksTheCluster(t *testing.T) {
 	if _, err := c.CreateInstance(t.Context(), h100Instance()); !clients.IsConflict(err) {
 		t.Errorf("failed cluster: %v", err)
 	}
-	if n := f.count("POST", poolsPath("cl-1")); n != 0 {
+	if n := f.Count("POST", poolsPath("cl-1")); n != 0 {
 		t.Errorf("%d pool creates", n)
 	}
 }
@@ -147,7 +148,7 @@ func TestCreateInstanceWaitsForACreatingCluster(t *testing.T) {
 	if _, err := c.CreateInstance(t.Context(), h100Instance()); err != nil {
 		t.Fatal(err)
 	}
-	if f.count("POST", poolsPath("cl-1")) != 1 || gets < 3 {
+	if f.Count("POST", poolsPath("cl-1")) != 1 || gets < 3 {
 		t.Errorf("gets %d", gets)
 	}
 }
@@ -247,11 +248,11 @@ func TestDeleteInstanceIsIdempotent(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if n := f.count("DELETE", poolsPath("cl-1")+"/"+strings.TrimPrefix(created.ID, "cl-1/")); n != 2 {
+	if n := f.Count("DELETE", poolsPath("cl-1")+"/"+strings.TrimPrefix(created.ID, "cl-1/")); n != 2 {
 		t.Errorf("%d deletes", n)
 	}
 	var opts map[string]any
-	if err := json.Unmarshal(f.requests("DELETE", poolsPath("cl-1")+"/"+strings.TrimPrefix(created.ID, "cl-1/"))[0].Body, &opts); err == nil &&
+	if err := json.Unmarshal(f.Requests("DELETE", poolsPath("cl-1")+"/"+strings.TrimPrefix(created.ID, "cl-1/"))[0].Body, &opts); err == nil &&
 		opts["propagationPolicy"] != "Background" {
 		t.Errorf("delete options %v", opts)
 	}
@@ -305,7 +306,7 @@ func TestValidateInstanceSpec(t *testing.T) {
 	// CreateInstance refuses the same before calling anything.
 	f := newFake(t)
 	c = newTestCloud(t, f)
-	if _, err := c.CreateInstance(t.Context(), spec); !errors.Is(err, clients.ErrInvalid) || len(f.sequence("/")) != 0 {
+	if _, err := c.CreateInstance(t.Context(), spec); !errors.Is(err, clients.ErrInvalid) || len(f.Sequence("/")) != 0 {
 		t.Errorf("create: %v", err)
 	}
 }
@@ -360,7 +361,7 @@ func TestReadsShareListCalls(t *testing.T) {
 		}
 		ids = append(ids, inst.ID)
 	}
-	before := len(f.sequence("/"))
+	before := len(f.Sequence("/"))
 	var wg sync.WaitGroup
 	errs := make(chan error, len(ids))
 	for _, id := range ids {
@@ -378,7 +379,7 @@ func TestReadsShareListCalls(t *testing.T) {
 		t.Error(err)
 	}
 	// One cluster list, one NodePool list, one Node list for twenty reads.
-	if n := len(f.sequence("/")) - before; n > 3 {
-		t.Errorf("%d calls for %d reads: %v", n, len(ids), f.sequence("/")[before:])
+	if n := len(f.Sequence("/")) - before; n > 3 {
+		t.Errorf("%d calls for %d reads: %v", n, len(ids), f.Sequence("/")[before:])
 	}
 }

@@ -117,7 +117,7 @@ func TestOffers(t *testing.T) {
 		}
 	}
 	// Within the short snapshot life, offers share one call.
-	if n := f.count("GET", "/instance-types"); n != 1 {
+	if n := f.Count("GET", "/instance-types"); n != 1 {
 		t.Errorf("%d instance-types calls", n)
 	}
 }
@@ -168,7 +168,7 @@ func TestConcurrentReadsShareOneList(t *testing.T) {
 	for _, id := range []string{"i-0", "i-1", "i-2", "i-3", "i-4", "i-5", "i-6", "i-7", "i-8", "i-9"} {
 		list = append(list, instanceJSON(id, "active", "1.2.3.4", "us-east-1", "gpu_8x_h100_sxm5", 2392, nil))
 	}
-	f.handle("GET", "/instances", func(w http.ResponseWriter, _ *http.Request) {
+	f.Handle("GET", "/instances", func(w http.ResponseWriter, _ *http.Request) {
 		time.Sleep(100 * time.Millisecond) // keep the call in flight while the others arrive
 		writeRaw(w, http.StatusOK, `{"data":[`+strings.Join(list, ",")+`]}`)
 	})
@@ -189,17 +189,17 @@ func TestConcurrentReadsShareOneList(t *testing.T) {
 	if failures.Load() != 0 {
 		t.Errorf("%d reads failed", failures.Load())
 	}
-	if n := f.count("GET", "/instances"); n != 1 {
+	if n := f.Count("GET", "/instances"); n != 1 {
 		t.Errorf("%d list calls, want 1", n)
 	}
-	if n := f.count("GET", "/ssh-keys"); n != 1 {
+	if n := f.Count("GET", "/ssh-keys"); n != 1 {
 		t.Errorf("%d key list calls, want 1", n)
 	}
 	// Still fresh: answered from the snapshot.
 	if _, err := c.GetInstance(t.Context(), "i-3"); err != nil {
 		t.Fatal(err)
 	}
-	if n := f.count("GET", "/instances"); n != 1 {
+	if n := f.Count("GET", "/instances"); n != 1 {
 		t.Errorf("%d list calls after a read within the snapshot's life", n)
 	}
 }
@@ -224,7 +224,7 @@ func TestGetInstanceMissingFromListIsAskedDirectly(t *testing.T) {
 func TestReadErrorsAreNotNotFound(t *testing.T) {
 	f := newFake(t)
 	c := newTestCloud(t, f)
-	f.handle("GET", "/instances", func(w http.ResponseWriter, _ *http.Request) {
+	f.Handle("GET", "/instances", func(w http.ResponseWriter, _ *http.Request) {
 		writeErr(w, http.StatusInternalServerError, "global/internal-error", "An internal server error occurred.", "")
 	})
 	// The shared list fetch runs under snapshot.FetchTimeout, a deadline that (unlike the
@@ -262,12 +262,12 @@ func TestDeleteInstance(t *testing.T) {
 		if err := c.DeleteInstance(ctx, "i-1"); err != nil {
 			t.Fatal(err)
 		}
-		assertJSON(t, f.last().Body, `{"instance_ids":["i-1"]}`)
+		assertJSON(t, f.Last().Body, `{"instance_ids":["i-1"]}`)
 	})
 	t.Run("missing is deleted", func(t *testing.T) {
 		f := newFake(t)
 		c := newTestCloud(t, f)
-		f.handle("POST", "/instance-operations/terminate", func(w http.ResponseWriter, _ *http.Request) {
+		f.Handle("POST", "/instance-operations/terminate", func(w http.ResponseWriter, _ *http.Request) {
 			writeErr(w, http.StatusNotFound, "global/object-does-not-exist", "Specified instance does not exist.", "")
 		})
 		if err := c.DeleteInstance(ctx, "i-1"); err != nil {
@@ -277,7 +277,7 @@ func TestDeleteInstance(t *testing.T) {
 	t.Run("already terminated is deleted", func(t *testing.T) {
 		f := newFake(t)
 		c := newTestCloud(t, f)
-		f.handle("POST", "/instance-operations/terminate", func(w http.ResponseWriter, _ *http.Request) {
+		f.Handle("POST", "/instance-operations/terminate", func(w http.ResponseWriter, _ *http.Request) {
 			writeErr(w, http.StatusBadRequest, "global/invalid-parameters", "Instance is already terminated.", "")
 		})
 		f.data("GET", "/instances/i-1", instanceJSON("i-1", "terminated", "", "us-east-1", "gpu_1x_a10", 75, nil))
@@ -313,7 +313,7 @@ func TestUpdateInstance(t *testing.T) {
 	f := newFake(t)
 	c := newTestCloud(t, f)
 	f.data("GET", "/ssh-keys", sshKeysJSON)
-	f.handle("POST", "/instances/i-1", func(w http.ResponseWriter, _ *http.Request) {
+	f.Handle("POST", "/instances/i-1", func(w http.ResponseWriter, _ *http.Request) {
 		js := strings.Replace(instanceJSON("i-1", "active", "", "us-east-1", "gpu_1x_a10", 75, nil), `"name":"inst-i-1"`, `"name":"renamed"`, 1)
 		writeRaw(w, http.StatusOK, `{"data":`+js+`}`)
 	})
@@ -322,7 +322,7 @@ func TestUpdateInstance(t *testing.T) {
 	if err != nil || inst.Name != "renamed" {
 		t.Fatalf("got %+v, %v", inst, err)
 	}
-	assertJSON(t, f.requests("POST", "/instances/i-1")[0].Body, `{"name":"renamed"}`)
+	assertJSON(t, f.Requests("POST", "/instances/i-1")[0].Body, `{"name":"renamed"}`)
 
 	long := strings.Repeat("x", 65)
 	if _, err := c.UpdateInstance(t.Context(), "i-1", clients.InstanceUpdate{Name: &long}); !errors.Is(err, clients.ErrInvalid) {
@@ -335,7 +335,7 @@ func TestSSHKeys(t *testing.T) {
 	f := newFake(t)
 	c := newTestCloud(t, f)
 
-	f.handle("POST", "/ssh-keys", func(w http.ResponseWriter, r *http.Request) {
+	f.Handle("POST", "/ssh-keys", func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		if strings.Contains(string(body), "public_key") {
 			writeRaw(w, http.StatusOK, `{"data":{"id":"key-1","name":"me","public_key":"ssh-ed25519 AAAA me@host"}}`)
@@ -347,15 +347,15 @@ func TestSSHKeys(t *testing.T) {
 	if err != nil || k.ID != "key-1" || k.PrivateKey != "" {
 		t.Fatalf("got %+v, %v", k, err)
 	}
-	assertJSON(t, f.last().Body, `{"name":"me","public_key":"ssh-ed25519 AAAA me@host"}`)
+	assertJSON(t, f.Last().Body, `{"name":"me","public_key":"ssh-ed25519 AAAA me@host"}`)
 
 	k, err = c.CreateSSHKey(ctx, clients.SSHKeySpec{Name: "gen"})
 	if err != nil || k.ID != "key-2" || !strings.Contains(k.PrivateKey, "PRIVATE KEY") || k.PublicKey != "ssh-rsa BBBB" {
 		t.Fatalf("got %+v, %v", k, err)
 	}
-	assertJSON(t, f.last().Body, `{"name":"gen"}`)
+	assertJSON(t, f.Last().Body, `{"name":"gen"}`)
 
-	f.handle("POST", "/ssh-keys", func(w http.ResponseWriter, _ *http.Request) {
+	f.Handle("POST", "/ssh-keys", func(w http.ResponseWriter, _ *http.Request) {
 		writeErr(w, http.StatusBadRequest, "global/duplicate", "An SSH key with the name me already exists.", "")
 	})
 	_, err = c.CreateSSHKey(ctx, clients.SSHKeySpec{Name: "me", PublicKey: "ssh-ed25519 AAAA"})
@@ -368,11 +368,11 @@ func TestSSHKeys(t *testing.T) {
 	if err != nil || k.Name != "me" || k.PublicKey != "ssh-ed25519 AAAAC3Nza me@host" {
 		t.Errorf("get: %+v, %v", k, err)
 	}
-	before := f.count("GET", "/ssh-keys")
+	before := f.Count("GET", "/ssh-keys")
 	if _, err := c.GetSSHKey(ctx, "key-9"); !errors.Is(err, clients.ErrNotFound) {
 		t.Errorf("get missing: %v", err)
 	}
-	if n := f.count("GET", "/ssh-keys") - before; n != 1 {
+	if n := f.Count("GET", "/ssh-keys") - before; n != 1 {
 		t.Errorf("a missing key must be confirmed by one fresh list, got %d calls", n)
 	}
 
@@ -388,13 +388,13 @@ func TestSSHKeys(t *testing.T) {
 func TestLostSSHKeyAnswerIsAdopted(t *testing.T) {
 	f := newFake(t)
 	c := newTestCloud(t, f)
-	f.handle("POST", "/ssh-keys", func(w http.ResponseWriter, _ *http.Request) { hangUp(w) })
+	f.Handle("POST", "/ssh-keys", func(w http.ResponseWriter, _ *http.Request) { hangUp(w) })
 	f.data("GET", "/ssh-keys", sshKeysJSON)
 	k, err := c.CreateSSHKey(t.Context(), clients.SSHKeySpec{Name: "me", PublicKey: "ssh-ed25519 AAAAC3Nza other-comment"})
 	if err != nil || k.ID != "key-1" {
 		t.Fatalf("got %+v, %v", k, err)
 	}
-	if n := f.count("POST", "/ssh-keys"); n != 1 {
+	if n := f.Count("POST", "/ssh-keys"); n != 1 {
 		t.Errorf("%d adds", n)
 	}
 	if _, err := c.CreateSSHKey(t.Context(), clients.SSHKeySpec{Name: "me"}); !errors.Is(err, clients.ErrOutcomeUnknown) ||
@@ -419,14 +419,14 @@ func TestFilesystemsAndRulesets(t *testing.T) {
 	if err := c.DeleteFilesystem(ctx, "fs-9"); err != nil {
 		t.Errorf("delete missing: %v", err)
 	}
-	f.handle("DELETE", "/filesystems/fs-1", func(w http.ResponseWriter, _ *http.Request) {
+	f.Handle("DELETE", "/filesystems/fs-1", func(w http.ResponseWriter, _ *http.Request) {
 		writeErr(w, http.StatusBadRequest, "filesystems/filesystem-in-use", "Filesystem is in use.", "Terminate the instances first.")
 	})
 	if err := c.DeleteFilesystem(ctx, "fs-1"); !errors.Is(err, clients.ErrConflict) {
 		t.Errorf("delete in use: %v", err)
 	}
 	// A lost create answer: adopted by name and region.
-	f.handle("POST", "/filesystems", func(w http.ResponseWriter, _ *http.Request) { hangUp(w) })
+	f.Handle("POST", "/filesystems", func(w http.ResponseWriter, _ *http.Request) { hangUp(w) })
 	fs, err = c.CreateFilesystem(ctx, "datasets", "us-east-1")
 	if err != nil || fs.ID != "fs-1" {
 		t.Errorf("adopt: %+v, %v", fs, err)
@@ -446,5 +446,5 @@ func TestFilesystemsAndRulesets(t *testing.T) {
 	if _, err := c.UpdateFirewallRuleset(ctx, "fw-1", FirewallRulesetPatchRequest{Name: &name}); err != nil {
 		t.Fatal(err)
 	}
-	assertJSON(t, f.last().Body, `{"name":"renamed"}`)
+	assertJSON(t, f.Last().Body, `{"name":"renamed"}`)
 }

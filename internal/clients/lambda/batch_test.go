@@ -100,15 +100,15 @@ func TestDeleteInstancesShareOneTerminate(t *testing.T) {
 			t.Errorf("%s: %v", id, err)
 		}
 	}
-	reqs := f.requests("POST", "/instance-operations/terminate")
+	reqs := f.Requests("POST", "/instance-operations/terminate")
 	if len(reqs) != 1 {
 		t.Fatalf("%d terminate requests, want 1", len(reqs))
 	}
 	if got := terminateIDs(t, reqs[0]); !slices.Equal(got, ids) {
 		t.Errorf("the terminate carried %v, want %v", got, ids)
 	}
-	if f.total() != 1 {
-		t.Errorf("%d requests in all, want just the terminate", f.total())
+	if f.Total() != 1 {
+		t.Errorf("%d requests in all, want just the terminate", f.Total())
 	}
 }
 
@@ -116,7 +116,7 @@ func TestDeleteInstancesShareOneTerminate(t *testing.T) {
 // is going.
 func TestDeleteInstancesBatchFailureFailsEveryCaller(t *testing.T) {
 	f := newFake(t)
-	f.handle("POST", "/instance-operations/terminate", func(w http.ResponseWriter, _ *http.Request) {
+	f.Handle("POST", "/instance-operations/terminate", func(w http.ResponseWriter, _ *http.Request) {
 		writeErr(w, http.StatusForbidden, "global/invalid-api-key", "API key was invalid, expired, or deleted.", "")
 	})
 	clock, j := fakeclock.New(time.Unix(1000, 0)), newJoined()
@@ -129,7 +129,7 @@ func TestDeleteInstancesBatchFailureFailsEveryCaller(t *testing.T) {
 			t.Errorf("%s: %v, want the batch's auth failure", id, errs[id])
 		}
 	}
-	if n := f.count("POST", "/instance-operations/terminate"); n != 1 {
+	if n := f.Count("POST", "/instance-operations/terminate"); n != 1 {
 		t.Errorf("%d terminate requests, want 1", n)
 	}
 }
@@ -138,7 +138,7 @@ func TestDeleteInstancesBatchFailureFailsEveryCaller(t *testing.T) {
 // own, so that the machine already gone counts as deleted and the others are terminated.
 func TestDeleteInstancesBatchRefusedForOneID(t *testing.T) {
 	f := newFake(t)
-	f.handle("POST", "/instance-operations/terminate", func(w http.ResponseWriter, r *http.Request) {
+	f.Handle("POST", "/instance-operations/terminate", func(w http.ResponseWriter, r *http.Request) {
 		var body struct {
 			InstanceIDs []string `json:"instance_ids"`
 		}
@@ -158,7 +158,7 @@ func TestDeleteInstancesBatchRefusedForOneID(t *testing.T) {
 			t.Errorf("%s: %v", id, err)
 		}
 	}
-	if n := f.count("POST", "/instance-operations/terminate"); n != 1+len(ids) {
+	if n := f.Count("POST", "/instance-operations/terminate"); n != 1+len(ids) {
 		t.Errorf("%d terminate requests, want the batch and one per id", n)
 	}
 }
@@ -197,7 +197,7 @@ func TestTerminatesOfTwoAccountsNeverMix(t *testing.T) {
 	clock.Advance(TerminateWindow)
 	wg.Wait()
 	for _, a := range accounts {
-		reqs := a.f.requests("POST", "/instance-operations/terminate")
+		reqs := a.f.Requests("POST", "/instance-operations/terminate")
 		if len(reqs) != 1 || !slices.Equal(terminateIDs(t, reqs[0]), a.ids) {
 			t.Errorf("account %s got %d requests (%v), want one with exactly %v", a.ids[0], len(reqs), reqs, a.ids)
 		}
@@ -212,7 +212,7 @@ func TestWaitGoneFromTheSharedList(t *testing.T) {
 	setup := func(t *testing.T, list func() string) (*fakeAPI, *fakeclock.Clock, *clients.Cadence, *Cloud) {
 		f := newFake(t)
 		clock := fakeclock.New(time.Unix(1_000_000, 0))
-		f.handle("GET", "/instances", func(w http.ResponseWriter, _ *http.Request) {
+		f.Handle("GET", "/instances", func(w http.ResponseWriter, _ *http.Request) {
 			clock.Advance(time.Millisecond) // a list takes a moment
 			writeRaw(w, http.StatusOK, list())
 		})
@@ -252,11 +252,11 @@ func TestWaitGoneFromTheSharedList(t *testing.T) {
 				t.Errorf("%s: %v", id, err)
 			}
 		}
-		if n := f.count("GET", "/instances"); n != 1 {
+		if n := f.Count("GET", "/instances"); n != 1 {
 			t.Errorf("%d lists for %d waiters, want 1", n, len(ids))
 		}
-		if f.total() != 1 {
-			t.Errorf("%d requests, want only the one list (no GET per machine, no SSH key list)", f.total())
+		if f.Total() != 1 {
+			t.Errorf("%d requests, want only the one list (no GET per machine, no SSH key list)", f.Total())
 		}
 	})
 	t.Run("absent twice", func(t *testing.T) {
@@ -271,10 +271,10 @@ func TestWaitGoneFromTheSharedList(t *testing.T) {
 				t.Errorf("%s: %v", id, err)
 			}
 		}
-		if n := f.count("GET", "/instances"); n != 2 {
+		if n := f.Count("GET", "/instances"); n != 2 {
 			t.Errorf("%d lists, want 2", n)
 		}
-		for _, r := range f.reqs {
+		for _, r := range f.Log() {
 			if r.Path != "/instances" {
 				t.Errorf("unexpected request %s %s", r.Method, r.Path)
 			}
@@ -284,7 +284,7 @@ func TestWaitGoneFromTheSharedList(t *testing.T) {
 		f := newFake(t)
 		clock := fakeclock.New(time.Unix(1_000_000, 0))
 		calls := 0
-		f.handle("GET", "/instances", func(w http.ResponseWriter, _ *http.Request) {
+		f.Handle("GET", "/instances", func(w http.ResponseWriter, _ *http.Request) {
 			clock.Advance(time.Millisecond)
 			calls++
 			if calls == 1 {
@@ -305,7 +305,7 @@ func TestWaitGoneFromTheSharedList(t *testing.T) {
 		if err := <-done; err == nil || clients.IsNotFound(err) {
 			t.Fatalf("wait ended with %v: a failed list was taken as proof", err)
 		}
-		if n := f.count("GET", "/instances/i-00"); n != 0 {
+		if n := f.Count("GET", "/instances/i-00"); n != 0 {
 			t.Errorf("%d GETs of the machine", n)
 		}
 	})
@@ -330,7 +330,7 @@ func TestLaunchesLeaveOneIntervalAfterTheLastAnswer(t *testing.T) {
 	f := newFake(t)
 	var mu sync.Mutex
 	var arrived, answered []time.Time
-	f.handle("POST", "/instance-operations/launch", func(w http.ResponseWriter, _ *http.Request) {
+	f.Handle("POST", "/instance-operations/launch", func(w http.ResponseWriter, _ *http.Request) {
 		mu.Lock()
 		arrived = append(arrived, time.Now())
 		mu.Unlock()

@@ -271,7 +271,7 @@ func TestWireRequests(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f.data(tc.method, tc.path, tc.respond)
 			tc.run(t)
-			r := f.last()
+			r := f.Last()
 			if r.Method != tc.method || r.Path != tc.path {
 				t.Fatalf("sent %s %s, want %s %s", r.Method, r.Path, tc.method, tc.path)
 			}
@@ -303,7 +303,7 @@ func TestMalformedIDsNeverReachTheServer(t *testing.T) {
 			t.Errorf("GetInstance(%q): %v, want ErrInvalid", id, err)
 		}
 	}
-	if n := f.total(); n != 0 {
+	if n := f.Total(); n != 0 {
 		t.Errorf("%d requests sent", n)
 	}
 }
@@ -340,7 +340,7 @@ func TestErrorMapping(t *testing.T) {
 			f := newFake(t)
 			c := newTestCloud(t, f)
 			// An object's own URL: on a list route no answer means "not found" (below).
-			f.handle("GET", "/instances/i-1", func(w http.ResponseWriter, _ *http.Request) {
+			f.Handle("GET", "/instances/i-1", func(w http.ResponseWriter, _ *http.Request) {
 				writeErr(w, tc.status, tc.code, "The message.", "The suggestion.")
 			})
 			_, err := c.API().GetInstance(t.Context(), "i-1")
@@ -365,7 +365,7 @@ func TestListRouteNotFoundIsNotNotFound(t *testing.T) {
 	for _, status := range []int{404, 400} {
 		f := newFake(t)
 		c := newTestCloud(t, f)
-		f.handle("GET", "/instances", func(w http.ResponseWriter, _ *http.Request) {
+		f.Handle("GET", "/instances", func(w http.ResponseWriter, _ *http.Request) {
 			writeErr(w, status, "global/object-does-not-exist", "The message.", "The suggestion.")
 		})
 		_, err := c.API().ListInstances(t.Context())
@@ -382,7 +382,7 @@ func TestListRouteNotFoundIsNotNotFound(t *testing.T) {
 func TestErrorWithoutLambdaBodyIsClassifiedByStatus(t *testing.T) {
 	f := newFake(t)
 	c := newTestCloud(t, f)
-	f.handle("GET", "/ssh-keys", func(w http.ResponseWriter, _ *http.Request) {
+	f.Handle("GET", "/ssh-keys", func(w http.ResponseWriter, _ *http.Request) {
 		w.WriteHeader(http.StatusUnauthorized)
 		_, _ = w.Write([]byte("<html>denied</html>"))
 	})
@@ -398,7 +398,7 @@ func TestRetryAfterOnGet(t *testing.T) {
 	// Default retry waits here, so that Retry-After is honoured rather than capped.
 	c := newTestCloud(t, f, withHTTP(nil, 0, 0))
 	calls := 0
-	f.handle("GET", "/instances", func(w http.ResponseWriter, _ *http.Request) {
+	f.Handle("GET", "/instances", func(w http.ResponseWriter, _ *http.Request) {
 		calls++
 		if calls == 1 {
 			w.Header().Set("Retry-After", "1")
@@ -445,7 +445,7 @@ func TestLaunchRouteLimit(t *testing.T) {
 	if _, err := c.API().LaunchInstance(ctx, req); err == nil {
 		t.Error("a second launch went out within the hour")
 	}
-	if n := f.count("POST", "/instance-operations/launch"); n != 1 {
+	if n := f.Count("POST", "/instance-operations/launch"); n != 1 {
 		t.Errorf("launches sent: %d, want 1", n)
 	}
 }

@@ -117,8 +117,8 @@ func TestCreateClusterPacedLaunches(t *testing.T) {
 			t.Errorf("node %d: %+v", i, n)
 		}
 	}
-	assertJSON(t, f.requests("POST", "/firewall-rulesets")[0].Body, `{"name":"pretrain","region":"us-east-1","rules":[]}`)
-	assertJSON(t, f.requests("POST", "/filesystems")[0].Body, `{"name":"pretrain","region":"us-east-1"}`)
+	assertJSON(t, f.Requests("POST", "/firewall-rulesets")[0].Body, `{"name":"pretrain","region":"us-east-1","rules":[]}`)
+	assertJSON(t, f.Requests("POST", "/filesystems")[0].Body, `{"name":"pretrain","region":"us-east-1"}`)
 	bodies := launchBodies(t, f)
 	if len(bodies) != 4 {
 		t.Fatalf("%d launches", len(bodies))
@@ -144,7 +144,7 @@ func TestCreateClusterPacedLaunches(t *testing.T) {
 	if cl, err = c.CreateCluster(t.Context(), lambdaClusterSpec(4)); err != nil || len(cl.Nodes) != 4 {
 		t.Fatalf("retry: %+v %v", cl, err)
 	}
-	if n := f.count("POST", "/instance-operations/launch"); n != 4 {
+	if n := f.Count("POST", "/instance-operations/launch"); n != 4 {
 		t.Errorf("%d launches after a retry", n)
 	}
 	// Another create of that name is a conflict, not an adoption.
@@ -180,7 +180,7 @@ func TestCreateClusterCapacityRunsOut(t *testing.T) {
 	if cl == nil || cl.ID != "pretrain" || len(cl.Nodes) != 3 || cl.Status != clients.ClusterDegraded || !strings.Contains(cl.Problem, "node 3 of 4") {
 		t.Fatalf("cluster %+v", cl)
 	}
-	if f.count("DELETE", "/firewall-rulesets/rs-1") != 0 {
+	if f.Count("DELETE", "/firewall-rulesets/rs-1") != 0 {
 		t.Errorf("ruleset of a partial cluster deleted")
 	}
 }
@@ -214,7 +214,7 @@ func TestCreateClusterLostLaunchAnswer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := f.count("POST", "/instance-operations/launch"); n != 3 || len(cl.Nodes) != 3 || cl.Nodes[1].ID != l.find("pretrain-1").id {
+	if n := f.Count("POST", "/instance-operations/launch"); n != 3 || len(cl.Nodes) != 3 || cl.Nodes[1].ID != l.find("pretrain-1").id {
 		t.Errorf("%d launches, nodes %+v", n, cl.Nodes)
 	}
 }
@@ -245,7 +245,7 @@ func TestGetClusterByTags(t *testing.T) {
 	if len(cl.Nodes) != 3 || cl.NodeCount != 3 || cl.Nodes[2].Name != "pretrain-2" || cl.Status != clients.ClusterPending || cl.Ready {
 		t.Fatalf("booting: %+v", cl)
 	}
-	if n := f.count("PATCH", "/firewall-rulesets/rs-1"); n != 0 {
+	if n := f.Count("PATCH", "/firewall-rulesets/rs-1"); n != 0 {
 		t.Errorf("%d ruleset updates before any node has an address", n)
 	}
 
@@ -255,7 +255,7 @@ func TestGetClusterByTags(t *testing.T) {
 	if cl, err = c.GetCluster(t.Context(), "pretrain"); err != nil || cl.Ready || !strings.Contains(cl.Problem, "firewall ruleset") {
 		t.Fatalf("before settling: %+v %v", cl, err)
 	}
-	if n := f.count("PATCH", "/firewall-rulesets/rs-1"); n != 0 {
+	if n := f.Count("PATCH", "/firewall-rulesets/rs-1"); n != 0 {
 		t.Fatalf("GetCluster wrote %d ruleset updates: reads must not change anything", n)
 	}
 	if err := c.SettleCluster(t.Context(), "pretrain"); err != nil {
@@ -275,7 +275,7 @@ func TestGetClusterByTags(t *testing.T) {
 	if !slices.Equal(cl.SSHKeyIDs, []string{"key-1"}) {
 		t.Errorf("SSH key ids %v, want [key-1]", cl.SSHKeyIDs)
 	}
-	patches := f.requests("PATCH", "/firewall-rulesets/rs-1")
+	patches := f.Requests("PATCH", "/firewall-rulesets/rs-1")
 	if len(patches) != 1 {
 		t.Fatalf("%d ruleset updates", len(patches))
 	}
@@ -305,8 +305,8 @@ func TestGetClusterByTags(t *testing.T) {
 	}
 	// In step: no further update.
 	c.instances.Invalidate()
-	if _, err := c.GetCluster(t.Context(), "pretrain"); err != nil || f.count("PATCH", "/firewall-rulesets/rs-1") != 1 {
-		t.Errorf("second read: %v, %d updates", err, f.count("PATCH", "/firewall-rulesets/rs-1"))
+	if _, err := c.GetCluster(t.Context(), "pretrain"); err != nil || f.Count("PATCH", "/firewall-rulesets/rs-1") != 1 {
+		t.Errorf("second read: %v, %d updates", err, f.Count("PATCH", "/firewall-rulesets/rs-1"))
 	}
 
 	// A node lost (preempted): degraded, with the missing rank named.
@@ -368,7 +368,7 @@ func TestScaleCluster(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	terms := f.requests("POST", "/instance-operations/terminate")
+	terms := f.Requests("POST", "/instance-operations/terminate")
 	if len(terms) != 1 {
 		t.Fatalf("%d terminate requests", len(terms))
 	}
@@ -431,7 +431,7 @@ func TestDeleteCluster(t *testing.T) {
 	if err := c.DeleteCluster(t.Context(), "pretrain"); err != nil {
 		t.Fatal(err)
 	}
-	terms := f.requests("POST", "/instance-operations/terminate")
+	terms := f.Requests("POST", "/instance-operations/terminate")
 	if len(terms) != 1 {
 		t.Fatalf("%d terminate requests", len(terms))
 	}
@@ -446,7 +446,7 @@ func TestDeleteCluster(t *testing.T) {
 	})
 	// The filesystem is deleted first (while the ruleset still proves the cluster made it),
 	// retried while terminating nodes hold it.
-	if n := f.count("DELETE", "/filesystems/fs-2"); n < 2 {
+	if n := f.Count("DELETE", "/filesystems/fs-2"); n < 2 {
 		t.Errorf("the filesystem delete was tried %d times; want a retry while in use", n)
 	}
 	if _, err := c.GetCluster(t.Context(), "pretrain"); !clients.IsNotFound(err) {
@@ -455,7 +455,7 @@ func TestDeleteCluster(t *testing.T) {
 	if err := c.DeleteCluster(t.Context(), "pretrain"); err != nil {
 		t.Errorf("second delete: %v", err)
 	}
-	if n := f.count("POST", "/instance-operations/terminate"); n != 1 {
+	if n := f.Count("POST", "/instance-operations/terminate"); n != 1 {
 		t.Errorf("%d terminate requests after a second delete", n)
 	}
 }
@@ -493,13 +493,13 @@ func TestDeleteClusterKeepsUsersFilesystem(t *testing.T) {
 	if r := launchBodies(t, f)[0]["region_name"]; r != "us-south-1" {
 		t.Errorf("launched in %v", r)
 	}
-	if f.count("POST", "/filesystems") != 0 {
+	if f.Count("POST", "/filesystems") != 0 {
 		t.Errorf("an existing filesystem was created again")
 	}
 	if err := c.DeleteCluster(t.Context(), "pretrain"); err != nil {
 		t.Fatal(err)
 	}
-	if n := f.count("DELETE", "/firewall-rulesets/rs-2"); n < 2 {
+	if n := f.Count("DELETE", "/firewall-rulesets/rs-2"); n < 2 {
 		t.Errorf("the ruleset delete was tried %d times; want a retry while in use", n)
 	}
 	l.with(func() {

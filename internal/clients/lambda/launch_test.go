@@ -38,7 +38,7 @@ func TestCreateInstanceRequestBody(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	assertJSON(t, f.last().Body, `{
+	assertJSON(t, f.Last().Body, `{
 		"region_name":"us-east-1","instance_type_name":"gpu_8x_h100_sxm5","ssh_key_names":["me"],
 		"file_system_names":["datasets"],"name":"finetune-1","image":{"id":"0d5a3a5e-8e6f-4f1c-9a55-3b7a0b8f6a11"},
 		"user_data":"#cloud-config\n",
@@ -51,7 +51,7 @@ func TestCreateInstanceRequestBody(t *testing.T) {
 		t.Errorf("returned %+v", inst)
 	}
 	// Returned right after acceptance: no read of the new machine.
-	if n := f.count("GET", "/instances/i-1"); n != 0 {
+	if n := f.Count("GET", "/instances/i-1"); n != 0 {
 		t.Errorf("%d reads of the new instance", n)
 	}
 }
@@ -75,7 +75,7 @@ func TestCreateInstanceImageFamilyAndKeyByName(t *testing.T) {
 		Image       map[string]string `json:"image"`
 		Tags        []map[string]string
 	}
-	if err := json.Unmarshal(f.last().Body, &body); err != nil {
+	if err := json.Unmarshal(f.Last().Body, &body); err != nil {
 		t.Fatal(err)
 	}
 	if body.Image["family"] != "lambda-stack-24-04" || body.Image["id"] != "" || body.SSHKeyNames[0] != "me" {
@@ -86,14 +86,14 @@ func TestCreateInstanceImageFamilyAndKeyByName(t *testing.T) {
 		t.Errorf("tags %v", body.Tags)
 	}
 	// No token from the caller: nobody can be retrying, so no look before launching.
-	if n := f.count("GET", "/instances"); n != 0 {
+	if n := f.Count("GET", "/instances"); n != 0 {
 		t.Errorf("%d instance lists before launching", n)
 	}
 }
 
 // launchByRegion answers launches per region: a capacity refusal, or success.
 func launchByRegion(f *fakeAPI, ok map[string]string) {
-	f.handle("POST", "/instance-operations/launch", func(w http.ResponseWriter, r *http.Request) {
+	f.Handle("POST", "/instance-operations/launch", func(w http.ResponseWriter, r *http.Request) {
 		var req map[string]any
 		_ = json.NewDecoder(r.Body).Decode(&req)
 		region, _ := req["region_name"].(string)
@@ -109,7 +109,7 @@ func launchByRegion(f *fakeAPI, ok map[string]string) {
 func launchedRegions(t *testing.T, f *fakeAPI) []string {
 	t.Helper()
 	var out []string
-	for _, r := range f.requests("POST", "/instance-operations/launch") {
+	for _, r := range f.Requests("POST", "/instance-operations/launch") {
 		var req map[string]any
 		if err := json.Unmarshal(r.Body, &req); err != nil {
 			t.Fatal(err)
@@ -181,7 +181,7 @@ func TestCreateInstanceWithoutCapacityAnywhereDoesNotLaunch(t *testing.T) {
 	if !clients.IsCapacity(err) || !strings.Contains(err.Error(), "gpu_8x_h100_sxm5") {
 		t.Errorf("got %v", err)
 	}
-	if n := f.count("POST", "/instance-operations/launch"); n != 0 {
+	if n := f.Count("POST", "/instance-operations/launch"); n != 0 {
 		t.Errorf("%d launches", n)
 	}
 }
@@ -225,7 +225,7 @@ func TestCreateInstanceRefusesAboveMaxPrice(t *testing.T) {
 	if !errors.Is(err, clients.ErrInvalid) || !strings.Contains(err.Error(), "$23.92") || !strings.Contains(err.Error(), "$20.00") {
 		t.Errorf("got %v", err)
 	}
-	if n := f.count("POST", "/instance-operations/launch"); n != 0 {
+	if n := f.Count("POST", "/instance-operations/launch"); n != 0 {
 		t.Errorf("%d launches", n)
 	}
 	spec.MaxPricePerHour = 23.92 // equal is within the cap
@@ -240,7 +240,7 @@ func TestCreateInstanceInputErrors(t *testing.T) {
 	f.data("GET", "/instances", `[]`)
 	f.data("GET", "/ssh-keys", sshKeysJSON)
 	f.data("GET", "/instance-types", instanceTypesJSON("us-east-1"))
-	f.handle("POST", "/instance-operations/launch", func(w http.ResponseWriter, _ *http.Request) {
+	f.Handle("POST", "/instance-operations/launch", func(w http.ResponseWriter, _ *http.Request) {
 		writeErr(w, http.StatusNotFound, "global/object-does-not-exist", "Image not found.", "")
 	})
 
@@ -259,7 +259,7 @@ func TestCreateInstanceInputErrors(t *testing.T) {
 	if _, err := c.CreateInstance(t.Context(), spec); !errors.Is(err, clients.ErrInvalid) || !strings.Contains(err.Error(), "1, 2, 4, 8") {
 		t.Errorf("bad count: %v", err)
 	}
-	if n := len(f.requests("GET", "/instances")) + len(f.requests("GET", "/ssh-keys")); n != 0 {
+	if n := len(f.Requests("GET", "/instances")) + len(f.Requests("GET", "/ssh-keys")); n != 0 {
 		t.Errorf("bad input reached the API (%d calls)", n)
 	}
 
@@ -291,7 +291,7 @@ type committingLaunch struct {
 }
 
 func (l *committingLaunch) install(f *fakeAPI, commit bool, visibleAfter time.Duration, fail func(http.ResponseWriter)) {
-	f.handle("POST", "/instance-operations/launch", func(w http.ResponseWriter, r *http.Request) {
+	f.Handle("POST", "/instance-operations/launch", func(w http.ResponseWriter, r *http.Request) {
 		var req struct {
 			Region string              `json:"region_name"`
 			Type   string              `json:"instance_type_name"`
@@ -315,7 +315,7 @@ func (l *committingLaunch) install(f *fakeAPI, commit bool, visibleAfter time.Du
 		}
 		fail(w)
 	})
-	f.handle("GET", "/instances", func(w http.ResponseWriter, _ *http.Request) {
+	f.Handle("GET", "/instances", func(w http.ResponseWriter, _ *http.Request) {
 		l.mu.Lock()
 		defer l.mu.Unlock()
 		writeRaw(w, http.StatusOK, `{"data":[`+strings.Join(l.instances, ",")+`]}`)
@@ -375,7 +375,7 @@ func TestLostLaunchProvenAbsentIsSentAgain(t *testing.T) {
 	f.data("GET", "/instances", `[]`)
 	var mu sync.Mutex
 	launches := 0
-	f.handle("POST", "/instance-operations/launch", func(w http.ResponseWriter, _ *http.Request) {
+	f.Handle("POST", "/instance-operations/launch", func(w http.ResponseWriter, _ *http.Request) {
 		mu.Lock()
 		launches++
 		n := launches
@@ -398,7 +398,7 @@ func TestLostLaunchProvenAbsentIsSentAgain(t *testing.T) {
 		t.Errorf("%d launches, want 2: the first provably did not happen", launches)
 	}
 	// One look before launching, then looks until one after the horizon found nothing.
-	if n := f.count("GET", "/instances"); n < 3 {
+	if n := f.Count("GET", "/instances"); n < 3 {
 		t.Errorf("looked %d times, want the look before and several after the lost answer", n)
 	}
 }
@@ -409,7 +409,7 @@ func TestLostLaunchWithFailingLooksIsUnknownAndNotRepeated(t *testing.T) {
 	f.data("GET", "/ssh-keys", sshKeysJSON)
 	f.data("GET", "/instance-types", instanceTypesJSON("us-east-1", "us-west-1"))
 	looks := 0
-	f.handle("GET", "/instances", func(w http.ResponseWriter, _ *http.Request) {
+	f.Handle("GET", "/instances", func(w http.ResponseWriter, _ *http.Request) {
 		looks++
 		if looks == 1 {
 			writeRaw(w, http.StatusOK, `{"data":[]}`) // the look before launching
@@ -418,7 +418,7 @@ func TestLostLaunchWithFailingLooksIsUnknownAndNotRepeated(t *testing.T) {
 		badGateway(w)
 	})
 	var l committingLaunch
-	f.handle("POST", "/instance-operations/launch", func(w http.ResponseWriter, _ *http.Request) {
+	f.Handle("POST", "/instance-operations/launch", func(w http.ResponseWriter, _ *http.Request) {
 		l.mu.Lock()
 		l.launches++
 		l.mu.Unlock()

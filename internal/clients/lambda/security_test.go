@@ -30,8 +30,8 @@ func TestCreateInstanceLogsNoUserData(t *testing.T) {
 	if _, err := c.CreateInstance(ctx, spec); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(f.last().Body), secret) {
-		t.Fatalf("the user data did not reach Lambda, so the test proves nothing: %s", f.last().Body)
+	if !strings.Contains(string(f.Last().Body), secret) {
+		t.Fatalf("the user data did not reach Lambda, so the test proves nothing: %s", f.Last().Body)
 	}
 	out := buf.String()
 	if strings.Contains(out, secret) {

@@ -48,7 +48,7 @@ func TestListRegionsFromTheCatalogOnce(t *testing.T) {
 		{"id": "EU-RO-1", "name": "EU Romania 1", "region": "EUROPE", "globalNetwork": true, "networkVolumeTypes": [], "compliance": ["GDPR"]},
 		{"id": "SA-BR-9", "name": "SA Brazil 9", "region": "SOUTH_AMERICA", "globalNetwork": false, "networkVolumeTypes": [], "compliance": []}
 	]}`)
-	failed := f.count("GET", "/catalog/datacenters")
+	failed := f.Count("GET", "/catalog/datacenters")
 	var wg sync.WaitGroup
 	for range 8 {
 		wg.Go(func() {
@@ -59,10 +59,10 @@ func TestListRegionsFromTheCatalogOnce(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if n := f.count("GET", "/catalog/datacenters") - failed; n != 1 {
+	if n := f.Count("GET", "/catalog/datacenters") - failed; n != 1 {
 		t.Errorf("%d reads of the data centers, want 1", n)
 	}
-	if q := f.last().RawQuery; q != "" {
+	if q := f.Last().RawQuery; q != "" {
 		t.Errorf("query %q: the plain list is enough", q)
 	}
 	r := c.Regions()
@@ -123,7 +123,7 @@ func TestOffers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := f.last()
+	r := f.Last()
 	if r.Path != "/catalog/gpus" || r.RawQuery != "cloud=SECURE&count=2&include=AVAILABILITY&product=POD" {
 		t.Errorf("catalog query %s?%s", r.Path, r.RawQuery)
 	}
@@ -150,7 +150,7 @@ func TestOffers(t *testing.T) {
 	if len(offers) != 1 || offers[0].GPUType != "RTX_4090_24GB" {
 		t.Errorf("cheap and available %+v", offers)
 	}
-	if n := f.count("GET", "/catalog/gpus"); n != 1 {
+	if n := f.Count("GET", "/catalog/gpus"); n != 1 {
 		t.Errorf("%d catalog reads", n)
 	}
 }
@@ -278,7 +278,7 @@ func TestReadiness(t *testing.T) {
 func TestGetInstanceSingleFlight(t *testing.T) {
 	f := newFake(t)
 	c := newTestCloud(t, f)
-	f.handle("GET", "/pods", func(w http.ResponseWriter, _ *http.Request) {
+	f.Handle("GET", "/pods", func(w http.ResponseWriter, _ *http.Request) {
 		time.Sleep(100 * time.Millisecond) // long enough for every reader to join
 		writeRaw(w, 200, podsJSON(podDoc("p1", "RUNNING", nil), podDoc("p2", "PROVISIONING", nil)))
 	})
@@ -301,11 +301,11 @@ func TestGetInstanceSingleFlight(t *testing.T) {
 			t.Error(err)
 		}
 	}
-	if n := f.total(); n != 1 {
+	if n := f.Total(); n != 1 {
 		t.Errorf("%d requests for 10 concurrent reads, want 1", n)
 	}
 	// Cluster members are in the shared list too.
-	if q := f.last().RawQuery; q != "includeClusterPods=true" {
+	if q := f.Last().RawQuery; q != "includeClusterPods=true" {
 		t.Errorf("list query %q", q)
 	}
 }
@@ -357,7 +357,7 @@ func TestUpdateInstancePatchKeepsBookkeeping(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	assertJSON(t, f.requests("PATCH", "/pods/p1")[0].Body, mustJSON(map[string]any{
+	assertJSON(t, f.Requests("PATCH", "/pods/p1")[0].Body, mustJSON(map[string]any{
 		"name": "renamed", "image": "runpod/pytorch:2.5.0",
 		"env": map[string]string{"NEW": "2", EnvLaunchToken: "tok", EnvSSHKeyIDs: key1FP, EnvPublicKey: key1},
 	}))
@@ -366,12 +366,12 @@ func TestUpdateInstancePatchKeepsBookkeeping(t *testing.T) {
 	}
 
 	// Only a rename: one PATCH, no read first.
-	before := f.count("GET", "/pods/p1")
+	before := f.Count("GET", "/pods/p1")
 	if _, err := c.UpdateInstance(t.Context(), "p1", clients.InstanceUpdate{Name: &name}); err != nil {
 		t.Fatal(err)
 	}
-	assertJSON(t, f.requests("PATCH", "/pods/p1")[1].Body, `{"name":"renamed"}`)
-	if f.count("GET", "/pods/p1") != before {
+	assertJSON(t, f.Requests("PATCH", "/pods/p1")[1].Body, `{"name":"renamed"}`)
+	if f.Count("GET", "/pods/p1") != before {
 		t.Error("a rename read the pod first")
 	}
 
@@ -396,14 +396,14 @@ func TestStopStart(t *testing.T) {
 	if err != nil || inst.Status != clients.StatusStopped {
 		t.Fatalf("stop: %+v %v", inst, err)
 	}
-	assertJSON(t, f.last().Body, `{"action":"stop"}`)
+	assertJSON(t, f.Last().Body, `{"action":"stop"}`)
 
 	f.json("POST", "/pods/p1/action", 200, mustJSON(podDoc("p1", "STARTING", nil)))
 	inst, err = c.UpdateInstance(t.Context(), "p1", clients.InstanceUpdate{DesiredState: &running})
 	if err != nil || inst.Status != clients.StatusPending {
 		t.Fatalf("start: %+v %v", inst, err)
 	}
-	assertJSON(t, f.last().Body, `{"action":"start"}`)
+	assertJSON(t, f.Last().Body, `{"action":"start"}`)
 
 	// Already stopped: 409, and the pod says EXITED.
 	f.problem("POST", "/pods/p1/action", 409, "Conflict", "action stop is not valid for a pod in status EXITED")
@@ -425,7 +425,7 @@ func TestStopStart(t *testing.T) {
 func TestDeleteInstance(t *testing.T) {
 	f := newFake(t)
 	c := newTestCloud(t, f)
-	f.handle("DELETE", "/pods/p1", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(204) })
+	f.Handle("DELETE", "/pods/p1", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(204) })
 	f.problem("DELETE", "/pods/gone", 404, "Not Found", "pod not found")
 	f.problem("DELETE", "/pods/member", 409, "Conflict", "pod belongs to cluster cl1 and cannot be terminated via the pod endpoints")
 	if err := c.DeleteInstance(t.Context(), "p1"); err != nil {

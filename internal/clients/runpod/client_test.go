@@ -17,7 +17,7 @@ import (
 func newTestClient(t *testing.T, f *fakeAPI) *Client {
 	t.Helper()
 	c, err := NewClient(ClientConfig{
-		Endpoint: f.endpoint(), APIKey: testKey, UserAgent: testUserAgent,
+		Endpoint: f.Endpoint(), APIKey: testKey, UserAgent: testUserAgent,
 		Limiter: rate.NewLimiter(rate.Inf, 1), RetryWaitMin: 5 * time.Millisecond, RetryWaitMax: 20 * time.Millisecond,
 		RetryBudget: testRetryBudget,
 	})
@@ -37,7 +37,7 @@ func TestClientRoutes(t *testing.T) {
 	f.json("GET", "/pods/p1", 200, docPodJSON)
 	f.json("POST", "/pods", 201, docPodJSON)
 	f.json("PATCH", "/pods/p1", 200, docPodJSON)
-	f.handle("DELETE", "/pods/p1", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(204) })
+	f.Handle("DELETE", "/pods/p1", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(204) })
 	f.json("POST", "/pods/p1/action", 200, docPodJSON)
 	f.json("GET", "/account/ssh-keys", 200, `{"keys":["`+docKey+`"]}`)
 	f.json("PUT", "/account/ssh-keys", 200, `{"keys":[]}`)
@@ -48,14 +48,14 @@ func TestClientRoutes(t *testing.T) {
 	f.json("POST", "/clusters", 201, clusterJSON)
 	f.json("GET", "/clusters/cl1", 200, clusterJSON)
 	f.json("PATCH", "/clusters/cl1", 200, clusterJSON)
-	f.handle("DELETE", "/clusters/cl1", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(204) })
+	f.Handle("DELETE", "/clusters/cl1", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(204) })
 	f.json("GET", "/clusters/cl1/pods", 200, podsJSON(podDoc("p0", "RUNNING", nil)))
 	volJSON := `{"id":"agv6w2qcg7","name":"my-dataset","size":50,"dataCenter":"EU-RO-1","type":"STANDARD"}`
 	f.json("GET", "/network-volumes", 200, `{"networkVolumes":[`+volJSON+`]}`)
 	f.json("POST", "/network-volumes", 201, volJSON)
 	f.json("GET", "/network-volumes/agv6w2qcg7", 200, volJSON)
 	f.json("PATCH", "/network-volumes/agv6w2qcg7", 200, volJSON)
-	f.handle("DELETE", "/network-volumes/agv6w2qcg7", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(204) })
+	f.Handle("DELETE", "/network-volumes/agv6w2qcg7", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(204) })
 	f.json("GET", "/catalog/gpus", 200, catalogJSON(gpuDoc("NVIDIA GeForce RTX 4090", "RTX 4090", 24, 0.44, 0.31, 8, map[string]string{"US-KS-2": "HIGH"})))
 	f.json("GET", "/catalog/gpus/NVIDIA GeForce RTX 4090", 200, mustJSON(gpuDoc("NVIDIA GeForce RTX 4090", "RTX 4090", 24, 0.44, 0.31, 8, nil)))
 	f.json("GET", "/catalog/datacenters", 200, `{"dataCenters":[{"id":"US-KS-2","name":"US Kansas 2","region":"NORTH_AMERICA","globalNetwork":true,
@@ -129,14 +129,14 @@ func TestClientRoutes(t *testing.T) {
 	}
 	for _, tc := range calls {
 		t.Run(tc.name, func(t *testing.T) {
-			before := f.total()
+			before := f.Total()
 			if err := tc.run(); err != nil {
 				t.Fatal(err)
 			}
-			if n := f.total() - before; n != 1 {
+			if n := f.Total() - before; n != 1 {
 				t.Fatalf("%d requests, want 1", n)
 			}
-			r := f.last()
+			r := f.Last()
 			if r.Method != tc.method || r.Path != tc.path {
 				t.Errorf("sent %s %s, want %s %s", r.Method, r.Path, tc.method, tc.path)
 			}
@@ -187,8 +187,8 @@ func TestInvalidIDsAreNotSent(t *testing.T) {
 			t.Errorf("GetPod(%q): %v", id, err)
 		}
 	}
-	if f.total() != 0 {
-		t.Errorf("%d requests sent", f.total())
+	if f.Total() != 0 {
+		t.Errorf("%d requests sent", f.Total())
 	}
 }
 
@@ -217,7 +217,7 @@ func TestProblemMapping(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.title+" "+tc.detail, func(t *testing.T) {
 			f := newFake(t)
-			f.handle("GET", "/pods/p1", func(w http.ResponseWriter, _ *http.Request) {
+			f.Handle("GET", "/pods/p1", func(w http.ResponseWriter, _ *http.Request) {
 				writeProblem(w, tc.status, tc.title, tc.detail, tc.errs...)
 			})
 			_, err := newTestClient(t, f).GetPod(t.Context(), "p1")
@@ -250,7 +250,7 @@ func Test429RetryAfter(t *testing.T) {
 	c := newTestClient(t, f)
 	calls := 0
 	var first, second time.Time
-	f.handle("GET", "/pods", func(w http.ResponseWriter, _ *http.Request) {
+	f.Handle("GET", "/pods", func(w http.ResponseWriter, _ *http.Request) {
 		calls++
 		if calls == 1 {
 			first = time.Now()
@@ -281,7 +281,7 @@ func Test429RetryAfter(t *testing.T) {
 func Test429BeyondDeadline(t *testing.T) {
 	f := newFake(t)
 	c := newTestClient(t, f)
-	f.handle("GET", "/pods/p1", func(w http.ResponseWriter, _ *http.Request) {
+	f.Handle("GET", "/pods/p1", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Retry-After", "60")
 		writeProblem(w, 429, "Too Many Requests", "rate limit exceeded for the hour window")
 	})

@@ -55,17 +55,17 @@ type clusterStore struct {
 }
 
 func (s *clusterStore) install(f *fakeAPI, answer func(w http.ResponseWriter, create func() map[string]any)) {
-	f.handle("GET", "/clusters", func(w http.ResponseWriter, _ *http.Request) {
+	f.Handle("GET", "/clusters", func(w http.ResponseWriter, _ *http.Request) {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		writeRaw(w, 200, mustJSON(map[string]any{"clusters": append([]map[string]any{}, s.clusters...)}))
 	})
-	f.handle("GET", "/pods", func(w http.ResponseWriter, _ *http.Request) {
+	f.Handle("GET", "/pods", func(w http.ResponseWriter, _ *http.Request) {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		writeRaw(w, 200, podsJSON(s.pods...))
 	})
-	f.handle("POST", "/clusters", func(w http.ResponseWriter, r *http.Request) {
+	f.Handle("POST", "/clusters", func(w http.ResponseWriter, r *http.Request) {
 		var req struct {
 			Name    string            `json:"name"`
 			Env     map[string]string `json:"env"`
@@ -93,7 +93,7 @@ func (s *clusterStore) add(id, name string, podCount int, env map[string]string)
 // clusterCatalog answers GET /catalog/gpus for product=CLUSTER with the H100's stock per data
 // center, and fails the test for any other query.
 func clusterCatalog(t *testing.T, f *fakeAPI, dcs map[string]string) {
-	f.handle("GET", "/catalog/gpus", func(w http.ResponseWriter, r *http.Request) {
+	f.Handle("GET", "/catalog/gpus", func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		if q.Get("product") != "CLUSTER" || q.Get("include") != "AVAILABILITY" || q.Get("count") != "8" {
 			t.Errorf("catalog query %s", r.URL.RawQuery)
@@ -156,7 +156,7 @@ func TestCreateClusterRequestBody(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Data centers with cluster stock, best stocked first, as one preference list.
-	assertJSON(t, f.requests("POST", "/clusters")[0].Body, mustJSON(map[string]any{
+	assertJSON(t, f.Requests("POST", "/clusters")[0].Body, mustJSON(map[string]any{
 		"name": "pretrain", "type": "TRAINING",
 		"compute": map[string]any{"gpuTypeId": "NVIDIA H100 80GB HBM3", "gpuCountPerPod": 8, "podCount": 4},
 		"image":   "runpod/pytorch:2.4.0", "disk": 100,
@@ -172,7 +172,7 @@ func TestCreateClusterRequestBody(t *testing.T) {
 		t.Errorf("cluster %+v", cl)
 	}
 	// Returned on acceptance: no read of the new cluster.
-	if n := f.count("GET", "/clusters/new") + f.count("GET", "/clusters/new/pods"); n != 0 {
+	if n := f.Count("GET", "/clusters/new") + f.Count("GET", "/clusters/new/pods"); n != 0 {
 		t.Errorf("%d reads of the new cluster", n)
 	}
 }
@@ -191,13 +191,13 @@ func TestCreateClusterRegionAndVolume(t *testing.T) {
 	if _, err := c.CreateCluster(t.Context(), spec); err != nil {
 		t.Fatal(err)
 	}
-	body := decodeBody(t, f.requests("POST", "/clusters")[0].Body)
+	body := decodeBody(t, f.Requests("POST", "/clusters")[0].Body)
 	if body["type"] != "SLURM" || mustJSON(body["dataCenterIds"]) != `["EU-RO-1"]` ||
 		mustJSON(body["mounts"]) != `{"network":[{"path":"/workspace","volumeId":"vol1"}]}` {
 		t.Errorf("body %v", body)
 	}
 	// No token from the caller: none is looked for before creating, and no catalog is needed.
-	if f.count("GET", "/pods")+f.count("GET", "/catalog/gpus") != 0 {
+	if f.Count("GET", "/pods")+f.Count("GET", "/catalog/gpus") != 0 {
 		t.Errorf("unexpected reads")
 	}
 	// A region other than the volume's is refused before anything is sent.
@@ -205,7 +205,7 @@ func TestCreateClusterRegionAndVolume(t *testing.T) {
 	if _, err := c.CreateCluster(t.Context(), spec); !errors.Is(err, clients.ErrInvalid) {
 		t.Errorf("volume elsewhere: %v", err)
 	}
-	if n := f.count("POST", "/clusters"); n != 1 {
+	if n := f.Count("POST", "/clusters"); n != 1 {
 		t.Errorf("%d creates", n)
 	}
 }
@@ -231,7 +231,7 @@ func TestCreateClusterLostAnswer(t *testing.T) {
 	if cl.ID != "new" || len(cl.Nodes) != 4 || cl.Nodes[0].ID != "new-n0" {
 		t.Errorf("adopted %+v", cl)
 	}
-	if n := f.count("POST", "/clusters"); n != 1 {
+	if n := f.Count("POST", "/clusters"); n != 1 {
 		t.Errorf("%d creates", n)
 	}
 
@@ -242,7 +242,7 @@ func TestCreateClusterLostAnswer(t *testing.T) {
 	if cl, err = c.CreateCluster(t.Context(), spec); !clients.IsConflict(err) || !strings.Contains(err.Error(), "unique name") {
 		t.Fatalf("second create of the same name: %+v %v", cl, err)
 	}
-	if n := f.count("POST", "/clusters"); n != 1 {
+	if n := f.Count("POST", "/clusters"); n != 1 {
 		t.Errorf("%d creates after a second create of the same name", n)
 	}
 }
@@ -263,7 +263,7 @@ func TestCreateClusterLostAnswerNothingCreatedIsSentAgain(t *testing.T) {
 		t.Fatalf("%+v %v", cl, err)
 	}
 	// Each 504 was followed by looks that proved nothing was made, so it was sent again.
-	if n := f.count("POST", "/clusters"); n < 2 {
+	if n := f.Count("POST", "/clusters"); n < 2 {
 		t.Errorf("%d creates, want the create sent again after each proof that it did not happen", n)
 	}
 }
@@ -383,20 +383,20 @@ func TestUpdateCluster(t *testing.T) {
 	if _, err := ic.UpdateCluster(t.Context(), "cl1", clients.ClusterUpdate{NodeCount: &five}); !errors.Is(err, clients.ErrUnsupported) {
 		t.Errorf("resize: %v", err)
 	}
-	if n := f.count("PATCH", "/clusters/cl1"); n != 0 {
+	if n := f.Count("PATCH", "/clusters/cl1"); n != 0 {
 		t.Errorf("%d patches for a resize", n)
 	}
 	name, four := "renamed", 4
 	if _, err := ic.UpdateCluster(t.Context(), "cl1", clients.ClusterUpdate{Name: &name, NodeCount: &four}); err != nil {
 		t.Fatal(err)
 	}
-	assertJSON(t, f.requests("PATCH", "/clusters/cl1")[0].Body, `{"name":"renamed"}`)
+	assertJSON(t, f.Requests("PATCH", "/clusters/cl1")[0].Body, `{"name":"renamed"}`)
 }
 
 func TestDeleteCluster(t *testing.T) {
 	f := newFake(t)
 	c := newTestCloud(t, f)
-	f.handle("DELETE", "/clusters/cl1", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(204) })
+	f.Handle("DELETE", "/clusters/cl1", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(204) })
 	f.problem("DELETE", "/clusters/gone", 404, "Not Found", "cluster not found")
 	f.problem("DELETE", "/clusters/busy", 500, "Internal Server Error", "boom")
 	ic := c

@@ -37,12 +37,12 @@ type podStore struct {
 }
 
 func (s *podStore) install(f *fakeAPI, answer func(w http.ResponseWriter, dc string, created func() map[string]any)) {
-	f.handle("GET", "/pods", func(w http.ResponseWriter, _ *http.Request) {
+	f.Handle("GET", "/pods", func(w http.ResponseWriter, _ *http.Request) {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		writeRaw(w, 200, podsJSON(s.pods...))
 	})
-	f.handle("POST", "/pods", func(w http.ResponseWriter, r *http.Request) {
+	f.Handle("POST", "/pods", func(w http.ResponseWriter, r *http.Request) {
 		var req struct {
 			Name          string            `json:"name"`
 			Env           map[string]string `json:"env"`
@@ -74,7 +74,7 @@ func capacityProblem(w http.ResponseWriter) {
 func createdDCs(t *testing.T, f *fakeAPI) []string {
 	t.Helper()
 	var out []string
-	for _, r := range f.requests("POST", "/pods") {
+	for _, r := range f.Requests("POST", "/pods") {
 		var req struct {
 			DataCenterIDs []string `json:"dataCenterIds"`
 		}
@@ -109,7 +109,7 @@ func TestCreateInstanceRequestBody(t *testing.T) {
 		t.Fatal(err)
 	}
 	// key2 is installed as it was given, without the provider's name in its comment.
-	assertJSON(t, f.requests("POST", "/pods")[0].Body, mustJSON(map[string]any{
+	assertJSON(t, f.Requests("POST", "/pods")[0].Body, mustJSON(map[string]any{
 		"name": "finetune-1", "image": "runpod/pytorch:2.4.0", "disk": 50,
 		"env": map[string]string{
 			"HF_HOME": "/workspace/hf", EnvLaunchToken: "tok-123",
@@ -126,7 +126,7 @@ func TestCreateInstanceRequestBody(t *testing.T) {
 		inst.RunPod.Env["HF_HOME"] != "/workspace/hf" || len(inst.RunPod.Env) != 1 {
 		t.Errorf("instance %+v", inst)
 	}
-	if n := f.count("GET", "/pods/7h9k2m4n6p"); n != 0 {
+	if n := f.Count("GET", "/pods/7h9k2m4n6p"); n != 0 {
 		t.Errorf("%d reads of the new pod", n)
 	}
 }
@@ -143,7 +143,7 @@ func TestCreateInstanceTemplateAndNoSSH(t *testing.T) {
 	if _, err := c.CreateInstance(t.Context(), spec); err != nil {
 		t.Fatal(err)
 	}
-	body := decodeBody(t, f.last().Body)
+	body := decodeBody(t, f.Last().Body)
 	if body["templateId"] != "30zmvf89kd" || body["image"] != nil || body["startSsh"] != nil || body["cloud"] != "COMMUNITY" {
 		t.Errorf("body %v", body)
 	}
@@ -153,10 +153,10 @@ func TestCreateInstanceTemplateAndNoSSH(t *testing.T) {
 	if tok, _ := env[EnvLaunchToken].(string); len(tok) != 32 || len(env) != 1 {
 		t.Errorf("env %v", env)
 	}
-	if n := f.count("GET", "/pods"); n != 0 {
+	if n := f.Count("GET", "/pods"); n != 0 {
 		t.Errorf("%d pod lists before creating", n)
 	}
-	if r := f.requests("GET", "/catalog/gpus")[0]; !strings.Contains(r.RawQuery, "cloud=COMMUNITY") || !strings.Contains(r.RawQuery, "count=1") {
+	if r := f.Requests("GET", "/catalog/gpus")[0]; !strings.Contains(r.RawQuery, "cloud=COMMUNITY") || !strings.Contains(r.RawQuery, "count=1") {
 		t.Errorf("catalog query %s", r.RawQuery)
 	}
 }
@@ -192,7 +192,7 @@ func TestCreateInstanceNoCapacityAnywhere(t *testing.T) {
 	c := newTestCloud(t, f)
 	h100Catalog(f, map[string]string{"US-TX-3": "LOW", "EU-RO-1": "HIGH"})
 	f.json("GET", "/pods", 200, podsJSON())
-	f.handle("POST", "/pods", func(w http.ResponseWriter, _ *http.Request) { capacityProblem(w) })
+	f.Handle("POST", "/pods", func(w http.ResponseWriter, _ *http.Request) { capacityProblem(w) })
 	_, err := c.CreateInstance(t.Context(), h100Spec())
 	var capErr *clients.CapacityError
 	if !errors.As(err, &capErr) || !clients.IsCapacity(err) {
@@ -213,13 +213,13 @@ func TestCreateInstanceRegionCapacity(t *testing.T) {
 	c := newTestCloud(t, f)
 	h100Catalog(f, map[string]string{"US-TX-3": "HIGH", "EU-RO-1": "HIGH"})
 	f.json("GET", "/pods", 200, podsJSON())
-	f.handle("POST", "/pods", func(w http.ResponseWriter, _ *http.Request) { capacityProblem(w) })
+	f.Handle("POST", "/pods", func(w http.ResponseWriter, _ *http.Request) { capacityProblem(w) })
 	spec := h100Spec()
 	spec.Region = "EU-RO-1"
 	_, err := c.CreateInstance(t.Context(), spec)
 	var capErr *clients.CapacityError
-	if !errors.As(err, &capErr) || len(capErr.Attempts) != 1 || f.count("POST", "/pods") != 1 {
-		t.Errorf("error %v after %d creates", err, f.count("POST", "/pods"))
+	if !errors.As(err, &capErr) || len(capErr.Attempts) != 1 || f.Count("POST", "/pods") != 1 {
+		t.Errorf("error %v after %d creates", err, f.Count("POST", "/pods"))
 	}
 }
 
@@ -250,7 +250,7 @@ func TestCreateInstanceRuleViolationEverywhere(t *testing.T) {
 	if !errors.Is(err, clients.ErrInvalid) || clients.IsCapacity(err) || !strings.Contains(err.Error(), "mutually exclusive") {
 		t.Errorf("error %v", err)
 	}
-	if n := f.count("POST", "/pods"); n != 2 {
+	if n := f.Count("POST", "/pods"); n != 2 {
 		t.Errorf("%d creates", n)
 	}
 }
@@ -269,7 +269,7 @@ func TestCreateInstanceStopsOnQuotaAndValidation(t *testing.T) {
 		if _, err := c.CreateInstance(t.Context(), h100Spec()); !errors.Is(err, tc.kind) {
 			t.Errorf("%d: %v", tc.status, err)
 		}
-		if n := f.count("POST", "/pods"); n != 1 {
+		if n := f.Count("POST", "/pods"); n != 1 {
 			t.Errorf("%d: %d creates", tc.status, n)
 		}
 	}
@@ -286,7 +286,7 @@ func TestCreateInstanceMaxPrice(t *testing.T) {
 	if !errors.Is(err, clients.ErrInvalid) || !strings.Contains(err.Error(), "21.52") {
 		t.Errorf("error %v", err)
 	}
-	if n := f.count("POST", "/pods"); n != 0 {
+	if n := f.Count("POST", "/pods"); n != 0 {
 		t.Errorf("%d creates", n)
 	}
 }
@@ -303,7 +303,7 @@ func TestCreateInstanceNetworkVolumePinsDataCenter(t *testing.T) {
 	if _, err := c.CreateInstance(t.Context(), spec); err != nil {
 		t.Fatal(err)
 	}
-	body := decodeBody(t, f.last().Body)
+	body := decodeBody(t, f.Last().Body)
 	if got := createdDCs(t, f); !slices.Equal(got, []string{"EU-RO-1"}) {
 		t.Errorf("tried %v", got)
 	}
@@ -344,7 +344,7 @@ func TestCreateLostAnswerAdopted(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if n := f.count("POST", "/pods"); n != 1 {
+			if n := f.Count("POST", "/pods"); n != 1 {
 				t.Errorf("%d creates", n)
 			}
 			if inst.ID != "pod1" || inst.Name != "finetune-1" {
@@ -374,10 +374,10 @@ func TestCreateLostAnswerNotFound(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := f.count("POST", "/pods"); n != 2 || inst.ID == "" {
+	if n := f.Count("POST", "/pods"); n != 2 || inst.ID == "" {
 		t.Errorf("%d creates, %+v: want the create sent again once a look after the horizon found nothing", n, inst)
 	}
-	if n := f.count("GET", "/pods"); n < 2 {
+	if n := f.Count("GET", "/pods"); n < 2 {
 		t.Errorf("%d looks for the pod", n)
 	}
 }
@@ -396,7 +396,7 @@ func TestCreateRetryWithSameTokenFindsPod(t *testing.T) {
 	if err != nil || inst.ID != "p9" || inst.Adopted == "" {
 		t.Fatalf("%+v %v", inst, err)
 	}
-	if n := f.count("POST", "/pods"); n != 0 {
+	if n := f.Count("POST", "/pods"); n != 0 {
 		t.Errorf("%d creates", n)
 	}
 }
@@ -413,7 +413,7 @@ func TestCreateWithOldPodOfSameTokenStops(t *testing.T) {
 	if !clients.IsConflict(err) || !strings.Contains(err.Error(), "terraform import <this resource's address> runpod/p9") {
 		t.Fatalf("%v", err)
 	}
-	if n := f.count("POST", "/pods"); n != 0 {
+	if n := f.Count("POST", "/pods"); n != 0 {
 		t.Errorf("%d creates", n)
 	}
 }
@@ -428,7 +428,7 @@ func TestCreateInstanceUnknownSSHKey(t *testing.T) {
 	if _, err := c.CreateInstance(t.Context(), spec); !errors.Is(err, clients.ErrInvalid) || !strings.Contains(err.Error(), key2FP) {
 		t.Errorf("error %v", err)
 	}
-	if n := f.count("POST", "/pods"); n != 0 {
+	if n := f.Count("POST", "/pods"); n != 0 {
 		t.Errorf("%d creates", n)
 	}
 }

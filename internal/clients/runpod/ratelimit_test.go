@@ -117,12 +117,12 @@ func TestPacerSlowsDownAndRestores(t *testing.T) {
 // collecting a 429, although the configured limiter (burst 10) would let it pass at once.
 func TestRateLimitHeaderSlowsRequests(t *testing.T) {
 	f := newFake(t)
-	c, err := NewClient(ClientConfig{Endpoint: f.endpoint(), APIKey: testKey, Limiter: rate.NewLimiter(1, 10)})
+	c, err := NewClient(ClientConfig{Endpoint: f.Endpoint(), APIKey: testKey, Limiter: rate.NewLimiter(1, 10)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var sent []time.Time
-	f.handle("GET", "/pods", func(w http.ResponseWriter, _ *http.Request) {
+	f.Handle("GET", "/pods", func(w http.ResponseWriter, _ *http.Request) {
 		sent = append(sent, time.Now())
 		if len(sent) == 1 {
 			w.Header().Set("RateLimit", `"minute";r=0;t=1, "hour";r=2800;t=1812`)

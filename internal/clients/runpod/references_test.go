@@ -44,7 +44,7 @@ func TestCheckInstanceReferences(t *testing.T) {
 	}
 	check("runpod-torch-v240", "")
 	check("nope", "")
-	if n := f.count("GET", "/templates/runpod-torch-v240") + f.count("GET", "/templates/nope"); n != 2 {
+	if n := f.Count("GET", "/templates/runpod-torch-v240") + f.Count("GET", "/templates/nope"); n != 2 {
 		t.Errorf("%d template lookups, want one per template", n)
 	}
 	if got := check("", ""); got != nil {
@@ -78,7 +78,7 @@ func TestTemplateEnvIsTheTemplates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env, _ := decodeBody(t, f.requests("POST", "/pods")[0].Body)["env"].(map[string]any)
+	env, _ := decodeBody(t, f.Requests("POST", "/pods")[0].Body)["env"].(map[string]any)
 	if env[EnvTemplateKeys] != "JUPYTER_PASSWORD,MODEL" || env["MINE"] != "user" || env["MODEL"] != nil {
 		t.Errorf("create env %v", env)
 	}
@@ -91,13 +91,13 @@ func TestTemplateEnvIsTheTemplates(t *testing.T) {
 	if _, err := c.UpdateInstance(t.Context(), "p1", clients.InstanceUpdate{Env: map[string]string{"MINE": "changed"}}); err != nil {
 		t.Fatal(err)
 	}
-	assertJSON(t, f.requests("PATCH", "/pods/p1")[0].Body, mustJSON(map[string]any{"env": map[string]string{
+	assertJSON(t, f.Requests("PATCH", "/pods/p1")[0].Body, mustJSON(map[string]any{"env": map[string]string{
 		"MINE": "changed", "MODEL": "llama", "JUPYTER_PASSWORD": "generated", EnvLaunchToken: "tok-123", EnvTemplateKeys: "JUPYTER_PASSWORD,MODEL",
 	}}))
 
 	// A template that vanished between plan and apply is bad input, not a launch attempt.
 	spec.RunPod.TemplateID = "gone"
-	if _, err := c.CreateInstance(t.Context(), spec); err == nil || f.count("POST", "/pods") != 1 {
+	if _, err := c.CreateInstance(t.Context(), spec); err == nil || f.Count("POST", "/pods") != 1 {
 		t.Errorf("create from a deleted template: %v", err)
 	}
 }

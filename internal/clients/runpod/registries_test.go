@@ -31,7 +31,7 @@ func TestRegistryCredentialLifecycle(t *testing.T) {
 	if err != nil || got.ID != "reg_abc" || got.Name != "ghcr" {
 		t.Fatalf("create: %+v %v", got, err)
 	}
-	assertJSON(t, f.requests("POST", "/registries")[0].Body, `{"name": "ghcr", "username": "acme-bot", "password": "`+password+`"}`)
+	assertJSON(t, f.Requests("POST", "/registries")[0].Body, `{"name": "ghcr", "username": "acme-bot", "password": "`+password+`"}`)
 	if strings.Contains(buf.String(), password) || !strings.Contains(buf.String(), "/registries") {
 		t.Errorf("the password is in the log, or nothing was logged:\n%s", buf.String())
 	}
@@ -51,7 +51,7 @@ func TestRegistryCredentialLifecycle(t *testing.T) {
 	if err := c.DeleteRegistryCredential(ctx, "gone"); err != nil {
 		t.Errorf("delete of a deleted credential: %v", err)
 	}
-	f.handle("DELETE", "/registries/reg_abc", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(204) })
+	f.Handle("DELETE", "/registries/reg_abc", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(204) })
 	if err := c.DeleteRegistryCredential(ctx, "reg_abc"); err != nil {
 		t.Errorf("delete: %v", err)
 	}
@@ -68,7 +68,7 @@ func TestCreateRegistryCredentialLostAnswerAdopts(t *testing.T) {
 	f := newFake(t)
 	c := newTestCloud(t, f)
 	lists := 0
-	f.handle("GET", "/registries", func(w http.ResponseWriter, _ *http.Request) {
+	f.Handle("GET", "/registries", func(w http.ResponseWriter, _ *http.Request) {
 		lists++
 		if lists == 1 {
 			writeRaw(w, 200, `{"registries": [{"id": "old1", "name": "ghcr"}]}`)
@@ -81,7 +81,7 @@ func TestCreateRegistryCredentialLostAnswerAdopts(t *testing.T) {
 	if err != nil || got.ID != "new2" {
 		t.Fatalf("adopted %+v %v", got, err)
 	}
-	if n := f.count("POST", "/registries"); n != 1 {
+	if n := f.Count("POST", "/registries"); n != 1 {
 		t.Errorf("%d creates, want 1", n)
 	}
 }
@@ -103,7 +103,7 @@ func TestPodRegistryCredential(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	body := decodeBody(t, f.requests("POST", "/pods")[0].Body)
+	body := decodeBody(t, f.Requests("POST", "/pods")[0].Body)
 	if body["registry"] != "reg_abc" || body["image"] != "ghcr.io/acme/trainer:1" {
 		t.Errorf("create body %v", body)
 	}
@@ -119,11 +119,11 @@ func TestPodRegistryCredential(t *testing.T) {
 	if _, err := c.UpdateInstance(t.Context(), "p1", clients.InstanceUpdate{RunPod: &clients.RunPodInstanceUpdate{RegistryCredentialID: &other}}); err != nil {
 		t.Fatal(err)
 	}
-	assertJSON(t, f.requests("PATCH", "/pods/p1")[0].Body, `{"registry": "reg_def"}`)
+	assertJSON(t, f.Requests("PATCH", "/pods/p1")[0].Body, `{"registry": "reg_def"}`)
 	if _, err := c.UpdateInstance(t.Context(), "p1", clients.InstanceUpdate{RunPod: &clients.RunPodInstanceUpdate{RegistryCredentialID: &none}}); err != nil {
 		t.Fatal(err)
 	}
-	assertJSON(t, f.requests("PATCH", "/pods/p1")[1].Body, `{"registry": null}`)
+	assertJSON(t, f.Requests("PATCH", "/pods/p1")[1].Body, `{"registry": null}`)
 	bad := "../pods"
 	if _, err := c.UpdateInstance(t.Context(), "p1", clients.InstanceUpdate{RunPod: &clients.RunPodInstanceUpdate{RegistryCredentialID: &bad}}); !errors.Is(err, clients.ErrInvalid) {
 		t.Errorf("a malformed id: %v", err)
@@ -150,12 +150,12 @@ func TestUpdateInstanceMovesTheMount(t *testing.T) {
 	if _, err := c.UpdateInstance(t.Context(), "p1", move); err != nil {
 		t.Fatal(err)
 	}
-	assertJSON(t, f.requests("PATCH", "/pods/p1")[0].Body, `{"mounts": {"persistent": {"size": 40, "path": "/data"}}}`)
+	assertJSON(t, f.Requests("PATCH", "/pods/p1")[0].Body, `{"mounts": {"persistent": {"size": 40, "path": "/data"}}}`)
 	if _, err := c.UpdateInstance(t.Context(), "p2", move); err != nil {
 		t.Fatal(err)
 	}
-	assertJSON(t, f.requests("PATCH", "/pods/p2")[0].Body, `{"mounts": {"network": [{"volumeId": "vol_xyz", "path": "/data"}]}}`)
-	if _, err := c.UpdateInstance(t.Context(), "p3", move); !errors.Is(err, clients.ErrInvalid) || f.count("PATCH", "/pods/p3") != 0 {
+	assertJSON(t, f.Requests("PATCH", "/pods/p2")[0].Body, `{"mounts": {"network": [{"volumeId": "vol_xyz", "path": "/data"}]}}`)
+	if _, err := c.UpdateInstance(t.Context(), "p3", move); !errors.Is(err, clients.ErrInvalid) || f.Count("PATCH", "/pods/p3") != 0 {
 		t.Errorf("moving the mount of a pod without a volume: %v", err)
 	}
 	relative := "data"

@@ -42,7 +42,7 @@ func TestCreateInstanceLogsNoEnvValues(t *testing.T) {
 	if _, err := c.GetInstance(ctx, inst.ID); err != nil {
 		t.Fatal(err)
 	}
-	if got := string(f.requests("POST", "/pods")[0].Body); !strings.Contains(got, hfToken) {
+	if got := string(f.Requests("POST", "/pods")[0].Body); !strings.Contains(got, hfToken) {
 		t.Fatalf("the env did not reach RunPod, so the test proves nothing: %s", got)
 	}
 	out := buf.String()

@@ -55,7 +55,7 @@ func TestCreateSSHKeyKeepsOtherKeys(t *testing.T) {
 	if k.ID != key2FP || k.Name != "my laptop" || k.PublicKey != key2 || k.PrivateKey != "" {
 		t.Errorf("key %+v", k)
 	}
-	assertJSON(t, f.requests("PUT", "/account/ssh-keys")[0].Body, mustJSON(map[string]any{
+	assertJSON(t, f.Requests("PUT", "/account/ssh-keys")[0].Body, mustJSON(map[string]any{
 		"keys": []string{docKey, key1, "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMSLd4vv5DPOpFh3He1ZFim+1h0b+WKJfy3FMyxXy27x neocloud-name=my+laptop user2@host"},
 	}))
 
@@ -167,7 +167,7 @@ func TestDeleteSSHKeyKeepsOtherKeys(t *testing.T) {
 	if err := c.DeleteSSHKey(t.Context(), key1FP); err != nil {
 		t.Fatal(err)
 	}
-	assertJSON(t, f.requests("PUT", "/account/ssh-keys")[0].Body, mustJSON(map[string]any{"keys": []string{docKey, key2}}))
+	assertJSON(t, f.Requests("PUT", "/account/ssh-keys")[0].Body, mustJSON(map[string]any{"keys": []string{docKey, key2}}))
 	if err := c.DeleteSSHKey(t.Context(), key1FP); err != nil {
 		t.Fatal(err)
 	}

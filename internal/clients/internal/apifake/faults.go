@@ -1,0 +1,180 @@
+package apifake
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Patience bounds how long a test waits for something that happens at once when the code is
+// right (a goroutine reaching a gate, a call returning): it only turns a hang into a failure
+// with a message, and is far above what any loaded machine needs, so it is not a timing
+// assertion.
+const Patience = time.Minute
+
+// WriteRaw answers status with a raw JSON body.
+func WriteRaw(w http.ResponseWriter, status int, body string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = io.WriteString(w, body)
+}
+
+// WriteJSON answers status with v as JSON.
+func WriteJSON(w http.ResponseWriter, status int, v any) { WriteRaw(w, status, MustJSON(v)) }
+
+// MustJSON is v as JSON.
+func MustJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}
+
+// Status is a handler answering status with a raw JSON body.
+func Status(status int, body string) http.HandlerFunc {
+	return func(w http.ResponseWriter, _ *http.Request) { WriteRaw(w, status, body) }
+}
+
+// Drop closes the connection without an answer: the server acted (or not), the client never
+// hears of it.
+func Drop(w http.ResponseWriter, _ *http.Request) { HangUp(w) }
+
+// HangUp is Drop for code that has no request at hand.
+func HangUp(w http.ResponseWriter) {
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		panic("the test server cannot hijack connections")
+	}
+	if conn, _, err := hj.Hijack(); err == nil {
+		_ = conn.Close()
+	}
+}
+
+// Gate holds requests (a server that hangs) until the test opens it: the test learns when
+// they have arrived from Wait, without sleeping.
+type Gate struct {
+	open    chan struct{}
+	once    sync.Once
+	mu      sync.Mutex
+	cond    *sync.Cond
+	arrived int
+}
+
+// NewGate returns a closed gate, opened when the test ends at the latest so that no handler
+// outlives it.
+func NewGate(t testing.TB) *Gate {
+	g := &Gate{open: make(chan struct{})}
+	g.cond = sync.NewCond(&g.mu)
+	t.Cleanup(g.Open)
+	return g
+}
+
+// Hold is h behind the gate: the request counts as arrived, then waits until the gate opens
+// (or the client hangs up) before h answers it. A nil h answers nothing (an empty 200).
+func (g *Gate) Hold(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		g.Arrive()
+		select {
+		case <-g.open:
+		case <-r.Context().Done():
+			return
+		}
+		if h != nil {
+			h(w, r)
+		}
+	}
+}
+
+// Arrive counts one arrival and waits for the gate (for code that is not a handler).
+func (g *Gate) Arrive() {
+	g.mu.Lock()
+	g.arrived++
+	g.cond.Broadcast()
+	g.mu.Unlock()
+}
+
+// Pass waits until the gate opens.
+func (g *Gate) Pass() { <-g.open }
+
+// Wait blocks until n arrivals have been counted (or fails the test after Patience).
+func (g *Gate) Wait(t testing.TB, n int) {
+	t.Helper()
+	WaitUntil(t, Patience, func() bool {
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		return g.arrived >= n
+	})
+}
+
+// Arrived is how many arrivals have been counted.
+func (g *Gate) Arrived() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.arrived
+}
+
+// Open lets every held request, and every later one, through.
+func (g *Gate) Open() { g.once.Do(func() { close(g.open) }) }
+
+// WaitUntil polls cond until it holds and fails the test if it still does not after timeout.
+// The timeout only ends a wait for something that, with correct code, comes: it asserts
+// nothing about how fast.
+func WaitUntil(t testing.TB, timeout time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for pause := 50 * time.Microsecond; !cond(); pause = min(2*pause, 10*time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("condition still false after %s", timeout)
+		}
+		time.Sleep(pause)
+	}
+}
+
+// Returns runs fn and fails the test if fn has not returned after Patience: for a call that
+// must return without waiting on anything the test controls (a wait it must not start).
+func Returns(t testing.TB, what string, fn func()) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		fn()
+	}()
+	select {
+	case <-done:
+	case <-time.After(Patience):
+		t.Fatalf("%s: still running after %s", what, Patience)
+	}
+}
+
+// AssertJSON compares a request body with the expected JSON, ignoring formatting and key
+// order; normalize (if any) adjusts the decoded body first.
+func AssertJSON(t testing.TB, got []byte, want string, normalize ...func(any) any) {
+	t.Helper()
+	var g, w any
+	if err := json.Unmarshal(got, &g); err != nil {
+		t.Fatalf("request body is not JSON: %v: %s", err, got)
+	}
+	if err := json.Unmarshal([]byte(want), &w); err != nil {
+		t.Fatalf("bad expectation: %v", err)
+	}
+	for _, n := range normalize {
+		g = n(g)
+	}
+	if gb, wb := MustJSON(g), MustJSON(w); gb != wb {
+		t.Errorf("request body\n got: %s\nwant: %s", gb, wb)
+	}
+}
+
+// DecodeObject is a request body that must be a JSON object.
+func DecodeObject(t testing.TB, b []byte) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatalf("request body is not a JSON object: %v: %s", err, b)
+	}
+	return m
+}
