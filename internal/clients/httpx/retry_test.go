@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients/internal/apifake"
 )
 
 // Which answers are retried, how long each retry waits, and when a create's outcome is unknown.
@@ -300,62 +301,44 @@ func TestDo_untrustedCertificateIsNotRetriedAndNotOutcomeUnknown(t *testing.T) {
 	}
 }
 
-func TestDo_retryAfterSecondsIsHonoured(t *testing.T) {
+// The server's ask wins over RetryWaitMax (far below it): the second attempt comes no sooner.
+func TestDo_serverAskedWaitIsHonoured(t *testing.T) {
 	t.Parallel()
-	srv, hits := newServer(t, func(w http.ResponseWriter, r *http.Request, hit int) {
-		if hit == 1 {
-			w.Header().Set("Retry-After", "1")
-			http.Error(w, "rate limit exceeded for the minute window", http.StatusTooManyRequests)
-			return
-		}
-		w.WriteHeader(http.StatusNoContent)
-	})
-	// RetryWaitMax is far below the server's ask: the server's ask still wins.
-	c := newClient(t, srv, nil)
-	if err := c.Do(context.Background(), Request{Method: http.MethodGet, Path: "/pods"}, nil); err != nil {
-		t.Fatalf("Do: %v", err)
+	tests := []struct {
+		name   string
+		status int
+		header func() (string, string)
+		min    time.Duration
+	}{
+		{name: "Retry-After seconds", status: http.StatusTooManyRequests,
+			header: func() (string, string) { return "Retry-After", "1" }, min: 950 * time.Millisecond},
+		// Dates have whole seconds: now+2s truncated is at least ~1s away.
+		{name: "Retry-After as an HTTP date", status: http.StatusServiceUnavailable,
+			header: func() (string, string) {
+				return "Retry-After", time.Now().Add(2 * time.Second).UTC().Format(http.TimeFormat)
+			}, min: 900 * time.Millisecond},
+		{name: "RateLimit minute window resets in 1s", status: http.StatusTooManyRequests,
+			header: func() (string, string) { return "RateLimit", `"minute";r=0;t=1, "hour";r=2800;t=1812` }, min: 950 * time.Millisecond},
 	}
-	if gap := hits.gap(t, 1); gap < 950*time.Millisecond {
-		t.Errorf("second attempt came %v after the 429, want >= ~1s (Retry-After: 1)", gap)
-	}
-}
-
-func TestDo_retryAfterHTTPDateIsHonoured(t *testing.T) {
-	t.Parallel()
-	srv, hits := newServer(t, func(w http.ResponseWriter, r *http.Request, hit int) {
-		if hit == 1 {
-			// Dates have whole seconds: now+2s truncated is at least ~1s away.
-			w.Header().Set("Retry-After", time.Now().Add(2*time.Second).UTC().Format(http.TimeFormat))
-			w.WriteHeader(http.StatusServiceUnavailable)
-			return
-		}
-		w.WriteHeader(http.StatusNoContent)
-	})
-	c := newClient(t, srv, nil)
-	if err := c.Do(context.Background(), Request{Method: http.MethodGet, Path: "/pods"}, nil); err != nil {
-		t.Fatalf("Do: %v", err)
-	}
-	if gap := hits.gap(t, 1); gap < 900*time.Millisecond {
-		t.Errorf("second attempt came %v after the 503, want >= ~1s (Retry-After as an HTTP date)", gap)
-	}
-}
-
-func TestDo_rateLimitHeaderResetIsHonouredOn429(t *testing.T) {
-	t.Parallel()
-	srv, hits := newServer(t, func(w http.ResponseWriter, r *http.Request, hit int) {
-		if hit == 1 {
-			w.Header().Set("RateLimit", `"minute";r=0;t=1, "hour";r=2800;t=1812`)
-			w.WriteHeader(http.StatusTooManyRequests)
-			return
-		}
-		w.WriteHeader(http.StatusNoContent)
-	})
-	c := newClient(t, srv, nil)
-	if err := c.Do(context.Background(), Request{Method: http.MethodGet, Path: "/pods"}, nil); err != nil {
-		t.Fatalf("Do: %v", err)
-	}
-	if gap := hits.gap(t, 1); gap < 950*time.Millisecond {
-		t.Errorf("second attempt came %v after the 429, want >= ~1s (RateLimit minute window resets in 1s)", gap)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv, hits := newServer(t, func(w http.ResponseWriter, r *http.Request, hit int) {
+				if hit == 1 {
+					w.Header().Set(tt.header())
+					http.Error(w, "rate limit exceeded for the minute window", tt.status)
+					return
+				}
+				w.WriteHeader(http.StatusNoContent)
+			})
+			c := newClient(t, srv, nil)
+			if err := c.Do(context.Background(), Request{Method: http.MethodGet, Path: "/pods"}, nil); err != nil {
+				t.Fatalf("Do: %v", err)
+			}
+			if gap := hits.gap(t, 1); gap < tt.min {
+				t.Errorf("second attempt came %v after the %d, want >= ~1s (%s)", gap, tt.status, tt.name)
+			}
+		})
 	}
 }
 
@@ -368,7 +351,8 @@ func TestDo_serverWaitTooLongIsNotWaitedOut(t *testing.T) {
 		want       time.Duration
 	}{
 		{name: "longer than MaxRetryAfter", retryAfter: "3600", want: time.Hour},
-		{name: "past the context deadline", retryAfter: "5", timeout: 2 * time.Second, want: 5 * time.Second},
+		// Below MaxRetryAfter, past the deadline; both waits outlast apifake.Patience.
+		{name: "past the context deadline", retryAfter: "100", timeout: 90 * time.Second, want: 100 * time.Second},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -384,10 +368,12 @@ func TestDo_serverWaitTooLongIsNotWaitedOut(t *testing.T) {
 				ctx, cancel = context.WithTimeout(ctx, tt.timeout)
 				defer cancel()
 			}
-			start := time.Now()
-			err := c.Do(ctx, Request{Operation: "list pods", Method: http.MethodGet, Path: "/pods"}, nil)
-			if elapsed := time.Since(start); elapsed > 500*time.Millisecond {
-				t.Errorf("Do took %v, want an immediate answer", elapsed)
+			var err error
+			apifake.Returns(t, "Do, which must answer at once", func() {
+				err = c.Do(ctx, Request{Operation: "list pods", Method: http.MethodGet, Path: "/pods"}, nil)
+			})
+			if ctx.Err() != nil {
+				t.Errorf("Do answered after the deadline, want an immediate answer")
 			}
 			if !errors.Is(err, clients.ErrRateLimited) {
 				t.Fatalf("err = %v, want ErrRateLimited", err)

@@ -1,6 +1,7 @@
 package apifake
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -110,6 +111,16 @@ func (g *Gate) Wait(t testing.TB, n int) {
 	})
 }
 
+// Await blocks until n arrivals have been counted, for a goroutine that is not the test's
+// (it cannot fail the test: the test's own wait, such as Returns, bounds it).
+func (g *Gate) Await(n int) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for g.arrived < n {
+		g.cond.Wait()
+	}
+}
+
 // Arrived is how many arrivals have been counted.
 func (g *Gate) Arrived() int {
 	g.mu.Lock()
@@ -178,3 +189,44 @@ func DecodeObject(t testing.TB, b []byte) map[string]any {
 	}
 	return m
 }
+
+// Expiring is a context whose deadline passes when the test says so (Expire), not at a time:
+// a test can let a deadline pass at the moment it means (while the server holds the request),
+// however slow the machine. Deadline reports deadline; Err is context.DeadlineExceeded once
+// expired.
+type Expiring struct {
+	parent   context.Context
+	deadline time.Time
+	done     chan struct{}
+	once     sync.Once
+}
+
+// NewExpiring returns a context with values from parent that claims deadline and ends only
+// at Expire (or when the test ends).
+func NewExpiring(t testing.TB, parent context.Context, deadline time.Time) *Expiring {
+	c := &Expiring{parent: parent, deadline: deadline, done: make(chan struct{})}
+	t.Cleanup(c.Expire)
+	return c
+}
+
+// Expire lets the deadline pass.
+func (c *Expiring) Expire() { c.once.Do(func() { close(c.done) }) }
+
+// Deadline implements context.Context.
+func (c *Expiring) Deadline() (time.Time, bool) { return c.deadline, true }
+
+// Done implements context.Context.
+func (c *Expiring) Done() <-chan struct{} { return c.done }
+
+// Err implements context.Context.
+func (c *Expiring) Err() error {
+	select {
+	case <-c.done:
+		return context.DeadlineExceeded
+	default:
+		return nil
+	}
+}
+
+// Value implements context.Context.
+func (c *Expiring) Value(key any) any { return c.parent.Value(key) }
