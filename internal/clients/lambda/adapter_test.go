@@ -10,9 +10,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients/internal/apifake"
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients/snapshot"
 )
 
@@ -168,23 +168,26 @@ func TestConcurrentReadsShareOneList(t *testing.T) {
 	for _, id := range []string{"i-0", "i-1", "i-2", "i-3", "i-4", "i-5", "i-6", "i-7", "i-8", "i-9"} {
 		list = append(list, instanceJSON(id, "active", "1.2.3.4", "us-east-1", "gpu_8x_h100_sxm5", 2392, nil))
 	}
-	f.Handle("GET", "/instances", func(w http.ResponseWriter, _ *http.Request) {
-		time.Sleep(100 * time.Millisecond) // keep the call in flight while the others arrive
-		writeRaw(w, http.StatusOK, `{"data":[`+strings.Join(list, ",")+`]}`)
-	})
+	// The call stays in flight until every reader waits for it.
+	gate := apifake.NewGate(t)
+	f.Handle("GET", "/instances", gate.Hold(apifake.Status(http.StatusOK, `{"data":[`+strings.Join(list, ",")+`]}`)))
 	f.data("GET", "/ssh-keys", sshKeysJSON)
 
 	var wg sync.WaitGroup
 	var failures atomic.Int32
-	for i := range 10 {
+	readers := make([]*apifake.Watched, 10)
+	for i := range readers {
+		readers[i] = apifake.Watch(t.Context())
 		wg.Go(func() {
 			id := "i-" + string(rune('0'+i))
-			inst, err := c.GetInstance(t.Context(), id)
+			inst, err := c.GetInstance(readers[i], id)
 			if err != nil || inst.ID != id || inst.SSHKeyIDs[0] != "key-1" {
 				failures.Add(1)
 			}
 		})
 	}
+	apifake.WaitWaiting(t, readers...)
+	gate.Open()
 	wg.Wait()
 	if failures.Load() != 0 {
 		t.Errorf("%d reads failed", failures.Load())

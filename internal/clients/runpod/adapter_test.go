@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients/internal/apifake"
 )
 
 func TestRegistered(t *testing.T) {
@@ -278,22 +279,25 @@ func TestReadiness(t *testing.T) {
 func TestGetInstanceSingleFlight(t *testing.T) {
 	f := newFake(t)
 	c := newTestCloud(t, f)
-	f.Handle("GET", "/pods", func(w http.ResponseWriter, _ *http.Request) {
-		time.Sleep(100 * time.Millisecond) // long enough for every reader to join
-		writeRaw(w, 200, podsJSON(podDoc("p1", "RUNNING", nil), podDoc("p2", "PROVISIONING", nil)))
-	})
+	// The list is held until every reader waits for it.
+	gate := apifake.NewGate(t)
+	f.Handle("GET", "/pods", gate.Hold(apifake.Status(200, podsJSON(podDoc("p1", "RUNNING", nil), podDoc("p2", "PROVISIONING", nil)))))
 	var wg sync.WaitGroup
 	errs := make(chan error, 10)
-	for i := range 10 {
+	readers := make([]*apifake.Watched, 10)
+	for i := range readers {
+		readers[i] = apifake.Watch(t.Context())
 		wg.Go(func() {
 			id := []string{"p1", "p2"}[i%2]
-			inst, err := c.GetInstance(t.Context(), id)
+			inst, err := c.GetInstance(readers[i], id)
 			if err == nil && inst.ID != id {
 				err = errors.New("wrong pod " + inst.ID)
 			}
 			errs <- err
 		})
 	}
+	apifake.WaitWaiting(t, readers...)
+	gate.Open()
 	wg.Wait()
 	close(errs)
 	for err := range errs {

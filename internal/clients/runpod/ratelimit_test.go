@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients/internal/apifake"
 	"golang.org/x/time/rate"
 )
 
@@ -80,17 +81,11 @@ func TestPacerSlowsDownAndRestores(t *testing.T) {
 	if l, b, throttled := p.state(); l != 0.5 || b != 1 || !throttled {
 		t.Fatalf("few left: limit %v burst %d throttled %v", l, b, throttled)
 	}
-	deadline := time.Now().Add(4 * time.Second)
-	for {
+	// Restored once the window resets (2 s from now).
+	apifake.WaitUntil(t, apifake.Patience, func() bool {
 		l, b, throttled := p.state()
-		if l == base && b == 5 && !throttled {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("not restored after the reset: limit %v burst %d", l, b)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return l == base && b == 5 && !throttled
+	})
 
 	p.onResponse(respWith(`"minute";r=1;t=30`))
 	if _, _, throttled := p.state(); !throttled {

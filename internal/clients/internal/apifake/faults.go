@@ -230,3 +230,38 @@ func (c *Expiring) Err() error {
 
 // Value implements context.Context.
 func (c *Expiring) Value(key any) any { return c.parent.Value(key) }
+
+// Watched is a context that tells the test when the code under test first waits on it (asks
+// for its Done channel): a reader parked on a shared fetch, a call held by a limiter. Contexts
+// derived with a cancel (context.WithCancel and the like) ask at once, so watch the context
+// the code waits on itself.
+type Watched struct {
+	context.Context
+	once    sync.Once
+	waiting chan struct{}
+}
+
+// Watch wraps ctx.
+func Watch(ctx context.Context) *Watched {
+	return &Watched{Context: ctx, waiting: make(chan struct{})}
+}
+
+// Done implements context.Context, and marks the context as waited on.
+func (w *Watched) Done() <-chan struct{} {
+	w.once.Do(func() { close(w.waiting) })
+	return w.Context.Done()
+}
+
+// WaitWaiting blocks until every one of ws has been waited on (or fails the test after
+// Patience).
+func WaitWaiting(t testing.TB, ws ...*Watched) {
+	t.Helper()
+	timeout := time.After(Patience)
+	for i, w := range ws {
+		select {
+		case <-w.waiting:
+		case <-timeout:
+			t.Fatalf("context %d of %d was never waited on", i+1, len(ws))
+		}
+	}
+}
