@@ -391,7 +391,7 @@ func TestSSHKeys(t *testing.T) {
 func TestLostSSHKeyAnswerIsAdopted(t *testing.T) {
 	f := newFake(t)
 	c := newTestCloud(t, f)
-	f.Handle("POST", "/ssh-keys", func(w http.ResponseWriter, _ *http.Request) { hangUp(w) })
+	f.Handle("POST", "/ssh-keys", func(w http.ResponseWriter, _ *http.Request) { apifake.HangUp(w) })
 	f.data("GET", "/ssh-keys", sshKeysJSON)
 	k, err := c.CreateSSHKey(t.Context(), clients.SSHKeySpec{Name: "me", PublicKey: "ssh-ed25519 AAAAC3Nza other-comment"})
 	if err != nil || k.ID != "key-1" {
@@ -429,7 +429,7 @@ func TestFilesystemsAndRulesets(t *testing.T) {
 		t.Errorf("delete in use: %v", err)
 	}
 	// A lost create answer: adopted by name and region.
-	f.Handle("POST", "/filesystems", func(w http.ResponseWriter, _ *http.Request) { hangUp(w) })
+	f.Handle("POST", "/filesystems", func(w http.ResponseWriter, _ *http.Request) { apifake.HangUp(w) })
 	fs, err = c.CreateFilesystem(ctx, "datasets", "us-east-1")
 	if err != nil || fs.ID != "fs-1" {
 		t.Errorf("adopt: %+v, %v", fs, err)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients/internal/apifake"
 )
 
 func h100Spec() clients.InstanceSpec {
@@ -283,14 +284,17 @@ func TestCreateInstanceInputErrors(t *testing.T) {
 }
 
 // committingLaunch is a fake launch that creates the machine, then answers with fail (which may
-// drop the connection). The machine shows up in GET /instances after visibleAfter.
+// drop the connection). The machine is listed from the second GET /instances after the launch
+// on: the first look after the lost answer sees nothing yet.
 type committingLaunch struct {
-	mu        sync.Mutex
-	instances []string
-	launches  int
+	mu         sync.Mutex
+	pending    string // the launched machine, not listed yet
+	listsSince int
+	instances  []string
+	launches   int
 }
 
-func (l *committingLaunch) install(f *fakeAPI, commit bool, visibleAfter time.Duration, fail func(http.ResponseWriter)) {
+func (l *committingLaunch) install(f *fakeAPI, fail func(http.ResponseWriter)) {
 	f.Handle("POST", "/instance-operations/launch", func(w http.ResponseWriter, r *http.Request) {
 		var req struct {
 			Region string              `json:"region_name"`
@@ -298,26 +302,24 @@ func (l *committingLaunch) install(f *fakeAPI, commit bool, visibleAfter time.Du
 			Tags   []map[string]string `json:"tags"`
 		}
 		_ = json.NewDecoder(r.Body).Decode(&req)
+		tags := map[string]string{}
+		for _, tg := range req.Tags {
+			tags[tg["key"]] = tg["value"]
+		}
 		l.mu.Lock()
 		l.launches++
+		l.pending, l.listsSince = instanceJSON("i-lost", "booting", "", req.Region, req.Type, 2392, tags), 0
 		l.mu.Unlock()
-		if commit {
-			tags := map[string]string{}
-			for _, tg := range req.Tags {
-				tags[tg["key"]] = tg["value"]
-			}
-			js := instanceJSON("i-lost", "booting", "", req.Region, req.Type, 2392, tags)
-			time.AfterFunc(visibleAfter, func() {
-				l.mu.Lock()
-				l.instances = append(l.instances, js)
-				l.mu.Unlock()
-			})
-		}
 		fail(w)
 	})
 	f.Handle("GET", "/instances", func(w http.ResponseWriter, _ *http.Request) {
 		l.mu.Lock()
 		defer l.mu.Unlock()
+		if l.pending != "" {
+			if l.listsSince++; l.listsSince >= 2 {
+				l.instances, l.pending = append(l.instances, l.pending), ""
+			}
+		}
 		writeRaw(w, http.StatusOK, `{"data":[`+strings.Join(l.instances, ",")+`]}`)
 	})
 }
@@ -328,30 +330,20 @@ func (l *committingLaunch) count() int {
 	return l.launches
 }
 
-func hangUp(w http.ResponseWriter) {
-	hj, ok := w.(http.Hijacker)
-	if !ok {
-		panic("the test server cannot hijack connections")
-	}
-	conn, _, err := hj.Hijack()
-	if err == nil {
-		_ = conn.Close()
-	}
-}
-
 func badGateway(w http.ResponseWriter) {
 	writeErr(w, http.StatusBadGateway, "global/internal-error", "An internal server error occurred.", "Try again later.")
 }
 
 func TestLostLaunchAnswerIsAdoptedNotRepeated(t *testing.T) {
-	for name, fail := range map[string]func(http.ResponseWriter){"connection dropped": hangUp, "502": badGateway} {
+	for name, fail := range map[string]func(http.ResponseWriter){"connection dropped": apifake.HangUp, "502": badGateway} {
 		t.Run(name, func(t *testing.T) {
 			f := newFake(t)
-			c := newTestCloud(t, f)
+			// The second look comes well within the window, however slow the machine.
+			c := newTestCloud(t, f, WithAdoptionWindow(time.Hour, 20*time.Millisecond))
 			f.data("GET", "/ssh-keys", sshKeysJSON)
 			f.data("GET", "/instance-types", instanceTypesJSON("us-east-1", "us-west-1"))
 			var l committingLaunch
-			l.install(f, true, 60*time.Millisecond, fail) // listed only after a moment
+			l.install(f, fail) // listed only after a moment
 
 			inst, err := c.CreateInstance(t.Context(), h100Spec())
 			if err != nil {
@@ -381,7 +373,7 @@ func TestLostLaunchProvenAbsentIsSentAgain(t *testing.T) {
 		n := launches
 		mu.Unlock()
 		if n == 1 {
-			hangUp(w) // lost, and never committed
+			apifake.HangUp(w) // lost, and never committed
 			return
 		}
 		writeRaw(w, http.StatusOK, `{"data":{"instance_ids":["i-2"]}}`)
@@ -408,12 +400,17 @@ func TestLostLaunchWithFailingLooksIsUnknownAndNotRepeated(t *testing.T) {
 	c := newTestCloud(t, f)
 	f.data("GET", "/ssh-keys", sshKeysJSON)
 	f.data("GET", "/instance-types", instanceTypesJSON("us-east-1", "us-west-1"))
+	// The operation's time runs out at the third failed look after the launch.
+	ctx := apifake.NewExpiring(t, context.Background(), time.Now().Add(time.Hour))
 	looks := 0
 	f.Handle("GET", "/instances", func(w http.ResponseWriter, _ *http.Request) {
 		looks++
 		if looks == 1 {
 			writeRaw(w, http.StatusOK, `{"data":[]}`) // the look before launching
 			return
+		}
+		if looks == 4 {
+			ctx.Expire()
 		}
 		badGateway(w)
 	})
@@ -422,11 +419,9 @@ func TestLostLaunchWithFailingLooksIsUnknownAndNotRepeated(t *testing.T) {
 		l.mu.Lock()
 		l.launches++
 		l.mu.Unlock()
-		hangUp(w)
+		apifake.HangUp(w)
 	})
 
-	ctx, cancel := context.WithTimeout(t.Context(), time.Second)
-	defer cancel()
 	_, err := c.CreateInstance(ctx, h100Spec())
 	if !errors.Is(err, clients.ErrOutcomeUnknown) {
 		t.Fatalf("got %v, want ErrOutcomeUnknown", err)
