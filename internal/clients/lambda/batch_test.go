@@ -14,35 +14,8 @@ import (
 
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients/fakeclock"
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients/internal/apifake"
 )
-
-// joined lets a test wait until n ids wait in the terminate batch (the batcher's join hook).
-type joined struct {
-	mu   sync.Mutex
-	cond *sync.Cond
-	n    int
-}
-
-func newJoined() *joined {
-	j := &joined{}
-	j.cond = sync.NewCond(&j.mu)
-	return j
-}
-
-func (j *joined) onJoin(waiting int) {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	j.n = max(j.n, waiting)
-	j.cond.Broadcast()
-}
-
-func (j *joined) wait(n int) {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	for j.n < n {
-		j.cond.Wait()
-	}
-}
 
 func testIDs(prefix string, n int) []string {
 	out := make([]string, n)
@@ -66,7 +39,7 @@ func terminateIDs(t *testing.T, r recorded) []string {
 
 // deleteAll runs DeleteInstance for every id at once, lets the batch window pass once every
 // caller has joined, and returns each caller's error.
-func deleteAll(t *testing.T, c *Cloud, clock *fakeclock.Clock, j *joined, ids []string) map[string]error {
+func deleteAll(t *testing.T, c *Cloud, clock *fakeclock.Clock, j *apifake.HighWater, ids []string) map[string]error {
 	t.Helper()
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -79,7 +52,7 @@ func deleteAll(t *testing.T, c *Cloud, clock *fakeclock.Clock, j *joined, ids []
 			mu.Unlock()
 		})
 	}
-	j.wait(len(ids))
+	j.Wait(len(ids))
 	clock.WaitTimers(1)
 	clock.Advance(TerminateWindow)
 	wg.Wait()
@@ -91,8 +64,8 @@ func deleteAll(t *testing.T, c *Cloud, clock *fakeclock.Clock, j *joined, ids []
 func TestDeleteInstancesShareOneTerminate(t *testing.T) {
 	f := newFake(t)
 	f.data("POST", "/instance-operations/terminate", `{"terminated_instances":[]}`)
-	clock, j := fakeclock.New(time.Unix(1000, 0)), newJoined()
-	c := newTestCloud(t, f, withBatchClock(clock, j.onJoin))
+	clock, j := fakeclock.New(time.Unix(1000, 0)), apifake.NewHighWater()
+	c := newTestCloud(t, f, withBatchClock(clock, j.Report))
 
 	ids := testIDs("i-", 25)
 	for id, err := range deleteAll(t, c, clock, j, ids) {
@@ -119,8 +92,8 @@ func TestDeleteInstancesBatchFailureFailsEveryCaller(t *testing.T) {
 	f.Handle("POST", "/instance-operations/terminate", func(w http.ResponseWriter, _ *http.Request) {
 		writeErr(w, http.StatusForbidden, "global/invalid-api-key", "API key was invalid, expired, or deleted.", "")
 	})
-	clock, j := fakeclock.New(time.Unix(1000, 0)), newJoined()
-	c := newTestCloud(t, f, withBatchClock(clock, j.onJoin))
+	clock, j := fakeclock.New(time.Unix(1000, 0)), apifake.NewHighWater()
+	c := newTestCloud(t, f, withBatchClock(clock, j.Report))
 
 	ids := testIDs("i-", 10)
 	errs := deleteAll(t, c, clock, j, ids)
@@ -149,8 +122,8 @@ func TestDeleteInstancesBatchRefusedForOneID(t *testing.T) {
 		}
 		writeRaw(w, http.StatusOK, `{"data":{"terminated_instances":[]}}`)
 	})
-	clock, j := fakeclock.New(time.Unix(1000, 0)), newJoined()
-	c := newTestCloud(t, f, withBatchClock(clock, j.onJoin))
+	clock, j := fakeclock.New(time.Unix(1000, 0)), apifake.NewHighWater()
+	c := newTestCloud(t, f, withBatchClock(clock, j.Report))
 
 	ids := append(testIDs("i-", 4), "i-gone")
 	for id, err := range deleteAll(t, c, clock, j, ids) {
@@ -170,14 +143,14 @@ func TestTerminatesOfTwoAccountsNeverMix(t *testing.T) {
 	type account struct {
 		f   *fakeAPI
 		c   *Cloud
-		j   *joined
+		j   *apifake.HighWater
 		ids []string
 	}
 	var accounts []*account
 	for _, prefix := range []string{"a-", "b-"} {
-		a := &account{f: newFake(t), j: newJoined(), ids: testIDs(prefix, 8)}
+		a := &account{f: newFake(t), j: apifake.NewHighWater(), ids: testIDs(prefix, 8)}
 		a.f.data("POST", "/instance-operations/terminate", `{"terminated_instances":[]}`)
-		a.c = newTestCloud(t, a.f, withBatchClock(clock, a.j.onJoin))
+		a.c = newTestCloud(t, a.f, withBatchClock(clock, a.j.Report))
 		accounts = append(accounts, a)
 	}
 	var wg sync.WaitGroup
@@ -191,7 +164,7 @@ func TestTerminatesOfTwoAccountsNeverMix(t *testing.T) {
 		}
 	}
 	for _, a := range accounts {
-		a.j.wait(len(a.ids))
+		a.j.Wait(len(a.ids))
 	}
 	clock.WaitTimers(2)
 	clock.Advance(TerminateWindow)

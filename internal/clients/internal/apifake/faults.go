@@ -265,3 +265,35 @@ func WaitWaiting(t testing.TB, ws ...*Watched) {
 		}
 	}
 }
+
+// HighWater keeps the largest count a hook of the code under test reports (the ids waiting in
+// a batch) and lets a test wait until it reaches a number.
+type HighWater struct {
+	mu   sync.Mutex
+	cond *sync.Cond
+	n    int
+}
+
+// NewHighWater returns a mark at 0.
+func NewHighWater() *HighWater {
+	h := &HighWater{}
+	h.cond = sync.NewCond(&h.mu)
+	return h
+}
+
+// Report is the hook: it raises the mark to n.
+func (h *HighWater) Report(n int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.n = max(h.n, n)
+	h.cond.Broadcast()
+}
+
+// Wait blocks until the mark reaches n.
+func (h *HighWater) Wait(n int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for h.n < n {
+		h.cond.Wait()
+	}
+}
