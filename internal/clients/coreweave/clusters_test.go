@@ -142,16 +142,7 @@ func TestCreateClusterInExistingVPC(t *testing.T) {
 func TestCreateClusterLostAnswerAdoptedByName(t *testing.T) {
 	f := newFake(t)
 	// The platform creates the cluster, then the connection drops before the answer.
-	f.before = func(w http.ResponseWriter, r *http.Request, body []byte) bool {
-		if r.Method != "POST" || r.URL.Path != "/v1beta1/cks/clusters" {
-			return false
-		}
-		rec := httptestRecorder()
-		r.Body = nopBody(body)
-		f.createCluster(rec, r)
-		apifake.HangUp(w)
-		return true
-	}
+	f.Script("POST", "/v1beta1/cks/clusters", apifake.Lost(f.create(f.clusterCollection())))
 	c := newTestCloud(t, f)
 	// A configured version, so that the one create sent is the one whose answer is lost.
 	spec := h100Cluster()
@@ -308,17 +299,7 @@ func TestGetClusterPoolCreateAnswerLost(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.setClusterStatus(created.ID, "STATUS_RUNNING")
-	dropped := false
-	f.before = func(w http.ResponseWriter, r *http.Request, body []byte) bool {
-		if r.Method != "POST" || !strings.HasSuffix(r.URL.Path, "/nodepools") || dropped {
-			return false
-		}
-		dropped = true
-		r.Body = nopBody(body)
-		f.kube(f.createPool)(httptestRecorder(), withPathValue(r, "cluster", created.ID))
-		apifake.HangUp(w)
-		return true
-	}
+	f.Script("POST", poolsPath(created.ID), apifake.Lost(f.kube(f.createPool)))
 	c.clusters.Invalidate()
 	cl, err := settledGet(t, c, created.ID)
 	if err != nil {

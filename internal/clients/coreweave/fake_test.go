@@ -1,12 +1,9 @@
 package coreweave
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"sort"
 	"strings"
 	"sync"
@@ -84,15 +81,16 @@ func newFake(t *testing.T) *fakeCW {
 		}
 		return true
 	})
+	clusters, vpcs := f.clusterCollection(), f.vpcCollection()
 	for pattern, h := range map[string]http.HandlerFunc{
-		"GET /v1beta1/cks/clusters":                    f.listClusters,
-		"POST /v1beta1/cks/clusters":                   f.createCluster,
-		"GET /v1beta1/cks/clusters/{id}":               f.getCluster,
-		"DELETE /v1beta1/cks/clusters/{id}":            f.deleteCluster,
-		"GET /v1beta1/networking/vpcs":                 f.listVPCs,
-		"POST /v1beta1/networking/vpcs":                f.createVPC,
-		"GET /v1beta1/networking/vpcs/{id}":            f.getVPC,
-		"DELETE /v1beta1/networking/vpcs/{id}":         f.deleteVPC,
+		"GET /v1beta1/cks/clusters":                    f.list(clusters),
+		"POST /v1beta1/cks/clusters":                   f.create(clusters),
+		"GET /v1beta1/cks/clusters/{id}":               f.get(clusters),
+		"DELETE /v1beta1/cks/clusters/{id}":            f.remove(clusters),
+		"GET /v1beta1/networking/vpcs":                 f.list(vpcs),
+		"POST /v1beta1/networking/vpcs":                f.create(vpcs),
+		"GET /v1beta1/networking/vpcs/{id}":            f.get(vpcs),
+		"DELETE /v1beta1/networking/vpcs/{id}":         f.remove(vpcs),
 		"GET " + poolsPath("{cluster}"):                f.kube(f.listPools),
 		"POST " + poolsPath("{cluster}"):               f.kube(f.createPool),
 		"GET " + poolsPath("{cluster}") + "/{name}":    f.kube(f.getPool),
@@ -243,165 +241,171 @@ func (f *fakeCW) addNode(pool, name string, ready bool, internalIP, externalIP s
 // ---------------------------------------------------------------------------------------------
 // Platform API handlers.
 
-func (f *fakeCW) listClusters(w http.ResponseWriter, _ *http.Request) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var items []any
-	for _, id := range sortedKeys(f.clusters) {
-		items = append(items, f.clusters[id])
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"items": items})
+// collection is one kind of platform API object (clusters, VPCs) as the fake keeps it; its
+// hooks run under f.mu.
+type collection struct {
+	kind, idPrefix string // "cluster", "cl": the answer's member, the errors' word, new ids
+	items          func() map[string]map[string]any
+	// check refuses a create request the API refuses (false: it answered).
+	check func(w http.ResponseWriter, req map[string]any) bool
+	// build is the object a create makes.
+	build func(id string, req map[string]any) map[string]any
+	// onGet moves a stored object along on a read; false means it is gone now.
+	onGet func(id string, obj map[string]any) bool
+	// refuseDelete answers a delete the API refuses (true: it answered).
+	refuseDelete func(w http.ResponseWriter, id string) bool
 }
 
-func (f *fakeCW) createCluster(w http.ResponseWriter, r *http.Request) {
-	var req map[string]any
-	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-		connectErr(w, http.StatusBadRequest, "invalid_argument", "bad body", nil)
-		return
+func (f *fakeCW) clusterCollection() collection {
+	return collection{
+		kind: "cluster", idPrefix: "cl", items: func() map[string]map[string]any { return f.clusters },
+		check: func(w http.ResponseWriter, req map[string]any) bool {
+			if v, _ := req["version"].(string); v == "" {
+				// CoreWeave requires a version; the refusal names the ones it offers.
+				connectErr(w, http.StatusBadRequest, "invalid_argument", "invalid request: version: is required; supported: v1.34, v1.36, v1.35", nil)
+				return false
+			}
+			return true
+		},
+		build: func(id string, req map[string]any) map[string]any {
+			obj := map[string]any{
+				"id": id, "name": req["name"], "zone": req["zone"], "vpcId": req["vpcId"], "version": req["version"],
+				"network": req["network"], "status": "STATUS_CREATING", "apiServerEndpoint": f.URL() + "/k8s/" + id,
+				"createdAt": "2026-01-02T03:04:05Z", "updatedAt": "2026-01-02T03:04:05Z",
+			}
+			if req["public"] == true {
+				obj["public"] = true
+			}
+			return obj
+		},
+		onGet: func(id string, c map[string]any) bool {
+			if c["status"] == "STATUS_DELETING" {
+				f.clusterGets[id]++
+				if f.clusterGets[id] > f.clusterGoneAfter {
+					delete(f.clusters, id)
+					delete(f.pools, id)
+					delete(f.nodes, id)
+					return false
+				}
+			}
+			return true
+		},
+		refuseDelete: func(http.ResponseWriter, string) bool { return false },
 	}
-	if v, _ := req["version"].(string); v == "" {
-		// CoreWeave requires a version; the refusal names the ones it offers.
-		connectErr(w, http.StatusBadRequest, "invalid_argument", "invalid request: version: is required; supported: v1.34, v1.36, v1.35", nil)
-		return
+}
+
+func (f *fakeCW) vpcCollection() collection {
+	return collection{
+		kind: "vpc", idPrefix: "vpc", items: func() map[string]map[string]any { return f.vpcs },
+		check: func(http.ResponseWriter, map[string]any) bool { return true },
+		build: func(id string, req map[string]any) map[string]any {
+			return map[string]any{
+				"id": id, "name": req["name"], "zone": req["zone"], "vpcPrefixes": req["vpcPrefixes"],
+				"hostPrefixes": req["hostPrefixes"], "status": "STATUS_CREATING", "createdAt": "2026-01-02T03:00:00Z",
+			}
+		},
+		onGet: func(id string, v map[string]any) bool {
+			switch v["status"] {
+			case "STATUS_CREATING":
+				f.vpcGets[id]++
+				if f.vpcGets[id] > f.vpcReadyAfter {
+					v["status"] = "STATUS_READY"
+				}
+			case "STATUS_DELETING":
+				delete(f.vpcs, id)
+				return false
+			}
+			return true
+		},
+		refuseDelete: func(w http.ResponseWriter, id string) bool {
+			inUse := f.vpcInUseRefusals > 0
+			for _, c := range f.clusters {
+				if c["vpcId"] == id {
+					inUse = true
+				}
+			}
+			if !inUse {
+				return false
+			}
+			if f.vpcInUseRefusals > 0 {
+				f.vpcInUseRefusals--
+			}
+			connectErr(w, http.StatusBadRequest, "failed_precondition", "VPC "+id+" is in use by a cluster; delete the cluster first",
+				[]any{map[string]any{"type": "google.rpc.PreconditionFailure", "value": "",
+					"debug": map[string]any{"violations": []any{map[string]any{"type": "VPC_IN_USE", "subject": "vpcs/" + id,
+						"description": "VPC " + id + " is in use"}}}}})
+			return true
+		},
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for _, c := range f.clusters {
-		if c["name"] == req["name"] {
-			connectErr(w, http.StatusConflict, "already_exists", fmt.Sprintf("cluster %q already exists", req["name"]), nil)
+}
+
+func (f *fakeCW) list(c collection) http.HandlerFunc {
+	return func(w http.ResponseWriter, _ *http.Request) {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		var items []any
+		for _, id := range sortedKeys(c.items()) {
+			items = append(items, c.items()[id])
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"items": items})
+	}
+}
+
+func (f *fakeCW) create(c collection) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var req map[string]any
+		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+			connectErr(w, http.StatusBadRequest, "invalid_argument", "bad body", nil)
 			return
 		}
-	}
-	id := f.nextID("cl")
-	obj := map[string]any{
-		"id": id, "name": req["name"], "zone": req["zone"], "vpcId": req["vpcId"], "version": req["version"],
-		"network": req["network"], "status": "STATUS_CREATING", "apiServerEndpoint": f.URL() + "/k8s/" + id,
-		"createdAt": "2026-01-02T03:04:05Z", "updatedAt": "2026-01-02T03:04:05Z",
-	}
-	if req["public"] == true {
-		obj["public"] = true
-	}
-	f.clusters[id] = obj
-	writeJSON(w, http.StatusOK, map[string]any{"cluster": obj})
-}
-
-func (f *fakeCW) getCluster(w http.ResponseWriter, r *http.Request) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	id := r.PathValue("id")
-	c, ok := f.clusters[id]
-	if ok && c["status"] == "STATUS_DELETING" {
-		f.clusterGets[id]++
-		if f.clusterGets[id] > f.clusterGoneAfter {
-			delete(f.clusters, id)
-			delete(f.pools, id)
-			delete(f.nodes, id)
-			ok = false
-		}
-	}
-	if !ok {
-		connectErr(w, http.StatusNotFound, "not_found", fmt.Sprintf("cluster %q not found", id), nil)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"cluster": c})
-}
-
-func (f *fakeCW) deleteCluster(w http.ResponseWriter, r *http.Request) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	id := r.PathValue("id")
-	c, ok := f.clusters[id]
-	if !ok {
-		connectErr(w, http.StatusNotFound, "not_found", fmt.Sprintf("cluster %q not found", id), nil)
-		return
-	}
-	c["status"] = "STATUS_DELETING"
-	writeJSON(w, http.StatusOK, map[string]any{"cluster": c})
-}
-
-func (f *fakeCW) listVPCs(w http.ResponseWriter, _ *http.Request) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var items []any
-	for _, id := range sortedKeys(f.vpcs) {
-		items = append(items, f.vpcs[id])
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"items": items})
-}
-
-func (f *fakeCW) createVPC(w http.ResponseWriter, r *http.Request) {
-	var req map[string]any
-	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-		connectErr(w, http.StatusBadRequest, "invalid_argument", "bad body", nil)
-		return
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for _, v := range f.vpcs {
-		if v["name"] == req["name"] {
-			connectErr(w, http.StatusConflict, "already_exists", fmt.Sprintf("vpc %q already exists", req["name"]), nil)
+		if !c.check(w, req) {
 			return
 		}
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		for _, o := range c.items() {
+			if o["name"] == req["name"] {
+				connectErr(w, http.StatusConflict, "already_exists", fmt.Sprintf("%s %q already exists", c.kind, req["name"]), nil)
+				return
+			}
+		}
+		id := f.nextID(c.idPrefix)
+		obj := c.build(id, req)
+		c.items()[id] = obj
+		writeJSON(w, http.StatusOK, map[string]any{c.kind: obj})
 	}
-	id := f.nextID("vpc")
-	obj := map[string]any{
-		"id": id, "name": req["name"], "zone": req["zone"], "vpcPrefixes": req["vpcPrefixes"],
-		"hostPrefixes": req["hostPrefixes"], "status": "STATUS_CREATING", "createdAt": "2026-01-02T03:00:00Z",
-	}
-	f.vpcs[id] = obj
-	writeJSON(w, http.StatusOK, map[string]any{"vpc": obj})
 }
 
-func (f *fakeCW) getVPC(w http.ResponseWriter, r *http.Request) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	id := r.PathValue("id")
-	v, ok := f.vpcs[id]
-	if !ok {
-		connectErr(w, http.StatusNotFound, "not_found", fmt.Sprintf("vpc %q not found", id), nil)
-		return
-	}
-	switch v["status"] {
-	case "STATUS_CREATING":
-		f.vpcGets[id]++
-		if f.vpcGets[id] > f.vpcReadyAfter {
-			v["status"] = "STATUS_READY"
+func (f *fakeCW) get(c collection) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		id := r.PathValue("id")
+		obj, ok := c.items()[id]
+		if !ok || !c.onGet(id, obj) {
+			connectErr(w, http.StatusNotFound, "not_found", fmt.Sprintf("%s %q not found", c.kind, id), nil)
+			return
 		}
-	case "STATUS_DELETING":
-		delete(f.vpcs, id)
-		connectErr(w, http.StatusNotFound, "not_found", fmt.Sprintf("vpc %q not found", id), nil)
-		return
+		writeJSON(w, http.StatusOK, map[string]any{c.kind: obj})
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"vpc": v})
 }
 
-func (f *fakeCW) deleteVPC(w http.ResponseWriter, r *http.Request) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	id := r.PathValue("id")
-	v, ok := f.vpcs[id]
-	if !ok {
-		connectErr(w, http.StatusNotFound, "not_found", fmt.Sprintf("vpc %q not found", id), nil)
-		return
-	}
-	inUse := f.vpcInUseRefusals > 0
-	for _, c := range f.clusters {
-		if c["vpcId"] == id {
-			inUse = true
+func (f *fakeCW) remove(c collection) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		id := r.PathValue("id")
+		obj, ok := c.items()[id]
+		if !ok {
+			connectErr(w, http.StatusNotFound, "not_found", fmt.Sprintf("%s %q not found", c.kind, id), nil)
+			return
 		}
-	}
-	if inUse {
-		if f.vpcInUseRefusals > 0 {
-			f.vpcInUseRefusals--
+		if c.refuseDelete(w, id) {
+			return
 		}
-		connectErr(w, http.StatusBadRequest, "failed_precondition", "VPC "+id+" is in use by a cluster; delete the cluster first",
-			[]any{map[string]any{"type": "google.rpc.PreconditionFailure", "value": "",
-				"debug": map[string]any{"violations": []any{map[string]any{"type": "VPC_IN_USE", "subject": "vpcs/" + id,
-					"description": "VPC " + id + " is in use"}}}}})
-		return
+		obj["status"] = "STATUS_DELETING"
+		writeJSON(w, http.StatusOK, map[string]any{c.kind: obj})
 	}
-	v["status"] = "STATUS_DELETING"
-	writeJSON(w, http.StatusOK, map[string]any{"vpc": v})
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -587,15 +591,6 @@ func toInt(v any) int {
 
 // assertJSON compares a request body with the expected JSON, ignoring formatting and key order.
 func assertJSON(t *testing.T, got []byte, want string) { t.Helper(); apifake.AssertJSON(t, got, want) }
-
-func httptestRecorder() *httptest.ResponseRecorder { return httptest.NewRecorder() }
-
-func nopBody(b []byte) io.ReadCloser { return io.NopCloser(bytes.NewReader(b)) }
-
-func withPathValue(r *http.Request, key, value string) *http.Request {
-	r.SetPathValue(key, value)
-	return r
-}
 
 // jsonObj is m[key] as a JSON object (nil when it is not one).
 func jsonObj(m map[string]any, key string) map[string]any {

@@ -71,17 +71,7 @@ func TestCreateInstanceIsAOneNodePool(t *testing.T) {
 func TestCreateInstanceLostAnswerIsAdopted(t *testing.T) {
 	f := newFake(t)
 	runningCluster(f)
-	dropped := 0
-	f.before = func(w http.ResponseWriter, r *http.Request, body []byte) bool {
-		if r.Method != "POST" || !strings.HasSuffix(r.URL.Path, "/nodepools") || dropped > 0 {
-			return false
-		}
-		dropped++
-		r.Body = nopBody(body)
-		f.kube(f.createPool)(httptestRecorder(), withPathValue(r, "cluster", "cl-1"))
-		apifake.HangUp(w)
-		return true
-	}
+	f.Script("POST", poolsPath("cl-1"), apifake.Lost(f.kube(f.createPool)))
 	c := newTestCloud(t, f)
 	inst, err := c.CreateInstance(t.Context(), h100Instance())
 	if err != nil {

@@ -50,11 +50,11 @@ type Server struct {
 	notFound http.HandlerFunc
 	patterns *http.ServeMux
 
-	mu       sync.Mutex
-	reqs     []Request
-	routes   map[string]http.HandlerFunc
-	scripts  map[string][]http.HandlerFunc
-	before   func(w http.ResponseWriter, r *http.Request, body []byte) bool
+	mu        sync.Mutex
+	reqs      []Request
+	routes    map[string]http.HandlerFunc
+	scripts   map[string][]http.HandlerFunc
+	before    func(w http.ResponseWriter, r *http.Request, body []byte) bool
 	patterned bool
 }
 
@@ -144,17 +144,24 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
-	if h != nil {
-		h(w, r)
-		return
-	}
 	if patterned {
 		rel := r.Clone(r.Context())
 		rel.URL.Path, rel.URL.RawPath = path, ""
 		if _, pattern := s.patterns.Handler(rel); pattern != "" {
-			s.patterns.ServeHTTP(w, rel)
+			if h == nil {
+				s.patterns.ServeHTTP(w, rel)
+				return
+			}
+			// A script step or exact route on a patterned path sees the pattern's PathValues.
+			one := http.NewServeMux()
+			one.HandleFunc(pattern, h)
+			one.ServeHTTP(w, rel)
 			return
 		}
+	}
+	if h != nil {
+		h(w, r)
+		return
 	}
 	s.notFound(w, r)
 }

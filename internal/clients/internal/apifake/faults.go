@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"sync"
 	"testing"
 	"time"
@@ -43,6 +44,14 @@ func Status(status int, body string) http.HandlerFunc {
 // Drop closes the connection without an answer: the server acted (or not), the client never
 // hears of it.
 func Drop(w http.ResponseWriter, _ *http.Request) { HangUp(w) }
+
+// Lost is h acting on the request with its answer lost: the connection drops instead.
+func Lost(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		h(httptest.NewRecorder(), r)
+		HangUp(w)
+	}
+}
 
 // HangUp is Drop for code that has no request at hand.
 func HangUp(w http.ResponseWriter) {
