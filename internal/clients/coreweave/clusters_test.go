@@ -112,9 +112,7 @@ func TestCreateClusterInExistingVPC(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := f.Count("POST", "/v1beta1/networking/vpcs"); n != 0 {
-		t.Errorf("%d VPC creates", n)
-	}
+	f.WantCount(t, "POST", "/v1beta1/networking/vpcs", 0, "VPC creates")
 	assertJSON(t, f.Requests("POST", "/v1beta1/cks/clusters")[0].Body, `{
 		"name": "pretrain", "zone": "US-EAST-04A", "vpcId": "vpc-mine", "version": "v1.34",
 		"network": {"podCidrName": "pods", "serviceCidrName": "services"}}`)
@@ -134,9 +132,7 @@ func TestCreateClusterInExistingVPC(t *testing.T) {
 			t.Errorf("%s: %v", id, err)
 		}
 	}
-	if n := f.Count("POST", "/v1beta1/cks/clusters"); n != 1 {
-		t.Errorf("%d cluster creates", n)
-	}
+	f.WantCount(t, "POST", "/v1beta1/cks/clusters", 1, "cluster creates")
 }
 
 func TestCreateClusterLostAnswerAdoptedByName(t *testing.T) {
@@ -218,8 +214,7 @@ func runningCluster(f *fakeCW) {
 }
 
 func TestGetClusterCreatesNodePoolOnceRunning(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	spec := h100Cluster()
 	spec.CoreWeave.ComputeClass = "default"
 	created, err := c.CreateCluster(t.Context(), spec)
@@ -292,8 +287,7 @@ func TestGetClusterCreatesNodePoolOnceRunning(t *testing.T) {
 }
 
 func TestGetClusterPoolCreateAnswerLost(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	created, err := c.CreateCluster(t.Context(), h100Cluster())
 	if err != nil {
 		t.Fatal(err)
@@ -430,8 +424,7 @@ func TestGetClusterStatuses(t *testing.T) {
 			t.Errorf("%s: %s", native, cl.Status)
 		}
 	}
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	_, c := newFakeCloud(t)
 	if _, err := settledGet(t, c, "cl-nope"); !clients.IsNotFound(err) {
 		t.Errorf("unknown cluster: %v", err)
 	}
@@ -479,8 +472,7 @@ func TestUpdateClusterScalesWithMergePatch(t *testing.T) {
 }
 
 func TestUpdateClusterWhileCreatingKeepsTheCount(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	created, err := c.CreateCluster(t.Context(), h100Cluster())
 	if err != nil {
 		t.Fatal(err)

@@ -103,9 +103,7 @@ func TestRateLimitIsRetriedQuotaIsNot(t *testing.T) {
 	if _, err := c.API().ListClusters(t.Context()); err != nil {
 		t.Fatalf("rate limited list: %v", err)
 	}
-	if n := f.Count("GET", "/v1beta1/cks/clusters"); n != 3 {
-		t.Errorf("%d list calls", n)
-	}
+	f.WantCount(t, "GET", "/v1beta1/cks/clusters", 3, "list calls")
 }
 
 func TestAuthFailure(t *testing.T) {

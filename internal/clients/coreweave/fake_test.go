@@ -106,6 +106,13 @@ func newFake(t *testing.T) *fakeCW {
 	return f
 }
 
+// newFakeCloud is a fake and a Cloud against it (newTestCloud).
+func newFakeCloud(t *testing.T) (*fakeCW, *Cloud) {
+	t.Helper()
+	f := newFake(t)
+	return f, newTestCloud(t, f)
+}
+
 // testRetryBudget bounds the retries of a platform API call without a deadline, so that a
 // failure the fake keeps answering (a 500, a 404 on a list route) ends the test's call quickly.
 const testRetryBudget = 300 * time.Millisecond

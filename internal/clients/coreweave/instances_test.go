@@ -116,9 +116,7 @@ func TestCreateInstanceChecksTheCluster(t *testing.T) {
 	if _, err := c.CreateInstance(t.Context(), h100Instance()); !clients.IsConflict(err) {
 		t.Errorf("failed cluster: %v", err)
 	}
-	if n := f.Count("POST", poolsPath("cl-1")); n != 0 {
-		t.Errorf("%d pool creates", n)
-	}
+	f.WantCount(t, "POST", poolsPath("cl-1"), 0, "pool creates")
 }
 
 func TestCreateInstanceWaitsForACreatingCluster(t *testing.T) {
@@ -238,9 +236,7 @@ func TestDeleteInstanceIsIdempotent(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if n := f.Count("DELETE", poolsPath("cl-1")+"/"+strings.TrimPrefix(created.ID, "cl-1/")); n != 2 {
-		t.Errorf("%d deletes", n)
-	}
+	f.WantCount(t, "DELETE", poolsPath("cl-1")+"/"+strings.TrimPrefix(created.ID, "cl-1/"), 2, "deletes")
 	var opts map[string]any
 	if err := json.Unmarshal(f.Requests("DELETE", poolsPath("cl-1")+"/"+strings.TrimPrefix(created.ID, "cl-1/"))[0].Body, &opts); err == nil &&
 		opts["propagationPolicy"] != "Background" {
@@ -256,8 +252,7 @@ func TestDeleteInstanceIsIdempotent(t *testing.T) {
 }
 
 func TestUpdateInstanceUnsupported(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	_, c := newFakeCloud(t)
 	name := "x"
 	if _, err := c.UpdateInstance(t.Context(), "cl-1/p", clients.InstanceUpdate{Name: &name}); !errors.Is(err, clients.ErrUnsupported) {
 		t.Errorf("update: %v", err)

@@ -72,8 +72,7 @@ func TestValidateInstanceSpec(t *testing.T) {
 }
 
 func TestOffers(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	f.data("GET", "/instance-types", instanceTypesJSON("us-west-1", "us-east-1"))
 	ctx := t.Context()
 
@@ -117,9 +116,7 @@ func TestOffers(t *testing.T) {
 		}
 	}
 	// Within the short snapshot life, offers share one call.
-	if n := f.Count("GET", "/instance-types"); n != 1 {
-		t.Errorf("%d instance-types calls", n)
-	}
+	f.WantCount(t, "GET", "/instance-types", 1, "instance-types calls")
 }
 
 func TestInstanceMapping(t *testing.T) {
@@ -162,8 +159,7 @@ func TestInstanceMapping(t *testing.T) {
 
 // TestConcurrentReadsShareOneList: ten resources refreshing at once cost one GET /instances.
 func TestConcurrentReadsShareOneList(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	var list []string
 	for _, id := range []string{"i-0", "i-1", "i-2", "i-3", "i-4", "i-5", "i-6", "i-7", "i-8", "i-9"} {
 		list = append(list, instanceJSON(id, "active", "1.2.3.4", "us-east-1", "gpu_8x_h100_sxm5", 2392, nil))
@@ -192,24 +188,17 @@ func TestConcurrentReadsShareOneList(t *testing.T) {
 	if failures.Load() != 0 {
 		t.Errorf("%d reads failed", failures.Load())
 	}
-	if n := f.Count("GET", "/instances"); n != 1 {
-		t.Errorf("%d list calls, want 1", n)
-	}
-	if n := f.Count("GET", "/ssh-keys"); n != 1 {
-		t.Errorf("%d key list calls, want 1", n)
-	}
+	f.WantCount(t, "GET", "/instances", 1, "list calls")
+	f.WantCount(t, "GET", "/ssh-keys", 1, "key list calls")
 	// Still fresh: answered from the snapshot.
 	if _, err := c.GetInstance(t.Context(), "i-3"); err != nil {
 		t.Fatal(err)
 	}
-	if n := f.Count("GET", "/instances"); n != 1 {
-		t.Errorf("%d list calls after a read within the snapshot's life", n)
-	}
+	f.WantCount(t, "GET", "/instances", 1, "list calls after a read within the snapshot's life")
 }
 
 func TestGetInstanceMissingFromListIsAskedDirectly(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	f.data("GET", "/instances", `[]`)
 	f.data("GET", "/ssh-keys", sshKeysJSON)
 	f.data("GET", "/instances/i-new", instanceJSON("i-new", "booting", "", "us-east-1", "gpu_8x_h100_sxm5", 2392, nil))
@@ -225,8 +214,7 @@ func TestGetInstanceMissingFromListIsAskedDirectly(t *testing.T) {
 }
 
 func TestReadErrorsAreNotNotFound(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	f.Handle("GET", "/instances", func(w http.ResponseWriter, _ *http.Request) {
 		writeErr(w, http.StatusInternalServerError, "global/internal-error", "An internal server error occurred.", "")
 	})
@@ -244,8 +232,7 @@ func TestReadErrorsAreNotNotFound(t *testing.T) {
 }
 
 func TestListInstancesByTag(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	f.data("GET", "/ssh-keys", sshKeysJSON)
 	f.data("GET", "/instances", "["+
 		instanceJSON("i-1", "active", "", "us-east-1", "gpu_1x_a10", 75, map[string]string{"cluster": "a"})+","+
@@ -259,8 +246,7 @@ func TestListInstancesByTag(t *testing.T) {
 func TestDeleteInstance(t *testing.T) {
 	ctx := t.Context()
 	t.Run("terminates", func(t *testing.T) {
-		f := newFake(t)
-		c := newTestCloud(t, f)
+		f, c := newFakeCloud(t)
 		f.data("POST", "/instance-operations/terminate", `{"terminated_instances":[]}`)
 		if err := c.DeleteInstance(ctx, "i-1"); err != nil {
 			t.Fatal(err)
@@ -268,8 +254,7 @@ func TestDeleteInstance(t *testing.T) {
 		assertJSON(t, f.Last().Body, `{"instance_ids":["i-1"]}`)
 	})
 	t.Run("missing is deleted", func(t *testing.T) {
-		f := newFake(t)
-		c := newTestCloud(t, f)
+		f, c := newFakeCloud(t)
 		f.Handle("POST", "/instance-operations/terminate", func(w http.ResponseWriter, _ *http.Request) {
 			writeErr(w, http.StatusNotFound, "global/object-does-not-exist", "Specified instance does not exist.", "")
 		})
@@ -278,8 +263,7 @@ func TestDeleteInstance(t *testing.T) {
 		}
 	})
 	t.Run("already terminated is deleted", func(t *testing.T) {
-		f := newFake(t)
-		c := newTestCloud(t, f)
+		f, c := newFakeCloud(t)
 		f.Handle("POST", "/instance-operations/terminate", func(w http.ResponseWriter, _ *http.Request) {
 			writeErr(w, http.StatusBadRequest, "global/invalid-parameters", "Instance is already terminated.", "")
 		})
@@ -293,8 +277,7 @@ func TestDeleteInstance(t *testing.T) {
 		}
 	})
 	t.Run("later reads see the termination", func(t *testing.T) {
-		f := newFake(t)
-		c := newTestCloud(t, f)
+		f, c := newFakeCloud(t)
 		f.data("GET", "/instances", "["+instanceJSON("i-1", "active", "", "us-east-1", "gpu_1x_a10", 75, nil)+"]")
 		f.data("GET", "/ssh-keys", sshKeysJSON)
 		f.data("POST", "/instance-operations/terminate", `{"terminated_instances":[]}`)
@@ -313,8 +296,7 @@ func TestDeleteInstance(t *testing.T) {
 }
 
 func TestUpdateInstance(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	f.data("GET", "/ssh-keys", sshKeysJSON)
 	f.Handle("POST", "/instances/i-1", func(w http.ResponseWriter, _ *http.Request) {
 		js := strings.Replace(instanceJSON("i-1", "active", "", "us-east-1", "gpu_1x_a10", 75, nil), `"name":"inst-i-1"`, `"name":"renamed"`, 1)
@@ -335,8 +317,7 @@ func TestUpdateInstance(t *testing.T) {
 
 func TestSSHKeys(t *testing.T) {
 	ctx := t.Context()
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 
 	f.Handle("POST", "/ssh-keys", func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
@@ -389,17 +370,14 @@ func TestSSHKeys(t *testing.T) {
 }
 
 func TestLostSSHKeyAnswerIsAdopted(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	f.Handle("POST", "/ssh-keys", func(w http.ResponseWriter, _ *http.Request) { apifake.HangUp(w) })
 	f.data("GET", "/ssh-keys", sshKeysJSON)
 	k, err := c.CreateSSHKey(t.Context(), clients.SSHKeySpec{Name: "me", PublicKey: "ssh-ed25519 AAAAC3Nza other-comment"})
 	if err != nil || k.ID != "key-1" {
 		t.Fatalf("got %+v, %v", k, err)
 	}
-	if n := f.Count("POST", "/ssh-keys"); n != 1 {
-		t.Errorf("%d adds", n)
-	}
+	f.WantCount(t, "POST", "/ssh-keys", 1, "adds")
 	if _, err := c.CreateSSHKey(t.Context(), clients.SSHKeySpec{Name: "me"}); !errors.Is(err, clients.ErrOutcomeUnknown) ||
 		!strings.Contains(err.Error(), "private key") {
 		t.Errorf("generated key with a lost answer: %v", err)
@@ -408,8 +386,7 @@ func TestLostSSHKeyAnswerIsAdopted(t *testing.T) {
 
 func TestFilesystemsAndRulesets(t *testing.T) {
 	ctx := t.Context()
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	f.data("GET", "/file-systems", `[{"id":"fs-1","name":"datasets","mount_point":"/m","created":"2025-01-02T03:04:05Z",
 		"created_by":{"id":"u","email":"e","status":"active"},"is_in_use":false,"region":{"name":"us-east-1"}}]`)
 	fs, err := c.GetFilesystem(ctx, "fs-1")

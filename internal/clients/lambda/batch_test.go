@@ -102,9 +102,7 @@ func TestDeleteInstancesBatchFailureFailsEveryCaller(t *testing.T) {
 			t.Errorf("%s: %v, want the batch's auth failure", id, errs[id])
 		}
 	}
-	if n := f.Count("POST", "/instance-operations/terminate"); n != 1 {
-		t.Errorf("%d terminate requests, want 1", n)
-	}
+	f.WantCount(t, "POST", "/instance-operations/terminate", 1, "terminate requests")
 }
 
 // Lambda refuses a whole terminate for one id it does not know: each id is then settled on its
@@ -244,9 +242,7 @@ func TestWaitGoneFromTheSharedList(t *testing.T) {
 				t.Errorf("%s: %v", id, err)
 			}
 		}
-		if n := f.Count("GET", "/instances"); n != 2 {
-			t.Errorf("%d lists, want 2", n)
-		}
+		f.WantCount(t, "GET", "/instances", 2, "lists")
 		for _, r := range f.Log() {
 			if r.Path != "/instances" {
 				t.Errorf("unexpected request %s %s", r.Method, r.Path)
@@ -278,9 +274,7 @@ func TestWaitGoneFromTheSharedList(t *testing.T) {
 		if err := <-done; err == nil || clients.IsNotFound(err) {
 			t.Fatalf("wait ended with %v: a failed list was taken as proof", err)
 		}
-		if n := f.Count("GET", "/instances/i-00"); n != 0 {
-			t.Errorf("%d GETs of the machine", n)
-		}
+		f.WantCount(t, "GET", "/instances/i-00", 0, "GETs of the machine")
 	})
 }
 

@@ -50,8 +50,7 @@ func TestDefaultLimitsArePublishedOnes(t *testing.T) {
 
 // TestWireRequests checks every call's method, path, JSON body, credentials and decoding.
 func TestWireRequests(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	api := c.API()
 	ctx := t.Context()
 
@@ -296,8 +295,7 @@ func TestWireRequests(t *testing.T) {
 }
 
 func TestMalformedIDsNeverReachTheServer(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	for _, id := range []string{"", "../ssh-keys", "a/b", "a?b"} {
 		if _, err := c.GetInstance(t.Context(), id); !errors.Is(err, clients.ErrInvalid) {
 			t.Errorf("GetInstance(%q): %v, want ErrInvalid", id, err)
@@ -337,8 +335,7 @@ func TestErrorMapping(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.code, func(t *testing.T) {
-			f := newFake(t)
-			c := newTestCloud(t, f)
+			f, c := newFakeCloud(t)
 			// An object's own URL: on a list route no answer means "not found" (below).
 			f.Handle("GET", "/instances/i-1", func(w http.ResponseWriter, _ *http.Request) {
 				writeErr(w, tc.status, tc.code, "The message.", "The suggestion.")
@@ -363,8 +360,7 @@ func TestErrorMapping(t *testing.T) {
 // the route failed, not that the machines are gone.
 func TestListRouteNotFoundIsNotNotFound(t *testing.T) {
 	for _, status := range []int{404, 400} {
-		f := newFake(t)
-		c := newTestCloud(t, f)
+		f, c := newFakeCloud(t)
 		f.Handle("GET", "/instances", func(w http.ResponseWriter, _ *http.Request) {
 			writeErr(w, status, "global/object-does-not-exist", "The message.", "The suggestion.")
 		})
@@ -380,8 +376,7 @@ func TestListRouteNotFoundIsNotNotFound(t *testing.T) {
 }
 
 func TestErrorWithoutLambdaBodyIsClassifiedByStatus(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	f.Handle("GET", "/ssh-keys", func(w http.ResponseWriter, _ *http.Request) {
 		w.WriteHeader(http.StatusUnauthorized)
 		_, _ = w.Write([]byte("<html>denied</html>"))
@@ -426,8 +421,7 @@ func TestRetryAfterOnGet(t *testing.T) {
 // limiter allows one launch an hour: a call it held could not finish within the test's
 // deadline, so success proves a read was not held (no clock is read).
 func TestLaunchRouteLimit(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f, WithRateLimiters(nil, rate.NewLimiter(rate.Every(time.Hour), 1)))
+	f, c := newFakeCloud(t, WithRateLimiters(nil, rate.NewLimiter(rate.Every(time.Hour), 1)))
 	f.data("POST", "/instance-operations/launch", `{"instance_ids":["i-1"]}`)
 	f.data("GET", "/instances", `[]`)
 	req := LaunchRequest{RegionName: "us-east-1", InstanceTypeName: "gpu_1x_a10", SSHKeyNames: []string{"me"}}

@@ -144,9 +144,7 @@ func TestCreateClusterPacedLaunches(t *testing.T) {
 	if cl, err = c.CreateCluster(t.Context(), lambdaClusterSpec(4)); err != nil || len(cl.Nodes) != 4 {
 		t.Fatalf("retry: %+v %v", cl, err)
 	}
-	if n := f.Count("POST", "/instance-operations/launch"); n != 4 {
-		t.Errorf("%d launches after a retry", n)
-	}
+	f.WantCount(t, "POST", "/instance-operations/launch", 4, "launches after a retry")
 	// Another create of that name is a conflict, not an adoption.
 	other := lambdaClusterSpec(2)
 	other.LaunchToken = "someone-else"
@@ -245,9 +243,7 @@ func TestGetClusterByTags(t *testing.T) {
 	if len(cl.Nodes) != 3 || cl.NodeCount != 3 || cl.Nodes[2].Name != "pretrain-2" || cl.Status != clients.ClusterPending || cl.Ready {
 		t.Fatalf("booting: %+v", cl)
 	}
-	if n := f.Count("PATCH", "/firewall-rulesets/rs-1"); n != 0 {
-		t.Errorf("%d ruleset updates before any node has an address", n)
-	}
+	f.WantCount(t, "PATCH", "/firewall-rulesets/rs-1", 0, "ruleset updates before any node has an address")
 
 	l.boot()
 	c.instances.Invalidate()
@@ -455,9 +451,7 @@ func TestDeleteCluster(t *testing.T) {
 	if err := c.DeleteCluster(t.Context(), "pretrain"); err != nil {
 		t.Errorf("second delete: %v", err)
 	}
-	if n := f.Count("POST", "/instance-operations/terminate"); n != 1 {
-		t.Errorf("%d terminate requests after a second delete", n)
-	}
+	f.WantCount(t, "POST", "/instance-operations/terminate", 1, "terminate requests after a second delete")
 }
 
 // TestDeleteClusterWaitsForTermination: the filesystem and ruleset deletes, which fail while

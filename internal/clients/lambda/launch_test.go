@@ -22,8 +22,7 @@ func h100Spec() clients.InstanceSpec {
 }
 
 func TestCreateInstanceRequestBody(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	f.data("GET", "/instances", `[]`)
 	f.data("GET", "/ssh-keys", sshKeysJSON)
 	f.data("GET", "/instance-types", instanceTypesJSON("us-west-1"))
@@ -52,14 +51,11 @@ func TestCreateInstanceRequestBody(t *testing.T) {
 		t.Errorf("returned %+v", inst)
 	}
 	// Returned right after acceptance: no read of the new machine.
-	if n := f.Count("GET", "/instances/i-1"); n != 0 {
-		t.Errorf("%d reads of the new instance", n)
-	}
+	f.WantCount(t, "GET", "/instances/i-1", 0, "reads of the new instance")
 }
 
 func TestCreateInstanceImageFamilyAndKeyByName(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	f.data("GET", "/instances", `[]`)
 	f.data("GET", "/ssh-keys", sshKeysJSON)
 	f.data("GET", "/instance-types", instanceTypesJSON("us-east-1"))
@@ -87,9 +83,7 @@ func TestCreateInstanceImageFamilyAndKeyByName(t *testing.T) {
 		t.Errorf("tags %v", body.Tags)
 	}
 	// No token from the caller: nobody can be retrying, so no look before launching.
-	if n := f.Count("GET", "/instances"); n != 0 {
-		t.Errorf("%d instance lists before launching", n)
-	}
+	f.WantCount(t, "GET", "/instances", 0, "instance lists before launching")
 }
 
 // launchByRegion answers launches per region: a capacity refusal, or success.
@@ -122,8 +116,7 @@ func launchedRegions(t *testing.T, f *fakeAPI) []string {
 }
 
 func TestCreateInstanceMovesToNextRegionOnCapacity(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	f.data("GET", "/instances", `[]`)
 	f.data("GET", "/ssh-keys", sshKeysJSON)
 	f.data("GET", "/instance-types", instanceTypesJSON("us-west-1", "us-east-1"))
@@ -142,8 +135,7 @@ func TestCreateInstanceMovesToNextRegionOnCapacity(t *testing.T) {
 }
 
 func TestCreateInstanceCapacityErrorListsEveryAttempt(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	f.data("GET", "/instances", `[]`)
 	f.data("GET", "/ssh-keys", sshKeysJSON)
 	f.data("GET", "/instance-types", instanceTypesJSON("us-west-1", "us-east-1"))
@@ -172,8 +164,7 @@ func TestCreateInstanceCapacityErrorListsEveryAttempt(t *testing.T) {
 }
 
 func TestCreateInstanceWithoutCapacityAnywhereDoesNotLaunch(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	f.data("GET", "/instances", `[]`)
 	f.data("GET", "/ssh-keys", sshKeysJSON)
 	f.data("GET", "/instance-types", instanceTypesJSON())
@@ -182,14 +173,11 @@ func TestCreateInstanceWithoutCapacityAnywhereDoesNotLaunch(t *testing.T) {
 	if !clients.IsCapacity(err) || !strings.Contains(err.Error(), "gpu_8x_h100_sxm5") {
 		t.Errorf("got %v", err)
 	}
-	if n := f.Count("POST", "/instance-operations/launch"); n != 0 {
-		t.Errorf("%d launches", n)
-	}
+	f.WantCount(t, "POST", "/instance-operations/launch", 0, "launches")
 }
 
 func TestCreateInstanceGoesWhereItsFilesystemIs(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	f.data("GET", "/instances", `[]`)
 	f.data("GET", "/ssh-keys", sshKeysJSON)
 	f.data("GET", "/instance-types", instanceTypesJSON("us-east-1"))
@@ -214,8 +202,7 @@ func TestCreateInstanceGoesWhereItsFilesystemIs(t *testing.T) {
 }
 
 func TestCreateInstanceRefusesAboveMaxPrice(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	f.data("GET", "/instances", `[]`)
 	f.data("GET", "/ssh-keys", sshKeysJSON)
 	f.data("GET", "/instance-types", instanceTypesJSON("us-east-1"))
@@ -226,9 +213,7 @@ func TestCreateInstanceRefusesAboveMaxPrice(t *testing.T) {
 	if !errors.Is(err, clients.ErrInvalid) || !strings.Contains(err.Error(), "$23.92") || !strings.Contains(err.Error(), "$20.00") {
 		t.Errorf("got %v", err)
 	}
-	if n := f.Count("POST", "/instance-operations/launch"); n != 0 {
-		t.Errorf("%d launches", n)
-	}
+	f.WantCount(t, "POST", "/instance-operations/launch", 0, "launches")
 	spec.MaxPricePerHour = 23.92 // equal is within the cap
 	if _, err := c.CreateInstance(t.Context(), spec); err != nil {
 		t.Errorf("at the cap: %v", err)
@@ -236,8 +221,7 @@ func TestCreateInstanceRefusesAboveMaxPrice(t *testing.T) {
 }
 
 func TestCreateInstanceInputErrors(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	f.data("GET", "/instances", `[]`)
 	f.data("GET", "/ssh-keys", sshKeysJSON)
 	f.data("GET", "/instance-types", instanceTypesJSON("us-east-1"))
@@ -360,8 +344,7 @@ func TestLostLaunchAnswerIsAdoptedNotRepeated(t *testing.T) {
 }
 
 func TestLostLaunchProvenAbsentIsSentAgain(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	f.data("GET", "/ssh-keys", sshKeysJSON)
 	f.data("GET", "/instance-types", instanceTypesJSON("us-east-1", "us-west-1"))
 	f.data("GET", "/instances", `[]`)
@@ -396,8 +379,7 @@ func TestLostLaunchProvenAbsentIsSentAgain(t *testing.T) {
 }
 
 func TestLostLaunchWithFailingLooksIsUnknownAndNotRepeated(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	f.data("GET", "/ssh-keys", sshKeysJSON)
 	f.data("GET", "/instance-types", instanceTypesJSON("us-east-1", "us-west-1"))
 	// The operation's time runs out at the third failed look after the launch.

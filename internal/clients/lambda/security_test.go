@@ -16,8 +16,7 @@ import (
 func TestCreateInstanceLogsNoUserData(t *testing.T) {
 	t.Setenv("TF_LOG_PROVIDER_NEOCLOUD_LAMBDA", "TRACE")
 	const secret = "s3cr3t-bootstrap-token-91ab"
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	f.data("GET", "/instances", `[]`)
 	f.data("GET", "/ssh-keys", sshKeysJSON)
 	f.data("GET", "/instance-types", instanceTypesJSON("us-west-1"))

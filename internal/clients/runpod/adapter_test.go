@@ -35,8 +35,7 @@ func TestRegistered(t *testing.T) {
 // process) however many callers ask at once; a failed read is tried again by the next caller.
 // A data center the adapter has never heard of is a region like any other.
 func TestListRegionsFromTheCatalogOnce(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	if r := c.Regions(); len(r) != 0 {
 		t.Fatalf("regions %v before any read: the adapter keeps no list of its own", r)
 	}
@@ -111,8 +110,7 @@ func TestResolveInstanceType(t *testing.T) {
 }
 
 func TestOffers(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	f.json("GET", "/catalog/gpus", 200, catalogJSON(
 		gpuDoc("NVIDIA H100 80GB HBM3", "H100 SXM", 80, 2.69, 1.99, 8, map[string]string{"US-TX-3": "LOW", "EU-RO-1": "HIGH", "CA-MTL-1": "NONE"}),
 		gpuDoc("NVIDIA GeForce RTX 4090", "RTX 4090", 24, 0.69, 0.34, 8, map[string]string{"US-KS-2": "MEDIUM"}),
@@ -151,14 +149,11 @@ func TestOffers(t *testing.T) {
 	if len(offers) != 1 || offers[0].GPUType != "RTX_4090_24GB" {
 		t.Errorf("cheap and available %+v", offers)
 	}
-	if n := f.Count("GET", "/catalog/gpus"); n != 1 {
-		t.Errorf("%d catalog reads", n)
-	}
+	f.WantCount(t, "GET", "/catalog/gpus", 1, "catalog reads")
 }
 
 func TestInstanceFromDocumentPod(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	f.json("GET", "/pods", 200, `{"pods":[`+docPodJSON+`]}`)
 	inst, err := c.GetInstance(t.Context(), "7h9k2m4n6p")
 	if err != nil {
@@ -277,8 +272,7 @@ func TestReadiness(t *testing.T) {
 
 // TestGetInstanceSingleFlight: concurrent reads share one GET /pods.
 func TestGetInstanceSingleFlight(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	// The list is held until every reader waits for it.
 	gate := apifake.NewGate(t)
 	f.Handle("GET", "/pods", gate.Hold(apifake.Status(200, podsJSON(podDoc("p1", "RUNNING", nil), podDoc("p2", "PROVISIONING", nil)))))
@@ -331,8 +325,7 @@ func TestRateScale(t *testing.T) {
 }
 
 func TestGetInstanceMissingFromList(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	f.json("GET", "/pods", 200, podsJSON())
 	f.problem("GET", "/pods/gone", 404, "Not Found", "pod not found")
 	f.json("GET", "/pods/dead", 200, mustJSON(podDoc("dead", "TERMINATED", nil)))
@@ -351,8 +344,7 @@ func TestGetInstanceMissingFromList(t *testing.T) {
 }
 
 func TestUpdateInstancePatchKeepsBookkeeping(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	env := map[string]string{"OLD": "1", EnvLaunchToken: "tok", EnvSSHKeyIDs: key1FP, EnvPublicKey: key1}
 	f.json("GET", "/pods/p1", 200, mustJSON(podDoc("p1", "RUNNING", env)))
 	f.json("PATCH", "/pods/p1", 200, mustJSON(podDoc("p1", "RUNNING", map[string]string{"NEW": "2", EnvLaunchToken: "tok"})))
@@ -391,8 +383,7 @@ func TestUpdateInstancePatchKeepsBookkeeping(t *testing.T) {
 // TestStopStart maps the desired state onto the stop and start actions; a 409 for an action
 // already in effect is success, any other 409 is not.
 func TestStopStart(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	stopped, running := clients.DesiredStopped, clients.DesiredRunning
 
 	f.json("POST", "/pods/p1/action", 200, mustJSON(podDoc("p1", "EXITED", nil)))
@@ -427,8 +418,7 @@ func TestStopStart(t *testing.T) {
 }
 
 func TestDeleteInstance(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	f.Handle("DELETE", "/pods/p1", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(204) })
 	f.problem("DELETE", "/pods/gone", 404, "Not Found", "pod not found")
 	f.problem("DELETE", "/pods/member", 409, "Conflict", "pod belongs to cluster cl1 and cannot be terminated via the pod endpoints")
@@ -446,8 +436,7 @@ func TestDeleteInstance(t *testing.T) {
 // InstancePrice prices a pod on its cloud tier from the catalog the launch reads: secure by
 // default, community when the spec asks for it; a tier that does not sell the GPU is an error.
 func TestInstancePrice(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	f.json("GET", "/catalog/gpus", 200, catalogJSON(
 		gpuDoc("NVIDIA H100 80GB HBM3", "H100 SXM", 80, 2.69, 1.99, 8, map[string]string{"US-TX-3": "LOW"}),
 		gpuDoc("NVIDIA H200", "H200", 141, 3.99, 0, 8, nil),

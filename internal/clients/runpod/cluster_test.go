@@ -141,8 +141,7 @@ func TestValidateClusterSpec(t *testing.T) {
 }
 
 func TestCreateClusterRequestBody(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	keys := &keyStore{}
 	keys.install(f, key1)
 	clusterCatalog(t, f, map[string]string{"US-TX-3": "LOW", "EU-RO-1": "HIGH", "US-KS-2": "NONE", "CA-MTL-1": "MEDIUM"})
@@ -178,8 +177,7 @@ func TestCreateClusterRequestBody(t *testing.T) {
 }
 
 func TestCreateClusterRegionAndVolume(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	var s clusterStore
 	s.install(f, func(w http.ResponseWriter, create func() map[string]any) { writeRaw(w, 201, mustJSON(create())) })
 	f.json("GET", "/network-volumes/vol1", 200, mustJSON(volumeDoc("vol1", "datasets", 500, "EU-RO-1")))
@@ -205,16 +203,13 @@ func TestCreateClusterRegionAndVolume(t *testing.T) {
 	if _, err := c.CreateCluster(t.Context(), spec); !errors.Is(err, clients.ErrInvalid) {
 		t.Errorf("volume elsewhere: %v", err)
 	}
-	if n := f.Count("POST", "/clusters"); n != 1 {
-		t.Errorf("%d creates", n)
-	}
+	f.WantCount(t, "POST", "/clusters", 1, "creates")
 }
 
 // TestCreateClusterLostAnswer: the cluster whose pods carry the token is adopted, not a new
 // same-named cluster of someone else, and the create is not repeated.
 func TestCreateClusterLostAnswer(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	var s clusterStore
 	s.add("old", "pretrain", 2, nil) // there before: never adopted
 	s.install(f, func(w http.ResponseWriter, create func() map[string]any) {
@@ -231,9 +226,7 @@ func TestCreateClusterLostAnswer(t *testing.T) {
 	if cl.ID != "new" || len(cl.Nodes) != 4 || cl.Nodes[0].ID != "new-n0" {
 		t.Errorf("adopted %+v", cl)
 	}
-	if n := f.Count("POST", "/clusters"); n != 1 {
-		t.Errorf("%d creates", n)
-	}
+	f.WantCount(t, "POST", "/clusters", 1, "creates")
 
 	// The same create again in this process (a second resource of the same name) must not
 	// take the cluster the first one got, nor create another.
@@ -242,14 +235,11 @@ func TestCreateClusterLostAnswer(t *testing.T) {
 	if cl, err = c.CreateCluster(t.Context(), spec); !clients.IsConflict(err) || !strings.Contains(err.Error(), "unique name") {
 		t.Fatalf("second create of the same name: %+v %v", cl, err)
 	}
-	if n := f.Count("POST", "/clusters"); n != 1 {
-		t.Errorf("%d creates after a second create of the same name", n)
-	}
+	f.WantCount(t, "POST", "/clusters", 1, "creates after a second create of the same name")
 }
 
 func TestCreateClusterLostAnswerNothingCreatedIsSentAgain(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	var s clusterStore
 	s.install(f, func(w http.ResponseWriter, _ func() map[string]any) {
 		writeProblem(w, 504, "Gateway Timeout", "upstream timed out")
@@ -269,8 +259,7 @@ func TestCreateClusterLostAnswerNothingCreatedIsSentAgain(t *testing.T) {
 }
 
 func TestCreateClusterCapacity(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	clusterCatalog(t, f, map[string]string{"US-TX-3": "LOW"})
 	var s clusterStore
 	s.install(f, func(w http.ResponseWriter, _ func() map[string]any) { capacityProblem(w) })
@@ -285,8 +274,7 @@ func TestCreateClusterCapacity(t *testing.T) {
 }
 
 func TestGetClusterNodes(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	cl := clusterDoc("cl1", "pretrain", 3)
 	cl["type"] = "SLURM"
 	cl["dataCenterId"] = "US-TX-3"
@@ -372,8 +360,7 @@ func TestGetClusterNodes(t *testing.T) {
 }
 
 func TestUpdateCluster(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	f.json("GET", "/clusters/cl1", 200, mustJSON(clusterDoc("cl1", "pretrain", 4)))
 	f.json("GET", "/clusters/cl1/pods", 200, podsJSON())
 	f.json("PATCH", "/clusters/cl1", 200, mustJSON(clusterDoc("cl1", "renamed", 4)))
@@ -383,9 +370,7 @@ func TestUpdateCluster(t *testing.T) {
 	if _, err := ic.UpdateCluster(t.Context(), "cl1", clients.ClusterUpdate{NodeCount: &five}); !errors.Is(err, clients.ErrUnsupported) {
 		t.Errorf("resize: %v", err)
 	}
-	if n := f.Count("PATCH", "/clusters/cl1"); n != 0 {
-		t.Errorf("%d patches for a resize", n)
-	}
+	f.WantCount(t, "PATCH", "/clusters/cl1", 0, "patches for a resize")
 	name, four := "renamed", 4
 	if _, err := ic.UpdateCluster(t.Context(), "cl1", clients.ClusterUpdate{Name: &name, NodeCount: &four}); err != nil {
 		t.Fatal(err)
@@ -394,8 +379,7 @@ func TestUpdateCluster(t *testing.T) {
 }
 
 func TestDeleteCluster(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	f.Handle("DELETE", "/clusters/cl1", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(204) })
 	f.problem("DELETE", "/clusters/gone", 404, "Not Found", "cluster not found")
 	f.problem("DELETE", "/clusters/busy", 500, "Internal Server Error", "boom")

@@ -69,6 +69,13 @@ func writeProblem(w http.ResponseWriter, status int, title, detail string, errs 
 
 func mustJSON(v any) string { return apifake.MustJSON(v) }
 
+// newFakeCloud is a fake and a Cloud against it (newTestCloud).
+func newFakeCloud(t *testing.T, opts ...Option) (*fakeAPI, *Cloud) {
+	t.Helper()
+	f := newFake(t)
+	return f, newTestCloud(t, f, opts...)
+}
+
 // testRetryBudget bounds the retries of a call without a deadline, so that a failure the fake
 // keeps answering (a 500, a 404 on a list route) ends the test's call quickly.
 const testRetryBudget = 300 * time.Millisecond

@@ -13,8 +13,7 @@ func volumeDoc(id, name string, size int, dc string) map[string]any {
 }
 
 func TestClusters(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	cluster := map[string]any{
 		"id": "cl1", "name": "pretrain", "type": "TRAINING",
 		"compute":   map[string]any{"gpuTypeId": "NVIDIA H100 80GB HBM3", "gpuCountPerPod": 8, "podCount": 2},

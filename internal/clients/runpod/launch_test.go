@@ -87,8 +87,7 @@ func createdDCs(t *testing.T, f *fakeAPI) []string {
 }
 
 func TestCreateInstanceRequestBody(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	keys := &keyStore{}
 	keys.install(f, key1, keyLineWithName(t, key2, "laptop"), docKey)
 	h100Catalog(f, map[string]string{"US-TX-3": "HIGH"})
@@ -126,14 +125,11 @@ func TestCreateInstanceRequestBody(t *testing.T) {
 		inst.RunPod.Env["HF_HOME"] != "/workspace/hf" || len(inst.RunPod.Env) != 1 {
 		t.Errorf("instance %+v", inst)
 	}
-	if n := f.Count("GET", "/pods/7h9k2m4n6p"); n != 0 {
-		t.Errorf("%d reads of the new pod", n)
-	}
+	f.WantCount(t, "GET", "/pods/7h9k2m4n6p", 0, "reads of the new pod")
 }
 
 func TestCreateInstanceTemplateAndNoSSH(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	h100Catalog(f, map[string]string{"US-TX-3": "HIGH"})
 	f.json("GET", "/templates/30zmvf89kd", 200, templateDoc("30zmvf89kd", false, false, nil))
 	f.json("POST", "/pods", 201, mustJSON(podDoc("p1", "PROVISIONING", nil)))
@@ -153,9 +149,7 @@ func TestCreateInstanceTemplateAndNoSSH(t *testing.T) {
 	if tok, _ := env[EnvLaunchToken].(string); len(tok) != 32 || len(env) != 1 {
 		t.Errorf("env %v", env)
 	}
-	if n := f.Count("GET", "/pods"); n != 0 {
-		t.Errorf("%d pod lists before creating", n)
-	}
+	f.WantCount(t, "GET", "/pods", 0, "pod lists before creating")
 	if r := f.Requests("GET", "/catalog/gpus")[0]; !strings.Contains(r.RawQuery, "cloud=COMMUNITY") || !strings.Contains(r.RawQuery, "count=1") {
 		t.Errorf("catalog query %s", r.RawQuery)
 	}
@@ -164,8 +158,7 @@ func TestCreateInstanceTemplateAndNoSSH(t *testing.T) {
 // TestCreateInstanceFailover: without a region, data centers with stock are tried best stocked
 // first, moving on after each capacity refusal.
 func TestCreateInstanceFailover(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	h100Catalog(f, map[string]string{"US-TX-3": "LOW", "EU-RO-1": "HIGH", "US-KS-2": "MEDIUM", "CA-MTL-1": "NONE", "EUR-IS-1": "HIGH"})
 	s := &podStore{}
 	s.install(f, func(w http.ResponseWriter, dc string, created func() map[string]any) {
@@ -188,8 +181,7 @@ func TestCreateInstanceFailover(t *testing.T) {
 }
 
 func TestCreateInstanceNoCapacityAnywhere(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	h100Catalog(f, map[string]string{"US-TX-3": "LOW", "EU-RO-1": "HIGH"})
 	f.json("GET", "/pods", 200, podsJSON())
 	f.Handle("POST", "/pods", func(w http.ResponseWriter, _ *http.Request) { capacityProblem(w) })
@@ -209,8 +201,7 @@ func TestCreateInstanceNoCapacityAnywhere(t *testing.T) {
 
 // With a region named, only that data center is tried.
 func TestCreateInstanceRegionCapacity(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	h100Catalog(f, map[string]string{"US-TX-3": "HIGH", "EU-RO-1": "HIGH"})
 	f.json("GET", "/pods", 200, podsJSON())
 	f.Handle("POST", "/pods", func(w http.ResponseWriter, _ *http.Request) { capacityProblem(w) })
@@ -225,8 +216,7 @@ func TestCreateInstanceRegionCapacity(t *testing.T) {
 
 // When the catalog shows no stock, one create without data centers lets the scheduler decide.
 func TestCreateInstanceNoCatalogStock(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	h100Catalog(f, nil)
 	f.json("GET", "/pods", 200, podsJSON())
 	f.json("POST", "/pods", 201, mustJSON(podDoc("p1", "PROVISIONING", nil)))
@@ -241,8 +231,7 @@ func TestCreateInstanceNoCatalogStock(t *testing.T) {
 // A 400 that does not read like capacity moves on (the document advises it), but when every
 // data center answers so, the request is at fault: ErrInvalid, not a capacity error.
 func TestCreateInstanceRuleViolationEverywhere(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	h100Catalog(f, map[string]string{"US-TX-3": "HIGH", "EU-RO-1": "HIGH"})
 	f.json("GET", "/pods", 200, podsJSON())
 	f.problem("POST", "/pods", 400, "Bad Request", "allowedCudaVersions and minCudaVersion are mutually exclusive")
@@ -250,9 +239,7 @@ func TestCreateInstanceRuleViolationEverywhere(t *testing.T) {
 	if !errors.Is(err, clients.ErrInvalid) || clients.IsCapacity(err) || !strings.Contains(err.Error(), "mutually exclusive") {
 		t.Errorf("error %v", err)
 	}
-	if n := f.Count("POST", "/pods"); n != 2 {
-		t.Errorf("%d creates", n)
-	}
+	f.WantCount(t, "POST", "/pods", 2, "creates")
 }
 
 // 402 (no balance) and 422 stop at once: no other data center would do better.
@@ -261,8 +248,7 @@ func TestCreateInstanceStopsOnQuotaAndValidation(t *testing.T) {
 		status int
 		kind   error
 	}{{402, clients.ErrQuota}, {422, clients.ErrInvalid}} {
-		f := newFake(t)
-		c := newTestCloud(t, f)
+		f, c := newFakeCloud(t)
 		h100Catalog(f, map[string]string{"US-TX-3": "HIGH", "EU-RO-1": "HIGH"})
 		f.json("GET", "/pods", 200, podsJSON())
 		f.problem("POST", "/pods", tc.status, "Refused", "insufficient balance")
@@ -276,8 +262,7 @@ func TestCreateInstanceStopsOnQuotaAndValidation(t *testing.T) {
 }
 
 func TestCreateInstanceMaxPrice(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	h100Catalog(f, map[string]string{"US-TX-3": "HIGH"})
 	f.json("GET", "/pods", 200, podsJSON())
 	spec := h100Spec()
@@ -286,14 +271,11 @@ func TestCreateInstanceMaxPrice(t *testing.T) {
 	if !errors.Is(err, clients.ErrInvalid) || !strings.Contains(err.Error(), "21.52") {
 		t.Errorf("error %v", err)
 	}
-	if n := f.Count("POST", "/pods"); n != 0 {
-		t.Errorf("%d creates", n)
-	}
+	f.WantCount(t, "POST", "/pods", 0, "creates")
 }
 
 func TestCreateInstanceNetworkVolumePinsDataCenter(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	h100Catalog(f, map[string]string{"US-TX-3": "HIGH"})
 	f.json("GET", "/network-volumes/vol1", 200, `{"id":"vol1","name":"datasets","size":500,"dataCenter":"EU-RO-1","type":"STANDARD"}`)
 	f.json("POST", "/pods", 201, mustJSON(podDoc("p1", "PROVISIONING", nil)))
@@ -332,8 +314,7 @@ func TestCreateLostAnswerAdopted(t *testing.T) {
 		},
 	} {
 		t.Run(name, func(t *testing.T) {
-			f := newFake(t)
-			c := newTestCloud(t, f)
+			f, c := newFakeCloud(t)
 			h100Catalog(f, map[string]string{"US-TX-3": "HIGH", "EU-RO-1": "HIGH"})
 			s := &podStore{}
 			s.install(f, func(w http.ResponseWriter, _ string, created func() map[string]any) {
@@ -344,9 +325,7 @@ func TestCreateLostAnswerAdopted(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if n := f.Count("POST", "/pods"); n != 1 {
-				t.Errorf("%d creates", n)
-			}
+			f.WantCount(t, "POST", "/pods", 1, "creates")
 			if inst.ID != "pod1" || inst.Name != "finetune-1" {
 				t.Errorf("adopted %+v", inst)
 			}
@@ -357,8 +336,7 @@ func TestCreateLostAnswerAdopted(t *testing.T) {
 // When a successful look after the horizon shows nothing carrying the token, the create
 // provably did not happen and is sent again; while looks fail, it is not.
 func TestCreateLostAnswerNotFound(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f, WithAdoptionWindow(150*time.Millisecond, 10*time.Millisecond))
+	f, c := newFakeCloud(t, WithAdoptionWindow(150*time.Millisecond, 10*time.Millisecond))
 	h100Catalog(f, map[string]string{"US-TX-3": "HIGH", "EU-RO-1": "HIGH"})
 	s := &podStore{}
 	creates := 0
@@ -385,8 +363,7 @@ func TestCreateLostAnswerNotFound(t *testing.T) {
 // A create repeated with the same launch token by a later run (a crash in between) finds the
 // pod of the first one when it was created within the create timeout.
 func TestCreateRetryWithSameTokenFindsPod(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	doc := podDoc("p9", "PROVISIONING", map[string]string{EnvLaunchToken: "tok-123"})
 	doc["createdAt"] = time.Now().UTC().Format(time.RFC3339)
 	f.json("GET", "/pods", 200, podsJSON(doc))
@@ -396,16 +373,13 @@ func TestCreateRetryWithSameTokenFindsPod(t *testing.T) {
 	if err != nil || inst.ID != "p9" || inst.Adopted == "" {
 		t.Fatalf("%+v %v", inst, err)
 	}
-	if n := f.Count("POST", "/pods"); n != 0 {
-		t.Errorf("%d creates", n)
-	}
+	f.WantCount(t, "POST", "/pods", 0, "creates")
 }
 
 // An older pod with the token may be another configuration's: nothing is created and the error
 // says how to import it.
 func TestCreateWithOldPodOfSameTokenStops(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	f.json("GET", "/pods", 200, podsJSON(podDoc("p9", "RUNNING", map[string]string{EnvLaunchToken: "tok-123"})))
 	spec := h100Spec()
 	spec.AdoptSince = time.Now().Add(-time.Hour)
@@ -413,14 +387,11 @@ func TestCreateWithOldPodOfSameTokenStops(t *testing.T) {
 	if !clients.IsConflict(err) || !strings.Contains(err.Error(), "terraform import <this resource's address> runpod/p9") {
 		t.Fatalf("%v", err)
 	}
-	if n := f.Count("POST", "/pods"); n != 0 {
-		t.Errorf("%d creates", n)
-	}
+	f.WantCount(t, "POST", "/pods", 0, "creates")
 }
 
 func TestCreateInstanceUnknownSSHKey(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	(&keyStore{}).install(f, key1)
 	f.json("GET", "/pods", 200, podsJSON())
 	spec := h100Spec()
@@ -428,9 +399,7 @@ func TestCreateInstanceUnknownSSHKey(t *testing.T) {
 	if _, err := c.CreateInstance(t.Context(), spec); !errors.Is(err, clients.ErrInvalid) || !strings.Contains(err.Error(), key2FP) {
 		t.Errorf("error %v", err)
 	}
-	if n := f.Count("POST", "/pods"); n != 0 {
-		t.Errorf("%d creates", n)
-	}
+	f.WantCount(t, "POST", "/pods", 0, "creates")
 }
 
 func TestValidateInstanceSpec(t *testing.T) {

@@ -11,8 +11,7 @@ import (
 // read through GET /templates/{id}) and a pod template; its registry credential must exist.
 // Each template is looked up once.
 func TestCheckInstanceReferences(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	f.json("GET", "/templates/runpod-torch-v240", 200, templateDoc("runpod-torch-v240", false, true, nil))
 	f.json("GET", "/templates/runpod-worker-vllm", 200, templateDoc("runpod-worker-vllm", true, false, nil))
 	f.problem("GET", "/templates/nope", 404, "Not Found", "template not found")
@@ -62,8 +61,7 @@ func TestCheckInstanceReferences(t *testing.T) {
 // Jupyter, a generated JUPYTER_PASSWORD: the adapter lists those names in EnvTemplateKeys, so
 // the pod's env reads back as the user's own, and a later change of the env keeps them.
 func TestTemplateEnvIsTheTemplates(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	h100Catalog(f, map[string]string{"US-TX-3": "HIGH"})
 	f.json("GET", "/templates/tpl1", 200, templateDoc("tpl1", false, true, map[string]string{"MODEL": "llama", "MINE": "template"}))
 	f.problem("GET", "/templates/gone", 404, "Not Found", "template not found")

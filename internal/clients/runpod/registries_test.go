@@ -19,8 +19,7 @@ import (
 func TestRegistryCredentialLifecycle(t *testing.T) {
 	t.Setenv("TF_LOG_PROVIDER_NEOCLOUD_RUNPOD", "TRACE")
 	const password = "ghp_5ecretT0kenValue"
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	f.json("GET", "/registries", 200, `{"registries": [{"id": "old1", "name": "ghcr"}]}`)
 	f.json("POST", "/registries", 201, `{"id": "reg_abc", "name": "ghcr"}`)
 	f.json("GET", "/registries/reg_abc", 200, `{"id": "reg_abc", "name": "ghcr"}`)
@@ -65,8 +64,7 @@ func TestRegistryCredentialLifecycle(t *testing.T) {
 // A create whose answer is lost is never sent again: the one new credential of that name is
 // adopted.
 func TestCreateRegistryCredentialLostAnswerAdopts(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	lists := 0
 	f.Handle("GET", "/registries", func(w http.ResponseWriter, _ *http.Request) {
 		lists++
@@ -81,16 +79,13 @@ func TestCreateRegistryCredentialLostAnswerAdopts(t *testing.T) {
 	if err != nil || got.ID != "new2" {
 		t.Fatalf("adopted %+v %v", got, err)
 	}
-	if n := f.Count("POST", "/registries"); n != 1 {
-		t.Errorf("%d creates, want 1", n)
-	}
+	f.WantCount(t, "POST", "/registries", 1, "creates")
 }
 
 // A pod names its credential in the document's `registry` field; it reads back into the
 // options, and an update changes or clears it with a PATCH (null clears).
 func TestPodRegistryCredential(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	h100Catalog(f, map[string]string{"US-TX-3": "HIGH"})
 	created := podDoc("p1", "PROVISIONING", nil)
 	created["registry"] = "reg_abc"
@@ -133,8 +128,7 @@ func TestPodRegistryCredential(t *testing.T) {
 // A mount path is moved with one PATCH carrying the pod's whole mount entry, as the document
 // requires; a pod without a volume has no path to move.
 func TestUpdateInstanceMovesTheMount(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	persistent := podDoc("p1", "RUNNING", map[string]string{EnvLaunchToken: "tok"})
 	persistent["mounts"] = map[string]any{"persistent": map[string]any{"size": 40, "path": "/workspace"}}
 	network := podDoc("p2", "RUNNING", nil)

@@ -22,8 +22,7 @@ func TestCreateInstanceLogsNoEnvValues(t *testing.T) {
 		hfToken = "hf_Wq3xZ9vK2mLp8RtY"
 		other   = "db-password-7c2e41"
 	)
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	h100Catalog(f, map[string]string{"US-TX-3": "HIGH"})
 	s := &podStore{}
 	s.install(f, func(w http.ResponseWriter, _ string, created func() map[string]any) {

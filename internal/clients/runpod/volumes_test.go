@@ -10,8 +10,7 @@ import (
 )
 
 func TestNetworkVolumes(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	f.json("GET", "/network-volumes", 200, `{"networkVolumes":[]}`)
 	f.json("POST", "/network-volumes", 201, mustJSON(volumeDoc("vol1", "datasets", 500, "EU-RO-1")))
 	f.json("GET", "/network-volumes/vol1", 200, mustJSON(volumeDoc("vol1", "datasets", 500, "EU-RO-1")))
@@ -32,9 +31,7 @@ func TestNetworkVolumes(t *testing.T) {
 	if _, err = c.ResizeNetworkVolume(t.Context(), "vol1", 100); !errors.Is(err, clients.ErrInvalid) {
 		t.Errorf("shrink: %v", err)
 	}
-	if n := f.Count("PATCH", "/network-volumes/vol1"); n != 1 {
-		t.Errorf("%d patches", n)
-	}
+	f.WantCount(t, "PATCH", "/network-volumes/vol1", 1, "patches")
 	if _, err = c.CreateNetworkVolume(t.Context(), CreateNetworkVolumeRequest{Name: "x", Size: 5, DataCenter: "EU-RO-1"}); !errors.Is(err, clients.ErrInvalid) {
 		t.Errorf("too small: %v", err)
 	}
@@ -50,8 +47,7 @@ func TestNetworkVolumes(t *testing.T) {
 // not an older one of the same name nor a new one of another name or place, and nothing is
 // created twice.
 func TestCreateNetworkVolumeLostAnswer(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	var mu sync.Mutex
 	vols := []map[string]any{volumeDoc("old", "datasets", 500, "EU-RO-1")}
 	f.Handle("GET", "/network-volumes", func(w http.ResponseWriter, _ *http.Request) {
@@ -71,15 +67,12 @@ func TestCreateNetworkVolumeLostAnswer(t *testing.T) {
 	if err != nil || v.ID != "new" {
 		t.Fatalf("%+v %v", v, err)
 	}
-	if n := f.Count("POST", "/network-volumes"); n != 1 {
-		t.Errorf("%d creates", n)
-	}
+	f.WantCount(t, "POST", "/network-volumes", 1, "creates")
 }
 
 // TestVolumeCloud: network volumes as neutral volumes, in use while a live pod mounts them.
 func TestVolumeCloud(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	var vc clients.VolumeCloud = c
 	if r := vc.VolumeRules(); !r.Sized || !r.Growable || r.MinSizeGB != 10 || r.MaxSizeGB != 4096 || len(r.Types) != 2 {
 		t.Errorf("rules %+v", r)

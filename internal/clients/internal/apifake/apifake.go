@@ -189,6 +189,15 @@ func (s *Server) Requests(method, path string) []Request {
 // Count is how many requests "method path" received.
 func (s *Server) Count(method, path string) int { return len(s.Requests(method, path)) }
 
+// WantCount fails the test unless "method path" received want requests; what names them in
+// the message ("creates").
+func (s *Server) WantCount(t testing.TB, method, path string, want int, what string) {
+	t.Helper()
+	if n := s.Count(method, path); n != want {
+		t.Errorf("%d %s, want %d", n, what, want)
+	}
+}
+
 // Counts is the number of requests per route ("GET /instances").
 func (s *Server) Counts() map[string]int {
 	s.mu.Lock()
