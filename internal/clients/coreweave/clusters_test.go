@@ -213,6 +213,14 @@ func runningCluster(f *fakeCW) {
 	f.addCluster("cl-1", "pretrain", "US-EAST-04A", "vpc-1", "STATUS_RUNNING")
 }
 
+// newRunningCloud is a fake with cluster cl-1 running (runningCluster) and a Cloud against it.
+func newRunningCloud(t *testing.T) (*fakeCW, *Cloud) {
+	t.Helper()
+	f, c := newFakeCloud(t)
+	runningCluster(f)
+	return f, c
+}
+
 func TestGetClusterCreatesNodePoolOnceRunning(t *testing.T) {
 	f, c := newFakeCloud(t)
 	spec := h100Cluster()

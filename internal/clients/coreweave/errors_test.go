@@ -122,9 +122,7 @@ func TestAuthFailure(t *testing.T) {
 }
 
 func TestKubeErrors(t *testing.T) {
-	f := newFake(t)
-	runningCluster(f)
-	c := newTestCloud(t, f)
+	f, c := newRunningCloud(t)
 	kc, err := c.Kubernetes(f.URL() + "/k8s/cl-1")
 	if err != nil {
 		t.Fatal(err)

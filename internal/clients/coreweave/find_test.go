@@ -41,9 +41,7 @@ func TestFindClusterNoneFound(t *testing.T) {
 // adopted; the node pool it never got is remembered and created by the wait's settle, labelled
 // with the launch token.
 func TestFindClusterAdoptsWhatAnInterruptedApplyLeft(t *testing.T) {
-	f := newFake(t)
-	runningCluster(f)
-	c := newTestCloud(t, f)
+	f, c := newRunningCloud(t)
 	spec := findSpec()
 	spec.AdoptSince = time.Date(2026, 1, 2, 3, 0, 0, 0, time.UTC) // before the fake's createdAt
 	cl, err := c.FindCluster(t.Context(), spec)
@@ -93,9 +91,7 @@ func TestFindClusterWithItsPool(t *testing.T) {
 // One created before the create timeout began is not adopted: a conflict with the import
 // command. So is one in another zone than the resource's.
 func TestFindClusterOldOneIsAConflict(t *testing.T) {
-	f := newFake(t)
-	runningCluster(f)
-	c := newTestCloud(t, f)
+	f, c := newRunningCloud(t)
 	spec := findSpec()
 	spec.AdoptSince = time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC) // after the fake's createdAt
 	_, err := c.FindCluster(t.Context(), spec)

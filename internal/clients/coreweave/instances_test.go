@@ -41,9 +41,7 @@ func TestInstancePoolName(t *testing.T) {
 }
 
 func TestCreateInstanceIsAOneNodePool(t *testing.T) {
-	f := newFake(t)
-	runningCluster(f)
-	c := newTestCloud(t, f)
+	f, c := newRunningCloud(t)
 	inst, err := c.CreateInstance(t.Context(), h100Instance())
 	if err != nil {
 		t.Fatal(err)
@@ -94,9 +92,7 @@ func TestCreateInstanceLostAnswerIsAdopted(t *testing.T) {
 }
 
 func TestCreateInstanceChecksTheCluster(t *testing.T) {
-	f := newFake(t)
-	runningCluster(f)
-	c := newTestCloud(t, f)
+	f, c := newRunningCloud(t)
 	spec := h100Instance()
 	spec.CoreWeave.ClusterID = "cl-missing"
 	if _, err := c.CreateInstance(t.Context(), spec); !errors.Is(err, clients.ErrInvalid) {
@@ -142,9 +138,7 @@ func TestCreateInstanceWaitsForACreatingCluster(t *testing.T) {
 }
 
 func TestGetInstanceStatuses(t *testing.T) {
-	f := newFake(t)
-	runningCluster(f)
-	c := newTestCloud(t, f)
+	f, c := newRunningCloud(t)
 	created, err := c.CreateInstance(t.Context(), h100Instance())
 	if err != nil {
 		t.Fatal(err)
@@ -199,9 +193,7 @@ func TestGetInstanceStatuses(t *testing.T) {
 }
 
 func TestGetInstanceNotFoundOnlyForAMissingPool(t *testing.T) {
-	f := newFake(t)
-	runningCluster(f)
-	c := newTestCloud(t, f)
+	f, c := newRunningCloud(t)
 	if _, err := c.GetInstance(t.Context(), "cl-1/nothing-here"); !clients.IsNotFound(err) {
 		t.Errorf("missing pool: %v", err)
 	}
@@ -224,9 +216,7 @@ func TestGetInstanceNotFoundOnlyForAMissingPool(t *testing.T) {
 }
 
 func TestDeleteInstanceIsIdempotent(t *testing.T) {
-	f := newFake(t)
-	runningCluster(f)
-	c := newTestCloud(t, f)
+	f, c := newRunningCloud(t)
 	created, err := c.CreateInstance(t.Context(), h100Instance())
 	if err != nil {
 		t.Fatal(err)
@@ -297,9 +287,7 @@ func TestValidateInstanceSpec(t *testing.T) {
 }
 
 func TestInstanceStatusFromClusterWhenAPIServerDown(t *testing.T) {
-	f := newFake(t)
-	runningCluster(f)
-	c := newTestCloud(t, f)
+	f, c := newRunningCloud(t)
 	created, err := c.CreateInstance(t.Context(), h100Instance())
 	if err != nil {
 		t.Fatal(err)
@@ -328,9 +316,7 @@ func TestInstanceStatusFromClusterWhenAPIServerDown(t *testing.T) {
 }
 
 func TestReadsShareListCalls(t *testing.T) {
-	f := newFake(t)
-	runningCluster(f)
-	c := newTestCloud(t, f)
+	f, c := newRunningCloud(t)
 	c.clusterTTL, c.kubeTTL = time.Minute, time.Minute
 	var ids []string
 	for i := range 20 {

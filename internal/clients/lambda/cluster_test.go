@@ -61,6 +61,15 @@ func clusterTestCloud(t *testing.T, f *fakeAPI) *Cloud {
 	return newTestCloud(t, f, WithRateLimiters(rate.NewLimiter(rate.Inf, 1), rate.NewLimiter(rate.Every(launchPace), 1)))
 }
 
+// newClusterWorld is a fake playing a stateful Lambda (capacity for H100s in regions) and a
+// Cloud against it (clusterTestCloud).
+func newClusterWorld(t *testing.T, regions ...string) (*fakeAPI, *Cloud, *lambdaCloud) {
+	t.Helper()
+	f := newFake(t)
+	c := clusterTestCloud(t, f)
+	return f, c, newLambdaCloud(t, f, regions...)
+}
+
 func lambdaClusterSpec(nodes int) clients.ClusterSpec {
 	return clients.ClusterSpec{
 		Name: "pretrain", GPUType: "H100_80GB_SXM", GPUsPerNode: 8, NodeCount: nodes,
@@ -100,9 +109,7 @@ func TestLambdaClusterRulesAndValidation(t *testing.T) {
 // node, each named and tagged with its rank, attached to the ruleset and the filesystem, in the
 // first region (by name) with capacity.
 func TestCreateClusterPacedLaunches(t *testing.T) {
-	f := newFake(t)
-	c := clusterTestCloud(t, f)
-	l := newLambdaCloud(t, f, "us-west-1", "us-east-1")
+	f, c, l := newClusterWorld(t, "us-west-1", "us-east-1")
 
 	cl, err := c.CreateCluster(t.Context(), lambdaClusterSpec(4))
 	if err != nil {
@@ -161,9 +168,7 @@ func mustJSON(v any) string {
 // TestCreateClusterCapacityRunsOut: capacity for three of four nodes returns the three with a
 // CapacityError naming node 3 and the region; nothing is cleaned up, since nodes exist.
 func TestCreateClusterCapacityRunsOut(t *testing.T) {
-	f := newFake(t)
-	c := clusterTestCloud(t, f)
-	l := newLambdaCloud(t, f, "us-east-1")
+	f, c, l := newClusterWorld(t, "us-east-1")
 	l.capacity = 3
 
 	cl, err := c.CreateCluster(t.Context(), lambdaClusterSpec(4))
@@ -186,9 +191,7 @@ func TestCreateClusterCapacityRunsOut(t *testing.T) {
 // TestCreateClusterNoCapacityForTheFirstNode leaves nothing behind: the ruleset and the
 // filesystem the create made are deleted again, and no cluster comes back.
 func TestCreateClusterNoCapacityForTheFirstNode(t *testing.T) {
-	f := newFake(t)
-	c := clusterTestCloud(t, f)
-	l := newLambdaCloud(t, f, "us-east-1")
+	_, c, l := newClusterWorld(t, "us-east-1")
 	l.capacity = 0
 	cl, err := c.CreateCluster(t.Context(), lambdaClusterSpec(2))
 	if cl != nil || !clients.IsCapacity(err) {
@@ -204,9 +207,7 @@ func TestCreateClusterNoCapacityForTheFirstNode(t *testing.T) {
 // TestCreateClusterLostLaunchAnswer: node 1's launch commits but its answer is lost; it is
 // adopted by its tag and not launched again.
 func TestCreateClusterLostLaunchAnswer(t *testing.T) {
-	f := newFake(t)
-	c := clusterTestCloud(t, f)
-	l := newLambdaCloud(t, f, "us-east-1")
+	f, c, l := newClusterWorld(t, "us-east-1")
 	l.dropRank = 1
 	cl, err := c.CreateCluster(t.Context(), lambdaClusterSpec(3))
 	if err != nil {
@@ -221,9 +222,7 @@ func TestCreateClusterLostLaunchAnswer(t *testing.T) {
 // leaves out terminated nodes and other clusters' instances; it opens the ruleset to the
 // nodes' private addresses once they have them.
 func TestGetClusterByTags(t *testing.T) {
-	f := newFake(t)
-	c := clusterTestCloud(t, f)
-	l := newLambdaCloud(t, f, "us-east-1")
+	f, c, l := newClusterWorld(t, "us-east-1")
 	spec := lambdaClusterSpec(2)
 	spec.Lambda.FileSystemName = ""
 	if _, err := c.CreateCluster(t.Context(), spec); err != nil {
@@ -322,9 +321,7 @@ func TestGetClusterByTags(t *testing.T) {
 // TestScaleCluster: 2 -> 3 launches rank 2 with the nodes' settings; 3 -> 1 terminates ranks
 // 2 and 1 and closes the ruleset to them.
 func TestScaleCluster(t *testing.T) {
-	f := newFake(t)
-	c := clusterTestCloud(t, f)
-	l := newLambdaCloud(t, f, "us-east-1")
+	f, c, l := newClusterWorld(t, "us-east-1")
 	if _, err := c.CreateCluster(t.Context(), lambdaClusterSpec(2)); err != nil {
 		t.Fatal(err)
 	}
@@ -387,9 +384,7 @@ func TestScaleCluster(t *testing.T) {
 // TestScaleClusterWithUserData: user data cannot be read back, so growing such a cluster needs
 // the spec.
 func TestScaleClusterWithUserData(t *testing.T) {
-	f := newFake(t)
-	c := clusterTestCloud(t, f)
-	newLambdaCloud(t, f, "us-east-1")
+	f, c, _ := newClusterWorld(t, "us-east-1")
 	spec := lambdaClusterSpec(1)
 	spec.Lambda.UserData = "#cloud-config\n"
 	if _, err := c.CreateCluster(t.Context(), spec); err != nil {
@@ -412,9 +407,7 @@ func TestScaleClusterWithUserData(t *testing.T) {
 // request, waits, deletes the filesystem the cluster made and then the ruleset once no node
 // holds it, and counts a second delete as done.
 func TestDeleteCluster(t *testing.T) {
-	f := newFake(t)
-	c := clusterTestCloud(t, f)
-	l := newLambdaCloud(t, f, "us-east-1")
+	f, c, l := newClusterWorld(t, "us-east-1")
 	if _, err := c.CreateCluster(t.Context(), lambdaClusterSpec(2)); err != nil {
 		t.Fatal(err)
 	}
@@ -458,9 +451,7 @@ func TestDeleteCluster(t *testing.T) {
 // terminating nodes hold them, start no sooner than Lambda's typical termination time after the
 // terminate (on the shortened poll clock: 20 s x 5 ms / 1 s).
 func TestDeleteClusterWaitsForTermination(t *testing.T) {
-	f := newFake(t)
-	c := clusterTestCloud(t, f)
-	newLambdaCloud(t, f, "us-east-1")
+	_, c, _ := newClusterWorld(t, "us-east-1")
 	if _, err := c.CreateCluster(t.Context(), lambdaClusterSpec(2)); err != nil {
 		t.Fatal(err)
 	}
@@ -476,9 +467,7 @@ func TestDeleteClusterWaitsForTermination(t *testing.T) {
 // TestDeleteClusterKeepsUsersFilesystem: a filesystem that existed before the cluster, even one
 // named like it, is the user's.
 func TestDeleteClusterKeepsUsersFilesystem(t *testing.T) {
-	f := newFake(t)
-	c := clusterTestCloud(t, f)
-	l := newLambdaCloud(t, f, "us-east-1")
+	f, c, l := newClusterWorld(t, "us-east-1")
 	l.addFS("pretrain", "us-south-1", time.Now().Add(-time.Hour))
 	if _, err := c.CreateCluster(t.Context(), lambdaClusterSpec(1)); err != nil {
 		t.Fatal(err)
@@ -506,9 +495,7 @@ func TestDeleteClusterKeepsUsersFilesystem(t *testing.T) {
 // TestDeleteClusterKeepsUnmountedFilesystem: a filesystem named like the cluster but made after
 // it, and not mounted by its nodes, is the user's too.
 func TestDeleteClusterKeepsUnmountedFilesystem(t *testing.T) {
-	f := newFake(t)
-	c := clusterTestCloud(t, f)
-	l := newLambdaCloud(t, f, "us-east-1")
+	_, c, l := newClusterWorld(t, "us-east-1")
 	spec := lambdaClusterSpec(1)
 	spec.Lambda.FileSystemName = ""
 	if _, err := c.CreateCluster(t.Context(), spec); err != nil {
