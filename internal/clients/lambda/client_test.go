@@ -11,6 +11,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients/internal/apifake"
 )
 
 func TestRegistered(t *testing.T) {
@@ -45,6 +46,16 @@ func TestDefaultLimitsArePublishedOnes(t *testing.T) {
 	ll := DefaultLaunchLimiter()
 	if ll.Limit() != rate.Every(12*time.Second) || ll.Burst() != 1 {
 		t.Errorf("launch limiter %v/%d", ll.Limit(), ll.Burst())
+	}
+}
+
+// noErr is a table's call that must succeed.
+func noErr(call func() error) func(*testing.T) {
+	return func(t *testing.T) {
+		t.Helper()
+		if err := call(); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
@@ -124,11 +135,7 @@ func TestWireRequests(t *testing.T) {
 			}},
 		{name: "restart", method: "POST", path: "/instance-operations/restart", body: `{"instance_ids":["i-1"]}`,
 			respond: `{"restarted_instances":[]}`,
-			run: func(t *testing.T) {
-				if err := c.RestartInstance(ctx, "i-1"); err != nil {
-					t.Fatal(err)
-				}
-			}},
+			run:     noErr(func() error { return c.RestartInstance(ctx, "i-1") })},
 		{name: "list ssh keys", method: "GET", path: "/ssh-keys", respond: sshKeysJSON,
 			run: func(t *testing.T) {
 				k, err := api.ListSSHKeys(ctx)
@@ -138,17 +145,12 @@ func TestWireRequests(t *testing.T) {
 			}},
 		{name: "add ssh key", method: "POST", path: "/ssh-keys", body: `{"name":"me","public_key":"ssh-ed25519 AAAA"}`,
 			respond: `{"id":"key-2","name":"me","public_key":"ssh-ed25519 AAAA"}`,
-			run: func(t *testing.T) {
-				if _, err := api.AddSSHKey(ctx, AddSSHKeyRequest{Name: "me", PublicKey: "ssh-ed25519 AAAA"}); err != nil {
-					t.Fatal(err)
-				}
-			}},
+			run: noErr(func() error {
+				_, err := api.AddSSHKey(ctx, AddSSHKeyRequest{Name: "me", PublicKey: "ssh-ed25519 AAAA"})
+				return err
+			})},
 		{name: "delete ssh key", method: "DELETE", path: "/ssh-keys/key-2", respond: `{}`,
-			run: func(t *testing.T) {
-				if err := api.DeleteSSHKey(ctx, "key-2"); err != nil {
-					t.Fatal(err)
-				}
-			}},
+			run: noErr(func() error { return api.DeleteSSHKey(ctx, "key-2") })},
 		{name: "list filesystems", method: "GET", path: "/file-systems",
 			respond: `[{"id":"fs-1","name":"datasets","mount_point":"/lambda/nfs/datasets","created":"2025-01-02T03:04:05Z",
 				"created_by":{"id":"u-1","email":"a@b.c","status":"active"},"is_in_use":true,
@@ -226,11 +228,7 @@ func TestWireRequests(t *testing.T) {
 				}
 			}},
 		{name: "delete firewall ruleset", method: "DELETE", path: "/firewall-rulesets/fw-2", respond: `{}`,
-			run: func(t *testing.T) {
-				if err := c.DeleteFirewallRuleset(ctx, "fw-2"); err != nil {
-					t.Fatal(err)
-				}
-			}},
+			run: noErr(func() error { return c.DeleteFirewallRuleset(ctx, "fw-2") })},
 		{name: "get global firewall ruleset", method: "GET", path: "/firewall-rulesets/global",
 			respond: `{"id":"global","name":"Global Firewall Rules","rules":[{"protocol":"icmp","source_network":"0.0.0.0/0","description":"ping"}]}`,
 			run: func(t *testing.T) {
@@ -270,26 +268,8 @@ func TestWireRequests(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f.data(tc.method, tc.path, tc.respond)
 			tc.run(t)
-			r := f.Last()
-			if r.Method != tc.method || r.Path != tc.path {
-				t.Fatalf("sent %s %s, want %s %s", r.Method, r.Path, tc.method, tc.path)
-			}
-			if r.Auth != "Bearer "+testKey {
-				t.Errorf("Authorization = %q", r.Auth)
-			}
-			if r.UserAgent != testUserAgent {
-				t.Errorf("User-Agent = %q", r.UserAgent)
-			}
-			if tc.body == "" {
-				if len(r.Body) != 0 {
-					t.Errorf("unexpected body %s", r.Body)
-				}
-				return
-			}
-			if r.ContentType != "application/json" {
-				t.Errorf("Content-Type = %q", r.ContentType)
-			}
-			assertJSON(t, r.Body, tc.body)
+			f.Last().Check(t, apifake.Want{Method: tc.method, Path: tc.path, Auth: "Bearer " + testKey, UserAgent: testUserAgent,
+				Body: tc.body, Normalize: func(g any) any { return withoutLaunchedAt(t, g) }})
 		})
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -137,28 +136,8 @@ func TestClientRoutes(t *testing.T) {
 			if n := f.Total() - before; n != 1 {
 				t.Fatalf("%d requests, want 1", n)
 			}
-			r := f.Last()
-			if r.Method != tc.method || r.Path != tc.path {
-				t.Errorf("sent %s %s, want %s %s", r.Method, r.Path, tc.method, tc.path)
-			}
-			gotQ, _ := url.ParseQuery(r.RawQuery)
-			wantQ, _ := url.ParseQuery(tc.query)
-			if gotQ.Encode() != wantQ.Encode() {
-				t.Errorf("query %q, want %q", r.RawQuery, tc.query)
-			}
-			if r.Auth != "Bearer "+testKey || r.UserAgent != testUserAgent {
-				t.Errorf("auth %q, user agent %q", r.Auth, r.UserAgent)
-			}
-			if tc.body == "" {
-				if len(r.Body) != 0 {
-					t.Errorf("unexpected body %s", r.Body)
-				}
-				return
-			}
-			if r.ContentType != "application/json" {
-				t.Errorf("content type %q", r.ContentType)
-			}
-			assertJSON(t, r.Body, tc.body)
+			f.Last().Check(t, apifake.Want{Method: tc.method, Path: tc.path, Query: tc.query, CheckQuery: true,
+				Auth: "Bearer " + testKey, UserAgent: testUserAgent, Body: tc.body})
 		})
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -242,4 +243,53 @@ func (s *Server) Sequence(prefixes ...string) []string {
 		}
 	}
 	return out
+}
+
+// Want is what a test expects of one request: its route, credentials and JSON body.
+type Want struct {
+	Method, Path string
+	// Query is compared as parsed values when CheckQuery is set ("" then means none).
+	Query      string
+	CheckQuery bool
+	Auth       string // the whole Authorization header
+	UserAgent  string
+	// Body is the expected JSON body ("": no body), compared as AssertJSON does after
+	// Normalize (if any) on the body sent.
+	Body      string
+	Normalize func(any) any
+}
+
+// Check compares the request with w, stopping the test when it went to another route.
+func (r Request) Check(t testing.TB, w Want) {
+	t.Helper()
+	if r.Method != w.Method || r.Path != w.Path {
+		t.Fatalf("sent %s %s, want %s %s", r.Method, r.Path, w.Method, w.Path)
+	}
+	if w.CheckQuery {
+		got, _ := url.ParseQuery(r.RawQuery)
+		want, _ := url.ParseQuery(w.Query)
+		if got.Encode() != want.Encode() {
+			t.Errorf("query %q, want %q", r.RawQuery, w.Query)
+		}
+	}
+	if r.Auth != w.Auth {
+		t.Errorf("Authorization = %q", r.Auth)
+	}
+	if r.UserAgent != w.UserAgent {
+		t.Errorf("User-Agent = %q", r.UserAgent)
+	}
+	if w.Body == "" {
+		if len(r.Body) != 0 {
+			t.Errorf("unexpected body %s", r.Body)
+		}
+		return
+	}
+	if r.ContentType != "application/json" {
+		t.Errorf("Content-Type = %q", r.ContentType)
+	}
+	var normalize []func(any) any
+	if w.Normalize != nil {
+		normalize = append(normalize, w.Normalize)
+	}
+	AssertJSON(t, r.Body, w.Body, normalize...)
 }
