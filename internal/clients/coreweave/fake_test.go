@@ -383,36 +383,37 @@ func (f *fakeCW) create(c collection) http.HandlerFunc {
 	}
 }
 
-func (f *fakeCW) get(c collection) http.HandlerFunc {
+// byID runs h under f.mu on the object the path's id names; when there is none, or h says it
+// is gone (false), the answer is not_found.
+func (f *fakeCW) byID(c collection, h func(w http.ResponseWriter, id string, obj map[string]any) bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		f.mu.Lock()
 		defer f.mu.Unlock()
 		id := r.PathValue("id")
-		obj, ok := c.items()[id]
-		if !ok || !c.onGet(id, obj) {
+		if obj, ok := c.items()[id]; !ok || !h(w, id, obj) {
 			connectErr(w, http.StatusNotFound, "not_found", fmt.Sprintf("%s %q not found", c.kind, id), nil)
-			return
 		}
-		writeJSON(w, http.StatusOK, map[string]any{c.kind: obj})
 	}
 }
 
-func (f *fakeCW) remove(c collection) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		id := r.PathValue("id")
-		obj, ok := c.items()[id]
-		if !ok {
-			connectErr(w, http.StatusNotFound, "not_found", fmt.Sprintf("%s %q not found", c.kind, id), nil)
-			return
+func (f *fakeCW) get(c collection) http.HandlerFunc {
+	return f.byID(c, func(w http.ResponseWriter, id string, obj map[string]any) bool {
+		if !c.onGet(id, obj) {
+			return false
 		}
-		if c.refuseDelete(w, id) {
-			return
-		}
-		obj["status"] = "STATUS_DELETING"
 		writeJSON(w, http.StatusOK, map[string]any{c.kind: obj})
-	}
+		return true
+	})
+}
+
+func (f *fakeCW) remove(c collection) http.HandlerFunc {
+	return f.byID(c, func(w http.ResponseWriter, id string, obj map[string]any) bool {
+		if !c.refuseDelete(w, id) {
+			obj["status"] = "STATUS_DELETING"
+			writeJSON(w, http.StatusOK, map[string]any{c.kind: obj})
+		}
+		return true
+	})
 }
 
 // ---------------------------------------------------------------------------------------------
