@@ -17,12 +17,12 @@ func newLambdaCloud(t *testing.T, f *fakeAPI, capacityRegions ...string) *lambda
 	l := &lambdaCloud{t: t, f: f, capacity: -1, dropRank: -1}
 	f.data("GET", "/ssh-keys", sshKeysJSON)
 	f.data("GET", "/instance-types", instanceTypesJSON(capacityRegions...))
-	f.Handle("GET", "/instances", l.listInstances)
+	f.Handle("GET", "/instances", listOf(l, func() []*fakeInst { return l.inst }, l.instanceJSON))
 	f.Handle("POST", "/instance-operations/launch", l.launch)
 	f.Handle("POST", "/instance-operations/terminate", l.terminate)
-	f.Handle("GET", "/firewall-rulesets", l.listRulesets)
+	f.Handle("GET", "/firewall-rulesets", listOf(l, func() []*fakeRuleset { return l.rulesets }, l.rulesetJSON))
 	f.Handle("POST", "/firewall-rulesets", l.createRuleset)
-	f.Handle("GET", "/file-systems", l.listFS)
+	f.Handle("GET", "/file-systems", listOf(l, func() []*fakeFS { return l.fss }, l.fsJSON))
 	f.Handle("POST", "/filesystems", l.createFS)
 	return l
 }
@@ -60,14 +60,17 @@ func (l *lambdaCloud) instanceJSON(in *fakeInst) map[string]any {
 	return m
 }
 
-func (l *lambdaCloud) listInstances(w http.ResponseWriter, _ *http.Request) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	out := []map[string]any{}
-	for _, in := range l.inst {
-		out = append(out, l.instanceJSON(in))
+// listOf answers a list route with every item of the fake's state, under l.mu.
+func listOf[T any](l *lambdaCloud, items func() []T, toJSON func(T) map[string]any) http.HandlerFunc {
+	return func(w http.ResponseWriter, _ *http.Request) {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		out := []map[string]any{}
+		for _, it := range items() {
+			out = append(out, toJSON(it))
+		}
+		writeRaw(w, 200, mustData(out))
 	}
-	writeRaw(w, 200, mustData(out))
 }
 
 func mustData(v any) string {
@@ -205,16 +208,6 @@ func (l *lambdaCloud) rulesetJSON(rs *fakeRuleset) map[string]any {
 	}
 }
 
-func (l *lambdaCloud) listRulesets(w http.ResponseWriter, _ *http.Request) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	out := []map[string]any{}
-	for _, rs := range l.rulesets {
-		out = append(out, l.rulesetJSON(rs))
-	}
-	writeRaw(w, 200, mustData(out))
-}
-
 func (l *lambdaCloud) createRuleset(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		Name   string           `json:"name"`
@@ -261,16 +254,6 @@ func (l *lambdaCloud) fsJSON(fs *fakeFS) map[string]any {
 		"created_by": map[string]string{"id": "u", "email": "e", "status": "active"}, "is_in_use": l.inUse("", fs.name),
 		"region": map[string]string{"name": fs.region, "description": "somewhere"},
 	}
-}
-
-func (l *lambdaCloud) listFS(w http.ResponseWriter, _ *http.Request) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	out := []map[string]any{}
-	for _, fs := range l.fss {
-		out = append(out, l.fsJSON(fs))
-	}
-	writeRaw(w, 200, mustData(out))
 }
 
 func (l *lambdaCloud) createFS(w http.ResponseWriter, r *http.Request) {
