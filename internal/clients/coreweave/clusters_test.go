@@ -388,16 +388,8 @@ func TestGetClusterNodes(t *testing.T) {
 }
 
 func TestGetClusterAPIServerUnreachableIsAState(t *testing.T) {
-	f := newFake(t)
-	runningCluster(f)
-	f.before = func(w http.ResponseWriter, r *http.Request, _ []byte) bool {
-		if strings.HasPrefix(r.URL.Path, "/k8s/") {
-			kubeStatus(w, http.StatusServiceUnavailable, "ServiceUnavailable", "the server is currently unable to handle the request", nil)
-			return true
-		}
-		return false
-	}
-	c := newTestCloud(t, f)
+	f, c := newRunningCloud(t)
+	f.kubeDown("the server is currently unable to handle the request")
 	cl, err := settledGet(t, c, "cl-1")
 	if err != nil {
 		t.Fatalf("an unreachable API server must not fail a read: %v", err)

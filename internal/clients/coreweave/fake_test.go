@@ -138,6 +138,18 @@ func newTestCloud(t *testing.T, f *fakeCW) *Cloud {
 	return c
 }
 
+// kubeDown makes every cluster's Kubernetes API answer 503 with message (the platform may
+// still say the cluster runs).
+func (f *fakeCW) kubeDown(message string) {
+	f.before = func(w http.ResponseWriter, r *http.Request, _ []byte) bool {
+		if strings.HasPrefix(r.URL.Path, "/k8s/") {
+			kubeStatus(w, http.StatusServiceUnavailable, "ServiceUnavailable", message, nil)
+			return true
+		}
+		return false
+	}
+}
+
 func poolsPath(clusterID string) string {
 	return "/k8s/" + clusterID + "/apis/compute.coreweave.com/v1alpha1/nodepools"
 }

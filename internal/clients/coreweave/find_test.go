@@ -161,16 +161,8 @@ func writes(f *fakeCW) int {
 // A Kubernetes API server that does not answer for now does not stop the look: the cluster is
 // found by its name and VPC, and its view says what it waits for.
 func TestFindClusterAPIServerNotAnswering(t *testing.T) {
-	f := newFake(t)
-	runningCluster(f)
-	f.before = func(w http.ResponseWriter, r *http.Request, _ []byte) bool {
-		if strings.HasPrefix(r.URL.Path, "/k8s/") {
-			kubeStatus(w, http.StatusServiceUnavailable, "ServiceUnavailable", "the server is currently unable to handle the request", nil)
-			return true
-		}
-		return false
-	}
-	c := newTestCloud(t, f)
+	f, c := newRunningCloud(t)
+	f.kubeDown("the server is currently unable to handle the request")
 	cl, err := c.FindCluster(t.Context(), findSpec())
 	if err != nil || cl == nil || cl.ID != "cl-1" || cl.NodeCount != 4 {
 		t.Fatalf("found %+v, %v", cl, err)

@@ -302,13 +302,7 @@ func TestInstanceStatusFromClusterWhenAPIServerDown(t *testing.T) {
 	// caller sees as such (never "not found").
 	f.setClusterStatus("cl-1", "STATUS_RUNNING")
 	c.clusters.Invalidate()
-	f.before = func(w http.ResponseWriter, r *http.Request, _ []byte) bool {
-		if strings.HasPrefix(r.URL.Path, "/k8s/") {
-			kubeStatus(w, http.StatusServiceUnavailable, "ServiceUnavailable", "unavailable", nil)
-			return true
-		}
-		return false
-	}
+	f.kubeDown("unavailable")
 	apifake.Returns(t, "GetInstance with the API server down", func() { _, err = c.GetInstance(t.Context(), created.ID) })
 	if err == nil || clients.IsNotFound(err) || !IsAPIServerUnavailable(err) {
 		t.Errorf("API server down: %v", err)

@@ -21,11 +21,17 @@ func h100Spec() clients.InstanceSpec {
 	}
 }
 
-func TestCreateInstanceRequestBody(t *testing.T) {
-	f, c := newFakeCloud(t)
+// launchReads answers what a launch reads first: no instances yet, the key "me", and the two
+// instance types, the H100 one with capacity in regions.
+func launchReads(f *fakeAPI, regions ...string) {
 	f.data("GET", "/instances", `[]`)
 	f.data("GET", "/ssh-keys", sshKeysJSON)
-	f.data("GET", "/instance-types", instanceTypesJSON("us-west-1"))
+	f.data("GET", "/instance-types", instanceTypesJSON(regions...))
+}
+
+func TestCreateInstanceRequestBody(t *testing.T) {
+	f, c := newFakeCloud(t)
+	launchReads(f, "us-west-1")
 	f.data("POST", "/instance-operations/launch", `{"instance_ids":["i-1"]}`)
 
 	spec := h100Spec()
@@ -56,9 +62,7 @@ func TestCreateInstanceRequestBody(t *testing.T) {
 
 func TestCreateInstanceImageFamilyAndKeyByName(t *testing.T) {
 	f, c := newFakeCloud(t)
-	f.data("GET", "/instances", `[]`)
-	f.data("GET", "/ssh-keys", sshKeysJSON)
-	f.data("GET", "/instance-types", instanceTypesJSON("us-east-1"))
+	launchReads(f, "us-east-1")
 	f.data("POST", "/instance-operations/launch", `{"instance_ids":["i-1"]}`)
 	spec := h100Spec()
 	spec.SSHKeyIDs = []string{"me"} // a key name is accepted as well
@@ -117,9 +121,7 @@ func launchedRegions(t *testing.T, f *fakeAPI) []string {
 
 func TestCreateInstanceMovesToNextRegionOnCapacity(t *testing.T) {
 	f, c := newFakeCloud(t)
-	f.data("GET", "/instances", `[]`)
-	f.data("GET", "/ssh-keys", sshKeysJSON)
-	f.data("GET", "/instance-types", instanceTypesJSON("us-west-1", "us-east-1"))
+	launchReads(f, "us-west-1", "us-east-1")
 	launchByRegion(f, map[string]string{"us-west-1": "i-west"})
 
 	inst, err := c.CreateInstance(t.Context(), h100Spec())
@@ -136,9 +138,7 @@ func TestCreateInstanceMovesToNextRegionOnCapacity(t *testing.T) {
 
 func TestCreateInstanceCapacityErrorListsEveryAttempt(t *testing.T) {
 	f, c := newFakeCloud(t)
-	f.data("GET", "/instances", `[]`)
-	f.data("GET", "/ssh-keys", sshKeysJSON)
-	f.data("GET", "/instance-types", instanceTypesJSON("us-west-1", "us-east-1"))
+	launchReads(f, "us-west-1", "us-east-1")
 	launchByRegion(f, nil)
 
 	_, err := c.CreateInstance(t.Context(), h100Spec())
@@ -165,9 +165,7 @@ func TestCreateInstanceCapacityErrorListsEveryAttempt(t *testing.T) {
 
 func TestCreateInstanceWithoutCapacityAnywhereDoesNotLaunch(t *testing.T) {
 	f, c := newFakeCloud(t)
-	f.data("GET", "/instances", `[]`)
-	f.data("GET", "/ssh-keys", sshKeysJSON)
-	f.data("GET", "/instance-types", instanceTypesJSON())
+	launchReads(f)
 	launchByRegion(f, nil)
 	_, err := c.CreateInstance(t.Context(), h100Spec())
 	if !clients.IsCapacity(err) || !strings.Contains(err.Error(), "gpu_8x_h100_sxm5") {
@@ -178,9 +176,7 @@ func TestCreateInstanceWithoutCapacityAnywhereDoesNotLaunch(t *testing.T) {
 
 func TestCreateInstanceGoesWhereItsFilesystemIs(t *testing.T) {
 	f, c := newFakeCloud(t)
-	f.data("GET", "/instances", `[]`)
-	f.data("GET", "/ssh-keys", sshKeysJSON)
-	f.data("GET", "/instance-types", instanceTypesJSON("us-east-1"))
+	launchReads(f, "us-east-1")
 	f.data("GET", "/file-systems", `[{"id":"fs-1","name":"datasets","mount_point":"/lambda/nfs/datasets",
 		"created":"2025-01-02T03:04:05Z","created_by":{"id":"u","email":"e","status":"active"},"is_in_use":false,
 		"region":{"name":"us-south-1","description":"Texas, USA"}}]`)
@@ -203,9 +199,7 @@ func TestCreateInstanceGoesWhereItsFilesystemIs(t *testing.T) {
 
 func TestCreateInstanceRefusesAboveMaxPrice(t *testing.T) {
 	f, c := newFakeCloud(t)
-	f.data("GET", "/instances", `[]`)
-	f.data("GET", "/ssh-keys", sshKeysJSON)
-	f.data("GET", "/instance-types", instanceTypesJSON("us-east-1"))
+	launchReads(f, "us-east-1")
 	launchByRegion(f, map[string]string{"us-east-1": "i-1"})
 	spec := h100Spec()
 	spec.MaxPricePerHour = 20
@@ -222,9 +216,7 @@ func TestCreateInstanceRefusesAboveMaxPrice(t *testing.T) {
 
 func TestCreateInstanceInputErrors(t *testing.T) {
 	f, c := newFakeCloud(t)
-	f.data("GET", "/instances", `[]`)
-	f.data("GET", "/ssh-keys", sshKeysJSON)
-	f.data("GET", "/instance-types", instanceTypesJSON("us-east-1"))
+	launchReads(f, "us-east-1")
 	f.Handle("POST", "/instance-operations/launch", func(w http.ResponseWriter, _ *http.Request) {
 		writeErr(w, http.StatusNotFound, "global/object-does-not-exist", "Image not found.", "")
 	})

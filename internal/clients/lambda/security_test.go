@@ -17,9 +17,7 @@ func TestCreateInstanceLogsNoUserData(t *testing.T) {
 	t.Setenv("TF_LOG_PROVIDER_NEOCLOUD_LAMBDA", "TRACE")
 	const secret = "s3cr3t-bootstrap-token-91ab"
 	f, c := newFakeCloud(t)
-	f.data("GET", "/instances", `[]`)
-	f.data("GET", "/ssh-keys", sshKeysJSON)
-	f.data("GET", "/instance-types", instanceTypesJSON("us-west-1"))
+	launchReads(f, "us-west-1")
 	f.data("POST", "/instance-operations/launch", `{"instance_ids":["i-1"]}`)
 
 	var buf bytes.Buffer
