@@ -3,13 +3,10 @@ package lambda
 import (
 	"bytes"
 	"context"
-	"errors"
 	"strings"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-log/tflogtest"
-
-	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
 )
 
 // user_data is a script that often carries credentials: a launch logged at TRACE must not log it.
@@ -36,18 +33,5 @@ func TestCreateInstanceLogsNoUserData(t *testing.T) {
 	}
 	if !strings.Contains(out, "/instance-operations/launch") || !strings.Contains(out, `\"user_data\":\"***\"`) {
 		t.Errorf("want the launch logged with user_data masked:\n%s", out)
-	}
-}
-
-// Settings.Insecure reaches the HTTP client: plain http to another host is refused without
-// it. Building the adapter sends nothing, so the .invalid host is never contacted.
-func TestNewRefusesPlainHTTPToAnotherHostWithoutOptIn(t *testing.T) {
-	t.Parallel()
-	endpoint := "http://api.emulator.invalid/v1"
-	if _, err := New(clients.Settings{APIKey: "k", Endpoint: endpoint}); !errors.Is(err, clients.ErrInsecureEndpoint) {
-		t.Errorf("New(%s) = %v, want ErrInsecureEndpoint", endpoint, err)
-	}
-	if _, err := New(clients.Settings{APIKey: "k", Endpoint: endpoint, Insecure: true}); err != nil {
-		t.Errorf("New(%s) with Insecure: %v", endpoint, err)
 	}
 }

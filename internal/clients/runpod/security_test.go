@@ -3,7 +3,6 @@ package runpod
 import (
 	"bytes"
 	"context"
-	"errors"
 	"net/http"
 	"strings"
 	"testing"
@@ -52,18 +51,5 @@ func TestCreateInstanceLogsNoEnvValues(t *testing.T) {
 	}
 	if !strings.Contains(out, "DB_URL") || strings.Count(out, "received API response") < 2 {
 		t.Errorf("want the create and the read logged with env names kept:\n%s", out)
-	}
-}
-
-// Settings.Insecure reaches the HTTP client: plain http to another host is refused without
-// it. Building the adapter sends nothing, so the .invalid host is never contacted.
-func TestNewRefusesPlainHTTPToAnotherHostWithoutOptIn(t *testing.T) {
-	t.Parallel()
-	endpoint := "http://api.emulator.invalid/v1"
-	if _, err := New(clients.Settings{APIKey: "k", Endpoint: endpoint}); !errors.Is(err, clients.ErrInsecureEndpoint) {
-		t.Errorf("New(%s) = %v, want ErrInsecureEndpoint", endpoint, err)
-	}
-	if _, err := New(clients.Settings{APIKey: "k", Endpoint: endpoint, Insecure: true}); err != nil {
-		t.Errorf("New(%s) with Insecure: %v", endpoint, err)
 	}
 }
