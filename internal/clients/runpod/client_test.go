@@ -228,30 +228,22 @@ func TestProblemMappingSuggestsWhatToDo(t *testing.T) {
 func Test429RetryAfter(t *testing.T) {
 	f := newFake(t)
 	c := newTestClient(t, f)
-	calls := 0
-	var first, second time.Time
-	f.Handle("GET", "/pods", func(w http.ResponseWriter, _ *http.Request) {
-		calls++
-		if calls == 1 {
-			first = time.Now()
-			w.Header().Set("Retry-After", "1")
-			w.Header().Set("RateLimit", `"minute";r=0;t=1, "hour";r=2800;t=1812`)
-			writeProblem(w, 429, "Too Many Requests", "rate limit exceeded for the minute window")
-			return
-		}
-		second = time.Now()
-		writeRaw(w, 200, podsJSON())
+	f.Script("GET", "/pods", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Retry-After", "1")
+		w.Header().Set("RateLimit", `"minute";r=0;t=1, "hour";r=2800;t=1812`)
+		writeProblem(w, 429, "Too Many Requests", "rate limit exceeded for the minute window")
 	})
+	f.json("GET", "/pods", 200, podsJSON())
 	// A deadline, not the test's short retry budget, bounds this call: the 1 s wait fits in it.
-	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
 	if _, err := c.ListPods(ctx, ListPodsOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if calls != 2 {
-		t.Fatalf("%d calls", calls)
+	if n := f.Count("GET", "/pods"); n != 2 {
+		t.Fatalf("%d calls", n)
 	}
-	if gap := second.Sub(first); gap < 900*time.Millisecond {
+	if gap := f.Gap(t, "GET", "/pods", 1); gap < 900*time.Millisecond {
 		t.Errorf("retried after %s, before the Retry-After of 1 s", gap)
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // Request is one request the server received, as the tests look at it.
@@ -29,6 +30,8 @@ type Request struct {
 	// Auth, UserAgent and ContentType are the request's headers of those names.
 	Auth, UserAgent, ContentType string
 	Body                         []byte
+	// At is when the request arrived.
+	At time.Time
 }
 
 // Config sets up a Server.
@@ -128,7 +131,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.reqs = append(s.reqs, Request{
 		Method: r.Method, Path: path, RawQuery: r.URL.RawQuery, Auth: r.Header.Get("Authorization"),
-		UserAgent: r.Header.Get("User-Agent"), ContentType: r.Header.Get("Content-Type"), Body: body,
+		UserAgent: r.Header.Get("User-Agent"), ContentType: r.Header.Get("Content-Type"), Body: body, At: time.Now(),
 	})
 	before := s.before
 	var h http.HandlerFunc
@@ -197,6 +200,18 @@ func (s *Server) WantCount(t testing.TB, method, path string, want int, what str
 	if n := s.Count(method, path); n != want {
 		t.Errorf("%d %s, want %d", n, what, want)
 	}
+}
+
+// Gap is the time between the i-th and the i+1-th request (1-based) to "method path"; the test
+// fails when there were fewer. A lower bound on it (a retry came no sooner than the server
+// asked) holds however loaded the machine is.
+func (s *Server) Gap(t testing.TB, method, path string, i int) time.Duration {
+	t.Helper()
+	rs := s.Requests(method, path)
+	if len(rs) < i+1 {
+		t.Fatalf("%d requests %s %s, want at least %d", len(rs), method, path, i+1)
+	}
+	return rs[i].At.Sub(rs[i-1].At)
 }
 
 // Counts is the number of requests per route ("GET /instances").
