@@ -296,10 +296,7 @@ func TestGetClusterCreatesNodePoolOnceRunning(t *testing.T) {
 
 func TestGetClusterPoolCreateAnswerLost(t *testing.T) {
 	f, c := newFakeCloud(t)
-	created, err := c.CreateCluster(t.Context(), h100Cluster())
-	if err != nil {
-		t.Fatal(err)
-	}
+	created := mustCreate(t, c.CreateCluster, h100Cluster())
 	f.setClusterStatus(created.ID, "STATUS_RUNNING")
 	f.Script("POST", poolsPath(created.ID), apifake.Lost(f.kube(f.createPool)))
 	c.clusters.Invalidate()
@@ -473,10 +470,7 @@ func TestUpdateClusterScalesWithMergePatch(t *testing.T) {
 
 func TestUpdateClusterWhileCreatingKeepsTheCount(t *testing.T) {
 	f, c := newFakeCloud(t)
-	created, err := c.CreateCluster(t.Context(), h100Cluster())
-	if err != nil {
-		t.Fatal(err)
-	}
+	created := mustCreate(t, c.CreateCluster, h100Cluster())
 	n := 2
 	cl, err := c.UpdateCluster(t.Context(), created.ID, clients.ClusterUpdate{NodeCount: &n})
 	if err != nil {
