@@ -4,8 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -374,7 +375,7 @@ func (f *fakeCW) list(c collection) http.HandlerFunc {
 		f.mu.Lock()
 		defer f.mu.Unlock()
 		var items []any
-		for _, id := range sortedKeys(c.items()) {
+		for _, id := range slices.Sorted(maps.Keys(c.items())) {
 			items = append(items, c.items()[id])
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"items": items})
@@ -492,15 +493,21 @@ func notFoundPool(w http.ResponseWriter, name string) {
 		map[string]any{"name": name, "group": "compute.coreweave.com", "kind": "nodepools"})
 }
 
-func (f *fakeCW) getPool(w http.ResponseWriter, r *http.Request, clusterID string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
+// pool is the pool the path names (under f.mu); when there is none it answers NotFound.
+func (f *fakeCW) pool(w http.ResponseWriter, r *http.Request, clusterID string) (map[string]any, bool) {
 	p, ok := f.pools[clusterID][r.PathValue("name")]
 	if !ok {
 		notFoundPool(w, r.PathValue("name"))
-		return
 	}
-	writeJSON(w, http.StatusOK, p)
+	return p, ok
+}
+
+func (f *fakeCW) getPool(w http.ResponseWriter, r *http.Request, clusterID string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if p, ok := f.pool(w, r, clusterID); ok {
+		writeJSON(w, http.StatusOK, p)
+	}
 }
 
 func (f *fakeCW) patchPool(w http.ResponseWriter, r *http.Request, clusterID string) {
@@ -515,9 +522,8 @@ func (f *fakeCW) patchPool(w http.ResponseWriter, r *http.Request, clusterID str
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	p, ok := f.pools[clusterID][r.PathValue("name")]
+	p, ok := f.pool(w, r, clusterID)
 	if !ok {
-		notFoundPool(w, r.PathValue("name"))
 		return
 	}
 	if spec, ok := patch["spec"].(map[string]any); ok {
@@ -534,8 +540,7 @@ func (f *fakeCW) deletePool(w http.ResponseWriter, r *http.Request, clusterID st
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	name := r.PathValue("name")
-	if _, ok := f.pools[clusterID][name]; !ok {
-		notFoundPool(w, name)
+	if _, ok := f.pool(w, r, clusterID); !ok {
 		return
 	}
 	delete(f.pools[clusterID], name)
@@ -548,7 +553,7 @@ func (f *fakeCW) listPools(w http.ResponseWriter, _ *http.Request, clusterID str
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	items := []any{}
-	for _, name := range sortedKeys(f.pools[clusterID]) {
+	for _, name := range slices.Sorted(maps.Keys(f.pools[clusterID])) {
 		items = append(items, f.pools[clusterID][name])
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"kind": "NodePoolList", "apiVersion": "compute.coreweave.com/v1alpha1",
@@ -596,15 +601,6 @@ func kubeStatus(w http.ResponseWriter, code int, reason, message string, details
 		body["details"] = details
 	}
 	writeJSON(w, code, body)
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 func toInt(v any) int {

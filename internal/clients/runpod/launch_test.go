@@ -21,6 +21,16 @@ func h100Spec() clients.InstanceSpec {
 }
 
 // h100Catalog lists the H100 with the given stock per data center, at $2.69 per GPU-hour.
+// newH100Cloud is a fake with no pods yet and the H100 catalog (availability by data center),
+// and a Cloud against it.
+func newH100Cloud(t *testing.T, dcs map[string]string) (*fakeAPI, *Cloud) {
+	t.Helper()
+	f, c := newFakeCloud(t)
+	h100Catalog(f, dcs)
+	f.json("GET", "/pods", 200, podsJSON())
+	return f, c
+}
+
 func h100Catalog(f *fakeAPI, dcs map[string]string) {
 	f.json("GET", "/catalog/gpus", 200, catalogJSON(
 		gpuDoc("NVIDIA H100 80GB HBM3", "H100 SXM", 80, 2.69, 1.99, 8, dcs),
@@ -181,9 +191,7 @@ func TestCreateInstanceFailover(t *testing.T) {
 }
 
 func TestCreateInstanceNoCapacityAnywhere(t *testing.T) {
-	f, c := newFakeCloud(t)
-	h100Catalog(f, map[string]string{"US-TX-3": "LOW", "EU-RO-1": "HIGH"})
-	f.json("GET", "/pods", 200, podsJSON())
+	f, c := newH100Cloud(t, map[string]string{"US-TX-3": "LOW", "EU-RO-1": "HIGH"})
 	f.Handle("POST", "/pods", func(w http.ResponseWriter, _ *http.Request) { capacityProblem(w) })
 	_, err := c.CreateInstance(t.Context(), h100Spec())
 	var capErr *clients.CapacityError
@@ -201,9 +209,7 @@ func TestCreateInstanceNoCapacityAnywhere(t *testing.T) {
 
 // With a region named, only that data center is tried.
 func TestCreateInstanceRegionCapacity(t *testing.T) {
-	f, c := newFakeCloud(t)
-	h100Catalog(f, map[string]string{"US-TX-3": "HIGH", "EU-RO-1": "HIGH"})
-	f.json("GET", "/pods", 200, podsJSON())
+	f, c := newH100Cloud(t, map[string]string{"US-TX-3": "HIGH", "EU-RO-1": "HIGH"})
 	f.Handle("POST", "/pods", func(w http.ResponseWriter, _ *http.Request) { capacityProblem(w) })
 	spec := h100Spec()
 	spec.Region = "EU-RO-1"
@@ -231,9 +237,7 @@ func TestCreateInstanceNoCatalogStock(t *testing.T) {
 // A 400 that does not read like capacity moves on (the document advises it), but when every
 // data center answers so, the request is at fault: ErrInvalid, not a capacity error.
 func TestCreateInstanceRuleViolationEverywhere(t *testing.T) {
-	f, c := newFakeCloud(t)
-	h100Catalog(f, map[string]string{"US-TX-3": "HIGH", "EU-RO-1": "HIGH"})
-	f.json("GET", "/pods", 200, podsJSON())
+	f, c := newH100Cloud(t, map[string]string{"US-TX-3": "HIGH", "EU-RO-1": "HIGH"})
 	f.problem("POST", "/pods", 400, "Bad Request", "allowedCudaVersions and minCudaVersion are mutually exclusive")
 	_, err := c.CreateInstance(t.Context(), h100Spec())
 	if !errors.Is(err, clients.ErrInvalid) || clients.IsCapacity(err) || !strings.Contains(err.Error(), "mutually exclusive") {
@@ -248,9 +252,7 @@ func TestCreateInstanceStopsOnQuotaAndValidation(t *testing.T) {
 		status int
 		kind   error
 	}{{402, clients.ErrQuota}, {422, clients.ErrInvalid}} {
-		f, c := newFakeCloud(t)
-		h100Catalog(f, map[string]string{"US-TX-3": "HIGH", "EU-RO-1": "HIGH"})
-		f.json("GET", "/pods", 200, podsJSON())
+		f, c := newH100Cloud(t, map[string]string{"US-TX-3": "HIGH", "EU-RO-1": "HIGH"})
 		f.problem("POST", "/pods", tc.status, "Refused", "insufficient balance")
 		if _, err := c.CreateInstance(t.Context(), h100Spec()); !errors.Is(err, tc.kind) {
 			t.Errorf("%d: %v", tc.status, err)
@@ -262,9 +264,7 @@ func TestCreateInstanceStopsOnQuotaAndValidation(t *testing.T) {
 }
 
 func TestCreateInstanceMaxPrice(t *testing.T) {
-	f, c := newFakeCloud(t)
-	h100Catalog(f, map[string]string{"US-TX-3": "HIGH"})
-	f.json("GET", "/pods", 200, podsJSON())
+	f, c := newH100Cloud(t, map[string]string{"US-TX-3": "HIGH"})
 	spec := h100Spec()
 	spec.MaxPricePerHour = 20 // 8 x 2.69 = 21.52
 	_, err := c.CreateInstance(t.Context(), spec)
