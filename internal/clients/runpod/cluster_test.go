@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients/internal/apifake"
 )
 
 // clusterSpec is a 4-node H100 training cluster.
@@ -55,16 +56,10 @@ type clusterStore struct {
 }
 
 func (s *clusterStore) install(f *fakeAPI, answer func(w http.ResponseWriter, create func() map[string]any)) {
-	f.Handle("GET", "/clusters", func(w http.ResponseWriter, _ *http.Request) {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		writeRaw(w, 200, mustJSON(map[string]any{"clusters": append([]map[string]any{}, s.clusters...)}))
-	})
-	f.Handle("GET", "/pods", func(w http.ResponseWriter, _ *http.Request) {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		writeRaw(w, 200, podsJSON(s.pods...))
-	})
+	f.Handle("GET", "/clusters", apifake.Under(&s.mu, func() string {
+		return mustJSON(map[string]any{"clusters": append([]map[string]any{}, s.clusters...)})
+	}))
+	f.Handle("GET", "/pods", apifake.Under(&s.mu, func() string { return podsJSON(s.pods...) }))
 	f.Handle("POST", "/clusters", func(w http.ResponseWriter, r *http.Request) {
 		var req struct {
 			Name    string            `json:"name"`

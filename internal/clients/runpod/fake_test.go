@@ -207,11 +207,7 @@ type keyStore struct {
 
 func (s *keyStore) install(f *fakeAPI, initial ...string) {
 	s.keys = append([]string{}, initial...)
-	f.Handle("GET", "/account/ssh-keys", func(w http.ResponseWriter, _ *http.Request) {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		writeRaw(w, 200, mustJSON(map[string]any{"keys": s.keys}))
-	})
+	f.Handle("GET", "/account/ssh-keys", apifake.Under(&s.mu, func() string { return mustJSON(map[string]any{"keys": s.keys}) }))
 	f.Handle("PUT", "/account/ssh-keys", func(w http.ResponseWriter, r *http.Request) {
 		var body struct {
 			Keys []string `json:"keys"`

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients/internal/apifake"
 )
 
 func h100Spec() clients.InstanceSpec {
@@ -47,11 +48,7 @@ type podStore struct {
 }
 
 func (s *podStore) install(f *fakeAPI, answer func(w http.ResponseWriter, dc string, created func() map[string]any)) {
-	f.Handle("GET", "/pods", func(w http.ResponseWriter, _ *http.Request) {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		writeRaw(w, 200, podsJSON(s.pods...))
-	})
+	f.Handle("GET", "/pods", apifake.Under(&s.mu, func() string { return podsJSON(s.pods...) }))
 	f.Handle("POST", "/pods", func(w http.ResponseWriter, r *http.Request) {
 		var req struct {
 			Name          string            `json:"name"`

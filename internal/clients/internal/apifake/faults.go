@@ -41,6 +41,16 @@ func Status(status int, body string) http.HandlerFunc {
 	return func(w http.ResponseWriter, _ *http.Request) { WriteRaw(w, status, body) }
 }
 
+// Under is a handler answering 200 with the raw JSON body computes while holding mu: a list
+// route of a stateful fake.
+func Under(mu *sync.Mutex, body func() string) http.HandlerFunc {
+	return func(w http.ResponseWriter, _ *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		WriteRaw(w, http.StatusOK, body())
+	}
+}
+
 // Drop closes the connection without an answer: the server acted (or not), the client never
 // hears of it.
 func Drop(w http.ResponseWriter, _ *http.Request) { HangUp(w) }
