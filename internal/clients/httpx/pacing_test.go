@@ -57,9 +57,7 @@ func TestDo_contextDeadlineWhileServerIsSlow(t *testing.T) {
 			if got := errors.Is(err, clients.ErrOutcomeUnknown); got != tt.wantOutcomeUnk {
 				t.Errorf("errors.Is(err, ErrOutcomeUnknown) = %v, want %v (err: %v)", got, tt.wantOutcomeUnk, err)
 			}
-			if hits.count() != 1 {
-				t.Errorf("server hits = %d, want 1", hits.count())
-			}
+			hits.want(t, 1, "")
 		})
 	}
 }
@@ -133,9 +131,7 @@ func TestDo_contextEndedDuringBackoff(t *testing.T) {
 			if errors.Is(err, clients.ErrOutcomeUnknown) {
 				t.Errorf("err = %v: the server answered %d, the outcome is known", err, tt.status)
 			}
-			if hits.count() != 1 {
-				t.Errorf("server hits = %d, want 1", hits.count())
-			}
+			hits.want(t, 1, "")
 		})
 	}
 }
@@ -184,9 +180,7 @@ func TestDo_rateLimiterWaitHonoursContext(t *testing.T) {
 			if errors.Is(err, clients.ErrOutcomeUnknown) {
 				t.Errorf("err = %v: nothing was sent, the outcome is known", err)
 			}
-			if hits.count() != 1 {
-				t.Errorf("server hits = %d, want 1 (the second request must not be sent)", hits.count())
-			}
+			hits.want(t, 1, "the second request must not be sent")
 		})
 	}
 }

@@ -42,9 +42,7 @@ func TestDo_idempotentGETRetriedOnTransientStatusUntilSuccess(t *testing.T) {
 			if out.ID != "i-1" {
 				t.Errorf("decoded id = %q, want i-1", out.ID)
 			}
-			if n := hits.count(); n != 3 {
-				t.Errorf("server hits = %d, want 3", n)
-			}
+			hits.want(t, 3, "")
 		})
 	}
 }
@@ -80,9 +78,7 @@ func TestDo_budgetNoWaitFitsInMeansOneAttempt(t *testing.T) {
 	if err := c.Do(context.Background(), Request{Method: http.MethodGet, Path: "/x"}, nil); err == nil {
 		t.Fatal("want an error")
 	}
-	if n := hits.count(); n != 1 {
-		t.Errorf("server hits = %d, want 1", n)
-	}
+	hits.want(t, 1, "")
 }
 
 func TestDo_notIdempotentPOSTNotRetriedOn5xxAndOutcomeUnknown(t *testing.T) {
@@ -105,9 +101,7 @@ func TestDo_notIdempotentPOSTNotRetriedOn5xxAndOutcomeUnknown(t *testing.T) {
 			if !errors.As(err, &apiErr) || apiErr.StatusCode != status || apiErr.Operation != "launch instance" {
 				t.Errorf("APIError = %+v, want status %d and the operation", apiErr, status)
 			}
-			if n := hits.count(); n != 1 {
-				t.Errorf("server hits = %d, want exactly 1 (a launch must not be repeated)", n)
-			}
+			hits.want(t, 1, "a launch must not be repeated")
 		})
 	}
 }
@@ -154,9 +148,7 @@ func TestDo_notIdempotent5xxClassifiedByDecoderKeepsItsKind(t *testing.T) {
 	if !errors.Is(err, clients.ErrCapacity) || errors.Is(err, clients.ErrOutcomeUnknown) {
 		t.Fatalf("err = %v, want ErrCapacity and not ErrOutcomeUnknown", err)
 	}
-	if hits.count() != 1 {
-		t.Errorf("server hits = %d, want 1", hits.count())
-	}
+	hits.want(t, 1, "")
 }
 
 func TestDo_notIdempotentPOSTConnectionDroppedAfterReadIsOutcomeUnknown(t *testing.T) {
@@ -176,9 +168,7 @@ func TestDo_notIdempotentPOSTConnectionDroppedAfterReadIsOutcomeUnknown(t *testi
 	if !errors.As(err, &apiErr) || apiErr.Cloud != testCloud || apiErr.Operation != "launch instance" {
 		t.Errorf("APIError = %+v, want cloud and operation named", apiErr)
 	}
-	if n := hits.count(); n != 1 {
-		t.Errorf("server hits = %d, want exactly 1", n)
-	}
+	hits.want(t, 1, "")
 }
 
 func TestDo_idempotentGETConnectionDroppedIsRetried(t *testing.T) {
@@ -194,9 +184,7 @@ func TestDo_idempotentGETConnectionDroppedIsRetried(t *testing.T) {
 	if err := c.Do(context.Background(), Request{Method: http.MethodGet, Path: "/instances/i-1"}, nil); err != nil {
 		t.Fatalf("Do: %v", err)
 	}
-	if n := hits.count(); n != 2 {
-		t.Errorf("server hits = %d, want 2", n)
-	}
+	hits.want(t, 2, "")
 }
 
 // cutOffAnswer sends headers promising more body than it writes, then drops the connection.
@@ -224,9 +212,7 @@ func TestDo_answerCutOffMidBody(t *testing.T) {
 		if !errors.Is(err, io.ErrUnexpectedEOF) {
 			t.Errorf("err = %v, want the cause (unexpected EOF) kept", err)
 		}
-		if hits.count() != 1 {
-			t.Errorf("server hits = %d, want 1", hits.count())
-		}
+		hits.want(t, 1, "")
 	})
 	t.Run("idempotent GET is retried", func(t *testing.T) {
 		t.Parallel()
@@ -241,9 +227,7 @@ func TestDo_answerCutOffMidBody(t *testing.T) {
 		if err := c.Do(context.Background(), Request{Method: http.MethodGet, Path: "/instances"}, nil); err != nil {
 			t.Fatalf("Do: %v", err)
 		}
-		if hits.count() != 2 {
-			t.Errorf("server hits = %d, want 2", hits.count())
-		}
+		hits.want(t, 2, "")
 	})
 }
 
@@ -382,9 +366,7 @@ func TestDo_serverWaitTooLongIsNotWaitedOut(t *testing.T) {
 			if !errors.As(err, &apiErr) || apiErr.RetryAfter != tt.want {
 				t.Errorf("APIError = %+v, want RetryAfter %v", apiErr, tt.want)
 			}
-			if hits.count() != 1 {
-				t.Errorf("server hits = %d, want 1", hits.count())
-			}
+			hits.want(t, 1, "")
 		})
 	}
 }
