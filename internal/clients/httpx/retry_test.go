@@ -173,18 +173,24 @@ func TestDo_notIdempotentPOSTConnectionDroppedAfterReadIsOutcomeUnknown(t *testi
 
 func TestDo_idempotentGETConnectionDroppedIsRetried(t *testing.T) {
 	t.Parallel()
-	srv, hits := newServer(t, func(w http.ResponseWriter, r *http.Request, hit int) {
-		if hit == 1 {
-			hijackAndClose(t, w, r)
-			return
-		}
-		writeJSON(w, http.StatusOK, map[string]string{"id": "i-1"})
-	})
+	srv, hits := failsOnceThenAnswers(t, hijackAndClose)
 	c := newClient(t, srv, nil)
 	if err := c.Do(context.Background(), Request{Method: http.MethodGet, Path: "/instances/i-1"}, nil); err != nil {
 		t.Fatalf("Do: %v", err)
 	}
 	hits.want(t, 2, "")
+}
+
+// failsOnceThenAnswers is a server whose first hit ends with fail and whose later hits answer
+// {"id":"i-1"}.
+func failsOnceThenAnswers(t *testing.T, fail func(*testing.T, http.ResponseWriter, *http.Request)) (*httptest.Server, *hitLog) {
+	return newServer(t, func(w http.ResponseWriter, r *http.Request, hit int) {
+		if hit == 1 {
+			fail(t, w, r)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"id": "i-1"})
+	})
 }
 
 // cutOffAnswer sends headers promising more body than it writes, then drops the connection.
@@ -216,13 +222,7 @@ func TestDo_answerCutOffMidBody(t *testing.T) {
 	})
 	t.Run("idempotent GET is retried", func(t *testing.T) {
 		t.Parallel()
-		srv, hits := newServer(t, func(w http.ResponseWriter, r *http.Request, hit int) {
-			if hit == 1 {
-				cutOffAnswer(t, w, r)
-				return
-			}
-			writeJSON(w, http.StatusOK, map[string]string{"id": "i-1"})
-		})
+		srv, hits := failsOnceThenAnswers(t, cutOffAnswer)
 		c := newClient(t, srv, nil)
 		if err := c.Do(context.Background(), Request{Method: http.MethodGet, Path: "/instances"}, nil); err != nil {
 			t.Fatalf("Do: %v", err)

@@ -14,21 +14,10 @@ import (
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients/internal/apifake"
 )
 
-func TestRegistered(t *testing.T) {
-	info, ok := clients.Lookup("lambda")
-	if !ok {
-		t.Fatal("lambda is not registered")
-	}
-	if info.DisplayName != "Lambda Cloud" || info.DefaultEndpoint != DefaultEndpoint ||
-		info.KeyEnv != "LAMBDA_API_KEY" || info.EndpointEnv != "NEOCLOUD_LAMBDA_ENDPOINT" || info.KeyAttribute != "api_key" {
-		t.Errorf("unexpected registration: %+v", info)
-	}
+// The registration's fields are checked with the other clouds' (internal/clients/all).
+func TestNewChecksKeyAndEndpoint(t *testing.T) {
 	if DefaultEndpoint != "https://cloud.lambda.ai/api/v1" {
 		t.Errorf("DefaultEndpoint = %q", DefaultEndpoint)
-	}
-	c, err := info.New(clients.Settings{APIKey: "k"})
-	if err != nil || c.Name() != "lambda" {
-		t.Fatalf("New: %v, %v", c, err)
 	}
 	if _, err := New(clients.Settings{}); !errors.Is(err, clients.ErrAuth) {
 		t.Errorf("New without a key: got %v, want ErrAuth", err)
