@@ -27,13 +27,7 @@ import (
 //   - each cluster's Kubernetes API under /k8s/{cluster id}/ (its apiServerEndpoint): NodePools
 //     and Nodes, metav1.Status errors, 503 while the cluster is not running.
 
-const (
-	testToken     = "CW-SECRET-test-token"
-	testUserAgent = "neocloud-test/1.0"
-)
-
-// recorded is one request the fake received.
-type recorded = apifake.Request
+const testToken = "CW-SECRET-test-token"
 
 // fakeCW is the shared harness with both APIs' routes and their state.
 type fakeCW struct {
@@ -123,7 +117,7 @@ const testRetryBudget = 300 * time.Millisecond
 // retry budget.
 func newTestCloud(t *testing.T, f *fakeCW) *Cloud {
 	t.Helper()
-	c, err := NewWithOptions(clients.Settings{APIKey: testToken, Endpoint: f.URL(), UserAgent: testUserAgent},
+	c, err := NewWithOptions(clients.Settings{APIKey: testToken, Endpoint: f.URL(), UserAgent: apifake.UserAgent},
 		WithRateLimiter(rate.NewLimiter(rate.Inf, 1)),
 		WithKubeRate(1000, 1000),
 		withHTTP(nil, 2*time.Millisecond, 10*time.Millisecond),

@@ -257,7 +257,7 @@ func TestWireRequests(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f.data(tc.method, tc.path, tc.respond)
 			tc.run(t)
-			f.Last().Check(t, apifake.Want{Method: tc.method, Path: tc.path, Auth: "Bearer " + testKey, UserAgent: testUserAgent,
+			f.Last().Check(t, apifake.Want{Method: tc.method, Path: tc.path, Auth: "Bearer " + testKey, UserAgent: apifake.UserAgent,
 				Body: tc.body, Normalize: func(g any) any { return withoutLaunchedAt(t, g) }})
 		})
 	}

@@ -17,10 +17,7 @@ import (
 // as literal JSON: they never reuse the package's wire structs, so a wrong field name in the
 // client cannot be mirrored by the test.
 
-const (
-	testKey       = "secret-test-key"
-	testUserAgent = "neocloud-test/1.0"
-)
+const testKey = "secret-test-key"
 
 // recorded is one request the fake received.
 type recorded = apifake.Request
@@ -73,7 +70,7 @@ func newTestCloud(t *testing.T, f *fakeAPI, opts ...Option) *Cloud {
 		withRetryBudget(testRetryBudget),
 		WithAdoptionWindow(300*time.Millisecond, 20*time.Millisecond),
 	}, opts...)
-	c, err := NewWithOptions(clients.Settings{APIKey: testKey, Endpoint: f.Endpoint(), UserAgent: testUserAgent}, all...)
+	c, err := NewWithOptions(clients.Settings{APIKey: testKey, Endpoint: f.Endpoint(), UserAgent: apifake.UserAgent}, all...)
 	if err != nil {
 		t.Fatal(err)
 	}

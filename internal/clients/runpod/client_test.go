@@ -17,7 +17,7 @@ import (
 func newTestClient(t *testing.T, f *fakeAPI) *Client {
 	t.Helper()
 	c, err := NewClient(ClientConfig{
-		Endpoint: f.Endpoint(), APIKey: testKey, UserAgent: testUserAgent,
+		Endpoint: f.Endpoint(), APIKey: testKey, UserAgent: apifake.UserAgent,
 		Limiter: rate.NewLimiter(rate.Inf, 1), RetryWaitMin: 5 * time.Millisecond, RetryWaitMax: 20 * time.Millisecond,
 		RetryBudget: testRetryBudget,
 	})
@@ -137,7 +137,7 @@ func TestClientRoutes(t *testing.T) {
 				t.Fatalf("%d requests, want 1", n)
 			}
 			f.Last().Check(t, apifake.Want{Method: tc.method, Path: tc.path, Query: tc.query, CheckQuery: true,
-				Auth: "Bearer " + testKey, UserAgent: testUserAgent, Body: tc.body})
+				Auth: "Bearer " + testKey, UserAgent: apifake.UserAgent, Body: tc.body})
 		})
 	}
 }

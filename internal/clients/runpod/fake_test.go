@@ -24,13 +24,7 @@ import (
 // document, as literal JSON and maps: they never reuse the package's wire structs, so a wrong
 // field name in the client cannot be mirrored by the test.
 
-const (
-	testKey       = "rp-secret-test-key"
-	testUserAgent = "neocloud-test/1.0"
-)
-
-// recorded is one request the fake received.
-type recorded = apifake.Request
+const testKey = "rp-secret-test-key"
 
 // fakeAPI is the shared harness with RunPod's routes under /v2 (matched on the unescaped path:
 // GPU ids in /catalog/gpus/{id} contain spaces) and RunPod's problem JSON for a route the test
@@ -90,7 +84,7 @@ func newTestCloud(t *testing.T, f *fakeAPI, opts ...Option) *Cloud {
 		withRetryBudget(testRetryBudget),
 		WithAdoptionWindow(300*time.Millisecond, 20*time.Millisecond),
 	}, opts...)
-	c, err := NewWithOptions(clients.Settings{APIKey: testKey, Endpoint: f.Endpoint(), UserAgent: testUserAgent}, all...)
+	c, err := NewWithOptions(clients.Settings{APIKey: testKey, Endpoint: f.Endpoint(), UserAgent: apifake.UserAgent}, all...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,6 +17,9 @@ import (
 // assertion.
 const Patience = time.Minute
 
+// UserAgent is the user agent the tests' clients send.
+const UserAgent = "neocloud-test/1.0"
+
 // WriteRaw answers status with a raw JSON body.
 func WriteRaw(w http.ResponseWriter, status int, body string) {
 	w.Header().Set("Content-Type", "application/json")
