@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients/fakeclock"
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients/internal/apifake"
 )
 
 // recordingSend is a BatchSend that records every request's ids and answers with answer.
@@ -33,34 +34,6 @@ func (r *recordingSend) requests() [][]string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return slices.Clone(r.calls)
-}
-
-// joined is an onJoin hook that lets a test wait until n ids are waiting in a batch.
-type joined struct {
-	mu   sync.Mutex
-	cond *sync.Cond
-	n    int
-}
-
-func newJoined() *joined {
-	j := &joined{}
-	j.cond = sync.NewCond(&j.mu)
-	return j
-}
-
-func (j *joined) onJoin(waiting int) {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	j.n = max(j.n, waiting)
-	j.cond.Broadcast()
-}
-
-func (j *joined) wait(n int) {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	for j.n < n {
-		j.cond.Wait()
-	}
 }
 
 // doAll calls b.Do for each id in its own goroutine and returns the errors by id.
@@ -97,12 +70,12 @@ func TestBatcherJoinsConcurrentCallersIntoOneRequest(t *testing.T) {
 	rec := &recordingSend{answer: func([]string) (map[string]error, error) {
 		return map[string]error{"i-07": Errorf(ErrConflict, "i-07 cannot be terminated")}, nil
 	}}
-	j := newJoined()
-	b := NewBatcherWithClock(50*time.Millisecond, rec.send, clock, j.onJoin)
+	j := apifake.NewHighWater()
+	b := NewBatcherWithClock(50*time.Millisecond, rec.send, clock, j.Report)
 
 	all := ids("i", 40)
 	wait := doAll(t.Context(), b, all)
-	j.wait(len(all))    // every caller has joined the open batch
+	j.Wait(len(all))    // every caller has joined the open batch
 	clock.WaitTimers(1) // its window is running
 	clock.Advance(50 * time.Millisecond)
 	errs := wait()
@@ -131,12 +104,12 @@ func TestBatcherFailureFailsEveryCaller(t *testing.T) {
 	clock := fakeclock.New(time.Unix(1000, 0))
 	boom := Errorf(ErrAuth, "the API key was refused")
 	rec := &recordingSend{answer: func([]string) (map[string]error, error) { return nil, boom }}
-	j := newJoined()
-	b := NewBatcherWithClock(50*time.Millisecond, rec.send, clock, j.onJoin)
+	j := apifake.NewHighWater()
+	b := NewBatcherWithClock(50*time.Millisecond, rec.send, clock, j.Report)
 
 	all := ids("i", 12)
 	wait := doAll(t.Context(), b, all)
-	j.wait(len(all))
+	j.Wait(len(all))
 	clock.WaitTimers(1)
 	clock.Advance(50 * time.Millisecond)
 	errs := wait()
@@ -155,15 +128,15 @@ func TestBatcherFailureFailsEveryCaller(t *testing.T) {
 func TestBatchersOfTwoCloudsNeverMix(t *testing.T) {
 	clock := fakeclock.New(time.Unix(1000, 0))
 	lam, other := &recordingSend{}, &recordingSend{}
-	jl, jo := newJoined(), newJoined()
-	bl := NewBatcherWithClock(50*time.Millisecond, lam.send, clock, jl.onJoin)
-	bo := NewBatcherWithClock(50*time.Millisecond, other.send, clock, jo.onJoin)
+	jl, jo := apifake.NewHighWater(), apifake.NewHighWater()
+	bl := NewBatcherWithClock(50*time.Millisecond, lam.send, clock, jl.Report)
+	bo := NewBatcherWithClock(50*time.Millisecond, other.send, clock, jo.Report)
 
 	li, oi := ids("lambda", 10), ids("other", 10)
 	waitL := doAll(t.Context(), bl, li)
 	waitO := doAll(t.Context(), bo, oi)
-	jl.wait(len(li))
-	jo.wait(len(oi))
+	jl.Wait(len(li))
+	jo.Wait(len(oi))
 	clock.WaitTimers(2)
 	clock.Advance(50 * time.Millisecond)
 	waitL()
@@ -191,11 +164,11 @@ func TestBatcherNextBatchAndCancelledCallers(t *testing.T) {
 		first.Do(func() { close(inFirst); <-release })
 		return nil, nil
 	}}
-	j := newJoined()
-	b := NewBatcherWithClock(50*time.Millisecond, rec.send, clock, j.onJoin)
+	j := apifake.NewHighWater()
+	b := NewBatcherWithClock(50*time.Millisecond, rec.send, clock, j.Report)
 
 	wait1 := doAll(t.Context(), b, []string{"a"})
-	j.wait(1)
+	j.Wait(1)
 	clock.WaitTimers(1)
 	clock.Advance(50 * time.Millisecond)
 	<-inFirst // the first request is out
@@ -203,7 +176,7 @@ func TestBatcherNextBatchAndCancelledCallers(t *testing.T) {
 	gone, cancel := context.WithCancel(t.Context())
 	wait2 := doAll(t.Context(), b, []string{"b", "c"})
 	waitGone := doAll(gone, b, []string{"d"})
-	j.wait(3)
+	j.Wait(3)
 	cancel()
 	if err := waitGone()["d"]; !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled caller: %v", err)

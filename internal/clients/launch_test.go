@@ -17,12 +17,18 @@ type world struct {
 	claims []Claim[*machine]
 	fail   int // the next fail looks fail
 	looks  int
+	// onLook, when set, runs at the start of each look with its 1-based number: a machine
+	// appearing late, a caller giving up after so many looks.
+	onLook func(n int)
 }
 
 func (w *world) find(context.Context, time.Time) ([]Claim[*machine], error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.looks++
+	if w.onLook != nil {
+		w.onLook(w.looks)
+	}
 	if w.fail > 0 {
 		w.fail--
 		return nil, errors.New("503 from the list route")
@@ -33,7 +39,21 @@ func (w *world) find(context.Context, time.Time) ([]Claim[*machine], error) {
 func (w *world) add(id string, at time.Time) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	w.addLocked(id, at)
+}
+
+func (w *world) addLocked(id string, at time.Time) {
 	w.claims = append(w.claims, Claim[*machine]{Value: &machine{id}, ID: id, LaunchedAt: at})
+}
+
+// appearsAtSecondLook makes the machine launched at *at listed from the second look on: the
+// first look, right after the lost answer, sees nothing.
+func (w *world) appearsAtSecondLook(id string, at *time.Time) {
+	w.onLook = func(n int) {
+		if n == 2 {
+			w.addLocked(id, *at)
+		}
+	}
 }
 
 func testLaunch(w *world, taken *Taken) Launch[*machine] {
@@ -109,10 +129,14 @@ func TestLaunchSend(t *testing.T) {
 	lost := Errorf(ErrOutcomeUnknown, "launch: connection reset")
 	t.Run("lost answer, machine appears late: adopted, sent once", func(t *testing.T) {
 		w := &world{}
+		var sentAt time.Time
+		w.appearsAtSecondLook("i-late", &sentAt)
+		l := testLaunch(w, nil)
+		l.Horizon = time.Hour // the second look is well within it, however slow the machine
 		sends := 0
-		got, adopted, err := testLaunch(w, nil).Send(t.Context(), func(_ context.Context, at time.Time) (*machine, error) {
+		got, adopted, err := l.Send(t.Context(), func(_ context.Context, at time.Time) (*machine, error) {
 			sends++
-			time.AfterFunc(15*time.Millisecond, func() { w.add("i-late", at) })
+			sentAt = at
 			return nil, lost
 		})
 		if err != nil || !adopted || got.id != "i-late" || sends != 1 {
@@ -136,8 +160,14 @@ func TestLaunchSend(t *testing.T) {
 	t.Run("lost answer, looks keep failing: unknown until the deadline, not sent again", func(t *testing.T) {
 		w := &world{fail: 1 << 30}
 		sends := 0
-		ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+		// The caller gives up at the third failed look.
+		ctx, cancel := context.WithCancel(t.Context())
 		defer cancel()
+		w.onLook = func(n int) {
+			if n == 3 {
+				cancel()
+			}
+		}
 		_, _, err := testLaunch(w, nil).Send(ctx, func(context.Context, time.Time) (*machine, error) {
 			sends++
 			return nil, lost
@@ -176,22 +206,23 @@ func TestIdentityToken(t *testing.T) {
 // the horizon" (which would prove absence too soon and send the launch twice).
 func TestLaunchSendStampsAfterTheTurn(t *testing.T) {
 	w := &world{}
+	var sentAt time.Time
+	w.appearsAtSecondLook("i-1", &sentAt)
 	l := testLaunch(w, nil)
-	l.Horizon = 50 * time.Millisecond
-	const queued = 100 * time.Millisecond // longer than the horizon
+	l.Horizon = time.Hour
 	released := 0
+	var left time.Time // when the launch left the queue
 	l.Turn = func(ctx context.Context) (context.Context, func(), error) {
-		time.Sleep(queued)
+		left = time.Now()
 		return ctx, func() { released++ }, nil
 	}
-	joined := time.Now()
 	var sent []time.Time
-	_, _, err := l.Send(context.Background(), func(_ context.Context, sentAt time.Time) (*machine, error) {
-		sent = append(sent, sentAt)
+	_, _, err := l.Send(context.Background(), func(_ context.Context, at time.Time) (*machine, error) {
+		sent = append(sent, at)
 		if len(sent) == 1 {
 			// The launch reached the cloud, but its answer was lost; the machine is listed
 			// only a moment later, within the horizon counted from the send.
-			time.AfterFunc(20*time.Millisecond, func() { w.add("i-1", sentAt) })
+			sentAt = at
 			return nil, Errorf(ErrOutcomeUnknown, "launch: connection reset")
 		}
 		return &machine{"i-2"}, nil
@@ -202,8 +233,8 @@ func TestLaunchSendStampsAfterTheTurn(t *testing.T) {
 	if len(sent) != 1 {
 		t.Fatalf("the launch was sent %d times; the first, found later by its token, must be adopted", len(sent))
 	}
-	if got := sent[0].Sub(joined); got < queued {
-		t.Errorf("stamped %v after joining the queue, want after the turn (%v)", got, queued)
+	if sent[0].Before(left) {
+		t.Errorf("stamped %v before leaving the queue, want after the turn", left.Sub(sent[0]))
 	}
 	if released != 1 {
 		t.Errorf("turn released %d times, want 1", released)

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients/internal/apifake"
 )
 
 func h100Cluster() clients.ClusterSpec {
@@ -47,7 +48,7 @@ func TestCreateClusterRequestBodies(t *testing.T) {
 		t.Fatal(err)
 	}
 	vpcName := ownedVPCName("pretrain")
-	posts := f.requests("POST", "/v1beta1/networking/vpcs")
+	posts := f.Requests("POST", "/v1beta1/networking/vpcs")
 	if len(posts) != 1 {
 		t.Fatalf("%d VPC creates", len(posts))
 	}
@@ -63,9 +64,9 @@ func TestCreateClusterRequestBodies(t *testing.T) {
 		t.Errorf("auth %q, content type %q", posts[0].Auth, posts[0].ContentType)
 	}
 	// The cluster is created only once the VPC is ready.
-	seq := f.sequence("/v1beta1/")
+	seq := f.Sequence("/v1beta1/")
 	iCreate := slices.Index(seq, "POST /v1beta1/cks/clusters")
-	if iCreate < 0 || f.count("GET", "/v1beta1/networking/vpcs/vpc-0001") < 3 {
+	if iCreate < 0 || f.Count("GET", "/v1beta1/networking/vpcs/vpc-0001") < 3 {
 		t.Fatalf("requests %v", seq)
 	}
 	if last := slices.Index(seq, "GET /v1beta1/networking/vpcs/vpc-0001"); last > iCreate {
@@ -73,7 +74,7 @@ func TestCreateClusterRequestBodies(t *testing.T) {
 	}
 	// Without a configured version the first create leaves it out; CoreWeave refuses it naming
 	// the versions it offers, and the create is sent again with the newest.
-	clusterPosts := f.requests("POST", "/v1beta1/cks/clusters")
+	clusterPosts := f.Requests("POST", "/v1beta1/cks/clusters")
 	if len(clusterPosts) != 2 {
 		t.Fatalf("%d cluster creates", len(clusterPosts))
 	}
@@ -92,11 +93,11 @@ func TestCreateClusterRequestBodies(t *testing.T) {
 	if cw := info(cl.Options); cw == nil || cw.VPCID != "vpc-0001" || !cw.VPCCreated || cw.KubernetesVersion != "v1.36" {
 		t.Errorf("coreweave info %+v", info(cl.Options))
 	}
-	if !strings.Contains(cl.Kubeconfig, "server: "+f.srv.URL+"/k8s/cl-0002") || !strings.Contains(cl.Kubeconfig, "token: "+testToken) {
+	if !strings.Contains(cl.Kubeconfig, "server: "+f.URL()+"/k8s/cl-0002") || !strings.Contains(cl.Kubeconfig, "token: "+testToken) {
 		t.Errorf("kubeconfig:\n%s", cl.Kubeconfig)
 	}
 	// Returned at once: no node pool yet, no Kubernetes call.
-	if n := len(f.sequence("/k8s/")); n != 0 {
+	if n := len(f.Sequence("/k8s/")); n != 0 {
 		t.Errorf("%d Kubernetes calls during create", n)
 	}
 }
@@ -111,10 +112,8 @@ func TestCreateClusterInExistingVPC(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := f.count("POST", "/v1beta1/networking/vpcs"); n != 0 {
-		t.Errorf("%d VPC creates", n)
-	}
-	assertJSON(t, f.requests("POST", "/v1beta1/cks/clusters")[0].Body, `{
+	f.WantCount(t, "POST", "/v1beta1/networking/vpcs", 0, "VPC creates")
+	assertJSON(t, f.Requests("POST", "/v1beta1/cks/clusters")[0].Body, `{
 		"name": "pretrain", "zone": "US-EAST-04A", "vpcId": "vpc-mine", "version": "v1.34",
 		"network": {"podCidrName": "pods", "serviceCidrName": "services"}}`)
 	if info(cl.Options).VPCCreated || info(cl.Options).VPCID != "vpc-mine" || info(cl.Options).ComputeClass != "spot" {
@@ -133,24 +132,13 @@ func TestCreateClusterInExistingVPC(t *testing.T) {
 			t.Errorf("%s: %v", id, err)
 		}
 	}
-	if n := f.count("POST", "/v1beta1/cks/clusters"); n != 1 {
-		t.Errorf("%d cluster creates", n)
-	}
+	f.WantCount(t, "POST", "/v1beta1/cks/clusters", 1, "cluster creates")
 }
 
 func TestCreateClusterLostAnswerAdoptedByName(t *testing.T) {
 	f := newFake(t)
 	// The platform creates the cluster, then the connection drops before the answer.
-	f.before = func(w http.ResponseWriter, r *http.Request, body []byte) bool {
-		if r.Method != "POST" || r.URL.Path != "/v1beta1/cks/clusters" {
-			return false
-		}
-		rec := httptestRecorder()
-		r.Body = nopBody(body)
-		f.createCluster(rec, r)
-		dropConnection(t, w)
-		return true
-	}
+	f.Script("POST", "/v1beta1/cks/clusters", apifake.Lost(f.create(f.clusterCollection())))
 	c := newTestCloud(t, f)
 	// A configured version, so that the one create sent is the one whose answer is lost.
 	spec := h100Cluster()
@@ -162,7 +150,7 @@ func TestCreateClusterLostAnswerAdoptedByName(t *testing.T) {
 	if cl.ID != "cl-0002" || cl.Name != "pretrain" || !info(cl.Options).VPCCreated {
 		t.Errorf("adopted %+v", cl)
 	}
-	if n := f.count("POST", "/v1beta1/cks/clusters"); n != 1 {
+	if n := f.Count("POST", "/v1beta1/cks/clusters"); n != 1 {
 		t.Errorf("the create was sent %d times", n)
 	}
 
@@ -172,8 +160,8 @@ func TestCreateClusterLostAnswerAdoptedByName(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if again.ID != cl.ID || f.count("POST", "/v1beta1/cks/clusters") != 1 || f.count("POST", "/v1beta1/networking/vpcs") != 1 {
-		t.Errorf("retry gave %s; creates: %d clusters, %d VPCs", again.ID, f.count("POST", "/v1beta1/cks/clusters"), f.count("POST", "/v1beta1/networking/vpcs"))
+	if again.ID != cl.ID || f.Count("POST", "/v1beta1/cks/clusters") != 1 || f.Count("POST", "/v1beta1/networking/vpcs") != 1 {
+		t.Errorf("retry gave %s; creates: %d clusters, %d VPCs", again.ID, f.Count("POST", "/v1beta1/cks/clusters"), f.Count("POST", "/v1beta1/networking/vpcs"))
 	}
 }
 
@@ -186,7 +174,7 @@ func TestCreateClusterNameTakenByAnotherCluster(t *testing.T) {
 	if !clients.IsConflict(err) || !strings.Contains(err.Error(), "cl-theirs") {
 		t.Fatalf("got %v", err)
 	}
-	if n := f.count("POST", "/v1beta1/networking/vpcs") + f.count("POST", "/v1beta1/cks/clusters"); n != 0 {
+	if n := f.Count("POST", "/v1beta1/networking/vpcs") + f.Count("POST", "/v1beta1/cks/clusters"); n != 0 {
 		t.Errorf("%d creates", n)
 	}
 }
@@ -207,14 +195,14 @@ func TestCreateClusterRefusedDropsTheNewVPC(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 	// A quota refusal is final: not retried like a rate limit.
-	if n := f.count("POST", "/v1beta1/cks/clusters"); n != 1 {
+	if n := f.Count("POST", "/v1beta1/cks/clusters"); n != 1 {
 		t.Errorf("quota refusal sent %d times", n)
 	}
 	var apiErr *clients.APIError
 	if !errors.As(err, &apiErr) || apiErr.RetryAfter != 0 {
 		t.Errorf("error %#v", err)
 	}
-	if n := f.count("DELETE", "/v1beta1/networking/vpcs/vpc-0001"); n != 1 {
+	if n := f.Count("DELETE", "/v1beta1/networking/vpcs/vpc-0001"); n != 1 {
 		t.Errorf("the VPC made for the refused cluster was deleted %d times", n)
 	}
 }
@@ -225,9 +213,16 @@ func runningCluster(f *fakeCW) {
 	f.addCluster("cl-1", "pretrain", "US-EAST-04A", "vpc-1", "STATUS_RUNNING")
 }
 
+// newRunningCloud is a fake with cluster cl-1 running (runningCluster) and a Cloud against it.
+func newRunningCloud(t *testing.T) (*fakeCW, *Cloud) {
+	t.Helper()
+	f, c := newFakeCloud(t)
+	runningCluster(f)
+	return f, c
+}
+
 func TestGetClusterCreatesNodePoolOnceRunning(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	spec := h100Cluster()
 	clusterOpts(spec.Options).ComputeClass = "default"
 	created, err := c.CreateCluster(t.Context(), spec)
@@ -242,8 +237,8 @@ func TestGetClusterCreatesNodePoolOnceRunning(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cl.Status != clients.ClusterPending || cl.NodeCount != 4 || cl.InstanceType != "gd-8xh100ib-i128" || len(f.sequence("/k8s/")) != 0 {
-		t.Fatalf("creating: %+v, k8s calls %v", cl, f.sequence("/k8s/"))
+	if cl.Status != clients.ClusterPending || cl.NodeCount != 4 || cl.InstanceType != "gd-8xh100ib-i128" || len(f.Sequence("/k8s/")) != 0 {
+		t.Fatalf("creating: %+v, k8s calls %v", cl, f.Sequence("/k8s/"))
 	}
 
 	// Running: a read alone creates nothing (a refresh never writes); settling creates the
@@ -253,14 +248,14 @@ func TestGetClusterCreatesNodePoolOnceRunning(t *testing.T) {
 	if _, err := c.GetCluster(t.Context(), id); err != nil {
 		t.Fatal(err)
 	}
-	if n := f.count("POST", poolPath); n != 0 {
+	if n := f.Count("POST", poolPath); n != 0 {
 		t.Fatalf("GetCluster created %d pools: reads must not write", n)
 	}
 	cl, err = settledGet(t, c, id)
 	if err != nil {
 		t.Fatal(err)
 	}
-	posts := f.requests("POST", poolPath)
+	posts := f.Requests("POST", poolPath)
 	if len(posts) != 1 {
 		t.Fatalf("%d pool creates", len(posts))
 	}
@@ -281,7 +276,7 @@ func TestGetClusterCreatesNodePoolOnceRunning(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if n := f.count("POST", poolPath); n != 1 {
+	if n := f.Count("POST", poolPath); n != 1 {
 		t.Errorf("the pool was created %d times", n)
 	}
 
@@ -294,30 +289,16 @@ func TestGetClusterCreatesNodePoolOnceRunning(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cl.Status != clients.ClusterDegraded || !strings.Contains(cl.Problem, "pretrain-gpu") || f.count("POST", poolPath) != 1 {
+	if cl.Status != clients.ClusterDegraded || !strings.Contains(cl.Problem, "pretrain-gpu") || f.Count("POST", poolPath) != 1 {
 		t.Errorf("missing pool: %+v", cl)
 	}
 }
 
 func TestGetClusterPoolCreateAnswerLost(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
-	created, err := c.CreateCluster(t.Context(), h100Cluster())
-	if err != nil {
-		t.Fatal(err)
-	}
+	f, c := newFakeCloud(t)
+	created := mustCreate(t, c.CreateCluster, h100Cluster())
 	f.setClusterStatus(created.ID, "STATUS_RUNNING")
-	dropped := false
-	f.before = func(w http.ResponseWriter, r *http.Request, body []byte) bool {
-		if r.Method != "POST" || !strings.HasSuffix(r.URL.Path, "/nodepools") || dropped {
-			return false
-		}
-		dropped = true
-		r.Body = nopBody(body)
-		f.kube(f.createPool)(httptestRecorder(), withPathValue(r, "cluster", created.ID))
-		dropConnection(t, w)
-		return true
-	}
+	f.Script("POST", poolsPath(created.ID), apifake.Lost(f.kube(f.createPool)))
 	c.clusters.Invalidate()
 	cl, err := settledGet(t, c, created.ID)
 	if err != nil {
@@ -361,12 +342,12 @@ func TestGetClusterNodes(t *testing.T) {
 	if !slices.Equal(cl.Nodes, want) {
 		t.Errorf("nodes\n got %+v\nwant %+v", cl.Nodes, want)
 	}
-	if !info(cl.Options).VPCCreated || info(cl.Options).ComputeClass != "default" || cl.APIServerEndpoint != f.srv.URL+"/k8s/cl-1" {
+	if !info(cl.Options).VPCCreated || info(cl.Options).ComputeClass != "default" || cl.APIServerEndpoint != f.URL()+"/k8s/cl-1" {
 		t.Errorf("coreweave %+v", info(cl.Options))
 	}
 	// The node list is asked for by label.
-	lists := f.requests("GET", "/k8s/cl-1/api/v1/nodes")
-	if len(lists) != 1 || !strings.Contains(lists[0].Query, "labelSelector=compute.coreweave.com%2Fnode-pool&") {
+	lists := f.Requests("GET", "/k8s/cl-1/api/v1/nodes")
+	if len(lists) != 1 || !strings.Contains(lists[0].RawQuery, "labelSelector=compute.coreweave.com%2Fnode-pool&") {
 		t.Errorf("node lists %+v", lists)
 	}
 	env := cl.LaunchEnv(cl.Nodes[2])
@@ -404,16 +385,8 @@ func TestGetClusterNodes(t *testing.T) {
 }
 
 func TestGetClusterAPIServerUnreachableIsAState(t *testing.T) {
-	f := newFake(t)
-	runningCluster(f)
-	f.before = func(w http.ResponseWriter, r *http.Request, _ []byte) bool {
-		if strings.HasPrefix(r.URL.Path, "/k8s/") {
-			kubeStatus(w, http.StatusServiceUnavailable, "ServiceUnavailable", "the server is currently unable to handle the request", nil)
-			return true
-		}
-		return false
-	}
-	c := newTestCloud(t, f)
+	f, c := newRunningCloud(t)
+	f.kubeDown("the server is currently unable to handle the request")
 	cl, err := settledGet(t, c, "cl-1")
 	if err != nil {
 		t.Fatalf("an unreachable API server must not fail a read: %v", err)
@@ -448,8 +421,7 @@ func TestGetClusterStatuses(t *testing.T) {
 			t.Errorf("%s: %s", native, cl.Status)
 		}
 	}
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	_, c := newFakeCloud(t)
 	if _, err := settledGet(t, c, "cl-nope"); !clients.IsNotFound(err) {
 		t.Errorf("unknown cluster: %v", err)
 	}
@@ -471,7 +443,7 @@ func TestUpdateClusterScalesWithMergePatch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	patches := f.requests("PATCH", poolsPath("cl-1")+"/pretrain-gpu")
+	patches := f.Requests("PATCH", poolsPath("cl-1")+"/pretrain-gpu")
 	if len(patches) != 1 {
 		t.Fatalf("%d patches", len(patches))
 	}
@@ -497,12 +469,8 @@ func TestUpdateClusterScalesWithMergePatch(t *testing.T) {
 }
 
 func TestUpdateClusterWhileCreatingKeepsTheCount(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
-	created, err := c.CreateCluster(t.Context(), h100Cluster())
-	if err != nil {
-		t.Fatal(err)
-	}
+	f, c := newFakeCloud(t)
+	created := mustCreate(t, c.CreateCluster, h100Cluster())
 	n := 2
 	cl, err := c.UpdateCluster(t.Context(), created.ID, clients.ClusterUpdate{NodeCount: &n})
 	if err != nil {
@@ -516,7 +484,7 @@ func TestUpdateClusterWhileCreatingKeepsTheCount(t *testing.T) {
 	if _, err := settledGet(t, c, created.ID); err != nil {
 		t.Fatal(err)
 	}
-	assertJSON(t, f.requests("POST", poolsPath(created.ID))[0].Body, `{
+	assertJSON(t, f.Requests("POST", poolsPath(created.ID))[0].Body, `{
 		"apiVersion": "compute.coreweave.com/v1alpha1", "kind": "NodePool",
 		"metadata": {"name": "pretrain-gpu", "labels": {"app.kubernetes.io/managed-by": "terraform-provider-neocloud",
 			"terraform-provider-neocloud/role": "cluster", "terraform-provider-neocloud/launch-token": "tok-1"}},
@@ -536,7 +504,7 @@ func TestDeleteClusterCascadeWithOwnedVPC(t *testing.T) {
 	if err := c.DeleteCluster(t.Context(), "cl-1"); err != nil {
 		t.Fatal(err)
 	}
-	seq := f.sequence("/v1beta1/cks/clusters/cl-1", "/v1beta1/networking/vpcs/vpc-1", "/k8s/")
+	seq := f.Sequence("/v1beta1/cks/clusters/cl-1", "/v1beta1/networking/vpcs/vpc-1", "/k8s/")
 	iPool := slices.Index(seq, "DELETE "+poolsPath("cl-1")+"/pretrain-gpu")
 	iCluster := slices.Index(seq, "DELETE /v1beta1/cks/clusters/cl-1")
 	iVPC := slices.Index(seq, "DELETE /v1beta1/networking/vpcs/vpc-1")
@@ -553,7 +521,7 @@ func TestDeleteClusterCascadeWithOwnedVPC(t *testing.T) {
 	if gone < 0 || gone > iVPC {
 		t.Errorf("VPC deleted before the cluster was gone: %v", seq)
 	}
-	if n := f.count("DELETE", "/v1beta1/networking/vpcs/vpc-1"); n != 2 {
+	if n := f.Count("DELETE", "/v1beta1/networking/vpcs/vpc-1"); n != 2 {
 		t.Errorf("VPC delete sent %d times (one refusal expected)", n)
 	}
 	f.mu.Lock()
@@ -576,11 +544,11 @@ func TestDeleteClusterKeepsAVPCItDidNotCreate(t *testing.T) {
 	if err := c.DeleteCluster(t.Context(), "cl-1"); err != nil {
 		t.Fatal(err)
 	}
-	if f.count("DELETE", "/v1beta1/cks/clusters/cl-1") != 1 || f.count("DELETE", "/v1beta1/networking/vpcs/vpc-team") != 0 {
-		t.Errorf("requests %v", f.sequence("/v1beta1/"))
+	if f.Count("DELETE", "/v1beta1/cks/clusters/cl-1") != 1 || f.Count("DELETE", "/v1beta1/networking/vpcs/vpc-team") != 0 {
+		t.Errorf("requests %v", f.Sequence("/v1beta1/"))
 	}
 	// A creating cluster has no API server: no Kubernetes call is attempted.
-	if n := len(f.sequence("/k8s/")); n != 0 {
+	if n := len(f.Sequence("/k8s/")); n != 0 {
 		t.Errorf("%d Kubernetes calls", n)
 	}
 	if err := c.DeleteCluster(t.Context(), "cl-unknown"); err != nil {

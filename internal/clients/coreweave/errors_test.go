@@ -103,14 +103,12 @@ func TestRateLimitIsRetriedQuotaIsNot(t *testing.T) {
 	if _, err := c.API().ListClusters(t.Context()); err != nil {
 		t.Fatalf("rate limited list: %v", err)
 	}
-	if n := f.count("GET", "/v1beta1/cks/clusters"); n != 3 {
-		t.Errorf("%d list calls", n)
-	}
+	f.WantCount(t, "GET", "/v1beta1/cks/clusters", 3, "list calls")
 }
 
 func TestAuthFailure(t *testing.T) {
 	f := newFake(t)
-	c, err := NewWithOptions(clients.Settings{APIKey: "CW-SECRET-wrong", Endpoint: f.srv.URL}, withHTTP(nil, 1, 2))
+	c, err := NewWithOptions(clients.Settings{APIKey: "CW-SECRET-wrong", Endpoint: f.URL()}, withHTTP(nil, 1, 2))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,10 +122,8 @@ func TestAuthFailure(t *testing.T) {
 }
 
 func TestKubeErrors(t *testing.T) {
-	f := newFake(t)
-	runningCluster(f)
-	c := newTestCloud(t, f)
-	kc, err := c.Kubernetes(f.srv.URL + "/k8s/cl-1")
+	f, c := newRunningCloud(t)
+	kc, err := c.Kubernetes(f.URL() + "/k8s/cl-1")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,13 +1,12 @@
 package coreweave
 
 import (
-	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
-	"io"
+	"maps"
 	"net/http"
-	"net/http/httptest"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -16,6 +15,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients/internal/apifake"
 )
 
 // The tests talk to an httptest server that plays both CoreWeave APIs, written here from
@@ -27,22 +27,13 @@ import (
 //   - each cluster's Kubernetes API under /k8s/{cluster id}/ (its apiServerEndpoint): NodePools
 //     and Nodes, metav1.Status errors, 503 while the cluster is not running.
 
-const (
-	testToken     = "CW-SECRET-test-token"
-	testUserAgent = "neocloud-test/1.0"
-)
+const testToken = "CW-SECRET-test-token"
 
-type recorded struct {
-	Method, Path, Query, Auth, ContentType string
-	Body                                   []byte
-}
-
+// fakeCW is the shared harness with both APIs' routes and their state.
 type fakeCW struct {
-	t   *testing.T
-	srv *httptest.Server
+	*apifake.Server
 
 	mu       sync.Mutex
-	reqs     []recorded
 	seq      int
 	clusters map[string]map[string]any
 	vpcs     map[string]map[string]any
@@ -64,52 +55,58 @@ type fakeCW struct {
 func newFake(t *testing.T) *fakeCW {
 	t.Helper()
 	f := &fakeCW{
-		t: t, clusters: map[string]map[string]any{}, vpcs: map[string]map[string]any{},
+		clusters: map[string]map[string]any{}, vpcs: map[string]map[string]any{},
 		pools: map[string]map[string]map[string]any{}, nodes: map[string][]map[string]any{},
 		vpcGets: map[string]int{}, clusterGets: map[string]int{}, clusterGoneAfter: 1,
 	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /v1beta1/cks/clusters", f.listClusters)
-	mux.HandleFunc("POST /v1beta1/cks/clusters", f.createCluster)
-	mux.HandleFunc("GET /v1beta1/cks/clusters/{id}", f.getCluster)
-	mux.HandleFunc("DELETE /v1beta1/cks/clusters/{id}", f.deleteCluster)
-	mux.HandleFunc("GET /v1beta1/networking/vpcs", f.listVPCs)
-	mux.HandleFunc("POST /v1beta1/networking/vpcs", f.createVPC)
-	mux.HandleFunc("GET /v1beta1/networking/vpcs/{id}", f.getVPC)
-	mux.HandleFunc("DELETE /v1beta1/networking/vpcs/{id}", f.deleteVPC)
-	pools := "/k8s/{cluster}/apis/compute.coreweave.com/v1alpha1/nodepools"
-	mux.HandleFunc("GET "+pools, f.kube(f.listPools))
-	mux.HandleFunc("POST "+pools, f.kube(f.createPool))
-	mux.HandleFunc("GET "+pools+"/{name}", f.kube(f.getPool))
-	mux.HandleFunc("PATCH "+pools+"/{name}", f.kube(f.patchPool))
-	mux.HandleFunc("DELETE "+pools+"/{name}", f.kube(f.deletePool))
-	mux.HandleFunc("GET /k8s/{cluster}/api/v1/nodes", f.kube(f.listNodes))
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		connectErr(w, http.StatusNotFound, "unimplemented", "no such endpoint: "+r.Method+" "+r.URL.Path, nil)
-	})
-	f.srv = httptest.NewServer(connectFront(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
+	f.Server = apifake.New(t, apifake.Config{Front: connectFront})
+	f.Before(func(w http.ResponseWriter, r *http.Request, body []byte) bool {
 		f.mu.Lock()
-		f.reqs = append(f.reqs, recorded{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery,
-			Auth: r.Header.Get("Authorization"), ContentType: r.Header.Get("Content-Type"), Body: body})
 		before := f.before
 		f.mu.Unlock()
 		if before != nil && before(w, r, body) {
-			return
+			return true
 		}
-		if r.Header.Get("Authorization") != "Bearer "+testToken {
-			if strings.HasPrefix(r.URL.Path, "/k8s/") {
-				kubeStatus(w, http.StatusUnauthorized, "Unauthorized", "Unauthorized", nil)
-			} else {
-				connectErr(w, http.StatusUnauthorized, "unauthenticated", "missing or invalid API access token", nil)
-			}
-			return
+		if r.Header.Get("Authorization") == "Bearer "+testToken {
+			return false
 		}
-		r.Body = io.NopCloser(strings.NewReader(string(body)))
-		mux.ServeHTTP(w, r)
-	})))
-	t.Cleanup(f.srv.Close)
+		if strings.HasPrefix(r.URL.Path, "/k8s/") {
+			kubeStatus(w, http.StatusUnauthorized, "Unauthorized", "Unauthorized", nil)
+		} else {
+			connectErr(w, http.StatusUnauthorized, "unauthenticated", "missing or invalid API access token", nil)
+		}
+		return true
+	})
+	clusters, vpcs := f.clusterCollection(), f.vpcCollection()
+	for pattern, h := range map[string]http.HandlerFunc{
+		"GET /v1beta1/cks/clusters":                    f.list(clusters),
+		"POST /v1beta1/cks/clusters":                   f.create(clusters),
+		"GET /v1beta1/cks/clusters/{id}":               f.get(clusters),
+		"DELETE /v1beta1/cks/clusters/{id}":            f.remove(clusters),
+		"GET /v1beta1/networking/vpcs":                 f.list(vpcs),
+		"POST /v1beta1/networking/vpcs":                f.create(vpcs),
+		"GET /v1beta1/networking/vpcs/{id}":            f.get(vpcs),
+		"DELETE /v1beta1/networking/vpcs/{id}":         f.remove(vpcs),
+		"GET " + poolsPath("{cluster}"):                f.kube(f.listPools),
+		"POST " + poolsPath("{cluster}"):               f.kube(f.createPool),
+		"GET " + poolsPath("{cluster}") + "/{name}":    f.kube(f.getPool),
+		"PATCH " + poolsPath("{cluster}") + "/{name}":  f.kube(f.patchPool),
+		"DELETE " + poolsPath("{cluster}") + "/{name}": f.kube(f.deletePool),
+		"GET /k8s/{cluster}/api/v1/nodes":              f.kube(f.listNodes),
+		"/": func(w http.ResponseWriter, r *http.Request) {
+			connectErr(w, http.StatusNotFound, "unimplemented", "no such endpoint: "+r.Method+" "+r.URL.Path, nil)
+		},
+	} {
+		f.HandlePattern(pattern, h)
+	}
 	return f
+}
+
+// newFakeCloud is a fake and a Cloud against it (newTestCloud).
+func newFakeCloud(t *testing.T) (*fakeCW, *Cloud) {
+	t.Helper()
+	f := newFake(t)
+	return f, newTestCloud(t, f)
 }
 
 // testRetryBudget bounds the retries of a platform API call without a deadline, so that a
@@ -120,7 +117,7 @@ const testRetryBudget = 300 * time.Millisecond
 // retry budget.
 func newTestCloud(t *testing.T, f *fakeCW) *Cloud {
 	t.Helper()
-	c, err := NewWithOptions(clients.Settings{APIKey: testToken, Endpoint: f.srv.URL, UserAgent: testUserAgent},
+	c, err := NewWithOptions(clients.Settings{APIKey: testToken, Endpoint: f.URL(), UserAgent: apifake.UserAgent},
 		WithRateLimiter(rate.NewLimiter(rate.Inf, 1)),
 		WithKubeRate(1000, 1000),
 		withHTTP(nil, 2*time.Millisecond, 10*time.Millisecond),
@@ -137,37 +134,26 @@ func newTestCloud(t *testing.T, f *fakeCW) *Cloud {
 	return c
 }
 
-// ---------------------------------------------------------------------------------------------
-// Inspection.
-
-func (f *fakeCW) requests(method, path string) []recorded {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var out []recorded
-	for _, r := range f.reqs {
-		if r.Method == method && r.Path == path {
-			out = append(out, r)
-		}
+// mustCreate is create(spec), which must succeed.
+func mustCreate[S, T any](t *testing.T, create func(context.Context, S) (T, error), spec S) T {
+	t.Helper()
+	v, err := create(t.Context(), spec)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return out
+	return v
 }
 
-func (f *fakeCW) count(method, path string) int { return len(f.requests(method, path)) }
-
-// sequence lists "METHOD path" of every request whose path starts with prefix, in order.
-func (f *fakeCW) sequence(prefixes ...string) []string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var out []string
-	for _, r := range f.reqs {
-		for _, p := range prefixes {
-			if strings.HasPrefix(r.Path, p) {
-				out = append(out, r.Method+" "+r.Path)
-				break
-			}
+// kubeDown makes every cluster's Kubernetes API answer 503 with message (the platform may
+// still say the cluster runs).
+func (f *fakeCW) kubeDown(message string) {
+	f.before = func(w http.ResponseWriter, r *http.Request, _ []byte) bool {
+		if strings.HasPrefix(r.URL.Path, "/k8s/") {
+			kubeStatus(w, http.StatusServiceUnavailable, "ServiceUnavailable", message, nil)
+			return true
 		}
+		return false
 	}
-	return out
 }
 
 func poolsPath(clusterID string) string {
@@ -205,7 +191,7 @@ func (f *fakeCW) addCluster(id, name, zone, vpcID, status string) {
 	f.clusters[id] = map[string]any{
 		"id": id, "name": name, "zone": zone, "vpcId": vpcID, "version": "v1.35", "status": status,
 		"network":           map[string]any{"podCidrName": "pod-cidr", "serviceCidrName": "service-cidr"},
-		"apiServerEndpoint": f.srv.URL + "/k8s/" + id,
+		"apiServerEndpoint": f.URL() + "/k8s/" + id,
 		"createdAt":         "2026-01-02T03:04:05Z", "updatedAt": "2026-01-02T03:04:05Z",
 	}
 }
@@ -280,165 +266,172 @@ func (f *fakeCW) addNode(pool, name string, ready bool, internalIP, externalIP s
 // ---------------------------------------------------------------------------------------------
 // Platform API handlers.
 
-func (f *fakeCW) listClusters(w http.ResponseWriter, _ *http.Request) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var items []any
-	for _, id := range sortedKeys(f.clusters) {
-		items = append(items, f.clusters[id])
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"items": items})
+// collection is one kind of platform API object (clusters, VPCs) as the fake keeps it; its
+// hooks run under f.mu.
+type collection struct {
+	kind, idPrefix string // "cluster", "cl": the answer's member, the errors' word, new ids
+	items          func() map[string]map[string]any
+	// check refuses a create request the API refuses (false: it answered).
+	check func(w http.ResponseWriter, req map[string]any) bool
+	// build is the object a create makes.
+	build func(id string, req map[string]any) map[string]any
+	// onGet moves a stored object along on a read; false means it is gone now.
+	onGet func(id string, obj map[string]any) bool
+	// refuseDelete answers a delete the API refuses (true: it answered).
+	refuseDelete func(w http.ResponseWriter, id string) bool
 }
 
-func (f *fakeCW) createCluster(w http.ResponseWriter, r *http.Request) {
-	var req map[string]any
-	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-		connectErr(w, http.StatusBadRequest, "invalid_argument", "bad body", nil)
-		return
+func (f *fakeCW) clusterCollection() collection {
+	return collection{
+		kind: "cluster", idPrefix: "cl", items: func() map[string]map[string]any { return f.clusters },
+		check: func(w http.ResponseWriter, req map[string]any) bool {
+			if v, _ := req["version"].(string); v == "" {
+				// CoreWeave requires a version; the refusal names the ones it offers.
+				connectErr(w, http.StatusBadRequest, "invalid_argument", "invalid request: version: is required; supported: v1.34, v1.36, v1.35", nil)
+				return false
+			}
+			return true
+		},
+		build: func(id string, req map[string]any) map[string]any {
+			obj := map[string]any{
+				"id": id, "name": req["name"], "zone": req["zone"], "vpcId": req["vpcId"], "version": req["version"],
+				"network": req["network"], "status": "STATUS_CREATING", "apiServerEndpoint": f.URL() + "/k8s/" + id,
+				"createdAt": "2026-01-02T03:04:05Z", "updatedAt": "2026-01-02T03:04:05Z",
+			}
+			if req["public"] == true {
+				obj["public"] = true
+			}
+			return obj
+		},
+		onGet: func(id string, c map[string]any) bool {
+			if c["status"] == "STATUS_DELETING" {
+				f.clusterGets[id]++
+				if f.clusterGets[id] > f.clusterGoneAfter {
+					delete(f.clusters, id)
+					delete(f.pools, id)
+					delete(f.nodes, id)
+					return false
+				}
+			}
+			return true
+		},
+		refuseDelete: func(http.ResponseWriter, string) bool { return false },
 	}
-	if v, _ := req["version"].(string); v == "" {
-		// CoreWeave requires a version; the refusal names the ones it offers.
-		connectErr(w, http.StatusBadRequest, "invalid_argument", "invalid request: version: is required; supported: v1.34, v1.36, v1.35", nil)
-		return
+}
+
+func (f *fakeCW) vpcCollection() collection {
+	return collection{
+		kind: "vpc", idPrefix: "vpc", items: func() map[string]map[string]any { return f.vpcs },
+		check: func(http.ResponseWriter, map[string]any) bool { return true },
+		build: func(id string, req map[string]any) map[string]any {
+			return map[string]any{
+				"id": id, "name": req["name"], "zone": req["zone"], "vpcPrefixes": req["vpcPrefixes"],
+				"hostPrefixes": req["hostPrefixes"], "status": "STATUS_CREATING", "createdAt": "2026-01-02T03:00:00Z",
+			}
+		},
+		onGet: func(id string, v map[string]any) bool {
+			switch v["status"] {
+			case "STATUS_CREATING":
+				f.vpcGets[id]++
+				if f.vpcGets[id] > f.vpcReadyAfter {
+					v["status"] = "STATUS_READY"
+				}
+			case "STATUS_DELETING":
+				delete(f.vpcs, id)
+				return false
+			}
+			return true
+		},
+		refuseDelete: func(w http.ResponseWriter, id string) bool {
+			inUse := f.vpcInUseRefusals > 0
+			for _, c := range f.clusters {
+				if c["vpcId"] == id {
+					inUse = true
+				}
+			}
+			if !inUse {
+				return false
+			}
+			if f.vpcInUseRefusals > 0 {
+				f.vpcInUseRefusals--
+			}
+			connectErr(w, http.StatusBadRequest, "failed_precondition", "VPC "+id+" is in use by a cluster; delete the cluster first",
+				[]any{map[string]any{"type": "google.rpc.PreconditionFailure", "value": "",
+					"debug": map[string]any{"violations": []any{map[string]any{"type": "VPC_IN_USE", "subject": "vpcs/" + id,
+						"description": "VPC " + id + " is in use"}}}}})
+			return true
+		},
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for _, c := range f.clusters {
-		if c["name"] == req["name"] {
-			connectErr(w, http.StatusConflict, "already_exists", fmt.Sprintf("cluster %q already exists", req["name"]), nil)
+}
+
+func (f *fakeCW) list(c collection) http.HandlerFunc {
+	return func(w http.ResponseWriter, _ *http.Request) {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		var items []any
+		for _, id := range slices.Sorted(maps.Keys(c.items())) {
+			items = append(items, c.items()[id])
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"items": items})
+	}
+}
+
+func (f *fakeCW) create(c collection) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var req map[string]any
+		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+			connectErr(w, http.StatusBadRequest, "invalid_argument", "bad body", nil)
 			return
 		}
-	}
-	id := f.nextID("cl")
-	obj := map[string]any{
-		"id": id, "name": req["name"], "zone": req["zone"], "vpcId": req["vpcId"], "version": req["version"],
-		"network": req["network"], "status": "STATUS_CREATING", "apiServerEndpoint": f.srv.URL + "/k8s/" + id,
-		"createdAt": "2026-01-02T03:04:05Z", "updatedAt": "2026-01-02T03:04:05Z",
-	}
-	if req["public"] == true {
-		obj["public"] = true
-	}
-	f.clusters[id] = obj
-	writeJSON(w, http.StatusOK, map[string]any{"cluster": obj})
-}
-
-func (f *fakeCW) getCluster(w http.ResponseWriter, r *http.Request) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	id := r.PathValue("id")
-	c, ok := f.clusters[id]
-	if ok && c["status"] == "STATUS_DELETING" {
-		f.clusterGets[id]++
-		if f.clusterGets[id] > f.clusterGoneAfter {
-			delete(f.clusters, id)
-			delete(f.pools, id)
-			delete(f.nodes, id)
-			ok = false
-		}
-	}
-	if !ok {
-		connectErr(w, http.StatusNotFound, "not_found", fmt.Sprintf("cluster %q not found", id), nil)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"cluster": c})
-}
-
-func (f *fakeCW) deleteCluster(w http.ResponseWriter, r *http.Request) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	id := r.PathValue("id")
-	c, ok := f.clusters[id]
-	if !ok {
-		connectErr(w, http.StatusNotFound, "not_found", fmt.Sprintf("cluster %q not found", id), nil)
-		return
-	}
-	c["status"] = "STATUS_DELETING"
-	writeJSON(w, http.StatusOK, map[string]any{"cluster": c})
-}
-
-func (f *fakeCW) listVPCs(w http.ResponseWriter, _ *http.Request) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var items []any
-	for _, id := range sortedKeys(f.vpcs) {
-		items = append(items, f.vpcs[id])
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"items": items})
-}
-
-func (f *fakeCW) createVPC(w http.ResponseWriter, r *http.Request) {
-	var req map[string]any
-	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-		connectErr(w, http.StatusBadRequest, "invalid_argument", "bad body", nil)
-		return
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for _, v := range f.vpcs {
-		if v["name"] == req["name"] {
-			connectErr(w, http.StatusConflict, "already_exists", fmt.Sprintf("vpc %q already exists", req["name"]), nil)
+		if !c.check(w, req) {
 			return
 		}
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		for _, o := range c.items() {
+			if o["name"] == req["name"] {
+				connectErr(w, http.StatusConflict, "already_exists", fmt.Sprintf("%s %q already exists", c.kind, req["name"]), nil)
+				return
+			}
+		}
+		id := f.nextID(c.idPrefix)
+		obj := c.build(id, req)
+		c.items()[id] = obj
+		writeJSON(w, http.StatusOK, map[string]any{c.kind: obj})
 	}
-	id := f.nextID("vpc")
-	obj := map[string]any{
-		"id": id, "name": req["name"], "zone": req["zone"], "vpcPrefixes": req["vpcPrefixes"],
-		"hostPrefixes": req["hostPrefixes"], "status": "STATUS_CREATING", "createdAt": "2026-01-02T03:00:00Z",
-	}
-	f.vpcs[id] = obj
-	writeJSON(w, http.StatusOK, map[string]any{"vpc": obj})
 }
 
-func (f *fakeCW) getVPC(w http.ResponseWriter, r *http.Request) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	id := r.PathValue("id")
-	v, ok := f.vpcs[id]
-	if !ok {
-		connectErr(w, http.StatusNotFound, "not_found", fmt.Sprintf("vpc %q not found", id), nil)
-		return
-	}
-	switch v["status"] {
-	case "STATUS_CREATING":
-		f.vpcGets[id]++
-		if f.vpcGets[id] > f.vpcReadyAfter {
-			v["status"] = "STATUS_READY"
+// byID runs h under f.mu on the object the path's id names; when there is none, or h says it
+// is gone (false), the answer is not_found.
+func (f *fakeCW) byID(c collection, h func(w http.ResponseWriter, id string, obj map[string]any) bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		id := r.PathValue("id")
+		if obj, ok := c.items()[id]; !ok || !h(w, id, obj) {
+			connectErr(w, http.StatusNotFound, "not_found", fmt.Sprintf("%s %q not found", c.kind, id), nil)
 		}
-	case "STATUS_DELETING":
-		delete(f.vpcs, id)
-		connectErr(w, http.StatusNotFound, "not_found", fmt.Sprintf("vpc %q not found", id), nil)
-		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"vpc": v})
 }
 
-func (f *fakeCW) deleteVPC(w http.ResponseWriter, r *http.Request) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	id := r.PathValue("id")
-	v, ok := f.vpcs[id]
-	if !ok {
-		connectErr(w, http.StatusNotFound, "not_found", fmt.Sprintf("vpc %q not found", id), nil)
-		return
-	}
-	inUse := f.vpcInUseRefusals > 0
-	for _, c := range f.clusters {
-		if c["vpcId"] == id {
-			inUse = true
+func (f *fakeCW) get(c collection) http.HandlerFunc {
+	return f.byID(c, func(w http.ResponseWriter, id string, obj map[string]any) bool {
+		if !c.onGet(id, obj) {
+			return false
 		}
-	}
-	if inUse {
-		if f.vpcInUseRefusals > 0 {
-			f.vpcInUseRefusals--
+		writeJSON(w, http.StatusOK, map[string]any{c.kind: obj})
+		return true
+	})
+}
+
+func (f *fakeCW) remove(c collection) http.HandlerFunc {
+	return f.byID(c, func(w http.ResponseWriter, id string, obj map[string]any) bool {
+		if !c.refuseDelete(w, id) {
+			obj["status"] = "STATUS_DELETING"
+			writeJSON(w, http.StatusOK, map[string]any{c.kind: obj})
 		}
-		connectErr(w, http.StatusBadRequest, "failed_precondition", "VPC "+id+" is in use by a cluster; delete the cluster first",
-			[]any{map[string]any{"type": "google.rpc.PreconditionFailure", "value": "",
-				"debug": map[string]any{"violations": []any{map[string]any{"type": "VPC_IN_USE", "subject": "vpcs/" + id,
-					"description": "VPC " + id + " is in use"}}}}})
-		return
-	}
-	v["status"] = "STATUS_DELETING"
-	writeJSON(w, http.StatusOK, map[string]any{"vpc": v})
+		return true
+	})
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -494,15 +487,21 @@ func notFoundPool(w http.ResponseWriter, name string) {
 		map[string]any{"name": name, "group": "compute.coreweave.com", "kind": "nodepools"})
 }
 
-func (f *fakeCW) getPool(w http.ResponseWriter, r *http.Request, clusterID string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
+// pool is the pool the path names (under f.mu); when there is none it answers NotFound.
+func (f *fakeCW) pool(w http.ResponseWriter, r *http.Request, clusterID string) (map[string]any, bool) {
 	p, ok := f.pools[clusterID][r.PathValue("name")]
 	if !ok {
 		notFoundPool(w, r.PathValue("name"))
-		return
 	}
-	writeJSON(w, http.StatusOK, p)
+	return p, ok
+}
+
+func (f *fakeCW) getPool(w http.ResponseWriter, r *http.Request, clusterID string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if p, ok := f.pool(w, r, clusterID); ok {
+		writeJSON(w, http.StatusOK, p)
+	}
 }
 
 func (f *fakeCW) patchPool(w http.ResponseWriter, r *http.Request, clusterID string) {
@@ -517,9 +516,8 @@ func (f *fakeCW) patchPool(w http.ResponseWriter, r *http.Request, clusterID str
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	p, ok := f.pools[clusterID][r.PathValue("name")]
+	p, ok := f.pool(w, r, clusterID)
 	if !ok {
-		notFoundPool(w, r.PathValue("name"))
 		return
 	}
 	if spec, ok := patch["spec"].(map[string]any); ok {
@@ -536,8 +534,7 @@ func (f *fakeCW) deletePool(w http.ResponseWriter, r *http.Request, clusterID st
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	name := r.PathValue("name")
-	if _, ok := f.pools[clusterID][name]; !ok {
-		notFoundPool(w, name)
+	if _, ok := f.pool(w, r, clusterID); !ok {
 		return
 	}
 	delete(f.pools[clusterID], name)
@@ -550,7 +547,7 @@ func (f *fakeCW) listPools(w http.ResponseWriter, _ *http.Request, clusterID str
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	items := []any{}
-	for _, name := range sortedKeys(f.pools[clusterID]) {
+	for _, name := range slices.Sorted(maps.Keys(f.pools[clusterID])) {
 		items = append(items, f.pools[clusterID][name])
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"kind": "NodePoolList", "apiVersion": "compute.coreweave.com/v1alpha1",
@@ -579,12 +576,7 @@ func (f *fakeCW) listNodes(w http.ResponseWriter, r *http.Request, clusterID str
 // ---------------------------------------------------------------------------------------------
 // Helpers.
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, _ := json.Marshal(v)
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_, _ = w.Write(b)
-}
+func writeJSON(w http.ResponseWriter, status int, v any) { apifake.WriteJSON(w, status, v) }
 
 // connectErr writes a Connect error body.
 func connectErr(w http.ResponseWriter, status int, code, message string, details []any) {
@@ -605,29 +597,6 @@ func kubeStatus(w http.ResponseWriter, code int, reason, message string, details
 	writeJSON(w, code, body)
 }
 
-// dropConnection closes the connection without an answer: the server acted, the client
-// never hears of it.
-func dropConnection(t *testing.T, w http.ResponseWriter) {
-	hj, ok := w.(http.Hijacker)
-	if !ok {
-		t.Fatal("response writer cannot be hijacked")
-	}
-	conn, _, err := hj.Hijack()
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = conn.Close()
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
 func toInt(v any) int {
 	switch x := v.(type) {
 	case int:
@@ -642,30 +611,7 @@ func toInt(v any) int {
 }
 
 // assertJSON compares a request body with the expected JSON, ignoring formatting and key order.
-func assertJSON(t *testing.T, got []byte, want string) {
-	t.Helper()
-	var g, w any
-	if err := json.Unmarshal(got, &g); err != nil {
-		t.Fatalf("request body is not JSON: %v: %s", err, got)
-	}
-	if err := json.Unmarshal([]byte(want), &w); err != nil {
-		t.Fatalf("bad expectation: %v", err)
-	}
-	gb, _ := json.Marshal(g)
-	wb, _ := json.Marshal(w)
-	if string(gb) != string(wb) {
-		t.Errorf("request body\n got: %s\nwant: %s", gb, wb)
-	}
-}
-
-func httptestRecorder() *httptest.ResponseRecorder { return httptest.NewRecorder() }
-
-func nopBody(b []byte) io.ReadCloser { return io.NopCloser(bytes.NewReader(b)) }
-
-func withPathValue(r *http.Request, key, value string) *http.Request {
-	r.SetPathValue(key, value)
-	return r
-}
+func assertJSON(t *testing.T, got []byte, want string) { t.Helper(); apifake.AssertJSON(t, got, want) }
 
 // jsonObj is m[key] as a JSON object (nil when it is not one).
 func jsonObj(m map[string]any, key string) map[string]any {

@@ -41,9 +41,7 @@ func TestFindClusterNoneFound(t *testing.T) {
 // adopted; the node pool it never got is remembered and created by the wait's settle, labelled
 // with the launch token.
 func TestFindClusterAdoptsWhatAnInterruptedApplyLeft(t *testing.T) {
-	f := newFake(t)
-	runningCluster(f)
-	c := newTestCloud(t, f)
+	f, c := newRunningCloud(t)
 	spec := findSpec()
 	spec.AdoptSince = time.Date(2026, 1, 2, 3, 0, 0, 0, time.UTC) // before the fake's createdAt
 	cl, err := c.FindCluster(t.Context(), spec)
@@ -59,7 +57,7 @@ func TestFindClusterAdoptsWhatAnInterruptedApplyLeft(t *testing.T) {
 	if _, err := settledGet(t, c, "cl-1"); err != nil {
 		t.Fatal(err)
 	}
-	posts := f.requests("POST", poolsPath("cl-1"))
+	posts := f.Requests("POST", poolsPath("cl-1"))
 	if len(posts) != 1 || !strings.Contains(string(posts[0].Body), `"terraform-provider-neocloud/launch-token":"tok-1"`) ||
 		!strings.Contains(string(posts[0].Body), `"targetNodes":4`) {
 		t.Fatalf("pool creates %+v", posts)
@@ -93,9 +91,7 @@ func TestFindClusterWithItsPool(t *testing.T) {
 // One created before the create timeout began is not adopted: a conflict with the import
 // command. So is one in another zone than the resource's.
 func TestFindClusterOldOneIsAConflict(t *testing.T) {
-	f := newFake(t)
-	runningCluster(f)
-	c := newTestCloud(t, f)
+	f, c := newRunningCloud(t)
 	spec := findSpec()
 	spec.AdoptSince = time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC) // after the fake's createdAt
 	_, err := c.FindCluster(t.Context(), spec)
@@ -153,10 +149,8 @@ func TestFindClusterFailedLookIsAnError(t *testing.T) {
 
 // writes counts the requests the fake got that were not reads.
 func writes(f *fakeCW) int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
 	n := 0
-	for _, r := range f.reqs {
+	for _, r := range f.Log() {
 		if r.Method != http.MethodGet {
 			n++
 		}
@@ -167,16 +161,8 @@ func writes(f *fakeCW) int {
 // A Kubernetes API server that does not answer for now does not stop the look: the cluster is
 // found by its name and VPC, and its view says what it waits for.
 func TestFindClusterAPIServerNotAnswering(t *testing.T) {
-	f := newFake(t)
-	runningCluster(f)
-	f.before = func(w http.ResponseWriter, r *http.Request, _ []byte) bool {
-		if strings.HasPrefix(r.URL.Path, "/k8s/") {
-			kubeStatus(w, http.StatusServiceUnavailable, "ServiceUnavailable", "the server is currently unable to handle the request", nil)
-			return true
-		}
-		return false
-	}
-	c := newTestCloud(t, f)
+	f, c := newRunningCloud(t)
+	f.kubeDown("the server is currently unable to handle the request")
 	cl, err := c.FindCluster(t.Context(), findSpec())
 	if err != nil || cl == nil || cl.ID != "cl-1" || cl.NodeCount != 4 {
 		t.Fatalf("found %+v, %v", cl, err)

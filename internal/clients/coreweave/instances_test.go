@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients/internal/apifake"
 )
 
 func h100Instance() clients.InstanceSpec {
@@ -40,15 +41,13 @@ func TestInstancePoolName(t *testing.T) {
 }
 
 func TestCreateInstanceIsAOneNodePool(t *testing.T) {
-	f := newFake(t)
-	runningCluster(f)
-	c := newTestCloud(t, f)
+	f, c := newRunningCloud(t)
 	inst, err := c.CreateInstance(t.Context(), h100Instance())
 	if err != nil {
 		t.Fatal(err)
 	}
 	name := instancePoolName("Finetune 1", "6f1c2a3b-0000-4000-8000-00000000abcd")
-	posts := f.requests("POST", poolsPath("cl-1"))
+	posts := f.Requests("POST", poolsPath("cl-1"))
 	if len(posts) != 1 {
 		t.Fatalf("%d pool creates", len(posts))
 	}
@@ -70,24 +69,14 @@ func TestCreateInstanceIsAOneNodePool(t *testing.T) {
 func TestCreateInstanceLostAnswerIsAdopted(t *testing.T) {
 	f := newFake(t)
 	runningCluster(f)
-	dropped := 0
-	f.before = func(w http.ResponseWriter, r *http.Request, body []byte) bool {
-		if r.Method != "POST" || !strings.HasSuffix(r.URL.Path, "/nodepools") || dropped > 0 {
-			return false
-		}
-		dropped++
-		r.Body = nopBody(body)
-		f.kube(f.createPool)(httptestRecorder(), withPathValue(r, "cluster", "cl-1"))
-		dropConnection(t, w)
-		return true
-	}
+	f.Script("POST", poolsPath("cl-1"), apifake.Lost(f.kube(f.createPool)))
 	c := newTestCloud(t, f)
 	inst, err := c.CreateInstance(t.Context(), h100Instance())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f.count("POST", poolsPath("cl-1")) != 2 || len(f.pools["cl-1"]) != 1 || !strings.HasPrefix(inst.ID, "cl-1/finetune-1-") {
-		t.Errorf("posts %d, pools %d, instance %s", f.count("POST", poolsPath("cl-1")), len(f.pools["cl-1"]), inst.ID)
+	if f.Count("POST", poolsPath("cl-1")) != 2 || len(f.pools["cl-1"]) != 1 || !strings.HasPrefix(inst.ID, "cl-1/finetune-1-") {
+		t.Errorf("posts %d, pools %d, instance %s", f.Count("POST", poolsPath("cl-1")), len(f.pools["cl-1"]), inst.ID)
 	}
 
 	// A pool of that name made by another launch is not adopted.
@@ -103,9 +92,7 @@ func TestCreateInstanceLostAnswerIsAdopted(t *testing.T) {
 }
 
 func TestCreateInstanceChecksTheCluster(t *testing.T) {
-	f := newFake(t)
-	runningCluster(f)
-	c := newTestCloud(t, f)
+	f, c := newRunningCloud(t)
 	spec := h100Instance()
 	opts(spec.Options).ClusterID = "cl-missing"
 	if _, err := c.CreateInstance(t.Context(), spec); !errors.Is(err, clients.ErrInvalid) {
@@ -125,9 +112,7 @@ func TestCreateInstanceChecksTheCluster(t *testing.T) {
 	if _, err := c.CreateInstance(t.Context(), h100Instance()); !clients.IsConflict(err) {
 		t.Errorf("failed cluster: %v", err)
 	}
-	if n := f.count("POST", poolsPath("cl-1")); n != 0 {
-		t.Errorf("%d pool creates", n)
-	}
+	f.WantCount(t, "POST", poolsPath("cl-1"), 0, "pool creates")
 }
 
 func TestCreateInstanceWaitsForACreatingCluster(t *testing.T) {
@@ -147,19 +132,14 @@ func TestCreateInstanceWaitsForACreatingCluster(t *testing.T) {
 	if _, err := c.CreateInstance(t.Context(), h100Instance()); err != nil {
 		t.Fatal(err)
 	}
-	if f.count("POST", poolsPath("cl-1")) != 1 || gets < 3 {
+	if f.Count("POST", poolsPath("cl-1")) != 1 || gets < 3 {
 		t.Errorf("gets %d", gets)
 	}
 }
 
 func TestGetInstanceStatuses(t *testing.T) {
-	f := newFake(t)
-	runningCluster(f)
-	c := newTestCloud(t, f)
-	created, err := c.CreateInstance(t.Context(), h100Instance())
-	if err != nil {
-		t.Fatal(err)
-	}
+	f, c := newRunningCloud(t)
+	created := mustCreate(t, c.CreateInstance, h100Instance())
 	_, pool, _ := strings.Cut(created.ID, "/")
 
 	inst, err := c.GetInstance(t.Context(), created.ID)
@@ -210,9 +190,7 @@ func TestGetInstanceStatuses(t *testing.T) {
 }
 
 func TestGetInstanceNotFoundOnlyForAMissingPool(t *testing.T) {
-	f := newFake(t)
-	runningCluster(f)
-	c := newTestCloud(t, f)
+	f, c := newRunningCloud(t)
 	if _, err := c.GetInstance(t.Context(), "cl-1/nothing-here"); !clients.IsNotFound(err) {
 		t.Errorf("missing pool: %v", err)
 	}
@@ -235,23 +213,16 @@ func TestGetInstanceNotFoundOnlyForAMissingPool(t *testing.T) {
 }
 
 func TestDeleteInstanceIsIdempotent(t *testing.T) {
-	f := newFake(t)
-	runningCluster(f)
-	c := newTestCloud(t, f)
-	created, err := c.CreateInstance(t.Context(), h100Instance())
-	if err != nil {
-		t.Fatal(err)
-	}
+	f, c := newRunningCloud(t)
+	created := mustCreate(t, c.CreateInstance, h100Instance())
 	for range 2 {
 		if err := c.DeleteInstance(t.Context(), created.ID); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if n := f.count("DELETE", poolsPath("cl-1")+"/"+strings.TrimPrefix(created.ID, "cl-1/")); n != 2 {
-		t.Errorf("%d deletes", n)
-	}
+	f.WantCount(t, "DELETE", poolsPath("cl-1")+"/"+strings.TrimPrefix(created.ID, "cl-1/"), 2, "deletes")
 	var opts map[string]any
-	if err := json.Unmarshal(f.requests("DELETE", poolsPath("cl-1")+"/"+strings.TrimPrefix(created.ID, "cl-1/"))[0].Body, &opts); err == nil &&
+	if err := json.Unmarshal(f.Requests("DELETE", poolsPath("cl-1")+"/"+strings.TrimPrefix(created.ID, "cl-1/"))[0].Body, &opts); err == nil &&
 		opts["propagationPolicy"] != "Background" {
 		t.Errorf("delete options %v", opts)
 	}
@@ -265,8 +236,7 @@ func TestDeleteInstanceIsIdempotent(t *testing.T) {
 }
 
 func TestUpdateInstanceUnsupported(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	_, c := newFakeCloud(t)
 	name := "x"
 	if _, err := c.UpdateInstance(t.Context(), "cl-1/p", clients.InstanceUpdate{Name: &name}); !errors.Is(err, clients.ErrUnsupported) {
 		t.Errorf("update: %v", err)
@@ -305,19 +275,14 @@ func TestValidateInstanceSpec(t *testing.T) {
 	// CreateInstance refuses the same before calling anything.
 	f := newFake(t)
 	c = newTestCloud(t, f)
-	if _, err := c.CreateInstance(t.Context(), spec); !errors.Is(err, clients.ErrInvalid) || len(f.sequence("/")) != 0 {
+	if _, err := c.CreateInstance(t.Context(), spec); !errors.Is(err, clients.ErrInvalid) || len(f.Sequence("/")) != 0 {
 		t.Errorf("create: %v", err)
 	}
 }
 
 func TestInstanceStatusFromClusterWhenAPIServerDown(t *testing.T) {
-	f := newFake(t)
-	runningCluster(f)
-	c := newTestCloud(t, f)
-	created, err := c.CreateInstance(t.Context(), h100Instance())
-	if err != nil {
-		t.Fatal(err)
-	}
+	f, c := newRunningCloud(t)
+	created := mustCreate(t, c.CreateInstance, h100Instance())
 	f.setClusterStatus("cl-1", "STATUS_FAILED")
 	c.clusters.Invalidate()
 	inst, err := c.GetInstance(t.Context(), created.ID)
@@ -328,27 +293,15 @@ func TestInstanceStatusFromClusterWhenAPIServerDown(t *testing.T) {
 	// caller sees as such (never "not found").
 	f.setClusterStatus("cl-1", "STATUS_RUNNING")
 	c.clusters.Invalidate()
-	f.before = func(w http.ResponseWriter, r *http.Request, _ []byte) bool {
-		if strings.HasPrefix(r.URL.Path, "/k8s/") {
-			kubeStatus(w, http.StatusServiceUnavailable, "ServiceUnavailable", "unavailable", nil)
-			return true
-		}
-		return false
-	}
-	start := time.Now()
-	_, err = c.GetInstance(t.Context(), created.ID)
+	f.kubeDown("unavailable")
+	apifake.Returns(t, "GetInstance with the API server down", func() { _, err = c.GetInstance(t.Context(), created.ID) })
 	if err == nil || clients.IsNotFound(err) || !IsAPIServerUnavailable(err) {
 		t.Errorf("API server down: %v", err)
-	}
-	if time.Since(start) > 5*time.Second {
-		t.Errorf("took %s", time.Since(start))
 	}
 }
 
 func TestReadsShareListCalls(t *testing.T) {
-	f := newFake(t)
-	runningCluster(f)
-	c := newTestCloud(t, f)
+	f, c := newRunningCloud(t)
 	c.clusterTTL, c.kubeTTL = time.Minute, time.Minute
 	var ids []string
 	for i := range 20 {
@@ -360,7 +313,7 @@ func TestReadsShareListCalls(t *testing.T) {
 		}
 		ids = append(ids, inst.ID)
 	}
-	before := len(f.sequence("/"))
+	before := len(f.Sequence("/"))
 	var wg sync.WaitGroup
 	errs := make(chan error, len(ids))
 	for _, id := range ids {
@@ -378,7 +331,7 @@ func TestReadsShareListCalls(t *testing.T) {
 		t.Error(err)
 	}
 	// One cluster list, one NodePool list, one Node list for twenty reads.
-	if n := len(f.sequence("/")) - before; n > 3 {
-		t.Errorf("%d calls for %d reads: %v", n, len(ids), f.sequence("/")[before:])
+	if n := len(f.Sequence("/")) - before; n > 3 {
+		t.Errorf("%d calls for %d reads: %v", n, len(ids), f.Sequence("/")[before:])
 	}
 }

@@ -42,9 +42,7 @@ func TestDo_rateLimitStormLongerThanTheDeadline(t *testing.T) {
 		if !errors.As(err, &apiErr) || !strings.Contains(apiErr.Message, "minute window") || apiErr.RetryAfter != time.Second {
 			t.Errorf("APIError = %+v, want the vendor's message and RetryAfter 1s", apiErr)
 		}
-		if hits.count() != 2 {
-			t.Errorf("server hits = %d, want 2", hits.count())
-		}
+		hits.want(t, 2, "")
 	})
 	t.Run("exponential backoff: retries until the deadline", func(t *testing.T) {
 		t.Parallel()
@@ -98,9 +96,7 @@ func TestDo_withoutDeadlineRetriesAreBoundedByTheBudget(t *testing.T) {
 		if !errors.As(err, &apiErr) || !errors.Is(err, clients.ErrRateLimited) || apiErr.RetryAfter != 30*time.Second {
 			t.Fatalf("err = %v, want the 429 with RetryAfter 30s", err)
 		}
-		if hits.count() != 1 {
-			t.Errorf("server hits = %d, want 1", hits.count())
-		}
+		hits.want(t, 1, "")
 	})
 }
 
@@ -157,9 +153,7 @@ func TestDo_requestTimeoutAbandonsAHungAttempt(t *testing.T) {
 		if errors.Is(err, context.DeadlineExceeded) {
 			t.Errorf("err = %v: the operation's own deadline did not pass", err)
 		}
-		if hits.count() != 1 {
-			t.Errorf("server hits = %d, want exactly 1 (a launch must not be repeated)", hits.count())
-		}
+		hits.want(t, 1, "a launch must not be repeated")
 	})
 	t.Run("GET attempts time out until the budget is spent", func(t *testing.T) {
 		t.Parallel()
@@ -204,9 +198,7 @@ func TestDo_rateLimiterWaitDoesNotCountAgainstRequestTimeout(t *testing.T) {
 			t.Fatalf("launch %d: %v", i+1, err)
 		}
 	}
-	if hits.count() != 2 {
-		t.Errorf("server hits = %d, want 2", hits.count())
-	}
+	hits.want(t, 2, "")
 }
 
 func TestScaledRequestTimeout(t *testing.T) {
@@ -310,9 +302,7 @@ func TestDo_notFoundOnAListRouteIsNeverNotFound(t *testing.T) {
 		if !clients.IsNotFound(err) {
 			t.Fatalf("err = %v, want ErrNotFound", err)
 		}
-		if hits.count() != 1 {
-			t.Errorf("server hits = %d, want 1", hits.count())
-		}
+		hits.want(t, 1, "")
 	})
 }
 
@@ -364,8 +354,6 @@ func TestDo_malformedSuccessBody(t *testing.T) {
 		if !errors.Is(err, clients.ErrOutcomeUnknown) || clients.IsNotFound(err) {
 			t.Fatalf("err = %v, want ErrOutcomeUnknown: the server acted but its answer cannot be read", err)
 		}
-		if hits.count() != 1 {
-			t.Errorf("server hits = %d, want 1", hits.count())
-		}
+		hits.want(t, 1, "")
 	})
 }

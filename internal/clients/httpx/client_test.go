@@ -40,6 +40,17 @@ func (h *hitLog) count() int {
 	return len(h.times)
 }
 
+// want fails the test unless the server was hit n times; why (if any) says why n.
+func (h *hitLog) want(t *testing.T, n int, why string) {
+	t.Helper()
+	if got := h.count(); got != n {
+		if why != "" {
+			why = " (" + why + ")"
+		}
+		t.Errorf("server hits = %d, want %d%s", got, n, why)
+	}
+}
+
 // gap is the time between hit i and hit i+1 (1-based).
 func (h *hitLog) gap(t *testing.T, i int) time.Duration {
 	t.Helper()

@@ -12,20 +12,23 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients/internal/apifake"
 )
 
 // Deadlines and rate limiters: waits honour the context, route limits pace only their route.
 
 func TestDo_contextDeadlineWhileServerIsSlow(t *testing.T) {
 	t.Parallel()
-	slow := func(w http.ResponseWriter, r *http.Request, hit int) {
-		// The server notices the client hanging up only once the body is read.
-		_, _ = io.ReadAll(r.Body)
-		select {
-		case <-time.After(5 * time.Second):
-		case <-r.Context().Done():
+	// The server answers only once the client has hung up: the test lets the deadline pass
+	// while the server holds the request, and a client that waited for the answer would hang.
+	slow := func(gate *apifake.Gate) func(w http.ResponseWriter, r *http.Request, hit int) {
+		return func(w http.ResponseWriter, r *http.Request, hit int) {
+			// The server notices the client hanging up only once the body is read.
+			_, _ = io.ReadAll(r.Body)
+			gate.Arrive()
+			<-r.Context().Done()
+			w.WriteHeader(http.StatusNoContent)
 		}
-		w.WriteHeader(http.StatusNoContent)
 	}
 	tests := []struct {
 		name           string
@@ -38,24 +41,23 @@ func TestDo_contextDeadlineWhileServerIsSlow(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			srv, hits := newServer(t, slow)
+			gate := apifake.NewGate(t)
+			srv, hits := newServer(t, slow(gate))
 			c := newClient(t, srv, nil)
-			ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
-			defer cancel()
-			start := time.Now()
-			err := c.Do(ctx, tt.req, nil)
-			if elapsed := time.Since(start); elapsed > time.Second {
-				t.Errorf("Do returned after %v, want < 1s", elapsed)
-			}
+			ctx := apifake.NewExpiring(t, context.Background(), time.Now().Add(time.Hour))
+			go func() {
+				gate.Await(1)
+				ctx.Expire()
+			}()
+			var err error
+			apifake.Returns(t, "Do after its deadline passed", func() { err = c.Do(ctx, tt.req, nil) })
 			if !errors.Is(err, context.DeadlineExceeded) {
 				t.Errorf("err = %v, want it to wrap context.DeadlineExceeded", err)
 			}
 			if got := errors.Is(err, clients.ErrOutcomeUnknown); got != tt.wantOutcomeUnk {
 				t.Errorf("errors.Is(err, ErrOutcomeUnknown) = %v, want %v (err: %v)", got, tt.wantOutcomeUnk, err)
 			}
-			if hits.count() != 1 {
-				t.Errorf("server hits = %d, want 1", hits.count())
-			}
+			hits.want(t, 1, "")
 		})
 	}
 }
@@ -68,22 +70,23 @@ func TestDo_contextEndedDuringBackoff(t *testing.T) {
 		header  string // Retry-After
 		req     Request
 		wait    time.Duration // RetryWaitMin and RetryWaitMax
-		cancel  bool          // cancel after 200ms instead of a 200ms deadline
+		cancel  bool          // cancel once the answer is in, instead of a deadline an hour ahead
 		wantErr error
 	}{
 		{
-			// A backoff that would end past the deadline is not started: the 503 comes back.
+			// A backoff that would end past the deadline is not started: the 503 comes back
+			// at once, long before the deadline.
 			name: "exponential backoff past the deadline", status: http.StatusServiceUnavailable,
-			req: Request{Method: http.MethodGet, Path: "/x"}, wait: 10 * time.Second,
+			req: Request{Method: http.MethodGet, Path: "/x"}, wait: 2 * time.Hour,
 		},
 		{
-			name: "Retry-After wait, cancel", status: http.StatusServiceUnavailable, header: "10",
+			name: "Retry-After wait, cancel", status: http.StatusServiceUnavailable, header: "100",
 			req: Request{Method: http.MethodGet, Path: "/x"}, wait: time.Millisecond, cancel: true, wantErr: context.Canceled,
 		},
 		{
 			// The 429 says the launch was not done: cancelling the wait that follows must
 			// not claim the outcome is unknown.
-			name: "NotIdempotent 429 then cancel", status: http.StatusTooManyRequests, header: "10",
+			name: "NotIdempotent 429 then cancel", status: http.StatusTooManyRequests, header: "100",
 			req: Request{Method: http.MethodPost, Path: "/launch", NotIdempotent: true}, wait: time.Millisecond, cancel: true,
 			wantErr: context.Canceled,
 		},
@@ -97,21 +100,27 @@ func TestDo_contextEndedDuringBackoff(t *testing.T) {
 				}
 				w.WriteHeader(tt.status)
 			})
-			c := newClient(t, srv, func(cfg *Config) { cfg.RetryWaitMin, cfg.RetryWaitMax = tt.wait, tt.wait })
+			answered := make(chan struct{}, 1)
+			c := newClient(t, srv, func(cfg *Config) {
+				cfg.RetryWaitMin, cfg.RetryWaitMax = tt.wait, tt.wait
+				cfg.OnResponse = func(*http.Response) { answered <- struct{}{} }
+			})
+			// The waits (two hours, or the server's 100 s) outlast Patience: a Do that started
+			// one past the deadline, or did not end it on cancel, fails apifake.Returns.
 			var ctx context.Context
 			var cancel context.CancelFunc
 			if tt.cancel {
 				ctx, cancel = context.WithCancel(context.Background())
-				time.AfterFunc(200*time.Millisecond, cancel)
+				go func() {
+					<-answered
+					cancel()
+				}()
 			} else {
-				ctx, cancel = context.WithTimeout(context.Background(), 200*time.Millisecond)
+				ctx, cancel = context.WithTimeout(context.Background(), time.Hour)
 			}
 			defer cancel()
-			start := time.Now()
-			err := c.Do(ctx, tt.req, nil)
-			if elapsed := time.Since(start); elapsed > time.Second {
-				t.Errorf("Do returned after %v, want < 1s", elapsed)
-			}
+			var err error
+			apifake.Returns(t, "Do", func() { err = c.Do(ctx, tt.req, nil) })
 			if tt.wantErr != nil && !errors.Is(err, tt.wantErr) {
 				t.Errorf("err = %v, want it to wrap %v", err, tt.wantErr)
 			}
@@ -122,9 +131,7 @@ func TestDo_contextEndedDuringBackoff(t *testing.T) {
 			if errors.Is(err, clients.ErrOutcomeUnknown) {
 				t.Errorf("err = %v: the server answered %d, the outcome is known", err, tt.status)
 			}
-			if hits.count() != 1 {
-				t.Errorf("server hits = %d, want 1", hits.count())
-			}
+			hits.want(t, 1, "")
 		})
 	}
 }
@@ -145,23 +152,27 @@ func TestDo_rateLimiterWaitHonoursContext(t *testing.T) {
 			srv, hits := newServer(t, func(w http.ResponseWriter, r *http.Request, hit int) {
 				w.WriteHeader(http.StatusNoContent)
 			})
-			c := newClient(t, srv, func(cfg *Config) { cfg.Limiter = rate.NewLimiter(rate.Every(10*time.Second), 1) })
+			// The second request's wait is an hour: it can only end through the context.
+			c := newClient(t, srv, func(cfg *Config) { cfg.Limiter = rate.NewLimiter(rate.Every(time.Hour), 1) })
 			if err := c.Do(context.Background(), Request{Method: http.MethodGet, Path: "/x"}, nil); err != nil {
 				t.Fatalf("first Do: %v", err)
 			}
 			var ctx context.Context
 			var cancel context.CancelFunc
 			if tt.cancel {
+				// Whenever the cancel lands (before the wait or during it), Do must end with it.
 				ctx, cancel = context.WithCancel(context.Background())
-				time.AfterFunc(200*time.Millisecond, cancel)
+				time.AfterFunc(10*time.Millisecond, cancel)
 			} else {
-				ctx, cancel = context.WithTimeout(context.Background(), 200*time.Millisecond)
+				ctx, cancel = context.WithTimeout(context.Background(), time.Minute)
 			}
 			defer cancel()
-			start := time.Now()
-			err := c.Do(ctx, Request{Method: http.MethodPost, Path: "/launch", NotIdempotent: true}, nil)
-			if elapsed := time.Since(start); elapsed > time.Second {
-				t.Errorf("Do returned after %v, want < 1s", elapsed)
+			var err error
+			apifake.Returns(t, "Do waiting for the limiter", func() {
+				err = c.Do(ctx, Request{Method: http.MethodPost, Path: "/launch", NotIdempotent: true}, nil)
+			})
+			if !tt.cancel && ctx.Err() != nil {
+				t.Errorf("Do ended with the deadline, want it to fail at once: %v", err)
 			}
 			if !errors.Is(err, tt.wantErr) {
 				t.Errorf("err = %v, want it to wrap %v", err, tt.wantErr)
@@ -169,9 +180,7 @@ func TestDo_rateLimiterWaitHonoursContext(t *testing.T) {
 			if errors.Is(err, clients.ErrOutcomeUnknown) {
 				t.Errorf("err = %v: nothing was sent, the outcome is known", err)
 			}
-			if hits.count() != 1 {
-				t.Errorf("server hits = %d, want 1 (the second request must not be sent)", hits.count())
-			}
+			hits.want(t, 1, "the second request must not be sent")
 		})
 	}
 }
@@ -242,9 +251,10 @@ func TestDo_routeWaitDoesNotSpendClientWideTokenEarly(t *testing.T) {
 	// route limiter must not take a client-wide token before it is really sent, or it bunches
 	// up with another request sent meanwhile.
 	srv, hits := newServer(t, func(w http.ResponseWriter, r *http.Request, hit int) { w.WriteHeader(http.StatusNoContent) })
+	routeLimiter := rate.NewLimiter(rate.Every(400*time.Millisecond), 1)
 	c := newClient(t, srv, func(cfg *Config) {
 		cfg.Limiter = rate.NewLimiter(rate.Every(100*time.Millisecond), 1)
-		cfg.RouteLimits = []RouteLimit{{Method: http.MethodPost, Path: "/launch", Limiter: rate.NewLimiter(rate.Every(400*time.Millisecond), 1)}}
+		cfg.RouteLimits = []RouteLimit{{Method: http.MethodPost, Path: "/launch", Limiter: routeLimiter}}
 	})
 	launch := Request{Method: http.MethodPost, Path: "/launch"}
 	if err := c.Do(context.Background(), launch, nil); err != nil {
@@ -260,7 +270,9 @@ func TestDo_routeWaitDoesNotSpendClientWideTokenEarly(t *testing.T) {
 	}()
 	go func() {
 		defer wg.Done()
-		time.Sleep(330 * time.Millisecond)
+		// Sent while the launch still waits for its route, less than the client-wide interval
+		// before the launch's token comes (its route limiter is then 80% refilled).
+		apifake.WaitUntil(t, apifake.Patience, func() bool { return routeLimiter.Tokens() >= 0.8 })
 		if err := c.Do(context.Background(), Request{Method: http.MethodGet, Path: "/instances"}, nil); err != nil {
 			t.Error(err)
 		}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients/internal/apifake"
 )
 
 // Which answers are retried, how long each retry waits, and when a create's outcome is unknown.
@@ -41,9 +42,7 @@ func TestDo_idempotentGETRetriedOnTransientStatusUntilSuccess(t *testing.T) {
 			if out.ID != "i-1" {
 				t.Errorf("decoded id = %q, want i-1", out.ID)
 			}
-			if n := hits.count(); n != 3 {
-				t.Errorf("server hits = %d, want 3", n)
-			}
+			hits.want(t, 3, "")
 		})
 	}
 }
@@ -79,9 +78,7 @@ func TestDo_budgetNoWaitFitsInMeansOneAttempt(t *testing.T) {
 	if err := c.Do(context.Background(), Request{Method: http.MethodGet, Path: "/x"}, nil); err == nil {
 		t.Fatal("want an error")
 	}
-	if n := hits.count(); n != 1 {
-		t.Errorf("server hits = %d, want 1", n)
-	}
+	hits.want(t, 1, "")
 }
 
 func TestDo_notIdempotentPOSTNotRetriedOn5xxAndOutcomeUnknown(t *testing.T) {
@@ -104,9 +101,7 @@ func TestDo_notIdempotentPOSTNotRetriedOn5xxAndOutcomeUnknown(t *testing.T) {
 			if !errors.As(err, &apiErr) || apiErr.StatusCode != status || apiErr.Operation != "launch instance" {
 				t.Errorf("APIError = %+v, want status %d and the operation", apiErr, status)
 			}
-			if n := hits.count(); n != 1 {
-				t.Errorf("server hits = %d, want exactly 1 (a launch must not be repeated)", n)
-			}
+			hits.want(t, 1, "a launch must not be repeated")
 		})
 	}
 }
@@ -153,9 +148,7 @@ func TestDo_notIdempotent5xxClassifiedByDecoderKeepsItsKind(t *testing.T) {
 	if !errors.Is(err, clients.ErrCapacity) || errors.Is(err, clients.ErrOutcomeUnknown) {
 		t.Fatalf("err = %v, want ErrCapacity and not ErrOutcomeUnknown", err)
 	}
-	if hits.count() != 1 {
-		t.Errorf("server hits = %d, want 1", hits.count())
-	}
+	hits.want(t, 1, "")
 }
 
 func TestDo_notIdempotentPOSTConnectionDroppedAfterReadIsOutcomeUnknown(t *testing.T) {
@@ -175,27 +168,29 @@ func TestDo_notIdempotentPOSTConnectionDroppedAfterReadIsOutcomeUnknown(t *testi
 	if !errors.As(err, &apiErr) || apiErr.Cloud != testCloud || apiErr.Operation != "launch instance" {
 		t.Errorf("APIError = %+v, want cloud and operation named", apiErr)
 	}
-	if n := hits.count(); n != 1 {
-		t.Errorf("server hits = %d, want exactly 1", n)
-	}
+	hits.want(t, 1, "")
 }
 
 func TestDo_idempotentGETConnectionDroppedIsRetried(t *testing.T) {
 	t.Parallel()
-	srv, hits := newServer(t, func(w http.ResponseWriter, r *http.Request, hit int) {
-		if hit == 1 {
-			hijackAndClose(t, w, r)
-			return
-		}
-		writeJSON(w, http.StatusOK, map[string]string{"id": "i-1"})
-	})
+	srv, hits := failsOnceThenAnswers(t, hijackAndClose)
 	c := newClient(t, srv, nil)
 	if err := c.Do(context.Background(), Request{Method: http.MethodGet, Path: "/instances/i-1"}, nil); err != nil {
 		t.Fatalf("Do: %v", err)
 	}
-	if n := hits.count(); n != 2 {
-		t.Errorf("server hits = %d, want 2", n)
-	}
+	hits.want(t, 2, "")
+}
+
+// failsOnceThenAnswers is a server whose first hit ends with fail and whose later hits answer
+// {"id":"i-1"}.
+func failsOnceThenAnswers(t *testing.T, fail func(*testing.T, http.ResponseWriter, *http.Request)) (*httptest.Server, *hitLog) {
+	return newServer(t, func(w http.ResponseWriter, r *http.Request, hit int) {
+		if hit == 1 {
+			fail(t, w, r)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"id": "i-1"})
+	})
 }
 
 // cutOffAnswer sends headers promising more body than it writes, then drops the connection.
@@ -223,26 +218,16 @@ func TestDo_answerCutOffMidBody(t *testing.T) {
 		if !errors.Is(err, io.ErrUnexpectedEOF) {
 			t.Errorf("err = %v, want the cause (unexpected EOF) kept", err)
 		}
-		if hits.count() != 1 {
-			t.Errorf("server hits = %d, want 1", hits.count())
-		}
+		hits.want(t, 1, "")
 	})
 	t.Run("idempotent GET is retried", func(t *testing.T) {
 		t.Parallel()
-		srv, hits := newServer(t, func(w http.ResponseWriter, r *http.Request, hit int) {
-			if hit == 1 {
-				cutOffAnswer(t, w, r)
-				return
-			}
-			writeJSON(w, http.StatusOK, map[string]string{"id": "i-1"})
-		})
+		srv, hits := failsOnceThenAnswers(t, cutOffAnswer)
 		c := newClient(t, srv, nil)
 		if err := c.Do(context.Background(), Request{Method: http.MethodGet, Path: "/instances"}, nil); err != nil {
 			t.Fatalf("Do: %v", err)
 		}
-		if hits.count() != 2 {
-			t.Errorf("server hits = %d, want 2", hits.count())
-		}
+		hits.want(t, 2, "")
 	})
 }
 
@@ -300,62 +285,44 @@ func TestDo_untrustedCertificateIsNotRetriedAndNotOutcomeUnknown(t *testing.T) {
 	}
 }
 
-func TestDo_retryAfterSecondsIsHonoured(t *testing.T) {
+// The server's ask wins over RetryWaitMax (far below it): the second attempt comes no sooner.
+func TestDo_serverAskedWaitIsHonoured(t *testing.T) {
 	t.Parallel()
-	srv, hits := newServer(t, func(w http.ResponseWriter, r *http.Request, hit int) {
-		if hit == 1 {
-			w.Header().Set("Retry-After", "1")
-			http.Error(w, "rate limit exceeded for the minute window", http.StatusTooManyRequests)
-			return
-		}
-		w.WriteHeader(http.StatusNoContent)
-	})
-	// RetryWaitMax is far below the server's ask: the server's ask still wins.
-	c := newClient(t, srv, nil)
-	if err := c.Do(context.Background(), Request{Method: http.MethodGet, Path: "/pods"}, nil); err != nil {
-		t.Fatalf("Do: %v", err)
+	tests := []struct {
+		name   string
+		status int
+		header func() (string, string)
+		min    time.Duration
+	}{
+		{name: "Retry-After seconds", status: http.StatusTooManyRequests,
+			header: func() (string, string) { return "Retry-After", "1" }, min: 950 * time.Millisecond},
+		// Dates have whole seconds: now+2s truncated is at least ~1s away.
+		{name: "Retry-After as an HTTP date", status: http.StatusServiceUnavailable,
+			header: func() (string, string) {
+				return "Retry-After", time.Now().Add(2 * time.Second).UTC().Format(http.TimeFormat)
+			}, min: 900 * time.Millisecond},
+		{name: "RateLimit minute window resets in 1s", status: http.StatusTooManyRequests,
+			header: func() (string, string) { return "RateLimit", `"minute";r=0;t=1, "hour";r=2800;t=1812` }, min: 950 * time.Millisecond},
 	}
-	if gap := hits.gap(t, 1); gap < 950*time.Millisecond {
-		t.Errorf("second attempt came %v after the 429, want >= ~1s (Retry-After: 1)", gap)
-	}
-}
-
-func TestDo_retryAfterHTTPDateIsHonoured(t *testing.T) {
-	t.Parallel()
-	srv, hits := newServer(t, func(w http.ResponseWriter, r *http.Request, hit int) {
-		if hit == 1 {
-			// Dates have whole seconds: now+2s truncated is at least ~1s away.
-			w.Header().Set("Retry-After", time.Now().Add(2*time.Second).UTC().Format(http.TimeFormat))
-			w.WriteHeader(http.StatusServiceUnavailable)
-			return
-		}
-		w.WriteHeader(http.StatusNoContent)
-	})
-	c := newClient(t, srv, nil)
-	if err := c.Do(context.Background(), Request{Method: http.MethodGet, Path: "/pods"}, nil); err != nil {
-		t.Fatalf("Do: %v", err)
-	}
-	if gap := hits.gap(t, 1); gap < 900*time.Millisecond {
-		t.Errorf("second attempt came %v after the 503, want >= ~1s (Retry-After as an HTTP date)", gap)
-	}
-}
-
-func TestDo_rateLimitHeaderResetIsHonouredOn429(t *testing.T) {
-	t.Parallel()
-	srv, hits := newServer(t, func(w http.ResponseWriter, r *http.Request, hit int) {
-		if hit == 1 {
-			w.Header().Set("RateLimit", `"minute";r=0;t=1, "hour";r=2800;t=1812`)
-			w.WriteHeader(http.StatusTooManyRequests)
-			return
-		}
-		w.WriteHeader(http.StatusNoContent)
-	})
-	c := newClient(t, srv, nil)
-	if err := c.Do(context.Background(), Request{Method: http.MethodGet, Path: "/pods"}, nil); err != nil {
-		t.Fatalf("Do: %v", err)
-	}
-	if gap := hits.gap(t, 1); gap < 950*time.Millisecond {
-		t.Errorf("second attempt came %v after the 429, want >= ~1s (RateLimit minute window resets in 1s)", gap)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv, hits := newServer(t, func(w http.ResponseWriter, r *http.Request, hit int) {
+				if hit == 1 {
+					w.Header().Set(tt.header())
+					http.Error(w, "rate limit exceeded for the minute window", tt.status)
+					return
+				}
+				w.WriteHeader(http.StatusNoContent)
+			})
+			c := newClient(t, srv, nil)
+			if err := c.Do(context.Background(), Request{Method: http.MethodGet, Path: "/pods"}, nil); err != nil {
+				t.Fatalf("Do: %v", err)
+			}
+			if gap := hits.gap(t, 1); gap < tt.min {
+				t.Errorf("second attempt came %v after the %d, want >= ~1s (%s)", gap, tt.status, tt.name)
+			}
+		})
 	}
 }
 
@@ -368,7 +335,8 @@ func TestDo_serverWaitTooLongIsNotWaitedOut(t *testing.T) {
 		want       time.Duration
 	}{
 		{name: "longer than MaxRetryAfter", retryAfter: "3600", want: time.Hour},
-		{name: "past the context deadline", retryAfter: "5", timeout: 2 * time.Second, want: 5 * time.Second},
+		// Below MaxRetryAfter, past the deadline; both waits outlast apifake.Patience.
+		{name: "past the context deadline", retryAfter: "100", timeout: 90 * time.Second, want: 100 * time.Second},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -384,10 +352,12 @@ func TestDo_serverWaitTooLongIsNotWaitedOut(t *testing.T) {
 				ctx, cancel = context.WithTimeout(ctx, tt.timeout)
 				defer cancel()
 			}
-			start := time.Now()
-			err := c.Do(ctx, Request{Operation: "list pods", Method: http.MethodGet, Path: "/pods"}, nil)
-			if elapsed := time.Since(start); elapsed > 500*time.Millisecond {
-				t.Errorf("Do took %v, want an immediate answer", elapsed)
+			var err error
+			apifake.Returns(t, "Do, which must answer at once", func() {
+				err = c.Do(ctx, Request{Operation: "list pods", Method: http.MethodGet, Path: "/pods"}, nil)
+			})
+			if ctx.Err() != nil {
+				t.Errorf("Do answered after the deadline, want an immediate answer")
 			}
 			if !errors.Is(err, clients.ErrRateLimited) {
 				t.Fatalf("err = %v, want ErrRateLimited", err)
@@ -396,9 +366,7 @@ func TestDo_serverWaitTooLongIsNotWaitedOut(t *testing.T) {
 			if !errors.As(err, &apiErr) || apiErr.RetryAfter != tt.want {
 				t.Errorf("APIError = %+v, want RetryAfter %v", apiErr, tt.want)
 			}
-			if hits.count() != 1 {
-				t.Errorf("server hits = %d, want 1", hits.count())
-			}
+			hits.want(t, 1, "")
 		})
 	}
 }

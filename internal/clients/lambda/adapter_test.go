@@ -10,9 +10,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients/internal/apifake"
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients/snapshot"
 )
 
@@ -72,8 +72,7 @@ func TestValidateInstanceSpec(t *testing.T) {
 }
 
 func TestOffers(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	f.data("GET", "/instance-types", instanceTypesJSON("us-west-1", "us-east-1"))
 	ctx := t.Context()
 
@@ -117,9 +116,7 @@ func TestOffers(t *testing.T) {
 		}
 	}
 	// Within the short snapshot life, offers share one call.
-	if n := f.count("GET", "/instance-types"); n != 1 {
-		t.Errorf("%d instance-types calls", n)
-	}
+	f.WantCount(t, "GET", "/instance-types", 1, "instance-types calls")
 }
 
 func TestInstanceMapping(t *testing.T) {
@@ -162,51 +159,46 @@ func TestInstanceMapping(t *testing.T) {
 
 // TestConcurrentReadsShareOneList: ten resources refreshing at once cost one GET /instances.
 func TestConcurrentReadsShareOneList(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	var list []string
 	for _, id := range []string{"i-0", "i-1", "i-2", "i-3", "i-4", "i-5", "i-6", "i-7", "i-8", "i-9"} {
 		list = append(list, instanceJSON(id, "active", "1.2.3.4", "us-east-1", "gpu_8x_h100_sxm5", 2392, nil))
 	}
-	f.handle("GET", "/instances", func(w http.ResponseWriter, _ *http.Request) {
-		time.Sleep(100 * time.Millisecond) // keep the call in flight while the others arrive
-		writeRaw(w, http.StatusOK, `{"data":[`+strings.Join(list, ",")+`]}`)
-	})
+	// The call stays in flight until every reader waits for it.
+	gate := apifake.NewGate(t)
+	f.Handle("GET", "/instances", gate.Hold(apifake.Status(http.StatusOK, `{"data":[`+strings.Join(list, ",")+`]}`)))
 	f.data("GET", "/ssh-keys", sshKeysJSON)
 
 	var wg sync.WaitGroup
 	var failures atomic.Int32
-	for i := range 10 {
+	readers := make([]*apifake.Watched, 10)
+	for i := range readers {
+		readers[i] = apifake.Watch(t.Context())
 		wg.Go(func() {
 			id := "i-" + string(rune('0'+i))
-			inst, err := c.GetInstance(t.Context(), id)
+			inst, err := c.GetInstance(readers[i], id)
 			if err != nil || inst.ID != id || inst.SSHKeyIDs[0] != "key-1" {
 				failures.Add(1)
 			}
 		})
 	}
+	apifake.WaitWaiting(t, readers...)
+	gate.Open()
 	wg.Wait()
 	if failures.Load() != 0 {
 		t.Errorf("%d reads failed", failures.Load())
 	}
-	if n := f.count("GET", "/instances"); n != 1 {
-		t.Errorf("%d list calls, want 1", n)
-	}
-	if n := f.count("GET", "/ssh-keys"); n != 1 {
-		t.Errorf("%d key list calls, want 1", n)
-	}
+	f.WantCount(t, "GET", "/instances", 1, "list calls")
+	f.WantCount(t, "GET", "/ssh-keys", 1, "key list calls")
 	// Still fresh: answered from the snapshot.
 	if _, err := c.GetInstance(t.Context(), "i-3"); err != nil {
 		t.Fatal(err)
 	}
-	if n := f.count("GET", "/instances"); n != 1 {
-		t.Errorf("%d list calls after a read within the snapshot's life", n)
-	}
+	f.WantCount(t, "GET", "/instances", 1, "list calls after a read within the snapshot's life")
 }
 
 func TestGetInstanceMissingFromListIsAskedDirectly(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	f.data("GET", "/instances", `[]`)
 	f.data("GET", "/ssh-keys", sshKeysJSON)
 	f.data("GET", "/instances/i-new", instanceJSON("i-new", "booting", "", "us-east-1", "gpu_8x_h100_sxm5", 2392, nil))
@@ -222,9 +214,8 @@ func TestGetInstanceMissingFromListIsAskedDirectly(t *testing.T) {
 }
 
 func TestReadErrorsAreNotNotFound(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
-	f.handle("GET", "/instances", func(w http.ResponseWriter, _ *http.Request) {
+	f, c := newFakeCloud(t)
+	f.Handle("GET", "/instances", func(w http.ResponseWriter, _ *http.Request) {
 		writeErr(w, http.StatusInternalServerError, "global/internal-error", "An internal server error occurred.", "")
 	})
 	// The shared list fetch runs under snapshot.FetchTimeout, a deadline that (unlike the
@@ -241,8 +232,7 @@ func TestReadErrorsAreNotNotFound(t *testing.T) {
 }
 
 func TestListInstancesByTag(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	f.data("GET", "/ssh-keys", sshKeysJSON)
 	f.data("GET", "/instances", "["+
 		instanceJSON("i-1", "active", "", "us-east-1", "gpu_1x_a10", 75, map[string]string{"cluster": "a"})+","+
@@ -256,18 +246,16 @@ func TestListInstancesByTag(t *testing.T) {
 func TestDeleteInstance(t *testing.T) {
 	ctx := t.Context()
 	t.Run("terminates", func(t *testing.T) {
-		f := newFake(t)
-		c := newTestCloud(t, f)
+		f, c := newFakeCloud(t)
 		f.data("POST", "/instance-operations/terminate", `{"terminated_instances":[]}`)
 		if err := c.DeleteInstance(ctx, "i-1"); err != nil {
 			t.Fatal(err)
 		}
-		assertJSON(t, f.last().Body, `{"instance_ids":["i-1"]}`)
+		assertJSON(t, f.Last().Body, `{"instance_ids":["i-1"]}`)
 	})
 	t.Run("missing is deleted", func(t *testing.T) {
-		f := newFake(t)
-		c := newTestCloud(t, f)
-		f.handle("POST", "/instance-operations/terminate", func(w http.ResponseWriter, _ *http.Request) {
+		f, c := newFakeCloud(t)
+		f.Handle("POST", "/instance-operations/terminate", func(w http.ResponseWriter, _ *http.Request) {
 			writeErr(w, http.StatusNotFound, "global/object-does-not-exist", "Specified instance does not exist.", "")
 		})
 		if err := c.DeleteInstance(ctx, "i-1"); err != nil {
@@ -275,9 +263,8 @@ func TestDeleteInstance(t *testing.T) {
 		}
 	})
 	t.Run("already terminated is deleted", func(t *testing.T) {
-		f := newFake(t)
-		c := newTestCloud(t, f)
-		f.handle("POST", "/instance-operations/terminate", func(w http.ResponseWriter, _ *http.Request) {
+		f, c := newFakeCloud(t)
+		f.Handle("POST", "/instance-operations/terminate", func(w http.ResponseWriter, _ *http.Request) {
 			writeErr(w, http.StatusBadRequest, "global/invalid-parameters", "Instance is already terminated.", "")
 		})
 		f.data("GET", "/instances/i-1", instanceJSON("i-1", "terminated", "", "us-east-1", "gpu_1x_a10", 75, nil))
@@ -290,8 +277,7 @@ func TestDeleteInstance(t *testing.T) {
 		}
 	})
 	t.Run("later reads see the termination", func(t *testing.T) {
-		f := newFake(t)
-		c := newTestCloud(t, f)
+		f, c := newFakeCloud(t)
 		f.data("GET", "/instances", "["+instanceJSON("i-1", "active", "", "us-east-1", "gpu_1x_a10", 75, nil)+"]")
 		f.data("GET", "/ssh-keys", sshKeysJSON)
 		f.data("POST", "/instance-operations/terminate", `{"terminated_instances":[]}`)
@@ -310,10 +296,9 @@ func TestDeleteInstance(t *testing.T) {
 }
 
 func TestUpdateInstance(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	f.data("GET", "/ssh-keys", sshKeysJSON)
-	f.handle("POST", "/instances/i-1", func(w http.ResponseWriter, _ *http.Request) {
+	f.Handle("POST", "/instances/i-1", func(w http.ResponseWriter, _ *http.Request) {
 		js := strings.Replace(instanceJSON("i-1", "active", "", "us-east-1", "gpu_1x_a10", 75, nil), `"name":"inst-i-1"`, `"name":"renamed"`, 1)
 		writeRaw(w, http.StatusOK, `{"data":`+js+`}`)
 	})
@@ -322,7 +307,7 @@ func TestUpdateInstance(t *testing.T) {
 	if err != nil || inst.Name != "renamed" {
 		t.Fatalf("got %+v, %v", inst, err)
 	}
-	assertJSON(t, f.requests("POST", "/instances/i-1")[0].Body, `{"name":"renamed"}`)
+	assertJSON(t, f.Requests("POST", "/instances/i-1")[0].Body, `{"name":"renamed"}`)
 
 	long := strings.Repeat("x", 65)
 	if _, err := c.UpdateInstance(t.Context(), "i-1", clients.InstanceUpdate{Name: &long}); !errors.Is(err, clients.ErrInvalid) {
@@ -332,10 +317,9 @@ func TestUpdateInstance(t *testing.T) {
 
 func TestSSHKeys(t *testing.T) {
 	ctx := t.Context()
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 
-	f.handle("POST", "/ssh-keys", func(w http.ResponseWriter, r *http.Request) {
+	f.Handle("POST", "/ssh-keys", func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		if strings.Contains(string(body), "public_key") {
 			writeRaw(w, http.StatusOK, `{"data":{"id":"key-1","name":"me","public_key":"ssh-ed25519 AAAA me@host"}}`)
@@ -347,15 +331,15 @@ func TestSSHKeys(t *testing.T) {
 	if err != nil || k.ID != "key-1" || k.PrivateKey != "" {
 		t.Fatalf("got %+v, %v", k, err)
 	}
-	assertJSON(t, f.last().Body, `{"name":"me","public_key":"ssh-ed25519 AAAA me@host"}`)
+	assertJSON(t, f.Last().Body, `{"name":"me","public_key":"ssh-ed25519 AAAA me@host"}`)
 
 	k, err = c.CreateSSHKey(ctx, clients.SSHKeySpec{Name: "gen"})
 	if err != nil || k.ID != "key-2" || !strings.Contains(k.PrivateKey, "PRIVATE KEY") || k.PublicKey != "ssh-rsa BBBB" {
 		t.Fatalf("got %+v, %v", k, err)
 	}
-	assertJSON(t, f.last().Body, `{"name":"gen"}`)
+	assertJSON(t, f.Last().Body, `{"name":"gen"}`)
 
-	f.handle("POST", "/ssh-keys", func(w http.ResponseWriter, _ *http.Request) {
+	f.Handle("POST", "/ssh-keys", func(w http.ResponseWriter, _ *http.Request) {
 		writeErr(w, http.StatusBadRequest, "global/duplicate", "An SSH key with the name me already exists.", "")
 	})
 	_, err = c.CreateSSHKey(ctx, clients.SSHKeySpec{Name: "me", PublicKey: "ssh-ed25519 AAAA"})
@@ -368,11 +352,11 @@ func TestSSHKeys(t *testing.T) {
 	if err != nil || k.Name != "me" || k.PublicKey != "ssh-ed25519 AAAAC3Nza me@host" {
 		t.Errorf("get: %+v, %v", k, err)
 	}
-	before := f.count("GET", "/ssh-keys")
+	before := f.Count("GET", "/ssh-keys")
 	if _, err := c.GetSSHKey(ctx, "key-9"); !errors.Is(err, clients.ErrNotFound) {
 		t.Errorf("get missing: %v", err)
 	}
-	if n := f.count("GET", "/ssh-keys") - before; n != 1 {
+	if n := f.Count("GET", "/ssh-keys") - before; n != 1 {
 		t.Errorf("a missing key must be confirmed by one fresh list, got %d calls", n)
 	}
 
@@ -386,17 +370,14 @@ func TestSSHKeys(t *testing.T) {
 }
 
 func TestLostSSHKeyAnswerIsAdopted(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
-	f.handle("POST", "/ssh-keys", func(w http.ResponseWriter, _ *http.Request) { hangUp(w) })
+	f, c := newFakeCloud(t)
+	f.Handle("POST", "/ssh-keys", func(w http.ResponseWriter, _ *http.Request) { apifake.HangUp(w) })
 	f.data("GET", "/ssh-keys", sshKeysJSON)
 	k, err := c.CreateSSHKey(t.Context(), clients.SSHKeySpec{Name: "me", PublicKey: "ssh-ed25519 AAAAC3Nza other-comment"})
 	if err != nil || k.ID != "key-1" {
 		t.Fatalf("got %+v, %v", k, err)
 	}
-	if n := f.count("POST", "/ssh-keys"); n != 1 {
-		t.Errorf("%d adds", n)
-	}
+	f.WantCount(t, "POST", "/ssh-keys", 1, "adds")
 	if _, err := c.CreateSSHKey(t.Context(), clients.SSHKeySpec{Name: "me"}); !errors.Is(err, clients.ErrOutcomeUnknown) ||
 		!strings.Contains(err.Error(), "private key") {
 		t.Errorf("generated key with a lost answer: %v", err)
@@ -405,8 +386,7 @@ func TestLostSSHKeyAnswerIsAdopted(t *testing.T) {
 
 func TestFilesystemsAndRulesets(t *testing.T) {
 	ctx := t.Context()
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	f.data("GET", "/file-systems", `[{"id":"fs-1","name":"datasets","mount_point":"/m","created":"2025-01-02T03:04:05Z",
 		"created_by":{"id":"u","email":"e","status":"active"},"is_in_use":false,"region":{"name":"us-east-1"}}]`)
 	fs, err := c.GetFilesystem(ctx, "fs-1")
@@ -419,14 +399,14 @@ func TestFilesystemsAndRulesets(t *testing.T) {
 	if err := c.DeleteFilesystem(ctx, "fs-9"); err != nil {
 		t.Errorf("delete missing: %v", err)
 	}
-	f.handle("DELETE", "/filesystems/fs-1", func(w http.ResponseWriter, _ *http.Request) {
+	f.Handle("DELETE", "/filesystems/fs-1", func(w http.ResponseWriter, _ *http.Request) {
 		writeErr(w, http.StatusBadRequest, "filesystems/filesystem-in-use", "Filesystem is in use.", "Terminate the instances first.")
 	})
 	if err := c.DeleteFilesystem(ctx, "fs-1"); !errors.Is(err, clients.ErrConflict) {
 		t.Errorf("delete in use: %v", err)
 	}
 	// A lost create answer: adopted by name and region.
-	f.handle("POST", "/filesystems", func(w http.ResponseWriter, _ *http.Request) { hangUp(w) })
+	f.Handle("POST", "/filesystems", func(w http.ResponseWriter, _ *http.Request) { apifake.HangUp(w) })
 	fs, err = c.CreateFilesystem(ctx, "datasets", "us-east-1")
 	if err != nil || fs.ID != "fs-1" {
 		t.Errorf("adopt: %+v, %v", fs, err)
@@ -446,5 +426,5 @@ func TestFilesystemsAndRulesets(t *testing.T) {
 	if _, err := c.UpdateFirewallRuleset(ctx, "fw-1", FirewallRulesetPatchRequest{Name: &name}); err != nil {
 		t.Fatal(err)
 	}
-	assertJSON(t, f.last().Body, `{"name":"renamed"}`)
+	assertJSON(t, f.Last().Body, `{"name":"renamed"}`)
 }

@@ -14,35 +14,8 @@ import (
 
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients/fakeclock"
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients/internal/apifake"
 )
-
-// joined lets a test wait until n ids wait in the terminate batch (the batcher's join hook).
-type joined struct {
-	mu   sync.Mutex
-	cond *sync.Cond
-	n    int
-}
-
-func newJoined() *joined {
-	j := &joined{}
-	j.cond = sync.NewCond(&j.mu)
-	return j
-}
-
-func (j *joined) onJoin(waiting int) {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	j.n = max(j.n, waiting)
-	j.cond.Broadcast()
-}
-
-func (j *joined) wait(n int) {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	for j.n < n {
-		j.cond.Wait()
-	}
-}
 
 func testIDs(prefix string, n int) []string {
 	out := make([]string, n)
@@ -66,7 +39,7 @@ func terminateIDs(t *testing.T, r recorded) []string {
 
 // deleteAll runs DeleteInstance for every id at once, lets the batch window pass once every
 // caller has joined, and returns each caller's error.
-func deleteAll(t *testing.T, c *Cloud, clock *fakeclock.Clock, j *joined, ids []string) map[string]error {
+func deleteAll(t *testing.T, c *Cloud, clock *fakeclock.Clock, j *apifake.HighWater, ids []string) map[string]error {
 	t.Helper()
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -79,7 +52,7 @@ func deleteAll(t *testing.T, c *Cloud, clock *fakeclock.Clock, j *joined, ids []
 			mu.Unlock()
 		})
 	}
-	j.wait(len(ids))
+	j.Wait(len(ids))
 	clock.WaitTimers(1)
 	clock.Advance(TerminateWindow)
 	wg.Wait()
@@ -91,8 +64,8 @@ func deleteAll(t *testing.T, c *Cloud, clock *fakeclock.Clock, j *joined, ids []
 func TestDeleteInstancesShareOneTerminate(t *testing.T) {
 	f := newFake(t)
 	f.data("POST", "/instance-operations/terminate", `{"terminated_instances":[]}`)
-	clock, j := fakeclock.New(time.Unix(1000, 0)), newJoined()
-	c := newTestCloud(t, f, withBatchClock(clock, j.onJoin))
+	clock, j := fakeclock.New(time.Unix(1000, 0)), apifake.NewHighWater()
+	c := newTestCloud(t, f, withBatchClock(clock, j.Report))
 
 	ids := testIDs("i-", 25)
 	for id, err := range deleteAll(t, c, clock, j, ids) {
@@ -100,15 +73,15 @@ func TestDeleteInstancesShareOneTerminate(t *testing.T) {
 			t.Errorf("%s: %v", id, err)
 		}
 	}
-	reqs := f.requests("POST", "/instance-operations/terminate")
+	reqs := f.Requests("POST", "/instance-operations/terminate")
 	if len(reqs) != 1 {
 		t.Fatalf("%d terminate requests, want 1", len(reqs))
 	}
 	if got := terminateIDs(t, reqs[0]); !slices.Equal(got, ids) {
 		t.Errorf("the terminate carried %v, want %v", got, ids)
 	}
-	if f.total() != 1 {
-		t.Errorf("%d requests in all, want just the terminate", f.total())
+	if f.Total() != 1 {
+		t.Errorf("%d requests in all, want just the terminate", f.Total())
 	}
 }
 
@@ -116,11 +89,11 @@ func TestDeleteInstancesShareOneTerminate(t *testing.T) {
 // is going.
 func TestDeleteInstancesBatchFailureFailsEveryCaller(t *testing.T) {
 	f := newFake(t)
-	f.handle("POST", "/instance-operations/terminate", func(w http.ResponseWriter, _ *http.Request) {
+	f.Handle("POST", "/instance-operations/terminate", func(w http.ResponseWriter, _ *http.Request) {
 		writeErr(w, http.StatusForbidden, "global/invalid-api-key", "API key was invalid, expired, or deleted.", "")
 	})
-	clock, j := fakeclock.New(time.Unix(1000, 0)), newJoined()
-	c := newTestCloud(t, f, withBatchClock(clock, j.onJoin))
+	clock, j := fakeclock.New(time.Unix(1000, 0)), apifake.NewHighWater()
+	c := newTestCloud(t, f, withBatchClock(clock, j.Report))
 
 	ids := testIDs("i-", 10)
 	errs := deleteAll(t, c, clock, j, ids)
@@ -129,16 +102,14 @@ func TestDeleteInstancesBatchFailureFailsEveryCaller(t *testing.T) {
 			t.Errorf("%s: %v, want the batch's auth failure", id, errs[id])
 		}
 	}
-	if n := f.count("POST", "/instance-operations/terminate"); n != 1 {
-		t.Errorf("%d terminate requests, want 1", n)
-	}
+	f.WantCount(t, "POST", "/instance-operations/terminate", 1, "terminate requests")
 }
 
 // Lambda refuses a whole terminate for one id it does not know: each id is then settled on its
 // own, so that the machine already gone counts as deleted and the others are terminated.
 func TestDeleteInstancesBatchRefusedForOneID(t *testing.T) {
 	f := newFake(t)
-	f.handle("POST", "/instance-operations/terminate", func(w http.ResponseWriter, r *http.Request) {
+	f.Handle("POST", "/instance-operations/terminate", func(w http.ResponseWriter, r *http.Request) {
 		var body struct {
 			InstanceIDs []string `json:"instance_ids"`
 		}
@@ -149,8 +120,8 @@ func TestDeleteInstancesBatchRefusedForOneID(t *testing.T) {
 		}
 		writeRaw(w, http.StatusOK, `{"data":{"terminated_instances":[]}}`)
 	})
-	clock, j := fakeclock.New(time.Unix(1000, 0)), newJoined()
-	c := newTestCloud(t, f, withBatchClock(clock, j.onJoin))
+	clock, j := fakeclock.New(time.Unix(1000, 0)), apifake.NewHighWater()
+	c := newTestCloud(t, f, withBatchClock(clock, j.Report))
 
 	ids := append(testIDs("i-", 4), "i-gone")
 	for id, err := range deleteAll(t, c, clock, j, ids) {
@@ -158,7 +129,7 @@ func TestDeleteInstancesBatchRefusedForOneID(t *testing.T) {
 			t.Errorf("%s: %v", id, err)
 		}
 	}
-	if n := f.count("POST", "/instance-operations/terminate"); n != 1+len(ids) {
+	if n := f.Count("POST", "/instance-operations/terminate"); n != 1+len(ids) {
 		t.Errorf("%d terminate requests, want the batch and one per id", n)
 	}
 }
@@ -170,14 +141,14 @@ func TestTerminatesOfTwoAccountsNeverMix(t *testing.T) {
 	type account struct {
 		f   *fakeAPI
 		c   *Cloud
-		j   *joined
+		j   *apifake.HighWater
 		ids []string
 	}
 	var accounts []*account
 	for _, prefix := range []string{"a-", "b-"} {
-		a := &account{f: newFake(t), j: newJoined(), ids: testIDs(prefix, 8)}
+		a := &account{f: newFake(t), j: apifake.NewHighWater(), ids: testIDs(prefix, 8)}
 		a.f.data("POST", "/instance-operations/terminate", `{"terminated_instances":[]}`)
-		a.c = newTestCloud(t, a.f, withBatchClock(clock, a.j.onJoin))
+		a.c = newTestCloud(t, a.f, withBatchClock(clock, a.j.Report))
 		accounts = append(accounts, a)
 	}
 	var wg sync.WaitGroup
@@ -191,13 +162,13 @@ func TestTerminatesOfTwoAccountsNeverMix(t *testing.T) {
 		}
 	}
 	for _, a := range accounts {
-		a.j.wait(len(a.ids))
+		a.j.Wait(len(a.ids))
 	}
 	clock.WaitTimers(2)
 	clock.Advance(TerminateWindow)
 	wg.Wait()
 	for _, a := range accounts {
-		reqs := a.f.requests("POST", "/instance-operations/terminate")
+		reqs := a.f.Requests("POST", "/instance-operations/terminate")
 		if len(reqs) != 1 || !slices.Equal(terminateIDs(t, reqs[0]), a.ids) {
 			t.Errorf("account %s got %d requests (%v), want one with exactly %v", a.ids[0], len(reqs), reqs, a.ids)
 		}
@@ -212,7 +183,7 @@ func TestWaitGoneFromTheSharedList(t *testing.T) {
 	setup := func(t *testing.T, list func() string) (*fakeAPI, *fakeclock.Clock, *clients.Cadence, *Cloud) {
 		f := newFake(t)
 		clock := fakeclock.New(time.Unix(1_000_000, 0))
-		f.handle("GET", "/instances", func(w http.ResponseWriter, _ *http.Request) {
+		f.Handle("GET", "/instances", func(w http.ResponseWriter, _ *http.Request) {
 			clock.Advance(time.Millisecond) // a list takes a moment
 			writeRaw(w, http.StatusOK, list())
 		})
@@ -252,11 +223,11 @@ func TestWaitGoneFromTheSharedList(t *testing.T) {
 				t.Errorf("%s: %v", id, err)
 			}
 		}
-		if n := f.count("GET", "/instances"); n != 1 {
+		if n := f.Count("GET", "/instances"); n != 1 {
 			t.Errorf("%d lists for %d waiters, want 1", n, len(ids))
 		}
-		if f.total() != 1 {
-			t.Errorf("%d requests, want only the one list (no GET per machine, no SSH key list)", f.total())
+		if f.Total() != 1 {
+			t.Errorf("%d requests, want only the one list (no GET per machine, no SSH key list)", f.Total())
 		}
 	})
 	t.Run("absent twice", func(t *testing.T) {
@@ -271,10 +242,8 @@ func TestWaitGoneFromTheSharedList(t *testing.T) {
 				t.Errorf("%s: %v", id, err)
 			}
 		}
-		if n := f.count("GET", "/instances"); n != 2 {
-			t.Errorf("%d lists, want 2", n)
-		}
-		for _, r := range f.reqs {
+		f.WantCount(t, "GET", "/instances", 2, "lists")
+		for _, r := range f.Log() {
 			if r.Path != "/instances" {
 				t.Errorf("unexpected request %s %s", r.Method, r.Path)
 			}
@@ -284,7 +253,7 @@ func TestWaitGoneFromTheSharedList(t *testing.T) {
 		f := newFake(t)
 		clock := fakeclock.New(time.Unix(1_000_000, 0))
 		calls := 0
-		f.handle("GET", "/instances", func(w http.ResponseWriter, _ *http.Request) {
+		f.Handle("GET", "/instances", func(w http.ResponseWriter, _ *http.Request) {
 			clock.Advance(time.Millisecond)
 			calls++
 			if calls == 1 {
@@ -305,9 +274,7 @@ func TestWaitGoneFromTheSharedList(t *testing.T) {
 		if err := <-done; err == nil || clients.IsNotFound(err) {
 			t.Fatalf("wait ended with %v: a failed list was taken as proof", err)
 		}
-		if n := f.count("GET", "/instances/i-00"); n != 0 {
-			t.Errorf("%d GETs of the machine", n)
-		}
+		f.WantCount(t, "GET", "/instances/i-00", 0, "GETs of the machine")
 	})
 }
 
@@ -330,7 +297,7 @@ func TestLaunchesLeaveOneIntervalAfterTheLastAnswer(t *testing.T) {
 	f := newFake(t)
 	var mu sync.Mutex
 	var arrived, answered []time.Time
-	f.handle("POST", "/instance-operations/launch", func(w http.ResponseWriter, _ *http.Request) {
+	f.Handle("POST", "/instance-operations/launch", func(w http.ResponseWriter, _ *http.Request) {
 		mu.Lock()
 		arrived = append(arrived, time.Now())
 		mu.Unlock()

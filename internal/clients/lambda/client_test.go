@@ -11,23 +11,13 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients/internal/apifake"
 )
 
-func TestRegistered(t *testing.T) {
-	info, ok := clients.Lookup("lambda")
-	if !ok {
-		t.Fatal("lambda is not registered")
-	}
-	if info.DisplayName != "Lambda Cloud" || info.DefaultEndpoint != DefaultEndpoint ||
-		info.KeyEnv != "LAMBDA_API_KEY" || info.EndpointEnv != "NEOCLOUD_LAMBDA_ENDPOINT" || info.KeyAttribute != "api_key" {
-		t.Errorf("unexpected registration: %+v", info)
-	}
+// The registration's fields are checked with the other clouds' (internal/clients/all).
+func TestNewChecksKeyAndEndpoint(t *testing.T) {
 	if DefaultEndpoint != "https://cloud.lambda.ai/api/v1" {
 		t.Errorf("DefaultEndpoint = %q", DefaultEndpoint)
-	}
-	c, err := info.New(clients.Settings{APIKey: "k"})
-	if err != nil || c.Name() != "lambda" {
-		t.Fatalf("New: %v, %v", c, err)
 	}
 	if _, err := New(clients.Settings{}); !errors.Is(err, clients.ErrAuth) {
 		t.Errorf("New without a key: got %v, want ErrAuth", err)
@@ -48,10 +38,19 @@ func TestDefaultLimitsArePublishedOnes(t *testing.T) {
 	}
 }
 
+// noErr is a table's call that must succeed.
+func noErr(call func() error) func(*testing.T) {
+	return func(t *testing.T) {
+		t.Helper()
+		if err := call(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // TestWireRequests checks every call's method, path, JSON body, credentials and decoding.
 func TestWireRequests(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	api := c.API()
 	ctx := t.Context()
 
@@ -125,11 +124,7 @@ func TestWireRequests(t *testing.T) {
 			}},
 		{name: "restart", method: "POST", path: "/instance-operations/restart", body: `{"instance_ids":["i-1"]}`,
 			respond: `{"restarted_instances":[]}`,
-			run: func(t *testing.T) {
-				if err := c.RestartInstance(ctx, "i-1"); err != nil {
-					t.Fatal(err)
-				}
-			}},
+			run:     noErr(func() error { return c.RestartInstance(ctx, "i-1") })},
 		{name: "list ssh keys", method: "GET", path: "/ssh-keys", respond: sshKeysJSON,
 			run: func(t *testing.T) {
 				k, err := api.ListSSHKeys(ctx)
@@ -139,17 +134,12 @@ func TestWireRequests(t *testing.T) {
 			}},
 		{name: "add ssh key", method: "POST", path: "/ssh-keys", body: `{"name":"me","public_key":"ssh-ed25519 AAAA"}`,
 			respond: `{"id":"key-2","name":"me","public_key":"ssh-ed25519 AAAA"}`,
-			run: func(t *testing.T) {
-				if _, err := api.AddSSHKey(ctx, AddSSHKeyRequest{Name: "me", PublicKey: "ssh-ed25519 AAAA"}); err != nil {
-					t.Fatal(err)
-				}
-			}},
+			run: noErr(func() error {
+				_, err := api.AddSSHKey(ctx, AddSSHKeyRequest{Name: "me", PublicKey: "ssh-ed25519 AAAA"})
+				return err
+			})},
 		{name: "delete ssh key", method: "DELETE", path: "/ssh-keys/key-2", respond: `{}`,
-			run: func(t *testing.T) {
-				if err := api.DeleteSSHKey(ctx, "key-2"); err != nil {
-					t.Fatal(err)
-				}
-			}},
+			run: noErr(func() error { return api.DeleteSSHKey(ctx, "key-2") })},
 		{name: "list filesystems", method: "GET", path: "/file-systems",
 			respond: `[{"id":"fs-1","name":"datasets","mount_point":"/lambda/nfs/datasets","created":"2025-01-02T03:04:05Z",
 				"created_by":{"id":"u-1","email":"a@b.c","status":"active"},"is_in_use":true,
@@ -227,11 +217,7 @@ func TestWireRequests(t *testing.T) {
 				}
 			}},
 		{name: "delete firewall ruleset", method: "DELETE", path: "/firewall-rulesets/fw-2", respond: `{}`,
-			run: func(t *testing.T) {
-				if err := c.DeleteFirewallRuleset(ctx, "fw-2"); err != nil {
-					t.Fatal(err)
-				}
-			}},
+			run: noErr(func() error { return c.DeleteFirewallRuleset(ctx, "fw-2") })},
 		{name: "get global firewall ruleset", method: "GET", path: "/firewall-rulesets/global",
 			respond: `{"id":"global","name":"Global Firewall Rules","rules":[{"protocol":"icmp","source_network":"0.0.0.0/0","description":"ping"}]}`,
 			run: func(t *testing.T) {
@@ -271,39 +257,20 @@ func TestWireRequests(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f.data(tc.method, tc.path, tc.respond)
 			tc.run(t)
-			r := f.last()
-			if r.Method != tc.method || r.Path != tc.path {
-				t.Fatalf("sent %s %s, want %s %s", r.Method, r.Path, tc.method, tc.path)
-			}
-			if r.Auth != "Bearer "+testKey {
-				t.Errorf("Authorization = %q", r.Auth)
-			}
-			if r.UserAgent != testUserAgent {
-				t.Errorf("User-Agent = %q", r.UserAgent)
-			}
-			if tc.body == "" {
-				if len(r.Body) != 0 {
-					t.Errorf("unexpected body %s", r.Body)
-				}
-				return
-			}
-			if r.ContentType != "application/json" {
-				t.Errorf("Content-Type = %q", r.ContentType)
-			}
-			assertJSON(t, r.Body, tc.body)
+			f.Last().Check(t, apifake.Want{Method: tc.method, Path: tc.path, Auth: "Bearer " + testKey, UserAgent: apifake.UserAgent,
+				Body: tc.body, Normalize: func(g any) any { return withoutLaunchedAt(t, g) }})
 		})
 	}
 }
 
 func TestMalformedIDsNeverReachTheServer(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	for _, id := range []string{"", "../ssh-keys", "a/b", "a?b"} {
 		if _, err := c.GetInstance(t.Context(), id); !errors.Is(err, clients.ErrInvalid) {
 			t.Errorf("GetInstance(%q): %v, want ErrInvalid", id, err)
 		}
 	}
-	if n := f.total(); n != 0 {
+	if n := f.Total(); n != 0 {
 		t.Errorf("%d requests sent", n)
 	}
 }
@@ -337,10 +304,9 @@ func TestErrorMapping(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.code, func(t *testing.T) {
-			f := newFake(t)
-			c := newTestCloud(t, f)
+			f, c := newFakeCloud(t)
 			// An object's own URL: on a list route no answer means "not found" (below).
-			f.handle("GET", "/instances/i-1", func(w http.ResponseWriter, _ *http.Request) {
+			f.Handle("GET", "/instances/i-1", func(w http.ResponseWriter, _ *http.Request) {
 				writeErr(w, tc.status, tc.code, "The message.", "The suggestion.")
 			})
 			_, err := c.API().GetInstance(t.Context(), "i-1")
@@ -363,9 +329,8 @@ func TestErrorMapping(t *testing.T) {
 // the route failed, not that the machines are gone.
 func TestListRouteNotFoundIsNotNotFound(t *testing.T) {
 	for _, status := range []int{404, 400} {
-		f := newFake(t)
-		c := newTestCloud(t, f)
-		f.handle("GET", "/instances", func(w http.ResponseWriter, _ *http.Request) {
+		f, c := newFakeCloud(t)
+		f.Handle("GET", "/instances", func(w http.ResponseWriter, _ *http.Request) {
 			writeErr(w, status, "global/object-does-not-exist", "The message.", "The suggestion.")
 		})
 		_, err := c.API().ListInstances(t.Context())
@@ -380,9 +345,8 @@ func TestListRouteNotFoundIsNotNotFound(t *testing.T) {
 }
 
 func TestErrorWithoutLambdaBodyIsClassifiedByStatus(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
-	f.handle("GET", "/ssh-keys", func(w http.ResponseWriter, _ *http.Request) {
+	f, c := newFakeCloud(t)
+	f.Handle("GET", "/ssh-keys", func(w http.ResponseWriter, _ *http.Request) {
 		w.WriteHeader(http.StatusUnauthorized)
 		_, _ = w.Write([]byte("<html>denied</html>"))
 	})
@@ -397,27 +361,19 @@ func TestRetryAfterOnGet(t *testing.T) {
 	f := newFake(t)
 	// Default retry waits here, so that Retry-After is honoured rather than capped.
 	c := newTestCloud(t, f, withHTTP(nil, 0, 0))
-	calls := 0
-	f.handle("GET", "/instances", func(w http.ResponseWriter, _ *http.Request) {
-		calls++
-		if calls == 1 {
-			w.Header().Set("Retry-After", "1")
-			writeErr(w, http.StatusTooManyRequests, "global/too-many-requests", "Slow down.", "")
-			return
-		}
-		writeRaw(w, http.StatusOK, `{"data":[]}`)
+	f.Script("GET", "/instances", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Retry-After", "1")
+		writeErr(w, http.StatusTooManyRequests, "global/too-many-requests", "Slow down.", "")
 	})
+	f.data("GET", "/instances", `[]`)
 	// A deadline, not the test's short retry budget, bounds this call: the 1 s wait fits in it.
-	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
-	start := time.Now()
 	if _, err := c.API().ListInstances(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if calls != 2 {
-		t.Errorf("%d calls, want 2", calls)
-	}
-	if d := time.Since(start); d < 900*time.Millisecond {
+	f.WantCount(t, "GET", "/instances", 2, "calls")
+	if d := f.Gap(t, "GET", "/instances", 1); d < 900*time.Millisecond {
 		t.Errorf("retried after %v, want about the 1 s Retry-After", d)
 	}
 }
@@ -426,8 +382,7 @@ func TestRetryAfterOnGet(t *testing.T) {
 // limiter allows one launch an hour: a call it held could not finish within the test's
 // deadline, so success proves a read was not held (no clock is read).
 func TestLaunchRouteLimit(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f, WithRateLimiters(nil, rate.NewLimiter(rate.Every(time.Hour), 1)))
+	f, c := newFakeCloud(t, WithRateLimiters(nil, rate.NewLimiter(rate.Every(time.Hour), 1)))
 	f.data("POST", "/instance-operations/launch", `{"instance_ids":["i-1"]}`)
 	f.data("GET", "/instances", `[]`)
 	req := LaunchRequest{RegionName: "us-east-1", InstanceTypeName: "gpu_1x_a10", SSHKeyNames: []string{"me"}}
@@ -445,7 +400,7 @@ func TestLaunchRouteLimit(t *testing.T) {
 	if _, err := c.API().LaunchInstance(ctx, req); err == nil {
 		t.Error("a second launch went out within the hour")
 	}
-	if n := f.count("POST", "/instance-operations/launch"); n != 1 {
+	if n := f.Count("POST", "/instance-operations/launch"); n != 1 {
 		t.Errorf("launches sent: %d, want 1", n)
 	}
 }

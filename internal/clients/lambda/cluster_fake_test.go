@@ -17,13 +17,13 @@ func newLambdaCloud(t *testing.T, f *fakeAPI, capacityRegions ...string) *lambda
 	l := &lambdaCloud{t: t, f: f, capacity: -1, dropRank: -1}
 	f.data("GET", "/ssh-keys", sshKeysJSON)
 	f.data("GET", "/instance-types", instanceTypesJSON(capacityRegions...))
-	f.handle("GET", "/instances", l.listInstances)
-	f.handle("POST", "/instance-operations/launch", l.launch)
-	f.handle("POST", "/instance-operations/terminate", l.terminate)
-	f.handle("GET", "/firewall-rulesets", l.listRulesets)
-	f.handle("POST", "/firewall-rulesets", l.createRuleset)
-	f.handle("GET", "/file-systems", l.listFS)
-	f.handle("POST", "/filesystems", l.createFS)
+	f.Handle("GET", "/instances", listOf(l, func() []*fakeInst { return l.inst }, l.instanceJSON))
+	f.Handle("POST", "/instance-operations/launch", l.launch)
+	f.Handle("POST", "/instance-operations/terminate", l.terminate)
+	f.Handle("GET", "/firewall-rulesets", listOf(l, func() []*fakeRuleset { return l.rulesets }, l.rulesetJSON))
+	f.Handle("POST", "/firewall-rulesets", l.createRuleset)
+	f.Handle("GET", "/file-systems", listOf(l, func() []*fakeFS { return l.fss }, l.fsJSON))
+	f.Handle("POST", "/filesystems", l.createFS)
 	return l
 }
 
@@ -60,14 +60,17 @@ func (l *lambdaCloud) instanceJSON(in *fakeInst) map[string]any {
 	return m
 }
 
-func (l *lambdaCloud) listInstances(w http.ResponseWriter, _ *http.Request) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	out := []map[string]any{}
-	for _, in := range l.inst {
-		out = append(out, l.instanceJSON(in))
+// listOf answers a list route with every item of the fake's state, under l.mu.
+func listOf[T any](l *lambdaCloud, items func() []T, toJSON func(T) map[string]any) http.HandlerFunc {
+	return func(w http.ResponseWriter, _ *http.Request) {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		out := []map[string]any{}
+		for _, it := range items() {
+			out = append(out, toJSON(it))
+		}
+		writeRaw(w, 200, mustData(out))
 	}
-	writeRaw(w, 200, mustData(out))
 }
 
 func mustData(v any) string {
@@ -205,16 +208,6 @@ func (l *lambdaCloud) rulesetJSON(rs *fakeRuleset) map[string]any {
 	}
 }
 
-func (l *lambdaCloud) listRulesets(w http.ResponseWriter, _ *http.Request) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	out := []map[string]any{}
-	for _, rs := range l.rulesets {
-		out = append(out, l.rulesetJSON(rs))
-	}
-	writeRaw(w, 200, mustData(out))
-}
-
 func (l *lambdaCloud) createRuleset(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		Name   string           `json:"name"`
@@ -229,7 +222,7 @@ func (l *lambdaCloud) createRuleset(w http.ResponseWriter, r *http.Request) {
 	defer l.mu.Unlock()
 	rs := &fakeRuleset{id: l.next("rs"), name: req.Name, region: req.Region, rules: req.Rules, created: time.Now()}
 	l.rulesets = append(l.rulesets, rs)
-	l.f.handle("PATCH", "/firewall-rulesets/"+rs.id, func(w http.ResponseWriter, r *http.Request) {
+	l.f.Handle("PATCH", "/firewall-rulesets/"+rs.id, func(w http.ResponseWriter, r *http.Request) {
 		var p struct {
 			Rules *[]map[string]any `json:"rules"`
 		}
@@ -241,7 +234,7 @@ func (l *lambdaCloud) createRuleset(w http.ResponseWriter, r *http.Request) {
 		}
 		writeRaw(w, 200, mustData(l.rulesetJSON(rs)))
 	})
-	l.f.handle("DELETE", "/firewall-rulesets/"+rs.id, func(w http.ResponseWriter, _ *http.Request) {
+	l.f.Handle("DELETE", "/firewall-rulesets/"+rs.id, func(w http.ResponseWriter, _ *http.Request) {
 		l.mu.Lock()
 		defer l.mu.Unlock()
 		if l.inUse(rs.id, "") {
@@ -263,16 +256,6 @@ func (l *lambdaCloud) fsJSON(fs *fakeFS) map[string]any {
 	}
 }
 
-func (l *lambdaCloud) listFS(w http.ResponseWriter, _ *http.Request) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	out := []map[string]any{}
-	for _, fs := range l.fss {
-		out = append(out, l.fsJSON(fs))
-	}
-	writeRaw(w, 200, mustData(out))
-}
-
 func (l *lambdaCloud) createFS(w http.ResponseWriter, r *http.Request) {
 	var req struct{ Name, Region string }
 	_ = json.NewDecoder(r.Body).Decode(&req)
@@ -284,7 +267,7 @@ func (l *lambdaCloud) addFS(name, region string, created time.Time) map[string]a
 	defer l.mu.Unlock()
 	fs := &fakeFS{id: l.next("fs"), name: name, region: region, created: created}
 	l.fss = append(l.fss, fs)
-	l.f.handle("DELETE", "/filesystems/"+fs.id, func(w http.ResponseWriter, _ *http.Request) {
+	l.f.Handle("DELETE", "/filesystems/"+fs.id, func(w http.ResponseWriter, _ *http.Request) {
 		l.mu.Lock()
 		defer l.mu.Unlock()
 		if l.inUse("", fs.name) {
@@ -302,7 +285,7 @@ func (l *lambdaCloud) addFS(name, region string, created time.Time) map[string]a
 func launchBodies(t *testing.T, f *fakeAPI) []map[string]any {
 	t.Helper()
 	var out []map[string]any
-	for _, r := range f.requests("POST", "/instance-operations/launch") {
+	for _, r := range f.Requests("POST", "/instance-operations/launch") {
 		var m any
 		if err := json.Unmarshal(r.Body, &m); err != nil {
 			t.Fatal(err)

@@ -61,6 +61,15 @@ func clusterTestCloud(t *testing.T, f *fakeAPI) *Cloud {
 	return newTestCloud(t, f, WithRateLimiters(rate.NewLimiter(rate.Inf, 1), rate.NewLimiter(rate.Every(launchPace), 1)))
 }
 
+// newClusterWorld is a fake playing a stateful Lambda (capacity for H100s in regions) and a
+// Cloud against it (clusterTestCloud).
+func newClusterWorld(t *testing.T, regions ...string) (*fakeAPI, *Cloud, *lambdaCloud) {
+	t.Helper()
+	f := newFake(t)
+	c := clusterTestCloud(t, f)
+	return f, c, newLambdaCloud(t, f, regions...)
+}
+
 func lambdaClusterSpec(nodes int) clients.ClusterSpec {
 	return clients.ClusterSpec{
 		Name: "pretrain", GPUType: "H100_80GB_SXM", GPUsPerNode: 8, NodeCount: nodes,
@@ -100,9 +109,7 @@ func TestLambdaClusterRulesAndValidation(t *testing.T) {
 // node, each named and tagged with its rank, attached to the ruleset and the filesystem, in the
 // first region (by name) with capacity.
 func TestCreateClusterPacedLaunches(t *testing.T) {
-	f := newFake(t)
-	c := clusterTestCloud(t, f)
-	l := newLambdaCloud(t, f, "us-west-1", "us-east-1")
+	f, c, l := newClusterWorld(t, "us-west-1", "us-east-1")
 
 	cl, err := c.CreateCluster(t.Context(), lambdaClusterSpec(4))
 	if err != nil {
@@ -117,8 +124,8 @@ func TestCreateClusterPacedLaunches(t *testing.T) {
 			t.Errorf("node %d: %+v", i, n)
 		}
 	}
-	assertJSON(t, f.requests("POST", "/firewall-rulesets")[0].Body, `{"name":"pretrain","region":"us-east-1","rules":[]}`)
-	assertJSON(t, f.requests("POST", "/filesystems")[0].Body, `{"name":"pretrain","region":"us-east-1"}`)
+	assertJSON(t, f.Requests("POST", "/firewall-rulesets")[0].Body, `{"name":"pretrain","region":"us-east-1","rules":[]}`)
+	assertJSON(t, f.Requests("POST", "/filesystems")[0].Body, `{"name":"pretrain","region":"us-east-1"}`)
 	bodies := launchBodies(t, f)
 	if len(bodies) != 4 {
 		t.Fatalf("%d launches", len(bodies))
@@ -144,9 +151,7 @@ func TestCreateClusterPacedLaunches(t *testing.T) {
 	if cl, err = c.CreateCluster(t.Context(), lambdaClusterSpec(4)); err != nil || len(cl.Nodes) != 4 {
 		t.Fatalf("retry: %+v %v", cl, err)
 	}
-	if n := f.count("POST", "/instance-operations/launch"); n != 4 {
-		t.Errorf("%d launches after a retry", n)
-	}
+	f.WantCount(t, "POST", "/instance-operations/launch", 4, "launches after a retry")
 	// Another create of that name is a conflict, not an adoption.
 	other := lambdaClusterSpec(2)
 	other.LaunchToken = "someone-else"
@@ -163,9 +168,7 @@ func mustJSON(v any) string {
 // TestCreateClusterCapacityRunsOut: capacity for three of four nodes returns the three with a
 // CapacityError naming node 3 and the region; nothing is cleaned up, since nodes exist.
 func TestCreateClusterCapacityRunsOut(t *testing.T) {
-	f := newFake(t)
-	c := clusterTestCloud(t, f)
-	l := newLambdaCloud(t, f, "us-east-1")
+	f, c, l := newClusterWorld(t, "us-east-1")
 	l.capacity = 3
 
 	cl, err := c.CreateCluster(t.Context(), lambdaClusterSpec(4))
@@ -180,7 +183,7 @@ func TestCreateClusterCapacityRunsOut(t *testing.T) {
 	if cl == nil || cl.ID != "pretrain" || len(cl.Nodes) != 3 || cl.Status != clients.ClusterDegraded || !strings.Contains(cl.Problem, "node 3 of 4") {
 		t.Fatalf("cluster %+v", cl)
 	}
-	if f.count("DELETE", "/firewall-rulesets/rs-1") != 0 {
+	if f.Count("DELETE", "/firewall-rulesets/rs-1") != 0 {
 		t.Errorf("ruleset of a partial cluster deleted")
 	}
 }
@@ -188,9 +191,7 @@ func TestCreateClusterCapacityRunsOut(t *testing.T) {
 // TestCreateClusterNoCapacityForTheFirstNode leaves nothing behind: the ruleset and the
 // filesystem the create made are deleted again, and no cluster comes back.
 func TestCreateClusterNoCapacityForTheFirstNode(t *testing.T) {
-	f := newFake(t)
-	c := clusterTestCloud(t, f)
-	l := newLambdaCloud(t, f, "us-east-1")
+	_, c, l := newClusterWorld(t, "us-east-1")
 	l.capacity = 0
 	cl, err := c.CreateCluster(t.Context(), lambdaClusterSpec(2))
 	if cl != nil || !clients.IsCapacity(err) {
@@ -206,15 +207,13 @@ func TestCreateClusterNoCapacityForTheFirstNode(t *testing.T) {
 // TestCreateClusterLostLaunchAnswer: node 1's launch commits but its answer is lost; it is
 // adopted by its tag and not launched again.
 func TestCreateClusterLostLaunchAnswer(t *testing.T) {
-	f := newFake(t)
-	c := clusterTestCloud(t, f)
-	l := newLambdaCloud(t, f, "us-east-1")
+	f, c, l := newClusterWorld(t, "us-east-1")
 	l.dropRank = 1
 	cl, err := c.CreateCluster(t.Context(), lambdaClusterSpec(3))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := f.count("POST", "/instance-operations/launch"); n != 3 || len(cl.Nodes) != 3 || cl.Nodes[1].ID != l.find("pretrain-1").id {
+	if n := f.Count("POST", "/instance-operations/launch"); n != 3 || len(cl.Nodes) != 3 || cl.Nodes[1].ID != l.find("pretrain-1").id {
 		t.Errorf("%d launches, nodes %+v", n, cl.Nodes)
 	}
 }
@@ -223,9 +222,7 @@ func TestCreateClusterLostLaunchAnswer(t *testing.T) {
 // leaves out terminated nodes and other clusters' instances; it opens the ruleset to the
 // nodes' private addresses once they have them.
 func TestGetClusterByTags(t *testing.T) {
-	f := newFake(t)
-	c := clusterTestCloud(t, f)
-	l := newLambdaCloud(t, f, "us-east-1")
+	f, c, l := newClusterWorld(t, "us-east-1")
 	spec := lambdaClusterSpec(2)
 	clusterOpts(spec.Options).FileSystemName = ""
 	if _, err := c.CreateCluster(t.Context(), spec); err != nil {
@@ -245,9 +242,7 @@ func TestGetClusterByTags(t *testing.T) {
 	if len(cl.Nodes) != 3 || cl.NodeCount != 3 || cl.Nodes[2].Name != "pretrain-2" || cl.Status != clients.ClusterPending || cl.Ready {
 		t.Fatalf("booting: %+v", cl)
 	}
-	if n := f.count("PATCH", "/firewall-rulesets/rs-1"); n != 0 {
-		t.Errorf("%d ruleset updates before any node has an address", n)
-	}
+	f.WantCount(t, "PATCH", "/firewall-rulesets/rs-1", 0, "ruleset updates before any node has an address")
 
 	l.boot()
 	c.instances.Invalidate()
@@ -255,7 +250,7 @@ func TestGetClusterByTags(t *testing.T) {
 	if cl, err = c.GetCluster(t.Context(), "pretrain"); err != nil || cl.Ready || !strings.Contains(cl.Problem, "firewall ruleset") {
 		t.Fatalf("before settling: %+v %v", cl, err)
 	}
-	if n := f.count("PATCH", "/firewall-rulesets/rs-1"); n != 0 {
+	if n := f.Count("PATCH", "/firewall-rulesets/rs-1"); n != 0 {
 		t.Fatalf("GetCluster wrote %d ruleset updates: reads must not change anything", n)
 	}
 	if err := c.SettleCluster(t.Context(), "pretrain"); err != nil {
@@ -275,7 +270,7 @@ func TestGetClusterByTags(t *testing.T) {
 	if !slices.Equal(cl.SSHKeyIDs, []string{"key-1"}) {
 		t.Errorf("SSH key ids %v, want [key-1]", cl.SSHKeyIDs)
 	}
-	patches := f.requests("PATCH", "/firewall-rulesets/rs-1")
+	patches := f.Requests("PATCH", "/firewall-rulesets/rs-1")
 	if len(patches) != 1 {
 		t.Fatalf("%d ruleset updates", len(patches))
 	}
@@ -305,8 +300,8 @@ func TestGetClusterByTags(t *testing.T) {
 	}
 	// In step: no further update.
 	c.instances.Invalidate()
-	if _, err := c.GetCluster(t.Context(), "pretrain"); err != nil || f.count("PATCH", "/firewall-rulesets/rs-1") != 1 {
-		t.Errorf("second read: %v, %d updates", err, f.count("PATCH", "/firewall-rulesets/rs-1"))
+	if _, err := c.GetCluster(t.Context(), "pretrain"); err != nil || f.Count("PATCH", "/firewall-rulesets/rs-1") != 1 {
+		t.Errorf("second read: %v, %d updates", err, f.Count("PATCH", "/firewall-rulesets/rs-1"))
 	}
 
 	// A node lost (preempted): degraded, with the missing rank named.
@@ -326,9 +321,7 @@ func TestGetClusterByTags(t *testing.T) {
 // TestScaleCluster: 2 -> 3 launches rank 2 with the nodes' settings; 3 -> 1 terminates ranks
 // 2 and 1 and closes the ruleset to them.
 func TestScaleCluster(t *testing.T) {
-	f := newFake(t)
-	c := clusterTestCloud(t, f)
-	l := newLambdaCloud(t, f, "us-east-1")
+	f, c, l := newClusterWorld(t, "us-east-1")
 	if _, err := c.CreateCluster(t.Context(), lambdaClusterSpec(2)); err != nil {
 		t.Fatal(err)
 	}
@@ -368,7 +361,7 @@ func TestScaleCluster(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	terms := f.requests("POST", "/instance-operations/terminate")
+	terms := f.Requests("POST", "/instance-operations/terminate")
 	if len(terms) != 1 {
 		t.Fatalf("%d terminate requests", len(terms))
 	}
@@ -391,9 +384,7 @@ func TestScaleCluster(t *testing.T) {
 // TestScaleClusterWithUserData: user data cannot be read back, so growing such a cluster needs
 // the spec.
 func TestScaleClusterWithUserData(t *testing.T) {
-	f := newFake(t)
-	c := clusterTestCloud(t, f)
-	newLambdaCloud(t, f, "us-east-1")
+	f, c, _ := newClusterWorld(t, "us-east-1")
 	spec := lambdaClusterSpec(1)
 	clusterOpts(spec.Options).UserData = "#cloud-config\n"
 	if _, err := c.CreateCluster(t.Context(), spec); err != nil {
@@ -416,9 +407,7 @@ func TestScaleClusterWithUserData(t *testing.T) {
 // request, waits, deletes the filesystem the cluster made and then the ruleset once no node
 // holds it, and counts a second delete as done.
 func TestDeleteCluster(t *testing.T) {
-	f := newFake(t)
-	c := clusterTestCloud(t, f)
-	l := newLambdaCloud(t, f, "us-east-1")
+	f, c, l := newClusterWorld(t, "us-east-1")
 	if _, err := c.CreateCluster(t.Context(), lambdaClusterSpec(2)); err != nil {
 		t.Fatal(err)
 	}
@@ -431,7 +420,7 @@ func TestDeleteCluster(t *testing.T) {
 	if err := c.DeleteCluster(t.Context(), "pretrain"); err != nil {
 		t.Fatal(err)
 	}
-	terms := f.requests("POST", "/instance-operations/terminate")
+	terms := f.Requests("POST", "/instance-operations/terminate")
 	if len(terms) != 1 {
 		t.Fatalf("%d terminate requests", len(terms))
 	}
@@ -446,7 +435,7 @@ func TestDeleteCluster(t *testing.T) {
 	})
 	// The filesystem is deleted first (while the ruleset still proves the cluster made it),
 	// retried while terminating nodes hold it.
-	if n := f.count("DELETE", "/filesystems/fs-2"); n < 2 {
+	if n := f.Count("DELETE", "/filesystems/fs-2"); n < 2 {
 		t.Errorf("the filesystem delete was tried %d times; want a retry while in use", n)
 	}
 	if _, err := c.GetCluster(t.Context(), "pretrain"); !clients.IsNotFound(err) {
@@ -455,18 +444,14 @@ func TestDeleteCluster(t *testing.T) {
 	if err := c.DeleteCluster(t.Context(), "pretrain"); err != nil {
 		t.Errorf("second delete: %v", err)
 	}
-	if n := f.count("POST", "/instance-operations/terminate"); n != 1 {
-		t.Errorf("%d terminate requests after a second delete", n)
-	}
+	f.WantCount(t, "POST", "/instance-operations/terminate", 1, "terminate requests after a second delete")
 }
 
 // TestDeleteClusterWaitsForTermination: the filesystem and ruleset deletes, which fail while
 // terminating nodes hold them, start no sooner than Lambda's typical termination time after the
 // terminate (on the shortened poll clock: 20 s x 5 ms / 1 s).
 func TestDeleteClusterWaitsForTermination(t *testing.T) {
-	f := newFake(t)
-	c := clusterTestCloud(t, f)
-	newLambdaCloud(t, f, "us-east-1")
+	_, c, _ := newClusterWorld(t, "us-east-1")
 	if _, err := c.CreateCluster(t.Context(), lambdaClusterSpec(2)); err != nil {
 		t.Fatal(err)
 	}
@@ -482,9 +467,7 @@ func TestDeleteClusterWaitsForTermination(t *testing.T) {
 // TestDeleteClusterKeepsUsersFilesystem: a filesystem that existed before the cluster, even one
 // named like it, is the user's.
 func TestDeleteClusterKeepsUsersFilesystem(t *testing.T) {
-	f := newFake(t)
-	c := clusterTestCloud(t, f)
-	l := newLambdaCloud(t, f, "us-east-1")
+	f, c, l := newClusterWorld(t, "us-east-1")
 	l.addFS("pretrain", "us-south-1", time.Now().Add(-time.Hour))
 	if _, err := c.CreateCluster(t.Context(), lambdaClusterSpec(1)); err != nil {
 		t.Fatal(err)
@@ -493,13 +476,13 @@ func TestDeleteClusterKeepsUsersFilesystem(t *testing.T) {
 	if r := launchBodies(t, f)[0]["region_name"]; r != "us-south-1" {
 		t.Errorf("launched in %v", r)
 	}
-	if f.count("POST", "/filesystems") != 0 {
+	if f.Count("POST", "/filesystems") != 0 {
 		t.Errorf("an existing filesystem was created again")
 	}
 	if err := c.DeleteCluster(t.Context(), "pretrain"); err != nil {
 		t.Fatal(err)
 	}
-	if n := f.count("DELETE", "/firewall-rulesets/rs-2"); n < 2 {
+	if n := f.Count("DELETE", "/firewall-rulesets/rs-2"); n < 2 {
 		t.Errorf("the ruleset delete was tried %d times; want a retry while in use", n)
 	}
 	l.with(func() {
@@ -512,9 +495,7 @@ func TestDeleteClusterKeepsUsersFilesystem(t *testing.T) {
 // TestDeleteClusterKeepsUnmountedFilesystem: a filesystem named like the cluster but made after
 // it, and not mounted by its nodes, is the user's too.
 func TestDeleteClusterKeepsUnmountedFilesystem(t *testing.T) {
-	f := newFake(t)
-	c := clusterTestCloud(t, f)
-	l := newLambdaCloud(t, f, "us-east-1")
+	_, c, l := newClusterWorld(t, "us-east-1")
 	spec := lambdaClusterSpec(1)
 	clusterOpts(spec.Options).FileSystemName = ""
 	if _, err := c.CreateCluster(t.Context(), spec); err != nil {

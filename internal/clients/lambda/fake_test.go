@@ -2,133 +2,58 @@ package lambda
 
 import (
 	"encoding/json"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"golang.org/x/time/rate"
 
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients/internal/apifake"
 )
 
 // The tests talk to an httptest server whose answers are written here, from the API document,
 // as literal JSON: they never reuse the package's wire structs, so a wrong field name in the
 // client cannot be mirrored by the test.
 
-const (
-	testKey       = "secret-test-key"
-	testUserAgent = "neocloud-test/1.0"
-)
+const testKey = "secret-test-key"
 
-type recorded struct {
-	Method, Path, Auth, UserAgent, ContentType string
-	Body                                       []byte
-}
+// recorded is one request the fake received.
+type recorded = apifake.Request
 
-// fakeAPI routes "METHOD /path" (relative to /api/v1) to handlers and records every request.
-type fakeAPI struct {
-	t      *testing.T
-	srv    *httptest.Server
-	mu     sync.Mutex
-	reqs   []recorded
-	routes map[string]http.HandlerFunc
-}
+// fakeAPI is the shared harness with Lambda's routes under /api/v1 and Lambda's error body for
+// a route the test did not set up.
+type fakeAPI struct{ *apifake.Server }
 
 func newFake(t *testing.T) *fakeAPI {
 	t.Helper()
-	f := &fakeAPI{t: t, routes: map[string]http.HandlerFunc{}}
-	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
-	t.Cleanup(f.srv.Close)
-	return f
-}
-
-func (f *fakeAPI) serve(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
-	path := strings.TrimPrefix(r.URL.Path, "/api/v1")
-	f.mu.Lock()
-	f.reqs = append(f.reqs, recorded{
-		Method: r.Method, Path: path, Auth: r.Header.Get("Authorization"),
-		UserAgent: r.Header.Get("User-Agent"), ContentType: r.Header.Get("Content-Type"), Body: body,
-	})
-	h, ok := f.routes[r.Method+" "+path]
-	f.mu.Unlock()
-	if !ok {
+	return &fakeAPI{apifake.New(t, apifake.Config{Prefix: "/api/v1", NotFound: func(w http.ResponseWriter, r *http.Request) {
+		path := strings.TrimPrefix(r.URL.Path, "/api/v1")
 		writeErr(w, http.StatusNotFound, "global/object-does-not-exist", "No route "+r.Method+" "+path+" in this test.", "")
-		return
-	}
-	r.Body = io.NopCloser(strings.NewReader(string(body)))
-	h(w, r)
-}
-
-func (f *fakeAPI) handle(method, path string, h http.HandlerFunc) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.routes[method+" "+path] = h
+	}})}
 }
 
 // data answers {"data": v} where v is raw JSON.
 func (f *fakeAPI) data(method, path, rawJSON string) {
-	f.handle(method, path, func(w http.ResponseWriter, _ *http.Request) { writeRaw(w, http.StatusOK, `{"data":`+rawJSON+`}`) })
+	f.Handle(method, path, apifake.Status(http.StatusOK, `{"data":`+rawJSON+`}`))
 }
 
-func (f *fakeAPI) count(method, path string) int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	n := 0
-	for _, r := range f.reqs {
-		if r.Method == method && r.Path == path {
-			n++
-		}
-	}
-	return n
-}
-
-func (f *fakeAPI) total() int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return len(f.reqs)
-}
-
-func (f *fakeAPI) requests(method, path string) []recorded {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var out []recorded
-	for _, r := range f.reqs {
-		if r.Method == method && r.Path == path {
-			out = append(out, r)
-		}
-	}
-	return out
-}
-
-func (f *fakeAPI) last() recorded {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if len(f.reqs) == 0 {
-		f.t.Fatal("no request was made")
-	}
-	return f.reqs[len(f.reqs)-1]
-}
-
-func (f *fakeAPI) endpoint() string { return f.srv.URL + "/api/v1" }
-
-func writeRaw(w http.ResponseWriter, status int, body string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_, _ = io.WriteString(w, body)
-}
+func writeRaw(w http.ResponseWriter, status int, body string) { apifake.WriteRaw(w, status, body) }
 
 func writeErr(w http.ResponseWriter, status int, code, message, suggestion string) {
 	e := map[string]string{"code": code, "message": message}
 	if suggestion != "" {
 		e["suggestion"] = suggestion
 	}
-	b, _ := json.Marshal(map[string]any{"error": e})
-	writeRaw(w, status, string(b))
+	apifake.WriteJSON(w, status, map[string]any{"error": e})
+}
+
+// newFakeCloud is a fake and a Cloud against it (newTestCloud).
+func newFakeCloud(t *testing.T, opts ...Option) (*fakeAPI, *Cloud) {
+	t.Helper()
+	f := newFake(t)
+	return f, newTestCloud(t, f, opts...)
 }
 
 // testRetryBudget bounds the retries of a call without a deadline, so that a failure the fake
@@ -145,29 +70,18 @@ func newTestCloud(t *testing.T, f *fakeAPI, opts ...Option) *Cloud {
 		withRetryBudget(testRetryBudget),
 		WithAdoptionWindow(300*time.Millisecond, 20*time.Millisecond),
 	}, opts...)
-	c, err := NewWithOptions(clients.Settings{APIKey: testKey, Endpoint: f.endpoint(), UserAgent: testUserAgent}, all...)
+	c, err := NewWithOptions(clients.Settings{APIKey: testKey, Endpoint: f.Endpoint(), UserAgent: apifake.UserAgent}, all...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return c
 }
 
-// assertJSON compares a request body with the expected JSON, ignoring formatting and key order.
+// assertJSON compares a launch or other request body with the expected JSON, ignoring
+// formatting, key order and the launched-at tag (checked, then dropped).
 func assertJSON(t *testing.T, got []byte, want string) {
 	t.Helper()
-	var g, w any
-	if err := json.Unmarshal(got, &g); err != nil {
-		t.Fatalf("request body is not JSON: %v: %s", err, got)
-	}
-	if err := json.Unmarshal([]byte(want), &w); err != nil {
-		t.Fatalf("bad expectation: %v", err)
-	}
-	g = withoutLaunchedAt(t, g)
-	gb, _ := json.Marshal(g)
-	wb, _ := json.Marshal(w)
-	if string(gb) != string(wb) {
-		t.Errorf("request body\n got: %s\nwant: %s", gb, wb)
-	}
+	apifake.AssertJSON(t, got, want, func(g any) any { return withoutLaunchedAt(t, g) })
 }
 
 // instanceJSON is one Instance as Lambda's API document describes it.

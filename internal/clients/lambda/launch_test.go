@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients/internal/apifake"
 )
 
 func h100Spec() clients.InstanceSpec {
@@ -20,12 +21,17 @@ func h100Spec() clients.InstanceSpec {
 	}
 }
 
-func TestCreateInstanceRequestBody(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+// launchReads answers what a launch reads first: no instances yet, the key "me", and the two
+// instance types, the H100 one with capacity in regions.
+func launchReads(f *fakeAPI, regions ...string) {
 	f.data("GET", "/instances", `[]`)
 	f.data("GET", "/ssh-keys", sshKeysJSON)
-	f.data("GET", "/instance-types", instanceTypesJSON("us-west-1"))
+	f.data("GET", "/instance-types", instanceTypesJSON(regions...))
+}
+
+func TestCreateInstanceRequestBody(t *testing.T) {
+	f, c := newFakeCloud(t)
+	launchReads(f, "us-west-1")
 	f.data("POST", "/instance-operations/launch", `{"instance_ids":["i-1"]}`)
 
 	spec := h100Spec()
@@ -38,7 +44,7 @@ func TestCreateInstanceRequestBody(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	assertJSON(t, f.last().Body, `{
+	assertJSON(t, f.Last().Body, `{
 		"region_name":"us-east-1","instance_type_name":"gpu_8x_h100_sxm5","ssh_key_names":["me"],
 		"file_system_names":["datasets"],"name":"finetune-1","image":{"id":"0d5a3a5e-8e6f-4f1c-9a55-3b7a0b8f6a11"},
 		"user_data":"#cloud-config\n",
@@ -51,17 +57,12 @@ func TestCreateInstanceRequestBody(t *testing.T) {
 		t.Errorf("returned %+v", inst)
 	}
 	// Returned right after acceptance: no read of the new machine.
-	if n := f.count("GET", "/instances/i-1"); n != 0 {
-		t.Errorf("%d reads of the new instance", n)
-	}
+	f.WantCount(t, "GET", "/instances/i-1", 0, "reads of the new instance")
 }
 
 func TestCreateInstanceImageFamilyAndKeyByName(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
-	f.data("GET", "/instances", `[]`)
-	f.data("GET", "/ssh-keys", sshKeysJSON)
-	f.data("GET", "/instance-types", instanceTypesJSON("us-east-1"))
+	f, c := newFakeCloud(t)
+	launchReads(f, "us-east-1")
 	f.data("POST", "/instance-operations/launch", `{"instance_ids":["i-1"]}`)
 	spec := h100Spec()
 	spec.SSHKeyIDs = []string{"me"} // a key name is accepted as well
@@ -75,7 +76,7 @@ func TestCreateInstanceImageFamilyAndKeyByName(t *testing.T) {
 		Image       map[string]string `json:"image"`
 		Tags        []map[string]string
 	}
-	if err := json.Unmarshal(f.last().Body, &body); err != nil {
+	if err := json.Unmarshal(f.Last().Body, &body); err != nil {
 		t.Fatal(err)
 	}
 	if body.Image["family"] != "lambda-stack-24-04" || body.Image["id"] != "" || body.SSHKeyNames[0] != "me" {
@@ -86,14 +87,12 @@ func TestCreateInstanceImageFamilyAndKeyByName(t *testing.T) {
 		t.Errorf("tags %v", body.Tags)
 	}
 	// No token from the caller: nobody can be retrying, so no look before launching.
-	if n := f.count("GET", "/instances"); n != 0 {
-		t.Errorf("%d instance lists before launching", n)
-	}
+	f.WantCount(t, "GET", "/instances", 0, "instance lists before launching")
 }
 
 // launchByRegion answers launches per region: a capacity refusal, or success.
 func launchByRegion(f *fakeAPI, ok map[string]string) {
-	f.handle("POST", "/instance-operations/launch", func(w http.ResponseWriter, r *http.Request) {
+	f.Handle("POST", "/instance-operations/launch", func(w http.ResponseWriter, r *http.Request) {
 		var req map[string]any
 		_ = json.NewDecoder(r.Body).Decode(&req)
 		region, _ := req["region_name"].(string)
@@ -109,7 +108,7 @@ func launchByRegion(f *fakeAPI, ok map[string]string) {
 func launchedRegions(t *testing.T, f *fakeAPI) []string {
 	t.Helper()
 	var out []string
-	for _, r := range f.requests("POST", "/instance-operations/launch") {
+	for _, r := range f.Requests("POST", "/instance-operations/launch") {
 		var req map[string]any
 		if err := json.Unmarshal(r.Body, &req); err != nil {
 			t.Fatal(err)
@@ -121,11 +120,8 @@ func launchedRegions(t *testing.T, f *fakeAPI) []string {
 }
 
 func TestCreateInstanceMovesToNextRegionOnCapacity(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
-	f.data("GET", "/instances", `[]`)
-	f.data("GET", "/ssh-keys", sshKeysJSON)
-	f.data("GET", "/instance-types", instanceTypesJSON("us-west-1", "us-east-1"))
+	f, c := newFakeCloud(t)
+	launchReads(f, "us-west-1", "us-east-1")
 	launchByRegion(f, map[string]string{"us-west-1": "i-west"})
 
 	inst, err := c.CreateInstance(t.Context(), h100Spec())
@@ -141,11 +137,8 @@ func TestCreateInstanceMovesToNextRegionOnCapacity(t *testing.T) {
 }
 
 func TestCreateInstanceCapacityErrorListsEveryAttempt(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
-	f.data("GET", "/instances", `[]`)
-	f.data("GET", "/ssh-keys", sshKeysJSON)
-	f.data("GET", "/instance-types", instanceTypesJSON("us-west-1", "us-east-1"))
+	f, c := newFakeCloud(t)
+	launchReads(f, "us-west-1", "us-east-1")
 	launchByRegion(f, nil)
 
 	_, err := c.CreateInstance(t.Context(), h100Spec())
@@ -171,27 +164,19 @@ func TestCreateInstanceCapacityErrorListsEveryAttempt(t *testing.T) {
 }
 
 func TestCreateInstanceWithoutCapacityAnywhereDoesNotLaunch(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
-	f.data("GET", "/instances", `[]`)
-	f.data("GET", "/ssh-keys", sshKeysJSON)
-	f.data("GET", "/instance-types", instanceTypesJSON())
+	f, c := newFakeCloud(t)
+	launchReads(f)
 	launchByRegion(f, nil)
 	_, err := c.CreateInstance(t.Context(), h100Spec())
 	if !clients.IsCapacity(err) || !strings.Contains(err.Error(), "gpu_8x_h100_sxm5") {
 		t.Errorf("got %v", err)
 	}
-	if n := f.count("POST", "/instance-operations/launch"); n != 0 {
-		t.Errorf("%d launches", n)
-	}
+	f.WantCount(t, "POST", "/instance-operations/launch", 0, "launches")
 }
 
 func TestCreateInstanceGoesWhereItsFilesystemIs(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
-	f.data("GET", "/instances", `[]`)
-	f.data("GET", "/ssh-keys", sshKeysJSON)
-	f.data("GET", "/instance-types", instanceTypesJSON("us-east-1"))
+	f, c := newFakeCloud(t)
+	launchReads(f, "us-east-1")
 	f.data("GET", "/file-systems", `[{"id":"fs-1","name":"datasets","mount_point":"/lambda/nfs/datasets",
 		"created":"2025-01-02T03:04:05Z","created_by":{"id":"u","email":"e","status":"active"},"is_in_use":false,
 		"region":{"name":"us-south-1","description":"Texas, USA"}}]`)
@@ -213,11 +198,8 @@ func TestCreateInstanceGoesWhereItsFilesystemIs(t *testing.T) {
 }
 
 func TestCreateInstanceRefusesAboveMaxPrice(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
-	f.data("GET", "/instances", `[]`)
-	f.data("GET", "/ssh-keys", sshKeysJSON)
-	f.data("GET", "/instance-types", instanceTypesJSON("us-east-1"))
+	f, c := newFakeCloud(t)
+	launchReads(f, "us-east-1")
 	launchByRegion(f, map[string]string{"us-east-1": "i-1"})
 	spec := h100Spec()
 	spec.MaxPricePerHour = 20
@@ -225,9 +207,7 @@ func TestCreateInstanceRefusesAboveMaxPrice(t *testing.T) {
 	if !errors.Is(err, clients.ErrInvalid) || !strings.Contains(err.Error(), "$23.92") || !strings.Contains(err.Error(), "$20.00") {
 		t.Errorf("got %v", err)
 	}
-	if n := f.count("POST", "/instance-operations/launch"); n != 0 {
-		t.Errorf("%d launches", n)
-	}
+	f.WantCount(t, "POST", "/instance-operations/launch", 0, "launches")
 	spec.MaxPricePerHour = 23.92 // equal is within the cap
 	if _, err := c.CreateInstance(t.Context(), spec); err != nil {
 		t.Errorf("at the cap: %v", err)
@@ -235,12 +215,9 @@ func TestCreateInstanceRefusesAboveMaxPrice(t *testing.T) {
 }
 
 func TestCreateInstanceInputErrors(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
-	f.data("GET", "/instances", `[]`)
-	f.data("GET", "/ssh-keys", sshKeysJSON)
-	f.data("GET", "/instance-types", instanceTypesJSON("us-east-1"))
-	f.handle("POST", "/instance-operations/launch", func(w http.ResponseWriter, _ *http.Request) {
+	f, c := newFakeCloud(t)
+	launchReads(f, "us-east-1")
+	f.Handle("POST", "/instance-operations/launch", func(w http.ResponseWriter, _ *http.Request) {
 		writeErr(w, http.StatusNotFound, "global/object-does-not-exist", "Image not found.", "")
 	})
 
@@ -259,7 +236,7 @@ func TestCreateInstanceInputErrors(t *testing.T) {
 	if _, err := c.CreateInstance(t.Context(), spec); !errors.Is(err, clients.ErrInvalid) || !strings.Contains(err.Error(), "1, 2, 4, 8") {
 		t.Errorf("bad count: %v", err)
 	}
-	if n := len(f.requests("GET", "/instances")) + len(f.requests("GET", "/ssh-keys")); n != 0 {
+	if n := len(f.Requests("GET", "/instances")) + len(f.Requests("GET", "/ssh-keys")); n != 0 {
 		t.Errorf("bad input reached the API (%d calls)", n)
 	}
 
@@ -283,41 +260,42 @@ func TestCreateInstanceInputErrors(t *testing.T) {
 }
 
 // committingLaunch is a fake launch that creates the machine, then answers with fail (which may
-// drop the connection). The machine shows up in GET /instances after visibleAfter.
+// drop the connection). The machine is listed from the second GET /instances after the launch
+// on: the first look after the lost answer sees nothing yet.
 type committingLaunch struct {
-	mu        sync.Mutex
-	instances []string
-	launches  int
+	mu         sync.Mutex
+	pending    string // the launched machine, not listed yet
+	listsSince int
+	instances  []string
+	launches   int
 }
 
-func (l *committingLaunch) install(f *fakeAPI, commit bool, visibleAfter time.Duration, fail func(http.ResponseWriter)) {
-	f.handle("POST", "/instance-operations/launch", func(w http.ResponseWriter, r *http.Request) {
+func (l *committingLaunch) install(f *fakeAPI, fail func(http.ResponseWriter)) {
+	f.Handle("POST", "/instance-operations/launch", func(w http.ResponseWriter, r *http.Request) {
 		var req struct {
 			Region string              `json:"region_name"`
 			Type   string              `json:"instance_type_name"`
 			Tags   []map[string]string `json:"tags"`
 		}
 		_ = json.NewDecoder(r.Body).Decode(&req)
+		tags := map[string]string{}
+		for _, tg := range req.Tags {
+			tags[tg["key"]] = tg["value"]
+		}
 		l.mu.Lock()
 		l.launches++
+		l.pending, l.listsSince = instanceJSON("i-lost", "booting", "", req.Region, req.Type, 2392, tags), 0
 		l.mu.Unlock()
-		if commit {
-			tags := map[string]string{}
-			for _, tg := range req.Tags {
-				tags[tg["key"]] = tg["value"]
-			}
-			js := instanceJSON("i-lost", "booting", "", req.Region, req.Type, 2392, tags)
-			time.AfterFunc(visibleAfter, func() {
-				l.mu.Lock()
-				l.instances = append(l.instances, js)
-				l.mu.Unlock()
-			})
-		}
 		fail(w)
 	})
-	f.handle("GET", "/instances", func(w http.ResponseWriter, _ *http.Request) {
+	f.Handle("GET", "/instances", func(w http.ResponseWriter, _ *http.Request) {
 		l.mu.Lock()
 		defer l.mu.Unlock()
+		if l.pending != "" {
+			if l.listsSince++; l.listsSince >= 2 {
+				l.instances, l.pending = append(l.instances, l.pending), ""
+			}
+		}
 		writeRaw(w, http.StatusOK, `{"data":[`+strings.Join(l.instances, ",")+`]}`)
 	})
 }
@@ -328,30 +306,20 @@ func (l *committingLaunch) count() int {
 	return l.launches
 }
 
-func hangUp(w http.ResponseWriter) {
-	hj, ok := w.(http.Hijacker)
-	if !ok {
-		panic("the test server cannot hijack connections")
-	}
-	conn, _, err := hj.Hijack()
-	if err == nil {
-		_ = conn.Close()
-	}
-}
-
 func badGateway(w http.ResponseWriter) {
 	writeErr(w, http.StatusBadGateway, "global/internal-error", "An internal server error occurred.", "Try again later.")
 }
 
 func TestLostLaunchAnswerIsAdoptedNotRepeated(t *testing.T) {
-	for name, fail := range map[string]func(http.ResponseWriter){"connection dropped": hangUp, "502": badGateway} {
+	for name, fail := range map[string]func(http.ResponseWriter){"connection dropped": apifake.HangUp, "502": badGateway} {
 		t.Run(name, func(t *testing.T) {
 			f := newFake(t)
-			c := newTestCloud(t, f)
+			// The second look comes well within the window, however slow the machine.
+			c := newTestCloud(t, f, WithAdoptionWindow(time.Hour, 20*time.Millisecond))
 			f.data("GET", "/ssh-keys", sshKeysJSON)
 			f.data("GET", "/instance-types", instanceTypesJSON("us-east-1", "us-west-1"))
 			var l committingLaunch
-			l.install(f, true, 60*time.Millisecond, fail) // listed only after a moment
+			l.install(f, fail) // listed only after a moment
 
 			inst, err := c.CreateInstance(t.Context(), h100Spec())
 			if err != nil {
@@ -368,20 +336,19 @@ func TestLostLaunchAnswerIsAdoptedNotRepeated(t *testing.T) {
 }
 
 func TestLostLaunchProvenAbsentIsSentAgain(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	f.data("GET", "/ssh-keys", sshKeysJSON)
 	f.data("GET", "/instance-types", instanceTypesJSON("us-east-1", "us-west-1"))
 	f.data("GET", "/instances", `[]`)
 	var mu sync.Mutex
 	launches := 0
-	f.handle("POST", "/instance-operations/launch", func(w http.ResponseWriter, _ *http.Request) {
+	f.Handle("POST", "/instance-operations/launch", func(w http.ResponseWriter, _ *http.Request) {
 		mu.Lock()
 		launches++
 		n := launches
 		mu.Unlock()
 		if n == 1 {
-			hangUp(w) // lost, and never committed
+			apifake.HangUp(w) // lost, and never committed
 			return
 		}
 		writeRaw(w, http.StatusOK, `{"data":{"instance_ids":["i-2"]}}`)
@@ -398,35 +365,37 @@ func TestLostLaunchProvenAbsentIsSentAgain(t *testing.T) {
 		t.Errorf("%d launches, want 2: the first provably did not happen", launches)
 	}
 	// One look before launching, then looks until one after the horizon found nothing.
-	if n := f.count("GET", "/instances"); n < 3 {
+	if n := f.Count("GET", "/instances"); n < 3 {
 		t.Errorf("looked %d times, want the look before and several after the lost answer", n)
 	}
 }
 
 func TestLostLaunchWithFailingLooksIsUnknownAndNotRepeated(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	f.data("GET", "/ssh-keys", sshKeysJSON)
 	f.data("GET", "/instance-types", instanceTypesJSON("us-east-1", "us-west-1"))
+	// The operation's time runs out at the third failed look after the launch.
+	ctx := apifake.NewExpiring(t, context.Background(), time.Now().Add(time.Hour))
 	looks := 0
-	f.handle("GET", "/instances", func(w http.ResponseWriter, _ *http.Request) {
+	f.Handle("GET", "/instances", func(w http.ResponseWriter, _ *http.Request) {
 		looks++
 		if looks == 1 {
 			writeRaw(w, http.StatusOK, `{"data":[]}`) // the look before launching
 			return
 		}
+		if looks == 4 {
+			ctx.Expire()
+		}
 		badGateway(w)
 	})
 	var l committingLaunch
-	f.handle("POST", "/instance-operations/launch", func(w http.ResponseWriter, _ *http.Request) {
+	f.Handle("POST", "/instance-operations/launch", func(w http.ResponseWriter, _ *http.Request) {
 		l.mu.Lock()
 		l.launches++
 		l.mu.Unlock()
-		hangUp(w)
+		apifake.HangUp(w)
 	})
 
-	ctx, cancel := context.WithTimeout(t.Context(), time.Second)
-	defer cancel()
 	_, err := c.CreateInstance(ctx, h100Spec())
 	if !errors.Is(err, clients.ErrOutcomeUnknown) {
 		t.Fatalf("got %v, want ErrOutcomeUnknown", err)

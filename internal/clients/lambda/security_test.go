@@ -3,24 +3,18 @@ package lambda
 import (
 	"bytes"
 	"context"
-	"errors"
 	"strings"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-log/tflogtest"
-
-	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
 )
 
 // user_data is a script that often carries credentials: a launch logged at TRACE must not log it.
 func TestCreateInstanceLogsNoUserData(t *testing.T) {
 	t.Setenv("TF_LOG_PROVIDER_NEOCLOUD_LAMBDA", "TRACE")
 	const secret = "s3cr3t-bootstrap-token-91ab"
-	f := newFake(t)
-	c := newTestCloud(t, f)
-	f.data("GET", "/instances", `[]`)
-	f.data("GET", "/ssh-keys", sshKeysJSON)
-	f.data("GET", "/instance-types", instanceTypesJSON("us-west-1"))
+	f, c := newFakeCloud(t)
+	launchReads(f, "us-west-1")
 	f.data("POST", "/instance-operations/launch", `{"instance_ids":["i-1"]}`)
 
 	var buf bytes.Buffer
@@ -30,8 +24,8 @@ func TestCreateInstanceLogsNoUserData(t *testing.T) {
 	if _, err := c.CreateInstance(ctx, spec); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(f.last().Body), secret) {
-		t.Fatalf("the user data did not reach Lambda, so the test proves nothing: %s", f.last().Body)
+	if !strings.Contains(string(f.Last().Body), secret) {
+		t.Fatalf("the user data did not reach Lambda, so the test proves nothing: %s", f.Last().Body)
 	}
 	out := buf.String()
 	if strings.Contains(out, secret) {
@@ -39,18 +33,5 @@ func TestCreateInstanceLogsNoUserData(t *testing.T) {
 	}
 	if !strings.Contains(out, "/instance-operations/launch") || !strings.Contains(out, `\"user_data\":\"***\"`) {
 		t.Errorf("want the launch logged with user_data masked:\n%s", out)
-	}
-}
-
-// Settings.Insecure reaches the HTTP client: plain http to another host is refused without
-// it. Building the adapter sends nothing, so the .invalid host is never contacted.
-func TestNewRefusesPlainHTTPToAnotherHostWithoutOptIn(t *testing.T) {
-	t.Parallel()
-	endpoint := "http://api.emulator.invalid/v1"
-	if _, err := New(clients.Settings{APIKey: "k", Endpoint: endpoint}); !errors.Is(err, clients.ErrInsecureEndpoint) {
-		t.Errorf("New(%s) = %v, want ErrInsecureEndpoint", endpoint, err)
-	}
-	if _, err := New(clients.Settings{APIKey: "k", Endpoint: endpoint, Insecure: true}); err != nil {
-		t.Errorf("New(%s) with Insecure: %v", endpoint, err)
 	}
 }

@@ -10,23 +10,15 @@ import (
 	"time"
 
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients/internal/apifake"
 )
 
-func TestRegistered(t *testing.T) {
-	info, ok := clients.Lookup("runpod")
-	if !ok {
-		t.Fatal("runpod is not registered")
-	}
-	if info.DisplayName != "RunPod" || info.DefaultEndpoint != "https://api.runpod.io/v2" || info.KeyEnv != "RUNPOD_API_KEY" ||
-		info.EndpointEnv != "NEOCLOUD_RUNPOD_ENDPOINT" || info.KeyAttribute != "api_key" || info.New == nil {
-		t.Errorf("info %+v", info)
-	}
+// The registration's fields are checked with the other clouds' (internal/clients/all); without
+// a key the registered factory names the variable to set.
+func TestRegisteredFactoryWithoutKey(t *testing.T) {
+	info, _ := clients.Lookup("runpod")
 	if _, err := info.New(clients.Settings{}); !errors.Is(err, clients.ErrAuth) || !strings.Contains(err.Error(), "RUNPOD_API_KEY") {
 		t.Errorf("no key: %v", err)
-	}
-	cloud, err := info.New(clients.Settings{APIKey: "k"})
-	if err != nil || cloud.Name() != "runpod" {
-		t.Fatalf("%v %v", cloud, err)
 	}
 }
 
@@ -34,8 +26,7 @@ func TestRegistered(t *testing.T) {
 // process) however many callers ask at once; a failed read is tried again by the next caller.
 // A data center the adapter has never heard of is a region like any other.
 func TestListRegionsFromTheCatalogOnce(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	if r := c.Regions(); len(r) != 0 {
 		t.Fatalf("regions %v before any read: the adapter keeps no list of its own", r)
 	}
@@ -48,7 +39,7 @@ func TestListRegionsFromTheCatalogOnce(t *testing.T) {
 		{"id": "EU-RO-1", "name": "EU Romania 1", "region": "EUROPE", "globalNetwork": true, "networkVolumeTypes": [], "compliance": ["GDPR"]},
 		{"id": "SA-BR-9", "name": "SA Brazil 9", "region": "SOUTH_AMERICA", "globalNetwork": false, "networkVolumeTypes": [], "compliance": []}
 	]}`)
-	failed := f.count("GET", "/catalog/datacenters")
+	failed := f.Count("GET", "/catalog/datacenters")
 	var wg sync.WaitGroup
 	for range 8 {
 		wg.Go(func() {
@@ -59,10 +50,10 @@ func TestListRegionsFromTheCatalogOnce(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if n := f.count("GET", "/catalog/datacenters") - failed; n != 1 {
+	if n := f.Count("GET", "/catalog/datacenters") - failed; n != 1 {
 		t.Errorf("%d reads of the data centers, want 1", n)
 	}
-	if q := f.last().RawQuery; q != "" {
+	if q := f.Last().RawQuery; q != "" {
 		t.Errorf("query %q: the plain list is enough", q)
 	}
 	r := c.Regions()
@@ -110,8 +101,7 @@ func TestResolveInstanceType(t *testing.T) {
 }
 
 func TestOffers(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	f.json("GET", "/catalog/gpus", 200, catalogJSON(
 		gpuDoc("NVIDIA H100 80GB HBM3", "H100 SXM", 80, 2.69, 1.99, 8, map[string]string{"US-TX-3": "LOW", "EU-RO-1": "HIGH", "CA-MTL-1": "NONE"}),
 		gpuDoc("NVIDIA GeForce RTX 4090", "RTX 4090", 24, 0.69, 0.34, 8, map[string]string{"US-KS-2": "MEDIUM"}),
@@ -123,7 +113,7 @@ func TestOffers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := f.last()
+	r := f.Last()
 	if r.Path != "/catalog/gpus" || r.RawQuery != "cloud=SECURE&count=2&include=AVAILABILITY&product=POD" {
 		t.Errorf("catalog query %s?%s", r.Path, r.RawQuery)
 	}
@@ -150,14 +140,11 @@ func TestOffers(t *testing.T) {
 	if len(offers) != 1 || offers[0].GPUType != "RTX_4090_24GB" {
 		t.Errorf("cheap and available %+v", offers)
 	}
-	if n := f.count("GET", "/catalog/gpus"); n != 1 {
-		t.Errorf("%d catalog reads", n)
-	}
+	f.WantCount(t, "GET", "/catalog/gpus", 1, "catalog reads")
 }
 
 func TestInstanceFromDocumentPod(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	f.json("GET", "/pods", 200, `{"pods":[`+docPodJSON+`]}`)
 	inst, err := c.GetInstance(t.Context(), "7h9k2m4n6p")
 	if err != nil {
@@ -276,24 +263,26 @@ func TestReadiness(t *testing.T) {
 
 // TestGetInstanceSingleFlight: concurrent reads share one GET /pods.
 func TestGetInstanceSingleFlight(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
-	f.handle("GET", "/pods", func(w http.ResponseWriter, _ *http.Request) {
-		time.Sleep(100 * time.Millisecond) // long enough for every reader to join
-		writeRaw(w, 200, podsJSON(podDoc("p1", "RUNNING", nil), podDoc("p2", "PROVISIONING", nil)))
-	})
+	f, c := newFakeCloud(t)
+	// The list is held until every reader waits for it.
+	gate := apifake.NewGate(t)
+	f.Handle("GET", "/pods", gate.Hold(apifake.Status(200, podsJSON(podDoc("p1", "RUNNING", nil), podDoc("p2", "PROVISIONING", nil)))))
 	var wg sync.WaitGroup
 	errs := make(chan error, 10)
-	for i := range 10 {
+	readers := make([]*apifake.Watched, 10)
+	for i := range readers {
+		readers[i] = apifake.Watch(t.Context())
 		wg.Go(func() {
 			id := []string{"p1", "p2"}[i%2]
-			inst, err := c.GetInstance(t.Context(), id)
+			inst, err := c.GetInstance(readers[i], id)
 			if err == nil && inst.ID != id {
 				err = errors.New("wrong pod " + inst.ID)
 			}
 			errs <- err
 		})
 	}
+	apifake.WaitWaiting(t, readers...)
+	gate.Open()
 	wg.Wait()
 	close(errs)
 	for err := range errs {
@@ -301,11 +290,11 @@ func TestGetInstanceSingleFlight(t *testing.T) {
 			t.Error(err)
 		}
 	}
-	if n := f.total(); n != 1 {
+	if n := f.Total(); n != 1 {
 		t.Errorf("%d requests for 10 concurrent reads, want 1", n)
 	}
 	// Cluster members are in the shared list too.
-	if q := f.last().RawQuery; q != "includeClusterPods=true" {
+	if q := f.Last().RawQuery; q != "includeClusterPods=true" {
 		t.Errorf("list query %q", q)
 	}
 }
@@ -327,8 +316,7 @@ func TestRateScale(t *testing.T) {
 }
 
 func TestGetInstanceMissingFromList(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	f.json("GET", "/pods", 200, podsJSON())
 	f.problem("GET", "/pods/gone", 404, "Not Found", "pod not found")
 	f.json("GET", "/pods/dead", 200, mustJSON(podDoc("dead", "TERMINATED", nil)))
@@ -347,8 +335,7 @@ func TestGetInstanceMissingFromList(t *testing.T) {
 }
 
 func TestUpdateInstancePatchKeepsBookkeeping(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	env := map[string]string{"OLD": "1", EnvLaunchToken: "tok", EnvSSHKeyIDs: key1FP, EnvPublicKey: key1}
 	f.json("GET", "/pods/p1", 200, mustJSON(podDoc("p1", "RUNNING", env)))
 	f.json("PATCH", "/pods/p1", 200, mustJSON(podDoc("p1", "RUNNING", map[string]string{"NEW": "2", EnvLaunchToken: "tok"})))
@@ -357,7 +344,7 @@ func TestUpdateInstancePatchKeepsBookkeeping(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	assertJSON(t, f.requests("PATCH", "/pods/p1")[0].Body, mustJSON(map[string]any{
+	assertJSON(t, f.Requests("PATCH", "/pods/p1")[0].Body, mustJSON(map[string]any{
 		"name": "renamed", "image": "runpod/pytorch:2.5.0",
 		"env": map[string]string{"NEW": "2", EnvLaunchToken: "tok", EnvSSHKeyIDs: key1FP, EnvPublicKey: key1},
 	}))
@@ -366,12 +353,12 @@ func TestUpdateInstancePatchKeepsBookkeeping(t *testing.T) {
 	}
 
 	// Only a rename: one PATCH, no read first.
-	before := f.count("GET", "/pods/p1")
+	before := f.Count("GET", "/pods/p1")
 	if _, err := c.UpdateInstance(t.Context(), "p1", clients.InstanceUpdate{Name: &name}); err != nil {
 		t.Fatal(err)
 	}
-	assertJSON(t, f.requests("PATCH", "/pods/p1")[1].Body, `{"name":"renamed"}`)
-	if f.count("GET", "/pods/p1") != before {
+	assertJSON(t, f.Requests("PATCH", "/pods/p1")[1].Body, `{"name":"renamed"}`)
+	if f.Count("GET", "/pods/p1") != before {
 		t.Error("a rename read the pod first")
 	}
 
@@ -387,8 +374,7 @@ func TestUpdateInstancePatchKeepsBookkeeping(t *testing.T) {
 // TestStopStart maps the desired state onto the stop and start actions; a 409 for an action
 // already in effect is success, any other 409 is not.
 func TestStopStart(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	stopped, running := clients.DesiredStopped, clients.DesiredRunning
 
 	f.json("POST", "/pods/p1/action", 200, mustJSON(podDoc("p1", "EXITED", nil)))
@@ -396,14 +382,14 @@ func TestStopStart(t *testing.T) {
 	if err != nil || inst.Status != clients.StatusStopped {
 		t.Fatalf("stop: %+v %v", inst, err)
 	}
-	assertJSON(t, f.last().Body, `{"action":"stop"}`)
+	assertJSON(t, f.Last().Body, `{"action":"stop"}`)
 
 	f.json("POST", "/pods/p1/action", 200, mustJSON(podDoc("p1", "STARTING", nil)))
 	inst, err = c.UpdateInstance(t.Context(), "p1", clients.InstanceUpdate{DesiredState: &running})
 	if err != nil || inst.Status != clients.StatusPending {
 		t.Fatalf("start: %+v %v", inst, err)
 	}
-	assertJSON(t, f.last().Body, `{"action":"start"}`)
+	assertJSON(t, f.Last().Body, `{"action":"start"}`)
 
 	// Already stopped: 409, and the pod says EXITED.
 	f.problem("POST", "/pods/p1/action", 409, "Conflict", "action stop is not valid for a pod in status EXITED")
@@ -423,9 +409,8 @@ func TestStopStart(t *testing.T) {
 }
 
 func TestDeleteInstance(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
-	f.handle("DELETE", "/pods/p1", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(204) })
+	f, c := newFakeCloud(t)
+	f.Handle("DELETE", "/pods/p1", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(204) })
 	f.problem("DELETE", "/pods/gone", 404, "Not Found", "pod not found")
 	f.problem("DELETE", "/pods/member", 409, "Conflict", "pod belongs to cluster cl1 and cannot be terminated via the pod endpoints")
 	if err := c.DeleteInstance(t.Context(), "p1"); err != nil {
@@ -442,8 +427,7 @@ func TestDeleteInstance(t *testing.T) {
 // InstancePrice prices a pod on its cloud tier from the catalog the launch reads: secure by
 // default, community when the spec asks for it; a tier that does not sell the GPU is an error.
 func TestInstancePrice(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	f.json("GET", "/catalog/gpus", 200, catalogJSON(
 		gpuDoc("NVIDIA H100 80GB HBM3", "H100 SXM", 80, 2.69, 1.99, 8, map[string]string{"US-TX-3": "LOW"}),
 		gpuDoc("NVIDIA H200", "H200", 141, 3.99, 0, 8, nil),

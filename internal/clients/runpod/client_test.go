@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -12,12 +11,13 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients/internal/apifake"
 )
 
 func newTestClient(t *testing.T, f *fakeAPI) *Client {
 	t.Helper()
 	c, err := NewClient(ClientConfig{
-		Endpoint: f.endpoint(), APIKey: testKey, UserAgent: testUserAgent,
+		Endpoint: f.Endpoint(), APIKey: testKey, UserAgent: apifake.UserAgent,
 		Limiter: rate.NewLimiter(rate.Inf, 1), RetryWaitMin: 5 * time.Millisecond, RetryWaitMax: 20 * time.Millisecond,
 		RetryBudget: testRetryBudget,
 	})
@@ -37,7 +37,7 @@ func TestClientRoutes(t *testing.T) {
 	f.json("GET", "/pods/p1", 200, docPodJSON)
 	f.json("POST", "/pods", 201, docPodJSON)
 	f.json("PATCH", "/pods/p1", 200, docPodJSON)
-	f.handle("DELETE", "/pods/p1", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(204) })
+	f.Handle("DELETE", "/pods/p1", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(204) })
 	f.json("POST", "/pods/p1/action", 200, docPodJSON)
 	f.json("GET", "/account/ssh-keys", 200, `{"keys":["`+docKey+`"]}`)
 	f.json("PUT", "/account/ssh-keys", 200, `{"keys":[]}`)
@@ -48,14 +48,14 @@ func TestClientRoutes(t *testing.T) {
 	f.json("POST", "/clusters", 201, clusterJSON)
 	f.json("GET", "/clusters/cl1", 200, clusterJSON)
 	f.json("PATCH", "/clusters/cl1", 200, clusterJSON)
-	f.handle("DELETE", "/clusters/cl1", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(204) })
+	f.Handle("DELETE", "/clusters/cl1", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(204) })
 	f.json("GET", "/clusters/cl1/pods", 200, podsJSON(podDoc("p0", "RUNNING", nil)))
 	volJSON := `{"id":"agv6w2qcg7","name":"my-dataset","size":50,"dataCenter":"EU-RO-1","type":"STANDARD"}`
 	f.json("GET", "/network-volumes", 200, `{"networkVolumes":[`+volJSON+`]}`)
 	f.json("POST", "/network-volumes", 201, volJSON)
 	f.json("GET", "/network-volumes/agv6w2qcg7", 200, volJSON)
 	f.json("PATCH", "/network-volumes/agv6w2qcg7", 200, volJSON)
-	f.handle("DELETE", "/network-volumes/agv6w2qcg7", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(204) })
+	f.Handle("DELETE", "/network-volumes/agv6w2qcg7", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(204) })
 	f.json("GET", "/catalog/gpus", 200, catalogJSON(gpuDoc("NVIDIA GeForce RTX 4090", "RTX 4090", 24, 0.44, 0.31, 8, map[string]string{"US-KS-2": "HIGH"})))
 	f.json("GET", "/catalog/gpus/NVIDIA GeForce RTX 4090", 200, mustJSON(gpuDoc("NVIDIA GeForce RTX 4090", "RTX 4090", 24, 0.44, 0.31, 8, nil)))
 	f.json("GET", "/catalog/datacenters", 200, `{"dataCenters":[{"id":"US-KS-2","name":"US Kansas 2","region":"NORTH_AMERICA","globalNetwork":true,
@@ -129,35 +129,15 @@ func TestClientRoutes(t *testing.T) {
 	}
 	for _, tc := range calls {
 		t.Run(tc.name, func(t *testing.T) {
-			before := f.total()
+			before := f.Total()
 			if err := tc.run(); err != nil {
 				t.Fatal(err)
 			}
-			if n := f.total() - before; n != 1 {
+			if n := f.Total() - before; n != 1 {
 				t.Fatalf("%d requests, want 1", n)
 			}
-			r := f.last()
-			if r.Method != tc.method || r.Path != tc.path {
-				t.Errorf("sent %s %s, want %s %s", r.Method, r.Path, tc.method, tc.path)
-			}
-			gotQ, _ := url.ParseQuery(r.RawQuery)
-			wantQ, _ := url.ParseQuery(tc.query)
-			if gotQ.Encode() != wantQ.Encode() {
-				t.Errorf("query %q, want %q", r.RawQuery, tc.query)
-			}
-			if r.Auth != "Bearer "+testKey || r.UserAgent != testUserAgent {
-				t.Errorf("auth %q, user agent %q", r.Auth, r.UserAgent)
-			}
-			if tc.body == "" {
-				if len(r.Body) != 0 {
-					t.Errorf("unexpected body %s", r.Body)
-				}
-				return
-			}
-			if r.ContentType != "application/json" {
-				t.Errorf("content type %q", r.ContentType)
-			}
-			assertJSON(t, r.Body, tc.body)
+			f.Last().Check(t, apifake.Want{Method: tc.method, Path: tc.path, Query: tc.query, CheckQuery: true,
+				Auth: "Bearer " + testKey, UserAgent: apifake.UserAgent, Body: tc.body})
 		})
 	}
 }
@@ -187,8 +167,8 @@ func TestInvalidIDsAreNotSent(t *testing.T) {
 			t.Errorf("GetPod(%q): %v", id, err)
 		}
 	}
-	if f.total() != 0 {
-		t.Errorf("%d requests sent", f.total())
+	if f.Total() != 0 {
+		t.Errorf("%d requests sent", f.Total())
 	}
 }
 
@@ -217,7 +197,7 @@ func TestProblemMapping(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.title+" "+tc.detail, func(t *testing.T) {
 			f := newFake(t)
-			f.handle("GET", "/pods/p1", func(w http.ResponseWriter, _ *http.Request) {
+			f.Handle("GET", "/pods/p1", func(w http.ResponseWriter, _ *http.Request) {
 				writeProblem(w, tc.status, tc.title, tc.detail, tc.errs...)
 			})
 			_, err := newTestClient(t, f).GetPod(t.Context(), "p1")
@@ -248,30 +228,22 @@ func TestProblemMappingSuggestsWhatToDo(t *testing.T) {
 func Test429RetryAfter(t *testing.T) {
 	f := newFake(t)
 	c := newTestClient(t, f)
-	calls := 0
-	var first, second time.Time
-	f.handle("GET", "/pods", func(w http.ResponseWriter, _ *http.Request) {
-		calls++
-		if calls == 1 {
-			first = time.Now()
-			w.Header().Set("Retry-After", "1")
-			w.Header().Set("RateLimit", `"minute";r=0;t=1, "hour";r=2800;t=1812`)
-			writeProblem(w, 429, "Too Many Requests", "rate limit exceeded for the minute window")
-			return
-		}
-		second = time.Now()
-		writeRaw(w, 200, podsJSON())
+	f.Script("GET", "/pods", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Retry-After", "1")
+		w.Header().Set("RateLimit", `"minute";r=0;t=1, "hour";r=2800;t=1812`)
+		writeProblem(w, 429, "Too Many Requests", "rate limit exceeded for the minute window")
 	})
+	f.json("GET", "/pods", 200, podsJSON())
 	// A deadline, not the test's short retry budget, bounds this call: the 1 s wait fits in it.
-	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
 	if _, err := c.ListPods(ctx, ListPodsOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if calls != 2 {
-		t.Fatalf("%d calls", calls)
+	if n := f.Count("GET", "/pods"); n != 2 {
+		t.Fatalf("%d calls", n)
 	}
-	if gap := second.Sub(first); gap < 900*time.Millisecond {
+	if gap := f.Gap(t, "GET", "/pods", 1); gap < 900*time.Millisecond {
 		t.Errorf("retried after %s, before the Retry-After of 1 s", gap)
 	}
 }
@@ -281,19 +253,19 @@ func Test429RetryAfter(t *testing.T) {
 func Test429BeyondDeadline(t *testing.T) {
 	f := newFake(t)
 	c := newTestClient(t, f)
-	f.handle("GET", "/pods/p1", func(w http.ResponseWriter, _ *http.Request) {
+	f.Handle("GET", "/pods/p1", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Retry-After", "60")
 		writeProblem(w, 429, "Too Many Requests", "rate limit exceeded for the hour window")
 	})
-	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
-	start := time.Now()
-	_, err := c.GetPod(ctx, "p1")
+	var err error
+	apifake.Returns(t, "GetPod", func() { _, err = c.GetPod(ctx, "p1") })
 	var apiErr *clients.APIError
 	if !errors.Is(err, clients.ErrRateLimited) || clients.IsNotFound(err) || !errors.As(err, &apiErr) || apiErr.RetryAfter != time.Minute {
 		t.Fatalf("error %v", err)
 	}
-	if time.Since(start) > time.Second {
-		t.Errorf("waited %s", time.Since(start))
+	if ctx.Err() != nil {
+		t.Error("waited until the deadline, want the 429 back at once")
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients/internal/apifake"
 )
 
 // clusterSpec is a 4-node H100 training cluster.
@@ -55,17 +56,11 @@ type clusterStore struct {
 }
 
 func (s *clusterStore) install(f *fakeAPI, answer func(w http.ResponseWriter, create func() map[string]any)) {
-	f.handle("GET", "/clusters", func(w http.ResponseWriter, _ *http.Request) {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		writeRaw(w, 200, mustJSON(map[string]any{"clusters": append([]map[string]any{}, s.clusters...)}))
-	})
-	f.handle("GET", "/pods", func(w http.ResponseWriter, _ *http.Request) {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		writeRaw(w, 200, podsJSON(s.pods...))
-	})
-	f.handle("POST", "/clusters", func(w http.ResponseWriter, r *http.Request) {
+	f.Handle("GET", "/clusters", apifake.Under(&s.mu, func() string {
+		return mustJSON(map[string]any{"clusters": append([]map[string]any{}, s.clusters...)})
+	}))
+	f.Handle("GET", "/pods", apifake.Under(&s.mu, func() string { return podsJSON(s.pods...) }))
+	f.Handle("POST", "/clusters", func(w http.ResponseWriter, r *http.Request) {
 		var req struct {
 			Name    string            `json:"name"`
 			Env     map[string]string `json:"env"`
@@ -93,7 +88,7 @@ func (s *clusterStore) add(id, name string, podCount int, env map[string]string)
 // clusterCatalog answers GET /catalog/gpus for product=CLUSTER with the H100's stock per data
 // center, and fails the test for any other query.
 func clusterCatalog(t *testing.T, f *fakeAPI, dcs map[string]string) {
-	f.handle("GET", "/catalog/gpus", func(w http.ResponseWriter, r *http.Request) {
+	f.Handle("GET", "/catalog/gpus", func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		if q.Get("product") != "CLUSTER" || q.Get("include") != "AVAILABILITY" || q.Get("count") != "8" {
 			t.Errorf("catalog query %s", r.URL.RawQuery)
@@ -141,8 +136,7 @@ func TestValidateClusterSpec(t *testing.T) {
 }
 
 func TestCreateClusterRequestBody(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	keys := &keyStore{}
 	keys.install(f, key1)
 	clusterCatalog(t, f, map[string]string{"US-TX-3": "LOW", "EU-RO-1": "HIGH", "US-KS-2": "NONE", "CA-MTL-1": "MEDIUM"})
@@ -156,7 +150,7 @@ func TestCreateClusterRequestBody(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Data centers with cluster stock, best stocked first, as one preference list.
-	assertJSON(t, f.requests("POST", "/clusters")[0].Body, mustJSON(map[string]any{
+	assertJSON(t, f.Requests("POST", "/clusters")[0].Body, mustJSON(map[string]any{
 		"name": "pretrain", "type": "TRAINING",
 		"compute": map[string]any{"gpuTypeId": "NVIDIA H100 80GB HBM3", "gpuCountPerPod": 8, "podCount": 4},
 		"image":   "runpod/pytorch:2.4.0", "disk": 100,
@@ -172,14 +166,13 @@ func TestCreateClusterRequestBody(t *testing.T) {
 		t.Errorf("cluster %+v", cl)
 	}
 	// Returned on acceptance: no read of the new cluster.
-	if n := f.count("GET", "/clusters/new") + f.count("GET", "/clusters/new/pods"); n != 0 {
+	if n := f.Count("GET", "/clusters/new") + f.Count("GET", "/clusters/new/pods"); n != 0 {
 		t.Errorf("%d reads of the new cluster", n)
 	}
 }
 
 func TestCreateClusterRegionAndVolume(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	var s clusterStore
 	s.install(f, func(w http.ResponseWriter, create func() map[string]any) { writeRaw(w, 201, mustJSON(create())) })
 	f.json("GET", "/network-volumes/vol1", 200, mustJSON(volumeDoc("vol1", "datasets", 500, "EU-RO-1")))
@@ -191,13 +184,13 @@ func TestCreateClusterRegionAndVolume(t *testing.T) {
 	if _, err := c.CreateCluster(t.Context(), spec); err != nil {
 		t.Fatal(err)
 	}
-	body := decodeBody(t, f.requests("POST", "/clusters")[0].Body)
+	body := decodeBody(t, f.Requests("POST", "/clusters")[0].Body)
 	if body["type"] != "SLURM" || mustJSON(body["dataCenterIds"]) != `["EU-RO-1"]` ||
 		mustJSON(body["mounts"]) != `{"network":[{"path":"/workspace","volumeId":"vol1"}]}` {
 		t.Errorf("body %v", body)
 	}
 	// No token from the caller: none is looked for before creating, and no catalog is needed.
-	if f.count("GET", "/pods")+f.count("GET", "/catalog/gpus") != 0 {
+	if f.Count("GET", "/pods")+f.Count("GET", "/catalog/gpus") != 0 {
 		t.Errorf("unexpected reads")
 	}
 	// A region other than the volume's is refused before anything is sent.
@@ -205,16 +198,13 @@ func TestCreateClusterRegionAndVolume(t *testing.T) {
 	if _, err := c.CreateCluster(t.Context(), spec); !errors.Is(err, clients.ErrInvalid) {
 		t.Errorf("volume elsewhere: %v", err)
 	}
-	if n := f.count("POST", "/clusters"); n != 1 {
-		t.Errorf("%d creates", n)
-	}
+	f.WantCount(t, "POST", "/clusters", 1, "creates")
 }
 
 // TestCreateClusterLostAnswer: the cluster whose pods carry the token is adopted, not a new
 // same-named cluster of someone else, and the create is not repeated.
 func TestCreateClusterLostAnswer(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	var s clusterStore
 	s.add("old", "pretrain", 2, nil) // there before: never adopted
 	s.install(f, func(w http.ResponseWriter, create func() map[string]any) {
@@ -231,9 +221,7 @@ func TestCreateClusterLostAnswer(t *testing.T) {
 	if cl.ID != "new" || len(cl.Nodes) != 4 || cl.Nodes[0].ID != "new-n0" {
 		t.Errorf("adopted %+v", cl)
 	}
-	if n := f.count("POST", "/clusters"); n != 1 {
-		t.Errorf("%d creates", n)
-	}
+	f.WantCount(t, "POST", "/clusters", 1, "creates")
 
 	// The same create again in this process (a second resource of the same name) must not
 	// take the cluster the first one got, nor create another.
@@ -242,14 +230,11 @@ func TestCreateClusterLostAnswer(t *testing.T) {
 	if cl, err = c.CreateCluster(t.Context(), spec); !clients.IsConflict(err) || !strings.Contains(err.Error(), "unique name") {
 		t.Fatalf("second create of the same name: %+v %v", cl, err)
 	}
-	if n := f.count("POST", "/clusters"); n != 1 {
-		t.Errorf("%d creates after a second create of the same name", n)
-	}
+	f.WantCount(t, "POST", "/clusters", 1, "creates after a second create of the same name")
 }
 
 func TestCreateClusterLostAnswerNothingCreatedIsSentAgain(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	var s clusterStore
 	s.install(f, func(w http.ResponseWriter, _ func() map[string]any) {
 		writeProblem(w, 504, "Gateway Timeout", "upstream timed out")
@@ -263,14 +248,13 @@ func TestCreateClusterLostAnswerNothingCreatedIsSentAgain(t *testing.T) {
 		t.Fatalf("%+v %v", cl, err)
 	}
 	// Each 504 was followed by looks that proved nothing was made, so it was sent again.
-	if n := f.count("POST", "/clusters"); n < 2 {
+	if n := f.Count("POST", "/clusters"); n < 2 {
 		t.Errorf("%d creates, want the create sent again after each proof that it did not happen", n)
 	}
 }
 
 func TestCreateClusterCapacity(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	clusterCatalog(t, f, map[string]string{"US-TX-3": "LOW"})
 	var s clusterStore
 	s.install(f, func(w http.ResponseWriter, _ func() map[string]any) { capacityProblem(w) })
@@ -285,8 +269,7 @@ func TestCreateClusterCapacity(t *testing.T) {
 }
 
 func TestGetClusterNodes(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	cl := clusterDoc("cl1", "pretrain", 3)
 	cl["type"] = "SLURM"
 	cl["dataCenterId"] = "US-TX-3"
@@ -372,8 +355,7 @@ func TestGetClusterNodes(t *testing.T) {
 }
 
 func TestUpdateCluster(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	f.json("GET", "/clusters/cl1", 200, mustJSON(clusterDoc("cl1", "pretrain", 4)))
 	f.json("GET", "/clusters/cl1/pods", 200, podsJSON())
 	f.json("PATCH", "/clusters/cl1", 200, mustJSON(clusterDoc("cl1", "renamed", 4)))
@@ -383,20 +365,17 @@ func TestUpdateCluster(t *testing.T) {
 	if _, err := ic.UpdateCluster(t.Context(), "cl1", clients.ClusterUpdate{NodeCount: &five}); !errors.Is(err, clients.ErrUnsupported) {
 		t.Errorf("resize: %v", err)
 	}
-	if n := f.count("PATCH", "/clusters/cl1"); n != 0 {
-		t.Errorf("%d patches for a resize", n)
-	}
+	f.WantCount(t, "PATCH", "/clusters/cl1", 0, "patches for a resize")
 	name, four := "renamed", 4
 	if _, err := ic.UpdateCluster(t.Context(), "cl1", clients.ClusterUpdate{Name: &name, NodeCount: &four}); err != nil {
 		t.Fatal(err)
 	}
-	assertJSON(t, f.requests("PATCH", "/clusters/cl1")[0].Body, `{"name":"renamed"}`)
+	assertJSON(t, f.Requests("PATCH", "/clusters/cl1")[0].Body, `{"name":"renamed"}`)
 }
 
 func TestDeleteCluster(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
-	f.handle("DELETE", "/clusters/cl1", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(204) })
+	f, c := newFakeCloud(t)
+	f.Handle("DELETE", "/clusters/cl1", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(204) })
 	f.problem("DELETE", "/clusters/gone", 404, "Not Found", "cluster not found")
 	f.problem("DELETE", "/clusters/busy", 500, "Internal Server Error", "boom")
 	ic := c

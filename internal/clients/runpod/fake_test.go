@@ -6,10 +6,8 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
-	"io"
 	"maps"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
@@ -19,109 +17,37 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients/internal/apifake"
 )
 
 // The tests talk to an httptest server whose answers are written here, from RunPod's OpenAPI
 // document, as literal JSON and maps: they never reuse the package's wire structs, so a wrong
 // field name in the client cannot be mirrored by the test.
 
-const (
-	testKey       = "rp-secret-test-key"
-	testUserAgent = "neocloud-test/1.0"
-)
+const testKey = "rp-secret-test-key"
 
-type recorded struct {
-	Method, Path, RawQuery, Auth, UserAgent, ContentType string
-	Body                                                 []byte
-}
-
-// fakeAPI routes "METHOD /path" (relative to /v2) to handlers and records every request.
-type fakeAPI struct {
-	t      *testing.T
-	srv    *httptest.Server
-	mu     sync.Mutex
-	reqs   []recorded
-	routes map[string]http.HandlerFunc
-}
+// fakeAPI is the shared harness with RunPod's routes under /v2 (matched on the unescaped path:
+// GPU ids in /catalog/gpus/{id} contain spaces) and RunPod's problem JSON for a route the test
+// did not set up.
+type fakeAPI struct{ *apifake.Server }
 
 func newFake(t *testing.T) *fakeAPI {
 	t.Helper()
-	f := &fakeAPI{t: t, routes: map[string]http.HandlerFunc{}}
-	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
-	t.Cleanup(f.srv.Close)
-	return f
-}
-
-func (f *fakeAPI) serve(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
-	// Match on the unescaped path: GPU ids in /catalog/gpus/{id} contain spaces.
-	path := strings.TrimPrefix(r.URL.Path, "/v2")
-	f.mu.Lock()
-	f.reqs = append(f.reqs, recorded{
-		Method: r.Method, Path: path, RawQuery: r.URL.RawQuery, Auth: r.Header.Get("Authorization"),
-		UserAgent: r.Header.Get("User-Agent"), ContentType: r.Header.Get("Content-Type"), Body: body,
-	})
-	h, ok := f.routes[r.Method+" "+path]
-	f.mu.Unlock()
-	if !ok {
-		writeProblem(w, http.StatusNotFound, "Not Found", "no route "+r.Method+" "+path+" in this test")
-		return
-	}
-	r.Body = io.NopCloser(strings.NewReader(string(body)))
-	h(w, r)
-}
-
-func (f *fakeAPI) handle(method, path string, h http.HandlerFunc) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.routes[method+" "+path] = h
+	return &fakeAPI{apifake.New(t, apifake.Config{Prefix: "/v2", NotFound: func(w http.ResponseWriter, r *http.Request) {
+		writeProblem(w, http.StatusNotFound, "Not Found", "no route "+r.Method+" "+strings.TrimPrefix(r.URL.Path, "/v2")+" in this test")
+	}})}
 }
 
 // json answers status with a raw JSON body.
 func (f *fakeAPI) json(method, path string, status int, rawJSON string) {
-	f.handle(method, path, func(w http.ResponseWriter, _ *http.Request) { writeRaw(w, status, rawJSON) })
+	f.Handle(method, path, apifake.Status(status, rawJSON))
 }
 
 func (f *fakeAPI) problem(method, path string, status int, title, detail string) {
-	f.handle(method, path, func(w http.ResponseWriter, _ *http.Request) { writeProblem(w, status, title, detail) })
+	f.Handle(method, path, func(w http.ResponseWriter, _ *http.Request) { writeProblem(w, status, title, detail) })
 }
 
-func (f *fakeAPI) count(method, path string) int { return len(f.requests(method, path)) }
-
-func (f *fakeAPI) requests(method, path string) []recorded {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var out []recorded
-	for _, r := range f.reqs {
-		if r.Method == method && r.Path == path {
-			out = append(out, r)
-		}
-	}
-	return out
-}
-
-func (f *fakeAPI) total() int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return len(f.reqs)
-}
-
-func (f *fakeAPI) last() recorded {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if len(f.reqs) == 0 {
-		f.t.Fatal("no request was made")
-	}
-	return f.reqs[len(f.reqs)-1]
-}
-
-func (f *fakeAPI) endpoint() string { return f.srv.URL + "/v2" }
-
-func writeRaw(w http.ResponseWriter, status int, body string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_, _ = io.WriteString(w, body)
-}
+func writeRaw(w http.ResponseWriter, status int, body string) { apifake.WriteRaw(w, status, body) }
 
 // writeProblem answers RFC 9457 problem JSON as the document's ErrorResponse.
 func writeProblem(w http.ResponseWriter, status int, title, detail string, errs ...string) {
@@ -135,12 +61,13 @@ func writeProblem(w http.ResponseWriter, status int, title, detail string, errs 
 	_, _ = w.Write(b)
 }
 
-func mustJSON(v any) string {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic(err)
-	}
-	return string(b)
+func mustJSON(v any) string { return apifake.MustJSON(v) }
+
+// newFakeCloud is a fake and a Cloud against it (newTestCloud).
+func newFakeCloud(t *testing.T, opts ...Option) (*fakeAPI, *Cloud) {
+	t.Helper()
+	f := newFake(t)
+	return f, newTestCloud(t, f, opts...)
 }
 
 // testRetryBudget bounds the retries of a call without a deadline, so that a failure the fake
@@ -157,7 +84,7 @@ func newTestCloud(t *testing.T, f *fakeAPI, opts ...Option) *Cloud {
 		withRetryBudget(testRetryBudget),
 		WithAdoptionWindow(300*time.Millisecond, 20*time.Millisecond),
 	}, opts...)
-	c, err := NewWithOptions(clients.Settings{APIKey: testKey, Endpoint: f.endpoint(), UserAgent: testUserAgent}, all...)
+	c, err := NewWithOptions(clients.Settings{APIKey: testKey, Endpoint: f.Endpoint(), UserAgent: apifake.UserAgent}, all...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,30 +92,9 @@ func newTestCloud(t *testing.T, f *fakeAPI, opts ...Option) *Cloud {
 }
 
 // assertJSON compares a request body with the expected JSON, ignoring formatting and key order.
-func assertJSON(t *testing.T, got []byte, want string) {
-	t.Helper()
-	var g, w any
-	if err := json.Unmarshal(got, &g); err != nil {
-		t.Fatalf("request body is not JSON: %v: %s", err, got)
-	}
-	if err := json.Unmarshal([]byte(want), &w); err != nil {
-		t.Fatalf("bad expectation: %v", err)
-	}
-	gb, _ := json.Marshal(g)
-	wb, _ := json.Marshal(w)
-	if string(gb) != string(wb) {
-		t.Errorf("request body\n got: %s\nwant: %s", gb, wb)
-	}
-}
+func assertJSON(t *testing.T, got []byte, want string) { t.Helper(); apifake.AssertJSON(t, got, want) }
 
-func decodeBody(t *testing.T, b []byte) map[string]any {
-	t.Helper()
-	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatalf("request body is not a JSON object: %v: %s", err, b)
-	}
-	return m
-}
+func decodeBody(t *testing.T, b []byte) map[string]any { t.Helper(); return apifake.DecodeObject(t, b) }
 
 // docPodJSON is the Pod example of the API document (getPod), verbatim.
 const docPodJSON = `{
@@ -295,12 +201,8 @@ type keyStore struct {
 
 func (s *keyStore) install(f *fakeAPI, initial ...string) {
 	s.keys = append([]string{}, initial...)
-	f.handle("GET", "/account/ssh-keys", func(w http.ResponseWriter, _ *http.Request) {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		writeRaw(w, 200, mustJSON(map[string]any{"keys": s.keys}))
-	})
-	f.handle("PUT", "/account/ssh-keys", func(w http.ResponseWriter, r *http.Request) {
+	f.Handle("GET", "/account/ssh-keys", apifake.Under(&s.mu, func() string { return mustJSON(map[string]any{"keys": s.keys}) }))
+	f.Handle("PUT", "/account/ssh-keys", func(w http.ResponseWriter, r *http.Request) {
 		var body struct {
 			Keys []string `json:"keys"`
 		}

@@ -13,8 +13,7 @@ func volumeDoc(id, name string, size int, dc string) map[string]any {
 }
 
 func TestClusters(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	cluster := map[string]any{
 		"id": "cl1", "name": "pretrain", "type": "TRAINING",
 		"compute":   map[string]any{"gpuTypeId": "NVIDIA H100 80GB HBM3", "gpuCountPerPod": 8, "podCount": 2},
@@ -29,7 +28,7 @@ func TestClusters(t *testing.T) {
 	node1 := podDoc("n1", "STARTING", nil)
 	node1["cluster"] = map[string]any{"id": "cl1", "rank": nil}
 	f.json("GET", "/clusters/cl1/pods", 200, podsJSON(node0, node1))
-	f.handle("DELETE", "/clusters/cl1", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(204) })
+	f.Handle("DELETE", "/clusters/cl1", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(204) })
 	f.problem("DELETE", "/clusters/gone", 404, "Not Found", "cluster not found")
 
 	cl, err := c.CreateInstantCluster(t.Context(), CreateClusterRequest{
@@ -40,7 +39,7 @@ func TestClusters(t *testing.T) {
 		t.Fatalf("%+v %v", cl, err)
 	}
 	// The neutral GPU name goes out as RunPod's id, with the default type.
-	assertJSON(t, f.requests("POST", "/clusters")[0].Body, `{"name":"pretrain","type":"TRAINING",
+	assertJSON(t, f.Requests("POST", "/clusters")[0].Body, `{"name":"pretrain","type":"TRAINING",
 		"compute":{"gpuTypeId":"NVIDIA H100 80GB HBM3","gpuCountPerPod":8,"podCount":2},
 		"image":"runpod/pytorch:2.4.0","ports":["22/tcp"],"startSsh":true}`)
 

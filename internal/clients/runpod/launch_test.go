@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients/internal/apifake"
 )
 
 func h100Spec() clients.InstanceSpec {
@@ -21,6 +22,16 @@ func h100Spec() clients.InstanceSpec {
 }
 
 // h100Catalog lists the H100 with the given stock per data center, at $2.69 per GPU-hour.
+// newH100Cloud is a fake with no pods yet and the H100 catalog (availability by data center),
+// and a Cloud against it.
+func newH100Cloud(t *testing.T, dcs map[string]string) (*fakeAPI, *Cloud) {
+	t.Helper()
+	f, c := newFakeCloud(t)
+	h100Catalog(f, dcs)
+	f.json("GET", "/pods", 200, podsJSON())
+	return f, c
+}
+
 func h100Catalog(f *fakeAPI, dcs map[string]string) {
 	f.json("GET", "/catalog/gpus", 200, catalogJSON(
 		gpuDoc("NVIDIA H100 80GB HBM3", "H100 SXM", 80, 2.69, 1.99, 8, dcs),
@@ -37,12 +48,8 @@ type podStore struct {
 }
 
 func (s *podStore) install(f *fakeAPI, answer func(w http.ResponseWriter, dc string, created func() map[string]any)) {
-	f.handle("GET", "/pods", func(w http.ResponseWriter, _ *http.Request) {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		writeRaw(w, 200, podsJSON(s.pods...))
-	})
-	f.handle("POST", "/pods", func(w http.ResponseWriter, r *http.Request) {
+	f.Handle("GET", "/pods", apifake.Under(&s.mu, func() string { return podsJSON(s.pods...) }))
+	f.Handle("POST", "/pods", func(w http.ResponseWriter, r *http.Request) {
 		var req struct {
 			Name          string            `json:"name"`
 			Env           map[string]string `json:"env"`
@@ -74,7 +81,7 @@ func capacityProblem(w http.ResponseWriter) {
 func createdDCs(t *testing.T, f *fakeAPI) []string {
 	t.Helper()
 	var out []string
-	for _, r := range f.requests("POST", "/pods") {
+	for _, r := range f.Requests("POST", "/pods") {
 		var req struct {
 			DataCenterIDs []string `json:"dataCenterIds"`
 		}
@@ -87,8 +94,7 @@ func createdDCs(t *testing.T, f *fakeAPI) []string {
 }
 
 func TestCreateInstanceRequestBody(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	keys := &keyStore{}
 	keys.install(f, key1, keyLineWithName(t, key2, "laptop"), docKey)
 	h100Catalog(f, map[string]string{"US-TX-3": "HIGH"})
@@ -109,7 +115,7 @@ func TestCreateInstanceRequestBody(t *testing.T) {
 		t.Fatal(err)
 	}
 	// key2 is installed as it was given, without the provider's name in its comment.
-	assertJSON(t, f.requests("POST", "/pods")[0].Body, mustJSON(map[string]any{
+	assertJSON(t, f.Requests("POST", "/pods")[0].Body, mustJSON(map[string]any{
 		"name": "finetune-1", "image": "runpod/pytorch:2.4.0", "disk": 50,
 		"env": map[string]string{
 			"HF_HOME": "/workspace/hf", EnvLaunchToken: "tok-123",
@@ -126,14 +132,11 @@ func TestCreateInstanceRequestBody(t *testing.T) {
 		opts(inst.Options).Env["HF_HOME"] != "/workspace/hf" || len(opts(inst.Options).Env) != 1 {
 		t.Errorf("instance %+v", inst)
 	}
-	if n := f.count("GET", "/pods/7h9k2m4n6p"); n != 0 {
-		t.Errorf("%d reads of the new pod", n)
-	}
+	f.WantCount(t, "GET", "/pods/7h9k2m4n6p", 0, "reads of the new pod")
 }
 
 func TestCreateInstanceTemplateAndNoSSH(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	h100Catalog(f, map[string]string{"US-TX-3": "HIGH"})
 	f.json("GET", "/templates/30zmvf89kd", 200, templateDoc("30zmvf89kd", false, false, nil))
 	f.json("POST", "/pods", 201, mustJSON(podDoc("p1", "PROVISIONING", nil)))
@@ -143,7 +146,7 @@ func TestCreateInstanceTemplateAndNoSSH(t *testing.T) {
 	if _, err := c.CreateInstance(t.Context(), spec); err != nil {
 		t.Fatal(err)
 	}
-	body := decodeBody(t, f.last().Body)
+	body := decodeBody(t, f.Last().Body)
 	if body["templateId"] != "30zmvf89kd" || body["image"] != nil || body["startSsh"] != nil || body["cloud"] != "COMMUNITY" {
 		t.Errorf("body %v", body)
 	}
@@ -153,10 +156,8 @@ func TestCreateInstanceTemplateAndNoSSH(t *testing.T) {
 	if tok, _ := env[EnvLaunchToken].(string); len(tok) != 32 || len(env) != 1 {
 		t.Errorf("env %v", env)
 	}
-	if n := f.count("GET", "/pods"); n != 0 {
-		t.Errorf("%d pod lists before creating", n)
-	}
-	if r := f.requests("GET", "/catalog/gpus")[0]; !strings.Contains(r.RawQuery, "cloud=COMMUNITY") || !strings.Contains(r.RawQuery, "count=1") {
+	f.WantCount(t, "GET", "/pods", 0, "pod lists before creating")
+	if r := f.Requests("GET", "/catalog/gpus")[0]; !strings.Contains(r.RawQuery, "cloud=COMMUNITY") || !strings.Contains(r.RawQuery, "count=1") {
 		t.Errorf("catalog query %s", r.RawQuery)
 	}
 }
@@ -164,8 +165,7 @@ func TestCreateInstanceTemplateAndNoSSH(t *testing.T) {
 // TestCreateInstanceFailover: without a region, data centers with stock are tried best stocked
 // first, moving on after each capacity refusal.
 func TestCreateInstanceFailover(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	h100Catalog(f, map[string]string{"US-TX-3": "LOW", "EU-RO-1": "HIGH", "US-KS-2": "MEDIUM", "CA-MTL-1": "NONE", "EUR-IS-1": "HIGH"})
 	s := &podStore{}
 	s.install(f, func(w http.ResponseWriter, dc string, created func() map[string]any) {
@@ -188,11 +188,8 @@ func TestCreateInstanceFailover(t *testing.T) {
 }
 
 func TestCreateInstanceNoCapacityAnywhere(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
-	h100Catalog(f, map[string]string{"US-TX-3": "LOW", "EU-RO-1": "HIGH"})
-	f.json("GET", "/pods", 200, podsJSON())
-	f.handle("POST", "/pods", func(w http.ResponseWriter, _ *http.Request) { capacityProblem(w) })
+	f, c := newH100Cloud(t, map[string]string{"US-TX-3": "LOW", "EU-RO-1": "HIGH"})
+	f.Handle("POST", "/pods", func(w http.ResponseWriter, _ *http.Request) { capacityProblem(w) })
 	_, err := c.CreateInstance(t.Context(), h100Spec())
 	var capErr *clients.CapacityError
 	if !errors.As(err, &capErr) || !clients.IsCapacity(err) {
@@ -209,24 +206,20 @@ func TestCreateInstanceNoCapacityAnywhere(t *testing.T) {
 
 // With a region named, only that data center is tried.
 func TestCreateInstanceRegionCapacity(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
-	h100Catalog(f, map[string]string{"US-TX-3": "HIGH", "EU-RO-1": "HIGH"})
-	f.json("GET", "/pods", 200, podsJSON())
-	f.handle("POST", "/pods", func(w http.ResponseWriter, _ *http.Request) { capacityProblem(w) })
+	f, c := newH100Cloud(t, map[string]string{"US-TX-3": "HIGH", "EU-RO-1": "HIGH"})
+	f.Handle("POST", "/pods", func(w http.ResponseWriter, _ *http.Request) { capacityProblem(w) })
 	spec := h100Spec()
 	spec.Region = "EU-RO-1"
 	_, err := c.CreateInstance(t.Context(), spec)
 	var capErr *clients.CapacityError
-	if !errors.As(err, &capErr) || len(capErr.Attempts) != 1 || f.count("POST", "/pods") != 1 {
-		t.Errorf("error %v after %d creates", err, f.count("POST", "/pods"))
+	if !errors.As(err, &capErr) || len(capErr.Attempts) != 1 || f.Count("POST", "/pods") != 1 {
+		t.Errorf("error %v after %d creates", err, f.Count("POST", "/pods"))
 	}
 }
 
 // When the catalog shows no stock, one create without data centers lets the scheduler decide.
 func TestCreateInstanceNoCatalogStock(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	h100Catalog(f, nil)
 	f.json("GET", "/pods", 200, podsJSON())
 	f.json("POST", "/pods", 201, mustJSON(podDoc("p1", "PROVISIONING", nil)))
@@ -241,18 +234,13 @@ func TestCreateInstanceNoCatalogStock(t *testing.T) {
 // A 400 that does not read like capacity moves on (the document advises it), but when every
 // data center answers so, the request is at fault: ErrInvalid, not a capacity error.
 func TestCreateInstanceRuleViolationEverywhere(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
-	h100Catalog(f, map[string]string{"US-TX-3": "HIGH", "EU-RO-1": "HIGH"})
-	f.json("GET", "/pods", 200, podsJSON())
+	f, c := newH100Cloud(t, map[string]string{"US-TX-3": "HIGH", "EU-RO-1": "HIGH"})
 	f.problem("POST", "/pods", 400, "Bad Request", "allowedCudaVersions and minCudaVersion are mutually exclusive")
 	_, err := c.CreateInstance(t.Context(), h100Spec())
 	if !errors.Is(err, clients.ErrInvalid) || clients.IsCapacity(err) || !strings.Contains(err.Error(), "mutually exclusive") {
 		t.Errorf("error %v", err)
 	}
-	if n := f.count("POST", "/pods"); n != 2 {
-		t.Errorf("%d creates", n)
-	}
+	f.WantCount(t, "POST", "/pods", 2, "creates")
 }
 
 // 402 (no balance) and 422 stop at once: no other data center would do better.
@@ -261,39 +249,30 @@ func TestCreateInstanceStopsOnQuotaAndValidation(t *testing.T) {
 		status int
 		kind   error
 	}{{402, clients.ErrQuota}, {422, clients.ErrInvalid}} {
-		f := newFake(t)
-		c := newTestCloud(t, f)
-		h100Catalog(f, map[string]string{"US-TX-3": "HIGH", "EU-RO-1": "HIGH"})
-		f.json("GET", "/pods", 200, podsJSON())
+		f, c := newH100Cloud(t, map[string]string{"US-TX-3": "HIGH", "EU-RO-1": "HIGH"})
 		f.problem("POST", "/pods", tc.status, "Refused", "insufficient balance")
 		if _, err := c.CreateInstance(t.Context(), h100Spec()); !errors.Is(err, tc.kind) {
 			t.Errorf("%d: %v", tc.status, err)
 		}
-		if n := f.count("POST", "/pods"); n != 1 {
+		if n := f.Count("POST", "/pods"); n != 1 {
 			t.Errorf("%d: %d creates", tc.status, n)
 		}
 	}
 }
 
 func TestCreateInstanceMaxPrice(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
-	h100Catalog(f, map[string]string{"US-TX-3": "HIGH"})
-	f.json("GET", "/pods", 200, podsJSON())
+	f, c := newH100Cloud(t, map[string]string{"US-TX-3": "HIGH"})
 	spec := h100Spec()
 	spec.MaxPricePerHour = 20 // 8 x 2.69 = 21.52
 	_, err := c.CreateInstance(t.Context(), spec)
 	if !errors.Is(err, clients.ErrInvalid) || !strings.Contains(err.Error(), "21.52") {
 		t.Errorf("error %v", err)
 	}
-	if n := f.count("POST", "/pods"); n != 0 {
-		t.Errorf("%d creates", n)
-	}
+	f.WantCount(t, "POST", "/pods", 0, "creates")
 }
 
 func TestCreateInstanceNetworkVolumePinsDataCenter(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	h100Catalog(f, map[string]string{"US-TX-3": "HIGH"})
 	f.json("GET", "/network-volumes/vol1", 200, `{"id":"vol1","name":"datasets","size":500,"dataCenter":"EU-RO-1","type":"STANDARD"}`)
 	f.json("POST", "/pods", 201, mustJSON(podDoc("p1", "PROVISIONING", nil)))
@@ -303,7 +282,7 @@ func TestCreateInstanceNetworkVolumePinsDataCenter(t *testing.T) {
 	if _, err := c.CreateInstance(t.Context(), spec); err != nil {
 		t.Fatal(err)
 	}
-	body := decodeBody(t, f.last().Body)
+	body := decodeBody(t, f.Last().Body)
 	if got := createdDCs(t, f); !slices.Equal(got, []string{"EU-RO-1"}) {
 		t.Errorf("tried %v", got)
 	}
@@ -332,8 +311,7 @@ func TestCreateLostAnswerAdopted(t *testing.T) {
 		},
 	} {
 		t.Run(name, func(t *testing.T) {
-			f := newFake(t)
-			c := newTestCloud(t, f)
+			f, c := newFakeCloud(t)
 			h100Catalog(f, map[string]string{"US-TX-3": "HIGH", "EU-RO-1": "HIGH"})
 			s := &podStore{}
 			s.install(f, func(w http.ResponseWriter, _ string, created func() map[string]any) {
@@ -344,9 +322,7 @@ func TestCreateLostAnswerAdopted(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if n := f.count("POST", "/pods"); n != 1 {
-				t.Errorf("%d creates", n)
-			}
+			f.WantCount(t, "POST", "/pods", 1, "creates")
 			if inst.ID != "pod1" || inst.Name != "finetune-1" {
 				t.Errorf("adopted %+v", inst)
 			}
@@ -357,8 +333,7 @@ func TestCreateLostAnswerAdopted(t *testing.T) {
 // When a successful look after the horizon shows nothing carrying the token, the create
 // provably did not happen and is sent again; while looks fail, it is not.
 func TestCreateLostAnswerNotFound(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f, WithAdoptionWindow(150*time.Millisecond, 10*time.Millisecond))
+	f, c := newFakeCloud(t, WithAdoptionWindow(150*time.Millisecond, 10*time.Millisecond))
 	h100Catalog(f, map[string]string{"US-TX-3": "HIGH", "EU-RO-1": "HIGH"})
 	s := &podStore{}
 	creates := 0
@@ -374,10 +349,10 @@ func TestCreateLostAnswerNotFound(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := f.count("POST", "/pods"); n != 2 || inst.ID == "" {
+	if n := f.Count("POST", "/pods"); n != 2 || inst.ID == "" {
 		t.Errorf("%d creates, %+v: want the create sent again once a look after the horizon found nothing", n, inst)
 	}
-	if n := f.count("GET", "/pods"); n < 2 {
+	if n := f.Count("GET", "/pods"); n < 2 {
 		t.Errorf("%d looks for the pod", n)
 	}
 }
@@ -385,8 +360,7 @@ func TestCreateLostAnswerNotFound(t *testing.T) {
 // A create repeated with the same launch token by a later run (a crash in between) finds the
 // pod of the first one when it was created within the create timeout.
 func TestCreateRetryWithSameTokenFindsPod(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	doc := podDoc("p9", "PROVISIONING", map[string]string{EnvLaunchToken: "tok-123"})
 	doc["createdAt"] = time.Now().UTC().Format(time.RFC3339)
 	f.json("GET", "/pods", 200, podsJSON(doc))
@@ -396,16 +370,13 @@ func TestCreateRetryWithSameTokenFindsPod(t *testing.T) {
 	if err != nil || inst.ID != "p9" || inst.Adopted == "" {
 		t.Fatalf("%+v %v", inst, err)
 	}
-	if n := f.count("POST", "/pods"); n != 0 {
-		t.Errorf("%d creates", n)
-	}
+	f.WantCount(t, "POST", "/pods", 0, "creates")
 }
 
 // An older pod with the token may be another configuration's: nothing is created and the error
 // says how to import it.
 func TestCreateWithOldPodOfSameTokenStops(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	f.json("GET", "/pods", 200, podsJSON(podDoc("p9", "RUNNING", map[string]string{EnvLaunchToken: "tok-123"})))
 	spec := h100Spec()
 	spec.AdoptSince = time.Now().Add(-time.Hour)
@@ -413,14 +384,11 @@ func TestCreateWithOldPodOfSameTokenStops(t *testing.T) {
 	if !clients.IsConflict(err) || !strings.Contains(err.Error(), "terraform import <this resource's address> runpod/p9") {
 		t.Fatalf("%v", err)
 	}
-	if n := f.count("POST", "/pods"); n != 0 {
-		t.Errorf("%d creates", n)
-	}
+	f.WantCount(t, "POST", "/pods", 0, "creates")
 }
 
 func TestCreateInstanceUnknownSSHKey(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	(&keyStore{}).install(f, key1)
 	f.json("GET", "/pods", 200, podsJSON())
 	spec := h100Spec()
@@ -428,9 +396,7 @@ func TestCreateInstanceUnknownSSHKey(t *testing.T) {
 	if _, err := c.CreateInstance(t.Context(), spec); !errors.Is(err, clients.ErrInvalid) || !strings.Contains(err.Error(), key2FP) {
 		t.Errorf("error %v", err)
 	}
-	if n := f.count("POST", "/pods"); n != 0 {
-		t.Errorf("%d creates", n)
-	}
+	f.WantCount(t, "POST", "/pods", 0, "creates")
 }
 
 func TestValidateInstanceSpec(t *testing.T) {

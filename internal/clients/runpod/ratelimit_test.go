@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients/internal/apifake"
 	"golang.org/x/time/rate"
 )
 
@@ -80,17 +81,11 @@ func TestPacerSlowsDownAndRestores(t *testing.T) {
 	if l, b, throttled := p.state(); l != 0.5 || b != 1 || !throttled {
 		t.Fatalf("few left: limit %v burst %d throttled %v", l, b, throttled)
 	}
-	deadline := time.Now().Add(4 * time.Second)
-	for {
+	// Restored once the window resets (2 s from now).
+	apifake.WaitUntil(t, apifake.Patience, func() bool {
 		l, b, throttled := p.state()
-		if l == base && b == 5 && !throttled {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("not restored after the reset: limit %v burst %d", l, b)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return l == base && b == 5 && !throttled
+	})
 
 	p.onResponse(respWith(`"minute";r=1;t=30`))
 	if _, _, throttled := p.state(); !throttled {
@@ -117,12 +112,12 @@ func TestPacerSlowsDownAndRestores(t *testing.T) {
 // collecting a 429, although the configured limiter (burst 10) would let it pass at once.
 func TestRateLimitHeaderSlowsRequests(t *testing.T) {
 	f := newFake(t)
-	c, err := NewClient(ClientConfig{Endpoint: f.endpoint(), APIKey: testKey, Limiter: rate.NewLimiter(1, 10)})
+	c, err := NewClient(ClientConfig{Endpoint: f.Endpoint(), APIKey: testKey, Limiter: rate.NewLimiter(1, 10)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var sent []time.Time
-	f.handle("GET", "/pods", func(w http.ResponseWriter, _ *http.Request) {
+	f.Handle("GET", "/pods", func(w http.ResponseWriter, _ *http.Request) {
 		sent = append(sent, time.Now())
 		if len(sent) == 1 {
 			w.Header().Set("RateLimit", `"minute";r=0;t=1, "hour";r=2800;t=1812`)

@@ -11,8 +11,7 @@ import (
 // read through GET /templates/{id}) and a pod template; its registry credential must exist.
 // Each template is looked up once.
 func TestCheckInstanceReferences(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	f.json("GET", "/templates/runpod-torch-v240", 200, templateDoc("runpod-torch-v240", false, true, nil))
 	f.json("GET", "/templates/runpod-worker-vllm", 200, templateDoc("runpod-worker-vllm", true, false, nil))
 	f.problem("GET", "/templates/nope", 404, "Not Found", "template not found")
@@ -44,7 +43,7 @@ func TestCheckInstanceReferences(t *testing.T) {
 	}
 	check("runpod-torch-v240", "")
 	check("nope", "")
-	if n := f.count("GET", "/templates/runpod-torch-v240") + f.count("GET", "/templates/nope"); n != 2 {
+	if n := f.Count("GET", "/templates/runpod-torch-v240") + f.Count("GET", "/templates/nope"); n != 2 {
 		t.Errorf("%d template lookups, want one per template", n)
 	}
 	if got := check("", ""); got != nil {
@@ -62,8 +61,7 @@ func TestCheckInstanceReferences(t *testing.T) {
 // Jupyter, a generated JUPYTER_PASSWORD: the adapter lists those names in EnvTemplateKeys, so
 // the pod's env reads back as the user's own, and a later change of the env keeps them.
 func TestTemplateEnvIsTheTemplates(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	h100Catalog(f, map[string]string{"US-TX-3": "HIGH"})
 	f.json("GET", "/templates/tpl1", 200, templateDoc("tpl1", false, true, map[string]string{"MODEL": "llama", "MINE": "template"}))
 	f.problem("GET", "/templates/gone", 404, "Not Found", "template not found")
@@ -78,7 +76,7 @@ func TestTemplateEnvIsTheTemplates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env, _ := decodeBody(t, f.requests("POST", "/pods")[0].Body)["env"].(map[string]any)
+	env, _ := decodeBody(t, f.Requests("POST", "/pods")[0].Body)["env"].(map[string]any)
 	if env[EnvTemplateKeys] != "JUPYTER_PASSWORD,MODEL" || env["MINE"] != "user" || env["MODEL"] != nil {
 		t.Errorf("create env %v", env)
 	}
@@ -91,13 +89,13 @@ func TestTemplateEnvIsTheTemplates(t *testing.T) {
 	if _, err := c.UpdateInstance(t.Context(), "p1", clients.InstanceUpdate{Env: map[string]string{"MINE": "changed"}}); err != nil {
 		t.Fatal(err)
 	}
-	assertJSON(t, f.requests("PATCH", "/pods/p1")[0].Body, mustJSON(map[string]any{"env": map[string]string{
+	assertJSON(t, f.Requests("PATCH", "/pods/p1")[0].Body, mustJSON(map[string]any{"env": map[string]string{
 		"MINE": "changed", "MODEL": "llama", "JUPYTER_PASSWORD": "generated", EnvLaunchToken: "tok-123", EnvTemplateKeys: "JUPYTER_PASSWORD,MODEL",
 	}}))
 
 	// A template that vanished between plan and apply is bad input, not a launch attempt.
 	opts(spec.Options).TemplateID = "gone"
-	if _, err := c.CreateInstance(t.Context(), spec); err == nil || f.count("POST", "/pods") != 1 {
+	if _, err := c.CreateInstance(t.Context(), spec); err == nil || f.Count("POST", "/pods") != 1 {
 		t.Errorf("create from a deleted template: %v", err)
 	}
 }

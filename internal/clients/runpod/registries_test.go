@@ -19,8 +19,7 @@ import (
 func TestRegistryCredentialLifecycle(t *testing.T) {
 	t.Setenv("TF_LOG_PROVIDER_NEOCLOUD_RUNPOD", "TRACE")
 	const password = "ghp_5ecretT0kenValue"
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	f.json("GET", "/registries", 200, `{"registries": [{"id": "old1", "name": "ghcr"}]}`)
 	f.json("POST", "/registries", 201, `{"id": "reg_abc", "name": "ghcr"}`)
 	f.json("GET", "/registries/reg_abc", 200, `{"id": "reg_abc", "name": "ghcr"}`)
@@ -31,7 +30,7 @@ func TestRegistryCredentialLifecycle(t *testing.T) {
 	if err != nil || got.ID != "reg_abc" || got.Name != "ghcr" {
 		t.Fatalf("create: %+v %v", got, err)
 	}
-	assertJSON(t, f.requests("POST", "/registries")[0].Body, `{"name": "ghcr", "username": "acme-bot", "password": "`+password+`"}`)
+	assertJSON(t, f.Requests("POST", "/registries")[0].Body, `{"name": "ghcr", "username": "acme-bot", "password": "`+password+`"}`)
 	if strings.Contains(buf.String(), password) || !strings.Contains(buf.String(), "/registries") {
 		t.Errorf("the password is in the log, or nothing was logged:\n%s", buf.String())
 	}
@@ -51,7 +50,7 @@ func TestRegistryCredentialLifecycle(t *testing.T) {
 	if err := c.DeleteRegistryCredential(ctx, "gone"); err != nil {
 		t.Errorf("delete of a deleted credential: %v", err)
 	}
-	f.handle("DELETE", "/registries/reg_abc", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(204) })
+	f.Handle("DELETE", "/registries/reg_abc", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(204) })
 	if err := c.DeleteRegistryCredential(ctx, "reg_abc"); err != nil {
 		t.Errorf("delete: %v", err)
 	}
@@ -65,10 +64,9 @@ func TestRegistryCredentialLifecycle(t *testing.T) {
 // A create whose answer is lost is never sent again: the one new credential of that name is
 // adopted.
 func TestCreateRegistryCredentialLostAnswerAdopts(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	lists := 0
-	f.handle("GET", "/registries", func(w http.ResponseWriter, _ *http.Request) {
+	f.Handle("GET", "/registries", func(w http.ResponseWriter, _ *http.Request) {
 		lists++
 		if lists == 1 {
 			writeRaw(w, 200, `{"registries": [{"id": "old1", "name": "ghcr"}]}`)
@@ -81,16 +79,13 @@ func TestCreateRegistryCredentialLostAnswerAdopts(t *testing.T) {
 	if err != nil || got.ID != "new2" {
 		t.Fatalf("adopted %+v %v", got, err)
 	}
-	if n := f.count("POST", "/registries"); n != 1 {
-		t.Errorf("%d creates, want 1", n)
-	}
+	f.WantCount(t, "POST", "/registries", 1, "creates")
 }
 
 // A pod names its credential in the document's `registry` field; it reads back into the
 // options, and an update changes or clears it with a PATCH (null clears).
 func TestPodRegistryCredential(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	h100Catalog(f, map[string]string{"US-TX-3": "HIGH"})
 	created := podDoc("p1", "PROVISIONING", nil)
 	created["registry"] = "reg_abc"
@@ -103,7 +98,7 @@ func TestPodRegistryCredential(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	body := decodeBody(t, f.requests("POST", "/pods")[0].Body)
+	body := decodeBody(t, f.Requests("POST", "/pods")[0].Body)
 	if body["registry"] != "reg_abc" || body["image"] != "ghcr.io/acme/trainer:1" {
 		t.Errorf("create body %v", body)
 	}
@@ -119,11 +114,11 @@ func TestPodRegistryCredential(t *testing.T) {
 	if _, err := c.UpdateInstance(t.Context(), "p1", clients.InstanceUpdate{Options: &InstanceUpdate{RegistryCredentialID: &other}}); err != nil {
 		t.Fatal(err)
 	}
-	assertJSON(t, f.requests("PATCH", "/pods/p1")[0].Body, `{"registry": "reg_def"}`)
+	assertJSON(t, f.Requests("PATCH", "/pods/p1")[0].Body, `{"registry": "reg_def"}`)
 	if _, err := c.UpdateInstance(t.Context(), "p1", clients.InstanceUpdate{Options: &InstanceUpdate{RegistryCredentialID: &none}}); err != nil {
 		t.Fatal(err)
 	}
-	assertJSON(t, f.requests("PATCH", "/pods/p1")[1].Body, `{"registry": null}`)
+	assertJSON(t, f.Requests("PATCH", "/pods/p1")[1].Body, `{"registry": null}`)
 	bad := "../pods"
 	if _, err := c.UpdateInstance(t.Context(), "p1", clients.InstanceUpdate{Options: &InstanceUpdate{RegistryCredentialID: &bad}}); !errors.Is(err, clients.ErrInvalid) {
 		t.Errorf("a malformed id: %v", err)
@@ -133,8 +128,7 @@ func TestPodRegistryCredential(t *testing.T) {
 // A mount path is moved with one PATCH carrying the pod's whole mount entry, as the document
 // requires; a pod without a volume has no path to move.
 func TestUpdateInstanceMovesTheMount(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	persistent := podDoc("p1", "RUNNING", map[string]string{EnvLaunchToken: "tok"})
 	persistent["mounts"] = map[string]any{"persistent": map[string]any{"size": 40, "path": "/workspace"}}
 	network := podDoc("p2", "RUNNING", nil)
@@ -150,12 +144,12 @@ func TestUpdateInstanceMovesTheMount(t *testing.T) {
 	if _, err := c.UpdateInstance(t.Context(), "p1", move); err != nil {
 		t.Fatal(err)
 	}
-	assertJSON(t, f.requests("PATCH", "/pods/p1")[0].Body, `{"mounts": {"persistent": {"size": 40, "path": "/data"}}}`)
+	assertJSON(t, f.Requests("PATCH", "/pods/p1")[0].Body, `{"mounts": {"persistent": {"size": 40, "path": "/data"}}}`)
 	if _, err := c.UpdateInstance(t.Context(), "p2", move); err != nil {
 		t.Fatal(err)
 	}
-	assertJSON(t, f.requests("PATCH", "/pods/p2")[0].Body, `{"mounts": {"network": [{"volumeId": "vol_xyz", "path": "/data"}]}}`)
-	if _, err := c.UpdateInstance(t.Context(), "p3", move); !errors.Is(err, clients.ErrInvalid) || f.count("PATCH", "/pods/p3") != 0 {
+	assertJSON(t, f.Requests("PATCH", "/pods/p2")[0].Body, `{"mounts": {"network": [{"volumeId": "vol_xyz", "path": "/data"}]}}`)
+	if _, err := c.UpdateInstance(t.Context(), "p3", move); !errors.Is(err, clients.ErrInvalid) || f.Count("PATCH", "/pods/p3") != 0 {
 		t.Errorf("moving the mount of a pod without a volume: %v", err)
 	}
 	relative := "data"

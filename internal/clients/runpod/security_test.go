@@ -3,14 +3,11 @@ package runpod
 import (
 	"bytes"
 	"context"
-	"errors"
 	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-log/tflogtest"
-
-	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
 )
 
 // A pod's env carries tokens (HF_TOKEN) and arbitrary secrets under any name: creating the pod
@@ -22,8 +19,7 @@ func TestCreateInstanceLogsNoEnvValues(t *testing.T) {
 		hfToken = "hf_Wq3xZ9vK2mLp8RtY"
 		other   = "db-password-7c2e41"
 	)
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	h100Catalog(f, map[string]string{"US-TX-3": "HIGH"})
 	s := &podStore{}
 	s.install(f, func(w http.ResponseWriter, _ string, created func() map[string]any) {
@@ -42,7 +38,7 @@ func TestCreateInstanceLogsNoEnvValues(t *testing.T) {
 	if _, err := c.GetInstance(ctx, inst.ID); err != nil {
 		t.Fatal(err)
 	}
-	if got := string(f.requests("POST", "/pods")[0].Body); !strings.Contains(got, hfToken) {
+	if got := string(f.Requests("POST", "/pods")[0].Body); !strings.Contains(got, hfToken) {
 		t.Fatalf("the env did not reach RunPod, so the test proves nothing: %s", got)
 	}
 	out := buf.String()
@@ -53,18 +49,5 @@ func TestCreateInstanceLogsNoEnvValues(t *testing.T) {
 	}
 	if !strings.Contains(out, "DB_URL") || strings.Count(out, "received API response") < 2 {
 		t.Errorf("want the create and the read logged with env names kept:\n%s", out)
-	}
-}
-
-// Settings.Insecure reaches the HTTP client: plain http to another host is refused without
-// it. Building the adapter sends nothing, so the .invalid host is never contacted.
-func TestNewRefusesPlainHTTPToAnotherHostWithoutOptIn(t *testing.T) {
-	t.Parallel()
-	endpoint := "http://api.emulator.invalid/v1"
-	if _, err := New(clients.Settings{APIKey: "k", Endpoint: endpoint}); !errors.Is(err, clients.ErrInsecureEndpoint) {
-		t.Errorf("New(%s) = %v, want ErrInsecureEndpoint", endpoint, err)
-	}
-	if _, err := New(clients.Settings{APIKey: "k", Endpoint: endpoint, Insecure: true}); err != nil {
-		t.Errorf("New(%s) with Insecure: %v", endpoint, err)
 	}
 }

@@ -44,8 +44,7 @@ func TestFingerprintMatchesSSHKeygen(t *testing.T) {
 // TestCreateSSHKeyKeepsOtherKeys: adding a key is a read-modify-write that keeps every key
 // already registered, byte for byte.
 func TestCreateSSHKeyKeepsOtherKeys(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	s := &keyStore{}
 	s.install(f, docKey, key1)
 	k, err := c.CreateSSHKey(t.Context(), clients.SSHKeySpec{Name: "my laptop", PublicKey: key2 + "\n"})
@@ -55,7 +54,7 @@ func TestCreateSSHKeyKeepsOtherKeys(t *testing.T) {
 	if k.ID != key2FP || k.Name != "my laptop" || k.PublicKey != key2 || k.PrivateKey != "" {
 		t.Errorf("key %+v", k)
 	}
-	assertJSON(t, f.requests("PUT", "/account/ssh-keys")[0].Body, mustJSON(map[string]any{
+	assertJSON(t, f.Requests("PUT", "/account/ssh-keys")[0].Body, mustJSON(map[string]any{
 		"keys": []string{docKey, key1, "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMSLd4vv5DPOpFh3He1ZFim+1h0b+WKJfy3FMyxXy27x neocloud-name=my+laptop user2@host"},
 	}))
 
@@ -78,8 +77,7 @@ func TestCreateSSHKeyKeepsOtherKeys(t *testing.T) {
 // TestCreateSSHKeyConcurrent: creates running in parallel (as Terraform runs them) all keep
 // their key: the read-modify-writes do not interleave.
 func TestCreateSSHKeyConcurrent(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	s := &keyStore{}
 	s.install(f, docKey)
 	var wg sync.WaitGroup
@@ -119,8 +117,7 @@ func TestCreateSSHKeyConcurrent(t *testing.T) {
 }
 
 func TestCreateSSHKeyRefusals(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	s := &keyStore{}
 	s.install(f, docKey, keyLineWithName(t, key1, "work"))
 
@@ -150,8 +147,7 @@ func TestCreateSSHKeyRefusals(t *testing.T) {
 }
 
 func TestGetSSHKeyNotFound(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	(&keyStore{}).install(f, key1)
 	if _, err := c.GetSSHKey(t.Context(), key2FP); !clients.IsNotFound(err) {
 		t.Errorf("error %v", err)
@@ -160,14 +156,13 @@ func TestGetSSHKeyNotFound(t *testing.T) {
 
 // TestDeleteSSHKeyKeepsOtherKeys removes exactly one key; a key already gone costs no write.
 func TestDeleteSSHKeyKeepsOtherKeys(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	s := &keyStore{}
 	s.install(f, docKey, keyLineWithName(t, key1, "work"), key2)
 	if err := c.DeleteSSHKey(t.Context(), key1FP); err != nil {
 		t.Fatal(err)
 	}
-	assertJSON(t, f.requests("PUT", "/account/ssh-keys")[0].Body, mustJSON(map[string]any{"keys": []string{docKey, key2}}))
+	assertJSON(t, f.Requests("PUT", "/account/ssh-keys")[0].Body, mustJSON(map[string]any{"keys": []string{docKey, key2}}))
 	if err := c.DeleteSSHKey(t.Context(), key1FP); err != nil {
 		t.Fatal(err)
 	}

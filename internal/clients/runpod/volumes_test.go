@@ -10,31 +10,28 @@ import (
 )
 
 func TestNetworkVolumes(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	f.json("GET", "/network-volumes", 200, `{"networkVolumes":[]}`)
 	f.json("POST", "/network-volumes", 201, mustJSON(volumeDoc("vol1", "datasets", 500, "EU-RO-1")))
 	f.json("GET", "/network-volumes/vol1", 200, mustJSON(volumeDoc("vol1", "datasets", 500, "EU-RO-1")))
 	f.json("PATCH", "/network-volumes/vol1", 200, mustJSON(volumeDoc("vol1", "datasets", 1000, "EU-RO-1")))
-	f.handle("DELETE", "/network-volumes/vol1", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(204) })
+	f.Handle("DELETE", "/network-volumes/vol1", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(204) })
 	f.problem("DELETE", "/network-volumes/gone", 404, "Not Found", "network volume not found")
 
 	v, err := c.CreateNetworkVolume(t.Context(), CreateNetworkVolumeRequest{Name: "datasets", Size: 500, DataCenter: "EU-RO-1"})
 	if err != nil || v.ID != "vol1" {
 		t.Fatalf("%+v %v", v, err)
 	}
-	assertJSON(t, f.requests("POST", "/network-volumes")[0].Body, `{"name":"datasets","size":500,"dataCenter":"EU-RO-1"}`)
+	assertJSON(t, f.Requests("POST", "/network-volumes")[0].Body, `{"name":"datasets","size":500,"dataCenter":"EU-RO-1"}`)
 	if v, err = c.ResizeNetworkVolume(t.Context(), "vol1", 1000); err != nil || v.Size != 1000 {
 		t.Fatalf("grow: %+v %v", v, err)
 	}
-	assertJSON(t, f.requests("PATCH", "/network-volumes/vol1")[0].Body, `{"size":1000}`)
+	assertJSON(t, f.Requests("PATCH", "/network-volumes/vol1")[0].Body, `{"size":1000}`)
 	// Shrinking is refused before anything is sent.
 	if _, err = c.ResizeNetworkVolume(t.Context(), "vol1", 100); !errors.Is(err, clients.ErrInvalid) {
 		t.Errorf("shrink: %v", err)
 	}
-	if n := f.count("PATCH", "/network-volumes/vol1"); n != 1 {
-		t.Errorf("%d patches", n)
-	}
+	f.WantCount(t, "PATCH", "/network-volumes/vol1", 1, "patches")
 	if _, err = c.CreateNetworkVolume(t.Context(), CreateNetworkVolumeRequest{Name: "x", Size: 5, DataCenter: "EU-RO-1"}); !errors.Is(err, clients.ErrInvalid) {
 		t.Errorf("too small: %v", err)
 	}
@@ -50,16 +47,15 @@ func TestNetworkVolumes(t *testing.T) {
 // not an older one of the same name nor a new one of another name or place, and nothing is
 // created twice.
 func TestCreateNetworkVolumeLostAnswer(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	var mu sync.Mutex
 	vols := []map[string]any{volumeDoc("old", "datasets", 500, "EU-RO-1")}
-	f.handle("GET", "/network-volumes", func(w http.ResponseWriter, _ *http.Request) {
+	f.Handle("GET", "/network-volumes", func(w http.ResponseWriter, _ *http.Request) {
 		mu.Lock()
 		defer mu.Unlock()
 		writeRaw(w, 200, mustJSON(map[string]any{"networkVolumes": vols}))
 	})
-	f.handle("POST", "/network-volumes", func(w http.ResponseWriter, _ *http.Request) {
+	f.Handle("POST", "/network-volumes", func(w http.ResponseWriter, _ *http.Request) {
 		mu.Lock()
 		// Someone else's volume appears meanwhile, of another name or in another data center.
 		vols = append(vols, volumeDoc("theirs", "scratch", 500, "EU-RO-1"), volumeDoc("elsewhere", "datasets", 500, "US-TX-3"),
@@ -71,15 +67,12 @@ func TestCreateNetworkVolumeLostAnswer(t *testing.T) {
 	if err != nil || v.ID != "new" {
 		t.Fatalf("%+v %v", v, err)
 	}
-	if n := f.count("POST", "/network-volumes"); n != 1 {
-		t.Errorf("%d creates", n)
-	}
+	f.WantCount(t, "POST", "/network-volumes", 1, "creates")
 }
 
 // TestVolumeCloud: network volumes as neutral volumes, in use while a live pod mounts them.
 func TestVolumeCloud(t *testing.T) {
-	f := newFake(t)
-	c := newTestCloud(t, f)
+	f, c := newFakeCloud(t)
 	var vc clients.VolumeCloud = c
 	if r := vc.VolumeRules(); !r.Sized || !r.Growable || r.MinSizeGB != 10 || r.MaxSizeGB != 4096 || len(r.Types) != 2 {
 		t.Errorf("rules %+v", r)
@@ -96,7 +89,7 @@ func TestVolumeCloud(t *testing.T) {
 	if err != nil || v.ID != "vol1" || v.Cloud != "runpod" || v.Region != "EU-RO-1" || v.SizeGB != 100 || v.Type != "STANDARD" {
 		t.Fatalf("%+v %v", v, err)
 	}
-	assertJSON(t, f.requests("POST", "/network-volumes")[0].Body, `{"name":"datasets","size":100,"dataCenter":"EU-RO-1","type":"HIGH_PERFORMANCE"}`)
+	assertJSON(t, f.Requests("POST", "/network-volumes")[0].Body, `{"name":"datasets","size":100,"dataCenter":"EU-RO-1","type":"HIGH_PERFORMANCE"}`)
 	if v, err = vc.GetVolume(t.Context(), "vol1"); err != nil || !v.InUse {
 		t.Errorf("in use: %+v %v", v, err)
 	}

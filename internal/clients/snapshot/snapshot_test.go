@@ -3,12 +3,15 @@ package snapshot
 import (
 	"context"
 	"errors"
+	"fmt"
 	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients/internal/apifake"
 )
 
 // Concurrent readers share one fetch, fresh-enough reads are cached, invalidation and newer
@@ -23,13 +26,15 @@ func TestCache(t *testing.T) {
 	})
 	ctx := t.Context()
 
-	// Concurrent readers share one fetch.
+	// Concurrent readers share one fetch: it is held until all of them wait for it.
 	var wg sync.WaitGroup
 	results := make([]int, 5)
+	readers := make([]*apifake.Watched, len(results))
 	for i := range results {
-		wg.Go(func() { results[i], _ = s.Get(ctx, time.Now().Add(-time.Second)) })
+		readers[i] = apifake.Watch(ctx)
+		wg.Go(func() { results[i], _ = s.Get(readers[i], time.Now().Add(-time.Second)) })
 	}
-	time.Sleep(20 * time.Millisecond)
+	apifake.WaitWaiting(t, readers...)
 	close(release)
 	wg.Wait()
 	if calls.Load() != 1 || slices.ContainsFunc(results, func(v int) bool { return v != 1 }) {
@@ -49,14 +54,26 @@ func TestCache(t *testing.T) {
 		t.Errorf("read after invalidate got %d", v)
 	}
 	// A reader whose context ends stops waiting; the fetch still completes for others.
-	slow := New(func(context.Context) (int, error) { time.Sleep(50 * time.Millisecond); return 7, nil })
+	slowRelease := make(chan struct{})
+	slow := New(func(context.Context) (int, error) { <-slowRelease; return 7, nil })
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()
 	if _, err := slow.Get(cctx, time.Now()); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled reader: %v", err)
 	}
-	if v, err := slow.Get(ctx, time.Now().Add(-time.Second)); v != 7 || err != nil {
-		t.Errorf("joined reader: %d, %v", v, err)
+	joiner := apifake.Watch(ctx)
+	joined := make(chan error, 1)
+	go func() {
+		v, err := slow.Get(joiner, time.Now().Add(-time.Second))
+		if err == nil && v != 7 {
+			err = fmt.Errorf("got %d", v)
+		}
+		joined <- err
+	}()
+	apifake.WaitWaiting(t, joiner) // it waits on the fetch the cancelled reader started
+	close(slowRelease)
+	if err := <-joined; err != nil {
+		t.Errorf("joined reader: %v", err)
 	}
 }
 
