@@ -9,7 +9,6 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
-	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
@@ -68,8 +67,7 @@ func TestAuthFailedReportsOnce(t *testing.T) {
 // resources there are (and not the "Price not checked" warning of old); once resources exist,
 // their refresh fails the same way, once.
 func TestAccProvider_wrongAPIKeyFailsPlanOnce(t *testing.T) {
-	testAccPreCheck(t)
-	env := newTestEnv(t)
+	env := accEnv(t)
 	good := env.providerConfig()
 	bad := strings.Replace(good, `api_key  = "lambda-test-key"`, `api_key  = "not-the-lambda-key"`, 1)
 	if bad == good {
@@ -134,7 +132,7 @@ resource "neocloud_gpu_instance" "b" {
 			{Config: bad + resources + machines, PlanOnly: true},
 			{
 				Config:           good + resources,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+				ConfigPlanChecks: emptyPlanAfterApply(),
 			},
 			{Config: bad + resources, PlanOnly: true},
 			{Config: good + resources, PlanOnly: true},

@@ -89,12 +89,10 @@ func scenarios(k *cloudKit) []faultCase {
 			return []resource.TestStep{
 				{Config: r.cfgNamed(true, "fm-1"), Check: r.cloudMatchesState()},
 				{
-					PreConfig: func() { inject(r) },
-					Config:    r.cfg(true),
-					ConfigPlanChecks: resource.ConfigPlanChecks{
-						PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(matrixAddr, plancheck.ResourceActionUpdate)},
-					},
-					Check: resource.ComposeAggregateTestCheckFunc(r.cloudMatchesState(), r.machineNamed("fm-2"), r.everLaunched(1)),
+					PreConfig:        func() { inject(r) },
+					Config:           r.cfg(true),
+					ConfigPlanChecks: expectAction(matrixAddr, plancheck.ResourceActionUpdate),
+					Check:            resource.ComposeAggregateTestCheckFunc(r.cloudMatchesState(), r.machineNamed("fm-2"), r.everLaunched(1)),
 				},
 			}
 		}
@@ -283,10 +281,8 @@ func scenarios(k *cloudKit) []faultCase {
 						}
 						k.deleteOutOfBand(r.t, r.env, old[0])
 					},
-					Config: r.cfg(true),
-					ConfigPlanChecks: resource.ConfigPlanChecks{
-						PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(matrixAddr, plancheck.ResourceActionCreate)},
-					},
+					Config:           r.cfg(true),
+					ConfigPlanChecks: expectAction(matrixAddr, plancheck.ResourceActionCreate),
 					Check: resource.ComposeAggregateTestCheckFunc(r.cloudMatchesState(), r.liveMachines(1), r.everLaunched(2),
 						func(*terraform.State) error {
 							// CoreWeave pool names derive from the resource's name, so the new pool

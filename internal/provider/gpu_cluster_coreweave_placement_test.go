@@ -2,13 +2,12 @@ package provider
 
 import (
 	"fmt"
-	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
-	"github.com/hashicorp/terraform-plugin-testing/plancheck"
-	"github.com/hashicorp/terraform-plugin-testing/statecheck"
-	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 	"regexp"
 	"testing"
 	"time"
+
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
@@ -22,37 +21,32 @@ const coreweaveH100 = "gd-8xh100ib-i128"
 // not at the end of its create timeout, saying what had no capacity. The cluster is saved
 // tainted; destroy removes it and its VPC.
 func TestAccGPUCluster_coreweaveNoCapacityFailsQuickly(t *testing.T) {
-	testAccPreCheck(t)
-	env := newTestEnv(t)
+	env := accEnv(t)
 	env.emu.CoreWeave.SetCapacity(coreweaveH100, "US-EAST-04A", 0)
 	var started time.Time
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		CheckDestroy:             checkCoreWeave(env, 0, 0, 0),
-		Steps: []resource.TestStep{
-			{
-				PreConfig:   func() { started = time.Now() },
-				Config:      coreweaveClusterConfig(env, 2, ""),
-				ExpectError: regexp.MustCompile(`(?s)did not become ready.*no capacity for 2 x gd-8xh100ib-i128 in US-EAST-04A.*tainted`),
+	accTest(t, checkCoreWeave(env, 0, 0, 0), []resource.TestStep{
+		{
+			PreConfig:   func() { started = time.Now() },
+			Config:      coreweaveClusterConfig(env, 2, ""),
+			ExpectError: regexp.MustCompile(`(?s)did not become ready.*no capacity for 2 x gd-8xh100ib-i128 in US-EAST-04A.*tainted`),
+		},
+		{
+			// The failed create is in state, tainted: the next plan replaces it.
+			Config:             coreweaveClusterConfig(env, 2, ""),
+			PlanOnly:           true,
+			ExpectNonEmptyPlan: true,
+			PreConfig: func() {
+				// The create timeout is 60 minutes (36 s on this clock); the failure must come long before.
+				if d := time.Since(started); d > 30*time.Second {
+					t.Errorf("the capacity failure took %s", d)
+				}
 			},
-			{
-				// The failed create is in state, tainted: the next plan replaces it.
-				Config:             coreweaveClusterConfig(env, 2, ""),
-				PlanOnly:           true,
-				ExpectNonEmptyPlan: true,
-				PreConfig: func() {
-					// The create timeout is 60 minutes (36 s on this clock); the failure must come long before.
-					if d := time.Since(started); d > 30*time.Second {
-						t.Errorf("the capacity failure took %s", d)
-					}
-				},
-				Check: func(s *terraform.State) error {
-					r, ok := s.RootModule().Resources["neocloud_gpu_cluster.cw"]
-					if !ok || !r.Primary.Tainted {
-						return fmt.Errorf("the cluster CKS accepted must be in state, tainted")
-					}
-					return nil
-				},
+			Check: func(s *terraform.State) error {
+				r, ok := s.RootModule().Resources["neocloud_gpu_cluster.cw"]
+				if !ok || !r.Primary.Tainted {
+					return fmt.Errorf("the cluster CKS accepted must be in state, tainted")
+				}
+				return nil
 			},
 		},
 	})
@@ -93,39 +87,32 @@ resource "neocloud_gpu_cluster" "c" {
 // shows it gone, and places the cluster on Lambda. A warning says why CoreWeave was passed
 // over; the next plan is empty; destroy leaves nothing on either cloud.
 func TestAccGPUCluster_placementFailsOverWhenCoreWeaveHasNoCapacity(t *testing.T) {
-	testAccPreCheck(t)
-	env := newTestEnv(t)
+	env := accEnv(t)
 	env.emu.CoreWeave.SetCapacity(coreweaveH100, "US-EAST-04A", 0)
 	addr := "neocloud_gpu_cluster.c"
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		CheckDestroy:             resource.ComposeTestCheckFunc(checkNoLiveLambdaInstances(env), checkCoreWeave(env, 0, 0, 0)),
-		Steps: []resource.TestStep{{
-			Config: placedCoreWeaveFirstConfig(env),
-			ConfigPlanChecks: resource.ConfigPlanChecks{
-				PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+	accTest(t, resource.ComposeTestCheckFunc(checkNoLiveLambdaInstances(env), checkCoreWeave(env, 0, 0, 0)), []resource.TestStep{{
+		Config:           placedCoreWeaveFirstConfig(env),
+		ConfigPlanChecks: emptyPlanAfterApply(),
+		ConfigStateChecks: []statecheck.StateCheck{
+			stateValue(addr, "cloud", knownvalue.StringExact("lambda")),
+			stateValue(addr, "status", knownvalue.StringExact("running")),
+			stateValue(addr, "nodes", knownvalue.ListSizeExact(2)),
+		},
+		Check: resource.ComposeTestCheckFunc(
+			checkLambdaInstances(env, 2),
+			checkCoreWeave(env, 0, 0, 0),
+			func(*terraform.State) error {
+				cw := env.emu.CoreWeave
+				if n := len(cw.Clusters()); n != 1 {
+					return fmt.Errorf("CoreWeave should have been asked for exactly one cluster (then deleted); it saw %d", n)
+				}
+				if n := len(cw.NodePools()); n != 0 {
+					return fmt.Errorf("no node pool may be left on CoreWeave; %d are", n)
+				}
+				return nil
 			},
-			ConfigStateChecks: []statecheck.StateCheck{
-				statecheck.ExpectKnownValue(addr, tfjsonpath.New("cloud"), knownvalue.StringExact("lambda")),
-				statecheck.ExpectKnownValue(addr, tfjsonpath.New("status"), knownvalue.StringExact("running")),
-				statecheck.ExpectKnownValue(addr, tfjsonpath.New("nodes"), knownvalue.ListSizeExact(2)),
-			},
-			Check: resource.ComposeTestCheckFunc(
-				checkLambdaInstances(env, 2),
-				checkCoreWeave(env, 0, 0, 0),
-				func(*terraform.State) error {
-					cw := env.emu.CoreWeave
-					if n := len(cw.Clusters()); n != 1 {
-						return fmt.Errorf("CoreWeave should have been asked for exactly one cluster (then deleted); it saw %d", n)
-					}
-					if n := len(cw.NodePools()); n != 0 {
-						return fmt.Errorf("no node pool may be left on CoreWeave; %d are", n)
-					}
-					return nil
-				},
-			),
-		}},
-	})
+		),
+	}})
 }
 
 // A CKS cluster an earlier apply left (here: created, then forgotten by state with a removed
@@ -133,8 +120,7 @@ func TestAccGPUCluster_placementFailsOverWhenCoreWeaveHasNoCapacity(t *testing.T
 // Lambda first: it is adopted on CoreWeave, nothing is launched on Lambda, and no second CKS
 // cluster is made. The next plan is empty, and destroy removes it with its VPC.
 func TestAccGPUCluster_placementAdoptsWhatAnInterruptedRunLeftOnCoreWeave(t *testing.T) {
-	testAccPreCheck(t)
-	env := newTestEnv(t)
+	env := accEnv(t)
 	addr := "neocloud_gpu_cluster.c"
 	fixed := env.providerConfig() + `
 resource "neocloud_gpu_cluster" "c" {
@@ -154,33 +140,27 @@ removed {
   }
 }
 `
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		CheckDestroy:             resource.ComposeTestCheckFunc(checkNoLiveLambdaInstances(env), checkCoreWeave(env, 0, 0, 0)),
-		Steps: []resource.TestStep{
-			{Config: fixed, Check: checkCoreWeave(env, 1, 1, 2)},
-			{Config: forgotten, Check: checkCoreWeave(env, 1, 1, 2)},
-			{
-				Config: placedOnCoreWeaveConfig(env, `["lambda", "coreweave"]`),
-				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
-				},
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(addr, tfjsonpath.New("cloud"), knownvalue.StringExact("coreweave")),
-					statecheck.ExpectKnownValue(addr, tfjsonpath.New("region"), knownvalue.StringExact("US-EAST-04A")),
-					statecheck.ExpectKnownValue(addr, tfjsonpath.New("status"), knownvalue.StringExact("running")),
-					statecheck.ExpectKnownValue(addr, tfjsonpath.New("nodes"), knownvalue.ListSizeExact(2)),
-				},
-				Check: resource.ComposeTestCheckFunc(checkCoreWeave(env, 1, 1, 2), func(*terraform.State) error {
-					if n := len(env.emu.Lambda.Instances()); n != 0 {
-						return fmt.Errorf("nothing may be launched on Lambda while the cluster exists on CoreWeave; %d were", n)
-					}
-					if n := len(env.emu.CoreWeave.Clusters()); n != 1 {
-						return fmt.Errorf("want the one CKS cluster, adopted; the emulator has %d", n)
-					}
-					return nil
-				}),
+	accTest(t, resource.ComposeTestCheckFunc(checkNoLiveLambdaInstances(env), checkCoreWeave(env, 0, 0, 0)), []resource.TestStep{
+		{Config: fixed, Check: checkCoreWeave(env, 1, 1, 2)},
+		{Config: forgotten, Check: checkCoreWeave(env, 1, 1, 2)},
+		{
+			Config:           placedOnCoreWeaveConfig(env, `["lambda", "coreweave"]`),
+			ConfigPlanChecks: emptyPlanAfterApply(),
+			ConfigStateChecks: []statecheck.StateCheck{
+				stateValue(addr, "cloud", knownvalue.StringExact("coreweave")),
+				stateValue(addr, "region", knownvalue.StringExact("US-EAST-04A")),
+				stateValue(addr, "status", knownvalue.StringExact("running")),
+				stateValue(addr, "nodes", knownvalue.ListSizeExact(2)),
 			},
+			Check: resource.ComposeTestCheckFunc(checkCoreWeave(env, 1, 1, 2), func(*terraform.State) error {
+				if n := len(env.emu.Lambda.Instances()); n != 0 {
+					return fmt.Errorf("nothing may be launched on Lambda while the cluster exists on CoreWeave; %d were", n)
+				}
+				if n := len(env.emu.CoreWeave.Clusters()); n != 1 {
+					return fmt.Errorf("want the one CKS cluster, adopted; the emulator has %d", n)
+				}
+				return nil
+			}),
 		},
 	})
 }

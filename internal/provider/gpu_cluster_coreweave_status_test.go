@@ -34,71 +34,62 @@ func setCoreWeaveClusterStatus(env *testEnv, id, status string) error {
 // with CoreWeave's status in the error, and the next plan replaces it; so does a running cluster
 // that CoreWeave reports as STATUS_UPGRADE_FAILED.
 func TestAccGPUCluster_coreweaveErrorStatuses(t *testing.T) {
-	testAccPreCheck(t)
-	env := newTestEnv(t)
+	env := accEnv(t)
 	addr := "neocloud_gpu_cluster.cw"
 	var erroredAt atomic.Int64 // unix nanos when the cluster was put in STATUS_ERROR
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		CheckDestroy:             checkCoreWeave(env, 0, 0, 0),
-		Steps: []resource.TestStep{
-			{
-				PreConfig: func() {
-					// As soon as the cluster exists (still creating), CoreWeave reports an error.
-					go func() {
-						for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-							for _, c := range env.emu.CoreWeave.Clusters() {
-								if !c.Gone && c.Status == "STATUS_CREATING" {
-									if err := setCoreWeaveClusterStatus(env, c.ID, "STATUS_ERROR"); err != nil {
-										t.Errorf("set STATUS_ERROR: %v", err)
-									}
-									erroredAt.Store(time.Now().UnixNano())
-									return
+	accTest(t, checkCoreWeave(env, 0, 0, 0), []resource.TestStep{
+		{
+			PreConfig: func() {
+				// As soon as the cluster exists (still creating), CoreWeave reports an error.
+				go func() {
+					for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+						for _, c := range env.emu.CoreWeave.Clusters() {
+							if !c.Gone && c.Status == "STATUS_CREATING" {
+								if err := setCoreWeaveClusterStatus(env, c.ID, "STATUS_ERROR"); err != nil {
+									t.Errorf("set STATUS_ERROR: %v", err)
 								}
-							}
-						}
-						t.Error("no cluster appeared to put in STATUS_ERROR")
-					}()
-				},
-				// A cluster in STATUS_ERROR never runs: without the status ending the wait, this
-				// step would last the create timeout (10 minutes).
-				Config:      coreweaveClusterConfig(env, 1, ""),
-				ExpectError: regexp.MustCompile(`(?s)failed \(STATUS_ERROR\).*CoreWeave reports CKS\s+cluster\s+acc-cks.*in\s+STATUS_ERROR`),
-			},
-			{
-				PreConfig: func() {
-					if at := erroredAt.Load(); at == 0 || time.Since(time.Unix(0, at)) > time.Minute {
-						t.Errorf("the failed wait did not end at once (STATUS_ERROR set %v ago)", time.Since(time.Unix(0, at)))
-					}
-				},
-				Config: coreweaveClusterConfig(env, 1, ""),
-				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionDestroyBeforeCreate)},
-				},
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(addr, tfjsonpath.New("status"), knownvalue.StringExact("running")),
-				},
-				Check: checkCoreWeave(env, 1, 1, 1),
-			},
-			{
-				PreConfig: func() {
-					for _, c := range env.emu.CoreWeave.Clusters() {
-						if !c.Gone {
-							if err := setCoreWeaveClusterStatus(env, c.ID, "STATUS_UPGRADE_FAILED"); err != nil {
-								t.Errorf("set STATUS_UPGRADE_FAILED: %v", err)
+								erroredAt.Store(time.Now().UnixNano())
+								return
 							}
 						}
 					}
-				},
-				Config: coreweaveClusterConfig(env, 1, ""),
-				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionDestroyBeforeCreate)},
-				},
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(addr, tfjsonpath.New("status"), knownvalue.StringExact("running")),
-				},
-				Check: checkCoreWeave(env, 1, 1, 1),
+					t.Error("no cluster appeared to put in STATUS_ERROR")
+				}()
 			},
+			// A cluster in STATUS_ERROR never runs: without the status ending the wait, this
+			// step would last the create timeout (10 minutes).
+			Config:      coreweaveClusterConfig(env, 1, ""),
+			ExpectError: regexp.MustCompile(`(?s)failed \(STATUS_ERROR\).*CoreWeave reports CKS\s+cluster\s+acc-cks.*in\s+STATUS_ERROR`),
+		},
+		{
+			PreConfig: func() {
+				if at := erroredAt.Load(); at == 0 || time.Since(time.Unix(0, at)) > time.Minute {
+					t.Errorf("the failed wait did not end at once (STATUS_ERROR set %v ago)", time.Since(time.Unix(0, at)))
+				}
+			},
+			Config:           coreweaveClusterConfig(env, 1, ""),
+			ConfigPlanChecks: expectAction(addr, plancheck.ResourceActionDestroyBeforeCreate),
+			ConfigStateChecks: []statecheck.StateCheck{
+				stateValue(addr, "status", knownvalue.StringExact("running")),
+			},
+			Check: checkCoreWeave(env, 1, 1, 1),
+		},
+		{
+			PreConfig: func() {
+				for _, c := range env.emu.CoreWeave.Clusters() {
+					if !c.Gone {
+						if err := setCoreWeaveClusterStatus(env, c.ID, "STATUS_UPGRADE_FAILED"); err != nil {
+							t.Errorf("set STATUS_UPGRADE_FAILED: %v", err)
+						}
+					}
+				}
+			},
+			Config:           coreweaveClusterConfig(env, 1, ""),
+			ConfigPlanChecks: expectAction(addr, plancheck.ResourceActionDestroyBeforeCreate),
+			ConfigStateChecks: []statecheck.StateCheck{
+				stateValue(addr, "status", knownvalue.StringExact("running")),
+			},
+			Check: checkCoreWeave(env, 1, 1, 1),
 		},
 	})
 }
@@ -106,25 +97,20 @@ func TestAccGPUCluster_coreweaveErrorStatuses(t *testing.T) {
 // Without kubernetes_version a cluster gets the newest version CoreWeave offers (the emulator's
 // newest is v1.37), not a version fixed in the provider.
 func TestAccGPUCluster_coreweaveNewestVersionByDefault(t *testing.T) {
-	testAccPreCheck(t)
-	env := newTestEnv(t)
+	env := accEnv(t)
 	addr := "neocloud_gpu_cluster.cw"
 	config := strings.Replace(coreweaveClusterConfig(env, 1, ""), `kubernetes_version = "v1.35"`, "", 1)
 	if strings.Contains(config, "kubernetes_version") {
 		t.Fatalf("config still names a version:\n%s", config)
 	}
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		CheckDestroy:             checkCoreWeave(env, 0, 0, 0),
-		Steps: []resource.TestStep{
-			{
-				Config: config,
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(addr, tfjsonpath.New("coreweave").AtMapKey("kubernetes_version"), knownvalue.StringExact("v1.37")),
-				},
-				Check: checkCoreWeave(env, 1, 1, 1),
+	accTest(t, checkCoreWeave(env, 0, 0, 0), []resource.TestStep{
+		{
+			Config: config,
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(addr, tfjsonpath.New("coreweave").AtMapKey("kubernetes_version"), knownvalue.StringExact("v1.37")),
 			},
-			{Config: config, PlanOnly: true},
+			Check: checkCoreWeave(env, 1, 1, 1),
 		},
+		{Config: config, PlanOnly: true},
 	})
 }

@@ -25,39 +25,29 @@ import (
 // (3 nodes: $2.25, not "known after apply"), and max_price_per_hour refuses at plan time, on the
 // attribute, a count whose price is above it; a cap raised in place changes nothing.
 func TestAccGPUCluster_priceInPlanFollowsNodeCount(t *testing.T) {
-	testAccPreCheck(t)
-	env := newTestEnv(t)
+	env := accEnv(t)
 	addr := "neocloud_gpu_cluster.c"
 	price := func(v float64) plancheck.PlanCheck {
-		return plancheck.ExpectKnownValue(addr, tfjsonpath.New("price_per_hour"), knownvalue.Float64Exact(v))
+		return planValue(addr, "price_per_hour", knownvalue.Float64Exact(v))
 	}
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		CheckDestroy:             checkNoLiveLambdaInstances(env),
-		Steps: []resource.TestStep{
-			{
-				Config: lambdaClusterConfig(env, 2, "max_price_per_hour = 2"),
-				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PreApply: []plancheck.PlanCheck{price(1.5),
-						plancheck.ExpectKnownValue(addr, tfjsonpath.New("max_possible_price_per_hour"), knownvalue.Float64Exact(1.5))},
-					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
-				},
-				ConfigStateChecks: []statecheck.StateCheck{statecheck.ExpectKnownValue(addr, tfjsonpath.New("price_per_hour"), knownvalue.Float64Exact(1.5))},
-			},
-			{
-				Config:      lambdaClusterConfig(env, 3, "max_price_per_hour = 2"),
-				PlanOnly:    true,
-				ExpectError: regexp.MustCompile(`(?s)Cluster costs more than max_price_per_hour.*max_price_per_hour = 2.*3 node\(s\) of gpu_1x_a10 on Lambda Cloud cost \$2\.25`),
-			},
-			{
-				Config: lambdaClusterConfig(env, 3, "max_price_per_hour = 3"),
-				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PreApply:             []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate), price(2.25)},
-					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
-				},
-				ConfigStateChecks: []statecheck.StateCheck{statecheck.ExpectKnownValue(addr, tfjsonpath.New("price_per_hour"), knownvalue.Float64Exact(2.25))},
-				Check:             checkLambdaClusterNodes(env, 3),
-			},
+	accTest(t, checkNoLiveLambdaInstances(env), []resource.TestStep{
+		{
+			Config: lambdaClusterConfig(env, 2, "max_price_per_hour = 2"),
+			ConfigPlanChecks: emptyPlanAfterApply(
+				price(1.5),
+				planValue(addr, "max_possible_price_per_hour", knownvalue.Float64Exact(1.5)),
+			),
+			ConfigStateChecks: []statecheck.StateCheck{stateValue(addr, "price_per_hour", knownvalue.Float64Exact(1.5))},
+		},
+		planError(lambdaClusterConfig(env, 3, "max_price_per_hour = 2"), `(?s)Cluster costs more than max_price_per_hour.*max_price_per_hour = 2.*3 node\(s\) of gpu_1x_a10 on Lambda Cloud cost \$2\.25`),
+		{
+			Config: lambdaClusterConfig(env, 3, "max_price_per_hour = 3"),
+			ConfigPlanChecks: emptyPlanAfterApply(
+				plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
+				price(2.25),
+			),
+			ConfigStateChecks: []statecheck.StateCheck{stateValue(addr, "price_per_hour", knownvalue.Float64Exact(2.25))},
+			Check:             checkLambdaClusterNodes(env, 3),
 		},
 	})
 }
@@ -65,43 +55,27 @@ func TestAccGPUCluster_priceInPlanFollowsNodeCount(t *testing.T) {
 // A cap below the price of a new cluster fails the plan on max_price_per_hour, before anything
 // is launched.
 func TestAccGPUCluster_priceCapAtPlanTime(t *testing.T) {
-	testAccPreCheck(t)
-	env := newTestEnv(t)
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		Steps: []resource.TestStep{{
-			Config:      env.providerConfig() + coreweaveClusterResource(2, "max_price_per_hour = 90"),
-			PlanOnly:    true,
-			ExpectError: regexp.MustCompile(`(?s)Cluster costs more than max_price_per_hour.*max_price_per_hour = 90.*\$98\.48`),
-		}},
-	})
+	env := accEnv(t)
+	accTest(t, nil, []resource.TestStep{planError(env.providerConfig()+coreweaveClusterResource(2, "max_price_per_hour = 90"), `(?s)Cluster costs more than max_price_per_hour.*max_price_per_hour = 90.*\$98\.48`)})
 }
 
 // RunPod (per GPU type and count on its secure cloud: 2 x 8 x $2.69) and CoreWeave (list price
 // per node: 2 x $49.24) clusters show their price in the plan, equal to what the apply records.
 func TestAccGPUCluster_priceInPlanRunPodAndCoreWeave(t *testing.T) {
-	testAccPreCheck(t)
-	env := newTestEnv(t)
+	env := accEnv(t)
 	rp, cw := "neocloud_gpu_cluster.c", "neocloud_gpu_cluster.cw"
 	config := runpodClusterConfig(env, "acc-cluster", 2) + coreweaveClusterResource(2, "")
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		CheckDestroy:             checkRunPodPods(env, 0),
-		Steps: []resource.TestStep{{
-			Config: config,
-			ConfigPlanChecks: resource.ConfigPlanChecks{
-				PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectKnownValue(rp, tfjsonpath.New("price_per_hour"), knownvalue.Float64Exact(43.04)),
-					plancheck.ExpectKnownValue(cw, tfjsonpath.New("price_per_hour"), knownvalue.Float64Exact(98.48)),
-				},
-				PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
-			},
-			ConfigStateChecks: []statecheck.StateCheck{
-				statecheck.ExpectKnownValue(rp, tfjsonpath.New("price_per_hour"), knownvalue.Float64Exact(43.04)),
-				statecheck.ExpectKnownValue(cw, tfjsonpath.New("price_per_hour"), knownvalue.Float64Exact(98.48)),
-			},
-		}},
-	})
+	accTest(t, checkRunPodPods(env, 0), []resource.TestStep{{
+		Config: config,
+		ConfigPlanChecks: emptyPlanAfterApply(
+			planValue(rp, "price_per_hour", knownvalue.Float64Exact(43.04)),
+			planValue(cw, "price_per_hour", knownvalue.Float64Exact(98.48)),
+		),
+		ConfigStateChecks: []statecheck.StateCheck{
+			stateValue(rp, "price_per_hour", knownvalue.Float64Exact(43.04)),
+			stateValue(cw, "price_per_hour", knownvalue.Float64Exact(98.48)),
+		},
+	}})
 }
 
 // coreweaveClusterResource is the CoreWeave cluster of coreweaveClusterConfig without the
@@ -160,72 +134,52 @@ func lambdaH100Capacity(env *testEnv, n int) {
 // on RunPod, every node there; the plan showed the most the placement could cost (Lambda's
 // 2 x $23.92), and the next plan is empty.
 func TestAccGPUCluster_placementFailsOverAndCleansUp(t *testing.T) {
-	testAccPreCheck(t)
-	env := newTestEnv(t)
+	env := accEnv(t)
 	lambdaH100Capacity(env, 1)
 	addr := "neocloud_gpu_cluster.c"
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		CheckDestroy:             checkRunPodPods(env, 0),
-		Steps: []resource.TestStep{{
-			Config: placedClusterConfig(env, `clouds = ["lambda", "runpod"]`, ""),
-			ConfigPlanChecks: resource.ConfigPlanChecks{
-				PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectUnknownValue(addr, tfjsonpath.New("cloud")),
-					plancheck.ExpectUnknownValue(addr, tfjsonpath.New("price_per_hour")),
-					plancheck.ExpectKnownValue(addr, tfjsonpath.New("max_possible_price_per_hour"), knownvalue.Float64Exact(47.84)),
-				},
-				PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+	accTest(t, checkRunPodPods(env, 0), []resource.TestStep{{
+		Config: placedClusterConfig(env, `clouds = ["lambda", "runpod"]`, ""),
+		ConfigPlanChecks: emptyPlanAfterApply(
+			plancheck.ExpectUnknownValue(addr, tfjsonpath.New("cloud")),
+			plancheck.ExpectUnknownValue(addr, tfjsonpath.New("price_per_hour")),
+			planValue(addr, "max_possible_price_per_hour", knownvalue.Float64Exact(47.84)),
+		),
+		ConfigStateChecks: []statecheck.StateCheck{
+			stateValue(addr, "cloud", knownvalue.StringExact("runpod")),
+			stateValue(addr, "status", knownvalue.StringExact("running")),
+			stateValue(addr, "nodes", knownvalue.ListSizeExact(2)),
+			stateValue(addr, "price_per_hour", knownvalue.Float64Exact(43.04)),
+			stateValue(addr, "max_possible_price_per_hour", knownvalue.Float64Exact(47.84)),
+		},
+		Check: resource.ComposeTestCheckFunc(
+			checkRunPodPods(env, 2),
+			checkLambdaInstances(env, 0),
+			func(*terraform.State) error {
+				if n := len(env.emu.Lambda.Instances()); n != 1 {
+					return fmt.Errorf("Lambda should have launched (and deleted) exactly the one node it had room for; it saw %d", n)
+				}
+				return nil
 			},
-			ConfigStateChecks: []statecheck.StateCheck{
-				statecheck.ExpectKnownValue(addr, tfjsonpath.New("cloud"), knownvalue.StringExact("runpod")),
-				statecheck.ExpectKnownValue(addr, tfjsonpath.New("status"), knownvalue.StringExact("running")),
-				statecheck.ExpectKnownValue(addr, tfjsonpath.New("nodes"), knownvalue.ListSizeExact(2)),
-				statecheck.ExpectKnownValue(addr, tfjsonpath.New("price_per_hour"), knownvalue.Float64Exact(43.04)),
-				statecheck.ExpectKnownValue(addr, tfjsonpath.New("max_possible_price_per_hour"), knownvalue.Float64Exact(47.84)),
-			},
-			Check: resource.ComposeTestCheckFunc(
-				checkRunPodPods(env, 2),
-				checkLambdaInstances(env, 0),
-				func(*terraform.State) error {
-					if n := len(env.emu.Lambda.Instances()); n != 1 {
-						return fmt.Errorf("Lambda should have launched (and deleted) exactly the one node it had room for; it saw %d", n)
-					}
-					return nil
-				},
-			),
-		}},
-	})
+		),
+	}})
 }
 
 // Cheapest placement tries RunPod (2 x 8 x $2.69 = $43.04) before Lambda ($47.84); a cap
 // between the two leaves RunPod alone, so the plan knows the price.
 func TestAccGPUCluster_placementCheapestAndCap(t *testing.T) {
-	testAccPreCheck(t)
-	env := newTestEnv(t)
+	env := accEnv(t)
 	addr := "neocloud_gpu_cluster.c"
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		CheckDestroy:             checkRunPodPods(env, 0),
-		Steps: []resource.TestStep{
-			{
-				Config:      placedClusterConfig(env, `clouds = ["lambda", "runpod"]`, "max_price_per_hour = 40"),
-				PlanOnly:    true,
-				ExpectError: regexp.MustCompile(`(?s)No cloud in placement can create this cluster.*max_price_per_hour = 40.*lambda.*above max_price_per_hour.*runpod.*above max_price_per_hour`),
-			},
-			{
-				Config: placedClusterConfig(env, `clouds = ["lambda", "runpod"]
+	accTest(t, checkRunPodPods(env, 0), []resource.TestStep{
+		planError(placedClusterConfig(env, `clouds = ["lambda", "runpod"]`, "max_price_per_hour = 40"), `(?s)No cloud in placement can create this cluster.*max_price_per_hour = 40.*lambda.*above max_price_per_hour.*runpod.*above max_price_per_hour`),
+		{
+			Config: placedClusterConfig(env, `clouds = ["lambda", "runpod"]
     strategy = "cheapest"`, "max_price_per_hour = 45"),
-				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PreApply: []plancheck.PlanCheck{
-						plancheck.ExpectKnownValue(addr, tfjsonpath.New("price_per_hour"), knownvalue.Float64Exact(43.04)),
-						plancheck.ExpectKnownValue(addr, tfjsonpath.New("max_possible_price_per_hour"), knownvalue.Float64Exact(43.04)),
-					},
-					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
-				},
-				ConfigStateChecks: []statecheck.StateCheck{statecheck.ExpectKnownValue(addr, tfjsonpath.New("cloud"), knownvalue.StringExact("runpod"))},
-				Check:             resource.ComposeTestCheckFunc(checkRunPodPods(env, 2), checkLambdaInstances(env, 0)),
-			},
+			ConfigPlanChecks: emptyPlanAfterApply(
+				planValue(addr, "price_per_hour", knownvalue.Float64Exact(43.04)),
+				planValue(addr, "max_possible_price_per_hour", knownvalue.Float64Exact(43.04)),
+			),
+			ConfigStateChecks: []statecheck.StateCheck{stateValue(addr, "cloud", knownvalue.StringExact("runpod"))},
+			Check:             resource.ComposeTestCheckFunc(checkRunPodPods(env, 2), checkLambdaInstances(env, 0)),
 		},
 	})
 }
@@ -233,31 +187,26 @@ func TestAccGPUCluster_placementCheapestAndCap(t *testing.T) {
 // Every candidate refuses: the error lists each with its cloud's answer, and the node Lambda
 // launched before running out is deleted (nothing billed, nothing in state).
 func TestAccGPUCluster_placementExhausted(t *testing.T) {
-	testAccPreCheck(t)
-	env := newTestEnv(t)
+	env := accEnv(t)
 	lambdaH100Capacity(env, 1)
 	for _, dc := range []string{"US-TX-3", "US-KS-2", "EU-RO-1", "EUR-IS-1", "CA-MTL-1"} {
 		env.emu.RunPod.SetCapacity("NVIDIA H100 80GB HBM3", dc, "SECURE", 0)
 	}
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		CheckDestroy:             checkNoLiveLambdaInstances(env),
-		Steps: []resource.TestStep{
-			{
-				Config:      placedClusterConfig(env, `clouds = ["lambda", "runpod"]`, ""),
-				ExpectError: regexp.MustCompile(`(?s)Unable to place GPU cluster.*tried:.*lambda gpu_8x_h100_sxm5:.*capacity ran out at node 1 of 2.*were deleted.*runpod NVIDIA H100 80GB HBM3:`),
-			},
-			{
-				RefreshState:       true,
-				ExpectNonEmptyPlan: true, // nothing exists: the next apply tries again
-				Check: resource.ComposeTestCheckFunc(checkLambdaInstances(env, 0), checkRunPodPods(env, 0),
-					func(s *terraform.State) error {
-						if _, ok := s.RootModule().Resources["neocloud_gpu_cluster.c"]; ok {
-							return fmt.Errorf("a cluster whose every candidate refused must not be in state")
-						}
-						return nil
-					}),
-			},
+	accTest(t, checkNoLiveLambdaInstances(env), []resource.TestStep{
+		{
+			Config:      placedClusterConfig(env, `clouds = ["lambda", "runpod"]`, ""),
+			ExpectError: regexp.MustCompile(`(?s)Unable to place GPU cluster.*tried:.*lambda gpu_8x_h100_sxm5:.*capacity ran out at node 1 of 2.*were deleted.*runpod NVIDIA H100 80GB HBM3:`),
+		},
+		{
+			RefreshState:       true,
+			ExpectNonEmptyPlan: true, // nothing exists: the next apply tries again
+			Check: resource.ComposeTestCheckFunc(checkLambdaInstances(env, 0), checkRunPodPods(env, 0),
+				func(s *terraform.State) error {
+					if _, ok := s.RootModule().Resources["neocloud_gpu_cluster.c"]; ok {
+						return fmt.Errorf("a cluster whose every candidate refused must not be in state")
+					}
+					return nil
+				}),
 		},
 	})
 }
@@ -266,8 +215,7 @@ func TestAccGPUCluster_placementExhausted(t *testing.T) {
 // removed block, as a crash would leave it) is found by its launch token when placement lists
 // Lambda first: it is adopted on RunPod, and nothing is launched on Lambda.
 func TestAccGPUCluster_placementAdoptsWhatAnInterruptedRunLeft(t *testing.T) {
-	testAccPreCheck(t)
-	env := newTestEnv(t)
+	env := accEnv(t)
 	addr := "neocloud_gpu_cluster.c"
 	fixed := env.providerConfig() + `
 resource "neocloud_gpu_cluster" "c" {
@@ -289,28 +237,24 @@ removed {
   }
 }
 `
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		CheckDestroy:             checkRunPodPods(env, 0),
-		Steps: []resource.TestStep{
-			{Config: fixed, Check: checkRunPodPods(env, 2)},
-			{Config: forgotten, Check: checkRunPodPods(env, 2)},
-			{
-				Config: placedClusterConfig(env, `clouds = ["lambda", "runpod"]`, ""),
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(addr, tfjsonpath.New("cloud"), knownvalue.StringExact("runpod")),
-					statecheck.ExpectKnownValue(addr, tfjsonpath.New("status"), knownvalue.StringExact("running")),
-				},
-				Check: resource.ComposeTestCheckFunc(checkRunPodPods(env, 2), func(*terraform.State) error {
-					if n := len(env.emu.Lambda.Instances()); n != 0 {
-						return fmt.Errorf("nothing may be launched on Lambda while the cluster exists on RunPod; %d were", n)
-					}
-					if n := len(env.emu.RunPod.Clusters()); n != 1 {
-						return fmt.Errorf("want the one RunPod cluster, adopted; the emulator has %d", n)
-					}
-					return nil
-				}),
+	accTest(t, checkRunPodPods(env, 0), []resource.TestStep{
+		{Config: fixed, Check: checkRunPodPods(env, 2)},
+		{Config: forgotten, Check: checkRunPodPods(env, 2)},
+		{
+			Config: placedClusterConfig(env, `clouds = ["lambda", "runpod"]`, ""),
+			ConfigStateChecks: []statecheck.StateCheck{
+				stateValue(addr, "cloud", knownvalue.StringExact("runpod")),
+				stateValue(addr, "status", knownvalue.StringExact("running")),
 			},
+			Check: resource.ComposeTestCheckFunc(checkRunPodPods(env, 2), func(*terraform.State) error {
+				if n := len(env.emu.Lambda.Instances()); n != 0 {
+					return fmt.Errorf("nothing may be launched on Lambda while the cluster exists on RunPod; %d were", n)
+				}
+				if n := len(env.emu.RunPod.Clusters()); n != 1 {
+					return fmt.Errorf("want the one RunPod cluster, adopted; the emulator has %d", n)
+				}
+				return nil
+			}),
 		},
 	})
 }
@@ -319,8 +263,7 @@ removed {
 // token): placement lists RunPod first, but the cluster is continued on Lambda, where it began,
 // and nothing is created on RunPod.
 func TestAccGPUCluster_placementContinuesAnInterruptedLambdaCluster(t *testing.T) {
-	testAccPreCheck(t)
-	env := newTestEnv(t)
+	env := accEnv(t)
 	addr := "neocloud_gpu_cluster.c"
 	keyOnly := env.providerConfig() + fmt.Sprintf(`
 resource "neocloud_ssh_key" "lambda" {
@@ -329,26 +272,22 @@ resource "neocloud_ssh_key" "lambda" {
   public_key = %q
 }
 `, testPublicKey)
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		CheckDestroy:             checkNoLiveLambdaInstances(env),
-		Steps: []resource.TestStep{
-			{Config: keyOnly},
-			{
-				PreConfig: func() {
-					token := clients.IdentityToken("gpu_cluster", "acc-placed")
-					launchTaggedLambdaNode(t, env, "acc-placed", 0, "gpu_8x_h100_sxm5", map[string]string{
-						lambda.LaunchTokenTag: clients.TokenValue(token + "-r0"),
-						lambda.LaunchedAtTag:  clients.LaunchedAtValue(time.Now()),
-					})
-				},
-				Config: placedClusterConfig(env, `clouds = ["runpod", "lambda"]`, ""),
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(addr, tfjsonpath.New("cloud"), knownvalue.StringExact("lambda")),
-					statecheck.ExpectKnownValue(addr, tfjsonpath.New("nodes"), knownvalue.ListSizeExact(2)),
-				},
-				Check: resource.ComposeTestCheckFunc(checkLambdaInstances(env, 2), checkRunPodPods(env, 0)),
+	accTest(t, checkNoLiveLambdaInstances(env), []resource.TestStep{
+		{Config: keyOnly},
+		{
+			PreConfig: func() {
+				token := clients.IdentityToken("gpu_cluster", "acc-placed")
+				launchTaggedLambdaNode(t, env, "acc-placed", 0, "gpu_8x_h100_sxm5", map[string]string{
+					lambda.LaunchTokenTag: clients.TokenValue(token + "-r0"),
+					lambda.LaunchedAtTag:  clients.LaunchedAtValue(time.Now()),
+				})
 			},
+			Config: placedClusterConfig(env, `clouds = ["runpod", "lambda"]`, ""),
+			ConfigStateChecks: []statecheck.StateCheck{
+				stateValue(addr, "cloud", knownvalue.StringExact("lambda")),
+				stateValue(addr, "nodes", knownvalue.ListSizeExact(2)),
+			},
+			Check: resource.ComposeTestCheckFunc(checkLambdaInstances(env, 2), checkRunPodPods(env, 0)),
 		},
 	})
 }

@@ -53,8 +53,7 @@ func onlyPod(env *testEnv) (runpod.PodView, error) {
 // because the provider reads RunPod's data centers from GET /v2/catalog/datacenters; pods and
 // network volumes land there.
 func TestAccGPUInstance_runpodNewDataCenterAccepted(t *testing.T) {
-	testAccPreCheck(t)
-	env := newTestEnv(t)
+	env := accEnv(t)
 	if err := env.emu.RunPod.AddDataCenter(runpod.DataCenterView{
 		ID: "US-NV-1", Name: "US Nevada 1", Region: "NORTH_AMERICA", NetworkVolumeTypes: []string{"STANDARD"},
 	}); err != nil {
@@ -70,31 +69,27 @@ resource "neocloud_volume" "data" {
   size_gb = 10
 }
 `
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		CheckDestroy:             checkRunPodPods(env, 0),
-		Steps: []resource.TestStep{{
-			Config: cfg,
-			ConfigStateChecks: []statecheck.StateCheck{
-				statecheck.ExpectKnownValue(addr, tfjsonpath.New("region"), knownvalue.StringExact("US-NV-1")),
-				statecheck.ExpectKnownValue("neocloud_volume.data", tfjsonpath.New("region"), knownvalue.StringExact("US-NV-1")),
-			},
-			ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
-			Check: func(*terraform.State) error {
-				p, err := onlyPod(env)
-				if err != nil {
-					return err
-				}
-				if p.DataCenterID != "US-NV-1" {
-					return fmt.Errorf("pod in %s, want US-NV-1", p.DataCenterID)
-				}
-				if n := env.emu.RunPod.Core.Stats.Get("GET /v2/catalog/datacenters"); n == 0 {
-					return fmt.Errorf("the data centers were never read from RunPod")
-				}
-				return nil
-			},
-		}},
-	})
+	accTest(t, checkRunPodPods(env, 0), []resource.TestStep{{
+		Config: cfg,
+		ConfigStateChecks: []statecheck.StateCheck{
+			stateValue(addr, "region", knownvalue.StringExact("US-NV-1")),
+			stateValue("neocloud_volume.data", "region", knownvalue.StringExact("US-NV-1")),
+		},
+		ConfigPlanChecks: emptyPlanAfterApply(),
+		Check: func(*terraform.State) error {
+			p, err := onlyPod(env)
+			if err != nil {
+				return err
+			}
+			if p.DataCenterID != "US-NV-1" {
+				return fmt.Errorf("pod in %s, want US-NV-1", p.DataCenterID)
+			}
+			if n := env.emu.RunPod.Core.Stats.Get("GET /v2/catalog/datacenters"); n == 0 {
+				return fmt.Errorf("the data centers were never read from RunPod")
+			}
+			return nil
+		},
+	}})
 }
 
 // templatePodConfig is a pod based on a RunPod template, with no image or ports of its own.
@@ -125,8 +120,7 @@ resource "neocloud_gpu_instance" "pod" {
 // account's own here) takes its image, ports, volume and variables without showing them as
 // drift, and a later change of env keeps the template's variables.
 func TestAccGPUInstance_runpodTemplate(t *testing.T) {
-	testAccPreCheck(t)
-	env := newTestEnv(t)
+	env := accEnv(t)
 	tpl, _ := runpodAPI(t, env, "POST", "/templates", map[string]any{
 		"name": "acc-trainer", "image": "runpod/pytorch:2.4.0-py3.11-cuda12.4.1-devel-ubuntu22.04",
 		"ports": []string{"22/tcp"}, "env": map[string]string{"MODEL": "llama-3.1-8b"},
@@ -153,45 +147,30 @@ func TestAccGPUInstance_runpodTemplate(t *testing.T) {
 			return nil
 		}
 	}
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		CheckDestroy:             checkRunPodPods(env, 0),
-		Steps: []resource.TestStep{
-			{
-				Config:      templatePodConfig(env, "no-such-template", ""),
-				PlanOnly:    true,
-				ExpectError: regexp.MustCompile(`(?s)Error: Unknown RunPod template.*template_id\s+= "no-such-template".*RunPod has no template "no-such-template"`),
+	accTest(t, checkRunPodPods(env, 0), []resource.TestStep{
+		planError(templatePodConfig(env, "no-such-template", ""), `(?s)Error: Unknown RunPod template.*template_id\s+= "no-such-template".*RunPod has no template "no-such-template"`),
+		planError(templatePodConfig(env, "runpod-worker-vllm", ""), `(?s)Error: Serverless RunPod template.*template_id\s+= "runpod-worker-vllm"`),
+		{
+			PreConfig: func() {
+				if n := env.emu.RunPod.Core.Stats.Get("POST /v2/pods"); n != 0 {
+					t.Errorf("a refused template reached a create: %d creates", n)
+				}
 			},
-			{
-				Config:      templatePodConfig(env, "runpod-worker-vllm", ""),
-				PlanOnly:    true,
-				ExpectError: regexp.MustCompile(`(?s)Error: Serverless RunPod template.*template_id\s+= "runpod-worker-vllm"`),
+			Config: templatePodConfig(env, tpl, `env = { STAGE = "one" }`),
+			ConfigStateChecks: []statecheck.StateCheck{
+				stateValue(addr, "status", knownvalue.StringExact("running")),
+				statecheck.ExpectKnownValue(addr, tfjsonpath.New("runpod").AtMapKey("image"), knownvalue.Null()),
+				statecheck.ExpectKnownValue(addr, tfjsonpath.New("runpod").AtMapKey("ports"), knownvalue.Null()),
+				statecheck.ExpectKnownValue(addr, tfjsonpath.New("runpod").AtMapKey("volume_gb"), knownvalue.Null()),
+				statecheck.ExpectKnownValue(addr, tfjsonpath.New("runpod").AtMapKey("volume_mount_path"), knownvalue.StringExact("/workspace")),
 			},
-			{
-				PreConfig: func() {
-					if n := env.emu.RunPod.Core.Stats.Get("POST /v2/pods"); n != 0 {
-						t.Errorf("a refused template reached a create: %d creates", n)
-					}
-				},
-				Config: templatePodConfig(env, tpl, `env = { STAGE = "one" }`),
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(addr, tfjsonpath.New("status"), knownvalue.StringExact("running")),
-					statecheck.ExpectKnownValue(addr, tfjsonpath.New("runpod").AtMapKey("image"), knownvalue.Null()),
-					statecheck.ExpectKnownValue(addr, tfjsonpath.New("runpod").AtMapKey("ports"), knownvalue.Null()),
-					statecheck.ExpectKnownValue(addr, tfjsonpath.New("runpod").AtMapKey("volume_gb"), knownvalue.Null()),
-					statecheck.ExpectKnownValue(addr, tfjsonpath.New("runpod").AtMapKey("volume_mount_path"), knownvalue.StringExact("/workspace")),
-				},
-				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
-				Check:            podEnv(map[string]string{"STAGE": "one", "MODEL": "llama-3.1-8b"}),
-			},
-			{
-				Config: templatePodConfig(env, tpl, `env = { STAGE = "two" }`),
-				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PreApply:             []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate)},
-					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
-				},
-				Check: podEnv(map[string]string{"STAGE": "two", "MODEL": "llama-3.1-8b"}),
-			},
+			ConfigPlanChecks: emptyPlanAfterApply(),
+			Check:            podEnv(map[string]string{"STAGE": "one", "MODEL": "llama-3.1-8b"}),
+		},
+		{
+			Config:           templatePodConfig(env, tpl, `env = { STAGE = "two" }`),
+			ConfigPlanChecks: emptyPlanAfterApply(plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate)),
+			Check:            podEnv(map[string]string{"STAGE": "two", "MODEL": "llama-3.1-8b"}),
 		},
 	})
 }
@@ -199,29 +178,24 @@ func TestAccGPUInstance_runpodTemplate(t *testing.T) {
 // A public catalog template works the same way, and its generated JUPYTER_PASSWORD is not
 // drift.
 func TestAccGPUInstance_runpodPublicTemplate(t *testing.T) {
-	testAccPreCheck(t)
-	env := newTestEnv(t)
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		CheckDestroy:             checkRunPodPods(env, 0),
-		Steps: []resource.TestStep{{
-			Config:           templatePodConfig(env, "runpod-torch-v240", ""),
-			ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
-			ConfigStateChecks: []statecheck.StateCheck{
-				statecheck.ExpectKnownValue("neocloud_gpu_instance.pod", tfjsonpath.New("runpod").AtMapKey("env"), knownvalue.Null()),
-			},
-			Check: func(*terraform.State) error {
-				p, err := onlyPod(env)
-				if err != nil {
-					return err
-				}
-				if p.Env["JUPYTER_PASSWORD"] == "" {
-					return fmt.Errorf("the public template's Jupyter was not started: %v", p.Env)
-				}
-				return nil
-			},
-		}},
-	})
+	env := accEnv(t)
+	accTest(t, checkRunPodPods(env, 0), []resource.TestStep{{
+		Config:           templatePodConfig(env, "runpod-torch-v240", ""),
+		ConfigPlanChecks: emptyPlanAfterApply(),
+		ConfigStateChecks: []statecheck.StateCheck{
+			statecheck.ExpectKnownValue("neocloud_gpu_instance.pod", tfjsonpath.New("runpod").AtMapKey("env"), knownvalue.Null()),
+		},
+		Check: func(*terraform.State) error {
+			p, err := onlyPod(env)
+			if err != nil {
+				return err
+			}
+			if p.Env["JUPYTER_PASSWORD"] == "" {
+				return fmt.Errorf("the public template's Jupyter was not started: %v", p.Env)
+			}
+			return nil
+		},
+	}})
 }
 
 // registryPodConfig is a private image pulled with a credential the same configuration keeps
@@ -259,8 +233,7 @@ resource "neocloud_gpu_instance" "pod" {
 // and a new password replaces the credential while the pod moves to the new one in place.
 // Destroy removes the pod before the credential RunPod would not delete while in use.
 func TestAccContainerRegistryCredential_runpodPrivateImage(t *testing.T) {
-	testAccPreCheck(t)
-	env := newTestEnv(t)
+	env := accEnv(t)
 	cred, pod := "neocloud_container_registry_credential.ghcr", "neocloud_gpu_instance.pod"
 	var firstID string
 	podUses := func(password string) func(*terraform.State) error {
@@ -283,56 +256,40 @@ func TestAccContainerRegistryCredential_runpodPrivateImage(t *testing.T) {
 			return nil
 		}
 	}
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		CheckDestroy: func(*terraform.State) error {
-			if regs := env.emu.RunPod.Registries(); len(regs) != 0 {
-				return fmt.Errorf("credentials left in the account: %+v", regs)
-			}
-			return checkRunPodPods(env, 0)(nil)
+	checkDestroy := func(*terraform.State) error {
+		if regs := env.emu.RunPod.Registries(); len(regs) != 0 {
+			return fmt.Errorf("credentials left in the account: %+v", regs)
+		}
+		return checkRunPodPods(env, 0)(nil)
+	}
+	accTest(t, checkDestroy, []resource.TestStep{
+		planError(registryPodConfig(env, "ghp_first", "", `"nope12345"`), `(?s)Error: Unknown RunPod registry credential.*registry_credential_id\s+= "nope12345"`),
+		{
+			Config: registryPodConfig(env, "ghp_first", ""),
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectSensitiveValue(cred, tfjsonpath.New("password")),
+				stateValue(pod, "status", knownvalue.StringExact("running")),
+			},
+			ConfigPlanChecks: emptyPlanAfterApply(),
+			Check: resource.ComposeTestCheckFunc(podUses("ghp_first"),
+				resource.TestCheckResourceAttrPair(pod, "runpod.registry_credential_id", cred, "id"),
+				func(s *terraform.State) error { firstID = s.RootModule().Resources[cred].Primary.ID; return nil }),
 		},
-		Steps: []resource.TestStep{
-			{
-				Config:      registryPodConfig(env, "ghp_first", "", `"nope12345"`),
-				PlanOnly:    true,
-				ExpectError: regexp.MustCompile(`(?s)Error: Unknown RunPod registry credential.*registry_credential_id\s+= "nope12345"`),
-			},
-			{
-				Config: registryPodConfig(env, "ghp_first", ""),
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectSensitiveValue(cred, tfjsonpath.New("password")),
-					statecheck.ExpectKnownValue(pod, tfjsonpath.New("status"), knownvalue.StringExact("running")),
-				},
-				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
-				Check: resource.ComposeTestCheckFunc(podUses("ghp_first"),
-					resource.TestCheckResourceAttrPair(pod, "runpod.registry_credential_id", cred, "id"),
-					func(s *terraform.State) error { firstID = s.RootModule().Resources[cred].Primary.ID; return nil }),
-			},
-			{
-				ResourceName:            cred,
-				ImportState:             true,
-				ImportStateVerify:       true,
-				ImportStateIdFunc:       importID(cred, "runpod"),
-				ImportStateVerifyIgnore: []string{"username", "password"},
-			},
-			{
-				// A credential cannot change: a new one is made first, the pod moves to it in
-				// place, and the old one goes once nothing uses it.
-				Config: registryPodConfig(env, "ghp_second", "lifecycle {\n    create_before_destroy = true\n  }"),
-				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PreApply: []plancheck.PlanCheck{
-						plancheck.ExpectResourceAction(cred, plancheck.ResourceActionCreateBeforeDestroy),
-						plancheck.ExpectResourceAction(pod, plancheck.ResourceActionUpdate),
-					},
-					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
-				},
-				Check: resource.ComposeTestCheckFunc(podUses("ghp_second"), func(s *terraform.State) error {
-					if s.RootModule().Resources[cred].Primary.ID == firstID {
-						return fmt.Errorf("the credential was not replaced")
-					}
-					return nil
-				}),
-			},
+		importByState(cred, "runpod", "username", "password"),
+		{
+			// A credential cannot change: a new one is made first, the pod moves to it in
+			// place, and the old one goes once nothing uses it.
+			Config: registryPodConfig(env, "ghp_second", "lifecycle {\n    create_before_destroy = true\n  }"),
+			ConfigPlanChecks: emptyPlanAfterApply(
+				plancheck.ExpectResourceAction(cred, plancheck.ResourceActionCreateBeforeDestroy),
+				plancheck.ExpectResourceAction(pod, plancheck.ResourceActionUpdate),
+			),
+			Check: resource.ComposeTestCheckFunc(podUses("ghp_second"), func(s *terraform.State) error {
+				if s.RootModule().Resources[cred].Primary.ID == firstID {
+					return fmt.Errorf("the credential was not replaced")
+				}
+				return nil
+			}),
 		},
 	})
 }
@@ -340,8 +297,7 @@ func TestAccContainerRegistryCredential_runpodPrivateImage(t *testing.T) {
 // With Terraform 1.11 or later the password can be write-only: sent at create, never in plan or
 // state; raising password_wo_version sends a new one.
 func TestAccContainerRegistryCredential_runpodWriteOnlyPassword(t *testing.T) {
-	testAccPreCheck(t)
-	env := newTestEnv(t)
+	env := accEnv(t)
 	cred := "neocloud_container_registry_credential.ghcr"
 	cfg := func(password string, version int) string {
 		return env.providerConfig() + fmt.Sprintf(`
@@ -392,19 +348,17 @@ resource "neocloud_container_registry_credential" "ghcr" {
 			{
 				Config: cfg("ghp_wo_first", 1),
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(cred, tfjsonpath.New("password_wo"), knownvalue.Null()),
-					statecheck.ExpectKnownValue(cred, tfjsonpath.New("password"), knownvalue.Null()),
+					stateValue(cred, "password_wo", knownvalue.Null()),
+					stateValue(cred, "password", knownvalue.Null()),
 				},
-				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+				ConfigPlanChecks: emptyPlanAfterApply(),
 				Check:            stored("ghp_wo_first"),
 			},
 			{
 				// Only the version tells Terraform the password changed.
-				Config: cfg("ghp_wo_second", 2),
-				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(cred, plancheck.ResourceActionDestroyBeforeCreate)},
-				},
-				Check: stored("ghp_wo_second"),
+				Config:           cfg("ghp_wo_second", 2),
+				ConfigPlanChecks: expectAction(cred, plancheck.ResourceActionDestroyBeforeCreate),
+				Check:            stored("ghp_wo_second"),
 			},
 		},
 	})
@@ -413,50 +367,42 @@ resource "neocloud_container_registry_credential" "ghcr" {
 // A mount path change is a PATCH of the pod's mount (RunPod's document allows it): the same
 // pod, its volume kept, updated in place, never replaced.
 func TestAccGPUInstance_runpodMountPathPatchedInPlace(t *testing.T) {
-	testAccPreCheck(t)
-	env := newTestEnv(t)
+	env := accEnv(t)
 	addr := "neocloud_gpu_instance.pod"
 	var podID string
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		CheckDestroy:             checkRunPodPods(env, 0),
-		Steps: []resource.TestStep{
-			{
-				Config: runpodPodConfig(env, "A6000_48GB", "", "volume_gb = 20"),
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(addr, tfjsonpath.New("runpod").AtMapKey("volume_mount_path"), knownvalue.StringExact("/workspace")),
-				},
-				Check: func(s *terraform.State) error {
-					podID = s.RootModule().Resources[addr].Primary.ID
-					return nil
-				},
+	accTest(t, checkRunPodPods(env, 0), []resource.TestStep{
+		{
+			Config: runpodPodConfig(env, "A6000_48GB", "", "volume_gb = 20"),
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(addr, tfjsonpath.New("runpod").AtMapKey("volume_mount_path"), knownvalue.StringExact("/workspace")),
 			},
-			{
-				Config: runpodPodConfig(env, "A6000_48GB", "", "volume_gb = 20\n    volume_mount_path = \"/data\""),
-				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PreApply:             []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate)},
-					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
-				},
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(addr, tfjsonpath.New("runpod").AtMapKey("volume_mount_path"), knownvalue.StringExact("/data")),
-					statecheck.ExpectKnownValue(addr, tfjsonpath.New("status"), knownvalue.StringExact("running")),
-				},
-				Check: func(s *terraform.State) error {
-					p, err := onlyPod(env)
-					if err != nil {
-						return err
-					}
-					if p.ID != podID || s.RootModule().Resources[addr].Primary.ID != podID {
-						return fmt.Errorf("the pod was replaced: %s, then %s", podID, p.ID)
-					}
-					if p.VolumeMountPath != "/data" {
-						return fmt.Errorf("mount path %q in RunPod, want /data", p.VolumeMountPath)
-					}
-					if n := env.emu.RunPod.Core.Stats.Get("PATCH /v2/pods/{id}"); n != 1 {
-						return fmt.Errorf("%d PATCHes of the pod, want 1", n)
-					}
-					return nil
-				},
+			Check: func(s *terraform.State) error {
+				podID = s.RootModule().Resources[addr].Primary.ID
+				return nil
+			},
+		},
+		{
+			Config:           runpodPodConfig(env, "A6000_48GB", "", "volume_gb = 20\n    volume_mount_path = \"/data\""),
+			ConfigPlanChecks: emptyPlanAfterApply(plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate)),
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(addr, tfjsonpath.New("runpod").AtMapKey("volume_mount_path"), knownvalue.StringExact("/data")),
+				stateValue(addr, "status", knownvalue.StringExact("running")),
+			},
+			Check: func(s *terraform.State) error {
+				p, err := onlyPod(env)
+				if err != nil {
+					return err
+				}
+				if p.ID != podID || s.RootModule().Resources[addr].Primary.ID != podID {
+					return fmt.Errorf("the pod was replaced: %s, then %s", podID, p.ID)
+				}
+				if p.VolumeMountPath != "/data" {
+					return fmt.Errorf("mount path %q in RunPod, want /data", p.VolumeMountPath)
+				}
+				if n := env.emu.RunPod.Core.Stats.Get("PATCH /v2/pods/{id}"); n != 1 {
+					return fmt.Errorf("%d PATCHes of the pod, want 1", n)
+				}
+				return nil
 			},
 		},
 	})

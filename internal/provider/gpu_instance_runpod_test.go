@@ -13,7 +13,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
-	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/neocloud/terraform-provider-neocloud/internal/emulator/emucore"
 )
@@ -70,8 +69,7 @@ func seedRunPodKey(t *testing.T, env *testEnv) {
 // place, stopped and started through desired_state, imported, replaced on a GPU change.
 // The user's other account key is never disturbed.
 func TestAccGPUInstance_runpodLifecycle(t *testing.T) {
-	testAccPreCheck(t)
-	env := newTestEnv(t)
+	env := accEnv(t)
 	seedRunPodKey(t, env)
 	addr := "neocloud_gpu_instance.pod"
 	otherKeyKept := func(*terraform.State) error {
@@ -99,75 +97,58 @@ func TestAccGPUInstance_runpodLifecycle(t *testing.T) {
 		}
 	}
 
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		CheckDestroy: func(s *terraform.State) error {
-			if err := checkRunPodPods(env, 0)(s); err != nil {
-				return err
-			}
-			if keys := env.emu.RunPod.SSHKeys(); len(keys) != 1 || keys[0] != otherAccountKey {
-				return fmt.Errorf("after destroy the account keys must be exactly the user's own: %v", keys)
-			}
-			return nil
+	checkDestroy := func(s *terraform.State) error {
+		if err := checkRunPodPods(env, 0)(s); err != nil {
+			return err
+		}
+		if keys := env.emu.RunPod.SSHKeys(); len(keys) != 1 || keys[0] != otherAccountKey {
+			return fmt.Errorf("after destroy the account keys must be exactly the user's own: %v", keys)
+		}
+		return nil
+	}
+	accTest(t, checkDestroy, []resource.TestStep{
+		{
+			Config: runpodPodConfig(env, "A6000_48GB", "", `env = { STAGE = "one" }`),
+			ConfigStateChecks: []statecheck.StateCheck{
+				stateValue(addr, "status", knownvalue.StringExact("running")),
+				stateValue(addr, "instance_type", knownvalue.StringExact("NVIDIA RTX A6000")),
+				stateValue(addr, "ssh_user", knownvalue.StringExact("root")),
+				stateValue(addr, "ssh_host", knownvalue.StringRegexp(regexp.MustCompile(`^\d+\.\d+\.\d+\.\d+$`))),
+				stateValue(addr, "ssh_port", knownvalue.NotNull()),
+				stateValue(addr, "region", knownvalue.NotNull()),
+				stateValue(addr, "desired_state", knownvalue.StringExact("running")),
+			},
+			ConfigPlanChecks: emptyPlanAfterApply(),
+			Check:            resource.ComposeTestCheckFunc(checkRunPodPods(env, 1), podEnv("STAGE", "one"), otherKeyKept),
 		},
-		Steps: []resource.TestStep{
-			{
-				Config: runpodPodConfig(env, "A6000_48GB", "", `env = { STAGE = "one" }`),
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(addr, tfjsonpath.New("status"), knownvalue.StringExact("running")),
-					statecheck.ExpectKnownValue(addr, tfjsonpath.New("instance_type"), knownvalue.StringExact("NVIDIA RTX A6000")),
-					statecheck.ExpectKnownValue(addr, tfjsonpath.New("ssh_user"), knownvalue.StringExact("root")),
-					statecheck.ExpectKnownValue(addr, tfjsonpath.New("ssh_host"), knownvalue.StringRegexp(regexp.MustCompile(`^\d+\.\d+\.\d+\.\d+$`))),
-					statecheck.ExpectKnownValue(addr, tfjsonpath.New("ssh_port"), knownvalue.NotNull()),
-					statecheck.ExpectKnownValue(addr, tfjsonpath.New("region"), knownvalue.NotNull()),
-					statecheck.ExpectKnownValue(addr, tfjsonpath.New("desired_state"), knownvalue.StringExact("running")),
-				},
-				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
-				Check:            resource.ComposeTestCheckFunc(checkRunPodPods(env, 1), podEnv("STAGE", "one"), otherKeyKept),
-			},
-			{
-				Config: runpodPodConfig(env, "A6000_48GB", "", `env = { STAGE = "two" }`),
-				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate)},
-				},
-				Check: resource.ComposeTestCheckFunc(checkRunPodPods(env, 1), podEnv("STAGE", "two"),
-					resource.TestCheckResourceAttr(addr, "status", "running")),
-			},
-			{
-				Config: runpodPodConfig(env, "A6000_48GB", `desired_state = "stopped"`, `env = { STAGE = "two" }`),
-				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PreApply:             []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate)},
-					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
-				},
-				Check: resource.ComposeTestCheckFunc(podStatus("EXITED"), resource.TestCheckResourceAttr(addr, "status", "stopped")),
-			},
-			{
-				Config: runpodPodConfig(env, "A6000_48GB", `desired_state = "running"`, `env = { STAGE = "two" }`),
-				Check:  resource.ComposeTestCheckFunc(podStatus("RUNNING"), resource.TestCheckResourceAttr(addr, "status", "running")),
-			},
-			{
-				ResourceName:            addr,
-				ImportState:             true,
-				ImportStateVerify:       true,
-				ImportStateIdFunc:       importID(addr, "runpod"),
-				ImportStateVerifyIgnore: []string{"timeouts"},
-			},
-			{
-				Config: runpodPodConfig(env, "RTX_4090_24GB", "", `env = { STAGE = "two" }`),
-				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionDestroyBeforeCreate)},
-				},
-				Check: resource.ComposeTestCheckFunc(checkRunPodPods(env, 1),
-					resource.TestCheckResourceAttr(addr, "instance_type", "NVIDIA GeForce RTX 4090"), otherKeyKept),
-			},
+		{
+			Config:           runpodPodConfig(env, "A6000_48GB", "", `env = { STAGE = "two" }`),
+			ConfigPlanChecks: expectAction(addr, plancheck.ResourceActionUpdate),
+			Check: resource.ComposeTestCheckFunc(checkRunPodPods(env, 1), podEnv("STAGE", "two"),
+				resource.TestCheckResourceAttr(addr, "status", "running")),
+		},
+		{
+			Config:           runpodPodConfig(env, "A6000_48GB", `desired_state = "stopped"`, `env = { STAGE = "two" }`),
+			ConfigPlanChecks: emptyPlanAfterApply(plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate)),
+			Check:            resource.ComposeTestCheckFunc(podStatus("EXITED"), resource.TestCheckResourceAttr(addr, "status", "stopped")),
+		},
+		{
+			Config: runpodPodConfig(env, "A6000_48GB", `desired_state = "running"`, `env = { STAGE = "two" }`),
+			Check:  resource.ComposeTestCheckFunc(podStatus("RUNNING"), resource.TestCheckResourceAttr(addr, "status", "running")),
+		},
+		importByState(addr, "runpod", "timeouts"),
+		{
+			Config:           runpodPodConfig(env, "RTX_4090_24GB", "", `env = { STAGE = "two" }`),
+			ConfigPlanChecks: expectAction(addr, plancheck.ResourceActionDestroyBeforeCreate),
+			Check: resource.ComposeTestCheckFunc(checkRunPodPods(env, 1),
+				resource.TestCheckResourceAttr(addr, "instance_type", "NVIDIA GeForce RTX 4090"), otherKeyKept),
 		},
 	})
 }
 
 // Bad RunPod input fails at plan time on the attribute at fault.
 func TestAccGPUInstance_runpodPlanTimeValidation(t *testing.T) {
-	testAccPreCheck(t)
-	env := newTestEnv(t)
+	env := accEnv(t)
 	cases := []struct{ gpu, extra, runpodExtra, want string }{
 		{"H900_1TB", "", "", `(?s)gpu_type.*unknown GPU`},
 		{"A6000_48GB", "gpu_count = 12", "", `(?s)gpu_count.*12`},
@@ -184,7 +165,7 @@ func TestAccGPUInstance_runpodPlanTimeValidation(t *testing.T) {
 		}
 		steps = append(steps, resource.TestStep{Config: cfg, PlanOnly: true, ExpectError: regexp.MustCompile(c.want)})
 	}
-	resource.ParallelTest(t, resource.TestCase{ProtoV6ProviderFactories: testAccProviders, Steps: steps})
+	accTest(t, nil, steps)
 	if n := env.emu.RunPod.Core.Stats.Get("POST /v2/pods"); n != 0 {
 		t.Errorf("plan-time errors must not create pods; saw %d", n)
 	}
@@ -192,81 +173,64 @@ func TestAccGPUInstance_runpodPlanTimeValidation(t *testing.T) {
 
 // No stock anywhere: the error lists what was tried, and no pod is left.
 func TestAccGPUInstance_runpodCapacityError(t *testing.T) {
-	testAccPreCheck(t)
-	env := newTestEnv(t)
+	env := accEnv(t)
 	for _, dc := range []string{"US-KS-2", "EU-SE-1", "CA-MTL-1"} {
 		env.emu.RunPod.SetCapacity("NVIDIA RTX A6000", dc, "SECURE", 0)
 	}
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		CheckDestroy:             checkRunPodPods(env, 0),
-		Steps: []resource.TestStep{{
-			Config:      runpodPodConfig(env, "A6000_48GB", `region = "US-KS-2"`, ""),
-			ExpectError: regexp.MustCompile(`(?s)Unable to launch RunPod instance.*runpod US-KS-2 NVIDIA RTX A6000.*no longer any instances available`),
-		}},
-	})
+	accTest(t, checkRunPodPods(env, 0), []resource.TestStep{{
+		Config:      runpodPodConfig(env, "A6000_48GB", `region = "US-KS-2"`, ""),
+		ExpectError: regexp.MustCompile(`(?s)Unable to launch RunPod instance.*runpod US-KS-2 NVIDIA RTX A6000.*no longer any instances available`),
+	}})
 }
 
 // A create whose answer is lost is adopted: exactly one pod, the one in state.
 func TestAccGPUInstance_runpodLostCreateAnswerAdopts(t *testing.T) {
-	testAccPreCheck(t)
-	env := newTestEnv(t)
+	env := accEnv(t)
 	env.emu.RunPod.Core.AddFault(emucore.Fault{Route: "POST /v2/pods", Action: emucore.FaultDropAfterCommit, Times: 1})
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		CheckDestroy:             checkRunPodPods(env, 0),
-		Steps: []resource.TestStep{{
-			Config: runpodPodConfig(env, "A6000_48GB", "", ""),
-			Check: resource.ComposeTestCheckFunc(
-				checkRunPodPods(env, 1),
-				func(s *terraform.State) error {
-					// Every pod ever created, terminated ones included: exactly one.
-					if n := len(env.emu.RunPod.Pods()); n != 1 {
-						return fmt.Errorf("expected exactly one pod ever created, the emulator has %d", n)
-					}
-					if id := s.RootModule().Resources["neocloud_gpu_instance.pod"].Primary.ID; id != env.emu.RunPod.LivePods()[0].ID {
-						return fmt.Errorf("state holds %s, not the adopted pod", id)
-					}
-					return nil
-				},
-			),
-		}},
-	})
+	accTest(t, checkRunPodPods(env, 0), []resource.TestStep{{
+		Config: runpodPodConfig(env, "A6000_48GB", "", ""),
+		Check: resource.ComposeTestCheckFunc(
+			checkRunPodPods(env, 1),
+			func(s *terraform.State) error {
+				// Every pod ever created, terminated ones included: exactly one.
+				if n := len(env.emu.RunPod.Pods()); n != 1 {
+					return fmt.Errorf("expected exactly one pod ever created, the emulator has %d", n)
+				}
+				if id := s.RootModule().Resources["neocloud_gpu_instance.pod"].Primary.ID; id != env.emu.RunPod.LivePods()[0].ID {
+					return fmt.Errorf("state holds %s, not the adopted pod", id)
+				}
+				return nil
+			},
+		),
+	}})
 }
 
 // A pod the cloud reports in ERROR is planned for replacement (with a warning), and the apply
 // leaves exactly one healthy pod.
 func TestAccGPUInstance_runpodFailedPodIsReplaced(t *testing.T) {
-	testAccPreCheck(t)
-	env := newTestEnv(t)
+	env := accEnv(t)
 	cfg := runpodPodConfig(env, "A6000_48GB", "", "")
 	addr := "neocloud_gpu_instance.pod"
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		CheckDestroy:             checkRunPodPods(env, 0),
-		Steps: []resource.TestStep{
-			{Config: cfg, Check: checkRunPodPods(env, 1)},
-			{
-				PreConfig: func() {
-					for _, p := range env.emu.RunPod.LivePods() {
-						_ = env.emu.RunPod.FailPod(p.ID)
-					}
-				},
-				Config: cfg,
-				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionDestroyBeforeCreate)},
-				},
-				Check: resource.ComposeTestCheckFunc(
-					resource.TestCheckResourceAttr(addr, "status", "running"),
-					func(*terraform.State) error {
-						pods := env.emu.RunPod.LivePods()
-						if len(pods) != 1 || pods[0].Status != "RUNNING" {
-							return fmt.Errorf("want exactly one running pod after the replacement: %+v", pods)
-						}
-						return nil
-					},
-				),
+	accTest(t, checkRunPodPods(env, 0), []resource.TestStep{
+		{Config: cfg, Check: checkRunPodPods(env, 1)},
+		{
+			PreConfig: func() {
+				for _, p := range env.emu.RunPod.LivePods() {
+					_ = env.emu.RunPod.FailPod(p.ID)
+				}
 			},
+			Config:           cfg,
+			ConfigPlanChecks: expectAction(addr, plancheck.ResourceActionDestroyBeforeCreate),
+			Check: resource.ComposeTestCheckFunc(
+				resource.TestCheckResourceAttr(addr, "status", "running"),
+				func(*terraform.State) error {
+					pods := env.emu.RunPod.LivePods()
+					if len(pods) != 1 || pods[0].Status != "RUNNING" {
+						return fmt.Errorf("want exactly one running pod after the replacement: %+v", pods)
+					}
+					return nil
+				},
+			),
 		},
 	})
 }

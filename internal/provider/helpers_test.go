@@ -3,10 +3,88 @@ package provider
 import (
 	"context"
 	"fmt"
+	"regexp"
+	"testing"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 )
+
+// accEnv is the start of an acceptance test: skipped without TF_ACC, else its own emulators.
+func accEnv(t *testing.T) *testEnv {
+	t.Helper()
+	testAccPreCheck(t)
+	return newTestEnv(t)
+}
+
+// accTest runs steps in parallel with the other tests, against the provider under test;
+// destroy (nil: none) checks the clouds after the last step's destroy.
+func accTest(t *testing.T, destroy resource.TestCheckFunc, steps []resource.TestStep) {
+	t.Helper()
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		CheckDestroy:             destroy,
+		Steps:                    steps,
+	})
+}
+
+// emptyPlanAfterApply checks the plan before apply with pre, and that the plan after apply
+// and refresh is empty.
+func emptyPlanAfterApply(pre ...plancheck.PlanCheck) resource.ConfigPlanChecks {
+	return resource.ConfigPlanChecks{
+		PreApply:             pre,
+		PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+	}
+}
+
+// expectAction checks that the plan before apply does action to addr.
+func expectAction(addr string, action plancheck.ResourceActionType) resource.ConfigPlanChecks {
+	return resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, action)}}
+}
+
+// planError is a plan-only step of config that must fail with an error matching re.
+func planError(config, re string) resource.TestStep {
+	return resource.TestStep{Config: config, PlanOnly: true, ExpectError: regexp.MustCompile(re)}
+}
+
+// importByState imports addr as "<cloud>/<id in state>" and compares it with state, but for
+// the attributes in ignore.
+func importByState(addr, cloud string, ignore ...string) resource.TestStep {
+	return resource.TestStep{
+		ResourceName:            addr,
+		ImportState:             true,
+		ImportStateVerify:       true,
+		ImportStateIdFunc:       importID(addr, cloud),
+		ImportStateVerifyIgnore: ignore,
+	}
+}
+
+// importByID imports addr by the import ID id and compares it with state, but for the
+// attributes in ignore.
+func importByID(addr, id string, ignore ...string) resource.TestStep {
+	return resource.TestStep{
+		ResourceName:            addr,
+		ImportState:             true,
+		ImportStateVerify:       true,
+		ImportStateId:           id,
+		ImportStateVerifyIgnore: ignore,
+	}
+}
+
+// stateValue checks the top-level attribute attr of addr in state.
+func stateValue(addr, attr string, want knownvalue.Check) statecheck.StateCheck {
+	return statecheck.ExpectKnownValue(addr, tfjsonpath.New(attr), want)
+}
+
+// planValue checks the top-level attribute attr of addr in the plan.
+func planValue(addr, attr string, want knownvalue.Check) plancheck.PlanCheck {
+	return plancheck.ExpectKnownValue(addr, tfjsonpath.New(attr), want)
+}
 
 // checkLambdaInstances asserts how many billed (not terminating or terminated) instances the
 // Lambda emulator holds: the guard against leaks and duplicates.

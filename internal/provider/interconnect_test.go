@@ -2,7 +2,6 @@ package provider
 
 import (
 	"fmt"
-	"regexp"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
@@ -17,8 +16,7 @@ import (
 // it are tried (CoreWeave's InfiniBand H100 nodes, not Lambda's), which the plan already knows.
 // Offers say which network each machine type has.
 func TestAccGPUCluster_interconnect(t *testing.T) {
-	testAccPreCheck(t)
-	env := newTestEnv(t)
+	env := accEnv(t)
 	addr := "neocloud_gpu_cluster.ib"
 	placed := env.providerConfig() + fmt.Sprintf(`
 resource "neocloud_ssh_key" "lambda" {
@@ -47,38 +45,27 @@ data "neocloud_gpu_offers" "h100" {
   include_sold_out = true
 }
 `, testPublicKey)
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		CheckDestroy:             checkCoreWeave(env, 0, 0, 0),
-		Steps: []resource.TestStep{
-			{
-				Config:      lambdaClusterConfig(env, 2, `interconnect = "infiniband"`),
-				PlanOnly:    true,
-				ExpectError: regexp.MustCompile(`(?s)Interconnect not available.*interconnect.*Lambda Cloud cluster of gpu_1x_a10 has ethernet between its nodes, not\s+infiniband`),
+	accTest(t, checkCoreWeave(env, 0, 0, 0), []resource.TestStep{
+		planError(lambdaClusterConfig(env, 2, `interconnect = "infiniband"`), `(?s)Interconnect not available.*interconnect.*Lambda Cloud cluster of gpu_1x_a10 has ethernet between its nodes, not\s+infiniband`),
+		{
+			Config: placed,
+			ConfigPlanChecks: emptyPlanAfterApply(
+				plancheck.ExpectUnknownValue(addr, tfjsonpath.New("cloud")),
+				planValue(addr, "interconnect", knownvalue.StringExact("infiniband")),
+				planValue(addr, "instance_type", knownvalue.StringExact("gd-8xh100ib-i128")),
+				planValue(addr, "price_per_hour", knownvalue.Float64Exact(98.48)),
+			),
+			ConfigStateChecks: []statecheck.StateCheck{
+				stateValue(addr, "cloud", knownvalue.StringExact("coreweave")),
+				stateValue(addr, "region", knownvalue.StringExact("US-EAST-04A")),
+				stateValue(addr, "status", knownvalue.StringExact("running")),
 			},
-			{
-				Config: placed,
-				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PreApply: []plancheck.PlanCheck{
-						plancheck.ExpectUnknownValue(addr, tfjsonpath.New("cloud")),
-						plancheck.ExpectKnownValue(addr, tfjsonpath.New("interconnect"), knownvalue.StringExact("infiniband")),
-						plancheck.ExpectKnownValue(addr, tfjsonpath.New("instance_type"), knownvalue.StringExact("gd-8xh100ib-i128")),
-						plancheck.ExpectKnownValue(addr, tfjsonpath.New("price_per_hour"), knownvalue.Float64Exact(98.48)),
-					},
-					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
-				},
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(addr, tfjsonpath.New("cloud"), knownvalue.StringExact("coreweave")),
-					statecheck.ExpectKnownValue(addr, tfjsonpath.New("region"), knownvalue.StringExact("US-EAST-04A")),
-					statecheck.ExpectKnownValue(addr, tfjsonpath.New("status"), knownvalue.StringExact("running")),
-				},
-				Check: resource.ComposeTestCheckFunc(
-					checkLambdaInstances(env, 0),
-					checkCoreWeave(env, 1, 1, 2),
-					resource.TestCheckTypeSetElemNestedAttrs("data.neocloud_gpu_offers.h100", "offers.*", map[string]string{"cloud": "coreweave", "interconnect": "infiniband"}),
-					resource.TestCheckTypeSetElemNestedAttrs("data.neocloud_gpu_offers.h100", "offers.*", map[string]string{"cloud": "lambda", "interconnect": "ethernet"}),
-				),
-			},
+			Check: resource.ComposeTestCheckFunc(
+				checkLambdaInstances(env, 0),
+				checkCoreWeave(env, 1, 1, 2),
+				resource.TestCheckTypeSetElemNestedAttrs("data.neocloud_gpu_offers.h100", "offers.*", map[string]string{"cloud": "coreweave", "interconnect": "infiniband"}),
+				resource.TestCheckTypeSetElemNestedAttrs("data.neocloud_gpu_offers.h100", "offers.*", map[string]string{"cloud": "lambda", "interconnect": "ethernet"}),
+			),
 		},
 	})
 }

@@ -31,22 +31,18 @@ resource "neocloud_ssh_key" "k" {
 // not take: the emulator answers in Lambda's JSON error shape, so the provider reports Lambda's
 // code and message instead of a Go mux's plain-text "404 page not found".
 func TestAccLambdaEmulator_unknownPathAndMethodAreLambdaErrors(t *testing.T) {
-	testAccPreCheck(t)
-	env := newTestEnv(t)
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		Steps: []resource.TestStep{
-			{
-				// POST /api/v2/ssh-keys: no such path.
-				Config:      lambdaKeyAt(env, "/api/v2"),
-				ExpectError: regexp.MustCompile(`HTTP 404 \(global/object-does-not-exist\):\s+There\s+is\s+no\s+API\s+endpoint\s+at\s+/api/v2/ssh-keys`),
-			},
-			{
-				// POST /api/v1/firewall-rulesets/ssh-keys: the path of one ruleset, which takes
-				// GET, PATCH and DELETE.
-				Config:      lambdaKeyAt(env, "/api/v1/firewall-rulesets"),
-				ExpectError: regexp.MustCompile(`HTTP 405 \(global/invalid-parameters\):\s+POST\s+is\s+not\s+allowed\s+for\s+/api/v1/firewall-rulesets/ssh-keys`),
-			},
+	env := accEnv(t)
+	accTest(t, nil, []resource.TestStep{
+		{
+			// POST /api/v2/ssh-keys: no such path.
+			Config:      lambdaKeyAt(env, "/api/v2"),
+			ExpectError: regexp.MustCompile(`HTTP 404 \(global/object-does-not-exist\):\s+There\s+is\s+no\s+API\s+endpoint\s+at\s+/api/v2/ssh-keys`),
+		},
+		{
+			// POST /api/v1/firewall-rulesets/ssh-keys: the path of one ruleset, which takes
+			// GET, PATCH and DELETE.
+			Config:      lambdaKeyAt(env, "/api/v1/firewall-rulesets"),
+			ExpectError: regexp.MustCompile(`HTTP 405 \(global/invalid-parameters\):\s+POST\s+is\s+not\s+allowed\s+for\s+/api/v1/firewall-rulesets/ssh-keys`),
 		},
 	})
 	byStatus := env.emu.Lambda.Core.Stats.ByStatus()

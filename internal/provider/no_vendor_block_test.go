@@ -2,7 +2,6 @@ package provider
 
 import (
 	"fmt"
-	"regexp"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
@@ -157,22 +156,15 @@ func testNoVendorBlock(t *testing.T, name string) {
 		t.Fatalf("no matrix case %q", name)
 	}
 	env := newTestEnv(t)
-	checks := []statecheck.StateCheck{statecheck.ExpectKnownValue(c.addr, tfjsonpath.New("id"), knownvalue.NotNull())}
+	checks := []statecheck.StateCheck{stateValue(c.addr, "id", knownvalue.NotNull())}
 	if c.block != "" {
 		checks = append(checks, statecheck.ExpectKnownValue(c.addr, tfjsonpath.New(c.block), knownvalue.Null()))
 	}
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		CheckDestroy:             c.gone(env),
-		Steps: []resource.TestStep{{
-			Config:            env.providerConfig() + c.config,
-			ConfigStateChecks: checks,
-			ConfigPlanChecks: resource.ConfigPlanChecks{
-				PreApply:             []plancheck.PlanCheck{plancheck.ExpectResourceAction(c.addr, plancheck.ResourceActionCreate)},
-				PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
-			},
-		}},
-	})
+	accTest(t, c.gone(env), []resource.TestStep{{
+		Config:            env.providerConfig() + c.config,
+		ConfigStateChecks: checks,
+		ConfigPlanChecks:  emptyPlanAfterApply(plancheck.ExpectResourceAction(c.addr, plancheck.ResourceActionCreate)),
+	}})
 }
 
 func TestAccNoVendorBlock_gpuInstanceLambda(t *testing.T) {
@@ -195,23 +187,15 @@ func TestAccNoVendorBlock_sshKeyRunPod(t *testing.T) { testNoVendorBlock(t, "ssh
 // no cluster to put it in, and the plan says so on coreweave.cluster_id, before anything is
 // created.
 func TestAccNoVendorBlock_gpuInstanceCoreWeave(t *testing.T) {
-	testAccPreCheck(t)
-	env := newTestEnv(t)
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		Steps: []resource.TestStep{{
-			Config: env.providerConfig() + `
+	env := accEnv(t)
+	accTest(t, nil, []resource.TestStep{planError(env.providerConfig()+`
 resource "neocloud_gpu_instance" "m" {
   name      = "acc-plain"
   cloud     = "coreweave"
   gpu_type  = "H100_80GB_SXM"
   gpu_count = 8
 }
-`,
-			PlanOnly:    true,
-			ExpectError: regexp.MustCompile(`(?s)CoreWeave needs a CKS cluster.*coreweave \{ cluster_id`),
-		}},
-	})
+`, `(?s)CoreWeave needs a CKS cluster.*coreweave \{ cluster_id`)})
 }
 
 // noneLeft is a destroy check: the emulator holds none of what count counts.

@@ -15,8 +15,7 @@ import (
 // A machine on a fixed cloud shows its list price in the plan, equal to what the apply
 // records: Lambda per instance type, RunPod per GPU type, count and cloud tier.
 func TestAccGPUInstance_priceInPlan(t *testing.T) {
-	testAccPreCheck(t)
-	env := newTestEnv(t)
+	env := accEnv(t)
 	config := env.providerConfig() + fmt.Sprintf(`
 resource "neocloud_ssh_key" "me" {
   cloud      = "lambda"
@@ -44,107 +43,79 @@ resource "neocloud_gpu_instance" "community" {
 }
 `, testPublicKey)
 	lambda, community := "neocloud_gpu_instance.lambda", "neocloud_gpu_instance.community"
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		CheckDestroy:             checkRunPodPods(env, 0),
-		Steps: []resource.TestStep{{
-			Config: config,
-			ConfigPlanChecks: resource.ConfigPlanChecks{
-				PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectKnownValue(lambda, tfjsonpath.New("price_per_hour"), knownvalue.Float64Exact(0.75)),
-					plancheck.ExpectKnownValue(lambda, tfjsonpath.New("max_possible_price_per_hour"), knownvalue.Float64Exact(0.75)),
-					// RunPod's community price of the H100 SXM is $2.39 per GPU-hour.
-					plancheck.ExpectKnownValue(community, tfjsonpath.New("price_per_hour"), knownvalue.Float64Exact(4.78)),
-				},
-				PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+	accTest(t, checkRunPodPods(env, 0), []resource.TestStep{{
+		Config: config,
+		ConfigPlanChecks: resource.ConfigPlanChecks{
+			PreApply: []plancheck.PlanCheck{
+				planValue(lambda, "price_per_hour", knownvalue.Float64Exact(0.75)),
+				planValue(lambda, "max_possible_price_per_hour", knownvalue.Float64Exact(0.75)),
+				// RunPod's community price of the H100 SXM is $2.39 per GPU-hour.
+				planValue(community, "price_per_hour", knownvalue.Float64Exact(4.78)),
 			},
-			ConfigStateChecks: []statecheck.StateCheck{
-				statecheck.ExpectKnownValue(lambda, tfjsonpath.New("price_per_hour"), knownvalue.Float64Exact(0.75)),
-				statecheck.ExpectKnownValue(community, tfjsonpath.New("price_per_hour"), knownvalue.Float64Exact(4.78)),
-			},
-		}},
-	})
+			PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+		},
+		ConfigStateChecks: []statecheck.StateCheck{
+			stateValue(lambda, "price_per_hour", knownvalue.Float64Exact(0.75)),
+			stateValue(community, "price_per_hour", knownvalue.Float64Exact(4.78)),
+		},
+	}})
 }
 
 // With placement the plan shows the highest price the placement may choose (Lambda's A6000 at
 // $0.80 over RunPod's at $0.49), and the price itself only after apply.
 func TestAccGPUInstance_placementMaxPossiblePrice(t *testing.T) {
-	testAccPreCheck(t)
-	env := newTestEnv(t)
+	env := accEnv(t)
 	addr := "neocloud_gpu_instance.placed"
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		CheckDestroy:             checkNoLiveLambdaInstances(env),
-		Steps: []resource.TestStep{{
-			Config: placedConfig(env, "A6000_48GB", `clouds = ["lambda", "runpod"]`),
-			ConfigPlanChecks: resource.ConfigPlanChecks{
-				PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectUnknownValue(addr, tfjsonpath.New("price_per_hour")),
-					plancheck.ExpectKnownValue(addr, tfjsonpath.New("max_possible_price_per_hour"), knownvalue.Float64Exact(0.80)),
-				},
-				PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
-			},
-			ConfigStateChecks: []statecheck.StateCheck{
-				statecheck.ExpectKnownValue(addr, tfjsonpath.New("cloud"), knownvalue.StringExact("lambda")),
-				statecheck.ExpectKnownValue(addr, tfjsonpath.New("price_per_hour"), knownvalue.Float64Exact(0.80)),
-				statecheck.ExpectKnownValue(addr, tfjsonpath.New("max_possible_price_per_hour"), knownvalue.Float64Exact(0.80)),
-			},
-		}},
-	})
+	accTest(t, checkNoLiveLambdaInstances(env), []resource.TestStep{{
+		Config: placedConfig(env, "A6000_48GB", `clouds = ["lambda", "runpod"]`),
+		ConfigPlanChecks: emptyPlanAfterApply(
+			plancheck.ExpectUnknownValue(addr, tfjsonpath.New("price_per_hour")),
+			planValue(addr, "max_possible_price_per_hour", knownvalue.Float64Exact(0.80)),
+		),
+		ConfigStateChecks: []statecheck.StateCheck{
+			stateValue(addr, "cloud", knownvalue.StringExact("lambda")),
+			stateValue(addr, "price_per_hour", knownvalue.Float64Exact(0.80)),
+			stateValue(addr, "max_possible_price_per_hour", knownvalue.Float64Exact(0.80)),
+		},
+	}})
 }
 
 // A cap below Lambda's A6000 ($0.80) leaves RunPod alone: its price is known in the plan, and
 // the most the placement may choose is never above the cap.
 func TestAccGPUInstance_placementCapFiltersCandidates(t *testing.T) {
-	testAccPreCheck(t)
-	env := newTestEnv(t)
+	env := accEnv(t)
 	addr := "neocloud_gpu_instance.placed"
 	config := strings.Replace(placedConfig(env, "A6000_48GB", `clouds = ["lambda", "runpod"]`),
 		"gpu_count   = 1", "gpu_count   = 1\n  max_price_per_hour = 0.6", 1)
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		CheckDestroy:             checkRunPodPods(env, 0),
-		Steps: []resource.TestStep{{
-			Config: config,
-			ConfigPlanChecks: resource.ConfigPlanChecks{
-				PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectKnownValue(addr, tfjsonpath.New("price_per_hour"), knownvalue.Float64Exact(0.49)),
-					plancheck.ExpectKnownValue(addr, tfjsonpath.New("max_possible_price_per_hour"), knownvalue.Float64Exact(0.49)),
-				},
-				PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
-			},
-			ConfigStateChecks: []statecheck.StateCheck{
-				statecheck.ExpectKnownValue(addr, tfjsonpath.New("cloud"), knownvalue.StringExact("runpod")),
-			},
-			Check: checkLambdaInstances(env, 0),
-		}},
-	})
+	accTest(t, checkRunPodPods(env, 0), []resource.TestStep{{
+		Config: config,
+		ConfigPlanChecks: emptyPlanAfterApply(
+			planValue(addr, "price_per_hour", knownvalue.Float64Exact(0.49)),
+			planValue(addr, "max_possible_price_per_hour", knownvalue.Float64Exact(0.49)),
+		),
+		ConfigStateChecks: []statecheck.StateCheck{
+			stateValue(addr, "cloud", knownvalue.StringExact("runpod")),
+		},
+		Check: checkLambdaInstances(env, 0),
+	}})
 }
 
 // placement.regions: each cloud is tried in those of the listed regions that are its own; Lambda
 // has none of them and is skipped, so the machine lands on RunPod in the listed data center.
 func TestAccGPUInstance_placementRegions(t *testing.T) {
-	testAccPreCheck(t)
-	env := newTestEnv(t)
+	env := accEnv(t)
 	addr := "neocloud_gpu_instance.placed"
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		CheckDestroy:             checkRunPodPods(env, 0),
-		Steps: []resource.TestStep{{
-			Config: placedConfig(env, "A6000_48GB", `clouds  = ["lambda", "runpod"]
+	accTest(t, checkRunPodPods(env, 0), []resource.TestStep{{
+		Config: placedConfig(env, "A6000_48GB", `clouds  = ["lambda", "runpod"]
     regions = ["US-KS-2"]`),
-			ConfigPlanChecks: resource.ConfigPlanChecks{
-				PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectKnownValue(addr, tfjsonpath.New("instance_type"), knownvalue.StringExact("NVIDIA RTX A6000")),
-					plancheck.ExpectKnownValue(addr, tfjsonpath.New("price_per_hour"), knownvalue.Float64Exact(0.49)),
-				},
-				PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
-			},
-			ConfigStateChecks: []statecheck.StateCheck{
-				statecheck.ExpectKnownValue(addr, tfjsonpath.New("cloud"), knownvalue.StringExact("runpod")),
-				statecheck.ExpectKnownValue(addr, tfjsonpath.New("region"), knownvalue.StringExact("US-KS-2")),
-			},
-			Check: checkLambdaInstances(env, 0),
-		}},
-	})
+		ConfigPlanChecks: emptyPlanAfterApply(
+			planValue(addr, "instance_type", knownvalue.StringExact("NVIDIA RTX A6000")),
+			planValue(addr, "price_per_hour", knownvalue.Float64Exact(0.49)),
+		),
+		ConfigStateChecks: []statecheck.StateCheck{
+			stateValue(addr, "cloud", knownvalue.StringExact("runpod")),
+			stateValue(addr, "region", knownvalue.StringExact("US-KS-2")),
+		},
+		Check: checkLambdaInstances(env, 0),
+	}})
 }
