@@ -2,6 +2,7 @@ package provider
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -13,8 +14,10 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
-
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+	"github.com/hashicorp/terraform-plugin-testing/tfversion"
 	"github.com/neocloud/terraform-provider-neocloud/internal/emulator/emucore"
+	"github.com/neocloud/terraform-provider-neocloud/internal/emulator/runpod"
 )
 
 const otherAccountKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJduWclJ/P4sMWwzilxdjktrglgisXYoSv9brwVNd7Ve someone@laptop"
@@ -231,6 +234,395 @@ func TestAccGPUInstance_runpodFailedPodIsReplaced(t *testing.T) {
 					return nil
 				},
 			),
+		},
+	})
+}
+
+// runpodAPI calls the RunPod emulator's API with the test key, outside Terraform (what a user
+// does in RunPod's console), and decodes the answer.
+func runpodAPI(t *testing.T, env *testEnv, method, path string, body any) map[string]any {
+	t.Helper()
+	b, _ := json.Marshal(body)
+	req, _ := http.NewRequest(method, env.url+"/v2"+path, bytes.NewReader(b))
+	req.Header.Set("Authorization", "Bearer runpod-test-key")
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&out)
+	if resp.StatusCode >= 300 {
+		t.Fatalf("%s %s: %d %v", method, path, resp.StatusCode, out)
+	}
+	return out
+}
+
+// onlyPod is the one live pod of the emulator.
+func onlyPod(env *testEnv) (runpod.PodView, error) {
+	pods := env.emu.RunPod.LivePods()
+	if len(pods) != 1 {
+		return runpod.PodView{}, fmt.Errorf("want exactly one live pod, the emulator has %d: %+v", len(pods), pods)
+	}
+	return pods[0], nil
+}
+
+// RunPod opens a data center after this provider was released: it is not refused at plan time,
+// because the provider reads RunPod's data centers from GET /v2/catalog/datacenters; pods and
+// network volumes land there.
+func TestAccGPUInstance_runpodNewDataCenterAccepted(t *testing.T) {
+	env := accEnv(t)
+	if err := env.emu.RunPod.AddDataCenter(runpod.DataCenterView{
+		ID: "US-NV-1", Name: "US Nevada 1", Region: "NORTH_AMERICA", NetworkVolumeTypes: []string{"STANDARD"},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	env.emu.RunPod.SetCapacity("NVIDIA RTX A6000", "US-NV-1", "SECURE", 4)
+	addr := "neocloud_gpu_instance.pod"
+	cfg := runpodPodConfig(env, "A6000_48GB", `region = "US-NV-1"`, "network_volume_id = neocloud_volume.data.id") + `
+resource "neocloud_volume" "data" {
+  cloud   = "runpod"
+  name    = "acc-nv-data"
+  region  = "US-NV-1"
+  size_gb = 10
+}
+`
+	accTest(t, checkRunPodPods(env, 0), []resource.TestStep{{
+		Config: cfg,
+		ConfigStateChecks: []statecheck.StateCheck{
+			stateValue(addr, "region", knownvalue.StringExact("US-NV-1")),
+			stateValue("neocloud_volume.data", "region", knownvalue.StringExact("US-NV-1")),
+		},
+		ConfigPlanChecks: emptyPlanAfterApply(),
+		Check: func(*terraform.State) error {
+			p, err := onlyPod(env)
+			if err != nil {
+				return err
+			}
+			if p.DataCenterID != "US-NV-1" {
+				return fmt.Errorf("pod in %s, want US-NV-1", p.DataCenterID)
+			}
+			if n := env.emu.RunPod.Core.Stats.Get("GET /v2/catalog/datacenters"); n == 0 {
+				return fmt.Errorf("the data centers were never read from RunPod")
+			}
+			return nil
+		},
+	}})
+}
+
+// templatePodConfig is a pod based on a RunPod template, with no image or ports of its own.
+func templatePodConfig(env *testEnv, templateID, runpodExtra string) string {
+	return env.providerConfig() + fmt.Sprintf(`
+resource "neocloud_ssh_key" "me" {
+  cloud      = "runpod"
+  name       = "acc-key"
+  public_key = %q
+}
+
+resource "neocloud_gpu_instance" "pod" {
+  name        = "acc-template-pod"
+  cloud       = "runpod"
+  gpu_type    = "A6000_48GB"
+  gpu_count   = 1
+  ssh_key_ids = [neocloud_ssh_key.me.id]
+  runpod {
+    template_id = %q
+    %s
+  }
+}
+`, testPublicKey, templateID, runpodExtra)
+}
+
+// runpod.template_id is checked at plan time, on the attribute: a template the account cannot
+// use, or a serverless one, never reaches a create. A pod made from a template (one of the
+// account's own here) takes its image, ports, volume and variables without showing them as
+// drift, and a later change of env keeps the template's variables.
+func TestAccGPUInstance_runpodTemplate(t *testing.T) {
+	env := accEnv(t)
+	tpl, _ := runpodAPI(t, env, "POST", "/templates", map[string]any{
+		"name": "acc-trainer", "image": "runpod/pytorch:2.4.0-py3.11-cuda12.4.1-devel-ubuntu22.04",
+		"ports": []string{"22/tcp"}, "env": map[string]string{"MODEL": "llama-3.1-8b"},
+		"mounts": map[string]any{"persistent": map[string]any{"size": 20, "path": "/workspace"}},
+	})["id"].(string)
+	if tpl == "" {
+		t.Fatal("the emulator made a template without an id")
+	}
+	addr := "neocloud_gpu_instance.pod"
+	podEnv := func(want map[string]string) func(*terraform.State) error {
+		return func(*terraform.State) error {
+			p, err := onlyPod(env)
+			if err != nil {
+				return err
+			}
+			for k, v := range want {
+				if p.Env[k] != v {
+					return fmt.Errorf("pod env %s = %q, want %q", k, p.Env[k], v)
+				}
+			}
+			if p.Image != "runpod/pytorch:2.4.0-py3.11-cuda12.4.1-devel-ubuntu22.04" || p.VolumeMountPath != "/workspace" {
+				return fmt.Errorf("the pod did not take the template's image and volume: %+v", p)
+			}
+			return nil
+		}
+	}
+	accTest(t, checkRunPodPods(env, 0), []resource.TestStep{
+		planError(templatePodConfig(env, "no-such-template", ""), `(?s)Error: Unknown RunPod template.*template_id\s+= "no-such-template".*RunPod has no template "no-such-template"`),
+		planError(templatePodConfig(env, "runpod-worker-vllm", ""), `(?s)Error: Serverless RunPod template.*template_id\s+= "runpod-worker-vllm"`),
+		{
+			PreConfig: func() {
+				if n := env.emu.RunPod.Core.Stats.Get("POST /v2/pods"); n != 0 {
+					t.Errorf("a refused template reached a create: %d creates", n)
+				}
+			},
+			Config: templatePodConfig(env, tpl, `env = { STAGE = "one" }`),
+			ConfigStateChecks: []statecheck.StateCheck{
+				stateValue(addr, "status", knownvalue.StringExact("running")),
+				statecheck.ExpectKnownValue(addr, tfjsonpath.New("runpod").AtMapKey("image"), knownvalue.Null()),
+				statecheck.ExpectKnownValue(addr, tfjsonpath.New("runpod").AtMapKey("ports"), knownvalue.Null()),
+				statecheck.ExpectKnownValue(addr, tfjsonpath.New("runpod").AtMapKey("volume_gb"), knownvalue.Null()),
+				statecheck.ExpectKnownValue(addr, tfjsonpath.New("runpod").AtMapKey("volume_mount_path"), knownvalue.StringExact("/workspace")),
+			},
+			ConfigPlanChecks: emptyPlanAfterApply(),
+			Check:            podEnv(map[string]string{"STAGE": "one", "MODEL": "llama-3.1-8b"}),
+		},
+		{
+			Config:           templatePodConfig(env, tpl, `env = { STAGE = "two" }`),
+			ConfigPlanChecks: emptyPlanAfterApply(plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate)),
+			Check:            podEnv(map[string]string{"STAGE": "two", "MODEL": "llama-3.1-8b"}),
+		},
+	})
+}
+
+// A public catalog template works the same way, and its generated JUPYTER_PASSWORD is not
+// drift.
+func TestAccGPUInstance_runpodPublicTemplate(t *testing.T) {
+	env := accEnv(t)
+	accTest(t, checkRunPodPods(env, 0), []resource.TestStep{{
+		Config:           templatePodConfig(env, "runpod-torch-v240", ""),
+		ConfigPlanChecks: emptyPlanAfterApply(),
+		ConfigStateChecks: []statecheck.StateCheck{
+			statecheck.ExpectKnownValue("neocloud_gpu_instance.pod", tfjsonpath.New("runpod").AtMapKey("env"), knownvalue.Null()),
+		},
+		Check: func(*terraform.State) error {
+			p, err := onlyPod(env)
+			if err != nil {
+				return err
+			}
+			if p.Env["JUPYTER_PASSWORD"] == "" {
+				return fmt.Errorf("the public template's Jupyter was not started: %v", p.Env)
+			}
+			return nil
+		},
+	}})
+}
+
+// registryPodConfig is a private image pulled with a credential the same configuration keeps
+// (or, with ref, any credential id expression).
+func registryPodConfig(env *testEnv, password, credExtra string, ref ...string) string {
+	credID := "neocloud_container_registry_credential.ghcr.id"
+	if len(ref) > 0 {
+		credID = ref[0]
+	}
+	return env.providerConfig() + fmt.Sprintf(`
+resource "neocloud_container_registry_credential" "ghcr" {
+  cloud    = "runpod"
+  name     = "acc-ghcr"
+  username = "acme-bot"
+  password = %q
+  %s
+}
+
+resource "neocloud_gpu_instance" "pod" {
+  name      = "acc-private-pod"
+  cloud     = "runpod"
+  gpu_type  = "A6000_48GB"
+  gpu_count = 1
+  runpod {
+    image                  = "ghcr.io/acme/trainer:1"
+    ports                  = ["22/tcp"]
+    registry_credential_id = %s
+  }
+}
+`, password, credExtra, credID)
+}
+
+// A private training image: the credential is created (its password sent, never read back,
+// sensitive in state), the pod names it in RunPod's `registry` field, the credential imports,
+// and a new password replaces the credential while the pod moves to the new one in place.
+// Destroy removes the pod before the credential RunPod would not delete while in use.
+func TestAccContainerRegistryCredential_runpodPrivateImage(t *testing.T) {
+	env := accEnv(t)
+	cred, pod := "neocloud_container_registry_credential.ghcr", "neocloud_gpu_instance.pod"
+	var firstID string
+	podUses := func(password string) func(*terraform.State) error {
+		return func(s *terraform.State) error {
+			regs := env.emu.RunPod.Registries()
+			if len(regs) != 1 || regs[0].Username != "acme-bot" || regs[0].Password != password || regs[0].Name != "acc-ghcr" {
+				return fmt.Errorf("credentials in the account: %+v", regs)
+			}
+			id := s.RootModule().Resources[cred].Primary.ID
+			if regs[0].ID != id {
+				return fmt.Errorf("state holds credential %s, the account %s", id, regs[0].ID)
+			}
+			p, err := onlyPod(env)
+			if err != nil {
+				return err
+			}
+			if p.Registry != id || p.Image != "ghcr.io/acme/trainer:1" {
+				return fmt.Errorf("pod pulls %s with %q, want credential %s", p.Image, p.Registry, id)
+			}
+			return nil
+		}
+	}
+	checkDestroy := func(*terraform.State) error {
+		if regs := env.emu.RunPod.Registries(); len(regs) != 0 {
+			return fmt.Errorf("credentials left in the account: %+v", regs)
+		}
+		return checkRunPodPods(env, 0)(nil)
+	}
+	accTest(t, checkDestroy, []resource.TestStep{
+		planError(registryPodConfig(env, "ghp_first", "", `"nope12345"`), `(?s)Error: Unknown RunPod registry credential.*registry_credential_id\s+= "nope12345"`),
+		{
+			Config: registryPodConfig(env, "ghp_first", ""),
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectSensitiveValue(cred, tfjsonpath.New("password")),
+				stateValue(pod, "status", knownvalue.StringExact("running")),
+			},
+			ConfigPlanChecks: emptyPlanAfterApply(),
+			Check: resource.ComposeTestCheckFunc(podUses("ghp_first"),
+				resource.TestCheckResourceAttrPair(pod, "runpod.registry_credential_id", cred, "id"),
+				func(s *terraform.State) error { firstID = s.RootModule().Resources[cred].Primary.ID; return nil }),
+		},
+		importByState(cred, "runpod", "username", "password"),
+		{
+			// A credential cannot change: a new one is made first, the pod moves to it in
+			// place, and the old one goes once nothing uses it.
+			Config: registryPodConfig(env, "ghp_second", "lifecycle {\n    create_before_destroy = true\n  }"),
+			ConfigPlanChecks: emptyPlanAfterApply(
+				plancheck.ExpectResourceAction(cred, plancheck.ResourceActionCreateBeforeDestroy),
+				plancheck.ExpectResourceAction(pod, plancheck.ResourceActionUpdate),
+			),
+			Check: resource.ComposeTestCheckFunc(podUses("ghp_second"), func(s *terraform.State) error {
+				if s.RootModule().Resources[cred].Primary.ID == firstID {
+					return fmt.Errorf("the credential was not replaced")
+				}
+				return nil
+			}),
+		},
+	})
+}
+
+// With Terraform 1.11 or later the password can be write-only: sent at create, never in plan or
+// state; raising password_wo_version sends a new one.
+func TestAccContainerRegistryCredential_runpodWriteOnlyPassword(t *testing.T) {
+	env := accEnv(t)
+	cred := "neocloud_container_registry_credential.ghcr"
+	cfg := func(password string, version int) string {
+		return env.providerConfig() + fmt.Sprintf(`
+resource "neocloud_container_registry_credential" "ghcr" {
+  cloud               = "runpod"
+  name                = "acc-ghcr-wo"
+  username            = "acme-bot"
+  password_wo         = %q
+  password_wo_version = %d
+}
+`, password, version)
+	}
+	stored := func(password string) func(*terraform.State) error {
+		return func(s *terraform.State) error {
+			regs := env.emu.RunPod.Registries()
+			if len(regs) != 1 || regs[0].Password != password {
+				return fmt.Errorf("credentials in the account: %+v", regs)
+			}
+			if _, ok := s.RootModule().Resources[cred].Primary.Attributes["password_wo"]; ok {
+				return fmt.Errorf("the write-only password is in state")
+			}
+			return nil
+		}
+	}
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		TerraformVersionChecks:   []tfversion.TerraformVersionCheck{tfversion.SkipBelow(tfversion.Version1_11_0)},
+		CheckDestroy: func(*terraform.State) error {
+			if regs := env.emu.RunPod.Registries(); len(regs) != 0 {
+				return fmt.Errorf("credentials left in the account: %+v", regs)
+			}
+			return nil
+		},
+		Steps: []resource.TestStep{
+			{
+				// One password, and a write-only one only with its version.
+				Config: env.providerConfig() + `resource "neocloud_container_registry_credential" "both" {
+  cloud       = "runpod"
+  name        = "both"
+  username    = "u"
+  password    = "p"
+  password_wo = "p"
+}
+`,
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(`(?s)Exactly one of these attributes must be configured: \[password,password_wo\].*must be configured together:\s+\[password_wo,password_wo_version\]`),
+			},
+			{
+				Config: cfg("ghp_wo_first", 1),
+				ConfigStateChecks: []statecheck.StateCheck{
+					stateValue(cred, "password_wo", knownvalue.Null()),
+					stateValue(cred, "password", knownvalue.Null()),
+				},
+				ConfigPlanChecks: emptyPlanAfterApply(),
+				Check:            stored("ghp_wo_first"),
+			},
+			{
+				// Only the version tells Terraform the password changed.
+				Config:           cfg("ghp_wo_second", 2),
+				ConfigPlanChecks: expectAction(cred, plancheck.ResourceActionDestroyBeforeCreate),
+				Check:            stored("ghp_wo_second"),
+			},
+		},
+	})
+}
+
+// A mount path change is a PATCH of the pod's mount (RunPod's document allows it): the same
+// pod, its volume kept, updated in place, never replaced.
+func TestAccGPUInstance_runpodMountPathPatchedInPlace(t *testing.T) {
+	env := accEnv(t)
+	addr := "neocloud_gpu_instance.pod"
+	var podID string
+	accTest(t, checkRunPodPods(env, 0), []resource.TestStep{
+		{
+			Config: runpodPodConfig(env, "A6000_48GB", "", "volume_gb = 20"),
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(addr, tfjsonpath.New("runpod").AtMapKey("volume_mount_path"), knownvalue.StringExact("/workspace")),
+			},
+			Check: func(s *terraform.State) error {
+				podID = s.RootModule().Resources[addr].Primary.ID
+				return nil
+			},
+		},
+		{
+			Config:           runpodPodConfig(env, "A6000_48GB", "", "volume_gb = 20\n    volume_mount_path = \"/data\""),
+			ConfigPlanChecks: emptyPlanAfterApply(plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate)),
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(addr, tfjsonpath.New("runpod").AtMapKey("volume_mount_path"), knownvalue.StringExact("/data")),
+				stateValue(addr, "status", knownvalue.StringExact("running")),
+			},
+			Check: func(s *terraform.State) error {
+				p, err := onlyPod(env)
+				if err != nil {
+					return err
+				}
+				if p.ID != podID || s.RootModule().Resources[addr].Primary.ID != podID {
+					return fmt.Errorf("the pod was replaced: %s, then %s", podID, p.ID)
+				}
+				if p.VolumeMountPath != "/data" {
+					return fmt.Errorf("mount path %q in RunPod, want /data", p.VolumeMountPath)
+				}
+				if n := env.emu.RunPod.Core.Stats.Get("PATCH /v2/pods/{id}"); n != 1 {
+					return fmt.Errorf("%d PATCHes of the pod, want 1", n)
+				}
+				return nil
+			},
 		},
 	})
 }
