@@ -73,19 +73,13 @@ func TestAccProvider_wrongAPIKeyFailsPlanOnce(t *testing.T) {
 	if bad == good {
 		t.Fatal("the provider configuration no longer sets the Lambda key this way")
 	}
-	resources := fmt.Sprintf(`
-resource "neocloud_ssh_key" "me" {
-  cloud      = "lambda"
-  name       = "acc-key"
-  public_key = %q
-}
-
+	resources := sshKeyHCL("me", "lambda", "acc-key") + `
 resource "neocloud_volume" "data" {
   cloud  = "lambda"
   name   = "acc-data"
   region = "us-east-1"
 }
-`, testPublicKey)
+`
 	machines := `
 resource "neocloud_gpu_instance" "a" {
   name               = "acc-a"

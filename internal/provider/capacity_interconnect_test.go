@@ -36,22 +36,6 @@ func TestAccGPUCluster_capacityType(t *testing.T) {
 	})
 }
 
-// runpodPodResource is a RunPod pod with extra attributes (no provider block).
-func runpodPodResource(extra string) string {
-	return fmt.Sprintf(`
-resource "neocloud_gpu_instance" "pod" {
-  name      = "acc-spot"
-  cloud     = "runpod"
-  gpu_type  = "A6000_48GB"
-  gpu_count = 1
-  %s
-  runpod {
-    image = "runpod/pytorch:2.4.0-py3.11-cuda12.4.1-devel-ubuntu22.04"
-  }
-}
-`, extra)
-}
-
 // A machine the cloud reclaims (Lambda reports it preempted) stays in state as preempted, and
 // the next plan replaces it (saying so in a warning); the apply brings up a new one.
 func TestAccGPUInstance_preemptedIsReplaced(t *testing.T) {
@@ -98,13 +82,7 @@ func TestAccGPUInstance_preemptedIsReplaced(t *testing.T) {
 func TestAccGPUCluster_interconnect(t *testing.T) {
 	env := accEnv(t)
 	addr := "neocloud_gpu_cluster.ib"
-	placed := env.providerConfig() + fmt.Sprintf(`
-resource "neocloud_ssh_key" "lambda" {
-  cloud      = "lambda"
-  name       = "acc-key"
-  public_key = %q
-}
-
+	placed := env.providerConfig() + sshKeyHCL("lambda", "lambda", "acc-key") + `
 resource "neocloud_gpu_cluster" "ib" {
   name          = "acc-ib"
   gpu_type      = "H100_80GB_SXM"
@@ -124,7 +102,7 @@ data "neocloud_gpu_offers" "h100" {
   clouds           = ["lambda", "coreweave"]
   include_sold_out = true
 }
-`, testPublicKey)
+`
 	accTest(t, checkCoreWeave(env, 0, 0, 0), []resource.TestStep{
 		planError(lambdaClusterConfig(env, 2, `interconnect = "infiniband"`), `(?s)Interconnect not available.*interconnect.*Lambda Cloud cluster of gpu_1x_a10 has ethernet between its nodes, not\s+infiniband`),
 		{

@@ -311,21 +311,8 @@ resource "neocloud_gpu_cluster" "c" {
 // crashCoreWeaveScale makes a CKS cluster take 5.4 s to create and a node 0.6 s to join.
 const crashCoreWeaveScale = 0.002
 
-func coreweaveCluster(nodes int) string {
-	return fmt.Sprintf(`
-resource "neocloud_gpu_cluster" "cw" {
-  name          = "crash-cks"
-  cloud         = "coreweave"
-  region        = "US-EAST-04A"
-  gpu_type      = "H100_80GB_SXM"
-  gpus_per_node = 8
-  node_count    = %d
-  coreweave {
-    kubernetes_version = "v1.35"
-  }
-}
-`, nodes)
-}
+// coreweaveCluster is the CKS cluster "crash-cks" of nodes nodes.
+func coreweaveCluster(nodes int) string { return coreweaveClusterHCL("crash-cks", nodes, "") }
 
 // coreweaveInstancePools returns the live node pools that were not there before (the pools of
 // the neocloud_gpu_instance resources), by instance id (<cluster id>/<pool>), with their Ready

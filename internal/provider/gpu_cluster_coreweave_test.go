@@ -17,23 +17,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 )
 
-func coreweaveClusterConfig(env *testEnv, nodes int, extra string) string {
-	return env.providerConfig() + fmt.Sprintf(`
-resource "neocloud_gpu_cluster" "cw" {
-  name          = "acc-cks"
-  cloud         = "coreweave"
-  region        = "US-EAST-04A"
-  gpu_type      = "H100_80GB_SXM"
-  gpus_per_node = 8
-  node_count    = %d
-  coreweave {
-    kubernetes_version = "v1.35"
-  }
-}
-%s
-`, nodes, extra)
-}
-
 // checkCoreWeave asserts what the emulator holds: live clusters, VPCs, and Ready nodes of our
 // pool (the guard against leaks).
 func checkCoreWeave(env *testEnv, clusters, vpcs, nodes int) func(*terraform.State) error {

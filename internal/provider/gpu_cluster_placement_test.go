@@ -77,50 +77,6 @@ func TestAccGPUCluster_priceInPlanRunPodAndCoreWeave(t *testing.T) {
 	}})
 }
 
-// coreweaveClusterResource is the CoreWeave cluster of coreweaveClusterConfig without the
-// provider block, with extra attributes.
-func coreweaveClusterResource(nodes int, extra string) string {
-	return fmt.Sprintf(`
-resource "neocloud_gpu_cluster" "cw" {
-  name          = "acc-cks"
-  cloud         = "coreweave"
-  region        = "US-EAST-04A"
-  gpu_type      = "H100_80GB_SXM"
-  gpus_per_node = 8
-  node_count    = %d
-  %s
-  coreweave {
-    kubernetes_version = "v1.35"
-  }
-}
-`, nodes, extra)
-}
-
-func placedClusterConfig(env *testEnv, placement, extra string) string {
-	return env.providerConfig() + fmt.Sprintf(`
-resource "neocloud_ssh_key" "lambda" {
-  cloud      = "lambda"
-  name       = "acc-key"
-  public_key = %[1]q
-}
-
-resource "neocloud_gpu_cluster" "c" {
-  name          = "acc-placed"
-  gpu_type      = "H100_80GB_SXM"
-  gpus_per_node = 8
-  node_count    = 2
-  ssh_key_ids   = [neocloud_ssh_key.lambda.id]
-  %[3]s
-  placement {
-    %[2]s
-  }
-  runpod {
-    image = "runpod/pytorch:2.4.0-py3.11-cuda12.4.1-devel-ubuntu22.04"
-  }
-}
-`, testPublicKey, placement, extra)
-}
-
 // lambdaH100Capacity leaves Lambda n 8x H100 machines, all in one region.
 func lambdaH100Capacity(env *testEnv, n int) {
 	for i, r := range env.emu.Lambda.Regions() {
@@ -264,13 +220,7 @@ removed {
 func TestAccGPUCluster_placementContinuesAnInterruptedLambdaCluster(t *testing.T) {
 	env := accEnv(t)
 	addr := "neocloud_gpu_cluster.c"
-	keyOnly := env.providerConfig() + fmt.Sprintf(`
-resource "neocloud_ssh_key" "lambda" {
-  cloud      = "lambda"
-  name       = "acc-key"
-  public_key = %q
-}
-`, testPublicKey)
+	keyOnly := env.providerConfig() + sshKeyHCL("lambda", "lambda", "acc-key")
 	accTest(t, checkNoLiveLambdaInstances(env), []resource.TestStep{
 		{Config: keyOnly},
 		{
@@ -362,13 +312,7 @@ func placedCoreWeaveFirstConfig(env *testEnv) string {
 
 // placedOnCoreWeaveConfig is that cluster with the clouds in the given order.
 func placedOnCoreWeaveConfig(env *testEnv, clouds string) string {
-	return env.providerConfig() + fmt.Sprintf(`
-resource "neocloud_ssh_key" "lambda" {
-  cloud      = "lambda"
-  name       = "acc-key"
-  public_key = %q
-}
-
+	return env.providerConfig() + sshKeyHCL("lambda", "lambda", "acc-key") + fmt.Sprintf(`
 resource "neocloud_gpu_cluster" "c" {
   name          = "acc-placed"
   gpu_type      = "H100_80GB_SXM"
@@ -380,7 +324,7 @@ resource "neocloud_gpu_cluster" "c" {
     regions = ["US-EAST-04A", "us-east-1"]
   }
 }
-`, testPublicKey, clouds)
+`, clouds)
 }
 
 // Ordered placement, CoreWeave first, but CoreWeave has no H100 capacity in the zone: CKS

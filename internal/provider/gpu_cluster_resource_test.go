@@ -17,26 +17,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 )
 
-func lambdaClusterConfig(env *testEnv, nodes int, extra string) string {
-	return env.providerConfig() + fmt.Sprintf(`
-resource "neocloud_ssh_key" "me" {
-  cloud      = "lambda"
-  name       = "acc-key"
-  public_key = %q
-}
-
-resource "neocloud_gpu_cluster" "c" {
-  name          = "acc-cluster"
-  cloud         = "lambda"
-  gpu_type      = "A10_24GB"
-  gpus_per_node = 1
-  node_count    = %d
-  ssh_key_ids   = [neocloud_ssh_key.me.id]
-  %s
-}
-`, testPublicKey, nodes, extra)
-}
-
 // lambdaRulesets lists the account's firewall rulesets through the API, as a user would.
 func lambdaRulesets(env *testEnv) ([]map[string]any, error) {
 	req, _ := http.NewRequest(http.MethodGet, env.url+"/api/v1/firewall-rulesets", nil)
@@ -199,23 +179,6 @@ func TestAccGPUCluster_lambdaCapacityRunsOutMidway(t *testing.T) {
 			Check:              checkLambdaClusterNodes(env, 2),
 		},
 	})
-}
-
-func runpodClusterConfig(env *testEnv, name string, nodes int) string {
-	return env.providerConfig() + fmt.Sprintf(`
-resource "neocloud_gpu_cluster" "c" {
-  name          = %q
-  cloud         = "runpod"
-  region        = "US-TX-3"
-  gpu_type      = "H100_80GB_SXM"
-  gpus_per_node = 8
-  node_count    = %d
-  runpod {
-    cluster_type = "TRAINING"
-    image        = "runpod/pytorch:2.4.0-py3.11-cuda12.4.1-devel-ubuntu22.04"
-  }
-}
-`, name, nodes)
 }
 
 // A RunPod Instant Cluster: created, no-op plan, imported, renamed in place; a node_count change

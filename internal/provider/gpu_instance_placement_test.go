@@ -14,36 +14,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 )
 
-func placedConfig(env *testEnv, gpuType, placement string) string {
-	return env.providerConfig() + fmt.Sprintf(`
-resource "neocloud_ssh_key" "lambda" {
-  cloud      = "lambda"
-  name       = "acc-key"
-  public_key = %[1]q
-}
-
-resource "neocloud_ssh_key" "runpod" {
-  cloud      = "runpod"
-  name       = "acc-key"
-  public_key = %[1]q
-}
-
-resource "neocloud_gpu_instance" "placed" {
-  name        = "acc-placed"
-  gpu_type    = %[2]q
-  gpu_count   = 1
-  ssh_key_ids = [neocloud_ssh_key.lambda.id, neocloud_ssh_key.runpod.id]
-  placement {
-    %[3]s
-  }
-  runpod {
-    image = "runpod/pytorch:2.4.0-py3.11-cuda12.4.1-devel-ubuntu22.04"
-    ports = ["22/tcp"]
-  }
-}
-`, testPublicKey, gpuType, placement)
-}
-
 func noLambdaCapacity(env *testEnv, instanceType string) {
 	for _, r := range env.emu.Lambda.Regions() {
 		env.emu.Lambda.SetCapacity(instanceType, r, 0)
@@ -135,13 +105,7 @@ func TestAccGPUInstance_placementOrderedPrefersFirst(t *testing.T) {
 // records: Lambda per instance type, RunPod per GPU type, count and cloud tier.
 func TestAccGPUInstance_priceInPlan(t *testing.T) {
 	env := accEnv(t)
-	config := env.providerConfig() + fmt.Sprintf(`
-resource "neocloud_ssh_key" "me" {
-  cloud      = "lambda"
-  name       = "acc-key"
-  public_key = %q
-}
-
+	config := env.providerConfig() + sshKeyHCL("me", "lambda", "acc-key") + `
 resource "neocloud_gpu_instance" "lambda" {
   name        = "acc-price-lambda"
   cloud       = "lambda"
@@ -160,7 +124,7 @@ resource "neocloud_gpu_instance" "community" {
     cloud_type = "COMMUNITY"
   }
 }
-`, testPublicKey)
+`
 	lambda, community := "neocloud_gpu_instance.lambda", "neocloud_gpu_instance.community"
 	accTest(t, checkRunPodPods(env, 0), []resource.TestStep{{
 		Config: config,

@@ -14,27 +14,6 @@ import (
 	"github.com/neocloud/terraform-provider-neocloud/internal/emulator/emucore"
 )
 
-const testPublicKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJ0uZ01d/Zu7xLD0VwkQuiI3BI+QR5KCskqRTD1BPRx4 neocloud-test"
-
-func lambdaInstanceConfig(env *testEnv, name, gpuType string, extra string) string {
-	return env.providerConfig() + fmt.Sprintf(`
-resource "neocloud_ssh_key" "me" {
-  cloud      = "lambda"
-  name       = "acc-key"
-  public_key = %q
-}
-
-resource "neocloud_gpu_instance" "test" {
-  name        = %q
-  cloud       = "lambda"
-  gpu_type    = %q
-  ssh_key_ids = [neocloud_ssh_key.me.id]
-  tags        = { team = "research" }
-  %s
-}
-`, testPublicKey, name, gpuType, extra)
-}
-
 // The whole life of a Lambda instance: create, nothing to do after apply, rename in place,
 // import, respell the GPU type without replacing, replace on a real type change, destroy.
 func TestAccGPUInstance_lambdaLifecycle(t *testing.T) {
@@ -281,13 +260,7 @@ func TestAccGPUInstance_lambdaFaults(t *testing.T) {
 func TestAccGPUInstance_gpuCountLeftOut(t *testing.T) {
 	env := accEnv(t)
 	addr := "neocloud_gpu_instance.test"
-	placedOnLambda := env.providerConfig() + fmt.Sprintf(`
-resource "neocloud_ssh_key" "me" {
-  cloud      = "lambda"
-  name       = "acc-key"
-  public_key = %q
-}
-
+	placedOnLambda := env.providerConfig() + sshKeyHCL("me", "lambda", "acc-key") + `
 resource "neocloud_gpu_instance" "test" {
   name        = "acc-count"
   gpu_type    = "H100_80GB_SXM"
@@ -296,7 +269,7 @@ resource "neocloud_gpu_instance" "test" {
     clouds = ["lambda"]
   }
 }
-`, testPublicKey)
+`
 	accTest(t, checkNoLiveLambdaInstances(env), []resource.TestStep{
 		planError(lambdaInstanceConfig(env, "acc-count", "H100_80GB_SXM", ""), `(?s)GPU count needed.*Lambda Cloud sells H100_80GB_SXM in machines of 1, 2, 4\s+or\s+8\s+GPUs.*Set\s+gpu_count`),
 		planError(placedOnLambda, `(?s)No cloud in placement can launch this machine.*lambda: Lambda Cloud sells\s+H100_80GB_SXM in machines of 1, 2, 4 or 8 GPUs`),

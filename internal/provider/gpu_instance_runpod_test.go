@@ -22,30 +22,6 @@ import (
 
 const otherAccountKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJduWclJ/P4sMWwzilxdjktrglgisXYoSv9brwVNd7Ve someone@laptop"
 
-func runpodPodConfig(env *testEnv, gpuType, extra, runpodExtra string) string {
-	return env.providerConfig() + fmt.Sprintf(`
-resource "neocloud_ssh_key" "me" {
-  cloud      = "runpod"
-  name       = "acc-key"
-  public_key = %q
-}
-
-resource "neocloud_gpu_instance" "pod" {
-  name        = "acc-pod"
-  cloud       = "runpod"
-  gpu_type    = %q
-  gpu_count   = 1
-  ssh_key_ids = [neocloud_ssh_key.me.id]
-  %s
-  runpod {
-    image = "runpod/pytorch:2.4.0-py3.11-cuda12.4.1-devel-ubuntu22.04"
-    ports = ["22/tcp", "8888/http"]
-    %s
-  }
-}
-`, testPublicKey, gpuType, extra, runpodExtra)
-}
-
 func checkRunPodPods(env *testEnv, want int) func(*terraform.State) error {
 	return func(*terraform.State) error {
 		if got := len(env.emu.RunPod.LivePods()); got != want {
@@ -309,29 +285,6 @@ resource "neocloud_volume" "data" {
 			return nil
 		},
 	}})
-}
-
-// templatePodConfig is a pod based on a RunPod template, with no image or ports of its own.
-func templatePodConfig(env *testEnv, templateID, runpodExtra string) string {
-	return env.providerConfig() + fmt.Sprintf(`
-resource "neocloud_ssh_key" "me" {
-  cloud      = "runpod"
-  name       = "acc-key"
-  public_key = %q
-}
-
-resource "neocloud_gpu_instance" "pod" {
-  name        = "acc-template-pod"
-  cloud       = "runpod"
-  gpu_type    = "A6000_48GB"
-  gpu_count   = 1
-  ssh_key_ids = [neocloud_ssh_key.me.id]
-  runpod {
-    template_id = %q
-    %s
-  }
-}
-`, testPublicKey, templateID, runpodExtra)
 }
 
 // runpod.template_id is checked at plan time, on the attribute: a template the account cannot

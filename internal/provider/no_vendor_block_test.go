@@ -28,21 +28,11 @@ type noVendorBlockCase struct {
 	gone func(env *testEnv) func(*terraform.State) error
 }
 
-func noVendorBlockSSHKey(cloud string) string {
-	return fmt.Sprintf(`
-resource "neocloud_ssh_key" "me" {
-  cloud      = %q
-  name       = "acc-key"
-  public_key = %q
-}
-`, cloud, testPublicKey)
-}
-
 var noVendorBlockCases = map[string]noVendorBlockCase{
 	"gpu_instance/lambda": {
 		addr:  "neocloud_gpu_instance.m",
 		block: "lambda",
-		config: noVendorBlockSSHKey("lambda") + `
+		config: sshKeyHCL("me", "lambda", "acc-key") + `
 resource "neocloud_gpu_instance" "m" {
   name        = "acc-plain"
   cloud       = "lambda"
@@ -56,7 +46,7 @@ resource "neocloud_gpu_instance" "m" {
 	"gpu_instance/runpod": {
 		addr:  "neocloud_gpu_instance.m",
 		block: "runpod",
-		config: noVendorBlockSSHKey("runpod") + `
+		config: sshKeyHCL("me", "runpod", "acc-key") + `
 resource "neocloud_gpu_instance" "m" {
   name        = "acc-plain"
   cloud       = "runpod"
@@ -71,7 +61,7 @@ resource "neocloud_gpu_instance" "m" {
 	"gpu_cluster/lambda": {
 		addr:  "neocloud_gpu_cluster.c",
 		block: "lambda",
-		config: noVendorBlockSSHKey("lambda") + `
+		config: sshKeyHCL("me", "lambda", "acc-key") + `
 resource "neocloud_gpu_cluster" "c" {
   name          = "acc-plain"
   cloud         = "lambda"
@@ -137,12 +127,12 @@ resource "neocloud_volume" "v" {
 	},
 	"ssh_key/lambda": {
 		addr:   "neocloud_ssh_key.me",
-		config: noVendorBlockSSHKey("lambda"),
+		config: sshKeyHCL("me", "lambda", "acc-key"),
 		gone:   noneLeft("SSH keys", func(env *testEnv) int { return len(env.emu.Lambda.SSHKeys()) }),
 	},
 	"ssh_key/runpod": {
 		addr:   "neocloud_ssh_key.me",
-		config: noVendorBlockSSHKey("runpod"),
+		config: sshKeyHCL("me", "runpod", "acc-key"),
 		gone:   noneLeft("SSH keys", func(env *testEnv) int { return len(env.emu.RunPod.SSHKeys()) }),
 	},
 }

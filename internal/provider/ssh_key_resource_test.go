@@ -91,13 +91,7 @@ resource "neocloud_ssh_key" "bad" {
 func TestAccSSHKey_runpod(t *testing.T) {
 	env := accEnv(t)
 	seedRunPodKey(t, env)
-	cfg := env.providerConfig() + fmt.Sprintf(`
-resource "neocloud_ssh_key" "mine" {
-  cloud      = "runpod"
-  name       = "acc-mine"
-  public_key = %q
-}
-`, testPublicKey)
+	cfg := env.providerConfig() + sshKeyHCL("mine", "runpod", "acc-mine")
 	checkDestroy := func(*terraform.State) error {
 		if keys := env.emu.RunPod.SSHKeys(); len(keys) != 1 || keys[0] != otherAccountKey {
 			return fmt.Errorf("after destroy the account must hold exactly the user's own key: %v", keys)
