@@ -290,3 +290,42 @@ resource "neocloud_gpu_instance" "test" {
 		t.Errorf("only the GH200 machine should have been launched; saw %d launches", n)
 	}
 }
+
+// A machine the cloud reclaims (Lambda reports it preempted) stays in state as preempted, and
+// the next plan replaces it (saying so in a warning); the apply brings up a new one.
+func TestAccGPUInstance_preemptedIsReplaced(t *testing.T) {
+	env := accEnv(t)
+	addr := "neocloud_gpu_instance.test"
+	config := lambdaInstanceConfig(env, "acc-preempt", "A10_24GB", "gpu_count = 1")
+	var first string
+	accTest(t, checkNoLiveLambdaInstances(env), []resource.TestStep{
+		{
+			Config: config,
+			Check: func(s *terraform.State) error {
+				first = s.RootModule().Resources[addr].Primary.ID
+				return nil
+			},
+		},
+		{
+			PreConfig: func() {
+				if err := env.emu.Lambda.Preempt(first); err != nil {
+					t.Fatal(err)
+				}
+			},
+			RefreshState:       true,
+			ExpectNonEmptyPlan: true,
+			Check:              resource.TestCheckResourceAttr(addr, "status", "preempted"),
+		},
+		{
+			Config:            config,
+			ConfigPlanChecks:  emptyPlanAfterApply(plancheck.ExpectResourceAction(addr, plancheck.ResourceActionDestroyBeforeCreate)),
+			ConfigStateChecks: []statecheck.StateCheck{stateValue(addr, "status", knownvalue.StringExact("running"))},
+			Check: resource.ComposeTestCheckFunc(checkLambdaInstances(env, 1), func(s *terraform.State) error {
+				if id := s.RootModule().Resources[addr].Primary.ID; id == first {
+					return fmt.Errorf("the preempted instance %s was kept", id)
+				}
+				return nil
+			}),
+		},
+	})
+}
