@@ -174,20 +174,54 @@ resource "neocloud_gpu_instance" "placed" {
 // placedClusterConfig is the cluster "c" of two 8x H100 nodes, on a cloud its placement
 // chooses, extra lines in its block.
 func placedClusterConfig(env *testEnv, placement, extra string) string {
-	return env.providerConfig() + sshKeyHCL("lambda", "lambda", "acc-key") + fmt.Sprintf(`
-resource "neocloud_gpu_cluster" "c" {
-  name          = "acc-placed"
-  gpu_type      = "H100_80GB_SXM"
-  gpus_per_node = 8
-  node_count    = 2
-  ssh_key_ids   = [neocloud_ssh_key.lambda.id]
+	return env.providerConfig() + sshKeyHCL("lambda", "lambda", "acc-key") + h100ClusterHCL("acc-placed", 2, fmt.Sprintf(`ssh_key_ids = [neocloud_ssh_key.lambda.id]
   %s
   placement {
     %s
   }
   runpod {
     image = %q
+  }`, extra, placement, runpodImage))
+}
+
+// h100ClusterHCL is the cluster "c" named name of nodes 8x H100 nodes, with attrs (its cloud or
+// placement, keys, vendor blocks) in its block.
+func h100ClusterHCL(name string, nodes int, attrs string) string {
+	return fmt.Sprintf(`
+resource "neocloud_gpu_cluster" "c" {
+  name          = %q
+  gpu_type      = "H100_80GB_SXM"
+  gpus_per_node = 8
+  node_count    = %d
+  %s
+}
+`, name, nodes, attrs)
+}
+
+// lambdaMachineHCL is a one-A10 Lambda machine "label" named name with the key "me", extra
+// lines in its block.
+func lambdaMachineHCL(label, name, extra string) string {
+	return fmt.Sprintf(`
+resource "neocloud_gpu_instance" %q {
+  name        = %q
+  cloud       = "lambda"
+  gpu_type    = "A10_24GB"
+  gpu_count   = 1
+  ssh_key_ids = [neocloud_ssh_key.me.id]
+  %s
+}
+`, label, name, extra)
+}
+
+// forgetHCL takes addr out of state and leaves it on the cloud: what an apply that crashed
+// before it saved state leaves behind.
+func forgetHCL(addr string) string {
+	return fmt.Sprintf(`
+removed {
+  from = %s
+  lifecycle {
+    destroy = false
   }
 }
-`, extra, placement, runpodImage)
+`, addr)
 }

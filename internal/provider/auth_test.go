@@ -80,25 +80,7 @@ resource "neocloud_volume" "data" {
   region = "us-east-1"
 }
 `
-	machines := `
-resource "neocloud_gpu_instance" "a" {
-  name               = "acc-a"
-  cloud              = "lambda"
-  gpu_type           = "A10_24GB"
-  gpu_count          = 1
-  ssh_key_ids        = [neocloud_ssh_key.me.id]
-  max_price_per_hour = 5
-}
-
-resource "neocloud_gpu_instance" "b" {
-  name               = "acc-b"
-  cloud              = "lambda"
-  gpu_type           = "A10_24GB"
-  gpu_count          = 1
-  ssh_key_ids        = [neocloud_ssh_key.me.id]
-  max_price_per_hour = 5
-}
-`
+	machines := lambdaMachineHCL("a", "acc-a", "max_price_per_hour = 5") + lambdaMachineHCL("b", "acc-b", "max_price_per_hour = 5")
 	summary := regexp.MustCompile(`Lambda Cloud rejected the API key`)
 	failures := 0
 	resource.ParallelTest(t, resource.TestCase{

@@ -172,26 +172,11 @@ func TestAccGPUCluster_placementExhausted(t *testing.T) {
 func TestAccGPUCluster_placementAdoptsWhatAnInterruptedRunLeft(t *testing.T) {
 	env := accEnv(t)
 	addr := "neocloud_gpu_cluster.c"
-	fixed := env.providerConfig() + `
-resource "neocloud_gpu_cluster" "c" {
-  name          = "acc-placed"
-  cloud         = "runpod"
-  gpu_type      = "H100_80GB_SXM"
-  gpus_per_node = 8
-  node_count    = 2
+	fixed := env.providerConfig() + h100ClusterHCL("acc-placed", 2, `cloud = "runpod"
   runpod {
-    image = "runpod/pytorch:2.4.0-py3.11-cuda12.4.1-devel-ubuntu22.04"
-  }
-}
-`
-	forgotten := env.providerConfig() + `
-removed {
-  from = neocloud_gpu_cluster.c
-  lifecycle {
-    destroy = false
-  }
-}
-`
+    image = "`+runpodImage+`"
+  }`)
+	forgotten := env.providerConfig() + forgetHCL("neocloud_gpu_cluster.c")
 	accTest(t, checkRunPodPods(env, 0), []resource.TestStep{
 		{Config: fixed, Check: checkRunPodPods(env, 2)},
 		{Config: forgotten, Check: checkRunPodPods(env, 2)},
@@ -312,19 +297,11 @@ func placedCoreWeaveFirstConfig(env *testEnv) string {
 
 // placedOnCoreWeaveConfig is that cluster with the clouds in the given order.
 func placedOnCoreWeaveConfig(env *testEnv, clouds string) string {
-	return env.providerConfig() + sshKeyHCL("lambda", "lambda", "acc-key") + fmt.Sprintf(`
-resource "neocloud_gpu_cluster" "c" {
-  name          = "acc-placed"
-  gpu_type      = "H100_80GB_SXM"
-  gpus_per_node = 8
-  node_count    = 2
-  ssh_key_ids   = [neocloud_ssh_key.lambda.id]
+	return env.providerConfig() + sshKeyHCL("lambda", "lambda", "acc-key") + h100ClusterHCL("acc-placed", 2, `ssh_key_ids = [neocloud_ssh_key.lambda.id]
   placement {
-    clouds  = %s
+    clouds  = `+clouds+`
     regions = ["US-EAST-04A", "us-east-1"]
-  }
-}
-`, clouds)
+  }`)
 }
 
 // Ordered placement, CoreWeave first, but CoreWeave has no H100 capacity in the zone: CKS
@@ -368,24 +345,9 @@ func TestAccGPUCluster_placementFailsOverWhenCoreWeaveHasNoCapacity(t *testing.T
 func TestAccGPUCluster_placementAdoptsWhatAnInterruptedRunLeftOnCoreWeave(t *testing.T) {
 	env := accEnv(t)
 	addr := "neocloud_gpu_cluster.c"
-	fixed := env.providerConfig() + `
-resource "neocloud_gpu_cluster" "c" {
-  name          = "acc-placed"
-  cloud         = "coreweave"
-  region        = "US-EAST-04A"
-  gpu_type      = "H100_80GB_SXM"
-  gpus_per_node = 8
-  node_count    = 2
-}
-`
-	forgotten := env.providerConfig() + `
-removed {
-  from = neocloud_gpu_cluster.c
-  lifecycle {
-    destroy = false
-  }
-}
-`
+	fixed := env.providerConfig() + h100ClusterHCL("acc-placed", 2, `cloud  = "coreweave"
+  region = "US-EAST-04A"`)
+	forgotten := env.providerConfig() + forgetHCL("neocloud_gpu_cluster.c")
 	accTest(t, resource.ComposeTestCheckFunc(checkNoLiveLambdaInstances(env), checkCoreWeave(env, 0, 0, 0)), []resource.TestStep{
 		{Config: fixed, Check: checkCoreWeave(env, 1, 1, 2)},
 		{Config: forgotten, Check: checkCoreWeave(env, 1, 1, 2)},

@@ -105,14 +105,7 @@ func TestAccGPUInstance_placementOrderedPrefersFirst(t *testing.T) {
 // records: Lambda per instance type, RunPod per GPU type, count and cloud tier.
 func TestAccGPUInstance_priceInPlan(t *testing.T) {
 	env := accEnv(t)
-	config := env.providerConfig() + sshKeyHCL("me", "lambda", "acc-key") + `
-resource "neocloud_gpu_instance" "lambda" {
-  name        = "acc-price-lambda"
-  cloud       = "lambda"
-  gpu_type    = "A10_24GB"
-  gpu_count   = 1
-  ssh_key_ids = [neocloud_ssh_key.me.id]
-}
+	config := env.providerConfig() + sshKeyHCL("me", "lambda", "acc-key") + lambdaMachineHCL("lambda", "acc-price-lambda", "") + `
 
 resource "neocloud_gpu_instance" "community" {
   name      = "acc-price-community"
