@@ -14,7 +14,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
-	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 )
 
 // checkCoreWeave asserts what the emulator holds: live clusters, VPCs, and Ready nodes of our
@@ -59,8 +58,8 @@ func TestAccGPUCluster_coreweaveScaleInPlace(t *testing.T) {
 				stateValue(addr, "nodes", knownvalue.ListSizeExact(2)),
 				stateValue(addr, "api_server_endpoint", knownvalue.StringRegexp(regexp.MustCompile(`/k8s/`))),
 				stateValue(addr, "kubeconfig", knownvalue.StringRegexp(regexp.MustCompile(`(?s)apiVersion: v1.*CW-SECRET-test`))),
-				statecheck.ExpectSensitiveValue(addr, tfjsonpath.New("kubeconfig")),
-				statecheck.ExpectKnownValue(addr, tfjsonpath.New("coreweave").AtMapKey("vpc_id"), knownvalue.NotNull()),
+				stateSensitive(addr, "kubeconfig"),
+				stateValue(addr, "coreweave.vpc_id", knownvalue.NotNull()),
 				stateValue(addr, "price_per_hour", knownvalue.Float64Exact(98.48)),
 			},
 			ConfigPlanChecks: emptyPlanAfterApply(),
@@ -270,7 +269,7 @@ func TestAccGPUCluster_coreweaveNewestVersionByDefault(t *testing.T) {
 		{
 			Config: config,
 			ConfigStateChecks: []statecheck.StateCheck{
-				statecheck.ExpectKnownValue(addr, tfjsonpath.New("coreweave").AtMapKey("kubernetes_version"), knownvalue.StringExact("v1.37")),
+				stateValue(addr, "coreweave.kubernetes_version", knownvalue.StringExact("v1.37")),
 			},
 			Check: checkCoreWeave(env, 1, 1, 1),
 		},

@@ -15,7 +15,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
-	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients/lambda"
 )
@@ -95,8 +94,8 @@ func TestAccGPUCluster_placementFailsOverAndCleansUp(t *testing.T) {
 	accTest(t, checkRunPodPods(env, 0), []resource.TestStep{{
 		Config: placedClusterConfig(env, `clouds = ["lambda", "runpod"]`, ""),
 		ConfigPlanChecks: emptyPlanAfterApply(
-			plancheck.ExpectUnknownValue(addr, tfjsonpath.New("cloud")),
-			plancheck.ExpectUnknownValue(addr, tfjsonpath.New("price_per_hour")),
+			planUnknown(addr, "cloud"),
+			planUnknown(addr, "price_per_hour"),
 			planValue(addr, "max_possible_price_per_hour", knownvalue.Float64Exact(47.84)),
 		),
 		ConfigStateChecks: []statecheck.StateCheck{

@@ -14,7 +14,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
-	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 )
 
 // lambdaRulesets lists the account's firewall rulesets through the API, as a user would.
@@ -108,9 +107,9 @@ func TestAccGPUCluster_lambdaScaleInPlace(t *testing.T) {
 			ConfigStateChecks: []statecheck.StateCheck{
 				stateValue(addr, "id", knownvalue.StringExact("acc-cluster")),
 				stateValue(addr, "status", knownvalue.StringExact("running")),
-				statecheck.ExpectKnownValue(addr, tfjsonpath.New("nodes").AtSliceIndex(0).AtMapKey("rank"), knownvalue.Int64Exact(0)),
-				statecheck.ExpectKnownValue(addr, tfjsonpath.New("nodes").AtSliceIndex(1).AtMapKey("env").AtMapKey("NODE_RANK"), knownvalue.StringExact("1")),
-				statecheck.ExpectKnownValue(addr, tfjsonpath.New("nodes").AtSliceIndex(1).AtMapKey("env").AtMapKey("WORLD_SIZE"), knownvalue.StringExact("2")),
+				stateValue(addr, "nodes.0.rank", knownvalue.Int64Exact(0)),
+				stateValue(addr, "nodes.1.env.NODE_RANK", knownvalue.StringExact("1")),
+				stateValue(addr, "nodes.1.env.WORLD_SIZE", knownvalue.StringExact("2")),
 				stateValue(addr, "head_node_ip", knownvalue.NotNull()),
 			},
 			ConfigPlanChecks: emptyPlanAfterApply(),
@@ -192,7 +191,7 @@ func TestAccGPUCluster_runpodInstantCluster(t *testing.T) {
 			ConfigStateChecks: []statecheck.StateCheck{
 				stateValue(addr, "status", knownvalue.StringExact("running")),
 				stateValue(addr, "nodes", knownvalue.ListSizeExact(2)),
-				statecheck.ExpectKnownValue(addr, tfjsonpath.New("nodes").AtSliceIndex(0).AtMapKey("rank"), knownvalue.Int64Exact(0)),
+				stateValue(addr, "nodes.0.rank", knownvalue.Int64Exact(0)),
 				stateValue(addr, "head_node_ip", knownvalue.NotNull()),
 			},
 			ConfigPlanChecks: emptyPlanAfterApply(),
@@ -317,9 +316,9 @@ func TestAccGPUCluster_lambdaNodesReachableWithLauncherInputs(t *testing.T) {
 	accTest(t, checkNoLiveLambdaInstances(env), []resource.TestStep{{
 		Config: lambdaClusterConfig(env, 2, ""),
 		ConfigStateChecks: []statecheck.StateCheck{
-			statecheck.ExpectKnownValue(addr, tfjsonpath.New("nodes").AtSliceIndex(1).AtMapKey("ssh_user"), knownvalue.StringExact("ubuntu")),
-			statecheck.ExpectKnownValue(addr, tfjsonpath.New("nodes").AtSliceIndex(1).AtMapKey("ssh_port"), knownvalue.Int64Exact(22)),
-			statecheck.ExpectKnownValue(addr, tfjsonpath.New("nodes").AtSliceIndex(1).AtMapKey("env").AtMapKey("NODE_RANK"), knownvalue.StringExact("1")),
+			stateValue(addr, "nodes.1.ssh_user", knownvalue.StringExact("ubuntu")),
+			stateValue(addr, "nodes.1.ssh_port", knownvalue.Int64Exact(22)),
+			stateValue(addr, "nodes.1.env.NODE_RANK", knownvalue.StringExact("1")),
 		},
 		ConfigPlanChecks: emptyPlanAfterApply(),
 		Check: resource.ComposeTestCheckFunc(
@@ -339,8 +338,8 @@ func TestAccGPUCluster_runpodNodesReachableWithLauncherInputs(t *testing.T) {
 	accTest(t, checkRunPodPods(env, 0), []resource.TestStep{{
 		Config: runpodClusterConfig(env, "acc-cluster", 2),
 		ConfigStateChecks: []statecheck.StateCheck{
-			statecheck.ExpectKnownValue(addr, tfjsonpath.New("nodes").AtSliceIndex(0).AtMapKey("ssh_host"), knownvalue.StringExact("ssh.runpod.io")),
-			statecheck.ExpectKnownValue(addr, tfjsonpath.New("nodes").AtSliceIndex(0).AtMapKey("ssh_port"), knownvalue.Int64Exact(22)),
+			stateValue(addr, "nodes.0.ssh_host", knownvalue.StringExact("ssh.runpod.io")),
+			stateValue(addr, "nodes.0.ssh_port", knownvalue.Int64Exact(22)),
 		},
 		ConfigPlanChecks: emptyPlanAfterApply(),
 		Check: resource.ComposeTestCheckFunc(
@@ -419,7 +418,7 @@ data "neocloud_gpu_offers" "h100" {
 		{
 			Config: placed,
 			ConfigPlanChecks: emptyPlanAfterApply(
-				plancheck.ExpectUnknownValue(addr, tfjsonpath.New("cloud")),
+				planUnknown(addr, "cloud"),
 				planValue(addr, "interconnect", knownvalue.StringExact("infiniband")),
 				planValue(addr, "instance_type", knownvalue.StringExact("gd-8xh100ib-i128")),
 				planValue(addr, "price_per_hour", knownvalue.Float64Exact(98.48)),

@@ -11,7 +11,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
-	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 )
 
 func noLambdaCapacity(env *testEnv, instanceType string) {
@@ -145,7 +144,7 @@ func TestAccGPUInstance_placementMaxPossiblePrice(t *testing.T) {
 	accTest(t, checkNoLiveLambdaInstances(env), []resource.TestStep{{
 		Config: placedConfig(env, "A6000_48GB", `clouds = ["lambda", "runpod"]`),
 		ConfigPlanChecks: emptyPlanAfterApply(
-			plancheck.ExpectUnknownValue(addr, tfjsonpath.New("price_per_hour")),
+			planUnknown(addr, "price_per_hour"),
 			planValue(addr, "max_possible_price_per_hour", knownvalue.Float64Exact(0.80)),
 		),
 		ConfigStateChecks: []statecheck.StateCheck{

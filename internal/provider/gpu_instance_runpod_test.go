@@ -14,7 +14,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
-	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 	"github.com/hashicorp/terraform-plugin-testing/tfversion"
 	"github.com/neocloud/terraform-provider-neocloud/internal/emulator/emucore"
 	"github.com/neocloud/terraform-provider-neocloud/internal/emulator/runpod"
@@ -331,10 +330,10 @@ func TestAccGPUInstance_runpodTemplate(t *testing.T) {
 			Config: templatePodConfig(env, tpl, `env = { STAGE = "one" }`),
 			ConfigStateChecks: []statecheck.StateCheck{
 				stateValue(addr, "status", knownvalue.StringExact("running")),
-				statecheck.ExpectKnownValue(addr, tfjsonpath.New("runpod").AtMapKey("image"), knownvalue.Null()),
-				statecheck.ExpectKnownValue(addr, tfjsonpath.New("runpod").AtMapKey("ports"), knownvalue.Null()),
-				statecheck.ExpectKnownValue(addr, tfjsonpath.New("runpod").AtMapKey("volume_gb"), knownvalue.Null()),
-				statecheck.ExpectKnownValue(addr, tfjsonpath.New("runpod").AtMapKey("volume_mount_path"), knownvalue.StringExact("/workspace")),
+				stateValue(addr, "runpod.image", knownvalue.Null()),
+				stateValue(addr, "runpod.ports", knownvalue.Null()),
+				stateValue(addr, "runpod.volume_gb", knownvalue.Null()),
+				stateValue(addr, "runpod.volume_mount_path", knownvalue.StringExact("/workspace")),
 			},
 			ConfigPlanChecks: emptyPlanAfterApply(),
 			Check:            podEnv(map[string]string{"STAGE": "one", "MODEL": "llama-3.1-8b"}),
@@ -355,7 +354,7 @@ func TestAccGPUInstance_runpodPublicTemplate(t *testing.T) {
 		Config:           templatePodConfig(env, "runpod-torch-v240", ""),
 		ConfigPlanChecks: emptyPlanAfterApply(),
 		ConfigStateChecks: []statecheck.StateCheck{
-			statecheck.ExpectKnownValue("neocloud_gpu_instance.pod", tfjsonpath.New("runpod").AtMapKey("env"), knownvalue.Null()),
+			stateValue("neocloud_gpu_instance.pod", "runpod.env", knownvalue.Null()),
 		},
 		Check: func(*terraform.State) error {
 			p, err := onlyPod(env)
@@ -439,7 +438,7 @@ func TestAccContainerRegistryCredential_runpodPrivateImage(t *testing.T) {
 		{
 			Config: registryPodConfig(env, "ghp_first", ""),
 			ConfigStateChecks: []statecheck.StateCheck{
-				statecheck.ExpectSensitiveValue(cred, tfjsonpath.New("password")),
+				stateSensitive(cred, "password"),
 				stateValue(pod, "status", knownvalue.StringExact("running")),
 			},
 			ConfigPlanChecks: emptyPlanAfterApply(),
@@ -546,7 +545,7 @@ func TestAccGPUInstance_runpodMountPathPatchedInPlace(t *testing.T) {
 		{
 			Config: runpodPodConfig(env, "A6000_48GB", "", "volume_gb = 20"),
 			ConfigStateChecks: []statecheck.StateCheck{
-				statecheck.ExpectKnownValue(addr, tfjsonpath.New("runpod").AtMapKey("volume_mount_path"), knownvalue.StringExact("/workspace")),
+				stateValue(addr, "runpod.volume_mount_path", knownvalue.StringExact("/workspace")),
 			},
 			Check: func(s *terraform.State) error {
 				podID = s.RootModule().Resources[addr].Primary.ID
@@ -557,7 +556,7 @@ func TestAccGPUInstance_runpodMountPathPatchedInPlace(t *testing.T) {
 			Config:           runpodPodConfig(env, "A6000_48GB", "", "volume_gb = 20\n    volume_mount_path = \"/data\""),
 			ConfigPlanChecks: emptyPlanAfterApply(plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate)),
 			ConfigStateChecks: []statecheck.StateCheck{
-				statecheck.ExpectKnownValue(addr, tfjsonpath.New("runpod").AtMapKey("volume_mount_path"), knownvalue.StringExact("/data")),
+				stateValue(addr, "runpod.volume_mount_path", knownvalue.StringExact("/data")),
 				stateValue(addr, "status", knownvalue.StringExact("running")),
 			},
 			Check: func(s *terraform.State) error {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -76,14 +78,40 @@ func importByID(addr, id string, ignore ...string) resource.TestStep {
 	}
 }
 
-// stateValue checks the top-level attribute attr of addr in state.
-func stateValue(addr, attr string, want knownvalue.Check) statecheck.StateCheck {
-	return statecheck.ExpectKnownValue(addr, tfjsonpath.New(attr), want)
+// jsonPath is the path of attr, an attribute's address in state as the TestCheckResourceAttr
+// checks write it ("nodes.1.env.NODE_RANK"): numbers index lists, other parts name attributes,
+// blocks or map keys.
+func jsonPath(attr string) tfjsonpath.Path {
+	parts := strings.Split(attr, ".")
+	p := tfjsonpath.New(parts[0])
+	for _, part := range parts[1:] {
+		if i, err := strconv.Atoi(part); err == nil {
+			p = p.AtSliceIndex(i)
+		} else {
+			p = p.AtMapKey(part)
+		}
+	}
+	return p
 }
 
-// planValue checks the top-level attribute attr of addr in the plan.
+// stateValue checks the attribute attr (see jsonPath) of addr in state.
+func stateValue(addr, attr string, want knownvalue.Check) statecheck.StateCheck {
+	return statecheck.ExpectKnownValue(addr, jsonPath(attr), want)
+}
+
+// stateSensitive checks that the attribute attr of addr is sensitive in state.
+func stateSensitive(addr, attr string) statecheck.StateCheck {
+	return statecheck.ExpectSensitiveValue(addr, jsonPath(attr))
+}
+
+// planValue checks the attribute attr (see jsonPath) of addr in the plan.
 func planValue(addr, attr string, want knownvalue.Check) plancheck.PlanCheck {
-	return plancheck.ExpectKnownValue(addr, tfjsonpath.New(attr), want)
+	return plancheck.ExpectKnownValue(addr, jsonPath(attr), want)
+}
+
+// planUnknown checks that the plan leaves the attribute attr of addr unknown until apply.
+func planUnknown(addr, attr string) plancheck.PlanCheck {
+	return plancheck.ExpectUnknownValue(addr, jsonPath(attr))
 }
 
 // checkLambdaInstances asserts how many billed (not terminating or terminated) instances the

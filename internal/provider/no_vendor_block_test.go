@@ -9,7 +9,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
-	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 )
 
 // The matrix of every resource on every cloud that has it, written the way a new user writes
@@ -111,7 +110,7 @@ func testNoVendorBlock(t *testing.T, name string) {
 	env := newTestEnv(t)
 	checks := []statecheck.StateCheck{stateValue(c.addr, "id", knownvalue.NotNull())}
 	if c.block != "" {
-		checks = append(checks, statecheck.ExpectKnownValue(c.addr, tfjsonpath.New(c.block), knownvalue.Null()))
+		checks = append(checks, stateValue(c.addr, c.block, knownvalue.Null()))
 	}
 	accTest(t, c.gone(env), []resource.TestStep{{
 		Config:            env.providerConfig() + c.config,

@@ -10,7 +10,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
-	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 )
 
 // A key with the user's public key, and a key Lambda generates (private key returned once,
@@ -42,7 +41,7 @@ resource "neocloud_ssh_key" "generated" {
 				stateValue("neocloud_ssh_key.mine", "private_key", knownvalue.Null()),
 				stateValue("neocloud_ssh_key.generated", "private_key", knownvalue.StringRegexp(regexp.MustCompile(`-----BEGIN [A-Z ]*PRIVATE KEY-----`))),
 				stateValue("neocloud_ssh_key.generated", "public_key", knownvalue.StringRegexp(regexp.MustCompile(`^ssh-`))),
-				statecheck.ExpectSensitiveValue("neocloud_ssh_key.generated", tfjsonpath.New("private_key")),
+				stateSensitive("neocloud_ssh_key.generated", "private_key"),
 			},
 			ConfigPlanChecks: emptyPlanAfterApply(),
 			Check: func(*terraform.State) error {

@@ -9,7 +9,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
-	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 )
 
 // A Lambda filesystem, mounted by an instance in its region, imported, and deleted after the
@@ -39,7 +38,7 @@ resource "neocloud_volume" "data" {
 			ConfigStateChecks: []statecheck.StateCheck{
 				stateValue("neocloud_volume.data", "id", knownvalue.NotNull()),
 				stateValue("neocloud_volume.data", "size_gb", knownvalue.Null()),
-				statecheck.ExpectKnownValue("neocloud_gpu_instance.test", tfjsonpath.New("lambda").AtMapKey("file_system_names"),
+				stateValue("neocloud_gpu_instance.test", "lambda.file_system_names",
 					knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact("acc-datasets")})),
 			},
 			ConfigPlanChecks: emptyPlanAfterApply(),
