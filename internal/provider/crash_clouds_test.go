@@ -68,6 +68,15 @@ func noLiveLambda(h *crashHarness) func() error {
 	}
 }
 
+// onLambda completes c with what every Lambda case watches: the live instances, every instance
+// ever launched, and none live after destroy.
+func (c crashCase) onLambda(h *crashHarness) crashCase {
+	c.live = func() []string { return liveLambdaIDs(h) }
+	c.everLaunched = func() int { return len(h.env.emu.Lambda.Instances()) }
+	c.gone = noLiveLambda(h)
+	return c
+}
+
 // Three Lambda instances (count = 3), terraform killed while all three boot: the rerun adopts
 // the three, launches none, and converges.
 func TestAccCrash_lambdaInstances(t *testing.T) {
@@ -86,13 +95,10 @@ resource "neocloud_gpu_instance" "m" {
   ssh_key_ids = [%q]
 }
 `, key),
-		crashPoint:   lambdaBooting(h, 3, func(_ map[string]string, name string) bool { return strings.HasPrefix(name, "crash-") }),
-		live:         func() []string { return liveLambdaIDs(h) },
-		inState:      func(s *tfState) []string { return s.ids("neocloud_gpu_instance") },
-		want:         3,
-		everLaunched: func() int { return len(h.env.emu.Lambda.Instances()) },
-		gone:         noLiveLambda(h),
-	})
+		crashPoint: lambdaBooting(h, 3, func(_ map[string]string, name string) bool { return strings.HasPrefix(name, "crash-") }),
+		inState:    (*tfState).instanceIDs,
+		want:       3,
+	}.onLambda(h))
 }
 
 // A Lambda node group of 2, terraform killed while both nodes boot: the rerun adopts the nodes
@@ -113,19 +119,16 @@ resource "neocloud_gpu_cluster" "c" {
   ssh_key_ids   = [%q]
 }
 `, key),
-		crashPoint:   lambdaBooting(h, 2, func(tags map[string]string, _ string) bool { return tags["neocloud-cluster"] == "crash-cluster" }),
-		live:         func() []string { return liveLambdaIDs(h) },
-		inState:      (*tfState).nodeIDs,
-		want:         2,
-		everLaunched: func() int { return len(h.env.emu.Lambda.Instances()) },
+		crashPoint: lambdaBooting(h, 2, func(tags map[string]string, _ string) bool { return tags["neocloud-cluster"] == "crash-cluster" }),
+		inState:    (*tfState).nodeIDs,
+		want:       2,
 		converged: func(s *tfState) error {
 			if ids := s.ids("neocloud_gpu_cluster"); len(ids) != 1 || ids[0] != "crash-cluster" {
 				return fmt.Errorf("want the cluster crash-cluster in state, have %v", ids)
 			}
 			return nil
 		},
-		gone: noLiveLambda(h),
-	})
+	}.onLambda(h))
 }
 
 // An instance that already exists and is older than the create timeout of the resource that
@@ -242,6 +245,15 @@ func noLiveRunPod(h *crashHarness) func() error {
 	}
 }
 
+// onRunPod completes c with what every RunPod case watches: the live pods, every pod ever
+// created, and none live (nor any cluster) after destroy.
+func (c crashCase) onRunPod(h *crashHarness) crashCase {
+	c.live = func() []string { return liveRunPodIDs(h) }
+	c.everLaunched = func() int { return len(h.env.emu.RunPod.Pods()) }
+	c.gone = noLiveRunPod(h)
+	return c
+}
+
 // Three RunPod pods (count = 3), terraform killed while they provision: the rerun adopts the
 // three pods and launches none.
 func TestAccCrash_runpodPods(t *testing.T) {
@@ -261,13 +273,10 @@ resource "neocloud_gpu_instance" "m" {
   }
 }
 `,
-		crashPoint:   runpodBooting(h, 3),
-		live:         func() []string { return liveRunPodIDs(h) },
-		inState:      func(s *tfState) []string { return s.ids("neocloud_gpu_instance") },
-		want:         3,
-		everLaunched: func() int { return len(h.env.emu.RunPod.Pods()) },
-		gone:         noLiveRunPod(h),
-	})
+		crashPoint: runpodBooting(h, 3),
+		inState:    (*tfState).instanceIDs,
+		want:       3,
+	}.onRunPod(h))
 }
 
 // A RunPod Instant Cluster of 2, terraform killed while its pods provision: the rerun adopts
@@ -290,11 +299,9 @@ resource "neocloud_gpu_cluster" "c" {
   }
 }
 `,
-		crashPoint:   runpodBooting(h, 2),
-		live:         func() []string { return liveRunPodIDs(h) },
-		inState:      (*tfState).nodeIDs,
-		want:         2,
-		everLaunched: func() int { return len(h.env.emu.RunPod.Pods()) },
+		crashPoint: runpodBooting(h, 2),
+		inState:    (*tfState).nodeIDs,
+		want:       2,
 		converged: func(s *tfState) error {
 			ids, cs := s.ids("neocloud_gpu_cluster"), h.env.emu.RunPod.Clusters()
 			if len(cs) != 1 || len(ids) != 1 || ids[0] != cs[0].ID {
@@ -302,8 +309,7 @@ resource "neocloud_gpu_cluster" "c" {
 			}
 			return nil
 		},
-		gone: noLiveRunPod(h),
-	})
+	}.onRunPod(h))
 }
 
 // ---- CoreWeave ----
@@ -379,7 +385,7 @@ resource "neocloud_gpu_instance" "node" {
 			}
 			return ids
 		},
-		inState: func(s *tfState) []string { return s.ids("neocloud_gpu_instance") },
+		inState: (*tfState).instanceIDs,
 		want:    2,
 		converged: func(*tfState) error {
 			// The cluster's own node plus one per instance, all Ready; one cluster, one VPC.

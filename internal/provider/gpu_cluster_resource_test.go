@@ -37,18 +37,7 @@ func lambdaRulesets(env *testEnv) ([]map[string]any, error) {
 // cluster: what a crashed earlier run could have left. Destroy must find it by its tag.
 func launchStrayLambdaNode(t *testing.T, env *testEnv, cluster string) {
 	t.Helper()
-	env.emu.Lambda.Core.SetRateLimitEnabled(false)
-	defer env.emu.Lambda.Core.SetRateLimitEnabled(true)
-	body := fmt.Sprintf(`{"region_name":"us-east-1","instance_type_name":"gpu_1x_a10","ssh_key_names":["acc-key"],
-		"name":"%[1]s-9","tags":[{"key":"neocloud-cluster","value":"%[1]s"},{"key":"neocloud-rank","value":"9"}]}`, cluster)
-	req, _ := http.NewRequest(http.MethodPost, env.url+"/api/v1/instance-operations/launch", strings.NewReader(body))
-	req.Header.Set("Authorization", "Bearer lambda-test-key")
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatalf("launching a stray node: %v %v", err, resp)
-	}
-	resp.Body.Close()
+	launchTaggedLambdaNode(t, env, cluster, 9, "gpu_1x_a10", nil)
 }
 
 // checkLambdaClusterNodes asserts the live instances are exactly the cluster's nodes in state:
