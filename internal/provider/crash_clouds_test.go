@@ -4,8 +4,10 @@ package provider
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -29,13 +31,7 @@ func seedLambdaKey(t *testing.T, h *crashHarness) string {
 	return k.ID
 }
 
-func liveLambdaIDs(h *crashHarness) []string {
-	var ids []string
-	for _, in := range h.env.emu.Lambda.LiveInstances() {
-		ids = append(ids, in.ID)
-	}
-	return ids
-}
+func liveLambdaIDs(h *crashHarness) []string { return slices.Sorted(maps.Keys(liveLambdaNames(h.env))) }
 
 // lambdaBooting reports whether want instances matching pick exist and all are still booting.
 func lambdaBooting(h *crashHarness, want int, pick func(tags map[string]string, name string) bool) func() (bool, string) {
@@ -56,16 +52,19 @@ func lambdaBooting(h *crashHarness, want int, pick func(tags map[string]string, 
 }
 
 func noLiveLambda(h *crashHarness) func() error {
-	return func() error {
-		if live := h.env.emu.Lambda.LiveInstances(); len(live) != 0 {
-			var ids []string
-			for _, in := range live {
-				ids = append(ids, in.ID+" ("+in.Name+")")
-			}
-			return fmt.Errorf("%d Lambda instance(s) still live: %v", len(live), ids)
-		}
+	return func() error { return noneLive("Lambda instance(s)", liveLambdaNames(h.env)) }
+}
+
+// noneLive is an error that lists the machines of live ("id (name)"), nil when it is empty.
+func noneLive(what string, live map[string]string) error {
+	if len(live) == 0 {
 		return nil
 	}
+	var ids []string
+	for _, id := range slices.Sorted(maps.Keys(live)) {
+		ids = append(ids, id+" ("+live[id]+")")
+	}
+	return fmt.Errorf("%d %s still live: %v", len(live), what, ids)
 }
 
 // onLambda completes c with what every Lambda case watches: the live instances, every instance
@@ -206,13 +205,7 @@ resource "neocloud_gpu_instance" "m" {
 // crashRunPodScale makes a pod take 5 s from create to RUNNING with its ports published.
 const crashRunPodScale = 0.1
 
-func liveRunPodIDs(h *crashHarness) []string {
-	var ids []string
-	for _, p := range h.env.emu.RunPod.LivePods() {
-		ids = append(ids, p.ID)
-	}
-	return ids
-}
+func liveRunPodIDs(h *crashHarness) []string { return slices.Sorted(maps.Keys(liveRunPodNames(h.env))) }
 
 // runpodBooting reports whether want pods exist and none is ready (RUNNING with its ports).
 func runpodBooting(h *crashHarness, want int) func() (bool, string) {
@@ -231,12 +224,8 @@ func runpodBooting(h *crashHarness, want int) func() (bool, string) {
 
 func noLiveRunPod(h *crashHarness) func() error {
 	return func() error {
-		if live := h.env.emu.RunPod.LivePods(); len(live) != 0 {
-			var ids []string
-			for _, p := range live {
-				ids = append(ids, p.ID+" ("+p.Name+")")
-			}
-			return fmt.Errorf("%d RunPod pod(s) still live: %v", len(live), ids)
+		if err := noneLive("RunPod pod(s)", liveRunPodNames(h.env)); err != nil {
+			return err
 		}
 		if cs := h.env.emu.RunPod.Clusters(); len(cs) != 0 {
 			return fmt.Errorf("%d RunPod cluster(s) still exist: %+v", len(cs), cs)

@@ -80,15 +80,9 @@ func lambdaKit() *cloudKit {
   ssh_key_ids = [neocloud_ssh_key.me.id]
   `+extra)
 		},
-		core: func(env *testEnv) *emucore.Core { return env.emu.Lambda.Core },
-		liveNames: func(env *testEnv) map[string]string {
-			names := map[string]string{}
-			for _, in := range env.emu.Lambda.LiveInstances() {
-				names[in.ID] = in.Name
-			}
-			return names
-		},
-		ever: func(env *testEnv) int { return len(env.emu.Lambda.Instances()) },
+		core:      func(env *testEnv) *emucore.Core { return env.emu.Lambda.Core },
+		liveNames: liveLambdaNames,
+		ever:      func(env *testEnv) int { return len(env.emu.Lambda.Instances()) },
 		routes: kitRoutes{
 			list:        "GET /api/v1/instances",
 			create:      "POST /api/v1/instance-operations/launch",
@@ -135,15 +129,9 @@ func runpodKit() *cloudKit {
   }
   %s`, runpodImage, extra))
 		},
-		core: func(env *testEnv) *emucore.Core { return env.emu.RunPod.Core },
-		liveNames: func(env *testEnv) map[string]string {
-			names := map[string]string{}
-			for _, p := range env.emu.RunPod.LivePods() {
-				names[p.ID] = p.Name
-			}
-			return names
-		},
-		ever: func(env *testEnv) int { return len(env.emu.RunPod.Pods()) },
+		core:      func(env *testEnv) *emucore.Core { return env.emu.RunPod.Core },
+		liveNames: liveRunPodNames,
+		ever:      func(env *testEnv) int { return len(env.emu.RunPod.Pods()) },
 		routes: kitRoutes{
 			list:        "GET /v2/pods",
 			create:      "POST /v2/pods",

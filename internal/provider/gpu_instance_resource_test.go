@@ -148,16 +148,9 @@ func TestAccGPUInstance_lambdaLostLaunchAnswerAdopts(t *testing.T) {
 		Config: lambdaInstanceConfig(env, "acc-lost", "A10_24GB", "gpu_count = 1"),
 		Check: resource.ComposeTestCheckFunc(
 			checkLambdaInstances(env, 1),
-			func(s *terraform.State) error {
-				// Every instance ever launched, terminated ones included: exactly one.
-				if n := len(env.emu.Lambda.Instances()); n != 1 {
-					return fmt.Errorf("expected exactly one instance ever launched, the emulator has %d", n)
-				}
-				if id := s.RootModule().Resources["neocloud_gpu_instance.test"].Primary.ID; id != env.emu.Lambda.LiveInstances()[0].ID {
-					return fmt.Errorf("state holds %s, not the adopted instance", id)
-				}
-				return nil
-			},
+			adoptedTheOne("neocloud_gpu_instance.test", "instance", "launched",
+				func() int { return len(env.emu.Lambda.Instances()) },
+				func() string { return env.emu.Lambda.LiveInstances()[0].ID }),
 		),
 	}})
 }

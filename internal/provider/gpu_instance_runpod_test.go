@@ -169,16 +169,9 @@ func TestAccGPUInstance_runpodLostCreateAnswerAdopts(t *testing.T) {
 		Config: runpodPodConfig(env, "A6000_48GB", "", ""),
 		Check: resource.ComposeTestCheckFunc(
 			checkRunPodPods(env, 1),
-			func(s *terraform.State) error {
-				// Every pod ever created, terminated ones included: exactly one.
-				if n := len(env.emu.RunPod.Pods()); n != 1 {
-					return fmt.Errorf("expected exactly one pod ever created, the emulator has %d", n)
-				}
-				if id := s.RootModule().Resources["neocloud_gpu_instance.pod"].Primary.ID; id != env.emu.RunPod.LivePods()[0].ID {
-					return fmt.Errorf("state holds %s, not the adopted pod", id)
-				}
-				return nil
-			},
+			adoptedTheOne("neocloud_gpu_instance.pod", "pod", "created",
+				func() int { return len(env.emu.RunPod.Pods()) },
+				func() string { return env.emu.RunPod.LivePods()[0].ID }),
 		),
 	}})
 }

@@ -125,8 +125,42 @@ func checkLambdaInstances(env *testEnv, want int) func(*terraform.State) error {
 	}
 }
 
+// liveLambdaNames maps the ids of the Lambda instances the emulator holds as live (billed) to
+// their names.
+func liveLambdaNames(env *testEnv) map[string]string {
+	names := map[string]string{}
+	for _, in := range env.emu.Lambda.LiveInstances() {
+		names[in.ID] = in.Name
+	}
+	return names
+}
+
+// liveRunPodNames maps the ids of the RunPod pods the emulator holds as live to their names.
+func liveRunPodNames(env *testEnv) map[string]string {
+	names := map[string]string{}
+	for _, p := range env.emu.RunPod.LivePods() {
+		names[p.ID] = p.Name
+	}
+	return names
+}
+
 func checkNoLiveLambdaInstances(env *testEnv) func(*terraform.State) error {
 	return checkLambdaInstances(env, 0)
+}
+
+// adoptedTheOne checks that the cloud ever made exactly one machine (ever counts them,
+// terminated ones included) and that addr holds the live one (liveID): a create whose answer was
+// lost is adopted, not repeated. noun and verb name the machine and its making in the errors.
+func adoptedTheOne(addr, noun, verb string, ever func() int, liveID func() string) resource.TestCheckFunc {
+	return func(s *terraform.State) error {
+		if n := ever(); n != 1 {
+			return fmt.Errorf("expected exactly one %s ever %s, the emulator has %d", noun, verb, n)
+		}
+		if id := s.RootModule().Resources[addr].Primary.ID; id != liveID() {
+			return fmt.Errorf("state holds %s, not the adopted %s", id, noun)
+		}
+		return nil
+	}
 }
 
 // importID builds "<cloud>/<id>" from a resource in state.
