@@ -585,9 +585,7 @@ func deleteCoreWeavePoolOutOfBand(t *testing.T, env *testEnv, id string) {
 	if apiPath == "" {
 		t.Fatalf("no live CKS cluster %s for machine %s", clusterID, id)
 	}
-	req, _ := http.NewRequest(http.MethodDelete, env.url+apiPath+"/apis/compute.coreweave.com/v1alpha1/nodepools/"+pool, nil)
-	req.Header.Set("Authorization", "Bearer CW-SECRET-test")
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := callAPI(env, http.MethodDelete, apiPath+"/apis/compute.coreweave.com/v1alpha1/nodepools/"+pool, "CW-SECRET-test", nil)
 	if err != nil {
 		t.Fatalf("deleting node pool %s: %v", pool, err)
 	}

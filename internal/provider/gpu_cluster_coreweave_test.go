@@ -86,9 +86,7 @@ func deleteCoreWeavePool(t *testing.T, env *testEnv, pool string) {
 		if c.Gone {
 			continue
 		}
-		req, _ := http.NewRequest(http.MethodDelete, env.url+c.APIServerPath+"/apis/compute.coreweave.com/v1alpha1/nodepools/"+pool, nil)
-		req.Header.Set("Authorization", "Bearer CW-SECRET-test")
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := callAPI(env, http.MethodDelete, c.APIServerPath+"/apis/compute.coreweave.com/v1alpha1/nodepools/"+pool, "CW-SECRET-test", nil)
 		if err != nil || resp.StatusCode >= 300 {
 			t.Fatalf("deleting node pool %s: %v %v", pool, err, resp)
 		}

@@ -1,7 +1,6 @@
 package provider
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -239,10 +238,7 @@ func launchTaggedLambdaNode(t *testing.T, env *testEnv, cluster string, rank int
 		"region_name": "us-east-1", "instance_type_name": instanceType, "ssh_key_names": []string{"acc-key"},
 		"name": fmt.Sprintf("%s-%d", cluster, rank), "tags": tags,
 	})
-	req, _ := http.NewRequest(http.MethodPost, env.url+"/api/v1/instance-operations/launch", bytes.NewReader(body))
-	req.Header.Set("Authorization", "Bearer lambda-test-key")
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := callAPI(env, http.MethodPost, "/api/v1/instance-operations/launch", "lambda-test-key", body)
 	if err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("launching a tagged node: %v %v", err, resp)
 	}

@@ -18,11 +18,9 @@ import (
 
 // lambdaRulesets lists the account's firewall rulesets through the API, as a user would.
 func lambdaRulesets(env *testEnv) ([]map[string]any, error) {
-	req, _ := http.NewRequest(http.MethodGet, env.url+"/api/v1/firewall-rulesets", nil)
-	req.Header.Set("Authorization", "Bearer lambda-test-key")
 	env.emu.Lambda.Core.SetRateLimitEnabled(false)
 	defer env.emu.Lambda.Core.SetRateLimitEnabled(true)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := callAPI(env, http.MethodGet, "/api/v1/firewall-rulesets", "lambda-test-key", nil)
 	if err != nil {
 		return nil, err
 	}

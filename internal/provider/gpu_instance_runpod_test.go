@@ -1,7 +1,6 @@
 package provider
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -33,10 +32,7 @@ func checkRunPodPods(env *testEnv, want int) func(*terraform.State) error {
 // seedRunPodKey puts a key in the RunPod account outside Terraform, as a user's laptop key.
 func seedRunPodKey(t *testing.T, env *testEnv) {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodPut, env.url+"/v2/account/ssh-keys", bytes.NewBufferString(fmt.Sprintf(`{"keys":[%q]}`, otherAccountKey)))
-	req.Header.Set("Authorization", "Bearer runpod-test-key")
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := callAPI(env, http.MethodPut, "/v2/account/ssh-keys", "runpod-test-key", []byte(fmt.Sprintf(`{"keys":[%q]}`, otherAccountKey)))
 	if err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("seeding a RunPod account key: %v %v", err, resp)
 	}
@@ -211,10 +207,7 @@ func TestAccGPUInstance_runpodFailedPodIsReplaced(t *testing.T) {
 func runpodAPI(t *testing.T, env *testEnv, method, path string, body any) map[string]any {
 	t.Helper()
 	b, _ := json.Marshal(body)
-	req, _ := http.NewRequest(method, env.url+"/v2"+path, bytes.NewReader(b))
-	req.Header.Set("Authorization", "Bearer runpod-test-key")
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := callAPI(env, method, "/v2"+path, "runpod-test-key", b)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, path, err)
 	}

@@ -1,8 +1,11 @@
 package provider
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
@@ -161,6 +164,24 @@ func adoptedTheOne(addr, noun, verb string, ever func() int, liveID func() strin
 		}
 		return nil
 	}
+}
+
+// callAPI sends a request to the emulators at path, as a user's own tool would, with the
+// cloud's test credential (token) and a JSON body (nil: none).
+func callAPI(env *testEnv, method, path, token string, body []byte) (*http.Response, error) {
+	var r io.Reader
+	if body != nil {
+		r = bytes.NewReader(body)
+	}
+	req, err := http.NewRequest(method, env.url+path, r)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	return http.DefaultClient.Do(req)
 }
 
 // importID builds "<cloud>/<id>" from a resource in state.

@@ -360,16 +360,10 @@ func TestProviderValidateConfig_insecureEndpoint(t *testing.T) {
 			req := provider.ValidateConfigRequest{Config: providerConfigValue(t, sresp.Schema, tt.block, tt.attrs)}
 			var resp provider.ValidateConfigResponse
 			p.ValidateConfig(ctx, req, &resp)
-			if tt.wantError == "" {
-				if resp.Diagnostics.HasError() {
-					t.Fatalf("refused: %v", resp.Diagnostics)
-				}
+			d := onlyError(t, resp.Diagnostics, tt.wantError != "")
+			if d == nil {
 				return
 			}
-			if resp.Diagnostics.ErrorsCount() != 1 {
-				t.Fatalf("diagnostics = %v, want one error", resp.Diagnostics)
-			}
-			d := resp.Diagnostics.Errors()[0]
 			wp, ok := d.(interface{ Path() path.Path })
 			if d.Summary() != tt.wantError || !ok || !wp.Path().Equal(path.Root(tt.block).AtName("endpoint")) {
 				t.Errorf("got %q at %v, want %q at %s.endpoint", d.Summary(), wp, tt.wantError, tt.block)
