@@ -234,14 +234,8 @@ func TestAccGPUCluster_lambdaImportGeneratesValidConfig(t *testing.T) {
 			Config:           lambdaClusterConfig(env, 1, ""),
 			ConfigPlanChecks: emptyPlanAfterApply(),
 		},
-		{
-			// terraform import: ssh_key_ids comes back as the configured key's id.
-			ResourceName:            addr,
-			ImportState:             true,
-			ImportStateId:           "lambda/acc-cluster",
-			ImportStateVerify:       true,
-			ImportStateVerifyIgnore: []string{"timeouts"},
-		},
+		// terraform import: ssh_key_ids comes back as the configured key's id.
+		importByID(addr, "lambda/acc-cluster", "timeouts"),
 		{
 			// An import block and generated configuration: the plan with it is valid and
 			// a no-op import, with the key's id in ssh_key_ids.

@@ -65,13 +65,7 @@ resource "neocloud_ssh_key" "generated" {
 				return nil
 			},
 		},
-		{
-			ResourceName:            "neocloud_ssh_key.generated",
-			ImportState:             true,
-			ImportStateVerify:       true,
-			ImportStateIdFunc:       importID("neocloud_ssh_key.generated", "lambda"),
-			ImportStateVerifyIgnore: []string{"private_key"}, // the cloud never returns it again
-		},
+		importByState("neocloud_ssh_key.generated", "lambda", "private_key"), // the cloud never returns it again
 	})
 }
 

@@ -50,14 +50,8 @@ resource "neocloud_volume" "data" {
 				return nil
 			},
 		},
-		{
-			ResourceName:      "neocloud_volume.data",
-			ImportState:       true,
-			ImportStateVerify: true,
-			ImportStateIdFunc: importID("neocloud_volume.data", "lambda"),
-			// in_use follows the instance; it is not configuration.
-			ImportStateVerifyIgnore: []string{"in_use"},
-		},
+		// in_use follows the instance; it is not configuration.
+		importByState("neocloud_volume.data", "lambda", "in_use"),
 	})
 }
 
