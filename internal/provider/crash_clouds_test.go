@@ -67,13 +67,16 @@ func noneLive(what string, live map[string]string) error {
 	return fmt.Errorf("%d %s still live: %v", len(live), what, ids)
 }
 
-// onLambda completes c with what every Lambda case watches: the live instances, every instance
-// ever launched, and none live after destroy.
-func (c crashCase) onLambda(h *crashHarness) crashCase {
-	c.live = func() []string { return liveLambdaIDs(h) }
-	c.everLaunched = func() int { return len(h.env.emu.Lambda.Instances()) }
-	c.gone = noLiveLambda(h)
+// watching completes c with what every case on a cloud watches: the live machines, every
+// machine the cloud ever made (ever), and nothing live after destroy (gone).
+func (c crashCase) watching(live func() []string, ever func() int, gone func() error) crashCase {
+	c.live, c.everLaunched, c.gone = live, ever, gone
 	return c
+}
+
+// onLambda is c on Lambda: its instances.
+func (c crashCase) onLambda(h *crashHarness) crashCase {
+	return c.watching(func() []string { return liveLambdaIDs(h) }, func() int { return len(h.env.emu.Lambda.Instances()) }, noLiveLambda(h))
 }
 
 // Three Lambda instances (count = 3), terraform killed while all three boot: the rerun adopts
@@ -234,13 +237,9 @@ func noLiveRunPod(h *crashHarness) func() error {
 	}
 }
 
-// onRunPod completes c with what every RunPod case watches: the live pods, every pod ever
-// created, and none live (nor any cluster) after destroy.
+// onRunPod is c on RunPod: its pods (and after destroy, no cluster either).
 func (c crashCase) onRunPod(h *crashHarness) crashCase {
-	c.live = func() []string { return liveRunPodIDs(h) }
-	c.everLaunched = func() int { return len(h.env.emu.RunPod.Pods()) }
-	c.gone = noLiveRunPod(h)
-	return c
+	return c.watching(func() []string { return liveRunPodIDs(h) }, func() int { return len(h.env.emu.RunPod.Pods()) }, noLiveRunPod(h))
 }
 
 // Three RunPod pods (count = 3), terraform killed while they provision: the rerun adopts the
