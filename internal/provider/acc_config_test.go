@@ -174,7 +174,7 @@ resource "neocloud_gpu_instance" "placed" {
 // placedClusterConfig is the cluster "c" of two 8x H100 nodes, on a cloud its placement
 // chooses, extra lines in its block.
 func placedClusterConfig(env *testEnv, placement, extra string) string {
-	return env.providerConfig() + sshKeyHCL("lambda", "lambda", "acc-key") + h100ClusterHCL("acc-placed", 2, fmt.Sprintf(`ssh_key_ids = [neocloud_ssh_key.lambda.id]
+	return env.providerConfig() + sshKeyHCL("lambda", "lambda", "acc-key") + h100ClusterHCL("acc-placed", fmt.Sprintf(`ssh_key_ids = [neocloud_ssh_key.lambda.id]
   %s
   placement {
     %s
@@ -184,18 +184,18 @@ func placedClusterConfig(env *testEnv, placement, extra string) string {
   }`, extra, placement, runpodImage))
 }
 
-// h100ClusterHCL is the cluster "c" named name of nodes 8x H100 nodes, with attrs (its cloud or
+// h100ClusterHCL is the cluster "c" named name of two 8x H100 nodes, with attrs (its cloud or
 // placement, keys, vendor blocks) in its block.
-func h100ClusterHCL(name string, nodes int, attrs string) string {
+func h100ClusterHCL(name, attrs string) string {
 	return fmt.Sprintf(`
 resource "neocloud_gpu_cluster" "c" {
   name          = %q
   gpu_type      = "H100_80GB_SXM"
   gpus_per_node = 8
-  node_count    = %d
+  node_count    = 2
   %s
 }
-`, name, nodes, attrs)
+`, name, attrs)
 }
 
 // lambdaMachineHCL is a one-A10 Lambda machine "label" named name with the key "me", extra

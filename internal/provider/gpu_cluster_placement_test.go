@@ -170,7 +170,7 @@ func TestAccGPUCluster_placementExhausted(t *testing.T) {
 func TestAccGPUCluster_placementAdoptsWhatAnInterruptedRunLeft(t *testing.T) {
 	env := accEnv(t)
 	addr := "neocloud_gpu_cluster.c"
-	fixed := env.providerConfig() + h100ClusterHCL("acc-placed", 2, `cloud = "runpod"
+	fixed := env.providerConfig() + h100ClusterHCL("acc-placed", `cloud = "runpod"
   runpod {
     image = "`+runpodImage+`"
   }`)
@@ -292,7 +292,7 @@ func placedCoreWeaveFirstConfig(env *testEnv) string {
 
 // placedOnCoreWeaveConfig is that cluster with the clouds in the given order.
 func placedOnCoreWeaveConfig(env *testEnv, clouds string) string {
-	return env.providerConfig() + sshKeyHCL("lambda", "lambda", "acc-key") + h100ClusterHCL("acc-placed", 2, `ssh_key_ids = [neocloud_ssh_key.lambda.id]
+	return env.providerConfig() + sshKeyHCL("lambda", "lambda", "acc-key") + h100ClusterHCL("acc-placed", `ssh_key_ids = [neocloud_ssh_key.lambda.id]
   placement {
     clouds  = `+clouds+`
     regions = ["US-EAST-04A", "us-east-1"]
@@ -340,7 +340,7 @@ func TestAccGPUCluster_placementFailsOverWhenCoreWeaveHasNoCapacity(t *testing.T
 func TestAccGPUCluster_placementAdoptsWhatAnInterruptedRunLeftOnCoreWeave(t *testing.T) {
 	env := accEnv(t)
 	addr := "neocloud_gpu_cluster.c"
-	fixed := env.providerConfig() + h100ClusterHCL("acc-placed", 2, `cloud  = "coreweave"
+	fixed := env.providerConfig() + h100ClusterHCL("acc-placed", `cloud  = "coreweave"
   region = "US-EAST-04A"`)
 	forgotten := env.providerConfig() + forgetHCL("neocloud_gpu_cluster.c")
 	accTest(t, resource.ComposeTestCheckFunc(checkNoLiveLambdaInstances(env), checkCoreWeave(env, 0, 0, 0)), []resource.TestStep{

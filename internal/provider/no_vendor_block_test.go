@@ -66,13 +66,13 @@ var noVendorBlockCases = map[string]noVendorBlockCase{
 	"gpu_cluster/runpod": {
 		addr:   "neocloud_gpu_cluster.c",
 		block:  "runpod",
-		config: h100ClusterHCL("acc-plain", 2, `cloud = "runpod"`),
+		config: h100ClusterHCL("acc-plain", `cloud = "runpod"`),
 		gone:   func(env *testEnv) func(*terraform.State) error { return checkRunPodPods(env, 0) },
 	},
 	"gpu_cluster/coreweave": {
 		addr:  "neocloud_gpu_cluster.c",
 		block: "coreweave",
-		config: h100ClusterHCL("acc-plain", 2, `cloud  = "coreweave"
+		config: h100ClusterHCL("acc-plain", `cloud  = "coreweave"
   region = "US-EAST-04A"`),
 		gone: func(env *testEnv) func(*terraform.State) error { return checkCoreWeave(env, 0, 0, 0) },
 	},
