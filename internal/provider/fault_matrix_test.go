@@ -311,12 +311,9 @@ func (r *caseRun) run() {
 				r.fc.beforeConverge(r)
 			}
 		},
-		Config: r.cfg(!r.fc.noMachineAfter),
-		ConfigPlanChecks: resource.ConfigPlanChecks{
-			PreApply:             r.fc.convergePlan,
-			PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
-		},
-		Check: resource.ComposeAggregateTestCheckFunc(checks...),
+		Config:           r.cfg(!r.fc.noMachineAfter),
+		ConfigPlanChecks: emptyPlanAfterApply(r.fc.convergePlan...),
+		Check:            resource.ComposeAggregateTestCheckFunc(checks...),
 	})
 	resource.Test(cleanOnFailure{T: r.t, r: r}, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProviders,

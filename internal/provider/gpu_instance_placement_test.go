@@ -8,7 +8,6 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
-	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 )
@@ -120,15 +119,12 @@ resource "neocloud_gpu_instance" "community" {
 	lambda, community := "neocloud_gpu_instance.lambda", "neocloud_gpu_instance.community"
 	accTest(t, checkRunPodPods(env, 0), []resource.TestStep{{
 		Config: config,
-		ConfigPlanChecks: resource.ConfigPlanChecks{
-			PreApply: []plancheck.PlanCheck{
-				planValue(lambda, "price_per_hour", knownvalue.Float64Exact(0.75)),
-				planValue(lambda, "max_possible_price_per_hour", knownvalue.Float64Exact(0.75)),
-				// RunPod's community price of the H100 SXM is $2.39 per GPU-hour.
-				planValue(community, "price_per_hour", knownvalue.Float64Exact(4.78)),
-			},
-			PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
-		},
+		ConfigPlanChecks: emptyPlanAfterApply(
+			planValue(lambda, "price_per_hour", knownvalue.Float64Exact(0.75)),
+			planValue(lambda, "max_possible_price_per_hour", knownvalue.Float64Exact(0.75)),
+			// RunPod's community price of the H100 SXM is $2.39 per GPU-hour.
+			planValue(community, "price_per_hour", knownvalue.Float64Exact(4.78)),
+		),
 		ConfigStateChecks: []statecheck.StateCheck{
 			stateValue(lambda, "price_per_hour", knownvalue.Float64Exact(0.75)),
 			stateValue(community, "price_per_hour", knownvalue.Float64Exact(4.78)),
