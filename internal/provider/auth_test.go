@@ -9,7 +9,6 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
-	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
@@ -68,45 +67,20 @@ func TestAuthFailedReportsOnce(t *testing.T) {
 // resources there are (and not the "Price not checked" warning of old); once resources exist,
 // their refresh fails the same way, once.
 func TestAccProvider_wrongAPIKeyFailsPlanOnce(t *testing.T) {
-	testAccPreCheck(t)
-	env := newTestEnv(t)
+	env := accEnv(t)
 	good := env.providerConfig()
 	bad := strings.Replace(good, `api_key  = "lambda-test-key"`, `api_key  = "not-the-lambda-key"`, 1)
 	if bad == good {
 		t.Fatal("the provider configuration no longer sets the Lambda key this way")
 	}
-	resources := fmt.Sprintf(`
-resource "neocloud_ssh_key" "me" {
-  cloud      = "lambda"
-  name       = "acc-key"
-  public_key = %q
-}
-
+	resources := sshKeyHCL("me", "lambda", "acc-key") + `
 resource "neocloud_volume" "data" {
   cloud  = "lambda"
   name   = "acc-data"
   region = "us-east-1"
 }
-`, testPublicKey)
-	machines := `
-resource "neocloud_gpu_instance" "a" {
-  name               = "acc-a"
-  cloud              = "lambda"
-  gpu_type           = "A10_24GB"
-  gpu_count          = 1
-  ssh_key_ids        = [neocloud_ssh_key.me.id]
-  max_price_per_hour = 5
-}
-
-resource "neocloud_gpu_instance" "b" {
-  name               = "acc-b"
-  cloud              = "lambda"
-  gpu_type           = "A10_24GB"
-  gpu_count          = 1
-  ssh_key_ids        = [neocloud_ssh_key.me.id]
-  max_price_per_hour = 5
-}
 `
+	machines := lambdaMachineHCL("a", "acc-a", "max_price_per_hour = 5") + lambdaMachineHCL("b", "acc-b", "max_price_per_hour = 5")
 	summary := regexp.MustCompile(`Lambda Cloud rejected the API key`)
 	failures := 0
 	resource.ParallelTest(t, resource.TestCase{
@@ -134,7 +108,7 @@ resource "neocloud_gpu_instance" "b" {
 			{Config: bad + resources + machines, PlanOnly: true},
 			{
 				Config:           good + resources,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+				ConfigPlanChecks: emptyPlanAfterApply(),
 			},
 			{Config: bad + resources, PlanOnly: true},
 			{Config: good + resources, PlanOnly: true},

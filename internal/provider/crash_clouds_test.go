@@ -1,7 +1,13 @@
+//go:build unix
+
 package provider
 
 import (
 	"fmt"
+	"maps"
+	"os"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -25,13 +31,7 @@ func seedLambdaKey(t *testing.T, h *crashHarness) string {
 	return k.ID
 }
 
-func liveLambdaIDs(h *crashHarness) []string {
-	var ids []string
-	for _, in := range h.env.emu.Lambda.LiveInstances() {
-		ids = append(ids, in.ID)
-	}
-	return ids
-}
+func liveLambdaIDs(h *crashHarness) []string { return slices.Sorted(maps.Keys(liveLambdaNames(h.env))) }
 
 // lambdaBooting reports whether want instances matching pick exist and all are still booting.
 func lambdaBooting(h *crashHarness, want int, pick func(tags map[string]string, name string) bool) func() (bool, string) {
@@ -52,16 +52,31 @@ func lambdaBooting(h *crashHarness, want int, pick func(tags map[string]string, 
 }
 
 func noLiveLambda(h *crashHarness) func() error {
-	return func() error {
-		if live := h.env.emu.Lambda.LiveInstances(); len(live) != 0 {
-			var ids []string
-			for _, in := range live {
-				ids = append(ids, in.ID+" ("+in.Name+")")
-			}
-			return fmt.Errorf("%d Lambda instance(s) still live: %v", len(live), ids)
-		}
+	return func() error { return noneLive("Lambda instance(s)", liveLambdaNames(h.env)) }
+}
+
+// noneLive is an error that lists the machines of live ("id (name)"), nil when it is empty.
+func noneLive(what string, live map[string]string) error {
+	if len(live) == 0 {
 		return nil
 	}
+	var ids []string
+	for _, id := range slices.Sorted(maps.Keys(live)) {
+		ids = append(ids, id+" ("+live[id]+")")
+	}
+	return fmt.Errorf("%d %s still live: %v", len(live), what, ids)
+}
+
+// watching completes c with what every case on a cloud watches: the live machines, every
+// machine the cloud ever made (ever), and nothing live after destroy (gone).
+func (c crashCase) watching(live func() []string, ever func() int, gone func() error) crashCase {
+	c.live, c.everLaunched, c.gone = live, ever, gone
+	return c
+}
+
+// onLambda is c on Lambda: its instances.
+func (c crashCase) onLambda(h *crashHarness) crashCase {
+	return c.watching(func() []string { return liveLambdaIDs(h) }, func() int { return len(h.env.emu.Lambda.Instances()) }, noLiveLambda(h))
 }
 
 // Three Lambda instances (count = 3), terraform killed while all three boot: the rerun adopts
@@ -82,13 +97,10 @@ resource "neocloud_gpu_instance" "m" {
   ssh_key_ids = [%q]
 }
 `, key),
-		crashPoint:   lambdaBooting(h, 3, func(_ map[string]string, name string) bool { return strings.HasPrefix(name, "crash-") }),
-		live:         func() []string { return liveLambdaIDs(h) },
-		inState:      func(s *tfState) []string { return s.ids("neocloud_gpu_instance") },
-		want:         3,
-		everLaunched: func() int { return len(h.env.emu.Lambda.Instances()) },
-		gone:         noLiveLambda(h),
-	})
+		crashPoint: lambdaBooting(h, 3, func(_ map[string]string, name string) bool { return strings.HasPrefix(name, "crash-") }),
+		inState:    (*tfState).instanceIDs,
+		want:       3,
+	}.onLambda(h))
 }
 
 // A Lambda node group of 2, terraform killed while both nodes boot: the rerun adopts the nodes
@@ -109,19 +121,16 @@ resource "neocloud_gpu_cluster" "c" {
   ssh_key_ids   = [%q]
 }
 `, key),
-		crashPoint:   lambdaBooting(h, 2, func(tags map[string]string, _ string) bool { return tags["neocloud-cluster"] == "crash-cluster" }),
-		live:         func() []string { return liveLambdaIDs(h) },
-		inState:      (*tfState).nodeIDs,
-		want:         2,
-		everLaunched: func() int { return len(h.env.emu.Lambda.Instances()) },
+		crashPoint: lambdaBooting(h, 2, func(tags map[string]string, _ string) bool { return tags["neocloud-cluster"] == "crash-cluster" }),
+		inState:    (*tfState).nodeIDs,
+		want:       2,
 		converged: func(s *tfState) error {
 			if ids := s.ids("neocloud_gpu_cluster"); len(ids) != 1 || ids[0] != "crash-cluster" {
 				return fmt.Errorf("want the cluster crash-cluster in state, have %v", ids)
 			}
 			return nil
 		},
-		gone: noLiveLambda(h),
-	})
+	}.onLambda(h))
 }
 
 // An instance that already exists and is older than the create timeout of the resource that
@@ -199,13 +208,7 @@ resource "neocloud_gpu_instance" "m" {
 // crashRunPodScale makes a pod take 5 s from create to RUNNING with its ports published.
 const crashRunPodScale = 0.1
 
-func liveRunPodIDs(h *crashHarness) []string {
-	var ids []string
-	for _, p := range h.env.emu.RunPod.LivePods() {
-		ids = append(ids, p.ID)
-	}
-	return ids
-}
+func liveRunPodIDs(h *crashHarness) []string { return slices.Sorted(maps.Keys(liveRunPodNames(h.env))) }
 
 // runpodBooting reports whether want pods exist and none is ready (RUNNING with its ports).
 func runpodBooting(h *crashHarness, want int) func() (bool, string) {
@@ -224,18 +227,19 @@ func runpodBooting(h *crashHarness, want int) func() (bool, string) {
 
 func noLiveRunPod(h *crashHarness) func() error {
 	return func() error {
-		if live := h.env.emu.RunPod.LivePods(); len(live) != 0 {
-			var ids []string
-			for _, p := range live {
-				ids = append(ids, p.ID+" ("+p.Name+")")
-			}
-			return fmt.Errorf("%d RunPod pod(s) still live: %v", len(live), ids)
+		if err := noneLive("RunPod pod(s)", liveRunPodNames(h.env)); err != nil {
+			return err
 		}
 		if cs := h.env.emu.RunPod.Clusters(); len(cs) != 0 {
 			return fmt.Errorf("%d RunPod cluster(s) still exist: %+v", len(cs), cs)
 		}
 		return nil
 	}
+}
+
+// onRunPod is c on RunPod: its pods (and after destroy, no cluster either).
+func (c crashCase) onRunPod(h *crashHarness) crashCase {
+	return c.watching(func() []string { return liveRunPodIDs(h) }, func() int { return len(h.env.emu.RunPod.Pods()) }, noLiveRunPod(h))
 }
 
 // Three RunPod pods (count = 3), terraform killed while they provision: the rerun adopts the
@@ -257,13 +261,10 @@ resource "neocloud_gpu_instance" "m" {
   }
 }
 `,
-		crashPoint:   runpodBooting(h, 3),
-		live:         func() []string { return liveRunPodIDs(h) },
-		inState:      func(s *tfState) []string { return s.ids("neocloud_gpu_instance") },
-		want:         3,
-		everLaunched: func() int { return len(h.env.emu.RunPod.Pods()) },
-		gone:         noLiveRunPod(h),
-	})
+		crashPoint: runpodBooting(h, 3),
+		inState:    (*tfState).instanceIDs,
+		want:       3,
+	}.onRunPod(h))
 }
 
 // A RunPod Instant Cluster of 2, terraform killed while its pods provision: the rerun adopts
@@ -286,11 +287,9 @@ resource "neocloud_gpu_cluster" "c" {
   }
 }
 `,
-		crashPoint:   runpodBooting(h, 2),
-		live:         func() []string { return liveRunPodIDs(h) },
-		inState:      (*tfState).nodeIDs,
-		want:         2,
-		everLaunched: func() int { return len(h.env.emu.RunPod.Pods()) },
+		crashPoint: runpodBooting(h, 2),
+		inState:    (*tfState).nodeIDs,
+		want:       2,
 		converged: func(s *tfState) error {
 			ids, cs := s.ids("neocloud_gpu_cluster"), h.env.emu.RunPod.Clusters()
 			if len(cs) != 1 || len(ids) != 1 || ids[0] != cs[0].ID {
@@ -298,8 +297,7 @@ resource "neocloud_gpu_cluster" "c" {
 			}
 			return nil
 		},
-		gone: noLiveRunPod(h),
-	})
+	}.onRunPod(h))
 }
 
 // ---- CoreWeave ----
@@ -307,21 +305,8 @@ resource "neocloud_gpu_cluster" "c" {
 // crashCoreWeaveScale makes a CKS cluster take 5.4 s to create and a node 0.6 s to join.
 const crashCoreWeaveScale = 0.002
 
-func coreweaveCluster(nodes int) string {
-	return fmt.Sprintf(`
-resource "neocloud_gpu_cluster" "cw" {
-  name          = "crash-cks"
-  cloud         = "coreweave"
-  region        = "US-EAST-04A"
-  gpu_type      = "H100_80GB_SXM"
-  gpus_per_node = 8
-  node_count    = %d
-  coreweave {
-    kubernetes_version = "v1.35"
-  }
-}
-`, nodes)
-}
+// coreweaveCluster is the CKS cluster "crash-cks" of nodes nodes.
+func coreweaveCluster(nodes int) string { return coreweaveClusterHCL("crash-cks", nodes, "") }
 
 // coreweaveInstancePools returns the live node pools that were not there before (the pools of
 // the neocloud_gpu_instance resources), by instance id (<cluster id>/<pool>), with their Ready
@@ -388,7 +373,7 @@ resource "neocloud_gpu_instance" "node" {
 			}
 			return ids
 		},
-		inState: func(s *tfState) []string { return s.ids("neocloud_gpu_instance") },
+		inState: (*tfState).instanceIDs,
 		want:    2,
 		converged: func(*tfState) error {
 			// The cluster's own node plus one per instance, all Ready; one cluster, one VPC.
@@ -431,4 +416,48 @@ func TestAccCrash_coreweaveCluster(t *testing.T) {
 		},
 		gone: noLiveCoreWeave(h),
 	})
+}
+
+// `TF_LOG_PROVIDER=INFO terraform apply` of a cluster shows where it stands: the real CLI, the
+// provider as a plugin binary (the harness of the crash tests, which logs at INFO), a Lambda
+// cluster of two nodes. The log has each node's status changes with the time since the create
+// began, the cluster's progress in nodes up, and no line per look that saw nothing new.
+func TestAccProgress_lambdaClusterLogsEveryStatusChange(t *testing.T) {
+	h := newCrashHarness(t, crashLambdaScale, nil, crashLambdaScale)
+	key := seedLambdaKey(t, h)
+	d := h.workdir("main", fmt.Sprintf(`
+resource "neocloud_gpu_cluster" "c" {
+  name          = "progress"
+  cloud         = "lambda"
+  region        = "us-east-1"
+  gpu_type      = "A10_24GB"
+  gpus_per_node = 1
+  node_count    = 2
+  ssh_key_ids   = [%q]
+}
+`, key))
+	r := h.apply(d, "apply")
+	if r.exit != 0 {
+		t.Fatalf("terraform apply failed (exit %d):\n%s", r.exit, crashTail(r.stderr.String(), 30))
+	}
+	raw, err := os.ReadFile(r.logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := string(raw)
+	for _, want := range []string{
+		`\[INFO\]\s+provider\.terraform-provider-neocloud: Lambda Cloud cluster progress node 0 \(progress-0, [^)]+\) is pending, no private address yet, [0-9.]+m?s after the start`,
+		`Lambda Cloud cluster progress node 1 \(progress-1, [^)]+\) is running at [0-9.]+, [0-9.]+m?s after the start`,
+		`Lambda Cloud cluster progress is pending \([^)]*\), 0 of 2 node\(s\) up`,
+		`Lambda Cloud cluster progress is running \(active=2\), 2 of 2 node\(s\) up, [0-9.]+m?s after the start \(waiting until it is running with 2 node\(s\) up\)`,
+	} {
+		if !regexp.MustCompile(want).MatchString(log) {
+			t.Errorf("the provider's INFO log lacks %s:\n%s", want, crashTail(providerLogLines(log), 60))
+		}
+	}
+	// One line per change: node 1 becomes running once.
+	if n := len(regexp.MustCompile(`node 1 \(progress-1, [^)]+\) is running at`).FindAllString(log, -1)); n != 1 {
+		t.Errorf("node 1 turning running is logged %d times, want once", n)
+	}
+	h.destroy(d, noLiveLambda(h))
 }

@@ -447,6 +447,9 @@ func (s *tfState) ids(typ string) []string {
 }
 
 // nodeIDs returns the node ids of every cluster of type neocloud_gpu_cluster.
+// instanceIDs lists the ids of the neocloud_gpu_instance resources in state.
+func (s *tfState) instanceIDs() []string { return s.ids("neocloud_gpu_instance") }
+
 func (s *tfState) nodeIDs() []string {
 	var out []string
 	for _, a := range s.attrs("neocloud_gpu_cluster") {

@@ -3,6 +3,7 @@ package provider
 import (
 	"fmt"
 	"net/http"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -48,6 +49,25 @@ func scenarios(k *cloudKit) []faultCase {
 	one := func(r *caseRun) resource.TestStep {
 		return resource.TestStep{Config: r.cfg(true), Check: r.cloudMatchesState()}
 	}
+	// refusedCreate is a create the cloud refuses because take took away what the machine
+	// needs (take returns how to give it back): the error must match err, and no billed
+	// machine may be left.
+	refusedCreate := func(fault string, take func(*testEnv) (restore func()), err *regexp.Regexp) faultCase {
+		return faultCase{
+			op: "create", fault: fault,
+			steps: func(r *caseRun) []resource.TestStep {
+				return []resource.TestStep{base(r), {
+					PreConfig:   func() { r.undoLater(take(r.env)) },
+					Config:      r.cfg(true),
+					ExpectError: err,
+				}}
+			},
+			beforeConverge: func(r *caseRun) { r.noMachineLeft(); r.restoreAll() },
+			converged: func(r *caseRun) []resource.TestCheckFunc {
+				return []resource.TestCheckFunc{r.liveMachines(1), r.everLaunched(1)}
+			},
+		}
+	}
 	// createUnder creates the machine with faults armed by inject: one apply must do it.
 	createUnder := func(inject func(r *caseRun), more ...func(r *caseRun) resource.TestCheckFunc) func(r *caseRun) []resource.TestStep {
 		return func(r *caseRun) []resource.TestStep {
@@ -89,12 +109,10 @@ func scenarios(k *cloudKit) []faultCase {
 			return []resource.TestStep{
 				{Config: r.cfgNamed(true, "fm-1"), Check: r.cloudMatchesState()},
 				{
-					PreConfig: func() { inject(r) },
-					Config:    r.cfg(true),
-					ConfigPlanChecks: resource.ConfigPlanChecks{
-						PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(matrixAddr, plancheck.ResourceActionUpdate)},
-					},
-					Check: resource.ComposeAggregateTestCheckFunc(r.cloudMatchesState(), r.machineNamed("fm-2"), r.everLaunched(1)),
+					PreConfig:        func() { inject(r) },
+					Config:           r.cfg(true),
+					ConfigPlanChecks: expectAction(matrixAddr, plancheck.ResourceActionUpdate),
+					Check:            resource.ComposeAggregateTestCheckFunc(r.cloudMatchesState(), r.machineNamed("fm-2"), r.everLaunched(1)),
 				},
 			}
 		}
@@ -172,36 +190,10 @@ func scenarios(k *cloudKit) []faultCase {
 		},
 		lateCommitCase(k, false),
 		lateCommitCase(k, true),
-		{
-			// No capacity: the create fails naming what was tried, and leaves no billed machine.
-			op: "create", fault: "capacity",
-			steps: func(r *caseRun) []resource.TestStep {
-				return []resource.TestStep{base(r), {
-					PreConfig:   func() { r.undoLater(k.noCapacity(r.env)) },
-					Config:      r.cfg(true),
-					ExpectError: k.capacityErr,
-				}}
-			},
-			beforeConverge: func(r *caseRun) { r.noMachineLeft(); r.restoreAll() },
-			converged: func(r *caseRun) []resource.TestCheckFunc {
-				return []resource.TestCheckFunc{r.liveMachines(1), r.everLaunched(1)}
-			},
-		},
-		{
-			// Over quota (RunPod: the balance cannot pay an hour): the same.
-			op: "create", fault: "quota",
-			steps: func(r *caseRun) []resource.TestStep {
-				return []resource.TestStep{base(r), {
-					PreConfig:   func() { r.undoLater(k.noQuota(r.env)) },
-					Config:      r.cfg(true),
-					ExpectError: k.quotaErr,
-				}}
-			},
-			beforeConverge: func(r *caseRun) { r.noMachineLeft(); r.restoreAll() },
-			converged: func(r *caseRun) []resource.TestCheckFunc {
-				return []resource.TestCheckFunc{r.liveMachines(1), r.everLaunched(1)}
-			},
-		},
+		// No capacity: the create fails naming what was tried, and leaves no billed machine.
+		refusedCreate("capacity", func(env *testEnv) func() { return k.noCapacity(env) }, k.capacityErr),
+		// Over quota (RunPod: the balance cannot pay an hour): the same.
+		refusedCreate("quota", func(env *testEnv) func() { return k.noQuota(env) }, k.quotaErr),
 		{
 			// The machine fails while booting: the apply fails and leaves it tainted in state
 			// (never leaked); the next apply replaces it.
@@ -283,10 +275,8 @@ func scenarios(k *cloudKit) []faultCase {
 						}
 						k.deleteOutOfBand(r.t, r.env, old[0])
 					},
-					Config: r.cfg(true),
-					ConfigPlanChecks: resource.ConfigPlanChecks{
-						PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(matrixAddr, plancheck.ResourceActionCreate)},
-					},
+					Config:           r.cfg(true),
+					ConfigPlanChecks: expectAction(matrixAddr, plancheck.ResourceActionCreate),
 					Check: resource.ComposeAggregateTestCheckFunc(r.cloudMatchesState(), r.liveMachines(1), r.everLaunched(2),
 						func(*terraform.State) error {
 							// CoreWeave pool names derive from the resource's name, so the new pool

@@ -33,11 +33,11 @@ type kitRoutes struct {
 // cloudKit is one cloud as the matrix drives it.
 type cloudKit struct {
 	name string
-	// config is the cloud's machine: its supporting resources (SSH key, CKS cluster) always,
-	// and the neocloud_gpu_instance "m" named name, with extra lines in its block, when
-	// withMachine.
-	config func(env *testEnv, withMachine bool, name, extra string) string
-	core   func(env *testEnv) *emucore.Core
+	// support is what the cloud's machine needs besides itself (an SSH key, a CKS cluster).
+	support string
+	// machine is the neocloud_gpu_instance "m" named name, with extra lines in its block.
+	machine func(name, extra string) string
+	core    func(env *testEnv) *emucore.Core
 	// liveNames maps the ids (as in state) of the machines the emulator holds as live (booting,
 	// running, failed but still billed) to the names the cloud has for them.
 	liveNames func(env *testEnv) map[string]string
@@ -73,39 +73,16 @@ type cloudKit struct {
 
 func lambdaKit() *cloudKit {
 	return &cloudKit{
-		name: "lambda",
-		config: func(env *testEnv, withMachine bool, name, extra string) string {
-			cfg := env.providerConfig() + fmt.Sprintf(`
-resource "neocloud_ssh_key" "me" {
-  cloud      = "lambda"
-  name       = "fm-key"
-  public_key = %q
-}
-`, testPublicKey)
-			if withMachine {
-				cfg += fmt.Sprintf(`
-resource "neocloud_gpu_instance" "m" {
-  name        = %q
-  cloud       = "lambda"
-  region      = "us-east-1"
-  gpu_type    = "A10_24GB"
-  gpu_count   = 1
+		name:    "lambda",
+		support: sshKeyHCL("me", "lambda", "fm-key"),
+		machine: func(name, extra string) string {
+			return kitMachine(name, "lambda", "A10_24GB", 1, `region      = "us-east-1"
   ssh_key_ids = [neocloud_ssh_key.me.id]
-  %s
-}
-`, name, extra)
-			}
-			return cfg
+  `+extra)
 		},
-		core: func(env *testEnv) *emucore.Core { return env.emu.Lambda.Core },
-		liveNames: func(env *testEnv) map[string]string {
-			names := map[string]string{}
-			for _, in := range env.emu.Lambda.LiveInstances() {
-				names[in.ID] = in.Name
-			}
-			return names
-		},
-		ever: func(env *testEnv) int { return len(env.emu.Lambda.Instances()) },
+		core:      func(env *testEnv) *emucore.Core { return env.emu.Lambda.Core },
+		liveNames: liveLambdaNames,
+		ever:      func(env *testEnv) int { return len(env.emu.Lambda.Instances()) },
 		routes: kitRoutes{
 			list:        "GET /api/v1/instances",
 			create:      "POST /api/v1/instance-operations/launch",
@@ -141,43 +118,20 @@ resource "neocloud_gpu_instance" "m" {
 
 func runpodKit() *cloudKit {
 	return &cloudKit{
-		name: "runpod",
-		config: func(env *testEnv, withMachine bool, name, extra string) string {
-			cfg := env.providerConfig() + fmt.Sprintf(`
-resource "neocloud_ssh_key" "me" {
-  cloud      = "runpod"
-  name       = "fm-key"
-  public_key = %q
-}
-`, testPublicKey)
-			if withMachine {
-				cfg += fmt.Sprintf(`
-resource "neocloud_gpu_instance" "m" {
-  name        = %q
-  cloud       = "runpod"
-  region      = "US-KS-2"
-  gpu_type    = "A6000_48GB"
-  gpu_count   = 1
+		name:    "runpod",
+		support: sshKeyHCL("me", "runpod", "fm-key"),
+		machine: func(name, extra string) string {
+			return kitMachine(name, "runpod", "A6000_48GB", 1, fmt.Sprintf(`region      = "US-KS-2"
   ssh_key_ids = [neocloud_ssh_key.me.id]
   runpod {
-    image = "runpod/pytorch:2.4.0-py3.11-cuda12.4.1-devel-ubuntu22.04"
+    image = %q
     ports = ["22/tcp"]
   }
-  %s
-}
-`, name, extra)
-			}
-			return cfg
+  %s`, runpodImage, extra))
 		},
-		core: func(env *testEnv) *emucore.Core { return env.emu.RunPod.Core },
-		liveNames: func(env *testEnv) map[string]string {
-			names := map[string]string{}
-			for _, p := range env.emu.RunPod.LivePods() {
-				names[p.ID] = p.Name
-			}
-			return names
-		},
-		ever: func(env *testEnv) int { return len(env.emu.RunPod.Pods()) },
+		core:      func(env *testEnv) *emucore.Core { return env.emu.RunPod.Core },
+		liveNames: liveRunPodNames,
+		ever:      func(env *testEnv) int { return len(env.emu.RunPod.Pods()) },
 		routes: kitRoutes{
 			list:        "GET /v2/pods",
 			create:      "POST /v2/pods",
@@ -222,43 +176,19 @@ func coreweaveKit() *cloudKit {
 	const poolsPath = "/k8s/{cluster}/apis/compute.coreweave.com/v1alpha1/nodepools"
 	return &cloudKit{
 		name: "coreweave",
-		config: func(env *testEnv, withMachine bool, _, extra string) string {
-			// The machine is a one-node pool in a CKS cluster made by the same configuration.
-			// Its name stays fixed: a CoreWeave machine's name is part of its pool's name, so
-			// it cannot change in place.
-			cfg := env.providerConfig() + `
-resource "neocloud_gpu_cluster" "cw" {
-  name          = "fm-cks"
-  cloud         = "coreweave"
-  region        = "US-EAST-04A"
-  gpu_type      = "H100_80GB_SXM"
-  gpus_per_node = 8
-  node_count    = 1
-  coreweave {
-    kubernetes_version = "v1.35"
-  }
-  timeouts {
+		// The machine is a one-node pool in a CKS cluster made by the same configuration.
+		support: coreweaveClusterHCL("fm-cks", 1, `timeouts {
     create = "4m"
     update = "4m"
     delete = "4m"
-  }
-}
-`
-			if withMachine {
-				cfg += fmt.Sprintf(`
-resource "neocloud_gpu_instance" "m" {
-  name      = "fmnode"
-  cloud     = "coreweave"
-  gpu_type  = "H100_80GB_SXM"
-  gpu_count = 8
-  coreweave {
+  }`),
+		// Its name stays fixed: a CoreWeave machine's name is part of its pool's name, so it
+		// cannot change in place.
+		machine: func(_, extra string) string {
+			return kitMachine("fmnode", "coreweave", "H100_80GB_SXM", 8, `coreweave {
     cluster_id = neocloud_gpu_cluster.cw.id
   }
-  %s
-}
-`, extra)
-			}
-			return cfg
+  `+extra)
 		},
 		core: func(env *testEnv) *emucore.Core { return env.emu.CoreWeave.Core },
 		// A pool is named after the machine plus its launch token: the config's name is the
@@ -309,4 +239,26 @@ resource "neocloud_gpu_instance" "m" {
 // live lists the ids of the machines the emulator holds as live, sorted.
 func (k *cloudKit) live(env *testEnv) []string {
 	return slices.Sorted(maps.Keys(k.liveNames(env)))
+}
+
+// config is the kit's configuration: its support always, its machine when withMachine.
+func (k *cloudKit) config(env *testEnv, withMachine bool, name, extra string) string {
+	cfg := env.providerConfig() + k.support
+	if withMachine {
+		cfg += k.machine(name, extra)
+	}
+	return cfg
+}
+
+// kitMachine is the matrix's machine "m", with body in its block.
+func kitMachine(name, cloud, gpuType string, gpus int, body string) string {
+	return fmt.Sprintf(`
+resource "neocloud_gpu_instance" "m" {
+  name      = %q
+  cloud     = %q
+  gpu_type  = %q
+  gpu_count = %d
+  %s
+}
+`, name, cloud, gpuType, gpus, body)
 }

@@ -311,12 +311,9 @@ func (r *caseRun) run() {
 				r.fc.beforeConverge(r)
 			}
 		},
-		Config: r.cfg(!r.fc.noMachineAfter),
-		ConfigPlanChecks: resource.ConfigPlanChecks{
-			PreApply:             r.fc.convergePlan,
-			PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
-		},
-		Check: resource.ComposeAggregateTestCheckFunc(checks...),
+		Config:           r.cfg(!r.fc.noMachineAfter),
+		ConfigPlanChecks: emptyPlanAfterApply(r.fc.convergePlan...),
+		Check:            resource.ComposeAggregateTestCheckFunc(checks...),
 	})
 	resource.Test(cleanOnFailure{T: r.t, r: r}, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProviders,
@@ -585,9 +582,7 @@ func deleteCoreWeavePoolOutOfBand(t *testing.T, env *testEnv, id string) {
 	if apiPath == "" {
 		t.Fatalf("no live CKS cluster %s for machine %s", clusterID, id)
 	}
-	req, _ := http.NewRequest(http.MethodDelete, env.url+apiPath+"/apis/compute.coreweave.com/v1alpha1/nodepools/"+pool, nil)
-	req.Header.Set("Authorization", "Bearer CW-SECRET-test")
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := callAPI(env, http.MethodDelete, apiPath+"/apis/compute.coreweave.com/v1alpha1/nodepools/"+pool, "CW-SECRET-test", nil)
 	if err != nil {
 		t.Fatalf("deleting node pool %s: %v", pool, err)
 	}

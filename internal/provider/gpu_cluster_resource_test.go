@@ -14,36 +14,13 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
-	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 )
-
-func lambdaClusterConfig(env *testEnv, nodes int, extra string) string {
-	return env.providerConfig() + fmt.Sprintf(`
-resource "neocloud_ssh_key" "me" {
-  cloud      = "lambda"
-  name       = "acc-key"
-  public_key = %q
-}
-
-resource "neocloud_gpu_cluster" "c" {
-  name          = "acc-cluster"
-  cloud         = "lambda"
-  gpu_type      = "A10_24GB"
-  gpus_per_node = 1
-  node_count    = %d
-  ssh_key_ids   = [neocloud_ssh_key.me.id]
-  %s
-}
-`, testPublicKey, nodes, extra)
-}
 
 // lambdaRulesets lists the account's firewall rulesets through the API, as a user would.
 func lambdaRulesets(env *testEnv) ([]map[string]any, error) {
-	req, _ := http.NewRequest(http.MethodGet, env.url+"/api/v1/firewall-rulesets", nil)
-	req.Header.Set("Authorization", "Bearer lambda-test-key")
 	env.emu.Lambda.Core.SetRateLimitEnabled(false)
 	defer env.emu.Lambda.Core.SetRateLimitEnabled(true)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := callAPI(env, http.MethodGet, "/api/v1/firewall-rulesets", "lambda-test-key", nil)
 	if err != nil {
 		return nil, err
 	}
@@ -58,18 +35,7 @@ func lambdaRulesets(env *testEnv) ([]map[string]any, error) {
 // cluster: what a crashed earlier run could have left. Destroy must find it by its tag.
 func launchStrayLambdaNode(t *testing.T, env *testEnv, cluster string) {
 	t.Helper()
-	env.emu.Lambda.Core.SetRateLimitEnabled(false)
-	defer env.emu.Lambda.Core.SetRateLimitEnabled(true)
-	body := fmt.Sprintf(`{"region_name":"us-east-1","instance_type_name":"gpu_1x_a10","ssh_key_names":["acc-key"],
-		"name":"%[1]s-9","tags":[{"key":"neocloud-cluster","value":"%[1]s"},{"key":"neocloud-rank","value":"9"}]}`, cluster)
-	req, _ := http.NewRequest(http.MethodPost, env.url+"/api/v1/instance-operations/launch", strings.NewReader(body))
-	req.Header.Set("Authorization", "Bearer lambda-test-key")
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatalf("launching a stray node: %v %v", err, resp)
-	}
-	resp.Body.Close()
+	launchTaggedLambdaNode(t, env, cluster, 9, "gpu_1x_a10", nil)
 }
 
 // checkLambdaClusterNodes asserts the live instances are exactly the cluster's nodes in state:
@@ -105,88 +71,78 @@ func checkLambdaClusterNodes(env *testEnv, want int) func(*terraform.State) erro
 // apply, imported by name, scaled 2 -> 3 -> 1 in place (new ranks launched, highest ranks
 // terminated), destroyed with its ruleset and filesystem, and with a node state never knew.
 func TestAccGPUCluster_lambdaScaleInPlace(t *testing.T) {
-	testAccPreCheck(t)
-	env := newTestEnv(t)
+	env := accEnv(t)
 	addr := "neocloud_gpu_cluster.c"
 	sharedFS := "lambda {\n    file_system_name = \"acc-cluster\"\n  }"
-	update := resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate)}}
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		CheckDestroy: func(s *terraform.State) error {
-			if err := checkNoLiveLambdaInstances(env)(s); err != nil {
-				return err
-			}
-			if fs := env.emu.Lambda.FileSystems(); len(fs) != 0 {
-				return fmt.Errorf("the cluster's filesystem was left behind: %+v", fs)
-			}
-			rs, err := lambdaRulesets(env)
-			if err != nil || len(rs) != 0 {
-				return fmt.Errorf("firewall rulesets left behind: %v %v", rs, err)
-			}
-			return nil
-		},
-		Steps: []resource.TestStep{
-			{
-				Config: lambdaClusterConfig(env, 2, sharedFS),
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(addr, tfjsonpath.New("id"), knownvalue.StringExact("acc-cluster")),
-					statecheck.ExpectKnownValue(addr, tfjsonpath.New("status"), knownvalue.StringExact("running")),
-					statecheck.ExpectKnownValue(addr, tfjsonpath.New("nodes").AtSliceIndex(0).AtMapKey("rank"), knownvalue.Int64Exact(0)),
-					statecheck.ExpectKnownValue(addr, tfjsonpath.New("nodes").AtSliceIndex(1).AtMapKey("env").AtMapKey("NODE_RANK"), knownvalue.StringExact("1")),
-					statecheck.ExpectKnownValue(addr, tfjsonpath.New("nodes").AtSliceIndex(1).AtMapKey("env").AtMapKey("WORLD_SIZE"), knownvalue.StringExact("2")),
-					statecheck.ExpectKnownValue(addr, tfjsonpath.New("head_node_ip"), knownvalue.NotNull()),
+	update := expectAction(addr, plancheck.ResourceActionUpdate)
+	checkDestroy := func(s *terraform.State) error {
+		if err := checkNoLiveLambdaInstances(env)(s); err != nil {
+			return err
+		}
+		if fs := env.emu.Lambda.FileSystems(); len(fs) != 0 {
+			return fmt.Errorf("the cluster's filesystem was left behind: %+v", fs)
+		}
+		rs, err := lambdaRulesets(env)
+		if err != nil || len(rs) != 0 {
+			return fmt.Errorf("firewall rulesets left behind: %v %v", rs, err)
+		}
+		return nil
+	}
+	accTest(t, checkDestroy, []resource.TestStep{
+		{
+			Config: lambdaClusterConfig(env, 2, sharedFS),
+			ConfigStateChecks: []statecheck.StateCheck{
+				stateValue(addr, "id", knownvalue.StringExact("acc-cluster")),
+				stateValue(addr, "status", knownvalue.StringExact("running")),
+				stateValue(addr, "nodes.0.rank", knownvalue.Int64Exact(0)),
+				stateValue(addr, "nodes.1.env.NODE_RANK", knownvalue.StringExact("1")),
+				stateValue(addr, "nodes.1.env.WORLD_SIZE", knownvalue.StringExact("2")),
+				stateValue(addr, "head_node_ip", knownvalue.NotNull()),
+			},
+			ConfigPlanChecks: emptyPlanAfterApply(),
+			Check: resource.ComposeTestCheckFunc(
+				checkLambdaClusterNodes(env, 2),
+				resource.TestCheckResourceAttrPair(addr, "head_node_ip", addr, "nodes.0.private_ip"),
+				resource.TestCheckResourceAttrPair(addr, "nodes.1.env.MASTER_ADDR", addr, "head_node_ip"),
+				func(*terraform.State) error {
+					rs, err := lambdaRulesets(env)
+					if err != nil || len(rs) != 1 {
+						return fmt.Errorf("expected the cluster's firewall ruleset: %v %v", rs, err)
+					}
+					for _, inst := range env.emu.Lambda.LiveInstances() {
+						if !slices.Contains(inst.FileSystemNames, "acc-cluster") {
+							return fmt.Errorf("node %s does not mount the shared filesystem: %v", inst.Name, inst.FileSystemNames)
+						}
+					}
+					return nil
 				},
-				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
-				Check: resource.ComposeTestCheckFunc(
-					checkLambdaClusterNodes(env, 2),
-					resource.TestCheckResourceAttrPair(addr, "head_node_ip", addr, "nodes.0.private_ip"),
-					resource.TestCheckResourceAttrPair(addr, "nodes.1.env.MASTER_ADDR", addr, "head_node_ip"),
-					func(*terraform.State) error {
-						rs, err := lambdaRulesets(env)
-						if err != nil || len(rs) != 1 {
-							return fmt.Errorf("expected the cluster's firewall ruleset: %v %v", rs, err)
-						}
-						for _, inst := range env.emu.Lambda.LiveInstances() {
-							if !slices.Contains(inst.FileSystemNames, "acc-cluster") {
-								return fmt.Errorf("node %s does not mount the shared filesystem: %v", inst.Name, inst.FileSystemNames)
-							}
-						}
-						return nil
-					},
-				),
-			},
-			{
-				ResourceName:            addr,
-				ImportState:             true,
-				ImportStateId:           "lambda/acc-cluster",
-				ImportStateVerify:       true,
-				ImportStateVerifyIgnore: []string{"timeouts", "lambda"},
-			},
-			{
-				// Imported with an import block and the configuration: the settings Lambda does
-				// not report back are recorded in place, never a replacement.
-				Config:             lambdaClusterConfig(env, 2, sharedFS),
-				ResourceName:       addr,
-				ImportState:        true,
-				ImportStateKind:    resource.ImportBlockWithID,
-				ImportStateId:      "lambda/acc-cluster",
-				ExpectNonEmptyPlan: true,
-				ImportPlanChecks:   resource.ImportPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate)}},
-			},
-			{Config: lambdaClusterConfig(env, 3, sharedFS), ConfigPlanChecks: update, Check: checkLambdaClusterNodes(env, 3)},
-			{
-				Config: lambdaClusterConfig(env, 1, sharedFS), ConfigPlanChecks: update,
-				Check: resource.ComposeTestCheckFunc(checkLambdaClusterNodes(env, 1),
-					resource.TestCheckResourceAttr(addr, "nodes.0.name", "acc-cluster-0")),
-			},
-			{
-				// A node tagged for this cluster that state never knew: refresh sees it (the
-				// node count drifts), and destroy (CheckDestroy) must terminate it too.
-				PreConfig:          func() { launchStrayLambdaNode(t, env, "acc-cluster") },
-				Config:             lambdaClusterConfig(env, 1, sharedFS),
-				PlanOnly:           true,
-				ExpectNonEmptyPlan: true,
-			},
+			),
+		},
+		importByID(addr, "lambda/acc-cluster", "timeouts", "lambda"),
+		{
+			// Imported with an import block and the configuration: the settings Lambda does
+			// not report back are recorded in place, never a replacement.
+			Config:             lambdaClusterConfig(env, 2, sharedFS),
+			ResourceName:       addr,
+			ImportState:        true,
+			ImportStateKind:    resource.ImportBlockWithID,
+			ImportStateId:      "lambda/acc-cluster",
+			ExpectNonEmptyPlan: true,
+			ImportPlanChecks:   resource.ImportPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate)}},
+		},
+		{Config: lambdaClusterConfig(env, 3, sharedFS), ConfigPlanChecks: update, Check: checkLambdaClusterNodes(env, 3)},
+		{
+			Config: lambdaClusterConfig(env, 1, sharedFS), ConfigPlanChecks: update,
+			Check: resource.ComposeTestCheckFunc(checkLambdaClusterNodes(env, 1),
+				resource.TestCheckResourceAttr(addr, "nodes.0.name", "acc-cluster-0")),
+		},
+		{
+			// A node tagged for this cluster that state never knew: refresh sees it (the
+			// node count drifts), and destroy (CheckDestroy) must terminate it too.
+			PreConfig:          func() { launchStrayLambdaNode(t, env, "acc-cluster") },
+			Config:             lambdaClusterConfig(env, 1, sharedFS),
+			PlanOnly:           true,
+			ExpectNonEmptyPlan: true,
 		},
 	})
 }
@@ -194,117 +150,76 @@ func TestAccGPUCluster_lambdaScaleInPlace(t *testing.T) {
 // Capacity runs out at node 3 of 4: the error says so, the nodes that exist are in state (none
 // unmanaged), and destroy removes them.
 func TestAccGPUCluster_lambdaCapacityRunsOutMidway(t *testing.T) {
-	testAccPreCheck(t)
-	env := newTestEnv(t)
+	env := accEnv(t)
 	env.emu.Lambda.SetCapacity("gpu_1x_a10", "us-west-1", 2)
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		CheckDestroy:             checkNoLiveLambdaInstances(env),
-		Steps: []resource.TestStep{
-			{
-				Config:      lambdaClusterConfig(env, 4, `region = "us-west-1"`),
-				ExpectError: regexp.MustCompile(`(?s)Unable to create Lambda Cloud cluster.*us-west-1 gpu_1x_a10: capacity ran out at node 2 of 4.*2 node\(s\) that were created are saved in state`),
-			},
-			{
-				// The partial cluster is in state (tainted): refresh sees its two nodes, and
-				// nothing runs outside it.
-				RefreshState:       true,
-				ExpectNonEmptyPlan: true, // tainted: the next apply replaces it
-				Check:              checkLambdaClusterNodes(env, 2),
-			},
+	accTest(t, checkNoLiveLambdaInstances(env), []resource.TestStep{
+		{
+			Config:      lambdaClusterConfig(env, 4, `region = "us-west-1"`),
+			ExpectError: regexp.MustCompile(`(?s)Unable to create Lambda Cloud cluster.*us-west-1 gpu_1x_a10: capacity ran out at node 2 of 4.*2 node\(s\) that were created are saved in state`),
+		},
+		{
+			// The partial cluster is in state (tainted): refresh sees its two nodes, and
+			// nothing runs outside it.
+			RefreshState:       true,
+			ExpectNonEmptyPlan: true, // tainted: the next apply replaces it
+			Check:              checkLambdaClusterNodes(env, 2),
 		},
 	})
-}
-
-func runpodClusterConfig(env *testEnv, name string, nodes int) string {
-	return env.providerConfig() + fmt.Sprintf(`
-resource "neocloud_gpu_cluster" "c" {
-  name          = %q
-  cloud         = "runpod"
-  region        = "US-TX-3"
-  gpu_type      = "H100_80GB_SXM"
-  gpus_per_node = 8
-  node_count    = %d
-  runpod {
-    cluster_type = "TRAINING"
-    image        = "runpod/pytorch:2.4.0-py3.11-cuda12.4.1-devel-ubuntu22.04"
-  }
-}
-`, name, nodes)
 }
 
 // A RunPod Instant Cluster: created, no-op plan, imported, renamed in place; a node_count change
 // is planned as a replacement (RunPod cannot resize), never an apply-time failure.
 func TestAccGPUCluster_runpodInstantCluster(t *testing.T) {
-	testAccPreCheck(t)
-	env := newTestEnv(t)
+	env := accEnv(t)
 	addr := "neocloud_gpu_cluster.c"
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		CheckDestroy:             checkRunPodPods(env, 0),
-		Steps: []resource.TestStep{
-			{
-				Config: runpodClusterConfig(env, "acc-cluster", 2),
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(addr, tfjsonpath.New("status"), knownvalue.StringExact("running")),
-					statecheck.ExpectKnownValue(addr, tfjsonpath.New("nodes"), knownvalue.ListSizeExact(2)),
-					statecheck.ExpectKnownValue(addr, tfjsonpath.New("nodes").AtSliceIndex(0).AtMapKey("rank"), knownvalue.Int64Exact(0)),
-					statecheck.ExpectKnownValue(addr, tfjsonpath.New("head_node_ip"), knownvalue.NotNull()),
-				},
-				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
-				Check: resource.ComposeTestCheckFunc(
-					checkRunPodPods(env, 2),
-					resource.TestCheckResourceAttrPair(addr, "nodes.1.env.MASTER_ADDR", addr, "head_node_ip"),
-					resource.TestCheckResourceAttr(addr, "nodes.1.env.WORLD_SIZE", "16"),
-				),
+	accTest(t, checkRunPodPods(env, 0), []resource.TestStep{
+		{
+			Config: runpodClusterConfig(env, "acc-cluster", 2),
+			ConfigStateChecks: []statecheck.StateCheck{
+				stateValue(addr, "status", knownvalue.StringExact("running")),
+				stateValue(addr, "nodes", knownvalue.ListSizeExact(2)),
+				stateValue(addr, "nodes.0.rank", knownvalue.Int64Exact(0)),
+				stateValue(addr, "head_node_ip", knownvalue.NotNull()),
 			},
-			{
-				ResourceName:            addr,
-				ImportState:             true,
-				ImportStateVerify:       true,
-				ImportStateIdFunc:       importID(addr, "runpod"),
-				ImportStateVerifyIgnore: []string{"timeouts", "runpod"},
-			},
-			{
-				// Imported with an import block and the configuration: the settings RunPod does
-				// not report back are recorded in place, never a replacement.
-				Config:             runpodClusterConfig(env, "acc-cluster", 2),
-				ResourceName:       addr,
-				ImportState:        true,
-				ImportStateKind:    resource.ImportBlockWithID,
-				ImportStateIdFunc:  importID(addr, "runpod"),
-				ExpectNonEmptyPlan: true,
-				ImportPlanChecks:   resource.ImportPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate)}},
-			},
-			{
-				Config: runpodClusterConfig(env, "acc-renamed", 2),
-				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate)},
-				},
-				Check: resource.TestCheckResourceAttr(addr, "name", "acc-renamed"),
-			},
-			{
-				Config: runpodClusterConfig(env, "acc-renamed", 3),
-				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionDestroyBeforeCreate)},
-				},
-				Check: checkRunPodPods(env, 3),
-			},
+			ConfigPlanChecks: emptyPlanAfterApply(),
+			Check: resource.ComposeTestCheckFunc(
+				checkRunPodPods(env, 2),
+				resource.TestCheckResourceAttrPair(addr, "nodes.1.env.MASTER_ADDR", addr, "head_node_ip"),
+				resource.TestCheckResourceAttr(addr, "nodes.1.env.WORLD_SIZE", "16"),
+			),
+		},
+		importByState(addr, "runpod", "timeouts", "runpod"),
+		{
+			// Imported with an import block and the configuration: the settings RunPod does
+			// not report back are recorded in place, never a replacement.
+			Config:             runpodClusterConfig(env, "acc-cluster", 2),
+			ResourceName:       addr,
+			ImportState:        true,
+			ImportStateKind:    resource.ImportBlockWithID,
+			ImportStateIdFunc:  importID(addr, "runpod"),
+			ExpectNonEmptyPlan: true,
+			ImportPlanChecks:   resource.ImportPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate)}},
+		},
+		{
+			Config:           runpodClusterConfig(env, "acc-renamed", 2),
+			ConfigPlanChecks: expectAction(addr, plancheck.ResourceActionUpdate),
+			Check:            resource.TestCheckResourceAttr(addr, "name", "acc-renamed"),
+		},
+		{
+			Config:           runpodClusterConfig(env, "acc-renamed", 3),
+			ConfigPlanChecks: expectAction(addr, plancheck.ResourceActionDestroyBeforeCreate),
+			Check:            checkRunPodPods(env, 3),
 		},
 	})
 }
 
 // Bad cluster input fails at plan time on the attribute at fault.
 func TestAccGPUCluster_planTimeValidation(t *testing.T) {
-	testAccPreCheck(t)
-	env := newTestEnv(t)
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		Steps: []resource.TestStep{
-			{Config: runpodClusterConfig(env, "acc", 1), PlanOnly: true, ExpectError: regexp.MustCompile(`(?s)node_count.*2 to 8`)},
-			{Config: runpodClusterConfig(env, "Bad_Name", 2), PlanOnly: true, ExpectError: regexp.MustCompile(`(?s)name.*lowercase letters`)},
-			{Config: lambdaClusterConfig(env, 2, `region = "nowhere-1"`), PlanOnly: true, ExpectError: regexp.MustCompile(`(?s)region.*no region "nowhere-1"`)},
-		},
+	env := accEnv(t)
+	accTest(t, nil, []resource.TestStep{
+		planError(runpodClusterConfig(env, "acc", 1), `(?s)node_count.*2 to 8`),
+		planError(runpodClusterConfig(env, "Bad_Name", 2), `(?s)name.*lowercase letters`),
+		planError(lambdaClusterConfig(env, 2, `region = "nowhere-1"`), `(?s)region.*no region "nowhere-1"`),
 	})
 }
 
@@ -312,39 +227,27 @@ func TestAccGPUCluster_planTimeValidation(t *testing.T) {
 // SSH key the nodes were launched with back into ssh_key_ids, so the generated configuration
 // is valid (Lambda needs exactly one key) and plans nothing but the import.
 func TestAccGPUCluster_lambdaImportGeneratesValidConfig(t *testing.T) {
-	testAccPreCheck(t)
-	env := newTestEnv(t)
+	env := accEnv(t)
 	addr := "neocloud_gpu_cluster.c"
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		CheckDestroy:             checkNoLiveLambdaInstances(env),
-		Steps: []resource.TestStep{
-			{
-				Config:           lambdaClusterConfig(env, 1, ""),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
-			},
-			{
-				// terraform import: ssh_key_ids comes back as the configured key's id.
-				ResourceName:            addr,
-				ImportState:             true,
-				ImportStateId:           "lambda/acc-cluster",
-				ImportStateVerify:       true,
-				ImportStateVerifyIgnore: []string{"timeouts"},
-			},
-			{
-				// An import block and generated configuration: the plan with it is valid and
-				// a no-op import, with the key's id in ssh_key_ids.
-				ResourceName:    addr,
-				ImportState:     true,
-				ImportStateKind: resource.ImportBlockWithID,
-				ImportStateId:   "lambda/acc-cluster",
-				GenerateConfig:  true,
-				ImportPlanChecks: resource.ImportPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction("neocloud_gpu_cluster.generated", plancheck.ResourceActionNoop),
-					plancheck.ExpectKnownValue("neocloud_gpu_cluster.generated", tfjsonpath.New("ssh_key_ids"),
-						knownvalue.SetSizeExact(1)),
-				}},
-			},
+	accTest(t, checkNoLiveLambdaInstances(env), []resource.TestStep{
+		{
+			Config:           lambdaClusterConfig(env, 1, ""),
+			ConfigPlanChecks: emptyPlanAfterApply(),
+		},
+		// terraform import: ssh_key_ids comes back as the configured key's id.
+		importByID(addr, "lambda/acc-cluster", "timeouts"),
+		{
+			// An import block and generated configuration: the plan with it is valid and
+			// a no-op import, with the key's id in ssh_key_ids.
+			ResourceName:    addr,
+			ImportState:     true,
+			ImportStateKind: resource.ImportBlockWithID,
+			ImportStateId:   "lambda/acc-cluster",
+			GenerateConfig:  true,
+			ImportPlanChecks: resource.ImportPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectResourceAction("neocloud_gpu_cluster.generated", plancheck.ResourceActionNoop),
+				planValue("neocloud_gpu_cluster.generated", "ssh_key_ids", knownvalue.SetSizeExact(1)),
+			}},
 		},
 	})
 }
@@ -389,62 +292,129 @@ func checkLauncherInputs(addr string, nodes, slots int, sshUser *regexp.Regexp) 
 // A Lambda cluster's nodes can be logged in to as ubuntu at their public address, and the
 // launcher inputs (hostfile, node_private_ips, env) list them in rank order.
 func TestAccGPUCluster_lambdaNodesReachableWithLauncherInputs(t *testing.T) {
-	testAccPreCheck(t)
-	env := newTestEnv(t)
+	env := accEnv(t)
 	addr := "neocloud_gpu_cluster.c"
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		CheckDestroy:             checkNoLiveLambdaInstances(env),
-		Steps: []resource.TestStep{{
-			Config: lambdaClusterConfig(env, 2, ""),
-			ConfigStateChecks: []statecheck.StateCheck{
-				statecheck.ExpectKnownValue(addr, tfjsonpath.New("nodes").AtSliceIndex(1).AtMapKey("ssh_user"), knownvalue.StringExact("ubuntu")),
-				statecheck.ExpectKnownValue(addr, tfjsonpath.New("nodes").AtSliceIndex(1).AtMapKey("ssh_port"), knownvalue.Int64Exact(22)),
-				statecheck.ExpectKnownValue(addr, tfjsonpath.New("nodes").AtSliceIndex(1).AtMapKey("env").AtMapKey("NODE_RANK"), knownvalue.StringExact("1")),
-			},
-			ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
-			Check: resource.ComposeTestCheckFunc(
-				checkLauncherInputs(addr, 2, 1, regexp.MustCompile(`^ubuntu$`)),
-				resource.TestCheckResourceAttrPair(addr, "nodes.0.ssh_host", addr, "nodes.0.public_ip"),
-				resource.TestCheckResourceAttrPair(addr, "node_private_ips.0", addr, "head_node_ip"),
-			),
-		}},
-	})
+	accTest(t, checkNoLiveLambdaInstances(env), []resource.TestStep{{
+		Config: lambdaClusterConfig(env, 2, ""),
+		ConfigStateChecks: []statecheck.StateCheck{
+			stateValue(addr, "nodes.1.ssh_user", knownvalue.StringExact("ubuntu")),
+			stateValue(addr, "nodes.1.ssh_port", knownvalue.Int64Exact(22)),
+			stateValue(addr, "nodes.1.env.NODE_RANK", knownvalue.StringExact("1")),
+		},
+		ConfigPlanChecks: emptyPlanAfterApply(),
+		Check: resource.ComposeTestCheckFunc(
+			checkLauncherInputs(addr, 2, 1, regexp.MustCompile(`^ubuntu$`)),
+			resource.TestCheckResourceAttrPair(addr, "nodes.0.ssh_host", addr, "nodes.0.public_ip"),
+			resource.TestCheckResourceAttrPair(addr, "node_private_ips.0", addr, "head_node_ip"),
+		),
+	}})
 }
 
 // A RunPod Instant Cluster without a published 22/tcp is reached through RunPod's SSH proxy:
 // every node reports ssh.runpod.io:22 with the user name the proxy routes by (one per node),
 // not just the host; the launcher inputs list the nodes in rank order.
 func TestAccGPUCluster_runpodNodesReachableWithLauncherInputs(t *testing.T) {
-	testAccPreCheck(t)
-	env := newTestEnv(t)
+	env := accEnv(t)
 	addr := "neocloud_gpu_cluster.c"
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		CheckDestroy:             checkRunPodPods(env, 0),
-		Steps: []resource.TestStep{{
-			Config: runpodClusterConfig(env, "acc-cluster", 2),
-			ConfigStateChecks: []statecheck.StateCheck{
-				statecheck.ExpectKnownValue(addr, tfjsonpath.New("nodes").AtSliceIndex(0).AtMapKey("ssh_host"), knownvalue.StringExact("ssh.runpod.io")),
-				statecheck.ExpectKnownValue(addr, tfjsonpath.New("nodes").AtSliceIndex(0).AtMapKey("ssh_port"), knownvalue.Int64Exact(22)),
-			},
-			ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
-			Check: resource.ComposeTestCheckFunc(
-				checkLauncherInputs(addr, 2, 8, regexp.MustCompile(`^[a-z0-9]+-[0-9a-f]+$`)),
-				func(s *terraform.State) error {
-					a := s.RootModule().Resources[addr].Primary.Attributes
-					pods := env.emu.RunPod.LivePods()
-					for i := range 2 {
-						user := a[fmt.Sprintf("nodes.%d.ssh_user", i)]
-						id := a[fmt.Sprintf("nodes.%d.id", i)]
-						// The proxy's user name is "<pod id>-<routing token>".
-						if !strings.HasPrefix(user, id+"-") {
-							return fmt.Errorf("node %d (%s) has ssh_user %q, not the proxy's user for that pod (pods %+v)", i, id, user, pods)
-						}
+	accTest(t, checkRunPodPods(env, 0), []resource.TestStep{{
+		Config: runpodClusterConfig(env, "acc-cluster", 2),
+		ConfigStateChecks: []statecheck.StateCheck{
+			stateValue(addr, "nodes.0.ssh_host", knownvalue.StringExact("ssh.runpod.io")),
+			stateValue(addr, "nodes.0.ssh_port", knownvalue.Int64Exact(22)),
+		},
+		ConfigPlanChecks: emptyPlanAfterApply(),
+		Check: resource.ComposeTestCheckFunc(
+			checkLauncherInputs(addr, 2, 8, regexp.MustCompile(`^[a-z0-9]+-[0-9a-f]+$`)),
+			func(s *terraform.State) error {
+				a := s.RootModule().Resources[addr].Primary.Attributes
+				pods := env.emu.RunPod.LivePods()
+				for i := range 2 {
+					user := a[fmt.Sprintf("nodes.%d.ssh_user", i)]
+					id := a[fmt.Sprintf("nodes.%d.id", i)]
+					// The proxy's user name is "<pod id>-<routing token>".
+					if !strings.HasPrefix(user, id+"-") {
+						return fmt.Errorf("node %d (%s) has ssh_user %q, not the proxy's user for that pod (pods %+v)", i, id, user, pods)
 					}
-					return nil
-				},
+				}
+				return nil
+			},
+		),
+	}})
+}
+
+// Spot where the cloud has none (Lambda, RunPod) fails the plan on capacity_type; on CoreWeave a
+// spot cluster gets a NodePool of the Spot compute class, and the next plan is empty.
+func TestAccGPUCluster_capacityType(t *testing.T) {
+	env := accEnv(t)
+	addr := "neocloud_gpu_cluster.cw"
+	accTest(t, checkCoreWeave(env, 0, 0, 0), []resource.TestStep{
+		planError(lambdaClusterConfig(env, 2, `capacity_type = "spot"`), `(?s)No spot capacity on Lambda Cloud.*capacity_type.*Lambda Cloud's API \(1\.8\) has no spot instances`),
+		planError(env.providerConfig()+runpodPodResource(`capacity_type = "spot"`), `(?s)No spot capacity on RunPod.*RunPod's REST API \(v2\) has no interruptible`),
+		{
+			Config:            env.providerConfig() + coreweaveClusterResource(2, `capacity_type = "spot"`),
+			ConfigPlanChecks:  emptyPlanAfterApply(planValue(addr, "capacity_type", knownvalue.StringExact("spot"))),
+			ConfigStateChecks: []statecheck.StateCheck{stateValue(addr, "capacity_type", knownvalue.StringExact("spot"))},
+			Check: func(*terraform.State) error {
+				for _, p := range env.emu.CoreWeave.NodePools() {
+					if p.ComputeClass != "Spot" {
+						return fmt.Errorf("node pool %s has compute class %q, want Spot", p.Name, p.ComputeClass)
+					}
+				}
+				return nil
+			},
+		},
+	})
+}
+
+// interconnect = "infiniband" on a cluster: a plan-time error, on the attribute, for a fixed
+// cloud and type without it (a Lambda node group); with placement, only the candidates that have
+// it are tried (CoreWeave's InfiniBand H100 nodes, not Lambda's), which the plan already knows.
+// Offers say which network each machine type has.
+func TestAccGPUCluster_interconnect(t *testing.T) {
+	env := accEnv(t)
+	addr := "neocloud_gpu_cluster.ib"
+	placed := env.providerConfig() + sshKeyHCL("lambda", "lambda", "acc-key") + `
+resource "neocloud_gpu_cluster" "ib" {
+  name          = "acc-ib"
+  gpu_type      = "H100_80GB_SXM"
+  gpus_per_node = 8
+  node_count    = 2
+  ssh_key_ids   = [neocloud_ssh_key.lambda.id]
+  interconnect  = "infiniband"
+  placement {
+    clouds  = ["lambda", "coreweave"]
+    regions = ["us-east-1", "US-EAST-04A"]
+  }
+}
+
+data "neocloud_gpu_offers" "h100" {
+  gpu_type         = "H100_80GB_SXM"
+  gpu_count        = 8
+  clouds           = ["lambda", "coreweave"]
+  include_sold_out = true
+}
+`
+	accTest(t, checkCoreWeave(env, 0, 0, 0), []resource.TestStep{
+		planError(lambdaClusterConfig(env, 2, `interconnect = "infiniband"`), `(?s)Interconnect not available.*interconnect.*Lambda Cloud cluster of gpu_1x_a10 has ethernet between its nodes, not\s+infiniband`),
+		{
+			Config: placed,
+			ConfigPlanChecks: emptyPlanAfterApply(
+				planUnknown(addr, "cloud"),
+				planValue(addr, "interconnect", knownvalue.StringExact("infiniband")),
+				planValue(addr, "instance_type", knownvalue.StringExact("gd-8xh100ib-i128")),
+				planValue(addr, "price_per_hour", knownvalue.Float64Exact(98.48)),
 			),
-		}},
+			ConfigStateChecks: []statecheck.StateCheck{
+				stateValue(addr, "cloud", knownvalue.StringExact("coreweave")),
+				stateValue(addr, "region", knownvalue.StringExact("US-EAST-04A")),
+				stateValue(addr, "status", knownvalue.StringExact("running")),
+			},
+			Check: resource.ComposeTestCheckFunc(
+				checkLambdaInstances(env, 0),
+				checkCoreWeave(env, 1, 1, 2),
+				resource.TestCheckTypeSetElemNestedAttrs("data.neocloud_gpu_offers.h100", "offers.*", map[string]string{"cloud": "coreweave", "interconnect": "infiniband"}),
+				resource.TestCheckTypeSetElemNestedAttrs("data.neocloud_gpu_offers.h100", "offers.*", map[string]string{"cloud": "lambda", "interconnect": "ethernet"}),
+			),
+		},
 	})
 }

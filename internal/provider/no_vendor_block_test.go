@@ -2,7 +2,6 @@ package provider
 
 import (
 	"fmt"
-	"regexp"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
@@ -10,7 +9,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
-	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 )
 
 // The matrix of every resource on every cloud that has it, written the way a new user writes
@@ -29,121 +27,74 @@ type noVendorBlockCase struct {
 	gone func(env *testEnv) func(*terraform.State) error
 }
 
-func noVendorBlockSSHKey(cloud string) string {
+// plainHCL is the resource typ "label" named acc-plain on cloud, with attrs in its block.
+func plainHCL(typ, label, cloud, attrs string) string {
 	return fmt.Sprintf(`
-resource "neocloud_ssh_key" "me" {
-  cloud      = %q
-  name       = "acc-key"
-  public_key = %q
+resource %q %q {
+  name  = "acc-plain"
+  cloud = %q
+  %s
 }
-`, cloud, testPublicKey)
+`, typ, label, cloud, attrs)
 }
 
 var noVendorBlockCases = map[string]noVendorBlockCase{
 	"gpu_instance/lambda": {
-		addr:  "neocloud_gpu_instance.m",
-		block: "lambda",
-		config: noVendorBlockSSHKey("lambda") + `
-resource "neocloud_gpu_instance" "m" {
-  name        = "acc-plain"
-  cloud       = "lambda"
-  gpu_type    = "A10_24GB"
-  gpu_count   = 1
-  ssh_key_ids = [neocloud_ssh_key.me.id]
-}
-`,
-		gone: checkNoLiveLambdaInstances,
+		addr:   "neocloud_gpu_instance.m",
+		block:  "lambda",
+		config: sshKeyHCL("me", "lambda", "acc-key") + lambdaMachineHCL("m", "acc-plain", ""),
+		gone:   checkNoLiveLambdaInstances,
 	},
 	"gpu_instance/runpod": {
 		addr:  "neocloud_gpu_instance.m",
 		block: "runpod",
-		config: noVendorBlockSSHKey("runpod") + `
-resource "neocloud_gpu_instance" "m" {
-  name        = "acc-plain"
-  cloud       = "runpod"
-  gpu_type    = "A6000_48GB"
+		config: sshKeyHCL("me", "runpod", "acc-key") + plainHCL("neocloud_gpu_instance", "m", "runpod", `gpu_type    = "A6000_48GB"
   gpu_count   = 1
-  image       = "runpod/pytorch:2.4.0-py3.11-cuda12.4.1-devel-ubuntu22.04"
-  ssh_key_ids = [neocloud_ssh_key.me.id]
-}
-`,
+  image       = "`+runpodImage+`"
+  ssh_key_ids = [neocloud_ssh_key.me.id]`),
 		gone: func(env *testEnv) func(*terraform.State) error { return checkRunPodPods(env, 0) },
 	},
 	"gpu_cluster/lambda": {
 		addr:  "neocloud_gpu_cluster.c",
 		block: "lambda",
-		config: noVendorBlockSSHKey("lambda") + `
-resource "neocloud_gpu_cluster" "c" {
-  name          = "acc-plain"
-  cloud         = "lambda"
-  gpu_type      = "A10_24GB"
+		config: sshKeyHCL("me", "lambda", "acc-key") + plainHCL("neocloud_gpu_cluster", "c", "lambda", `gpu_type      = "A10_24GB"
   gpus_per_node = 1
   node_count    = 2
-  ssh_key_ids   = [neocloud_ssh_key.me.id]
-}
-`,
+  ssh_key_ids   = [neocloud_ssh_key.me.id]`),
 		gone: checkNoLiveLambdaInstances,
 	},
 	"gpu_cluster/runpod": {
-		addr:  "neocloud_gpu_cluster.c",
-		block: "runpod",
-		config: `
-resource "neocloud_gpu_cluster" "c" {
-  name          = "acc-plain"
-  cloud         = "runpod"
-  gpu_type      = "H100_80GB_SXM"
-  gpus_per_node = 8
-  node_count    = 2
-}
-`,
-		gone: func(env *testEnv) func(*terraform.State) error { return checkRunPodPods(env, 0) },
+		addr:   "neocloud_gpu_cluster.c",
+		block:  "runpod",
+		config: h100ClusterHCL("acc-plain", `cloud = "runpod"`),
+		gone:   func(env *testEnv) func(*terraform.State) error { return checkRunPodPods(env, 0) },
 	},
 	"gpu_cluster/coreweave": {
 		addr:  "neocloud_gpu_cluster.c",
 		block: "coreweave",
-		config: `
-resource "neocloud_gpu_cluster" "c" {
-  name          = "acc-plain"
-  cloud         = "coreweave"
-  region        = "US-EAST-04A"
-  gpu_type      = "H100_80GB_SXM"
-  gpus_per_node = 8
-  node_count    = 2
-}
-`,
+		config: h100ClusterHCL("acc-plain", `cloud  = "coreweave"
+  region = "US-EAST-04A"`),
 		gone: func(env *testEnv) func(*terraform.State) error { return checkCoreWeave(env, 0, 0, 0) },
 	},
 	"volume/lambda": {
-		addr: "neocloud_volume.v",
-		config: `
-resource "neocloud_volume" "v" {
-  cloud  = "lambda"
-  name   = "acc-plain"
-  region = "us-east-1"
-}
-`,
-		gone: noneLeft("filesystems", func(env *testEnv) int { return len(env.emu.Lambda.FileSystems()) }),
+		addr:   "neocloud_volume.v",
+		config: plainHCL("neocloud_volume", "v", "lambda", `region = "us-east-1"`),
+		gone:   noneLeft("filesystems", func(env *testEnv) int { return len(env.emu.Lambda.FileSystems()) }),
 	},
 	"volume/runpod": {
 		addr: "neocloud_volume.v",
-		config: `
-resource "neocloud_volume" "v" {
-  cloud   = "runpod"
-  name    = "acc-plain"
-  region  = "US-KS-2"
-  size_gb = 10
-}
-`,
+		config: plainHCL("neocloud_volume", "v", "runpod", `region  = "US-KS-2"
+  size_gb = 10`),
 		gone: noneLeft("network volumes", func(env *testEnv) int { return len(env.emu.RunPod.NetworkVolumes()) }),
 	},
 	"ssh_key/lambda": {
 		addr:   "neocloud_ssh_key.me",
-		config: noVendorBlockSSHKey("lambda"),
+		config: sshKeyHCL("me", "lambda", "acc-key"),
 		gone:   noneLeft("SSH keys", func(env *testEnv) int { return len(env.emu.Lambda.SSHKeys()) }),
 	},
 	"ssh_key/runpod": {
 		addr:   "neocloud_ssh_key.me",
-		config: noVendorBlockSSHKey("runpod"),
+		config: sshKeyHCL("me", "runpod", "acc-key"),
 		gone:   noneLeft("SSH keys", func(env *testEnv) int { return len(env.emu.RunPod.SSHKeys()) }),
 	},
 }
@@ -157,22 +108,15 @@ func testNoVendorBlock(t *testing.T, name string) {
 		t.Fatalf("no matrix case %q", name)
 	}
 	env := newTestEnv(t)
-	checks := []statecheck.StateCheck{statecheck.ExpectKnownValue(c.addr, tfjsonpath.New("id"), knownvalue.NotNull())}
+	checks := []statecheck.StateCheck{stateValue(c.addr, "id", knownvalue.NotNull())}
 	if c.block != "" {
-		checks = append(checks, statecheck.ExpectKnownValue(c.addr, tfjsonpath.New(c.block), knownvalue.Null()))
+		checks = append(checks, stateValue(c.addr, c.block, knownvalue.Null()))
 	}
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		CheckDestroy:             c.gone(env),
-		Steps: []resource.TestStep{{
-			Config:            env.providerConfig() + c.config,
-			ConfigStateChecks: checks,
-			ConfigPlanChecks: resource.ConfigPlanChecks{
-				PreApply:             []plancheck.PlanCheck{plancheck.ExpectResourceAction(c.addr, plancheck.ResourceActionCreate)},
-				PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
-			},
-		}},
-	})
+	accTest(t, c.gone(env), []resource.TestStep{{
+		Config:            env.providerConfig() + c.config,
+		ConfigStateChecks: checks,
+		ConfigPlanChecks:  emptyPlanAfterApply(plancheck.ExpectResourceAction(c.addr, plancheck.ResourceActionCreate)),
+	}})
 }
 
 func TestAccNoVendorBlock_gpuInstanceLambda(t *testing.T) {
@@ -195,23 +139,9 @@ func TestAccNoVendorBlock_sshKeyRunPod(t *testing.T) { testNoVendorBlock(t, "ssh
 // no cluster to put it in, and the plan says so on coreweave.cluster_id, before anything is
 // created.
 func TestAccNoVendorBlock_gpuInstanceCoreWeave(t *testing.T) {
-	testAccPreCheck(t)
-	env := newTestEnv(t)
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		Steps: []resource.TestStep{{
-			Config: env.providerConfig() + `
-resource "neocloud_gpu_instance" "m" {
-  name      = "acc-plain"
-  cloud     = "coreweave"
-  gpu_type  = "H100_80GB_SXM"
-  gpu_count = 8
-}
-`,
-			PlanOnly:    true,
-			ExpectError: regexp.MustCompile(`(?s)CoreWeave needs a CKS cluster.*coreweave \{ cluster_id`),
-		}},
-	})
+	env := accEnv(t)
+	accTest(t, nil, []resource.TestStep{planError(env.providerConfig()+plainHCL("neocloud_gpu_instance", "m", "coreweave", `gpu_type  = "H100_80GB_SXM"
+  gpu_count = 8`), `(?s)CoreWeave needs a CKS cluster.*coreweave \{ cluster_id`)})
 }
 
 // noneLeft is a destroy check: the emulator holds none of what count counts.

@@ -120,7 +120,7 @@ resource "neocloud_ssh_key" "k" {
 		PlanOnly:    true,
 		ExpectError: regexp.MustCompile(`(?s)Invalid endpoint URL.*` + words("absolute http or https URL")),
 	})
-	resource.ParallelTest(t, resource.TestCase{ProtoV6ProviderFactories: testAccProviders, Steps: steps})
+	accTest(t, nil, steps)
 	if _, sent := refused.Load(invalidHost); sent {
 		t.Errorf("a request to %s was attempted", invalidHost)
 	}
@@ -130,10 +130,8 @@ resource "neocloud_ssh_key" "k" {
 // which the transport guard confirms.
 func TestAccSecurity_insecureEndpointOptIn(t *testing.T) {
 	testAccPreCheck(t)
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		Steps: []resource.TestStep{{
-			Config: fmt.Sprintf(`
+	accTest(t, nil, []resource.TestStep{{
+		Config: fmt.Sprintf(`
 provider "neocloud" {
   lambda {
     api_key  = "test-key"
@@ -148,10 +146,9 @@ resource "neocloud_ssh_key" "k" {
   public_key = "%s"
 }
 `, invalidHost, testPublicKey),
-			PlanOnly:           true,
-			ExpectNonEmptyPlan: true,
-		}},
-	})
+		PlanOnly:           true,
+		ExpectNonEmptyPlan: true,
+	}})
 	if _, sent := refused.Load(invalidHost); sent {
 		t.Errorf("a request to %s was attempted", invalidHost)
 	}
@@ -182,12 +179,8 @@ resource "neocloud_ssh_key" "k" {
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProviders,
 		Steps: []resource.TestStep{
-			{
-				Config:   config(""),
-				PlanOnly: true,
-				ExpectError: regexp.MustCompile(`(?s)` + words("Insecure RunPod endpoint") + `.*` + words("from the NEOCLOUD_RUNPOD_ENDPOINT environment variable") +
-					`.*` + words("insecure = true")),
-			},
+			planError(config(""), `(?s)`+words("Insecure RunPod endpoint")+`.*`+words("from the NEOCLOUD_RUNPOD_ENDPOINT environment variable")+
+				`.*`+words("insecure = true")),
 			{
 				Config:             config("insecure = true"),
 				PlanOnly:           true,
@@ -237,8 +230,7 @@ func leakedPart(text string, body []string) string {
 // public_key, says what it is and that it must not be shared, and repeats none of it. A key
 // known only at apply (from another resource) is caught before it reaches the cloud.
 func TestAccSecurity_privateKeyAsPublicKeyRefusedWithoutEcho(t *testing.T) {
-	testAccPreCheck(t)
-	env := newTestEnv(t)
+	env := accEnv(t)
 	keyPEM, body := testPrivateKeyPEM(t)
 	keyFile := filepath.Join(t.TempDir(), "id_ed25519")
 	if err := os.WriteFile(keyFile, []byte(keyPEM), 0o600); err != nil {
@@ -368,16 +360,10 @@ func TestProviderValidateConfig_insecureEndpoint(t *testing.T) {
 			req := provider.ValidateConfigRequest{Config: providerConfigValue(t, sresp.Schema, tt.block, tt.attrs)}
 			var resp provider.ValidateConfigResponse
 			p.ValidateConfig(ctx, req, &resp)
-			if tt.wantError == "" {
-				if resp.Diagnostics.HasError() {
-					t.Fatalf("refused: %v", resp.Diagnostics)
-				}
+			d := onlyError(t, resp.Diagnostics, tt.wantError != "")
+			if d == nil {
 				return
 			}
-			if resp.Diagnostics.ErrorsCount() != 1 {
-				t.Fatalf("diagnostics = %v, want one error", resp.Diagnostics)
-			}
-			d := resp.Diagnostics.Errors()[0]
 			wp, ok := d.(interface{ Path() path.Path })
 			if d.Summary() != tt.wantError || !ok || !wp.Path().Equal(path.Root(tt.block).AtName("endpoint")) {
 				t.Errorf("got %q at %v, want %q at %s.endpoint", d.Summary(), wp, tt.wantError, tt.block)

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -59,16 +60,10 @@ func TestSSHPublicKeyValidator(t *testing.T) {
 			req := validator.StringRequest{Path: path.Root("public_key"), ConfigValue: tt.value}
 			var resp validator.StringResponse
 			sshPublicKeyValidator{}.ValidateString(context.Background(), req, &resp)
-			if tt.summary == "" {
-				if resp.Diagnostics.HasError() {
-					t.Fatalf("refused: %v", resp.Diagnostics)
-				}
+			d := onlyError(t, resp.Diagnostics, tt.summary != "")
+			if d == nil {
 				return
 			}
-			if resp.Diagnostics.ErrorsCount() != 1 {
-				t.Fatalf("diagnostics = %v, want one error", resp.Diagnostics)
-			}
-			d := resp.Diagnostics.Errors()[0]
 			if d.Summary() != tt.summary {
 				t.Errorf("summary = %q, want %q", d.Summary(), tt.summary)
 			}
@@ -105,4 +100,20 @@ func TestLooksLikePrivateKey_notOnPublicKeys(t *testing.T) {
 			t.Errorf("%q taken for a private key", pub)
 		}
 	}
+}
+
+// onlyError fails the test unless diags holds no error (want false) or exactly one (want true),
+// which it returns.
+func onlyError(t *testing.T, diags diag.Diagnostics, want bool) diag.Diagnostic {
+	t.Helper()
+	if !want {
+		if diags.HasError() {
+			t.Fatalf("refused: %v", diags)
+		}
+		return nil
+	}
+	if diags.ErrorsCount() != 1 {
+		t.Fatalf("diagnostics = %v, want one error", diags)
+	}
+	return diags.Errors()[0]
 }

@@ -2,7 +2,6 @@ package provider
 
 import (
 	"fmt"
-	"regexp"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
@@ -10,14 +9,12 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
-	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 )
 
 // A Lambda filesystem, mounted by an instance in its region, imported, and deleted after the
 // instance is gone.
 func TestAccVolume_lambdaFilesystemMountedByInstance(t *testing.T) {
-	testAccPreCheck(t)
-	env := newTestEnv(t)
+	env := accEnv(t)
 	cfg := lambdaInstanceConfig(env, "acc-fs", "A10_24GB", `gpu_count = 1
   region    = neocloud_volume.data.region
   lambda {
@@ -29,67 +26,51 @@ resource "neocloud_volume" "data" {
   region = "us-east-1"
 }
 `
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		CheckDestroy: func(*terraform.State) error {
-			if fs := env.emu.Lambda.FileSystems(); len(fs) != 0 {
-				return fmt.Errorf("filesystems left behind: %+v", fs)
-			}
-			return checkNoLiveLambdaInstances(env)(nil)
-		},
-		Steps: []resource.TestStep{
-			{
-				Config: cfg,
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue("neocloud_volume.data", tfjsonpath.New("id"), knownvalue.NotNull()),
-					statecheck.ExpectKnownValue("neocloud_volume.data", tfjsonpath.New("size_gb"), knownvalue.Null()),
-					statecheck.ExpectKnownValue("neocloud_gpu_instance.test", tfjsonpath.New("lambda").AtMapKey("file_system_names"),
-						knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact("acc-datasets")})),
-				},
-				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
-				},
-				Check: func(*terraform.State) error {
-					insts := env.emu.Lambda.LiveInstances()
-					if len(insts) != 1 || len(insts[0].FileSystemNames) != 1 || insts[0].FileSystemNames[0] != "acc-datasets" {
-						return fmt.Errorf("the instance does not mount the filesystem: %+v", insts)
-					}
-					return nil
-				},
+	checkDestroy := func(*terraform.State) error {
+		if fs := env.emu.Lambda.FileSystems(); len(fs) != 0 {
+			return fmt.Errorf("filesystems left behind: %+v", fs)
+		}
+		return checkNoLiveLambdaInstances(env)(nil)
+	}
+	accTest(t, checkDestroy, []resource.TestStep{
+		{
+			Config: cfg,
+			ConfigStateChecks: []statecheck.StateCheck{
+				stateValue("neocloud_volume.data", "id", knownvalue.NotNull()),
+				stateValue("neocloud_volume.data", "size_gb", knownvalue.Null()),
+				stateValue("neocloud_gpu_instance.test", "lambda.file_system_names",
+					knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact("acc-datasets")})),
 			},
-			{
-				ResourceName:      "neocloud_volume.data",
-				ImportState:       true,
-				ImportStateVerify: true,
-				ImportStateIdFunc: importID("neocloud_volume.data", "lambda"),
-				// in_use follows the instance; it is not configuration.
-				ImportStateVerifyIgnore: []string{"in_use"},
+			ConfigPlanChecks: emptyPlanAfterApply(),
+			Check: func(*terraform.State) error {
+				insts := env.emu.Lambda.LiveInstances()
+				if len(insts) != 1 || len(insts[0].FileSystemNames) != 1 || insts[0].FileSystemNames[0] != "acc-datasets" {
+					return fmt.Errorf("the instance does not mount the filesystem: %+v", insts)
+				}
+				return nil
 			},
 		},
+		// in_use follows the instance; it is not configuration.
+		importByState("neocloud_volume.data", "lambda", "in_use"),
 	})
 }
 
 func TestAccVolume_lambdaPlanTimeErrors(t *testing.T) {
-	testAccPreCheck(t)
-	env := newTestEnv(t)
+	env := accEnv(t)
 	vol := func(body string) string {
 		return env.providerConfig() + "resource \"neocloud_volume\" \"v\" {\n  cloud = \"lambda\"\n  name = \"v\"\n" + body + "}\n"
 	}
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		Steps: []resource.TestStep{
-			{Config: vol("  region = \"us-east-1\"\n  size_gb = 100\n"), PlanOnly: true, ExpectError: regexp.MustCompile(`(?s)size_gb.*have no size`)},
-			{Config: vol("  region = \"atlantis-1\"\n"), PlanOnly: true, ExpectError: regexp.MustCompile(`(?s)region.*no region "atlantis-1"`)},
-			{Config: vol("  region = \"us-east-1\"\n  type = \"SSD\"\n"), PlanOnly: true, ExpectError: regexp.MustCompile(`(?s)type.*have no types`)},
-		},
+	accTest(t, nil, []resource.TestStep{
+		planError(vol("  region = \"us-east-1\"\n  size_gb = 100\n"), `(?s)size_gb.*have no size`),
+		planError(vol("  region = \"atlantis-1\"\n"), `(?s)region.*no region "atlantis-1"`),
+		planError(vol("  region = \"us-east-1\"\n  type = \"SSD\"\n"), `(?s)type.*have no types`),
 	})
 }
 
 // A RunPod network volume: created, grown in place, mounted by a pod placed in its data
 // center, imported; shrinking is refused at plan time (it would be a new, empty volume).
 func TestAccVolume_runpodNetworkVolume(t *testing.T) {
-	testAccPreCheck(t)
-	env := newTestEnv(t)
+	env := accEnv(t)
 	vol := func(size int, withPod bool) string {
 		cfg := env.providerConfig() + fmt.Sprintf(`
 resource "neocloud_volume" "data" {
@@ -116,52 +97,37 @@ resource "neocloud_gpu_instance" "pod" {
 		return cfg
 	}
 	addr := "neocloud_volume.data"
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
-		CheckDestroy: func(s *terraform.State) error {
-			if v := env.emu.RunPod.NetworkVolumes(); len(v) != 0 {
-				return fmt.Errorf("network volumes left behind: %+v", v)
-			}
-			return checkRunPodPods(env, 0)(s)
+	checkDestroy := func(s *terraform.State) error {
+		if v := env.emu.RunPod.NetworkVolumes(); len(v) != 0 {
+			return fmt.Errorf("network volumes left behind: %+v", v)
+		}
+		return checkRunPodPods(env, 0)(s)
+	}
+	accTest(t, checkDestroy, []resource.TestStep{
+		{
+			Config: vol(50, false),
+			ConfigStateChecks: []statecheck.StateCheck{
+				stateValue(addr, "size_gb", knownvalue.Int64Exact(50)),
+				stateValue(addr, "type", knownvalue.NotNull()),
+			},
+			ConfigPlanChecks: emptyPlanAfterApply(),
 		},
-		Steps: []resource.TestStep{
-			{
-				Config: vol(50, false),
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(addr, tfjsonpath.New("size_gb"), knownvalue.Int64Exact(50)),
-					statecheck.ExpectKnownValue(addr, tfjsonpath.New("type"), knownvalue.NotNull()),
+		{
+			Config:           vol(100, true),
+			ConfigPlanChecks: expectAction(addr, plancheck.ResourceActionUpdate),
+			Check: resource.ComposeTestCheckFunc(
+				resource.TestCheckResourceAttr(addr, "size_gb", "100"),
+				resource.TestCheckResourceAttr("neocloud_gpu_instance.pod", "region", "US-KS-2"),
+				func(*terraform.State) error {
+					v := env.emu.RunPod.NetworkVolumes()
+					if len(v) != 1 || v[0].Size != 100 {
+						return fmt.Errorf("the volume was not grown in place: %+v", v)
+					}
+					return nil
 				},
-				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
-			},
-			{
-				Config: vol(100, true),
-				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate)},
-				},
-				Check: resource.ComposeTestCheckFunc(
-					resource.TestCheckResourceAttr(addr, "size_gb", "100"),
-					resource.TestCheckResourceAttr("neocloud_gpu_instance.pod", "region", "US-KS-2"),
-					func(*terraform.State) error {
-						v := env.emu.RunPod.NetworkVolumes()
-						if len(v) != 1 || v[0].Size != 100 {
-							return fmt.Errorf("the volume was not grown in place: %+v", v)
-						}
-						return nil
-					},
-				),
-			},
-			{
-				ResourceName:            addr,
-				ImportState:             true,
-				ImportStateVerify:       true,
-				ImportStateIdFunc:       importID(addr, "runpod"),
-				ImportStateVerifyIgnore: []string{"in_use"},
-			},
-			{
-				Config:      vol(20, true),
-				PlanOnly:    true,
-				ExpectError: regexp.MustCompile(`(?s)size_gb.*can only grow \(from 100 GB\)`),
-			},
+			),
 		},
+		importByState(addr, "runpod", "in_use"),
+		planError(vol(20, true), `(?s)size_gb.*can only grow \(from 100 GB\)`),
 	})
 }
