@@ -95,7 +95,7 @@ type realClock struct{}
 func (realClock) Now() time.Time                         { return time.Now() }
 func (realClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
 
-// Cadence is the one look schedule of every waiter of one cloud (behaviour contract 7): while
+// Cadence is the one look schedule of every waiter of one cloud (docs/guides/performance.md): while
 // anything waits for that cloud's machines, looks happen at shared ticks, the first Initial
 // after the first waiter came, then further apart (doubling) up to Max; a waiter that comes
 // while others wait takes the next tick, it does not start the schedule over. At a tick every
@@ -315,7 +315,7 @@ type Look struct {
 }
 
 // WaitGone waits, at the cadence's ticks, until there is proof that machine id is gone
-// (behaviour contract 3): a terminated status in a list, ErrNotFound from the looker (a 404
+// (docs/guides/reliability.md, "Only proof removes a machine"): a terminated status in a list, ErrNotFound from the looker (a 404
 // on the machine's own URL), or a complete successful list that lacks the machine, confirmed
 // by the list of a later tick that lacks it too (a consistent list, Look.Consistent, needs no
 // confirmation: it answers as the machine's own URL would). Every waiter of the cloud reads the

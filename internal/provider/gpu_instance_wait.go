@@ -78,7 +78,7 @@ func waitInstanceReady(ctx context.Context, cad *clients.Cadence, cloud clients.
 }
 
 // waitInstanceGone waits, at the cloud's shared cadence, until there is proof that the machine
-// is gone (behaviour contract 3). Where the cloud reads machines from a list snapshot, that
+// is gone (docs/guides/reliability.md, "Only proof removes a machine"). Where the cloud reads machines from a list snapshot, that
 // proof comes from the lists every deleted machine's waiter shares (a terminated status, or a
 // complete list that lacks it, confirmed by a later one), never from a GET per machine; other
 // clouds are asked for the machine itself. Every status change on the way is logged.

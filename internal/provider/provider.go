@@ -224,7 +224,7 @@ type keySource struct {
 }
 
 // cadence is the one look schedule every waiter of a cloud follows, so that waiting for many
-// machines of one cloud costs one shared list per look (behaviour contract 7).
+// machines of one cloud costs one shared list per look (docs/guides/performance.md).
 func (d *providerData) cadence(cloud string) *clients.Cadence {
 	d.cadMu.Lock()
 	defer d.cadMu.Unlock()
