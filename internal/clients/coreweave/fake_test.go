@@ -12,8 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/time/rate"
-
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients/internal/apifake"
 )
@@ -109,19 +107,15 @@ func newFakeCloud(t *testing.T) (*fakeCW, *Cloud) {
 	return f, newTestCloud(t, f)
 }
 
-// testRetryBudget bounds the retries of a platform API call without a deadline, so that a
-// failure the fake keeps answering (a 500, a 404 on a list route) ends the test's call quickly.
-const testRetryBudget = 300 * time.Millisecond
-
 // newTestCloud builds a Cloud against the fake without rate limits, with short waits and
 // retry budget.
 func newTestCloud(t *testing.T, f *fakeCW) *Cloud {
 	t.Helper()
 	c, err := NewWithOptions(clients.Settings{APIKey: testToken, Endpoint: f.URL(), UserAgent: apifake.UserAgent},
-		WithRateLimiter(rate.NewLimiter(rate.Inf, 1)),
+		WithRateLimiter(apifake.Unlimited()),
 		WithKubeRate(1000, 1000),
 		withHTTP(nil, 2*time.Millisecond, 10*time.Millisecond),
-		withRetryBudget(testRetryBudget),
+		withRetryBudget(apifake.RetryBudget),
 		WithAdoptionWindow(300*time.Millisecond, 10*time.Millisecond),
 		WithPolling(2*time.Millisecond, 10*time.Millisecond),
 	)

@@ -221,7 +221,7 @@ func TestReadErrorsAreNotNotFound(t *testing.T) {
 	// The shared list fetch runs under snapshot.FetchTimeout, a deadline that (unlike the
 	// test's retry budget) would keep retrying the 500 for two minutes: bound it like the budget.
 	c.instances = snapshot.New(func(ctx context.Context) ([]Instance, error) {
-		ctx, cancel := context.WithTimeout(ctx, testRetryBudget)
+		ctx, cancel := context.WithTimeout(ctx, apifake.RetryBudget)
 		defer cancel()
 		return c.api.ListInstances(ctx)
 	})

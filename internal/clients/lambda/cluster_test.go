@@ -13,6 +13,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients/internal/apifake"
 )
 
 // The cluster tests run against a stateful fake written from the API document: instances that
@@ -58,7 +59,7 @@ func clusterTestCloud(t *testing.T, f *fakeAPI) *Cloud {
 	initial, maxPause := clients.PollInitial, clients.PollMax
 	clients.PollInitial, clients.PollMax = 5*time.Millisecond, 20*time.Millisecond
 	t.Cleanup(func() { clients.PollInitial, clients.PollMax = initial, maxPause })
-	return newTestCloud(t, f, WithRateLimiters(rate.NewLimiter(rate.Inf, 1), rate.NewLimiter(rate.Every(launchPace), 1)))
+	return newTestCloud(t, f, WithRateLimiters(apifake.Unlimited(), rate.NewLimiter(rate.Every(launchPace), 1)))
 }
 
 // newClusterWorld is a fake playing a stateful Lambda (capacity for H100s in regions) and a

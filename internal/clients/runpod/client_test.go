@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/time/rate"
-
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients/internal/apifake"
 )
@@ -18,8 +16,8 @@ func newTestClient(t *testing.T, f *fakeAPI) *Client {
 	t.Helper()
 	c, err := NewClient(ClientConfig{
 		Endpoint: f.Endpoint(), APIKey: testKey, UserAgent: apifake.UserAgent,
-		Limiter: rate.NewLimiter(rate.Inf, 1), RetryWaitMin: 5 * time.Millisecond, RetryWaitMax: 20 * time.Millisecond,
-		RetryBudget: testRetryBudget,
+		Limiter: apifake.Unlimited(), RetryWaitMin: apifake.RetryWaitMin, RetryWaitMax: apifake.RetryWaitMax,
+		RetryBudget: apifake.RetryBudget,
 	})
 	if err != nil {
 		t.Fatal(err)

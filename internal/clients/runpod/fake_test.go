@@ -14,8 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/time/rate"
-
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients/internal/apifake"
 )
@@ -70,19 +68,15 @@ func newFakeCloud(t *testing.T, opts ...Option) (*fakeAPI, *Cloud) {
 	return f, newTestCloud(t, f, opts...)
 }
 
-// testRetryBudget bounds the retries of a call without a deadline, so that a failure the fake
-// keeps answering (a 500, a 404 on a list route) ends the test's call quickly.
-const testRetryBudget = 300 * time.Millisecond
-
-// newTestCloud builds a Cloud against the fake without rate limits, with short retry waits and
-// budget and a short adoption window so the package's tests stay fast.
+// newTestCloud builds a Cloud against the fake without rate limits, with the short waits of
+// apifake.
 func newTestCloud(t *testing.T, f *fakeAPI, opts ...Option) *Cloud {
 	t.Helper()
 	all := append([]Option{
-		WithRateLimiter(rate.NewLimiter(rate.Inf, 1)),
-		withHTTP(nil, 5*time.Millisecond, 20*time.Millisecond),
-		withRetryBudget(testRetryBudget),
-		WithAdoptionWindow(300*time.Millisecond, 20*time.Millisecond),
+		WithRateLimiter(apifake.Unlimited()),
+		withHTTP(nil, apifake.RetryWaitMin, apifake.RetryWaitMax),
+		withRetryBudget(apifake.RetryBudget),
+		WithAdoptionWindow(apifake.AdoptionWindow, apifake.AdoptionPoll),
 	}, opts...)
 	c, err := NewWithOptions(clients.Settings{APIKey: testKey, Endpoint: f.Endpoint(), UserAgent: apifake.UserAgent}, all...)
 	if err != nil {

@@ -5,19 +5,12 @@ import (
 	"testing"
 
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients/internal/apifake"
 )
 
-// opts is the RunPod settings an instance reports or a spec carries (nil when none).
-func opts(v any) *InstanceOptions {
-	o, _ := v.(*InstanceOptions)
-	return o
-}
-
-// clusterOpts is the RunPod settings a cluster spec carries (nil when none).
-func clusterOpts(v any) *ClusterOptions {
-	o, _ := v.(*ClusterOptions)
-	return o
-}
+// opts is the RunPod settings an instance reports or a spec carries, clusterOpts those of a
+// cluster spec (each nil when none).
+var opts, clusterOpts = apifake.As[InstanceOptions], apifake.As[ClusterOptions]
 
 // Another cloud's settings are a clear error on every path, never a panic; a value works like a
 // pointer.
