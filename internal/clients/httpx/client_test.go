@@ -107,6 +107,37 @@ func newClient(t *testing.T, srv *httptest.Server, mutate func(*Config)) *Client
 	return c
 }
 
+// launchRequest is the not-idempotent launch the tests send: a POST that must never be repeated.
+func launchRequest() Request {
+	return Request{
+		Operation: "launch instance", Method: http.MethodPost, Path: "/launch",
+		Body: map[string]string{"name": "a"}, NotIdempotent: true,
+	}
+}
+
+// wantOutcomeUnknown sends req, fails the test unless its outcome is unknown, and returns the
+// error for the test's further checks.
+func wantOutcomeUnknown(t *testing.T, c *Client, req Request) error {
+	t.Helper()
+	err := c.Do(context.Background(), req, nil)
+	if !errors.Is(err, clients.ErrOutcomeUnknown) {
+		t.Fatalf("err = %v, want ErrOutcomeUnknown", err)
+	}
+	return err
+}
+
+// wantInstanceAfter gets /instances/i-1 and fails the test unless it answers i-1 after n hits.
+func wantInstanceAfter(t *testing.T, c *Client, hits *hitLog, n int) {
+	t.Helper()
+	var out struct{ ID string }
+	if err := c.Do(context.Background(), Request{Method: http.MethodGet, Path: "/instances/i-1"}, &out); err != nil {
+		t.Fatalf("Do: %v", err)
+	}
+	if out.ID != "i-1" || hits.count() != n {
+		t.Errorf("id = %q after %d hits, want i-1 after %d", out.ID, hits.count(), n)
+	}
+}
+
 // noRetries gives a call a budget that no wait fits in: one attempt.
 func noRetries(cfg *Config) { cfg.RetryBudget = time.Nanosecond }
 

@@ -90,13 +90,7 @@ func TestDo_notIdempotentPOSTNotRetriedOn5xxAndOutcomeUnknown(t *testing.T) {
 				http.Error(w, "upstream trouble", status)
 			})
 			c := newClient(t, srv, nil)
-			err := c.Do(context.Background(), Request{
-				Operation: "launch instance", Method: http.MethodPost, Path: "/launch",
-				Body: map[string]string{"name": "a"}, NotIdempotent: true,
-			}, nil)
-			if !errors.Is(err, clients.ErrOutcomeUnknown) {
-				t.Fatalf("err = %v, want ErrOutcomeUnknown", err)
-			}
+			err := wantOutcomeUnknown(t, c, launchRequest())
 			var apiErr *clients.APIError
 			if !errors.As(err, &apiErr) || apiErr.StatusCode != status || apiErr.Operation != "launch instance" {
 				t.Errorf("APIError = %+v, want status %d and the operation", apiErr, status)
@@ -117,10 +111,7 @@ func TestDo_notIdempotentPOSTRetriedOn429(t *testing.T) {
 	})
 	c := newClient(t, srv, nil)
 	var out struct{ ID string }
-	err := c.Do(context.Background(), Request{
-		Operation: "launch instance", Method: http.MethodPost, Path: "/launch",
-		Body: map[string]string{"name": "a"}, NotIdempotent: true,
-	}, &out)
+	err := c.Do(context.Background(), launchRequest(), &out)
 	if err != nil {
 		t.Fatalf("Do: %v", err)
 	}
@@ -157,13 +148,7 @@ func TestDo_notIdempotentPOSTConnectionDroppedAfterReadIsOutcomeUnknown(t *testi
 		hijackAndClose(t, w, r)
 	})
 	c := newClient(t, srv, nil)
-	err := c.Do(context.Background(), Request{
-		Operation: "launch instance", Method: http.MethodPost, Path: "/launch",
-		Body: map[string]string{"name": "a"}, NotIdempotent: true,
-	}, nil)
-	if !errors.Is(err, clients.ErrOutcomeUnknown) {
-		t.Fatalf("err = %v, want ErrOutcomeUnknown", err)
-	}
+	err := wantOutcomeUnknown(t, c, launchRequest())
 	var apiErr *clients.APIError
 	if !errors.As(err, &apiErr) || apiErr.Cloud != testCloud || apiErr.Operation != "launch instance" {
 		t.Errorf("APIError = %+v, want cloud and operation named", apiErr)
@@ -211,10 +196,7 @@ func TestDo_answerCutOffMidBody(t *testing.T) {
 		t.Parallel()
 		srv, hits := newServer(t, func(w http.ResponseWriter, r *http.Request, hit int) { cutOffAnswer(t, w, r) })
 		c := newClient(t, srv, nil)
-		err := c.Do(context.Background(), Request{Method: http.MethodPost, Path: "/launch", NotIdempotent: true}, nil)
-		if !errors.Is(err, clients.ErrOutcomeUnknown) {
-			t.Fatalf("err = %v, want ErrOutcomeUnknown", err)
-		}
+		err := wantOutcomeUnknown(t, c, Request{Method: http.MethodPost, Path: "/launch", NotIdempotent: true})
 		if !errors.Is(err, io.ErrUnexpectedEOF) {
 			t.Errorf("err = %v, want the cause (unexpected EOF) kept", err)
 		}
@@ -249,10 +231,7 @@ func TestDo_connectionRefusedIsRetriedAndNotOutcomeUnknown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = c.Do(context.Background(), Request{
-		Operation: "launch instance", Method: http.MethodPost, Path: "/launch",
-		Body: map[string]string{"name": "a"}, NotIdempotent: true,
-	}, nil)
+	err = c.Do(context.Background(), launchRequest(), nil)
 	if err == nil {
 		t.Fatal("want an error")
 	}

@@ -61,6 +61,10 @@ func writeProblem(w http.ResponseWriter, status int, title, detail string, errs 
 
 func mustJSON(v any) string { return apifake.MustJSON(v) }
 
+// opts is the RunPod settings an instance reports or a spec carries, clusterOpts those of a
+// cluster spec (each nil when none).
+var opts, clusterOpts = apifake.As[InstanceOptions], apifake.As[ClusterOptions]
+
 // newFakeCloud is a fake and a Cloud against it (newTestCloud).
 func newFakeCloud(t *testing.T, opts ...Option) (*fakeAPI, *Cloud) {
 	t.Helper()

@@ -5,12 +5,7 @@ import (
 	"testing"
 
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
-	"github.com/neocloud/terraform-provider-neocloud/internal/clients/internal/apifake"
 )
-
-// opts is the RunPod settings an instance reports or a spec carries, clusterOpts those of a
-// cluster spec (each nil when none).
-var opts, clusterOpts = apifake.As[InstanceOptions], apifake.As[ClusterOptions]
 
 // Another cloud's settings are a clear error on every path, never a panic; a value works like a
 // pointer.
