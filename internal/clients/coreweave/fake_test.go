@@ -448,14 +448,24 @@ func (f *fakeCW) kube(h func(w http.ResponseWriter, r *http.Request, clusterID s
 	}
 }
 
-func (f *fakeCW) createPool(w http.ResponseWriter, r *http.Request, clusterID string) {
-	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+// kubeBody is the request's JSON object when its Content-Type is one the route takes
+// (accepts); otherwise, or when the body does not decode, it answers the Kubernetes error.
+func kubeBody(w http.ResponseWriter, r *http.Request, accepts func(contentType string) bool) (map[string]any, bool) {
+	if ct := r.Header.Get("Content-Type"); !accepts(ct) {
 		kubeStatus(w, http.StatusUnsupportedMediaType, "UnsupportedMediaType", "unsupported media type "+ct, nil)
-		return
+		return nil, false
 	}
 	var obj map[string]any
 	if err := json.NewDecoder(r.Body).Decode(&obj); err != nil {
 		kubeStatus(w, http.StatusBadRequest, "BadRequest", err.Error(), nil)
+		return nil, false
+	}
+	return obj, true
+}
+
+func (f *fakeCW) createPool(w http.ResponseWriter, r *http.Request, clusterID string) {
+	obj, ok := kubeBody(w, r, func(ct string) bool { return strings.HasPrefix(ct, "application/json") })
+	if !ok {
 		return
 	}
 	meta, _ := obj["metadata"].(map[string]any)
@@ -499,13 +509,8 @@ func (f *fakeCW) getPool(w http.ResponseWriter, r *http.Request, clusterID strin
 }
 
 func (f *fakeCW) patchPool(w http.ResponseWriter, r *http.Request, clusterID string) {
-	if ct := r.Header.Get("Content-Type"); ct != "application/merge-patch+json" {
-		kubeStatus(w, http.StatusUnsupportedMediaType, "UnsupportedMediaType", "unsupported media type "+ct, nil)
-		return
-	}
-	var patch map[string]any
-	if err := json.NewDecoder(r.Body).Decode(&patch); err != nil {
-		kubeStatus(w, http.StatusBadRequest, "BadRequest", err.Error(), nil)
+	patch, ok := kubeBody(w, r, func(ct string) bool { return ct == "application/merge-patch+json" })
+	if !ok {
 		return
 	}
 	f.mu.Lock()

@@ -46,28 +46,24 @@ func writeErr(w http.ResponseWriter, status int, code, message, suggestion strin
 	apifake.WriteJSON(w, status, map[string]any{"error": e})
 }
 
-// newFakeCloud is a fake and a Cloud against it (newTestCloud).
-func newFakeCloud(t *testing.T, opts ...Option) (*fakeAPI, *Cloud) {
-	t.Helper()
-	f := newFake(t)
-	return f, newTestCloud(t, f, opts...)
-}
-
 // newTestCloud builds a Cloud against the fake without rate limits, with the short waits of
 // apifake.
 func newTestCloud(t *testing.T, f *fakeAPI, opts ...Option) *Cloud {
 	t.Helper()
-	all := append([]Option{
+	settings := clients.Settings{APIKey: testKey, Endpoint: f.Endpoint(), UserAgent: apifake.UserAgent}
+	return apifake.Build(t, NewWithOptions, settings, append([]Option{
 		WithRateLimiters(apifake.Unlimited(), apifake.Unlimited()),
 		withHTTP(nil, apifake.RetryWaitMin, apifake.RetryWaitMax),
 		withRetryBudget(apifake.RetryBudget),
 		WithAdoptionWindow(apifake.AdoptionWindow, apifake.AdoptionPoll),
-	}, opts...)
-	c, err := NewWithOptions(clients.Settings{APIKey: testKey, Endpoint: f.Endpoint(), UserAgent: apifake.UserAgent}, all...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
+	}, opts...)...)
+}
+
+// newFakeCloud is a fake and a Cloud against it (newTestCloud above).
+func newFakeCloud(t *testing.T, opts ...Option) (*fakeAPI, *Cloud) {
+	t.Helper()
+	f := newFake(t)
+	return f, newTestCloud(t, f, opts...)
 }
 
 // assertJSON compares a launch or other request body with the expected JSON, ignoring

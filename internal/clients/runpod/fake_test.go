@@ -76,17 +76,13 @@ func newFakeCloud(t *testing.T, opts ...Option) (*fakeAPI, *Cloud) {
 // apifake.
 func newTestCloud(t *testing.T, f *fakeAPI, opts ...Option) *Cloud {
 	t.Helper()
-	all := append([]Option{
+	settings := clients.Settings{APIKey: testKey, Endpoint: f.Endpoint(), UserAgent: apifake.UserAgent}
+	return apifake.Build(t, NewWithOptions, settings, append([]Option{
 		WithRateLimiter(apifake.Unlimited()),
 		withHTTP(nil, apifake.RetryWaitMin, apifake.RetryWaitMax),
 		withRetryBudget(apifake.RetryBudget),
 		WithAdoptionWindow(apifake.AdoptionWindow, apifake.AdoptionPoll),
-	}, opts...)
-	c, err := NewWithOptions(clients.Settings{APIKey: testKey, Endpoint: f.Endpoint(), UserAgent: apifake.UserAgent}, all...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
+	}, opts...)...)
 }
 
 // assertJSON compares a request body with the expected JSON, ignoring formatting and key order.

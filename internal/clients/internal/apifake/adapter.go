@@ -1,6 +1,7 @@
 package apifake
 
 import (
+	"testing"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -28,4 +29,15 @@ func Unlimited() *rate.Limiter { return rate.NewLimiter(rate.Inf, 1) }
 func As[T any](v any) *T {
 	o, _ := v.(*T)
 	return o
+}
+
+// Build is newWithOptions(settings, opts...), an adapter's constructor, failing the test when
+// it refuses.
+func Build[S, C, O any](t testing.TB, newWithOptions func(S, ...O) (C, error), settings S, opts ...O) C {
+	t.Helper()
+	c, err := newWithOptions(settings, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
