@@ -1,8 +1,6 @@
 package httpx
 
 import (
-	"bytes"
-	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -10,30 +8,13 @@ import (
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-log/tflogtest"
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients/internal/apifake"
 )
 
 // Logs never carry secrets.
 
-// traceLog turns the provider's TRACE logs on for the test (so the test cannot be parallel:
-// t.Setenv) and returns a context that logs into the buffer.
-func traceLog(t *testing.T) (context.Context, *bytes.Buffer) {
-	t.Setenv("TF_LOG_PROVIDER_NEOCLOUD_"+strings.ToUpper(testCloud), "TRACE")
-	var buf bytes.Buffer
-	return tflogtest.RootLogger(context.Background(), &buf), &buf
-}
-
-// wantNoSecrets fails the test for each secret that the log output contains.
-func wantNoSecrets(t *testing.T, out string, secrets ...string) {
-	t.Helper()
-	for _, secret := range secrets {
-		if strings.Contains(out, secret) {
-			t.Errorf("log output contains secret %q:\n%s", secret, out)
-		}
-	}
-}
-
 func TestDo_logsMaskSecrets(t *testing.T) {
-	ctx, buf := traceLog(t) // not parallel
+	ctx, buf := apifake.TraceLog(t, testCloud) // not parallel
 	const (
 		apiKey      = "secret_apikey_8c1f0e9d"
 		privateKey  = "AAAAB3NzaC1yc2EprivatePART"
@@ -64,7 +45,7 @@ func TestDo_logsMaskSecrets(t *testing.T) {
 		t.Fatalf("Do: %v", err)
 	}
 	out := buf.String()
-	wantNoSecrets(t, out, apiKey, privateKey, respPrivate, kubeToken)
+	apifake.NoSecrets(t, out, apiKey, privateKey, respPrivate, kubeToken)
 	if !strings.Contains(out, srv.URL+"/api/v1/ssh-keys") {
 		t.Errorf("log output lacks the request URL:\n%s", out)
 	}
@@ -97,7 +78,7 @@ func TestDo_logsMaskSecrets(t *testing.T) {
 // answer that echoes the environment back, as RunPod's pod answers do: no value may reach the
 // logs, while the names stay for debugging.
 func TestDo_logsMaskEnvValuesAndUserData(t *testing.T) {
-	ctx, buf := traceLog(t) // not parallel
+	ctx, buf := apifake.TraceLog(t, testCloud) // not parallel
 	const (
 		hfToken  = "hf_q8Zr2mKxVb7LpN4c"
 		plainEnv = "plain-env-value-5e1d"
@@ -124,7 +105,7 @@ func TestDo_logsMaskEnvValuesAndUserData(t *testing.T) {
 		t.Fatalf("Do: %v", err)
 	}
 	out := buf.String()
-	wantNoSecrets(t, out, hfToken, plainEnv, "userdata-secret-77f3", echoed)
+	apifake.NoSecrets(t, out, hfToken, plainEnv, "userdata-secret-77f3", echoed)
 	for _, kept := range []string{"sending API request", "received API response", "MY_SETTING", "ECHOED", "finetune-1"} {
 		if !strings.Contains(out, kept) {
 			t.Errorf("log output lacks %q (the bodies must still be logged, redacted):\n%s", kept, out)

@@ -407,3 +407,26 @@ func TestLostLaunchWithFailingLooksIsUnknownAndNotRepeated(t *testing.T) {
 		t.Errorf("%d launches, want exactly 1: failed looks prove nothing", n)
 	}
 }
+
+// user_data is a script that often carries credentials: a launch logged at TRACE must not log it.
+func TestCreateInstanceLogsNoUserData(t *testing.T) {
+	ctx, buf := apifake.TraceLog(t, "lambda") // not parallel
+	const secret = "s3cr3t-bootstrap-token-91ab"
+	f, c := newFakeCloud(t)
+	launchReads(f, "us-west-1")
+	f.data("POST", "/instance-operations/launch", `{"instance_ids":["i-1"]}`)
+
+	spec := h100Spec()
+	spec.UserData = "#cloud-config\nwrite_files:\n  - path: /etc/creds\n    content: " + secret + "\n"
+	if _, err := c.CreateInstance(ctx, spec); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(f.Last().Body), secret) {
+		t.Fatalf("the user data did not reach Lambda, so the test proves nothing: %s", f.Last().Body)
+	}
+	out := buf.String()
+	apifake.NoSecrets(t, out, secret)
+	if !strings.Contains(out, "/instance-operations/launch") || !strings.Contains(out, `\"user_data\":\"***\"`) {
+		t.Errorf("want the launch logged with user_data masked:\n%s", out)
+	}
+}
