@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -314,21 +313,14 @@ func TestReadsShareListCalls(t *testing.T) {
 		ids = append(ids, inst.ID)
 	}
 	before := len(f.Sequence("/"))
-	var wg sync.WaitGroup
-	errs := make(chan error, len(ids))
-	for _, id := range ids {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if _, err := c.GetInstance(t.Context(), id); err != nil {
-				errs <- err
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Error(err)
+	errs := apifake.Concurrently(len(ids), func(i int) error {
+		_, err := c.GetInstance(t.Context(), ids[i])
+		return err
+	})
+	for _, err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
 	}
 	// One cluster list, one NodePool list, one Node list for twenty reads.
 	if n := len(f.Sequence("/")) - before; n > 3 {
