@@ -291,7 +291,7 @@ func TestUpdateInstance(t *testing.T) {
 	f.data("GET", "/ssh-keys", sshKeysJSON)
 	f.Handle("POST", "/instances/i-1", func(w http.ResponseWriter, _ *http.Request) {
 		js := strings.Replace(instanceJSON("i-1", "active", "", "us-east-1", "gpu_1x_a10", 75, nil), `"name":"inst-i-1"`, `"name":"renamed"`, 1)
-		writeRaw(w, http.StatusOK, `{"data":`+js+`}`)
+		writeOK(w, `{"data":`+js+`}`)
 	})
 	name := "renamed"
 	inst, err := c.UpdateInstance(t.Context(), "i-1", clients.InstanceUpdate{Name: &name})
@@ -313,10 +313,10 @@ func TestSSHKeys(t *testing.T) {
 	f.Handle("POST", "/ssh-keys", func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		if strings.Contains(string(body), "public_key") {
-			writeRaw(w, http.StatusOK, `{"data":{"id":"key-1","name":"me","public_key":"ssh-ed25519 AAAA me@host"}}`)
+			writeOK(w, `{"data":{"id":"key-1","name":"me","public_key":"ssh-ed25519 AAAA me@host"}}`)
 			return
 		}
-		writeRaw(w, http.StatusOK, `{"data":{"id":"key-2","name":"gen","public_key":"ssh-rsa BBBB","private_key":"-----BEGIN RSA PRIVATE KEY-----\nX\n-----END RSA PRIVATE KEY-----\n"}}`)
+		writeOK(w, `{"data":{"id":"key-2","name":"gen","public_key":"ssh-rsa BBBB","private_key":"-----BEGIN RSA PRIVATE KEY-----\nX\n-----END RSA PRIVATE KEY-----\n"}}`)
 	})
 	k, err := c.CreateSSHKey(ctx, clients.SSHKeySpec{Name: "me", PublicKey: "ssh-ed25519 AAAA me@host\n"})
 	if err != nil || k.ID != "key-1" || k.PrivateKey != "" {

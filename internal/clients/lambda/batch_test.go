@@ -118,7 +118,7 @@ func TestDeleteInstancesBatchRefusedForOneID(t *testing.T) {
 			writeErr(w, http.StatusNotFound, "global/object-does-not-exist", "Specified instance does not exist.", "")
 			return
 		}
-		writeRaw(w, http.StatusOK, `{"data":{"terminated_instances":[]}}`)
+		writeOK(w, `{"data":{"terminated_instances":[]}}`)
 	})
 	clock, j := fakeclock.New(time.Unix(1000, 0)), apifake.NewHighWater()
 	c := newTestCloud(t, f, withBatchClock(clock, j.Report))
@@ -185,7 +185,7 @@ func TestWaitGoneFromTheSharedList(t *testing.T) {
 		clock := fakeclock.New(time.Unix(1_000_000, 0))
 		f.Handle("GET", "/instances", func(w http.ResponseWriter, _ *http.Request) {
 			clock.Advance(time.Millisecond) // a list takes a moment
-			writeRaw(w, http.StatusOK, list())
+			writeOK(w, list())
 		})
 		f.data("GET", "/ssh-keys", sshKeysJSON)
 		cad := clients.NewCadenceWithClock(clients.Pacing{Initial: 10 * time.Millisecond, Max: 40 * time.Millisecond}, clock)
@@ -257,7 +257,7 @@ func TestWaitGoneFromTheSharedList(t *testing.T) {
 			clock.Advance(time.Millisecond)
 			calls++
 			if calls == 1 {
-				writeRaw(w, http.StatusOK, `{"data":[]}`)
+				writeOK(w, `{"data":[]}`)
 				return
 			}
 			// The list fails (with an answer httpx does not retry, to keep the test short).
@@ -301,7 +301,7 @@ func TestLaunchesLeaveOneIntervalAfterTheLastAnswer(t *testing.T) {
 		mu.Lock()
 		arrived = append(arrived, time.Now())
 		mu.Unlock()
-		writeRaw(w, http.StatusOK, `{"data":{"instance_ids":["i-1"]}}`)
+		writeOK(w, `{"data":{"instance_ids":["i-1"]}}`)
 		mu.Lock()
 		answered = append(answered, time.Now())
 		mu.Unlock()

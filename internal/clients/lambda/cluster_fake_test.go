@@ -69,7 +69,7 @@ func listOf[T any](l *lambdaCloud, items func() []T, toJSON func(T) map[string]a
 		for _, it := range items() {
 			out = append(out, toJSON(it))
 		}
-		writeRaw(w, 200, mustData(out))
+		writeOK(w, mustData(out))
 	}
 }
 
@@ -114,7 +114,7 @@ func (l *lambdaCloud) launch(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, 502, "global/internal-error", "upstream reset", "")
 		return
 	}
-	writeRaw(w, 200, mustData(map[string]any{"instance_ids": []string{in.id}}))
+	writeOK(w, mustData(map[string]any{"instance_ids": []string{in.id}}))
 }
 
 func (l *lambdaCloud) terminate(w http.ResponseWriter, r *http.Request) {
@@ -131,7 +131,7 @@ func (l *lambdaCloud) terminate(w http.ResponseWriter, r *http.Request) {
 			out = append(out, l.instanceJSON(in))
 		}
 	}
-	writeRaw(w, 200, mustData(map[string]any{"terminated_instances": out}))
+	writeOK(w, mustData(map[string]any{"terminated_instances": out}))
 }
 
 // boot makes every booting instance active with its addresses.
@@ -232,7 +232,7 @@ func (l *lambdaCloud) createRuleset(w http.ResponseWriter, r *http.Request) {
 		if p.Rules != nil {
 			rs.rules = *p.Rules
 		}
-		writeRaw(w, 200, mustData(l.rulesetJSON(rs)))
+		writeOK(w, mustData(l.rulesetJSON(rs)))
 	})
 	l.f.Handle("DELETE", "/firewall-rulesets/"+rs.id, func(w http.ResponseWriter, _ *http.Request) {
 		l.mu.Lock()
@@ -243,9 +243,9 @@ func (l *lambdaCloud) createRuleset(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		l.rulesets = slices.DeleteFunc(l.rulesets, func(x *fakeRuleset) bool { return x == rs })
-		writeRaw(w, 200, `{"data":{}}`)
+		writeOK(w, `{"data":{}}`)
 	})
-	writeRaw(w, 200, mustData(l.rulesetJSON(rs)))
+	writeOK(w, mustData(l.rulesetJSON(rs)))
 }
 
 func (l *lambdaCloud) fsJSON(fs *fakeFS) map[string]any {
@@ -259,7 +259,7 @@ func (l *lambdaCloud) fsJSON(fs *fakeFS) map[string]any {
 func (l *lambdaCloud) createFS(w http.ResponseWriter, r *http.Request) {
 	var req struct{ Name, Region string }
 	_ = json.NewDecoder(r.Body).Decode(&req)
-	writeRaw(w, 200, mustData(l.addFS(req.Name, req.Region, time.Now())))
+	writeOK(w, mustData(l.addFS(req.Name, req.Region, time.Now())))
 }
 
 func (l *lambdaCloud) addFS(name, region string, created time.Time) map[string]any {
@@ -276,7 +276,7 @@ func (l *lambdaCloud) addFS(name, region string, created time.Time) map[string]a
 			return
 		}
 		l.fss = slices.DeleteFunc(l.fss, func(x *fakeFS) bool { return x == fs })
-		writeRaw(w, 200, mustData(map[string]any{"deleted_ids": []string{fs.id}}))
+		writeOK(w, mustData(map[string]any{"deleted_ids": []string{fs.id}}))
 	})
 	return l.fsJSON(fs)
 }

@@ -36,7 +36,8 @@ func (f *fakeAPI) data(method, path, rawJSON string) {
 	f.Handle(method, path, apifake.Status(http.StatusOK, `{"data":`+rawJSON+`}`))
 }
 
-func writeRaw(w http.ResponseWriter, status int, body string) { apifake.WriteRaw(w, status, body) }
+// writeOK answers 200 with a raw JSON body.
+func writeOK(w http.ResponseWriter, body string) { apifake.WriteRaw(w, http.StatusOK, body) }
 
 func writeErr(w http.ResponseWriter, status int, code, message, suggestion string) {
 	e := map[string]string{"code": code, "message": message}

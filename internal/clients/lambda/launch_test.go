@@ -97,7 +97,7 @@ func launchByRegion(f *fakeAPI, ok map[string]string) {
 		_ = json.NewDecoder(r.Body).Decode(&req)
 		region, _ := req["region_name"].(string)
 		if id, found := ok[region]; found {
-			writeRaw(w, http.StatusOK, `{"data":{"instance_ids":["`+id+`"]}}`)
+			writeOK(w, `{"data":{"instance_ids":["`+id+`"]}}`)
 			return
 		}
 		writeErr(w, http.StatusBadRequest, "instance-operations/launch/insufficient-capacity",
@@ -296,7 +296,7 @@ func (l *committingLaunch) install(f *fakeAPI, fail func(http.ResponseWriter)) {
 				l.instances, l.pending = append(l.instances, l.pending), ""
 			}
 		}
-		writeRaw(w, http.StatusOK, `{"data":[`+strings.Join(l.instances, ",")+`]}`)
+		writeOK(w, `{"data":[`+strings.Join(l.instances, ",")+`]}`)
 	})
 }
 
@@ -351,7 +351,7 @@ func TestLostLaunchProvenAbsentIsSentAgain(t *testing.T) {
 			apifake.HangUp(w) // lost, and never committed
 			return
 		}
-		writeRaw(w, http.StatusOK, `{"data":{"instance_ids":["i-2"]}}`)
+		writeOK(w, `{"data":{"instance_ids":["i-2"]}}`)
 	})
 
 	inst, err := c.CreateInstance(t.Context(), h100Spec())
@@ -380,7 +380,7 @@ func TestLostLaunchWithFailingLooksIsUnknownAndNotRepeated(t *testing.T) {
 	f.Handle("GET", "/instances", func(w http.ResponseWriter, _ *http.Request) {
 		looks++
 		if looks == 1 {
-			writeRaw(w, http.StatusOK, `{"data":[]}`) // the look before launching
+			writeOK(w, `{"data":[]}`) // the look before launching
 			return
 		}
 		if looks == 4 {

@@ -31,10 +31,11 @@ func (h *heldFetch) clock() time.Time {
 	return h.now
 }
 
-func (h *heldFetch) advance(d time.Duration) time.Time {
+// advance moves the clock 40 ms on and returns the new time.
+func (h *heldFetch) advance() time.Time {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.now = h.now.Add(d)
+	h.now = h.now.Add(40 * time.Millisecond)
 	return h.now
 }
 
@@ -106,11 +107,11 @@ func TestStampAtSendSharesAListThatWaitsForItsTurn(t *testing.T) {
 	<-h.started
 	// 40 ms later (the fetch still waits for its turn), a reader that needs a list begun at or
 	// after now, and a change this process made (a delete's answer), come.
-	t1 := h.advance(40 * time.Millisecond)
+	t1 := h.advance()
 	c.Invalidate()
 	second := get(c, t1)
 	time.Sleep(10 * time.Millisecond) // let the second reader join, if it does
-	t2 := h.advance(40 * time.Millisecond)
+	t2 := h.advance()
 	h.release <- struct{}{}
 	h.release <- struct{}{} // for a second list, should the second reader (wrongly) queue one
 	a, b := both(t, first, second)
@@ -144,7 +145,7 @@ func TestStampAtSendSentListIsNotJoinedByNewerReaders(t *testing.T) {
 	first := get(c, t0)
 	<-h.started
 	waitUntil(t, sent.Load)
-	t1 := h.advance(40 * time.Millisecond)
+	t1 := h.advance()
 	second := get(c, t1) // needs a list begun after the one in flight left: queues the next
 	a, b := h.twoLists(t, first, second)
 	if a.v != 1 || b.v != 2 || b.at.Before(t1) {
@@ -160,7 +161,7 @@ func TestWithoutStampAtSendAListIsDatedWhenAskedFor(t *testing.T) {
 	t0 := h.clock()
 	first := get(c, t0)
 	<-h.started
-	t1 := h.advance(40 * time.Millisecond)
+	t1 := h.advance()
 	second := get(c, t1)
 	time.Sleep(10 * time.Millisecond)
 	a, _ := h.twoLists(t, first, second)
