@@ -316,7 +316,7 @@ func TestGetClusterCreatesNodePoolOnceRunning(t *testing.T) {
 
 func TestGetClusterPoolCreateAnswerLost(t *testing.T) {
 	f, c := newFakeCloud(t)
-	created := mustCreate(t, c.CreateCluster, h100Cluster())
+	created := apifake.MustCreate(t, c.CreateCluster, h100Cluster())
 	f.setClusterStatus(created.ID, "STATUS_RUNNING")
 	f.Script("POST", poolsPath(created.ID), apifake.Lost(f.kube(f.createPool)))
 	c.clusters.Invalidate()
@@ -480,7 +480,7 @@ func TestUpdateClusterScalesWithMergePatch(t *testing.T) {
 
 func TestUpdateClusterWhileCreatingKeepsTheCount(t *testing.T) {
 	f, c := newFakeCloud(t)
-	created := mustCreate(t, c.CreateCluster, h100Cluster())
+	created := apifake.MustCreate(t, c.CreateCluster, h100Cluster())
 	n := 2
 	cl, err := c.UpdateCluster(t.Context(), created.ID, clients.ClusterUpdate{NodeCount: &n})
 	if err != nil {

@@ -1,7 +1,6 @@
 package coreweave
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -126,16 +125,6 @@ func newTestCloud(t *testing.T, f *fakeCW) *Cloud {
 	// covers the snapshots.
 	c.clusterTTL, c.kubeTTL = 0, 0
 	return c
-}
-
-// mustCreate is create(spec), which must succeed.
-func mustCreate[S, T any](t *testing.T, create func(context.Context, S) (T, error), spec S) T {
-	t.Helper()
-	v, err := create(t.Context(), spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v
 }
 
 // kubeDown makes every cluster's Kubernetes API answer 503 with message (the platform may

@@ -138,7 +138,7 @@ func TestCreateInstanceWaitsForACreatingCluster(t *testing.T) {
 
 func TestGetInstanceStatuses(t *testing.T) {
 	f, c := newRunningCloud(t)
-	created := mustCreate(t, c.CreateInstance, h100Instance())
+	created := apifake.MustCreate(t, c.CreateInstance, h100Instance())
 	_, pool, _ := strings.Cut(created.ID, "/")
 
 	inst, err := c.GetInstance(t.Context(), created.ID)
@@ -213,7 +213,7 @@ func TestGetInstanceNotFoundOnlyForAMissingPool(t *testing.T) {
 
 func TestDeleteInstanceIsIdempotent(t *testing.T) {
 	f, c := newRunningCloud(t)
-	created := mustCreate(t, c.CreateInstance, h100Instance())
+	created := apifake.MustCreate(t, c.CreateInstance, h100Instance())
 	for range 2 {
 		if err := c.DeleteInstance(t.Context(), created.ID); err != nil {
 			t.Fatal(err)
@@ -281,7 +281,7 @@ func TestValidateInstanceSpec(t *testing.T) {
 
 func TestInstanceStatusFromClusterWhenAPIServerDown(t *testing.T) {
 	f, c := newRunningCloud(t)
-	created := mustCreate(t, c.CreateInstance, h100Instance())
+	created := apifake.MustCreate(t, c.CreateInstance, h100Instance())
 	f.setClusterStatus("cl-1", "STATUS_FAILED")
 	c.clusters.Invalidate()
 	inst, err := c.GetInstance(t.Context(), created.ID)

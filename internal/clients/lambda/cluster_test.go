@@ -226,9 +226,7 @@ func TestGetClusterByTags(t *testing.T) {
 	f, c, l := newClusterWorld(t, "us-east-1")
 	spec := lambdaClusterSpec(2)
 	clusterOpts(spec.Options).FileSystemName = ""
-	if _, err := c.CreateCluster(t.Context(), spec); err != nil {
-		t.Fatal(err)
-	}
+	apifake.MustCreate(t, c.CreateCluster, spec)
 	stray := l.add("pretrain-2", StatusBooting, [2]string{ClusterTag, "pretrain"}, [2]string{RankTag, "2"})
 	l.with(func() { stray.rulesets = []string{"rs-1"} })
 	l.add("pretrain-old", StatusTerminated, [2]string{ClusterTag, "pretrain"}, [2]string{RankTag, "1"})
@@ -388,9 +386,7 @@ func TestScaleClusterWithUserData(t *testing.T) {
 	f, c, _ := newClusterWorld(t, "us-east-1")
 	spec := lambdaClusterSpec(1)
 	clusterOpts(spec.Options).UserData = "#cloud-config\n"
-	if _, err := c.CreateCluster(t.Context(), spec); err != nil {
-		t.Fatal(err)
-	}
+	apifake.MustCreate(t, c.CreateCluster, spec)
 	two := 2
 	if _, err := c.UpdateCluster(t.Context(), "pretrain", clients.ClusterUpdate{NodeCount: &two}); !errors.Is(err, clients.ErrUnsupported) {
 		t.Errorf("without the spec: %v", err)
@@ -499,9 +495,7 @@ func TestDeleteClusterKeepsUnmountedFilesystem(t *testing.T) {
 	_, c, l := newClusterWorld(t, "us-east-1")
 	spec := lambdaClusterSpec(1)
 	clusterOpts(spec.Options).FileSystemName = ""
-	if _, err := c.CreateCluster(t.Context(), spec); err != nil {
-		t.Fatal(err)
-	}
+	apifake.MustCreate(t, c.CreateCluster, spec)
 	l.addFS("pretrain", "us-east-1", time.Now())
 	if err := c.DeleteCluster(t.Context(), "pretrain"); err != nil {
 		t.Fatal(err)

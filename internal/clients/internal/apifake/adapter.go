@@ -1,6 +1,7 @@
 package apifake
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -40,4 +41,15 @@ func Build[S, C, O any](t testing.TB, newWithOptions func(S, ...O) (C, error), s
 		t.Fatal(err)
 	}
 	return c
+}
+
+// MustCreate is create(spec) (an adapter's CreateInstance, CreateCluster ...) with the test's
+// context, failing the test when it fails.
+func MustCreate[S, T any](t testing.TB, create func(context.Context, S) (T, error), spec S) T {
+	t.Helper()
+	v, err := create(t.Context(), spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
 }
