@@ -19,6 +19,8 @@ import (
 
 // Retries and attempts bounded by time: the deadline, the retry budget, the per-request timeout; list routes.
 
+// A 429 storm outlasting the call's deadline ends with the 429 itself, as soon as the next
+// wait no longer fits before the deadline.
 func TestDo_rateLimitStormLongerThanTheDeadline(t *testing.T) {
 	t.Parallel()
 	t.Run("server-paced: stops before the deadline", func(t *testing.T) {

@@ -1,7 +1,6 @@
 package httpx
 
 import (
-	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -145,10 +144,3 @@ func TestSecretFieldsMask(t *testing.T) {
 		t.Errorf("PEM block not masked: %q", got)
 	}
 }
-
-func statusName(status int) string {
-	return fmt.Sprintf("%d_%s", status, strings.ReplaceAll(http.StatusText(status), " ", "_"))
-}
-
-// A route's pace holds between real sends even when the client-wide limiter delays one of
-// them: all limiters give their token at the moment of sending.

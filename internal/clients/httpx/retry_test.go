@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log"
 	"net"
@@ -102,22 +103,8 @@ func TestDo_notIdempotentPOSTNotRetriedOn5xxAndOutcomeUnknown(t *testing.T) {
 
 func TestDo_notIdempotentPOSTRetriedOn429(t *testing.T) {
 	t.Parallel()
-	srv, hits := newServer(t, func(w http.ResponseWriter, r *http.Request, hit int) {
-		if hit <= 2 {
-			http.Error(w, "slow down", http.StatusTooManyRequests)
-			return
-		}
-		writeJSON(w, http.StatusCreated, map[string]string{"id": "i-9"})
-	})
-	c := newClient(t, srv, nil)
-	var out struct{ ID string }
-	err := c.Do(context.Background(), launchRequest(), &out)
-	if err != nil {
-		t.Fatalf("Do: %v", err)
-	}
-	if out.ID != "i-9" || hits.count() != 3 {
-		t.Errorf("id = %q after %d hits, want i-9 after 3", out.ID, hits.count())
-	}
+	srv, hits := failsThenAnswers(t, 2, http.StatusTooManyRequests, http.StatusCreated, "i-9")
+	wantIDAfter(t, newClient(t, srv, nil), launchRequest(), hits, "i-9", 3)
 }
 
 func TestDo_notIdempotent5xxClassifiedByDecoderKeepsItsKind(t *testing.T) {
@@ -558,4 +545,31 @@ func TestCheckRetry(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Retries are not counted as new calls: a call gets through however many 429s and 5xx it
+// waits out within its budget.
+func TestDo_retriesAreNotCounted(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		failures int
+		status   int
+	}{
+		{7, http.StatusTooManyRequests},
+		{20, http.StatusTooManyRequests},
+		{20, http.StatusInternalServerError},
+	} {
+		t.Run(fmt.Sprintf("%d x %s", tt.failures, statusName(tt.status)), func(t *testing.T) {
+			t.Parallel()
+			srv, hits := failsThenAnswers(t, tt.failures, tt.status, http.StatusOK, "i-1")
+			list := Request{Operation: "list instances", Method: http.MethodGet, Path: "/instances", List: true}
+			wantIDAfter(t, newClient(t, srv, nil), list, hits, "i-1", tt.failures+1)
+		})
+	}
+	t.Run("NotIdempotent POST through 20 x 429", func(t *testing.T) {
+		t.Parallel()
+		srv, hits := failsThenAnswers(t, 20, http.StatusTooManyRequests, http.StatusCreated, "i-9")
+		launch := Request{Method: http.MethodPost, Path: "/launch", Body: map[string]string{"name": "a"}, NotIdempotent: true}
+		wantIDAfter(t, newClient(t, srv, nil), launch, hits, "i-9", 21)
+	})
 }
