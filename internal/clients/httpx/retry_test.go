@@ -146,11 +146,7 @@ func TestDo_notIdempotentPOSTConnectionDroppedAfterReadIsOutcomeUnknown(t *testi
 func TestDo_idempotentGETConnectionDroppedIsRetried(t *testing.T) {
 	t.Parallel()
 	srv, hits := failsOnceThenAnswers(t, hijackAndClose)
-	c := newClient(t, srv, nil)
-	if err := c.Do(context.Background(), Request{Method: http.MethodGet, Path: "/instances/i-1"}, nil); err != nil {
-		t.Fatalf("Do: %v", err)
-	}
-	hits.want(t, 2, "")
+	wantInstanceAfter(t, newClient(t, srv, nil), hits, 2)
 }
 
 // failsOnceThenAnswers is a server whose first hit ends with fail and whose later hits answer
@@ -192,11 +188,7 @@ func TestDo_answerCutOffMidBody(t *testing.T) {
 	t.Run("idempotent GET is retried", func(t *testing.T) {
 		t.Parallel()
 		srv, hits := failsOnceThenAnswers(t, cutOffAnswer)
-		c := newClient(t, srv, nil)
-		if err := c.Do(context.Background(), Request{Method: http.MethodGet, Path: "/instances"}, nil); err != nil {
-			t.Fatalf("Do: %v", err)
-		}
-		hits.want(t, 2, "")
+		wantIDAfter(t, newClient(t, srv, nil), Request{Method: http.MethodGet, Path: "/instances"}, hits, "i-1", 2)
 	})
 }
 
