@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
@@ -65,6 +66,53 @@ func newFakeCloud(t *testing.T, opts ...Option) (*fakeAPI, *Cloud) {
 	t.Helper()
 	f := newFake(t)
 	return f, newTestCloud(t, f, opts...)
+}
+
+// committingLaunch is a fake launch that creates the machine, then answers with fail (which may
+// drop the connection). The machine is listed from the second GET /instances after the launch
+// on: the first look after the lost answer sees nothing yet.
+type committingLaunch struct {
+	mu         sync.Mutex
+	pending    string // the launched machine, not listed yet
+	listsSince int
+	instances  []string
+	launches   int
+}
+
+func (l *committingLaunch) install(f *fakeAPI, fail func(http.ResponseWriter)) {
+	f.Handle("POST", "/instance-operations/launch", func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			Region string              `json:"region_name"`
+			Type   string              `json:"instance_type_name"`
+			Tags   []map[string]string `json:"tags"`
+		}
+		_ = json.NewDecoder(r.Body).Decode(&req)
+		tags := map[string]string{}
+		for _, tg := range req.Tags {
+			tags[tg["key"]] = tg["value"]
+		}
+		l.mu.Lock()
+		l.launches++
+		l.pending, l.listsSince = instanceJSON("i-lost", "booting", "", req.Region, req.Type, 2392, tags), 0
+		l.mu.Unlock()
+		fail(w)
+	})
+	f.Handle("GET", "/instances", func(w http.ResponseWriter, _ *http.Request) {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		if l.pending != "" {
+			if l.listsSince++; l.listsSince >= 2 {
+				l.instances, l.pending = append(l.instances, l.pending), ""
+			}
+		}
+		writeOK(w, `{"data":[`+strings.Join(l.instances, ",")+`]}`)
+	})
+}
+
+func (l *committingLaunch) count() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.launches
 }
 
 // assertJSON compares a launch or other request body with the expected JSON, ignoring
