@@ -3,61 +3,23 @@ package clients
 import (
 	"context"
 	"fmt"
-	"maps"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients/fakeclock"
-	"github.com/neocloud/terraform-provider-neocloud/internal/clients/snapshot"
 )
 
-// The call economy of gone waiters (docs/guides/performance.md), on a fake clock. This file
-// keeps its own fixture, so that it does not depend on the other tests' harnesses.
+// The call economy of gone waiters (docs/guides/performance.md), on a fake clock, with the
+// list and looker of wait_test.go.
 
-// econList is a cloud's machine list: the machines listed, and the list calls counted. Each
-// call takes 1 ms of the fake clock.
-type econList struct {
-	clock *fakeclock.Clock
-	mu    sync.Mutex
-	live  map[string]bool
-	calls atomic.Int32
-}
-
-func (f *econList) list(context.Context) (map[string]bool, error) {
-	f.calls.Add(1)
-	f.clock.Advance(time.Millisecond)
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return maps.Clone(f.live), nil
-}
-
-// econLooker reads econList through a shared snapshot; consistent marks its looks as those of
-// a consistent read (a Kubernetes list).
-type econLooker struct {
-	cache      *snapshot.Cache[map[string]bool]
-	consistent bool
-}
-
-func (l econLooker) LookInstance(ctx context.Context, id string, notBefore time.Time) (Look, error) {
-	m, at, err := l.cache.GetAt(ctx, notBefore)
-	if err != nil {
-		return Look{}, err
-	}
-	if m[id] {
-		return Look{Instance: &Instance{ID: id, Status: StatusTerminating}, ListedAt: at, Consistent: l.consistent}, nil
-	}
-	return Look{ListedAt: at, Consistent: l.consistent}, nil
-}
-
-// econFixture: a cadence of Initial 10 ms, Max 80 ms on a fake clock, over a list where every
-// machine is gone already (the cloud let them go before anyone looks).
-func econFixture(consistent bool) (*fakeclock.Clock, *econList, *Cadence, econLooker) {
-	clock := fakeclock.New(time.Unix(2_000_000, 0))
-	f := &econList{clock: clock, live: map[string]bool{}}
-	cad := NewCadenceWithClock(Pacing{Initial: 10 * time.Millisecond, Max: 80 * time.Millisecond}, clock)
-	return clock, f, cad, econLooker{cache: snapshot.NewWithClock(f.list, clock.Now), consistent: consistent}
+// econFixture is newGoneFixture (a cadence of Initial 10 ms, Max 80 ms on a fake clock) over
+// a list where every machine is gone already (the cloud let them go before anyone looks);
+// consistent marks the looks as those of a consistent read (a Kubernetes list).
+func econFixture(consistent bool) (*fakeclock.Clock, *fakeCloudList, *Cadence, snapshotLooker) {
+	clock, f, cad, l := newGoneFixture()
+	l.consistent = consistent
+	return clock, f, cad, l
 }
 
 func econIDs(n int) []string {
@@ -70,8 +32,8 @@ func econIDs(n int) []string {
 
 // startGone starts WaitGoneAfter for each id, the next one gap after the previous one (on the
 // fake clock), and returns a function that drives the clock until every waiter is done and
-// returns their errors.
-func startGone(t *testing.T, clock *fakeclock.Clock, cad *Cadence, l InstanceLooker, ids []string, settle, gap time.Duration) func() []error {
+// fails the test if any of them failed.
+func startGone(t *testing.T, clock *fakeclock.Clock, cad *Cadence, l InstanceLooker, ids []string, settle, gap time.Duration) func() {
 	t.Helper()
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -90,11 +52,17 @@ func startGone(t *testing.T, clock *fakeclock.Clock, cad *Cadence, l InstanceLoo
 	}
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
-	return func() []error {
+	return func() {
+		t.Helper()
 		for {
 			select {
 			case <-done:
-				return errs
+				for _, err := range errs {
+					if err != nil {
+						t.Fatal(err)
+					}
+				}
+				return
 			case <-time.After(time.Millisecond):
 				clock.AdvanceToNext()
 			}
@@ -110,11 +78,7 @@ func TestWaitGoneCohortFollowsLaterMembers(t *testing.T) {
 	clock, f, cad, l := econFixture(true)
 	start := clock.Now()
 	wait := startGone(t, clock, cad, l, econIDs(10), 200*time.Millisecond, 30*time.Millisecond)
-	for _, err := range wait() {
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	wait()
 	if n := f.calls.Load(); n != 1 {
 		t.Errorf("%d list calls for 10 machines, want 1", n)
 	}
@@ -130,11 +94,7 @@ func TestWaitGoneCohortFollowsLaterMembers(t *testing.T) {
 func TestWaitGoneCohortStillConfirmsPlainLists(t *testing.T) {
 	clock, f, cad, l := econFixture(false)
 	wait := startGone(t, clock, cad, l, econIDs(10), 200*time.Millisecond, 30*time.Millisecond)
-	for _, err := range wait() {
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	wait()
 	if n := f.calls.Load(); n != 2 {
 		t.Errorf("%d list calls for 10 machines, want 2 (the shared look and its confirmation)", n)
 	}
@@ -154,11 +114,7 @@ func TestWaitGoneCohortMovesWithinBounds(t *testing.T) {
 	// time, and more than 2 x 50 ms, beyond the first one's (200 ms), so the first one does
 	// not wait for it.
 	wait := startGone(t, clock, cad, watch, econIDs(2), 200*time.Millisecond, 150*time.Millisecond)
-	for _, err := range wait() {
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	wait()
 	if n := f.calls.Load(); n != 2 {
 		t.Errorf("%d list calls, want 2: one per cohort", n)
 	}
@@ -171,7 +127,7 @@ func TestWaitGoneCohortMovesWithinBounds(t *testing.T) {
 
 // lookTimes records when (after start) each look was asked for.
 type lookTimes struct {
-	econLooker
+	snapshotLooker
 	start time.Time
 	mu    *sync.Mutex
 	at    *[]time.Duration
@@ -181,7 +137,7 @@ func (l lookTimes) LookInstance(ctx context.Context, id string, notBefore time.T
 	l.mu.Lock()
 	*l.at = append(*l.at, notBefore.Sub(l.start))
 	l.mu.Unlock()
-	return l.econLooker.LookInstance(ctx, id, notBefore)
+	return l.snapshotLooker.LookInstance(ctx, id, notBefore)
 }
 
 // Deletes that reach the cloud in a stream, each within 50 ms of the previous one (RunPod's
@@ -191,11 +147,7 @@ func (l lookTimes) LookInstance(ctx context.Context, id string, notBefore time.T
 func TestWaitGoneCohortFollowsAStream(t *testing.T) {
 	clock, f, cad, l := econFixture(false)
 	wait := startGone(t, clock, cad, l, econIDs(20), 0, 20*time.Millisecond)
-	for _, err := range wait() {
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	wait()
 	if n := f.calls.Load(); n != 2 {
 		t.Errorf("%d list calls for a stream of 20 deletes, want 2", n)
 	}

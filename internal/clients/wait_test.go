@@ -59,9 +59,10 @@ func (f *fakeCloudList) list(context.Context) (map[string]string, error) {
 }
 
 // snapshotLooker is an InstanceLooker over a shared snapshot of fakeCloudList, as the adapters
-// build theirs.
+// build theirs; consistent marks its looks as those of a consistent read (a Kubernetes list).
 type snapshotLooker struct {
-	cache *snapshot.Cache[map[string]string]
+	cache      *snapshot.Cache[map[string]string]
+	consistent bool
 }
 
 func (l snapshotLooker) LookInstance(ctx context.Context, id string, notBefore time.Time) (Look, error) {
@@ -70,9 +71,9 @@ func (l snapshotLooker) LookInstance(ctx context.Context, id string, notBefore t
 		return Look{}, err
 	}
 	if st, ok := m[id]; ok {
-		return Look{Instance: &Instance{ID: id, Status: st}, ListedAt: at}, nil
+		return Look{Instance: &Instance{ID: id, Status: st}, ListedAt: at, Consistent: l.consistent}, nil
 	}
-	return Look{ListedAt: at}, nil
+	return Look{ListedAt: at, Consistent: l.consistent}, nil
 }
 
 func newGoneFixture(ids ...string) (*fakeclock.Clock, *fakeCloudList, *Cadence, snapshotLooker) {

@@ -2,6 +2,7 @@ package coreweave
 
 import (
 	"errors"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -213,6 +214,25 @@ func runningCluster(f *fakeCW) {
 	f.addCluster("cl-1", "pretrain", "US-EAST-04A", "vpc-1", "STATUS_RUNNING")
 }
 
+// h100Pool is the NodePool pretrain-gpu of H100 nodes with targetNodes; the other fields of
+// metadata and spec (either may be nil) are added to it.
+func h100Pool(targetNodes int, metadata, spec map[string]any) map[string]any {
+	md := map[string]any{"name": "pretrain-gpu"}
+	maps.Copy(md, metadata)
+	sp := map[string]any{"instanceType": "gd-8xh100ib-i128", "targetNodes": targetNodes}
+	maps.Copy(sp, spec)
+	return map[string]any{"metadata": md, "spec": sp}
+}
+
+// newPoolFake is a fake with cluster cl-1 running (runningCluster) and pool in it.
+func newPoolFake(t *testing.T, pool map[string]any) *fakeCW {
+	t.Helper()
+	f := newFake(t)
+	runningCluster(f)
+	f.addPool("cl-1", pool)
+	return f
+}
+
 // newRunningCloud is a fake with cluster cl-1 running (runningCluster) and a Cloud against it.
 func newRunningCloud(t *testing.T) (*fakeCW, *Cloud) {
 	t.Helper()
@@ -296,7 +316,7 @@ func TestGetClusterCreatesNodePoolOnceRunning(t *testing.T) {
 
 func TestGetClusterPoolCreateAnswerLost(t *testing.T) {
 	f, c := newFakeCloud(t)
-	created := mustCreate(t, c.CreateCluster, h100Cluster())
+	created := apifake.MustCreate(t, c.CreateCluster, h100Cluster())
 	f.setClusterStatus(created.ID, "STATUS_RUNNING")
 	f.Script("POST", poolsPath(created.ID), apifake.Lost(f.kube(f.createPool)))
 	c.clusters.Invalidate()
@@ -313,12 +333,7 @@ func TestGetClusterPoolCreateAnswerLost(t *testing.T) {
 }
 
 func TestGetClusterNodes(t *testing.T) {
-	f := newFake(t)
-	runningCluster(f)
-	f.addPool("cl-1", map[string]any{
-		"metadata": map[string]any{"name": "pretrain-gpu"},
-		"spec":     map[string]any{"instanceType": "gd-8xh100ib-i128", "targetNodes": 3, "computeClass": "default"},
-	})
+	f := newPoolFake(t, h100Pool(3, nil, map[string]any{"computeClass": "default"}))
 	// Listed out of order; a node of another pool is not the cluster's.
 	f.addNode("pretrain-gpu", "g1a2b3c-pretrain-gpu-2", true, "10.0.0.12", "166.19.0.3")
 	f.addNode("pretrain-gpu", "g1a2b3c-pretrain-gpu-0", true, "10.0.0.10", "166.19.0.1")
@@ -428,12 +443,7 @@ func TestGetClusterStatuses(t *testing.T) {
 }
 
 func TestUpdateClusterScalesWithMergePatch(t *testing.T) {
-	f := newFake(t)
-	runningCluster(f)
-	f.addPool("cl-1", map[string]any{
-		"metadata": map[string]any{"name": "pretrain-gpu"},
-		"spec":     map[string]any{"instanceType": "gd-8xh100ib-i128", "targetNodes": 2},
-	})
+	f := newPoolFake(t, h100Pool(2, nil, nil))
 	f.addNode("pretrain-gpu", "n-0", true, "10.0.0.10", "")
 	f.addNode("pretrain-gpu", "n-1", true, "10.0.0.11", "")
 	c := newTestCloud(t, f)
@@ -470,7 +480,7 @@ func TestUpdateClusterScalesWithMergePatch(t *testing.T) {
 
 func TestUpdateClusterWhileCreatingKeepsTheCount(t *testing.T) {
 	f, c := newFakeCloud(t)
-	created := mustCreate(t, c.CreateCluster, h100Cluster())
+	created := apifake.MustCreate(t, c.CreateCluster, h100Cluster())
 	n := 2
 	cl, err := c.UpdateCluster(t.Context(), created.ID, clients.ClusterUpdate{NodeCount: &n})
 	if err != nil {
@@ -492,12 +502,7 @@ func TestUpdateClusterWhileCreatingKeepsTheCount(t *testing.T) {
 }
 
 func TestDeleteClusterCascadeWithOwnedVPC(t *testing.T) {
-	f := newFake(t)
-	runningCluster(f)
-	f.addPool("cl-1", map[string]any{
-		"metadata": map[string]any{"name": "pretrain-gpu"},
-		"spec":     map[string]any{"instanceType": "gd-8xh100ib-i128", "targetNodes": 2},
-	})
+	f := newPoolFake(t, h100Pool(2, nil, nil))
 	f.clusterGoneAfter = 2
 	f.vpcInUseRefusals = 1 // CoreWeave still counts the VPC as used just after the cluster went
 	c := newTestCloud(t, f)

@@ -1,7 +1,6 @@
 package coreweave
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -11,8 +10,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"golang.org/x/time/rate"
 
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients/internal/apifake"
@@ -109,19 +106,15 @@ func newFakeCloud(t *testing.T) (*fakeCW, *Cloud) {
 	return f, newTestCloud(t, f)
 }
 
-// testRetryBudget bounds the retries of a platform API call without a deadline, so that a
-// failure the fake keeps answering (a 500, a 404 on a list route) ends the test's call quickly.
-const testRetryBudget = 300 * time.Millisecond
-
 // newTestCloud builds a Cloud against the fake without rate limits, with short waits and
 // retry budget.
 func newTestCloud(t *testing.T, f *fakeCW) *Cloud {
 	t.Helper()
 	c, err := NewWithOptions(clients.Settings{APIKey: testToken, Endpoint: f.URL(), UserAgent: apifake.UserAgent},
-		WithRateLimiter(rate.NewLimiter(rate.Inf, 1)),
+		WithRateLimiter(apifake.Unlimited()),
 		WithKubeRate(1000, 1000),
 		withHTTP(nil, 2*time.Millisecond, 10*time.Millisecond),
-		withRetryBudget(testRetryBudget),
+		withRetryBudget(apifake.RetryBudget),
 		WithAdoptionWindow(300*time.Millisecond, 10*time.Millisecond),
 		WithPolling(2*time.Millisecond, 10*time.Millisecond),
 	)
@@ -132,16 +125,6 @@ func newTestCloud(t *testing.T, f *fakeCW) *Cloud {
 	// covers the snapshots.
 	c.clusterTTL, c.kubeTTL = 0, 0
 	return c
-}
-
-// mustCreate is create(spec), which must succeed.
-func mustCreate[S, T any](t *testing.T, create func(context.Context, S) (T, error), spec S) T {
-	t.Helper()
-	v, err := create(t.Context(), spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v
 }
 
 // kubeDown makes every cluster's Kubernetes API answer 503 with message (the platform may
@@ -454,14 +437,24 @@ func (f *fakeCW) kube(h func(w http.ResponseWriter, r *http.Request, clusterID s
 	}
 }
 
-func (f *fakeCW) createPool(w http.ResponseWriter, r *http.Request, clusterID string) {
-	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+// kubeBody is the request's JSON object when its Content-Type is one the route takes
+// (accepts); otherwise, or when the body does not decode, it answers the Kubernetes error.
+func kubeBody(w http.ResponseWriter, r *http.Request, accepts func(contentType string) bool) (map[string]any, bool) {
+	if ct := r.Header.Get("Content-Type"); !accepts(ct) {
 		kubeStatus(w, http.StatusUnsupportedMediaType, "UnsupportedMediaType", "unsupported media type "+ct, nil)
-		return
+		return nil, false
 	}
 	var obj map[string]any
 	if err := json.NewDecoder(r.Body).Decode(&obj); err != nil {
 		kubeStatus(w, http.StatusBadRequest, "BadRequest", err.Error(), nil)
+		return nil, false
+	}
+	return obj, true
+}
+
+func (f *fakeCW) createPool(w http.ResponseWriter, r *http.Request, clusterID string) {
+	obj, ok := kubeBody(w, r, func(ct string) bool { return strings.HasPrefix(ct, "application/json") })
+	if !ok {
 		return
 	}
 	meta, _ := obj["metadata"].(map[string]any)
@@ -505,13 +498,8 @@ func (f *fakeCW) getPool(w http.ResponseWriter, r *http.Request, clusterID strin
 }
 
 func (f *fakeCW) patchPool(w http.ResponseWriter, r *http.Request, clusterID string) {
-	if ct := r.Header.Get("Content-Type"); ct != "application/merge-patch+json" {
-		kubeStatus(w, http.StatusUnsupportedMediaType, "UnsupportedMediaType", "unsupported media type "+ct, nil)
-		return
-	}
-	var patch map[string]any
-	if err := json.NewDecoder(r.Body).Decode(&patch); err != nil {
-		kubeStatus(w, http.StatusBadRequest, "BadRequest", err.Error(), nil)
+	patch, ok := kubeBody(w, r, func(ct string) bool { return ct == "application/merge-patch+json" })
+	if !ok {
 		return
 	}
 	f.mu.Lock()

@@ -16,6 +16,13 @@ func findSpec() clients.ClusterSpec {
 	return s
 }
 
+// findSpecSince is findSpec adopting only a cluster created since then.
+func findSpecSince(since time.Time) clients.ClusterSpec {
+	s := findSpec()
+	s.AdoptSince = since
+	return s
+}
+
 func TestFindClusterNoneFound(t *testing.T) {
 	f := newFake(t)
 	f.addVPC("vpc-9", "someone-elses", "US-WEST-04A")
@@ -42,8 +49,7 @@ func TestFindClusterNoneFound(t *testing.T) {
 // with the launch token.
 func TestFindClusterAdoptsWhatAnInterruptedApplyLeft(t *testing.T) {
 	f, c := newRunningCloud(t)
-	spec := findSpec()
-	spec.AdoptSince = time.Date(2026, 1, 2, 3, 0, 0, 0, time.UTC) // before the fake's createdAt
+	spec := findSpecSince(time.Date(2026, 1, 2, 3, 0, 0, 0, time.UTC)) // before the fake's createdAt
 	cl, err := c.FindCluster(t.Context(), spec)
 	if err != nil {
 		t.Fatal(err)
@@ -66,12 +72,7 @@ func TestFindClusterAdoptsWhatAnInterruptedApplyLeft(t *testing.T) {
 
 // A cluster of this name with its pool already there is adopted as it is.
 func TestFindClusterWithItsPool(t *testing.T) {
-	f := newFake(t)
-	runningCluster(f)
-	f.addPool("cl-1", map[string]any{
-		"metadata": map[string]any{"name": "pretrain-gpu", "labels": map[string]any{labelLaunchToken: "tok-1"}},
-		"spec":     map[string]any{"instanceType": "gd-8xh100ib-i128", "targetNodes": 4},
-	})
+	f := newPoolFake(t, h100Pool(4, map[string]any{"labels": map[string]any{labelLaunchToken: "tok-1"}}, nil))
 	c := newTestCloud(t, f)
 	cl, err := c.FindCluster(t.Context(), findSpec())
 	if err != nil || cl == nil || cl.NodeCount != 4 || cl.Adopted == "" {
@@ -92,8 +93,7 @@ func TestFindClusterWithItsPool(t *testing.T) {
 // command. So is one in another zone than the resource's.
 func TestFindClusterOldOneIsAConflict(t *testing.T) {
 	f, c := newRunningCloud(t)
-	spec := findSpec()
-	spec.AdoptSince = time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC) // after the fake's createdAt
+	spec := findSpecSince(time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)) // after the fake's createdAt
 	_, err := c.FindCluster(t.Context(), spec)
 	if !clients.IsConflict(err) || !strings.Contains(err.Error(), "terraform import <this resource's address> coreweave/cl-1") {
 		t.Fatalf("want a conflict with the import command, got %v", err)

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -139,7 +138,7 @@ func TestCreateInstanceWaitsForACreatingCluster(t *testing.T) {
 
 func TestGetInstanceStatuses(t *testing.T) {
 	f, c := newRunningCloud(t)
-	created := mustCreate(t, c.CreateInstance, h100Instance())
+	created := apifake.MustCreate(t, c.CreateInstance, h100Instance())
 	_, pool, _ := strings.Cut(created.ID, "/")
 
 	inst, err := c.GetInstance(t.Context(), created.ID)
@@ -214,7 +213,7 @@ func TestGetInstanceNotFoundOnlyForAMissingPool(t *testing.T) {
 
 func TestDeleteInstanceIsIdempotent(t *testing.T) {
 	f, c := newRunningCloud(t)
-	created := mustCreate(t, c.CreateInstance, h100Instance())
+	created := apifake.MustCreate(t, c.CreateInstance, h100Instance())
 	for range 2 {
 		if err := c.DeleteInstance(t.Context(), created.ID); err != nil {
 			t.Fatal(err)
@@ -282,7 +281,7 @@ func TestValidateInstanceSpec(t *testing.T) {
 
 func TestInstanceStatusFromClusterWhenAPIServerDown(t *testing.T) {
 	f, c := newRunningCloud(t)
-	created := mustCreate(t, c.CreateInstance, h100Instance())
+	created := apifake.MustCreate(t, c.CreateInstance, h100Instance())
 	f.setClusterStatus("cl-1", "STATUS_FAILED")
 	c.clusters.Invalidate()
 	inst, err := c.GetInstance(t.Context(), created.ID)
@@ -314,21 +313,14 @@ func TestReadsShareListCalls(t *testing.T) {
 		ids = append(ids, inst.ID)
 	}
 	before := len(f.Sequence("/"))
-	var wg sync.WaitGroup
-	errs := make(chan error, len(ids))
-	for _, id := range ids {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if _, err := c.GetInstance(t.Context(), id); err != nil {
-				errs <- err
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Error(err)
+	errs := apifake.Concurrently(len(ids), func(i int) error {
+		_, err := c.GetInstance(t.Context(), ids[i])
+		return err
+	})
+	for _, err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
 	}
 	// One cluster list, one NodePool list, one Node list for twenty reads.
 	if n := len(f.Sequence("/")) - before; n > 3 {

@@ -4,25 +4,12 @@ import (
 	"testing"
 
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients/internal/apifake"
 )
 
-// opts is the CoreWeave settings an instance reports or a spec carries (nil when none).
-func opts(v any) *InstanceOptions {
-	o, _ := v.(*InstanceOptions)
-	return o
-}
-
-// clusterOpts is the CoreWeave settings a cluster spec carries (nil when none).
-func clusterOpts(v any) *ClusterOptions {
-	o, _ := v.(*ClusterOptions)
-	return o
-}
-
-// info is what a cluster reports beyond the neutral fields (nil when nothing).
-func info(v any) *ClusterInfo {
-	o, _ := v.(*ClusterInfo)
-	return o
-}
+// opts is the CoreWeave settings an instance reports or a spec carries, clusterOpts those of a
+// cluster spec, and info what a cluster reports beyond the neutral fields (each nil when none).
+var opts, clusterOpts, info = apifake.As[InstanceOptions], apifake.As[ClusterOptions], apifake.As[ClusterInfo]
 
 // Another cloud's settings are a clear error, never a panic.
 func TestOptionsOfAnotherCloud(t *testing.T) {

@@ -21,12 +21,7 @@ func shortPool(f *fakeCW, since *time.Time, reason, message string) {
 }
 
 func newShortCluster(t *testing.T) *fakeCW {
-	f := newFake(t)
-	runningCluster(f)
-	f.addPool("cl-1", map[string]any{
-		"metadata": map[string]any{"name": "pretrain-gpu", "uid": "u-1"},
-		"spec":     map[string]any{"instanceType": "gd-8xh100ib-i128", "targetNodes": 2},
-	})
+	f := newPoolFake(t, h100Pool(2, map[string]any{"uid": "u-1"}, nil))
 	f.addNode("pretrain-gpu", "g1a2b3c-pretrain-gpu-0", true, "10.0.0.10", "")
 	return f
 }

@@ -19,6 +19,8 @@ import (
 
 // Retries and attempts bounded by time: the deadline, the retry budget, the per-request timeout; list routes.
 
+// A 429 storm outlasting the call's deadline ends with the 429 itself, as soon as the next
+// wait no longer fits before the deadline.
 func TestDo_rateLimitStormLongerThanTheDeadline(t *testing.T) {
 	t.Parallel()
 	t.Run("server-paced: stops before the deadline", func(t *testing.T) {
@@ -127,25 +129,13 @@ func TestDo_requestTimeoutAbandonsAHungAttempt(t *testing.T) {
 		t.Parallel()
 		srv, hits := hangOnFirstHit(t)
 		c := newClient(t, srv, func(cfg *Config) { cfg.RequestTimeout = 100 * time.Millisecond })
-		var out struct{ ID string }
-		if err := c.Do(context.Background(), Request{Method: http.MethodGet, Path: "/instances/i-1"}, &out); err != nil {
-			t.Fatalf("Do: %v", err)
-		}
-		if out.ID != "i-1" || hits.count() != 2 {
-			t.Errorf("id = %q after %d hits, want i-1 after 2", out.ID, hits.count())
-		}
+		wantInstanceAfter(t, c, hits, 2)
 	})
 	t.Run("NotIdempotent POST is outcome unknown", func(t *testing.T) {
 		t.Parallel()
 		srv, hits := hangOnFirstHit(t)
 		c := newClient(t, srv, func(cfg *Config) { cfg.RequestTimeout = 100 * time.Millisecond })
-		err := c.Do(context.Background(), Request{
-			Operation: "launch instance", Method: http.MethodPost, Path: "/launch",
-			Body: map[string]string{"name": "a"}, NotIdempotent: true,
-		}, nil)
-		if !errors.Is(err, clients.ErrOutcomeUnknown) {
-			t.Fatalf("err = %v, want ErrOutcomeUnknown", err)
-		}
+		err := wantOutcomeUnknown(t, c, launchRequest())
 		var timedOut *attemptTimeoutError
 		if !errors.As(err, &timedOut) {
 			t.Errorf("err = %v, want the per-request timeout as its cause", err)
@@ -191,7 +181,7 @@ func TestDo_rateLimiterWaitDoesNotCountAgainstRequestTimeout(t *testing.T) {
 		cfg.Limiter = rate.NewLimiter(rate.Every(600*time.Millisecond), 1)
 		cfg.RequestTimeout = 200 * time.Millisecond
 	})
-	launch := Request{Operation: "launch instance", Method: http.MethodPost, Path: "/launch", Body: map[string]string{"name": "a"}, NotIdempotent: true}
+	launch := launchRequest()
 	for i := range 2 { // the second waits ~600ms for its token, three times RequestTimeout
 		var out struct{ ID string }
 		if err := c.Do(context.Background(), launch, &out); err != nil {
@@ -322,13 +312,7 @@ func TestDo_malformedSuccessBody(t *testing.T) {
 			writeJSON(w, http.StatusOK, map[string]string{"id": "i-1"})
 		})
 		c := newClient(t, srv, nil)
-		var out struct{ ID string }
-		if err := c.Do(context.Background(), Request{Method: http.MethodGet, Path: "/instances/i-1"}, &out); err != nil {
-			t.Fatalf("Do: %v", err)
-		}
-		if out.ID != "i-1" || hits.count() != 2 {
-			t.Errorf("id = %q after %d hits, want i-1 after 2", out.ID, hits.count())
-		}
+		wantInstanceAfter(t, c, hits, 2)
 	})
 	t.Run("valid JSON of another shape is not retried", func(t *testing.T) {
 		t.Parallel()

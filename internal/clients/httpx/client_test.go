@@ -107,6 +107,62 @@ func newClient(t *testing.T, srv *httptest.Server, mutate func(*Config)) *Client
 	return c
 }
 
+// launchRequest is the not-idempotent launch the tests send: a POST that must never be repeated.
+func launchRequest() Request {
+	return Request{
+		Operation: "launch instance", Method: http.MethodPost, Path: "/launch",
+		Body: map[string]string{"name": "a"}, NotIdempotent: true,
+	}
+}
+
+// wantOutcomeUnknown sends req, fails the test unless its outcome is unknown, and returns the
+// error for the test's further checks.
+func wantOutcomeUnknown(t *testing.T, c *Client, req Request) error {
+	t.Helper()
+	err := c.Do(context.Background(), req, nil)
+	if !errors.Is(err, clients.ErrOutcomeUnknown) {
+		t.Fatalf("err = %v, want ErrOutcomeUnknown", err)
+	}
+	return err
+}
+
+// wantIDAfter sends req and fails the test unless it answers {"id": id} after n hits.
+func wantIDAfter(t *testing.T, c *Client, req Request, hits *hitLog, id string, n int) {
+	t.Helper()
+	var out struct{ ID string }
+	if err := c.Do(context.Background(), req, &out); err != nil {
+		t.Fatalf("Do: %v", err)
+	}
+	if out.ID != id || hits.count() != n {
+		t.Errorf("id = %q after %d hits, want %s after %d", out.ID, hits.count(), id, n)
+	}
+}
+
+// wantInstanceAfter gets /instances/i-1 and fails the test unless it answers i-1 after n hits.
+func wantInstanceAfter(t *testing.T, c *Client, hits *hitLog, n int) {
+	t.Helper()
+	wantIDAfter(t, c, Request{Method: http.MethodGet, Path: "/instances/i-1"}, hits, "i-1", n)
+}
+
+// failsThenAnswers starts a server that reads each request's body, answers the first n hits
+// with status and then {"id": id} with answer.
+func failsThenAnswers(t *testing.T, n, status, answer int, id string) (*httptest.Server, *hitLog) {
+	t.Helper()
+	return newServer(t, func(w http.ResponseWriter, r *http.Request, hit int) {
+		_, _ = io.ReadAll(r.Body)
+		if hit <= n {
+			http.Error(w, "not now", status)
+			return
+		}
+		writeJSON(w, answer, map[string]string{"id": id})
+	})
+}
+
+// statusName names a status for a subtest ("503_Service_Unavailable").
+func statusName(status int) string {
+	return fmt.Sprintf("%d_%s", status, strings.ReplaceAll(http.StatusText(status), " ", "_"))
+}
+
 // noRetries gives a call a budget that no wait fits in: one attempt.
 func noRetries(cfg *Config) { cfg.RetryBudget = time.Nanosecond }
 

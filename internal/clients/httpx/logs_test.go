@@ -1,22 +1,19 @@
 package httpx
 
 import (
-	"bytes"
-	"context"
-	"fmt"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-log/tflogtest"
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients/internal/apifake"
 )
 
 // Logs never carry secrets.
 
 func TestDo_logsMaskSecrets(t *testing.T) {
-	// Not parallel: t.Setenv.
-	t.Setenv("TF_LOG_PROVIDER_NEOCLOUD_"+strings.ToUpper(testCloud), "TRACE")
+	ctx, buf := apifake.TraceLog(t, testCloud) // not parallel
 	const (
 		apiKey      = "secret_apikey_8c1f0e9d"
 		privateKey  = "AAAAB3NzaC1yc2EprivatePART"
@@ -35,8 +32,6 @@ func TestDo_logsMaskSecrets(t *testing.T) {
 			"kubeconfig":  "apiVersion: v1\nusers:\n- user:\n    token: " + kubeToken,
 		}})
 	})
-	var buf bytes.Buffer
-	ctx := tflogtest.RootLogger(context.Background(), &buf)
 	c := newClient(t, srv, func(cfg *Config) {
 		cfg.Authorize = func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+apiKey) }
 		cfg.Secrets = []string{apiKey, ""}
@@ -49,15 +44,11 @@ func TestDo_logsMaskSecrets(t *testing.T) {
 		t.Fatalf("Do: %v", err)
 	}
 	out := buf.String()
-	for _, secret := range []string{apiKey, privateKey, respPrivate, kubeToken} {
-		if strings.Contains(out, secret) {
-			t.Errorf("log output contains secret %q:\n%s", secret, out)
-		}
-	}
+	apifake.NoSecrets(t, out, apiKey, privateKey, respPrivate, kubeToken)
 	if !strings.Contains(out, srv.URL+"/api/v1/ssh-keys") {
 		t.Errorf("log output lacks the request URL:\n%s", out)
 	}
-	entries, err := tflogtest.MultilineJSONDecode(&buf)
+	entries, err := tflogtest.MultilineJSONDecode(buf)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,6 +70,45 @@ func TestDo_logsMaskSecrets(t *testing.T) {
 	}
 	if messages["sending API request"] != 2 || messages["received API response"] != 2 || messages["retrying API request"] != 1 {
 		t.Errorf("log messages = %v, want 2 sent, 2 received, 1 retry", messages)
+	}
+}
+
+// A launch carrying an environment (RunPod env with HF_TOKEN) and user data (Lambda), and an
+// answer that echoes the environment back, as RunPod's pod answers do: no value may reach the
+// logs, while the names stay for debugging.
+func TestDo_logsMaskEnvValuesAndUserData(t *testing.T) {
+	ctx, buf := apifake.TraceLog(t, testCloud) // not parallel
+	const (
+		hfToken  = "hf_q8Zr2mKxVb7LpN4c"
+		plainEnv = "plain-env-value-5e1d"
+		userData = "#cloud-config\nruncmd:\n  - echo userdata-secret-77f3 > /root/creds\n"
+		echoed   = "echoed-env-value-a9c4"
+	)
+	srv, _ := newServer(t, func(w http.ResponseWriter, r *http.Request, hit int) {
+		_, _ = io.ReadAll(r.Body)
+		writeJSON(w, http.StatusCreated, map[string]any{
+			"id":  "pod-1",
+			"env": map[string]string{"HF_TOKEN": hfToken, "ECHOED": echoed},
+		})
+	})
+	c := newClient(t, srv, nil)
+	err := c.Do(ctx, Request{
+		Operation: "create pod", Method: http.MethodPost, Path: "/pods", NotIdempotent: true,
+		Body: map[string]any{
+			"name":      "finetune-1",
+			"env":       map[string]string{"HF_TOKEN": hfToken, "MY_SETTING": plainEnv},
+			"user_data": userData,
+		},
+	}, nil)
+	if err != nil {
+		t.Fatalf("Do: %v", err)
+	}
+	out := buf.String()
+	apifake.NoSecrets(t, out, hfToken, plainEnv, "userdata-secret-77f3", echoed)
+	for _, kept := range []string{"sending API request", "received API response", "MY_SETTING", "ECHOED", "finetune-1"} {
+		if !strings.Contains(out, kept) {
+			t.Errorf("log output lacks %q (the bodies must still be logged, redacted):\n%s", kept, out)
+		}
 	}
 }
 
@@ -114,10 +144,3 @@ func TestSecretFieldsMask(t *testing.T) {
 		t.Errorf("PEM block not masked: %q", got)
 	}
 }
-
-func statusName(status int) string {
-	return fmt.Sprintf("%d_%s", status, strings.ReplaceAll(http.StatusText(status), " ", "_"))
-}
-
-// A route's pace holds between real sends even when the client-wide limiter delays one of
-// them: all limiters give their token at the moment of sending.

@@ -293,3 +293,38 @@ type vendorError struct {
 		Suggestion string `json:"suggestion"`
 	} `json:"error"`
 }
+
+// A route's pace holds between real sends even when the client-wide limiter delays one of
+// them: all limiters give their token at the moment of sending.
+func TestDo_routePaceHoldsWhenTheGeneralLimiterDelays(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var launches []time.Time
+	srv, _ := newServer(t, func(w http.ResponseWriter, r *http.Request, hit int) {
+		if r.Method == http.MethodPost {
+			mu.Lock()
+			launches = append(launches, time.Now())
+			mu.Unlock()
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+	c := newClient(t, srv, func(cfg *Config) {
+		cfg.Limiter = rate.NewLimiter(rate.Every(200*time.Millisecond), 1)
+		cfg.RouteLimits = []RouteLimit{{Method: http.MethodPost, Path: "/launch", Limiter: rate.NewLimiter(rate.Every(300*time.Millisecond), 1)}}
+	})
+	ctx := context.Background()
+	// A read spends the client-wide token, so the first launch waits ~200ms for it.
+	for _, req := range []Request{{Method: http.MethodGet, Path: "/list"}, {Method: http.MethodPost, Path: "/launch"}, {Method: http.MethodPost, Path: "/launch"}} {
+		if err := c.Do(ctx, req, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(launches) != 2 {
+		t.Fatalf("launch hits = %d, want 2", len(launches))
+	}
+	if gap := launches[1].Sub(launches[0]); gap < 280*time.Millisecond {
+		t.Errorf("launches were sent %v apart, want >= ~300ms (the route's pace)", gap)
+	}
+}

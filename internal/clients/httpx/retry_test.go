@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log"
 	"net"
@@ -90,13 +91,7 @@ func TestDo_notIdempotentPOSTNotRetriedOn5xxAndOutcomeUnknown(t *testing.T) {
 				http.Error(w, "upstream trouble", status)
 			})
 			c := newClient(t, srv, nil)
-			err := c.Do(context.Background(), Request{
-				Operation: "launch instance", Method: http.MethodPost, Path: "/launch",
-				Body: map[string]string{"name": "a"}, NotIdempotent: true,
-			}, nil)
-			if !errors.Is(err, clients.ErrOutcomeUnknown) {
-				t.Fatalf("err = %v, want ErrOutcomeUnknown", err)
-			}
+			err := wantOutcomeUnknown(t, c, launchRequest())
 			var apiErr *clients.APIError
 			if !errors.As(err, &apiErr) || apiErr.StatusCode != status || apiErr.Operation != "launch instance" {
 				t.Errorf("APIError = %+v, want status %d and the operation", apiErr, status)
@@ -108,25 +103,8 @@ func TestDo_notIdempotentPOSTNotRetriedOn5xxAndOutcomeUnknown(t *testing.T) {
 
 func TestDo_notIdempotentPOSTRetriedOn429(t *testing.T) {
 	t.Parallel()
-	srv, hits := newServer(t, func(w http.ResponseWriter, r *http.Request, hit int) {
-		if hit <= 2 {
-			http.Error(w, "slow down", http.StatusTooManyRequests)
-			return
-		}
-		writeJSON(w, http.StatusCreated, map[string]string{"id": "i-9"})
-	})
-	c := newClient(t, srv, nil)
-	var out struct{ ID string }
-	err := c.Do(context.Background(), Request{
-		Operation: "launch instance", Method: http.MethodPost, Path: "/launch",
-		Body: map[string]string{"name": "a"}, NotIdempotent: true,
-	}, &out)
-	if err != nil {
-		t.Fatalf("Do: %v", err)
-	}
-	if out.ID != "i-9" || hits.count() != 3 {
-		t.Errorf("id = %q after %d hits, want i-9 after 3", out.ID, hits.count())
-	}
+	srv, hits := failsThenAnswers(t, 2, http.StatusTooManyRequests, http.StatusCreated, "i-9")
+	wantIDAfter(t, newClient(t, srv, nil), launchRequest(), hits, "i-9", 3)
 }
 
 func TestDo_notIdempotent5xxClassifiedByDecoderKeepsItsKind(t *testing.T) {
@@ -157,13 +135,7 @@ func TestDo_notIdempotentPOSTConnectionDroppedAfterReadIsOutcomeUnknown(t *testi
 		hijackAndClose(t, w, r)
 	})
 	c := newClient(t, srv, nil)
-	err := c.Do(context.Background(), Request{
-		Operation: "launch instance", Method: http.MethodPost, Path: "/launch",
-		Body: map[string]string{"name": "a"}, NotIdempotent: true,
-	}, nil)
-	if !errors.Is(err, clients.ErrOutcomeUnknown) {
-		t.Fatalf("err = %v, want ErrOutcomeUnknown", err)
-	}
+	err := wantOutcomeUnknown(t, c, launchRequest())
 	var apiErr *clients.APIError
 	if !errors.As(err, &apiErr) || apiErr.Cloud != testCloud || apiErr.Operation != "launch instance" {
 		t.Errorf("APIError = %+v, want cloud and operation named", apiErr)
@@ -174,11 +146,7 @@ func TestDo_notIdempotentPOSTConnectionDroppedAfterReadIsOutcomeUnknown(t *testi
 func TestDo_idempotentGETConnectionDroppedIsRetried(t *testing.T) {
 	t.Parallel()
 	srv, hits := failsOnceThenAnswers(t, hijackAndClose)
-	c := newClient(t, srv, nil)
-	if err := c.Do(context.Background(), Request{Method: http.MethodGet, Path: "/instances/i-1"}, nil); err != nil {
-		t.Fatalf("Do: %v", err)
-	}
-	hits.want(t, 2, "")
+	wantInstanceAfter(t, newClient(t, srv, nil), hits, 2)
 }
 
 // failsOnceThenAnswers is a server whose first hit ends with fail and whose later hits answer
@@ -211,10 +179,7 @@ func TestDo_answerCutOffMidBody(t *testing.T) {
 		t.Parallel()
 		srv, hits := newServer(t, func(w http.ResponseWriter, r *http.Request, hit int) { cutOffAnswer(t, w, r) })
 		c := newClient(t, srv, nil)
-		err := c.Do(context.Background(), Request{Method: http.MethodPost, Path: "/launch", NotIdempotent: true}, nil)
-		if !errors.Is(err, clients.ErrOutcomeUnknown) {
-			t.Fatalf("err = %v, want ErrOutcomeUnknown", err)
-		}
+		err := wantOutcomeUnknown(t, c, Request{Method: http.MethodPost, Path: "/launch", NotIdempotent: true})
 		if !errors.Is(err, io.ErrUnexpectedEOF) {
 			t.Errorf("err = %v, want the cause (unexpected EOF) kept", err)
 		}
@@ -223,11 +188,7 @@ func TestDo_answerCutOffMidBody(t *testing.T) {
 	t.Run("idempotent GET is retried", func(t *testing.T) {
 		t.Parallel()
 		srv, hits := failsOnceThenAnswers(t, cutOffAnswer)
-		c := newClient(t, srv, nil)
-		if err := c.Do(context.Background(), Request{Method: http.MethodGet, Path: "/instances"}, nil); err != nil {
-			t.Fatalf("Do: %v", err)
-		}
-		hits.want(t, 2, "")
+		wantIDAfter(t, newClient(t, srv, nil), Request{Method: http.MethodGet, Path: "/instances"}, hits, "i-1", 2)
 	})
 }
 
@@ -249,10 +210,7 @@ func TestDo_connectionRefusedIsRetriedAndNotOutcomeUnknown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = c.Do(context.Background(), Request{
-		Operation: "launch instance", Method: http.MethodPost, Path: "/launch",
-		Body: map[string]string{"name": "a"}, NotIdempotent: true,
-	}, nil)
+	err = c.Do(context.Background(), launchRequest(), nil)
 	if err == nil {
 		t.Fatal("want an error")
 	}
@@ -579,4 +537,31 @@ func TestCheckRetry(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Retries are not counted as new calls: a call gets through however many 429s and 5xx it
+// waits out within its budget.
+func TestDo_retriesAreNotCounted(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		failures int
+		status   int
+	}{
+		{7, http.StatusTooManyRequests},
+		{20, http.StatusTooManyRequests},
+		{20, http.StatusInternalServerError},
+	} {
+		t.Run(fmt.Sprintf("%d x %s", tt.failures, statusName(tt.status)), func(t *testing.T) {
+			t.Parallel()
+			srv, hits := failsThenAnswers(t, tt.failures, tt.status, http.StatusOK, "i-1")
+			list := Request{Operation: "list instances", Method: http.MethodGet, Path: "/instances", List: true}
+			wantIDAfter(t, newClient(t, srv, nil), list, hits, "i-1", tt.failures+1)
+		})
+	}
+	t.Run("NotIdempotent POST through 20 x 429", func(t *testing.T) {
+		t.Parallel()
+		srv, hits := failsThenAnswers(t, 20, http.StatusTooManyRequests, http.StatusCreated, "i-9")
+		launch := Request{Method: http.MethodPost, Path: "/launch", Body: map[string]string{"name": "a"}, NotIdempotent: true}
+		wantIDAfter(t, newClient(t, srv, nil), launch, hits, "i-9", 21)
+	})
 }

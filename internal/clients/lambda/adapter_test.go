@@ -3,12 +3,11 @@ package lambda
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
@@ -169,24 +168,16 @@ func TestConcurrentReadsShareOneList(t *testing.T) {
 	f.Handle("GET", "/instances", gate.Hold(apifake.Status(http.StatusOK, `{"data":[`+strings.Join(list, ",")+`]}`)))
 	f.data("GET", "/ssh-keys", sshKeysJSON)
 
-	var wg sync.WaitGroup
-	var failures atomic.Int32
-	readers := make([]*apifake.Watched, 10)
-	for i := range readers {
-		readers[i] = apifake.Watch(t.Context())
-		wg.Go(func() {
-			id := "i-" + string(rune('0'+i))
-			inst, err := c.GetInstance(readers[i], id)
-			if err != nil || inst.ID != id || inst.SSHKeyIDs[0] != "key-1" {
-				failures.Add(1)
-			}
-		})
-	}
-	apifake.WaitWaiting(t, readers...)
-	gate.Open()
-	wg.Wait()
-	if failures.Load() != 0 {
-		t.Errorf("%d reads failed", failures.Load())
+	errs := apifake.HeldReads(t, 10, gate.Open, func(ctx context.Context, i int) error {
+		id := "i-" + string(rune('0'+i))
+		inst, err := c.GetInstance(ctx, id)
+		if err != nil || inst.ID != id || inst.SSHKeyIDs[0] != "key-1" {
+			return fmt.Errorf("read of %s: %+v, %v", id, inst, err)
+		}
+		return nil
+	})
+	if err := errors.Join(errs...); err != nil {
+		t.Errorf("reads failed: %v", err)
 	}
 	f.WantCount(t, "GET", "/instances", 1, "list calls")
 	f.WantCount(t, "GET", "/ssh-keys", 1, "key list calls")
@@ -221,7 +212,7 @@ func TestReadErrorsAreNotNotFound(t *testing.T) {
 	// The shared list fetch runs under snapshot.FetchTimeout, a deadline that (unlike the
 	// test's retry budget) would keep retrying the 500 for two minutes: bound it like the budget.
 	c.instances = snapshot.New(func(ctx context.Context) ([]Instance, error) {
-		ctx, cancel := context.WithTimeout(ctx, testRetryBudget)
+		ctx, cancel := context.WithTimeout(ctx, apifake.RetryBudget)
 		defer cancel()
 		return c.api.ListInstances(ctx)
 	})

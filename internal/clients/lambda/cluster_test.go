@@ -13,6 +13,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients/internal/apifake"
 )
 
 // The cluster tests run against a stateful fake written from the API document: instances that
@@ -58,7 +59,7 @@ func clusterTestCloud(t *testing.T, f *fakeAPI) *Cloud {
 	initial, maxPause := clients.PollInitial, clients.PollMax
 	clients.PollInitial, clients.PollMax = 5*time.Millisecond, 20*time.Millisecond
 	t.Cleanup(func() { clients.PollInitial, clients.PollMax = initial, maxPause })
-	return newTestCloud(t, f, WithRateLimiters(rate.NewLimiter(rate.Inf, 1), rate.NewLimiter(rate.Every(launchPace), 1)))
+	return newTestCloud(t, f, WithRateLimiters(apifake.Unlimited(), rate.NewLimiter(rate.Every(launchPace), 1)))
 }
 
 // newClusterWorld is a fake playing a stateful Lambda (capacity for H100s in regions) and a
@@ -225,9 +226,7 @@ func TestGetClusterByTags(t *testing.T) {
 	f, c, l := newClusterWorld(t, "us-east-1")
 	spec := lambdaClusterSpec(2)
 	clusterOpts(spec.Options).FileSystemName = ""
-	if _, err := c.CreateCluster(t.Context(), spec); err != nil {
-		t.Fatal(err)
-	}
+	apifake.MustCreate(t, c.CreateCluster, spec)
 	stray := l.add("pretrain-2", StatusBooting, [2]string{ClusterTag, "pretrain"}, [2]string{RankTag, "2"})
 	l.with(func() { stray.rulesets = []string{"rs-1"} })
 	l.add("pretrain-old", StatusTerminated, [2]string{ClusterTag, "pretrain"}, [2]string{RankTag, "1"})
@@ -387,9 +386,7 @@ func TestScaleClusterWithUserData(t *testing.T) {
 	f, c, _ := newClusterWorld(t, "us-east-1")
 	spec := lambdaClusterSpec(1)
 	clusterOpts(spec.Options).UserData = "#cloud-config\n"
-	if _, err := c.CreateCluster(t.Context(), spec); err != nil {
-		t.Fatal(err)
-	}
+	apifake.MustCreate(t, c.CreateCluster, spec)
 	two := 2
 	if _, err := c.UpdateCluster(t.Context(), "pretrain", clients.ClusterUpdate{NodeCount: &two}); !errors.Is(err, clients.ErrUnsupported) {
 		t.Errorf("without the spec: %v", err)
@@ -498,9 +495,7 @@ func TestDeleteClusterKeepsUnmountedFilesystem(t *testing.T) {
 	_, c, l := newClusterWorld(t, "us-east-1")
 	spec := lambdaClusterSpec(1)
 	clusterOpts(spec.Options).FileSystemName = ""
-	if _, err := c.CreateCluster(t.Context(), spec); err != nil {
-		t.Fatal(err)
-	}
+	apifake.MustCreate(t, c.CreateCluster, spec)
 	l.addFS("pretrain", "us-east-1", time.Now())
 	if err := c.DeleteCluster(t.Context(), "pretrain"); err != nil {
 		t.Fatal(err)

@@ -4,10 +4,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
-	"time"
-
-	"golang.org/x/time/rate"
 
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients/internal/apifake"
@@ -39,7 +37,7 @@ func (f *fakeAPI) data(method, path, rawJSON string) {
 	f.Handle(method, path, apifake.Status(http.StatusOK, `{"data":`+rawJSON+`}`))
 }
 
-// writeOK answers 200 with body as it is.
+// writeOK answers 200 with a raw JSON body.
 func writeOK(w http.ResponseWriter, body string) { apifake.WriteRaw(w, http.StatusOK, body) }
 
 func writeErr(w http.ResponseWriter, status int, code, message, suggestion string) {
@@ -50,32 +48,71 @@ func writeErr(w http.ResponseWriter, status int, code, message, suggestion strin
 	apifake.WriteJSON(w, status, map[string]any{"error": e})
 }
 
-// newFakeCloud is a fake and a Cloud against it (newTestCloud).
+// newTestCloud builds a Cloud against the fake without rate limits, with the short waits of
+// apifake.
+func newTestCloud(t *testing.T, f *fakeAPI, opts ...Option) *Cloud {
+	t.Helper()
+	settings := clients.Settings{APIKey: testKey, Endpoint: f.Endpoint(), UserAgent: apifake.UserAgent}
+	return apifake.Build(t, NewWithOptions, settings, append([]Option{
+		WithRateLimiters(apifake.Unlimited(), apifake.Unlimited()),
+		withHTTP(nil, apifake.RetryWaitMin, apifake.RetryWaitMax),
+		withRetryBudget(apifake.RetryBudget),
+		WithAdoptionWindow(apifake.AdoptionWindow, apifake.AdoptionPoll),
+	}, opts...)...)
+}
+
+// newFakeCloud is a fake and a Cloud against it (newTestCloud above).
 func newFakeCloud(t *testing.T, opts ...Option) (*fakeAPI, *Cloud) {
 	t.Helper()
 	f := newFake(t)
 	return f, newTestCloud(t, f, opts...)
 }
 
-// testRetryBudget bounds the retries of a call without a deadline, so that a failure the fake
-// keeps answering (a 500, a 404 on a list route) ends the test's call quickly.
-const testRetryBudget = 300 * time.Millisecond
+// committingLaunch is a fake launch that creates the machine, then answers with fail (which may
+// drop the connection). The machine is listed from the second GET /instances after the launch
+// on: the first look after the lost answer sees nothing yet.
+type committingLaunch struct {
+	mu         sync.Mutex
+	pending    string // the launched machine, not listed yet
+	listsSince int
+	instances  []string
+	launches   int
+}
 
-// newTestCloud builds a Cloud against the fake without rate limits, with short retry waits and
-// budget and a short adoption window so the package's tests stay fast.
-func newTestCloud(t *testing.T, f *fakeAPI, opts ...Option) *Cloud {
-	t.Helper()
-	all := append([]Option{
-		WithRateLimiters(rate.NewLimiter(rate.Inf, 1), rate.NewLimiter(rate.Inf, 1)),
-		withHTTP(nil, 5*time.Millisecond, 20*time.Millisecond),
-		withRetryBudget(testRetryBudget),
-		WithAdoptionWindow(300*time.Millisecond, 20*time.Millisecond),
-	}, opts...)
-	c, err := NewWithOptions(clients.Settings{APIKey: testKey, Endpoint: f.Endpoint(), UserAgent: apifake.UserAgent}, all...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
+func (l *committingLaunch) install(f *fakeAPI, fail func(http.ResponseWriter)) {
+	f.Handle("POST", "/instance-operations/launch", func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			Region string              `json:"region_name"`
+			Type   string              `json:"instance_type_name"`
+			Tags   []map[string]string `json:"tags"`
+		}
+		_ = json.NewDecoder(r.Body).Decode(&req)
+		tags := map[string]string{}
+		for _, tg := range req.Tags {
+			tags[tg["key"]] = tg["value"]
+		}
+		l.mu.Lock()
+		l.launches++
+		l.pending, l.listsSince = instanceJSON("i-lost", "booting", "", req.Region, req.Type, 2392, tags), 0
+		l.mu.Unlock()
+		fail(w)
+	})
+	f.Handle("GET", "/instances", func(w http.ResponseWriter, _ *http.Request) {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		if l.pending != "" {
+			if l.listsSince++; l.listsSince >= 2 {
+				l.instances, l.pending = append(l.instances, l.pending), ""
+			}
+		}
+		writeOK(w, `{"data":[`+strings.Join(l.instances, ",")+`]}`)
+	})
+}
+
+func (l *committingLaunch) count() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.launches
 }
 
 // assertJSON compares a launch or other request body with the expected JSON, ignoring

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -259,53 +258,6 @@ func TestCreateInstanceInputErrors(t *testing.T) {
 	}
 }
 
-// committingLaunch is a fake launch that creates the machine, then answers with fail (which may
-// drop the connection). The machine is listed from the second GET /instances after the launch
-// on: the first look after the lost answer sees nothing yet.
-type committingLaunch struct {
-	mu         sync.Mutex
-	pending    string // the launched machine, not listed yet
-	listsSince int
-	instances  []string
-	launches   int
-}
-
-func (l *committingLaunch) install(f *fakeAPI, fail func(http.ResponseWriter)) {
-	f.Handle("POST", "/instance-operations/launch", func(w http.ResponseWriter, r *http.Request) {
-		var req struct {
-			Region string              `json:"region_name"`
-			Type   string              `json:"instance_type_name"`
-			Tags   []map[string]string `json:"tags"`
-		}
-		_ = json.NewDecoder(r.Body).Decode(&req)
-		tags := map[string]string{}
-		for _, tg := range req.Tags {
-			tags[tg["key"]] = tg["value"]
-		}
-		l.mu.Lock()
-		l.launches++
-		l.pending, l.listsSince = instanceJSON("i-lost", "booting", "", req.Region, req.Type, 2392, tags), 0
-		l.mu.Unlock()
-		fail(w)
-	})
-	f.Handle("GET", "/instances", func(w http.ResponseWriter, _ *http.Request) {
-		l.mu.Lock()
-		defer l.mu.Unlock()
-		if l.pending != "" {
-			if l.listsSince++; l.listsSince >= 2 {
-				l.instances, l.pending = append(l.instances, l.pending), ""
-			}
-		}
-		writeOK(w, `{"data":[`+strings.Join(l.instances, ",")+`]}`)
-	})
-}
-
-func (l *committingLaunch) count() int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.launches
-}
-
 func badGateway(w http.ResponseWriter) {
 	writeErr(w, http.StatusBadGateway, "global/internal-error", "An internal server error occurred.", "Try again later.")
 }
@@ -340,19 +292,8 @@ func TestLostLaunchProvenAbsentIsSentAgain(t *testing.T) {
 	f.data("GET", "/ssh-keys", sshKeysJSON)
 	f.data("GET", "/instance-types", instanceTypesJSON("us-east-1", "us-west-1"))
 	f.data("GET", "/instances", `[]`)
-	var mu sync.Mutex
-	launches := 0
-	f.Handle("POST", "/instance-operations/launch", func(w http.ResponseWriter, _ *http.Request) {
-		mu.Lock()
-		launches++
-		n := launches
-		mu.Unlock()
-		if n == 1 {
-			apifake.HangUp(w) // lost, and never committed
-			return
-		}
-		writeOK(w, `{"data":{"instance_ids":["i-2"]}}`)
-	})
+	f.data("POST", "/instance-operations/launch", `{"instance_ids":["i-2"]}`)
+	f.Script("POST", "/instance-operations/launch", apifake.Drop) // the first is lost, and never committed
 
 	inst, err := c.CreateInstance(t.Context(), h100Spec())
 	if err != nil {
@@ -361,7 +302,7 @@ func TestLostLaunchProvenAbsentIsSentAgain(t *testing.T) {
 	if inst.ID != "i-2" || inst.Adopted != "" {
 		t.Errorf("got %+v, want the second launch's instance", inst)
 	}
-	if launches != 2 {
+	if launches := f.Count("POST", "/instance-operations/launch"); launches != 2 {
 		t.Errorf("%d launches, want 2: the first provably did not happen", launches)
 	}
 	// One look before launching, then looks until one after the horizon found nothing.
@@ -405,5 +346,28 @@ func TestLostLaunchWithFailingLooksIsUnknownAndNotRepeated(t *testing.T) {
 	}
 	if n := l.count(); n != 1 {
 		t.Errorf("%d launches, want exactly 1: failed looks prove nothing", n)
+	}
+}
+
+// user_data is a script that often carries credentials: a launch logged at TRACE must not log it.
+func TestCreateInstanceLogsNoUserData(t *testing.T) {
+	ctx, buf := apifake.TraceLog(t, "lambda") // not parallel
+	const secret = "s3cr3t-bootstrap-token-91ab"
+	f, c := newFakeCloud(t)
+	launchReads(f, "us-west-1")
+	f.data("POST", "/instance-operations/launch", `{"instance_ids":["i-1"]}`)
+
+	spec := h100Spec()
+	spec.UserData = "#cloud-config\nwrite_files:\n  - path: /etc/creds\n    content: " + secret + "\n"
+	if _, err := c.CreateInstance(ctx, spec); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(f.Last().Body), secret) {
+		t.Fatalf("the user data did not reach Lambda, so the test proves nothing: %s", f.Last().Body)
+	}
+	out := buf.String()
+	apifake.NoSecrets(t, out, secret)
+	if !strings.Contains(out, "/instance-operations/launch") || !strings.Contains(out, `\"user_data\":\"***\"`) {
+		t.Errorf("want the launch logged with user_data masked:\n%s", out)
 	}
 }

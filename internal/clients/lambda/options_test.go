@@ -1,22 +1,16 @@
 package lambda
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients/internal/apifake"
 )
 
-// opts is the Lambda settings an instance reports or a spec carries (nil when none).
-func opts(v any) *InstanceOptions {
-	o, _ := v.(*InstanceOptions)
-	return o
-}
-
-// clusterOpts is the Lambda settings a cluster spec carries (nil when none).
-func clusterOpts(v any) *ClusterOptions {
-	o, _ := v.(*ClusterOptions)
-	return o
-}
+// opts is the Lambda settings an instance reports or a spec carries, clusterOpts those of a
+// cluster spec (each nil when none).
+var opts, clusterOpts = apifake.As[InstanceOptions], apifake.As[ClusterOptions]
 
 // Another cloud's settings are a clear error, never a panic.
 func TestOptionsOfAnotherCloud(t *testing.T) {
@@ -25,11 +19,8 @@ func TestOptionsOfAnotherCloud(t *testing.T) {
 	if len(errs) != 1 || errs[0].Field != "lambda" {
 		t.Errorf("ValidateInstanceSpec = %+v", errs)
 	}
-	found := false
-	for _, e := range c.ValidateClusterSpec(clients.ClusterSpec{Name: "c", Options: &InstanceOptions{}}) {
-		found = found || e.Field == "lambda"
-	}
-	if !found {
-		t.Error("ValidateClusterSpec takes another type's settings")
+	errs = c.ValidateClusterSpec(clients.ClusterSpec{Name: "c", Options: &InstanceOptions{}})
+	if !slices.ContainsFunc(errs, func(e clients.FieldError) bool { return e.Field == "lambda" }) {
+		t.Errorf("ValidateClusterSpec takes another type's settings: %+v", errs)
 	}
 }

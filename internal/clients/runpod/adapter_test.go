@@ -1,11 +1,11 @@
 package runpod
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -40,16 +40,13 @@ func TestListRegionsFromTheCatalogOnce(t *testing.T) {
 		{"id": "SA-BR-9", "name": "SA Brazil 9", "region": "SOUTH_AMERICA", "globalNetwork": false, "networkVolumeTypes": [], "compliance": []}
 	]}`)
 	failed := f.Count("GET", "/catalog/datacenters")
-	var wg sync.WaitGroup
-	for range 8 {
-		wg.Go(func() {
-			r, err := c.ListRegions(t.Context())
-			if err != nil || !slices.Equal(r, []string{"EU-RO-1", "SA-BR-9", "US-TX-3"}) {
-				t.Errorf("regions %v %v", r, err)
-			}
-		})
-	}
-	wg.Wait()
+	apifake.Concurrently(8, func(int) error {
+		r, err := c.ListRegions(t.Context())
+		if err != nil || !slices.Equal(r, []string{"EU-RO-1", "SA-BR-9", "US-TX-3"}) {
+			t.Errorf("regions %v %v", r, err)
+		}
+		return nil
+	})
 	if n := f.Count("GET", "/catalog/datacenters") - failed; n != 1 {
 		t.Errorf("%d reads of the data centers, want 1", n)
 	}
@@ -267,25 +264,15 @@ func TestGetInstanceSingleFlight(t *testing.T) {
 	// The list is held until every reader waits for it.
 	gate := apifake.NewGate(t)
 	f.Handle("GET", "/pods", gate.Hold(apifake.Status(200, podsJSON(podDoc("p1", "RUNNING", nil), podDoc("p2", "PROVISIONING", nil)))))
-	var wg sync.WaitGroup
-	errs := make(chan error, 10)
-	readers := make([]*apifake.Watched, 10)
-	for i := range readers {
-		readers[i] = apifake.Watch(t.Context())
-		wg.Go(func() {
-			id := []string{"p1", "p2"}[i%2]
-			inst, err := c.GetInstance(readers[i], id)
-			if err == nil && inst.ID != id {
-				err = errors.New("wrong pod " + inst.ID)
-			}
-			errs <- err
-		})
-	}
-	apifake.WaitWaiting(t, readers...)
-	gate.Open()
-	wg.Wait()
-	close(errs)
-	for err := range errs {
+	errs := apifake.HeldReads(t, 10, gate.Open, func(ctx context.Context, i int) error {
+		id := []string{"p1", "p2"}[i%2]
+		inst, err := c.GetInstance(ctx, id)
+		if err == nil && inst.ID != id {
+			err = errors.New("wrong pod " + inst.ID)
+		}
+		return err
+	})
+	for _, err := range errs {
 		if err != nil {
 			t.Error(err)
 		}

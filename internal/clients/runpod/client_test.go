@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/time/rate"
-
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients/internal/apifake"
 )
@@ -18,8 +16,8 @@ func newTestClient(t *testing.T, f *fakeAPI) *Client {
 	t.Helper()
 	c, err := NewClient(ClientConfig{
 		Endpoint: f.Endpoint(), APIKey: testKey, UserAgent: apifake.UserAgent,
-		Limiter: rate.NewLimiter(rate.Inf, 1), RetryWaitMin: 5 * time.Millisecond, RetryWaitMax: 20 * time.Millisecond,
-		RetryBudget: testRetryBudget,
+		Limiter: apifake.Unlimited(), RetryWaitMin: apifake.RetryWaitMin, RetryWaitMax: apifake.RetryWaitMax,
+		RetryBudget: apifake.RetryBudget,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -224,15 +222,23 @@ func TestProblemMappingSuggestsWhatToDo(t *testing.T) {
 	}
 }
 
+// tooManyRequests is RunPod's 429 for the named window, with a Retry-After of retryAfter
+// seconds and, unless empty, a RateLimit header.
+func tooManyRequests(retryAfter, rateLimit, window string) http.HandlerFunc {
+	return func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Retry-After", retryAfter)
+		if rateLimit != "" {
+			w.Header().Set("RateLimit", rateLimit)
+		}
+		writeProblem(w, 429, "Too Many Requests", "rate limit exceeded for the "+window+" window")
+	}
+}
+
 // Test429RetryAfter checks that a 429 is retried after the Retry-After the server asked for.
 func Test429RetryAfter(t *testing.T) {
 	f := newFake(t)
 	c := newTestClient(t, f)
-	f.Script("GET", "/pods", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Retry-After", "1")
-		w.Header().Set("RateLimit", `"minute";r=0;t=1, "hour";r=2800;t=1812`)
-		writeProblem(w, 429, "Too Many Requests", "rate limit exceeded for the minute window")
-	})
+	f.Script("GET", "/pods", tooManyRequests("1", `"minute";r=0;t=1, "hour";r=2800;t=1812`, "minute"))
 	f.json("GET", "/pods", 200, podsJSON())
 	// A deadline, not the test's short retry budget, bounds this call: the 1 s wait fits in it.
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
@@ -253,10 +259,7 @@ func Test429RetryAfter(t *testing.T) {
 func Test429BeyondDeadline(t *testing.T) {
 	f := newFake(t)
 	c := newTestClient(t, f)
-	f.Handle("GET", "/pods/p1", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Retry-After", "60")
-		writeProblem(w, 429, "Too Many Requests", "rate limit exceeded for the hour window")
-	})
+	f.Handle("GET", "/pods/p1", tooManyRequests("60", "", "hour"))
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
 	var err error

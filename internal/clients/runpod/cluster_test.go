@@ -2,16 +2,13 @@ package runpod
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
-	"github.com/neocloud/terraform-provider-neocloud/internal/clients/internal/apifake"
 )
 
 // clusterSpec is a 4-node H100 training cluster.
@@ -23,66 +20,6 @@ func clusterSpec() clients.ClusterSpec {
 			Env: map[string]string{"NCCL_DEBUG": "INFO"}, ContainerDiskGB: 100,
 		},
 	}
-}
-
-// clusterDoc is a Cluster in the document's shape.
-func clusterDoc(id, name string, podCount int) map[string]any {
-	return map[string]any{
-		"id": id, "name": name, "type": "TRAINING",
-		"compute":   map[string]any{"gpuTypeId": "NVIDIA H100 80GB HBM3", "gpuCountPerPod": 8, "podCount": podCount},
-		"pods":      map[string]any{"total": 0, "byStatus": map[string]int{}},
-		"createdAt": "2026-06-29T20:00:00Z",
-	}
-}
-
-// memberDoc is a cluster member pod; rank < 0 leaves the rank null.
-func memberDoc(id, clusterID string, rank int, status string, env map[string]string) map[string]any {
-	p := podDoc(id, status, env)
-	m := map[string]any{"id": clusterID, "rank": nil}
-	if rank >= 0 {
-		m["rank"] = rank
-		m["ip"] = "10.65.0." + string(rune('2'+rank))
-	}
-	p["cluster"] = m
-	return p
-}
-
-// clusterStore is a stateful GET/POST /clusters and GET /pods: the create decides its answer,
-// and created clusters get member pods carrying the request's environment.
-type clusterStore struct {
-	mu       sync.Mutex
-	clusters []map[string]any
-	pods     []map[string]any
-}
-
-func (s *clusterStore) install(f *fakeAPI, answer func(w http.ResponseWriter, create func() map[string]any)) {
-	f.Handle("GET", "/clusters", apifake.Under(&s.mu, func() string {
-		return mustJSON(map[string]any{"clusters": append([]map[string]any{}, s.clusters...)})
-	}))
-	f.Handle("GET", "/pods", apifake.Under(&s.mu, func() string { return podsJSON(s.pods...) }))
-	f.Handle("POST", "/clusters", func(w http.ResponseWriter, r *http.Request) {
-		var req struct {
-			Name    string            `json:"name"`
-			Env     map[string]string `json:"env"`
-			Compute struct {
-				PodCount int `json:"podCount"`
-			} `json:"compute"`
-		}
-		_ = json.NewDecoder(r.Body).Decode(&req)
-		answer(w, func() map[string]any { return s.add("new", req.Name, req.Compute.PodCount, req.Env) })
-	})
-}
-
-// add makes a cluster with its member pods (PROVISIONING).
-func (s *clusterStore) add(id, name string, podCount int, env map[string]string) map[string]any {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	cl := clusterDoc(id, name, podCount)
-	s.clusters = append(s.clusters, cl)
-	for rank := range podCount {
-		s.pods = append(s.pods, memberDoc(id+"-n"+string(rune('0'+rank)), id, rank, "PROVISIONING", env))
-	}
-	return cl
 }
 
 // clusterCatalog answers GET /catalog/gpus for product=CLUSTER with the H100's stock per data

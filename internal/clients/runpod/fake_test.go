@@ -14,8 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/time/rate"
-
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients/internal/apifake"
 )
@@ -63,6 +61,10 @@ func writeProblem(w http.ResponseWriter, status int, title, detail string, errs 
 
 func mustJSON(v any) string { return apifake.MustJSON(v) }
 
+// opts is the RunPod settings an instance reports or a spec carries, clusterOpts those of a
+// cluster spec (each nil when none).
+var opts, clusterOpts = apifake.As[InstanceOptions], apifake.As[ClusterOptions]
+
 // newFakeCloud is a fake and a Cloud against it (newTestCloud).
 func newFakeCloud(t *testing.T, opts ...Option) (*fakeAPI, *Cloud) {
 	t.Helper()
@@ -70,25 +72,17 @@ func newFakeCloud(t *testing.T, opts ...Option) (*fakeAPI, *Cloud) {
 	return f, newTestCloud(t, f, opts...)
 }
 
-// testRetryBudget bounds the retries of a call without a deadline, so that a failure the fake
-// keeps answering (a 500, a 404 on a list route) ends the test's call quickly.
-const testRetryBudget = 300 * time.Millisecond
-
-// newTestCloud builds a Cloud against the fake without rate limits, with short retry waits and
-// budget and a short adoption window so the package's tests stay fast.
+// newTestCloud builds a Cloud against the fake without rate limits, with the short waits of
+// apifake.
 func newTestCloud(t *testing.T, f *fakeAPI, opts ...Option) *Cloud {
 	t.Helper()
-	all := append([]Option{
-		WithRateLimiter(rate.NewLimiter(rate.Inf, 1)),
-		withHTTP(nil, 5*time.Millisecond, 20*time.Millisecond),
-		withRetryBudget(testRetryBudget),
-		WithAdoptionWindow(300*time.Millisecond, 20*time.Millisecond),
-	}, opts...)
-	c, err := NewWithOptions(clients.Settings{APIKey: testKey, Endpoint: f.Endpoint(), UserAgent: apifake.UserAgent}, all...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
+	settings := clients.Settings{APIKey: testKey, Endpoint: f.Endpoint(), UserAgent: apifake.UserAgent}
+	return apifake.Build(t, NewWithOptions, settings, append([]Option{
+		WithRateLimiter(apifake.Unlimited()),
+		withHTTP(nil, apifake.RetryWaitMin, apifake.RetryWaitMax),
+		withRetryBudget(apifake.RetryBudget),
+		WithAdoptionWindow(apifake.AdoptionWindow, apifake.AdoptionPoll),
+	}, opts...)...)
 }
 
 // assertJSON compares a request body with the expected JSON, ignoring formatting and key order.
@@ -224,6 +218,101 @@ func (s *keyStore) snapshot() ([]string, int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]string{}, s.keys...), s.puts
+}
+
+// podStore is a stateful GET/POST /pods: createPod answers decide per data center, and a
+// created pod carries the request's name, env and data center.
+type podStore struct {
+	mu   sync.Mutex
+	pods []map[string]any
+	next int
+}
+
+func (s *podStore) install(f *fakeAPI, answer func(w http.ResponseWriter, dc string, created func() map[string]any)) {
+	f.Handle("GET", "/pods", apifake.Under(&s.mu, func() string { return podsJSON(s.pods...) }))
+	f.Handle("POST", "/pods", func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			Name          string            `json:"name"`
+			Env           map[string]string `json:"env"`
+			DataCenterIDs []string          `json:"dataCenterIds"`
+		}
+		_ = json.NewDecoder(r.Body).Decode(&req)
+		dc := ""
+		if len(req.DataCenterIDs) > 0 {
+			dc = req.DataCenterIDs[0]
+		}
+		created := func() map[string]any {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			s.next++
+			p := podDoc("pod"+string(rune('0'+s.next)), "PROVISIONING", req.Env)
+			p["name"] = req.Name
+			p["dataCenterId"] = regionOrAny(dc)
+			s.pods = append(s.pods, p)
+			return p
+		}
+		answer(w, dc, created)
+	})
+}
+
+// clusterDoc is a Cluster in the document's shape.
+func clusterDoc(id, name string, podCount int) map[string]any {
+	return map[string]any{
+		"id": id, "name": name, "type": "TRAINING",
+		"compute":   map[string]any{"gpuTypeId": "NVIDIA H100 80GB HBM3", "gpuCountPerPod": 8, "podCount": podCount},
+		"pods":      map[string]any{"total": 0, "byStatus": map[string]int{}},
+		"createdAt": "2026-06-29T20:00:00Z",
+	}
+}
+
+// memberDoc is a cluster member pod; rank < 0 leaves the rank null.
+func memberDoc(id, clusterID string, rank int, status string, env map[string]string) map[string]any {
+	p := podDoc(id, status, env)
+	m := map[string]any{"id": clusterID, "rank": nil}
+	if rank >= 0 {
+		m["rank"] = rank
+		m["ip"] = "10.65.0." + string(rune('2'+rank))
+	}
+	p["cluster"] = m
+	return p
+}
+
+// clusterStore is a stateful GET/POST /clusters and GET /pods: the create decides its answer,
+// and created clusters get member pods carrying the request's environment.
+type clusterStore struct {
+	mu       sync.Mutex
+	clusters []map[string]any
+	pods     []map[string]any
+}
+
+func (s *clusterStore) install(f *fakeAPI, answer func(w http.ResponseWriter, create func() map[string]any)) {
+	f.Handle("GET", "/clusters", apifake.Under(&s.mu, func() string {
+		return mustJSON(map[string]any{"clusters": append([]map[string]any{}, s.clusters...)})
+	}))
+	f.Handle("GET", "/pods", apifake.Under(&s.mu, func() string { return podsJSON(s.pods...) }))
+	f.Handle("POST", "/clusters", func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			Name    string            `json:"name"`
+			Env     map[string]string `json:"env"`
+			Compute struct {
+				PodCount int `json:"podCount"`
+			} `json:"compute"`
+		}
+		_ = json.NewDecoder(r.Body).Decode(&req)
+		answer(w, func() map[string]any { return s.add("new", req.Name, req.Compute.PodCount, req.Env) })
+	})
+}
+
+// add makes a cluster with its member pods (PROVISIONING).
+func (s *clusterStore) add(id, name string, podCount int, env map[string]string) map[string]any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cl := clusterDoc(id, name, podCount)
+	s.clusters = append(s.clusters, cl)
+	for rank := range podCount {
+		s.pods = append(s.pods, memberDoc(id+"-n"+string(rune('0'+rank)), id, rank, "PROVISIONING", env))
+	}
+	return cl
 }
 
 // catalogJSON is a GET /catalog/gpus answer with availability, in the document's shape.

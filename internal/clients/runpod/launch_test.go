@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,7 +20,6 @@ func h100Spec() clients.InstanceSpec {
 	}
 }
 
-// h100Catalog lists the H100 with the given stock per data center, at $2.69 per GPU-hour.
 // newH100Cloud is a fake with no pods yet and the H100 catalog (availability by data center),
 // and a Cloud against it.
 func newH100Cloud(t *testing.T, dcs map[string]string) (*fakeAPI, *Cloud) {
@@ -32,46 +30,12 @@ func newH100Cloud(t *testing.T, dcs map[string]string) (*fakeAPI, *Cloud) {
 	return f, c
 }
 
+// h100Catalog lists the H100 with the given stock per data center, at $2.69 per GPU-hour.
 func h100Catalog(f *fakeAPI, dcs map[string]string) {
 	f.json("GET", "/catalog/gpus", 200, catalogJSON(
 		gpuDoc("NVIDIA H100 80GB HBM3", "H100 SXM", 80, 2.69, 1.99, 8, dcs),
 		gpuDoc("NVIDIA GeForce RTX 4090", "RTX 4090", 24, 0.69, 0.34, 8, map[string]string{"US-KS-2": "HIGH"}),
 	))
-}
-
-// podStore is a stateful GET/POST /pods: createPod answers decide per data center, and a
-// created pod carries the request's name, env and data center.
-type podStore struct {
-	mu   sync.Mutex
-	pods []map[string]any
-	next int
-}
-
-func (s *podStore) install(f *fakeAPI, answer func(w http.ResponseWriter, dc string, created func() map[string]any)) {
-	f.Handle("GET", "/pods", apifake.Under(&s.mu, func() string { return podsJSON(s.pods...) }))
-	f.Handle("POST", "/pods", func(w http.ResponseWriter, r *http.Request) {
-		var req struct {
-			Name          string            `json:"name"`
-			Env           map[string]string `json:"env"`
-			DataCenterIDs []string          `json:"dataCenterIds"`
-		}
-		_ = json.NewDecoder(r.Body).Decode(&req)
-		dc := ""
-		if len(req.DataCenterIDs) > 0 {
-			dc = req.DataCenterIDs[0]
-		}
-		created := func() map[string]any {
-			s.mu.Lock()
-			defer s.mu.Unlock()
-			s.next++
-			p := podDoc("pod"+string(rune('0'+s.next)), "PROVISIONING", req.Env)
-			p["name"] = req.Name
-			p["dataCenterId"] = regionOrAny(dc)
-			s.pods = append(s.pods, p)
-			return p
-		}
-		answer(w, dc, created)
-	})
 }
 
 func capacityProblem(w http.ResponseWriter) {
@@ -440,5 +404,41 @@ func TestValidateInstanceSpec(t *testing.T) {
 	}
 	if got := fields(clients.InstanceSpec{Options: &InstanceOptions{TemplateID: "a/b", RegistryCredentialID: "x y"}}); !slices.Equal(got, []string{"runpod.template_id", "runpod.registry_credential_id"}) {
 		t.Errorf("malformed ids: %v", got)
+	}
+}
+
+// A pod's env carries tokens (HF_TOKEN) and arbitrary secrets under any name: creating the pod
+// and reading it back, with request logging at TRACE, must log neither the values sent nor the
+// values RunPod echoes in its answers.
+func TestCreateInstanceLogsNoEnvValues(t *testing.T) {
+	ctx, buf := apifake.TraceLog(t, "runpod") // not parallel
+	const (
+		hfToken = "hf_Wq3xZ9vK2mLp8RtY"
+		other   = "db-password-7c2e41"
+	)
+	f, c := newFakeCloud(t)
+	h100Catalog(f, map[string]string{"US-TX-3": "HIGH"})
+	s := &podStore{}
+	s.install(f, func(w http.ResponseWriter, _ string, created func() map[string]any) {
+		writeRaw(w, 201, mustJSON(created()))
+	})
+	spec := h100Spec()
+	spec.Options = &InstanceOptions{
+		Image: "runpod/pytorch:2.4.0", Env: map[string]string{"HF_TOKEN": hfToken, "DB_URL": other},
+	}
+	inst, err := c.CreateInstance(ctx, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.GetInstance(ctx, inst.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := string(f.Requests("POST", "/pods")[0].Body); !strings.Contains(got, hfToken) {
+		t.Fatalf("the env did not reach RunPod, so the test proves nothing: %s", got)
+	}
+	out := buf.String()
+	apifake.NoSecrets(t, out, hfToken, other)
+	if !strings.Contains(out, "DB_URL") || strings.Count(out, "received API response") < 2 {
+		t.Errorf("want the create and the read logged with env names kept:\n%s", out)
 	}
 }

@@ -7,18 +7,6 @@ import (
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
 )
 
-// opts is the RunPod settings an instance reports or a spec carries (nil when none).
-func opts(v any) *InstanceOptions {
-	o, _ := v.(*InstanceOptions)
-	return o
-}
-
-// clusterOpts is the RunPod settings a cluster spec carries (nil when none).
-func clusterOpts(v any) *ClusterOptions {
-	o, _ := v.(*ClusterOptions)
-	return o
-}
-
 // Another cloud's settings are a clear error on every path, never a panic; a value works like a
 // pointer.
 func TestOptionsOfAnotherCloud(t *testing.T) {

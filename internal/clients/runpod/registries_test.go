@@ -1,30 +1,25 @@
 package runpod
 
 import (
-	"bytes"
-	"context"
 	"errors"
 	"net/http"
 	"strings"
 	"testing"
 
-	"github.com/hashicorp/terraform-plugin-log/tflogtest"
-
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients/internal/apifake"
 )
 
 // A credential is stored with the document's field names, read back as id and name only, and
 // deleted; a delete RunPod refuses because a pod uses the credential is a conflict, one of a
 // credential already gone is success. The password never reaches the logs.
 func TestRegistryCredentialLifecycle(t *testing.T) {
-	t.Setenv("TF_LOG_PROVIDER_NEOCLOUD_RUNPOD", "TRACE")
+	ctx, buf := apifake.TraceLog(t, "runpod") // not parallel
 	const password = "ghp_5ecretT0kenValue"
 	f, c := newFakeCloud(t)
 	f.json("GET", "/registries", 200, `{"registries": [{"id": "old1", "name": "ghcr"}]}`)
 	f.json("POST", "/registries", 201, `{"id": "reg_abc", "name": "ghcr"}`)
 	f.json("GET", "/registries/reg_abc", 200, `{"id": "reg_abc", "name": "ghcr"}`)
-	var buf bytes.Buffer
-	ctx := tflogtest.RootLogger(context.Background(), &buf)
 
 	got, err := c.CreateRegistryCredential(ctx, clients.RegistryCredentialSpec{Name: "ghcr", Username: "acme-bot", Password: password})
 	if err != nil || got.ID != "reg_abc" || got.Name != "ghcr" {

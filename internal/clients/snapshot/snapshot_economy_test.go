@@ -31,14 +31,11 @@ func (h *heldFetch) clock() time.Time {
 	return h.now
 }
 
-// heldStep is how far the clock moves between two looks of a test.
-const heldStep = 40 * time.Millisecond
-
-// advance moves the clock on by heldStep.
+// advance moves the clock 40 ms on and returns the new time.
 func (h *heldFetch) advance() time.Time {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.now = h.now.Add(heldStep)
+	h.now = h.now.Add(40 * time.Millisecond)
 	return h.now
 }
 
@@ -64,6 +61,30 @@ func get(c *Cache[int], notBefore time.Time) chan answer {
 		out <- answer{v, at, err}
 	}()
 	return out
+}
+
+// both is the two readers' answers; it fails the test unless neither is an error.
+func both(t *testing.T, first, second chan answer) (a, b answer) {
+	t.Helper()
+	a, b = <-first, <-second
+	if a.err != nil || b.err != nil {
+		t.Fatal(a.err, b.err)
+	}
+	return a, b
+}
+
+// twoLists lets the list in flight leave, then the one queued behind it, and returns both
+// readers' answers; it fails the test unless they came back after exactly two lists.
+func (h *heldFetch) twoLists(t *testing.T, first, second chan answer) (a, b answer) {
+	t.Helper()
+	h.release <- struct{}{}
+	<-h.started
+	h.release <- struct{}{}
+	a, b = both(t, first, second)
+	if n := h.calls.Load(); n != 2 {
+		t.Fatalf("%d list calls, want 2", n)
+	}
+	return a, b
 }
 
 // waitUntil waits (real time, bounded) until check holds.
@@ -93,10 +114,7 @@ func TestStampAtSendSharesAListThatWaitsForItsTurn(t *testing.T) {
 	t2 := h.advance()
 	h.release <- struct{}{}
 	h.release <- struct{}{} // for a second list, should the second reader (wrongly) queue one
-	a, b := <-first, <-second
-	if a.err != nil || b.err != nil {
-		t.Fatal(a.err, b.err)
-	}
+	a, b := both(t, first, second)
 	if n := h.calls.Load(); n != 1 {
 		t.Fatalf("%d list calls, want 1: the second reader should share the list that had not left yet", n)
 	}
@@ -129,16 +147,7 @@ func TestStampAtSendSentListIsNotJoinedByNewerReaders(t *testing.T) {
 	waitUntil(t, sent.Load)
 	t1 := h.advance()
 	second := get(c, t1) // needs a list begun after the one in flight left: queues the next
-	h.release <- struct{}{}
-	<-h.started
-	h.release <- struct{}{}
-	a, b := <-first, <-second
-	if a.err != nil || b.err != nil {
-		t.Fatal(a.err, b.err)
-	}
-	if n := h.calls.Load(); n != 2 {
-		t.Fatalf("%d list calls, want 2", n)
-	}
+	a, b := h.twoLists(t, first, second)
 	if a.v != 1 || b.v != 2 || b.at.Before(t1) {
 		t.Errorf("answers %d (at %s) and %d (at %s)", a.v, a.at.Sub(t0), b.v, b.at.Sub(t0))
 	}
@@ -155,16 +164,7 @@ func TestWithoutStampAtSendAListIsDatedWhenAskedFor(t *testing.T) {
 	t1 := h.advance()
 	second := get(c, t1)
 	time.Sleep(10 * time.Millisecond)
-	h.release <- struct{}{}
-	<-h.started
-	h.release <- struct{}{}
-	a, b := <-first, <-second
-	if a.err != nil || b.err != nil {
-		t.Fatal(a.err, b.err)
-	}
-	if n := h.calls.Load(); n != 2 {
-		t.Fatalf("%d list calls, want 2", n)
-	}
+	a, _ := h.twoLists(t, first, second)
 	if !a.at.Equal(t0) {
 		t.Errorf("dated %s, want when asked for", a.at.Sub(t0))
 	}
