@@ -112,7 +112,7 @@ func clusterPoolName(clusterName string) string { return clusterName + clusterPo
 // is never sent again: the new cluster is looked for by name and adopted.
 func (c *Cloud) CreateCluster(ctx context.Context, spec clients.ClusterSpec) (*clients.Cluster, error) {
 	if errs := c.ValidateClusterSpec(spec); len(errs) > 0 {
-		return nil, fieldErrorsToError(errs)
+		return nil, clients.Invalid(errs)
 	}
 	it, err := c.ResolveInstanceType(spec.GPUType, spec.GPUsPerNode)
 	if err != nil {

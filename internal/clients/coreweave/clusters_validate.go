@@ -134,11 +134,3 @@ func infiniBandTypes() []string {
 	}
 	return out
 }
-
-func fieldErrorsToError(errs []clients.FieldError) error {
-	msgs := make([]string, len(errs))
-	for i, e := range errs {
-		msgs[i] = e.Field + ": " + e.Detail
-	}
-	return clients.Errorf(clients.ErrInvalid, "%s", strings.Join(msgs, "; "))
-}

@@ -134,7 +134,7 @@ func (c *Cloud) ValidateInstanceSpec(spec clients.InstanceSpec) []clients.FieldE
 // for as long as ctx lasts.
 func (c *Cloud) CreateInstance(ctx context.Context, spec clients.InstanceSpec) (*clients.Instance, error) {
 	if errs := c.ValidateInstanceSpec(spec); len(errs) > 0 {
-		return nil, fieldErrorsToError(errs)
+		return nil, clients.Invalid(errs)
 	}
 	it, err := c.ResolveInstanceType(spec.GPUType, spec.GPUCount)
 	if err != nil {

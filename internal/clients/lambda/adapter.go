@@ -280,16 +280,6 @@ func (c *Cloud) Offers(ctx context.Context, filter clients.OfferFilter) ([]clien
 			t.Name = name
 		}
 		gpu, count := gpuOf(t)
-		if filter.GPUType != "" && !strings.EqualFold(filter.GPUType, gpu) && filter.GPUType != t.Name {
-			continue
-		}
-		if filter.GPUCount > 0 && filter.GPUCount != count {
-			continue
-		}
-		price := centsToUSD(t.PriceCentsPerHour)
-		if filter.MaxPricePerHour > 0 && price > filter.MaxPricePerHour {
-			continue
-		}
 		regions := make([]string, 0, len(item.RegionsWithCapacityAvailable))
 		for _, r := range item.RegionsWithCapacityAvailable {
 			if filter.Region == "" || r.Name == filter.Region {
@@ -297,25 +287,20 @@ func (c *Cloud) Offers(ctx context.Context, filter clients.OfferFilter) ([]clien
 			}
 		}
 		sort.Strings(regions)
-		if filter.OnlyAvailable && len(regions) == 0 {
-			continue
-		}
 		offer := clients.Offer{
 			Cloud: cloudName, InstanceType: t.Name, GPUType: gpu, GPUCount: count,
 			VCPUs: t.Specs.VCPUs, MemoryGB: t.Specs.MemoryGiB, StorageGB: t.Specs.StorageGiB,
-			PricePerHour: price, Regions: regions,
+			PricePerHour: centsToUSD(t.PriceCentsPerHour), Regions: regions,
+		}
+		if !filter.Keeps(offer) {
+			continue
 		}
 		if g, ok := gpus.Lookup(gpu); ok {
 			offer.GPUMemoryGB = g.MemoryGB
 		}
 		out = append(out, offer)
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].PricePerHour != out[j].PricePerHour {
-			return out[i].PricePerHour < out[j].PricePerHour
-		}
-		return out[i].InstanceType < out[j].InstanceType
-	})
+	clients.SortOffers(out)
 	return out, nil
 }
 

@@ -31,12 +31,8 @@ func (c *Cloud) CreateInstance(ctx context.Context, spec clients.InstanceSpec) (
 // createInstance is CreateInstance; lookBefore false skips the look for machines of an earlier
 // run, for callers that have looked already (a cluster reads all of its nodes at once).
 func (c *Cloud) createInstance(ctx context.Context, spec clients.InstanceSpec, lookBefore bool) (*clients.Instance, error) {
-	if errs := c.ValidateInstanceSpec(spec); len(errs) > 0 {
-		msgs := make([]string, len(errs))
-		for i, e := range errs {
-			msgs[i] = e.Field + ": " + e.Detail
-		}
-		return nil, clients.Errorf(clients.ErrInvalid, "%s", strings.Join(msgs, "; "))
+	if err := clients.Invalid(c.ValidateInstanceSpec(spec)); err != nil {
+		return nil, err
 	}
 	it, err := c.ResolveInstanceType(spec.GPUType, spec.GPUCount)
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients/httpx"
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients/internal/apifake"
 )
 
@@ -18,8 +19,8 @@ func newTestClient(t *testing.T, f *fakeAPI) *Client {
 	t.Helper()
 	c, err := NewClient(ClientConfig{
 		Endpoint: f.Endpoint(), APIKey: testKey, UserAgent: apifake.UserAgent,
-		Limiter: rate.NewLimiter(rate.Inf, 1), RetryWaitMin: 5 * time.Millisecond, RetryWaitMax: 20 * time.Millisecond,
-		RetryBudget: testRetryBudget,
+		Limiter: rate.NewLimiter(rate.Inf, 1),
+		Tuning:  httpx.Tuning{RetryWaitMin: 5 * time.Millisecond, RetryWaitMax: 20 * time.Millisecond, RetryBudget: testRetryBudget},
 	})
 	if err != nil {
 		t.Fatal(err)

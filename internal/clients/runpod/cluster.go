@@ -136,7 +136,7 @@ func (c *Cloud) FindCluster(ctx context.Context, spec clients.ClusterSpec) (*cli
 // spec.SSHKeyIDs (PUBLIC_KEY), and startSsh.
 func (c *Cloud) CreateCluster(ctx context.Context, spec clients.ClusterSpec) (*clients.Cluster, error) {
 	if errs := c.ValidateClusterSpec(spec); len(errs) > 0 {
-		return nil, fieldErrors(errs)
+		return nil, clients.Invalid(errs)
 	}
 	it, err := c.ResolveInstanceType(spec.GPUType, ClusterGPUsPerNode)
 	if err != nil {
@@ -544,13 +544,4 @@ func podsSummary(s ClusterPodsSummary) string {
 		parts = append(parts, fmt.Sprintf("%s=%d", k, s.ByStatus[k]))
 	}
 	return strings.Join(parts, ",")
-}
-
-// fieldErrors turns plan-time objections into one invalid-input error.
-func fieldErrors(errs []clients.FieldError) error {
-	msgs := make([]string, len(errs))
-	for i, e := range errs {
-		msgs[i] = e.Field + ": " + e.Detail
-	}
-	return clients.Errorf(clients.ErrInvalid, "%s", strings.Join(msgs, "; "))
 }

@@ -107,12 +107,8 @@ func (c *Cloud) ValidateInstanceSpec(spec clients.InstanceSpec) []clients.FieldE
 // A create whose answer was lost is never sent again: the pod is looked for by its launch token
 // and adopted (see adopt).
 func (c *Cloud) CreateInstance(ctx context.Context, spec clients.InstanceSpec) (*clients.Instance, error) {
-	if errs := c.ValidateInstanceSpec(spec); len(errs) > 0 {
-		msgs := make([]string, len(errs))
-		for i, e := range errs {
-			msgs[i] = e.Field + ": " + e.Detail
-		}
-		return nil, clients.Errorf(clients.ErrInvalid, "%s", strings.Join(msgs, "; "))
+	if err := clients.Invalid(c.ValidateInstanceSpec(spec)); err != nil {
+		return nil, err
 	}
 	it, err := c.ResolveInstanceType(spec.GPUType, spec.GPUCount)
 	if err != nil {
