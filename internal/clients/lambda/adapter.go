@@ -72,6 +72,8 @@ func init() {
 
 // Cloud implements clients.Cloud for Lambda Cloud.
 type Cloud struct {
+	// Launches is launch: FindLaunched and SettleLaunch (clients.LaunchFinder) and Begin.
+	clients.Launches
 	// taken is what this adapter's launches got (see clients.Taken).
 	taken clients.Taken
 	api   *Client
@@ -223,6 +225,7 @@ func NewWithOptions(settings clients.Settings, opts ...Option) (*Cloud, error) {
 	}
 	c.sshKeys = snapshot.New(api.ListSSHKeys)
 	c.types = snapshot.New(api.ListInstanceTypes)
+	c.Launches = c.launch
 	return c, nil
 }
 

@@ -39,18 +39,11 @@ func (c *Cloud) createInstance(ctx context.Context, spec clients.InstanceSpec, l
 		return nil, err
 	}
 
-	token := spec.LaunchToken
-	if token == "" {
-		token = clients.RandomToken()
+	l, found, err := c.Launches.Begin(ctx, spec, lookBefore)
+	if found != nil || err != nil {
+		return found, err // a rerun after a crash: the machine an interrupted apply launched
 	}
-	tagValue := clients.TokenValue(token)
-	l := c.launch(tagValue, spec.AdoptSince)
-	if spec.LaunchToken != "" && lookBefore {
-		// A rerun after a crash: the machine an interrupted apply launched is this resource's.
-		if inst, err := clients.FindLaunched(ctx, l); inst != nil || err != nil {
-			return inst, err
-		}
-	}
+	tagValue := l.Token
 
 	keyNames, err := c.sshKeyNames(ctx, spec.SSHKeyIDs)
 	if err != nil {
@@ -330,13 +323,3 @@ func (c *Cloud) launch(token string, adoptSince time.Time) clients.Launch[*clien
 }
 
 var _ clients.LaunchFinder = (*Cloud)(nil)
-
-// FindLaunched looks for the instance an interrupted earlier apply launched with spec's token.
-func (c *Cloud) FindLaunched(ctx context.Context, spec clients.InstanceSpec) (*clients.Instance, error) {
-	return clients.FindLaunched(ctx, c.launch(clients.TokenValue(spec.LaunchToken), spec.AdoptSince))
-}
-
-// SettleLaunch settles a launch in doubt with spec's token (see clients.LaunchFinder).
-func (c *Cloud) SettleLaunch(ctx context.Context, spec clients.InstanceSpec, sentAt time.Time) (*clients.Instance, error) {
-	return clients.SettleLaunched(ctx, c.launch(clients.TokenValue(spec.LaunchToken), time.Time{}), sentAt)
-}

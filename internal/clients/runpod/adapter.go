@@ -78,6 +78,8 @@ func init() {
 
 // Cloud implements clients.Cloud for RunPod: a neutral instance is a GPU pod.
 type Cloud struct {
+	// Launches is launch: FindLaunched and SettleLaunch (clients.LaunchFinder) and Begin.
+	clients.Launches
 	// taken is what this adapter's launches got (see clients.Taken).
 	taken clients.Taken
 	api   *Client
@@ -211,6 +213,7 @@ func NewWithOptions(settings clients.Settings, opts ...Option) (*Cloud, error) {
 		return api.ListPods(ctx, ListPodsOptions{IncludeClusterPods: true})
 	}).StampAtSend()
 	c.sshKeys = snapshot.New(api.GetSSHKeys)
+	c.Launches = c.launch
 	return c, nil
 }
 

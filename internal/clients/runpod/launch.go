@@ -119,19 +119,11 @@ func (c *Cloud) CreateInstance(ctx context.Context, spec clients.InstanceSpec) (
 		return nil, err
 	}
 
-	token := spec.LaunchToken
-	if token == "" {
-		token = clients.RandomToken()
+	l, found, err := c.Launches.Begin(ctx, spec, true)
+	if found != nil || err != nil {
+		return found, err // a rerun after a crash: the pod an interrupted apply created
 	}
-	tokenValue := clients.TokenValue(token)
-
-	l := c.launch(tokenValue, spec.AdoptSince)
-	if spec.LaunchToken != "" {
-		// A rerun after a crash: the pod an interrupted apply created is this resource's.
-		if inst, err := clients.FindLaunched(ctx, l); inst != nil || err != nil {
-			return inst, err
-		}
-	}
+	tokenValue := l.Token
 
 	var tpl *Template
 	if opts.TemplateID != "" {
@@ -445,16 +437,6 @@ func (c *Cloud) launch(token string, adoptSince time.Time) clients.Launch[*clien
 }
 
 var _ clients.LaunchFinder = (*Cloud)(nil)
-
-// FindLaunched looks for the pod an interrupted earlier apply created with spec's token.
-func (c *Cloud) FindLaunched(ctx context.Context, spec clients.InstanceSpec) (*clients.Instance, error) {
-	return clients.FindLaunched(ctx, c.launch(clients.TokenValue(spec.LaunchToken), spec.AdoptSince))
-}
-
-// SettleLaunch settles a launch in doubt with spec's token (see clients.LaunchFinder).
-func (c *Cloud) SettleLaunch(ctx context.Context, spec clients.InstanceSpec, sentAt time.Time) (*clients.Instance, error) {
-	return clients.SettleLaunched(ctx, c.launch(clients.TokenValue(spec.LaunchToken), time.Time{}), sentAt)
-}
 
 // podPrice is the list price per hour of a pod of it on a cloud tier.
 func podPrice(g GpuType, it clients.InstanceType, cloud string) float64 {
