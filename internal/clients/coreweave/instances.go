@@ -77,7 +77,7 @@ func (c *Cloud) ValidateInstanceSpec(spec clients.InstanceSpec) []clients.FieldE
 	}
 	o, err := instanceOptions(spec)
 	if err != nil {
-		return []clients.FieldError{optionsField(err)}
+		return []clients.FieldError{clients.OptionsField(cloudName, err)}
 	}
 	switch {
 	case o == nil || strings.TrimSpace(o.ClusterID) == "":

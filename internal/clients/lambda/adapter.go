@@ -314,7 +314,7 @@ func centsToUSD(cents int) float64 { return float64(cents) / 100 }
 func (c *Cloud) ValidateInstanceSpec(spec clients.InstanceSpec) []clients.FieldError {
 	var errs []clients.FieldError
 	if _, err := clients.OptionsOf[InstanceOptions](cloudName, spec.Options); err != nil {
-		errs = append(errs, optionsField(err))
+		errs = append(errs, clients.OptionsField(cloudName, err))
 	}
 	if n := len(spec.SSHKeyIDs); n != 1 {
 		errs = append(errs, clients.FieldError{

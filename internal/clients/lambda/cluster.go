@@ -98,7 +98,7 @@ func (c *Cloud) ValidateClusterSpec(spec clients.ClusterSpec) []clients.FieldErr
 		add("region", "Unknown Lambda Cloud region", fmt.Sprintf("%q is not one of %s.", spec.Region, strings.Join(publicRegions, ", ")))
 	}
 	if o, err := clusterOptions(spec); err != nil {
-		errs = append(errs, optionsField(err))
+		errs = append(errs, clients.OptionsField(cloudName, err))
 	} else if len(o.UserData) > maxUserData {
 		add("lambda.user_data", "User data too large", "Lambda Cloud accepts at most 1 MB of user data.")
 	}

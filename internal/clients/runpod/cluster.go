@@ -73,7 +73,7 @@ func (c *Cloud) ValidateClusterSpec(spec clients.ClusterSpec) []clients.FieldErr
 	}
 	o, err := clusterOptions(spec)
 	if err != nil {
-		return append(errs, optionsField(err))
+		return append(errs, clients.OptionsField(cloudName, err))
 	}
 	if !slices.Contains(clusterTypes, o.ClusterType) {
 		add("runpod.cluster_type", "Unknown RunPod cluster type", fmt.Sprintf("%q is not one of %s.", o.ClusterType, strings.Join(clusterTypes, ", ")))
@@ -91,13 +91,9 @@ func (c *Cloud) ValidateClusterSpec(spec clients.ClusterSpec) []clients.FieldErr
 
 // clusterOptions are the spec's RunPod options with the defaults filled in.
 func clusterOptions(spec clients.ClusterSpec) (ClusterOptions, error) {
-	var o ClusterOptions
-	p, err := clients.OptionsOf[ClusterOptions](cloudName, spec.Options)
+	o, err := clients.OptionsOr[ClusterOptions](cloudName, spec.Options)
 	if err != nil {
 		return o, err
-	}
-	if p != nil {
-		o = *p
 	}
 	o.ClusterType = cmp.Or(strings.ToUpper(o.ClusterType), ClusterTraining)
 	return o, nil

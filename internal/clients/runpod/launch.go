@@ -29,7 +29,7 @@ func (c *Cloud) ValidateInstanceSpec(spec clients.InstanceSpec) []clients.FieldE
 	}
 	o, err := specOptions(spec)
 	if err != nil {
-		return []clients.FieldError{optionsField(err)}
+		return []clients.FieldError{clients.OptionsField(cloudName, err)}
 	}
 	if spec.UserData != "" {
 		add("user_data", "RunPod pods take no user data",
