@@ -171,6 +171,34 @@ func withViolations(message string, vs []violation) string {
 	return strings.TrimRight(message, ". ") + ": " + strings.Join(parts, "; ")
 }
 
+// violationShape is how one google.rpc detail type spells its violations.
+type violationShape struct {
+	fields    []string // the violation field each protobuf field number (from 1) fills
+	debugList string   // the violations' list in the JSON debug copy
+}
+
+// violationShapes are the violation messages of BadRequest (FieldViolation), PreconditionFailure
+// (Violation) and QuotaFailure (Violation), as google/rpc/error_details.proto numbers them.
+var violationShapes = map[string]violationShape{
+	detailBadRequest:          {[]string{"field", "description"}, "fieldViolations"},
+	detailPreconditionFailure: {[]string{"type", "subject", "description"}, "violations"},
+	detailQuotaFailure:        {[]string{"subject", "description"}, "violations"},
+}
+
+// set fills the violation field called name.
+func (v *violation) set(name, s string) {
+	switch name {
+	case "type":
+		v.Type = s
+	case "subject":
+		v.Subject = s
+	case "field":
+		v.Field = s
+	case "description":
+		v.Description = s
+	}
+}
+
 // parseDetails reads the details the decoder understands. Each detail's binary value is the
 // canonical form; the optional JSON "debug" copy is the fallback when the value cannot be read.
 func parseDetails(ds []ErrorDetail) details {
@@ -181,55 +209,30 @@ func parseDetails(ds []ErrorDetail) details {
 			typ = typ[i+1:] // type.googleapis.com/google.rpc.BadRequest
 		}
 		raw, err := decodeBase64(d.Value)
-		switch typ {
-		case detailBadRequest:
+		if shape, ok := violationShapes[typ]; ok {
 			vs, ok := protoViolations(raw, err, func(v *violation, n protowire.Number, s string) {
-				switch n {
-				case 1:
-					v.Field = s
-				case 2:
-					v.Description = s
+				if n >= 1 && int(n) <= len(shape.fields) {
+					v.set(shape.fields[n-1], s)
 				}
 			})
 			if !ok {
-				vs = debugViolations(d.Debug, "fieldViolations")
+				vs = debugViolations(d.Debug, shape.debugList)
 			}
-			out.fieldViolations = append(out.fieldViolations, vs...)
-		case detailPreconditionFailure:
-			vs, ok := protoViolations(raw, err, func(v *violation, n protowire.Number, s string) {
-				switch n {
-				case 1:
-					v.Type = s
-				case 2:
-					v.Subject = s
-				case 3:
-					v.Description = s
+			switch typ {
+			case detailBadRequest:
+				out.fieldViolations = append(out.fieldViolations, vs...)
+			case detailPreconditionFailure:
+				out.preconditionViolations = append(out.preconditionViolations, vs...)
+			case detailQuotaFailure:
+				if len(vs) == 0 {
+					vs = []violation{{}} // a QuotaFailure without readable violations still says "quota"
 				}
-			})
-			if !ok {
-				vs = debugViolations(d.Debug, "violations")
+				out.quotaViolations = append(out.quotaViolations, vs...)
 			}
-			out.preconditionViolations = append(out.preconditionViolations, vs...)
-		case detailQuotaFailure:
-			vs, ok := protoViolations(raw, err, func(v *violation, n protowire.Number, s string) {
-				switch n {
-				case 1:
-					v.Subject = s
-				case 2:
-					v.Description = s
-				}
-			})
-			if !ok {
-				vs = debugViolations(d.Debug, "violations")
-			}
-			if len(vs) == 0 {
-				vs = []violation{{}} // a QuotaFailure without readable violations still says "quota"
-			}
-			out.quotaViolations = append(out.quotaViolations, vs...)
-		case detailErrorInfo:
-			if err == nil {
-				out.reason = protoString(raw, 1)
-			}
+			continue
+		}
+		if typ == detailErrorInfo && err == nil {
+			out.reason = protoString(raw, 1)
 		}
 	}
 	return out
