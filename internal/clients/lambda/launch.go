@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients/snapshot"
 )
 
 // CreateInstance launches one instance and returns as soon as Lambda has accepted it: it does
@@ -191,7 +192,8 @@ func launchedInstance(spec clients.InstanceSpec, t InstanceType, region, id stri
 // sshKeyNames turns neutral SSH key ids (Lambda key ids) into the names Lambda launches by.
 // A value that is already a key's name is accepted too.
 func (c *Cloud) sshKeyNames(ctx context.Context, ids []string) ([]string, error) {
-	resolve := func(keys []SSHKey) ([]string, string) {
+	var missing string
+	names, ok, err := snapshot.Find(ctx, c.sshKeys, c.keyTTL, func(keys []SSHKey) ([]string, bool) {
 		names := make([]string, 0, len(ids))
 		for _, id := range ids {
 			i := slices.IndexFunc(keys, func(k SSHKey) bool { return k.ID == id })
@@ -199,23 +201,15 @@ func (c *Cloud) sshKeyNames(ctx context.Context, ids []string) ([]string, error)
 				i = slices.IndexFunc(keys, func(k SSHKey) bool { return k.Name == id })
 			}
 			if i < 0 {
-				return nil, id
+				missing = id
+				return nil, false
 			}
 			names = append(names, keys[i].Name)
 		}
-		return names, ""
-	}
-	// A cached list may predate a key added a moment ago: only a fresh one may say "missing".
-	var missing string
-	for _, notBefore := range []time.Time{time.Now().Add(-c.keyTTL), time.Now()} {
-		keys, err := c.sshKeys.Get(ctx, notBefore)
-		if err != nil {
-			return nil, err
-		}
-		var names []string
-		if names, missing = resolve(keys); missing == "" {
-			return names, nil
-		}
+		return names, true
+	})
+	if ok || err != nil {
+		return names, err
 	}
 	return nil, clients.Errorf(clients.ErrInvalid, "Lambda Cloud account has no SSH key with id %q", missing)
 }

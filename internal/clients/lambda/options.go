@@ -30,4 +30,3 @@ func instanceOptions(spec clients.InstanceSpec) *InstanceOptions {
 func clusterOptions(spec clients.ClusterSpec) (ClusterOptions, error) {
 	return clients.OptionsOr[ClusterOptions](cloudName, spec.Options)
 }
-

@@ -77,4 +77,3 @@ func specOptions(spec clients.InstanceSpec) (InstanceOptions, error) {
 func updateOptions(u clients.InstanceUpdate) (InstanceUpdate, error) {
 	return clients.OptionsOr[InstanceUpdate](cloudName, u.Options)
 }
-
