@@ -35,4 +35,3 @@ type ClusterInfo struct {
 func instanceOptions(spec clients.InstanceSpec) (*InstanceOptions, error) {
 	return clients.OptionsOf[InstanceOptions](cloudName, spec.Options)
 }
-
