@@ -40,7 +40,7 @@ func (c *Cloud) createInstance(ctx context.Context, spec clients.InstanceSpec, l
 		return nil, err
 	}
 
-	l, found, err := c.Launches.Begin(ctx, spec, lookBefore)
+	l, found, err := c.Begin(ctx, spec, lookBefore)
 	if found != nil || err != nil {
 		return found, err // a rerun after a crash: the machine an interrupted apply launched
 	}

@@ -119,7 +119,7 @@ func (c *Cloud) CreateInstance(ctx context.Context, spec clients.InstanceSpec) (
 		return nil, err
 	}
 
-	l, found, err := c.Launches.Begin(ctx, spec, true)
+	l, found, err := c.Begin(ctx, spec, true)
 	if found != nil || err != nil {
 		return found, err // a rerun after a crash: the pod an interrupted apply created
 	}
