@@ -346,14 +346,7 @@ func (c *Cloud) LookInstance(ctx context.Context, id string, notBefore time.Time
 	if err != nil {
 		return clients.Look{}, err
 	}
-	var pool *NodePool
-	for i := range pools {
-		if pools[i].Metadata.Name == poolName {
-			p := pools[i]
-			pool = &p
-			break
-		}
-	}
+	pool := poolNamed(pools, poolName)
 	if pool == nil {
 		// ListNodePools sends no resourceVersion: the API server answers with the cluster's
 		// latest state, so a pool it lacks is as gone as a 404 on its own URL would say.
