@@ -9,9 +9,9 @@ import (
 	"net/http"
 	"strings"
 
-	"google.golang.org/protobuf/encoding/protowire"
-
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/protobuf/proto"
 )
 
 // The platform API answers failures as Connect errors: {"code", "message", "details"}, with
@@ -171,36 +171,8 @@ func withViolations(message string, vs []violation) string {
 	return strings.TrimRight(message, ". ") + ": " + strings.Join(parts, "; ")
 }
 
-// violationShape is how one google.rpc detail type spells its violations.
-type violationShape struct {
-	fields    []string // the violation field each protobuf field number (from 1) fills
-	debugList string   // the violations' list in the JSON debug copy
-}
-
-// violationShapes are the violation messages of BadRequest (FieldViolation), PreconditionFailure
-// (Violation) and QuotaFailure (Violation), as google/rpc/error_details.proto numbers them.
-var violationShapes = map[string]violationShape{
-	detailBadRequest:          {[]string{"field", "description"}, "fieldViolations"},
-	detailPreconditionFailure: {[]string{"type", "subject", "description"}, "violations"},
-	detailQuotaFailure:        {[]string{"subject", "description"}, "violations"},
-}
-
-// set fills the violation field called name.
-func (v *violation) set(name, s string) {
-	switch name {
-	case "type":
-		v.Type = s
-	case "subject":
-		v.Subject = s
-	case "field":
-		v.Field = s
-	case "description":
-		v.Description = s
-	}
-}
-
-// parseDetails reads the details the decoder understands. Each detail's binary value is the
-// canonical form; the optional JSON "debug" copy is the fallback when the value cannot be read.
+// parseDetails reads the details the decoder understands (google.rpc's error details, decoded
+// with their published Go types). Each detail's binary value is the canonical form; the optional JSON "debug" copy is the fallback when the value cannot be read.
 func parseDetails(ds []ErrorDetail) details {
 	var out details
 	for _, d := range ds {
@@ -209,30 +181,45 @@ func parseDetails(ds []ErrorDetail) details {
 			typ = typ[i+1:] // type.googleapis.com/google.rpc.BadRequest
 		}
 		raw, err := decodeBase64(d.Value)
-		if shape, ok := violationShapes[typ]; ok {
-			vs, ok := protoViolations(raw, err, func(v *violation, n protowire.Number, s string) {
-				if n >= 1 && int(n) <= len(shape.fields) {
-					v.set(shape.fields[n-1], s)
-				}
-			})
-			if !ok {
-				vs = debugViolations(d.Debug, shape.debugList)
+		readable := err == nil && len(raw) > 0
+		switch typ {
+		case detailBadRequest:
+			var m errdetails.BadRequest
+			if !readable || proto.Unmarshal(raw, &m) != nil {
+				out.fieldViolations = append(out.fieldViolations, debugViolations(d.Debug, "fieldViolations")...)
+				continue
 			}
-			switch typ {
-			case detailBadRequest:
-				out.fieldViolations = append(out.fieldViolations, vs...)
-			case detailPreconditionFailure:
-				out.preconditionViolations = append(out.preconditionViolations, vs...)
-			case detailQuotaFailure:
-				if len(vs) == 0 {
-					vs = []violation{{}} // a QuotaFailure without readable violations still says "quota"
-				}
-				out.quotaViolations = append(out.quotaViolations, vs...)
+			for _, v := range m.GetFieldViolations() {
+				out.fieldViolations = append(out.fieldViolations, violation{Field: v.GetField(), Description: v.GetDescription()})
 			}
-			continue
-		}
-		if typ == detailErrorInfo && err == nil {
-			out.reason = protoString(raw, 1)
+		case detailPreconditionFailure:
+			var m errdetails.PreconditionFailure
+			if !readable || proto.Unmarshal(raw, &m) != nil {
+				out.preconditionViolations = append(out.preconditionViolations, debugViolations(d.Debug, "violations")...)
+				continue
+			}
+			for _, v := range m.GetViolations() {
+				out.preconditionViolations = append(out.preconditionViolations, violation{Type: v.GetType(), Subject: v.GetSubject(), Description: v.GetDescription()})
+			}
+		case detailQuotaFailure:
+			var m errdetails.QuotaFailure
+			var vs []violation
+			if readable && proto.Unmarshal(raw, &m) == nil {
+				for _, v := range m.GetViolations() {
+					vs = append(vs, violation{Subject: v.GetSubject(), Description: v.GetDescription()})
+				}
+			} else {
+				vs = debugViolations(d.Debug, "violations")
+			}
+			if len(vs) == 0 {
+				vs = []violation{{}} // a QuotaFailure without readable violations still says "quota"
+			}
+			out.quotaViolations = append(out.quotaViolations, vs...)
+		case detailErrorInfo:
+			var m errdetails.ErrorInfo
+			if readable && proto.Unmarshal(raw, &m) == nil {
+				out.reason = m.GetReason()
+			}
 		}
 	}
 	return out
@@ -245,83 +232,6 @@ func decodeBase64(s string) ([]byte, error) {
 		return b, nil
 	}
 	return base64.StdEncoding.DecodeString(s)
-}
-
-// protoViolations reads a google.rpc message whose field 1 repeats a violation message of
-// string fields. ok is false when the bytes are not such a message.
-func protoViolations(b []byte, decodeErr error, set func(*violation, protowire.Number, string)) ([]violation, bool) {
-	if decodeErr != nil || len(b) == 0 {
-		return nil, false
-	}
-	var out []violation
-	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 {
-			return nil, false
-		}
-		b = b[n:]
-		if num != 1 || typ != protowire.BytesType {
-			m := protowire.ConsumeFieldValue(num, typ, b)
-			if m < 0 {
-				return nil, false
-			}
-			b = b[m:]
-			continue
-		}
-		msg, m := protowire.ConsumeBytes(b)
-		if m < 0 {
-			return nil, false
-		}
-		b = b[m:]
-		var v violation
-		for len(msg) > 0 {
-			fnum, ftyp, k := protowire.ConsumeTag(msg)
-			if k < 0 {
-				return nil, false
-			}
-			msg = msg[k:]
-			if ftyp != protowire.BytesType {
-				k = protowire.ConsumeFieldValue(fnum, ftyp, msg)
-				if k < 0 {
-					return nil, false
-				}
-				msg = msg[k:]
-				continue
-			}
-			s, k := protowire.ConsumeString(msg)
-			if k < 0 {
-				return nil, false
-			}
-			msg = msg[k:]
-			set(&v, fnum, s)
-		}
-		out = append(out, v)
-	}
-	return out, true
-}
-
-// protoString reads one top-level string field of a protobuf message ("" when absent).
-func protoString(b []byte, field protowire.Number) string {
-	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 {
-			return ""
-		}
-		b = b[n:]
-		if num == field && typ == protowire.BytesType {
-			s, m := protowire.ConsumeString(b)
-			if m < 0 {
-				return ""
-			}
-			return s
-		}
-		m := protowire.ConsumeFieldValue(num, typ, b)
-		if m < 0 {
-			return ""
-		}
-		b = b[m:]
-	}
-	return ""
 }
 
 // debugViolations reads violations from a detail's JSON debug copy, under key.
