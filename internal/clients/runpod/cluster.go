@@ -3,7 +3,6 @@ package runpod
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -183,14 +182,8 @@ func (c *Cloud) CreateCluster(ctx context.Context, spec clients.ClusterSpec) (*c
 	out, adopted, err := c.clusterLaunch(tokenValue, time.Time{}, &newCluster{name: req.Name, before: before}).Send(ctx,
 		func(ctx context.Context, _ time.Time) (*clients.Cluster, error) {
 			cl, err := c.api.CreateCluster(ctx, req)
-			if err == nil || errors.Is(err, clients.ErrOutcomeUnknown) {
-				c.pods.Invalidate()
-			}
-			switch {
-			case err != nil:
+			if err := c.created("cluster", err, func() string { return cl.ID }); err != nil {
 				return nil, err
-			case cl.ID == "":
-				return nil, clients.Errorf(clients.ErrOutcomeUnknown, "create cluster: RunPod accepted the cluster but returned no cluster id")
 			}
 			out := ClusterFromAPI(*cl, nil)
 			if out.Region == "" && len(dcs) == 1 {
@@ -201,7 +194,7 @@ func (c *Cloud) CreateCluster(ctx context.Context, spec clients.ClusterSpec) (*c
 	switch {
 	case err == nil:
 		if adopted {
-			out.Adopted = "found by its launch token after the create's answer was lost"
+			out.Adopted = adoptedAfterLostAnswer
 		}
 		return out, nil
 	case clients.IsCapacity(err):

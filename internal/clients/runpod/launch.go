@@ -161,22 +161,15 @@ func (c *Cloud) CreateInstance(ctx context.Context, spec clients.InstanceSpec) (
 		}
 		inst, adopted, err := l.Send(ctx, func(ctx context.Context, _ time.Time) (*clients.Instance, error) {
 			pod, err := c.api.CreatePod(ctx, req)
-			if err == nil || errors.Is(err, clients.ErrOutcomeUnknown) {
-				c.pods.Invalidate()
-			}
-			switch {
-			case err != nil:
+			if err := c.created("pod", err, func() string { return pod.ID }); err != nil {
 				return nil, err
-			case pod.ID == "":
-				// Accepted, yet no id: the pod may exist all the same.
-				return nil, clients.Errorf(clients.ErrOutcomeUnknown, "create pod: RunPod accepted the pod but returned no pod id")
 			}
 			return InstanceFromPod(*pod), nil
 		})
 		switch {
 		case err == nil:
 			if adopted {
-				inst.Adopted = "found by its launch token after the create's answer was lost"
+				inst.Adopted = adoptedAfterLostAnswer
 			}
 			return inst, nil
 		case errors.Is(err, clients.ErrQuota):
@@ -459,4 +452,22 @@ func (c *Cloud) InstancePrice(ctx context.Context, spec clients.InstanceSpec, it
 		return 0, err
 	}
 	return podPrice(g, it, opts.CloudType), nil
+}
+
+// adoptedAfterLostAnswer is Instance.Adopted (Cluster.Adopted) of a pod (cluster) whose create's
+// answer was lost and which was found by its launch token.
+const adoptedAfterLostAnswer = "found by its launch token after the create's answer was lost"
+
+// created settles a create of pods (a pod, a cluster) from its error and, when it succeeded,
+// the id it answered: pods may have been made unless the create was refused, so the shared pod
+// list is renewed; an accepted create without an id is ErrOutcomeUnknown (the pods may exist
+// all the same), for the launch's token to find.
+func (c *Cloud) created(what string, err error, id func() string) error {
+	if err == nil || errors.Is(err, clients.ErrOutcomeUnknown) {
+		c.pods.Invalidate()
+	}
+	if err == nil && id() == "" {
+		return clients.Errorf(clients.ErrOutcomeUnknown, "create %s: RunPod accepted the %s but returned no %s id", what, what, what)
+	}
+	return err
 }
