@@ -5,7 +5,10 @@
 package clients
 
 import (
+	"cmp"
 	"context"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -195,6 +198,32 @@ type OfferFilter struct {
 	OnlyAvailable bool
 }
 
+// Keeps reports whether offer o passes the filter: its GPU (the neutral name, or the cloud's
+// own instance type, in any case), its count, its price, and with OnlyAvailable, whether any
+// region has capacity. The cloud has applied the filter's Region to o.Regions already.
+func (f OfferFilter) Keeps(o Offer) bool {
+	if f.GPUType != "" && !strings.EqualFold(f.GPUType, o.GPUType) && !strings.EqualFold(f.GPUType, o.InstanceType) {
+		return false
+	}
+	if f.GPUCount > 0 && f.GPUCount != o.GPUCount {
+		return false
+	}
+	if f.MaxPricePerHour > 0 && o.PricePerHour > f.MaxPricePerHour {
+		return false
+	}
+	return !f.OnlyAvailable || len(o.Regions) > 0
+}
+
+// SortOffers orders offers cheapest first, then by instance type.
+func SortOffers(offers []Offer) {
+	slices.SortStableFunc(offers, func(a, b Offer) int {
+		if c := cmp.Compare(a.PricePerHour, b.PricePerHour); c != 0 {
+			return c
+		}
+		return strings.Compare(a.InstanceType, b.InstanceType)
+	})
+}
+
 // Offer is one launchable shape on one cloud, with the regions that have capacity now.
 type Offer struct {
 	Cloud        string
@@ -216,6 +245,19 @@ type FieldError struct {
 	Field   string
 	Summary string
 	Detail  string
+}
+
+// Invalid is the ErrInvalid error a create returns for the FieldErrors its cloud's validator
+// found (the provider refuses them at plan time; a create checks again), nil when there are none.
+func Invalid(errs []FieldError) error {
+	if len(errs) == 0 {
+		return nil
+	}
+	msgs := make([]string, len(errs))
+	for i, e := range errs {
+		msgs[i] = e.Field + ": " + e.Detail
+	}
+	return Errorf(ErrInvalid, "%s", strings.Join(msgs, "; "))
 }
 
 // InstanceValidator is implemented by clouds with rules on instance specs that can be

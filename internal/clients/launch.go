@@ -338,3 +338,34 @@ func SettleLaunched(ctx context.Context, l Launch[*Instance], sentAt time.Time) 
 	inst, _, err := l.Settle(ctx, sentAt)
 	return inst, err
 }
+
+// Launches describes a cloud's instance launches: the Launch of one token value, adopting
+// machines launched since adoptSince. A cloud adapter embeds it to implement LaunchFinder.
+type Launches func(tokenValue string, adoptSince time.Time) Launch[*Instance]
+
+// FindLaunched implements LaunchFinder.
+func (f Launches) FindLaunched(ctx context.Context, spec InstanceSpec) (*Instance, error) {
+	return FindLaunched(ctx, f(TokenValue(spec.LaunchToken), spec.AdoptSince))
+}
+
+// SettleLaunch implements LaunchFinder.
+func (f Launches) SettleLaunch(ctx context.Context, spec InstanceSpec, sentAt time.Time) (*Instance, error) {
+	return SettleLaunched(ctx, f(TokenValue(spec.LaunchToken), time.Time{}), sentAt)
+}
+
+// Begin starts a create of spec: the Launch of its token (a random one when spec has none, so
+// that a lost answer can still be looked for), and, when spec has a token and look is set, the
+// machine an interrupted earlier apply launched with it (a rerun after a crash adopts it
+// instead of launching again).
+func (f Launches) Begin(ctx context.Context, spec InstanceSpec, look bool) (Launch[*Instance], *Instance, error) {
+	token := spec.LaunchToken
+	if token == "" {
+		token = RandomToken()
+	}
+	l := f(TokenValue(token), spec.AdoptSince)
+	if spec.LaunchToken == "" || !look {
+		return l, nil, nil
+	}
+	inst, err := FindLaunched(ctx, l)
+	return l, inst, err
+}

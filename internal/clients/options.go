@@ -37,3 +37,19 @@ func optionsZero(options any) bool {
 	}
 	return v.IsZero()
 }
+
+// OptionsOr is OptionsOf as a value: the zero T when there are no settings.
+func OptionsOr[T any](cloud string, options any) (T, error) {
+	var zero T
+	p, err := OptionsOf[T](cloud, options)
+	if err != nil || p == nil {
+		return zero, err
+	}
+	return *p, nil
+}
+
+// OptionsField is the field error of settings of the wrong type (OptionsOf's error), on the
+// cloud's own block.
+func OptionsField(cloud string, err error) FieldError {
+	return FieldError{Field: cloud, Summary: "Settings for another cloud", Detail: err.Error()}
+}

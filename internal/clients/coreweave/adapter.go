@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"regexp"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -384,39 +383,25 @@ func gpuOfType(instanceType string) (string, int) {
 func (c *Cloud) Offers(_ context.Context, filter clients.OfferFilter) ([]clients.Offer, error) {
 	var out []clients.Offer
 	for _, t := range priceList {
-		if filter.GPUType != "" && !strings.EqualFold(filter.GPUType, t.GPU) && !strings.EqualFold(filter.GPUType, t.Name) {
-			continue
-		}
-		if filter.GPUCount > 0 && filter.GPUCount != t.GPUs {
-			continue
-		}
-		if filter.MaxPricePerHour > 0 && t.PricePerHour > filter.MaxPricePerHour {
-			continue
-		}
 		var regions []string
 		for _, z := range t.Zones {
 			if filter.Region == "" || strings.EqualFold(filter.Region, z) {
 				regions = append(regions, z)
 			}
 		}
-		if (filter.OnlyAvailable || filter.Region != "") && len(regions) == 0 {
-			continue
-		}
 		offer := clients.Offer{
 			Cloud: cloudName, InstanceType: t.Name, GPUType: t.GPU, GPUCount: t.GPUs,
 			VCPUs: t.VCPUs, MemoryGB: t.MemoryGiB, PricePerHour: t.PricePerHour, Regions: regions,
+		}
+		if !filter.Keeps(offer) || (filter.Region != "" && len(regions) == 0) {
+			continue
 		}
 		if g, ok := gpus.Lookup(t.GPU); ok {
 			offer.GPUMemoryGB = g.MemoryGB
 		}
 		out = append(out, offer)
 	}
-	sort.SliceStable(out, func(i, j int) bool {
-		if out[i].PricePerHour != out[j].PricePerHour {
-			return out[i].PricePerHour < out[j].PricePerHour
-		}
-		return out[i].InstanceType < out[j].InstanceType
-	})
+	clients.SortOffers(out)
 	return out, nil
 }
 

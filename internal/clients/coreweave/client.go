@@ -59,15 +59,8 @@ type ClientConfig struct {
 	UserAgent string
 	// Limiter paces every request; DefaultLimiter when nil.
 	Limiter *rate.Limiter
-	// RetryWaitMin and RetryWaitMax bound the backoff between retries (httpx defaults).
-	RetryWaitMin time.Duration
-	RetryWaitMax time.Duration
-	// RetryBudget bounds the retries of a call without a deadline, and RequestTimeout one
-	// attempt (httpx defaults; see httpx.Config).
-	RetryBudget    time.Duration
-	RequestTimeout time.Duration
-	// Transport is the base HTTP transport (tests); the default pooled one when nil.
-	Transport http.RoundTripper
+	// Tuning is passed to httpx as given (its defaults where zero).
+	httpx.Tuning
 }
 
 // Client is a typed client of CoreWeave's platform API (CKS clusters and VPCs) on CoreWeave's
@@ -86,24 +79,21 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	if cfg.Limiter == nil {
 		cfg.Limiter = DefaultLimiter()
 	}
-	base := cfg.Transport
-	if base == nil {
-		base = http.DefaultTransport
+	tuning := cfg.Tuning
+	if tuning.Transport == nil {
+		tuning.Transport = http.DefaultTransport
 	}
+	tuning.Transport = quotaFinalTransport{next: tuning.Transport}
 	token := cfg.Token
 	h, err := httpx.New(httpx.Config{
-		Cloud:          cloudName,
-		BaseURL:        cfg.Endpoint,
-		AllowInsecure:  cfg.AllowInsecure,
-		UserAgent:      cfg.UserAgent,
-		Authorize:      func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+token) },
-		Secrets:        []string{token},
-		Limiter:        cfg.Limiter,
-		RetryWaitMin:   cfg.RetryWaitMin,
-		RetryWaitMax:   cfg.RetryWaitMax,
-		RetryBudget:    cfg.RetryBudget,
-		RequestTimeout: cfg.RequestTimeout,
-		Transport:      quotaFinalTransport{next: base},
+		Cloud:         cloudName,
+		BaseURL:       cfg.Endpoint,
+		AllowInsecure: cfg.AllowInsecure,
+		UserAgent:     cfg.UserAgent,
+		Authorize:     func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+token) },
+		Secrets:       []string{token},
+		Limiter:       cfg.Limiter,
+		Tuning:        tuning,
 	})
 	if err != nil {
 		return nil, err

@@ -102,6 +102,21 @@ func tokenValue(spec clients.ClusterSpec) string {
 // clusterPoolName is the NodePool of a cluster.
 func clusterPoolName(clusterName string) string { return clusterName + clusterPoolSuffix }
 
+// clusterPlan is the node pool in which a cluster of spec runs its GPU nodes, and the spec's
+// CoreWeave options.
+func (c *Cloud) clusterPlan(spec clients.ClusterSpec) (poolPlan, ClusterOptions, error) {
+	it, err := c.ResolveInstanceType(spec.GPUType, spec.GPUsPerNode)
+	if err != nil {
+		return poolPlan{}, ClusterOptions{}, err
+	}
+	o, err := clusterOptions(spec)
+	if err != nil {
+		return poolPlan{}, o, err
+	}
+	return poolPlan{Name: clusterPoolName(spec.Name), InstanceType: it.Name, Nodes: spec.NodeCount,
+		ComputeClass: wireComputeClass(o.ComputeClass), Token: tokenValue(spec)}, o, nil
+}
+
 // CreateCluster creates the VPC (unless ClusterOptions.VPCID names one), waits for it to be
 // ready, creates the CKS cluster and returns as soon as CoreWeave has accepted it: the
 // provider saves the id, then waits with GetCluster, which creates the node pool once the
@@ -112,18 +127,12 @@ func clusterPoolName(clusterName string) string { return clusterName + clusterPo
 // is never sent again: the new cluster is looked for by name and adopted.
 func (c *Cloud) CreateCluster(ctx context.Context, spec clients.ClusterSpec) (*clients.Cluster, error) {
 	if errs := c.ValidateClusterSpec(spec); len(errs) > 0 {
-		return nil, fieldErrorsToError(errs)
+		return nil, clients.Invalid(errs)
 	}
-	it, err := c.ResolveInstanceType(spec.GPUType, spec.GPUsPerNode)
+	plan, o, err := c.clusterPlan(spec)
 	if err != nil {
 		return nil, err
 	}
-	o, err := clusterOptions(spec)
-	if err != nil {
-		return nil, err
-	}
-	plan := poolPlan{Name: clusterPoolName(spec.Name), InstanceType: it.Name, Nodes: spec.NodeCount, ComputeClass: wireComputeClass(o.ComputeClass),
-		Token: tokenValue(spec)}
 
 	before, err := c.api.ListClusters(ctx)
 	if err != nil {
@@ -274,19 +283,14 @@ func (c *Cloud) ResumeCluster(id string, spec clients.ClusterSpec) error {
 	if err := checkID("cluster", id); err != nil {
 		return err
 	}
-	it, err := c.ResolveInstanceType(spec.GPUType, spec.GPUsPerNode)
+	plan, _, err := c.clusterPlan(spec)
 	if err != nil {
 		return err
 	}
 	if spec.NodeCount < ClusterMinNodes || spec.NodeCount > ClusterMaxNodes {
 		return clients.Errorf(clients.ErrInvalid, "a CoreWeave cluster has %d to %d nodes, not %d", ClusterMinNodes, ClusterMaxNodes, spec.NodeCount)
 	}
-	o, err := clusterOptions(spec)
-	if err != nil {
-		return err
-	}
-	c.setPlan(id, poolPlan{Name: clusterPoolName(spec.Name), InstanceType: it.Name, Nodes: spec.NodeCount,
-		ComputeClass: wireComputeClass(o.ComputeClass), Token: tokenValue(spec)})
+	c.setPlan(id, plan)
 	return nil
 }
 

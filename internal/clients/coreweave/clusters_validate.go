@@ -19,13 +19,9 @@ func (c *Cloud) ClusterRules() clients.ClusterRules {
 // clusterOptions are the spec's CoreWeave options with the defaults filled in.
 // Settings of another cloud's type are an error.
 func clusterOptions(spec clients.ClusterSpec) (ClusterOptions, error) {
-	var o ClusterOptions
-	p, err := clients.OptionsOf[ClusterOptions](cloudName, spec.Options)
+	o, err := clients.OptionsOr[ClusterOptions](cloudName, spec.Options)
 	if err != nil {
 		return o, err
-	}
-	if p != nil {
-		o = *p
 	}
 	o.KubernetesVersion = strings.TrimSpace(o.KubernetesVersion) // "": the newest CoreWeave offers (createCluster)
 	o.ComputeClass = neutralComputeClass(o.ComputeClass)
@@ -100,7 +96,7 @@ func (c *Cloud) ValidateClusterSpec(spec clients.ClusterSpec) []clients.FieldErr
 	}
 	o, err := clients.OptionsOf[ClusterOptions](cloudName, spec.Options)
 	if err != nil {
-		errs = append(errs, optionsField(err))
+		errs = append(errs, clients.OptionsField(cloudName, err))
 	}
 	if o != nil {
 		if !validComputeClass(o.ComputeClass) {
@@ -133,12 +129,4 @@ func infiniBandTypes() []string {
 		}
 	}
 	return out
-}
-
-func fieldErrorsToError(errs []clients.FieldError) error {
-	msgs := make([]string, len(errs))
-	for i, e := range errs {
-		msgs[i] = e.Field + ": " + e.Detail
-	}
-	return clients.Errorf(clients.ErrInvalid, "%s", strings.Join(msgs, "; "))
 }

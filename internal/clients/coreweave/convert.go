@@ -94,29 +94,10 @@ func (r CreateVPCRequest) proto() (*networkingv1beta1.CreateVPCRequest, error) {
 		}
 		msg.HostPrefixes = append(msg.HostPrefixes, &networkingv1beta1.HostPrefix{Name: hp.Name, Type: networkingv1beta1.HostPrefix_Type(t), Prefixes: hp.Prefixes})
 	}
-	for _, f := range []struct {
-		name string
-		raw  json.RawMessage
-		dst  proto.Message
-	}{
-		{"ingress", r.Ingress, &networkingv1beta1.Ingress{}},
-		{"egress", r.Egress, &networkingv1beta1.Egress{}},
-		{"dhcp", r.DHCP, &networkingv1beta1.DHCP{}},
-	} {
-		if len(f.raw) == 0 {
-			continue
-		}
-		if err := fromRawJSON(f.name, f.raw, f.dst); err != nil {
-			return nil, err
-		}
-		switch m := f.dst.(type) {
-		case *networkingv1beta1.Ingress:
-			msg.Ingress = m
-		case *networkingv1beta1.Egress:
-			msg.Egress = m
-		case *networkingv1beta1.DHCP:
-			msg.Dhcp = m
-		}
+	var err error
+	msg.Ingress, msg.Egress, msg.Dhcp, _, err = vpcPolicies(r.Ingress, r.Egress, r.DHCP)
+	if err != nil {
+		return nil, err
 	}
 	return msg, nil
 }
@@ -127,28 +108,43 @@ func (r UpdateVPCRequest) proto(id string) (*networkingv1beta1.UpdateVPCRequest,
 		msg.VpcPrefixes = prefixesToProto(*r.VPCPrefixes)
 		msg.UpdateMask.Paths = append(msg.UpdateMask.Paths, "vpc_prefixes")
 	}
-	if len(r.Ingress) > 0 {
-		msg.Ingress = &networkingv1beta1.Ingress{}
-		if err := fromRawJSON("ingress", r.Ingress, msg.Ingress); err != nil {
-			return nil, err
-		}
-		msg.UpdateMask.Paths = append(msg.UpdateMask.Paths, "ingress")
+	var set []string
+	var err error
+	msg.Ingress, msg.Egress, msg.Dhcp, set, err = vpcPolicies(r.Ingress, r.Egress, r.DHCP)
+	if err != nil {
+		return nil, err
 	}
-	if len(r.Egress) > 0 {
-		msg.Egress = &networkingv1beta1.Egress{}
-		if err := fromRawJSON("egress", r.Egress, msg.Egress); err != nil {
-			return nil, err
-		}
-		msg.UpdateMask.Paths = append(msg.UpdateMask.Paths, "egress")
-	}
-	if len(r.DHCP) > 0 {
-		msg.Dhcp = &networkingv1beta1.DHCP{}
-		if err := fromRawJSON("dhcp", r.DHCP, msg.Dhcp); err != nil {
-			return nil, err
-		}
-		msg.UpdateMask.Paths = append(msg.UpdateMask.Paths, "dhcp")
-	}
+	msg.UpdateMask.Paths = append(msg.UpdateMask.Paths, set...)
 	return msg, nil
+}
+
+// vpcPolicies decodes a VPC's ingress, egress and DHCP settings, each given as protobuf JSON
+// (nil when not given); set names the ones given, as an update mask's paths.
+func vpcPolicies(ingress, egress, dhcp json.RawMessage) (in *networkingv1beta1.Ingress, eg *networkingv1beta1.Egress,
+	dh *networkingv1beta1.DHCP, set []string, err error) {
+	decode := func(name string, raw json.RawMessage, dst proto.Message) bool {
+		if len(raw) == 0 || err != nil {
+			return false
+		}
+		if err = fromRawJSON(name, raw, dst); err != nil {
+			return false
+		}
+		set = append(set, name)
+		return true
+	}
+	if m := (&networkingv1beta1.Ingress{}); decode("ingress", ingress, m) {
+		in = m
+	}
+	if m := (&networkingv1beta1.Egress{}); decode("egress", egress, m) {
+		eg = m
+	}
+	if m := (&networkingv1beta1.DHCP{}); decode("dhcp", dhcp, m) {
+		dh = m
+	}
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	return in, eg, dh, set, nil
 }
 
 func prefixesToProto(ps []VPCPrefix) []*networkingv1beta1.Prefix {

@@ -9,9 +9,9 @@ import (
 	"net/http"
 	"strings"
 
-	"google.golang.org/protobuf/encoding/protowire"
-
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/protobuf/proto"
 )
 
 // The platform API answers failures as Connect errors: {"code", "message", "details"}, with
@@ -171,8 +171,8 @@ func withViolations(message string, vs []violation) string {
 	return strings.TrimRight(message, ". ") + ": " + strings.Join(parts, "; ")
 }
 
-// parseDetails reads the details the decoder understands. Each detail's binary value is the
-// canonical form; the optional JSON "debug" copy is the fallback when the value cannot be read.
+// parseDetails reads the details the decoder understands (google.rpc's error details, decoded
+// with their published Go types). Each detail's binary value is the canonical form; the optional JSON "debug" copy is the fallback when the value cannot be read.
 func parseDetails(ds []ErrorDetail) details {
 	var out details
 	for _, d := range ds {
@@ -181,45 +181,34 @@ func parseDetails(ds []ErrorDetail) details {
 			typ = typ[i+1:] // type.googleapis.com/google.rpc.BadRequest
 		}
 		raw, err := decodeBase64(d.Value)
+		readable := err == nil && len(raw) > 0
 		switch typ {
 		case detailBadRequest:
-			vs, ok := protoViolations(raw, err, func(v *violation, n protowire.Number, s string) {
-				switch n {
-				case 1:
-					v.Field = s
-				case 2:
-					v.Description = s
-				}
-			})
-			if !ok {
-				vs = debugViolations(d.Debug, "fieldViolations")
+			var m errdetails.BadRequest
+			if !readable || proto.Unmarshal(raw, &m) != nil {
+				out.fieldViolations = append(out.fieldViolations, debugViolations(d.Debug, "fieldViolations")...)
+				continue
 			}
-			out.fieldViolations = append(out.fieldViolations, vs...)
+			for _, v := range m.GetFieldViolations() {
+				out.fieldViolations = append(out.fieldViolations, violation{Field: v.GetField(), Description: v.GetDescription()})
+			}
 		case detailPreconditionFailure:
-			vs, ok := protoViolations(raw, err, func(v *violation, n protowire.Number, s string) {
-				switch n {
-				case 1:
-					v.Type = s
-				case 2:
-					v.Subject = s
-				case 3:
-					v.Description = s
-				}
-			})
-			if !ok {
-				vs = debugViolations(d.Debug, "violations")
+			var m errdetails.PreconditionFailure
+			if !readable || proto.Unmarshal(raw, &m) != nil {
+				out.preconditionViolations = append(out.preconditionViolations, debugViolations(d.Debug, "violations")...)
+				continue
 			}
-			out.preconditionViolations = append(out.preconditionViolations, vs...)
+			for _, v := range m.GetViolations() {
+				out.preconditionViolations = append(out.preconditionViolations, violation{Type: v.GetType(), Subject: v.GetSubject(), Description: v.GetDescription()})
+			}
 		case detailQuotaFailure:
-			vs, ok := protoViolations(raw, err, func(v *violation, n protowire.Number, s string) {
-				switch n {
-				case 1:
-					v.Subject = s
-				case 2:
-					v.Description = s
+			var m errdetails.QuotaFailure
+			var vs []violation
+			if readable && proto.Unmarshal(raw, &m) == nil {
+				for _, v := range m.GetViolations() {
+					vs = append(vs, violation{Subject: v.GetSubject(), Description: v.GetDescription()})
 				}
-			})
-			if !ok {
+			} else {
 				vs = debugViolations(d.Debug, "violations")
 			}
 			if len(vs) == 0 {
@@ -227,8 +216,9 @@ func parseDetails(ds []ErrorDetail) details {
 			}
 			out.quotaViolations = append(out.quotaViolations, vs...)
 		case detailErrorInfo:
-			if err == nil {
-				out.reason = protoString(raw, 1)
+			var m errdetails.ErrorInfo
+			if readable && proto.Unmarshal(raw, &m) == nil {
+				out.reason = m.GetReason()
 			}
 		}
 	}
@@ -242,83 +232,6 @@ func decodeBase64(s string) ([]byte, error) {
 		return b, nil
 	}
 	return base64.StdEncoding.DecodeString(s)
-}
-
-// protoViolations reads a google.rpc message whose field 1 repeats a violation message of
-// string fields. ok is false when the bytes are not such a message.
-func protoViolations(b []byte, decodeErr error, set func(*violation, protowire.Number, string)) ([]violation, bool) {
-	if decodeErr != nil || len(b) == 0 {
-		return nil, false
-	}
-	var out []violation
-	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 {
-			return nil, false
-		}
-		b = b[n:]
-		if num != 1 || typ != protowire.BytesType {
-			m := protowire.ConsumeFieldValue(num, typ, b)
-			if m < 0 {
-				return nil, false
-			}
-			b = b[m:]
-			continue
-		}
-		msg, m := protowire.ConsumeBytes(b)
-		if m < 0 {
-			return nil, false
-		}
-		b = b[m:]
-		var v violation
-		for len(msg) > 0 {
-			fnum, ftyp, k := protowire.ConsumeTag(msg)
-			if k < 0 {
-				return nil, false
-			}
-			msg = msg[k:]
-			if ftyp != protowire.BytesType {
-				k = protowire.ConsumeFieldValue(fnum, ftyp, msg)
-				if k < 0 {
-					return nil, false
-				}
-				msg = msg[k:]
-				continue
-			}
-			s, k := protowire.ConsumeString(msg)
-			if k < 0 {
-				return nil, false
-			}
-			msg = msg[k:]
-			set(&v, fnum, s)
-		}
-		out = append(out, v)
-	}
-	return out, true
-}
-
-// protoString reads one top-level string field of a protobuf message ("" when absent).
-func protoString(b []byte, field protowire.Number) string {
-	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 {
-			return ""
-		}
-		b = b[n:]
-		if num == field && typ == protowire.BytesType {
-			s, m := protowire.ConsumeString(b)
-			if m < 0 {
-				return ""
-			}
-			return s
-		}
-		m := protowire.ConsumeFieldValue(num, typ, b)
-		if m < 0 {
-			return ""
-		}
-		b = b[m:]
-	}
-	return ""
 }
 
 // debugViolations reads violations from a detail's JSON debug copy, under key.

@@ -54,16 +54,10 @@ func (c *Cloud) FindCluster(ctx context.Context, spec clients.ClusterSpec) (*cli
 	case spec.Region != "" && cl.Zone != spec.Region:
 		return nil, c.oldCluster(cl, "is in another zone than this resource's "+spec.Region)
 	}
-	it, err := c.ResolveInstanceType(spec.GPUType, spec.GPUsPerNode)
+	plan, _, err := c.clusterPlan(spec) // cl is named spec.Name
 	if err != nil {
 		return nil, err
 	}
-	o, err := clusterOptions(spec)
-	if err != nil {
-		return nil, err
-	}
-	plan := poolPlan{Name: clusterPoolName(cl.Name), InstanceType: it.Name, Nodes: spec.NodeCount,
-		ComputeClass: wireComputeClass(o.ComputeClass), Token: tokenValue(spec)}
 	if apiServerUp(cl.Status) {
 		kc, err := c.kube.For(cl.APIServerEndpoint)
 		if err != nil {

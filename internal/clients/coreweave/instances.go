@@ -77,7 +77,7 @@ func (c *Cloud) ValidateInstanceSpec(spec clients.InstanceSpec) []clients.FieldE
 	}
 	o, err := instanceOptions(spec)
 	if err != nil {
-		return []clients.FieldError{optionsField(err)}
+		return []clients.FieldError{clients.OptionsField(cloudName, err)}
 	}
 	switch {
 	case o == nil || strings.TrimSpace(o.ClusterID) == "":
@@ -134,7 +134,7 @@ func (c *Cloud) ValidateInstanceSpec(spec clients.InstanceSpec) []clients.FieldE
 // for as long as ctx lasts.
 func (c *Cloud) CreateInstance(ctx context.Context, spec clients.InstanceSpec) (*clients.Instance, error) {
 	if errs := c.ValidateInstanceSpec(spec); len(errs) > 0 {
-		return nil, fieldErrorsToError(errs)
+		return nil, clients.Invalid(errs)
 	}
 	it, err := c.ResolveInstanceType(spec.GPUType, spec.GPUCount)
 	if err != nil {
@@ -346,14 +346,7 @@ func (c *Cloud) LookInstance(ctx context.Context, id string, notBefore time.Time
 	if err != nil {
 		return clients.Look{}, err
 	}
-	var pool *NodePool
-	for i := range pools {
-		if pools[i].Metadata.Name == poolName {
-			p := pools[i]
-			pool = &p
-			break
-		}
-	}
+	pool := poolNamed(pools, poolName)
 	if pool == nil {
 		// ListNodePools sends no resourceVersion: the API server answers with the cluster's
 		// latest state, so a pool it lacks is as gone as a 404 on its own URL would say.

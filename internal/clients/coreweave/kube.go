@@ -17,6 +17,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
@@ -248,21 +249,26 @@ func (k *KubeClient) ListNodePoolNodes(ctx context.Context) ([]Node, error) {
 }
 
 func (k *KubeClient) listNodes(ctx context.Context, op, selector string) ([]Node, error) {
+	return listAs[Node](ctx, k, nodeGVR, op, metav1.ListOptions{LabelSelector: selector})
+}
+
+// listAs lists the objects of one resource, in one request (a read: retried), decoded as T.
+func listAs[T any](ctx context.Context, k *KubeClient, gvr schema.GroupVersionResource, op string, opts metav1.ListOptions) ([]T, error) {
 	var list *unstructured.UnstructuredList
 	err := k.read(ctx, true, func(ctx context.Context) (err error) {
-		list, err = k.dyn.Resource(nodeGVR).List(ctx, metav1.ListOptions{LabelSelector: selector})
+		list, err = k.dyn.Resource(gvr).List(ctx, opts)
 		return kubeError(op, "", err)
 	})
 	if err != nil {
 		return nil, err
 	}
-	out := make([]Node, 0, len(list.Items))
+	out := make([]T, 0, len(list.Items))
 	for i := range list.Items {
-		var n Node
-		if err := fromUnstructured(&list.Items[i], &n); err != nil {
+		var v T
+		if err := fromUnstructured(&list.Items[i], &v); err != nil {
 			return nil, fmt.Errorf("%s: decoding: %w", op, err)
 		}
-		out = append(out, n)
+		out = append(out, v)
 	}
 	return out, nil
 }
@@ -271,23 +277,7 @@ func (k *KubeClient) listNodes(ctx context.Context, op, selector string) ([]Node
 // resourceVersion (nor limit): a consistent read of the cluster's current state, which
 // LookInstance takes as proof that a pool it lacks is gone.
 func (k *KubeClient) ListNodePools(ctx context.Context) ([]NodePool, error) {
-	var list *unstructured.UnstructuredList
-	err := k.read(ctx, true, func(ctx context.Context) (err error) {
-		list, err = k.dyn.Resource(nodePoolGVR).List(ctx, metav1.ListOptions{})
-		return kubeError("list node pools", "", err)
-	})
-	if err != nil {
-		return nil, err
-	}
-	out := make([]NodePool, 0, len(list.Items))
-	for i := range list.Items {
-		var p NodePool
-		if err := fromUnstructured(&list.Items[i], &p); err != nil {
-			return nil, fmt.Errorf("list node pools: decoding: %w", err)
-		}
-		out = append(out, p)
-	}
-	return out, nil
+	return listAs[NodePool](ctx, k, nodePoolGVR, "list node pools", metav1.ListOptions{})
 }
 
 // read runs an idempotent read (its error already mapped by kubeError) again after transient

@@ -35,8 +35,3 @@ type ClusterInfo struct {
 func instanceOptions(spec clients.InstanceSpec) (*InstanceOptions, error) {
 	return clients.OptionsOf[InstanceOptions](cloudName, spec.Options)
 }
-
-// optionsField is the field error of settings of the wrong type.
-func optionsField(err error) clients.FieldError {
-	return clients.FieldError{Field: cloudName, Summary: "Settings for another cloud", Detail: err.Error()}
-}

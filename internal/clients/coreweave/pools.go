@@ -25,14 +25,7 @@ func (c *Cloud) poolAndNodes(ctx context.Context, kc *KubeClient, name string) (
 	if err != nil {
 		return nil, nil, err
 	}
-	var pool *NodePool
-	for i := range pools {
-		if pools[i].Metadata.Name == name {
-			p := pools[i]
-			pool = &p
-			break
-		}
-	}
+	pool := poolNamed(pools, name)
 	if pool == nil {
 		if pool, err = kc.GetNodePool(ctx, name); err != nil {
 			return nil, nil, err
@@ -198,4 +191,15 @@ func capacityReason(p *NodePool) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// poolNamed is a copy of the pool of that name in a list, nil when the list has none.
+func poolNamed(pools []NodePool, name string) *NodePool {
+	for i := range pools {
+		if pools[i].Metadata.Name == name {
+			p := pools[i]
+			return &p
+		}
+	}
+	return nil
 }

@@ -118,16 +118,7 @@ func (c *Cloud) ensureVPC(ctx context.Context, clusterName, zone, vpcID string) 
 
 // findVPC finds a VPC by name (names are unique in an organization); nil when there is none.
 func (c *Cloud) findVPC(ctx context.Context, name string) (*VPC, error) {
-	list, err := c.api.ListVPCs(ctx)
-	if err != nil {
-		return nil, err
-	}
-	for i := range list {
-		if list[i].Name == name {
-			return &list[i], nil
-		}
-	}
-	return nil, nil
+	return clients.FindListed(ctx, c.api.ListVPCs, func(x *VPC) bool { return x.Name == name })
 }
 
 // waitVPCReady waits, for as long as ctx lasts, until a VPC is ready for a cluster (READY, or

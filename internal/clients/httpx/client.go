@@ -46,6 +46,30 @@ type RouteLimit struct {
 	Limiter *rate.Limiter
 }
 
+// Tuning is the part of Config that a vendor client takes from its own configuration and passes
+// through as given: how long retries go on, the backoff between them, one attempt's timeout and
+// the base transport.
+type Tuning struct {
+	// RetryBudget bounds the retries of a call whose context has no deadline (Terraform's plan
+	// and refresh calls have none), measured from its first attempt: a retry whose wait would
+	// end past it is not started (default 5 minutes). With a deadline, the deadline bounds the
+	// retries instead. There is no count: seven 429s in a row must not fail an apply that still
+	// has time.
+	RetryBudget time.Duration
+	// RetryWaitMin and RetryWaitMax bound the exponential backoff used when the server did
+	// not say how long to wait.
+	RetryWaitMin time.Duration
+	RetryWaitMax time.Duration
+	// RequestTimeout bounds one attempt, from the moment it is sent (the wait for the rate
+	// limiters does not count) until its whole answer is read (default 60 s), so that one hung
+	// call cannot stall a plan. An abandoned attempt is retried like a lost connection: for
+	// idempotent requests within the budget, and a NotIdempotent one becomes
+	// clients.ErrOutcomeUnknown. ScaledRequestTimeout gives the value for an emulator's clock.
+	RequestTimeout time.Duration
+	// Transport is the base transport (tests inject one); defaults to a pooled transport.
+	Transport http.RoundTripper
+}
+
 // Config configures a Client.
 type Config struct {
 	// Cloud names the vendor in errors and the tflog subsystem ("lambda").
@@ -66,29 +90,13 @@ type Config struct {
 	// OnResponse sees every response (e.g. to read RateLimit headers).
 	OnResponse func(*http.Response)
 
-	// RetryBudget bounds the retries of a call whose context has no deadline (Terraform's plan
-	// and refresh calls have none), measured from its first attempt: a retry whose wait would
-	// end past it is not started (default 5 minutes). With a deadline, the deadline bounds the
-	// retries instead. There is no count: seven 429s in a row must not fail an apply that still
-	// has time.
-	RetryBudget time.Duration
-	// RetryWaitMin and RetryWaitMax bound the exponential backoff used when the server did
-	// not say how long to wait.
-	RetryWaitMin time.Duration
-	RetryWaitMax time.Duration
 	// MaxRetryAfter is the longest server-requested wait (Retry-After, or the reset of an
 	// exhausted RateLimit window) that is waited out before retrying (default 2 minutes). A
 	// longer ask, or one that would end past the context's deadline or the RetryBudget, stops
 	// the retries: the 429/503 answer is returned at once with APIError.RetryAfter set.
 	MaxRetryAfter time.Duration
-	// RequestTimeout bounds one attempt, from the moment it is sent (the wait for the rate
-	// limiters does not count) until its whole answer is read (default 60 s), so that one hung
-	// call cannot stall a plan. An abandoned attempt is retried like a lost connection: for
-	// idempotent requests within the budget, and a NotIdempotent one becomes
-	// clients.ErrOutcomeUnknown. ScaledRequestTimeout gives the value for an emulator's clock.
-	RequestTimeout time.Duration
-	// Transport is the base transport (tests inject one); defaults to a pooled transport.
-	Transport http.RoundTripper
+
+	Tuning
 }
 
 // Defaults of Config.

@@ -90,12 +90,10 @@ func newServer(t *testing.T, handler func(w http.ResponseWriter, r *http.Request
 func newClient(t *testing.T, srv *httptest.Server, mutate func(*Config)) *Client {
 	t.Helper()
 	cfg := Config{
-		Cloud:        testCloud,
-		BaseURL:      srv.URL + "/api/v1",
-		UserAgent:    "neocloud-test/1.0",
-		RetryWaitMin: time.Millisecond,
-		RetryWaitMax: 5 * time.Millisecond,
-		Transport:    srv.Client().Transport,
+		Cloud:     testCloud,
+		BaseURL:   srv.URL + "/api/v1",
+		UserAgent: "neocloud-test/1.0",
+		Tuning:    Tuning{RetryWaitMin: time.Millisecond, RetryWaitMax: 5 * time.Millisecond, Transport: srv.Client().Transport},
 	}
 	if mutate != nil {
 		mutate(&cfg)

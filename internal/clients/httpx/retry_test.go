@@ -204,8 +204,7 @@ func TestDo_connectionRefusedIsRetriedAndNotOutcomeUnknown(t *testing.T) {
 	counter := &countingTransport{next: http.DefaultTransport}
 	c, err := New(Config{
 		Cloud: testCloud, BaseURL: "http://" + addr + "/api/v1",
-		RetryBudget: 500 * time.Millisecond, RetryWaitMin: 20 * time.Millisecond, RetryWaitMax: 20 * time.Millisecond,
-		Transport: counter,
+		Tuning: Tuning{RetryBudget: 500 * time.Millisecond, RetryWaitMin: 20 * time.Millisecond, RetryWaitMax: 20 * time.Millisecond, Transport: counter},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -471,7 +470,7 @@ func TestBackoff(t *testing.T) {
 
 func TestCheckRetry(t *testing.T) {
 	t.Parallel()
-	c := &Client{cfg: Config{MaxRetryAfter: time.Minute, RetryBudget: time.Minute, RetryWaitMin: time.Millisecond, RetryWaitMax: time.Millisecond}}
+	c := &Client{cfg: Config{MaxRetryAfter: time.Minute, Tuning: Tuning{RetryBudget: time.Minute, RetryWaitMin: time.Millisecond, RetryWaitMax: time.Millisecond}}}
 	live := context.Background()
 	ended, cancel := context.WithCancel(context.Background())
 	cancel()

@@ -312,12 +312,24 @@ type RateLimitWindow struct {
 // the fewest requests left (ties: the longest wait). ok is false when the header is absent
 // or unreadable.
 func ParseRateLimit(h http.Header) (RateLimitWindow, bool) {
-	v := h.Get("RateLimit")
-	if v == "" {
-		return RateLimitWindow{}, false
-	}
 	var best RateLimitWindow
 	found := false
+	for _, w := range RateLimitWindows(h) {
+		if !found || w.Remaining < best.Remaining || (w.Remaining == best.Remaining && w.Reset > best.Reset) {
+			best, found = w, true
+		}
+	}
+	return best, found
+}
+
+// RateLimitWindows reads every window of the RateLimit header, nil when it is absent.
+// Unreadable members are skipped.
+func RateLimitWindows(h http.Header) []RateLimitWindow {
+	v := h.Get("RateLimit")
+	if v == "" {
+		return nil
+	}
+	var out []RateLimitWindow
 	for _, member := range strings.Split(v, ",") {
 		parts := strings.Split(strings.TrimSpace(member), ";")
 		if len(parts) < 2 {
@@ -330,7 +342,7 @@ func ParseRateLimit(h http.Header) (RateLimitWindow, bool) {
 				continue
 			}
 			n, err := strconv.Atoi(val)
-			if err != nil {
+			if err != nil || n < 0 {
 				continue
 			}
 			switch k {
@@ -340,12 +352,9 @@ func ParseRateLimit(h http.Header) (RateLimitWindow, bool) {
 				w.Reset = time.Duration(n) * time.Second
 			}
 		}
-		if w.Remaining < 0 || w.Reset < 0 {
-			continue
-		}
-		if !found || w.Remaining < best.Remaining || (w.Remaining == best.Remaining && w.Reset > best.Reset) {
-			best, found = w, true
+		if w.Remaining >= 0 && w.Reset >= 0 {
+			out = append(out, w)
 		}
 	}
-	return best, found
+	return out
 }

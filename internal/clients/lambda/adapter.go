@@ -72,6 +72,8 @@ func init() {
 
 // Cloud implements clients.Cloud for Lambda Cloud.
 type Cloud struct {
+	// Launches is launch: FindLaunched and SettleLaunch (clients.LaunchFinder) and Begin.
+	clients.Launches
 	// taken is what this adapter's launches got (see clients.Taken).
 	taken clients.Taken
 	api   *Client
@@ -223,6 +225,7 @@ func NewWithOptions(settings clients.Settings, opts ...Option) (*Cloud, error) {
 	}
 	c.sshKeys = snapshot.New(api.ListSSHKeys)
 	c.types = snapshot.New(api.ListInstanceTypes)
+	c.Launches = c.launch
 	return c, nil
 }
 
@@ -280,16 +283,6 @@ func (c *Cloud) Offers(ctx context.Context, filter clients.OfferFilter) ([]clien
 			t.Name = name
 		}
 		gpu, count := gpuOf(t)
-		if filter.GPUType != "" && !strings.EqualFold(filter.GPUType, gpu) && filter.GPUType != t.Name {
-			continue
-		}
-		if filter.GPUCount > 0 && filter.GPUCount != count {
-			continue
-		}
-		price := centsToUSD(t.PriceCentsPerHour)
-		if filter.MaxPricePerHour > 0 && price > filter.MaxPricePerHour {
-			continue
-		}
 		regions := make([]string, 0, len(item.RegionsWithCapacityAvailable))
 		for _, r := range item.RegionsWithCapacityAvailable {
 			if filter.Region == "" || r.Name == filter.Region {
@@ -297,25 +290,20 @@ func (c *Cloud) Offers(ctx context.Context, filter clients.OfferFilter) ([]clien
 			}
 		}
 		sort.Strings(regions)
-		if filter.OnlyAvailable && len(regions) == 0 {
-			continue
-		}
 		offer := clients.Offer{
 			Cloud: cloudName, InstanceType: t.Name, GPUType: gpu, GPUCount: count,
 			VCPUs: t.Specs.VCPUs, MemoryGB: t.Specs.MemoryGiB, StorageGB: t.Specs.StorageGiB,
-			PricePerHour: price, Regions: regions,
+			PricePerHour: centsToUSD(t.PriceCentsPerHour), Regions: regions,
+		}
+		if !filter.Keeps(offer) {
+			continue
 		}
 		if g, ok := gpus.Lookup(gpu); ok {
 			offer.GPUMemoryGB = g.MemoryGB
 		}
 		out = append(out, offer)
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].PricePerHour != out[j].PricePerHour {
-			return out[i].PricePerHour < out[j].PricePerHour
-		}
-		return out[i].InstanceType < out[j].InstanceType
-	})
+	clients.SortOffers(out)
 	return out, nil
 }
 
@@ -326,7 +314,7 @@ func centsToUSD(cents int) float64 { return float64(cents) / 100 }
 func (c *Cloud) ValidateInstanceSpec(spec clients.InstanceSpec) []clients.FieldError {
 	var errs []clients.FieldError
 	if _, err := clients.OptionsOf[InstanceOptions](cloudName, spec.Options); err != nil {
-		errs = append(errs, optionsField(err))
+		errs = append(errs, clients.OptionsField(cloudName, err))
 	}
 	if n := len(spec.SSHKeyIDs); n != 1 {
 		errs = append(errs, clients.FieldError{

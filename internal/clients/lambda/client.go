@@ -45,15 +45,8 @@ type ClientConfig struct {
 	// Limiter and LaunchLimiter default to DefaultLimiter and DefaultLaunchLimiter.
 	Limiter       *rate.Limiter
 	LaunchLimiter *rate.Limiter
-	// RetryWaitMin and RetryWaitMax bound the backoff between retries (httpx defaults).
-	RetryWaitMin time.Duration
-	RetryWaitMax time.Duration
-	// RetryBudget bounds the retries of a call without a deadline, and RequestTimeout one
-	// attempt (httpx defaults; see httpx.Config).
-	RetryBudget    time.Duration
-	RequestTimeout time.Duration
-	// Transport is the base HTTP transport (tests); the default pooled one when nil.
-	Transport http.RoundTripper
+	// Tuning is passed to httpx as given (its defaults where zero).
+	httpx.Tuning
 }
 
 // Client is a typed Lambda Cloud API client. Every method returns errors wrapping the clients
@@ -91,12 +84,8 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 		RouteLimits: []httpx.RouteLimit{
 			{Method: http.MethodPost, Path: launchPath, Limiter: cfg.LaunchLimiter},
 		},
-		DecodeError:    decodeError,
-		RetryWaitMin:   cfg.RetryWaitMin,
-		RetryWaitMax:   cfg.RetryWaitMax,
-		RetryBudget:    cfg.RetryBudget,
-		RequestTimeout: cfg.RequestTimeout,
-		Transport:      cfg.Transport,
+		DecodeError: decodeError,
+		Tuning:      cfg.Tuning,
 	})
 	if err != nil {
 		return nil, err

@@ -98,7 +98,7 @@ func (c *Cloud) ValidateClusterSpec(spec clients.ClusterSpec) []clients.FieldErr
 		add("region", "Unknown Lambda Cloud region", fmt.Sprintf("%q is not one of %s.", spec.Region, strings.Join(publicRegions, ", ")))
 	}
 	if o, err := clusterOptions(spec); err != nil {
-		errs = append(errs, optionsField(err))
+		errs = append(errs, clients.OptionsField(cloudName, err))
 	} else if len(o.UserData) > maxUserData {
 		add("lambda.user_data", "User data too large", "Lambda Cloud accepts at most 1 MB of user data.")
 	}
@@ -245,12 +245,8 @@ func (c *Cloud) FindCluster(ctx context.Context, spec clients.ClusterSpec) (*cli
 // continues where the first one stopped. Nodes tagged with the cluster's name but launched by
 // another create mean the name is taken: ErrConflict.
 func (c *Cloud) CreateCluster(ctx context.Context, spec clients.ClusterSpec) (*clients.Cluster, error) {
-	if errs := c.ValidateClusterSpec(spec); len(errs) > 0 {
-		msgs := make([]string, len(errs))
-		for i, e := range errs {
-			msgs[i] = e.Field + ": " + e.Detail
-		}
-		return nil, clients.Errorf(clients.ErrInvalid, "%s", strings.Join(msgs, "; "))
+	if err := clients.Invalid(c.ValidateClusterSpec(spec)); err != nil {
+		return nil, err
 	}
 	it, err := c.clusterInstanceType(spec)
 	if err != nil {

@@ -79,16 +79,7 @@ func (c *Cloud) clusterRegion(ctx context.Context, spec clients.ClusterSpec, it 
 
 // filesystemNamed finds a filesystem by name (names are unique in an account), or nil.
 func (c *Cloud) filesystemNamed(ctx context.Context, name string) (*Filesystem, error) {
-	list, err := c.api.ListFilesystems(ctx)
-	if err != nil {
-		return nil, err
-	}
-	for i := range list {
-		if list[i].Name == name {
-			return &list[i], nil
-		}
-	}
-	return nil, nil
+	return clients.FindListed(ctx, c.api.ListFilesystems, func(x *Filesystem) bool { return x.Name == name })
 }
 
 // ruleDescription marks the rules the adapter writes; a ruleset whose rules all carry it for
@@ -120,16 +111,7 @@ func (c *Cloud) clusterRuleset(ctx context.Context, name string, nodes []member)
 }
 
 func (c *Cloud) rulesetNamed(ctx context.Context, name string) (*FirewallRuleset, error) {
-	list, err := c.api.ListFirewallRulesets(ctx)
-	if err != nil {
-		return nil, err
-	}
-	for i := range list {
-		if list[i].Name == name {
-			return &list[i], nil
-		}
-	}
-	return nil, nil
+	return clients.FindListed(ctx, c.api.ListFirewallRulesets, func(x *FirewallRuleset) bool { return x.Name == name })
 }
 
 // createClusterRuleset creates the cluster's (empty) ruleset; one created meanwhile by a

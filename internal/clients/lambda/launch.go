@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients/snapshot"
 )
 
 // CreateInstance launches one instance and returns as soon as Lambda has accepted it: it does
@@ -31,30 +32,19 @@ func (c *Cloud) CreateInstance(ctx context.Context, spec clients.InstanceSpec) (
 // createInstance is CreateInstance; lookBefore false skips the look for machines of an earlier
 // run, for callers that have looked already (a cluster reads all of its nodes at once).
 func (c *Cloud) createInstance(ctx context.Context, spec clients.InstanceSpec, lookBefore bool) (*clients.Instance, error) {
-	if errs := c.ValidateInstanceSpec(spec); len(errs) > 0 {
-		msgs := make([]string, len(errs))
-		for i, e := range errs {
-			msgs[i] = e.Field + ": " + e.Detail
-		}
-		return nil, clients.Errorf(clients.ErrInvalid, "%s", strings.Join(msgs, "; "))
+	if err := clients.Invalid(c.ValidateInstanceSpec(spec)); err != nil {
+		return nil, err
 	}
 	it, err := c.ResolveInstanceType(spec.GPUType, spec.GPUCount)
 	if err != nil {
 		return nil, err
 	}
 
-	token := spec.LaunchToken
-	if token == "" {
-		token = clients.RandomToken()
+	l, found, err := c.Begin(ctx, spec, lookBefore)
+	if found != nil || err != nil {
+		return found, err // a rerun after a crash: the machine an interrupted apply launched
 	}
-	tagValue := clients.TokenValue(token)
-	l := c.launch(tagValue, spec.AdoptSince)
-	if spec.LaunchToken != "" && lookBefore {
-		// A rerun after a crash: the machine an interrupted apply launched is this resource's.
-		if inst, err := clients.FindLaunched(ctx, l); inst != nil || err != nil {
-			return inst, err
-		}
-	}
+	tagValue := l.Token
 
 	keyNames, err := c.sshKeyNames(ctx, spec.SSHKeyIDs)
 	if err != nil {
@@ -202,7 +192,8 @@ func launchedInstance(spec clients.InstanceSpec, t InstanceType, region, id stri
 // sshKeyNames turns neutral SSH key ids (Lambda key ids) into the names Lambda launches by.
 // A value that is already a key's name is accepted too.
 func (c *Cloud) sshKeyNames(ctx context.Context, ids []string) ([]string, error) {
-	resolve := func(keys []SSHKey) ([]string, string) {
+	var missing string
+	names, ok, err := snapshot.Find(ctx, c.sshKeys, c.keyTTL, func(keys []SSHKey) ([]string, bool) {
 		names := make([]string, 0, len(ids))
 		for _, id := range ids {
 			i := slices.IndexFunc(keys, func(k SSHKey) bool { return k.ID == id })
@@ -210,23 +201,15 @@ func (c *Cloud) sshKeyNames(ctx context.Context, ids []string) ([]string, error)
 				i = slices.IndexFunc(keys, func(k SSHKey) bool { return k.Name == id })
 			}
 			if i < 0 {
-				return nil, id
+				missing = id
+				return nil, false
 			}
 			names = append(names, keys[i].Name)
 		}
-		return names, ""
-	}
-	// A cached list may predate a key added a moment ago: only a fresh one may say "missing".
-	var missing string
-	for _, notBefore := range []time.Time{time.Now().Add(-c.keyTTL), time.Now()} {
-		keys, err := c.sshKeys.Get(ctx, notBefore)
-		if err != nil {
-			return nil, err
-		}
-		var names []string
-		if names, missing = resolve(keys); missing == "" {
-			return names, nil
-		}
+		return names, true
+	})
+	if ok || err != nil {
+		return names, err
 	}
 	return nil, clients.Errorf(clients.ErrInvalid, "Lambda Cloud account has no SSH key with id %q", missing)
 }
@@ -334,13 +317,3 @@ func (c *Cloud) launch(token string, adoptSince time.Time) clients.Launch[*clien
 }
 
 var _ clients.LaunchFinder = (*Cloud)(nil)
-
-// FindLaunched looks for the instance an interrupted earlier apply launched with spec's token.
-func (c *Cloud) FindLaunched(ctx context.Context, spec clients.InstanceSpec) (*clients.Instance, error) {
-	return clients.FindLaunched(ctx, c.launch(clients.TokenValue(spec.LaunchToken), spec.AdoptSince))
-}
-
-// SettleLaunch settles a launch in doubt with spec's token (see clients.LaunchFinder).
-func (c *Cloud) SettleLaunch(ctx context.Context, spec clients.InstanceSpec, sentAt time.Time) (*clients.Instance, error) {
-	return clients.SettleLaunched(ctx, c.launch(clients.TokenValue(spec.LaunchToken), time.Time{}), sentAt)
-}

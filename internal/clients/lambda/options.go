@@ -28,14 +28,5 @@ func instanceOptions(spec clients.InstanceSpec) *InstanceOptions {
 // clusterOptions reads the spec's Lambda settings: a zero ClusterOptions when it has none, an
 // error when it holds another cloud's.
 func clusterOptions(spec clients.ClusterSpec) (ClusterOptions, error) {
-	o, err := clients.OptionsOf[ClusterOptions](cloudName, spec.Options)
-	if err != nil || o == nil {
-		return ClusterOptions{}, err
-	}
-	return *o, nil
-}
-
-// optionsField is the field error of settings of the wrong type.
-func optionsField(err error) clients.FieldError {
-	return clients.FieldError{Field: cloudName, Summary: "Settings for another cloud", Detail: err.Error()}
+	return clients.OptionsOr[ClusterOptions](cloudName, spec.Options)
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients/snapshot"
 )
 
 // Lambda account SSH keys (neocloud_ssh_key), and the name-to-id lookups a machine's keys need:
@@ -89,17 +90,16 @@ func (c *Cloud) GetSSHKey(ctx context.Context, id string) (*clients.SSHKey, erro
 	if err := checkID("SSH key", id); err != nil {
 		return nil, err
 	}
-	// A cached list may predate the key or its deletion; only a fresh one may say "not found".
-	for _, notBefore := range []time.Time{time.Now().Add(-c.keyTTL), time.Now()} {
-		keys, err := c.sshKeys.Get(ctx, notBefore)
-		if err != nil {
-			return nil, err
-		}
+	k, ok, err := snapshot.Find(ctx, c.sshKeys, c.keyTTL, func(keys []SSHKey) (*clients.SSHKey, bool) {
 		for _, k := range keys {
 			if k.ID == id {
-				return &clients.SSHKey{ID: k.ID, Name: k.Name, PublicKey: k.PublicKey}, nil
+				return &clients.SSHKey{ID: k.ID, Name: k.Name, PublicKey: k.PublicKey}, true
 			}
 		}
+		return nil, false
+	})
+	if ok || err != nil {
+		return k, err
 	}
 	return nil, &clients.KindError{Kind: clients.ErrNotFound, Msg: "Lambda Cloud has no SSH key with id " + id}
 }

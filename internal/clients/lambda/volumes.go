@@ -64,14 +64,9 @@ func (c *Cloud) CreateFilesystem(ctx context.Context, name, region string) (*Fil
 
 // GetFilesystem finds a filesystem by id (the API has no single-filesystem read).
 func (c *Cloud) GetFilesystem(ctx context.Context, id string) (*Filesystem, error) {
-	list, err := c.api.ListFilesystems(ctx)
-	if err != nil {
-		return nil, err
-	}
-	for i := range list {
-		if list[i].ID == id {
-			return &list[i], nil
-		}
+	fs, err := clients.FindListed(ctx, c.api.ListFilesystems, func(f *Filesystem) bool { return f.ID == id })
+	if fs != nil || err != nil {
+		return fs, err
 	}
 	return nil, &clients.KindError{Kind: clients.ErrNotFound, Msg: "Lambda Cloud has no filesystem with id " + id}
 }

@@ -78,6 +78,8 @@ func init() {
 
 // Cloud implements clients.Cloud for RunPod: a neutral instance is a GPU pod.
 type Cloud struct {
+	// Launches is launch: FindLaunched and SettleLaunch (clients.LaunchFinder) and Begin.
+	clients.Launches
 	// taken is what this adapter's launches got (see clients.Taken).
 	taken clients.Taken
 	api   *Client
@@ -211,6 +213,7 @@ func NewWithOptions(settings clients.Settings, opts ...Option) (*Cloud, error) {
 		return api.ListPods(ctx, ListPodsOptions{IncludeClusterPods: true})
 	}).StampAtSend()
 	c.sshKeys = snapshot.New(api.GetSSHKeys)
+	c.Launches = c.launch
 	return c, nil
 }
 
@@ -342,14 +345,6 @@ func (c *Cloud) Offers(ctx context.Context, filter clients.OfferFilter) ([]clien
 		if !g.Secure || (g.MaxCount.Secure > 0 && count > g.MaxCount.Secure) {
 			continue
 		}
-		name := gpuName(g.ID)
-		if filter.GPUType != "" && !strings.EqualFold(filter.GPUType, name) && !strings.EqualFold(filter.GPUType, g.ID) {
-			continue
-		}
-		price := g.Price.Secure * float64(count)
-		if filter.MaxPricePerHour > 0 && price > filter.MaxPricePerHour {
-			continue
-		}
 		var regions []string
 		for _, dc := range g.DataCenters {
 			if available(dc.Availability) && (filter.Region == "" || dc.ID == filter.Region) && !slices.Contains(regions, dc.ID) {
@@ -357,20 +352,15 @@ func (c *Cloud) Offers(ctx context.Context, filter clients.OfferFilter) ([]clien
 			}
 		}
 		sort.Strings(regions)
-		if filter.OnlyAvailable && len(regions) == 0 {
-			continue
+		offer := clients.Offer{
+			Cloud: cloudName, InstanceType: g.ID, GPUType: gpuName(g.ID), GPUCount: count,
+			GPUMemoryGB: g.Memory, PricePerHour: g.Price.Secure * float64(count), Regions: regions,
 		}
-		out = append(out, clients.Offer{
-			Cloud: cloudName, InstanceType: g.ID, GPUType: name, GPUCount: count,
-			GPUMemoryGB: g.Memory, PricePerHour: price, Regions: regions,
-		})
+		if filter.Keeps(offer) {
+			out = append(out, offer)
+		}
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].PricePerHour != out[j].PricePerHour {
-			return out[i].PricePerHour < out[j].PricePerHour
-		}
-		return out[i].InstanceType < out[j].InstanceType
-	})
+	clients.SortOffers(out)
 	return out, nil
 }
 

@@ -11,7 +11,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"time"
 
 	"golang.org/x/time/rate"
 
@@ -37,15 +36,8 @@ type ClientConfig struct {
 	// RateLimit header adaptation tightens and restores (see pacer), so it must not be shared
 	// with another client.
 	Limiter *rate.Limiter
-	// RetryWaitMin and RetryWaitMax bound the backoff between retries (httpx defaults).
-	RetryWaitMin time.Duration
-	RetryWaitMax time.Duration
-	// RetryBudget bounds the retries of a call without a deadline, and RequestTimeout one
-	// attempt (httpx defaults; see httpx.Config).
-	RetryBudget    time.Duration
-	RequestTimeout time.Duration
-	// Transport is the base HTTP transport (tests); the default pooled one when nil.
-	Transport http.RoundTripper
+	// Tuning is passed to httpx as given (its defaults where zero).
+	httpx.Tuning
 }
 
 // Client is a typed RunPod REST v2 client. Every method returns errors wrapping the clients
@@ -66,20 +58,16 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	p := newPacer(cfg.Limiter)
 	key := cfg.APIKey
 	h, err := httpx.New(httpx.Config{
-		Cloud:          cloudName,
-		BaseURL:        cfg.Endpoint,
-		AllowInsecure:  cfg.AllowInsecure,
-		UserAgent:      cfg.UserAgent,
-		Authorize:      func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+key) },
-		Secrets:        []string{key},
-		Limiter:        cfg.Limiter,
-		DecodeError:    decodeError,
-		OnResponse:     p.onResponse,
-		RetryWaitMin:   cfg.RetryWaitMin,
-		RetryWaitMax:   cfg.RetryWaitMax,
-		RetryBudget:    cfg.RetryBudget,
-		RequestTimeout: cfg.RequestTimeout,
-		Transport:      cfg.Transport,
+		Cloud:         cloudName,
+		BaseURL:       cfg.Endpoint,
+		AllowInsecure: cfg.AllowInsecure,
+		UserAgent:     cfg.UserAgent,
+		Authorize:     func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+key) },
+		Secrets:       []string{key},
+		Limiter:       cfg.Limiter,
+		DecodeError:   decodeError,
+		OnResponse:    p.onResponse,
+		Tuning:        cfg.Tuning,
 	})
 	if err != nil {
 		return nil, err

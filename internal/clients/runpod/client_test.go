@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients/httpx"
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients/internal/apifake"
 )
 
@@ -16,8 +17,8 @@ func newTestClient(t *testing.T, f *fakeAPI) *Client {
 	t.Helper()
 	c, err := NewClient(ClientConfig{
 		Endpoint: f.Endpoint(), APIKey: testKey, UserAgent: apifake.UserAgent,
-		Limiter: apifake.Unlimited(), RetryWaitMin: apifake.RetryWaitMin, RetryWaitMax: apifake.RetryWaitMax,
-		RetryBudget: apifake.RetryBudget,
+		Limiter: apifake.Unlimited(),
+		Tuning:  httpx.Tuning{RetryWaitMin: apifake.RetryWaitMin, RetryWaitMax: apifake.RetryWaitMax, RetryBudget: apifake.RetryBudget},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -3,7 +3,6 @@ package runpod
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -73,7 +72,7 @@ func (c *Cloud) ValidateClusterSpec(spec clients.ClusterSpec) []clients.FieldErr
 	}
 	o, err := clusterOptions(spec)
 	if err != nil {
-		return append(errs, optionsField(err))
+		return append(errs, clients.OptionsField(cloudName, err))
 	}
 	if !slices.Contains(clusterTypes, o.ClusterType) {
 		add("runpod.cluster_type", "Unknown RunPod cluster type", fmt.Sprintf("%q is not one of %s.", o.ClusterType, strings.Join(clusterTypes, ", ")))
@@ -91,13 +90,9 @@ func (c *Cloud) ValidateClusterSpec(spec clients.ClusterSpec) []clients.FieldErr
 
 // clusterOptions are the spec's RunPod options with the defaults filled in.
 func clusterOptions(spec clients.ClusterSpec) (ClusterOptions, error) {
-	var o ClusterOptions
-	p, err := clients.OptionsOf[ClusterOptions](cloudName, spec.Options)
+	o, err := clients.OptionsOr[ClusterOptions](cloudName, spec.Options)
 	if err != nil {
 		return o, err
-	}
-	if p != nil {
-		o = *p
 	}
 	o.ClusterType = cmp.Or(strings.ToUpper(o.ClusterType), ClusterTraining)
 	return o, nil
@@ -136,7 +131,7 @@ func (c *Cloud) FindCluster(ctx context.Context, spec clients.ClusterSpec) (*cli
 // spec.SSHKeyIDs (PUBLIC_KEY), and startSsh.
 func (c *Cloud) CreateCluster(ctx context.Context, spec clients.ClusterSpec) (*clients.Cluster, error) {
 	if errs := c.ValidateClusterSpec(spec); len(errs) > 0 {
-		return nil, fieldErrors(errs)
+		return nil, clients.Invalid(errs)
 	}
 	it, err := c.ResolveInstanceType(spec.GPUType, ClusterGPUsPerNode)
 	if err != nil {
@@ -187,14 +182,8 @@ func (c *Cloud) CreateCluster(ctx context.Context, spec clients.ClusterSpec) (*c
 	out, adopted, err := c.clusterLaunch(tokenValue, time.Time{}, &newCluster{name: req.Name, before: before}).Send(ctx,
 		func(ctx context.Context, _ time.Time) (*clients.Cluster, error) {
 			cl, err := c.api.CreateCluster(ctx, req)
-			if err == nil || errors.Is(err, clients.ErrOutcomeUnknown) {
-				c.pods.Invalidate()
-			}
-			switch {
-			case err != nil:
+			if err := c.created("cluster", err, func() string { return cl.ID }); err != nil {
 				return nil, err
-			case cl.ID == "":
-				return nil, clients.Errorf(clients.ErrOutcomeUnknown, "create cluster: RunPod accepted the cluster but returned no cluster id")
 			}
 			out := ClusterFromAPI(*cl, nil)
 			if out.Region == "" && len(dcs) == 1 {
@@ -205,7 +194,7 @@ func (c *Cloud) CreateCluster(ctx context.Context, spec clients.ClusterSpec) (*c
 	switch {
 	case err == nil:
 		if adopted {
-			out.Adopted = "found by its launch token after the create's answer was lost"
+			out.Adopted = adoptedAfterLostAnswer
 		}
 		return out, nil
 	case clients.IsCapacity(err):
@@ -544,13 +533,4 @@ func podsSummary(s ClusterPodsSummary) string {
 		parts = append(parts, fmt.Sprintf("%s=%d", k, s.ByStatus[k]))
 	}
 	return strings.Join(parts, ",")
-}
-
-// fieldErrors turns plan-time objections into one invalid-input error.
-func fieldErrors(errs []clients.FieldError) error {
-	msgs := make([]string, len(errs))
-	for i, e := range errs {
-		msgs[i] = e.Field + ": " + e.Detail
-	}
-	return clients.Errorf(clients.ErrInvalid, "%s", strings.Join(msgs, "; "))
 }

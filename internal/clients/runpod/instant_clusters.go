@@ -43,16 +43,8 @@ func (c *Cloud) CreateInstantCluster(ctx context.Context, req CreateClusterReque
 	if req.Image == "" {
 		return nil, clients.Errorf(clients.ErrInvalid, "a RunPod cluster needs a container image")
 	}
-	before, err := c.api.ListClusters(ctx)
-	if err != nil {
-		return nil, err
-	}
-	cl, err := c.api.CreateCluster(ctx, req)
-	if !errors.Is(err, clients.ErrOutcomeUnknown) {
-		return cl, err
-	}
-	return adoptNew(ctx, c, err, "cluster "+req.Name, ids(before, func(cl Cluster) string { return cl.ID }),
-		c.api.ListClusters,
+	return createAdopting(ctx, c, "cluster "+req.Name, c.api.ListClusters,
+		func(ctx context.Context) (*Cluster, error) { return c.api.CreateCluster(ctx, req) },
 		func(cl Cluster) (string, bool) { return cl.ID, cl.Name == req.Name })
 }
 
@@ -97,6 +89,7 @@ func (c *Cloud) DeleteInstantCluster(ctx context.Context, id string) error {
 	return err
 }
 
+// ids is the set of the ids of a list's objects.
 func ids[T any](list []T, id func(T) string) map[string]bool {
 	m := make(map[string]bool, len(list))
 	for _, v := range list {
@@ -105,11 +98,21 @@ func ids[T any](list []T, id func(T) string) map[string]bool {
 	return m
 }
 
-// adoptNew looks for the object of a create whose answer was lost (see clients.Adopt): one
-// that match accepts and whose id was not in before. More than one such object cannot be told
+// createAdopting creates an object with create, and when the create's answer was lost, looks
+// for it instead of sending it again (see clients.Adopt): the one object that match accepts
+// and whose id was not listed before the create. More than one such object cannot be told
 // apart and none is adopted.
-func adoptNew[T any](ctx context.Context, c *Cloud, createErr error, what string, before map[string]bool,
-	list func(context.Context) ([]T, error), match func(T) (string, bool)) (*T, error) {
+func createAdopting[T any](ctx context.Context, c *Cloud, what string, list func(context.Context) ([]T, error),
+	create func(context.Context) (*T, error), match func(T) (string, bool)) (*T, error) {
+	listed, err := list(ctx)
+	if err != nil {
+		return nil, err
+	}
+	before := ids(listed, func(v T) string { id, _ := match(v); return id })
+	created, createErr := create(ctx)
+	if !errors.Is(createErr, clients.ErrOutcomeUnknown) {
+		return created, createErr
+	}
 	v, lookErr := clients.Adopt(ctx, clients.AdoptPolicy{Window: c.adoptWindow, Interval: c.adoptInterval, MaxPause: adoptMaxPause},
 		func(ctx context.Context) (*T, error) {
 			all, err := list(ctx)

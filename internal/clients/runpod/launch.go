@@ -29,7 +29,7 @@ func (c *Cloud) ValidateInstanceSpec(spec clients.InstanceSpec) []clients.FieldE
 	}
 	o, err := specOptions(spec)
 	if err != nil {
-		return []clients.FieldError{optionsField(err)}
+		return []clients.FieldError{clients.OptionsField(cloudName, err)}
 	}
 	if spec.UserData != "" {
 		add("user_data", "RunPod pods take no user data",
@@ -107,12 +107,8 @@ func (c *Cloud) ValidateInstanceSpec(spec clients.InstanceSpec) []clients.FieldE
 // A create whose answer was lost is never sent again: the pod is looked for by its launch token
 // and adopted (see adopt).
 func (c *Cloud) CreateInstance(ctx context.Context, spec clients.InstanceSpec) (*clients.Instance, error) {
-	if errs := c.ValidateInstanceSpec(spec); len(errs) > 0 {
-		msgs := make([]string, len(errs))
-		for i, e := range errs {
-			msgs[i] = e.Field + ": " + e.Detail
-		}
-		return nil, clients.Errorf(clients.ErrInvalid, "%s", strings.Join(msgs, "; "))
+	if err := clients.Invalid(c.ValidateInstanceSpec(spec)); err != nil {
+		return nil, err
 	}
 	it, err := c.ResolveInstanceType(spec.GPUType, spec.GPUCount)
 	if err != nil {
@@ -123,19 +119,11 @@ func (c *Cloud) CreateInstance(ctx context.Context, spec clients.InstanceSpec) (
 		return nil, err
 	}
 
-	token := spec.LaunchToken
-	if token == "" {
-		token = clients.RandomToken()
+	l, found, err := c.Begin(ctx, spec, true)
+	if found != nil || err != nil {
+		return found, err // a rerun after a crash: the pod an interrupted apply created
 	}
-	tokenValue := clients.TokenValue(token)
-
-	l := c.launch(tokenValue, spec.AdoptSince)
-	if spec.LaunchToken != "" {
-		// A rerun after a crash: the pod an interrupted apply created is this resource's.
-		if inst, err := clients.FindLaunched(ctx, l); inst != nil || err != nil {
-			return inst, err
-		}
-	}
+	tokenValue := l.Token
 
 	var tpl *Template
 	if opts.TemplateID != "" {
@@ -173,22 +161,15 @@ func (c *Cloud) CreateInstance(ctx context.Context, spec clients.InstanceSpec) (
 		}
 		inst, adopted, err := l.Send(ctx, func(ctx context.Context, _ time.Time) (*clients.Instance, error) {
 			pod, err := c.api.CreatePod(ctx, req)
-			if err == nil || errors.Is(err, clients.ErrOutcomeUnknown) {
-				c.pods.Invalidate()
-			}
-			switch {
-			case err != nil:
+			if err := c.created("pod", err, func() string { return pod.ID }); err != nil {
 				return nil, err
-			case pod.ID == "":
-				// Accepted, yet no id: the pod may exist all the same.
-				return nil, clients.Errorf(clients.ErrOutcomeUnknown, "create pod: RunPod accepted the pod but returned no pod id")
 			}
 			return InstanceFromPod(*pod), nil
 		})
 		switch {
 		case err == nil:
 			if adopted {
-				inst.Adopted = "found by its launch token after the create's answer was lost"
+				inst.Adopted = adoptedAfterLostAnswer
 			}
 			return inst, nil
 		case errors.Is(err, clients.ErrQuota):
@@ -450,16 +431,6 @@ func (c *Cloud) launch(token string, adoptSince time.Time) clients.Launch[*clien
 
 var _ clients.LaunchFinder = (*Cloud)(nil)
 
-// FindLaunched looks for the pod an interrupted earlier apply created with spec's token.
-func (c *Cloud) FindLaunched(ctx context.Context, spec clients.InstanceSpec) (*clients.Instance, error) {
-	return clients.FindLaunched(ctx, c.launch(clients.TokenValue(spec.LaunchToken), spec.AdoptSince))
-}
-
-// SettleLaunch settles a launch in doubt with spec's token (see clients.LaunchFinder).
-func (c *Cloud) SettleLaunch(ctx context.Context, spec clients.InstanceSpec, sentAt time.Time) (*clients.Instance, error) {
-	return clients.SettleLaunched(ctx, c.launch(clients.TokenValue(spec.LaunchToken), time.Time{}), sentAt)
-}
-
 // podPrice is the list price per hour of a pod of it on a cloud tier.
 func podPrice(g GpuType, it clients.InstanceType, cloud string) float64 {
 	price := g.Price.Secure
@@ -481,4 +452,22 @@ func (c *Cloud) InstancePrice(ctx context.Context, spec clients.InstanceSpec, it
 		return 0, err
 	}
 	return podPrice(g, it, opts.CloudType), nil
+}
+
+// adoptedAfterLostAnswer is Instance.Adopted (Cluster.Adopted) of a pod (cluster) whose create's
+// answer was lost and which was found by its launch token.
+const adoptedAfterLostAnswer = "found by its launch token after the create's answer was lost"
+
+// created settles a create of pods (a pod, a cluster) from its error and, when it succeeded,
+// the id it answered: pods may have been made unless the create was refused, so the shared pod
+// list is renewed; an accepted create without an id is ErrOutcomeUnknown (the pods may exist
+// all the same), for the launch's token to find.
+func (c *Cloud) created(what string, err error, id func() string) error {
+	if err == nil || errors.Is(err, clients.ErrOutcomeUnknown) {
+		c.pods.Invalidate()
+	}
+	if err == nil && id() == "" {
+		return clients.Errorf(clients.ErrOutcomeUnknown, "create %s: RunPod accepted the %s but returned no %s id", what, what, what)
+	}
+	return err
 }

@@ -69,24 +69,11 @@ type ClusterOptions struct {
 // specOptions reads the spec's RunPod settings: a zero InstanceOptions when it has none, an
 // error when it holds another cloud's.
 func specOptions(spec clients.InstanceSpec) (InstanceOptions, error) {
-	o, err := clients.OptionsOf[InstanceOptions](cloudName, spec.Options)
-	if err != nil || o == nil {
-		return InstanceOptions{}, err
-	}
-	return *o, nil
+	return clients.OptionsOr[InstanceOptions](cloudName, spec.Options)
 }
 
 // updateOptions reads the update's RunPod changes: none when it has none, an error when it
 // holds another cloud's.
 func updateOptions(u clients.InstanceUpdate) (InstanceUpdate, error) {
-	o, err := clients.OptionsOf[InstanceUpdate](cloudName, u.Options)
-	if err != nil || o == nil {
-		return InstanceUpdate{}, err
-	}
-	return *o, nil
-}
-
-// optionsField is the field error of settings of the wrong type.
-func optionsField(err error) clients.FieldError {
-	return clients.FieldError{Field: cloudName, Summary: "Settings for another cloud", Detail: err.Error()}
+	return clients.OptionsOr[InstanceUpdate](cloudName, u.Options)
 }

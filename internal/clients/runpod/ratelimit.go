@@ -2,12 +2,11 @@ package runpod
 
 import (
 	"net/http"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-log/tflog"
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients/httpx"
 	"golang.org/x/time/rate"
 )
 
@@ -25,49 +24,12 @@ import (
 func DefaultLimiter() *rate.Limiter { return rate.NewLimiter(rate.Limit(55.0/60.0), 5) }
 
 // rateLimitWindow is one member of the RateLimit header: `"minute";r=0;t=12`.
-type rateLimitWindow struct {
-	Name      string
-	Remaining int
-	Reset     time.Duration
-}
+type rateLimitWindow = httpx.RateLimitWindow
 
 // parseRateLimit reads every window of the RateLimit header (httpx.ParseRateLimit returns only
 // the one with the fewest requests left, which is not always the one that binds: 3 requests
-// left for 2 s allow more than 20 left for an hour). Unreadable members are skipped.
-func parseRateLimit(h http.Header) []rateLimitWindow {
-	v := h.Get("RateLimit")
-	if v == "" {
-		return nil
-	}
-	var out []rateLimitWindow
-	for _, member := range strings.Split(v, ",") {
-		parts := strings.Split(strings.TrimSpace(member), ";")
-		if len(parts) < 2 {
-			continue
-		}
-		w := rateLimitWindow{Name: strings.Trim(parts[0], `"`), Remaining: -1, Reset: -1}
-		for _, p := range parts[1:] {
-			k, val, ok := strings.Cut(strings.TrimSpace(p), "=")
-			if !ok {
-				continue
-			}
-			n, err := strconv.Atoi(val)
-			if err != nil || n < 0 {
-				continue
-			}
-			switch k {
-			case "r":
-				w.Remaining = n
-			case "t":
-				w.Reset = time.Duration(n) * time.Second
-			}
-		}
-		if w.Remaining >= 0 && w.Reset >= 0 {
-			out = append(out, w)
-		}
-	}
-	return out
-}
+// left for 2 s allow more than 20 left for an hour).
+func parseRateLimit(h http.Header) []rateLimitWindow { return httpx.RateLimitWindows(h) }
 
 // pacer adapts the client-wide limiter to the RateLimit header. A window runs short when, at
 // the configured pace, its remaining requests would be used up before it resets (looking no

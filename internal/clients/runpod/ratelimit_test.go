@@ -14,7 +14,7 @@ func TestParseRateLimit(t *testing.T) {
 	h.Set("RateLimit", `"minute";r=0;t=12, "hour";r=2800;t=1812, "day";r=49500;t=45012, "bogus";r=x;t=1, "half";r=3`)
 	got := parseRateLimit(h)
 	want := []rateLimitWindow{
-		{"minute", 0, 12 * time.Second}, {"hour", 2800, 1812 * time.Second}, {"day", 49500, 45012 * time.Second},
+		win("minute", 0, 12*time.Second), win("hour", 2800, 1812*time.Second), win("day", 49500, 45012*time.Second),
 	}
 	if len(got) != len(want) {
 		t.Fatalf("got %+v", got)
@@ -51,11 +51,11 @@ func TestPacerPace(t *testing.T) {
 		limit     rate.Limit
 	}{
 		// RunPod's quotas at the start of their windows: nothing runs short.
-		{[]rateLimitWindow{{"minute", 60, time.Minute}, {"hour", 3000, time.Hour}, {"day", 50000, 24 * time.Hour}}, false, false, "", 0},
-		{[]rateLimitWindow{{"minute", 3, 2 * time.Second}, {"hour", 20, 3000 * time.Second}}, true, false, "hour", rate.Limit(20.0 / 3000)},
-		{[]rateLimitWindow{{"minute", 0, 12 * time.Second}, {"hour", 2800, 1812 * time.Second}}, true, true, "minute", rate.Every(12 * time.Second)},
-		{[]rateLimitWindow{{"minute", 30, 40 * time.Second}, {"day", 49500, 45012 * time.Second}}, true, false, "minute", 0.75},
-		{[]rateLimitWindow{{"minute", 5, 0}}, false, false, "", 0}, // resets now
+		{[]rateLimitWindow{win("minute", 60, time.Minute), win("hour", 3000, time.Hour), win("day", 50000, 24*time.Hour)}, false, false, "", 0},
+		{[]rateLimitWindow{win("minute", 3, 2*time.Second), win("hour", 20, 3000*time.Second)}, true, false, "hour", rate.Limit(20.0 / 3000)},
+		{[]rateLimitWindow{win("minute", 0, 12*time.Second), win("hour", 2800, 1812*time.Second)}, true, true, "minute", rate.Every(12 * time.Second)},
+		{[]rateLimitWindow{win("minute", 30, 40*time.Second), win("day", 49500, 45012*time.Second)}, true, false, "minute", 0.75},
+		{[]rateLimitWindow{win("minute", 5, 0)}, false, false, "", 0}, // resets now
 	}
 	for i, tc := range cases {
 		limit, _, throttle, exhausted, w := p.pace(tc.windows)
@@ -151,4 +151,8 @@ func TestDefaultLimiterStaysUnderMinuteQuota(t *testing.T) {
 	if worst := float64(l.Burst()) + float64(l.Limit())*60; worst > 60.0001 {
 		t.Errorf("up to %.1f requests in a minute", worst)
 	}
+}
+
+func win(name string, remaining int, reset time.Duration) rateLimitWindow {
+	return rateLimitWindow{Name: name, Remaining: remaining, Reset: reset}
 }

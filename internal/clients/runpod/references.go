@@ -23,7 +23,7 @@ type templateCheck struct {
 func (c *Cloud) CheckInstanceReferences(ctx context.Context, spec clients.InstanceSpec) ([]clients.FieldError, error) {
 	o, err := specOptions(spec)
 	if err != nil {
-		return []clients.FieldError{optionsField(err)}, nil
+		return []clients.FieldError{clients.OptionsField(cloudName, err)}, nil
 	}
 	var errs []clients.FieldError
 	if id := o.TemplateID; id != "" {

@@ -2,7 +2,6 @@ package runpod
 
 import (
 	"context"
-	"errors"
 	"strings"
 
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
@@ -11,7 +10,7 @@ import (
 // CreateRegistryCredential stores a container registry credential (POST /registries). RunPod
 // has no idempotency key and names need not be unique, so the account's credentials are listed
 // first: when the create's answer is lost, the one new credential of that name is the one this
-// create made, and is adopted instead of storing another (see adoptNew).
+// create made, and is adopted instead of storing another (see createAdopting).
 func (c *Cloud) CreateRegistryCredential(ctx context.Context, spec clients.RegistryCredentialSpec) (*clients.RegistryCredential, error) {
 	switch {
 	case strings.TrimSpace(spec.Name) == "":
@@ -19,16 +18,11 @@ func (c *Cloud) CreateRegistryCredential(ctx context.Context, spec clients.Regis
 	case spec.Username == "" || spec.Password == "":
 		return nil, clients.Errorf(clients.ErrInvalid, "a RunPod container registry credential needs a username and a password")
 	}
-	before, err := c.api.ListRegistries(ctx)
-	if err != nil {
-		return nil, err
-	}
-	r, err := c.api.CreateRegistry(ctx, CreateRegistryRequest{Name: spec.Name, Username: spec.Username, Password: spec.Password})
-	if errors.Is(err, clients.ErrOutcomeUnknown) {
-		r, err = adoptNew(ctx, c, err, "container registry credential "+spec.Name, ids(before, func(r Registry) string { return r.ID }),
-			c.api.ListRegistries,
-			func(r Registry) (string, bool) { return r.ID, r.Name == spec.Name })
-	}
+	r, err := createAdopting(ctx, c, "container registry credential "+spec.Name, c.api.ListRegistries,
+		func(ctx context.Context) (*Registry, error) {
+			return c.api.CreateRegistry(ctx, CreateRegistryRequest{Name: spec.Name, Username: spec.Username, Password: spec.Password})
+		},
+		func(r Registry) (string, bool) { return r.ID, r.Name == spec.Name })
 	if err != nil {
 		return nil, err
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients/snapshot"
 )
 
 // RunPod keeps an account's SSH keys as one list of authorized_keys lines, read with GET and
@@ -163,17 +164,16 @@ func (c *Cloud) CreateSSHKey(ctx context.Context, spec clients.SSHKeySpec) (*cli
 
 // GetSSHKey finds a key by fingerprint in the account's key list.
 func (c *Cloud) GetSSHKey(ctx context.Context, id string) (*clients.SSHKey, error) {
-	// A cached list may predate the key or its deletion; only a fresh one may say "not found".
-	for _, notBefore := range []time.Time{time.Now().Add(-c.keyTTL), time.Now()} {
-		keys, err := c.sshKeys.Get(ctx, notBefore)
-		if err != nil {
-			return nil, err
-		}
-		for _, l := range keys {
+	k, ok, err := snapshot.Find(ctx, c.sshKeys, c.keyTTL, func(lines []string) (*clients.SSHKey, bool) {
+		for _, l := range lines {
 			if k, ok := parseAccountKey(l); ok && k.Fingerprint == id {
-				return k.neutral(), nil
+				return k.neutral(), true
 			}
 		}
+		return nil, false
+	})
+	if ok || err != nil {
+		return k, err
 	}
 	return nil, clients.Errorf(clients.ErrNotFound, "the RunPod account has no SSH key with fingerprint %s", id)
 }
@@ -221,7 +221,8 @@ func (c *Cloud) DeleteSSHKey(ctx context.Context, id string) error {
 // publicKeysFor turns neutral SSH key ids (fingerprints) into the public keys to install in a
 // pod, as they were given (without the adapter's name marker).
 func (c *Cloud) publicKeysFor(ctx context.Context, ids []string) ([]string, error) {
-	resolve := func(lines []string) ([]string, string) {
+	var missing string
+	keys, ok, err := snapshot.Find(ctx, c.sshKeys, c.keyTTL, func(lines []string) ([]string, bool) {
 		byID := map[string]string{}
 		for _, l := range lines {
 			if k, ok := parseAccountKey(l); ok {
@@ -232,23 +233,15 @@ func (c *Cloud) publicKeysFor(ctx context.Context, ids []string) ([]string, erro
 		for _, id := range ids {
 			pk, ok := byID[id]
 			if !ok {
-				return nil, id
+				missing = id
+				return nil, false
 			}
 			out = append(out, pk)
 		}
-		return out, ""
-	}
-	// A cached list may predate a key added a moment ago: only a fresh one may say "missing".
-	var missing string
-	for _, notBefore := range []time.Time{time.Now().Add(-c.keyTTL), time.Now()} {
-		lines, err := c.sshKeys.Get(ctx, notBefore)
-		if err != nil {
-			return nil, err
-		}
-		var keys []string
-		if keys, missing = resolve(lines); missing == "" {
-			return keys, nil
-		}
+		return out, true
+	})
+	if ok || err != nil {
+		return keys, err
 	}
 	return nil, clients.Errorf(clients.ErrInvalid, "the RunPod account has no SSH key with fingerprint %q (RunPod SSH key ids are SHA256 fingerprints, as neocloud_ssh_key returns them)", missing)
 }

@@ -2,7 +2,6 @@ package runpod
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"time"
 
@@ -111,16 +110,8 @@ func (c *Cloud) CreateNetworkVolume(ctx context.Context, req CreateNetworkVolume
 	case req.Type != "" && req.Type != VolumeStandard && req.Type != VolumeHighPerformance:
 		return nil, clients.Errorf(clients.ErrInvalid, "network volume type %q is neither %s nor %s", req.Type, VolumeStandard, VolumeHighPerformance)
 	}
-	before, err := c.api.ListNetworkVolumes(ctx)
-	if err != nil {
-		return nil, err
-	}
-	v, err := c.api.CreateNetworkVolume(ctx, req)
-	if !errors.Is(err, clients.ErrOutcomeUnknown) {
-		return v, err
-	}
-	return adoptNew(ctx, c, err, "network volume "+req.Name, ids(before, func(v NetworkVolume) string { return v.ID }),
-		c.api.ListNetworkVolumes,
+	return createAdopting(ctx, c, "network volume "+req.Name, c.api.ListNetworkVolumes,
+		func(ctx context.Context) (*NetworkVolume, error) { return c.api.CreateNetworkVolume(ctx, req) },
 		func(v NetworkVolume) (string, bool) {
 			return v.ID, v.Name == req.Name && v.DataCenter == req.DataCenter
 		})

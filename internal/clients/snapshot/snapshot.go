@@ -206,3 +206,21 @@ func (s *Cache[T]) Invalidate() {
 	var zero T
 	s.val = zero
 }
+
+// Find reads a value at most maxAge old and asks use for what it needs from it; when use finds
+// it missing (ok false), Find reads once more from a fetch started now. A cached value may
+// predate an object made a moment ago, so only a fresh one may say "missing".
+func Find[T, R any](ctx context.Context, s *Cache[T], maxAge time.Duration, use func(T) (R, bool)) (R, bool, error) {
+	var r R
+	for _, notBefore := range []time.Time{time.Now().Add(-maxAge), time.Now()} {
+		v, err := s.Get(ctx, notBefore)
+		if err != nil {
+			return r, false, err
+		}
+		var ok bool
+		if r, ok = use(v); ok {
+			return r, true, nil
+		}
+	}
+	return r, false, nil
+}
