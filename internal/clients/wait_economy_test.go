@@ -3,7 +3,9 @@ package clients
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -32,18 +34,22 @@ func econIDs(n int) []string {
 
 // startGone starts WaitGoneAfter for each id, the next one gap after the previous one (on the
 // fake clock), and returns a function that drives the clock until every waiter is done and
-// fails the test if any of them failed.
+// fails the test if any of them failed. The clock moves only while every waiter still waiting
+// is parked on it, so that no waiter misses a tick it would share under any load.
 func startGone(t *testing.T, clock *fakeclock.Clock, cad *Cadence, l InstanceLooker, ids []string, settle, gap time.Duration) func() {
 	t.Helper()
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var errs []error
+	var waiting atomic.Int32
+	waiting.Store(int32(len(ids)))
 	for k, id := range ids {
 		wg.Go(func() {
 			err := cad.WaitGoneAfter(t.Context(), l, id, settle, nil)
 			mu.Lock()
 			errs = append(errs, err)
 			mu.Unlock()
+			waiting.Add(-1)
 		})
 		clock.WaitTimers(k + 1) // every waiter so far is parked
 		if k < len(ids)-1 {
@@ -63,8 +69,12 @@ func startGone(t *testing.T, clock *fakeclock.Clock, cad *Cadence, l InstanceLoo
 					}
 				}
 				return
-			case <-time.After(time.Millisecond):
+			default:
+			}
+			if n := int(waiting.Load()); n > 0 && clock.Pending() >= n {
 				clock.AdvanceToNext()
+			} else {
+				runtime.Gosched() // a waiter is still between ticks
 			}
 		}
 	}

@@ -74,6 +74,13 @@ func (c *Clock) WaitTimers(n int) {
 	}
 }
 
+// Pending is how many timers are pending (goroutines parked on the clock).
+func (c *Clock) Pending() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.timers)
+}
+
 // Next is the time of the earliest pending timer.
 func (c *Clock) Next() time.Time {
 	c.mu.Lock()
