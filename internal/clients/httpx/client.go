@@ -89,6 +89,12 @@ type Config struct {
 	DecodeError ErrorDecoder
 	// OnResponse sees every response (e.g. to read RateLimit headers).
 	OnResponse func(*http.Response)
+	// Credit, when set, is asked in each request's turn at Limiter whether the server's own
+	// count of the client's requests (a RateLimit header's remaining requests, less those sent
+	// since) has room for it now; then the request goes without waiting for a token of
+	// Limiter, whose pace still holds once the room is used up. seq is the number the request
+	// gets if it goes (RequestSeq); a request whose limiter wait fails does not go.
+	Credit func(seq uint64) bool
 
 	// MaxRetryAfter is the longest server-requested wait (Retry-After, or the reset of an
 	// exhausted RateLimit window) that is waited out before retrying (default 2 minutes). A

@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
@@ -32,6 +33,21 @@ type transportChain struct {
 	// hundred deletes wait for their tokens goes after them instead of overtaking some of them
 	// at random, and nothing waits forever behind luckier requests.
 	turn chan struct{}
+	// sent numbers the requests in the order they leave the client-wide limiter (RequestSeq).
+	sent atomic.Uint64
+}
+
+type seqKey struct{}
+
+// RequestSeq is a request's number in the order the client's requests left its client-wide
+// limiter (1 for the first), for an OnResponse hook that weighs an answer against the
+// requests sent after it (see Config.Credit); ok is false for a request of another client.
+func RequestSeq(req *http.Request) (seq uint64, ok bool) {
+	if req == nil {
+		return 0, false
+	}
+	seq, ok = req.Context().Value(seqKey{}).(uint64)
+	return seq, ok
 }
 
 func (t *transportChain) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -64,13 +80,25 @@ func (t *transportChain) RoundTrip(req *http.Request) (*http.Response, error) {
 		if err := t.takeTurn(ctx); err != nil {
 			return nil, err
 		}
-		err := waitLimiters(ctx, append(lims, t.cfg.Limiter), true)
+		seq := t.sent.Load() + 1
+		var err error
+		if t.cfg.Credit != nil && t.cfg.Credit(seq) {
+			err = waitLimiters(ctx, lims, true) // the server's own count has room for it now
+		} else {
+			err = waitLimiters(ctx, append(lims, t.cfg.Limiter), true)
+		}
+		if err == nil {
+			t.sent.Store(seq)
+			ctx = context.WithValue(ctx, seqKey{}, seq)
+		}
 		<-t.turn
 		if err != nil {
 			return nil, err
 		}
 	} else if err := waitLimiters(ctx, lims, true); err != nil {
 		return nil, err
+	} else {
+		ctx = context.WithValue(ctx, seqKey{}, t.sent.Add(1))
 	}
 
 	// The attempt's own clock starts only now: a request queued behind the rate limiter has

@@ -67,6 +67,7 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 		Limiter:       cfg.Limiter,
 		DecodeError:   decodeError,
 		OnResponse:    p.onResponse,
+		Credit:        p.grant,
 		Tuning:        cfg.Tuning,
 	})
 	if err != nil {

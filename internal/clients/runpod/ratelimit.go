@@ -48,6 +48,48 @@ type pacer struct {
 	throttled bool
 	restore   *time.Timer
 	gen       uint64 // invalidates a restore timer that fired after a newer observation
+
+	// credit is how many requests the server's count allows now beyond what the limiter may
+	// still let through on its own (see grant); creditSeq is the request whose answer it was
+	// computed from, lastSeq the last request sent.
+	credit             int
+	creditSeq, lastSeq uint64
+}
+
+// grant is the httpx Credit hook: a request goes at once, without the limiter's token, while
+// the server's RateLimit header says its windows have room for it. Room is the fewest
+// requests any window has left in the newest answer, less the requests sent after the one
+// that answer is for, less a reserve of the limiter's own burst (the limiter's bucket stays
+// full while credit is spent, and lets that many through at once when it runs out). A cloud
+// whose windows start full (a fresh minute, or a token bucket) thus takes the first requests
+// of a burst at once instead of at the configured pace, and never more than it has left.
+func (p *pacer) grant(seq uint64) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.lastSeq = max(p.lastSeq, seq)
+	if p.credit <= 0 {
+		return false
+	}
+	p.credit--
+	return true
+}
+
+// observe updates the credit from the windows an answer to request seq reports.
+func (p *pacer) observe(seq uint64, windows []rateLimitWindow) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if seq <= p.creditSeq {
+		return // an older answer than the one the credit stands on
+	}
+	p.creditSeq = seq
+	room := -1
+	for _, w := range windows {
+		if room < 0 || w.Remaining < room {
+			room = w.Remaining
+		}
+	}
+	after := int(p.lastSeq - min(seq, p.lastSeq)) // sent since, not counted in that answer
+	p.credit = max(room-after-p.baseBurst-1, 0)
 }
 
 func newPacer(lim *rate.Limiter) *pacer {
@@ -59,6 +101,9 @@ func (p *pacer) onResponse(resp *http.Response) {
 	windows := parseRateLimit(resp.Header)
 	if len(windows) == 0 {
 		return
+	}
+	if seq, ok := httpx.RequestSeq(resp.Request); ok {
+		p.observe(seq, windows)
 	}
 	limit, until, throttle, exhausted, binding := p.pace(windows)
 	p.mu.Lock()

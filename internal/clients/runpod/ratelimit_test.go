@@ -1,6 +1,9 @@
 package runpod
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"net/http"
 	"testing"
 	"time"
@@ -155,4 +158,74 @@ func TestDefaultLimiterStaysUnderMinuteQuota(t *testing.T) {
 
 func win(name string, remaining int, reset time.Duration) rateLimitWindow {
 	return rateLimitWindow{Name: name, Remaining: remaining, Reset: reset}
+}
+
+// TestPacerCreditIsTheRoomLeft: the credit is the fewest requests any window has left in the
+// newest answer, less the requests sent after the one it answers, less the limiter's burst and
+// one; an older answer changes nothing, and an exhausted window leaves none.
+func TestPacerCreditIsTheRoomLeft(t *testing.T) {
+	p := newPacer(rate.NewLimiter(rate.Every(time.Hour), 5))
+	for seq := uint64(1); seq <= 10; seq++ {
+		if p.grant(seq) {
+			t.Fatalf("request %d granted before any answer", seq)
+		}
+	}
+	p.observe(5, []rateLimitWindow{win("minute", 40, time.Minute), win("hour", 2000, time.Hour)})
+	if p.credit != 40-5-6 {
+		t.Fatalf("credit %d after r=40 for request 5 of 10, want %d", p.credit, 40-5-6)
+	}
+	p.observe(4, []rateLimitWindow{win("minute", 60, time.Minute)})
+	if p.credit != 29 {
+		t.Errorf("an older answer moved the credit to %d", p.credit)
+	}
+	granted := 0
+	for seq := uint64(11); p.grant(seq); seq++ {
+		granted++
+	}
+	if granted != 29 {
+		t.Errorf("%d requests granted, want 29", granted)
+	}
+	p.observe(12, []rateLimitWindow{win("minute", 0, 12*time.Second), win("hour", 2000, time.Hour)})
+	if p.credit != 0 || p.grant(41) {
+		t.Errorf("an exhausted window left credit %d", p.credit)
+	}
+}
+
+// TestRateLimitRoomIsSpentAtOnce goes through the client: RunPod says 30 requests are left in
+// the minute, and the configured limiter (one an hour, burst 5) would let only five through. The
+// client spends the room the server reports at once and stops before it is gone: 26 requests
+// go (one on the limiter, 23 on credit, one more of the limiter's burst, and, the window now
+// running short, the one token the slowed limiter keeps), and the 27th waits for the limiter,
+// whose wait here outlasts the call's deadline, so it is not sent. None is refused.
+func TestRateLimitRoomIsSpentAtOnce(t *testing.T) {
+	f := newFake(t)
+	c, err := NewClient(ClientConfig{Endpoint: f.Endpoint(), APIKey: testKey, Limiter: rate.NewLimiter(rate.Every(time.Hour), 5)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	left := 30
+	f.Handle("GET", "/pods", func(w http.ResponseWriter, _ *http.Request) {
+		if left == 0 {
+			w.Header().Set("RateLimit", `"minute";r=0;t=60`)
+			writeRaw(w, http.StatusTooManyRequests, `{"title":"Too Many Requests","status":429}`)
+			return
+		}
+		left--
+		w.Header().Set("RateLimit", fmt.Sprintf(`"minute";r=%d;t=60, "hour";r=2900;t=3600`, left))
+		writeRaw(w, 200, podsJSON())
+	})
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	sent := 0
+	for ; sent < 40; sent++ {
+		if _, err := c.ListPods(ctx, ListPodsOptions{}); err != nil {
+			if !errors.Is(err, context.DeadlineExceeded) {
+				t.Fatalf("request %d: %v", sent+1, err)
+			}
+			break
+		}
+	}
+	if sent != 26 || left != 4 {
+		t.Errorf("%d requests went (%d left in the window), want 26 (4 left)", sent, left)
+	}
 }
