@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -326,5 +327,54 @@ func TestDo_routePaceHoldsWhenTheGeneralLimiterDelays(t *testing.T) {
 	}
 	if gap := launches[1].Sub(launches[0]); gap < 280*time.Millisecond {
 		t.Errorf("launches were sent %v apart, want >= ~300ms (the route's pace)", gap)
+	}
+}
+
+// TestDo_creditSkipsTheLimiter: requests the Credit hook grants go without the limiter's token
+// (here one an hour), and every request that goes gets the next number, which OnResponse reads
+// back from the answer (RequestSeq); a request it does not grant waits for the limiter.
+func TestDo_creditSkipsTheLimiter(t *testing.T) {
+	t.Parallel()
+	srv, hits := newServer(t, func(w http.ResponseWriter, r *http.Request, hit int) {
+		w.WriteHeader(http.StatusNoContent)
+	})
+	var mu sync.Mutex
+	credit := 3
+	var asked, answered []uint64
+	c := newClient(t, srv, func(cfg *Config) {
+		cfg.Limiter = rate.NewLimiter(rate.Every(time.Hour), 1)
+		cfg.Credit = func(seq uint64) bool {
+			mu.Lock()
+			defer mu.Unlock()
+			asked = append(asked, seq)
+			if credit == 0 {
+				return false
+			}
+			credit--
+			return true
+		}
+		cfg.OnResponse = func(resp *http.Response) {
+			seq, ok := RequestSeq(resp.Request)
+			if !ok {
+				t.Error("an answer without its request's number")
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			answered = append(answered, seq)
+		}
+	})
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	for i := range 4 { // three on credit, one on the limiter's only token
+		if err := c.Do(ctx, Request{Method: http.MethodGet, Path: "/x"}, nil); err != nil {
+			t.Fatalf("request %d: %v", i+1, err)
+		}
+	}
+	if err := c.Do(ctx, Request{Method: http.MethodGet, Path: "/x"}, nil); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("fifth request: %v, want it refused by the limiter's hour-long wait", err)
+	}
+	hits.want(t, 4, "the fifth request must not be sent")
+	if !slices.Equal(answered, []uint64{1, 2, 3, 4}) || !slices.Equal(asked, []uint64{1, 2, 3, 4, 5}) {
+		t.Errorf("asked %v, answered %v", asked, answered)
 	}
 }
