@@ -51,22 +51,24 @@ type pacer struct {
 
 	// credit is how many requests the server's count allows now beyond what the limiter may
 	// still let through on its own (see grant); creditSeq is the request whose answer it was
-	// computed from, lastSeq the last request sent.
-	credit             int
-	creditSeq, lastSeq uint64
+	// last set from; sent and answered count the requests that went and the answers seen.
+	credit         int
+	creditSeq      uint64
+	sent, answered int
 }
 
 // grant is the httpx Credit hook: a request goes at once, without the limiter's token, while
-// the server's RateLimit header says its windows have room for it. Room is the fewest
-// requests any window has left in the newest answer, less the requests sent after the one
-// that answer is for, less a reserve of the limiter's own burst (the limiter's bucket stays
-// full while credit is spent, and lets that many through at once when it runs out). A cloud
-// whose windows start full (a fresh minute, or a token bucket) thus takes the first requests
-// of a burst at once instead of at the configured pace, and never more than it has left.
-func (p *pacer) grant(seq uint64) bool {
+// the server's RateLimit header says its windows have room for it. Room is the fewest requests
+// any window has left in an answer, less every request still without its answer (sent before
+// that one but not yet counted by the server, or after it), less a reserve of the limiter's own
+// burst and one (the limiter's bucket stays full while credit is spent, and lets that many
+// through at once when it runs out). A cloud whose windows start full (a fresh minute, or a
+// token bucket) thus takes the first requests of a burst at once instead of at the configured
+// pace, and never more than it has left.
+func (p *pacer) grant(uint64) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.lastSeq = max(p.lastSeq, seq)
+	p.sent++
 	if p.credit <= 0 {
 		return false
 	}
@@ -74,22 +76,31 @@ func (p *pacer) grant(seq uint64) bool {
 	return true
 }
 
-// observe updates the credit from the windows an answer to request seq reports.
+// observe updates the credit from the windows an answer to request seq reports. The answer to
+// the newest request sets it; an older one can only lower it (its count may miss requests
+// admitted after it but answered before it).
 func (p *pacer) observe(seq uint64, windows []rateLimitWindow) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if seq <= p.creditSeq {
-		return // an older answer than the one the credit stands on
-	}
-	p.creditSeq = seq
 	room := -1
 	for _, w := range windows {
 		if room < 0 || w.Remaining < room {
 			room = w.Remaining
 		}
 	}
-	after := int(p.lastSeq - min(seq, p.lastSeq)) // sent since, not counted in that answer
-	p.credit = max(room-after-p.baseBurst-1, 0)
+	c := max(room-max(p.sent-p.answered, 0)-p.baseBurst-1, 0)
+	if seq > p.creditSeq {
+		p.creditSeq, p.credit = seq, c
+	} else {
+		p.credit = min(p.credit, c)
+	}
+}
+
+// answer counts an answer (every answer, with or without a RateLimit header).
+func (p *pacer) answer() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.answered++
 }
 
 func newPacer(lim *rate.Limiter) *pacer {
@@ -98,6 +109,7 @@ func newPacer(lim *rate.Limiter) *pacer {
 
 // onResponse is the httpx OnResponse hook.
 func (p *pacer) onResponse(resp *http.Response) {
+	p.answer()
 	windows := parseRateLimit(resp.Header)
 	if len(windows) == 0 {
 		return

@@ -161,8 +161,8 @@ func win(name string, remaining int, reset time.Duration) rateLimitWindow {
 }
 
 // TestPacerCreditIsTheRoomLeft: the credit is the fewest requests any window has left in the
-// newest answer, less the requests sent after the one it answers, less the limiter's burst and
-// one; an older answer changes nothing, and an exhausted window leaves none.
+// newest answer, less every request still without its answer, less the limiter's burst and
+// one; an older answer can only lower it, and an exhausted window leaves none.
 func TestPacerCreditIsTheRoomLeft(t *testing.T) {
 	p := newPacer(rate.NewLimiter(rate.Every(time.Hour), 5))
 	for seq := uint64(1); seq <= 10; seq++ {
@@ -170,20 +170,27 @@ func TestPacerCreditIsTheRoomLeft(t *testing.T) {
 			t.Fatalf("request %d granted before any answer", seq)
 		}
 	}
+	for range 5 {
+		p.answer()
+	}
 	p.observe(5, []rateLimitWindow{win("minute", 40, time.Minute), win("hour", 2000, time.Hour)})
 	if p.credit != 40-5-6 {
-		t.Fatalf("credit %d after r=40 for request 5 of 10, want %d", p.credit, 40-5-6)
+		t.Fatalf("credit %d after r=40 with 5 of 10 requests unanswered, want %d", p.credit, 40-5-6)
 	}
 	p.observe(4, []rateLimitWindow{win("minute", 60, time.Minute)})
 	if p.credit != 29 {
-		t.Errorf("an older answer moved the credit to %d", p.credit)
+		t.Errorf("an older answer raised the credit to %d", p.credit)
+	}
+	p.observe(3, []rateLimitWindow{win("minute", 20, time.Minute)})
+	if p.credit != 20-5-6 {
+		t.Errorf("an older answer with less room left the credit at %d, want %d", p.credit, 20-5-6)
 	}
 	granted := 0
 	for seq := uint64(11); p.grant(seq); seq++ {
 		granted++
 	}
-	if granted != 29 {
-		t.Errorf("%d requests granted, want 29", granted)
+	if granted != 9 {
+		t.Errorf("%d requests granted, want 9", granted)
 	}
 	p.observe(12, []rateLimitWindow{win("minute", 0, 12*time.Second), win("hour", 2000, time.Hour)})
 	if p.credit != 0 || p.grant(41) {
