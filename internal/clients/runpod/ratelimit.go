@@ -60,9 +60,9 @@ type pacer struct {
 // grant is the httpx Credit hook: a request goes at once, without the limiter's token, while
 // the server's RateLimit header says its windows have room for it. Room is the fewest requests
 // any window has left in an answer, less every request still without its answer (sent before
-// that one but not yet counted by the server, or after it), less a reserve of the limiter's
+// that one but not yet counted by the server, or after it), less a reserve of the limiter's own
 // burst and one (the limiter's bucket stays full while credit is spent, and lets that many
-// through at once when it runs out; while a short window slows the limiter, its burst is 1). A cloud whose windows start full (a fresh minute, or a
+// through at once when it runs out). A cloud whose windows start full (a fresh minute, or a
 // token bucket) thus takes the first requests of a burst at once instead of at the configured
 // pace, and never more than it has left.
 func (p *pacer) grant(uint64) bool {
@@ -88,7 +88,7 @@ func (p *pacer) observe(seq uint64, windows []rateLimitWindow) {
 			room = w.Remaining
 		}
 	}
-	c := max(room-max(p.sent-p.answered, 0)-p.lim.Burst()-1, 0)
+	c := max(room-max(p.sent-p.answered, 0)-p.baseBurst-1, 0)
 	if seq > p.creditSeq {
 		p.creditSeq, p.credit = seq, c
 	} else {
