@@ -39,6 +39,9 @@ type Cache[T any] struct {
 	// started yet), joined by readers that need a newer answer than call can give.
 	call *flight[T]
 	next *flight[T]
+
+	// onJoin, when set (tests), is called each time a reader has chosen the fetch it waits for.
+	onJoin func()
 }
 
 // flight is one fetch; done closes when val and err are set. started is set when it starts,
@@ -144,6 +147,9 @@ func (s *Cache[T]) GetAt(ctx context.Context, notBefore time.Time) (T, time.Time
 		go s.run(context.WithoutCancel(ctx), c)
 	}
 	s.mu.Unlock()
+	if s.onJoin != nil {
+		s.onJoin()
+	}
 
 	select {
 	case <-c.done:

@@ -87,6 +87,13 @@ func (h *heldFetch) twoLists(t *testing.T, first, second chan answer) (a, b answ
 	return a, b
 }
 
+// joined reports each reader of c that has chosen the fetch it waits for.
+func joined[T any](c *Cache[T]) <-chan struct{} {
+	joins := make(chan struct{}, 16)
+	c.onJoin = func() { joins <- struct{}{} }
+	return joins
+}
+
 // waitUntil waits (real time, bounded) until check holds.
 func waitUntil(t *testing.T, check func() bool) {
 	t.Helper()
@@ -102,6 +109,7 @@ func waitUntil(t *testing.T, check func() bool) {
 func TestStampAtSendSharesAListThatWaitsForItsTurn(t *testing.T) {
 	h := newHeldFetch()
 	c := NewWithClock(h.fetch, h.clock).StampAtSend()
+	joins := joined(c)
 	t0 := h.clock()
 	first := get(c, t0)
 	<-h.started
@@ -110,7 +118,8 @@ func TestStampAtSendSharesAListThatWaitsForItsTurn(t *testing.T) {
 	t1 := h.advance()
 	c.Invalidate()
 	second := get(c, t1)
-	time.Sleep(10 * time.Millisecond) // let the second reader join, if it does
+	<-joins
+	<-joins // both readers have chosen the list they wait for
 	t2 := h.advance()
 	h.release <- struct{}{}
 	h.release <- struct{}{} // for a second list, should the second reader (wrongly) queue one
@@ -158,12 +167,14 @@ func TestStampAtSendSentListIsNotJoinedByNewerReaders(t *testing.T) {
 func TestWithoutStampAtSendAListIsDatedWhenAskedFor(t *testing.T) {
 	h := newHeldFetch()
 	c := NewWithClock(h.fetch, h.clock)
+	joins := joined(c)
 	t0 := h.clock()
 	first := get(c, t0)
 	<-h.started
 	t1 := h.advance()
 	second := get(c, t1)
-	time.Sleep(10 * time.Millisecond)
+	<-joins
+	<-joins // both readers have chosen the list they wait for
 	a, _ := h.twoLists(t, first, second)
 	if !a.at.Equal(t0) {
 		t.Errorf("dated %s, want when asked for", a.at.Sub(t0))
