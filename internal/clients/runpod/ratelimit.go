@@ -64,7 +64,9 @@ type pacer struct {
 // burst and one (the limiter's bucket stays full while credit is spent, and lets that many
 // through at once when it runs out). A cloud whose windows start full (a fresh minute, or a
 // token bucket) thus takes the first requests of a burst at once instead of at the configured
-// pace, and never more than it has left.
+// pace, and never more than it has left. A request that never gets an answer (cancelled while
+// it waited its turn, or a lost connection) keeps counting as unanswered: that can only make
+// the credit smaller.
 func (p *pacer) grant(uint64) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
