@@ -84,14 +84,12 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 		tuning.Transport = http.DefaultTransport
 	}
 	tuning.Transport = quotaFinalTransport{next: tuning.Transport}
-	token := cfg.Token
 	h, err := httpx.New(httpx.Config{
 		Cloud:         cloudName,
 		BaseURL:       cfg.Endpoint,
 		AllowInsecure: cfg.AllowInsecure,
 		UserAgent:     cfg.UserAgent,
-		Authorize:     func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+token) },
-		Secrets:       []string{token},
+		BearerToken:   cfg.Token,
 		Limiter:       cfg.Limiter,
 		Tuning:        tuning,
 	})

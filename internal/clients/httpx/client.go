@@ -18,6 +18,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -79,7 +80,10 @@ type Config struct {
 	// a BaseURL is refused: every request carries the vendor key (clients.CheckEndpoint).
 	AllowInsecure bool
 	UserAgent     string
-	// Authorize adds credentials to a request.
+	// BearerToken, when set, is sent on every request as "Authorization: Bearer <token>" and
+	// kept out of logs (the API key of every vendor here).
+	BearerToken string
+	// Authorize adds other credentials to a request.
 	Authorize func(*http.Request)
 	// Secrets are values never to appear in logs (API keys).
 	Secrets []string
@@ -141,6 +145,16 @@ func New(cfg Config) (*Client, error) {
 	// The provider checks this at plan time already; this is the last word for every caller.
 	if err := clients.CheckEndpoint(cfg.BaseURL, cfg.AllowInsecure); err != nil {
 		return nil, fmt.Errorf("%s: %w", cfg.Cloud, err)
+	}
+	if token := cfg.BearerToken; token != "" {
+		authorize := cfg.Authorize
+		cfg.Authorize = func(r *http.Request) {
+			r.Header.Set("Authorization", "Bearer "+token)
+			if authorize != nil {
+				authorize(r)
+			}
+		}
+		cfg.Secrets = append(slices.Clone(cfg.Secrets), token)
 	}
 	if cfg.RetryBudget == 0 {
 		cfg.RetryBudget = DefaultRetryBudget

@@ -326,7 +326,7 @@ func TestDo_sendsJSONWithHeadersAndDecodesAnswer(t *testing.T) {
 		writeJSON(w, http.StatusOK, map[string]any{"data": map[string]any{"instance_ids": []string{"i-1", "i-2"}}})
 	})
 	c := newClient(t, srv, func(cfg *Config) {
-		cfg.Authorize = func(r *http.Request) { r.Header.Set("Authorization", "Bearer k-123") }
+		cfg.BearerToken = "k-123"
 	})
 	var out struct {
 		Data struct {
@@ -349,7 +349,7 @@ func TestDo_sendsJSONWithHeadersAndDecodesAnswer(t *testing.T) {
 		t.Errorf("Content-Type = %q, Accept = %q; want application/json", got.contentType, got.accept)
 	}
 	if got.auth != "Bearer k-123" {
-		t.Errorf("Authorization = %q, want the Authorize hook's", got.auth)
+		t.Errorf("Authorization = %q, want the bearer token", got.auth)
 	}
 	if got.ua != "neocloud-test/1.0" {
 		t.Errorf("User-Agent = %q", got.ua)

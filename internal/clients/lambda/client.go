@@ -72,14 +72,12 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	if cfg.LaunchLimiter == nil {
 		cfg.LaunchLimiter = DefaultLaunchLimiter()
 	}
-	key := cfg.APIKey
 	h, err := httpx.New(httpx.Config{
 		Cloud:         cloudName,
 		BaseURL:       cfg.Endpoint,
 		AllowInsecure: cfg.AllowInsecure,
 		UserAgent:     cfg.UserAgent,
-		Authorize:     func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+key) },
-		Secrets:       []string{key},
+		BearerToken:   cfg.APIKey,
 		Limiter:       cfg.Limiter,
 		RouteLimits: []httpx.RouteLimit{
 			{Method: http.MethodPost, Path: launchPath, Limiter: cfg.LaunchLimiter},

@@ -349,7 +349,8 @@ func TestLostLaunchWithFailingLooksIsUnknownAndNotRepeated(t *testing.T) {
 	}
 }
 
-// user_data is a script that often carries credentials: a launch logged at TRACE must not log it.
+// user_data is a script that often carries credentials: a launch logged at TRACE must not log it,
+// nor the API key sent as its bearer token.
 func TestCreateInstanceLogsNoUserData(t *testing.T) {
 	ctx, buf := apifake.TraceLog(t, "lambda") // not parallel
 	const secret = "s3cr3t-bootstrap-token-91ab"
@@ -366,7 +367,7 @@ func TestCreateInstanceLogsNoUserData(t *testing.T) {
 		t.Fatalf("the user data did not reach Lambda, so the test proves nothing: %s", f.Last().Body)
 	}
 	out := buf.String()
-	apifake.NoSecrets(t, out, secret)
+	apifake.NoSecrets(t, out, secret, testKey)
 	if !strings.Contains(out, "/instance-operations/launch") || !strings.Contains(out, `\"user_data\":\"***\"`) {
 		t.Errorf("want the launch logged with user_data masked:\n%s", out)
 	}

@@ -56,14 +56,12 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 		cfg.Limiter = DefaultLimiter()
 	}
 	p := newPacer(cfg.Limiter)
-	key := cfg.APIKey
 	h, err := httpx.New(httpx.Config{
 		Cloud:         cloudName,
 		BaseURL:       cfg.Endpoint,
 		AllowInsecure: cfg.AllowInsecure,
 		UserAgent:     cfg.UserAgent,
-		Authorize:     func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+key) },
-		Secrets:       []string{key},
+		BearerToken:   cfg.APIKey,
 		Limiter:       cfg.Limiter,
 		DecodeError:   decodeError,
 		OnResponse:    p.onResponse,
