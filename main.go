@@ -3,7 +3,11 @@ package main
 import (
 	"context"
 	"flag"
+	"fmt"
 	"log"
+	"os"
+	"path/filepath"
+	"runtime/pprof"
 
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 
@@ -18,6 +22,14 @@ func main() {
 	flag.BoolVar(&debug, "debug", false, "run the provider with support for debuggers like delve")
 	flag.Parse()
 
+	if dir := os.Getenv("NEOCLOUD_CPUPROFILE"); dir != "" {
+		stop, err := cpuProfile(dir)
+		if err != nil {
+			log.Fatal(err.Error())
+		}
+		defer stop()
+	}
+
 	err := providerserver.Serve(context.Background(), provider.New(version), providerserver.ServeOpts{
 		Address:         "registry.terraform.io/neocloud/neocloud",
 		Debug:           debug,
@@ -26,4 +38,22 @@ func main() {
 	if err != nil {
 		log.Fatal(err.Error())
 	}
+}
+
+// cpuProfile writes a CPU profile of this provider process to DIR/cpu-PID.pprof until stop is
+// called (when Terraform shuts the provider down). Terraform starts a provider process for each
+// command (two for an apply), so each gets its own file; `go tool pprof` reads them together.
+func cpuProfile(dir string) (stop func(), err error) {
+	f, err := os.Create(filepath.Join(dir, fmt.Sprintf("cpu-%d.pprof", os.Getpid())))
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }

@@ -19,7 +19,9 @@
 # Env: BENCH_TIME_SCALE (default 0.01), BENCH_N (default "1 10 50 100"), BENCH_CLUSTER_N
 # (default "4 16 64"), BENCH_CLOUDS (default "lambda runpod coreweave"), BENCH_PARALLELISM
 # (terraform -parallelism, default 128: Terraform's default of 10 would deliver deletes ten at
-# a time, which no batching can join), BENCH_OUT (write the markdown table there too).
+# a time, which no batching can join), BENCH_OUT (write the markdown table there too),
+# BENCH_PROFILE (a directory: CPU profiles of the provider processes, one folder per phase, for
+# `go tool pprof`).
 #
 # The contract it measures (docs/guides/reliability.md: many resources, few calls): reads of one
 # cloud share one list call, so refreshing N machines costs a handful of calls, not N.
@@ -88,6 +90,11 @@ phase() {
   local cloud=$1 kind=$2 n=$3 label=$4 bound=$5
   shift 6
   for c in lambda runpod coreweave; do admin DELETE "/$c/stats" >/dev/null; done
+  if [[ -n ${BENCH_PROFILE:-} ]]; then
+    # CPU profiles of the provider processes of this phase (main.go: NEOCLOUD_CPUPROFILE).
+    export NEOCLOUD_CPUPROFILE=$BENCH_PROFILE/$cloud-$kind-$n-$label
+    mkdir -p "$NEOCLOUD_CPUPROFILE"
+  fi
   touch "$tmp/rss.on"
   rss_watch "$tmp/rss.out" &
   local watcher=$! start end rc=0
