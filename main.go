@@ -22,6 +22,12 @@ func main() {
 	flag.BoolVar(&debug, "debug", false, "run the provider with support for debuggers like delve")
 	flag.Parse()
 
+	if !debug {
+		// A provider started by Terraform logs what Terraform keeps; one started by hand for a
+		// debugger (-debug) logs everything to the terminal, as before.
+		matchTerraformLogLevel()
+	}
+
 	if dir := os.Getenv("NEOCLOUD_CPUPROFILE"); dir != "" {
 		stop, err := cpuProfile(dir)
 		if err != nil {
