@@ -99,6 +99,12 @@ type Config struct {
 	// Limiter, whose pace still holds once the room is used up. seq is the number the request
 	// gets if it goes (RequestSeq); a request whose limiter wait fails does not go.
 	Credit func(seq uint64) bool
+	// CreditWake, when set with Credit, returns a channel that is closed when a request waiting
+	// for a token of Limiter should ask Credit again: an answer showed more room than before, or
+	// the pace changed. A request that asked for credit in vain and waits for the limiter is
+	// thus not held to a pace the server's newer count no longer calls for. The channel is
+	// taken before Credit is asked, so that a change in between is not missed.
+	CreditWake func() <-chan struct{}
 
 	// MaxRetryAfter is the longest server-requested wait (Retry-After, or the reset of an
 	// exhausted RateLimit window) that is waited out before retrying (default 2 minutes). A

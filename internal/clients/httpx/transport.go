@@ -73,7 +73,7 @@ func (t *transportChain) RoundTrip(req *http.Request) (*http.Response, error) {
 		// The route's own limit first, outside the queue (a launch waiting its 12 s must not
 		// hold up every other request), then the client-wide limit in turn.
 		if len(lims) > 0 {
-			if err := waitLimiters(ctx, lims, false); err != nil {
+			if err := waitLimiters(ctx, lims, false, nil); err != nil {
 				return nil, err
 			}
 		}
@@ -82,10 +82,19 @@ func (t *transportChain) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		seq := t.sent.Load() + 1
 		var err error
-		if t.cfg.Credit != nil && t.cfg.Credit(seq) {
-			err = waitLimiters(ctx, lims, true) // the server's own count has room for it now
-		} else {
-			err = waitLimiters(ctx, append(lims, t.cfg.Limiter), true)
+		for {
+			var wake <-chan struct{}
+			if t.cfg.CreditWake != nil {
+				wake = t.cfg.CreditWake()
+			}
+			if t.cfg.Credit != nil && t.cfg.Credit(seq) {
+				err = waitLimiters(ctx, lims, true, nil) // the server's own count has room for it now
+				break
+			}
+			err = waitLimiters(ctx, append(lims, t.cfg.Limiter), true, wake)
+			if !errors.Is(err, errWoken) {
+				break
+			}
 		}
 		if err == nil {
 			t.sent.Store(seq)
@@ -95,7 +104,7 @@ func (t *transportChain) RoundTrip(req *http.Request) (*http.Response, error) {
 		if err != nil {
 			return nil, err
 		}
-	} else if err := waitLimiters(ctx, lims, true); err != nil {
+	} else if err := waitLimiters(ctx, lims, true, nil); err != nil {
 		return nil, err
 	} else {
 		ctx = context.WithValue(ctx, seqKey{}, t.sent.Add(1))
@@ -232,8 +241,8 @@ func (t *transportChain) takeTurn(ctx context.Context) error {
 // all then (or, with take false, only waits until they would all have one). Its errors say why in a way callers can test: a wait the context cannot outlive
 // wraps context.DeadlineExceeded at once (rate.Limiter.Wait returns an unwrappable error for
 // that), a cancelled wait wraps ctx.Err(). Either way nothing was sent, which notSentError
-// records.
-func waitLimiters(ctx context.Context, lims []*rate.Limiter, take bool) error {
+// records. A wait that wake (when not nil) interrupts returns errWoken, with no token taken.
+func waitLimiters(ctx context.Context, lims []*rate.Limiter, take bool, wake <-chan struct{}) error {
 	for {
 		if err := ctx.Err(); err != nil {
 			return &notSentError{err: err}
@@ -266,12 +275,28 @@ func waitLimiters(ctx context.Context, lims []*rate.Limiter, take bool) error {
 		timer := time.NewTimer(delay)
 		select {
 		case <-timer.C:
+		case <-wake:
+			timer.Stop()
+			return errWoken
 		case <-ctx.Done():
 			timer.Stop()
 			return &notSentError{err: ctx.Err()}
 		}
 	}
 }
+
+// WaitForToken waits until lim would let a request through at once, without taking the token
+// (nil waits for nothing): for a caller that wants to gather work until its request can leave
+// (clients.Batcher.Ready).
+func WaitForToken(ctx context.Context, lim *rate.Limiter) error {
+	if lim == nil {
+		return nil
+	}
+	return waitLimiters(ctx, []*rate.Limiter{lim}, false, nil)
+}
+
+// errWoken is waitLimiters' answer when its wake channel closed first (Config.CreditWake).
+var errWoken = errors.New("rate limiter wait interrupted: the credit may have changed")
 
 func cancelAll(rs []*rate.Reservation, at time.Time) {
 	for _, r := range rs {

@@ -66,6 +66,7 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 		DecodeError:   decodeError,
 		OnResponse:    p.onResponse,
 		Credit:        p.grant,
+		CreditWake:    p.wake,
 		Tuning:        cfg.Tuning,
 	})
 	if err != nil {

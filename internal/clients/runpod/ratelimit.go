@@ -35,10 +35,16 @@ func parseRateLimit(h http.Header) []rateLimitWindow { return httpx.RateLimitWin
 // the configured pace, its remaining requests would be used up before it resets (looking no
 // further ahead than shortHorizon: an hour or day window early on holds fewer requests than a
 // steady full pace would use by its reset, yet is no danger to a Terraform run). While some
-// window runs short, the limiter spreads that window's remaining requests over the time to its
-// reset (remaining / reset, the slowest of the short windows), with a burst of 1; when that
-// window resets, the configured pace and burst come back. An exhausted window (r=0) also
-// empties the bucket, so the next request waits for the reset instead of collecting a 429.
+// window runs short, the limiter keeps the configured pace with a burst of 1, and the answers
+// keep saying how many requests are left: what the window has left is spent as it comes, not
+// spread over the time to its reset, so an operation that needs fewer requests than are left
+// is not slowed at all. An exhausted window (r=0) empties the bucket and slows the limiter to
+// one request at that window's reset, so the next request waits for the reset instead of
+// collecting a 429; when the window resets, the configured pace and burst come back. This
+// holds whether RunPod counts a window as a fixed minute or as a refilling bucket: the client
+// never sends more than the newest answer says is left (less the requests still without an
+// answer), and where the window refills, the answers show the room, which the credit (below)
+// spends at once.
 type pacer struct {
 	lim       *rate.Limiter
 	baseLimit rate.Limit
@@ -48,10 +54,14 @@ type pacer struct {
 	throttled bool
 	restore   *time.Timer
 	gen       uint64 // invalidates a restore timer that fired after a newer observation
+	// changed is closed (and replaced) when a request waiting for the limiter should ask for
+	// credit again: the credit grew, or the limiter's pace was restored (wake).
+	changed chan struct{}
 
 	// credit is how many requests the server's count allows now beyond what the limiter may
 	// still let through on its own (see grant); creditSeq is the request whose answer it was
-	// last set from; sent and answered count the requests that went and the answers seen.
+	// last set from; sent is the highest request number that asked for credit, and answered
+	// counts the answers seen.
 	credit         int
 	creditSeq      uint64
 	sent, answered int
@@ -60,22 +70,36 @@ type pacer struct {
 // grant is the httpx Credit hook: a request goes at once, without the limiter's token, while
 // the server's RateLimit header says its windows have room for it. Room is the fewest requests
 // any window has left in an answer, less every request still without its answer (sent before
-// that one but not yet counted by the server, or after it), less a reserve of the limiter's own
+// that one but not yet counted by the server, or after it), less a reserve of the limiter's
 // burst and one (the limiter's bucket stays full while credit is spent, and lets that many
 // through at once when it runs out). A cloud whose windows start full (a fresh minute, or a
 // token bucket) thus takes the first requests of a burst at once instead of at the configured
-// pace, and never more than it has left. A request that never gets an answer (cancelled while
-// it waited its turn, or a lost connection) keeps counting as unanswered: that can only make
-// the credit smaller.
-func (p *pacer) grant(uint64) bool {
+// pace, and never more than it has left. A request asks again when woken while it waits for
+// the limiter (wake); it counts once, by its number. A request that never gets an answer
+// (cancelled while it waited its turn, or a lost connection) keeps counting as unanswered:
+// that can only make the credit smaller.
+func (p *pacer) grant(seq uint64) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.sent++
+	p.sent = max(p.sent, int(seq))
 	if p.credit <= 0 {
 		return false
 	}
 	p.credit--
 	return true
+}
+
+// wake is the httpx CreditWake hook.
+func (p *pacer) wake() <-chan struct{} {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.changed
+}
+
+// wakeLocked wakes the requests waiting for the limiter (p.mu held).
+func (p *pacer) wakeLocked() {
+	close(p.changed)
+	p.changed = make(chan struct{})
 }
 
 // observe updates the credit from the windows an answer to request seq reports. The answer to
@@ -90,11 +114,15 @@ func (p *pacer) observe(seq uint64, windows []rateLimitWindow) {
 			room = w.Remaining
 		}
 	}
-	c := max(room-max(p.sent-p.answered, 0)-p.baseBurst-1, 0)
+	c := max(room-max(p.sent-p.answered, 0)-p.lim.Burst()-1, 0)
+	before := p.credit
 	if seq > p.creditSeq {
 		p.creditSeq, p.credit = seq, c
 	} else {
 		p.credit = min(p.credit, c)
+	}
+	if p.credit > before {
+		p.wakeLocked()
 	}
 }
 
@@ -106,7 +134,7 @@ func (p *pacer) answer() {
 }
 
 func newPacer(lim *rate.Limiter) *pacer {
-	return &pacer{lim: lim, baseLimit: lim.Limit(), baseBurst: lim.Burst()}
+	return &pacer{lim: lim, baseLimit: lim.Limit(), baseBurst: lim.Burst(), changed: make(chan struct{})}
 }
 
 // onResponse is the httpx OnResponse hook.
@@ -133,12 +161,10 @@ func (p *pacer) onResponse(resp *http.Response) {
 			p.lim.SetLimitAt(now, p.baseLimit)
 			p.lim.SetBurstAt(now, p.baseBurst)
 			p.throttled = false
+			p.wakeLocked()
 		}
 		return
 	}
-	// Never faster than configured: a short window with a generous rate is protected by the
-	// burst of 1 alone.
-	limit = min(limit, p.baseLimit)
 	p.lim.SetLimitAt(now, limit)
 	p.lim.SetBurstAt(now, 1)
 	if exhausted {
@@ -165,6 +191,7 @@ func (p *pacer) onResponse(resp *http.Response) {
 		p.lim.SetBurstAt(t, p.baseBurst)
 		p.throttled = false
 		p.restore = nil
+		p.wakeLocked()
 	})
 }
 
@@ -172,11 +199,12 @@ func (p *pacer) onResponse(resp *http.Response) {
 // configured pace.
 const shortHorizon = time.Minute
 
-// pace computes the allowed rate from the windows: among the windows running short, the
-// slowest remaining/reset, and how long it holds (that window's reset). throttle is false when
-// no window runs short; exhausted is true when some window has nothing left.
+// pace computes the limiter's pace from the windows: while some window runs short, the
+// configured pace (its requests are spent as they come, see pacer), and, when one has nothing
+// left, one request at its reset; until is when the binding window (the exhausted one with the
+// latest reset, else the short one with the fewest requests left) resets. throttle is false
+// when no window runs short; exhausted is true when some window has nothing left.
 func (p *pacer) pace(windows []rateLimitWindow) (limit rate.Limit, until time.Duration, throttle, exhausted bool, binding rateLimitWindow) {
-	limit = rate.Inf
 	for _, w := range windows {
 		if w.Reset <= 0 {
 			continue // resets now: no constraint
@@ -186,17 +214,24 @@ func (p *pacer) pace(windows []rateLimitWindow) (limit rate.Limit, until time.Du
 		if w.Remaining > 0 && float64(w.Remaining) >= budget {
 			continue
 		}
-		allowed := rate.Every(w.Reset) // exhausted: one request when the window resets
-		if w.Remaining > 0 {
-			allowed = rate.Limit(float64(w.Remaining) / w.Reset.Seconds())
-		} else {
+		switch {
+		case w.Remaining <= 0:
+			if !exhausted || w.Reset > binding.Reset {
+				binding = w
+			}
 			exhausted = true
+		case !exhausted && (!throttle || w.Remaining < binding.Remaining):
+			binding = w
 		}
-		if !throttle || allowed < limit {
-			limit, until, binding, throttle = allowed, w.Reset, w, true
-		}
+		throttle = true
 	}
-	return limit, until, throttle, exhausted, binding
+	switch {
+	case exhausted:
+		limit = rate.Every(binding.Reset) // one request when the window resets
+	case throttle:
+		limit = p.baseLimit
+	}
+	return min(limit, p.baseLimit), binding.Reset, throttle, exhausted, binding
 }
 
 // state reports the limiter's current pace (tests).

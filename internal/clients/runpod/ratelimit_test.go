@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"sync"
 	"testing"
 	"time"
 
@@ -41,11 +42,13 @@ func respWith(rateLimit string) *http.Response {
 }
 
 // TestPacerPace checks which windows run short (fewer requests left than the configured pace
-// could send before the reset, looking a minute ahead) and which of them binds: the one whose
-// remaining requests, spread until its reset, allow the slowest pace, which is not always the
-// one with the fewest left.
+// could send before the reset, looking a minute ahead) and what that does to the pace: a short
+// window keeps the configured pace (its requests are spent as they come, with a burst of 1),
+// an exhausted one allows one request at its reset, and the latest reset of the exhausted
+// windows binds.
 func TestPacerPace(t *testing.T) {
 	p := newPacer(DefaultLimiter())
+	base := DefaultLimiter().Limit()
 	cases := []struct {
 		windows   []rateLimitWindow
 		throttle  bool
@@ -55,9 +58,12 @@ func TestPacerPace(t *testing.T) {
 	}{
 		// RunPod's quotas at the start of their windows: nothing runs short.
 		{[]rateLimitWindow{win("minute", 60, time.Minute), win("hour", 3000, time.Hour), win("day", 50000, 24*time.Hour)}, false, false, "", 0},
-		{[]rateLimitWindow{win("minute", 3, 2*time.Second), win("hour", 20, 3000*time.Second)}, true, false, "hour", rate.Limit(20.0 / 3000)},
+		// Both short: the one with fewer left binds (its reset lifts the throttle first, and the
+		// next answer says whether the other still runs short).
+		{[]rateLimitWindow{win("minute", 3, 2*time.Second), win("hour", 20, 3000*time.Second)}, true, false, "minute", base},
 		{[]rateLimitWindow{win("minute", 0, 12*time.Second), win("hour", 2800, 1812*time.Second)}, true, true, "minute", rate.Every(12 * time.Second)},
-		{[]rateLimitWindow{win("minute", 30, 40*time.Second), win("day", 49500, 45012*time.Second)}, true, false, "minute", 0.75},
+		{[]rateLimitWindow{win("minute", 30, 40*time.Second), win("day", 49500, 45012*time.Second)}, true, false, "minute", base},
+		{[]rateLimitWindow{win("minute", 0, 12*time.Second), win("hour", 0, 1000*time.Second)}, true, true, "hour", rate.Every(1000 * time.Second)},
 		{[]rateLimitWindow{win("minute", 5, 0)}, false, false, "", 0}, // resets now
 	}
 	for i, tc := range cases {
@@ -68,9 +74,9 @@ func TestPacerPace(t *testing.T) {
 	}
 }
 
-// TestPacerSlowsDownAndRestores: plenty left keeps the configured pace; few left spreads the
-// remaining requests over the window's reset, with a burst of 1; the pace comes back when the
-// window resets, and at once when a later answer shows room again.
+// TestPacerSlowsDownAndRestores: plenty left keeps the configured pace and burst; few left
+// keeps the pace with a burst of 1; the burst comes back when the window resets, and at once
+// when a later answer shows room again.
 func TestPacerSlowsDownAndRestores(t *testing.T) {
 	p := newPacer(DefaultLimiter())
 	base := DefaultLimiter().Limit()
@@ -81,7 +87,7 @@ func TestPacerSlowsDownAndRestores(t *testing.T) {
 	}
 
 	p.onResponse(respWith(`"minute";r=1;t=2, "hour";r=2800;t=1812`)) // 1 left for 2 s
-	if l, b, throttled := p.state(); l != 0.5 || b != 1 || !throttled {
+	if l, b, throttled := p.state(); l != base || b != 1 || !throttled {
 		t.Fatalf("few left: limit %v burst %d throttled %v", l, b, throttled)
 	}
 	// Restored once the window resets (2 s from now).
@@ -90,9 +96,9 @@ func TestPacerSlowsDownAndRestores(t *testing.T) {
 		return l == base && b == 5 && !throttled
 	})
 
-	p.onResponse(respWith(`"minute";r=1;t=30`))
-	if _, _, throttled := p.state(); !throttled {
-		t.Fatal("not throttled")
+	p.onResponse(respWith(`"minute";r=0;t=30`))
+	if l, b, throttled := p.state(); l != rate.Every(30*time.Second) || b != 1 || !throttled {
+		t.Fatalf("exhausted: limit %v burst %d throttled %v", l, b, throttled)
 	}
 	p.onResponse(respWith(`"minute";r=60;t=60`)) // a fresh window
 	if l, b, throttled := p.state(); l != base || b != 5 || throttled {
@@ -101,12 +107,6 @@ func TestPacerSlowsDownAndRestores(t *testing.T) {
 	p.onResponse(respWith("")) // no header: nothing changes
 	if l, _, _ := p.state(); l != base {
 		t.Errorf("limit %v", l)
-	}
-
-	// Short, but at a rate above the configured one: never faster than configured.
-	p.onResponse(respWith(`"minute";r=4;t=1`))
-	if l, b, throttled := p.state(); l != base || b != 1 || !throttled {
-		t.Errorf("short and fast: limit %v burst %d throttled %v", l, b, throttled)
 	}
 }
 
@@ -200,10 +200,11 @@ func TestPacerCreditIsTheRoomLeft(t *testing.T) {
 
 // TestRateLimitRoomIsSpentAtOnce goes through the client: RunPod says 30 requests are left in
 // the minute, and the configured limiter (one an hour, burst 5) would let only five through. The
-// client spends the room the server reports at once and stops before it is gone: 26 requests
-// go (one on the limiter, 23 on credit, one more of the limiter's burst, and, the window now
-// running short, the one token the slowed limiter keeps), and the 27th waits for the limiter,
-// whose wait here outlasts the call's deadline, so it is not sent. None is refused.
+// client spends the room the server reports at once and stops before it is gone: 28 requests
+// go (on the limiter's tokens and on credit: while the window has room, credit down to the
+// limiter's burst and one, then, the window running short and the burst down to 1, down to
+// two), and the 29th waits for the limiter, whose wait here outlasts the call's deadline, so
+// it is not sent. None is refused.
 func TestRateLimitRoomIsSpentAtOnce(t *testing.T) {
 	f := newFake(t)
 	c, err := NewClient(ClientConfig{Endpoint: f.Endpoint(), APIKey: testKey, Limiter: rate.NewLimiter(rate.Every(time.Hour), 5)})
@@ -232,7 +233,72 @@ func TestRateLimitRoomIsSpentAtOnce(t *testing.T) {
 			break
 		}
 	}
-	if sent != 26 || left != 4 {
-		t.Errorf("%d requests went (%d left in the window), want 26 (4 left)", sent, left)
+	if sent != 28 || left != 2 {
+		t.Errorf("%d requests went (%d left in the window), want 28 (2 left)", sent, left)
+	}
+}
+
+// TestRateLimitRoomShownWhileWaitingIsSpent: a request waiting for the limiter goes as soon
+// as a newer answer shows room, instead of waiting out the pace an older answer set. Request 1
+// is told 1 request is left (the window runs short: burst 1, and the configured pace of one an
+// hour); request 2 takes the limiter's last token and is held by the server; request 3 finds no
+// credit and waits for the limiter. Then request 2's answer says the window has 40 left
+// (RunPod's window refilled): request 3 goes on that credit.
+func TestRateLimitRoomShownWhileWaitingIsSpent(t *testing.T) {
+	f := newFake(t)
+	c, err := NewClient(ClientConfig{Endpoint: f.Endpoint(), APIKey: testKey, Limiter: rate.NewLimiter(rate.Every(time.Hour), 2)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	n := 0
+	held, release := make(chan struct{}), make(chan struct{})
+	f.Handle("GET", "/pods", func(w http.ResponseWriter, _ *http.Request) {
+		mu.Lock()
+		n++
+		i := n
+		mu.Unlock()
+		switch i {
+		case 1:
+			w.Header().Set("RateLimit", `"minute";r=1;t=60`)
+		case 2:
+			close(held)
+			<-release
+			w.Header().Set("RateLimit", `"minute";r=40;t=60`)
+		default:
+			w.Header().Set("RateLimit", `"minute";r=39;t=60`)
+		}
+		writeRaw(w, 200, podsJSON())
+	})
+	// The calls may wait up to two hours: the test ends long before unless request 3 is stuck
+	// behind the hour the limiter asks for.
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Hour)
+	defer cancel()
+	if _, err := c.ListPods(ctx, ListPodsOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, b, throttled := c.pacer.state(); b != 1 || !throttled {
+		t.Fatalf("after r=1: burst %d throttled %v", b, throttled)
+	}
+	done2, done3 := make(chan error, 1), make(chan error, 1)
+	go func() { _, err := c.ListPods(ctx, ListPodsOptions{}); done2 <- err }()
+	<-held
+	go func() { _, err := c.ListPods(ctx, ListPodsOptions{}); done3 <- err }()
+	// Request 3 has asked for credit (in vain) and waits for the limiter.
+	apifake.WaitUntil(t, apifake.Patience, func() bool {
+		c.pacer.mu.Lock()
+		defer c.pacer.mu.Unlock()
+		return c.pacer.sent >= 3
+	})
+	close(release)
+	for i, done := range []chan error{done2, done3} {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("request %d: %v", i+2, err)
+			}
+		case <-time.After(apifake.Patience):
+			t.Fatalf("request %d still waits for the limiter after the server said 40 requests are left", i+2)
+		}
 	}
 }
