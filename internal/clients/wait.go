@@ -248,10 +248,14 @@ func (c *Cadence) Wait(ctx context.Context, check func(ctx context.Context, tick
 // long to terminate): the looks it skips are calls saved, and the later ones back off as
 // Wait's do, so that the looks grow with the time waited only logarithmically.
 func (c *Cadence) WaitAfter(ctx context.Context, settle time.Duration, check func(ctx context.Context, tick time.Time) (bool, error)) error {
-	return c.wait(ctx, settle, 0, check)
+	return c.wait(ctx, settle, 0, check, nil)
 }
 
-func (c *Cadence) wait(ctx context.Context, settle, gather time.Duration, check func(ctx context.Context, tick time.Time) (bool, error)) error {
+// wait calls check at the cadence's ticks (see WaitAfter). sooner, when not nil, may name a
+// look earlier than the next tick (the zero time for none), for a waiter that needs one more
+// list soon: all waiters that read the same list ask for the same time, so they share the
+// next list too.
+func (c *Cadence) wait(ctx context.Context, settle, gather time.Duration, check func(ctx context.Context, tick time.Time) (bool, error), sooner func() time.Time) error {
 	tick, cohort := c.join(settle, gather)
 	defer c.leave()
 	for {
@@ -283,6 +287,11 @@ func (c *Cadence) wait(ctx context.Context, settle, gather time.Duration, check 
 			after = tick
 		}
 		tick = c.tickAfter(after)
+		if sooner != nil {
+			if at := sooner(); at.After(after) && at.Before(tick) {
+				tick = at
+			}
+		}
 	}
 }
 
@@ -341,6 +350,16 @@ func (c *Cadence) WaitGoneWatch(ctx context.Context, looker InstanceLooker, id s
 // terminate), and only what the looks say ends the wait: settle is when to look, never proof.
 func (c *Cadence) WaitGoneAfter(ctx context.Context, looker InstanceLooker, id string, settle time.Duration, seen func(context.Context, *Instance)) error {
 	var absentIn time.Time // when the list that last lacked the machine started
+	// The list that confirms an absence is taken one initial poll interval after the list that
+	// showed it, not at the next tick of the shared schedule, whose intervals have grown while
+	// the machines were being deleted (a minute of RunPod deletes puts them at the maximum):
+	// the absence is the news the waiters were waiting for.
+	confirm := func() time.Time {
+		if absentIn.IsZero() {
+			return time.Time{}
+		}
+		return absentIn.Add(c.pacing.Initial)
+	}
 	return c.wait(ctx, settle, GoneGather, func(ctx context.Context, tick time.Time) (bool, error) {
 		look, err := looker.LookInstance(ctx, id, tick)
 		if err != nil || look.Instance != nil {
@@ -360,7 +379,7 @@ func (c *Cadence) WaitGoneAfter(ctx context.Context, looker InstanceLooker, id s
 		}
 		absentIn = look.ListedAt
 		return false, nil
-	})
+	}, confirm)
 }
 
 // goneOrWait reads one look for WaitGone: gone on a terminated status or a 404 on the machine's

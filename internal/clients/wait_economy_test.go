@@ -162,3 +162,25 @@ func TestWaitGoneCohortFollowsAStream(t *testing.T) {
 		t.Errorf("%d list calls for a stream of 20 deletes, want 2", n)
 	}
 }
+
+// The list that confirms an absence comes one initial poll interval after the list that
+// showed it, not at the next tick of the shared schedule, which is further out: a machine whose
+// first look is 500 ms out (the schedule starts there, then 520, 560 ms...) is seen absent at
+// 500 ms and confirmed at 510 ms, not at 520 ms. (After a minute of deletes the schedule's
+// interval is at its maximum, 15 s at real time, and the difference is that.)
+func TestWaitGoneConfirmsSoonAfterTheAbsence(t *testing.T) {
+	clock, f, cad, l := econFixture(false)
+	var mu sync.Mutex
+	var looks []time.Duration
+	start := clock.Now()
+	wait := startGone(t, clock, cad, lookTimes{l, start, &mu, &looks}, econIDs(1), 500*time.Millisecond, 0)
+	wait()
+	if n := f.calls.Load(); n != 2 {
+		t.Errorf("%d list calls, want 2 (the look and its confirmation)", n)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(looks) != 2 || looks[0] != 500*time.Millisecond || looks[1] != 510*time.Millisecond {
+		t.Errorf("looks at %v, want [500ms 510ms]", looks)
+	}
+}
