@@ -23,6 +23,13 @@ type Batcher struct {
 	window time.Duration
 	clock  Clock
 
+	// Ready, when set, is waited for before a batch closes, after its window and once no other
+	// request of the batcher is out: until the request could leave at once (the cloud's rate
+	// limiter has a token for it). Callers who come meanwhile still join, so a batch that must
+	// wait for the rate limit anyway takes everyone who came while it waited, rather than
+	// leaving them for a next request that waits again.
+	Ready func(ctx context.Context) error
+
 	sending sync.Mutex // one request out at a time
 
 	mu      sync.Mutex
@@ -102,6 +109,9 @@ func (b *Batcher) flush(ctx context.Context, bt *batch) {
 	<-b.clock.After(b.window)
 	b.sending.Lock()
 	defer b.sending.Unlock()
+	if b.Ready != nil {
+		_ = b.Ready(ctx) // ctx is never cancelled; a failure to wait only sends sooner
+	}
 	b.mu.Lock()
 	if b.pending == bt {
 		b.pending = nil

@@ -195,3 +195,55 @@ func TestBatcherNextBatchAndCancelledCallers(t *testing.T) {
 		t.Errorf("requests %v, want [a] then [b c] without the cancelled d", reqs)
 	}
 }
+
+// A batch whose request must wait for the rate limiter (Ready) keeps taking callers until it
+// can leave: the ten callers who come after the window, while it waits, go in the same request,
+// not in a second one that would wait again.
+func TestBatcherTakesCallersUntilReady(t *testing.T) {
+	clock := fakeclock.New(time.Unix(1000, 0))
+	rec := &recordingSend{}
+	joins := apifake.NewHighWater() // how many callers have joined a batch, whichever
+	var mu sync.Mutex
+	n, most := 0, 0 // joins, and the most ids one batch held
+	b := NewBatcherWithClock(50*time.Millisecond, rec.send, clock, func(waiting int) {
+		mu.Lock()
+		n++
+		most = max(most, waiting)
+		k := n
+		mu.Unlock()
+		joins.Report(k)
+	})
+	waiting, ready := make(chan struct{}), make(chan struct{})
+	b.Ready = func(context.Context) error {
+		close(waiting)
+		<-ready
+		return nil
+	}
+
+	first, later := ids("a", 5), ids("b", 10)
+	wait1 := doAll(t.Context(), b, first)
+	joins.Wait(len(first))
+	clock.WaitTimers(1)
+	clock.Advance(50 * time.Millisecond)
+	<-waiting // the window is over; the request waits for the rate limiter
+	wait2 := doAll(t.Context(), b, later)
+	joins.Wait(len(first) + len(later))
+	close(ready)
+	mu.Lock()
+	held := most
+	mu.Unlock()
+	if held != len(first)+len(later) {
+		// The later callers went to a batch of their own, which waits for its window.
+		t.Fatalf("the waiting batch held %d ids, want all %d", held, len(first)+len(later))
+	}
+	for _, errs := range []map[string]error{wait1(), wait2()} {
+		for id, err := range errs {
+			if err != nil {
+				t.Errorf("%s: %v", id, err)
+			}
+		}
+	}
+	if reqs := rec.requests(); len(reqs) != 1 {
+		t.Errorf("%d requests %v, want one with all %d ids", len(reqs), reqs, len(first)+len(later))
+	}
+}

@@ -197,6 +197,9 @@ func NewWithOptions(settings clients.Settings, opts ...Option) (*Cloud, error) {
 	for _, opt := range opts {
 		opt(&o)
 	}
+	if o.client.Limiter == nil {
+		o.client.Limiter = DefaultLimiter() // what NewClient would use; the terminate batcher waits on it too
+	}
 	o.client.Endpoint = settings.Endpoint
 	o.client.AllowInsecure = settings.Insecure
 	o.client.APIKey = settings.APIKey
@@ -219,6 +222,9 @@ func NewWithOptions(settings clients.Settings, opts ...Option) (*Cloud, error) {
 	} else {
 		c.terminator = clients.NewBatcher(TerminateWindow, c.sendTerminate)
 	}
+	// A terminate batch keeps taking deletes until Lambda's limit lets its request go.
+	lim := o.client.Limiter
+	c.terminator.Ready = func(ctx context.Context) error { return httpx.WaitForToken(ctx, lim) }
 	c.instances = snapshot.New(api.ListInstances)
 	if o.snapshotNow != nil {
 		c.instances = snapshot.NewWithClock(api.ListInstances, o.snapshotNow)
