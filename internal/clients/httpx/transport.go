@@ -39,15 +39,34 @@ type transportChain struct {
 
 type seqKey struct{}
 
+// sendStamp is what seqKey holds: the request's number and when it left.
+type sendStamp struct {
+	seq uint64
+	at  time.Time
+}
+
 // RequestSeq is a request's number in the order the client's requests left its client-wide
 // limiter (1 for the first), for an OnResponse hook that weighs an answer against the
 // requests sent after it (see Config.Credit); ok is false for a request of another client.
 func RequestSeq(req *http.Request) (seq uint64, ok bool) {
+	st, ok := requestStamp(req)
+	return st.seq, ok
+}
+
+// RequestSentAt is when a request left the client's limiters (its attempt's send time), for
+// an OnResponse hook that weighs an answer against those that came before it was sent; ok is
+// false for a request of another client.
+func RequestSentAt(req *http.Request) (at time.Time, ok bool) {
+	st, ok := requestStamp(req)
+	return st.at, ok
+}
+
+func requestStamp(req *http.Request) (sendStamp, bool) {
 	if req == nil {
-		return 0, false
+		return sendStamp{}, false
 	}
-	seq, ok = req.Context().Value(seqKey{}).(uint64)
-	return seq, ok
+	st, ok := req.Context().Value(seqKey{}).(sendStamp)
+	return st, ok
 }
 
 func (t *transportChain) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -98,7 +117,7 @@ func (t *transportChain) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		if err == nil {
 			t.sent.Store(seq)
-			ctx = context.WithValue(ctx, seqKey{}, seq)
+			ctx = context.WithValue(ctx, seqKey{}, sendStamp{seq: seq, at: time.Now()})
 		}
 		<-t.turn
 		if err != nil {
@@ -107,7 +126,7 @@ func (t *transportChain) RoundTrip(req *http.Request) (*http.Response, error) {
 	} else if err := waitLimiters(ctx, lims, true, nil); err != nil {
 		return nil, err
 	} else {
-		ctx = context.WithValue(ctx, seqKey{}, t.sent.Add(1))
+		ctx = context.WithValue(ctx, seqKey{}, sendStamp{seq: t.sent.Add(1), at: time.Now()})
 	}
 
 	// The attempt's own clock starts only now: a request queued behind the rate limiter has

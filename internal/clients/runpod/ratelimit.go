@@ -65,7 +65,19 @@ type pacer struct {
 	credit         int
 	creditSeq      uint64
 	sent, answered int
+	// recent is the room each answer of the last reorderHorizon reported (see observe).
+	recent []roomSeen
 }
+
+// roomSeen is the room one answer reported, and when it came.
+type roomSeen struct {
+	at   time.Time
+	room int
+}
+
+// reorderHorizon bounds how long an answer's room is kept for weighing later answers against
+// (see observe): longer than any request of this client stays in flight.
+const reorderHorizon = 5 * time.Minute
 
 // grant is the httpx Credit hook: a request goes at once, without the limiter's token, while
 // the server's RateLimit header says its windows have room for it. Room is the fewest requests
@@ -102,18 +114,37 @@ func (p *pacer) wakeLocked() {
 	p.changed = make(chan struct{})
 }
 
-// observe updates the credit from the windows an answer to request seq reports. The answer to
-// the newest request sets it; an older one can only lower it (its count may miss requests
-// admitted after it but answered before it).
-func (p *pacer) observe(seq uint64, windows []rateLimitWindow) {
+// observe updates the credit from the windows an answer to request seq, sent at sentAt,
+// reports. RunPod counts requests in the order they reach it, which is not always the order
+// they were sent: the answer to the newest request may have been counted before an older
+// request that was answered first, and then neither its room nor the unanswered requests
+// account for that older one. So an answer's room is the least it and every answer that came
+// after its request was sent reported (those requests were in flight together, and any of them
+// may have been counted last; rooms only grow with time, so a smaller room of another answer
+// is never too generous). The answer to the newest request sets the credit from that; an older
+// one can only lower it (its count may miss requests admitted after it but answered before it).
+func (p *pacer) observe(seq uint64, sentAt time.Time, windows []rateLimitWindow) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	room := -1
+	own := -1
 	for _, w := range windows {
-		if room < 0 || w.Remaining < room {
-			room = w.Remaining
+		if own < 0 || w.Remaining < own {
+			own = w.Remaining
 		}
 	}
+	now := time.Now()
+	room := own
+	kept := p.recent[:0]
+	for _, r := range p.recent {
+		if now.Sub(r.at) >= reorderHorizon {
+			continue
+		}
+		kept = append(kept, r)
+		if r.at.After(sentAt) {
+			room = min(room, r.room)
+		}
+	}
+	p.recent = append(kept, roomSeen{at: now, room: own})
 	c := max(room-max(p.sent-p.answered, 0)-p.lim.Burst()-1, 0)
 	before := p.credit
 	if seq > p.creditSeq {
@@ -145,7 +176,8 @@ func (p *pacer) onResponse(resp *http.Response) {
 		return
 	}
 	if seq, ok := httpx.RequestSeq(resp.Request); ok {
-		p.observe(seq, windows)
+		sentAt, _ := httpx.RequestSentAt(resp.Request)
+		p.observe(seq, sentAt, windows)
 	}
 	limit, until, throttle, exhausted, binding := p.pace(windows)
 	p.mu.Lock()

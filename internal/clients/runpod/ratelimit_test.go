@@ -173,15 +173,16 @@ func TestPacerCreditIsTheRoomLeft(t *testing.T) {
 	for range 5 {
 		p.answer()
 	}
-	p.observe(5, []rateLimitWindow{win("minute", 40, time.Minute), win("hour", 2000, time.Hour)})
+	sent := time.Now() // every request went before any answer came
+	p.observe(5, sent, []rateLimitWindow{win("minute", 40, time.Minute), win("hour", 2000, time.Hour)})
 	if p.credit != 40-5-6 {
 		t.Fatalf("credit %d after r=40 with 5 of 10 requests unanswered, want %d", p.credit, 40-5-6)
 	}
-	p.observe(4, []rateLimitWindow{win("minute", 60, time.Minute)})
+	p.observe(4, sent, []rateLimitWindow{win("minute", 60, time.Minute)})
 	if p.credit != 29 {
 		t.Errorf("an older answer raised the credit to %d", p.credit)
 	}
-	p.observe(3, []rateLimitWindow{win("minute", 20, time.Minute)})
+	p.observe(3, sent, []rateLimitWindow{win("minute", 20, time.Minute)})
 	if p.credit != 20-5-6 {
 		t.Errorf("an older answer with less room left the credit at %d, want %d", p.credit, 20-5-6)
 	}
@@ -192,9 +193,35 @@ func TestPacerCreditIsTheRoomLeft(t *testing.T) {
 	if granted != 9 {
 		t.Errorf("%d requests granted, want 9", granted)
 	}
-	p.observe(12, []rateLimitWindow{win("minute", 0, 12*time.Second), win("hour", 2000, time.Hour)})
+	p.observe(12, sent, []rateLimitWindow{win("minute", 0, 12*time.Second), win("hour", 2000, time.Hour)})
 	if p.credit != 0 || p.grant(41) {
 		t.Errorf("an exhausted window left credit %d", p.credit)
+	}
+}
+
+// TestPacerCreditCountsReorderedAnswers: requests 3 and 4 were in flight together, and RunPod
+// counted 4 first: the answer to 4, the newest, says 22 left, and the answer to 3, which came
+// first, says 20. The room is 20, not 22: request 3 is neither in 4's count nor unanswered. An
+// answer to a request sent after both answers came is not weighed against them.
+func TestPacerCreditCountsReorderedAnswers(t *testing.T) {
+	p := newPacer(rate.NewLimiter(rate.Every(time.Hour), 5)) // a reserve of 6
+	for seq := uint64(1); seq <= 4; seq++ {
+		p.grant(seq)
+	}
+	sent := time.Now()
+	p.answer()
+	p.observe(3, sent, []rateLimitWindow{win("minute", 20, time.Minute)})
+	p.answer()
+	p.observe(4, sent, []rateLimitWindow{win("minute", 22, time.Minute)})
+	if want := 20 - 2 - 6; p.credit != want {
+		t.Fatalf("credit %d, want %d (from the 20 the first answer reported)", p.credit, want)
+	}
+	later := time.Now()
+	p.grant(5)
+	p.answer()
+	p.observe(5, later, []rateLimitWindow{win("minute", 30, time.Minute)}) // the window refilled
+	if want := 30 - 2 - 6; p.credit != want {
+		t.Errorf("credit %d, want %d (from the newest answer alone)", p.credit, want)
 	}
 }
 
