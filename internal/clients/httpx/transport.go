@@ -373,11 +373,15 @@ func (c *Client) logRetry(_ retryablehttp.Logger, req *http.Request, attempt int
 	})
 }
 
-// RateLimitWindow is one member of an IETF RateLimit header: `"minute";r=0;t=12`.
+// RateLimitWindow is one member of an IETF RateLimit header: `"minute";r=0;t=12`, with the
+// quota and length the RateLimit-Policy header gives the window of that name
+// (`"minute";q=60;w=60`; zero when it does not).
 type RateLimitWindow struct {
 	Name      string
 	Remaining int
 	Reset     time.Duration
+	Quota     int
+	Length    time.Duration
 }
 
 // ParseRateLimit reads the RateLimit header and returns its tightest window: the one with
@@ -394,39 +398,58 @@ func ParseRateLimit(h http.Header) (RateLimitWindow, bool) {
 	return best, found
 }
 
-// RateLimitWindows reads every window of the RateLimit header, nil when it is absent.
-// Unreadable members are skipped.
+// RateLimitWindows reads every window of the RateLimit header, nil when it is absent, with
+// its quota and length from RateLimit-Policy where that header names it. Unreadable members
+// are skipped.
 func RateLimitWindows(h http.Header) []RateLimitWindow {
-	v := h.Get("RateLimit")
+	var out []RateLimitWindow
+	policy := map[string]map[string]int{}
+	for _, m := range rateLimitMembers(h.Get("RateLimit-Policy")) {
+		policy[m.name] = m.params
+	}
+	for _, m := range rateLimitMembers(h.Get("RateLimit")) {
+		r, okR := m.params["r"]
+		t, okT := m.params["t"]
+		if !okR || !okT {
+			continue
+		}
+		w := RateLimitWindow{Name: m.name, Remaining: r, Reset: time.Duration(t) * time.Second}
+		if q, w2 := policy[m.name]["q"], policy[m.name]["w"]; q > 0 && w2 > 0 {
+			w.Quota, w.Length = q, time.Duration(w2)*time.Second
+		}
+		out = append(out, w)
+	}
+	return out
+}
+
+// rateLimitMember is one member of a RateLimit or RateLimit-Policy header: its name and its
+// non-negative integer parameters.
+type rateLimitMember struct {
+	name   string
+	params map[string]int
+}
+
+func rateLimitMembers(v string) []rateLimitMember {
 	if v == "" {
 		return nil
 	}
-	var out []RateLimitWindow
+	var out []rateLimitMember
 	for _, member := range strings.Split(v, ",") {
 		parts := strings.Split(strings.TrimSpace(member), ";")
 		if len(parts) < 2 {
 			continue
 		}
-		w := RateLimitWindow{Name: strings.Trim(parts[0], `"`), Remaining: -1, Reset: -1}
+		m := rateLimitMember{name: strings.Trim(parts[0], `"`), params: map[string]int{}}
 		for _, p := range parts[1:] {
 			k, val, ok := strings.Cut(strings.TrimSpace(p), "=")
 			if !ok {
 				continue
 			}
-			n, err := strconv.Atoi(val)
-			if err != nil || n < 0 {
-				continue
-			}
-			switch k {
-			case "r":
-				w.Remaining = n
-			case "t":
-				w.Reset = time.Duration(n) * time.Second
+			if n, err := strconv.Atoi(val); err == nil && n >= 0 {
+				m.params[k] = n
 			}
 		}
-		if w.Remaining >= 0 && w.Reset >= 0 {
-			out = append(out, w)
-		}
+		out = append(out, m)
 	}
 	return out
 }

@@ -35,7 +35,8 @@ func parseRateLimit(h http.Header) []rateLimitWindow { return httpx.RateLimitWin
 // the configured pace, its remaining requests would be used up before it resets (looking no
 // further ahead than shortHorizon: an hour or day window early on holds fewer requests than a
 // steady full pace would use by its reset, yet is no danger to a Terraform run). While some
-// window runs short, the limiter keeps the configured pace with a burst of 1, and the answers
+// window runs short, the limiter keeps the configured pace (or the window's own quota per its
+// length, RateLimit-Policy, when that is faster) with a burst of 1, and the answers
 // keep saying how many requests are left: what the window has left is spent as it comes, not
 // spread over the time to its reset, so an operation that needs fewer requests than are left
 // is not slowed at all. An exhausted window (r=0) empties the bucket and slows the limiter to
@@ -232,7 +233,8 @@ func (p *pacer) onResponse(resp *http.Response) {
 const shortHorizon = time.Minute
 
 // pace computes the limiter's pace from the windows: while some window runs short, the
-// configured pace (its requests are spent as they come, see pacer), and, when one has nothing
+// configured pace or that window's own rate (policyRate), whichever is faster (its requests
+// are spent as they come, see pacer), and, when one has nothing
 // left, one request at its reset; until is when the binding window (the exhausted one with the
 // latest reset, else the short one with the fewest requests left) resets. throttle is false
 // when no window runs short; exhausted is true when some window has nothing left.
@@ -259,11 +261,23 @@ func (p *pacer) pace(windows []rateLimitWindow) (limit rate.Limit, until time.Du
 	}
 	switch {
 	case exhausted:
-		limit = rate.Every(binding.Reset) // one request when the window resets
+		limit = min(rate.Every(binding.Reset), p.baseLimit) // one request when the window resets
 	case throttle:
-		limit = p.baseLimit
+		limit = max(p.baseLimit, policyRate(binding))
 	}
-	return min(limit, p.baseLimit), binding.Reset, throttle, exhausted, binding
+	return limit, binding.Reset, throttle, exhausted, binding
+}
+
+// policyRate is a window's quota over its length (RateLimit-Policy: 60 a minute is one a
+// second), 0 when the policy does not name the window. A short window is spent at that rate
+// when it is faster than the configured pace: RunPod lets a window's quota through per its
+// length, whether it refills as it goes (then this is the refill) or all at once at its reset
+// (then the room runs out first, and the next request waits for the reset).
+func policyRate(w rateLimitWindow) rate.Limit {
+	if w.Quota <= 0 || w.Length <= 0 {
+		return 0
+	}
+	return rate.Limit(float64(w.Quota) / w.Length.Seconds())
 }
 
 // state reports the limiter's current pace (tests).

@@ -16,10 +16,12 @@ import (
 func TestParseRateLimit(t *testing.T) {
 	h := http.Header{}
 	h.Set("RateLimit", `"minute";r=0;t=12, "hour";r=2800;t=1812, "day";r=49500;t=45012, "bogus";r=x;t=1, "half";r=3`)
+	h.Set("RateLimit-Policy", `"minute";q=60;w=60, "hour";q=3000;w=3600, "day";q=50000`) // the day's length is missing
 	got := parseRateLimit(h)
-	want := []rateLimitWindow{
-		win("minute", 0, 12*time.Second), win("hour", 2800, 1812*time.Second), win("day", 49500, 45012*time.Second),
-	}
+	minute, hour := win("minute", 0, 12*time.Second), win("hour", 2800, 1812*time.Second)
+	minute.Quota, minute.Length = 60, time.Minute
+	hour.Quota, hour.Length = 3000, time.Hour
+	want := []rateLimitWindow{minute, hour, win("day", 49500, 45012*time.Second)}
 	if len(got) != len(want) {
 		t.Fatalf("got %+v", got)
 	}
@@ -65,6 +67,10 @@ func TestPacerPace(t *testing.T) {
 		{[]rateLimitWindow{win("minute", 30, 40*time.Second), win("day", 49500, 45012*time.Second)}, true, false, "minute", base},
 		{[]rateLimitWindow{win("minute", 0, 12*time.Second), win("hour", 0, 1000*time.Second)}, true, true, "hour", rate.Every(1000 * time.Second)},
 		{[]rateLimitWindow{win("minute", 5, 0)}, false, false, "", 0}, // resets now
+		// With RunPod's policy, a short minute window is spent at its own 60 a minute, faster
+		// than the configured 55; an hour's 3000 is slower, so the configured pace holds.
+		{[]rateLimitWindow{{Name: "minute", Remaining: 3, Reset: 50 * time.Second, Quota: 60, Length: time.Minute}}, true, false, "minute", 1},
+		{[]rateLimitWindow{{Name: "hour", Remaining: 30, Reset: 50 * time.Second, Quota: 3000, Length: time.Hour}}, true, false, "hour", base},
 	}
 	for i, tc := range cases {
 		limit, _, throttle, exhausted, w := p.pace(tc.windows)
