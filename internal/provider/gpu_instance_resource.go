@@ -348,6 +348,10 @@ func (r *gpuInstanceResource) Read(ctx context.Context, req resource.ReadRequest
 		r.readInDoubt(ctx, cloud, token, sentBy, &state, resp)
 		return
 	}
+	if keys := stringsFromSet(ctx, state.SSHKeyIDs, &resp.Diagnostics); len(keys) > 0 && state.Placement == nil {
+		// The state's key ids, for a cloud that would otherwise map key names through a list.
+		ctx = clients.WithKnownSSHKeys(ctx, keys)
+	}
 	inst, err := cloud.GetInstance(ctx, state.ID.ValueString())
 	if err == nil && inst.Gone() && inst.NativeStatus == statusPreempted {
 		// Kept in state as preempted, so that the next plan replaces it and says why, rather

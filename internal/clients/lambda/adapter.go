@@ -462,8 +462,16 @@ func neutralStatus(s string) string {
 	return clients.StatusPending
 }
 
-// toNeutral maps a Lambda instance, turning SSH key names back into key ids.
+// toNeutral maps a Lambda instance, turning SSH key names back into key ids. A read whose
+// caller already knows the machine's key ids (clients.WithKnownSSHKeys: Terraform's state) keeps
+// them when the machine lists as many keys: Lambda never changes a machine's keys after launch
+// (an instance's only modifiable field is its name), so the key list is not read for them.
 func (c *Cloud) toNeutral(ctx context.Context, w Instance) (*clients.Instance, error) {
+	if ids, ok := clients.KnownSSHKeys(ctx); ok && len(ids) == len(w.SSHKeyNames) {
+		inst := mapInstance(w, nil)
+		inst.SSHKeyIDs = slices.Clone(ids)
+		return inst, nil
+	}
 	var keyIDs map[string]string
 	if len(w.SSHKeyNames) > 0 {
 		var err error

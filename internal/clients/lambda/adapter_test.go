@@ -188,6 +188,27 @@ func TestConcurrentReadsShareOneList(t *testing.T) {
 	f.WantCount(t, "GET", "/instances", 1, "list calls after a read within the snapshot's life")
 }
 
+// TestReadWithKnownKeysSkipsTheKeyList: a refresh whose state already holds the machine's key
+// ids (Lambda never changes a machine's keys) costs the instance list alone; a machine that
+// lists another number of keys than the state holds is mapped through the key list as usual.
+func TestReadWithKnownKeysSkipsTheKeyList(t *testing.T) {
+	f, c := newFakeCloud(t)
+	f.data("GET", "/instances", `[`+instanceJSON("i-1", "active", "1.2.3.4", "us-east-1", "gpu_8x_h100_sxm5", 2392, nil)+`]`)
+	f.data("GET", "/ssh-keys", sshKeysJSON)
+
+	inst, err := c.GetInstance(clients.WithKnownSSHKeys(t.Context(), []string{"key-from-state"}), "i-1")
+	if err != nil || !slices.Equal(inst.SSHKeyIDs, []string{"key-from-state"}) {
+		t.Fatalf("got %+v, %v", inst, err)
+	}
+	f.WantCount(t, "GET", "/ssh-keys", 0, "key list calls with the keys known")
+
+	inst, err = c.GetInstance(clients.WithKnownSSHKeys(t.Context(), []string{"a", "b"}), "i-1")
+	if err != nil || !slices.Equal(inst.SSHKeyIDs, []string{"key-1"}) {
+		t.Fatalf("two known keys for a machine with one: got %+v, %v", inst, err)
+	}
+	f.WantCount(t, "GET", "/ssh-keys", 1, "key list calls after a machine with other keys")
+}
+
 func TestGetInstanceMissingFromListIsAskedDirectly(t *testing.T) {
 	f, c := newFakeCloud(t)
 	f.data("GET", "/instances", `[]`)
