@@ -382,6 +382,11 @@ func (r *gpuClusterResource) Read(ctx context.Context, req resource.ReadRequest,
 		resp.Diagnostics.AddError("Clusters not available", err.Error())
 		return
 	}
+	if keys := stringsFromSet(ctx, state.SSHKeyIDs, &resp.Diagnostics); len(keys) > 0 {
+		// The state's key ids, for a cloud that would otherwise map its nodes' key names
+		// through a list.
+		ctx = clients.WithKnownSSHKeys(ctx, keys)
+	}
 	c, err := cc.GetCluster(ctx, state.ID.ValueString())
 	if r.data.goneOrFailed(ctx, clients.IsNotFound(err), err, cloud.Name(), "cluster", state.ID.ValueString(), resp) {
 		return

@@ -91,6 +91,12 @@ func (c *Cloud) nodeKeyIDs(ctx context.Context, nodes []member) ([]string, error
 	if len(names) == 0 {
 		return nil, nil
 	}
+	if ids, ok := clients.KnownSSHKeys(ctx); ok && len(ids) == len(names) {
+		// Known from state, and Lambda never changes a machine's keys (see toNeutral).
+		ids = slices.Clone(ids)
+		slices.Sort(ids)
+		return slices.Compact(ids), nil
+	}
 	byName, err := c.keyIDsByName(ctx, names)
 	if err != nil {
 		return nil, err

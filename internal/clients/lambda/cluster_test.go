@@ -269,6 +269,13 @@ func TestGetClusterByTags(t *testing.T) {
 	if !slices.Equal(cl.SSHKeyIDs, []string{"key-1"}) {
 		t.Errorf("SSH key ids %v, want [key-1]", cl.SSHKeyIDs)
 	}
+	// A refresh whose state holds the cluster's key ids does not read the key list for them.
+	c.sshKeys.Invalidate()
+	keyLists := f.Count("GET", "/ssh-keys")
+	if known, err := c.GetCluster(clients.WithKnownSSHKeys(t.Context(), []string{"key-from-state"}), "pretrain"); err != nil ||
+		!slices.Equal(known.SSHKeyIDs, []string{"key-from-state"}) || f.Count("GET", "/ssh-keys") != keyLists {
+		t.Errorf("with the keys known: %v, %v, %d key lists", known, err, f.Count("GET", "/ssh-keys")-keyLists)
+	}
 	patches := f.Requests("PATCH", "/firewall-rulesets/rs-1")
 	if len(patches) != 1 {
 		t.Fatalf("%d ruleset updates", len(patches))
