@@ -15,7 +15,10 @@ type BatchSend func(ctx context.Context, ids []string) (perID map[string]error, 
 // Batcher turns the calls of one cloud API that takes many ids, made at about the same time by
 // different callers (Terraform deletes resources in parallel; a cluster deletes its nodes
 // together), into as few requests as possible: the first caller opens a batch, every caller
-// within Window joins it, and the batch goes out as one request. While one request is out, new
+// that comes within window of the one before joins it (Terraform hands a hundred deletes to
+// the provider over a few hundred milliseconds, as fast as the provider takes them), and the
+// batch goes out as one request once window passes without a caller, or maxGather after it
+// opened. While one request is out, new
 // callers gather in the next batch, which goes when it is back. One Batcher serves one cloud
 // account (one adapter), so ids of different clouds or accounts never share a request.
 type Batcher struct {
@@ -38,9 +41,14 @@ type Batcher struct {
 	onJoin func(waiting int)
 }
 
+// maxGather bounds how long a batch takes callers for (in windows): a steady stream of
+// callers does not hold its first one back for longer.
+const maxGather = 20
+
 // batch is the ids of the callers who joined before it went out.
 type batch struct {
-	callers []*batchCaller
+	callers  []*batchCaller
+	lastJoin time.Time
 	done    chan struct{}
 	err     error
 	perID   map[string]error
@@ -78,6 +86,7 @@ func (b *Batcher) Do(ctx context.Context, ids ...string) error {
 		go b.flush(context.WithoutCancel(ctx), bt)
 	}
 	bt.callers = append(bt.callers, &batchCaller{ctx: ctx, ids: ids})
+	bt.lastJoin = b.clock.Now()
 	waiting := 0
 	for _, c := range bt.callers {
 		waiting += len(c.ids)
@@ -104,9 +113,23 @@ func (b *Batcher) Do(ctx context.Context, ids ...string) error {
 	return errors.Join(errs...)
 }
 
-// flush sends bt once its window has passed and no other request of this batcher is out.
+// flush sends bt once window has passed since its last caller joined (or maxGather windows
+// since it opened) and no other request of this batcher is out.
 func (b *Batcher) flush(ctx context.Context, bt *batch) {
-	<-b.clock.After(b.window)
+	last := b.clock.Now().Add(maxGather * b.window)
+	for {
+		b.mu.Lock()
+		quietAt := bt.lastJoin.Add(b.window)
+		b.mu.Unlock()
+		now := b.clock.Now()
+		if !quietAt.After(now) || !last.After(now) {
+			break
+		}
+		if quietAt.After(last) {
+			quietAt = last
+		}
+		<-b.clock.After(quietAt.Sub(now))
+	}
 	b.sending.Lock()
 	defer b.sending.Unlock()
 	if b.Ready != nil {

@@ -247,3 +247,62 @@ func TestBatcherTakesCallersUntilReady(t *testing.T) {
 		t.Errorf("%d requests %v, want one with all %d ids", len(reqs), reqs, len(first)+len(later))
 	}
 }
+
+// Callers who keep coming within the window of the one before join the same batch (Terraform
+// hands the deletes of one destroy over a few hundred milliseconds); the batch goes once the
+// window passes without one, or 20 windows after it opened.
+func TestBatcherWindowRunsFromTheLastCaller(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		callers int
+		want    int // ids in the first request
+	}{
+		{"a stream shorter than the cap", 10, 10},
+		{"a stream longer than the cap", 40, 34}, // callers at 0, 30, ... 990 ms; the cap is 1 s
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			clock := fakeclock.New(time.Unix(1000, 0))
+			rec := &recordingSend{}
+			joins := apifake.NewHighWater()
+			var mu sync.Mutex
+			n := 0
+			b := NewBatcherWithClock(50*time.Millisecond, rec.send, clock, func(int) {
+				mu.Lock()
+				n++
+				k := n
+				mu.Unlock()
+				joins.Report(k)
+			})
+			all := ids("s", tc.callers)
+			var waits []func() map[string]error
+			for i, id := range all {
+				if i > 0 && i*30 >= 1000 {
+					break // the rest come after the cap
+				}
+				waits = append(waits, doAll(t.Context(), b, []string{id}))
+				joins.Wait(i + 1)
+				clock.WaitTimers(1)
+				if i < tc.callers-1 && (i+1)*30 < 1000 {
+					clock.Advance(30 * time.Millisecond)
+				}
+			}
+			// The window after the last caller, or the rest of the cap's second.
+			if len(waits) < tc.callers {
+				clock.Advance(time.Second - time.Duration(len(waits)-1)*30*time.Millisecond)
+			} else {
+				clock.Advance(50 * time.Millisecond)
+			}
+			apifake.WaitUntil(t, apifake.Patience, func() bool { return len(rec.requests()) > 0 })
+			if reqs := rec.requests(); len(reqs) != 1 || len(reqs[0]) != tc.want {
+				t.Fatalf("requests %v, want one with %d ids", reqs, tc.want)
+			}
+			for _, w := range waits {
+				for id, err := range w() {
+					if err != nil {
+						t.Errorf("%s: %v", id, err)
+					}
+				}
+			}
+		})
+	}
+}

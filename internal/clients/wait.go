@@ -188,6 +188,13 @@ func (c *Cadence) join(settle, gather time.Duration) (time.Time, *goneCohort) {
 	if gather <= 0 {
 		return next, nil
 	}
+	// A gone waiter's first look is when its machine is due to be gone, not at the schedule's
+	// next tick, which may be up to Max later (a delete accepted just after a tick of a
+	// schedule that has backed off); it takes a tick that comes within Initial of that, to
+	// share the list of the waiters looking there.
+	if next.After(at.Add(c.pacing.Initial)) {
+		next = at
+	}
 	if k := c.cohort; k != nil && k.look.After(now) {
 		switch {
 		case !next.After(k.look):
@@ -343,10 +350,10 @@ func (c *Cadence) WaitGoneWatch(ctx context.Context, looker InstanceLooker, id s
 }
 
 // WaitGoneAfter is WaitGoneWatch for a machine the cloud typically takes settle to terminate
-// (on the cadence's clock; see Settings.Settle): its first look is at the first tick at least
-// settle, and at least GoneGather, after the call, or at the first look of an earlier gone
-// waiter that is still ahead and at least settle away; later looks back off from there
-// (WaitAfter). The first look always comes after the call (after the cloud accepted the
+// (on the cadence's clock; see Settings.Settle): its first look is settle, and at least
+// GoneGather, after the call (or at a tick of the shared schedule within Initial after that),
+// or at the first look of an earlier gone waiter that is still ahead and at least settle away
+// (see join); later looks are at the shared schedule's ticks. The first look always comes after the call (after the cloud accepted the
 // terminate), and only what the looks say ends the wait: settle is when to look, never proof.
 func (c *Cadence) WaitGoneAfter(ctx context.Context, looker InstanceLooker, id string, settle time.Duration, seen func(context.Context, *Instance)) error {
 	var absentIn time.Time // when the list that last lacked the machine started

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -119,19 +120,20 @@ func TestWaitGoneCohortMovesWithinBounds(t *testing.T) {
 	var looks []time.Duration
 	start := clock.Now()
 	watch := lookTimes{l, start, &mu, &looks}
-	// The second waiter comes 150 ms after the first: its own first look (the tick at 420 ms:
-	// the schedule's ticks are 200, 220, 260, 340, 420 ms) is more than the 200 ms termination
-	// time, and more than 2 x 50 ms, beyond the first one's (200 ms), so the first one does
-	// not wait for it.
-	wait := startGone(t, clock, cad, watch, econIDs(2), 200*time.Millisecond, 150*time.Millisecond)
+	// Three waiters 150 ms apart, each due to look 200 ms (the termination time) after it
+	// came. The second one's look (350 ms) is within 200 ms of the first one's own (200 ms):
+	// the cohort looks there, together. The third one's (500 ms) is not, and the cohort's look
+	// is nearer than its termination time: it starts a cohort of its own.
+	wait := startGone(t, clock, cad, watch, econIDs(3), 200*time.Millisecond, 150*time.Millisecond)
 	wait()
 	if n := f.calls.Load(); n != 2 {
 		t.Errorf("%d list calls, want 2: one per cohort", n)
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	if len(looks) != 2 || looks[0] != 200*time.Millisecond || looks[1] != 420*time.Millisecond {
-		t.Errorf("looks at %v, want [200ms 420ms]", looks)
+	want := []time.Duration{350 * time.Millisecond, 350 * time.Millisecond, 500 * time.Millisecond}
+	if !slices.Equal(looks, want) {
+		t.Errorf("looks at %v, want %v", looks, want)
 	}
 }
 

@@ -363,9 +363,9 @@ func TestWaitGoneAfterFirstLooksAtSettle(t *testing.T) {
 }
 
 // A machine still terminating after the settle time is looked at again on the backing-off
-// schedule (settle, then 2, 4, 8 x Initial ... up to Max apart), and a list that lacks it is
-// confirmed by the next one before it counts; a waiter that settles does not move the shared
-// schedule, so a waiter already there keeps its own ticks.
+// schedule (its ticks 2, 4, 8 x Initial ... up to Max apart), and a list that lacks it is
+// confirmed by another one before it counts; a waiter that settles looks first at the settle
+// time without moving the shared schedule, so a waiter already there keeps its own ticks.
 func TestWaitGoneAfterBacksOffAndKeepsTheSharedSchedule(t *testing.T) {
 	clock, f, cad, l := newGoneFixture("m-1")
 	start := clock.Now()
@@ -400,13 +400,13 @@ func TestWaitGoneAfterBacksOffAndKeepsTheSharedSchedule(t *testing.T) {
 	if err := <-other; err != nil {
 		t.Fatal(err)
 	}
-	// Its ticks: 150 ms (the schedule's first at or after 100 ms: terminating), 230 (lacked),
-	// 310 (confirmed).
+	// Its looks: 100 ms (the settle time, not the schedule's next tick at 150 ms: terminating),
+	// 150 (the schedule's next tick: lacked), 160 (one initial interval later: confirmed).
 	clock.WaitTimers(1)
-	clock.AdvanceToNext() // 150 ms: still terminating
+	clock.AdvanceToNext() // 100 ms: still terminating
 	clock.WaitTimers(1)
-	if got := clock.Now().Sub(start); got != 151*time.Millisecond { // the list takes 1 ms
-		t.Fatalf("first look ended at %s, want 151ms", got)
+	if got := clock.Now().Sub(start); got != 101*time.Millisecond { // the list takes 1 ms
+		t.Fatalf("first look ended at %s, want 101ms", got)
 	}
 	if n := f.calls.Load(); n != 1 {
 		t.Fatalf("%d list calls by the first tick after the settle time, want 1", n)
