@@ -49,9 +49,9 @@ const maxGather = 20
 type batch struct {
 	callers  []*batchCaller
 	lastJoin time.Time
-	done    chan struct{}
-	err     error
-	perID   map[string]error
+	done     chan struct{}
+	err      error
+	perID    map[string]error
 }
 
 type batchCaller struct {
