@@ -188,11 +188,13 @@ func (c *Cadence) join(settle, gather time.Duration) (time.Time, *goneCohort) {
 	if gather <= 0 {
 		return next, nil
 	}
-	// A gone waiter's first look is when its machine is due to be gone, not at the schedule's
-	// next tick, which may be up to Max later (a delete accepted just after a tick of a
-	// schedule that has backed off); it takes a tick that comes within Initial of that, to
-	// share the list of the waiters looking there.
-	if next.After(at.Add(c.pacing.Initial)) {
+	// A gone waiter of a cloud that takes settle to terminate looks first when its machine is
+	// due to be gone, not at the schedule's next tick, which may be up to Max later (a delete
+	// accepted just after a tick of a schedule that has backed off); it takes a tick that comes
+	// within Initial of that, to share the list of the waiters looking there. Where machines
+	// leave at once (no settle), deletes come in a stream paced by the rate limit, and the
+	// schedule's ticks are what gathers them into few looks.
+	if settle > 0 && next.After(at.Add(c.pacing.Initial)) {
 		next = at
 	}
 	if k := c.cohort; k != nil && k.look.After(now) {
