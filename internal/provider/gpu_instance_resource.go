@@ -155,6 +155,9 @@ func (r *gpuInstanceResource) ModifyPlan(ctx context.Context, req resource.Modif
 	if req.Plan.Raw.IsNull() || r.data == nil {
 		return
 	}
+	if unchangedAndHealthy(ctx, req) {
+		return
+	}
 	var plan gpuInstanceModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	if resp.Diagnostics.HasError() {
@@ -254,6 +257,26 @@ func (r *gpuInstanceResource) ModifyPlan(ctx context.Context, req resource.Modif
 		}
 	}
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+}
+
+// unchangedAndHealthy reports a machine whose plan is its state (nothing configured changed, and
+// a refresh found nothing changed on the cloud) and whose status calls for no replacement: a
+// refresh of a hundred of them then costs no plan-time checks (the cloud's GPU types, regions
+// and references were checked when it was planned, and a type the cloud has since retired must
+// not fail the plan of a machine already running it), and no call.
+func unchangedAndHealthy(ctx context.Context, req resource.ModifyPlanRequest) bool {
+	if req.State.Raw.IsNull() || !req.Plan.Raw.Equal(req.State.Raw) {
+		return false
+	}
+	var status types.String
+	if diags := req.State.GetAttribute(ctx, path.Root("status"), &status); diags.HasError() {
+		return false
+	}
+	switch status.ValueString() {
+	case clients.StatusError, clients.StatusTerminating, statusPreempted:
+		return false // replaced: see ModifyPlan
+	}
+	return true
 }
 
 func (r *gpuInstanceResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
