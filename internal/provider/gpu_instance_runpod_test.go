@@ -564,3 +564,25 @@ func TestAccGPUInstance_runpodMountPathPatchedInPlace(t *testing.T) {
 		},
 	})
 }
+
+// A no-change plan of a healthy pod does not check it against RunPod's catalog again: its
+// refresh reads the pod list and nothing else, in particular not the data center list that
+// the region check of a new or changed pod reads.
+func TestAccGPUInstance_runpodNoChangePlanSkipsCatalogChecks(t *testing.T) {
+	env := accEnv(t)
+	cfg := runpodPodConfig(env, "A6000_48GB", "", "")
+	route := "GET /v2/catalog/datacenters"
+	accTest(t, checkRunPodPods(env, 0), []resource.TestStep{
+		{Config: cfg},
+		{PreConfig: env.emu.RunPod.Core.Stats.Reset, Config: cfg, PlanOnly: true},
+		{
+			PreConfig: func() {
+				if n := env.emu.RunPod.Core.Stats.Get(route); n != 0 {
+					t.Errorf("the no-change plan read the data center list %d times, want 0", n)
+				}
+			},
+			Config:   cfg,
+			PlanOnly: true,
+		},
+	})
+}
