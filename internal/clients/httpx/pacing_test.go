@@ -354,7 +354,7 @@ func TestDo_creditSkipsTheLimiter(t *testing.T) {
 			return true
 		}
 		cfg.OnResponse = func(resp *http.Response) {
-			seq, ok := RequestSeq(resp.Request)
+			seq, _, ok := RequestSeq(resp.Request)
 			if !ok {
 				t.Error("an answer without its request's number")
 			}

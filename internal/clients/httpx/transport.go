@@ -46,19 +46,12 @@ type sendStamp struct {
 }
 
 // RequestSeq is a request's number in the order the client's requests left its client-wide
-// limiter (1 for the first), for an OnResponse hook that weighs an answer against the
-// requests sent after it (see Config.Credit); ok is false for a request of another client.
-func RequestSeq(req *http.Request) (seq uint64, ok bool) {
+// limiter (1 for the first), and when it left, for an OnResponse hook that weighs an answer
+// against the requests sent after it (see Config.Credit); ok is false for a request of
+// another client.
+func RequestSeq(req *http.Request) (seq uint64, sentAt time.Time, ok bool) {
 	st, ok := requestStamp(req)
-	return st.seq, ok
-}
-
-// RequestSentAt is when a request left the client's limiters (its attempt's send time), for
-// an OnResponse hook that weighs an answer against those that came before it was sent; ok is
-// false for a request of another client.
-func RequestSentAt(req *http.Request) (at time.Time, ok bool) {
-	st, ok := requestStamp(req)
-	return st.at, ok
+	return st.seq, st.at, ok
 }
 
 func requestStamp(req *http.Request) (sendStamp, bool) {

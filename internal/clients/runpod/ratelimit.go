@@ -176,8 +176,7 @@ func (p *pacer) onResponse(resp *http.Response) {
 	if len(windows) == 0 {
 		return
 	}
-	if seq, ok := httpx.RequestSeq(resp.Request); ok {
-		sentAt, _ := httpx.RequestSentAt(resp.Request)
+	if seq, sentAt, ok := httpx.RequestSeq(resp.Request); ok {
 		p.observe(seq, sentAt, windows)
 	}
 	limit, until, throttle, exhausted, binding := p.pace(windows)
