@@ -109,6 +109,22 @@ func (t *Taken) has(token, id string) bool {
 	return ok
 }
 
+// ids returns the machines taken for token.
+func (t *Taken) ids(token string) []string {
+	if t == nil {
+		return nil
+	}
+	var out []string
+	t.m.Range(func(k, _ any) bool {
+		if tok, id, ok := strings.Cut(k.(string), "\x00"); ok && tok == token {
+			out = append(out, id)
+		}
+		return true
+	})
+	slices.Sort(out)
+	return out
+}
+
 func (l Launch[T]) take(v T) T {
 	if l.Taken != nil && l.IDOf != nil {
 		l.Taken.m.Store(l.Token+"\x00"+l.IDOf(v), true)
@@ -116,13 +132,21 @@ func (l Launch[T]) take(v T) T {
 	return v
 }
 
+// BeforeGather is how old the list Before reads may be: the creates Terraform hands over
+// together (a hundred within a few hundred milliseconds) share one list instead of each
+// asking for a newer one than the last, which on a rate-limited cloud would cost a request
+// per few creates before the first launch. What it looks for, a machine an interrupted apply
+// launched, has been committed long before, or commits at a moment no list can foresee; and
+// what this process launched since is known without a list (Taken).
+const BeforeGather = time.Second
+
 // Before looks for a machine of this resource launched by an earlier run. It returns the one
 // to adopt, or nil when there is none and the launch may go ahead. A machine that carries the
 // token but is too old to be an interrupted launch of this resource is an ErrConflict whose
 // message holds the import command; a failed look is an error too (launching after a failed
 // look could duplicate a machine).
 func (l Launch[T]) Before(ctx context.Context) (*Claim[T], error) {
-	found, err := l.Find(ctx, time.Now())
+	found, err := l.Find(ctx, time.Now().Add(-BeforeGather))
 	if err != nil {
 		return nil, fmt.Errorf("looking for a %s launched earlier for this resource (%s=%s) before launching: %w", l.What, l.Where, l.Token, err)
 	}
@@ -134,6 +158,10 @@ func (l Launch[T]) Before(ctx context.Context) (*Claim[T], error) {
 		}
 		return ok
 	})
+	if len(found) == 0 && len(held) == 0 {
+		// Taken since the list began (a list up to BeforeGather old may not show it yet).
+		held = l.Taken.ids(l.Token)
+	}
 	if len(found) == 0 && len(held) > 0 {
 		return nil, Errorf(ErrConflict, "another resource of this configuration with the same name already launched %s %s (%s=%s) in this apply: "+
 			"the name identifies a machine to the provider, so give each resource a unique name (for example with count.index or each.key in it)",

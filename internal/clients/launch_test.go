@@ -125,6 +125,24 @@ func TestLaunchBeforeNeverAdoptsWhatAnotherResourceGot(t *testing.T) {
 	}
 }
 
+// TestLaunchBeforeKnowsWhatThisProcessLaunchedWithoutTheList: the list Before reads may have
+// begun before another resource of the same name launched (BeforeGather); what this process
+// launched is a conflict all the same.
+func TestLaunchBeforeKnowsWhatThisProcessLaunchedWithoutTheList(t *testing.T) {
+	w := &world{}
+	taken := &Taken{}
+	l := testLaunch(w, taken)
+	if _, _, err := l.Send(t.Context(), func(context.Context, time.Time) (*machine, error) {
+		return &machine{"i-1"}, nil // launched, and not listed yet
+	}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := l.Before(t.Context())
+	if !errors.Is(err, ErrConflict) || !strings.Contains(err.Error(), "unique name") || !strings.Contains(err.Error(), "i-1") {
+		t.Fatalf("second resource of the same name, before the first is listed: %v", err)
+	}
+}
+
 func TestLaunchSend(t *testing.T) {
 	lost := Errorf(ErrOutcomeUnknown, "launch: connection reset")
 	t.Run("lost answer, machine appears late: adopted, sent once", func(t *testing.T) {

@@ -188,13 +188,14 @@ func (c *Cadence) join(settle, gather time.Duration) (time.Time, *goneCohort) {
 	if gather <= 0 {
 		return next, nil
 	}
-	// A gone waiter of a cloud that takes settle to terminate looks first when its machine is
-	// due to be gone, not at the schedule's next tick, which may be up to Max later (a delete
-	// accepted just after a tick of a schedule that has backed off); it takes a tick that comes
-	// within Initial of that, to share the list of the waiters looking there. Where machines
-	// leave at once (no settle), deletes come in a stream paced by the rate limit, and the
-	// schedule's ticks are what gathers them into few looks.
-	if settle > 0 && next.After(at.Add(c.pacing.Initial)) {
+	// A gone waiter looks first when its machine is due to be gone (settle, or at once for a
+	// cloud whose machines leave at once), not at the schedule's next tick, which may be up to
+	// Max later (a delete accepted just after a tick of a schedule that has backed off); it
+	// takes a tick that comes within Initial of that, to share the list of the waiters looking
+	// there. Where deletes come in a stream paced by the rate limit, the looks of their waiters
+	// yield to the deletes still queued (Yield): they wait for the stream's end, and share the
+	// one list sent then.
+	if next.After(at.Add(c.pacing.Initial)) {
 		next = at
 	}
 	if k := c.cohort; k != nil && k.look.After(now) {
@@ -283,7 +284,7 @@ func (c *Cadence) wait(ctx context.Context, settle, gather time.Duration, check 
 			}
 			cohort = nil
 		}
-		done, err := check(ctx, tick)
+		done, err := check(Yield(ctx), tick)
 		if err != nil || done {
 			return err
 		}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients/fakeclock"
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients/snapshot"
 )
 
 // The call economy of gone waiters (docs/guides/performance.md), on a fake clock, with the
@@ -184,5 +185,48 @@ func TestWaitGoneConfirmsSoonAfterTheAbsence(t *testing.T) {
 	defer mu.Unlock()
 	if len(looks) != 2 || looks[0] != 500*time.Millisecond || looks[1] != 510*time.Millisecond {
 		t.Errorf("looks at %v, want [500ms 510ms]", looks)
+	}
+}
+
+// A gone waiter of a cloud whose machines leave at once looks soon after its delete was
+// accepted (GoneGather later), not at the next tick of a schedule that other waiters have
+// backed off: here a boot waiter has waited 630 ms, and the schedule's next tick is a second
+// away. The delete's look (and the one confirming it) come 50 and 60 ms after it; where
+// deletes queue for a rate limit, the look yields to them instead (httpx, clients.Yield).
+func TestWaitGoneLooksSoonWhereMachinesLeaveAtOnce(t *testing.T) {
+	clock := fakeclock.New(time.Unix(1_000_000, 0))
+	f := &fakeCloudList{clock: clock, state: map[string]string{}}
+	cad := NewCadenceWithClock(Pacing{Initial: 10 * time.Millisecond, Max: time.Second}, clock)
+	var mu sync.Mutex
+	var looks []time.Duration
+	start := clock.Now()
+	l := lookTimes{snapshotLooker{cache: snapshot.NewWithClock(f.list, clock.Now)}, start, &mu, &looks}
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	booted := make(chan struct{})
+	go func() {
+		defer close(booted)
+		_ = cad.Wait(ctx, func(context.Context, time.Time) (bool, error) { return false, nil })
+	}()
+	clock.WaitTimers(1)
+	for clock.Now().Sub(start) < 630*time.Millisecond { // ticks at 10, 30, 70, 150, 310, 630 ms
+		clock.AdvanceToNext()
+		clock.WaitTimers(1)
+	}
+	gone := make(chan error, 1)
+	go func() { gone <- cad.WaitGoneAfter(t.Context(), l, "m-1", 0, nil) }()
+	for range 2 { // the look, and the one confirming it
+		clock.WaitTimers(2)
+		clock.AdvanceToNext()
+	}
+	if err := <-gone; err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	<-booted
+	mu.Lock()
+	defer mu.Unlock()
+	if want := []time.Duration{680 * time.Millisecond, 690 * time.Millisecond}; !slices.Equal(looks, want) {
+		t.Errorf("looks at %v, want %v", looks, want)
 	}
 }

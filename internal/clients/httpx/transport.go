@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -18,6 +19,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 	"golang.org/x/time/rate"
 
+	"github.com/neocloud/terraform-provider-neocloud/internal/clients"
 	"github.com/neocloud/terraform-provider-neocloud/internal/clients/snapshot"
 )
 
@@ -35,6 +37,59 @@ type transportChain struct {
 	turn chan struct{}
 	// sent numbers the requests in the order they leave the client-wide limiter (RequestSeq).
 	sent atomic.Uint64
+
+	// pressing counts the requests that wait for their turn at the client-wide limiter, or
+	// hold it, and do not yield (clients.Yield); clear is closed when it drops to zero.
+	mu       sync.Mutex
+	pressing int
+	clear    chan struct{}
+}
+
+// maxYield bounds how long a request that yields waits for the others (see waitClear).
+const maxYield = time.Minute
+
+// press adds d to the requests pressing for the limiter.
+func (t *transportChain) press(d int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.pressing += d
+	if t.pressing == 0 && t.clear != nil {
+		close(t.clear)
+		t.clear = nil
+	}
+}
+
+// waitClear holds a request that yields (clients.Yield) until no other request presses for the
+// client-wide limiter: a waiter's look goes after the stream of deletes or creates it waits on,
+// not in the middle of it, where it would take a request's room and see only part of the
+// outcome. It waits no longer than maxYield, nor than half the time ctx has left, so that a
+// look is never starved by a stream that does not end, and still has time to be sent.
+func (t *transportChain) waitClear(ctx context.Context) error {
+	limit := maxYield
+	if deadline, ok := ctx.Deadline(); ok {
+		limit = min(limit, time.Until(deadline)/2)
+	}
+	timer := time.NewTimer(max(limit, 0))
+	defer timer.Stop()
+	for {
+		t.mu.Lock()
+		if t.pressing == 0 {
+			t.mu.Unlock()
+			return nil
+		}
+		if t.clear == nil {
+			t.clear = make(chan struct{})
+		}
+		clear := t.clear
+		t.mu.Unlock()
+		select {
+		case <-clear:
+		case <-timer.C:
+			return nil
+		case <-ctx.Done():
+			return &notSentError{err: ctx.Err()}
+		}
+	}
 }
 
 type seqKey struct{}
@@ -89,6 +144,23 @@ func (t *transportChain) RoundTrip(req *http.Request) (*http.Response, error) {
 				return nil, err
 			}
 		}
+		unpress := func() {}
+		if clients.Yields(ctx) {
+			if err := t.waitClear(ctx); err != nil {
+				return nil, err
+			}
+		} else {
+			// Pressing from now until the turn is given back (or the request gives up).
+			t.press(1)
+			pressed := true
+			unpress = func() {
+				if pressed {
+					pressed = false
+					t.press(-1)
+				}
+			}
+			defer unpress()
+		}
 		if err := t.takeTurn(ctx); err != nil {
 			return nil, err
 		}
@@ -113,6 +185,7 @@ func (t *transportChain) RoundTrip(req *http.Request) (*http.Response, error) {
 			ctx = context.WithValue(ctx, seqKey{}, sendStamp{seq: seq, at: time.Now()})
 		}
 		<-t.turn
+		unpress()
 		if err != nil {
 			return nil, err
 		}

@@ -191,6 +191,7 @@ func TestCreateInstanceGoesWhereItsFilesystemIs(t *testing.T) {
 	}
 
 	opts(spec.Options).FileSystemNames = []string{"nope"}
+	spec.LaunchToken = "tok-456" // another resource: the first one's token is taken
 	if _, err := c.CreateInstance(t.Context(), spec); !errors.Is(err, clients.ErrInvalid) {
 		t.Errorf("unknown filesystem: got %v, want ErrInvalid", err)
 	}

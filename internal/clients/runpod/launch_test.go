@@ -3,9 +3,11 @@ package runpod
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -441,4 +443,33 @@ func TestCreateInstanceLogsNoEnvValues(t *testing.T) {
 	if !strings.Contains(out, "DB_URL") || strings.Count(out, "received API response") < 2 {
 		t.Errorf("want the create and the read logged with env names kept:\n%s", out)
 	}
+}
+
+// TestCreatesHandedOverTogetherShareTheLookBeforeLaunch: Terraform hands a hundred creates over
+// within a few hundred milliseconds, and each looks for a pod an interrupted apply launched
+// before it launches its own. Those looks share one list: a list that began up to a second
+// before the create was asked serves it, instead of every create that comes while a list is
+// in flight queueing a newer one (on RunPod each list spends a request of the minute's 60).
+func TestCreatesHandedOverTogetherShareTheLookBeforeLaunch(t *testing.T) {
+	f, c := newFakeCloud(t)
+	f.Handle("GET", "/pods", func(w http.ResponseWriter, _ *http.Request) {
+		time.Sleep(30 * time.Millisecond) // lists overlap the creates that come meanwhile
+		writeRaw(w, 200, podsJSON())
+	})
+	var wg sync.WaitGroup
+	for i := range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			spec := h100Spec()
+			spec.LaunchToken = fmt.Sprintf("tok-%d", i)
+			spec.AdoptSince = time.Now().Add(-time.Hour)
+			if inst, err := c.FindLaunched(t.Context(), spec); inst != nil || err != nil {
+				t.Errorf("create %d: found %v, %v; want nothing", i, inst, err)
+			}
+		}()
+		time.Sleep(10 * time.Millisecond)
+	}
+	wg.Wait()
+	f.WantCount(t, "GET", "/pods", 1, "one list serves the creates handed over together")
 }

@@ -59,13 +59,14 @@ type pacer struct {
 	// credit again: the credit grew, or the limiter's pace was restored (wake).
 	changed chan struct{}
 
-	// credit is how many requests the server's count allows now beyond what the limiter may
-	// still let through on its own (see grant); creditSeq is the request whose answer it was
-	// last set from; sent is the highest request number that asked for credit, and answered
-	// counts the answers seen.
+	// credit is how many requests the server's count allows now (see grant); creditSeq is the
+	// request whose answer it was last set from; sent is the highest request number known to
+	// have left (requests leave in the order of their numbers), answered counts the answers
+	// seen, and asking is the number of the request that asked for credit last (tests).
 	credit         int
 	creditSeq      uint64
 	sent, answered int
+	asking         uint64
 	// recent is the room each answer of the last reorderHorizon reported (see observe).
 	recent []roomSeen
 }
@@ -80,26 +81,46 @@ type roomSeen struct {
 // (see observe): longer than any request of this client stays in flight.
 const reorderHorizon = 5 * time.Minute
 
-// grant is the httpx Credit hook: a request goes at once, without the limiter's token, while
-// the server's RateLimit header says its windows have room for it. Room is the fewest requests
-// any window has left in an answer, less every request still without its answer (sent before
-// that one but not yet counted by the server, or after it), less a reserve of the limiter's
-// burst and one (the limiter's bucket stays full while credit is spent, and lets that many
-// through at once when it runs out). A cloud whose windows start full (a fresh minute, or a
-// token bucket) thus takes the first requests of a burst at once instead of at the configured
-// pace, and never more than it has left. A request asks again when woken while it waits for
-// the limiter (wake); it counts once, by its number. A request that never gets an answer
-// (cancelled while it waited its turn, or a lost connection) keeps counting as unanswered:
-// that can only make the credit smaller.
+// grant is the httpx Credit hook: a request goes at once, without waiting for the limiter,
+// while the server's RateLimit header says its windows have room for it. Room is the fewest
+// requests any window has left in an answer, less every request that left without its answer
+// counted yet (sent before that one but not yet counted by the server, or after it), less a
+// reserve of one. A granted request also takes every token the limiter holds: the limiter's
+// bucket would otherwise stay full while credit is spent, and let its burst through at once on
+// top of the server's room when the credit runs out. Drained, it lets a request through only
+// at its pace, which is the window's own (see pace) while the window runs short; the reserve
+// covers the one token it may give before the answer that says the window is empty has come.
+// A cloud whose windows start full (a fresh minute, or a token bucket) thus takes the first
+// requests of a burst at once instead of at the configured pace, and never more than it has
+// left. A request asks again when woken while it waits for the limiter (wake), and every
+// request numbered below it has left by then: those that left on the limiter's tokens since
+// the credit was set are taken off it. A request that never gets an answer (cancelled while
+// in flight, or a lost connection) keeps counting as unanswered: that can only make the
+// credit smaller.
 func (p *pacer) grant(seq uint64) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.sent = max(p.sent, int(seq))
+	p.asking = max(p.asking, seq)
+	p.leftBefore(seq)
 	if p.credit <= 0 {
 		return false
 	}
 	p.credit--
+	p.sent = max(p.sent, int(seq))
+	now := time.Now()
+	if n := int(p.lim.TokensAt(now)); n > 0 {
+		p.lim.AllowN(now, n)
+	}
 	return true
+}
+
+// leftBefore records that every request numbered below seq has left, and takes those the
+// credit did not count off it (p.mu held).
+func (p *pacer) leftBefore(seq uint64) {
+	if left := int(seq) - 1; left > p.sent {
+		p.credit = max(p.credit-(left-p.sent), 0)
+		p.sent = left
+	}
 }
 
 // wake is the httpx CreditWake hook.
@@ -146,7 +167,8 @@ func (p *pacer) observe(seq uint64, sentAt time.Time, windows []rateLimitWindow)
 		}
 	}
 	p.recent = append(kept, roomSeen{at: now, room: own})
-	c := max(room-max(p.sent-p.answered, 0)-p.lim.Burst()-1, 0)
+	p.leftBefore(seq + 1) // an answered request has left, and every one numbered below it
+	c := max(room-max(p.sent-p.answered, 0)-creditReserve, 0)
 	before := p.credit
 	if seq > p.creditSeq {
 		p.creditSeq, p.credit = seq, c
@@ -157,6 +179,9 @@ func (p *pacer) observe(seq uint64, sentAt time.Time, windows []rateLimitWindow)
 		p.wakeLocked()
 	}
 }
+
+// creditReserve is the room the credit leaves unspent (see grant).
+const creditReserve = 1
 
 // answer counts an answer (every answer, with or without a RateLimit header).
 func (p *pacer) answer() {

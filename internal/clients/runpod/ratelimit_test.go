@@ -171,37 +171,64 @@ func win(name string, remaining int, reset time.Duration) rateLimitWindow {
 // one; an older answer can only lower it, and an exhausted window leaves none.
 func TestPacerCreditIsTheRoomLeft(t *testing.T) {
 	p := newPacer(rate.NewLimiter(rate.Every(time.Hour), 5))
-	for seq := uint64(1); seq <= 10; seq++ {
+	for seq := uint64(1); seq <= 11; seq++ {
 		if p.grant(seq) {
 			t.Fatalf("request %d granted before any answer", seq)
 		}
 	}
+	// Requests 1 to 10 left on the limiter's tokens (request 11 asked, so they have left); 5
+	// are answered.
 	for range 5 {
 		p.answer()
 	}
 	sent := time.Now() // every request went before any answer came
 	p.observe(5, sent, []rateLimitWindow{win("minute", 40, time.Minute), win("hour", 2000, time.Hour)})
-	if p.credit != 40-5-6 {
-		t.Fatalf("credit %d after r=40 with 5 of 10 requests unanswered, want %d", p.credit, 40-5-6)
+	if want := 40 - 5 - creditReserve; p.credit != want {
+		t.Fatalf("credit %d after r=40 with 5 of 10 requests unanswered, want %d", p.credit, want)
 	}
 	p.observe(4, sent, []rateLimitWindow{win("minute", 60, time.Minute)})
-	if p.credit != 29 {
+	if want := 40 - 5 - creditReserve; p.credit != want {
 		t.Errorf("an older answer raised the credit to %d", p.credit)
 	}
 	p.observe(3, sent, []rateLimitWindow{win("minute", 20, time.Minute)})
-	if p.credit != 20-5-6 {
-		t.Errorf("an older answer with less room left the credit at %d, want %d", p.credit, 20-5-6)
+	if want := 20 - 5 - creditReserve; p.credit != want {
+		t.Errorf("an older answer with less room left the credit at %d, want %d", p.credit, want)
 	}
 	granted := 0
 	for seq := uint64(11); p.grant(seq); seq++ {
 		granted++
 	}
-	if granted != 9 {
-		t.Errorf("%d requests granted, want 9", granted)
+	if want := 20 - 5 - creditReserve; granted != want {
+		t.Errorf("%d requests granted, want %d", granted, want)
+	}
+	if tokens := p.lim.Tokens(); tokens >= 1 {
+		t.Errorf("the limiter holds %.1f tokens after requests went on credit, want none: it would let them through on top of the room", tokens)
 	}
 	p.observe(12, sent, []rateLimitWindow{win("minute", 0, 12*time.Second), win("hour", 2000, time.Hour)})
 	if p.credit != 0 || p.grant(41) {
 		t.Errorf("an exhausted window left credit %d", p.credit)
+	}
+}
+
+// TestPacerCreditCountsRequestsThatLeftOnTheLimiter: the credit was set from an answer when
+// two requests had left; three more then left on the limiter's tokens before the next one
+// asked. They are taken off the credit (the server's count of the answer did not include them).
+func TestPacerCreditCountsRequestsThatLeftOnTheLimiter(t *testing.T) {
+	p := newPacer(rate.NewLimiter(rate.Every(time.Hour), 5))
+	p.grant(1)
+	p.grant(2)
+	p.grant(3) // requests 1 and 2 have left
+	p.answer()
+	p.observe(1, time.Now(), []rateLimitWindow{win("minute", 10, time.Minute)})
+	if want := 10 - 1 - creditReserve; p.credit != want {
+		t.Fatalf("credit %d, want %d", p.credit, want)
+	}
+	// Requests 3, 4 and 5 left on the limiter; request 6 asks.
+	if !p.grant(6) {
+		t.Fatal("request 6 not granted")
+	}
+	if want := 10 - 1 - creditReserve - 3 - 1; p.credit != want {
+		t.Errorf("credit %d after requests 3 to 5 left on the limiter and 6 on credit, want %d", p.credit, want)
 	}
 }
 
@@ -210,34 +237,33 @@ func TestPacerCreditIsTheRoomLeft(t *testing.T) {
 // first, says 20. The room is 20, not 22: request 3 is neither in 4's count nor unanswered. An
 // answer to a request sent after both answers came is not weighed against them.
 func TestPacerCreditCountsReorderedAnswers(t *testing.T) {
-	p := newPacer(rate.NewLimiter(rate.Every(time.Hour), 5)) // a reserve of 6
-	for seq := uint64(1); seq <= 4; seq++ {
-		p.grant(seq)
+	p := newPacer(rate.NewLimiter(rate.Every(time.Hour), 5))
+	for seq := uint64(1); seq <= 5; seq++ {
+		p.grant(seq) // requests 1 to 4 have left
 	}
 	sent := time.Now()
 	p.answer()
 	p.observe(3, sent, []rateLimitWindow{win("minute", 20, time.Minute)})
 	p.answer()
 	p.observe(4, sent, []rateLimitWindow{win("minute", 22, time.Minute)})
-	if want := 20 - 2 - 6; p.credit != want {
+	if want := 20 - 2 - creditReserve; p.credit != want {
 		t.Fatalf("credit %d, want %d (from the 20 the first answer reported)", p.credit, want)
 	}
 	later := time.Now()
 	p.grant(5)
 	p.answer()
 	p.observe(5, later, []rateLimitWindow{win("minute", 30, time.Minute)}) // the window refilled
-	if want := 30 - 2 - 6; p.credit != want {
+	if want := 30 - 2 - creditReserve; p.credit != want {
 		t.Errorf("credit %d, want %d (from the newest answer alone)", p.credit, want)
 	}
 }
 
 // TestRateLimitRoomIsSpentAtOnce goes through the client: RunPod says 30 requests are left in
 // the minute, and the configured limiter (one an hour, burst 5) would let only five through. The
-// client spends the room the server reports at once and stops before it is gone: 28 requests
-// go (on the limiter's tokens and on credit: while the window has room, credit down to the
-// limiter's burst and one, then, the window running short and the burst down to 1, down to
-// two), and the 29th waits for the limiter, whose wait here outlasts the call's deadline, so
-// it is not sent. None is refused.
+// client spends the room the server reports at once and stops before it is gone: 29 requests
+// go (the first on the limiter's token, the rest on credit, which leaves a reserve of one),
+// and the 30th waits for the limiter, drained by the requests that went on credit, whose wait
+// here outlasts the call's deadline, so it is not sent. None is refused.
 func TestRateLimitRoomIsSpentAtOnce(t *testing.T) {
 	f := newFake(t)
 	c, err := NewClient(ClientConfig{Endpoint: f.Endpoint(), APIKey: testKey, Limiter: rate.NewLimiter(rate.Every(time.Hour), 5)})
@@ -266,8 +292,8 @@ func TestRateLimitRoomIsSpentAtOnce(t *testing.T) {
 			break
 		}
 	}
-	if sent != 28 || left != 2 {
-		t.Errorf("%d requests went (%d left in the window), want 28 (2 left)", sent, left)
+	if sent != 29 || left != 1 {
+		t.Errorf("%d requests went (%d left in the window), want 29 (1 left)", sent, left)
 	}
 }
 
@@ -321,7 +347,7 @@ func TestRateLimitRoomShownWhileWaitingIsSpent(t *testing.T) {
 	apifake.WaitUntil(t, apifake.Patience, func() bool {
 		c.pacer.mu.Lock()
 		defer c.pacer.mu.Unlock()
-		return c.pacer.sent >= 3
+		return c.pacer.asking >= 3
 	})
 	close(release)
 	for i, done := range []chan error{done2, done3} {
