@@ -71,20 +71,30 @@ func (t *transportChain) waitClear(ctx context.Context) error {
 	}
 	timer := time.NewTimer(max(limit, 0))
 	defer timer.Stop()
+	start, yielded := time.Now(), 0
 	for {
 		t.mu.Lock()
 		if t.pressing == 0 {
 			t.mu.Unlock()
+			if yielded > 0 {
+				tflog.SubsystemDebug(ctx, subsystem(t.cfg.Cloud), "a waiter's look yielded to the queued requests", map[string]any{
+					"queued": yielded, "yielded_ms": time.Since(start).Milliseconds(),
+				})
+			}
 			return nil
 		}
 		if t.clear == nil {
 			t.clear = make(chan struct{})
 		}
-		clear := t.clear
+		clear, n := t.clear, t.pressing
+		yielded = max(yielded, n)
 		t.mu.Unlock()
 		select {
 		case <-clear:
 		case <-timer.C:
+			tflog.SubsystemDebug(ctx, subsystem(t.cfg.Cloud), "a waiter's look stops yielding to the queued requests", map[string]any{
+				"queued": n, "yielded_ms": limit.Milliseconds(),
+			})
 			return nil
 		case <-ctx.Done():
 			return &notSentError{err: ctx.Err()}

@@ -74,7 +74,7 @@ func TestDo_yieldingLookGoesAfterTheQueuedRequests(t *testing.T) {
 // end still takes its turn, with half its time left to be sent in.
 func TestWaitClear_yieldsNoLongerThanHalfTheTimeLeft(t *testing.T) {
 	t.Parallel()
-	tr := &transportChain{}
+	tr := &transportChain{cfg: &Config{Cloud: testCloud}}
 	tr.press(1) // a request that holds its turn for good
 	ctx, cancel := context.WithTimeout(t.Context(), 400*time.Millisecond)
 	defer cancel()
