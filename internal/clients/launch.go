@@ -116,7 +116,8 @@ func (t *Taken) ids(token string) []string {
 	}
 	var out []string
 	t.m.Range(func(k, _ any) bool {
-		if tok, id, ok := strings.Cut(k.(string), "\x00"); ok && tok == token {
+		key, _ := k.(string)
+		if tok, id, ok := strings.Cut(key, "\x00"); ok && tok == token {
 			out = append(out, id)
 		}
 		return true

@@ -86,11 +86,11 @@ func (t *transportChain) waitClear(ctx context.Context) error {
 		if t.clear == nil {
 			t.clear = make(chan struct{})
 		}
-		clear, n := t.clear, t.pressing
+		cleared, n := t.clear, t.pressing
 		yielded = max(yielded, n)
 		t.mu.Unlock()
 		select {
-		case <-clear:
+		case <-cleared:
 		case <-timer.C:
 			tflog.SubsystemDebug(ctx, subsystem(t.cfg.Cloud), "a waiter's look stops yielding to the queued requests", map[string]any{
 				"queued": n, "yielded_ms": limit.Milliseconds(),

@@ -32,7 +32,10 @@ func TestDo_yieldingLookGoesAfterTheQueuedRequests(t *testing.T) {
 	c := newClient(t, srv, func(cfg *Config) {
 		cfg.Limiter = rate.NewLimiter(rate.Every(20*time.Millisecond), 1)
 	})
-	tr := c.http.Transport.(*transportChain)
+	tr, ok := c.http.Transport.(*transportChain)
+	if !ok {
+		t.Fatalf("the client's transport is a %T", c.http.Transport)
+	}
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
 	var wg sync.WaitGroup
