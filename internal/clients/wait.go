@@ -116,6 +116,13 @@ type Cadence struct {
 	// one that would look later moves the whole group's first look there, within the cloud's
 	// termination time (see join).
 	cohort *goneCohort
+
+	// booting holds the creation times of the machines being waited up (WaitUp), and upIn the
+	// shortest time from a machine's creation to a look that saw it up, while the schedule
+	// runs (zero until a machine was seen up).
+	booting map[uint64]time.Time
+	upIn    time.Duration
+	lastID  uint64
 }
 
 // goneCohort is a group of gone waiters sharing one first look.
@@ -167,7 +174,7 @@ func (c *Cadence) join(settle, gather time.Duration) (time.Time, *goneCohort) {
 	defer c.mu.Unlock()
 	now := c.clock.Now()
 	if c.waiters == 0 {
-		c.cohort = nil
+		c.cohort, c.upIn = nil, 0
 		// Looks at Initial, 3, 7, 15 x Initial ... (the pauses of Pacing.Poll after its
 		// first look, which a waiter does not need: it has just been told where things stand).
 		// A schedule started by a waiter that need not look before settle starts there.
@@ -303,6 +310,66 @@ func (c *Cadence) wait(ctx context.Context, settle, gather time.Duration, check 
 			}
 		}
 	}
+}
+
+// WaitUp is Wait for a machine coming up, for a check that also says when its machine was
+// created (the zero time when it cannot tell). Besides the schedule's ticks, it looks once when
+// the last machine being waited up is due: the latest creation time among the waiters, plus
+// the shortest time a machine of this wait took from its creation to a look that saw it up,
+// plus one initial interval (clouds give creation times to the second). Machines created in a
+// stream (RunPod's creates at its rate limit) come up in a stream: the schedule's ticks, 15 s
+// apart by then, would see the last one up to 15 s late, and a look at each one's own time
+// would cost a list per machine. This is one list more, which the waiters still booting share.
+// The times are differences of the cloud's creation times and this clock's, so a skew between
+// the two cancels out.
+func (c *Cadence) WaitUp(ctx context.Context, check func(ctx context.Context, tick time.Time) (done bool, created time.Time, err error)) error {
+	c.mu.Lock()
+	c.lastID++
+	w := c.lastID
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		delete(c.booting, w)
+		c.mu.Unlock()
+	}()
+	return c.wait(ctx, 0, 0, func(ctx context.Context, tick time.Time) (bool, error) {
+		done, created, err := check(ctx, tick)
+		if !created.IsZero() {
+			c.mu.Lock()
+			if c.booting == nil {
+				c.booting = map[uint64]time.Time{}
+			}
+			c.booting[w] = created
+			if up := c.clock.Now().Sub(created); done && err == nil && up > 0 && (c.upIn == 0 || up < c.upIn) {
+				c.upIn = up
+			}
+			if done || err != nil {
+				delete(c.booting, w)
+			}
+			c.mu.Unlock()
+		}
+		return done, err
+	}, c.lastUp)
+}
+
+// lastUp is when the last machine being waited up is due (see WaitUp); the zero time when
+// that is not known yet.
+func (c *Cadence) lastUp() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.upIn <= 0 {
+		return time.Time{}
+	}
+	var last time.Time
+	for _, created := range c.booting {
+		if created.After(last) {
+			last = created
+		}
+	}
+	if last.IsZero() {
+		return time.Time{}
+	}
+	return last.Add(c.upIn + c.pacing.Initial)
 }
 
 // InstanceLooker is implemented by clouds whose machines are read from a shared list snapshot

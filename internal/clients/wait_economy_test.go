@@ -230,3 +230,64 @@ func TestWaitGoneLooksSoonWhereMachinesLeaveAtOnce(t *testing.T) {
 		t.Errorf("looks at %v, want %v", looks, want)
 	}
 }
+
+// Ten machines created 40 ms apart, each up 300 ms after its creation, waited up on a
+// schedule that backs off to 100 ms (looks at 10, 30, 70, 150, 250, 350, 450 ms ...). The look
+// at 350 ms sees the first two up, the second in 310 ms from its creation; the last machine
+// (created at 360 ms) is then due at 670 ms. The waiters still booting look once more at
+// 680 ms (one initial interval later), and the last machine is seen up there, instead of at
+// the schedule's tick at 750 ms.
+func TestWaitUpLooksWhenTheLastMachineIsDue(t *testing.T) {
+	clock := fakeclock.New(time.Unix(1_000_000, 0))
+	cad := NewCadenceWithClock(Pacing{Initial: 10 * time.Millisecond, Max: 100 * time.Millisecond}, clock)
+	start := clock.Now()
+	var mu sync.Mutex
+	looks := map[time.Duration]bool{}
+	var last time.Duration
+	var wg sync.WaitGroup
+	var waiting atomic.Int32
+	const n = 10
+	waiting.Store(n)
+	for k := range n {
+		created := start.Add(time.Duration(k) * 40 * time.Millisecond)
+		wg.Go(func() {
+			defer waiting.Add(-1)
+			err := cad.WaitUp(t.Context(), func(_ context.Context, tick time.Time) (bool, time.Time, error) {
+				now := clock.Now()
+				mu.Lock()
+				looks[tick.Sub(start)] = true
+				up := !now.Before(created.Add(300 * time.Millisecond))
+				if up {
+					last = max(last, now.Sub(start))
+				}
+				mu.Unlock()
+				return up, created, nil
+			})
+			if err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	for {
+		select {
+		case <-done:
+			mu.Lock()
+			defer mu.Unlock()
+			if last > 680*time.Millisecond {
+				t.Errorf("the last machine was seen up at %s, want 680ms", last)
+			}
+			if len(looks) > 10 {
+				t.Errorf("looks at %v: %d, want 10 (the schedule's nine until 650 ms, and the one when the last machine is due)", looks, len(looks))
+			}
+			return
+		default:
+		}
+		if w := int(waiting.Load()); w > 0 && clock.Pending() >= w {
+			clock.AdvanceToNext()
+		} else {
+			runtime.Gosched()
+		}
+	}
+}

@@ -31,7 +31,7 @@ func waitPowerState(ctx context.Context, cad *clients.Cadence, cloud clients.Clo
 
 // waitInstanceStopped looks, at the cloud's shared cadence, until the machine reports stopped.
 func waitInstanceStopped(ctx context.Context, cad *clients.Cadence, cloud clients.Cloud, id string) (*clients.Instance, error) {
-	last, _, err := watchInstance(ctx, cad, cloud, id, clients.StatusStopped, func(inst *clients.Instance) (bool, error) {
+	last, _, err := watchInstance(ctx, cad, cloud, id, clients.StatusStopped, false, func(inst *clients.Instance) (bool, error) {
 		if inst.Status == clients.StatusError || inst.Gone() {
 			return false, fmt.Errorf("the cloud reports the machine as %s (%s) while stopping it", inst.Status, inst.NativeStatus)
 		}
@@ -42,19 +42,30 @@ func waitInstanceStopped(ctx context.Context, cad *clients.Cadence, cloud client
 
 // watchInstance looks, at the cloud's shared cadence, until done says the machine is where it
 // should be (waitingFor, in the progress log), or fails, or ctx ends. It returns the last view
-// of the machine and the watch's progress.
-func watchInstance(ctx context.Context, cad *clients.Cadence, cloud clients.Cloud, id, waitingFor string, done func(*clients.Instance) (bool, error)) (*clients.Instance, *progress, error) {
+// of the machine and the watch's progress. up marks a wait for the machine to come up: the
+// cadence then also looks when the last machine coming up is due (clients.Cadence.WaitUp).
+func watchInstance(ctx context.Context, cad *clients.Cadence, cloud clients.Cloud, id, waitingFor string, up bool, done func(*clients.Instance) (bool, error)) (*clients.Instance, *progress, error) {
 	var last *clients.Instance
 	prog := newProgress(ctx)
-	err := cad.Wait(ctx, func(ctx context.Context, tick time.Time) (bool, error) {
+	look := func(ctx context.Context, tick time.Time) (bool, time.Time, error) {
 		inst, err := clients.LookOrGet(ctx, cloud, id, tick)
 		if err != nil {
-			return false, ignoreRateLimit(err)
+			return false, time.Time{}, ignoreRateLimit(err)
 		}
 		last = inst
 		prog.instance(ctx, inst, waitingFor)
-		return done(inst)
-	})
+		ok, err := done(inst)
+		return ok, inst.CreatedAt, err
+	}
+	var err error
+	if up {
+		err = cad.WaitUp(ctx, look)
+	} else {
+		err = cad.Wait(ctx, func(ctx context.Context, tick time.Time) (bool, error) {
+			ok, _, err := look(ctx, tick)
+			return ok, err
+		})
+	}
 	return last, prog, err
 }
 
@@ -62,7 +73,7 @@ func watchInstance(ctx context.Context, cad *clients.Cadence, cloud clients.Clou
 // failed, or ctx ends. Every machine of the cloud being waited for is read from the same list
 // at each look (clients.Cadence), so booting a hundred machines costs no more polling than one.
 func waitInstanceReady(ctx context.Context, cad *clients.Cadence, cloud clients.Cloud, id string) (*clients.Instance, error) {
-	last, prog, err := watchInstance(ctx, cad, cloud, id, "running and reachable", func(inst *clients.Instance) (bool, error) {
+	last, prog, err := watchInstance(ctx, cad, cloud, id, "running and reachable", true, func(inst *clients.Instance) (bool, error) {
 		if inst.Ready {
 			return true, nil
 		}
