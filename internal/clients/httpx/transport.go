@@ -154,24 +154,19 @@ func (t *transportChain) RoundTrip(req *http.Request) (*http.Response, error) {
 				return nil, err
 			}
 		}
-		unpress := func() {}
-		if clients.Yields(ctx) {
+		// A request that does not yield presses from now until it gives its turn back.
+		yields := clients.Yields(ctx)
+		if yields {
 			if err := t.waitClear(ctx); err != nil {
 				return nil, err
 			}
 		} else {
-			// Pressing from now until the turn is given back (or the request gives up).
 			t.press(1)
-			pressed := true
-			unpress = func() {
-				if pressed {
-					pressed = false
-					t.press(-1)
-				}
-			}
-			defer unpress()
 		}
 		if err := t.takeTurn(ctx); err != nil {
+			if !yields {
+				t.press(-1)
+			}
 			return nil, err
 		}
 		seq := t.sent.Load() + 1
@@ -195,7 +190,9 @@ func (t *transportChain) RoundTrip(req *http.Request) (*http.Response, error) {
 			ctx = context.WithValue(ctx, seqKey{}, sendStamp{seq: seq, at: time.Now()})
 		}
 		<-t.turn
-		unpress()
+		if !yields {
+			t.press(-1)
+		}
 		if err != nil {
 			return nil, err
 		}
